@@ -1,0 +1,55 @@
+package dev.ferry.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code ferry}: the command-line entry point. */
+@Command(name = "ferry",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "FTP/FTPS server and FTP-aware load balancer.",
+        subcommands = {ServerCommand.class, PasswdCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        int code = commandLine().execute(args);
+        if (code != 0 || !ServerCommand.keepsRunning()) {
+            System.exit(code);
+        }
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** The version from the build. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            return new String[] {"ferry " + version()};
+        }
+    }
+
+    static String version() {
+        Properties p = new Properties();
+        try (InputStream in = Main.class.getResourceAsStream("/ferry-version.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException e) {
+            return "unknown";
+        }
+        return p.getProperty("version", "unknown");
+    }
+}

@@ -1,0 +1,195 @@
+package dev.ferry.cli;
+
+import dev.ferry.config.ConfigException;
+import dev.ferry.config.ServerConfigFile;
+import dev.ferry.config.UsersFile;
+import dev.ferry.config.Values;
+import dev.ferry.server.FtpServer;
+import dev.ferry.server.ServerSettings;
+import dev.ferry.server.auth.PasswordHasher;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ferry server}: a standalone FTP server. Command-line options override the config file. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = {"Run an FTP server.",
+                "With no options: serves ./ftp-root on 127.0.0.1:2121 with one user whose random password is printed."})
+public final class ServerCommand implements Callable<Integer> {
+
+    private static volatile boolean running;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (see docs/configuration.md).")
+    Path config;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Control address (default 127.0.0.1:2121).")
+    String listen;
+
+    @Option(names = "--root", paramLabel = "DIR", description = "Directory served as / (default ./ftp-root, created if missing).")
+    Path root;
+
+    @Option(names = "--user", paramLabel = "NAME:PASSWORD",
+            description = "Add a read-write user (repeatable). The password is hashed at start-up; prefer a users file for production.")
+    List<String> users = new ArrayList<>();
+
+    @Option(names = "--users-file", paramLabel = "FILE", description = "YAML users file (see docs/configuration.md).")
+    Path usersFile;
+
+    @Option(names = "--anonymous", description = "Allow anonymous read-only login (user anonymous or ftp).")
+    boolean anonymous;
+
+    @Option(names = "--passive-ports", paramLabel = "LOW-HIGH", description = "Passive port range (default: any free port).")
+    String passivePorts;
+
+    @Option(names = "--public-address", paramLabel = "ADDRESS",
+            description = "Address advertised in PASV replies (IP or host name; default: the address the client reached).")
+    String publicAddress;
+
+    @Option(names = "--max-sessions", paramLabel = "N", description = "Most concurrent sessions (default 1000).")
+    Integer maxSessions;
+
+    @Option(names = "--max-sessions-per-address", paramLabel = "N", description = "Most concurrent sessions per client address (default 50).")
+    Integer maxSessionsPerAddress;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", description = "Close idle sessions after this long (default 5m).")
+    String idleTimeout;
+
+    static boolean keepsRunning() {
+        return running;
+    }
+
+    @Override
+    public Integer call() {
+        PrintStream out = System.out;
+        ServerSettings settings;
+        String generatedPassword = null;
+        try {
+            Path defaultRoot = Path.of("ftp-root").toAbsolutePath();
+            settings = ServerSettings.defaults(defaultRoot);
+            if (config != null) {
+                settings = ServerConfigFile.load(config, settings);
+            }
+            settings = applyOptions(settings);
+            if (root == null && config == null) {
+                Files.createDirectories(settings.root());
+            }
+            if (settings.users().isEmpty() && !settings.anonymous().enabled()) {
+                generatedPassword = randomPassword();
+                settings = settings.withUsers(List.of(new ServerSettings.UserAccount("ferry",
+                        PasswordHasher.hash(generatedPassword.toCharArray()), null, true, true)), null);
+            }
+        } catch (ConfigException e) {
+            System.err.println("ferry server: " + e.getMessage());
+            return 2;
+        } catch (IllegalArgumentException e) {
+            System.err.println("ferry server: " + e.getMessage());
+            return 2;
+        } catch (IOException e) {
+            System.err.println("ferry server: " + e.getMessage());
+            return 1;
+        }
+
+        FtpServer server;
+        try {
+            server = FtpServer.start(settings);
+        } catch (IOException e) {
+            System.err.println("ferry server: " + e.getMessage());
+            return 1;
+        }
+        running = true;
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));
+        String address = hostForUrl(server.address()) + ":" + server.port();
+        out.println("ferry server " + Main.version() + " listening on " + address + ", serving " + settings.root());
+        if (generatedPassword != null) {
+            out.println("  user: ferry   password: " + generatedPassword + "   (generated for this run)");
+            out.println("  try:  curl -u ferry:" + generatedPassword + " ftp://" + address + "/");
+            out.println("        lftp -u ferry," + generatedPassword + " -p " + server.port() + " " + hostForUrl(server.address()));
+        }
+        out.println("  stop with Ctrl-C");
+        out.flush();
+        return 0;
+    }
+
+    private ServerSettings applyOptions(ServerSettings s) throws ConfigException, IOException {
+        if (listen != null) {
+            s = s.withListen(Values.hostPort(listen));
+        }
+        if (root != null) {
+            s = s.withRoot(root.toAbsolutePath().normalize());
+        }
+        if (usersFile != null) {
+            s = s.withUsers(UsersFile.load(usersFile, s.root()), usersFile);
+        }
+        if (!users.isEmpty()) {
+            List<ServerSettings.UserAccount> accounts = new ArrayList<>(s.users());
+            for (String spec : users) {
+                int colon = spec.indexOf(':');
+                if (colon <= 0 || colon == spec.length() - 1) {
+                    throw new IllegalArgumentException("--user expects NAME:PASSWORD, got '" + spec.replaceAll(":.*", ":...") + "'");
+                }
+                String name = spec.substring(0, colon);
+                for (ServerSettings.UserAccount a : accounts) {
+                    if (a.name().equals(name)) {
+                        throw new IllegalArgumentException("--user " + name + ": user defined twice");
+                    }
+                }
+                accounts.add(new ServerSettings.UserAccount(name,
+                        PasswordHasher.hash(spec.substring(colon + 1).toCharArray()), null, true, true));
+            }
+            s = s.withUsers(accounts, s.usersFile());
+        }
+        if (anonymous) {
+            s = s.withAnonymous(new ServerSettings.Anonymous(true, s.anonymous().home()));
+        }
+        if (passivePorts != null) {
+            int[] range = Values.portRange(passivePorts);
+            s = s.withPassive(s.passive().withPorts(range[0], range[1]));
+        }
+        if (publicAddress != null) {
+            s = s.withPassive(s.passive().withPublicAddress(publicAddress));
+        }
+        ServerSettings.Limits limits = s.limits();
+        if (maxSessions != null) {
+            requirePositive("--max-sessions", maxSessions);
+            limits = limits.withMaxSessions(maxSessions);
+        }
+        if (maxSessionsPerAddress != null) {
+            requirePositive("--max-sessions-per-address", maxSessionsPerAddress);
+            limits = limits.withMaxSessionsPerAddress(maxSessionsPerAddress);
+        }
+        if (idleTimeout != null) {
+            limits = new ServerSettings.Limits(limits.maxSessions(), limits.maxSessionsPerAddress(),
+                    Values.duration(idleTimeout), limits.dataTimeout(), limits.maxCommandLength(), limits.loginTimeout());
+        }
+        return s.withLimits(limits);
+    }
+
+    private static void requirePositive(String option, int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException(option + " must be at least 1, got " + n);
+        }
+    }
+
+    static String randomPassword() {
+        String alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        SecureRandom random = new SecureRandom();
+        StringBuilder b = new StringBuilder(16);
+        for (int i = 0; i < 16; i++) {
+            b.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        return b.toString();
+    }
+
+    static String hostForUrl(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+}

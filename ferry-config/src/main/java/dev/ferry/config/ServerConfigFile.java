@@ -1,0 +1,157 @@
+package dev.ferry.config;
+
+import dev.ferry.server.ServerSettings;
+import dev.ferry.server.ServerSettings.Anonymous;
+import dev.ferry.server.ServerSettings.Limits;
+import dev.ferry.server.ServerSettings.LoginPolicy;
+import dev.ferry.server.ServerSettings.NetworkAddress;
+import dev.ferry.server.ServerSettings.Passive;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.snakeyaml.engine.v2.nodes.Node;
+
+/**
+ * The {@code ferry server --config} file. Settings live under a top-level {@code server:} mapping
+ * (so a later {@code balancer:} section can share the file); every key is optional, and a key left
+ * out keeps the value of the settings passed in (the defaults, in practice). The whole file is
+ * checked before anything is built, and the first problem is reported as FILE:LINE:COL. Keys and
+ * their meaning are documented in docs/configuration.md; keep the two in step.
+ */
+public final class ServerConfigFile {
+
+    private static final List<String> TOP_KEYS = List.of("server");
+    private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
+            "passive", "limits", "login", "active-mode", "server-name");
+    private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home");
+    private static final List<String> PASSIVE_KEYS = List.of("ports", "public-address", "networks", "accept-timeout");
+    private static final List<String> NETWORK_KEYS = List.of("network", "address");
+    private static final List<String> LIMITS_KEYS = List.of("max-sessions", "max-sessions-per-address",
+            "idle-timeout", "data-timeout", "max-command-length", "login-timeout");
+    private static final List<String> LOGIN_KEYS = List.of("failure-delay", "max-attempts-per-session",
+            "ban-after-failures", "ban-window", "ban-duration", "credential-cache-ttl");
+
+    /** A floor so a command naming a long path still fits on one line; a ceiling so line buffers stay small. */
+    static final int MIN_COMMAND_LENGTH = 512;
+    static final int MAX_COMMAND_LENGTH = 65536;
+
+    private ServerConfigFile() {
+    }
+
+    /** Reads a server config file; settings absent from the file keep the values of {@code base}. */
+    public static ServerSettings load(Path file, ServerSettings base) throws ConfigException {
+        YamlFile yaml = YamlFile.read(file);
+        Node rootNode = yaml.root().orElseThrow(() -> new ConfigException(yaml.label(), 1, 1,
+                "the file is empty; expected a `server:` section (see docs/configuration.md)"));
+        YamlMapping top = YamlMapping.of(yaml, rootNode, "", TOP_KEYS, key -> SERVER_KEYS.contains(key)
+                ? "server settings go inside the `server:` section (indent '" + key + "' under `server:`)." : null);
+        if (!top.has("server")) {
+            throw top.missing("server", "the mapping that holds the server settings");
+        }
+        return server(YamlMapping.of(yaml, top.value("server"), "server", SERVER_KEYS), base);
+    }
+
+    private static ServerSettings server(YamlMapping server, ServerSettings base) throws ConfigException {
+        Path directory = server.file().directory();
+        ServerSettings s = base;
+        s = s.withListen(server.parsed("listen", "HOST:PORT", Values::hostPort, s.listen()));
+        Path root = server.path("root", directory, s.root());
+        s = s.withRoot(root);
+        if (server.has("users-file") || server.has("users")) {
+            UserList users = new UserList(root);
+            Path usersFile = server.path("users-file", directory, null);
+            if (usersFile != null) {
+                if (!Files.isReadable(usersFile) || Files.isDirectory(usersFile)) {
+                    throw server.error("users-file", "cannot read " + usersFile
+                            + (Files.exists(usersFile) ? "" : " (no such file)") + "; expected a readable YAML users file");
+                }
+                UsersFile.readInto(usersFile, users);
+            }
+            if (server.has("users")) {
+                users.addAll(server, "users");
+            }
+            s = s.withUsers(users.accounts(), usersFile);
+        }
+        if (server.has("anonymous")) {
+            s = s.withAnonymous(anonymous(server.mapping("anonymous", ANONYMOUS_KEYS).orElseThrow(), root, s.anonymous()));
+        }
+        if (server.has("passive")) {
+            s = s.withPassive(passive(server.mapping("passive", PASSIVE_KEYS).orElseThrow(), s.passive()));
+        }
+        if (server.has("limits")) {
+            s = s.withLimits(limits(server.mapping("limits", LIMITS_KEYS).orElseThrow(), s.limits()));
+        }
+        if (server.has("login")) {
+            s = s.withLoginPolicy(login(server.mapping("login", LOGIN_KEYS).orElseThrow(), s.loginPolicy()));
+        }
+        s = s.withAllowActiveMode(server.bool("active-mode", s.allowActiveMode()));
+        s = s.withServerName(server.text("server-name", s.serverName()));
+        return s;
+    }
+
+    private static Anonymous anonymous(YamlMapping m, Path root, Anonymous base) throws ConfigException {
+        return new Anonymous(m.bool("enabled", base.enabled()), m.path("home", root, base.home()));
+    }
+
+    private static Passive passive(YamlMapping m, Passive base) throws ConfigException {
+        int[] ports = m.parsed("ports", "a port range LOW-HIGH", Values::portRange,
+                new int[] {base.portLow(), base.portHigh()});
+        String publicAddress = m.parsed("public-address", "an IPv4 address or a host name", Values::publicAddress,
+                base.publicAddress());
+        List<NetworkAddress> networks = base.networkAddresses();
+        if (m.has("networks")) {
+            networks = networks(m);
+        }
+        Duration acceptTimeout = m.duration("accept-timeout", false, base.acceptTimeout());
+        return new Passive(ports[0], ports[1], publicAddress, networks, acceptTimeout);
+    }
+
+    private static List<NetworkAddress> networks(YamlMapping passive) throws ConfigException {
+        List<Node> items = passive.list("networks", "{network: CIDR, address: ADDRESS} entries").orElseThrow();
+        List<NetworkAddress> networks = new ArrayList<>();
+        Map<String, Node> seen = new HashMap<>();
+        for (int i = 0; i < items.size(); i++) {
+            YamlMapping entry = YamlMapping.of(passive.file(), items.get(i), passive.pathOf("networks") + "[" + i + "]", NETWORK_KEYS);
+            if (!entry.has("network")) {
+                throw entry.missing("network", "the client network in CIDR notation, such as 10.0.0.0/8");
+            }
+            if (!entry.has("address")) {
+                throw entry.missing("address", "the address told to clients of that network");
+            }
+            String cidr = entry.parsed("network", "a network such as 10.0.0.0/8", Values::cidr, null);
+            Node first = seen.putIfAbsent(cidr, entry.value("network"));
+            if (first != null) {
+                // First match wins, so a repeated network could never apply: surely a mistake.
+                throw entry.error("network", "network " + cidr + " is already listed at " + passive.file().lineOf(first)
+                        + "; the first matching entry wins, so this one would never apply");
+            }
+            String address = entry.parsed("address", "an IPv4 address or a host name", Values::publicAddress, null);
+            networks.add(new NetworkAddress(cidr, address));
+        }
+        return networks;
+    }
+
+    private static Limits limits(YamlMapping m, Limits base) throws ConfigException {
+        return new Limits(
+                m.integer("max-sessions", 1, Integer.MAX_VALUE, base.maxSessions()),
+                m.integer("max-sessions-per-address", 1, Integer.MAX_VALUE, base.maxSessionsPerAddress()),
+                m.duration("idle-timeout", false, base.idleTimeout()),
+                m.duration("data-timeout", false, base.dataTimeout()),
+                m.integer("max-command-length", MIN_COMMAND_LENGTH, MAX_COMMAND_LENGTH, base.maxCommandLength()),
+                m.duration("login-timeout", false, base.loginTimeout()));
+    }
+
+    private static LoginPolicy login(YamlMapping m, LoginPolicy base) throws ConfigException {
+        return new LoginPolicy(
+                m.duration("failure-delay", true, base.failureDelay()),
+                m.integer("max-attempts-per-session", 1, Integer.MAX_VALUE, base.maxAttemptsPerSession()),
+                m.integer("ban-after-failures", 0, Integer.MAX_VALUE, base.banAfterFailures()),
+                m.duration("ban-window", false, base.banWindow()),
+                m.duration("ban-duration", false, base.banDuration()),
+                m.duration("credential-cache-ttl", true, base.credentialCacheTtl()));
+    }
+}

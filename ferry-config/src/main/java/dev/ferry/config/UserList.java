@@ -1,0 +1,119 @@
+package dev.ferry.config;
+
+import dev.ferry.server.ServerSettings.UserAccount;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+
+/**
+ * Accounts gathered from one or more YAML lists (a users file and the server file's inline
+ * {@code users:}), refusing a name defined twice anywhere. One entry:
+ * <pre>
+ * - name: alice
+ *   password: $argon2id$v=19$m=65536,t=3,p=1$...$...   # made by `ferry passwd`
+ *   home: alice          # relative to the server root; default: the server root
+ *   access: read-write   # or read-only
+ *   enabled: true
+ * </pre>
+ */
+final class UserList {
+
+    static final List<String> KEYS = List.of("name", "password", "home", "access", "enabled");
+
+    private static final String NAME_RULE = "a user name of 1 to 64 letters, digits and . _ - @ +";
+    private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N}._@+-]{1,64}");
+    private static final String HASH_ADVICE = "expected a password hash made by `ferry passwd` (starting with $argon2id$, or $2a$, $2b$, $2y$ for bcrypt)";
+    // PHC string format: $argon2id$v=19$m=..,t=..,p=..$SALT$HASH (salt and hash in unpadded base64).
+    private static final Pattern ARGON2ID = Pattern.compile("\\$argon2id\\$(v=[0-9]+\\$)?m=[0-9]+,t=[0-9]+,p=[0-9]+\\$[A-Za-z0-9+/]+={0,2}\\$[A-Za-z0-9+/]+={0,2}");
+    // Modular crypt bcrypt: $2b$COST$ then 22 characters of salt and 31 of hash.
+    private static final Pattern BCRYPT = Pattern.compile("\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}");
+
+    private final Path serverRoot;
+    private final List<UserAccount> accounts = new ArrayList<>();
+    private final Map<String, Definition> definitions = new HashMap<>();
+
+    private record Definition(YamlFile file, Node node) {}
+
+    /** Relative homes are resolved against {@code serverRoot}. */
+    UserList(Path serverRoot) {
+        this.serverRoot = serverRoot;
+    }
+
+    List<UserAccount> accounts() {
+        return List.copyOf(accounts);
+    }
+
+    /** Adds the entries of the list under {@code key} in {@code parent}. */
+    void addAll(YamlMapping parent, String key) throws ConfigException {
+        List<Node> items = parent.list(key, "users").orElseThrow();
+        for (int i = 0; i < items.size(); i++) {
+            add(YamlMapping.of(parent.file(), items.get(i), parent.pathOf(key) + "[" + i + "]", KEYS));
+        }
+    }
+
+    private void add(YamlMapping entry) throws ConfigException {
+        if (!entry.has("name")) {
+            throw entry.missing("name", NAME_RULE);
+        }
+        if (!entry.has("password")) {
+            throw entry.missing("password", "a hash made by `ferry passwd`");
+        }
+        String name = entry.parsed("name", NAME_RULE, UserList::checkName, null);
+        Definition first = definitions.get(name);
+        if (first != null) {
+            String where = first.file() == entry.file() ? first.file().lineOf(first.node()) : first.file().where(first.node());
+            throw entry.error("name", "duplicate user " + Values.quote(name) + " (first defined at " + where + "); each name may appear once");
+        }
+        definitions.put(name, new Definition(entry.file(), entry.value("name")));
+        String hash = passwordHash(entry);
+        Path home = entry.path("home", serverRoot, null);
+        boolean writable = entry.parsed("access", "read-only or read-write", UserList::writable, true);
+        boolean enabled = entry.bool("enabled", true);
+        accounts.add(new UserAccount(name, hash, home, writable, enabled));
+    }
+
+    private static String checkName(String name) {
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("expected " + NAME_RULE + ", got " + Values.quote(name));
+        }
+        return name;
+    }
+
+    private static boolean writable(String access) {
+        return switch (access) {
+            case "read-write" -> true;
+            case "read-only" -> false;
+            default -> throw new IllegalArgumentException("expected read-only or read-write, got " + Values.quote(access));
+        };
+    }
+
+    /** Never echoes the value: it may be a plain password typed by mistake. */
+    private static String passwordHash(YamlMapping entry) throws ConfigException {
+        Node value = entry.value("password");
+        if (!(value instanceof ScalarNode scalar) || YamlFile.isNull(value)) {
+            throw entry.error("password", HASH_ADVICE + ", got " + YamlFile.describe(value));
+        }
+        String s = scalar.getValue();
+        // SECURITY: anything but a hash is refused, so a plain password pasted here fails at start-up
+        // instead of sitting in the file and being compared as if it were a hash; it is never echoed.
+        if (s.startsWith("$argon2id$")) {
+            if (!ARGON2ID.matcher(s).matches()) {
+                throw entry.error("password", "malformed argon2id hash; expected $argon2id$v=19$m=...,t=...,p=...$SALT$HASH"
+                        + " as printed by `ferry passwd` (check that it was copied whole)");
+            }
+        } else if (s.startsWith("$2a$") || s.startsWith("$2b$") || s.startsWith("$2y$")) {
+            if (!BCRYPT.matcher(s).matches()) {
+                throw entry.error("password", "malformed bcrypt hash; expected $2b$COST$ followed by 53 characters"
+                        + " (check that it was copied whole)");
+            }
+        } else {
+            throw entry.error("password", HASH_ADVICE + "; the value given is not a hash (it is not shown here)");
+        }
+        return s;
+    }
+}

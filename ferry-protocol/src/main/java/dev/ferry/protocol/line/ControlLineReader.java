@@ -1,0 +1,173 @@
+package dev.ferry.protocol.line;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Reads control-connection lines from a blocking channel.
+ *
+ * <p>Design: the control connection is a Telnet stream (RFC 959 §4.1.3, RFC 854). Telnet commands are
+ * stripped here so that the parser only ever sees command text: {@code IAC IAC} is a literal 0xFF byte,
+ * {@code IAC WILL/WONT/DO/DONT x} is an option negotiation we ignore (RFC 1123 §4.1.2.12 lets a server
+ * refuse all options), and any other {@code IAC x} (such as the IP and DM a client sends before ABOR)
+ * is dropped. Lines end at LF; a CR before it is removed. Lines are bounded: past {@code maxLength}
+ * bytes the rest of the line is discarded and {@link ControlLine.TooLong} is returned, so a client
+ * cannot make the server buffer without limit.
+ *
+ * <p>Memory: one idle session holds a 256-byte input buffer and a 128-byte line buffer that grows only
+ * for long lines and shrinks back afterwards.
+ */
+public final class ControlLineReader {
+
+    private static final int IAC = 0xFF;
+    private static final int WILL = 251;
+    private static final int DONT = 254;
+    private static final int INITIAL_LINE_CAPACITY = 128;
+
+    private final ReadableByteChannel channel;
+    private final int maxLength;
+    private final ByteBuffer input;
+    private byte[] line = new byte[INITIAL_LINE_CAPACITY];
+    private int lineLength;
+    private boolean overflow;
+    private TelnetState telnet = TelnetState.DATA;
+
+    private enum TelnetState { DATA, IAC, OPTION }
+
+    public ControlLineReader(ReadableByteChannel channel, int maxLength) {
+        this(channel, maxLength, 256);
+    }
+
+    ControlLineReader(ReadableByteChannel channel, int maxLength, int bufferSize) {
+        if (maxLength < 16) {
+            throw new IllegalArgumentException("maxLength too small: " + maxLength);
+        }
+        this.channel = channel;
+        this.maxLength = maxLength;
+        this.input = ByteBuffer.allocate(bufferSize);
+        this.input.flip();
+    }
+
+    /**
+     * Returns the next line, blocking until one is complete.
+     *
+     * @throws EOFException when the peer closed the connection (a partial last line is dropped)
+     */
+    public ControlLine readLine() throws IOException {
+        while (true) {
+            while (input.hasRemaining()) {
+                int b = input.get() & 0xFF;
+                ControlLine done = accept(b);
+                if (done != null) {
+                    return done;
+                }
+            }
+            input.clear();
+            int n = channel.read(input);
+            input.flip();
+            if (n < 0) {
+                throw new EOFException("control connection closed by peer");
+            }
+        }
+    }
+
+    /** True when bytes of a further line are already buffered (a pipelining client). */
+    public boolean hasBufferedInput() {
+        return input.hasRemaining();
+    }
+
+    private ControlLine accept(int b) {
+        switch (telnet) {
+            case IAC -> {
+                if (b == IAC) {
+                    telnet = TelnetState.DATA;
+                    append(b);
+                } else if (b >= WILL && b <= DONT) {
+                    telnet = TelnetState.OPTION;
+                } else {
+                    telnet = TelnetState.DATA;
+                }
+                return null;
+            }
+            case OPTION -> {
+                telnet = TelnetState.DATA;
+                return null;
+            }
+            case DATA -> {
+                if (b == IAC) {
+                    telnet = TelnetState.IAC;
+                    return null;
+                }
+                if (b == '\n') {
+                    return finishLine();
+                }
+                append(b);
+                return null;
+            }
+        }
+        throw new AssertionError(telnet);
+    }
+
+    private void append(int b) {
+        if (overflow) {
+            return;
+        }
+        if (lineLength == maxLength) {
+            overflow = true;
+            return;
+        }
+        if (lineLength == line.length) {
+            line = Arrays.copyOf(line, Math.min(maxLength, line.length * 2));
+        }
+        line[lineLength++] = (byte) b;
+    }
+
+    private ControlLine finishLine() {
+        try {
+            if (overflow) {
+                return new ControlLine.TooLong(maxLength);
+            }
+            int length = lineLength;
+            if (length > 0 && line[length - 1] == '\r') {
+                length--;
+            }
+            return decode(length);
+        } finally {
+            lineLength = 0;
+            overflow = false;
+            if (line.length > INITIAL_LINE_CAPACITY) {
+                line = new byte[INITIAL_LINE_CAPACITY];
+            }
+        }
+    }
+
+    private ControlLine decode(int length) {
+        boolean ascii = true;
+        for (int i = 0; i < length; i++) {
+            if (line[i] < 0) {
+                ascii = false;
+                break;
+            }
+        }
+        if (ascii) {
+            return new ControlLine.Text(new String(line, 0, length, StandardCharsets.ISO_8859_1));
+        }
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        try {
+            CharBuffer chars = decoder.decode(ByteBuffer.wrap(line, 0, length));
+            return new ControlLine.Text(chars.toString());
+        } catch (CharacterCodingException e) {
+            return new ControlLine.BadEncoding();
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package dev.ferry.server;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Every setting of {@code ferry server}, validated once and then frozen. The CLI and the YAML
+ * loader both build one of these; nothing else reads configuration.
+ *
+ * @param listen             control-connection address (default 127.0.0.1:2121)
+ * @param root               local directory served as "/" to users whose home is not set
+ * @param users              accounts; passwords are hashes only (see {@link UserAccount})
+ * @param usersFile          optional YAML users file the accounts were read from (for messages and reload)
+ * @param anonymous          anonymous read-only login ("anonymous"/"ftp"), off by default
+ * @param passive            passive-mode settings
+ * @param limits             session, line and time limits
+ * @param loginPolicy        failed-login delay and address bans
+ * @param allowActiveMode    PORT/EPRT allowed at all (always restricted to the client's address)
+ * @param serverName         text shown in the 220 greeting
+ */
+public record ServerSettings(
+        InetSocketAddress listen,
+        Path root,
+        List<UserAccount> users,
+        Path usersFile,
+        Anonymous anonymous,
+        Passive passive,
+        Limits limits,
+        LoginPolicy loginPolicy,
+        boolean allowActiveMode,
+        String serverName) {
+
+    public ServerSettings {
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(root, "root");
+        users = List.copyOf(users);
+        Objects.requireNonNull(anonymous, "anonymous");
+        Objects.requireNonNull(passive, "passive");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(loginPolicy, "loginPolicy");
+        Objects.requireNonNull(serverName, "serverName");
+    }
+
+    public static final int DEFAULT_PORT = 2121;
+
+    /** Defaults of every setting; the CLI and the YAML loader start from these. */
+    public static ServerSettings defaults(Path root) {
+        return new ServerSettings(new InetSocketAddress("127.0.0.1", DEFAULT_PORT), root, List.of(), null,
+                Anonymous.OFF, Passive.DEFAULTS, Limits.DEFAULTS, LoginPolicy.DEFAULTS, true, "Ferry FTP server");
+    }
+
+    public ServerSettings withListen(InetSocketAddress v) { return new ServerSettings(v, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName); }
+    public ServerSettings withRoot(Path v) { return new ServerSettings(listen, v, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName); }
+    public ServerSettings withAnonymous(Anonymous v) { return new ServerSettings(listen, root, users, usersFile, v, passive, limits, loginPolicy, allowActiveMode, serverName); }
+    public ServerSettings withPassive(Passive v) { return new ServerSettings(listen, root, users, usersFile, anonymous, v, limits, loginPolicy, allowActiveMode, serverName); }
+    public ServerSettings withLimits(Limits v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, v, loginPolicy, allowActiveMode, serverName); }
+    public ServerSettings withLoginPolicy(LoginPolicy v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, v, allowActiveMode, serverName); }
+    public ServerSettings withAllowActiveMode(boolean v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, v, serverName); }
+    public ServerSettings withServerName(String v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, v); }
+
+    /**
+     * One account. {@code home} is the local directory the user sees as "/" (null: the server root).
+     * {@code passwordHash} is a PHC string ($argon2id$...), never a plain password.
+     */
+    public record UserAccount(String name, String passwordHash, Path home, boolean writable, boolean enabled) {
+        public UserAccount {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(passwordHash, "passwordHash");
+        }
+    }
+
+    /** Anonymous read-only access; {@code home} null means the server root. */
+    public record Anonymous(boolean enabled, Path home) {
+        public static final Anonymous OFF = new Anonymous(false, null);
+    }
+
+    /**
+     * Passive mode. Ports {@code portLow..portHigh} inclusive (0-0: any ephemeral port).
+     * {@code publicAddress}: what 227 replies advertise (an IP or a host name; null: the address
+     * the client connected to). {@code networkAddresses}: per client network overrides, first match wins.
+     */
+    public record Passive(int portLow, int portHigh, String publicAddress,
+                          List<NetworkAddress> networkAddresses, Duration acceptTimeout) {
+        public Passive {
+            networkAddresses = List.copyOf(networkAddresses);
+            Objects.requireNonNull(acceptTimeout, "acceptTimeout");
+        }
+        public static final Passive DEFAULTS = new Passive(0, 0, null, List.of(), Duration.ofSeconds(30));
+        public Passive withPorts(int low, int high) { return new Passive(low, high, publicAddress, networkAddresses, acceptTimeout); }
+        public Passive withPublicAddress(String a) { return new Passive(portLow, portHigh, a, networkAddresses, acceptTimeout); }
+    }
+
+    /** Clients whose address is inside {@code cidr} (e.g. "10.0.0.0/8") are told {@code address}. */
+    public record NetworkAddress(String cidr, String address) {}
+
+    /**
+     * Limits. Over a limit the client gets a clear reply (421 for sessions, 500 for long lines,
+     * 421 on idle timeout, 426 on data timeout) and the event is logged.
+     */
+    public record Limits(int maxSessions, int maxSessionsPerAddress, Duration idleTimeout,
+                         Duration dataTimeout, int maxCommandLength, Duration loginTimeout) {
+        public static final Limits DEFAULTS = new Limits(1000, 50, Duration.ofMinutes(5),
+                Duration.ofMinutes(1), 4096, Duration.ofMinutes(1));
+        public Limits withMaxSessions(int n) { return new Limits(n, maxSessionsPerAddress, idleTimeout, dataTimeout, maxCommandLength, loginTimeout); }
+        public Limits withMaxSessionsPerAddress(int n) { return new Limits(maxSessions, n, idleTimeout, dataTimeout, maxCommandLength, loginTimeout); }
+    }
+
+    /**
+     * Failed logins: each failure is answered after {@code failureDelay}; after
+     * {@code maxAttemptsPerSession} failures the session is closed with 421 (RFC 2577 §5); an address
+     * with {@code banAfterFailures} failures within {@code banWindow} is refused for {@code banDuration}
+     * (0 failures: banning off).
+     */
+    public record LoginPolicy(Duration failureDelay, int maxAttemptsPerSession, int banAfterFailures,
+                              Duration banWindow, Duration banDuration, Duration credentialCacheTtl) {
+        public static final LoginPolicy DEFAULTS = new LoginPolicy(Duration.ofSeconds(1), 3, 10,
+                Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofMinutes(15));
+    }
+}

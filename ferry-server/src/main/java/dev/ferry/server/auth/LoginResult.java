@@ -1,0 +1,25 @@
+package dev.ferry.server.auth;
+
+import java.nio.file.Path;
+
+/**
+ * What a USER/PASS pair amounts to. The failure reason is for the log only: every failure gets
+ * the same 530 reply, so a client cannot tell an unknown name from a wrong password (RFC 2577 §7).
+ */
+public sealed interface LoginResult {
+
+    /**
+     * Logged in.
+     *
+     * @param user      the account name (for anonymous logins: "anonymous", whatever was typed)
+     * @param home      the local directory the user sees as "/"; null means the server root
+     * @param writable  whether the user may change files
+     * @param anonymous whether this is an anonymous login
+     */
+    record Success(String user, Path home, boolean writable, boolean anonymous) implements LoginResult {}
+
+    /** Not logged in; {@code user} is the name the client sent. */
+    record Failure(String user, Reason reason) implements LoginResult {}
+
+    enum Reason { UNKNOWN_USER, BAD_PASSWORD, DISABLED, ANONYMOUS_DISABLED }
+}

@@ -1,0 +1,88 @@
+package dev.ferry.server.data;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.function.Consumer;
+
+/**
+ * One passive-mode listener: waits for exactly one data connection from the session's client and
+ * then closes, releasing its port.
+ */
+public final class PassiveListener implements java.io.Closeable {
+
+    private final ServerSocketChannel server;
+    private final PassivePorts owner;
+    private final int reservedPort;
+    private final int port;
+    private boolean closed;
+
+    PassiveListener(ServerSocketChannel server, PassivePorts owner, int reservedPort) throws IOException {
+        this.server = server;
+        this.owner = owner;
+        this.reservedPort = reservedPort;
+        this.port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /**
+     * Accepts the data connection of {@code client}, waiting at most {@code timeoutMillis}.
+     * Connections from any other address are closed and reported to {@code refused}.
+     *
+     * @return the connection, or null on timeout
+     */
+    public SocketChannel accept(InetAddress client, long timeoutMillis, Consumer<InetSocketAddress> refused)
+            throws IOException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        try {
+            while (true) {
+                long left = (deadline - System.nanoTime()) / 1_000_000L;
+                if (left <= 0) {
+                    return null;
+                }
+                SocketChannel channel;
+                try {
+                    // The socket adaptor is the JDK's way to accept with a timeout.
+                    server.socket().setSoTimeout((int) Math.min(Integer.MAX_VALUE, left));
+                    channel = server.socket().accept().getChannel();
+                } catch (SocketTimeoutException e) {
+                    return null;
+                }
+                InetSocketAddress peer = (InetSocketAddress) channel.getRemoteAddress();
+                // SECURITY: only the control connection's client may connect (RFC 2577 §6, port
+                // stealing): another host racing to the advertised port must never get the data.
+                if (peer != null && peer.getAddress().equals(client)) {
+                    return channel;
+                }
+                channel.close();
+                refused.accept(peer);
+            }
+        } finally {
+            close();
+        }
+    }
+
+    public synchronized boolean isOpen() {
+        return !closed;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // best effort
+        }
+        owner.release(reservedPort);
+    }
+}

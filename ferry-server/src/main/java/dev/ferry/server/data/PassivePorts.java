@@ -1,0 +1,101 @@
+package dev.ferry.server.data;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.util.BitSet;
+
+/**
+ * The passive port range. Hands out listeners bound to free ports of the range, round-robin so that a
+ * port just released (whose last connection may still be in TIME_WAIT on the client's side) is the
+ * last to be reused. Exhaustion is answered at once (null), never by waiting: the caller replies 425.
+ *
+ * <p>A range of 0-0 means "any ephemeral port", which the kernel chooses.
+ */
+public final class PassivePorts {
+
+    private final int low;
+    private final int high;
+    private final BitSet inUse;
+    private int next;
+
+    public PassivePorts(int low, int high) {
+        if (low < 0 || high > 65535 || low > high || (low == 0) != (high == 0)) {
+            throw new IllegalArgumentException("invalid passive port range " + low + "-" + high);
+        }
+        this.low = low;
+        this.high = high;
+        this.inUse = new BitSet(high - low + 1);
+        this.next = low;
+    }
+
+    public boolean isEphemeral() {
+        return low == 0;
+    }
+
+    public int size() {
+        return isEphemeral() ? 0 : high - low + 1;
+    }
+
+    public synchronized int inUse() {
+        return inUse.cardinality();
+    }
+
+    /**
+     * Binds a listener on {@code bindAddress} at a free port of the range, or returns null when every
+     * port is taken (by us or by another process).
+     */
+    public PassiveListener open(InetAddress bindAddress) throws IOException {
+        if (isEphemeral()) {
+            return new PassiveListener(bind(bindAddress, 0), this, 0);
+        }
+        int span = high - low + 1;
+        for (int attempt = 0; attempt < span; attempt++) {
+            int port = reserve();
+            if (port < 0) {
+                return null;
+            }
+            try {
+                return new PassiveListener(bind(bindAddress, port), this, port);
+            } catch (IOException portTakenElsewhere) {
+                // Another process holds it: give it back and try the next one.
+                release(port);
+            }
+        }
+        return null;
+    }
+
+    private synchronized int reserve() {
+        int span = high - low + 1;
+        for (int i = 0; i < span; i++) {
+            int port = next;
+            next = port == high ? low : port + 1;
+            if (!inUse.get(port - low)) {
+                inUse.set(port - low);
+                return port;
+            }
+        }
+        return -1;
+    }
+
+    synchronized void release(int port) {
+        if (port != 0) {
+            inUse.clear(port - low);
+        }
+    }
+
+    private static ServerSocketChannel bind(InetAddress address, int port) throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open();
+        try {
+            // The previous data connection on this port may still be in TIME_WAIT.
+            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            server.bind(new InetSocketAddress(address, port), 4);
+            return server;
+        } catch (IOException e) {
+            server.close();
+            throw e;
+        }
+    }
+}

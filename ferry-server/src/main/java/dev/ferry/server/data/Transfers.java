@@ -1,0 +1,199 @@
+package dev.ferry.server.data;
+
+import dev.ferry.server.net.Watchdog;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
+import java.time.Duration;
+
+/**
+ * The copy loops of data transfers. Each loop re-arms the data-timeout guard per chunk, so the
+ * timeout means "no progress for that long", never "the whole transfer took that long".
+ *
+ * <p>Binary downloads from a local file use {@code FileChannel.transferTo} (sendfile on Linux: no
+ * copy through user space). ASCII transfers convert line ends (RFC 959 §3.1.1.1: the NVT-ASCII
+ * end of line is CRLF; files here use LF).
+ */
+public final class Transfers {
+
+    /** sendfile chunk: small enough that a slow client still makes progress within the data timeout. */
+    private static final long SENDFILE_CHUNK = Long.getLong("ferry.sendfileChunk", 8L << 20);
+
+    private static final byte[] LONE_CR = {'\r'};
+
+    private Transfers() {}
+
+    /** Sends a file from {@code position} to its end with sendfile. */
+    public static long sendFile(FileChannel file, long position, SocketChannel out, Watchdog.Guard guard,
+                                Duration timeout, TransferProgress progress) throws IOException {
+        long size = file.size();
+        long sent = 0;
+        while (position + sent < size) {
+            guard.arm(timeout);
+            long n = file.transferTo(position + sent, Math.min(SENDFILE_CHUNK, size - position - sent), out);
+            if (n <= 0) {
+                // The file shrank under us: what was there has been sent.
+                if (file.size() <= position + sent) {
+                    break;
+                }
+                continue;
+            }
+            sent += n;
+            progress.add(n);
+        }
+        guard.disarm();
+        return sent;
+    }
+
+    /** Copies a channel to the socket, converting LF to CRLF when {@code ascii}. */
+    public static long send(ReadableByteChannel in, SocketChannel out, boolean ascii, BufferPool pool,
+                            Watchdog.Guard guard, Duration timeout, TransferProgress progress) throws IOException {
+        ByteBuffer buffer = pool.take();
+        ByteBuffer converted = ascii ? pool.take() : null;
+        long sent = 0;
+        boolean lastWasCr = false;
+        try {
+            while (true) {
+                buffer.clear();
+                guard.arm(timeout);
+                int n = in.read(buffer);
+                if (n < 0) {
+                    break;
+                }
+                buffer.flip();
+                ByteBuffer toSend = buffer;
+                if (ascii) {
+                    // At most half the buffer per pass, so that doubling every byte still fits.
+                    converted.clear();
+                    lastWasCr = toCrlf(buffer, converted, lastWasCr);
+                    converted.flip();
+                    toSend = converted;
+                }
+                sent += writeFully(out, toSend, guard, timeout);
+                if (ascii && buffer.hasRemaining()) {
+                    // Leftover input that did not fit: convert and send it before reading more.
+                    while (buffer.hasRemaining()) {
+                        converted.clear();
+                        lastWasCr = toCrlf(buffer, converted, lastWasCr);
+                        converted.flip();
+                        sent += writeFully(out, converted, guard, timeout);
+                    }
+                }
+                progress.add(n);
+            }
+        } finally {
+            guard.disarm();
+            pool.give(buffer);
+            if (converted != null) {
+                pool.give(converted);
+            }
+        }
+        return sent;
+    }
+
+    /**
+     * Receives from the socket until the client closes the data connection, converting CRLF to LF
+     * when {@code ascii}. Returns the number of bytes written.
+     */
+    public static long receive(SocketChannel in, WritableByteChannel out, boolean ascii, BufferPool pool,
+                               Watchdog.Guard guard, Duration timeout, TransferProgress progress) throws IOException {
+        ByteBuffer buffer = pool.take();
+        long written = 0;
+        boolean pendingCr = false;
+        try {
+            while (true) {
+                guard.arm(timeout);
+                int n = in.read(buffer);
+                if (n < 0) {
+                    break;
+                }
+                progress.add(n);
+                if (buffer.hasRemaining() && n > 0 && !ascii) {
+                    // Keep filling: fewer, larger file writes.
+                    continue;
+                }
+                buffer.flip();
+                if (ascii) {
+                    if (pendingCr && buffer.hasRemaining() && buffer.get(buffer.position()) != '\n') {
+                        written += writeAll(out, ByteBuffer.wrap(LONE_CR));
+                    }
+                    pendingCr = fromCrlf(buffer);
+                }
+                written += writeAll(out, buffer);
+                buffer.clear();
+            }
+            if (ascii && pendingCr) {
+                buffer.clear();
+                buffer.put((byte) '\r');
+            }
+            buffer.flip();
+            written += writeAll(out, buffer);
+        } finally {
+            guard.disarm();
+            pool.give(buffer);
+        }
+        return written;
+    }
+
+    /** Writes a whole buffer to a socket under the guard. */
+    public static long writeFully(SocketChannel out, ByteBuffer src, Watchdog.Guard guard, Duration timeout)
+            throws IOException {
+        long total = 0;
+        while (src.hasRemaining()) {
+            guard.arm(timeout);
+            total += out.write(src);
+        }
+        return total;
+    }
+
+    private static long writeAll(WritableByteChannel out, ByteBuffer src) throws IOException {
+        long total = 0;
+        while (src.hasRemaining()) {
+            total += out.write(src);
+        }
+        return total;
+    }
+
+    /**
+     * LF to CRLF, leaving an existing CRLF alone. Consumes input while the output has room for two
+     * bytes; returns whether the last byte consumed was CR.
+     */
+    static boolean toCrlf(ByteBuffer in, ByteBuffer out, boolean lastWasCr) {
+        while (in.hasRemaining() && out.remaining() >= 2) {
+            byte b = in.get();
+            if (b == '\n' && !lastWasCr) {
+                out.put((byte) '\r');
+            }
+            out.put(b);
+            lastWasCr = b == '\r';
+        }
+        return lastWasCr;
+    }
+
+    /**
+     * CRLF to LF, in place (the output never overtakes the input). A CR at the end of the buffer is
+     * held back (returns true) until the next byte shows whether it starts a CRLF; a lone CR is kept.
+     */
+    static boolean fromCrlf(ByteBuffer buf) {
+        int start = buf.position();
+        int limit = buf.limit();
+        int write = start;
+        boolean held = false;
+        for (int i = start; i < limit; i++) {
+            byte b = buf.get(i);
+            if (b == '\r' && i + 1 < limit && buf.get(i + 1) == '\n') {
+                continue;
+            }
+            if (b == '\r' && i + 1 == limit) {
+                held = true;
+                continue;
+            }
+            buf.put(write++, b);
+        }
+        buf.limit(write);
+        return held;
+    }
+}

@@ -1,0 +1,139 @@
+package dev.ferry.server.listing;
+
+import dev.ferry.server.fs.FileInfo;
+import dev.ferry.server.fs.FileType;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** Machine listings of RFC 3659 §7 (MLST, MLSD) and the matching FEAT and OPTS texts. Pure functions. */
+public final class MlsxFormat {
+    /** Facts Ferry supports, in the order they are written. */
+    public static final List<String> ALL_FACTS = List.of("type", "size", "modify", "perm", "unique");
+
+    private MlsxFormat() {
+    }
+
+    /**
+     * One entry without CRLF and without the leading space MLST puts on the control connection:
+     * {@code "type=file;size=12;modify=20261124215600;perm=adfrw;unique=abc; name"}.
+     *
+     * @param typeFact     file, dir, cdir (the listed directory itself) or pdir
+     * @param userWritable whether the logged-in user may change this entry
+     * @param facts        the facts selected (OPTS MLST), case-insensitive
+     */
+    public static String factsLine(FileInfo f, String displayName, String typeFact, boolean userWritable,
+                                   Set<String> facts) {
+        Set<String> selected = lowerCase(facts);
+        StringBuilder line = new StringBuilder();
+        for (String fact : ALL_FACTS) {
+            if (!selected.contains(fact)) {
+                continue;
+            }
+            String value = switch (fact) {
+                case "type" -> typeFact;
+                // RFC 3659 §7.5.7: size applies to non-directory types only
+                case "size" -> f.type() == FileType.DIRECTORY ? null : Long.toString(f.size());
+                case "modify" -> timeVal(f.lastModified());
+                case "perm" -> perm(f.type(), userWritable);
+                case "unique" -> isFactValue(f.uniqueId()) ? f.uniqueId() : null;
+                default -> throw new IllegalStateException(fact);
+            };
+            if (value != null) {
+                line.append(fact).append('=').append(value).append(';');
+            }
+        }
+        // RFC 3659 §7.2: entry = [ facts ] SP pathname
+        return line.append(' ').append(displayName).toString();
+    }
+
+    /**
+     * RFC 3659 §2.3 time-val in UTC, "YYYYMMDDHHMMSS" with ".sss" only when the milliseconds are
+     * not zero; also the MDTM reply (§3).
+     */
+    public static String timeVal(Instant time) {
+        LocalDateTime t = LocalDateTime.ofInstant(Times.clamp(time), ZoneOffset.UTC);
+        String seconds = String.format(Locale.ROOT, "%04d%02d%02d%02d%02d%02d", t.getYear(), t.getMonthValue(),
+                t.getDayOfMonth(), t.getHour(), t.getMinute(), t.getSecond());
+        int millis = t.getNano() / 1_000_000;
+        return millis == 0 ? seconds : seconds + String.format(Locale.ROOT, ".%03d", millis);
+    }
+
+    /**
+     * RFC 3659 §7.5.5 perm letters for what the user may do: files always r, plus a, d, f, w when
+     * writable; directories always e and l, plus c, d, f, m, p when writable; other types none.
+     */
+    public static String perm(FileType type, boolean userWritable) {
+        return switch (type) {
+            case FILE -> userWritable ? "adfrw" : "r";
+            case DIRECTORY -> userWritable ? "cdeflmp" : "el";
+            case OTHER -> "";
+        };
+    }
+
+    /** RFC 3659 §7.8: the FEAT line body "MLST type*;size*;modify*;perm*;unique*;", '*' on enabled facts. */
+    public static String featLine(Set<String> enabled) {
+        Set<String> selected = lowerCase(enabled);
+        StringBuilder line = new StringBuilder("MLST ");
+        for (String fact : ALL_FACTS) {
+            line.append(fact).append(selected.contains(fact) ? "*" : "").append(';');
+        }
+        return line.toString();
+    }
+
+    /**
+     * RFC 3659 §7.9: the facts an "OPTS MLST" argument selects, e.g. "Type;Size;" or "" (none);
+     * unknown facts are ignored; the result is lower case in {@link #ALL_FACTS} order.
+     */
+    public static Set<String> selectFacts(String argument) {
+        Set<String> requested = new LinkedHashSet<>();
+        for (String fact : (argument == null ? "" : argument).split(";")) {
+            requested.add(fact.trim().toLowerCase(Locale.ROOT));
+        }
+        Set<String> selected = new LinkedHashSet<>();
+        for (String fact : ALL_FACTS) {
+            if (requested.contains(fact)) {
+                selected.add(fact);
+            }
+        }
+        return selected;
+    }
+
+    /** RFC 3659 §7.9.1: the fact list of the "200 MLST OPTS type;size;" reply. */
+    public static String factList(Set<String> selected) {
+        Set<String> lower = lowerCase(selected);
+        StringBuilder list = new StringBuilder();
+        for (String fact : ALL_FACTS) {
+            if (lower.contains(fact)) {
+                list.append(fact).append(';');
+            }
+        }
+        return list.toString();
+    }
+
+    private static Set<String> lowerCase(Set<String> facts) {
+        Set<String> lower = new LinkedHashSet<>();
+        for (String fact : facts) {
+            lower.add(fact.toLowerCase(Locale.ROOT));
+        }
+        return lower;
+    }
+
+    /** RFC 3659 §7.4: a fact value may hold neither ';' nor a space (nor, sensibly, controls). */
+    private static boolean isFactValue(String value) {
+        if (value == null || value.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == ';' || c <= ' ' || c == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

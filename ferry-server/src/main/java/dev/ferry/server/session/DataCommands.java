@@ -1,0 +1,634 @@
+package dev.ferry.server.session;
+
+import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.address.HostPort;
+import dev.ferry.server.data.PassiveListener;
+import dev.ferry.server.data.TransferProgress;
+import dev.ferry.server.data.Transfers;
+import dev.ferry.server.fs.DirectoryListing;
+import dev.ferry.server.fs.FileInfo;
+import dev.ferry.server.fs.FileType;
+import dev.ferry.server.fs.InvalidVirtualPathException;
+import dev.ferry.server.fs.Upload;
+import dev.ferry.server.fs.UploadMode;
+import dev.ferry.server.fs.VirtualPath;
+import dev.ferry.server.listing.ListFormat;
+import dev.ferry.server.listing.MlsxFormat;
+import dev.ferry.server.net.Watchdog;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Data-connection commands: PORT, EPRT, PASV, EPSV, and the commands that move bytes over a data
+ * connection (RETR, STOR, APPE, STOU, LIST, NLST, MLSD), plus ABOR.
+ */
+final class DataCommands {
+
+    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
+
+    enum ListingKind { LIST, NLST, MLSD }
+
+    private final Session s;
+
+    DataCommands(Session session) {
+        this.s = session;
+    }
+
+    // ---- endpoints -------------------------------------------------------------------------
+
+    Reply port(String arg) {
+        Reply refused = refuseActive("PORT");
+        if (refused != null) {
+            return refused;
+        }
+        HostPort target = HostPort.parsePort(arg);
+        if (target == null) {
+            return Reply.of(501, "Syntax: PORT h1,h2,h3,h4,p1,p2 (each 0-255).");
+        }
+        return setActive(target, "PORT");
+    }
+
+    Reply eprt(String arg) {
+        Reply refused = refuseActive("EPRT");
+        if (refused != null) {
+            return refused;
+        }
+        String trimmed = arg.trim();
+        if (trimmed.length() > 3 && trimmed.charAt(1) != '1' && trimmed.charAt(1) != '2'
+                && trimmed.charAt(2) == trimmed.charAt(0)) {
+            return Reply.of(522, "Network protocol not supported, use (1,2)");
+        }
+        HostPort target = HostPort.parseEprt(arg);
+        if (target == null) {
+            return Reply.of(501, "Syntax: EPRT |1|a.b.c.d|port| or EPRT |2|ipv6|port|.");
+        }
+        return setActive(target, "EPRT");
+    }
+
+    private Reply refuseActive(String verb) {
+        if (s.epsvAll) {
+            return Reply.of(501, verb + " refused: EPSV ALL is in effect (RFC 2428 §4).");
+        }
+        if (!s.ctx.settings().allowActiveMode()) {
+            return Reply.of(502, "Active mode is disabled on this server; use PASV or EPSV.");
+        }
+        return null;
+    }
+
+    private Reply setActive(HostPort target, String verb) {
+        // SECURITY: data connections only to the client's own address (RFC 2577 §3, FTP bounce):
+        // otherwise the server could be made to connect to, and send data to, any third party.
+        if (!sameHost(target.address(), s.client)) {
+            LOG.info("{} event=active-refused verb={} target={} reason=foreign-address", s.id, verb, target.toSocketAddress());
+            return Reply.of(501, verb + " refused: data connections go only to your own address.");
+        }
+        // SECURITY: privileged ports are refused (RFC 2577 §3) so a PORT cannot reach a local service.
+        if (target.port() < 1024) {
+            return Reply.of(501, verb + " refused: port " + target.port() + " is below 1024.");
+        }
+        discardEndpoint();
+        s.endpoint = new DataEndpoint.Active(target);
+        return Reply.of(200, verb + " command successful.");
+    }
+
+    Reply pasv() throws IOException {
+        if (s.epsvAll) {
+            return Reply.of(501, "PASV refused: EPSV ALL is in effect (RFC 2428 §4).");
+        }
+        InetSocketAddress local = s.connection.localAddress();
+        Inet4Address advertised = s.ctx.passiveAddressing().advertise(s.client, local.getAddress());
+        if (advertised == null) {
+            return Reply.of(425, "PASV needs IPv4; use EPSV on this connection.");
+        }
+        PassiveListener listener = openListener(local.getAddress());
+        if (listener == null) {
+            return Reply.of(425, "No passive port available; try again later.");
+        }
+        return Reply.of(227, HostPort.format227(advertised, listener.port()));
+    }
+
+    Reply epsv(String arg) throws IOException {
+        InetAddress local = s.connection.localAddress().getAddress();
+        int family = HostPort.protocolNumber(local);
+        if (arg != null) {
+            String a = arg.trim();
+            if (a.equalsIgnoreCase("ALL")) {
+                s.epsvAll = true;
+                return Reply.of(200, "EPSV ALL accepted.");
+            }
+            if (!a.equals("1") && !a.equals("2")) {
+                return a.matches("\\d{1,5}")
+                        ? Reply.of(522, "Network protocol not supported, use (" + family + ")")
+                        : Reply.of(501, "Syntax: EPSV [1|2|ALL].");
+            }
+            if (Integer.parseInt(a) != family) {
+                return Reply.of(522, "Network protocol not supported, use (" + family + ")");
+            }
+        }
+        PassiveListener listener = openListener(local);
+        if (listener == null) {
+            return Reply.of(425, "No passive port available; try again later.");
+        }
+        return Reply.of(229, HostPort.format229(listener.port()));
+    }
+
+    private PassiveListener openListener(InetAddress bindAddress) throws IOException {
+        discardEndpoint();
+        PassiveListener listener = s.ctx.passivePorts().open(bindAddress);
+        if (listener == null) {
+            LOG.info("{} event=passive-exhausted range={}", s.id, s.ctx.passivePorts().size());
+            return null;
+        }
+        Duration timeout = s.ctx.settings().passive().acceptTimeout();
+        s.endpoint = new DataEndpoint.Passive(listener, System.nanoTime() + timeout.toNanos());
+        return listener;
+    }
+
+    /** Closes an unused passive listener (its port goes back to the pool). */
+    void discardEndpoint() {
+        if (s.endpoint instanceof DataEndpoint.Passive p) {
+            p.listener().close();
+        }
+        s.endpoint = null;
+    }
+
+    List<String> describeEndpoint() {
+        return switch (s.endpoint) {
+            case null -> List.of("No data connection set up.");
+            case DataEndpoint.Passive p -> List.of("Passive mode: listening on port " + p.listener().port() + ".");
+            case DataEndpoint.Active a -> List.of("Active mode: will connect to " + a.target().toSocketAddress() + ".");
+        };
+    }
+
+    // ---- transfers -------------------------------------------------------------------------
+
+    Reply retrieve(String arg) throws IOException {
+        long offset = takeRestOffset();
+        VirtualPath path;
+        FileInfo info;
+        try {
+            path = s.resolve(arg);
+            info = s.storage.stat(path);
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(550, e.getMessage());
+        } catch (NoSuchFileException e) {
+            return Reply.of(550, arg + ": No such file.");
+        }
+        if (info.type() != FileType.FILE) {
+            return Reply.of(550, arg + ": Not a plain file.");
+        }
+        if (offset > info.size()) {
+            return Reply.of(554, "Restart offset " + offset + " is beyond the end of the file (" + info.size() + " bytes).");
+        }
+        SeekableByteChannel in;
+        try {
+            in = s.storage.openRead(path, offset);
+        } catch (NoSuchFileException e) {
+            return Reply.of(550, arg + ": No such file.");
+        } catch (AccessDeniedException e) {
+            return Reply.of(550, arg + ": Permission denied.");
+        }
+        boolean ascii = s.ascii;
+        String opening = "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path
+                + " (" + (info.size() - offset) + " bytes).";
+        start("RETR", path, opening, new TransferBody() {
+            @Override
+            public long run(SocketChannel data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
+                Duration timeout = s.ctx.settings().limits().dataTimeout();
+                if (!ascii && in instanceof FileChannel file) {
+                    return Transfers.sendFile(file, offset, data, guard, timeout, progress);
+                }
+                return Transfers.send(in, data, ascii, s.ctx.buffers(), guard, timeout, progress);
+            }
+
+            @Override
+            public void finish(boolean success) {
+                Transfer.closeQuietly(in);
+            }
+        }, false);
+        return null;
+    }
+
+    Reply store(String arg, boolean append) throws IOException {
+        long offset = takeRestOffset();
+        VirtualPath path;
+        try {
+            path = s.resolve(arg);
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(553, e.getMessage());
+        }
+        UploadMode mode = append ? UploadMode.APPEND : offset > 0 ? UploadMode.RESUME : UploadMode.REPLACE;
+        return startUpload(path, mode, offset, append ? "APPE" : "STOR", null);
+    }
+
+    Reply storeUnique(String arg) throws IOException {
+        takeRestOffset();
+        VirtualPath created;
+        try {
+            VirtualPath hint = arg == null ? null : s.resolve(arg);
+            VirtualPath dir = hint == null ? s.cwd : hint.parent();
+            created = s.storage.createUnique(dir, hint == null ? "ftp" : hint.name());
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(553, e.getMessage());
+        } catch (NoSuchFileException e) {
+            return Reply.of(553, "No such directory.");
+        } catch (AccessDeniedException e) {
+            return Reply.of(550, "Permission denied.");
+        }
+        // RFC 1123 §4.1.2.9: the generated name goes in the 150 reply, as "150 FILE: name".
+        return startUpload(created, UploadMode.RESUME, 0, "STOU", "FILE: " + created.name());
+    }
+
+    private Reply startUpload(VirtualPath path, UploadMode mode, long offset, String verb, String opening)
+            throws IOException {
+        try {
+            FileInfo existing = s.storage.stat(path);
+            if (existing.type() == FileType.DIRECTORY) {
+                return Reply.of(550, path + ": Is a directory.");
+            }
+        } catch (NoSuchFileException e) {
+            // a new file
+        }
+        Upload upload;
+        try {
+            upload = s.storage.openUpload(path, mode, offset);
+        } catch (NoSuchFileException e) {
+            return Reply.of(553, path.parent() + ": No such directory.");
+        } catch (AccessDeniedException e) {
+            return Reply.of(550, path + ": Permission denied.");
+        } catch (IOException e) {
+            return Reply.of(mode == UploadMode.RESUME ? 554 : 451, "Cannot store " + path + ": " + e.getMessage());
+        }
+        boolean ascii = s.ascii;
+        String text = opening != null ? opening
+                : "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path + ".";
+        start(verb, path, text, new TransferBody() {
+            @Override
+            public long run(SocketChannel data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
+                WritableByteChannel out = new LocalWrites(upload.channel());
+                return Transfers.receive(data, out, ascii, s.ctx.buffers(), guard,
+                        s.ctx.settings().limits().dataTimeout(), progress);
+            }
+
+            @Override
+            public void beforeSuccessReply() throws IOException {
+                try {
+                    // A 226 means the bytes are in the file system: commit before replying.
+                    upload.commit();
+                } catch (IOException e) {
+                    throw new LocalIOException(e);
+                }
+            }
+
+            @Override
+            public void finish(boolean success) {
+                if (!success) {
+                    upload.abort();
+                }
+                upload.close();
+            }
+        }, true);
+        return null;
+    }
+
+    Reply list(String arg, ListingKind kind) throws IOException {
+        takeRestOffset();
+        String pathArg = kind == ListingKind.MLSD ? arg : stripListOptions(arg);
+        VirtualPath path;
+        FileInfo info;
+        try {
+            path = pathArg == null || pathArg.isEmpty() ? s.cwd : s.resolve(pathArg);
+            info = s.storage.stat(path);
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(550, e.getMessage());
+        } catch (NoSuchFileException e) {
+            return Reply.of(550, (pathArg == null ? s.cwd.toString() : pathArg) + ": No such file or directory.");
+        }
+        if (kind == ListingKind.MLSD && info.type() != FileType.DIRECTORY) {
+            // RFC 3659 §7.2.2: MLSD of a non-directory is an error.
+            return Reply.of(501, pathArg + ": Not a directory.");
+        }
+        boolean writable = s.account.writable();
+        java.util.Set<String> facts = s.mlstFacts;
+        String displayArg = pathArg;
+        start(kind.name(), path, "Opening ASCII mode data connection for file list.", new TransferBody() {
+            @Override
+            public long run(SocketChannel data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
+                try (LineSink sink = new LineSink(data, s.ctx.buffers(), guard,
+                        s.ctx.settings().limits().dataTimeout(), progress)) {
+                    Instant now = Instant.now();
+                    if (info.type() != FileType.DIRECTORY) {
+                        sink.line(switch (kind) {
+                            case LIST -> ListFormat.listLine(info, now);
+                            case NLST -> displayArg;
+                            case MLSD -> throw new AssertionError();
+                        });
+                        return sink.total();
+                    }
+                    try (DirectoryListing entries = s.storage.list(path)) {
+                        for (FileInfo entry : entries) {
+                            sink.line(switch (kind) {
+                                case LIST -> ListFormat.listLine(entry, now);
+                                case NLST -> entry.name();
+                                case MLSD -> MlsxFormat.factsLine(entry, entry.name(),
+                                        entry.type() == FileType.DIRECTORY ? "dir" : "file", writable, facts);
+                            });
+                        }
+                    }
+                    return sink.total();
+                }
+            }
+        }, false);
+        return null;
+    }
+
+    /** "LIST -la dir": clients pass ls options; they are ignored, the path is what matters. */
+    static String stripListOptions(String arg) {
+        if (arg == null) {
+            return null;
+        }
+        String rest = arg;
+        while (rest.startsWith("-")) {
+            int space = rest.indexOf(' ');
+            if (space < 0) {
+                return null;
+            }
+            rest = rest.substring(space + 1).stripLeading();
+        }
+        return rest.isEmpty() ? null : rest;
+    }
+
+    private long takeRestOffset() {
+        long o = s.restOffset;
+        s.restOffset = 0;
+        return o;
+    }
+
+    // ---- running a transfer ----------------------------------------------------------------
+
+    /** The part of a transfer that differs per command. */
+    interface TransferBody {
+        long run(SocketChannel data, Watchdog.Guard guard, TransferProgress progress) throws IOException;
+
+        default void beforeSuccessReply() throws IOException {}
+
+        default void finish(boolean success) {}
+    }
+
+    /** A failure of local storage, as opposed to the data connection: 451, not 426. */
+    static final class LocalIOException extends IOException {
+        LocalIOException(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    /** Marks write failures of the file as local. */
+    private record LocalWrites(WritableByteChannel out) implements WritableByteChannel {
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            try {
+                return out.write(src);
+            } catch (IOException e) {
+                throw new LocalIOException(e);
+            }
+        }
+
+        @Override
+        public boolean isOpen() {
+            return out.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.close();
+        }
+    }
+
+    private void start(String verb, VirtualPath path, String openingText, TransferBody body, boolean upload) {
+        DataEndpoint endpoint = s.endpoint;
+        s.endpoint = null;
+        TransferProgress progress = new TransferProgress(verb + " " + path);
+        Transfer[] self = new Transfer[1];
+        Transfer t = new Transfer(progress, () -> runTransfer(self[0], endpoint, verb, path, openingText, body, upload));
+        self[0] = t;
+        s.transfer = t;
+        s.transfers++;
+        t.start();
+    }
+
+    private void runTransfer(Transfer t, DataEndpoint endpoint, String verb, VirtualPath path, String openingText,
+                             TransferBody body, boolean upload) {
+        long start = System.nanoTime();
+        SocketChannel[] data = new SocketChannel[1];
+        Watchdog.Guard guard = s.ctx.watchdog().guard(() -> {
+            SocketChannel c = data[0];
+            if (c != null) {
+                Transfer.closeQuietly(c);
+            }
+        });
+        boolean success = false;
+        String result = "failed";
+        long bytes = 0;
+        try {
+            data[0] = connect(t, endpoint, guard);
+            if (data[0] == null) {
+                result = t.aborted() ? "aborted" : "no-data-connection";
+                return;
+            }
+            t.attach(data[0]);
+            s.replies.send(150, openingText);
+            bytes = body.run(data[0], guard, t.progress);
+            guard.arm(s.ctx.settings().limits().dataTimeout());
+            data[0].close();
+            guard.disarm();
+            body.beforeSuccessReply();
+            success = true;
+            result = "ok";
+            s.replies.send(226, "Transfer complete (" + t.progress.bytes() + " bytes).");
+        } catch (LocalIOException e) {
+            result = "local-error";
+            LOG.warn("{} event=storage-error cmd={} path={} error={}", s.id, verb, path, e.getMessage());
+            s.trySend(451, "Local error: " + path + " could not be " + (upload ? "stored." : "read."));
+        } catch (IOException e) {
+            if (t.aborted()) {
+                result = "aborted";
+                s.trySend(426, "Transfer aborted.");
+            } else if (guard.fired()) {
+                result = "timeout";
+                s.trySend(426, "Data connection timed out; transfer aborted.");
+            } else {
+                result = "connection-lost";
+                s.trySend(426, "Data connection lost; transfer aborted.");
+            }
+            LOG.debug("{} transfer {} ended: {}", s.id, verb, e.toString());
+        } finally {
+            guard.close();
+            if (data[0] != null) {
+                Transfer.closeQuietly(data[0]);
+            }
+            body.finish(success);
+            long moved = t.progress.bytes();
+            if (upload) {
+                s.bytesIn += moved;
+            } else {
+                s.bytesOut += moved;
+            }
+            LOG.info("{} event=transfer cmd={} path={} bytes={} ms={} result={}", s.id, verb, path,
+                    moved, (System.nanoTime() - start) / 1_000_000L, result);
+            if (bytes < 0) {
+                LOG.debug("negative byte count");
+            }
+            s.armIdle();
+        }
+    }
+
+    /** Opens the data connection the last PORT/PASV asked for; replies 425 and returns null if it cannot. */
+    private SocketChannel connect(Transfer t, DataEndpoint endpoint, Watchdog.Guard guard) throws IOException {
+        switch (endpoint) {
+            case null -> {
+                s.replies.send(425, "Use PORT, PASV, EPRT or EPSV first.");
+                return null;
+            }
+            case DataEndpoint.Passive p -> {
+                t.attach(p.listener());
+                long left = (p.deadlineNanos() - System.nanoTime()) / 1_000_000L;
+                SocketChannel c = p.listener().accept(s.client, left, peer ->
+                        LOG.info("{} event=data-refused from={} reason=foreign-address", s.id, peer));
+                if (c == null) {
+                    if (!t.aborted()) {
+                        s.replies.send(425, "No data connection received within "
+                                + s.ctx.settings().passive().acceptTimeout().toSeconds() + " s.");
+                    }
+                    return null;
+                }
+                return c;
+            }
+            case DataEndpoint.Active a -> {
+                SocketChannel c = SocketChannel.open();
+                t.attach(c);
+                guard.arm(s.ctx.settings().limits().dataTimeout());
+                try {
+                    c.connect(a.target().toSocketAddress());
+                    guard.disarm();
+                    return c;
+                } catch (IOException e) {
+                    guard.disarm();
+                    Transfer.closeQuietly(c);
+                    if (!t.aborted()) {
+                        s.replies.send(425, "Cannot open data connection to " + a.target().toSocketAddress() + ".");
+                    }
+                    return null;
+                }
+            }
+        }
+    }
+
+    // ---- ABOR ------------------------------------------------------------------------------
+
+    /** ABOR while a transfer runs: RFC 959 §4.1.3, the transfer answers 426, then ABOR answers 226. */
+    void abortRunning() throws IOException {
+        Transfer t = s.transfer;
+        t.abort();
+        t.join();
+        s.transfer = null;
+        s.armIdle();
+        LOG.info("{} event=abort", s.id);
+        s.replies.send(226, "ABOR successful.");
+    }
+
+    Reply abortIdle() {
+        discardEndpoint();
+        return Reply.of(225, "No transfer to abort.");
+    }
+
+    private static boolean sameHost(InetAddress a, InetAddress b) {
+        if (a.equals(b)) {
+            return true;
+        }
+        // An IPv4 client seen on a dual-stack socket as ::ffff:a.b.c.d is the same host.
+        return a instanceof Inet4Address && b instanceof Inet6Address v6 && isMappedTo(v6, a)
+                || b instanceof Inet4Address && a instanceof Inet6Address v6b && isMappedTo(v6b, b);
+    }
+
+    private static boolean isMappedTo(Inet6Address v6, InetAddress v4) {
+        byte[] x = v6.getAddress();
+        byte[] y = v4.getAddress();
+        for (int i = 0; i < 10; i++) {
+            if (x[i] != 0) {
+                return false;
+            }
+        }
+        return (x[10] & 0xFF) == 0xFF && (x[11] & 0xFF) == 0xFF
+                && x[12] == y[0] && x[13] == y[1] && x[14] == y[2] && x[15] == y[3];
+    }
+
+    /** Buffered CRLF lines to a data connection (listings are always CRLF, RFC 959 §3.1.1.1). */
+    private static final class LineSink implements AutoCloseable {
+        private final SocketChannel out;
+        private final dev.ferry.server.data.BufferPool pool;
+        private final ByteBuffer buffer;
+        private final Watchdog.Guard guard;
+        private final Duration timeout;
+        private final TransferProgress progress;
+        private long total;
+
+        LineSink(SocketChannel out, dev.ferry.server.data.BufferPool pool, Watchdog.Guard guard, Duration timeout,
+                 TransferProgress progress) {
+            this.out = out;
+            this.pool = pool;
+            this.buffer = pool.take();
+            this.guard = guard;
+            this.timeout = timeout;
+            this.progress = progress;
+        }
+
+        void line(String text) throws IOException {
+            byte[] bytes = (text + "\r\n").getBytes(StandardCharsets.UTF_8);
+            if (bytes.length > buffer.remaining()) {
+                flush();
+            }
+            if (bytes.length > buffer.remaining()) {
+                Transfers.writeFully(out, ByteBuffer.wrap(bytes), guard, timeout);
+            } else {
+                buffer.put(bytes);
+            }
+            total += bytes.length;
+        }
+
+        long total() {
+            return total;
+        }
+
+        private void flush() throws IOException {
+            buffer.flip();
+            long n = Transfers.writeFully(out, buffer, guard, timeout);
+            progress.addListed(n);
+            buffer.clear();
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                flush();
+            } finally {
+                pool.give(buffer);
+            }
+        }
+    }
+}

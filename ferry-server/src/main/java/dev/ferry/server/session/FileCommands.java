@@ -1,0 +1,319 @@
+package dev.ferry.server.session;
+
+import dev.ferry.protocol.Reply;
+import dev.ferry.server.fs.DirectoryListing;
+import dev.ferry.server.fs.FileInfo;
+import dev.ferry.server.fs.FileType;
+import dev.ferry.server.fs.InvalidVirtualPathException;
+import dev.ferry.server.fs.VirtualPath;
+import dev.ferry.server.listing.ListFormat;
+import dev.ferry.server.listing.MlsxFormat;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Commands that act on paths over the control connection only. */
+final class FileCommands {
+
+    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
+    private static final DateTimeFormatter MDTM = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
+    /** ASCII SIZE needs a scan of the file; beyond this it is refused rather than stalling the session. */
+    private static final long ASCII_SIZE_SCAN_LIMIT = 64L << 20;
+    /** STAT of a directory sends its listing over the control connection; bounded like any reply. */
+    private static final int STAT_LISTING_LIMIT = 10_000;
+
+    private final Session s;
+
+    FileCommands(Session session) {
+        this.s = session;
+    }
+
+    /** Path failure as a reply value; {@code creating}: the name was to be created (553 per RFC 959). */
+    private static Reply failure(String arg, IOException e, boolean creating) {
+        return switch (e) {
+            case NoSuchFileException x -> Reply.of(550, arg + ": No such file or directory.");
+            case FileAlreadyExistsException x -> Reply.of(550, arg + ": Already exists.");
+            case DirectoryNotEmptyException x -> Reply.of(550, arg + ": Directory not empty.");
+            case NotDirectoryException x -> Reply.of(550, arg + ": Not a directory.");
+            case AccessDeniedException x -> Reply.of(550, arg + ": Permission denied.");
+            default -> Reply.of(creating ? 553 : 550, arg + ": " + safeMessage(e));
+        };
+    }
+
+    private static String safeMessage(IOException e) {
+        // Storage exceptions carry virtual paths only; still, keep the text short and on one line.
+        String m = e.getMessage();
+        return m == null ? "Operation failed." : Session.printable(m);
+    }
+
+    Reply cwd(String arg) {
+        try {
+            VirtualPath path = s.resolve(arg);
+            FileInfo info = s.storage.stat(path);
+            if (info.type() != FileType.DIRECTORY) {
+                return Reply.of(550, arg + ": Not a directory.");
+            }
+            s.cwd = path;
+            return Reply.of(250, "Directory changed to " + path + ".");
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(550, e.getMessage());
+        } catch (IOException e) {
+            return failure(arg, e, false);
+        }
+    }
+
+    Reply makeDirectory(String arg) {
+        try {
+            VirtualPath path = s.resolve(arg);
+            s.storage.createDirectory(path);
+            LOG.info("{} event=mkdir path={}", s.id, path);
+            return Reply.of(257, Reply.quotePath(path.toString()) + " created.");
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(553, e.getMessage());
+        } catch (IOException e) {
+            return failure(arg, e, true);
+        }
+    }
+
+    Reply removeDirectory(String arg) {
+        try {
+            VirtualPath path = s.resolve(arg);
+            if (path.isRoot()) {
+                return Reply.of(550, "The root directory cannot be removed.");
+            }
+            s.storage.removeDirectory(path);
+            LOG.info("{} event=rmdir path={}", s.id, path);
+            return Reply.of(250, "Directory removed.");
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(550, e.getMessage());
+        } catch (IOException e) {
+            return failure(arg, e, false);
+        }
+    }
+
+    Reply delete(String arg) {
+        try {
+            VirtualPath path = s.resolve(arg);
+            FileInfo info = s.storage.stat(path);
+            if (info.type() == FileType.DIRECTORY) {
+                return Reply.of(550, arg + ": Is a directory (use RMD).");
+            }
+            s.storage.delete(path);
+            LOG.info("{} event=delete path={}", s.id, path);
+            return Reply.of(250, "File deleted.");
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(550, e.getMessage());
+        } catch (IOException e) {
+            return failure(arg, e, false);
+        }
+    }
+
+    Reply renameFrom(String arg) {
+        try {
+            VirtualPath path = s.resolve(arg);
+            if (path.isRoot()) {
+                return Reply.of(550, "The root directory cannot be renamed.");
+            }
+            s.storage.stat(path);
+            s.renameFrom = path;
+            return Reply.of(350, "File exists; send RNTO with the new name.");
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(550, e.getMessage());
+        } catch (IOException e) {
+            return failure(arg, e, false);
+        }
+    }
+
+    Reply renameTo(String arg) {
+        VirtualPath from = s.renameFrom;
+        s.renameFrom = null;
+        if (from == null) {
+            return Reply.of(503, "Send RNFR first.");
+        }
+        try {
+            VirtualPath to = s.resolve(arg);
+            if (to.isRoot()) {
+                return Reply.of(553, "Cannot rename to the root directory.");
+            }
+            s.storage.rename(from, to);
+            LOG.info("{} event=rename from={} to={}", s.id, from, to);
+            return Reply.of(250, "Renamed.");
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(553, e.getMessage());
+        } catch (IOException e) {
+            return failure(arg, e, true);
+        }
+    }
+
+    Reply size(String arg) {
+        try {
+            VirtualPath path = s.resolve(arg);
+            FileInfo info = s.storage.stat(path);
+            if (info.type() != FileType.FILE) {
+                return Reply.of(550, arg + ": Not a plain file.");
+            }
+            if (!s.ascii) {
+                return Reply.of(213, Long.toString(info.size()));
+            }
+            // RFC 3659 §4: SIZE is the number of octets a RETR would send in the current TYPE.
+            if (info.size() > ASCII_SIZE_SCAN_LIMIT) {
+                return Reply.of(550, "SIZE in ASCII mode is not available for files over 64 MiB; use TYPE I.");
+            }
+            return Reply.of(213, Long.toString(asciiSize(path, info.size())));
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(550, e.getMessage());
+        } catch (IOException e) {
+            return failure(arg, e, false);
+        }
+    }
+
+    private long asciiSize(VirtualPath path, long binarySize) throws IOException {
+        long lone = 0;
+        try (SeekableByteChannel ch = s.storage.openRead(path, 0); InputStream in = Channels.newInputStream(ch)) {
+            byte[] buf = new byte[64 * 1024];
+            int prev = -1;
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] == '\n' && prev != '\r') {
+                        lone++;
+                    }
+                    prev = buf[i];
+                }
+            }
+        }
+        return binarySize + lone;
+    }
+
+    Reply modificationTime(String arg) {
+        try {
+            VirtualPath path = s.resolve(arg);
+            FileInfo info = s.storage.stat(path);
+            // RFC 3659 §3.1: YYYYMMDDHHMMSS in UTC.
+            return Reply.of(213, MDTM.format(info.lastModified()));
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(550, e.getMessage());
+        } catch (IOException e) {
+            return failure(arg, e, false);
+        }
+    }
+
+    /** MFMT YYYYMMDDHHMMSS[.sss] path (draft-somers-ftp-mfxx): replies 213 Modify=...; path. */
+    Reply setModificationTime(String arg) {
+        int space = arg.indexOf(' ');
+        if (space < 0) {
+            return Reply.of(501, "Syntax: MFMT YYYYMMDDHHMMSS path.");
+        }
+        String stamp = arg.substring(0, space);
+        String name = arg.substring(space + 1);
+        Instant time;
+        try {
+            String whole = stamp.length() > 14 && stamp.charAt(14) == '.' ? stamp.substring(0, 14) : stamp;
+            if (!whole.matches("\\d{14}")) {
+                return Reply.of(501, "Syntax: MFMT YYYYMMDDHHMMSS path.");
+            }
+            time = LocalDateTime.parse(whole, DateTimeFormatter.ofPattern("uuuuMMddHHmmss")).toInstant(ZoneOffset.UTC);
+        } catch (DateTimeParseException e) {
+            return Reply.of(501, "Invalid time '" + Session.printable(stamp) + "'.");
+        }
+        try {
+            VirtualPath path = s.resolve(name);
+            s.storage.setLastModified(path, time);
+            return Reply.of(213, "Modify=" + MDTM.format(time) + "; " + name);
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(550, e.getMessage());
+        } catch (IOException e) {
+            return failure(name, e, false);
+        }
+    }
+
+    /** HASH path (draft-bryan-ftpext-hash): "213 ALGORITHM 0-END HEX path". */
+    Reply hash(String arg) {
+        try {
+            VirtualPath path = s.resolve(arg);
+            FileInfo info = s.storage.stat(path);
+            if (info.type() != FileType.FILE) {
+                return Reply.of(550, arg + ": Not a plain file.");
+            }
+            MessageDigest digest = MessageDigest.getInstance(s.hashAlgorithm);
+            long total = 0;
+            try (SeekableByteChannel ch = s.storage.openRead(path, 0); InputStream in = Channels.newInputStream(ch)) {
+                byte[] buf = new byte[64 * 1024];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    digest.update(buf, 0, n);
+                    total += n;
+                }
+            }
+            return Reply.of(213, s.hashAlgorithm + " 0-" + total + " " + HexFormat.of().formatHex(digest.digest()) + " " + arg);
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(550, e.getMessage());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        } catch (IOException e) {
+            return failure(arg, e, false);
+        }
+    }
+
+    /** MLST [path] (RFC 3659 §7.2.1): the facts of one entry over the control connection. */
+    Reply mlst(String arg) {
+        try {
+            VirtualPath path = arg == null ? s.cwd : s.resolve(arg);
+            FileInfo info = s.storage.stat(path);
+            String type = info.type() == FileType.DIRECTORY ? "dir" : info.type() == FileType.FILE ? "file" : "OS.unix=other";
+            String facts = MlsxFormat.factsLine(info, path.toString(), type, s.account.writable(), s.mlstFacts);
+            return Reply.multiLine(250, "Listing " + path, List.of(" " + facts), "End");
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(550, e.getMessage());
+        } catch (IOException e) {
+            return failure(arg == null ? s.cwd.toString() : arg, e, false);
+        }
+    }
+
+    /** STAT path (RFC 959 §4.1.3): a listing over the control connection, 213 (a directory) or 211. */
+    Reply statPath(String arg) {
+        String pathArg = DataCommands.stripListOptions(arg);
+        try {
+            VirtualPath path = pathArg == null ? s.cwd : s.resolve(pathArg);
+            FileInfo info = s.storage.stat(path);
+            Instant now = Instant.now();
+            List<String> lines = new ArrayList<>();
+            if (info.type() == FileType.DIRECTORY) {
+                try (DirectoryListing entries = s.storage.list(path)) {
+                    for (FileInfo e : entries) {
+                        if (lines.size() == STAT_LISTING_LIMIT) {
+                            lines.add("(listing truncated after " + STAT_LISTING_LIMIT + " entries; use LIST)");
+                            break;
+                        }
+                        lines.add(ListFormat.listLine(e, now));
+                    }
+                }
+            } else {
+                lines.add(ListFormat.listLine(info, now));
+            }
+            return Reply.multiLine(213, "Status of " + path + ":", lines, "End of status.");
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(550, e.getMessage());
+        } catch (IOException e) {
+            return failure(arg, e, false);
+        }
+    }
+}

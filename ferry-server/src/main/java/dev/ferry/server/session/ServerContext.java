@@ -1,0 +1,21 @@
+package dev.ferry.server.session;
+
+import dev.ferry.server.ServerSettings;
+import dev.ferry.server.auth.Authenticator;
+import dev.ferry.server.auth.LoginGuard;
+import dev.ferry.server.data.BufferPool;
+import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.net.PassiveAddressing;
+import dev.ferry.server.net.Watchdog;
+
+/** What every session of one server shares. */
+public record ServerContext(
+        ServerSettings settings,
+        Authenticator authenticator,
+        LoginGuard loginGuard,
+        Watchdog watchdog,
+        PassivePorts passivePorts,
+        PassiveAddressing passiveAddressing,
+        BufferPool buffers,
+        SessionRegistry sessions) {
+}

@@ -1,0 +1,488 @@
+package dev.ferry.server.session;
+
+import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.command.Command;
+import dev.ferry.protocol.command.CommandParser;
+import dev.ferry.protocol.command.Verb;
+import dev.ferry.protocol.line.ControlLine;
+import dev.ferry.protocol.line.ControlLineReader;
+import dev.ferry.server.auth.LoginResult;
+import dev.ferry.server.data.TransferProgress;
+import dev.ferry.server.fs.FileInfo;
+import dev.ferry.server.fs.InvalidVirtualPathException;
+import dev.ferry.server.fs.LocalStorage;
+import dev.ferry.server.fs.Storage;
+import dev.ferry.server.fs.VirtualPath;
+import dev.ferry.server.net.Connection;
+import dev.ferry.server.net.Watchdog;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One control connection, from greeting to close, on its own virtual thread.
+ *
+ * <p>Design: a plain blocking loop reads a line, parses it, and passes it through one gate that
+ * applies the verb table (login needed, write permission) before the handler runs; handlers return
+ * a {@link Reply} value, or null when they started a transfer that replies itself. Transfers run on
+ * their own virtual thread ({@link Transfer}) so that ABOR and STAT are answered meanwhile; any other
+ * command waits for the running transfer to finish first, which keeps replies in order for
+ * pipelining clients. While a transfer runs the control connection is not idle: its idle guard is
+ * disarmed and re-armed when the transfer ends.
+ *
+ * <p>State is confined to the control thread, except what a transfer thread reads from its own
+ * {@link Transfer} and the reply writer, which serializes whole replies.
+ */
+public final class Session implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
+
+    final ServerContext ctx;
+    final Connection connection;
+    final String id;
+    final InetAddress client;
+    final ReplyWriter replies;
+    private final Watchdog.Guard readGuard;
+    private final Watchdog.Guard writeGuard;
+    private final ControlLineReader reader;
+    private final long startNanos = System.nanoTime();
+
+    // Login state
+    private String pendingUser;
+    private int failedLogins;
+    LoginResult.Success account;
+    Storage storage;
+    VirtualPath cwd = VirtualPath.ROOT;
+
+    // Transfer parameters
+    boolean ascii;
+    long restOffset;
+    VirtualPath renameFrom;
+    DataEndpoint endpoint;
+    boolean epsvAll;
+    String hashAlgorithm = "SHA-256";
+    Set<String> mlstFacts = Set.copyOf(dev.ferry.server.listing.MlsxFormat.ALL_FACTS);
+    Transfer transfer;
+    private volatile boolean closing;
+
+    // Totals for the disconnect line
+    long bytesIn;
+    long bytesOut;
+    int transfers;
+
+    private final DataCommands data;
+    private final FileCommands files;
+    private final InfoCommands info;
+
+    public Session(ServerContext ctx, Connection connection) {
+        this.ctx = ctx;
+        this.connection = connection;
+        this.id = ctx.sessions().nextId();
+        this.client = connection.remoteAddress().getAddress();
+        this.readGuard = ctx.watchdog().guard(connection::shutdownInput);
+        this.writeGuard = ctx.watchdog().guard(this::closeConnectionQuietly);
+        this.replies = new ReplyWriter(connection, writeGuard, ctx.settings().limits().dataTimeout());
+        this.reader = new ControlLineReader(connection, ctx.settings().limits().maxCommandLength());
+        this.data = new DataCommands(this);
+        this.files = new FileCommands(this);
+        this.info = new InfoCommands(this);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public InetAddress clientAddress() {
+        return client;
+    }
+
+    /** Ends the session from outside (server stop): its blocked reads and writes fail at once. */
+    public void close() {
+        closing = true;
+        closeConnectionQuietly();
+    }
+
+    public String user() {
+        return account == null ? null : account.user();
+    }
+
+    @Override
+    public void run() {
+        String ending = "closed";
+        SessionRegistry.Refusal refusal = ctx.sessions().admit(this, client);
+        try {
+            if (refusal != null) {
+                ending = refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS ? "refused-max-sessions" : "refused-max-per-address";
+                LOG.info("{} event=refused client={} reason={}", id, connection.remoteAddress(), ending);
+                replies.send(421, refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS
+                        ? "Too many users connected; try again later."
+                        : "Too many connections from your address; try again later.");
+                return;
+            }
+            if (ctx.loginGuard().isBanned(client)) {
+                ending = "refused-banned";
+                LOG.info("{} event=refused client={} reason=banned", id, connection.remoteAddress());
+                replies.send(421, "Too many failed logins from your address; try again later.");
+                return;
+            }
+            LOG.info("{} event=connect client={}", id, connection.remoteAddress());
+            replies.send(220, ctx.settings().serverName() + " ready.");
+            ending = loop();
+        } catch (IOException e) {
+            ending = "error";
+            LOG.debug("{} control connection failed: {}", id, e.toString());
+        } catch (RuntimeException e) {
+            ending = "bug";
+            LOG.warn("{} session ended by an internal error", id, e);
+            trySend(421, "Internal error; closing the connection.");
+        } finally {
+            if (transfer != null) {
+                transfer.abort();
+                transfer.join();
+            }
+            data.discardEndpoint();
+            readGuard.close();
+            writeGuard.close();
+            closeConnectionQuietly();
+            if (refusal == null) {
+                ctx.sessions().leave(this, client);
+                LOG.info("{} event=disconnect client={} user={} reason={} duration_ms={} transfers={} bytes_in={} bytes_out={}",
+                        id, connection.remoteAddress(), user(), ending,
+                        (System.nanoTime() - startNanos) / 1_000_000L, transfers, bytesIn, bytesOut);
+            }
+        }
+    }
+
+    /** Reads and handles commands until the session ends; returns how it ended. */
+    private String loop() throws IOException {
+        while (!closing) {
+            if (transfer == null || !transfer.isRunning()) {
+                armIdle();
+            }
+            int firedBefore = readGuard.firings();
+            ControlLine line;
+            try {
+                line = reader.readLine();
+            } catch (EOFException e) {
+                if (readGuard.firings() != firedBefore) {
+                    boolean loggedIn = account != null;
+                    LOG.info("{} event=timeout kind={} user={}", id, loggedIn ? "idle" : "login", user());
+                    trySend(421, loggedIn ? "Idle timeout; closing the connection."
+                            : "Login timeout; closing the connection.");
+                    return loggedIn ? "idle-timeout" : "login-timeout";
+                }
+                return "client-closed";
+            }
+            readGuard.disarm();
+            switch (line) {
+                case ControlLine.Text t -> handle(t.text());
+                case ControlLine.TooLong tl -> replies.send(500, "Command line too long (limit " + tl.limit() + " bytes).");
+                case ControlLine.BadEncoding b -> replies.send(501, "Command is not valid UTF-8 (RFC 2640).");
+            }
+        }
+        return "quit";
+    }
+
+    void armIdle() {
+        readGuard.arm(account != null ? ctx.settings().limits().idleTimeout() : ctx.settings().limits().loginTimeout());
+    }
+
+    void handle(String line) throws IOException {
+        switch (CommandParser.parse(line)) {
+            case CommandParser.Result.Empty e -> replies.send(500, "Empty command.");
+            case CommandParser.Result.Unknown u -> replies.send(500, "'" + u.name() + "': command not understood.");
+            case CommandParser.Result.BadArguments b -> replies.send(501, b.message());
+            case CommandParser.Result.Parsed p -> dispatch(p.command());
+        }
+    }
+
+    private void dispatch(Command command) throws IOException {
+        Verb verb = command.verb();
+        LOG.debug("{} command {}", id, command);
+        if (transfer != null) {
+            if (transfer.isRunning()) {
+                if (verb == Verb.ABOR) {
+                    data.abortRunning();
+                    return;
+                }
+                if (verb == Verb.STAT && command.argument() == null) {
+                    replies.send(info.status());
+                    return;
+                }
+                // Anything else waits: replies must come in command order.
+                transfer.join();
+            }
+            transfer = null;
+            armIdle();
+        }
+        // The gate: one place applies the verb table before any handler runs.
+        if (verb.needsLogin() && account == null) {
+            replies.send(530, "Please log in with USER and PASS first.");
+            return;
+        }
+        if (verb.permission() == Verb.Permission.WRITE && !account.writable()) {
+            replies.send(550, "Permission denied: this account is read-only.");
+            return;
+        }
+        if (verb != Verb.RNTO) {
+            renameFrom = null;
+        }
+        Reply reply = execute(command);
+        if (reply != null) {
+            replies.send(reply);
+        }
+    }
+
+    /** One handler per verb; the exhaustive switch makes a verb without a handler a compile error. */
+    private Reply execute(Command c) throws IOException {
+        String arg = c.argument();
+        return switch (c.verb()) {
+            case USER -> user(arg);
+            case PASS -> pass(arg == null ? "" : arg);
+            case ACCT -> Reply.of(202, "ACCT not needed at this site.");
+            case REIN -> reinitialize();
+            case QUIT -> quit();
+            case CWD -> files.cwd(arg);
+            case CDUP -> files.cwd("..");
+            case PWD -> Reply.of(257, Reply.quotePath(cwd.toString()) + " is the current directory.");
+            case PORT -> data.port(arg);
+            case EPRT -> data.eprt(arg);
+            case PASV -> data.pasv();
+            case EPSV -> data.epsv(arg);
+            case TYPE -> type(arg);
+            case STRU -> "F".equalsIgnoreCase(arg) ? Reply.of(200, "Structure set to F.")
+                    : isOneOf(arg, "R", "P") ? Reply.of(504, "Only file structure (STRU F) is supported.")
+                    : Reply.of(501, "Unknown structure '" + arg + "'.");
+            case MODE -> "S".equalsIgnoreCase(arg) ? Reply.of(200, "Mode set to S.")
+                    : isOneOf(arg, "B", "C") ? Reply.of(504, "Only stream mode (MODE S) is supported.")
+                    : Reply.of(501, "Unknown mode '" + arg + "'.");
+            case RETR -> data.retrieve(arg);
+            case STOR -> data.store(arg, false);
+            case APPE -> data.store(arg, true);
+            case STOU -> data.storeUnique(arg);
+            case ALLO -> Reply.of(202, "ALLO not needed at this site.");
+            case REST -> restart(arg);
+            case RNFR -> files.renameFrom(arg);
+            case RNTO -> files.renameTo(arg);
+            case ABOR -> data.abortIdle();
+            case DELE -> files.delete(arg);
+            case RMD -> files.removeDirectory(arg);
+            case MKD -> files.makeDirectory(arg);
+            case LIST -> data.list(arg, DataCommands.ListingKind.LIST);
+            case NLST -> data.list(arg, DataCommands.ListingKind.NLST);
+            case MLSD -> data.list(arg, DataCommands.ListingKind.MLSD);
+            case MLST -> files.mlst(arg);
+            case SITE -> info.site(arg);
+            case SYST -> Reply.of(215, "UNIX Type: L8");
+            case STAT -> arg == null ? info.status() : files.statPath(arg);
+            case HELP -> info.help(arg);
+            case NOOP -> Reply.of(200, "NOOP ok.");
+            case FEAT -> info.features();
+            case OPTS -> info.options(arg);
+            case SIZE -> files.size(arg);
+            case MDTM -> files.modificationTime(arg);
+            case MFMT -> files.setModificationTime(arg);
+            case HASH -> files.hash(arg);
+            case HOST -> host(arg);
+            case AUTH -> Reply.of(502, "TLS is not available on this server.");
+            case PBSZ, PROT -> Reply.of(503, "Security data exchange not completed (send AUTH first).");
+        };
+    }
+
+    private Reply user(String name) {
+        if (account != null) {
+            return Reply.of(530, "Already logged in; use REIN to log in as another user.");
+        }
+        pendingUser = name;
+        if (ctx.authenticator().isAnonymousName(name)) {
+            return Reply.of(331, "Anonymous login okay; send your e-mail address as password.");
+        }
+        // SECURITY: same reply for every name, so USER cannot probe which accounts exist (RFC 2577 §7).
+        return Reply.of(331, "Password required for " + printable(name) + ".");
+    }
+
+    private Reply pass(String password) throws IOException {
+        if (account != null) {
+            return Reply.of(503, "Already logged in.");
+        }
+        if (pendingUser == null) {
+            return Reply.of(503, "Login with USER first.");
+        }
+        String name = pendingUser;
+        pendingUser = null;
+        char[] secret = password.toCharArray();
+        LoginResult result;
+        try {
+            result = ctx.authenticator().login(name, secret);
+        } finally {
+            Arrays.fill(secret, '\0');
+        }
+        if (result instanceof LoginResult.Success ok) {
+            Path home = ok.home() != null ? ok.home() : ctx.settings().root();
+            try {
+                storage = new LocalStorage(home);
+            } catch (IOException e) {
+                LOG.warn("{} event=login-failed user={} reason=home-unavailable", id, printable(name));
+                return Reply.of(530, "Login failed: home directory unavailable.");
+            }
+            account = ok;
+            cwd = VirtualPath.ROOT;
+            if (!ok.anonymous()) {
+                // SECURITY: anonymous logins always succeed; letting them clear the failure count
+                // would let a guesser reset it between attempts and never be banned.
+                ctx.loginGuard().recordSuccess(client);
+            }
+            LOG.info("{} event=login user={} anonymous={} writable={}", id, printable(ok.user()), ok.anonymous(), ok.writable());
+            return Reply.of(230, "User " + printable(ok.user()) + " logged in.");
+        }
+        LoginResult.Failure failure = (LoginResult.Failure) result;
+        failedLogins++;
+        boolean banned = ctx.loginGuard().recordFailure(client);
+        LOG.info("{} event=login-failed user={} reason={} attempt={}{}", id, printable(name),
+                failure.reason().name().toLowerCase(java.util.Locale.ROOT), failedLogins, banned ? " banned=true" : "");
+        // SECURITY: a delay after every failure slows password guessing (RFC 2577 §5).
+        sleep(ctx.settings().loginPolicy().failureDelay());
+        if (banned || failedLogins >= ctx.settings().loginPolicy().maxAttemptsPerSession()) {
+            closing = true;
+            return Reply.of(421, "Too many failed logins; closing the connection.");
+        }
+        return Reply.of(530, "Login incorrect.");
+    }
+
+    private Reply reinitialize() {
+        if (transfer != null) {
+            transfer.join();
+        }
+        data.discardEndpoint();
+        account = null;
+        storage = null;
+        pendingUser = null;
+        cwd = VirtualPath.ROOT;
+        ascii = false;
+        restOffset = 0;
+        epsvAll = false;
+        LOG.info("{} event=reinitialize", id);
+        return Reply.of(220, "Service ready for new user.");
+    }
+
+    private Reply quit() {
+        closing = true;
+        return Reply.of(221, "Goodbye.");
+    }
+
+    private Reply type(String arg) {
+        String t = arg.toUpperCase(java.util.Locale.ROOT).replaceAll(" +", " ");
+        return switch (t) {
+            case "I", "L 8" -> {
+                ascii = false;
+                yield Reply.of(200, "Type set to I.");
+            }
+            case "A", "A N" -> {
+                ascii = true;
+                yield Reply.of(200, "Type set to A.");
+            }
+            case "A T", "A C", "E", "E N", "E T", "E C" -> Reply.of(504, "Only TYPE A (non-print) and TYPE I are supported.");
+            default -> Reply.of(501, "Unknown type '" + printable(arg) + "'.");
+        };
+    }
+
+    private Reply restart(String arg) {
+        long offset;
+        try {
+            offset = Long.parseLong(arg.trim());
+        } catch (NumberFormatException e) {
+            offset = -1;
+        }
+        if (offset < 0) {
+            return Reply.of(501, "REST needs a non-negative byte offset.");
+        }
+        restOffset = offset;
+        return Reply.of(350, "Restarting at " + offset + ". Send STOR or RETR to start the transfer.");
+    }
+
+    private Reply host(String arg) {
+        // RFC 7151 §3: HOST comes before USER/login; one virtual host is served, any valid name is accepted.
+        if (account != null || pendingUser != null) {
+            return Reply.of(503, "HOST must come before USER.");
+        }
+        if (!arg.matches("[A-Za-z0-9.\\-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}\\]")) {
+            return Reply.of(501, "HOST needs a domain name or an address literal.");
+        }
+        return Reply.of(220, "Host accepted.");
+    }
+
+    /** Resolves a path argument against the working directory, or returns null after a reply value. */
+    VirtualPath resolve(String argument) throws InvalidVirtualPathException {
+        return VirtualPath.resolve(cwd, argument);
+    }
+
+    void trySend(int code, String text) {
+        try {
+            replies.send(code, text);
+        } catch (IOException ignored) {
+            // the connection is already gone; nothing more to tell the client
+        }
+    }
+
+    void closeConnectionQuietly() {
+        try {
+            connection.close();
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+
+    static boolean isOneOf(String arg, String... options) {
+        for (String o : options) {
+            if (o.equalsIgnoreCase(arg)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A user-supplied string made safe for a log line or reply (no control characters, bounded). */
+    static String printable(String s) {
+        if (s == null) {
+            return "-";
+        }
+        StringBuilder out = new StringBuilder(Math.min(s.length(), 64));
+        for (int i = 0; i < s.length() && out.length() < 64; i++) {
+            char c = s.charAt(i);
+            out.append(c < 0x20 || c == 0x7F ? '?' : c);
+        }
+        return out.toString();
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    TransferProgress runningProgress() {
+        Transfer t = transfer;
+        return t != null && t.isRunning() ? t.progress : null;
+    }
+
+    List<String> describeEndpoint() {
+        return data.describeEndpoint();
+    }
+
+    boolean isClosing() {
+        return closing;
+    }
+
+    FileInfo stat(VirtualPath p) throws IOException {
+        return storage.stat(p);
+    }
+}

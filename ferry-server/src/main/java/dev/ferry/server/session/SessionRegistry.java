@@ -1,0 +1,76 @@
+package dev.ferry.server.session;
+
+import java.net.InetAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Live sessions and the session limits. A session is admitted (counted) before it greets the
+ * client; admission fails with a reason the session turns into a 421 reply.
+ */
+public final class SessionRegistry {
+
+    /** Why a connection was not admitted. */
+    public enum Refusal { TOO_MANY_SESSIONS, TOO_MANY_FROM_ADDRESS }
+
+    private final int maxSessions;
+    private final int maxPerAddress;
+    private final AtomicInteger total = new AtomicInteger();
+    private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
+    private final Set<Session> live = ConcurrentHashMap.newKeySet();
+    private final AtomicLong ids = new AtomicLong();
+
+    public SessionRegistry(int maxSessions, int maxPerAddress) {
+        this.maxSessions = maxSessions;
+        this.maxPerAddress = maxPerAddress;
+    }
+
+    String nextId() {
+        return Long.toString(ids.incrementAndGet(), 36);
+    }
+
+    /** Counts the session in, or says why not (and counts nothing). */
+    Refusal admit(Session session, InetAddress address) {
+        if (total.incrementAndGet() > maxSessions) {
+            total.decrementAndGet();
+            return Refusal.TOO_MANY_SESSIONS;
+        }
+        boolean[] admitted = {false};
+        // One atomic step per address, so a concurrent leave can never lose a count.
+        perAddress.compute(address, (a, n) -> {
+            int now = n == null ? 0 : n;
+            if (now >= maxPerAddress) {
+                return n;
+            }
+            admitted[0] = true;
+            return now + 1;
+        });
+        if (!admitted[0]) {
+            total.decrementAndGet();
+            return Refusal.TOO_MANY_FROM_ADDRESS;
+        }
+        live.add(session);
+        return null;
+    }
+
+    void leave(Session session, InetAddress address) {
+        if (live.remove(session)) {
+            release(address);
+        }
+    }
+
+    private void release(InetAddress address) {
+        total.decrementAndGet();
+        perAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+    }
+
+    public int count() {
+        return live.size();
+    }
+
+    public Set<Session> sessions() {
+        return Set.copyOf(live);
+    }
+}
