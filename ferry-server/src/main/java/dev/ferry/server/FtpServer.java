@@ -4,6 +4,7 @@ import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.BufferPool;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
 import dev.ferry.server.net.SocketConnection;
 import dev.ferry.server.net.Watchdog;
@@ -61,7 +62,8 @@ public final class FtpServer implements AutoCloseable {
                 new PassivePorts(passive.portLow(), passive.portHigh()),
                 new PassiveAddressing(passive),
                 new BufferPool(TRANSFER_BUFFER, POOLED_BUFFERS),
-                new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress()));
+                new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress()),
+                Boolean.getBoolean("ferry.noPark") ? null : new IdleParker("ferry-idle-parker"));
         this.permits = new Semaphore(settings.limits().maxSessions() + REFUSAL_MARGIN);
         this.listener = ServerSocketChannel.open();
         try {
@@ -70,6 +72,9 @@ public final class FtpServer implements AutoCloseable {
         } catch (IOException e) {
             listener.close();
             watchdog.close();
+            if (context.idleParker() != null) {
+                context.idleParker().close();
+            }
             throw new IOException("cannot listen on " + describe(settings.listen()) + ": " + e.getMessage(), e);
         }
         this.acceptor = Thread.ofPlatform().name("ferry-acceptor").daemon(false).unstarted(this::acceptLoop);
@@ -124,15 +129,16 @@ public final class FtpServer implements AutoCloseable {
             }
             try {
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                // Clients send ABOR's Telnet Synch as TCP urgent data (RFC 959 §4.1.3): ftplib the whole
+                // "ABOR\r\n", lftp and BSD ftp one IAC. Without OOBINLINE that byte vanishes from the
+                // stream and the command arrives garbled or never ends; inline, the reader strips it.
+                channel.socket().setOOBInline(true);
                 SocketConnection connection = new SocketConnection(channel);
                 Session session = new Session(context, connection);
-                Thread.ofVirtual().name("ferry-session-" + session.id()).start(() -> {
-                    try {
-                        session.run();
-                    } finally {
-                        permits.release();
-                    }
-                });
+                // The permit is the session's, not its first thread's: a session may park and
+                // continue on other threads (IdleParker).
+                session.onEnd(permits::release);
+                Thread.ofVirtual().start(session);
             } catch (IOException | RuntimeException e) {
                 permits.release();
                 LOG.debug("event=accept-setup-failed error={}", e.toString());
@@ -165,6 +171,9 @@ public final class FtpServer implements AutoCloseable {
         acceptor.interrupt();
         for (Session s : context.sessions().sessions()) {
             s.close();
+        }
+        if (context.idleParker() != null) {
+            context.idleParker().close();
         }
         context.watchdog().close();
         LOG.info("event=stopped");

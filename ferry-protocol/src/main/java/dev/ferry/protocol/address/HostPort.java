@@ -175,7 +175,9 @@ public record HostPort(InetAddress address, int port) {
             }
         }
         try {
-            return InetAddress.getByName(s);
+            // The brackets make the JDK take the text as a literal or fail: without them a text it
+            // cannot parse as one (".::1") goes to the system resolver as a host name.
+            return InetAddress.getByName("[" + s + "]");
         } catch (UnknownHostException e) {
             return null;
         }

@@ -1,7 +1,6 @@
 package dev.ferry.protocol.command;
 
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -118,8 +117,21 @@ public enum Verb {
     public static Verb lookup(String name) {
         Verb v = BY_NAME.get(name);
         if (v == null && name.length() <= 4) {
-            v = BY_NAME.get(name.toUpperCase(Locale.ROOT));
+            v = BY_NAME.get(asciiUpperCase(name));
         }
         return v;
+    }
+
+    // SECURITY: command codes are ASCII letters (RFC 959 §5.3). String.toUpperCase also maps "ſ" to
+    // "S" and "ﬆ" to "ST", which would make "uſer" a USER here while a backend behind the balancer
+    // sees an unknown command: the two must never disagree about which command a line is.
+    private static String asciiUpperCase(String name) {
+        char[] chars = name.toCharArray();
+        for (int i = 0; i < chars.length; i++) {
+            if (chars[i] >= 'a' && chars[i] <= 'z') {
+                chars[i] = (char) (chars[i] - ('a' - 'A'));
+            }
+        }
+        return new String(chars);
     }
 }

@@ -19,11 +19,13 @@ import java.util.Arrays;
  * {@code IAC WILL/WONT/DO/DONT x} is an option negotiation we ignore (RFC 1123 §4.1.2.12 lets a server
  * refuse all options), and any other {@code IAC x} (such as the IP and DM a client sends before ABOR)
  * is dropped. Lines end at LF; a CR before it is removed. Lines are bounded: past {@code maxLength}
- * bytes the rest of the line is discarded and {@link ControlLine.TooLong} is returned, so a client
+ * bytes (not counting the line end, so a line of exactly the limit is accepted with LF and with CRLF)
+ * the rest of the line is discarded and {@link ControlLine.TooLong} is returned, so a client
  * cannot make the server buffer without limit.
  *
- * <p>Memory: one idle session holds a 256-byte input buffer and a 128-byte line buffer that grows only
- * for long lines and shrinks back afterwards.
+ * <p>Memory: a reading session holds a 256-byte input buffer and a 128-byte line buffer that grows
+ * only for long lines and shrinks back afterwards; {@link #releaseBuffers()} drops both while the
+ * session is idle, and they are allocated again on the next read.
  */
 public final class ControlLineReader {
 
@@ -34,8 +36,10 @@ public final class ControlLineReader {
 
     private final ReadableByteChannel channel;
     private final int maxLength;
-    private final ByteBuffer input;
+    private final int bufferSize;
+    private ByteBuffer input;
     private byte[] line = new byte[INITIAL_LINE_CAPACITY];
+    private boolean endOfStream;
     private int lineLength;
     private boolean overflow;
     private TelnetState telnet = TelnetState.DATA;
@@ -52,8 +56,8 @@ public final class ControlLineReader {
         }
         this.channel = channel;
         this.maxLength = maxLength;
-        this.input = ByteBuffer.allocate(bufferSize);
-        this.input.flip();
+        this.bufferSize = bufferSize;
+        this.input = ByteBuffer.allocate(bufferSize).flip();
     }
 
     /**
@@ -62,6 +66,7 @@ public final class ControlLineReader {
      * @throws EOFException when the peer closed the connection (a partial last line is dropped)
      */
     public ControlLine readLine() throws IOException {
+        ensureBuffers();
         while (true) {
             while (input.hasRemaining()) {
                 int b = input.get() & 0xFF;
@@ -69,6 +74,9 @@ public final class ControlLineReader {
                 if (done != null) {
                     return done;
                 }
+            }
+            if (endOfStream) {
+                throw new EOFException("control connection closed by peer");
             }
             input.clear();
             int n = channel.read(input);
@@ -81,7 +89,46 @@ public final class ControlLineReader {
 
     /** True when bytes of a further line are already buffered (a pipelining client). */
     public boolean hasBufferedInput() {
-        return input.hasRemaining();
+        return input != null && input.hasRemaining();
+    }
+
+    /**
+     * Waits at most {@code timeoutMillis} for input. Returns true when bytes (or end of stream) are
+     * there for {@link #readLine()}, false when the wait timed out. Channels that cannot wait a
+     * bounded time ({@link TimedReadable}) always answer true, and readLine then blocks.
+     */
+    public boolean awaitInput(long timeoutMillis) throws IOException {
+        if (hasBufferedInput() || endOfStream || !(channel instanceof TimedReadable timed)) {
+            return true;
+        }
+        ensureBuffers();
+        input.compact();
+        int n = timed.readWithin(input, timeoutMillis);
+        input.flip();
+        if (n < 0) {
+            endOfStream = true;
+        }
+        return n != 0;
+    }
+
+    /**
+     * Drops the buffers of an idle reader (nothing buffered, no partial line); returns whether it
+     * did. They are allocated again by the next read.
+     */
+    public boolean releaseBuffers() {
+        if (hasBufferedInput() || lineLength > 0 || overflow || telnet != TelnetState.DATA) {
+            return false;
+        }
+        input = null;
+        line = null;
+        return true;
+    }
+
+    private void ensureBuffers() {
+        if (input == null) {
+            input = ByteBuffer.allocate(bufferSize).flip();
+            line = new byte[INITIAL_LINE_CAPACITY];
+        }
     }
 
     private ControlLine accept(int b) {
@@ -120,12 +167,13 @@ public final class ControlLineReader {
         if (overflow) {
             return;
         }
-        if (lineLength == maxLength) {
+        // One byte of room past the limit, for the CR of a CRLF that ends a line of exactly the limit.
+        if (lineLength > maxLength || (lineLength == maxLength && b != '\r')) {
             overflow = true;
             return;
         }
         if (lineLength == line.length) {
-            line = Arrays.copyOf(line, Math.min(maxLength, line.length * 2));
+            line = Arrays.copyOf(line, Math.min(maxLength + 1, line.length * 2));
         }
         line[lineLength++] = (byte) b;
     }

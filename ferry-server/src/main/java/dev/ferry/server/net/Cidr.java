@@ -22,16 +22,43 @@ public record Cidr(byte[] network, int prefixLength) {
         if (!addr.matches("[0-9a-fA-F:.]+")) {
             throw new IllegalArgumentException("expected an IP address before '/', got '" + addr + "'");
         }
-        byte[] bytes;
-        try {
-            bytes = InetAddress.getByName(addr).getAddress();
-        } catch (UnknownHostException e) {
+        byte[] bytes = literal(addr);
+        if (bytes == null) {
             throw new IllegalArgumentException("not an IP address: '" + addr + "'");
         }
         if (bits < 0 || bits > bytes.length * 8) {
             throw new IllegalArgumentException("prefix length must be 0.." + bytes.length * 8 + ", got " + bits);
         }
         return new Cidr(bytes, bits);
+    }
+
+    /**
+     * The bytes of a full dotted quad or an IPv6 literal, else null. InetAddress.getByName alone would
+     * read "10" as 0.0.0.10 (so "10/8" would quietly mean 0.0.0.10/8) and hand "cafe.be" to the
+     * resolver.
+     */
+    private static byte[] literal(String addr) {
+        if (addr.indexOf(':') >= 0) {
+            try {
+                // The brackets make the JDK take the text as a literal or fail, never look it up.
+                return InetAddress.getByName("[" + addr + "]").getAddress();
+            } catch (UnknownHostException e) {
+                return null;
+            }
+        }
+        if (!addr.matches("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}")) {
+            return null;
+        }
+        String[] parts = addr.split("\\.");
+        byte[] bytes = new byte[4];
+        for (int i = 0; i < 4; i++) {
+            int part = Integer.parseInt(parts[i]);
+            if (part > 255) {
+                return null;
+            }
+            bytes[i] = (byte) part;
+        }
+        return bytes;
     }
 
     public boolean contains(InetAddress address) {

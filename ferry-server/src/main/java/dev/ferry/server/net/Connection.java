@@ -20,6 +20,14 @@ public interface Connection extends ByteChannel {
      */
     void shutdownInput();
 
+    /**
+     * The socket channel an idle session may hand to the {@link IdleParker} while it waits for its
+     * next command, or null when this connection cannot be parked (in-memory test connections).
+     */
+    default java.nio.channels.SocketChannel parkableChannel() {
+        return null;
+    }
+
     /** Closes from any thread, also while another thread is blocked in a read or write. */
     @Override
     void close() throws IOException;

@@ -1,16 +1,20 @@
 package dev.ferry.server.net;
 
+import dev.ferry.protocol.line.TimedReadable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
 /** A {@link Connection} over a connected socket channel. */
-public final class SocketConnection implements Connection {
+public final class SocketConnection implements Connection, TimedReadable {
 
     private final SocketChannel channel;
     private final InetSocketAddress local;
     private final InetSocketAddress remote;
+    private InputStream timedInput;
 
     public SocketConnection(SocketChannel channel) throws IOException {
         this.channel = channel;
@@ -33,9 +37,47 @@ public final class SocketConnection implements Connection {
         return channel.read(dst);
     }
 
+    /**
+     * A bounded wait for the next bytes. The socket adaptor's stream is the JDK's only read with a
+     * timeout; on a virtual thread it parks, like any channel read.
+     */
+    @Override
+    public int readWithin(ByteBuffer dst, long timeoutMillis) throws IOException {
+        if (timedInput == null) {
+            timedInput = channel.socket().getInputStream();
+        }
+        channel.socket().setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, timeoutMillis)));
+        try {
+            int n = timedInput.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+            if (n > 0) {
+                dst.position(dst.position() + n);
+            }
+            return n;
+        } catch (SocketTimeoutException e) {
+            return 0;
+        }
+    }
+
     @Override
     public int write(ByteBuffer src) throws IOException {
-        return channel.write(src);
+        int n = channel.write(src);
+        if (n == 0 && !channel.isBlocking()) {
+            // Parked sessions are non-blocking for the idle parker's selector; a transfer thread may
+            // still reply meanwhile. A full send buffer is rare for replies: wait briefly.
+            Thread.onSpinWait();
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while writing a reply");
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public SocketChannel parkableChannel() {
+        return channel;
     }
 
     @Override

@@ -24,6 +24,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -35,6 +36,9 @@ final class FileCommands {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
     private static final DateTimeFormatter MDTM = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
+    /** Strict: the default (smart) resolver would quietly turn February 31 into February 28. */
+    private static final DateTimeFormatter MFMT = DateTimeFormatter.ofPattern("uuuuMMddHHmmss")
+            .withResolverStyle(ResolverStyle.STRICT);
     /** ASCII SIZE needs a scan of the file; beyond this it is refused rather than stalling the session. */
     private static final long ASCII_SIZE_SCAN_LIMIT = 64L << 20;
     /** STAT of a directory sends its listing over the control connection; bounded like any reply. */
@@ -230,7 +234,7 @@ final class FileCommands {
             if (!whole.matches("\\d{14}")) {
                 return Reply.of(501, "Syntax: MFMT YYYYMMDDHHMMSS path.");
             }
-            time = LocalDateTime.parse(whole, DateTimeFormatter.ofPattern("uuuuMMddHHmmss")).toInstant(ZoneOffset.UTC);
+            time = LocalDateTime.parse(whole, MFMT).toInstant(ZoneOffset.UTC);
         } catch (DateTimeParseException e) {
             return Reply.of(501, "Invalid time '" + Session.printable(stamp) + "'.");
         }

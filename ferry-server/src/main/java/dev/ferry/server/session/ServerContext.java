@@ -5,10 +5,11 @@ import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.BufferPool;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
 import dev.ferry.server.net.Watchdog;
 
-/** What every session of one server shares. */
+/** What every session of one server shares. {@code idleParker} may be null (sessions then keep their thread while idle). */
 public record ServerContext(
         ServerSettings settings,
         Authenticator authenticator,
@@ -17,5 +18,6 @@ public record ServerContext(
         PassivePorts passivePorts,
         PassiveAddressing passiveAddressing,
         BufferPool buffers,
-        SessionRegistry sessions) {
+        SessionRegistry sessions,
+        IdleParker idleParker) {
 }

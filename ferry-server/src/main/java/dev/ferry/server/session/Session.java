@@ -68,9 +68,21 @@ public final class Session implements Runnable {
     DataEndpoint endpoint;
     boolean epsvAll;
     String hashAlgorithm = "SHA-256";
-    Set<String> mlstFacts = Set.copyOf(dev.ferry.server.listing.MlsxFormat.ALL_FACTS);
+    Set<String> mlstFacts = ALL_FACTS;
+    private static final Set<String> ALL_FACTS = Set.copyOf(dev.ferry.server.listing.MlsxFormat.ALL_FACTS);
     Transfer transfer;
     private volatile boolean closing;
+    private volatile boolean idleArmed;
+    private volatile int firingsAtArm;
+    private SessionRegistry.Refusal refusal;
+    private volatile Runnable onEnd;
+
+    /**
+     * A session silent this long gives its thread back and waits in the {@link
+     * dev.ferry.server.net.IdleParker} (short enough that thousands of idle sessions cost no stacks,
+     * long enough that a client in the middle of a conversation never pays for the hand-over).
+     */
+    static final long PARK_AFTER_MILLIS = 500;
 
     // Totals for the disconnect line
     long bytesIn;
@@ -106,17 +118,26 @@ public final class Session implements Runnable {
     /** Ends the session from outside (server stop): its blocked reads and writes fail at once. */
     public void close() {
         closing = true;
-        closeConnectionQuietly();
+        // A parked session has no thread: shutting the input wakes it through the parker, and it ends itself.
+        connection.shutdownInput();
+        if (connection.parkableChannel() == null) {
+            closeConnectionQuietly();
+        }
     }
 
     public String user() {
         return account == null ? null : account.user();
     }
 
+    /** Called once when the session has ended (after its last reply and log line). */
+    public void onEnd(Runnable callback) {
+        this.onEnd = callback;
+    }
+
     @Override
     public void run() {
-        String ending = "closed";
-        SessionRegistry.Refusal refusal = ctx.sessions().admit(this, client);
+        String ending;
+        refusal = ctx.sessions().admit(this, client);
         try {
             if (refusal != null) {
                 ending = refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS ? "refused-max-sessions" : "refused-max-per-address";
@@ -124,17 +145,32 @@ public final class Session implements Runnable {
                 replies.send(421, refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS
                         ? "Too many users connected; try again later."
                         : "Too many connections from your address; try again later.");
+                finish(ending);
                 return;
             }
             if (ctx.loginGuard().isBanned(client)) {
-                ending = "refused-banned";
                 LOG.info("{} event=refused client={} reason=banned", id, connection.remoteAddress());
                 replies.send(421, "Too many failed logins from your address; try again later.");
+                finish("refused-banned");
                 return;
             }
             LOG.info("{} event=connect client={}", id, connection.remoteAddress());
             replies.send(220, ctx.settings().serverName() + " ready.");
+        } catch (IOException e) {
+            finish("error");
+            return;
+        }
+        proceed();
+    }
+
+    /** Runs the command loop on the current thread until the session ends or parks. */
+    private void proceed() {
+        String ending;
+        try {
             ending = loop();
+            if (ending == null) {
+                return; // parked: the idle parker resumes us on a new thread
+            }
         } catch (IOException e) {
             ending = "error";
             LOG.debug("{} control connection failed: {}", id, e.toString());
@@ -142,7 +178,23 @@ public final class Session implements Runnable {
             ending = "bug";
             LOG.warn("{} session ended by an internal error", id, e);
             trySend(421, "Internal error; closing the connection.");
-        } finally {
+        }
+        finish(ending);
+    }
+
+    /** Continues a parked session: its client sent something (or its input was shut). */
+    private void resume() {
+        try {
+            connection.parkableChannel().configureBlocking(true);
+        } catch (IOException | RuntimeException e) {
+            finish("error");
+            return;
+        }
+        proceed();
+    }
+
+    private void finish(String ending) {
+        try {
             if (transfer != null) {
                 transfer.abort();
                 transfer.join();
@@ -157,21 +209,33 @@ public final class Session implements Runnable {
                         id, connection.remoteAddress(), user(), ending,
                         (System.nanoTime() - startNanos) / 1_000_000L, transfers, bytesIn, bytesOut);
             }
+        } finally {
+            Runnable callback = onEnd;
+            if (callback != null) {
+                callback.run();
+            }
         }
     }
 
-    /** Reads and handles commands until the session ends; returns how it ended. */
+    /**
+     * Reads and handles commands until the session ends (returns how it ended) or parks (returns
+     * null: the thread is given up and the idle parker resumes the session later).
+     */
     private String loop() throws IOException {
         while (!closing) {
-            if (transfer == null || !transfer.isRunning()) {
+            if (!idleArmed && (transfer == null || !transfer.isRunning())) {
                 armIdle();
             }
-            int firedBefore = readGuard.firings();
+            if (ctx.idleParker() != null && connection.parkableChannel() != null
+                    && !reader.awaitInput(PARK_AFTER_MILLIS) && !closing) {
+                park();
+                return null;
+            }
             ControlLine line;
             try {
                 line = reader.readLine();
             } catch (EOFException e) {
-                if (readGuard.firings() != firedBefore) {
+                if (readGuard.firings() != firingsAtArm) {
                     boolean loggedIn = account != null;
                     LOG.info("{} event=timeout kind={} user={}", id, loggedIn ? "idle" : "login", user());
                     trySend(421, loggedIn ? "Idle timeout; closing the connection."
@@ -181,6 +245,7 @@ public final class Session implements Runnable {
                 return "client-closed";
             }
             readGuard.disarm();
+            idleArmed = false;
             switch (line) {
                 case ControlLine.Text t -> handle(t.text());
                 case ControlLine.TooLong tl -> replies.send(500, "Command line too long (limit " + tl.limit() + " bytes).");
@@ -190,7 +255,16 @@ public final class Session implements Runnable {
         return "quit";
     }
 
+    private void park() throws IOException {
+        reader.releaseBuffers();
+        java.nio.channels.SocketChannel channel = connection.parkableChannel();
+        channel.configureBlocking(false);
+        ctx.idleParker().park(channel, this::resume);
+    }
+
     void armIdle() {
+        firingsAtArm = readGuard.firings();
+        idleArmed = true;
         readGuard.arm(account != null ? ctx.settings().limits().idleTimeout() : ctx.settings().limits().loginTimeout());
     }
 
@@ -220,7 +294,6 @@ public final class Session implements Runnable {
                 transfer.join();
             }
             transfer = null;
-            armIdle();
         }
         // The gate: one place applies the verb table before any handler runs.
         if (verb.needsLogin() && account == null) {

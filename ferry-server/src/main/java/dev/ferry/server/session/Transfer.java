@@ -3,6 +3,7 @@ package dev.ferry.server.session;
 import dev.ferry.server.data.TransferProgress;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.channels.SocketChannel;
 
 /**
  * A data transfer running on its own virtual thread while the control thread keeps reading, so
@@ -63,6 +64,18 @@ final class Transfer {
     }
 
     static void closeQuietly(Closeable c) {
+        if (c instanceof SocketChannel socket) {
+            // A thread blocked in FileChannel.transferTo (sendfile) to this socket is not woken by
+            // close(): the kernel keeps the socket alive until the peer reads. Shutting down output
+            // wakes it with an error, so ABOR and the data timeout also stop a download the client
+            // stopped reading. Not input: a blocked upload read would see a clean end of file and
+            // commit a partial upload; close() below makes that read fail instead.
+            try {
+                socket.shutdownOutput();
+            } catch (IOException | RuntimeException notConnectedOrClosed) {
+                // nothing to wake
+            }
+        }
         try {
             c.close();
         } catch (IOException ignored) {

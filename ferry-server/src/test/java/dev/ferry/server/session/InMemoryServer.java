@@ -1,0 +1,117 @@
+package dev.ferry.server.session;
+
+import dev.ferry.server.ServerSettings;
+import dev.ferry.server.ServerSettings.Anonymous;
+import dev.ferry.server.ServerSettings.Limits;
+import dev.ferry.server.ServerSettings.LoginPolicy;
+import dev.ferry.server.ServerSettings.UserAccount;
+import dev.ferry.server.auth.Authenticator;
+import dev.ferry.server.auth.LoginGuard;
+import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.server.data.BufferPool;
+import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.net.PassiveAddressing;
+import dev.ferry.server.net.Watchdog;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Sessions over {@link PipeConnection}s that share one {@link ServerContext}, built the way
+ * FtpServer builds it. No listening socket: each {@link #connect()} starts a session on a virtual
+ * thread, as the acceptor would.
+ */
+final class InMemoryServer implements AutoCloseable {
+
+    static final InetSocketAddress SERVER_ADDRESS = socketAddress("127.0.0.1", 21);
+    static final InetSocketAddress CLIENT_ADDRESS = socketAddress("127.0.0.1", 40000);
+
+    static final String PASSWORD = "secret";
+    // Cheap Argon2id parameters: these tests are about the session, not about hashing cost.
+    private static final String HASH = PasswordHasher.hash(PASSWORD.toCharArray(), 8, 1, 1);
+
+    /** alice may write, reader may not, mallory is disabled; anonymous logins are on (read-only). */
+    static ServerSettings settings(Path root) {
+        List<UserAccount> users = List.of(
+                new UserAccount("alice", HASH, null, true, true),
+                new UserAccount("reader", HASH, null, false, true),
+                new UserAccount("mallory", HASH, null, true, false));
+        return ServerSettings.defaults(root)
+                .withUsers(users, null)
+                .withAnonymous(new Anonymous(true, null))
+                .withLimits(new Limits(100, 10, Duration.ofSeconds(30), Duration.ofSeconds(10), 256,
+                        Duration.ofSeconds(30)))
+                .withLoginPolicy(new LoginPolicy(Duration.ZERO, 3, 0, Duration.ofMinutes(5),
+                        Duration.ofMinutes(15), Duration.ofMinutes(15)));
+    }
+
+    final ServerSettings settings;
+    final ServerContext context;
+    private final List<ControlClient> clients = new ArrayList<>();
+
+    InMemoryServer(ServerSettings settings) {
+        this.settings = settings;
+        ServerSettings.Passive passive = settings.passive();
+        this.context = new ServerContext(settings,
+                new Authenticator(settings.users(), settings.anonymous(), settings.loginPolicy().credentialCacheTtl()),
+                new LoginGuard(settings.loginPolicy(), Clock.systemUTC()),
+                new Watchdog("test-watchdog"),
+                new PassivePorts(passive.portLow(), passive.portHigh()),
+                new PassiveAddressing(passive),
+                new BufferPool(64 * 1024, 4),
+                new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress()),
+                null);   // no IdleParker: a pipe has no selectable channel, so sessions keep their thread
+    }
+
+    ControlClient connect() throws IOException {
+        return connect(CLIENT_ADDRESS);
+    }
+
+    ControlClient connect(InetSocketAddress client) throws IOException {
+        PipeConnection connection = new PipeConnection(SERVER_ADDRESS, client);
+        Session session = new Session(context, connection);
+        Thread thread = Thread.ofVirtual().name("test-session-" + session.id()).start(session::run);
+        ControlClient c = new ControlClient(session, thread, connection);
+        clients.add(c);
+        return c;
+    }
+
+    /** A session past the greeting. */
+    ControlClient greeted() throws IOException, InterruptedException {
+        ControlClient c = connect();
+        c.replyLine();
+        return c;
+    }
+
+    /** A session logged in as {@code user}. */
+    ControlClient loggedIn(String user) throws IOException, InterruptedException {
+        ControlClient c = greeted();
+        c.login(user, PASSWORD);
+        return c;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        try {
+            for (ControlClient c : clients) {
+                c.close();
+            }
+        } finally {
+            context.watchdog().close();
+        }
+    }
+
+    static InetSocketAddress socketAddress(String literal, int port) {
+        try {
+            return new InetSocketAddress(InetAddress.getByName(literal), port);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

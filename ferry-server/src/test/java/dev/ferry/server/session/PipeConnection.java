@@ -1,0 +1,93 @@
+package dev.ferry.server.session;
+
+import dev.ferry.server.net.Connection;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+
+/**
+ * A control connection made of two in-memory pipes, one per direction, with fixed addresses. The
+ * session holds the server ends (through {@link Connection}); the test client holds the other two.
+ * Shutting the input closes the client's writing end, so the session's blocked read sees end of
+ * stream while its replies still reach the client, as with a socket's shutdownInput.
+ */
+final class PipeConnection implements Connection {
+
+    private final Pipe toServer;
+    private final Pipe toClient;
+    private final InetSocketAddress local;
+    private final InetSocketAddress remote;
+
+    PipeConnection(InetSocketAddress local, InetSocketAddress remote) throws IOException {
+        this.toServer = Pipe.open();
+        this.toClient = Pipe.open();
+        this.local = local;
+        this.remote = remote;
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return local;
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return remote;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        return toServer.source().read(dst);
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        return toClient.sink().write(src);
+    }
+
+    @Override
+    public boolean isOpen() {
+        return toServer.source().isOpen() && toClient.sink().isOpen();
+    }
+
+    @Override
+    public void shutdownInput() {
+        closeQuietly(toServer.sink());
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            toServer.source().close();
+        } finally {
+            toClient.sink().close();
+        }
+    }
+
+    /** Where the client writes its commands. */
+    WritableByteChannel clientOutput() {
+        return toServer.sink();
+    }
+
+    /** Where the client reads the replies. */
+    ReadableByteChannel clientInput() {
+        return toClient.source();
+    }
+
+    /** The client hangs up. */
+    void closeClientEnds() {
+        closeQuietly(toServer.sink());
+        closeQuietly(toClient.source());
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // a test pipe; nothing to report
+        }
+    }
+}
