@@ -59,6 +59,16 @@ public final class Watchdog implements AutoCloseable {
         scanner.interrupt();
     }
 
+    private static final java.lang.invoke.VarHandle DEADLINE;
+
+    static {
+        try {
+            DEADLINE = java.lang.invoke.MethodHandles.lookup().findVarHandle(Guard.class, "deadline", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /** One connection's deadline. */
     public final class Guard implements AutoCloseable {
         private static final long DISARMED = 0;
@@ -96,8 +106,8 @@ public final class Watchdog implements AutoCloseable {
 
         void checkExpired(long now) {
             long d = deadline;
-            if (d != DISARMED && now - d > 0) {
-                deadline = DISARMED;
+            // Compare-and-set, so a re-arm that races with this check is never lost.
+            if (d != DISARMED && now - d > 0 && DEADLINE.compareAndSet(this, d, DISARMED)) {
                 firings++;
                 onTimeout.run();
             }

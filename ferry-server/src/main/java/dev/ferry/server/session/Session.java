@@ -53,6 +53,8 @@ public final class Session implements Runnable {
     private final Watchdog.Guard writeGuard;
     private final ControlLineReader reader;
     private final long startNanos = System.nanoTime();
+    /** When the login timeout started: the connection, or the last REIN. */
+    private long loginClockNanos = startNanos;
 
     // Login state
     private String pendingUser;
@@ -265,7 +267,14 @@ public final class Session implements Runnable {
     void armIdle() {
         firingsAtArm = readGuard.firings();
         idleArmed = true;
-        readGuard.arm(account != null ? ctx.settings().limits().idleTimeout() : ctx.settings().limits().loginTimeout());
+        if (account != null) {
+            readGuard.arm(ctx.settings().limits().idleTimeout());
+        } else {
+            // The login timeout runs from the connection, not from the last command: NOOPs must
+            // not keep an unauthenticated connection open forever.
+            long left = ctx.settings().limits().loginTimeout().toNanos() - (System.nanoTime() - loginClockNanos);
+            readGuard.arm(java.time.Duration.ofNanos(Math.max(1, left)));
+        }
     }
 
     void handle(String line) throws IOException {
@@ -332,10 +341,10 @@ public final class Session implements Runnable {
             case TYPE -> type(arg);
             case STRU -> "F".equalsIgnoreCase(arg) ? Reply.of(200, "Structure set to F.")
                     : isOneOf(arg, "R", "P") ? Reply.of(504, "Only file structure (STRU F) is supported.")
-                    : Reply.of(501, "Unknown structure '" + arg + "'.");
+                    : Reply.of(501, "Unknown structure '" + printable(arg) + "'.");
             case MODE -> "S".equalsIgnoreCase(arg) ? Reply.of(200, "Mode set to S.")
                     : isOneOf(arg, "B", "C") ? Reply.of(504, "Only stream mode (MODE S) is supported.")
-                    : Reply.of(501, "Unknown mode '" + arg + "'.");
+                    : Reply.of(501, "Unknown mode '" + printable(arg) + "'.");
             case RETR -> data.retrieve(arg);
             case STOR -> data.store(arg, false);
             case APPE -> data.store(arg, true);
@@ -441,6 +450,7 @@ public final class Session implements Runnable {
         ascii = false;
         restOffset = 0;
         epsvAll = false;
+        loginClockNanos = System.nanoTime();
         LOG.info("{} event=reinitialize", id);
         return Reply.of(220, "Service ready for new user.");
     }

@@ -214,7 +214,7 @@ class SessionProtocolTest {
 
     @Test
     void aCrInsideALineCannotForgeASecondReply() throws Exception {
-        assertThat(c.command("MODE a\r226 Transfer complete")).isEqualTo("501 Unknown mode 'a 226 Transfer complete'.");
+        assertThat(c.command("MODE a\r226 Transfer complete")).isEqualTo("501 Unknown mode 'a?226 Transfer complete'.");
         assertThat(c.command("NOOP")).isEqualTo("200 NOOP ok.");
     }
 
