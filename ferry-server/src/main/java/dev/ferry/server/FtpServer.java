@@ -63,6 +63,7 @@ public final class FtpServer implements AutoCloseable {
                 new PassiveAddressing(passive),
                 new BufferPool(TRANSFER_BUFFER, POOLED_BUFFERS),
                 new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress()),
+                new dev.ferry.server.session.HomeStorage(),
                 Boolean.getBoolean("ferry.noPark") ? null : new IdleParker("ferry-idle-parker"));
         this.permits = new Semaphore(settings.limits().maxSessions() + REFUSAL_MARGIN);
         this.listener = ServerSocketChannel.open();

@@ -19,5 +19,6 @@ public record ServerContext(
         PassiveAddressing passiveAddressing,
         BufferPool buffers,
         SessionRegistry sessions,
+        HomeStorage homes,
         IdleParker idleParker) {
 }

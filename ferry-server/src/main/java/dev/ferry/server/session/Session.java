@@ -10,7 +10,6 @@ import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.data.TransferProgress;
 import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.InvalidVirtualPathException;
-import dev.ferry.server.fs.LocalStorage;
 import dev.ferry.server.fs.Storage;
 import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.net.Connection;
@@ -48,6 +47,8 @@ public final class Session implements Runnable {
     final Connection connection;
     final String id;
     final InetAddress client;
+    /** The client as operators write it in logs: 192.0.2.7:53142 or [2001:db8::7]:53142. */
+    final String clientText;
     final ReplyWriter replies;
     private final Watchdog.Guard readGuard;
     private final Watchdog.Guard writeGuard;
@@ -100,6 +101,8 @@ public final class Session implements Runnable {
         this.connection = connection;
         this.id = ctx.sessions().nextId();
         this.client = connection.remoteAddress().getAddress();
+        String host = client.getHostAddress();
+        this.clientText = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + connection.remoteAddress().getPort();
         this.readGuard = ctx.watchdog().guard(connection::shutdownInput);
         this.writeGuard = ctx.watchdog().guard(this::closeConnectionQuietly);
         this.replies = new ReplyWriter(connection, writeGuard, ctx.settings().limits().dataTimeout());
@@ -143,7 +146,7 @@ public final class Session implements Runnable {
         try {
             if (refusal != null) {
                 ending = refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS ? "refused-max-sessions" : "refused-max-per-address";
-                LOG.info("{} event=refused client={} reason={}", id, connection.remoteAddress(), ending);
+                LOG.info("{} event=refused client={} reason={}", id, clientText, ending);
                 replies.send(421, refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS
                         ? "Too many users connected; try again later."
                         : "Too many connections from your address; try again later.");
@@ -151,12 +154,12 @@ public final class Session implements Runnable {
                 return;
             }
             if (ctx.loginGuard().isBanned(client)) {
-                LOG.info("{} event=refused client={} reason=banned", id, connection.remoteAddress());
+                LOG.info("{} event=refused client={} reason=banned", id, clientText);
                 replies.send(421, "Too many failed logins from your address; try again later.");
                 finish("refused-banned");
                 return;
             }
-            LOG.info("{} event=connect client={}", id, connection.remoteAddress());
+            LOG.info("{} event=connect client={}", id, clientText);
             replies.send(220, ctx.settings().serverName() + " ready.");
         } catch (IOException e) {
             finish("error");
@@ -208,7 +211,7 @@ public final class Session implements Runnable {
             if (refusal == null) {
                 ctx.sessions().leave(this, client);
                 LOG.info("{} event=disconnect client={} user={} reason={} duration_ms={} transfers={} bytes_in={} bytes_out={}",
-                        id, connection.remoteAddress(), user(), ending,
+                        id, clientText, user(), ending,
                         (System.nanoTime() - startNanos) / 1_000_000L, transfers, bytesIn, bytesOut);
             }
         } finally {
@@ -409,7 +412,7 @@ public final class Session implements Runnable {
         if (result instanceof LoginResult.Success ok) {
             Path home = ok.home() != null ? ok.home() : ctx.settings().root();
             try {
-                storage = new LocalStorage(home);
+                storage = ctx.homes().forHome(home);
             } catch (IOException e) {
                 LOG.warn("{} event=login-failed user={} reason=home-unavailable", id, printable(name));
                 return Reply.of(530, "Login failed: home directory unavailable.");

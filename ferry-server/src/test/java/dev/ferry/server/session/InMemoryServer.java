@@ -66,6 +66,7 @@ final class InMemoryServer implements AutoCloseable {
                 new PassiveAddressing(passive),
                 new BufferPool(64 * 1024, 4),
                 new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress()),
+                new HomeStorage(),
                 null);   // no IdleParker: a pipe has no selectable channel, so sessions keep their thread
     }
 

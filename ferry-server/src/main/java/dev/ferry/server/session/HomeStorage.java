@@ -1,0 +1,30 @@
+package dev.ferry.server.session;
+
+import dev.ferry.server.fs.LocalStorage;
+import dev.ferry.server.fs.Storage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One {@link Storage} per home directory, shared by all sessions of that home. A LocalStorage is
+ * immutable (its root resolved once), so sharing is safe, and a login then costs no path
+ * resolution. Bounded by the number of distinct homes in the configuration; a home that cannot
+ * be opened is not remembered, so it is retried at the next login.
+ */
+public final class HomeStorage {
+
+    private final ConcurrentHashMap<Path, Storage> byHome = new ConcurrentHashMap<>();
+
+    public Storage forHome(Path home) throws IOException {
+        Storage s = byHome.get(home);
+        if (s == null) {
+            s = new LocalStorage(home);
+            Storage raced = byHome.putIfAbsent(home, s);
+            if (raced != null) {
+                s = raced;
+            }
+        }
+        return s;
+    }
+}
