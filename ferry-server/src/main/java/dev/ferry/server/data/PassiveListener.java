@@ -19,6 +19,8 @@ public final class PassiveListener implements java.io.Closeable {
     private final int reservedPort;
     private final int port;
     private boolean closed;
+    /** A connection taken early by {@link #connectionWaiting(InetAddress)}, handed out by the next accept. */
+    private SocketChannel waiting;
 
     PassiveListener(ServerSocketChannel server, PassivePorts owner, int reservedPort) throws IOException {
         this.server = server;
@@ -29,6 +31,27 @@ public final class PassiveListener implements java.io.Closeable {
 
     public int port() {
         return port;
+    }
+
+    /**
+     * True when {@code client}'s connection is already waiting to be accepted (clients usually connect
+     * before they send RETR). Never blocks; the connection is kept for {@link #accept}, which checks
+     * its address again (and refuses one from another address).
+     */
+    public synchronized boolean connectionWaiting(InetAddress client) throws IOException {
+        if (waiting == null && !closed) {
+            server.configureBlocking(false);
+            try {
+                waiting = server.accept();
+            } finally {
+                server.configureBlocking(true);
+            }
+        }
+        if (waiting == null) {
+            return false;
+        }
+        InetSocketAddress peer = (InetSocketAddress) waiting.getRemoteAddress();
+        return peer != null && peer.getAddress().equals(client);
     }
 
     /**
@@ -46,13 +69,15 @@ public final class PassiveListener implements java.io.Closeable {
                 if (left <= 0) {
                     return null;
                 }
-                SocketChannel channel;
-                try {
-                    // The socket adaptor is the JDK's way to accept with a timeout.
-                    server.socket().setSoTimeout((int) Math.min(Integer.MAX_VALUE, left));
-                    channel = server.socket().accept().getChannel();
-                } catch (SocketTimeoutException e) {
-                    return null;
+                SocketChannel channel = takeWaiting();
+                if (channel == null) {
+                    try {
+                        // The socket adaptor is the JDK's way to accept with a timeout.
+                        server.socket().setSoTimeout((int) Math.min(Integer.MAX_VALUE, left));
+                        channel = server.socket().accept().getChannel();
+                    } catch (SocketTimeoutException e) {
+                        return null;
+                    }
                 }
                 InetSocketAddress peer = (InetSocketAddress) channel.getRemoteAddress();
                 // SECURITY: only the control connection's client may connect (RFC 2577 §6, port
@@ -68,6 +93,12 @@ public final class PassiveListener implements java.io.Closeable {
         }
     }
 
+    private synchronized SocketChannel takeWaiting() {
+        SocketChannel c = waiting;
+        waiting = null;
+        return c;
+    }
+
     public synchronized boolean isOpen() {
         return !closed;
     }
@@ -78,6 +109,14 @@ public final class PassiveListener implements java.io.Closeable {
             return;
         }
         closed = true;
+        if (waiting != null) {
+            try {
+                waiting.close();
+            } catch (IOException ignored) {
+                // never handed out
+            }
+            waiting = null;
+        }
         try {
             server.close();
         } catch (IOException ignored) {

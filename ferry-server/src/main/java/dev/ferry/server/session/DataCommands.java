@@ -211,8 +211,10 @@ final class DataCommands {
         String opening = "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path
                 + " (" + (info.size() - offset) + " bytes).";
         // A small file is sent in microseconds: on the control thread, saving a thread hand-off per
-        // file; ABOR has nothing to interrupt in that time.
-        boolean inline = info.size() - offset <= INLINE_TRANSFER_BYTES;
+        // file; ABOR has nothing to interrupt in that time. Only once the data connection is there:
+        // waiting for it (up to the accept timeout) or connecting out must leave the control
+        // connection free to read ABOR.
+        boolean inline = info.size() - offset <= INLINE_TRANSFER_BYTES && dataConnectionWaiting();
         start("RETR", path, opening, new TransferBody() {
             @Override
             public long run(SocketChannel data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
@@ -229,6 +231,10 @@ final class DataCommands {
             }
         }, false, inline);
         return null;
+    }
+
+    private boolean dataConnectionWaiting() throws IOException {
+        return s.endpoint instanceof DataEndpoint.Passive p && p.listener().connectionWaiting(s.client);
     }
 
     Reply store(String arg, boolean append) throws IOException {

@@ -1,0 +1,162 @@
+package dev.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.commons.net.ftp.FTPClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The real launcher, {@code <repo>/ferry server}, as an operator runs it: a separate process that
+ * prints its "listening" line on stdout and serves real clients until it is stopped. (The launcher
+ * builds first when the build is stale; under {@code ./build verify} the jar is already built.)
+ */
+class LauncherTest {
+
+    /** Generous: the launcher builds the jar itself when run outside a full build. */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(150);
+
+    private Path work;
+    private Process process;
+
+    @BeforeEach
+    void workDirectory() throws IOException {
+        work = Files.createTempDirectory("ferry-it-launcher-");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (process != null && process.isAlive()) {
+            process.destroy();   // SIGTERM: the shutdown hook closes the server
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                ExternalCommand.kill(process);
+            }
+        }
+        FerryServerExtension.deleteTree(work);
+    }
+
+    private static Path launcher() {
+        // Surefire runs in the module directory; the launcher is at the repository root.
+        Path script = Path.of("").toAbsolutePath().getParent().resolve("ferry");
+        assertThat(script).as("the ferry launcher").isExecutable();
+        return script;
+    }
+
+    /** Starts the launcher and returns its stdout lines up to and including the "listening" line. */
+    private List<String> start(Path dir, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(launcher().toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectError(work.resolve("stderr.txt").toFile());
+        process = builder.start();
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread.ofVirtual().start(() -> {
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        });
+        List<String> seen = new ArrayList<>();
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (true) {
+            String line = lines.poll(200, TimeUnit.MILLISECONDS);
+            if (line != null) {
+                seen.add(line);
+                if (line.contains(" listening on ")) {
+                    // The lines printed right after it (generated credentials) come in the same burst.
+                    String more;
+                    while ((more = lines.poll(500, TimeUnit.MILLISECONDS)) != null) {
+                        seen.add(more);
+                    }
+                    return seen;
+                }
+            } else if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("ferry server did not print its listening line"
+                        + (process.isAlive() ? " within " + START_TIMEOUT.toSeconds() + " s" : " (exit " + process.exitValue() + ")")
+                        + "\nstdout: " + seen + "\nstderr: " + Files.readString(work.resolve("stderr.txt")));
+            }
+        }
+    }
+
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void servesCurlWithTheGivenUserAndStopsOnSigterm() throws Exception {
+        int port = TestData.freePort();
+        Path root = Files.createDirectories(work.resolve("served"));
+        Files.writeString(root.resolve("from-launcher.txt"), "hello");
+
+        List<String> out = start(work, "server", "--listen", "127.0.0.1:" + port, "--root", root.toString(), "--user", "u:p");
+        assertThat(out).anyMatch(l -> l.contains("listening on 127.0.0.1:" + port + ", serving " + root));
+
+        ExternalCommand.Result listing = ExternalCommand.run(work, Duration.ofSeconds(30), Map.of(),
+                List.of("curl", "-sS", "--max-time", "20", "-u", "u:p", "ftp://127.0.0.1:" + port + "/")).assertSuccess();
+        assertThat(listing.stdout().lines()).anyMatch(l -> l.endsWith(" from-launcher.txt"));
+
+        process.destroy();
+        assertThat(process.waitFor(10, TimeUnit.SECONDS)).as("the server stops on SIGTERM").isTrue();
+    }
+
+    /**
+     * With no arguments the server serves ./ftp-root on 127.0.0.1:2121 with a generated password. If
+     * 2121 is taken on this machine the test passes only --listen, keeping everything else default.
+     */
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void withoutArgumentsPrintsAGeneratedPasswordThatLogsIn() throws Exception {
+        boolean defaultPortFree = isFree(2121);
+        int port = defaultPortFree ? 2121 : TestData.freePort();
+        List<String> out = defaultPortFree ? start(work, "server") : start(work, "server", "--listen", "127.0.0.1:" + port);
+        if (!defaultPortFree) {
+            System.out.println("LauncherTest: port 2121 is in use here; ran `ferry server --listen 127.0.0.1:" + port + "`");
+        }
+
+        assertThat(out).anyMatch(l -> l.contains("listening on 127.0.0.1:" + port));
+        Matcher m = Pattern.compile("user: ferry\\s+password: (\\S+)").matcher(String.join("\n", out));
+        assertThat(m.find()).as("a generated password in %s", out).isTrue();
+        String password = m.group(1);
+        assertThat(work.resolve("ftp-root")).isDirectory();
+
+        FTPClient c = new FTPClient();
+        c.setDefaultTimeout(10_000);
+        c.connect("127.0.0.1", port);
+        try {
+            assertThat(c.login("ferry", "not-" + password)).isFalse();
+            assertThat(c.login("ferry", password)).as(c.getReplyString()).isTrue();
+            assertThat(c.printWorkingDirectory()).isEqualTo("/");
+        } finally {
+            c.disconnect();
+        }
+    }
+
+    private static boolean isFree(int port) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.isBound();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

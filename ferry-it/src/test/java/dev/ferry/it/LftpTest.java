@@ -1,0 +1,115 @@
+package dev.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * lftp against the server: mirroring trees both ways, listings (LIST and MLSD), directory and file
+ * management, active mode. lftp runs with -d so that the protocol it spoke can be checked; its HOME
+ * is the test's client directory so no user configuration or history leaks in or out.
+ */
+class LftpTest {
+
+    @RegisterExtension
+    final FerryServerExtension ferry = new FerryServerExtension();
+
+    private ExternalCommand.Result lftp(boolean passive, String commands) throws IOException, InterruptedException {
+        String script = "set net:max-retries 1; set net:timeout 5; set net:reconnect-interval-base 1; "
+                + "set cmd:fail-exit yes; set ftp:ssl-allow no; set ftp:passive-mode " + (passive ? "on" : "off") + "; "
+                + "open -u " + FerryServerExtension.USER + "," + FerryServerExtension.PASSWORD
+                + " -p " + ferry.port() + " 127.0.0.1; " + commands;
+        return ExternalCommand.run(ferry.clientDir(), Duration.ofSeconds(60),
+                Map.of("HOME", ferry.clientDir().toString(), "LC_ALL", "C.UTF-8"),
+                List.of("lftp", "-d", "-c", script));
+    }
+
+    private Path localTree() throws IOException {
+        Path src = ferry.clientDir().resolve("src");
+        TestData.randomFile(src.resolve("top.bin"), 700_000, 10);
+        TestData.randomFile(src.resolve("a/one.bin"), 12_345, 11);
+        TestData.randomFile(src.resolve("a/b/two.bin"), 1_000_000, 12);
+        TestData.randomFile(src.resolve("a/b/c/empty.bin"), 0, 13);
+        Files.writeString(src.resolve("notes.txt"), "line one\nline two\n");
+        Files.createDirectories(src.resolve("empty-dir"));
+        return src;
+    }
+
+    @Test
+    void mirrorsATreeUpAndDownByteExact() throws Exception {
+        Path src = localTree();
+
+        lftp(true, "mirror -R src up; mirror up down").assertSuccess();
+
+        TestData.assertSameTree(src, ferry.root().resolve("up"));
+        TestData.assertSameTree(src, ferry.clientDir().resolve("down"));
+    }
+
+    @Test
+    void listsWithClsAndLs() throws Exception {
+        Files.writeString(ferry.root().resolve("file.txt"), "12345");
+        Files.createDirectory(ferry.root().resolve("dir"));
+
+        ExternalCommand.Result r = lftp(true, "cls -1; echo ----; ls").assertSuccess();
+
+        String[] parts = r.stdout().split("----\n", 2);
+        assertThat(parts[0].lines()).containsExactlyInAnyOrder("dir/", "file.txt");
+        assertThat(parts[1].lines()).anyMatch(l -> l.startsWith("-") && l.contains(" 5 ") && l.endsWith(" file.txt"))
+                .anyMatch(l -> l.startsWith("d") && l.endsWith(" dir"));
+    }
+
+    @Test
+    void usesMlsdWhenAsked() throws Exception {
+        Files.writeString(ferry.root().resolve("file.txt"), "12345");
+        Files.createDirectory(ferry.root().resolve("dir"));
+
+        ExternalCommand.Result r = lftp(true, "set ftp:use-mlsd on; cls -l").assertSuccess();
+
+        assertThat(r.stderr()).contains("---> MLSD");
+        assertThat(r.stdout().lines()).anyMatch(l -> l.endsWith("file.txt") && l.contains(" 5 "))
+                .anyMatch(l -> l.endsWith("dir/"));
+    }
+
+    @Test
+    void managesDirectoriesAndFiles() throws Exception {
+        Files.writeString(ferry.root().resolve("old.txt"), "content");
+        Files.writeString(ferry.root().resolve("doomed.txt"), "bye");
+        Files.createDirectories(ferry.root().resolve("gone"));
+
+        lftp(true, "mkdir made; mkdir -p made/deeper/deepest; mv old.txt made/new.txt; rm doomed.txt; rmdir gone").assertSuccess();
+
+        assertThat(ferry.root().resolve("made/deeper/deepest")).isDirectory();
+        assertThat(ferry.root().resolve("made/new.txt")).hasContent("content");
+        assertThat(ferry.root().resolve("old.txt")).doesNotExist();
+        assertThat(ferry.root().resolve("doomed.txt")).doesNotExist();
+        assertThat(ferry.root().resolve("gone")).doesNotExist();
+    }
+
+    @Test
+    void failedCommandFailsTheScript() throws Exception {
+        ExternalCommand.Result r = lftp(true, "rm no-such-file; mkdir never-reached");
+
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.stderr()).contains("<--- 550");
+        assertThat(ferry.root().resolve("never-reached")).doesNotExist();
+    }
+
+    @Test
+    void activeModeTransfersBothWays() throws Exception {
+        byte[] content = TestData.randomFile(ferry.clientDir().resolve("act.bin"), 800_000, 14);
+
+        ExternalCommand.Result r = lftp(false, "put act.bin; get act.bin -o back.bin").assertSuccess();
+
+        assertThat(r.stderr()).containsPattern("---> (PORT 127,0,0,1,|EPRT \\|1\\|127\\.0\\.0\\.1\\|)")
+                .doesNotContain("---> PASV", "---> EPSV");
+        assertThat(TestData.sha256(ferry.root().resolve("act.bin"))).isEqualTo(TestData.sha256(content));
+        assertThat(TestData.sha256(ferry.clientDir().resolve("back.bin"))).isEqualTo(TestData.sha256(content));
+    }
+}

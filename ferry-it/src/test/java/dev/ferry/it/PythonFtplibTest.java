@@ -1,0 +1,207 @@
+package dev.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Python's ftplib against the server. Each test writes a short script that logs in and prints
+ * {@code key<TAB>value} lines; the assertions are made here, on those values and on the files.
+ */
+class PythonFtplibTest {
+
+    @RegisterExtension
+    final FerryServerExtension ferry = new FerryServerExtension();
+
+    private static final String PRELUDE = """
+            import ftplib, hashlib, io, socket, sys
+            PORT = int(sys.argv[1])
+            def out(key, value):
+                print(key + "\\t" + str(value).replace("\\r", "\\\\r").replace("\\n", "\\\\n"), flush=True)
+            ftp = ftplib.FTP(timeout=10, encoding="utf-8")
+            ftp.connect("127.0.0.1", PORT)
+            out("login", ftp.login(sys.argv[2], sys.argv[3]))
+            """;
+
+    /** Runs PRELUDE + body and returns the printed values. */
+    private Map<String, String> python(String body) throws IOException, InterruptedException {
+        Path script = ferry.clientDir().resolve("script.py");
+        Files.writeString(script, PRELUDE + body + "\nftp.quit()\n");
+        ExternalCommand.Result r = ExternalCommand.run(ferry.clientDir(), Duration.ofSeconds(30), Map.of(),
+                List.of("python3", script.toString(), Integer.toString(ferry.port()),
+                        FerryServerExtension.USER, FerryServerExtension.PASSWORD)).assertSuccess();
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String line : r.stdout().lines().toList()) {
+            String[] kv = line.split("\t", 2);
+            values.put(kv[0], kv.length > 1 ? kv[1] : "");
+        }
+        return values;
+    }
+
+    @Test
+    void logsIn() throws Exception {
+        assertThat(python("")).containsEntry("login", "230 User alice logged in.");
+    }
+
+    @Test
+    void mlsdGivesTheFactsOfEachEntry() throws Exception {
+        Files.write(ferry.root().resolve("f.bin"), new byte[1234]);
+        Files.setLastModifiedTime(ferry.root().resolve("f.bin"), FileTime.from(Instant.parse("2021-02-03T04:05:06Z")));
+        Files.createDirectory(ferry.root().resolve("d"));
+
+        Map<String, String> v = python("""
+                for name, facts in ftp.mlsd():
+                    for k in sorted(facts):
+                        out(name + "." + k, facts[k])
+                """);
+
+        assertThat(v).containsEntry("f.bin.type", "file").containsEntry("f.bin.size", "1234")
+                .containsEntry("f.bin.modify", "20210203040506").containsEntry("f.bin.perm", "adfrw")
+                .containsEntry("d.type", "dir").containsEntry("d.perm", "cdeflmp")
+                .doesNotContainKey("d.size");
+        assertThat(v.get("f.bin.unique")).isNotBlank().isNotEqualTo(v.get("d.unique"));
+    }
+
+    @Test
+    void nlstNamesTheEntries() throws Exception {
+        Files.writeString(ferry.root().resolve("a.txt"), "a");
+        Files.writeString(ferry.root().resolve("b.txt"), "b");
+        Files.createDirectory(ferry.root().resolve("sub"));
+
+        assertThat(python("out('names', ','.join(sorted(ftp.nlst())))")).containsEntry("names", "a.txt,b.txt,sub");
+    }
+
+    @Test
+    void binaryTransfersAreByteExact() throws Exception {
+        byte[] content = TestData.randomFile(ferry.root().resolve("down.bin"), 1_500_000, 20);
+
+        Map<String, String> v = python("""
+                buf = io.BytesIO()
+                out("retr", ftp.retrbinary("RETR down.bin", buf.write))
+                out("down_sha", hashlib.sha256(buf.getvalue()).hexdigest())
+                data = bytes(range(256)) * 5000
+                out("stor", ftp.storbinary("STOR up.bin", io.BytesIO(data)))
+                out("up_sha", hashlib.sha256(data).hexdigest())
+                """);
+
+        assertThat(v.get("retr")).startsWith("226 ");
+        assertThat(v.get("stor")).startsWith("226 ");
+        assertThat(v.get("down_sha")).isEqualTo(TestData.sha256(content));
+        assertThat(TestData.sha256(ferry.root().resolve("up.bin"))).isEqualTo(v.get("up_sha"));
+    }
+
+    @Test
+    void asciiModeConvertsLineEndsBothWays() throws Exception {
+        Files.writeString(ferry.root().resolve("unix.txt"), "one\ntwo\n\nthree\n");
+
+        Map<String, String> v = python("""
+                lines = []
+                out("retrlines", ftp.retrlines("RETR unix.txt", lines.append))
+                out("lines", "|".join(lines))
+                # ftplib strips line ends in retrlines; read the raw data connection to see them.
+                ftp.voidcmd("TYPE A")
+                conn = ftp.transfercmd("RETR unix.txt")
+                raw = b""
+                while True:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    raw += chunk
+                conn.close()
+                out("raw_end", ftp.voidresp())
+                out("raw", raw.decode("ascii"))
+                # storlines sends CRLF whatever the local line ends are.
+                out("storlines", ftp.storlines("STOR up.txt", io.BytesIO(b"alpha\\nbeta\\r\\ngamma\\n")))
+                """);
+
+        assertThat(v.get("retrlines")).startsWith("226 ");
+        assertThat(v).containsEntry("lines", "one|two||three")
+                .containsEntry("raw", "one\\r\\ntwo\\r\\n\\r\\nthree\\r\\n");
+        assertThat(v.get("raw_end")).startsWith("226 ");
+        assertThat(v.get("storlines")).startsWith("226 ");
+        assertThat(Files.readString(ferry.root().resolve("up.txt"))).isEqualTo("alpha\nbeta\ngamma\n");
+    }
+
+    @Test
+    void restartedRetrieveStartsAtTheOffset() throws Exception {
+        byte[] content = TestData.randomFile(ferry.root().resolve("r.bin"), 100_000, 21);
+
+        Map<String, String> v = python("""
+                buf = io.BytesIO()
+                out("retr", ftp.retrbinary("RETR r.bin", buf.write, rest=60000))
+                out("len", len(buf.getvalue()))
+                out("sha", hashlib.sha256(buf.getvalue()).hexdigest())
+                """);
+
+        assertThat(v.get("retr")).startsWith("226 ");
+        assertThat(v).containsEntry("len", "40000")
+                .containsEntry("sha", TestData.sha256(Arrays.copyOfRange(content, 60_000, 100_000)));
+    }
+
+    @Test
+    void sizeMdtmHashAndMfmt() throws Exception {
+        byte[] content = TestData.randomFile(ferry.root().resolve("m.bin"), 77_777, 22);
+        Files.setLastModifiedTime(ferry.root().resolve("m.bin"), FileTime.from(Instant.parse("2019-12-31T23:59:58Z")));
+
+        Map<String, String> v = python("""
+                out("size", ftp.size("m.bin"))
+                out("mdtm", ftp.sendcmd("MDTM m.bin"))
+                out("hash", ftp.sendcmd("HASH m.bin"))
+                out("mfmt", ftp.sendcmd("MFMT 20200102030405 m.bin"))
+                out("mdtm2", ftp.sendcmd("MDTM m.bin"))
+                """);
+
+        assertThat(v).containsEntry("size", "77777")
+                .containsEntry("mdtm", "213 20191231235958")
+                .containsEntry("hash", "213 SHA-256 0-77777 " + TestData.sha256(content) + " m.bin")
+                .containsEntry("mfmt", "213 Modify=20200102030405; m.bin")
+                .containsEntry("mdtm2", "213 20200102030405");
+        assertThat(Files.getLastModifiedTime(ferry.root().resolve("m.bin")).toInstant())
+                .isEqualTo(Instant.parse("2020-01-02T03:04:05Z"));
+    }
+
+    @Test
+    void renamesAndDeletes() throws Exception {
+        Files.writeString(ferry.root().resolve("first.txt"), "moving");
+
+        Map<String, String> v = python("""
+                out("rename", ftp.rename("first.txt", "second.txt"))
+                try:
+                    ftp.delete("first.txt")
+                except ftplib.error_perm as e:
+                    out("delete_missing", e)
+                out("size", ftp.size("second.txt"))
+                out("delete", ftp.delete("second.txt"))
+                """);
+
+        assertThat(v.get("rename")).isEqualTo("250 Renamed.");
+        assertThat(v.get("delete_missing")).startsWith("550 ");
+        assertThat(v).containsEntry("size", "6").containsEntry("delete", "250 File deleted.");
+        assertThat(TestData.names(ferry.root())).isEmpty();
+    }
+
+    @Test
+    void featListsTheExtensions() throws Exception {
+        Map<String, String> v = python("""
+                for line in ftp.sendcmd("FEAT").split("\\n"):
+                    out("feat|" + line.rstrip("\\r") + "|", "")
+                """);
+
+        // RFC 2389 §3.2: each feature line starts with one space.
+        assertThat(v.keySet()).containsExactly("login", "feat|211-Features:|", "feat| EPRT|", "feat| EPSV|",
+                "feat| HASH SHA-256*;SHA-1;MD5|", "feat| HOST|", "feat| MDTM|", "feat| MFMT|",
+                "feat| MLST type*;size*;modify*;perm*;unique*;|", "feat| PASV|", "feat| REST STREAM|", "feat| SIZE|",
+                "feat| TVFS|", "feat| UTF8|", "feat|211 End|");
+    }
+}
