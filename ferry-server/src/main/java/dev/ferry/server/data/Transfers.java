@@ -20,7 +20,7 @@ import java.time.Duration;
 public final class Transfers {
 
     /** sendfile chunk: small enough that a slow client still makes progress within the data timeout. */
-    private static final long SENDFILE_CHUNK = Long.getLong("ferry.sendfileChunk", 8L << 20);
+    private static final long SENDFILE_CHUNK = 1L << 20;
 
     private static final byte[] LONE_CR = {'\r'};
 

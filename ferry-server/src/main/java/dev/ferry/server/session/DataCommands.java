@@ -184,37 +184,35 @@ final class DataCommands {
     Reply retrieve(String arg) throws IOException {
         long offset = takeRestOffset();
         VirtualPath path;
-        FileInfo info;
+        SeekableByteChannel in;
+        long size;
         try {
             path = s.resolve(arg);
-            info = s.storage.stat(path);
+            // One resolution: openRead checks that the path is a regular file inside the jail.
+            in = s.storage.openRead(path, 0);
+            size = in.size();
         } catch (InvalidVirtualPathException e) {
             return Reply.of(550, e.getMessage());
         } catch (NoSuchFileException e) {
             return Reply.of(550, arg + ": No such file.");
-        }
-        if (info.type() != FileType.FILE) {
-            return Reply.of(550, arg + ": Not a plain file.");
-        }
-        if (offset > info.size()) {
-            return Reply.of(554, "Restart offset " + offset + " is beyond the end of the file (" + info.size() + " bytes).");
-        }
-        SeekableByteChannel in;
-        try {
-            in = s.storage.openRead(path, offset);
-        } catch (NoSuchFileException e) {
-            return Reply.of(550, arg + ": No such file.");
         } catch (AccessDeniedException e) {
             return Reply.of(550, arg + ": Permission denied.");
+        } catch (java.nio.file.FileSystemException e) {
+            return Reply.of(550, arg + ": Not a plain file.");
         }
+        if (offset > size) {
+            Transfer.closeQuietly(in);
+            return Reply.of(554, "Restart offset " + offset + " is beyond the end of the file (" + size + " bytes).");
+        }
+        in.position(offset);
         boolean ascii = s.ascii;
         String opening = "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path
-                + " (" + (info.size() - offset) + " bytes).";
+                + " (" + (size - offset) + " bytes).";
         // A small file is sent in microseconds: on the control thread, saving a thread hand-off per
         // file; ABOR has nothing to interrupt in that time. Only once the data connection is there:
         // waiting for it (up to the accept timeout) or connecting out must leave the control
         // connection free to read ABOR.
-        boolean inline = info.size() - offset <= INLINE_TRANSFER_BYTES && dataConnectionWaiting();
+        boolean inline = size - offset <= INLINE_TRANSFER_BYTES && dataConnectionWaiting();
         start("RETR", path, opening, new TransferBody() {
             @Override
             public long run(SocketChannel data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
@@ -461,7 +459,8 @@ final class DataCommands {
         });
         boolean success = false;
         String result = "failed";
-        long bytes = 0;
+        // Failure replies go out after the cleanup (an aborted upload's temp file is gone by then).
+        Reply failure = null;
         try {
             data[0] = connect(t, endpoint, guard);
             if (data[0] == null) {
@@ -470,7 +469,7 @@ final class DataCommands {
             }
             t.attach(data[0]);
             s.replies.send(150, openingText);
-            bytes = body.run(data[0], guard, t.progress);
+            body.run(data[0], guard, t.progress);
             guard.arm(s.ctx.settings().limits().dataTimeout());
             data[0].close();
             guard.disarm();
@@ -481,17 +480,17 @@ final class DataCommands {
         } catch (LocalIOException e) {
             result = "local-error";
             LOG.warn("{} event=storage-error cmd={} path={} error={}", s.id, verb, path, e.getMessage());
-            s.trySend(451, "Local error: " + path + " could not be " + (upload ? "stored." : "read."));
+            failure = Reply.of(451, "Local error: " + path + " could not be " + (upload ? "stored." : "read."));
         } catch (IOException e) {
             if (t.aborted()) {
                 result = "aborted";
-                s.trySend(426, "Transfer aborted.");
+                failure = Reply.of(426, "Transfer aborted.");
             } else if (guard.fired()) {
                 result = "timeout";
-                s.trySend(426, "Data connection timed out; transfer aborted.");
+                failure = Reply.of(426, "Data connection timed out; transfer aborted.");
             } else {
                 result = "connection-lost";
-                s.trySend(426, "Data connection lost; transfer aborted.");
+                failure = Reply.of(426, "Data connection lost; transfer aborted.");
             }
             LOG.debug("{} transfer {} ended: {}", s.id, verb, e.toString());
         } finally {
@@ -500,6 +499,9 @@ final class DataCommands {
                 Transfer.closeQuietly(data[0]);
             }
             body.finish(success);
+            if (failure != null) {
+                s.trySend(failure);
+            }
             long moved = t.progress.bytes();
             if (upload) {
                 s.bytesIn += moved;
@@ -508,9 +510,6 @@ final class DataCommands {
             }
             LOG.info("{} event=transfer cmd={} path={} bytes={} ms={} result={}", s.id, verb, path,
                     moved, (System.nanoTime() - start) / 1_000_000L, result);
-            if (bytes < 0) {
-                LOG.debug("negative byte count");
-            }
             s.armIdle();
         }
     }
@@ -530,7 +529,7 @@ final class DataCommands {
                 if (c == null) {
                     if (!t.aborted()) {
                         s.replies.send(425, "No data connection received within "
-                                + s.ctx.settings().passive().acceptTimeout().toSeconds() + " s.");
+                                + describe(s.ctx.settings().passive().acceptTimeout()) + ".");
                     }
                     return null;
                 }
@@ -572,6 +571,10 @@ final class DataCommands {
     Reply abortIdle() {
         discardEndpoint();
         return Reply.of(225, "No transfer to abort.");
+    }
+
+    private static String describe(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 
     private static boolean sameHost(InetAddress a, InetAddress b) {

@@ -510,8 +510,12 @@ public final class Session implements Runnable {
     }
 
     void trySend(int code, String text) {
+        trySend(Reply.of(code, text));
+    }
+
+    void trySend(Reply reply) {
         try {
-            replies.send(code, text);
+            replies.send(reply);
         } catch (IOException ignored) {
             // the connection is already gone; nothing more to tell the client
         }
