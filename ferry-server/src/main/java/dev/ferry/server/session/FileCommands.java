@@ -68,54 +68,58 @@ final class FileCommands {
         return m == null ? "Operation failed." : Session.printable(m);
     }
 
-    Reply cwd(String arg) {
+    /** A handler body acting on a resolved path; I/O failures become reply values in {@link #onPath}. */
+    @FunctionalInterface
+    private interface PathAction {
+        Reply apply(VirtualPath path) throws IOException;
+    }
+
+    /**
+     * Resolves {@code arg} and runs {@code action}; an invalid name or an I/O failure becomes the
+     * matching reply ({@code creating}: the name was to be created, 553 per RFC 959).
+     */
+    private Reply onPath(String arg, boolean creating, PathAction action) {
         try {
-            VirtualPath path = s.resolve(arg);
+            return action.apply(s.resolve(arg));
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(creating ? 553 : 550, e.getMessage());
+        } catch (IOException e) {
+            return failure(arg, e, creating);
+        }
+    }
+
+    Reply cwd(String arg) {
+        return onPath(arg, false, path -> {
             FileInfo info = s.storage.stat(path);
             if (info.type() != FileType.DIRECTORY) {
                 return Reply.of(550, arg + ": Not a directory.");
             }
             s.cwd = path;
             return Reply.of(250, "Directory changed to " + path + ".");
-        } catch (InvalidVirtualPathException e) {
-            return Reply.of(550, e.getMessage());
-        } catch (IOException e) {
-            return failure(arg, e, false);
-        }
+        });
     }
 
     Reply makeDirectory(String arg) {
-        try {
-            VirtualPath path = s.resolve(arg);
+        return onPath(arg, true, path -> {
             s.storage.createDirectory(path);
             LOG.info("{} event=mkdir path={}", s.id, path);
             return Reply.of(257, Reply.quotePath(path.toString()) + " created.");
-        } catch (InvalidVirtualPathException e) {
-            return Reply.of(553, e.getMessage());
-        } catch (IOException e) {
-            return failure(arg, e, true);
-        }
+        });
     }
 
     Reply removeDirectory(String arg) {
-        try {
-            VirtualPath path = s.resolve(arg);
+        return onPath(arg, false, path -> {
             if (path.isRoot()) {
                 return Reply.of(550, "The root directory cannot be removed.");
             }
             s.storage.removeDirectory(path);
             LOG.info("{} event=rmdir path={}", s.id, path);
             return Reply.of(250, "Directory removed.");
-        } catch (InvalidVirtualPathException e) {
-            return Reply.of(550, e.getMessage());
-        } catch (IOException e) {
-            return failure(arg, e, false);
-        }
+        });
     }
 
     Reply delete(String arg) {
-        try {
-            VirtualPath path = s.resolve(arg);
+        return onPath(arg, false, path -> {
             FileInfo info = s.storage.stat(path);
             if (info.type() == FileType.DIRECTORY) {
                 return Reply.of(550, arg + ": Is a directory (use RMD).");
@@ -123,27 +127,18 @@ final class FileCommands {
             s.storage.delete(path);
             LOG.info("{} event=delete path={}", s.id, path);
             return Reply.of(250, "File deleted.");
-        } catch (InvalidVirtualPathException e) {
-            return Reply.of(550, e.getMessage());
-        } catch (IOException e) {
-            return failure(arg, e, false);
-        }
+        });
     }
 
     Reply renameFrom(String arg) {
-        try {
-            VirtualPath path = s.resolve(arg);
+        return onPath(arg, false, path -> {
             if (path.isRoot()) {
                 return Reply.of(550, "The root directory cannot be renamed.");
             }
             s.storage.stat(path);
             s.renameFrom = path;
             return Reply.of(350, "File exists; send RNTO with the new name.");
-        } catch (InvalidVirtualPathException e) {
-            return Reply.of(550, e.getMessage());
-        } catch (IOException e) {
-            return failure(arg, e, false);
-        }
+        });
     }
 
     Reply renameTo(String arg) {
@@ -168,8 +163,7 @@ final class FileCommands {
     }
 
     Reply size(String arg) {
-        try {
-            VirtualPath path = s.resolve(arg);
+        return onPath(arg, false, path -> {
             FileInfo info = s.storage.stat(path);
             if (info.type() != FileType.FILE) {
                 return Reply.of(550, arg + ": Not a plain file.");
@@ -182,11 +176,7 @@ final class FileCommands {
                 return Reply.of(550, "SIZE in ASCII mode is not available for files over 64 MiB; use TYPE I.");
             }
             return Reply.of(213, Long.toString(asciiSize(path, info.size())));
-        } catch (InvalidVirtualPathException e) {
-            return Reply.of(550, e.getMessage());
-        } catch (IOException e) {
-            return failure(arg, e, false);
-        }
+        });
     }
 
     private long asciiSize(VirtualPath path, long binarySize) throws IOException {
@@ -208,16 +198,11 @@ final class FileCommands {
     }
 
     Reply modificationTime(String arg) {
-        try {
-            VirtualPath path = s.resolve(arg);
+        return onPath(arg, false, path -> {
             FileInfo info = s.storage.stat(path);
             // RFC 3659 §3.1: YYYYMMDDHHMMSS in UTC.
             return Reply.of(213, MDTM.format(info.lastModified()));
-        } catch (InvalidVirtualPathException e) {
-            return Reply.of(550, e.getMessage());
-        } catch (IOException e) {
-            return failure(arg, e, false);
-        }
+        });
     }
 
     /** MFMT YYYYMMDDHHMMSS[.sss] path (draft-somers-ftp-mfxx): replies 213 Modify=...; path. */
