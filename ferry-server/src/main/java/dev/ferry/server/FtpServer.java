@@ -181,11 +181,6 @@ public final class FtpServer implements AutoCloseable {
         LOG.info("event=stopped");
     }
 
-    /** Waits until the acceptor ends (after {@link #close()}). */
-    public void awaitTermination() throws InterruptedException {
-        acceptor.join();
-    }
-
     static String describe(InetSocketAddress a) {
         String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();

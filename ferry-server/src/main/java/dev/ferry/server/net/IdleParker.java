@@ -58,10 +58,6 @@ public final class IdleParker implements AutoCloseable {
         }
     }
 
-    public int parked() {
-        return selector.isOpen() ? selector.keys().size() : 0;
-    }
-
     private void loop() {
         List<Parked> ready = new ArrayList<>();
         try {

@@ -8,7 +8,6 @@ import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.data.TransferProgress;
-import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.InvalidVirtualPathException;
 import dev.ferry.server.fs.Storage;
 import dev.ferry.server.fs.VirtualPath;
@@ -568,11 +567,4 @@ public final class Session implements Runnable {
         return data.describeEndpoint();
     }
 
-    boolean isClosing() {
-        return closing;
-    }
-
-    FileInfo stat(VirtualPath p) throws IOException {
-        return storage.stat(p);
-    }
 }
