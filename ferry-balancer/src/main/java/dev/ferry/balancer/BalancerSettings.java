@@ -1,0 +1,104 @@
+package dev.ferry.balancer;
+
+import dev.ferry.server.ServerSettings;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Every setting of {@code ferry balancer}, validated once and then frozen (operators' words:
+ * backend, balance, check, inter, rise, fall, weight).
+ *
+ * @param listen           client-facing control address
+ * @param publicAddress    address advertised in rewritten 227 replies; null: the address the client reached
+ * @param networkAddresses per client network overrides of the public address
+ * @param passiveLow       first port of the balancer's own passive range (0-0: any free port)
+ * @param passiveHigh      last port of that range
+ * @param backends         the FTP servers behind the balancer
+ * @param balance          how a backend is chosen for a new session
+ * @param check            health checks
+ * @param maxSessions      concurrent client sessions; more are refused with 421
+ * @param timeouts         connect, client idle, server idle and data timeouts
+ * @param retries          connection attempts to backends per session before giving up with 421
+ * @param proxyProtocol    PROXY protocol header sent to backends
+ */
+public record BalancerSettings(
+        InetSocketAddress listen,
+        String publicAddress,
+        List<ServerSettings.NetworkAddress> networkAddresses,
+        int passiveLow,
+        int passiveHigh,
+        List<BackendSpec> backends,
+        Balance balance,
+        Check check,
+        int maxSessions,
+        Timeouts timeouts,
+        int retries,
+        ProxyProtocol proxyProtocol,
+        String greeting) {
+
+    public BalancerSettings {
+        Objects.requireNonNull(listen, "listen");
+        networkAddresses = List.copyOf(networkAddresses);
+        backends = List.copyOf(backends);
+        Objects.requireNonNull(balance, "balance");
+        Objects.requireNonNull(check, "check");
+        Objects.requireNonNull(timeouts, "timeouts");
+        Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+        Objects.requireNonNull(greeting, "greeting");
+    }
+
+    public static BalancerSettings defaults() {
+        return new BalancerSettings(new InetSocketAddress("127.0.0.1", 2121), null, List.of(), 0, 0, List.of(),
+                Balance.LEASTCONN, Check.DEFAULTS, 2000, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF,
+                "Ferry FTP balancer ready.");
+    }
+
+    public BalancerSettings withListen(InetSocketAddress v) { return new BalancerSettings(v, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withPublicAddress(String v) { return new BalancerSettings(listen, v, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withBackends(List<BackendSpec> v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, v, balance, check, maxSessions, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withBalance(Balance v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, v, check, maxSessions, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withCheck(Check v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, v, maxSessions, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withMaxSessions(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, v, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withTimeouts(Timeouts v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, v, retries, proxyProtocol, greeting); }
+    public BalancerSettings withRetries(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, timeouts, v, proxyProtocol, greeting); }
+    public BalancerSettings withProxyProtocol(ProxyProtocol v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, timeouts, retries, v, greeting); }
+
+    /** One FTP server behind the balancer. Weight 0 receives no new sessions. */
+    public record BackendSpec(String name, InetSocketAddress address, int weight) {
+        public BackendSpec {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(address, "address");
+            if (weight < 0 || weight > 256) {
+                throw new IllegalArgumentException("weight must be 0..256, got " + weight);
+            }
+        }
+    }
+
+    /** How a backend is chosen for a new session (HAProxy's words). */
+    public enum Balance { LEASTCONN, ROUNDROBIN, SOURCE, USER }
+
+    /** Kinds of health check: connect; connect and expect 220; log in, list over PASV, quit. */
+    public enum CheckType { TCP, FTP, FTP_LOGIN }
+
+    /**
+     * Health checks: every {@code interval}, each check must finish within {@code timeout};
+     * {@code rise} successes in a row mark a down backend up, {@code fall} failures mark an up backend down.
+     * {@code user}/{@code password} are for FTP_LOGIN.
+     */
+    public record Check(CheckType type, Duration interval, Duration timeout, int rise, int fall,
+                        String user, String password) {
+        public static final Check DEFAULTS = new Check(CheckType.TCP, Duration.ofSeconds(10), Duration.ofSeconds(2), 2, 2, null, null);
+    }
+
+    /** connect: to a backend; client/server idle: control connection silence; data: no progress on a relay. */
+    public record Timeouts(Duration connect, Duration clientIdle, Duration serverIdle, Duration data) {
+        public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(5), Duration.ofMinutes(5),
+                Duration.ofMinutes(5), Duration.ofMinutes(1));
+    }
+
+    /** PROXY protocol header to backends (proxy-protocol.txt): off, text v1, binary v2. */
+    public enum ProxyProtocol { OFF, V1, V2 }
+}
