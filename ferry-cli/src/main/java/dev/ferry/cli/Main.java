@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "FTP/FTPS server and FTP-aware load balancer.",
-        subcommands = {ServerCommand.class, PasswdCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServerCommand.class, BalancerCommand.class, ClusterCommand.class, PasswdCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

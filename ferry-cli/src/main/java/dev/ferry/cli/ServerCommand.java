@@ -66,6 +66,11 @@ public final class ServerCommand implements Callable<Integer> {
         return running;
     }
 
+    /** A command that started a service: main() must not exit when the command returns. */
+    static void markRunning() {
+        running = true;
+    }
+
     @Override
     public Integer call() {
         PrintStream out = System.out;

@@ -210,7 +210,7 @@ public final class Session implements Runnable {
             if (refusal == null) {
                 ctx.sessions().leave(this, client);
                 LOG.info("{} event=disconnect client={} user={} reason={} duration_ms={} transfers={} bytes_in={} bytes_out={}",
-                        id, clientText, user(), ending,
+                        id, clientText, user() == null ? "-" : printable(user()), ending,
                         (System.nanoTime() - startNanos) / 1_000_000L, transfers, bytesIn, bytesOut);
             }
         } finally {

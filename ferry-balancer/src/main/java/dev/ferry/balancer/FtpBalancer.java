@@ -1,0 +1,159 @@
+package dev.ferry.balancer;
+
+import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.check.HealthChecker;
+import dev.ferry.balancer.data.DataPorts;
+import dev.ferry.balancer.frontend.BalancerContext;
+import dev.ferry.balancer.frontend.ProxySession;
+import dev.ferry.balancer.policy.BalancePolicy;
+import dev.ferry.server.ServerSettings;
+import dev.ferry.server.data.BufferPool;
+import dev.ferry.server.net.PassiveAddressing;
+import dev.ferry.server.net.Watchdog;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code ferry balancer}: the client-facing listener, its backends and their checks.
+ * Same acceptor shape as the server: a permit per connection (max sessions plus a margin for
+ * 421 refusals), one virtual thread per client session.
+ */
+public final class FtpBalancer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
+    private static final int BACKLOG = 4096;
+    private static final int REFUSAL_MARGIN = 64;
+    private static final int RELAY_BUFFER = 256 * 1024;
+
+    private final BalancerSettings settings;
+    private final ServerSocketChannel listener;
+    private final BalancerContext context;
+    private final HealthChecker checker;
+    private final Semaphore permits;
+    private final Thread acceptor;
+    private volatile boolean stopping;
+
+    private FtpBalancer(BalancerSettings settings) throws IOException {
+        if (settings.backends().isEmpty()) {
+            throw new IOException("no backends configured (--backend NAME=HOST:PORT)");
+        }
+        this.settings = settings;
+        List<Backend> backends = settings.backends().stream()
+                .map(spec -> new Backend(spec, settings.check().rise(), settings.check().fall()))
+                .toList();
+        this.listener = ServerSocketChannel.open();
+        try {
+            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            listener.bind(settings.listen(), BACKLOG);
+        } catch (IOException e) {
+            listener.close();
+            throw new IOException("cannot listen on " + settings.listen() + ": " + e.getMessage(), e);
+        }
+        Watchdog watchdog = new Watchdog("ferry-balancer-watchdog");
+        ServerSettings.Passive addressing = new ServerSettings.Passive(settings.passiveLow(), settings.passiveHigh(),
+                settings.publicAddress(), settings.networkAddresses(), settings.timeouts().data());
+        this.context = new BalancerContext(settings, backends, BalancePolicy.of(settings.balance()), watchdog,
+                new DataPorts(((InetSocketAddress) listener.getLocalAddress()).getAddress(), settings.passiveLow(), settings.passiveHigh()),
+                new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
+                new AtomicInteger(), new AtomicLong());
+        this.checker = new HealthChecker(backends, settings.check());
+        this.permits = new Semaphore(settings.maxSessions() + REFUSAL_MARGIN);
+        this.acceptor = Thread.ofPlatform().name("ferry-balancer-acceptor").unstarted(this::acceptLoop);
+    }
+
+    public static FtpBalancer start(BalancerSettings settings) throws IOException {
+        FtpBalancer b = new FtpBalancer(settings);
+        b.checker.start();
+        b.acceptor.start();
+        LOG.info("event=listening address={} backends={} balance={} check={} passive_ports={}",
+                b.address(), settings.backends().size(), settings.balance().name().toLowerCase(java.util.Locale.ROOT),
+                settings.check().type().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
+                settings.passiveLow() == 0 ? "any" : settings.passiveLow() + "-" + settings.passiveHigh());
+        return b;
+    }
+
+    public InetSocketAddress address() {
+        try {
+            return (InetSocketAddress) listener.getLocalAddress();
+        } catch (IOException e) {
+            return settings.listen();
+        }
+    }
+
+    public int port() {
+        return address().getPort();
+    }
+
+    public List<Backend> backends() {
+        return context.backends();
+    }
+
+    /** Runs one round of health checks now (tests, start-up). */
+    public void checkNow() {
+        checker.checkNow();
+    }
+
+    private void acceptLoop() {
+        while (!stopping) {
+            try {
+                permits.acquire();
+            } catch (InterruptedException e) {
+                break;
+            }
+            SocketChannel channel;
+            try {
+                channel = listener.accept();
+            } catch (ClosedChannelException e) {
+                permits.release();
+                break;
+            } catch (IOException e) {
+                permits.release();
+                LOG.warn("event=accept-failed error={}", e.toString());
+                continue;
+            }
+            try {
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                ProxySession session = new ProxySession(context, channel);
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        session.run();
+                    } finally {
+                        permits.release();
+                    }
+                });
+            } catch (IOException | RuntimeException e) {
+                permits.release();
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // already broken
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        stopping = true;
+        try {
+            listener.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+        acceptor.interrupt();
+        checker.close();
+        context.dataPorts().close();
+        context.watchdog().close();
+        LOG.info("event=stopped");
+    }
+}

@@ -1,0 +1,139 @@
+package dev.ferry.balancer.backend;
+
+import dev.ferry.balancer.BalancerSettings;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One backend at run time: its two independent states (what checks say, what the operator set), its
+ * session counters and traffic counters, and its last check.
+ *
+ * <p>Thread-safe. Counters are lock-free (sessions start and end on many threads); the health counter
+ * and the state it drives change under this object's lock, so a check result and a frontend's connect
+ * failure arriving together cannot lose a transition. State reads are volatile and lock-free, because
+ * every balancing choice reads them.
+ */
+public final class Backend {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Backend.class);
+
+    private final BalancerSettings.BackendSpec spec;
+    private final HealthCounter health;
+
+    private volatile CheckState checkState;
+    private volatile AdminState adminState = AdminState.READY;
+    private volatile Instant stateSince = Instant.now();
+    private volatile CheckResult lastCheck;
+
+    private final AtomicInteger active = new AtomicInteger();
+    private final LongAdder total = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final LongAdder retries = new LongAdder();
+    private final LongAdder bytesUp = new LongAdder();
+    private final LongAdder bytesDown = new LongAdder();
+    private final LongAdder transfers = new LongAdder();
+
+    public Backend(BalancerSettings.BackendSpec spec, int rise, int fall) {
+        this.spec = Objects.requireNonNull(spec, "spec");
+        this.health = new HealthCounter(rise, fall, CheckState.UP);
+        this.checkState = health.state();
+    }
+
+    public String name() { return spec.name(); }
+    public InetSocketAddress address() { return spec.address(); }
+    public int weight() { return spec.weight(); }
+
+    public CheckState checkState() { return checkState; }
+    public AdminState adminState() { return adminState; }
+
+    /** When the check state or the admin state last changed (construction time if never). */
+    public Instant stateSince() { return stateSince; }
+
+    public synchronized void setAdminState(AdminState s) {
+        Objects.requireNonNull(s, "admin state");
+        if (s == adminState) {
+            return;
+        }
+        adminState = s;
+        stateSince = Instant.now();
+        LOG.info("backend={} admin={} state={}", name(), s.name().toLowerCase(), checkState.name().toLowerCase());
+    }
+
+    /** Up and READY and weight > 0: may receive new sessions. */
+    public boolean eligible() {
+        return checkState == CheckState.UP && adminState == AdminState.READY && spec.weight() > 0;
+    }
+
+    public int activeSessions() { return active.get(); }
+    public long totalSessions() { return total.sum(); }
+
+    public void sessionStarted() {
+        active.incrementAndGet();
+        total.increment();
+    }
+
+    public void sessionEnded() {
+        // Never below zero, even if a caller ends a session twice: a negative count would attract every new session.
+        active.updateAndGet(n -> n > 0 ? n - 1 : 0);
+    }
+
+    /** Keeps the result and feeds the health counter; logs one line when the check state flips. */
+    public void recordCheck(CheckResult r) {
+        Objects.requireNonNull(r, "check result");
+        synchronized (this) {
+            lastCheck = r;
+            feed(r.ok(), r.at(), r.detail(), r.latency());
+        }
+    }
+
+    public CheckResult lastCheck() { return lastCheck; }
+
+    /** A connect or greeting failure seen by the frontend: an error, and a failure for the health counter. */
+    public void countConnectFailure() {
+        errors.increment();
+        synchronized (this) {
+            feed(false, Instant.now(), "connect failure seen by frontend", null);
+        }
+    }
+
+    private void feed(boolean ok, Instant at, String detail, Duration latency) {
+        CheckState before = checkState;
+        CheckState after = health.record(ok);
+        if (after != before) {
+            checkState = after;
+            stateSince = at;
+            String line = "backend=" + name() + " state=" + after.name().toLowerCase() + " check=" + (ok ? "ok" : "failed")
+                    + " detail=\"" + detail + "\"" + (latency == null ? "" : " latency_ms=" + latency.toMillis());
+            if (after == CheckState.DOWN) {
+                LOG.warn(line);
+            } else {
+                LOG.info(line);
+            }
+        }
+    }
+
+    public long errors() { return errors.sum(); }
+    public long retries() { return retries.sum(); }
+    public void countRetry() { retries.increment(); }
+
+    public void addBytes(long up, long down) {
+        bytesUp.add(up);
+        bytesDown.add(down);
+    }
+
+    public long bytesUp() { return bytesUp.sum(); }
+    public long bytesDown() { return bytesDown.sum(); }
+    public void countTransfer() { transfers.increment(); }
+    public long transfers() { return transfers.sum(); }
+
+    @Override
+    public String toString() {
+        return "Backend[" + name() + " " + address() + " weight=" + weight() + " " + checkState + "/" + adminState + "]";
+    }
+}

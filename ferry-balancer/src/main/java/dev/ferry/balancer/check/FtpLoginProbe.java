@@ -1,0 +1,88 @@
+package dev.ferry.balancer.check;
+
+import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.address.HostPort;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Instant;
+
+/**
+ * {@code check ftp-login}: greeting, USER/PASS with the check account, PASV, LIST over the data
+ * connection read to its end, 226, QUIT. The only check that proves transfers work (passive ports
+ * open, file system readable), at the price of a login per interval.
+ */
+final class FtpLoginProbe implements Probe {
+
+    private final String user;
+    private final String password;
+
+    FtpLoginProbe(String user, String password) {
+        this.user = user == null ? "anonymous" : user;
+        this.password = password == null ? "" : password;
+    }
+
+    @Override
+    public Outcome run(InetSocketAddress backend, Instant deadline) throws IOException {
+        try (ControlConnection control = new ControlConnection(backend, deadline)) {
+            Reply greeting = control.read();
+            if (greeting.code() != 220) {
+                return Outcome.failed("greeting " + Replies.summary(greeting));
+            }
+            Reply reply = control.command("USER", user);
+            if (reply.code() == 331) {
+                reply = control.command("PASS", password);
+            }
+            if (reply.code() != 230 && reply.code() != 202) {
+                FtpProbe.quietQuit(control);
+                return Outcome.failed("login " + Replies.summary(reply));
+            }
+            reply = control.command("PASV", null);
+            HostPort passive = reply.code() == 227 ? HostPort.parse227(reply.lines().get(0)) : null;
+            if (passive == null) {
+                FtpProbe.quietQuit(control);
+                return Outcome.failed("PASV " + Replies.summary(reply));
+            }
+            // The data connection goes to the backend's own host with the 227 port: backends behind a
+            // balancer need no public address, and often advertise one we cannot (or must not) reach.
+            InetSocketAddress data = new InetSocketAddress(backend.getAddress(), passive.port());
+            long bytes;
+            try (Socket socket = Deadlines.connect(data, deadline)) {
+                reply = control.command("LIST", null);
+                if (reply.code() != 150 && reply.code() != 125) {
+                    FtpProbe.quietQuit(control);
+                    return Outcome.failed("LIST " + Replies.summary(reply));
+                }
+                bytes = drain(socket, deadline);
+            }
+            reply = control.read();
+            if (reply.code() != 226 && reply.code() != 250) {
+                FtpProbe.quietQuit(control);
+                return Outcome.failed("LIST " + Replies.summary(reply));
+            }
+            FtpProbe.quietQuit(control);
+            return Outcome.passed("230 login, LIST " + bytes + " bytes, " + Replies.summary(reply));
+        }
+    }
+
+    private static long drain(Socket socket, Instant deadline) throws IOException {
+        InputStream in = socket.getInputStream();
+        byte[] buffer = new byte[8192];
+        long total = 0;
+        while (true) {
+            socket.setSoTimeout(Deadlines.remainingMillis(deadline, "listing data"));
+            int n;
+            try {
+                n = in.read(buffer);
+            } catch (SocketTimeoutException e) {
+                throw new SocketTimeoutException("timeout awaiting listing data");
+            }
+            if (n < 0) {
+                return total;
+            }
+            total += n;
+        }
+    }
+}

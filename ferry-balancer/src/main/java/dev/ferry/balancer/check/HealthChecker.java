@@ -1,0 +1,152 @@
+package dev.ferry.balancer.check;
+
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.backend.CheckResult;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the checks of all backends on a schedule.
+ *
+ * <p>One platform thread only keeps time; each due check runs on its own virtual thread, so a backend
+ * that hangs until the timeout never delays another's check. Each backend's first check is offset by
+ * a share of the interval so N backends are not all probed in the same instant. A check still running
+ * when its next turn comes is not started twice (the turn is skipped). Backends in MAINT are checked
+ * too, so their state is current when the operator puts them back.
+ */
+public final class HealthChecker implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HealthChecker.class);
+
+    private final List<Backend> backends;
+    private final BalancerSettings.Check check;
+    private final Probe probe;
+    private final List<AtomicBoolean> running;
+    private final ScheduledExecutorService scheduler;
+    private final AtomicBoolean started = new AtomicBoolean();
+
+    public HealthChecker(List<Backend> backends, BalancerSettings.Check check) {
+        this.backends = List.copyOf(backends);
+        this.check = Objects.requireNonNull(check, "check");
+        if (check.interval().isNegative() || check.interval().isZero()) {
+            throw new IllegalArgumentException("check interval must be positive, got " + check.interval());
+        }
+        if (check.timeout().isNegative() || check.timeout().isZero()) {
+            throw new IllegalArgumentException("check timeout must be positive, got " + check.timeout());
+        }
+        this.probe = Probe.of(check);
+        this.running = new ArrayList<>(this.backends.size());
+        for (int i = 0; i < this.backends.size(); i++) {
+            running.add(new AtomicBoolean());
+        }
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("ferry-health-checker").daemon(true).factory());
+    }
+
+    /** Starts the periodic checks (once; later calls do nothing). */
+    public void start() {
+        if (!started.compareAndSet(false, true)) {
+            return;
+        }
+        long intervalMillis = Math.max(1, check.interval().toMillis());
+        int n = backends.size();
+        for (int i = 0; i < n; i++) {
+            int index = i;
+            long offset = intervalMillis * i / Math.max(1, n);
+            scheduler.scheduleAtFixedRate(() -> launch(index), offset, intervalMillis, TimeUnit.MILLISECONDS);
+        }
+        LOG.info("event=checks_started type={} backends={} inter_ms={} timeout_ms={} rise={} fall={}",
+                check.type().name().toLowerCase(), n, intervalMillis, check.timeout().toMillis(), check.rise(), check.fall());
+    }
+
+    /** One round over every backend, in parallel, returning when all have finished (each is bounded by the timeout). */
+    public void checkNow() {
+        try (ExecutorService round = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < backends.size(); i++) {
+                int index = i;
+                round.submit(() -> runGuarded(index));
+            }
+        }
+    }
+
+    private void launch(int index) {
+        Thread.ofVirtual().name("ferry-check-" + backends.get(index).name()).start(() -> runGuarded(index));
+    }
+
+    private void runGuarded(int index) {
+        AtomicBoolean busy = running.get(index);
+        if (!busy.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            Backend backend = backends.get(index);
+            backend.recordCheck(runOnce(probe, backend.address(), check.timeout(), check.password()));
+        } catch (RuntimeException e) {
+            LOG.warn("event=check_bug backend={}", backends.get(index).name(), e);
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    /** Runs one probe and turns its outcome or I/O failure into a result with latency. */
+    static CheckResult runOnce(Probe probe, InetSocketAddress target, Duration timeout, String password) {
+        long startNanos = System.nanoTime();
+        Instant deadline = Instant.now().plus(timeout);
+        boolean ok;
+        String detail;
+        try {
+            Probe.Outcome outcome = probe.run(target, deadline);
+            ok = outcome.ok();
+            detail = outcome.detail();
+        } catch (ConnectException e) {
+            ok = false;
+            detail = "connect refused";
+        } catch (NoRouteToHostException e) {
+            ok = false;
+            detail = "no route to host";
+        } catch (SocketTimeoutException e) {
+            ok = false;
+            detail = e.getMessage() == null ? "timeout" : e.getMessage();
+        } catch (IOException e) {
+            ok = false;
+            detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        }
+        Duration latency = Duration.ofNanos(System.nanoTime() - startNanos);
+        return new CheckResult(ok, redact(detail, password), latency, Instant.now());
+    }
+
+    // SECURITY: a backend may echo what it was sent ("530 bad password pw"); the detail is logged and
+    // shown on the admin page, so the check account's password must never survive into it.
+    static String redact(String detail, String password) {
+        if (password == null || password.isEmpty() || !detail.contains(password)) {
+            return detail;
+        }
+        return detail.replace(password, "***");
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        try {
+            scheduler.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

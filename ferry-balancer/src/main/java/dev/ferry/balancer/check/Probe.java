@@ -1,0 +1,31 @@
+package dev.ferry.balancer.check;
+
+import dev.ferry.balancer.BalancerSettings;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+
+/**
+ * One kind of health check, run once against one backend. A probe answers with an {@link Outcome}
+ * for what the backend said (a wrong reply is a value, not an exception) and throws only for I/O:
+ * refused, reset, closed early, or a deadline passed. One class per check type.
+ */
+interface Probe {
+
+    /** What the backend did: passed or not, and a short description of why (never a password). */
+    record Outcome(boolean ok, String detail) {
+        static Outcome passed(String detail) { return new Outcome(true, detail); }
+        static Outcome failed(String detail) { return new Outcome(false, detail); }
+    }
+
+    /** Runs the check; every connect, read and wait ends by {@code deadline}. */
+    Outcome run(InetSocketAddress backend, Instant deadline) throws IOException;
+
+    static Probe of(BalancerSettings.Check check) {
+        return switch (check.type()) {
+            case TCP -> new TcpProbe();
+            case FTP -> new FtpProbe();
+            case FTP_LOGIN -> new FtpLoginProbe(check.user(), check.password());
+        };
+    }
+}

@@ -1,0 +1,222 @@
+package dev.ferry.balancer.data;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The balancer's passive port range, shared by client addresses.
+ *
+ * <p>Design: each port has one long-lived listener (opened on first use, on the client-facing
+ * address). A PASV/EPSV reply registers a <em>route</em> for (port, client address) before the
+ * client is told the port; the listener hands the next connection from that address to that
+ * route, exactly once. Because routes are keyed by client address, one port serves sessions of
+ * different clients at the same time, and a small range carries many concurrent transfers; a port
+ * never holds two pending routes of one address, so a client's connection can never be given to
+ * another of its own sessions. A connection from an address without a route is closed: nobody can
+ * steal a data connection by racing to an advertised port.
+ */
+public final class DataPorts implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
+
+    /** Where a data connection goes once accepted, and until when it may arrive. */
+    public record Route(InetAddress client, Consumer<SocketChannel> onConnect, Runnable onExpire, long deadlineNanos) {}
+
+    private final InetAddress bindAddress;
+    private final int low;
+    private final int high;
+    private final Map<Integer, Port> ports = new HashMap<>();
+    private int next;
+    private volatile boolean closed;
+
+    /** low == 0: one ephemeral listener per route (the kernel picks the port). */
+    public DataPorts(InetAddress bindAddress, int low, int high) {
+        this.bindAddress = bindAddress;
+        this.low = low;
+        this.high = high;
+        this.next = low;
+    }
+
+    /**
+     * Registers a route on a port that has none pending for this client and returns the port, or
+     * -1 when every port already has one (425 to the client).
+     */
+    public int register(Route route) throws IOException {
+        if (low == 0) {
+            Port p = openPort(0);
+            synchronized (this) {
+                ports.put(p.port, p);
+            }
+            synchronized (p) {
+                p.routes.put(route.client(), route);
+            }
+            return p.port;
+        }
+        int span = high - low + 1;
+        synchronized (this) {
+            for (int i = 0; i < span; i++) {
+                int candidate = next;
+                next = candidate == high ? low : candidate + 1;
+                Port p = ports.get(candidate);
+                if (p == null) {
+                    try {
+                        p = openPort(candidate);
+                    } catch (IOException portTakenElsewhere) {
+                        continue;
+                    }
+                    ports.put(candidate, p);
+                }
+                synchronized (p) {
+                    p.expire(System.nanoTime());
+                    if (!p.routes.containsKey(route.client())) {
+                        p.routes.put(route.client(), route);
+                        return candidate;
+                    }
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** Drops a pending route (the session ended or asked for another port). */
+    public void cancel(int port, InetAddress client) {
+        Port p;
+        synchronized (this) {
+            p = ports.get(port);
+        }
+        if (p != null) {
+            synchronized (p) {
+                p.routes.remove(client);
+            }
+            if (p.oneShot) {
+                p.close();
+            }
+        }
+    }
+
+    private Port openPort(int port) throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open();
+        try {
+            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            server.bind(new InetSocketAddress(bindAddress, port), 256);
+        } catch (IOException e) {
+            server.close();
+            throw e;
+        }
+        Port p = new Port(server, ((InetSocketAddress) server.getLocalAddress()).getPort(), port == 0);
+        Thread.ofVirtual().start(p::acceptLoop);
+        return p;
+    }
+
+    /** Ports with a pending route (for the stats page later). */
+    public synchronized int portsInUse() {
+        int n = 0;
+        for (Port p : ports.values()) {
+            synchronized (p) {
+                if (!p.routes.isEmpty()) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        List<Port> all;
+        synchronized (this) {
+            all = new ArrayList<>(ports.values());
+            ports.clear();
+        }
+        for (Port p : all) {
+            p.close();
+        }
+    }
+
+    private final class Port {
+        final ServerSocketChannel server;
+        final int port;
+        final boolean oneShot;
+        final Map<InetAddress, Route> routes = new HashMap<>();
+
+        Port(ServerSocketChannel server, int port, boolean oneShot) {
+            this.server = server;
+            this.port = port;
+            this.oneShot = oneShot;
+        }
+
+        void expire(long now) {
+            routes.values().removeIf(r -> {
+                if (now - r.deadlineNanos() > 0) {
+                    r.onExpire().run();
+                    return true;
+                }
+                return false;
+            });
+        }
+
+        void acceptLoop() {
+            while (!closed) {
+                SocketChannel c;
+                try {
+                    c = server.accept();
+                } catch (ClosedChannelException e) {
+                    return;
+                } catch (IOException e) {
+                    LOG.warn("event=data-accept-failed port={} error={}", port, e.toString());
+                    continue;
+                }
+                Route route;
+                InetAddress peer;
+                try {
+                    peer = ((InetSocketAddress) c.getRemoteAddress()).getAddress();
+                } catch (IOException e) {
+                    Relay.closeQuietly(c);
+                    continue;
+                }
+                synchronized (this) {
+                    expire(System.nanoTime());
+                    // SECURITY: only a client with a pending route on this port gets a connection
+                    // handed over (port theft, RFC 2577 §6), and each route is used once.
+                    route = routes.remove(peer);
+                }
+                if (route == null) {
+                    LOG.info("event=data-refused port={} from={} reason=no-route", port, peer.getHostAddress());
+                    Relay.closeQuietly(c);
+                    continue;
+                }
+                route.onConnect().accept(c);
+                if (oneShot) {
+                    close();
+                    return;
+                }
+            }
+        }
+
+        void close() {
+            if (oneShot) {
+                synchronized (DataPorts.this) {
+                    ports.remove(port);
+                }
+            }
+            try {
+                server.close();
+            } catch (IOException ignored) {
+                // closing
+            }
+        }
+    }
+}

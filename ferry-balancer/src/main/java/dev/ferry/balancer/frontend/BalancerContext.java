@@ -1,0 +1,25 @@
+package dev.ferry.balancer.frontend;
+
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.data.DataPorts;
+import dev.ferry.balancer.policy.BalancePolicy;
+import dev.ferry.server.data.BufferPool;
+import dev.ferry.server.net.PassiveAddressing;
+import dev.ferry.server.net.Watchdog;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** What every proxied session of one balancer shares. */
+public record BalancerContext(
+        BalancerSettings settings,
+        List<Backend> backends,
+        BalancePolicy policy,
+        Watchdog watchdog,
+        DataPorts dataPorts,
+        PassiveAddressing addressing,
+        BufferPool buffers,
+        AtomicInteger sessions,
+        AtomicLong sessionIds) {
+}

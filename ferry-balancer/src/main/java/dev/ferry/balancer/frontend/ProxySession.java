@@ -1,0 +1,589 @@
+package dev.ferry.balancer.frontend;
+
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.data.DataPorts;
+import dev.ferry.balancer.data.Relay;
+import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.address.HostPort;
+import dev.ferry.protocol.command.Command;
+import dev.ferry.protocol.command.CommandParser;
+import dev.ferry.protocol.command.Verb;
+import dev.ferry.protocol.line.ControlLine;
+import dev.ferry.protocol.line.ControlLineReader;
+import dev.ferry.protocol.proxy.ProxyHeader;
+import dev.ferry.protocol.proxy.ProxyProtocol;
+import dev.ferry.server.net.Watchdog;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client's control connection through the balancer.
+ *
+ * <p>Design: the balancer greets the client itself and answers what comes before USER (FEAT,
+ * OPTS, HOST, SYST, NOOP, HELP), so the backend can be chosen from the user name and a backend
+ * that fails to connect or greet is replaced before the client notices. After USER two pumps run:
+ * client to backend (commands forwarded as sent; PORT/EPRT checked and rewritten to a balancer
+ * listener), and backend to client (whole replies; 227/229 rewritten to the balancer's public
+ * address and a port of its own range, whose data connection is relayed to exactly the port the
+ * backend announced, on the backend's own host). Replies the balancer makes itself wait until the
+ * backend has answered every earlier command, so pipelined clients see replies in order.
+ */
+public final class ProxySession implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
+    private static final int MAX_CLIENT_LINE = 4096;
+    private static final int MAX_BACKEND_LINE = 8192;
+
+    private final BalancerContext ctx;
+    private final SocketChannel client;
+    private final InetSocketAddress clientAddress;
+    private final String id;
+    private final long startNanos = System.nanoTime();
+    private final Object clientWriteLock = new Object();
+    private final Watchdog.Guard clientGuard;
+    private final Watchdog.Guard clientWriteGuard;
+    private final AtomicInteger activeRelays = new AtomicInteger();
+    private final Object outstandingLock = new Object();
+    private int outstanding;
+
+    private Backend backend;
+    private SocketChannel backendChannel;
+    private Watchdog.Guard backendGuard;
+    private String user;
+    private String host;
+    private boolean utf8;
+    private long connectMillis = -1;
+    private volatile long bytesUp;
+    private volatile long bytesDown;
+    private final AtomicInteger transfers = new AtomicInteger();
+    private volatile String ending = "client-closed";
+    private volatile ServerSocketChannel activeListener;
+
+    public ProxySession(BalancerContext ctx, SocketChannel client) throws IOException {
+        this.ctx = ctx;
+        this.client = client;
+        this.clientAddress = (InetSocketAddress) client.getRemoteAddress();
+        this.id = "b" + Long.toString(ctx.sessionIds().incrementAndGet(), 36);
+        this.clientGuard = ctx.watchdog().guard(this::clientIdleExpired);
+        this.clientWriteGuard = ctx.watchdog().guard(() -> closeQuietly(client));
+    }
+
+    private void clientIdleExpired() {
+        if (activeRelays.get() > 0) {
+            // A control connection that is quiet while its data connection transfers is not idle.
+            clientGuard.arm(ctx.settings().timeouts().clientIdle());
+            return;
+        }
+        ending = "client-idle-timeout";
+        closeQuietly(client);
+    }
+
+    @Override
+    public void run() {
+        try {
+            if (ctx.sessions().incrementAndGet() > ctx.settings().maxSessions()) {
+                ending = "refused-max-sessions";
+                send(Reply.of(421, "Too many users connected; try again later."));
+                return;
+            }
+            send(Reply.of(220, ctx.settings().greeting()));
+            ControlLineReader in = new ControlLineReader(client, MAX_CLIENT_LINE);
+            if (!preLogin(in)) {
+                return;
+            }
+            Thread backendPump = Thread.ofVirtual().start(this::backendToClient);
+            clientToBackend(in);
+            closeQuietly(backendChannel);
+            backendPump.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            LOG.debug("{} session ended: {}", id, e.toString());
+        } finally {
+            ctx.sessions().decrementAndGet();
+            clientGuard.close();
+            clientWriteGuard.close();
+            if (backendGuard != null) {
+                backendGuard.close();
+            }
+            ServerSocketChannel listener = activeListener;
+            if (listener != null) {
+                closeQuietly(listener);
+            }
+            closeQuietly(client);
+            closeQuietly(backendChannel);
+            if (backend != null) {
+                backend.sessionEnded();
+                backend.addBytes(bytesUp, bytesDown);
+            }
+            LOG.info("{} event=session client={} backend={} user={} connect_ms={} total_ms={} bytes_up={} bytes_down={} transfers={} end={}",
+                    id, hostPort(clientAddress), backend == null ? "-" : backend.name(), user == null ? "-" : printable(user),
+                    connectMillis, (System.nanoTime() - startNanos) / 1_000_000L, bytesUp, bytesDown, transfers.get(), ending);
+        }
+    }
+
+    // ---- before login: the balancer answers itself ------------------------------------------
+
+    /** Returns true once a backend has answered USER; false when the session ended here. */
+    private boolean preLogin(ControlLineReader in) throws IOException {
+        while (true) {
+            String line = readClientLine(in);
+            if (line == null) {
+                return false;
+            }
+            CommandParser.Result parsed = CommandParser.parse(line);
+            if (!(parsed instanceof CommandParser.Result.Parsed p)) {
+                send(switch (parsed) {
+                    case CommandParser.Result.Unknown u -> Reply.of(500, "'" + u.name() + "': command not understood.");
+                    case CommandParser.Result.BadArguments b -> Reply.of(501, b.message());
+                    default -> Reply.of(500, "Empty command.");
+                });
+                continue;
+            }
+            Command c = p.command();
+            switch (c.verb()) {
+                case USER -> {
+                    user = c.argument();
+                    return chooseAndLogin(line);
+                }
+                case QUIT -> {
+                    ending = "quit";
+                    send(Reply.of(221, "Goodbye."));
+                    return false;
+                }
+                case FEAT -> send(Reply.multiLine(211, "Features:", List.of("EPRT", "EPSV", "HOST", "MDTM",
+                        "MLST type*;size*;modify*;perm*;unique*;", "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8"), "End"));
+                case OPTS -> {
+                    String a = c.argument().trim().toUpperCase(Locale.ROOT);
+                    if (a.equals("UTF8 ON") || a.equals("UTF-8 ON") || a.equals("UTF8")) {
+                        utf8 = true;
+                        send(Reply.of(200, "UTF8 mode is always on."));
+                    } else {
+                        send(Reply.of(501, "OPTS before login: only UTF8 ON."));
+                    }
+                }
+                case HOST -> {
+                    // RFC 7151: remembered and replayed to the backend chosen at USER.
+                    host = c.argument();
+                    send(Reply.of(220, "Host accepted."));
+                }
+                case SYST -> send(Reply.of(215, "UNIX Type: L8"));
+                case NOOP -> send(Reply.of(200, "NOOP ok."));
+                case HELP -> send(Reply.of(214, "Log in with USER and PASS; then every command is served by the backend."));
+                case AUTH -> send(Reply.of(502, "TLS is not available on this balancer."));
+                case PASS -> send(Reply.of(503, "Login with USER first."));
+                default -> send(Reply.of(530, "Please log in with USER and PASS first."));
+            }
+        }
+    }
+
+    private boolean chooseAndLogin(String userLine) throws IOException {
+        Set<Backend> tried = new HashSet<>();
+        int attempts = Math.max(1, ctx.settings().retries());
+        for (int attempt = 0; attempt < attempts; attempt++) {
+            Backend b = ctx.policy().choose(ctx.backends(), clientAddress.getAddress(), user, tried);
+            if (b == null) {
+                break;
+            }
+            tried.add(b);
+            if (attempt > 0) {
+                b.countRetry();
+            }
+            long t0 = System.nanoTime();
+            try {
+                SocketChannel channel = connectBackend(b);
+                backend = b;
+                backendChannel = channel;
+                b.sessionStarted();
+                connectMillis = (System.nanoTime() - t0) / 1_000_000L;
+                // The backend's answer to USER goes to the client, like every reply after it.
+                sendToBackend(userLine);
+                return true;
+            } catch (IOException e) {
+                b.countConnectFailure();
+                LOG.info("{} event=backend-failed backend={} attempt={} error={}", id, b.name(), attempt + 1, e.getMessage());
+            }
+        }
+        ending = "no-backend";
+        LOG.warn("{} event=no-backend client={} user={} tried={}", id, hostPort(clientAddress), printable(user), tried.size());
+        send(Reply.of(421, "No server available; try again later."));
+        return false;
+    }
+
+    /** Connects, reads the greeting, replays HOST and UTF8; any failure here means "try another backend". */
+    private SocketChannel connectBackend(Backend b) throws IOException {
+        SocketChannel channel = SocketChannel.open();
+        Watchdog.Guard guard = ctx.watchdog().guard(() -> closeQuietly(channel));
+        try {
+            guard.arm(ctx.settings().timeouts().connect());
+            channel.connect(b.address());
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            switch (ctx.settings().proxyProtocol()) {
+                case V1 -> writeAll(channel, ProxyProtocol.encodeV1(proxyHeader()));
+                case V2 -> writeAll(channel, ProxyProtocol.encodeV2(proxyHeader()));
+                case OFF -> { }
+            }
+            ControlLineReader reader = new ControlLineReader(channel, MAX_BACKEND_LINE);
+            BackendReply greeting = BackendReply.read(reader);
+            if (greeting.code != 220) {
+                throw new IOException("greeting " + greeting.code);
+            }
+            if (host != null) {
+                writeAll(channel, ("HOST " + host + "\r\n").getBytes(StandardCharsets.UTF_8));
+                BackendReply.read(reader);
+            }
+            if (utf8) {
+                writeAll(channel, "OPTS UTF8 ON\r\n".getBytes(StandardCharsets.US_ASCII));
+                BackendReply.read(reader);
+            }
+            guard.disarm();
+            this.backendReader = reader;
+            return channel;
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw guard.fired() ? new IOException("timeout after " + ctx.settings().timeouts().connect().toMillis() + " ms") : e;
+        } finally {
+            guard.close();
+        }
+    }
+
+    private ControlLineReader backendReader;
+
+    private ProxyHeader proxyHeader() throws IOException {
+        return new ProxyHeader(clientAddress, (InetSocketAddress) client.getLocalAddress());
+    }
+
+    // ---- after login: the two pumps ---------------------------------------------------------
+
+    private void clientToBackend(ControlLineReader in) throws IOException {
+        while (true) {
+            String line = readClientLine(in);
+            if (line == null) {
+                return;
+            }
+            CommandParser.Result parsed = CommandParser.parse(line);
+            if (parsed instanceof CommandParser.Result.Parsed p) {
+                Verb v = p.command().verb();
+                if (v == Verb.PORT || v == Verb.EPRT) {
+                    Reply refusal = activeMode(p.command());
+                    if (refusal != null) {
+                        sendInOrder(refusal);
+                    }
+                    continue;
+                }
+                if (v == Verb.QUIT) {
+                    ending = "quit";
+                }
+            }
+            // Everything else goes to the backend as the client sent it.
+            sendToBackend(line);
+        }
+    }
+
+    private void backendToClient() {
+        try {
+            while (true) {
+                BackendReply reply = BackendReply.read(backendReader);
+                byte[] out = switch (reply.code) {
+                    case 227 -> passive(reply, false);
+                    case 229 -> passive(reply, true);
+                    default -> reply.toBytes();
+                };
+                synchronized (clientWriteLock) {
+                    writeAll(client, out);
+                }
+                if (reply.isFinal()) {
+                    synchronized (outstandingLock) {
+                        if (outstanding > 0) {
+                            outstanding--;
+                        }
+                        outstandingLock.notifyAll();
+                    }
+                }
+                if (reply.code == 421 || reply.code == 221) {
+                    closeQuietly(client);
+                    return;
+                }
+            }
+        } catch (BackendReply.Hostile e) {
+            ending = "backend-protocol-error";
+            LOG.warn("{} event=backend-protocol-error backend={} error={}", id, backend.name(), e.getMessage());
+            sendQuietly(Reply.of(421, "Server error; closing the connection."));
+            closeQuietly(client);
+        } catch (EOFException e) {
+            if (ending.equals("client-closed")) {
+                ending = "backend-closed";
+                sendQuietly(Reply.of(421, "Server closed the connection."));
+            }
+            closeQuietly(client);
+        } catch (IOException e) {
+            if (ending.equals("client-closed") && backendChannel.isOpen() && client.isOpen()) {
+                ending = "backend-error";
+                sendQuietly(Reply.of(421, "Server connection lost."));
+            }
+            closeQuietly(client);
+        }
+    }
+
+    /**
+     * A 227/229 from the backend: register a route from a port of our own range to the port the
+     * backend opened (on the backend's host: backends need no public address), and tell the
+     * client our address and port instead.
+     */
+    private byte[] passive(BackendReply reply, boolean extended) throws IOException {
+        String text = String.join(" ", reply.lines);
+        int backendPort;
+        if (extended) {
+            backendPort = HostPort.parse229(text);
+        } else {
+            HostPort hp = HostPort.parse227(text.length() > 4 ? text.substring(4) : text);
+            backendPort = hp == null ? -1 : hp.port();
+        }
+        if (backendPort <= 0) {
+            throw new BackendReply.Hostile("malformed " + reply.code + " reply");
+        }
+        InetSocketAddress target = new InetSocketAddress(backend.address().getAddress(), backendPort);
+        InetAddress local = ((InetSocketAddress) client.getLocalAddress()).getAddress();
+        Inet4Address advertised = extended ? null : ctx.addressing().advertise(clientAddress.getAddress(), local);
+        if (!extended && advertised == null) {
+            return Reply.of(425, "PASV needs IPv4; use EPSV on this connection.").toBytes();
+        }
+        long deadline = System.nanoTime() + ctx.settings().timeouts().data().toNanos();
+        int port = ctx.dataPorts().register(new DataPorts.Route(clientAddress.getAddress(),
+                dataConnection -> Thread.ofVirtual().start(() -> relayTo(dataConnection, target)),
+                () -> LOG.info("{} event=data-expired", id), deadline));
+        if (port < 0) {
+            LOG.info("{} event=passive-exhausted", id);
+            return Reply.of(425, "No passive port available; try again later.").toBytes();
+        }
+        return (extended ? Reply.of(229, HostPort.format229(port))
+                : Reply.of(227, HostPort.format227(advertised, port))).toBytes();
+    }
+
+    private void relayTo(SocketChannel clientData, InetSocketAddress target) {
+        SocketChannel backendData = null;
+        activeRelays.incrementAndGet();
+        try {
+            backendData = connectData(target);
+            transfers.incrementAndGet();
+            Relay.run(clientData, backendData, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
+                    n -> bytesUp += n, n -> bytesDown += n);
+        } catch (IOException e) {
+            LOG.info("{} event=data-connect-failed target={} error={}", id, hostPort(target), e.getMessage());
+            closeQuietly(clientData);
+        } finally {
+            activeRelays.decrementAndGet();
+        }
+    }
+
+    private SocketChannel connectData(InetSocketAddress target) throws IOException {
+        SocketChannel c = SocketChannel.open();
+        Watchdog.Guard guard = ctx.watchdog().guard(() -> closeQuietly(c));
+        try {
+            guard.arm(ctx.settings().timeouts().connect());
+            c.connect(target);
+            return c;
+        } catch (IOException e) {
+            closeQuietly(c);
+            throw e;
+        } finally {
+            guard.close();
+        }
+    }
+
+    /**
+     * PORT/EPRT from the client: checked, then rewritten so the backend connects to a listener of
+     * ours, whose connection is relayed to the client's address. Returns a reply to send instead
+     * of forwarding, or null when the rewritten command went to the backend.
+     */
+    private Reply activeMode(Command c) throws IOException {
+        HostPort target = c.verb() == Verb.PORT ? HostPort.parsePort(c.argument()) : HostPort.parseEprt(c.argument());
+        if (target == null) {
+            return Reply.of(501, c.verb() == Verb.PORT ? "Syntax: PORT h1,h2,h3,h4,p1,p2." : "Syntax: EPRT |af|address|port|.");
+        }
+        // SECURITY: data connections only to the client's own address (RFC 2577 §3, FTP bounce).
+        if (!target.address().equals(clientAddress.getAddress())) {
+            LOG.info("{} event=active-refused target={} reason=foreign-address", id, hostPort(target.toSocketAddress()));
+            return Reply.of(501, c.verb() + " refused: data connections go only to your own address.");
+        }
+        if (target.port() < 1024) {
+            return Reply.of(501, c.verb() + " refused: port " + target.port() + " is below 1024.");
+        }
+        ServerSocketChannel previous = activeListener;
+        if (previous != null) {
+            closeQuietly(previous);
+        }
+        InetAddress towardsBackend = ((InetSocketAddress) backendChannel.getLocalAddress()).getAddress();
+        ServerSocketChannel listener = ServerSocketChannel.open();
+        listener.bind(new InetSocketAddress(towardsBackend, 0), 1);
+        activeListener = listener;
+        int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
+        InetSocketAddress clientTarget = target.toSocketAddress();
+        Thread.ofVirtual().start(() -> acceptActive(listener, clientTarget));
+        String rewritten = towardsBackend instanceof Inet6Address
+                ? "EPRT " + HostPort.formatEprt(towardsBackend, port)
+                : "PORT " + HostPort.formatPort((Inet4Address) towardsBackend, port);
+        sendToBackend(rewritten);
+        return null;
+    }
+
+    private void acceptActive(ServerSocketChannel listener, InetSocketAddress clientTarget) {
+        try {
+            listener.socket().setSoTimeout((int) ctx.settings().timeouts().data().toMillis());
+            SocketChannel fromBackend = listener.socket().accept().getChannel();
+            // SECURITY: only the session's backend may use this listener.
+            InetAddress peer = ((InetSocketAddress) fromBackend.getRemoteAddress()).getAddress();
+            if (!peer.equals(backend.address().getAddress())) {
+                LOG.info("{} event=data-refused from={} reason=not-the-backend", id, peer.getHostAddress());
+                closeQuietly(fromBackend);
+                return;
+            }
+            activeRelays.incrementAndGet();
+            try {
+                SocketChannel toClient = connectData(clientTarget);
+                transfers.incrementAndGet();
+                Relay.run(toClient, fromBackend, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
+                        n -> bytesUp += n, n -> bytesDown += n);
+            } catch (IOException e) {
+                LOG.info("{} event=data-connect-failed target={} error={}", id, hostPort(clientTarget), e.getMessage());
+                closeQuietly(fromBackend);
+            } finally {
+                activeRelays.decrementAndGet();
+            }
+        } catch (IOException e) {
+            LOG.debug("{} active listener ended: {}", id, e.toString());
+        } finally {
+            closeQuietly(listener);
+        }
+    }
+
+    // ---- I/O helpers ------------------------------------------------------------------------
+
+    /** The next client line, or null when the client is gone; bad lines are answered here. */
+    private String readClientLine(ControlLineReader in) throws IOException {
+        while (true) {
+            clientGuard.arm(ctx.settings().timeouts().clientIdle());
+            ControlLine line;
+            try {
+                line = in.readLine();
+            } catch (EOFException e) {
+                return null;
+            } catch (IOException e) {
+                return null;
+            } finally {
+                clientGuard.disarm();
+            }
+            switch (line) {
+                case ControlLine.Text t -> {
+                    return t.text();
+                }
+                case ControlLine.TooLong tl -> sendInOrder(Reply.of(500, "Command line too long (limit " + tl.limit() + " bytes)."));
+                case ControlLine.BadEncoding b -> sendInOrder(Reply.of(501, "Command is not valid UTF-8 (RFC 2640)."));
+            }
+        }
+    }
+
+    private void sendToBackend(String line) throws IOException {
+        if (backendGuard == null) {
+            backendGuard = ctx.watchdog().guard(() -> closeQuietly(backendChannel));
+        }
+        synchronized (outstandingLock) {
+            outstanding++;
+        }
+        writeAll(backendChannel, (line + "\r\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A reply of our own after the backend answered every earlier command (pipelining order). */
+    private void sendInOrder(Reply reply) throws IOException {
+        synchronized (outstandingLock) {
+            long until = System.nanoTime() + ctx.settings().timeouts().serverIdle().toNanos();
+            while (outstanding > 0 && backendChannel != null && backendChannel.isOpen()) {
+                long left = (until - System.nanoTime()) / 1_000_000L;
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    outstandingLock.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        send(reply);
+    }
+
+    private void send(Reply reply) throws IOException {
+        synchronized (clientWriteLock) {
+            writeAll(client, reply.toBytes());
+        }
+    }
+
+    private void sendQuietly(Reply reply) {
+        try {
+            send(reply);
+        } catch (IOException ignored) {
+            // the client is gone
+        }
+    }
+
+    /** Writes everything under a write guard of its own (a peer that stops reading is cut off). */
+    private void writeAll(SocketChannel channel, byte[] bytes) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        Watchdog.Guard g = channel == client ? clientWriteGuard : backendGuard;
+        try {
+            while (b.hasRemaining()) {
+                if (g != null) {
+                    g.arm(ctx.settings().timeouts().data());
+                }
+                channel.write(b);
+            }
+        } finally {
+            if (g != null) {
+                g.disarm();
+            }
+        }
+    }
+
+    private static String hostPort(InetSocketAddress a) {
+        String h = a.getAddress().getHostAddress();
+        return (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + a.getPort();
+    }
+
+    private static String printable(String s) {
+        StringBuilder out = new StringBuilder(Math.min(64, s.length()));
+        for (int i = 0; i < s.length() && out.length() < 64; i++) {
+            char c = s.charAt(i);
+            out.append(c < 0x20 || c == 0x7F ? '?' : c);
+        }
+        return out.toString();
+    }
+
+    static void closeQuietly(java.io.Closeable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

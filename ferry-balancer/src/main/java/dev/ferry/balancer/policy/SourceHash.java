@@ -1,0 +1,36 @@
+package dev.ferry.balancer.policy;
+
+import dev.ferry.balancer.backend.Backend;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code balance source}: a hash of the client address, mapped over the candidates by weight (HAProxy's
+ * map-based hashing). The same address reaches the same backend as long as the set of eligible
+ * backends is unchanged; when it changes, many addresses move (use {@code user} for stickiness that
+ * survives changes). Without a client address (should not happen) every session hashes alike.
+ */
+public final class SourceHash implements BalancePolicy {
+
+    @Override
+    public Backend choose(List<Backend> backends, InetAddress client, String user, Set<Backend> exclude) {
+        List<Backend> candidates = Candidates.of(backends, exclude);
+        if (candidates.isEmpty()) {
+            return null;
+        }
+        long totalWeight = 0;
+        for (Backend b : candidates) {
+            totalWeight += b.weight();
+        }
+        long hash = Candidates.hash(client == null ? new byte[0] : client.getAddress());
+        long slot = Long.remainderUnsigned(hash, totalWeight);
+        for (Backend b : candidates) {
+            slot -= b.weight();
+            if (slot < 0) {
+                return b;
+            }
+        }
+        throw new AssertionError("slot beyond the total weight");
+    }
+}

@@ -1,0 +1,171 @@
+package dev.ferry.cli;
+
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.FtpBalancer;
+import dev.ferry.config.Values;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ferry balancer}: an FTP-aware load balancer in front of FTP servers. */
+@Command(name = "balancer", mixinStandardHelpOptions = true,
+        description = {"Run an FTP-aware load balancer.",
+                "Proxies control connections, rewrites PASV/EPSV/PORT/EPRT and relays each data connection to its session's backend."})
+public final class BalancerCommand implements Callable<Integer> {
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Client-facing address (default 127.0.0.1:2121).")
+    String listen;
+
+    @Option(names = "--public-address", paramLabel = "ADDRESS",
+            description = "Address in rewritten PASV replies (default: the address the client reached).")
+    String publicAddress;
+
+    @Option(names = "--passive-ports", paramLabel = "LOW-HIGH",
+            description = "The balancer's own passive range; one port serves many client addresses at once (default: any free port).")
+    String passivePorts;
+
+    @Option(names = "--backend", paramLabel = "NAME=HOST:PORT[,weight=N]", required = true,
+            description = "A backend FTP server (repeatable).")
+    List<String> backends = new ArrayList<>();
+
+    @Option(names = "--balance", paramLabel = "ALGORITHM", description = "leastconn (default), roundrobin, source or user.")
+    String balance = "leastconn";
+
+    @Option(names = "--check", paramLabel = "TYPE", description = "Health check: tcp (default), ftp or ftp-login.")
+    String check = "tcp";
+
+    @Option(names = "--check-user", paramLabel = "NAME:PASSWORD", description = "Account for --check ftp-login.")
+    String checkUser;
+
+    @Option(names = "--check-interval", paramLabel = "DURATION", description = "Time between checks (default 10s).")
+    String checkInterval;
+
+    @Option(names = "--rise", paramLabel = "N", description = "Successes in a row that mark a backend up (default 2).")
+    Integer rise;
+
+    @Option(names = "--fall", paramLabel = "N", description = "Failures in a row that mark a backend down (default 2).")
+    Integer fall;
+
+    @Option(names = "--max-sessions", paramLabel = "N", description = "Most concurrent client sessions (default 2000).")
+    Integer maxSessions;
+
+    @Override
+    public Integer call() {
+        BalancerSettings settings;
+        try {
+            settings = settings();
+        } catch (IllegalArgumentException e) {
+            System.err.println("ferry balancer: " + e.getMessage());
+            return 2;
+        }
+        try {
+            FtpBalancer balancer = FtpBalancer.start(settings);
+            Runtime.getRuntime().addShutdownHook(new Thread(balancer::close, "ferry-shutdown"));
+            ServerCommand.markRunning();
+            System.out.println("ferry balancer " + Main.version() + " listening on "
+                    + ServerCommand.hostForUrl(balancer.address()) + ":" + balancer.port() + " in front of "
+                    + settings.backends().size() + " backends");
+            System.out.flush();
+            return 0;
+        } catch (IOException e) {
+            System.err.println("ferry balancer: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    BalancerSettings settings() {
+        BalancerSettings s = BalancerSettings.defaults();
+        if (listen != null) {
+            s = s.withListen(Values.hostPort(listen));
+        }
+        if (publicAddress != null) {
+            s = s.withPublicAddress(publicAddress);
+        }
+        if (passivePorts != null) {
+            int[] r = Values.portRange(passivePorts);
+            s = s.withPassivePorts(r[0], r[1]);
+        }
+        List<BalancerSettings.BackendSpec> specs = new ArrayList<>();
+        for (String b : backends) {
+            specs.add(backend(b, specs));
+        }
+        s = s.withBackends(specs);
+        s = s.withBalance(enumValue(BalancerSettings.Balance.class, "--balance", balance));
+        BalancerSettings.Check c = s.check();
+        BalancerSettings.CheckType type = enumValue(BalancerSettings.CheckType.class, "--check", check.replace('-', '_'));
+        String user = c.user();
+        String password = c.password();
+        if (checkUser != null) {
+            int colon = checkUser.indexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("--check-user expects NAME:PASSWORD");
+            }
+            user = checkUser.substring(0, colon);
+            password = checkUser.substring(colon + 1);
+        }
+        if (type == BalancerSettings.CheckType.FTP_LOGIN && user == null) {
+            throw new IllegalArgumentException("--check ftp-login needs --check-user NAME:PASSWORD");
+        }
+        s = s.withCheck(new BalancerSettings.Check(type,
+                checkInterval == null ? c.interval() : Values.duration(checkInterval), c.timeout(),
+                rise == null ? c.rise() : positive("--rise", rise), fall == null ? c.fall() : positive("--fall", fall),
+                user, password));
+        if (maxSessions != null) {
+            s = s.withMaxSessions(positive("--max-sessions", maxSessions));
+        }
+        return s;
+    }
+
+    static BalancerSettings.BackendSpec backend(String text, List<BalancerSettings.BackendSpec> existing) {
+        int eq = text.indexOf('=');
+        if (eq <= 0) {
+            throw new IllegalArgumentException("--backend expects NAME=HOST:PORT[,weight=N], got '" + text + "'");
+        }
+        String name = text.substring(0, eq);
+        String rest = text.substring(eq + 1);
+        int weight = 1;
+        int comma = rest.indexOf(",weight=");
+        if (comma >= 0) {
+            try {
+                weight = Integer.parseInt(rest.substring(comma + ",weight=".length()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--backend " + name + ": weight must be a number 0..256");
+            }
+            rest = rest.substring(0, comma);
+        }
+        for (BalancerSettings.BackendSpec b : existing) {
+            if (b.name().equals(name)) {
+                throw new IllegalArgumentException("--backend " + name + ": name used twice");
+            }
+        }
+        InetSocketAddress address = Values.hostPort(rest);
+        if (address.getPort() == 0) {
+            throw new IllegalArgumentException("--backend " + name + ": needs a port");
+        }
+        return new BalancerSettings.BackendSpec(name, address, weight);
+    }
+
+    private static <E extends Enum<E>> E enumValue(Class<E> type, String option, String value) {
+        try {
+            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            List<String> names = new ArrayList<>();
+            for (E v : type.getEnumConstants()) {
+                names.add(v.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            }
+            throw new IllegalArgumentException(option + " expects one of " + String.join(", ", names) + ", got '" + value + "'");
+        }
+    }
+
+    private static int positive(String option, int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException(option + " must be at least 1, got " + n);
+        }
+        return n;
+    }
+}

@@ -1,0 +1,88 @@
+package dev.ferry.cli;
+
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.FtpBalancer;
+import dev.ferry.config.Values;
+import dev.ferry.server.FtpServer;
+import dev.ferry.server.ServerSettings;
+import dev.ferry.server.auth.PasswordHasher;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ferry cluster}: a balancer and several servers on this machine, sharing one root, with
+ * health checks on: the embedded default, ready for any FTP client.
+ */
+@Command(name = "cluster", mixinStandardHelpOptions = true,
+        description = {"Run a balancer on 127.0.0.1:2121 and N FTP servers behind it, sharing one root directory.",
+                "Prints a user and a random password; stays up until Ctrl-C."})
+public final class ClusterCommand implements Callable<Integer> {
+
+    @Option(names = "--backends", paramLabel = "N", description = "Number of servers (default 2).")
+    int backends = 2;
+
+    @Option(names = "--root", paramLabel = "DIR", description = "Directory the servers share (default ./ftp-root, created if missing).")
+    Path root;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Balancer address (default 127.0.0.1:2121).")
+    String listen;
+
+    @Override
+    public Integer call() {
+        if (backends < 1 || backends > 16) {
+            System.err.println("ferry cluster: --backends must be 1..16, got " + backends);
+            return 2;
+        }
+        List<FtpServer> servers = new ArrayList<>();
+        try {
+            Path dir = (root == null ? Path.of("ftp-root") : root).toAbsolutePath().normalize();
+            Files.createDirectories(dir);
+            String password = ServerCommand.randomPassword();
+            ServerSettings.UserAccount user = new ServerSettings.UserAccount("ferry",
+                    PasswordHasher.hash(password.toCharArray()), null, true, true);
+            List<BalancerSettings.BackendSpec> specs = new ArrayList<>();
+            for (int i = 1; i <= backends; i++) {
+                ServerSettings s = ServerSettings.defaults(dir)
+                        .withListen(new InetSocketAddress("127.0.0.1", 0))
+                        .withUsers(List.of(user), null);
+                FtpServer server = FtpServer.start(s);
+                servers.add(server);
+                specs.add(new BalancerSettings.BackendSpec("s" + i, server.address(), 1));
+            }
+            BalancerSettings b = BalancerSettings.defaults()
+                    .withBackends(specs)
+                    .withCheck(new BalancerSettings.Check(BalancerSettings.CheckType.FTP, Duration.ofSeconds(2),
+                            Duration.ofSeconds(2), 2, 2, null, null));
+            if (listen != null) {
+                b = b.withListen(Values.hostPort(listen));
+            }
+            FtpBalancer balancer = FtpBalancer.start(b);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                balancer.close();
+                servers.forEach(FtpServer::close);
+            }, "ferry-shutdown"));
+            ServerCommand.markRunning();
+            String address = ServerCommand.hostForUrl(balancer.address()) + ":" + balancer.port();
+            System.out.println("ferry cluster " + Main.version() + ": balancer on " + address + " in front of "
+                    + backends + " servers sharing " + dir);
+            System.out.println("  user: ferry   password: " + password + "   (generated for this run)");
+            System.out.println("  try:  curl -u ferry:" + password + " ftp://" + address + "/");
+            System.out.println("        lftp -u ferry," + password + " -p " + balancer.port() + " " + ServerCommand.hostForUrl(balancer.address()));
+            System.out.println("  stop with Ctrl-C");
+            System.out.flush();
+            return 0;
+        } catch (IOException | IllegalArgumentException e) {
+            servers.forEach(FtpServer::close);
+            System.err.println("ferry cluster: " + e.getMessage());
+            return 1;
+        }
+    }
+}
