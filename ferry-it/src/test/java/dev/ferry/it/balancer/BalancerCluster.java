@@ -1,0 +1,184 @@
+package dev.ferry.it.balancer;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.FtpBalancer;
+import dev.ferry.balancer.backend.Backend;
+import dev.ferry.it.FerryServerExtension;
+import dev.ferry.server.FtpServer;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Two in-process servers (s1, s2) sharing one root, with an in-process balancer in front, all on
+ * 127.0.0.1. Servers use {@link FerryServerExtension#defaults} (users alice/reader, 10 ms failed-login
+ * delay). A server can be stopped and started again on the same port, for failover tests.
+ * Closing fails if anything under the "ferry" logger reported an internal error (a bug a client provoked).
+ */
+final class BalancerCluster implements AutoCloseable {
+
+    static final String USER = FerryServerExtension.USER;
+    static final String PASSWORD = FerryServerExtension.PASSWORD;
+
+    /** Fast checks: inter 200 ms, timeout 500 ms, rise 2, fall 2. */
+    static final BalancerSettings.Check FAST_CHECK = new BalancerSettings.Check(BalancerSettings.CheckType.FTP,
+            Duration.ofMillis(200), Duration.ofMillis(500), 2, 2, null, null);
+
+    private final Path base;
+    private final Path root;
+    private final Path clientDir;
+    private final FtpServer[] servers = new FtpServer[2];
+    private final InetSocketAddress[] addresses = new InetSocketAddress[2];
+    private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+    private FtpBalancer balancer;
+
+    private BalancerCluster() throws IOException {
+        log.start();
+        ((Logger) LoggerFactory.getLogger("ferry")).addAppender(log);
+        base = Files.createTempDirectory("ferry-it-lb-");
+        root = Files.createDirectories(base.resolve("root"));
+        clientDir = Files.createDirectories(base.resolve("client"));
+    }
+
+    /** Two servers and a balancer with {@code configure} applied to the test's balancer settings. */
+    static BalancerCluster start(UnaryOperator<BalancerSettings> configure) throws IOException {
+        BalancerCluster c = new BalancerCluster();
+        try {
+            for (int i = 0; i < 2; i++) {
+                c.servers[i] = FtpServer.start(FerryServerExtension.defaults(c.root));
+                c.addresses[i] = c.servers[i].address();
+            }
+            BalancerSettings settings = BalancerSettings.defaults()
+                    .withListen(new InetSocketAddress("127.0.0.1", 0))
+                    .withBackends(List.of(new BalancerSettings.BackendSpec("s1", c.addresses[0], 1),
+                            new BalancerSettings.BackendSpec("s2", c.addresses[1], 1)))
+                    .withPassivePorts(0, 0)
+                    .withCheck(FAST_CHECK);
+            c.balancer = FtpBalancer.start(configure.apply(settings));
+            return c;
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    int port() {
+        return balancer.port();
+    }
+
+    String url() {
+        return "ftp://127.0.0.1:" + port();
+    }
+
+    FtpBalancer balancer() {
+        return balancer;
+    }
+
+    /** Backend s1 (index 0) or s2 (index 1). */
+    Backend backend(int index) {
+        return balancer.backends().get(index);
+    }
+
+    Path root() {
+        return root;
+    }
+
+    Path clientDir() {
+        return clientDir;
+    }
+
+    void stopServer(int index) {
+        servers[index].close();
+        servers[index] = null;
+    }
+
+    /** Starts server {@code index} again on its old port; the port may linger briefly, so binding is retried for 10 s. */
+    void restartServer(int index) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            try {
+                servers[index] = FtpServer.start(FerryServerExtension.defaults(root).withListen(addresses[index]));
+                return;
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("cannot bind " + addresses[index] + " again", e);
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /**
+     * {@code count} consecutive ports free on 127.0.0.1 right now, from a random base in 24000-32000, below the kernel's ephemeral range (32768+) so no outgoing connection can take one meanwhile
+     * (a few tries: another process may hold some).
+     */
+    static int freePortRange(int count) throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int low = ThreadLocalRandom.current().nextInt(24_000, 32_000 - count);
+            if (allFree(low, count)) {
+                return low;
+            }
+        }
+        throw new IOException("no " + count + " consecutive free ports in 24000-32000");
+    }
+
+    private static boolean allFree(int low, int count) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            for (int p = low; p < low + count; p++) {
+                ServerSocket s = new ServerSocket();
+                held.add(s);
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), p));
+            }
+            return true;
+        } catch (BindException e) {
+            return false;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (balancer != null) {
+            balancer.close();
+        }
+        for (int i = 0; i < 2; i++) {
+            if (servers[i] != null) {
+                servers[i].close();
+            }
+        }
+        ((Logger) LoggerFactory.getLogger("ferry")).detachAppender(log);
+        try (Stream<Path> walk = Files.walk(base)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+        List<String> bugs = log.list.stream()
+                .filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN) && e.getFormattedMessage().contains("internal error"))
+                .map(ILoggingEvent::getFormattedMessage)
+                .toList();
+        if (!bugs.isEmpty()) {
+            throw new AssertionError("internal errors were logged during the test: " + bugs);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.ferry.it.balancer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.it.ExternalCommand;
+import dev.ferry.it.TestData;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@code <repo>/ferry cluster} as an operator runs it: a separate process serving curl through its balancer. */
+class BalancerLauncherTest {
+
+    /** Generous: the launcher builds the jar itself when run outside a full build. */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(150);
+
+    private Path work;
+    private Process process;
+
+    @BeforeEach
+    void workDirectory() throws IOException {
+        work = Files.createTempDirectory("ferry-it-cluster-");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                ExternalCommand.kill(process);
+            }
+        }
+        try (Stream<Path> walk = Files.walk(work)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** Starts {@code ferry cluster} and returns its stdout up to its "stop with Ctrl-C" line. */
+    private List<String> start(String... args) throws Exception {
+        Path script = Path.of("").toAbsolutePath().getParent().resolve("ferry");
+        assertThat(script).as("the ferry launcher").isExecutable();
+        List<String> command = new ArrayList<>(List.of(script.toString(), "cluster"));
+        command.addAll(List.of(args));
+        process = new ProcessBuilder(command).directory(work.toFile())
+                .redirectError(work.resolve("stderr.txt").toFile()).start();
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread.ofVirtual().start(() -> {
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        });
+        List<String> seen = new ArrayList<>();
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (true) {
+            String line = lines.poll(200, TimeUnit.MILLISECONDS);
+            if (line != null) {
+                seen.add(line);
+                if (line.contains("stop with Ctrl-C")) {
+                    return seen;
+                }
+            } else if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("ferry cluster did not finish its start-up lines"
+                        + (process.isAlive() ? " within " + START_TIMEOUT.toSeconds() + " s" : " (exit " + process.exitValue() + ")")
+                        + "\nstdout: " + seen + "\nstderr: " + Files.readString(work.resolve("stderr.txt")));
+            }
+        }
+    }
+
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void clusterServesCurlListAndRetrWithTheGeneratedPassword() throws Exception {
+        int port = TestData.freePort();
+        Path root = Files.createDirectories(work.resolve("shared"));
+        byte[] content = TestData.randomFile(root.resolve("through-cluster.bin"), 1_000_000, 9);
+
+        List<String> out = start("--listen", "127.0.0.1:" + port, "--root", root.toString());
+        assertThat(out).anyMatch(l -> l.contains("balancer on 127.0.0.1:" + port));
+        Matcher m = Pattern.compile("user: ferry\\s+password: (\\S+)").matcher(String.join("\n", out));
+        assertThat(m.find()).as("a generated password in %s", out).isTrue();
+        String credentials = "ferry:" + m.group(1);
+
+        ExternalCommand.Result listing = ExternalCommand.run(work, Duration.ofSeconds(30), Map.of(),
+                List.of("curl", "-sS", "--max-time", "20", "-u", credentials, "ftp://127.0.0.1:" + port + "/")).assertSuccess();
+        assertThat(listing.stdout().lines()).anyMatch(l -> l.endsWith(" through-cluster.bin"));
+        ExternalCommand.run(work, Duration.ofSeconds(30), Map.of(), List.of("curl", "-sS", "--max-time", "20",
+                "-u", credentials, "-o", "fetched.bin", "ftp://127.0.0.1:" + port + "/through-cluster.bin")).assertSuccess();
+        assertThat(TestData.sha256(work.resolve("fetched.bin"))).isEqualTo(TestData.sha256(content));
+
+        process.destroy();
+        assertThat(process.waitFor(10, TimeUnit.SECONDS)).as("the cluster stops on SIGTERM").isTrue();
+    }
+}
