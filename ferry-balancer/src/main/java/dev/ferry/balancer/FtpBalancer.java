@@ -8,6 +8,7 @@ import dev.ferry.balancer.frontend.ProxySession;
 import dev.ferry.balancer.policy.BalancePolicy;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.data.BufferPool;
+import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
 import dev.ferry.server.net.Watchdog;
 import java.io.IOException;
@@ -65,7 +66,7 @@ public final class FtpBalancer implements AutoCloseable {
         this.context = new BalancerContext(settings, backends, BalancePolicy.of(settings.balance()), watchdog,
                 new DataPorts(((InetSocketAddress) listener.getLocalAddress()).getAddress(), settings.passiveLow(), settings.passiveHigh()),
                 new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
-                new AtomicInteger(), new AtomicLong());
+                new AtomicInteger(), new AtomicLong(), new IdleParker("ferry-balancer-idle-parker"));
         this.checker = new HealthChecker(backends, settings.check());
         this.permits = new Semaphore(settings.maxSessions() + REFUSAL_MARGIN);
         this.acceptor = Thread.ofPlatform().name("ferry-balancer-acceptor").unstarted(this::acceptLoop);
@@ -152,6 +153,7 @@ public final class FtpBalancer implements AutoCloseable {
         }
         acceptor.interrupt();
         checker.close();
+        context.idleParker().close();
         context.dataPorts().close();
         context.watchdog().close();
         LOG.info("event=stopped");

@@ -5,13 +5,14 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.policy.BalancePolicy;
 import dev.ferry.server.data.BufferPool;
+import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
 import dev.ferry.server.net.Watchdog;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** What every proxied session of one balancer shares. */
+/** What every proxied session of one balancer shares. {@code idleParker} may be null (pumps then keep their threads). */
 public record BalancerContext(
         BalancerSettings settings,
         List<Backend> backends,
@@ -21,5 +22,6 @@ public record BalancerContext(
         PassiveAddressing addressing,
         BufferPool buffers,
         AtomicInteger sessions,
-        AtomicLong sessionIds) {
+        AtomicLong sessionIds,
+        IdleParker idleParker) {
 }

@@ -13,6 +13,7 @@ import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.protocol.proxy.ProxyProtocol;
+import dev.ferry.server.net.SocketConnection;
 import dev.ferry.server.net.Watchdog;
 import java.io.EOFException;
 import java.io.IOException;
@@ -29,6 +30,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +46,12 @@ import org.slf4j.LoggerFactory;
  * address and a port of its own range, whose data connection is relayed to exactly the port the
  * backend announced, on the backend's own host). Replies the balancer makes itself wait until the
  * backend has answered every earlier command, so pipelined clients see replies in order.
+ *
+ * <p>Idle sessions cost no threads: a pump that has waited {@link #PARK_AFTER_MILLIS} without input
+ * hands its socket to the {@link dev.ferry.server.net.IdleParker} and its thread ends; a new one
+ * continues when bytes arrive. So that a parked pump always wakes up, nothing here closes a socket
+ * while the session lives: ending, timeouts and stuck writes shut the sockets down (a parked read
+ * then sees end of stream), and the last pump to end closes everything in {@link #finish()}.
  */
 public final class ProxySession implements Runnable {
 
@@ -63,8 +71,16 @@ public final class ProxySession implements Runnable {
     private final Object outstandingLock = new Object();
     private int outstanding;
 
+    static final long PARK_AFTER_MILLIS = 500;
+
+    private final SocketConnection clientConn;
+    private ControlLineReader clientReader;
+    private boolean clientWaiting;
+    private final AtomicInteger pumps = new AtomicInteger(2);
+    private final AtomicBoolean finished = new AtomicBoolean();
     private Backend backend;
     private SocketChannel backendChannel;
+    private SocketConnection backendConn;
     private Watchdog.Guard backendGuard;
     private String user;
     private String host;
@@ -81,8 +97,9 @@ public final class ProxySession implements Runnable {
         this.client = client;
         this.clientAddress = (InetSocketAddress) client.getRemoteAddress();
         this.id = "b" + Long.toString(ctx.sessionIds().incrementAndGet(), 36);
+        this.clientConn = new SocketConnection(client);
         this.clientGuard = ctx.watchdog().guard(this::clientIdleExpired);
-        this.clientWriteGuard = ctx.watchdog().guard(() -> closeQuietly(client));
+        this.clientWriteGuard = ctx.watchdog().guard(() -> shutdown(clientConn));
     }
 
     private void clientIdleExpired() {
@@ -92,11 +109,12 @@ public final class ProxySession implements Runnable {
             return;
         }
         ending = "client-idle-timeout";
-        closeQuietly(client);
+        clientConn.shutdownInput();
     }
 
     @Override
     public void run() {
+        boolean relaying = false;
         try {
             if (ctx.sessions().incrementAndGet() > ctx.settings().maxSessions()) {
                 ending = "refused-max-sessions";
@@ -104,39 +122,74 @@ public final class ProxySession implements Runnable {
                 return;
             }
             send(Reply.of(220, ctx.settings().greeting()));
-            ControlLineReader in = new ControlLineReader(client, MAX_CLIENT_LINE);
-            if (!preLogin(in)) {
-                return;
-            }
-            Thread backendPump = Thread.ofVirtual().start(this::backendToClient);
-            clientToBackend(in);
-            closeQuietly(backendChannel);
-            backendPump.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            clientReader = new ControlLineReader(clientConn, MAX_CLIENT_LINE);
+            relaying = preLogin(clientReader);
         } catch (IOException e) {
-            LOG.debug("{} session ended: {}", id, e.toString());
+            LOG.debug("{} session ended before login: {}", id, e.toString());
         } finally {
-            ctx.sessions().decrementAndGet();
-            clientGuard.close();
-            clientWriteGuard.close();
-            if (backendGuard != null) {
-                backendGuard.close();
+            if (!relaying) {
+                finish();
             }
-            ServerSocketChannel listener = activeListener;
-            if (listener != null) {
-                closeQuietly(listener);
-            }
-            closeQuietly(client);
-            closeQuietly(backendChannel);
-            if (backend != null) {
-                backend.sessionEnded();
-                backend.addBytes(bytesUp, bytesDown);
-            }
-            LOG.info("{} event=session client={} backend={} user={} connect_ms={} total_ms={} bytes_up={} bytes_down={} transfers={} end={}",
-                    id, hostPort(clientAddress), backend == null ? "-" : backend.name(), user == null ? "-" : printable(user),
-                    connectMillis, (System.nanoTime() - startNanos) / 1_000_000L, bytesUp, bytesDown, transfers.get(), ending);
         }
+        if (relaying) {
+            Thread.ofVirtual().start(this::backendLoop);
+            clientLoop();
+        }
+    }
+
+    /** Called once, by the last pump to end (or before the pumps start): closes and logs. */
+    private void finish() {
+        if (!finished.compareAndSet(false, true)) {
+            return;
+        }
+        ctx.sessions().decrementAndGet();
+        clientGuard.close();
+        clientWriteGuard.close();
+        if (backendGuard != null) {
+            backendGuard.close();
+        }
+        ServerSocketChannel listener = activeListener;
+        if (listener != null) {
+            closeQuietly(listener);
+        }
+        closeQuietly(client);
+        closeQuietly(backendChannel);
+        if (backend != null) {
+            backend.sessionEnded();
+            backend.addBytes(bytesUp, bytesDown);
+        }
+        LOG.info("{} event=session client={} backend={} user={} connect_ms={} total_ms={} bytes_up={} bytes_down={} transfers={} end={}",
+                id, hostPort(clientAddress), backend == null ? "-" : backend.name(), user == null ? "-" : printable(user),
+                connectMillis, (System.nanoTime() - startNanos) / 1_000_000L, bytesUp, bytesDown, transfers.get(), ending);
+    }
+
+    /** A pump ended: wake the other one (its socket's input is shut) and finish when both are done. */
+    private void pumpEnded(SocketConnection other) {
+        if (other != null) {
+            other.shutdownInput();
+        }
+        if (pumps.decrementAndGet() == 0) {
+            finish();
+        }
+    }
+
+    /** Gives the pump's thread up until {@code conn} has input; {@code resume} continues the pump. */
+    private void park(SocketConnection conn, ControlLineReader reader, Runnable resume) throws IOException {
+        reader.releaseBuffers();
+        SocketChannel channel = conn.parkableChannel();
+        channel.configureBlocking(false);
+        ctx.idleParker().park(channel, () -> {
+            try {
+                channel.configureBlocking(true);
+            } catch (IOException | RuntimeException e) {
+                // closed meanwhile: the pump's next read fails and it ends normally
+            }
+            resume.run();
+        });
+    }
+
+    private boolean idleFor(ControlLineReader reader) throws IOException {
+        return ctx.idleParker() != null && !reader.awaitInput(PARK_AFTER_MILLIS);
     }
 
     // ---- before login: the balancer answers itself ------------------------------------------
@@ -240,7 +293,8 @@ public final class ProxySession implements Runnable {
                 case V2 -> writeAll(channel, ProxyProtocol.encodeV2(proxyHeader()));
                 case OFF -> { }
             }
-            ControlLineReader reader = new ControlLineReader(channel, MAX_BACKEND_LINE);
+            SocketConnection conn = new SocketConnection(channel);
+            ControlLineReader reader = new ControlLineReader(conn, MAX_BACKEND_LINE);
             BackendReply greeting = BackendReply.read(reader);
             if (greeting.code != 220) {
                 throw new IOException("greeting " + greeting.code);
@@ -255,6 +309,7 @@ public final class ProxySession implements Runnable {
             }
             guard.disarm();
             this.backendReader = reader;
+            this.backendConn = conn;
             return channel;
         } catch (IOException e) {
             closeQuietly(channel);
@@ -272,34 +327,69 @@ public final class ProxySession implements Runnable {
 
     // ---- after login: the two pumps ---------------------------------------------------------
 
-    private void clientToBackend(ControlLineReader in) throws IOException {
-        while (true) {
-            String line = readClientLine(in);
-            if (line == null) {
-                return;
-            }
-            CommandParser.Result parsed = CommandParser.parse(line);
-            if (parsed instanceof CommandParser.Result.Parsed p) {
-                Verb v = p.command().verb();
-                if (v == Verb.PORT || v == Verb.EPRT) {
-                    Reply refusal = activeMode(p.command());
-                    if (refusal != null) {
-                        sendInOrder(refusal);
-                    }
-                    continue;
-                }
-                if (v == Verb.QUIT) {
-                    ending = "quit";
-                }
-            }
-            // Everything else goes to the backend as the client sent it.
-            sendToBackend(line);
-        }
-    }
-
-    private void backendToClient() {
+    /** Client to backend: commands forwarded as sent; PORT/EPRT checked and rewritten. */
+    private void clientLoop() {
         try {
             while (true) {
+                if (!clientWaiting) {
+                    clientGuard.arm(ctx.settings().timeouts().clientIdle());
+                    clientWaiting = true;
+                }
+                if (idleFor(clientReader)) {
+                    park(clientConn, clientReader, this::clientLoop);
+                    return;
+                }
+                ControlLine next;
+                try {
+                    next = clientReader.readLine();
+                } catch (EOFException e) {
+                    break;
+                }
+                clientWaiting = false;
+                clientGuard.disarm();
+                String line;
+                switch (next) {
+                    case ControlLine.Text t -> line = t.text();
+                    case ControlLine.TooLong tl -> {
+                        sendInOrder(Reply.of(500, "Command line too long (limit " + tl.limit() + " bytes)."));
+                        continue;
+                    }
+                    case ControlLine.BadEncoding b -> {
+                        sendInOrder(Reply.of(501, "Command is not valid UTF-8 (RFC 2640)."));
+                        continue;
+                    }
+                }
+                CommandParser.Result parsed = CommandParser.parse(line);
+                if (parsed instanceof CommandParser.Result.Parsed p) {
+                    Verb v = p.command().verb();
+                    if (v == Verb.PORT || v == Verb.EPRT) {
+                        Reply refusal = activeMode(p.command());
+                        if (refusal != null) {
+                            sendInOrder(refusal);
+                        }
+                        continue;
+                    }
+                    if (v == Verb.QUIT) {
+                        ending = "quit";
+                    }
+                }
+                // Everything else goes to the backend as the client sent it.
+                sendToBackend(line);
+            }
+        } catch (IOException e) {
+            LOG.debug("{} client side ended: {}", id, e.toString());
+        }
+        pumpEnded(backendConn);
+    }
+
+    /** Backend to client: whole replies, 227/229 rewritten. */
+    private void backendLoop() {
+        try {
+            while (true) {
+                if (idleFor(backendReader)) {
+                    park(backendConn, backendReader, this::backendLoop);
+                    return;
+                }
                 BackendReply reply = BackendReply.read(backendReader);
                 byte[] out = switch (reply.code) {
                     case 227 -> passive(reply, false);
@@ -307,7 +397,7 @@ public final class ProxySession implements Runnable {
                     default -> reply.toBytes();
                 };
                 synchronized (clientWriteLock) {
-                    writeAll(client, out);
+                    writeAll(clientConn, out);
                 }
                 if (reply.isFinal()) {
                     synchronized (outstandingLock) {
@@ -318,28 +408,28 @@ public final class ProxySession implements Runnable {
                     }
                 }
                 if (reply.code == 421 || reply.code == 221) {
-                    closeQuietly(client);
-                    return;
+                    break;
                 }
             }
         } catch (BackendReply.Hostile e) {
             ending = "backend-protocol-error";
             LOG.warn("{} event=backend-protocol-error backend={} error={}", id, backend.name(), e.getMessage());
             sendQuietly(Reply.of(421, "Server error; closing the connection."));
-            closeQuietly(client);
         } catch (EOFException e) {
-            if (ending.equals("client-closed")) {
+            if (ending.equals("client-closed") && client.isOpen()) {
                 ending = "backend-closed";
                 sendQuietly(Reply.of(421, "Server closed the connection."));
             }
-            closeQuietly(client);
         } catch (IOException e) {
-            if (ending.equals("client-closed") && backendChannel.isOpen() && client.isOpen()) {
+            if (ending.equals("client-closed") && client.isOpen()) {
                 ending = "backend-error";
                 sendQuietly(Reply.of(421, "Server connection lost."));
             }
-            closeQuietly(client);
         }
+        synchronized (outstandingLock) {
+            outstandingLock.notifyAll();
+        }
+        pumpEnded(clientConn);
     }
 
     /**
@@ -502,19 +592,19 @@ public final class ProxySession implements Runnable {
 
     private void sendToBackend(String line) throws IOException {
         if (backendGuard == null) {
-            backendGuard = ctx.watchdog().guard(() -> closeQuietly(backendChannel));
+            backendGuard = ctx.watchdog().guard(() -> shutdown(backendConn));
         }
         synchronized (outstandingLock) {
             outstanding++;
         }
-        writeAll(backendChannel, (line + "\r\n").getBytes(StandardCharsets.UTF_8));
+        writeAll(backendConn, (line + "\r\n").getBytes(StandardCharsets.UTF_8));
     }
 
     /** A reply of our own after the backend answered every earlier command (pipelining order). */
     private void sendInOrder(Reply reply) throws IOException {
         synchronized (outstandingLock) {
             long until = System.nanoTime() + ctx.settings().timeouts().serverIdle().toNanos();
-            while (outstanding > 0 && backendChannel != null && backendChannel.isOpen()) {
+            while (outstanding > 0 && backendChannel != null && backendChannel.isOpen() && pumps.get() == 2) {
                 long left = (until - System.nanoTime()) / 1_000_000L;
                 if (left <= 0) {
                     break;
@@ -532,7 +622,7 @@ public final class ProxySession implements Runnable {
 
     private void send(Reply reply) throws IOException {
         synchronized (clientWriteLock) {
-            writeAll(client, reply.toBytes());
+            writeAll(clientConn, reply.toBytes());
         }
     }
 
@@ -545,20 +635,41 @@ public final class ProxySession implements Runnable {
     }
 
     /** Writes everything under a write guard of its own (a peer that stops reading is cut off). */
-    private void writeAll(SocketChannel channel, byte[] bytes) throws IOException {
+    private void writeAll(SocketConnection conn, byte[] bytes) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(bytes);
-        Watchdog.Guard g = channel == client ? clientWriteGuard : backendGuard;
+        Watchdog.Guard g = conn == clientConn ? clientWriteGuard : backendGuard;
         try {
             while (b.hasRemaining()) {
                 if (g != null) {
                     g.arm(ctx.settings().timeouts().data());
                 }
-                channel.write(b);
+                conn.write(b);
             }
         } finally {
             if (g != null) {
                 g.disarm();
             }
+        }
+    }
+
+    /** Before the session is relaying (no pump can be parked yet): a plain write on a channel. */
+    private static void writeAll(SocketChannel channel, byte[] bytes) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        while (b.hasRemaining()) {
+            channel.write(b);
+        }
+    }
+
+    /** Ends both directions of a socket without closing it, so a parked read wakes up. */
+    private static void shutdown(SocketConnection conn) {
+        if (conn == null) {
+            return;
+        }
+        conn.shutdownInput();
+        try {
+            conn.parkableChannel().shutdownOutput();
+        } catch (IOException | RuntimeException ignored) {
+            // already closed or not connected
         }
     }
 
