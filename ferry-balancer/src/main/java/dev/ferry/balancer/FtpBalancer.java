@@ -8,26 +8,24 @@ import dev.ferry.balancer.frontend.ProxySession;
 import dev.ferry.balancer.policy.BalancePolicy;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.data.BufferPool;
+import dev.ferry.server.net.Acceptor;
 import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
 import dev.ferry.server.net.Watchdog;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.util.List;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code ferry balancer}: the client-facing listener, its backends and their checks.
- * Same acceptor shape as the server: a permit per connection (max sessions plus a margin for
- * 421 refusals), one virtual thread per client session.
+ * {@code ferry balancer}: the client-facing listener, its backends and their checks. The same
+ * {@link Acceptor} as the server: a permit per connection (max sessions plus a margin for 421
+ * refusals), one virtual thread per client session.
  */
 public final class FtpBalancer implements AutoCloseable {
 
@@ -40,9 +38,7 @@ public final class FtpBalancer implements AutoCloseable {
     private final ServerSocketChannel listener;
     private final BalancerContext context;
     private final HealthChecker checker;
-    private final Semaphore permits;
-    private final Thread acceptor;
-    private volatile boolean stopping;
+    private final Acceptor acceptor;
 
     private FtpBalancer(BalancerSettings settings) throws IOException {
         if (settings.backends().isEmpty()) {
@@ -68,8 +64,17 @@ public final class FtpBalancer implements AutoCloseable {
                 new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
                 new AtomicInteger(), new AtomicLong(), new IdleParker("ferry-balancer-idle-parker"));
         this.checker = new HealthChecker(backends, settings.check());
-        this.permits = new Semaphore(settings.maxSessions() + REFUSAL_MARGIN);
-        this.acceptor = Thread.ofPlatform().name("ferry-balancer-acceptor").unstarted(this::acceptLoop);
+        this.acceptor = new Acceptor("ferry-balancer-acceptor", listener, settings.maxSessions() + REFUSAL_MARGIN,
+                (channel, release) -> {
+                    ProxySession session = new ProxySession(context, channel);
+                    Thread.ofVirtual().start(() -> {
+                        try {
+                            session.run();
+                        } finally {
+                            release.run();
+                        }
+                    });
+                });
     }
 
     public static FtpBalancer start(BalancerSettings settings) throws IOException {
@@ -104,54 +109,14 @@ public final class FtpBalancer implements AutoCloseable {
         checker.checkNow();
     }
 
-    private void acceptLoop() {
-        while (!stopping) {
-            try {
-                permits.acquire();
-            } catch (InterruptedException e) {
-                break;
-            }
-            SocketChannel channel;
-            try {
-                channel = listener.accept();
-            } catch (ClosedChannelException e) {
-                permits.release();
-                break;
-            } catch (IOException e) {
-                permits.release();
-                LOG.warn("event=accept-failed error={}", e.toString());
-                continue;
-            }
-            try {
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                ProxySession session = new ProxySession(context, channel);
-                Thread.ofVirtual().start(() -> {
-                    try {
-                        session.run();
-                    } finally {
-                        permits.release();
-                    }
-                });
-            } catch (IOException | RuntimeException e) {
-                permits.release();
-                try {
-                    channel.close();
-                } catch (IOException ignored) {
-                    // already broken
-                }
-            }
-        }
-    }
-
     @Override
     public void close() {
-        stopping = true;
+        acceptor.stop();
         try {
             listener.close();
         } catch (IOException ignored) {
             // closing
         }
-        acceptor.interrupt();
         checker.close();
         context.idleParker().close();
         context.dataPorts().close();

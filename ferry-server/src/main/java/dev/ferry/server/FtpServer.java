@@ -4,6 +4,7 @@ import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.BufferPool;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.net.Acceptor;
 import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
 import dev.ferry.server.net.SocketConnection;
@@ -14,22 +15,18 @@ import dev.ferry.server.session.SessionRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.time.Clock;
-import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code ferry server}: the listener and its acceptor.
  *
- * <p>Design (after Helidon SE): the acceptor takes a permit, accepts, and starts one virtual thread
- * per connection whose end releases the permit. Permits are the session limit plus a small margin,
- * so connections beyond the limit are still accepted and told 421 rather than left hanging in the
- * kernel's queue, while the number of threads stays bounded. The listen backlog is large so that a
+ * <p>Design: the {@link Acceptor} takes a permit per connection; permits are the session limit
+ * plus a small margin, so connections beyond the limit are still accepted and told 421 rather than
+ * left hanging in the kernel's queue, while the number of threads stays bounded. The listen backlog is large so that a
  * burst of simultaneous connects is queued, not dropped.
  */
 public final class FtpServer implements AutoCloseable {
@@ -45,9 +42,7 @@ public final class FtpServer implements AutoCloseable {
     private final ServerSettings settings;
     private final ServerSocketChannel listener;
     private final ServerContext context;
-    private final Semaphore permits;
-    private final Thread acceptor;
-    private volatile boolean stopping;
+    private final Acceptor acceptor;
 
     private FtpServer(ServerSettings settings) throws IOException {
         this.settings = settings;
@@ -66,7 +61,7 @@ public final class FtpServer implements AutoCloseable {
                 new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress()),
                 new dev.ferry.server.session.HomeStorage(),
                 new IdleParker("ferry-idle-parker"));
-        this.permits = new Semaphore(settings.limits().maxSessions() + REFUSAL_MARGIN);
+
         this.listener = ServerSocketChannel.open();
         try {
             listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -79,7 +74,14 @@ public final class FtpServer implements AutoCloseable {
             }
             throw new IOException("cannot listen on " + describe(settings.listen()) + ": " + e.getMessage(), e);
         }
-        this.acceptor = Thread.ofPlatform().name("ferry-acceptor").daemon(false).unstarted(this::acceptLoop);
+        this.acceptor = new Acceptor("ferry-acceptor", listener, settings.limits().maxSessions() + REFUSAL_MARGIN,
+                (channel, release) -> {
+                    Session session = new Session(context, new SocketConnection(channel));
+                    // The permit is the session's, not its first thread's: a session may park and
+                    // continue on other threads (IdleParker).
+                    session.onEnd(release);
+                    Thread.ofVirtual().start(session);
+                });
     }
 
     /** Binds and starts serving. */
@@ -109,68 +111,15 @@ public final class FtpServer implements AutoCloseable {
         return context;
     }
 
-    private void acceptLoop() {
-        while (!stopping) {
-            try {
-                permits.acquire();
-            } catch (InterruptedException e) {
-                break;
-            }
-            SocketChannel channel;
-            try {
-                channel = listener.accept();
-            } catch (ClosedChannelException e) {
-                permits.release();
-                break;
-            } catch (IOException e) {
-                permits.release();
-                // EMFILE and friends: log, back off briefly, keep serving the sessions we have.
-                LOG.warn("event=accept-failed error={}", e.toString());
-                pause();
-                continue;
-            }
-            try {
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                // Clients send ABOR's Telnet Synch as TCP urgent data (RFC 959 §4.1.3): ftplib the whole
-                // "ABOR\r\n", lftp and BSD ftp one IAC. Without OOBINLINE that byte vanishes from the
-                // stream and the command arrives garbled or never ends; inline, the reader strips it.
-                channel.socket().setOOBInline(true);
-                SocketConnection connection = new SocketConnection(channel);
-                Session session = new Session(context, connection);
-                // The permit is the session's, not its first thread's: a session may park and
-                // continue on other threads (IdleParker).
-                session.onEnd(permits::release);
-                Thread.ofVirtual().start(session);
-            } catch (IOException | RuntimeException e) {
-                permits.release();
-                LOG.debug("event=accept-setup-failed error={}", e.toString());
-                try {
-                    channel.close();
-                } catch (IOException ignored) {
-                    // already broken
-                }
-            }
-        }
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(50);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     /** Stops accepting; sessions in progress are closed. */
     @Override
     public void close() {
-        stopping = true;
+        acceptor.stop();
         try {
             listener.close();
         } catch (IOException ignored) {
             // closing anyway
         }
-        acceptor.interrupt();
         for (Session s : context.sessions().sessions()) {
             s.close();
         }
