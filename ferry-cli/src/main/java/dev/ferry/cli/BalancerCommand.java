@@ -2,9 +2,12 @@ package dev.ferry.cli;
 
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
+import dev.ferry.config.BalancerConfigFile;
+import dev.ferry.config.ConfigException;
 import dev.ferry.config.Values;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -12,11 +15,15 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code ferry balancer}: an FTP-aware load balancer in front of FTP servers. */
+/** {@code ferry balancer}: an FTP-aware load balancer in front of FTP servers. Command-line options override the config file. */
 @Command(name = "balancer", mixinStandardHelpOptions = true,
         description = {"Run an FTP-aware load balancer.",
                 "Proxies control connections, rewrites PASV/EPSV/PORT/EPRT and relays each data connection to its session's backend."})
 public final class BalancerCommand implements Callable<Integer> {
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML configuration file with a balancer: section (see docs/configuration.md).")
+    Path config;
 
     @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Client-facing address (default 127.0.0.1:2121).")
     String listen;
@@ -29,15 +36,15 @@ public final class BalancerCommand implements Callable<Integer> {
             description = "The balancer's own passive range; one port serves many client addresses at once (default: any free port).")
     String passivePorts;
 
-    @Option(names = "--backend", paramLabel = "NAME=HOST:PORT[,weight=N]", required = true,
-            description = "A backend FTP server (repeatable).")
+    @Option(names = "--backend", paramLabel = "NAME=HOST:PORT[,weight=N]",
+            description = "A backend FTP server (repeatable; replaces the config file's backends). At least one, here or in the file.")
     List<String> backends = new ArrayList<>();
 
     @Option(names = "--balance", paramLabel = "ALGORITHM", description = "leastconn (default), roundrobin, source or user.")
-    String balance = "leastconn";
+    String balance;
 
     @Option(names = "--check", paramLabel = "TYPE", description = "Health check: tcp (default), ftp or ftp-login.")
-    String check = "tcp";
+    String check;
 
     @Option(names = "--check-user", paramLabel = "NAME:PASSWORD", description = "Account for --check ftp-login.")
     String checkUser;
@@ -54,12 +61,16 @@ public final class BalancerCommand implements Callable<Integer> {
     @Option(names = "--max-sessions", paramLabel = "N", description = "Most concurrent client sessions (default 2000).")
     Integer maxSessions;
 
+    @Option(names = "--proxy-protocol", paramLabel = "VERSION",
+            description = "PROXY protocol header sent to backends: off (default), v1 or v2.")
+    String proxyProtocol;
+
     @Override
     public Integer call() {
         BalancerSettings settings;
         try {
             settings = settings();
-        } catch (IllegalArgumentException e) {
+        } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("ferry balancer: " + e.getMessage());
             return 2;
         }
@@ -78,26 +89,38 @@ public final class BalancerCommand implements Callable<Integer> {
         }
     }
 
-    BalancerSettings settings() {
+    BalancerSettings settings() throws ConfigException {
         BalancerSettings s = BalancerSettings.defaults();
+        if (config != null) {
+            s = BalancerConfigFile.load(config, s);
+        }
         if (listen != null) {
             s = s.withListen(Values.hostPort(listen));
         }
         if (publicAddress != null) {
-            s = s.withPublicAddress(publicAddress);
+            s = s.withPublicAddress(Values.publicAddress(publicAddress));
         }
         if (passivePorts != null) {
             int[] r = Values.portRange(passivePorts);
             s = s.withPassivePorts(r[0], r[1]);
         }
-        List<BalancerSettings.BackendSpec> specs = new ArrayList<>();
-        for (String b : backends) {
-            specs.add(backend(b, specs));
+        if (!backends.isEmpty()) {
+            List<BalancerSettings.BackendSpec> specs = new ArrayList<>();
+            for (String b : backends) {
+                specs.add(backend(b, specs));
+            }
+            s = s.withBackends(specs);
         }
-        s = s.withBackends(specs);
-        s = s.withBalance(enumValue(BalancerSettings.Balance.class, "--balance", balance));
+        if (s.backends().isEmpty()) {
+            throw new IllegalArgumentException("no backend: give --backend NAME=HOST:PORT (repeatable)"
+                    + (config == null ? " or --config FILE with balancer.backends" : " or list balancer.backends in " + config));
+        }
+        if (balance != null) {
+            s = s.withBalance(enumValue(BalancerSettings.Balance.class, "--balance", balance));
+        }
         BalancerSettings.Check c = s.check();
-        BalancerSettings.CheckType type = enumValue(BalancerSettings.CheckType.class, "--check", check.replace('-', '_'));
+        BalancerSettings.CheckType type = check == null ? c.type()
+                : enumValue(BalancerSettings.CheckType.class, "--check", check.replace('-', '_'));
         String user = c.user();
         String password = c.password();
         if (checkUser != null) {
@@ -109,7 +132,8 @@ public final class BalancerCommand implements Callable<Integer> {
             password = checkUser.substring(colon + 1);
         }
         if (type == BalancerSettings.CheckType.FTP_LOGIN && user == null) {
-            throw new IllegalArgumentException("--check ftp-login needs --check-user NAME:PASSWORD");
+            throw new IllegalArgumentException("--check ftp-login needs --check-user NAME:PASSWORD"
+                    + " (or user and password under balancer.check in the config file)");
         }
         s = s.withCheck(new BalancerSettings.Check(type,
                 checkInterval == null ? c.interval() : Values.duration(checkInterval), c.timeout(),
@@ -117,6 +141,9 @@ public final class BalancerCommand implements Callable<Integer> {
                 user, password));
         if (maxSessions != null) {
             s = s.withMaxSessions(positive("--max-sessions", maxSessions));
+        }
+        if (proxyProtocol != null) {
+            s = s.withProxyProtocol(enumValue(BalancerSettings.ProxyProtocol.class, "--proxy-protocol", proxyProtocol));
         }
         return s;
     }

@@ -17,14 +17,15 @@ import org.snakeyaml.engine.v2.nodes.Node;
 
 /**
  * The {@code ferry server --config} file. Settings live under a top-level {@code server:} mapping
- * (so a later {@code balancer:} section can share the file); every key is optional, and a key left
- * out keeps the value of the settings passed in (the defaults, in practice). The whole file is
- * checked before anything is built, and the first problem is reported as FILE:LINE:COL. Keys and
- * their meaning are documented in docs/configuration.md; keep the two in step.
+ * (a {@code balancer:} section may share the file; {@link BalancerConfigFile} reads it); every key
+ * is optional, and a key left out keeps the value of the settings passed in (the defaults, in
+ * practice). The whole file is checked before anything is built, and the first problem is reported
+ * as FILE:LINE:COL. Keys and their meaning are documented in docs/configuration.md; keep the two in step.
  */
 public final class ServerConfigFile {
 
-    private static final List<String> TOP_KEYS = List.of("server");
+    /** Top-level sections of a Ferry file; each loader reads its own and leaves the other to its loader. */
+    static final List<String> TOP_KEYS = List.of("server", "balancer");
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
             "passive", "limits", "login", "active-mode", "server-name");
     private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home");
@@ -110,7 +111,8 @@ public final class ServerConfigFile {
         return new Passive(ports[0], ports[1], publicAddress, networks, acceptTimeout);
     }
 
-    private static List<NetworkAddress> networks(YamlMapping passive) throws ConfigException {
+    /** The {@code networks:} list of {@code passive} (shared with the balancer's file, which has the same list). */
+    static List<NetworkAddress> networks(YamlMapping passive) throws ConfigException {
         List<Node> items = passive.list("networks", "{network: CIDR, address: ADDRESS} entries").orElseThrow();
         List<NetworkAddress> networks = new ArrayList<>();
         Map<String, Node> seen = new HashMap<>();

@@ -79,7 +79,7 @@ class ServerConfigFileTest {
                         """, "2:3", "server: unknown key 'tls'. Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name"),
                 Arguments.of("""
                         listen: 127.0.0.1:21
-                        """, "1:1", "unknown key 'listen'; server settings go inside the `server:` section (indent 'listen' under `server:`). Allowed keys: server"),
+                        """, "1:1", "unknown key 'listen'; server settings go inside the `server:` section (indent 'listen' under `server:`). Allowed keys: server, balancer"),
                 Arguments.of("""
                         server:
                           listen: 127.0.0.1:21
@@ -96,7 +96,7 @@ class ServerConfigFileTest {
                         """, "1:1", "missing key 'server' (the mapping that holds the server settings)"),
                 Arguments.of("""
                         - server
-                        """, "1:1", "expected a mapping with the keys server, got a list"),
+                        """, "1:1", "expected a mapping with the keys server, balancer, got a list"),
                 Arguments.of("""
                         server:
                         """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, got nothing"),

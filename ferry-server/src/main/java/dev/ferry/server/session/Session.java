@@ -74,6 +74,8 @@ public final class Session implements Runnable {
     private static final Set<String> ALL_FACTS = Set.copyOf(dev.ferry.server.listing.MlsxFormat.ALL_FACTS);
     Transfer transfer;
     private volatile boolean closing;
+    /** The server is stopping: every session still open is told 421 (RFC 959: closing control connection). */
+    private volatile boolean stopping;
     private volatile boolean idleArmed;
     private volatile int firingsAtArm;
     private SessionRegistry.Refusal refusal;
@@ -121,6 +123,7 @@ public final class Session implements Runnable {
 
     /** Ends the session from outside (server stop): its blocked reads and writes fail at once. */
     public void close() {
+        stopping = true;
         closing = true;
         // A parked session has no thread: shutting the input wakes it through the parker, and it ends itself.
         connection.shutdownInput();
@@ -239,6 +242,9 @@ public final class Session implements Runnable {
             try {
                 line = reader.readLine();
             } catch (EOFException e) {
+                if (stopping) {
+                    return stopped();
+                }
                 if (readGuard.firings() != firingsAtArm) {
                     boolean loggedIn = account != null;
                     LOG.info("{} event=timeout kind={} user={}", id, loggedIn ? "idle" : "login", user());
@@ -250,13 +256,22 @@ public final class Session implements Runnable {
             }
             readGuard.disarm();
             idleArmed = false;
+            if (stopping) {
+                // Bytes queued before the stop are still readable: do not act on them.
+                return stopped();
+            }
             switch (line) {
                 case ControlLine.Text t -> handle(t.text());
                 case ControlLine.TooLong tl -> replies.send(500, "Command line too long (limit " + tl.limit() + " bytes).");
                 case ControlLine.BadEncoding b -> replies.send(501, "Command is not valid UTF-8 (RFC 2640).");
             }
         }
-        return "quit";
+        return stopping ? stopped() : "quit";
+    }
+
+    private String stopped() {
+        trySend(421, "Server is shutting down; closing the connection.");
+        return "server-stop";
     }
 
     private void park() throws IOException {

@@ -1,0 +1,202 @@
+package dev.ferry.config;
+
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.BalancerSettings.Balance;
+import dev.ferry.balancer.BalancerSettings.BackendSpec;
+import dev.ferry.balancer.BalancerSettings.Check;
+import dev.ferry.balancer.BalancerSettings.CheckType;
+import dev.ferry.balancer.BalancerSettings.ProxyProtocol;
+import dev.ferry.balancer.BalancerSettings.Timeouts;
+import dev.ferry.server.ServerSettings.NetworkAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+
+/**
+ * The {@code ferry balancer --config} file. Settings live under a top-level {@code balancer:}
+ * mapping; the file may also hold a {@code server:} section, which is left to
+ * {@link ServerConfigFile}. Every key is optional, and a key left out keeps the value of the
+ * settings passed in: backends too, so they may come from the command line instead. The whole
+ * section is checked before anything is built, and the first problem is reported as
+ * FILE:LINE:COL. Keys and their meaning are documented in docs/configuration.md; keep the two in step.
+ */
+public final class BalancerConfigFile {
+
+    private static final List<String> TOP_KEYS = ServerConfigFile.TOP_KEYS;
+    private static final List<String> BALANCER_KEYS = List.of("listen", "public-address", "networks", "passive-ports",
+            "backends", "balance", "check", "max-sessions", "timeouts", "retries", "proxy-protocol", "greeting");
+    private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight");
+    private static final List<String> CHECK_KEYS = List.of("type", "interval", "timeout", "rise", "fall", "user", "password");
+    private static final List<String> TIMEOUT_KEYS = List.of("connect", "client-idle", "server-idle", "data");
+
+    private static final String NAME_RULE = "a backend name of 1 to 64 letters, digits and . _ -";
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    /** Matches the weight range of {@link BackendSpec} (HAProxy's 0..256). */
+    static final int MAX_WEIGHT = 256;
+    /** Attempts per session; more would only make a client wait longer for a 421. */
+    static final int MAX_RETRIES = 100;
+
+    private BalancerConfigFile() {
+    }
+
+    /** Reads a balancer config file; settings absent from the file keep the values of {@code base}. */
+    public static BalancerSettings load(Path file, BalancerSettings base) throws ConfigException {
+        YamlFile yaml = YamlFile.read(file);
+        Node rootNode = yaml.root().orElseThrow(() -> new ConfigException(yaml.label(), 1, 1,
+                "the file is empty; expected a `balancer:` section (see docs/configuration.md)"));
+        YamlMapping top = YamlMapping.of(yaml, rootNode, "", TOP_KEYS, key -> BALANCER_KEYS.contains(key)
+                ? "balancer settings go inside the `balancer:` section (indent '" + key + "' under `balancer:`)." : null);
+        if (!top.has("balancer")) {
+            throw top.missing("balancer", "the mapping that holds the balancer settings");
+        }
+        return balancer(YamlMapping.of(yaml, top.value("balancer"), "balancer", BALANCER_KEYS), base);
+    }
+
+    private static BalancerSettings balancer(YamlMapping m, BalancerSettings base) throws ConfigException {
+        InetSocketAddress listen = m.parsed("listen", "HOST:PORT", Values::hostPort, base.listen());
+        String publicAddress = m.parsed("public-address", "an IPv4 address or a host name", Values::publicAddress,
+                base.publicAddress());
+        List<NetworkAddress> networks = m.has("networks") ? ServerConfigFile.networks(m) : base.networkAddresses();
+        int[] ports = m.parsed("passive-ports", "a port range LOW-HIGH", Values::portRange,
+                new int[] {base.passiveLow(), base.passiveHigh()});
+        List<BackendSpec> backends = m.has("backends") ? backends(m) : base.backends();
+        Balance balance = m.parsed("balance", "one of " + choices(Balance.values()),
+                s -> choice(Balance.values(), s), base.balance());
+        Check check = m.has("check")
+                ? check(YamlMapping.of(m.file(), m.value("check"), m.pathOf("check"), CHECK_KEYS, BalancerConfigFile::haproxyWord),
+                        base.check())
+                : base.check();
+        int maxSessions = m.integer("max-sessions", 1, Integer.MAX_VALUE, base.maxSessions());
+        Timeouts timeouts = m.has("timeouts")
+                ? timeouts(m.mapping("timeouts", TIMEOUT_KEYS).orElseThrow(), base.timeouts()) : base.timeouts();
+        int retries = m.integer("retries", 1, MAX_RETRIES, base.retries());
+        ProxyProtocol proxyProtocol = m.parsed("proxy-protocol", "one of " + choices(ProxyProtocol.values()),
+                s -> choice(ProxyProtocol.values(), s), base.proxyProtocol());
+        String greeting = m.text("greeting", base.greeting());
+        return new BalancerSettings(listen, publicAddress, networks, ports[0], ports[1], backends, balance, check,
+                maxSessions, timeouts, retries, proxyProtocol, greeting);
+    }
+
+    private static List<BackendSpec> backends(YamlMapping balancer) throws ConfigException {
+        List<Node> items = balancer.list("backends", "{name: NAME, address: HOST:PORT, weight: N} entries").orElseThrow();
+        if (items.isEmpty()) {
+            throw balancer.error("backends", "expected at least one backend, got an empty list");
+        }
+        List<BackendSpec> backends = new ArrayList<>();
+        Map<String, Node> seen = new HashMap<>();
+        for (int i = 0; i < items.size(); i++) {
+            YamlMapping entry = YamlMapping.of(balancer.file(), items.get(i), balancer.pathOf("backends") + "[" + i + "]",
+                    BACKEND_KEYS);
+            if (!entry.has("name")) {
+                throw entry.missing("name", NAME_RULE);
+            }
+            if (!entry.has("address")) {
+                throw entry.missing("address", "HOST:PORT of the FTP server");
+            }
+            String name = entry.parsed("name", NAME_RULE, BalancerConfigFile::checkName, null);
+            Node first = seen.putIfAbsent(name, entry.value("name"));
+            if (first != null) {
+                throw entry.error("name", "duplicate backend " + Values.quote(name) + " (first at "
+                        + balancer.file().lineOf(first) + "); each name may appear once");
+            }
+            InetSocketAddress address = entry.parsed("address", "HOST:PORT", Values::hostPort, null);
+            if (address.getPort() == 0) {
+                throw entry.error("address", "expected HOST:PORT with a port from 1 to 65535, got port 0");
+            }
+            if (address.getAddress() != null && address.getAddress().isAnyLocalAddress()) {
+                throw entry.error("address", "expected the address of an FTP server, got a wildcard host (name the server's host)");
+            }
+            int weight = entry.integer("weight", 0, MAX_WEIGHT, 1);
+            backends.add(new BackendSpec(name, address, weight));
+        }
+        return backends;
+    }
+
+    private static String checkName(String name) {
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("expected " + NAME_RULE + ", got " + Values.quote(name));
+        }
+        return name;
+    }
+
+    private static Check check(YamlMapping m, Check base) throws ConfigException {
+        CheckType type = m.parsed("type", "one of " + choices(CheckType.values()),
+                s -> choice(CheckType.values(), s), base.type());
+        String user = m.text("user", base.user());
+        String password = m.has("password") ? secret(m, "password") : base.password();
+        if (type == CheckType.FTP_LOGIN) {
+            if (user == null) {
+                throw m.missing("user", "type ftp-login logs in, so it needs an account: user and password");
+            }
+            if (password == null) {
+                throw m.missing("password", "type ftp-login logs in, so it needs the password of user " + Values.quote(user));
+            }
+        }
+        return new Check(type,
+                m.duration("interval", false, base.interval()),
+                m.duration("timeout", false, base.timeout()),
+                m.integer("rise", 1, Integer.MAX_VALUE, base.rise()),
+                m.integer("fall", 1, Integer.MAX_VALUE, base.fall()),
+                user, password);
+    }
+
+    /** Operators coming from HAProxy write its short words; point them at ours. */
+    private static String haproxyWord(String key) {
+        return key.equals("inter") ? "did you mean 'interval' (HAProxy's inter)?" : null;
+    }
+
+    /** A plain secret for the check account. Never echoed: messages say what is wrong, not what was written. */
+    private static String secret(YamlMapping m, String key) throws ConfigException {
+        Node value = m.value(key);
+        if (!(value instanceof ScalarNode scalar) || YamlFile.isNull(value)) {
+            throw m.error(key, "expected the password of the check account, got " + YamlFile.describe(value));
+        }
+        String s = scalar.getValue();
+        if (s.isEmpty()) {
+            throw m.error(key, "expected the password of the check account, got an empty value");
+        }
+        // SECURITY: the password is sent as "PASS <password>\r\n"; a CR or LF in it would let the
+        // file smuggle a second command to every backend. The value is not shown.
+        if (s.chars().anyMatch(Character::isISOControl)) {
+            throw m.error(key, "expected a password on one line; the value contains control characters (it is not shown here)");
+        }
+        return s;
+    }
+
+    private static Timeouts timeouts(YamlMapping m, Timeouts base) throws ConfigException {
+        return new Timeouts(
+                m.duration("connect", false, base.connect()),
+                m.duration("client-idle", false, base.clientIdle()),
+                m.duration("server-idle", false, base.serverIdle()),
+                m.duration("data", false, base.data()));
+    }
+
+    /** The constant spelt {@code s} in kebab-case ("ftp-login" for FTP_LOGIN); exact spelling only. */
+    static <E extends Enum<E>> E choice(E[] values, String s) {
+        for (E v : values) {
+            if (spelling(v).equals(s)) {
+                return v;
+            }
+        }
+        throw new IllegalArgumentException("expected one of " + choices(values) + ", got " + Values.quote(s));
+    }
+
+    static <E extends Enum<E>> String choices(E[] values) {
+        List<String> names = new ArrayList<>();
+        for (E v : values) {
+            names.add(spelling(v));
+        }
+        return String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.getLast();
+    }
+
+    private static String spelling(Enum<?> v) {
+        return v.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+}
