@@ -93,10 +93,17 @@ public record BalancerSettings(
         public static final Check DEFAULTS = new Check(CheckType.TCP, Duration.ofSeconds(10), Duration.ofSeconds(2), 2, 2, null, null);
     }
 
-    /** connect: to a backend; client/server idle: control connection silence; data: no progress on a relay. */
-    public record Timeouts(Duration connect, Duration clientIdle, Duration serverIdle, Duration data) {
+    /**
+     * connect: to a backend; client/server idle: control connection silence; data: no progress on a
+     * relay; grace: on stop, how long sessions in progress may go on before they are closed.
+     */
+    public record Timeouts(Duration connect, Duration clientIdle, Duration serverIdle, Duration data, Duration grace) {
         public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(5), Duration.ofMinutes(5),
-                Duration.ofMinutes(5), Duration.ofMinutes(1));
+                Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofSeconds(30));
+
+        public Timeouts withGrace(Duration g) {
+            return new Timeouts(connect, clientIdle, serverIdle, data, g);
+        }
     }
 
     /** PROXY protocol header to backends (proxy-protocol.txt): off, text v1, binary v2. */

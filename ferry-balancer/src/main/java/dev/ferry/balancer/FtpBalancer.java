@@ -14,6 +14,7 @@ import dev.ferry.server.net.PassiveAddressing;
 import dev.ferry.server.net.Watchdog;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.util.List;
@@ -62,7 +63,8 @@ public final class FtpBalancer implements AutoCloseable {
         this.context = new BalancerContext(settings, backends, BalancePolicy.of(settings.balance()), watchdog,
                 new DataPorts(((InetSocketAddress) listener.getLocalAddress()).getAddress(), settings.passiveLow(), settings.passiveHigh()),
                 new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
-                new AtomicInteger(), new AtomicLong(), new IdleParker("ferry-balancer-idle-parker"));
+                new AtomicInteger(), new AtomicLong(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
+                new IdleParker("ferry-balancer-idle-parker"));
         this.checker = new HealthChecker(backends, settings.check());
         this.acceptor = new Acceptor("ferry-balancer-acceptor", listener, settings.maxSessions() + REFUSAL_MARGIN,
                 (channel, release) -> {
@@ -109,8 +111,17 @@ public final class FtpBalancer implements AutoCloseable {
         checker.checkNow();
     }
 
+    /** Stops at once: sessions in progress are told 421 and closed. */
     @Override
     public void close() {
+        stop(Duration.ZERO);
+    }
+
+    /**
+     * Graceful stop (SIGTERM): stop accepting and checking, let the sessions in progress finish for
+     * up to {@code grace}, then tell the rest 421 and close them.
+     */
+    public void stop(Duration grace) {
         acceptor.stop();
         try {
             listener.close();
@@ -118,6 +129,33 @@ public final class FtpBalancer implements AutoCloseable {
             // closing
         }
         checker.close();
+        long until = System.nanoTime() + grace.toNanos();
+        int left = context.sessions().get();
+        if (left > 0 && !grace.isZero()) {
+            LOG.info("event=stopping sessions={} grace_ms={}", left, grace.toMillis());
+        }
+        while (context.sessions().get() > 0 && System.nanoTime() - until < 0) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        List<ProxySession> remaining = List.copyOf(context.live());
+        if (!remaining.isEmpty()) {
+            LOG.info("event=stop-closing sessions={}", remaining.size());
+        }
+        remaining.forEach(ProxySession::terminate);
+        long closeBy = System.nanoTime() + 2_000_000_000L;
+        while (!context.live().isEmpty() && System.nanoTime() - closeBy < 0) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         context.idleParker().close();
         context.dataPorts().close();
         context.watchdog().close();

@@ -8,6 +8,7 @@ import dev.ferry.config.Values;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -61,6 +62,10 @@ public final class BalancerCommand implements Callable<Integer> {
     @Option(names = "--max-sessions", paramLabel = "N", description = "Most concurrent client sessions (default 2000).")
     Integer maxSessions;
 
+    @Option(names = "--grace", paramLabel = "DURATION",
+            description = "On stop (SIGTERM), how long sessions in progress may go on before they are closed (default 30s).")
+    String grace;
+
     @Option(names = "--proxy-protocol", paramLabel = "VERSION",
             description = "PROXY protocol header sent to backends: off (default), v1 or v2.")
     String proxyProtocol;
@@ -76,7 +81,8 @@ public final class BalancerCommand implements Callable<Integer> {
         }
         try {
             FtpBalancer balancer = FtpBalancer.start(settings);
-            Runtime.getRuntime().addShutdownHook(new Thread(balancer::close, "ferry-shutdown"));
+            Duration graceful = settings.timeouts().grace();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> balancer.stop(graceful), "ferry-shutdown"));
             ServerCommand.markRunning();
             System.out.println("ferry balancer " + Main.version() + " listening on "
                     + ServerCommand.hostForUrl(balancer.address()) + ":" + balancer.port() + " in front of "
@@ -141,6 +147,9 @@ public final class BalancerCommand implements Callable<Integer> {
                 user, password));
         if (maxSessions != null) {
             s = s.withMaxSessions(positive("--max-sessions", maxSessions));
+        }
+        if (grace != null) {
+            s = s.withTimeouts(s.timeouts().withGrace(Values.duration(grace)));
         }
         if (proxyProtocol != null) {
             s = s.withProxyProtocol(enumValue(BalancerSettings.ProxyProtocol.class, "--proxy-protocol", proxyProtocol));

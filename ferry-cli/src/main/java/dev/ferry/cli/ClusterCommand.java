@@ -65,8 +65,9 @@ public final class ClusterCommand implements Callable<Integer> {
                 b = b.withListen(Values.hostPort(listen));
             }
             FtpBalancer balancer = FtpBalancer.start(b);
+            java.time.Duration grace = b.timeouts().grace();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                balancer.close();
+                balancer.stop(grace);
                 servers.forEach(FtpServer::close);
             }, "ferry-shutdown"));
             ServerCommand.markRunning();

@@ -34,7 +34,7 @@ public final class BalancerConfigFile {
             "backends", "balance", "check", "max-sessions", "timeouts", "retries", "proxy-protocol", "greeting");
     private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight");
     private static final List<String> CHECK_KEYS = List.of("type", "interval", "timeout", "rise", "fall", "user", "password");
-    private static final List<String> TIMEOUT_KEYS = List.of("connect", "client-idle", "server-idle", "data");
+    private static final List<String> TIMEOUT_KEYS = List.of("connect", "client-idle", "server-idle", "data", "grace");
 
     private static final String NAME_RULE = "a backend name of 1 to 64 letters, digits and . _ -";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -175,7 +175,8 @@ public final class BalancerConfigFile {
                 m.duration("connect", false, base.connect()),
                 m.duration("client-idle", false, base.clientIdle()),
                 m.duration("server-idle", false, base.serverIdle()),
-                m.duration("data", false, base.data()));
+                m.duration("data", false, base.data()),
+                m.duration("grace", true, base.grace()));
     }
 
     /** The constant spelt {@code s} in kebab-case ("ftp-login" for FTP_LOGIN); exact spelling only. */

@@ -316,7 +316,8 @@ class BalancerConfigFileTest {
                         new BackendSpec("ftp2", new InetSocketAddress("::1", 2122), 0)),
                 Balance.USER,
                 new Check(CheckType.FTP_LOGIN, Duration.ofSeconds(3), Duration.ofMillis(500), 3, 4, "probe", SECRET),
-                50, new Timeouts(Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofMinutes(3), Duration.ofMinutes(4)),
+                50, new Timeouts(Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofMinutes(3), Duration.ofMinutes(4),
+                        Duration.ofSeconds(30)),
                 5, ProxyProtocol.V2, "Welcome to the farm."));
     }
 

@@ -23,5 +23,6 @@ public record BalancerContext(
         BufferPool buffers,
         AtomicInteger sessions,
         AtomicLong sessionIds,
+        java.util.Set<ProxySession> live,
         IdleParker idleParker) {
 }

@@ -67,6 +67,8 @@ public final class ProxySession implements Runnable {
     private final Object clientWriteLock = new Object();
     private final Watchdog.Guard clientGuard;
     private final Watchdog.Guard clientWriteGuard;
+    /** Armed while a command awaits its reply: a backend that stops answering ends the session. */
+    private final Watchdog.Guard serverIdleGuard;
     private final AtomicInteger activeRelays = new AtomicInteger();
     private final Object outstandingLock = new Object();
     private int outstanding;
@@ -100,6 +102,22 @@ public final class ProxySession implements Runnable {
         this.clientConn = new SocketConnection(client);
         this.clientGuard = ctx.watchdog().guard(this::clientIdleExpired);
         this.clientWriteGuard = ctx.watchdog().guard(() -> shutdown(clientConn));
+        this.serverIdleGuard = ctx.watchdog().guard(this::serverIdleExpired);
+    }
+
+    private void serverIdleExpired() {
+        if (activeRelays.get() > 0) {
+            // The backend answers a transfer at its end: while bytes move, it is not silent.
+            serverIdleGuard.arm(ctx.settings().timeouts().serverIdle());
+            return;
+        }
+        ending = "server-idle-timeout";
+        LOG.info("{} event=server-idle-timeout backend={}", id, backend == null ? "-" : backend.name());
+        Thread.ofVirtual().start(() -> {
+            sendQuietly(Reply.of(421, "Server did not answer in time; closing the connection."));
+            shutdown(clientConn);
+            shutdown(backendConn);
+        });
     }
 
     private void clientIdleExpired() {
@@ -112,8 +130,20 @@ public final class ProxySession implements Runnable {
         clientConn.shutdownInput();
     }
 
+    /**
+     * Ends the session from outside (the balancer stops after its grace period): the client is told
+     * 421, and both sockets are shut so that blocked or parked pumps end on their own.
+     */
+    public void terminate() {
+        ending = "balancer-stop";
+        sendQuietly(Reply.of(421, "Service shutting down; closing the connection."));
+        shutdown(clientConn);
+        shutdown(backendConn);
+    }
+
     @Override
     public void run() {
+        ctx.live().add(this);
         boolean relaying = false;
         try {
             if (ctx.sessions().incrementAndGet() > ctx.settings().maxSessions()) {
@@ -143,8 +173,10 @@ public final class ProxySession implements Runnable {
             return;
         }
         ctx.sessions().decrementAndGet();
+        ctx.live().remove(this);
         clientGuard.close();
         clientWriteGuard.close();
+        serverIdleGuard.close();
         if (backendGuard != null) {
             backendGuard.close();
         }
@@ -399,13 +431,16 @@ public final class ProxySession implements Runnable {
                 synchronized (clientWriteLock) {
                     writeAll(clientConn, out);
                 }
-                if (reply.isFinal()) {
-                    synchronized (outstandingLock) {
-                        if (outstanding > 0) {
-                            outstanding--;
-                        }
-                        outstandingLock.notifyAll();
+                synchronized (outstandingLock) {
+                    if (reply.isFinal() && outstanding > 0) {
+                        outstanding--;
                     }
+                    if (outstanding > 0) {
+                        serverIdleGuard.arm(ctx.settings().timeouts().serverIdle());
+                    } else {
+                        serverIdleGuard.disarm();
+                    }
+                    outstandingLock.notifyAll();
                 }
                 if (reply.code == 421 || reply.code == 221) {
                     break;
@@ -596,6 +631,7 @@ public final class ProxySession implements Runnable {
         }
         synchronized (outstandingLock) {
             outstanding++;
+            serverIdleGuard.arm(ctx.settings().timeouts().serverIdle());
         }
         writeAll(backendConn, (line + "\r\n").getBytes(StandardCharsets.UTF_8));
     }
