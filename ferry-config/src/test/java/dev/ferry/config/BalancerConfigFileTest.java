@@ -73,7 +73,7 @@ class BalancerConfigFileTest {
                         balancer:
                           timeouts:
                             client_idle: 5m
-                        """, "3:5", "balancer.timeouts: unknown key 'client_idle'; did you mean 'client-idle'? Allowed keys in balancer.timeouts: connect, client-idle, server-idle, data"),
+                        """, "3:5", "balancer.timeouts: unknown key 'client_idle'; did you mean 'client-idle'? Allowed keys in balancer.timeouts: connect, client-idle, server-idle, data, grace"),
                 Arguments.of("""
                         balancer:
                           backends:
