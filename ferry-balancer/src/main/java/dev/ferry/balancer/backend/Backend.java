@@ -94,12 +94,14 @@ public final class Backend {
 
     public CheckResult lastCheck() { return lastCheck; }
 
-    /** A connect or greeting failure seen by the frontend: an error, and a failure for the health counter. */
+    /**
+     * A connect or greeting failure seen by the frontend: counted as an error (the session moves to
+     * another backend). It does not feed the health counter: under a burst an overloaded backend
+     * refuses a few connects while it is perfectly alive, and marking it down from traffic would turn
+     * a short overload into every session being refused. Up and down are the checks' decision.
+     */
     public void countConnectFailure() {
         errors.increment();
-        synchronized (this) {
-            feed(false, Instant.now(), "connect failure seen by frontend", null);
-        }
     }
 
     private void feed(boolean ok, Instant at, String detail, Duration latency) {
