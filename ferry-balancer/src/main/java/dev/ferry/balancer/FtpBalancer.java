@@ -6,6 +6,7 @@ import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.balancer.frontend.ProxySession;
 import dev.ferry.balancer.policy.BalancePolicy;
+import dev.ferry.protocol.address.HostPort;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.data.BufferPool;
 import dev.ferry.server.net.Acceptor;
@@ -84,7 +85,7 @@ public final class FtpBalancer implements AutoCloseable {
         b.checker.start();
         b.acceptor.start();
         LOG.info("event=listening address={} backends={} balance={} check={} passive_ports={}",
-                b.address(), settings.backends().size(), settings.balance().name().toLowerCase(java.util.Locale.ROOT),
+                HostPort.text(b.address()), settings.backends().size(), settings.balance().name().toLowerCase(java.util.Locale.ROOT),
                 settings.check().type().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
                 settings.passiveLow() == 0 ? "any" : settings.passiveLow() + "-" + settings.passiveHigh());
         return b;

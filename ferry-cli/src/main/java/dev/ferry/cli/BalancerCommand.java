@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.protocol.address.HostPort;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.config.BalancerConfigFile;
@@ -85,7 +86,7 @@ public final class BalancerCommand implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> balancer.stop(graceful), "ferry-shutdown"));
             ServerCommand.markRunning();
             System.out.println("ferry balancer " + Main.version() + " listening on "
-                    + ServerCommand.hostForUrl(balancer.address()) + ":" + balancer.port() + " in front of "
+                    + HostPort.text(balancer.address()) + " in front of "
                     + settings.backends().size() + " backends");
             System.out.flush();
             return 0;

@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.protocol.address.HostPort;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.config.Values;
@@ -71,7 +72,7 @@ public final class ClusterCommand implements Callable<Integer> {
                 servers.forEach(FtpServer::close);
             }, "ferry-shutdown"));
             ServerCommand.markRunning();
-            String address = ServerCommand.hostForUrl(balancer.address()) + ":" + balancer.port();
+            String address = HostPort.text(balancer.address());
             System.out.println("ferry cluster " + Main.version() + ": balancer on " + address + " in front of "
                     + backends + " servers sharing " + dir);
             System.out.println("  user: ferry   password: " + password + "   (generated for this run)");

@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.protocol.address.HostPort;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.ServerConfigFile;
 import dev.ferry.config.UsersFile;
@@ -111,7 +112,7 @@ public final class ServerCommand implements Callable<Integer> {
         }
         running = true;
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));
-        String address = hostForUrl(server.address()) + ":" + server.port();
+        String address = HostPort.text(server.address());
         out.println("ferry server " + Main.version() + " listening on " + address + ", serving " + settings.root());
         if (generatedPassword != null) {
             out.println("  user: ferry   password: " + generatedPassword + "   (generated for this run)");

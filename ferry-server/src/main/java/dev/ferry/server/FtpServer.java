@@ -1,5 +1,6 @@
 package dev.ferry.server;
 
+import dev.ferry.protocol.address.HostPort;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.BufferPool;
@@ -72,7 +73,7 @@ public final class FtpServer implements AutoCloseable {
             if (context.idleParker() != null) {
                 context.idleParker().close();
             }
-            throw new IOException("cannot listen on " + describe(settings.listen()) + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen on " + HostPort.text(settings.listen()) + ": " + e.getMessage(), e);
         }
         this.acceptor = new Acceptor("ferry-acceptor", listener, settings.limits().maxSessions() + REFUSAL_MARGIN,
                 (channel, release) -> {
@@ -89,7 +90,7 @@ public final class FtpServer implements AutoCloseable {
         FtpServer server = new FtpServer(settings);
         server.acceptor.start();
         LOG.info("event=listening address={} root={} passive_ports={} users={} anonymous={}",
-                describe(server.address()), settings.root(),
+                HostPort.text(server.address()), settings.root(),
                 settings.passive().portLow() == 0 ? "any" : settings.passive().portLow() + "-" + settings.passive().portHigh(),
                 settings.users().size(), settings.anonymous().enabled());
         return server;
@@ -128,10 +129,5 @@ public final class FtpServer implements AutoCloseable {
         }
         context.watchdog().close();
         LOG.info("event=stopped");
-    }
-
-    static String describe(InetSocketAddress a) {
-        String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 }

@@ -4,6 +4,7 @@ import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.data.Relay;
+import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Command;
@@ -191,7 +192,7 @@ public final class ProxySession implements Runnable {
             backend.addBytes(bytesUp, bytesDown);
         }
         LOG.info("{} event=session client={} backend={} user={} connect_ms={} total_ms={} bytes_up={} bytes_down={} transfers={} end={}",
-                id, hostPort(clientAddress), backend == null ? "-" : backend.name(), user == null ? "-" : printable(user),
+                id, HostPort.text(clientAddress), backend == null ? "-" : backend.name(), user == null ? "-" : Printable.of(user, 64),
                 connectMillis, (System.nanoTime() - startNanos) / 1_000_000L, bytesUp, bytesDown, transfers.get(), ending);
     }
 
@@ -307,7 +308,7 @@ public final class ProxySession implements Runnable {
             }
         }
         ending = "no-backend";
-        LOG.warn("{} event=no-backend client={} user={} tried={}", id, hostPort(clientAddress), printable(user), tried.size());
+        LOG.warn("{} event=no-backend client={} user={} tried={}", id, HostPort.text(clientAddress), Printable.of(user, 64), tried.size());
         send(Reply.of(421, "No server available; try again later."));
         return false;
     }
@@ -511,7 +512,7 @@ public final class ProxySession implements Runnable {
             Relay.run(clientData, backendData, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
                     n -> bytesUp += n, n -> bytesDown += n);
         } catch (IOException e) {
-            LOG.info("{} event=data-connect-failed target={} error={}", id, hostPort(target), e.getMessage());
+            LOG.info("{} event=data-connect-failed target={} error={}", id, HostPort.text(target), e.getMessage());
             closeQuietly(clientData);
         } finally {
             activeRelays.decrementAndGet();
@@ -545,7 +546,7 @@ public final class ProxySession implements Runnable {
         }
         // SECURITY: data connections only to the client's own address (RFC 2577 §3, FTP bounce).
         if (!target.address().equals(clientAddress.getAddress())) {
-            LOG.info("{} event=active-refused target={} reason=foreign-address", id, hostPort(target.toSocketAddress()));
+            LOG.info("{} event=active-refused target={} reason=foreign-address", id, HostPort.text(target.toSocketAddress()));
             return Reply.of(501, c.verb() + " refused: data connections go only to your own address.");
         }
         if (target.port() < 1024) {
@@ -587,7 +588,7 @@ public final class ProxySession implements Runnable {
                 Relay.run(toClient, fromBackend, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
                         n -> bytesUp += n, n -> bytesDown += n);
             } catch (IOException e) {
-                LOG.info("{} event=data-connect-failed target={} error={}", id, hostPort(clientTarget), e.getMessage());
+                LOG.info("{} event=data-connect-failed target={} error={}", id, HostPort.text(clientTarget), e.getMessage());
                 closeQuietly(fromBackend);
             } finally {
                 activeRelays.decrementAndGet();
@@ -707,20 +708,6 @@ public final class ProxySession implements Runnable {
         } catch (IOException | RuntimeException ignored) {
             // already closed or not connected
         }
-    }
-
-    private static String hostPort(InetSocketAddress a) {
-        String h = a.getAddress().getHostAddress();
-        return (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + a.getPort();
-    }
-
-    private static String printable(String s) {
-        StringBuilder out = new StringBuilder(Math.min(64, s.length()));
-        for (int i = 0; i < s.length() && out.length() < 64; i++) {
-            char c = s.charAt(i);
-            out.append(c < 0x20 || c == 0x7F ? '?' : c);
-        }
-        return out.toString();
     }
 
     static void closeQuietly(java.io.Closeable c) {

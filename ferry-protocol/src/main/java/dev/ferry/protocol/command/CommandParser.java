@@ -1,5 +1,7 @@
 package dev.ferry.protocol.command;
 
+import dev.ferry.protocol.Printable;
+
 /**
  * Splits a control line into verb and argument (RFC 959 §5.3.1: the verb, one space, the argument;
  * the argument may contain spaces, which matter in path names, so only the first space splits).
@@ -35,7 +37,7 @@ public final class CommandParser {
         String argument = space < 0 ? null : line.substring(space + 1);
         Verb verb = name.length() <= 4 ? Verb.lookup(name) : null;
         if (verb == null) {
-            return new Result.Unknown(printable(name));
+            return new Result.Unknown(Printable.ascii(name, MAX_ECHOED_NAME));
         }
         if (argument != null && verb != Verb.PASS) {
             // Trailing spaces are never meaningful at the end of a command and some clients add them.
@@ -60,14 +62,5 @@ public final class CommandParser {
             end--;
         }
         return s.substring(0, end);
-    }
-
-    private static String printable(String name) {
-        StringBuilder out = new StringBuilder(Math.min(name.length(), MAX_ECHOED_NAME));
-        for (int i = 0; i < name.length() && out.length() < MAX_ECHOED_NAME; i++) {
-            char c = name.charAt(i);
-            out.append(c >= 0x20 && c < 0x7F ? c : '?');
-        }
-        return out.toString();
     }
 }

@@ -1,6 +1,8 @@
 package dev.ferry.server.session;
 
+import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Command;
 import dev.ferry.protocol.command.CommandParser;
 import dev.ferry.protocol.command.Verb;
@@ -102,8 +104,7 @@ public final class Session implements Runnable {
         this.connection = connection;
         this.id = ctx.sessions().nextId();
         this.client = connection.remoteAddress().getAddress();
-        String host = client.getHostAddress();
-        this.clientText = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + connection.remoteAddress().getPort();
+        this.clientText = HostPort.text(connection.remoteAddress());
         this.readGuard = ctx.watchdog().guard(connection::shutdownInput);
         this.writeGuard = ctx.watchdog().guard(this::closeConnectionQuietly);
         this.replies = new ReplyWriter(connection, writeGuard, ctx.settings().limits().dataTimeout());
@@ -552,17 +553,9 @@ public final class Session implements Runnable {
         return false;
     }
 
-    /** A user-supplied string made safe for a log line or reply (no control characters, bounded). */
+    /** A user-supplied string made safe for a log line or reply. */
     static String printable(String s) {
-        if (s == null) {
-            return "-";
-        }
-        StringBuilder out = new StringBuilder(Math.min(s.length(), 64));
-        for (int i = 0; i < s.length() && out.length() < 64; i++) {
-            char c = s.charAt(i);
-            out.append(c < 0x20 || c == 0x7F ? '?' : c);
-        }
-        return out.toString();
+        return Printable.of(s, 64);
     }
 
     private static void sleep(Duration d) {
