@@ -107,11 +107,6 @@ public final class FtpBalancer implements AutoCloseable {
         return context.backends();
     }
 
-    /** Runs one round of health checks now (tests, start-up). */
-    public void checkNow() {
-        checker.checkNow();
-    }
-
     /** Stops at once: sessions in progress are told 421 and closed. */
     @Override
     public void close() {

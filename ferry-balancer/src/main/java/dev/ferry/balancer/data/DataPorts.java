@@ -120,19 +120,6 @@ public final class DataPorts implements AutoCloseable {
         return p;
     }
 
-    /** Ports with a pending route (for the stats page later). */
-    public synchronized int portsInUse() {
-        int n = 0;
-        for (Port p : ports.values()) {
-            synchronized (p) {
-                if (!p.routes.isEmpty()) {
-                    n++;
-                }
-            }
-        }
-        return n;
-    }
-
     @Override
     public void close() {
         closed = true;
