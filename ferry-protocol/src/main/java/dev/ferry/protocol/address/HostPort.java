@@ -23,7 +23,7 @@ public record HostPort(InetAddress address, int port) {
 
     /** An address as operators write it: 192.0.2.7:21, [2001:db8::7]:21 (no name lookup). */
     public static String text(InetSocketAddress a) {
-        String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+        String host = a.getAddress() == null ? a.getHostString() : IpText.format(a.getAddress());
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 

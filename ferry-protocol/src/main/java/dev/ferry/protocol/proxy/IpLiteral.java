@@ -1,5 +1,7 @@
 package dev.ferry.protocol.proxy;
 
+import dev.ferry.protocol.address.IpText;
+
 /**
  * The strict text forms of IP addresses in a v1 header (spec §2.1), parsed to and from raw bytes.
  *
@@ -63,42 +65,9 @@ final class IpLiteral {
         return (b[0] & 0xFF) + "." + (b[1] & 0xFF) + "." + (b[2] & 0xFF) + "." + (b[3] & 0xFF);
     }
 
-    /** RFC 5952 §4: lower case, no leading zeroes, the longest run (first if tied) of two or more zero groups as "::". */
+    /** RFC 5952 §4 text of a 16-byte address (see {@link IpText#ipv6}). */
     static String formatIpv6(byte[] b) {
-        int[] groups = new int[8];
-        for (int i = 0; i < 8; i++) {
-            groups[i] = ((b[2 * i] & 0xFF) << 8) | (b[2 * i + 1] & 0xFF);
-        }
-        int bestStart = -1;
-        int bestLength = 1;
-        for (int i = 0; i < 8; ) {
-            if (groups[i] != 0) {
-                i++;
-                continue;
-            }
-            int end = i;
-            while (end < 8 && groups[end] == 0) {
-                end++;
-            }
-            if (end - i > bestLength) {
-                bestStart = i;
-                bestLength = end - i;
-            }
-            i = end;
-        }
-        StringBuilder text = new StringBuilder(39);
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                text.append("::");
-                i += bestLength - 1;
-                continue;
-            }
-            if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
-                text.append(':');
-            }
-            text.append(Integer.toHexString(groups[i]));
-        }
-        return text.toString();
+        return IpText.ipv6(b);
     }
 
     /** A decimal of ASCII digits without heading zeroes (spec §2.1) not above max, or -1. */
