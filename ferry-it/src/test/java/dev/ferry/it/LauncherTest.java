@@ -2,20 +2,14 @@ package dev.ferry.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -45,61 +39,15 @@ class LauncherTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (process != null && process.isAlive()) {
-            process.destroy();   // SIGTERM: the shutdown hook closes the server
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                ExternalCommand.kill(process);
-            }
-        }
+        Launcher.stop(process);   // SIGTERM: the shutdown hook closes the server
         FerryServerExtension.deleteTree(work);
     }
 
-    private static Path launcher() {
-        // Surefire runs in the module directory; the launcher is at the repository root.
-        Path script = Path.of("").toAbsolutePath().getParent().resolve("ferry");
-        assertThat(script).as("the ferry launcher").isExecutable();
-        return script;
-    }
-
-    /** Starts the launcher and returns its stdout lines up to and including the "listening" line. */
+    /** Starts the launcher and returns its stdout lines up to its ready line. */
     private List<String> start(Path dir, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(launcher().toString()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .directory(dir.toFile())
-                .redirectError(work.resolve("stderr.txt").toFile());
-        process = builder.start();
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread.ofVirtual().start(() -> {
-            try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = out.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException ignored) {
-                // the process ended
-            }
-        });
-        List<String> seen = new ArrayList<>();
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (true) {
-            String line = lines.poll(200, TimeUnit.MILLISECONDS);
-            if (line != null) {
-                seen.add(line);
-                if (line.contains(" listening on ")) {
-                    // The lines printed right after it (generated credentials) come in the same burst.
-                    String more;
-                    while ((more = lines.poll(500, TimeUnit.MILLISECONDS)) != null) {
-                        seen.add(more);
-                    }
-                    return seen;
-                }
-            } else if (!process.isAlive() || System.nanoTime() > deadline) {
-                throw new AssertionError("ferry server did not print its listening line"
-                        + (process.isAlive() ? " within " + START_TIMEOUT.toSeconds() + " s" : " (exit " + process.exitValue() + ")")
-                        + "\nstdout: " + seen + "\nstderr: " + Files.readString(work.resolve("stderr.txt")));
-            }
-        }
+        Launcher.Started started = Launcher.start(dir, work.resolve("stderr.txt"), START_TIMEOUT, args);
+        process = started.process();
+        return started.stdout();
     }
 
     @Test

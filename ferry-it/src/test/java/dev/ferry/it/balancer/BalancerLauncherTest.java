@@ -3,11 +3,9 @@ package dev.ferry.it.balancer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.it.ExternalCommand;
+import dev.ferry.it.Launcher;
 import dev.ferry.it.TestData;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,8 +13,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,12 +38,7 @@ class BalancerLauncherTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (process != null && process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                ExternalCommand.kill(process);
-            }
-        }
+        Launcher.stop(process);   // SIGTERM: the shutdown hook closes the server
         try (Stream<Path> walk = Files.walk(work)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
@@ -57,38 +48,11 @@ class BalancerLauncherTest {
 
     /** Starts {@code ferry cluster} and returns its stdout up to its "stop with Ctrl-C" line. */
     private List<String> start(String... args) throws Exception {
-        Path script = Path.of("").toAbsolutePath().getParent().resolve("ferry");
-        assertThat(script).as("the ferry launcher").isExecutable();
-        List<String> command = new ArrayList<>(List.of(script.toString(), "cluster"));
-        command.addAll(List.of(args));
-        process = new ProcessBuilder(command).directory(work.toFile())
-                .redirectError(work.resolve("stderr.txt").toFile()).start();
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread.ofVirtual().start(() -> {
-            try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = out.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException ignored) {
-                // the process ended
-            }
-        });
-        List<String> seen = new ArrayList<>();
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (true) {
-            String line = lines.poll(200, TimeUnit.MILLISECONDS);
-            if (line != null) {
-                seen.add(line);
-                if (line.contains("stop with Ctrl-C")) {
-                    return seen;
-                }
-            } else if (!process.isAlive() || System.nanoTime() > deadline) {
-                throw new AssertionError("ferry cluster did not finish its start-up lines"
-                        + (process.isAlive() ? " within " + START_TIMEOUT.toSeconds() + " s" : " (exit " + process.exitValue() + ")")
-                        + "\nstdout: " + seen + "\nstderr: " + Files.readString(work.resolve("stderr.txt")));
-            }
-        }
+        List<String> all = new ArrayList<>(List.of("cluster"));
+        all.addAll(List.of(args));
+        Launcher.Started started = Launcher.start(work, work.resolve("stderr.txt"), START_TIMEOUT, all.toArray(String[]::new));
+        process = started.process();
+        return started.stdout();
     }
 
     @Test
