@@ -84,10 +84,11 @@ public final class FtpBalancer implements AutoCloseable {
         FtpBalancer b = new FtpBalancer(settings);
         b.checker.start();
         b.acceptor.start();
-        LOG.info("event=listening address={} backends={} balance={} check={} passive_ports={}",
+        LOG.info("event=listening address={} backends={} balance={} check={} passive_ports={} relay={}",
                 HostPort.text(b.address()), settings.backends().size(), settings.balance().name().toLowerCase(java.util.Locale.ROOT),
                 settings.check().type().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
-                settings.passiveLow() == 0 ? "any" : settings.passiveLow() + "-" + settings.passiveHigh());
+                settings.passiveLow() == 0 ? "any" : settings.passiveLow() + "-" + settings.passiveHigh(),
+                dev.ferry.balancer.data.Relay.mode());
         return b;
     }
 

@@ -1,0 +1,133 @@
+package dev.ferry.balancer.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.server.data.BufferPool;
+import dev.ferry.server.net.Watchdog;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The relay over real loopback sockets, both ways it can run: both directions byte-exact, each end
+ * passed on as a half close, and a stalled relay ended by the data timeout. It lives in ferry-it
+ * (in the relay's package) because only here the balancer comes from its multi-release jar, whose
+ * Java 22+ KernelSplice really splices.
+ */
+class RelayTest {
+
+    /** Copy always; splice where this JVM can (Linux, Java 22+, the argLine's flags). */
+    static Stream<Boolean> modes() {
+        return KernelSplice.unavailableReason() == null ? Stream.of(false, true) : Stream.of(false);
+    }
+
+    private Watchdog watchdog;
+    private final BufferPool pool = new BufferPool(64 * 1024, 4);
+
+    @BeforeEach
+    void start() {
+        watchdog = new Watchdog("relay-test-watchdog");
+    }
+
+    @AfterEach
+    void stop() {
+        watchdog.close();
+    }
+
+    /** Two connected pairs: (clientOuter, clientInner) and (backendInner, backendOuter); the relay joins the inner ends. */
+    private record Pairs(SocketChannel clientOuter, SocketChannel clientInner, SocketChannel backendInner, SocketChannel backendOuter) {}
+
+    private static SocketChannel[] pair() throws IOException {
+        try (ServerSocketChannel server = ServerSocketChannel.open()) {
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            SocketChannel a = SocketChannel.open(server.getLocalAddress());
+            SocketChannel b = server.accept();
+            return new SocketChannel[] {a, b};
+        }
+    }
+
+    private static Pairs pairs() throws IOException {
+        SocketChannel[] c = pair();
+        SocketChannel[] b = pair();
+        return new Pairs(c[0], c[1], b[0], b[1]);
+    }
+
+    @ParameterizedTest(name = "splice={0}")
+    @MethodSource("modes")
+    void relaysBothDirectionsByteExactAndPassesEachEndOn(boolean splice) throws Exception {
+        Pairs p = pairs();
+        byte[] download = random(3_000_000, 1);
+        byte[] upload = random(1_234_567, 2);
+        AtomicLong up = new AtomicLong();
+        AtomicLong down = new AtomicLong();
+        Thread relay = Thread.ofVirtual().start(() -> Relay.run(p.clientInner(), p.backendInner(), pool, watchdog,
+                Duration.ofSeconds(10), up::addAndGet, down::addAndGet, splice));
+        Thread backendWriter = Thread.ofVirtual().start(() -> writeAndShut(p.backendOuter(), download));
+        Thread clientWriter = Thread.ofVirtual().start(() -> writeAndShut(p.clientOuter(), upload));
+        byte[] clientGot = readAll(p.clientOuter());
+        byte[] backendGot = readAll(p.backendOuter());
+        backendWriter.join();
+        clientWriter.join();
+        relay.join(10_000);
+
+        assertThat(relay.isAlive()).isFalse();
+        assertThat(clientGot).isEqualTo(download);
+        assertThat(backendGot).isEqualTo(upload);
+        assertThat(down.get()).isEqualTo(download.length);
+        assertThat(up.get()).isEqualTo(upload.length);
+        p.clientOuter().close();
+        p.backendOuter().close();
+    }
+
+    @ParameterizedTest(name = "splice={0}")
+    @MethodSource("modes")
+    void aRelayOnWhichNothingMovesEndsAfterTheDataTimeout(boolean splice) throws Exception {
+        Pairs p = pairs();
+        Thread relay = Thread.ofVirtual().start(() -> Relay.run(p.clientInner(), p.backendInner(), pool, watchdog,
+                Duration.ofMillis(200), n -> { }, n -> { }, splice));
+        relay.join(10_000);
+        assertThat(relay.isAlive()).as("relay still running after its data timeout").isFalse();
+        assertThat(p.clientInner().isOpen()).isFalse();
+        assertThat(p.backendInner().isOpen()).isFalse();
+        p.clientOuter().close();
+        p.backendOuter().close();
+    }
+
+    private static byte[] random(int size, long seed) {
+        byte[] b = new byte[size];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static void writeAndShut(SocketChannel c, byte[] data) {
+        try {
+            ByteBuffer b = ByteBuffer.wrap(data);
+            while (b.hasRemaining()) {
+                c.write(b);
+            }
+            c.shutdownOutput();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] readAll(SocketChannel c) throws IOException {
+        InputStream in = java.nio.channels.Channels.newInputStream(c);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        in.transferTo(out);
+        return out.toByteArray();
+    }
+}
