@@ -18,7 +18,8 @@ import java.util.Objects;
  * @param backends         the FTP servers behind the balancer
  * @param balance          how a backend is chosen for a new session
  * @param check            health checks
- * @param maxSessions      concurrent client sessions; more are refused with 421
+ * @param maxSessions      concurrent client sessions; more wait in the queue or are refused with 421
+ * @param queue            clients over max sessions that wait for a slot, and for how long
  * @param timeouts         connect, client idle, server idle and data timeouts
  * @param retries          connection attempts to backends per session before giving up with 421
  * @param proxyProtocol    PROXY protocol header sent to backends
@@ -33,6 +34,7 @@ public record BalancerSettings(
         Balance balance,
         Check check,
         int maxSessions,
+        Queue queue,
         Timeouts timeouts,
         int retries,
         ProxyProtocol proxyProtocol,
@@ -44,6 +46,7 @@ public record BalancerSettings(
         backends = List.copyOf(backends);
         Objects.requireNonNull(balance, "balance");
         Objects.requireNonNull(check, "check");
+        Objects.requireNonNull(queue, "queue");
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         Objects.requireNonNull(greeting, "greeting");
@@ -51,29 +54,44 @@ public record BalancerSettings(
 
     public static BalancerSettings defaults() {
         return new BalancerSettings(new InetSocketAddress("127.0.0.1", 2121), null, List.of(), 0, 0, List.of(),
-                Balance.LEASTCONN, Check.DEFAULTS, 2000, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF,
+                Balance.LEASTCONN, Check.DEFAULTS, 2000, Queue.DEFAULTS, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF,
                 "Ferry FTP balancer ready.");
     }
 
-    public BalancerSettings withListen(InetSocketAddress v) { return new BalancerSettings(v, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withPublicAddress(String v) { return new BalancerSettings(listen, v, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withBackends(List<BackendSpec> v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, v, balance, check, maxSessions, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withBalance(Balance v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, v, check, maxSessions, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withCheck(Check v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, v, maxSessions, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withMaxSessions(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, v, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withTimeouts(Timeouts v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, v, retries, proxyProtocol, greeting); }
-    public BalancerSettings withRetries(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, timeouts, v, proxyProtocol, greeting); }
-    public BalancerSettings withProxyProtocol(ProxyProtocol v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, timeouts, retries, v, greeting); }
+    public BalancerSettings withListen(InetSocketAddress v) { return new BalancerSettings(v, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withPublicAddress(String v) { return new BalancerSettings(listen, v, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withBackends(List<BackendSpec> v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, v, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withBalance(Balance v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, v, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withCheck(Check v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, v, maxSessions, queue, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withMaxSessions(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, v, queue, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withQueue(Queue v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, v, timeouts, retries, proxyProtocol, greeting); }
+    public BalancerSettings withTimeouts(Timeouts v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, v, retries, proxyProtocol, greeting); }
+    public BalancerSettings withRetries(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, v, proxyProtocol, greeting); }
+    public BalancerSettings withProxyProtocol(ProxyProtocol v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, v, greeting); }
 
-    /** One FTP server behind the balancer. Weight 0 receives no new sessions. */
-    public record BackendSpec(String name, InetSocketAddress address, int weight) {
+    /**
+     * One FTP server behind the balancer. Weight 0 receives no new sessions. {@code maxConnecting}:
+     * connections to it being opened at once (connect until its 220 greeting); more wait their turn
+     * within the connect timeout, so that a burst of logins does not overflow the backend's listen
+     * queue (vsftpd's holds 32; an overflowed connect looks established but is never greeted).
+     */
+    public record BackendSpec(String name, InetSocketAddress address, int weight, int maxConnecting) {
+        public static final int DEFAULT_MAX_CONNECTING = 16;
+
         public BackendSpec {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(address, "address");
             if (weight < 0 || weight > 256) {
                 throw new IllegalArgumentException("weight must be 0..256, got " + weight);
             }
+            if (maxConnecting < 1) {
+                throw new IllegalArgumentException("max-connecting must be >= 1, got " + maxConnecting);
+            }
+        }
+
+        public BackendSpec(String name, InetSocketAddress address, int weight) {
+            this(name, address, weight, DEFAULT_MAX_CONNECTING);
         }
     }
 
@@ -103,6 +121,21 @@ public record BalancerSettings(
 
         public Timeouts withGrace(Duration g) {
             return new Timeouts(connect, clientIdle, serverIdle, data, g);
+        }
+    }
+
+    /**
+     * Clients over max sessions: up to {@code size} wait (no greeting yet) for at most
+     * {@code timeout}, then get 421; size 0 refuses at once, as FTP servers do.
+     */
+    public record Queue(int size, Duration timeout) {
+        public static final Queue DEFAULTS = new Queue(200, Duration.ofSeconds(10));
+
+        public Queue {
+            if (size < 0) {
+                throw new IllegalArgumentException("queue size must be >= 0, got " + size);
+            }
+            Objects.requireNonNull(timeout, "timeout");
         }
     }
 

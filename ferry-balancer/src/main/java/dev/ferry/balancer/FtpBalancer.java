@@ -19,7 +19,7 @@ import java.time.Duration;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
+import dev.ferry.balancer.frontend.Admission;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,10 +64,10 @@ public final class FtpBalancer implements AutoCloseable {
         this.context = new BalancerContext(settings, backends, BalancePolicy.of(settings.balance()), watchdog,
                 new DataPorts(((InetSocketAddress) listener.getLocalAddress()).getAddress(), settings.passiveLow(), settings.passiveHigh()),
                 new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
-                new AtomicInteger(), new AtomicLong(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
+                new Admission(settings.maxSessions(), settings.queue().size(), settings.queue().timeout()), new AtomicLong(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
                 new IdleParker("ferry-balancer-idle-parker"));
         this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol());
-        this.acceptor = new Acceptor("ferry-balancer-acceptor", listener, settings.maxSessions() + REFUSAL_MARGIN,
+        this.acceptor = new Acceptor("ferry-balancer-acceptor", listener, context.admission().capacity() + REFUSAL_MARGIN,
                 (channel, release) -> {
                     ProxySession session = new ProxySession(context, channel);
                     Thread.ofVirtual().start(() -> {
@@ -103,6 +103,11 @@ public final class FtpBalancer implements AutoCloseable {
         return address().getPort();
     }
 
+    /** Sessions admitted and clients queued for a slot. */
+    public Admission admission() {
+        return context.admission();
+    }
+
     public List<Backend> backends() {
         return context.backends();
     }
@@ -126,11 +131,11 @@ public final class FtpBalancer implements AutoCloseable {
         }
         checker.close();
         long until = System.nanoTime() + grace.toNanos();
-        int left = context.sessions().get();
+        int left = context.admission().active() + context.admission().queued();
         if (left > 0 && !grace.isZero()) {
             LOG.info("event=stopping sessions={} grace_ms={}", left, grace.toMillis());
         }
-        while (context.sessions().get() > 0 && System.nanoTime() - until < 0) {
+        while (context.admission().active() + context.admission().queued() > 0 && System.nanoTime() - until < 0) {
             try {
                 Thread.sleep(100);
             } catch (InterruptedException e) {

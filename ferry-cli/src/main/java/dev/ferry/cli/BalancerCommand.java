@@ -38,7 +38,9 @@ public final class BalancerCommand implements Callable<Integer> {
             description = "The balancer's own passive range; one port serves many client addresses at once (default: any free port).")
     String passivePorts;
 
-    @Option(names = "--backend", paramLabel = "NAME=HOST:PORT[,weight=N]",
+    private static final String BACKEND_FORM = "NAME=HOST:PORT[,weight=N][,max-connecting=N]";
+
+    @Option(names = "--backend", paramLabel = BACKEND_FORM,
             description = "A backend FTP server (repeatable; replaces the config file's backends). At least one, here or in the file.")
     List<String> backends = new ArrayList<>();
 
@@ -62,6 +64,10 @@ public final class BalancerCommand implements Callable<Integer> {
 
     @Option(names = "--max-sessions", paramLabel = "N", description = "Most concurrent client sessions (default 2000).")
     Integer maxSessions;
+
+    @Option(names = "--queue", paramLabel = "N",
+            description = "Clients over --max-sessions that wait for a free session (default 200; 0 refuses them at once with 421).")
+    Integer queue;
 
     @Option(names = "--grace", paramLabel = "DURATION",
             description = "On stop (SIGTERM), how long sessions in progress may go on before they are closed (default 30s).")
@@ -149,6 +155,12 @@ public final class BalancerCommand implements Callable<Integer> {
         if (maxSessions != null) {
             s = s.withMaxSessions(positive("--max-sessions", maxSessions));
         }
+        if (queue != null) {
+            if (queue < 0) {
+                throw new IllegalArgumentException("--queue must be 0 or more, got " + queue);
+            }
+            s = s.withQueue(new BalancerSettings.Queue(queue, s.queue().timeout()));
+        }
         if (grace != null) {
             s = s.withTimeouts(s.timeouts().withGrace(Values.duration(grace)));
         }
@@ -161,30 +173,45 @@ public final class BalancerCommand implements Callable<Integer> {
     static BalancerSettings.BackendSpec backend(String text, List<BalancerSettings.BackendSpec> existing) {
         int eq = text.indexOf('=');
         if (eq <= 0) {
-            throw new IllegalArgumentException("--backend expects NAME=HOST:PORT[,weight=N], got '" + text + "'");
+            throw new IllegalArgumentException("--backend expects " + BACKEND_FORM + ", got '" + text + "'");
         }
         String name = text.substring(0, eq);
-        String rest = text.substring(eq + 1);
+        String[] parts = text.substring(eq + 1).split(",", -1);
         int weight = 1;
-        int comma = rest.indexOf(",weight=");
-        if (comma >= 0) {
-            try {
-                weight = Integer.parseInt(rest.substring(comma + ",weight=".length()));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--backend " + name + ": weight must be a number 0..256");
+        int maxConnecting = BalancerSettings.BackendSpec.DEFAULT_MAX_CONNECTING;
+        for (int i = 1; i < parts.length; i++) {
+            String option = parts[i];
+            if (option.startsWith("weight=")) {
+                weight = backendNumber(name, "weight", option, 0, 256);
+            } else if (option.startsWith("max-connecting=")) {
+                maxConnecting = backendNumber(name, "max-connecting", option, 1, 4096);
+            } else {
+                throw new IllegalArgumentException("--backend " + name + ": unknown option '" + option
+                        + "' (expected weight=N or max-connecting=N)");
             }
-            rest = rest.substring(0, comma);
         }
         for (BalancerSettings.BackendSpec b : existing) {
             if (b.name().equals(name)) {
                 throw new IllegalArgumentException("--backend " + name + ": name used twice");
             }
         }
-        InetSocketAddress address = Values.hostPort(rest);
+        InetSocketAddress address = Values.hostPort(parts[0]);
         if (address.getPort() == 0) {
             throw new IllegalArgumentException("--backend " + name + ": needs a port");
         }
-        return new BalancerSettings.BackendSpec(name, address, weight);
+        return new BalancerSettings.BackendSpec(name, address, weight, maxConnecting);
+    }
+
+    private static int backendNumber(String backend, String key, String option, int min, int max) {
+        try {
+            int n = Integer.parseInt(option.substring(key.length() + 1));
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with the range
+        }
+        throw new IllegalArgumentException("--backend " + backend + ": " + key + " must be a number " + min + ".." + max);
     }
 
     private static <E extends Enum<E>> E enumValue(Class<E> type, String option, String value) {

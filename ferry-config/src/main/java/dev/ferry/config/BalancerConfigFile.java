@@ -6,6 +6,7 @@ import dev.ferry.balancer.BalancerSettings.BackendSpec;
 import dev.ferry.balancer.BalancerSettings.Check;
 import dev.ferry.balancer.BalancerSettings.CheckType;
 import dev.ferry.balancer.BalancerSettings.ProxyProtocol;
+import dev.ferry.balancer.BalancerSettings.Queue;
 import dev.ferry.balancer.BalancerSettings.Timeouts;
 import dev.ferry.server.ServerSettings.NetworkAddress;
 import java.net.InetSocketAddress;
@@ -31,8 +32,9 @@ public final class BalancerConfigFile {
 
     private static final List<String> TOP_KEYS = ServerConfigFile.TOP_KEYS;
     private static final List<String> BALANCER_KEYS = List.of("listen", "public-address", "networks", "passive-ports",
-            "backends", "balance", "check", "max-sessions", "timeouts", "retries", "proxy-protocol", "greeting");
-    private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight");
+            "backends", "balance", "check", "max-sessions", "queue", "timeouts", "retries", "proxy-protocol", "greeting");
+    private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight", "max-connecting");
+    private static final List<String> QUEUE_KEYS = List.of("size", "timeout");
     private static final List<String> CHECK_KEYS = List.of("type", "interval", "timeout", "rise", "fall", "user", "password");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "client-idle", "server-idle", "data", "grace");
 
@@ -40,6 +42,8 @@ public final class BalancerConfigFile {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     /** Matches the weight range of {@link BackendSpec} (HAProxy's 0..256). */
     static final int MAX_WEIGHT = 256;
+    /** Connections being opened to one backend at once; beyond this no listen queue helps. */
+    static final int MAX_CONNECTING = 4096;
     /** Attempts per session; more would only make a client wait longer for a 421. */
     static final int MAX_RETRIES = 100;
 
@@ -74,6 +78,8 @@ public final class BalancerConfigFile {
                         base.check())
                 : base.check();
         int maxSessions = m.integer("max-sessions", 1, Integer.MAX_VALUE, base.maxSessions());
+        Queue queue = m.has("queue")
+                ? queue(m.mapping("queue", QUEUE_KEYS).orElseThrow(), base.queue()) : base.queue();
         Timeouts timeouts = m.has("timeouts")
                 ? timeouts(m.mapping("timeouts", TIMEOUT_KEYS).orElseThrow(), base.timeouts()) : base.timeouts();
         int retries = m.integer("retries", 1, MAX_RETRIES, base.retries());
@@ -81,7 +87,7 @@ public final class BalancerConfigFile {
                 s -> choice(ProxyProtocol.values(), s), base.proxyProtocol());
         String greeting = m.text("greeting", base.greeting());
         return new BalancerSettings(listen, publicAddress, networks, ports[0], ports[1], backends, balance, check,
-                maxSessions, timeouts, retries, proxyProtocol, greeting);
+                maxSessions, queue, timeouts, retries, proxyProtocol, greeting);
     }
 
     private static List<BackendSpec> backends(YamlMapping balancer) throws ConfigException {
@@ -114,7 +120,8 @@ public final class BalancerConfigFile {
                 throw entry.error("address", "expected the address of an FTP server, got a wildcard host (name the server's host)");
             }
             int weight = entry.integer("weight", 0, MAX_WEIGHT, 1);
-            backends.add(new BackendSpec(name, address, weight));
+            int maxConnecting = entry.integer("max-connecting", 1, MAX_CONNECTING, BackendSpec.DEFAULT_MAX_CONNECTING);
+            backends.add(new BackendSpec(name, address, weight, maxConnecting));
         }
         return backends;
     }
@@ -168,6 +175,10 @@ public final class BalancerConfigFile {
             throw m.error(key, "expected a password on one line; the value contains control characters (it is not shown here)");
         }
         return s;
+    }
+
+    private static Queue queue(YamlMapping m, Queue base) throws ConfigException {
+        return new Queue(m.integer("size", 0, Integer.MAX_VALUE, base.size()), m.duration("timeout", false, base.timeout()));
     }
 
     private static Timeouts timeouts(YamlMapping m, Timeouts base) throws ConfigException {

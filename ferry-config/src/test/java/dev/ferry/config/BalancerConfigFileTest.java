@@ -9,6 +9,7 @@ import dev.ferry.balancer.BalancerSettings.BackendSpec;
 import dev.ferry.balancer.BalancerSettings.Check;
 import dev.ferry.balancer.BalancerSettings.CheckType;
 import dev.ferry.balancer.BalancerSettings.ProxyProtocol;
+import dev.ferry.balancer.BalancerSettings.Queue;
 import dev.ferry.balancer.BalancerSettings.Timeouts;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.NetworkAddress;
@@ -63,7 +64,7 @@ class BalancerConfigFileTest {
                 Arguments.of("""
                         balancer:
                           balanse: roundrobin
-                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, timeouts, retries, proxy-protocol, greeting"),
+                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, queue, timeouts, retries, proxy-protocol, greeting"),
                 Arguments.of("""
                         balancer:
                           check:
@@ -79,7 +80,7 @@ class BalancerConfigFileTest {
                           backends:
                             - name: a
                               adress: 127.0.0.1:21
-                        """, "4:7", "balancer.backends[0]: unknown key 'adress'; did you mean 'address'? Allowed keys in balancer.backends[0]: name, address, weight"),
+                        """, "4:7", "balancer.backends[0]: unknown key 'adress'; did you mean 'address'? Allowed keys in balancer.backends[0]: name, address, weight, max-connecting"),
                 Arguments.of("""
                         backends: []
                         """, "1:1", "unknown key 'backends'; balancer settings go inside the `balancer:` section (indent 'backends' under `balancer:`). Allowed keys: server, balancer"),
@@ -99,7 +100,7 @@ class BalancerConfigFileTest {
                         """, "1:1", "missing key 'balancer' (the mapping that holds the balancer settings)"),
                 Arguments.of("""
                         balancer:
-                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, timeouts, retries, proxy-protocol, greeting, got nothing"),
+                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, queue, timeouts, retries, proxy-protocol, greeting, got nothing"),
                 Arguments.of("""
                         balancer:
                           check: tcp
@@ -164,6 +165,22 @@ class BalancerConfigFileTest {
                               address: 127.0.0.1:21
                               weight: 257
                         """, "5:15", "balancer.backends[0].weight: expected a number from 0 to 256, got 257"),
+                Arguments.of("""
+                        balancer:
+                          backends:
+                            - name: ftp1
+                              address: 127.0.0.1:21
+                              max-connecting: 0
+                        """, "5:23", "balancer.backends[0].max-connecting: expected a number from 1 to 4096, got 0"),
+                Arguments.of("""
+                        balancer:
+                          queue:
+                            size: -1
+                        """, "3:11", "balancer.queue.size: expected a number of at least 0, got -1"),
+                Arguments.of("""
+                        balancer:
+                          queue: 10
+                        """, "2:10", "balancer.queue: expected a mapping with the keys size, timeout, got '10'"),
                 // --- choices
                 Arguments.of("""
                         balancer:
@@ -289,6 +306,7 @@ class BalancerConfigFileTest {
                     - name: ftp2
                       address: "[::1]:2122"
                       weight: 0
+                      max-connecting: 4
                   balance: user
                   check:
                     type: ftp-login
@@ -299,6 +317,9 @@ class BalancerConfigFileTest {
                     user: probe
                     password: "%s"
                   max-sessions: 50
+                  queue:
+                    size: 7
+                    timeout: 3s
                   timeouts:
                     connect: 1s
                     client-idle: 2m
@@ -313,10 +334,10 @@ class BalancerConfigFileTest {
                 new InetSocketAddress("127.0.0.1", 2300), "ftp.example.com",
                 List.of(new NetworkAddress("192.168.0.0/16", "192.168.1.10")), 41000, 41009,
                 List.of(new BackendSpec("ftp1", new InetSocketAddress("127.0.0.1", 2121), 1),
-                        new BackendSpec("ftp2", new InetSocketAddress("::1", 2122), 0)),
+                        new BackendSpec("ftp2", new InetSocketAddress("::1", 2122), 0, 4)),
                 Balance.USER,
                 new Check(CheckType.FTP_LOGIN, Duration.ofSeconds(3), Duration.ofMillis(500), 3, 4, "probe", SECRET),
-                50, new Timeouts(Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofMinutes(3), Duration.ofMinutes(4),
+                50, new Queue(7, Duration.ofSeconds(3)), new Timeouts(Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofMinutes(3), Duration.ofMinutes(4),
                         Duration.ofSeconds(30)),
                 5, ProxyProtocol.V2, "Welcome to the farm."));
     }

@@ -5,6 +5,8 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -32,6 +34,9 @@ public final class Backend {
     private volatile CheckResult lastCheck;
 
     private final AtomicInteger active = new AtomicInteger();
+    /** Connections being opened (connect until greeting); fair, so a burst is served in arrival order. */
+    private final Semaphore openingSlots;
+    private final AtomicInteger opening = new AtomicInteger();
     private final LongAdder total = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final LongAdder retries = new LongAdder();
@@ -43,6 +48,7 @@ public final class Backend {
         this.spec = Objects.requireNonNull(spec, "spec");
         this.health = new HealthCounter(rise, fall, CheckState.UP);
         this.checkState = health.state();
+        this.openingSlots = new Semaphore(spec.maxConnecting(), true);
     }
 
     public String name() { return spec.name(); }
@@ -77,6 +83,31 @@ public final class Backend {
         active.incrementAndGet();
         total.increment();
     }
+
+    /**
+     * Waits up to {@code wait} for one of the backend's {@code max-connecting} slots; the caller then
+     * opens its connection and calls {@link #endOpening} once the greeting came (or did not).
+     */
+    public boolean beginOpening(Duration wait) throws InterruptedException {
+        if (!openingSlots.tryAcquire(Math.max(0, wait.toNanos()), TimeUnit.NANOSECONDS)) {
+            return false;
+        }
+        opening.incrementAndGet();
+        return true;
+    }
+
+    public void endOpening() {
+        opening.decrementAndGet();
+        openingSlots.release();
+    }
+
+    public int openingConnections() { return opening.get(); }
+
+    /**
+     * Sessions plus connections being opened: what leastconn weighs, so that a burst arriving before
+     * any connection is up does not all go to the backend that looked emptiest.
+     */
+    public int load() { return active.get() + opening.get(); }
 
     public void sessionEnded() {
         // Never below zero, even if a caller ends a session twice: a negative count would attract every new session.

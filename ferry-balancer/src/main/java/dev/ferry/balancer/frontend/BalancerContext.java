@@ -9,7 +9,6 @@ import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
 import dev.ferry.server.net.Watchdog;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** What every proxied session of one balancer shares. {@code idleParker} may be null (pumps then keep their threads). */
@@ -21,7 +20,7 @@ public record BalancerContext(
         DataPorts dataPorts,
         PassiveAddressing addressing,
         BufferPool buffers,
-        AtomicInteger sessions,
+        Admission admission,
         AtomicLong sessionIds,
         java.util.Set<ProxySession> live,
         IdleParker idleParker) {

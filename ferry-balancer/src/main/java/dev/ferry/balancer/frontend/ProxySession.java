@@ -28,6 +28,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -89,6 +90,7 @@ public final class ProxySession implements Runnable {
     private String host;
     private boolean utf8;
     private long connectMillis = -1;
+    private boolean admitted;
     private volatile long bytesUp;
     private volatile long bytesDown;
     private final AtomicInteger transfers = new AtomicInteger();
@@ -147,16 +149,21 @@ public final class ProxySession implements Runnable {
         ctx.live().add(this);
         boolean relaying = false;
         try {
-            if (ctx.sessions().incrementAndGet() > ctx.settings().maxSessions()) {
-                ending = "refused-max-sessions";
+            Admission.Outcome admitted = ctx.admission().enter();
+            if (admitted != Admission.Outcome.ADMITTED) {
+                ending = admitted == Admission.Outcome.QUEUE_FULL ? "refused-max-sessions" : "queue-timeout";
                 send(Reply.of(421, "Too many users connected; try again later."));
                 return;
             }
+            this.admitted = true;
             send(Reply.of(220, ctx.settings().greeting()));
             clientReader = new ControlLineReader(clientConn, MAX_CLIENT_LINE);
             relaying = preLogin(clientReader);
         } catch (IOException e) {
             LOG.debug("{} session ended before login: {}", id, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            ending = "balancer-stop";
         } finally {
             if (!relaying) {
                 finish();
@@ -173,7 +180,9 @@ public final class ProxySession implements Runnable {
         if (!finished.compareAndSet(false, true)) {
             return;
         }
-        ctx.sessions().decrementAndGet();
+        if (admitted) {
+            ctx.admission().leave();
+        }
         ctx.live().remove(this);
         clientGuard.close();
         clientWriteGuard.close();
@@ -293,11 +302,22 @@ public final class ProxySession implements Runnable {
                 b.countRetry();
             }
             long t0 = System.nanoTime();
+            Duration connectTimeout = ctx.settings().timeouts().connect();
             try {
-                SocketChannel channel = connectBackend(b);
-                backend = b;
-                backendChannel = channel;
-                b.sessionStarted();
+                if (!b.beginOpening(connectTimeout)) {
+                    throw new IOException("busy: " + b.openingConnections() + " connections being opened for "
+                            + connectTimeout.toMillis() + " ms");
+                }
+                try {
+                    // The wait for a slot counts against the connect timeout: the client waits for both.
+                    Duration left = connectTimeout.minusNanos(System.nanoTime() - t0);
+                    SocketChannel channel = connectBackend(b, left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left);
+                    backend = b;
+                    backendChannel = channel;
+                    b.sessionStarted();
+                } finally {
+                    b.endOpening();
+                }
                 connectMillis = (System.nanoTime() - t0) / 1_000_000L;
                 // The backend's answer to USER goes to the client, like every reply after it.
                 sendToBackend(userLine);
@@ -305,6 +325,9 @@ public final class ProxySession implements Runnable {
             } catch (IOException e) {
                 b.countConnectFailure();
                 LOG.info("{} event=backend-failed backend={} attempt={} error={}", id, b.name(), attempt + 1, e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while connecting to a backend");
             }
         }
         ending = "no-backend";
@@ -314,11 +337,11 @@ public final class ProxySession implements Runnable {
     }
 
     /** Connects, reads the greeting, replays HOST and UTF8; any failure here means "try another backend". */
-    private SocketChannel connectBackend(Backend b) throws IOException {
+    private SocketChannel connectBackend(Backend b, Duration timeout) throws IOException {
         SocketChannel channel = SocketChannel.open();
         Watchdog.Guard guard = ctx.watchdog().guard(() -> closeQuietly(channel));
         try {
-            guard.arm(ctx.settings().timeouts().connect());
+            guard.arm(timeout);
             channel.connect(b.address());
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             switch (ctx.settings().proxyProtocol()) {
@@ -346,7 +369,7 @@ public final class ProxySession implements Runnable {
             return channel;
         } catch (IOException e) {
             closeQuietly(channel);
-            throw guard.fired() ? new IOException("timeout after " + ctx.settings().timeouts().connect().toMillis() + " ms") : e;
+            throw guard.fired() ? new IOException("timeout after " + timeout.toMillis() + " ms") : e;
         } finally {
             guard.close();
         }

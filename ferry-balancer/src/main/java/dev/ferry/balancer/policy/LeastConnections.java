@@ -8,7 +8,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code balance leastconn}: the backend with the fewest active sessions per weight unit. As in HAProxy
+ * {@code balance leastconn}: the backend with the fewest active sessions (counting connections being opened) per weight unit. As in HAProxy
  * it compares (active + 1) / weight, the load the backend would have after taking this session, so an
  * idle pool still fills in weight proportion. Ties rotate, so equal backends share a burst of new
  * sessions instead of the first one in the list taking them all. Compared by cross-multiplying, no division.
@@ -26,7 +26,7 @@ public final class LeastConnections implements BalancePolicy {
             if (!Candidates.allowed(b, exclude)) {
                 continue;
             }
-            long load = b.activeSessions() + 1L;
+            long load = b.load() + 1L;
             int weight = b.weight();
             if (best.isEmpty()) {
                 best.add(b);

@@ -21,6 +21,21 @@ class BackendTest {
     }
 
     @Test
+    void opensAtMostMaxConnectingConnectionsAtOnceAndCountsThemAsLoad() throws Exception {
+        Backend b = new Backend(new BalancerSettings.BackendSpec("b1", new InetSocketAddress("127.0.0.1", 2121), 1, 2), 2, 2);
+        assertThat(b.beginOpening(Duration.ZERO)).isTrue();
+        assertThat(b.beginOpening(Duration.ZERO)).isTrue();
+        assertThat(b.beginOpening(Duration.ofMillis(20))).as("a third opening waits, then gives up").isFalse();
+        assertThat(b.openingConnections()).isEqualTo(2);
+        assertThat(b.load()).isEqualTo(2);
+        b.sessionStarted();
+        b.endOpening();
+        assertThat(b.load()).as("one session, one opening").isEqualTo(2);
+        assertThat(b.beginOpening(Duration.ZERO)).isTrue();
+        assertThat(b.load()).isEqualTo(3);
+    }
+
+    @Test
     void startsUpReadyWithoutACheck() {
         Backend b = backend("b1", 1);
         assertThat(b.checkState()).isEqualTo(CheckState.UP);
