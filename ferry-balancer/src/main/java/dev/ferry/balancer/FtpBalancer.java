@@ -66,7 +66,7 @@ public final class FtpBalancer implements AutoCloseable {
                 new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
                 new Admission(settings.maxSessions(), settings.queue().size(), settings.queue().timeout()), new AtomicLong(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
                 new IdleParker("ferry-balancer-idle-parker"));
-        this.checker = new HealthChecker(backends, settings.check());
+        this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol());
         this.acceptor = new Acceptor("ferry-balancer-acceptor", listener, context.admission().capacity() + REFUSAL_MARGIN,
                 (channel, release) -> {
                     ProxySession session = new ProxySession(context, channel);

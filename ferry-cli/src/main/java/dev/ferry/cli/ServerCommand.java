@@ -63,6 +63,11 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--idle-timeout", paramLabel = "DURATION", description = "Close idle sessions after this long (default 5m).")
     String idleTimeout;
 
+    @Option(names = "--proxy-protocol-from", paramLabel = "NETWORK",
+            description = "Trusted balancer network, e.g. 10.0.1.10/32: its connections must start with a PROXY protocol "
+                    + "header (v1 or v2) naming the real client (repeatable; replaces the file's list). Default: off.")
+    List<String> proxyProtocolFrom = new ArrayList<>();
+
     static boolean keepsRunning() {
         return running;
     }
@@ -161,6 +166,17 @@ public final class ServerCommand implements Callable<Integer> {
         }
         if (publicAddress != null) {
             s = s.withPassive(s.passive().withPublicAddress(publicAddress));
+        }
+        if (!proxyProtocolFrom.isEmpty()) {
+            List<String> trusted = new ArrayList<>();
+            for (String network : proxyProtocolFrom) {
+                try {
+                    trusted.add(Values.cidr(network));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--proxy-protocol-from: " + e.getMessage(), e);
+                }
+            }
+            s = s.withTrustedProxies(trusted);
         }
         ServerSettings.Limits limits = s.limits();
         if (maxSessions != null) {

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
 
 /**
  * The {@code ferry server --config} file. Settings live under a top-level {@code server:} mapping
@@ -27,12 +28,13 @@ public final class ServerConfigFile {
     /** Top-level sections of a Ferry file; each loader reads its own and leaves the other to its loader. */
     static final List<String> TOP_KEYS = List.of("server", "balancer");
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
-            "passive", "limits", "login", "active-mode", "server-name");
+            "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol");
     private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home");
     private static final List<String> PASSIVE_KEYS = List.of("ports", "public-address", "networks", "accept-timeout");
     private static final List<String> NETWORK_KEYS = List.of("network", "address");
     private static final List<String> LIMITS_KEYS = List.of("max-sessions", "max-sessions-per-address",
             "idle-timeout", "data-timeout", "max-command-length", "login-timeout");
+    private static final List<String> PROXY_PROTOCOL_KEYS = List.of("trusted");
     private static final List<String> LOGIN_KEYS = List.of("failure-delay", "max-attempts-per-session",
             "ban-after-failures", "ban-window", "ban-duration", "credential-cache-ttl");
 
@@ -89,6 +91,10 @@ public final class ServerConfigFile {
         if (server.has("login")) {
             s = s.withLoginPolicy(login(server.mapping("login", LOGIN_KEYS).orElseThrow(), s.loginPolicy()));
         }
+        if (server.has("proxy-protocol")) {
+            s = s.withTrustedProxies(trustedProxies(server.mapping("proxy-protocol", PROXY_PROTOCOL_KEYS).orElseThrow(),
+                    s.trustedProxies()));
+        }
         s = s.withAllowActiveMode(server.bool("active-mode", s.allowActiveMode()));
         s = s.withServerName(server.text("server-name", s.serverName()));
         return s;
@@ -133,6 +139,33 @@ public final class ServerConfigFile {
             }
             String address = entry.parsed("address", "an IPv4 address or a host name", Values::publicAddress, null);
             networks.add(new NetworkAddress(cidr, address));
+        }
+        return networks;
+    }
+
+    /**
+     * {@code proxy-protocol: {trusted: [NETWORK, ...]}}: the networks whose connections must start with a
+     * PROXY header. An empty list turns the PROXY protocol off again.
+     */
+    private static List<String> trustedProxies(YamlMapping m, List<String> base) throws ConfigException {
+        if (!m.has("trusted")) {
+            return base;
+        }
+        List<Node> items = m.list("trusted", "networks such as 10.0.1.10/32").orElseThrow();
+        List<String> networks = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            Node item = items.get(i);
+            String where = m.pathOf("trusted") + "[" + i + "]";
+            if (!(item instanceof ScalarNode scalar) || YamlFile.isNull(item)) {
+                throw m.file().error(item, where + ": expected a network such as 10.0.1.10/32, got " + YamlFile.describe(item));
+            }
+            String cidr;
+            try {
+                cidr = Values.cidr(scalar.getValue());
+            } catch (IllegalArgumentException e) {
+                throw m.file().error(item, where + ": " + e.getMessage());
+            }
+            networks.add(cidr);
         }
         return networks;
     }

@@ -6,16 +6,21 @@ import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.NetworkAddress;
 import dev.ferry.server.ServerSettings.UserAccount;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The files in examples/ are what operators copy first: they must load, and mean what their comments say. */
 class ExamplesTest {
 
     // Surefire runs in the module directory.
     private static final Path EXAMPLES = Path.of("..", "examples").toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
 
     @Test
     void serverExampleLoadsWithItsUsersFile() throws Exception {
@@ -35,6 +40,20 @@ class ExamplesTest {
         assertThat(settings.loginPolicy()).isEqualTo(ServerSettings.LoginPolicy.DEFAULTS);
         assertThat(settings.allowActiveMode()).isEqualTo(defaults.allowActiveMode());
         assertThat(settings.serverName()).isEqualTo(defaults.serverName());
+        assertThat(settings.trustedProxies()).as("commented out: off").isEmpty();
+    }
+
+    @Test
+    void serverExamplesCommentedProxyProtocolSectionLoadsOnceUncommented() throws Exception {
+        String example = Files.readString(EXAMPLES.resolve("ferry-server.yaml"));
+        String uncommented = example.replace("  # proxy-protocol:\n  #   trusted:", "  proxy-protocol:\n    trusted:");
+        assertThat(uncommented).isNotEqualTo(example);
+        Path copy = Files.writeString(dir.resolve("ferry-server.yaml"), uncommented);
+        Files.copy(EXAMPLES.resolve("users.yaml"), dir.resolve("users.yaml"));
+
+        ServerSettings settings = ServerConfigFile.load(copy, ServerSettings.defaults(Path.of("/unused")));
+
+        assertThat(settings.trustedProxies()).containsExactly("10.0.1.10/32");
     }
 
     @Test

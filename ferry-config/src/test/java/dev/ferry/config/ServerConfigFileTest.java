@@ -62,7 +62,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           listn: 127.0.0.1:21
-                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name"),
+                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol"),
                 Arguments.of("""
                         server:
                           limits:
@@ -76,7 +76,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           tls: on
-                        """, "2:3", "server: unknown key 'tls'. Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name"),
+                        """, "2:3", "server: unknown key 'tls'. Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol"),
                 Arguments.of("""
                         listen: 127.0.0.1:21
                         """, "1:1", "unknown key 'listen'; server settings go inside the `server:` section (indent 'listen' under `server:`). Allowed keys: server, balancer"),
@@ -99,7 +99,7 @@ class ServerConfigFileTest {
                         """, "1:1", "expected a mapping with the keys server, balancer, got a list"),
                 Arguments.of("""
                         server:
-                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, got nothing"),
+                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, got nothing"),
                 Arguments.of("""
                         server:
                           limits: 5
@@ -222,6 +222,39 @@ class ServerConfigFileTest {
                               - network: 10.0.0.0/8
                                 address: 10.0.0.6
                         """, "8:18", "server.passive.networks[2].network: network 10.0.0.0/8 is already listed at line 4; the first matching entry wins, so this one would never apply"),
+                // --- proxy-protocol
+                Arguments.of("""
+                        server:
+                          proxy-protocol: v2
+                        """, "2:19", "server.proxy-protocol: expected a mapping with the keys trusted, got 'v2'"),
+                Arguments.of("""
+                        server:
+                          proxy-protocol:
+                            trust: [127.0.0.1]
+                        """, "3:5", "server.proxy-protocol: unknown key 'trust'; did you mean 'trusted'? Allowed keys in server.proxy-protocol: trusted"),
+                Arguments.of("""
+                        server:
+                          proxy-protocol:
+                            trusted: 127.0.0.1/32
+                        """, "3:14", "server.proxy-protocol.trusted: expected a list of networks such as 10.0.1.10/32, got '127.0.0.1/32'"),
+                Arguments.of("""
+                        server:
+                          proxy-protocol:
+                            trusted:
+                              - 127.0.0.1/32
+                              - 10.0.1.10/8
+                        """, "5:9", "server.proxy-protocol.trusted[1]: expected a network such as 10.0.0.0/8 or fd00::/8, got '10.0.1.10/8' (bits are set after the /8 prefix; did you mean 10.0.0.0/8?)"),
+                Arguments.of("""
+                        server:
+                          proxy-protocol:
+                            trusted: [balancer.example.com]
+                        """, "3:15", "server.proxy-protocol.trusted[0]: expected a network such as 10.0.0.0/8 or fd00::/8, got 'balancer.example.com' ('balancer.example.com' is not an IP address)"),
+                Arguments.of("""
+                        server:
+                          proxy-protocol:
+                            trusted:
+                              - {network: 10.0.0.0/8}
+                        """, "4:9", "server.proxy-protocol.trusted[0]: expected a network such as 10.0.1.10/32, got a mapping"),
                 Arguments.of("""
                         server:
                           passive:
@@ -483,6 +516,8 @@ class ServerConfigFileTest {
                     ban-duration: 1d
                     credential-cache-ttl: 0
                   active-mode: false
+                  proxy-protocol:
+                    trusted: [10.0.1.10, "fd00::a:0/112"]
                 """.formatted(HASH));
         Path root = dir.resolve("srv");
         ServerSettings expected = new ServerSettings(
@@ -499,7 +534,8 @@ class ServerConfigFileTest {
                 new Limits(20, 4, Duration.ofMinutes(10), Duration.ofMinutes(2), 1024, Duration.ofSeconds(20)),
                 new LoginPolicy(Duration.ofMillis(500), 5, 0, Duration.ofHours(1), Duration.ofDays(1), Duration.ZERO),
                 false,
-                "Test FTP");
+                "Test FTP",
+                List.of("10.0.1.10/32", "fd00::a:0/112"));
         assertThat(settings).isEqualTo(expected);
     }
 
@@ -520,6 +556,16 @@ class ServerConfigFileTest {
                 .withLimits(custom.limits().withMaxSessions(7))
                 .withLimits(new Limits(7, 50, Duration.ofMinutes(1), Duration.ofMinutes(1), 4096, Duration.ofMinutes(1)))
                 .withPassive(new Passive(50000, 50010, "198.51.100.1", List.of(), Duration.ofSeconds(5))));
+    }
+
+    @Test
+    void anEmptyTrustedListTurnsTheProxyProtocolOffAndALeftOutOneKeepsTheBase() throws Exception {
+        ServerSettings custom = base.withTrustedProxies(List.of("127.0.0.1/32"));
+        ServerSettings off = ServerConfigFile.load(write("ferry.yaml", "server:\n  proxy-protocol:\n    trusted: []\n"), custom);
+        ServerSettings kept = ServerConfigFile.load(write("ferry.yaml", "server:\n  proxy-protocol: {}\n"), custom);
+
+        assertThat(off.trustedProxies()).isEmpty();
+        assertThat(kept.trustedProxies()).containsExactly("127.0.0.1/32");
     }
 
     @Test

@@ -2,8 +2,11 @@ package dev.ferry.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.protocol.proxy.ProxyHeader;
+import dev.ferry.protocol.proxy.ProxyProtocol;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,6 +101,37 @@ class LauncherTest {
         } finally {
             c.disconnect();
         }
+    }
+
+    /** --proxy-protocol-from: the listed network must send a PROXY header first; anyone else is greeted at once. */
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void proxyProtocolFromAsksOnlyTheGivenNetworkForAHeader() throws Exception {
+        int port = TestData.freePort();
+        start(work, "server", "--listen", "127.0.0.1:" + port, "--root", work.toString(), "--user", "u:p",
+                "--proxy-protocol-from", "127.0.0.1/32");
+        byte[] header = ProxyProtocol.encodeV2(new ProxyHeader(new InetSocketAddress("192.0.2.1", 50001),
+                new InetSocketAddress("127.0.0.1", port)));
+
+        try (RawFtp balancer = RawFtp.connect(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("127.0.0.1"), port)) {
+            balancer.sendRaw(header);
+            balancer.expect(220);
+            balancer.login("u", "p");
+            assertThat(balancer.command("STAT", 211).lines()).contains(" Connected from 192.0.2.1");
+        }
+        try (RawFtp outsider = RawFtp.connect(TestData.secondLoopback(), InetAddress.getByName("127.0.0.1"), port)) {
+            outsider.expect(220);
+        }
+    }
+
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void aProxyProtocolFromThatIsNoNetworkStopsTheStart() throws Exception {
+        ExternalCommand.Result r = ExternalCommand.run(work, START_TIMEOUT, Map.of(), List.of(Launcher.script().toString(),
+                "server", "--root", work.toString(), "--proxy-protocol-from", "10.1.0.0/8"));
+
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.stderr()).contains("ferry server: --proxy-protocol-from: expected a network such as 10.0.0.0/8 or fd00::/8, got '10.1.0.0/8'");
     }
 
     private static boolean isFree(int port) {

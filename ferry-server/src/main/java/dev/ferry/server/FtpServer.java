@@ -1,5 +1,6 @@
 package dev.ferry.server;
 
+import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
@@ -8,6 +9,7 @@ import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.net.Acceptor;
 import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
+import dev.ferry.server.net.ProxyGate;
 import dev.ferry.server.net.SocketConnection;
 import dev.ferry.server.net.Watchdog;
 import dev.ferry.server.session.ServerContext;
@@ -19,6 +21,8 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.time.Clock;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,11 +32,13 @@ import org.slf4j.LoggerFactory;
  * <p>Design: the {@link Acceptor} takes a permit per connection; permits are the session limit
  * plus a small margin, so connections beyond the limit are still accepted and told 421 rather than
  * left hanging in the kernel's queue, while the number of threads stays bounded. The listen backlog is large so that a
- * burst of simultaneous connects is queued, not dropped.
+ * burst of simultaneous connects is queued, not dropped. Each connection runs on its own virtual thread, which
+ * first passes the {@link ProxyGate} (a trusted balancer's PROXY header is read there) and then runs the session.
  */
 public final class FtpServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry.server");
+    private static final Logger SESSION_LOG = LoggerFactory.getLogger("ferry.session");
     /** Connections beyond max-sessions that may be in the middle of being told 421. */
     private static final int REFUSAL_MARGIN = 64;
     private static final int BACKLOG = 4096;
@@ -44,6 +50,9 @@ public final class FtpServer implements AutoCloseable {
     private final ServerSocketChannel listener;
     private final ServerContext context;
     private final Acceptor acceptor;
+    private final ProxyGate proxyGate;
+    /** Connections still at the gate (not yet sessions), so that close() can end them too. */
+    private final Set<SocketConnection> atGate = ConcurrentHashMap.newKeySet();
 
     private FtpServer(ServerSettings settings) throws IOException {
         this.settings = settings;
@@ -51,6 +60,8 @@ public final class FtpServer implements AutoCloseable {
             throw new IOException("root directory " + settings.root() + " does not exist or is not a directory");
         }
         ServerSettings.Passive passive = settings.passive();
+        // A balancer sends its header as soon as it has connected: the login timeout is ample for it.
+        this.proxyGate = new ProxyGate(settings.trustedProxies(), settings.limits().loginTimeout());
         Watchdog watchdog = new Watchdog("ferry-watchdog");
         this.context = new ServerContext(settings,
                 new Authenticator(settings.users(), settings.anonymous(), settings.loginPolicy().credentialCacheTtl()),
@@ -77,22 +88,56 @@ public final class FtpServer implements AutoCloseable {
         }
         this.acceptor = new Acceptor("ferry-acceptor", listener, settings.limits().maxSessions() + REFUSAL_MARGIN,
                 (channel, release) -> {
-                    Session session = new Session(context, new SocketConnection(channel));
-                    // The permit is the session's, not its first thread's: a session may park and
-                    // continue on other threads (IdleParker).
-                    session.onEnd(release);
-                    Thread.ofVirtual().start(session);
+                    SocketConnection socket = new SocketConnection(channel);
+                    Thread.ofVirtual().start(() -> serve(socket, release));
                 });
+    }
+
+    /** Passes the gate, then runs the session; {@code release} runs once, when the connection has ended. */
+    private void serve(SocketConnection socket, Runnable release) {
+        Session session = null;
+        atGate.add(socket);
+        try {
+            session = pass(socket);
+        } finally {
+            atGate.remove(socket);
+            if (session == null) {
+                socket.closeQuietly();
+                release.run();
+            }
+        }
+        // The permit is the session's, not its first thread's: a session may park and continue on
+        // other threads (IdleParker).
+        session.onEnd(release);
+        session.run();
+    }
+
+    /** The session for a connection that passed the gate, or null when it was dropped there. */
+    private Session pass(SocketConnection socket) {
+        try {
+            return switch (proxyGate.open(socket)) {
+                case ProxyGate.Outcome.Open open -> new Session(context, open.connection());
+                case ProxyGate.Outcome.Drop drop -> {
+                    SESSION_LOG.info("{} event=refused client={} reason=proxy-protocol error={}", context.sessions().nextId(),
+                            HostPort.text(socket.remoteAddress()), Printable.of(drop.reason(), 160));
+                    yield null;
+                }
+            };
+        } catch (IOException | RuntimeException e) {
+            SESSION_LOG.debug("event=gate-failed client={} error={}", HostPort.text(socket.remoteAddress()), e.toString());
+            return null;
+        }
     }
 
     /** Binds and starts serving. */
     public static FtpServer start(ServerSettings settings) throws IOException {
         FtpServer server = new FtpServer(settings);
         server.acceptor.start();
-        LOG.info("event=listening address={} root={} passive_ports={} users={} anonymous={}",
+        LOG.info("event=listening address={} root={} passive_ports={} users={} anonymous={} proxy_protocol_from={}",
                 HostPort.text(server.address()), settings.root(),
                 settings.passive().portLow() == 0 ? "any" : settings.passive().portLow() + "-" + settings.passive().portHigh(),
-                settings.users().size(), settings.anonymous().enabled());
+                settings.users().size(), settings.anonymous().enabled(),
+                settings.trustedProxies().isEmpty() ? "-" : String.join(",", settings.trustedProxies()));
         return server;
     }
 
@@ -120,6 +165,9 @@ public final class FtpServer implements AutoCloseable {
             listener.close();
         } catch (IOException ignored) {
             // closing anyway
+        }
+        for (SocketConnection waiting : atGate) {
+            waiting.closeQuietly();
         }
         for (Session s : context.sessions().sessions()) {
             s.close();

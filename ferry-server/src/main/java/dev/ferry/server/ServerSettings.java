@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param loginPolicy        failed-login delay and address bans
  * @param allowActiveMode    PORT/EPRT allowed at all (always restricted to the client's address)
  * @param serverName         text shown in the 220 greeting
+ * @param trustedProxies     networks (CIDR, e.g. "127.0.0.1/32") whose connections must start with a PROXY
+ *                           protocol header naming the real client; empty: PROXY protocol off (the default)
  */
 public record ServerSettings(
         InetSocketAddress listen,
@@ -31,7 +33,8 @@ public record ServerSettings(
         Limits limits,
         LoginPolicy loginPolicy,
         boolean allowActiveMode,
-        String serverName) {
+        String serverName,
+        List<String> trustedProxies) {
 
     public ServerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -42,6 +45,7 @@ public record ServerSettings(
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(loginPolicy, "loginPolicy");
         Objects.requireNonNull(serverName, "serverName");
+        trustedProxies = List.copyOf(trustedProxies);
     }
 
     public static final int DEFAULT_PORT = 2121;
@@ -49,18 +53,20 @@ public record ServerSettings(
     /** Defaults of every setting; the CLI and the YAML loader start from these. */
     public static ServerSettings defaults(Path root) {
         return new ServerSettings(new InetSocketAddress("127.0.0.1", DEFAULT_PORT), root, List.of(), null,
-                Anonymous.OFF, Passive.DEFAULTS, Limits.DEFAULTS, LoginPolicy.DEFAULTS, true, "Ferry FTP server");
+                Anonymous.OFF, Passive.DEFAULTS, Limits.DEFAULTS, LoginPolicy.DEFAULTS, true, "Ferry FTP server",
+                List.of());
     }
 
-    public ServerSettings withListen(InetSocketAddress v) { return new ServerSettings(v, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName); }
-    public ServerSettings withRoot(Path v) { return new ServerSettings(listen, v, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName); }
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName); }
-    public ServerSettings withAnonymous(Anonymous v) { return new ServerSettings(listen, root, users, usersFile, v, passive, limits, loginPolicy, allowActiveMode, serverName); }
-    public ServerSettings withPassive(Passive v) { return new ServerSettings(listen, root, users, usersFile, anonymous, v, limits, loginPolicy, allowActiveMode, serverName); }
-    public ServerSettings withLimits(Limits v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, v, loginPolicy, allowActiveMode, serverName); }
-    public ServerSettings withLoginPolicy(LoginPolicy v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, v, allowActiveMode, serverName); }
-    public ServerSettings withAllowActiveMode(boolean v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, v, serverName); }
-    public ServerSettings withServerName(String v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, v); }
+    public ServerSettings withListen(InetSocketAddress v) { return new ServerSettings(v, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies); }
+    public ServerSettings withRoot(Path v) { return new ServerSettings(listen, v, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies); }
+    public ServerSettings withAnonymous(Anonymous v) { return new ServerSettings(listen, root, users, usersFile, v, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies); }
+    public ServerSettings withPassive(Passive v) { return new ServerSettings(listen, root, users, usersFile, anonymous, v, limits, loginPolicy, allowActiveMode, serverName, trustedProxies); }
+    public ServerSettings withLimits(Limits v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, v, loginPolicy, allowActiveMode, serverName, trustedProxies); }
+    public ServerSettings withLoginPolicy(LoginPolicy v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, v, allowActiveMode, serverName, trustedProxies); }
+    public ServerSettings withAllowActiveMode(boolean v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, v, serverName, trustedProxies); }
+    public ServerSettings withServerName(String v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, v, trustedProxies); }
+    public ServerSettings withTrustedProxies(List<String> v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, v); }
 
     /**
      * One account. {@code home} is the local directory the user sees as "/" (null: the server root).

@@ -32,10 +32,12 @@ final class ControlConnection implements AutoCloseable {
     private final Instant deadline;
     private String awaiting = "greeting";
 
-    ControlConnection(InetSocketAddress backend, Instant deadline) throws IOException {
+    /** Connects and sends {@code header} (the backend reads it before it greets). */
+    ControlConnection(InetSocketAddress backend, Instant deadline, CheckHeader header) throws IOException {
         this.socket = Deadlines.connect(backend, deadline);
         this.deadline = deadline;
         try {
+            header.sendOn(socket);
             this.in = new BufferedInputStream(socket.getInputStream());
             this.out = socket.getOutputStream();
         } catch (IOException e) {

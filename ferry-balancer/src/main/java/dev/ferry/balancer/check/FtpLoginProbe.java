@@ -16,17 +16,19 @@ import java.time.Instant;
  */
 final class FtpLoginProbe implements Probe {
 
+    private final CheckHeader header;
     private final String user;
     private final String password;
 
-    FtpLoginProbe(String user, String password) {
+    FtpLoginProbe(CheckHeader header, String user, String password) {
+        this.header = header;
         this.user = user == null ? "anonymous" : user;
         this.password = password == null ? "" : password;
     }
 
     @Override
     public Outcome run(InetSocketAddress backend, Instant deadline) throws IOException {
-        try (ControlConnection control = new ControlConnection(backend, deadline)) {
+        try (ControlConnection control = new ControlConnection(backend, deadline, header)) {
             Reply greeting = control.read();
             if (greeting.code() != 220) {
                 return Outcome.failed("greeting " + Replies.summary(greeting));
@@ -47,6 +49,7 @@ final class FtpLoginProbe implements Probe {
             }
             // The data connection goes to the backend's own host with the 227 port: backends behind a
             // balancer need no public address, and often advertise one we cannot (or must not) reach.
+            // It carries no PROXY header: backends read one on control connections only.
             InetSocketAddress data = new InetSocketAddress(backend.getAddress(), passive.port());
             long bytes;
             try (Socket socket = Deadlines.connect(data, deadline)) {

@@ -11,9 +11,15 @@ import java.time.Instant;
  */
 final class FtpProbe implements Probe {
 
+    private final CheckHeader header;
+
+    FtpProbe(CheckHeader header) {
+        this.header = header;
+    }
+
     @Override
     public Outcome run(InetSocketAddress backend, Instant deadline) throws IOException {
-        try (ControlConnection control = new ControlConnection(backend, deadline)) {
+        try (ControlConnection control = new ControlConnection(backend, deadline, header)) {
             Reply greeting = control.read();
             if (greeting.code() != 220) {
                 return Outcome.failed("greeting " + Replies.summary(greeting));

@@ -41,7 +41,8 @@ public final class HealthChecker implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean started = new AtomicBoolean();
 
-    public HealthChecker(List<Backend> backends, BalancerSettings.Check check) {
+    /** {@code proxyProtocol}: the header sent to backends, which every check then sends too. */
+    public HealthChecker(List<Backend> backends, BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol) {
         this.backends = List.copyOf(backends);
         this.check = Objects.requireNonNull(check, "check");
         if (check.interval().isNegative() || check.interval().isZero()) {
@@ -50,7 +51,7 @@ public final class HealthChecker implements AutoCloseable {
         if (check.timeout().isNegative() || check.timeout().isZero()) {
             throw new IllegalArgumentException("check timeout must be positive, got " + check.timeout());
         }
-        this.probe = Probe.of(check);
+        this.probe = Probe.of(check, proxyProtocol);
         this.running = new ArrayList<>(this.backends.size());
         for (int i = 0; i < this.backends.size(); i++) {
             running.add(new AtomicBoolean());

@@ -21,11 +21,13 @@ interface Probe {
     /** Runs the check; every connect, read and wait ends by {@code deadline}. */
     Outcome run(InetSocketAddress backend, Instant deadline) throws IOException;
 
-    static Probe of(BalancerSettings.Check check) {
+    /** A probe of {@code check}'s type that starts each connection with the header {@code proxyProtocol} asks for. */
+    static Probe of(BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol) {
+        CheckHeader header = CheckHeader.of(proxyProtocol);
         return switch (check.type()) {
-            case TCP -> new TcpProbe();
-            case FTP -> new FtpProbe();
-            case FTP_LOGIN -> new FtpLoginProbe(check.user(), check.password());
+            case TCP -> new TcpProbe(header);
+            case FTP -> new FtpProbe(header);
+            case FTP_LOGIN -> new FtpLoginProbe(header, check.user(), check.password());
         };
     }
 }

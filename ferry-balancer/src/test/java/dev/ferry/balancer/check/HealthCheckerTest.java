@@ -56,7 +56,7 @@ class HealthCheckerTest {
     }
 
     private static CheckResult runOnce(CheckType type, InetSocketAddress target, String password) {
-        return HealthChecker.runOnce(Probe.of(check(type, password)), target, TIMEOUT, password);
+        return HealthChecker.runOnce(Probe.of(check(type, password), BalancerSettings.ProxyProtocol.OFF), target, TIMEOUT, password);
     }
 
     @ParameterizedTest
@@ -89,12 +89,12 @@ class HealthCheckerTest {
     @Test
     void aListenerThatNeverGreetsTimesOutTheFtpCheck() throws IOException {
         try (FakeBackend fake = new FakeBackend(FakeBackend.Fault.NEVER_GREETS)) {
-            CheckResult r = HealthChecker.runOnce(new FtpProbe(), fake.address(), Duration.ofMillis(300), null);
+            CheckResult r = HealthChecker.runOnce(new FtpProbe(CheckHeader.NONE), fake.address(), Duration.ofMillis(300), null);
             assertThat(r.ok()).isFalse();
             assertThat(r.detail()).isEqualTo("timeout awaiting greeting");
             assertThat(r.latency()).isGreaterThanOrEqualTo(Duration.ofMillis(250));
             // A TCP check only proves the port accepts.
-            assertThat(HealthChecker.runOnce(new TcpProbe(), fake.address(), TIMEOUT, null).ok()).isTrue();
+            assertThat(HealthChecker.runOnce(new TcpProbe(CheckHeader.NONE), fake.address(), TIMEOUT, null).ok()).isTrue();
         }
     }
 
@@ -142,7 +142,7 @@ class HealthCheckerTest {
         }
         Backend good = new Backend(new BalancerSettings.BackendSpec("good", server.address(), 1), 2, 2);
         Backend bad = new Backend(new BalancerSettings.BackendSpec("bad", closed, 1), 2, 2);
-        try (HealthChecker checker = new HealthChecker(List.of(good, bad), check(CheckType.FTP, null))) {
+        try (HealthChecker checker = new HealthChecker(List.of(good, bad), check(CheckType.FTP, null), BalancerSettings.ProxyProtocol.OFF)) {
             checker.checkNow();
             assertThat(good.lastCheck().ok()).isTrue();
             assertThat(bad.lastCheck().ok()).isFalse();
@@ -157,7 +157,7 @@ class HealthCheckerTest {
     void startRunsChecksOnTheSchedule() throws Exception {
         Backend good = new Backend(new BalancerSettings.BackendSpec("good", server.address(), 1), 2, 2);
         BalancerSettings.Check fast = new BalancerSettings.Check(CheckType.TCP, Duration.ofMillis(20), TIMEOUT, 2, 2, null, null);
-        try (HealthChecker checker = new HealthChecker(List.of(good), fast)) {
+        try (HealthChecker checker = new HealthChecker(List.of(good), fast, BalancerSettings.ProxyProtocol.OFF)) {
             checker.start();
             long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (good.lastCheck() == null && System.nanoTime() < until) {

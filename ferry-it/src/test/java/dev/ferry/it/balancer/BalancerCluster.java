@@ -9,6 +9,7 @@ import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.it.FerryServerExtension;
 import dev.ferry.server.FtpServer;
+import dev.ferry.server.ServerSettings;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -46,9 +47,11 @@ final class BalancerCluster implements AutoCloseable {
     private final FtpServer[] servers = new FtpServer[2];
     private final InetSocketAddress[] addresses = new InetSocketAddress[2];
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+    private final UnaryOperator<ServerSettings> serverSettings;
     private FtpBalancer balancer;
 
-    private BalancerCluster() throws IOException {
+    private BalancerCluster(UnaryOperator<ServerSettings> serverSettings) throws IOException {
+        this.serverSettings = serverSettings;
         log.start();
         ((Logger) LoggerFactory.getLogger("ferry")).addAppender(log);
         base = Files.createTempDirectory("ferry-it-lb-");
@@ -58,10 +61,16 @@ final class BalancerCluster implements AutoCloseable {
 
     /** Two servers and a balancer with {@code configure} applied to the test's balancer settings. */
     static BalancerCluster start(UnaryOperator<BalancerSettings> configure) throws IOException {
-        BalancerCluster c = new BalancerCluster();
+        return start(s -> s, configure);
+    }
+
+    /** As {@link #start(UnaryOperator)}, with {@code server} applied to both servers' settings too. */
+    static BalancerCluster start(UnaryOperator<ServerSettings> server, UnaryOperator<BalancerSettings> configure)
+            throws IOException {
+        BalancerCluster c = new BalancerCluster(server);
         try {
             for (int i = 0; i < 2; i++) {
-                c.servers[i] = FtpServer.start(FerryServerExtension.defaults(c.root));
+                c.servers[i] = FtpServer.start(server.apply(FerryServerExtension.defaults(c.root)));
                 c.addresses[i] = c.servers[i].address();
             }
             BalancerSettings settings = BalancerSettings.defaults()
@@ -90,6 +99,11 @@ final class BalancerCluster implements AutoCloseable {
         return balancer;
     }
 
+    /** Server s1 (index 0) or s2 (index 1); null while stopped. */
+    FtpServer server(int index) {
+        return servers[index];
+    }
+
     /** Backend s1 (index 0) or s2 (index 1). */
     Backend backend(int index) {
         return balancer.backends().get(index);
@@ -113,7 +127,7 @@ final class BalancerCluster implements AutoCloseable {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (true) {
             try {
-                servers[index] = FtpServer.start(FerryServerExtension.defaults(root).withListen(addresses[index]));
+                servers[index] = FtpServer.start(serverSettings.apply(FerryServerExtension.defaults(root)).withListen(addresses[index]));
                 return;
             } catch (IOException e) {
                 if (System.nanoTime() > deadline) {

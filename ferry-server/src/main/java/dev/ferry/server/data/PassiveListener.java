@@ -9,8 +9,9 @@ import java.nio.channels.SocketChannel;
 import java.util.function.Consumer;
 
 /**
- * One passive-mode listener: waits for exactly one data connection from the session's client and
- * then closes, releasing its port.
+ * One passive-mode listener: waits for exactly one data connection from the session's data peer (its
+ * client, or the trusted proxy that relays the client's data connections) and then closes, releasing
+ * its port.
  */
 public final class PassiveListener implements java.io.Closeable {
 
@@ -34,11 +35,11 @@ public final class PassiveListener implements java.io.Closeable {
     }
 
     /**
-     * True when {@code client}'s connection is already waiting to be accepted (clients usually connect
+     * True when a connection from {@code peer} is already waiting to be accepted (clients usually connect
      * before they send RETR). Never blocks; the connection is kept for {@link #accept}, which checks
      * its address again (and refuses one from another address).
      */
-    public synchronized boolean connectionWaiting(InetAddress client) throws IOException {
+    public synchronized boolean connectionWaiting(InetAddress peer) throws IOException {
         if (waiting == null && !closed) {
             server.configureBlocking(false);
             try {
@@ -50,17 +51,17 @@ public final class PassiveListener implements java.io.Closeable {
         if (waiting == null) {
             return false;
         }
-        InetSocketAddress peer = (InetSocketAddress) waiting.getRemoteAddress();
-        return peer != null && peer.getAddress().equals(client);
+        InetSocketAddress from = (InetSocketAddress) waiting.getRemoteAddress();
+        return from != null && from.getAddress().equals(peer);
     }
 
     /**
-     * Accepts the data connection of {@code client}, waiting at most {@code timeoutMillis}.
+     * Accepts the data connection from {@code peer}, waiting at most {@code timeoutMillis}.
      * Connections from any other address are closed and reported to {@code refused}.
      *
      * @return the connection, or null on timeout
      */
-    public SocketChannel accept(InetAddress client, long timeoutMillis, Consumer<InetSocketAddress> refused)
+    public SocketChannel accept(InetAddress peer, long timeoutMillis, Consumer<InetSocketAddress> refused)
             throws IOException {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         try {
@@ -79,14 +80,15 @@ public final class PassiveListener implements java.io.Closeable {
                         return null;
                     }
                 }
-                InetSocketAddress peer = (InetSocketAddress) channel.getRemoteAddress();
-                // SECURITY: only the control connection's client may connect (RFC 2577 §6, port
-                // stealing): another host racing to the advertised port must never get the data.
-                if (peer != null && peer.getAddress().equals(client)) {
+                InetSocketAddress from = (InetSocketAddress) channel.getRemoteAddress();
+                // SECURITY: only the session's data peer may connect (RFC 2577 §6, port stealing):
+                // another host racing to the advertised port must never get the data. Behind a trusted
+                // proxy that peer is the proxy, so the client itself connecting directly is refused too.
+                if (from != null && from.getAddress().equals(peer)) {
                     return channel;
                 }
                 channel.close();
-                refused.accept(peer);
+                refused.accept(from);
             }
         } finally {
             close();

@@ -6,13 +6,23 @@ import java.nio.channels.ByteChannel;
 
 /**
  * A control connection as the session sees it: a blocking byte channel plus its two addresses.
- * Real sessions wrap a {@link java.nio.channels.SocketChannel}; unit tests use in-memory pipes.
+ * Real sessions wrap a {@link java.nio.channels.SocketChannel} (through a {@link ProxiedConnection} when a
+ * trusted proxy named the client); unit tests use in-memory pipes.
  */
 public interface Connection extends ByteChannel {
 
     InetSocketAddress localAddress();
 
+    /** The client: the peer of the socket, or the client a trusted proxy named in a PROXY header. */
     InetSocketAddress remoteAddress();
+
+    /**
+     * The peer the bytes really come from: the proxy for a connection that came through a trusted
+     * PROXY protocol sender (which also relays its data connections), else the client itself.
+     */
+    default InetSocketAddress transportPeer() {
+        return remoteAddress();
+    }
 
     /**
      * Makes a blocked read return end-of-stream without closing the connection, so the session can

@@ -96,8 +96,9 @@ final class DataCommands {
 
     private Reply setActive(HostPort target, String verb) {
         // SECURITY: data connections only to the client's own address (RFC 2577 §3, FTP bounce):
-        // otherwise the server could be made to connect to, and send data to, any third party.
-        if (!sameHost(target.address(), s.client)) {
+        // otherwise the server could be made to connect to, and send data to, any third party. Through
+        // a trusted proxy that address is the proxy's, which rewrote PORT/EPRT to a listener of its own.
+        if (!sameHost(target.address(), s.dataPeer)) {
             LOG.info("{} event=active-refused verb={} target={} reason=foreign-address", s.id, verb, target.toSocketAddress());
             return Reply.of(501, verb + " refused: data connections go only to your own address.");
         }
@@ -232,7 +233,7 @@ final class DataCommands {
     }
 
     private boolean dataConnectionWaiting() throws IOException {
-        return s.endpoint instanceof DataEndpoint.Passive p && p.listener().connectionWaiting(s.client);
+        return s.endpoint instanceof DataEndpoint.Passive p && p.listener().connectionWaiting(s.dataPeer);
     }
 
     Reply store(String arg, boolean append) throws IOException {
@@ -524,7 +525,7 @@ final class DataCommands {
             case DataEndpoint.Passive p -> {
                 t.attach(p.listener());
                 long left = (p.deadlineNanos() - System.nanoTime()) / 1_000_000L;
-                SocketChannel c = p.listener().accept(s.client, left, peer ->
+                SocketChannel c = p.listener().accept(s.dataPeer, left, peer ->
                         LOG.info("{} event=data-refused from={} reason=foreign-address", s.id, peer));
                 if (c == null) {
                     if (!t.aborted()) {

@@ -18,6 +18,7 @@ import dev.ferry.server.net.Watchdog;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -47,9 +48,17 @@ public final class Session implements Runnable {
     final ServerContext ctx;
     final Connection connection;
     final String id;
+    /** The client, for every per-address rule: the socket's peer, or the client a trusted proxy named. */
     final InetAddress client;
+    /**
+     * Where data connections come from (PASV) and go to (PORT): the client, or the trusted proxy that
+     * relays them (it also rewrites PORT/EPRT to an address of its own).
+     */
+    final InetAddress dataPeer;
     /** The client as operators write it in logs: 192.0.2.7:53142 or [2001:db8::7]:53142. */
     final String clientText;
+    /** " via=PROXY" in the connect line of a proxied session, else empty. */
+    private final String viaText;
     final ReplyWriter replies;
     private final Watchdog.Guard readGuard;
     private final Watchdog.Guard writeGuard;
@@ -104,7 +113,9 @@ public final class Session implements Runnable {
         this.connection = connection;
         this.id = ctx.sessions().nextId();
         this.client = connection.remoteAddress().getAddress();
+        this.dataPeer = connection.transportPeer().getAddress();
         this.clientText = HostPort.text(connection.remoteAddress());
+        this.viaText = via() == null ? "" : " via=" + HostPort.text(via());
         this.readGuard = ctx.watchdog().guard(connection::shutdownInput);
         this.writeGuard = ctx.watchdog().guard(this::closeConnectionQuietly);
         this.replies = new ReplyWriter(connection, writeGuard, ctx.settings().limits().dataTimeout());
@@ -120,6 +131,12 @@ public final class Session implements Runnable {
 
     public InetAddress clientAddress() {
         return client;
+    }
+
+    /** The trusted proxy this session came through (its PROXY header named the client), or null. */
+    public InetSocketAddress via() {
+        InetSocketAddress peer = connection.transportPeer();
+        return peer.equals(connection.remoteAddress()) ? null : peer;
     }
 
     /** Ends the session from outside (server stop): its blocked reads and writes fail at once. */
@@ -149,7 +166,7 @@ public final class Session implements Runnable {
         try {
             if (refusal != null) {
                 ending = refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS ? "refused-max-sessions" : "refused-max-per-address";
-                LOG.info("{} event=refused client={} reason={}", id, clientText, ending);
+                LOG.info("{} event=refused client={}{} reason={}", id, clientText, viaText, ending);
                 replies.send(421, refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS
                         ? "Too many users connected; try again later."
                         : "Too many connections from your address; try again later.");
@@ -157,12 +174,12 @@ public final class Session implements Runnable {
                 return;
             }
             if (ctx.loginGuard().isBanned(client)) {
-                LOG.info("{} event=refused client={} reason=banned", id, clientText);
+                LOG.info("{} event=refused client={}{} reason=banned", id, clientText, viaText);
                 replies.send(421, "Too many failed logins from your address; try again later.");
                 finish("refused-banned");
                 return;
             }
-            LOG.info("{} event=connect client={}", id, clientText);
+            LOG.info("{} event=connect client={}{}", id, clientText, viaText);
             replies.send(220, ctx.settings().serverName() + " ready.");
         } catch (IOException e) {
             finish("error");

@@ -27,7 +27,8 @@ public final class SessionRegistry {
         this.maxPerAddress = maxPerAddress;
     }
 
-    String nextId() {
+    /** A new session id; one is also spent on a connection refused before it became a session. */
+    public String nextId() {
         return Long.toString(ids.incrementAndGet(), 36);
     }
 
