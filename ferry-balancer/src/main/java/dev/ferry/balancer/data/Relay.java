@@ -8,6 +8,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,21 +18,30 @@ import org.slf4j.LoggerFactory;
  * direction is passed on as a half close (shutdownOutput), so an upload's end reaches the backend
  * and a download's end reaches the client exactly as the other side sent it.
  *
- * <p>Two ways, same contract. Where {@link KernelSplice} works (Linux, Java 22+), each direction is
- * spliced inside the kernel on one of at most {@link #SPLICING_RELAYS} × 2 platform threads: a GiB
- * relayed costs about half the CPU of copying it (docs/performance.md). Otherwise, or when those threads are
- * all busy, each direction is a virtual thread copying through a pooled direct buffer, with a guard
- * that closes both sockets when no byte moved for the data timeout.
+ * <p>Each direction starts as a virtual thread copying through a pooled direct buffer. A direction
+ * that has moved {@link #SPLICE_AFTER} bytes is a bulk transfer: where {@link KernelSplice} works
+ * (Linux, Java 22+) the rest of it is spliced inside the kernel on a platform thread (a native wait
+ * must not hold a virtual thread's carrier), at about a quarter of the balancer's CPU per GiB
+ * (docs/balancer.md); at most {@link #SPLICING_DIRECTIONS} at once, the others keep copying. Short
+ * transfers and idle directions never pay for a platform thread (measured: a burst of 256 KiB
+ * transfers cost the balancer 10-30 % more CPU when every one was spliced).
+ *
+ * <p>A guard per relay shuts both sockets down when no byte moved for the data timeout. It shuts
+ * down and never closes: a spliced direction works on the raw descriptors, which must not be
+ * closed (and their numbers reused) under it. Only {@link #run} closes, once both directions ended.
  */
 public final class Relay {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
-    /** Relays spliced at once; more copy. Bounds the platform threads (two per relay). */
-    static final int SPLICING_RELAYS = 64;
-    private static final Semaphore SPLICE_SLOTS = new Semaphore(SPLICING_RELAYS);
+    /** Bytes a direction copies before it is worth a platform thread and splicing. */
+    static final long SPLICE_AFTER = 1 << 20;
+    /** Directions spliced at once: bounds the platform threads. */
+    static final int SPLICING_DIRECTIONS = 128;
+    private static final Semaphore SPLICE_SLOTS = new Semaphore(SPLICING_DIRECTIONS);
     private static final ThreadFactory SPLICE_THREADS = Thread.ofPlatform().daemon().name("ferry-splice-", 0)
             .stackSize(256 * 1024).factory();
     private static final boolean SPLICE;
+    private static final LongAdder SPLICED = new LongAdder();
 
     static {
         String why = KernelSplice.unavailableReason();
@@ -41,9 +51,14 @@ public final class Relay {
 
     private Relay() {}
 
-    /** "splice" or "copy": how data connections are relayed in this JVM. */
+    /** "splice" or "copy": how bulk transfers are relayed in this JVM. */
     public static String mode() {
         return SPLICE ? "splice" : "copy";
+    }
+
+    /** Directions spliced since start (each bulk transfer counts one). */
+    public static long splicedDirections() {
+        return SPLICED.sum();
     }
 
     /**
@@ -57,27 +72,17 @@ public final class Relay {
         run(client, backend, pool, watchdog, timeout, up, down, SPLICE);
     }
 
-    /** As {@link #run}, splicing only if {@code splice} (tests run both ways in one JVM). */
+    /** As {@link #run}, splicing bulk transfers only if {@code splice} (tests run both ways in one JVM). */
     static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
                     Duration timeout, LongConsumer up, LongConsumer down, boolean splice) {
-        if (splice && SPLICE_SLOTS.tryAcquire()) {
-            try {
-                splice(client, backend, timeout, up, down);
-            } finally {
-                SPLICE_SLOTS.release();
-            }
-            return;
-        }
         Watchdog.Guard guard = watchdog.guard(() -> {
-            closeQuietly(client);
-            closeQuietly(backend);
+            shutdownQuietly(client);
+            shutdownQuietly(backend);
         });
         try {
-            Thread upstream = Thread.ofVirtual().start(() -> pump(client, backend, pool, guard, timeout, up));
-            pump(backend, client, pool, guard, timeout, down);
-            upstream.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            Thread upstream = Thread.ofVirtual().start(() -> direction(client, backend, pool, guard, timeout, up, splice));
+            direction(backend, client, pool, guard, timeout, down, splice);
+            joinUninterruptibly(upstream);
         } finally {
             guard.close();
             closeQuietly(client);
@@ -85,35 +90,93 @@ public final class Relay {
         }
     }
 
-    private static void splice(SocketChannel client, SocketChannel backend, Duration timeout, LongConsumer up, LongConsumer down) {
-        Thread upstream = SPLICE_THREADS.newThread(() -> splicePump(client, backend, timeout, up));
-        Thread downstream = SPLICE_THREADS.newThread(() -> splicePump(backend, client, timeout, down));
-        upstream.start();
-        downstream.start();
+    private static void direction(SocketChannel from, SocketChannel to, BufferPool pool, Watchdog.Guard guard,
+                                  Duration timeout, LongConsumer counter, boolean splice) {
         try {
-            upstream.join();
-            downstream.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            // Shut down, not closed: the pumps still use the descriptors (see KernelSplice).
-            shutdownQuietly(client);
-            shutdownQuietly(backend);
-            joinQuietly(upstream);
-            joinQuietly(downstream);
-        } finally {
-            closeQuietly(client);
-            closeQuietly(backend);
-        }
-    }
-
-    private static void splicePump(SocketChannel from, SocketChannel to, Duration timeout, LongConsumer counter) {
-        try {
-            KernelSplice.pump(from, to, timeout, counter);
+            boolean bulk = copy(from, to, pool, guard, timeout, counter, splice ? SPLICE_AFTER : Long.MAX_VALUE);
+            if (bulk) {
+                if (SPLICE_SLOTS.tryAcquire()) {
+                    try {
+                        spliceRest(from, to, guard, timeout, counter);
+                    } finally {
+                        SPLICE_SLOTS.release();
+                    }
+                } else {
+                    copy(from, to, pool, guard, timeout, counter, Long.MAX_VALUE);
+                }
+            }
         } catch (IOException | RuntimeException e) {
-            // One side failed: the other pump's sockets report end of stream or an error when shut down.
+            // One side failed: the whole relay ends; the other direction sees its sockets shut down.
             LOG.debug("relay direction ended: {}", e.toString());
             shutdownQuietly(from);
             shutdownQuietly(to);
+        }
+    }
+
+    /**
+     * Copies until end of stream (then half-closes {@code to} and returns false) or until
+     * {@code limit} bytes moved (returns true, the buffer written out: the caller may go on another way).
+     */
+    private static boolean copy(SocketChannel from, SocketChannel to, BufferPool pool, Watchdog.Guard guard,
+                                Duration timeout, LongConsumer counter, long limit) throws IOException {
+        ByteBuffer buffer = pool.take();
+        long moved = 0;
+        try {
+            while (moved < limit) {
+                guard.arm(timeout);
+                int n = from.read(buffer);
+                if (n < 0) {
+                    to.shutdownOutput();
+                    return false;
+                }
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    guard.arm(timeout);
+                    to.write(buffer);
+                }
+                buffer.clear();
+                counter.accept(n);
+                moved += n;
+            }
+            return true;
+        } finally {
+            pool.give(buffer);
+        }
+    }
+
+    /** The rest of a bulk direction, spliced on a platform thread; the calling virtual thread waits. */
+    private static void spliceRest(SocketChannel from, SocketChannel to, Watchdog.Guard guard, Duration timeout,
+                                   LongConsumer counter) {
+        SPLICED.increment();
+        Thread pump = SPLICE_THREADS.newThread(() -> {
+            try {
+                KernelSplice.pump(from, to, timeout, n -> {
+                    guard.arm(timeout);
+                    counter.accept(n);
+                });
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("relay direction ended: {}", e.toString());
+                shutdownQuietly(from);
+                shutdownQuietly(to);
+            }
+        });
+        pump.start();
+        joinUninterruptibly(pump);
+    }
+
+    /** Waits for {@code t} even when interrupted (the interrupt is kept): t uses descriptors that are closed after it. */
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -127,48 +190,6 @@ public final class Relay {
             c.shutdownOutput();
         } catch (IOException ignored) {
             // already shut or not connected
-        }
-    }
-
-    private static void joinQuietly(Thread t) {
-        boolean interrupted = false;
-        while (t.isAlive()) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void pump(SocketChannel from, SocketChannel to, BufferPool pool, Watchdog.Guard guard,
-                             Duration timeout, LongConsumer counter) {
-        ByteBuffer buffer = pool.take();
-        try {
-            while (true) {
-                guard.arm(timeout);
-                int n = from.read(buffer);
-                if (n < 0) {
-                    break;
-                }
-                buffer.flip();
-                while (buffer.hasRemaining()) {
-                    guard.arm(timeout);
-                    to.write(buffer);
-                }
-                buffer.clear();
-                counter.accept(n);
-            }
-            to.shutdownOutput();
-        } catch (IOException e) {
-            // One side failed: the whole relay ends; the other pump sees its socket closed.
-            closeQuietly(from);
-            closeQuietly(to);
-        } finally {
-            pool.give(buffer);
         }
     }
 

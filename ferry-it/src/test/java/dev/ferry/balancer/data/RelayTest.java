@@ -73,6 +73,7 @@ class RelayTest {
         byte[] upload = random(1_234_567, 2);
         AtomicLong up = new AtomicLong();
         AtomicLong down = new AtomicLong();
+        long splicedBefore = Relay.splicedDirections();
         Thread relay = Thread.ofVirtual().start(() -> Relay.run(p.clientInner(), p.backendInner(), pool, watchdog,
                 Duration.ofSeconds(10), up::addAndGet, down::addAndGet, splice));
         Thread backendWriter = Thread.ofVirtual().start(() -> writeAndShut(p.backendOuter(), download));
@@ -88,6 +89,7 @@ class RelayTest {
         assertThat(backendGot).isEqualTo(upload);
         assertThat(down.get()).isEqualTo(download.length);
         assertThat(up.get()).isEqualTo(upload.length);
+        assertThat(Relay.splicedDirections() - splicedBefore).as("directions spliced").isEqualTo(splice ? 2 : 0);
         p.clientOuter().close();
         p.backendOuter().close();
     }
@@ -102,6 +104,36 @@ class RelayTest {
         assertThat(relay.isAlive()).as("relay still running after its data timeout").isFalse();
         assertThat(p.clientInner().isOpen()).isFalse();
         assertThat(p.backendInner().isOpen()).isFalse();
+        p.clientOuter().close();
+        p.backendOuter().close();
+    }
+
+    @ParameterizedTest(name = "splice={0}")
+    @MethodSource("modes")
+    void aBulkTransferThatStallsEndsAfterTheDataTimeout(boolean splice) throws Exception {
+        Pairs p = pairs();
+        byte[] first = random((int) (3 * Relay.SPLICE_AFTER), 3);
+        AtomicLong down = new AtomicLong();
+        long splicedBefore = Relay.splicedDirections();
+        Thread relay = Thread.ofVirtual().start(() -> Relay.run(p.clientInner(), p.backendInner(), pool, watchdog,
+                Duration.ofMillis(300), n -> { }, down::addAndGet, splice));
+        // The backend sends a bulk transfer's first megabytes, then falls silent without closing.
+        ByteBuffer b = ByteBuffer.wrap(first);
+        while (b.hasRemaining()) {
+            p.backendOuter().write(b);
+        }
+        ByteBuffer got = ByteBuffer.allocate(first.length);
+        while (got.hasRemaining()) {
+            if (p.clientOuter().read(got) < 0) {
+                break;
+            }
+        }
+        assertThat(got.array()).isEqualTo(first);
+        relay.join(10_000);
+        assertThat(relay.isAlive()).as("relay still running after its data timeout").isFalse();
+        assertThat(down.get()).isEqualTo(first.length);
+        assertThat(Relay.splicedDirections() - splicedBefore).as("directions spliced").isEqualTo(splice ? 1 : 0);
+        assertThat(p.clientOuter().read(ByteBuffer.allocate(1))).as("the client sees the end").isEqualTo(-1);
         p.clientOuter().close();
         p.backendOuter().close();
     }
