@@ -77,7 +77,7 @@ public record BalancerSettings(
      * queue (vsftpd's holds 32; an overflowed connect looks established but is never greeted).
      */
     public record BackendSpec(String name, InetSocketAddress address, int weight, int maxConnecting) {
-        public static final int DEFAULT_MAX_CONNECTING = 16;
+        public static final int DEFAULT_MAX_CONNECTING = 32;
 
         public BackendSpec {
             Objects.requireNonNull(name, "name");

@@ -27,6 +27,9 @@ import picocli.CommandLine.Option;
                 "Prints a user and a random password; stays up until Ctrl-C."})
 public final class ClusterCommand implements Callable<Integer> {
 
+    /** The servers listen on 127.0.0.1, so the balancer reaches them from there. */
+    private static final String BALANCER_SOURCE = "127.0.0.1/32";
+
     @Option(names = "--backends", paramLabel = "N", description = "Number of servers (default 2).")
     int backends = 2;
 
@@ -51,9 +54,13 @@ public final class ClusterCommand implements Callable<Integer> {
                     PasswordHasher.hash(password.toCharArray()), null, true, true);
             List<BalancerSettings.BackendSpec> specs = new ArrayList<>();
             for (int i = 1; i <= backends; i++) {
+                // The balancer tells each server who the client is (PROXY protocol v2, trusted from
+                // loopback only, where the balancer connects from): per-address limits and bans then
+                // apply to clients, not to the balancer, whose address every session would share.
                 ServerSettings s = ServerSettings.defaults(dir)
                         .withListen(new InetSocketAddress("127.0.0.1", 0))
-                        .withUsers(List.of(user), null);
+                        .withUsers(List.of(user), null)
+                        .withTrustedProxies(List.of(BALANCER_SOURCE));
                 FtpServer server = FtpServer.start(s);
                 servers.add(server);
                 specs.add(new BalancerSettings.BackendSpec("s" + i, server.address(), 1));
@@ -61,7 +68,8 @@ public final class ClusterCommand implements Callable<Integer> {
             BalancerSettings b = BalancerSettings.defaults()
                     .withBackends(specs)
                     .withCheck(new BalancerSettings.Check(BalancerSettings.CheckType.FTP, Duration.ofSeconds(2),
-                            Duration.ofSeconds(2), 2, 2, null, null));
+                            Duration.ofSeconds(2), 2, 2, null, null))
+                    .withProxyProtocol(BalancerSettings.ProxyProtocol.V2);
             if (listen != null) {
                 b = b.withListen(Values.hostPort(listen));
             }

@@ -68,9 +68,14 @@ class BalancerLauncherTest {
         assertThat(m.find()).as("a generated password in %s", out).isTrue();
         String credentials = "ferry:" + m.group(1);
 
+        // From a client address of its own: the servers must see it (PROXY protocol from the balancer).
         ExternalCommand.Result listing = ExternalCommand.run(work, Duration.ofSeconds(30), Map.of(),
-                List.of("curl", "-sS", "--max-time", "20", "-u", credentials, "ftp://127.0.0.1:" + port + "/")).assertSuccess();
+                List.of("curl", "-sS", "--max-time", "20", "--interface", "127.0.0.9", "-u", credentials,
+                        "ftp://127.0.0.1:" + port + "/")).assertSuccess();
         assertThat(listing.stdout().lines()).anyMatch(l -> l.endsWith(" through-cluster.bin"));
+        assertThat(Files.readAllLines(work.resolve("stderr.txt")))
+                .as("a server's connect line names the client and the balancer it came through")
+                .anyMatch(l -> l.contains("event=connect client=127.0.0.9:") && l.contains(" via=127.0.0.1:"));
         ExternalCommand.run(work, Duration.ofSeconds(30), Map.of(), List.of("curl", "-sS", "--max-time", "20",
                 "-u", credentials, "-o", "fetched.bin", "ftp://127.0.0.1:" + port + "/through-cluster.bin")).assertSuccess();
         assertThat(TestData.sha256(work.resolve("fetched.bin"))).isEqualTo(TestData.sha256(content));
