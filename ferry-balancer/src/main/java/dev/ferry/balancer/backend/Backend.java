@@ -103,6 +103,9 @@ public final class Backend {
 
     public int openingConnections() { return opening.get(); }
 
+    /** The most connections opened to this backend at once (its spec's max-connecting). */
+    public int maxConnecting() { return spec.maxConnecting(); }
+
     /**
      * Sessions plus connections being opened: what leastconn weighs, so that a burst arriving before
      * any connection is up does not all go to the backend that looked emptiest.
