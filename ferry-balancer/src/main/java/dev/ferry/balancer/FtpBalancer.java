@@ -5,6 +5,7 @@ import dev.ferry.balancer.check.HealthChecker;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.balancer.frontend.ProxySession;
+import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.balancer.policy.BalancePolicy;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.server.ServerSettings;
@@ -61,12 +62,15 @@ public final class FtpBalancer implements AutoCloseable {
         Watchdog watchdog = new Watchdog("ferry-balancer-watchdog");
         ServerSettings.Passive addressing = new ServerSettings.Passive(settings.passiveLow(), settings.passiveHigh(),
                 settings.publicAddress(), settings.networkAddresses(), settings.timeouts().data());
+        DataPorts dataPorts = new DataPorts(((InetSocketAddress) listener.getLocalAddress()).getAddress(), settings.passiveLow(), settings.passiveHigh());
+        Admission admission = new Admission(settings.maxSessions(), settings.queue().size(), settings.queue().timeout());
+        BalancerMetrics metrics = new BalancerMetrics(backends, admission, dataPorts, settings.maxSessions());
         this.context = new BalancerContext(settings, backends, BalancePolicy.of(settings.balance()), watchdog,
-                new DataPorts(((InetSocketAddress) listener.getLocalAddress()).getAddress(), settings.passiveLow(), settings.passiveHigh()),
+                dataPorts,
                 new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
-                new Admission(settings.maxSessions(), settings.queue().size(), settings.queue().timeout()), new AtomicLong(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
-                new IdleParker("ferry-balancer-idle-parker"));
-        this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol());
+                admission, new AtomicLong(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
+                new IdleParker("ferry-balancer-idle-parker"), metrics);
+        this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), metrics::checkDone);
         this.acceptor = new Acceptor("ferry-balancer-acceptor", listener, context.admission().capacity() + REFUSAL_MARGIN,
                 (channel, release) -> {
                     ProxySession session = new ProxySession(context, channel);
@@ -111,6 +115,11 @@ public final class FtpBalancer implements AutoCloseable {
 
     public List<Backend> backends() {
         return context.backends();
+    }
+
+    /** The Prometheus metrics; {@link BalancerMetrics#handler()} serves them over HTTP. */
+    public BalancerMetrics metrics() {
+        return context.metrics();
     }
 
     /** Stops at once: sessions in progress are told 421 and closed. */

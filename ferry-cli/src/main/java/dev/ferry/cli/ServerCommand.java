@@ -8,6 +8,7 @@ import dev.ferry.config.Values;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.server.metrics.MetricsListener;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -68,6 +69,11 @@ public final class ServerCommand implements Callable<Integer> {
                     + "header (v1 or v2) naming the real client (repeatable; replaces the file's list). Default: off.")
     List<String> proxyProtocolFrom = new ArrayList<>();
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics. No authentication: bind it to loopback "
+                    + "or a private network (see docs/metrics.md). Default: off.")
+    String metrics;
+
     static boolean keepsRunning() {
         return running;
     }
@@ -119,6 +125,9 @@ public final class ServerCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));
         String address = HostPort.text(server.address());
         out.println("ferry server " + Main.version() + " listening on " + address + ", serving " + settings.root());
+        if (server.metricsAddress() != null) {
+            out.println("  metrics: http://" + HostPort.text(server.metricsAddress()) + MetricsListener.PATH);
+        }
         if (generatedPassword != null) {
             out.println("  user: ferry   password: " + generatedPassword + "   (generated for this run)");
             out.println("  try:  curl -u ferry:" + generatedPassword + " ftp://" + address + "/");
@@ -166,6 +175,13 @@ public final class ServerCommand implements Callable<Integer> {
         }
         if (publicAddress != null) {
             s = s.withPassive(s.passive().withPublicAddress(publicAddress));
+        }
+        if (metrics != null) {
+            try {
+                s = s.withMetricsListen(Values.hostPort(metrics));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--metrics: " + e.getMessage(), e);
+            }
         }
         if (!proxyProtocolFrom.isEmpty()) {
             List<String> trusted = new ArrayList<>();

@@ -28,13 +28,14 @@ public final class ServerConfigFile {
     /** Top-level sections of a Ferry file; each loader reads its own and leaves the other to its loader. */
     static final List<String> TOP_KEYS = List.of("server", "balancer");
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
-            "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol");
+            "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics");
     private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home");
     private static final List<String> PASSIVE_KEYS = List.of("ports", "public-address", "networks", "accept-timeout");
     private static final List<String> NETWORK_KEYS = List.of("network", "address");
     private static final List<String> LIMITS_KEYS = List.of("max-sessions", "max-sessions-per-address",
             "idle-timeout", "data-timeout", "max-command-length", "login-timeout");
     private static final List<String> PROXY_PROTOCOL_KEYS = List.of("trusted");
+    private static final List<String> METRICS_KEYS = List.of("listen");
     private static final List<String> LOGIN_KEYS = List.of("failure-delay", "max-attempts-per-session",
             "ban-after-failures", "ban-window", "ban-duration", "credential-cache-ttl");
 
@@ -94,6 +95,10 @@ public final class ServerConfigFile {
         if (server.has("proxy-protocol")) {
             s = s.withTrustedProxies(trustedProxies(server.mapping("proxy-protocol", PROXY_PROTOCOL_KEYS).orElseThrow(),
                     s.trustedProxies()));
+        }
+        if (server.has("metrics")) {
+            YamlMapping metrics = server.mapping("metrics", METRICS_KEYS).orElseThrow();
+            s = s.withMetricsListen(metrics.parsed("listen", "HOST:PORT", Values::hostPort, s.metricsListen()));
         }
         s = s.withAllowActiveMode(server.bool("active-mode", s.allowActiveMode()));
         s = s.withServerName(server.text("server-name", s.serverName()));

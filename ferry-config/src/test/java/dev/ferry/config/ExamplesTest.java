@@ -41,6 +41,7 @@ class ExamplesTest {
         assertThat(settings.allowActiveMode()).isEqualTo(defaults.allowActiveMode());
         assertThat(settings.serverName()).isEqualTo(defaults.serverName());
         assertThat(settings.trustedProxies()).as("commented out: off").isEmpty();
+        assertThat(settings.metricsListen()).isEqualTo(new InetSocketAddress("127.0.0.1", 9121));
     }
 
     @Test

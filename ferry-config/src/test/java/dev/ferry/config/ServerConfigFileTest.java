@@ -62,7 +62,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           listn: 127.0.0.1:21
-                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol"),
+                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics"),
                 Arguments.of("""
                         server:
                           limits:
@@ -76,7 +76,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           tls: on
-                        """, "2:3", "server: unknown key 'tls'. Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol"),
+                        """, "2:3", "server: unknown key 'tls'. Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics"),
                 Arguments.of("""
                         listen: 127.0.0.1:21
                         """, "1:1", "unknown key 'listen'; server settings go inside the `server:` section (indent 'listen' under `server:`). Allowed keys: server, balancer"),
@@ -99,7 +99,7 @@ class ServerConfigFileTest {
                         """, "1:1", "expected a mapping with the keys server, balancer, got a list"),
                 Arguments.of("""
                         server:
-                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, got nothing"),
+                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, got nothing"),
                 Arguments.of("""
                         server:
                           limits: 5
@@ -222,6 +222,21 @@ class ServerConfigFileTest {
                               - network: 10.0.0.0/8
                                 address: 10.0.0.6
                         """, "8:18", "server.passive.networks[2].network: network 10.0.0.0/8 is already listed at line 4; the first matching entry wins, so this one would never apply"),
+                // --- metrics
+                Arguments.of("""
+                        server:
+                          metrics: 127.0.0.1:9121
+                        """, "2:12", "server.metrics: expected a mapping with the keys listen, got '127.0.0.1:9121'"),
+                Arguments.of("""
+                        server:
+                          metrics:
+                            address: 127.0.0.1:9121
+                        """, "3:5", "server.metrics: unknown key 'address'. Allowed keys in server.metrics: listen"),
+                Arguments.of("""
+                        server:
+                          metrics:
+                            listen: 9121
+                        """, "3:13", "server.metrics.listen: expected HOST:PORT such as 127.0.0.1:2121 or [::1]:2121, got '9121' (no port)"),
                 // --- proxy-protocol
                 Arguments.of("""
                         server:
@@ -518,6 +533,8 @@ class ServerConfigFileTest {
                   active-mode: false
                   proxy-protocol:
                     trusted: [10.0.1.10, "fd00::a:0/112"]
+                  metrics:
+                    listen: 127.0.0.1:9121
                 """.formatted(HASH));
         Path root = dir.resolve("srv");
         ServerSettings expected = new ServerSettings(
@@ -535,7 +552,8 @@ class ServerConfigFileTest {
                 new LoginPolicy(Duration.ofMillis(500), 5, 0, Duration.ofHours(1), Duration.ofDays(1), Duration.ZERO),
                 false,
                 "Test FTP",
-                List.of("10.0.1.10/32", "fd00::a:0/112"));
+                List.of("10.0.1.10/32", "fd00::a:0/112"),
+                new InetSocketAddress("127.0.0.1", 9121));
         assertThat(settings).isEqualTo(expected);
     }
 

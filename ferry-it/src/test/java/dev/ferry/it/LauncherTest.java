@@ -2,12 +2,17 @@ package dev.ferry.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.it.metrics.Scrape;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.protocol.proxy.ProxyProtocol;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -121,6 +126,39 @@ class LauncherTest {
         }
         try (RawFtp outsider = RawFtp.connect(TestData.secondLoopback(), InetAddress.getByName("127.0.0.1"), port)) {
             outsider.expect(220);
+        }
+    }
+
+    /** --metrics: Prometheus text at /metrics on its own port, counting what the FTP port served. */
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void metricsFlagServesPrometheusTextOnItsOwnPort() throws Exception {
+        int port = TestData.freePort();
+        int metricsPort = TestData.freePort();
+        List<String> out = start(work, "server", "--listen", "127.0.0.1:" + port, "--root", work.toString(), "--user", "u:p",
+                "--metrics", "127.0.0.1:" + metricsPort);
+        String url = "http://127.0.0.1:" + metricsPort + "/metrics";
+        assertThat(out).contains("  metrics: " + url);
+
+        FTPClient c = new FTPClient();
+        c.setDefaultTimeout(10_000);
+        c.connect("127.0.0.1", port);
+        try {
+            assertThat(c.login("u", "p")).isTrue();
+        } finally {
+            c.disconnect();
+        }
+
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+            assertThat(Scrape.parse(r.body()).value("ferry_server_logins_total{result=\"ok\"}")).isEqualTo(1);
+
+            HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                    .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(post.statusCode()).isEqualTo(405);
         }
     }
 

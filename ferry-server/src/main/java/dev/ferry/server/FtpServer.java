@@ -6,6 +6,8 @@ import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.BufferPool;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.metrics.MetricsListener;
+import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.server.net.Acceptor;
 import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
@@ -53,6 +55,8 @@ public final class FtpServer implements AutoCloseable {
     private final ProxyGate proxyGate;
     /** Connections still at the gate (not yet sessions), so that close() can end them too. */
     private final Set<SocketConnection> atGate = ConcurrentHashMap.newKeySet();
+    /** GET /metrics, when the settings name an address for it; else null. */
+    private MetricsListener metricsListener;
 
     private FtpServer(ServerSettings settings) throws IOException {
         this.settings = settings;
@@ -63,16 +67,20 @@ public final class FtpServer implements AutoCloseable {
         // A balancer sends its header as soon as it has connected: the login timeout is ample for it.
         this.proxyGate = new ProxyGate(settings.trustedProxies(), settings.limits().loginTimeout());
         Watchdog watchdog = new Watchdog("ferry-watchdog");
+        LoginGuard loginGuard = new LoginGuard(settings.loginPolicy(), Clock.systemUTC());
+        PassivePorts passivePorts = new PassivePorts(passive.portLow(), passive.portHigh());
+        SessionRegistry sessions = new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress());
         this.context = new ServerContext(settings,
                 new Authenticator(settings.users(), settings.anonymous(), settings.loginPolicy().credentialCacheTtl()),
-                new LoginGuard(settings.loginPolicy(), Clock.systemUTC()),
+                loginGuard,
                 watchdog,
-                new PassivePorts(passive.portLow(), passive.portHigh()),
+                passivePorts,
                 new PassiveAddressing(passive),
                 new BufferPool(TRANSFER_BUFFER, POOLED_BUFFERS),
-                new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress()),
+                sessions,
                 new dev.ferry.server.session.HomeStorage(),
-                new IdleParker("ferry-idle-parker"));
+                new IdleParker("ferry-idle-parker"),
+                new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts));
 
         this.listener = ServerSocketChannel.open();
         try {
@@ -118,6 +126,7 @@ public final class FtpServer implements AutoCloseable {
             return switch (proxyGate.open(socket)) {
                 case ProxyGate.Outcome.Open open -> new Session(context, open.connection());
                 case ProxyGate.Outcome.Drop drop -> {
+                    context.metrics().sessionRefused(ServerMetrics.Refusal.PROXY_PROTOCOL);
                     SESSION_LOG.info("{} event=refused client={} reason=proxy-protocol error={}", context.sessions().nextId(),
                             HostPort.text(socket.remoteAddress()), Printable.of(drop.reason(), 160));
                     yield null;
@@ -132,6 +141,16 @@ public final class FtpServer implements AutoCloseable {
     /** Binds and starts serving. */
     public static FtpServer start(ServerSettings settings) throws IOException {
         FtpServer server = new FtpServer(settings);
+        if (settings.metricsListen() != null) {
+            try {
+                server.metricsListener = MetricsListener.start(settings.metricsListen(), server.context.metrics().handler());
+            } catch (IOException e) {
+                server.close();
+                throw e;
+            }
+            LOG.info("event=metrics-listening address={} path={}", HostPort.text(server.metricsListener.address()),
+                    MetricsListener.PATH);
+        }
         server.acceptor.start();
         LOG.info("event=listening address={} root={} passive_ports={} users={} anonymous={} proxy_protocol_from={}",
                 HostPort.text(server.address()), settings.root(),
@@ -157,10 +176,18 @@ public final class FtpServer implements AutoCloseable {
         return context;
     }
 
+    /** The metrics listener's address, or null when the server has none. */
+    public InetSocketAddress metricsAddress() {
+        return metricsListener == null ? null : metricsListener.address();
+    }
+
     /** Stops accepting; sessions in progress are closed. */
     @Override
     public void close() {
         acceptor.stop();
+        if (metricsListener != null) {
+            metricsListener.close();
+        }
         try {
             listener.close();
         } catch (IOException ignored) {

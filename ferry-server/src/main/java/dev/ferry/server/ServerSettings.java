@@ -22,6 +22,7 @@ import java.util.Objects;
  * @param serverName         text shown in the 220 greeting
  * @param trustedProxies     networks (CIDR, e.g. "127.0.0.1/32") whose connections must start with a PROXY
  *                           protocol header naming the real client; empty: PROXY protocol off (the default)
+ * @param metricsListen      where the Prometheus metrics listener serves GET /metrics; null: no listener (the default)
  */
 public record ServerSettings(
         InetSocketAddress listen,
@@ -34,7 +35,8 @@ public record ServerSettings(
         LoginPolicy loginPolicy,
         boolean allowActiveMode,
         String serverName,
-        List<String> trustedProxies) {
+        List<String> trustedProxies,
+        InetSocketAddress metricsListen) {
 
     public ServerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -54,19 +56,20 @@ public record ServerSettings(
     public static ServerSettings defaults(Path root) {
         return new ServerSettings(new InetSocketAddress("127.0.0.1", DEFAULT_PORT), root, List.of(), null,
                 Anonymous.OFF, Passive.DEFAULTS, Limits.DEFAULTS, LoginPolicy.DEFAULTS, true, "Ferry FTP server",
-                List.of());
+                List.of(), null);
     }
 
-    public ServerSettings withListen(InetSocketAddress v) { return new ServerSettings(v, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies); }
-    public ServerSettings withRoot(Path v) { return new ServerSettings(listen, v, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies); }
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies); }
-    public ServerSettings withAnonymous(Anonymous v) { return new ServerSettings(listen, root, users, usersFile, v, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies); }
-    public ServerSettings withPassive(Passive v) { return new ServerSettings(listen, root, users, usersFile, anonymous, v, limits, loginPolicy, allowActiveMode, serverName, trustedProxies); }
-    public ServerSettings withLimits(Limits v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, v, loginPolicy, allowActiveMode, serverName, trustedProxies); }
-    public ServerSettings withLoginPolicy(LoginPolicy v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, v, allowActiveMode, serverName, trustedProxies); }
-    public ServerSettings withAllowActiveMode(boolean v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, v, serverName, trustedProxies); }
-    public ServerSettings withServerName(String v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, v, trustedProxies); }
-    public ServerSettings withTrustedProxies(List<String> v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, v); }
+    public ServerSettings withListen(InetSocketAddress v) { return new ServerSettings(v, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen); }
+    public ServerSettings withRoot(Path v) { return new ServerSettings(listen, v, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen); }
+    public ServerSettings withAnonymous(Anonymous v) { return new ServerSettings(listen, root, users, usersFile, v, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen); }
+    public ServerSettings withPassive(Passive v) { return new ServerSettings(listen, root, users, usersFile, anonymous, v, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen); }
+    public ServerSettings withLimits(Limits v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, v, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen); }
+    public ServerSettings withLoginPolicy(LoginPolicy v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, v, allowActiveMode, serverName, trustedProxies, metricsListen); }
+    public ServerSettings withAllowActiveMode(boolean v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, v, serverName, trustedProxies, metricsListen); }
+    public ServerSettings withServerName(String v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, v, trustedProxies, metricsListen); }
+    public ServerSettings withTrustedProxies(List<String> v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, v, metricsListen); }
+    public ServerSettings withMetricsListen(InetSocketAddress v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, v); }
 
     /**
      * One account. {@code home} is the local directory the user sees as "/" (null: the server root).

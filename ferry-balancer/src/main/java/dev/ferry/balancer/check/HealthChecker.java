@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,9 +41,17 @@ public final class HealthChecker implements AutoCloseable {
     private final List<AtomicBoolean> running;
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean started = new AtomicBoolean();
+    private final BiConsumer<Backend, CheckResult> onResult;
 
     /** {@code proxyProtocol}: the header sent to backends, which every check then sends too. */
     public HealthChecker(List<Backend> backends, BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol) {
+        this(backends, check, proxyProtocol, (backend, result) -> { });
+    }
+
+    /** As above; {@code onResult} sees every result after its backend has (metrics). */
+    public HealthChecker(List<Backend> backends, BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol,
+                         BiConsumer<Backend, CheckResult> onResult) {
+        this.onResult = Objects.requireNonNull(onResult, "onResult");
         this.backends = List.copyOf(backends);
         this.check = Objects.requireNonNull(check, "check");
         if (check.interval().isNegative() || check.interval().isZero()) {
@@ -97,7 +106,9 @@ public final class HealthChecker implements AutoCloseable {
         }
         try {
             Backend backend = backends.get(index);
-            backend.recordCheck(runOnce(probe, backend.address(), check.timeout(), check.password()));
+            CheckResult result = runOnce(probe, backend.address(), check.timeout(), check.password());
+            backend.recordCheck(result);
+            onResult.accept(backend, result);
         } catch (RuntimeException e) {
             LOG.warn("event=check_bug backend={}", backends.get(index).name(), e);
         } finally {

@@ -120,6 +120,35 @@ public final class DataPorts implements AutoCloseable {
         return p;
     }
 
+    /** Ports in the range; 0 when the kernel picks a port for each route. */
+    public int size() {
+        return low == 0 ? 0 : high - low + 1;
+    }
+
+    /**
+     * Ports with a data connection announced to a client and not yet arrived (routes past their
+     * deadline do not count). For metrics and the stats page: O(ports), under each port's lock in turn.
+     */
+    public int inUse() {
+        List<Port> all;
+        synchronized (this) {
+            all = new ArrayList<>(ports.values());
+        }
+        long now = System.nanoTime();
+        int pending = 0;
+        for (Port p : all) {
+            synchronized (p) {
+                for (Route r : p.routes.values()) {
+                    if (r.deadlineNanos() - now > 0) {
+                        pending++;
+                        break;
+                    }
+                }
+            }
+        }
+        return pending;
+    }
+
     @Override
     public void close() {
         closed = true;

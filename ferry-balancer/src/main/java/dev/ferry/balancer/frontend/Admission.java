@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Who may start a session: at most {@code maxSessions} at once; over that, up to {@code queueSize}
@@ -25,6 +26,8 @@ public final class Admission {
     // Fair: waiters are admitted in arrival order, and a newcomer does not overtake them.
     private final Semaphore slots;
     private final AtomicInteger queued = new AtomicInteger();
+    /** How often each outcome happened, by ordinal (for metrics and the stats page). */
+    private final LongAdder[] outcomes = new LongAdder[Outcome.values().length];
 
     public Admission(int maxSessions, int queueSize, Duration queueTimeout) {
         if (maxSessions < 1 || queueSize < 0) {
@@ -34,10 +37,19 @@ public final class Admission {
         this.queueSize = queueSize;
         this.queueTimeout = queueTimeout;
         this.slots = new Semaphore(maxSessions, true);
+        for (int i = 0; i < outcomes.length; i++) {
+            outcomes[i] = new LongAdder();
+        }
     }
 
     /** Takes a slot, waiting in the queue if there is room; {@link #leave} once per ADMITTED. */
     public Outcome enter() throws InterruptedException {
+        Outcome outcome = takeSlot();
+        outcomes[outcome.ordinal()].increment();
+        return outcome;
+    }
+
+    private Outcome takeSlot() throws InterruptedException {
         // tryAcquire(0, ...) honours fairness, unlike tryAcquire(): nobody overtakes a waiter.
         if (slots.tryAcquire(0, TimeUnit.NANOSECONDS)) {
             return Outcome.ADMITTED;
@@ -65,6 +77,11 @@ public final class Admission {
     /** Clients waiting for a slot. */
     public int queued() {
         return queued.get();
+    }
+
+    /** Clients that asked to start and got {@code outcome}, since the start. */
+    public long count(Outcome outcome) {
+        return outcomes[outcome.ordinal()].sum();
     }
 
     /** The most connections that can be held at once: sessions plus waiters. */

@@ -3,6 +3,7 @@ package dev.ferry.balancer.frontend;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.data.DataPorts;
+import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.balancer.policy.BalancePolicy;
 import dev.ferry.server.data.BufferPool;
 import dev.ferry.server.net.IdleParker;
@@ -23,5 +24,6 @@ public record BalancerContext(
         Admission admission,
         AtomicLong sessionIds,
         java.util.Set<ProxySession> live,
-        IdleParker idleParker) {
+        IdleParker idleParker,
+        BalancerMetrics metrics) {
 }

@@ -34,6 +34,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -198,7 +199,6 @@ public final class ProxySession implements Runnable {
         closeQuietly(backendChannel);
         if (backend != null) {
             backend.sessionEnded();
-            backend.addBytes(bytesUp, bytesDown);
         }
         LOG.info("{} event=session client={} backend={} user={} connect_ms={} total_ms={} bytes_up={} bytes_down={} transfers={} end={}",
                 id, HostPort.text(clientAddress), backend == null ? "-" : backend.name(), user == null ? "-" : Printable.of(user, 64),
@@ -531,14 +531,38 @@ public final class ProxySession implements Runnable {
         activeRelays.incrementAndGet();
         try {
             backendData = connectData(target, null);
-            transfers.incrementAndGet();
-            Relay.run(clientData, backendData, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
-                    n -> bytesUp += n, n -> bytesDown += n);
+            relay(clientData, backendData);
         } catch (IOException e) {
             LOG.info("{} event=data-connect-failed target={} error={}", id, HostPort.text(target), e.getMessage());
             closeQuietly(clientData);
         } finally {
             activeRelays.decrementAndGet();
+        }
+    }
+
+    /**
+     * Relays one data connection, both sides connected, and counts it for the session, its backend
+     * and the metrics: every transfer, passive or active, passes here.
+     */
+    private void relay(SocketChannel clientSide, SocketChannel backendSide) {
+        transfers.incrementAndGet();
+        LongAdder up = new LongAdder();
+        LongAdder down = new LongAdder();
+        long start = System.nanoTime();
+        try {
+            Relay.run(clientSide, backendSide, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
+                    n -> {
+                        bytesUp += n;
+                        up.add(n);
+                    },
+                    n -> {
+                        bytesDown += n;
+                        down.add(n);
+                    });
+        } finally {
+            backend.countTransfer();
+            backend.addBytes(up.sum(), down.sum());
+            ctx.metrics().transferDone(up.sum(), down.sum(), System.nanoTime() - start);
         }
     }
 
@@ -619,9 +643,7 @@ public final class ProxySession implements Runnable {
             activeRelays.incrementAndGet();
             try {
                 SocketChannel toClient = connectData(clientTarget, ((InetSocketAddress) client.getLocalAddress()).getAddress());
-                transfers.incrementAndGet();
-                Relay.run(toClient, fromBackend, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
-                        n -> bytesUp += n, n -> bytesDown += n);
+                relay(toClient, fromBackend);
             } catch (IOException e) {
                 LOG.info("{} event=data-connect-failed target={} error={}", id, HostPort.text(clientTarget), e.getMessage());
                 closeQuietly(fromBackend);

@@ -20,6 +20,8 @@ public final class PassivePorts {
     private final int high;
     private final BitSet inUse;
     private int next;
+    /** Listeners open on kernel-chosen ports (a 0-0 range), which the bit set cannot track. */
+    private int ephemeralOpen;
 
     public PassivePorts(int low, int high) {
         if (low < 0 || high > 65535 || low > high || (low == 0) != (high == 0)) {
@@ -39,8 +41,9 @@ public final class PassivePorts {
         return isEphemeral() ? 0 : high - low + 1;
     }
 
+    /** Listeners open right now (for a 0-0 range too). */
     public synchronized int inUse() {
-        return inUse.cardinality();
+        return isEphemeral() ? ephemeralOpen : inUse.cardinality();
     }
 
     /**
@@ -49,7 +52,11 @@ public final class PassivePorts {
      */
     public PassiveListener open(InetAddress bindAddress) throws IOException {
         if (isEphemeral()) {
-            return new PassiveListener(bind(bindAddress, 0), this, 0);
+            PassiveListener listener = new PassiveListener(bind(bindAddress, 0), this, 0);
+            synchronized (this) {
+                ephemeralOpen++;
+            }
+            return listener;
         }
         int span = high - low + 1;
         for (int attempt = 0; attempt < span; attempt++) {
@@ -83,6 +90,8 @@ public final class PassivePorts {
     synchronized void release(int port) {
         if (port != 0) {
             inUse.clear(port - low);
+        } else {
+            ephemeralOpen--;
         }
     }
 

@@ -14,6 +14,7 @@ import dev.ferry.server.fs.UploadMode;
 import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
+import dev.ferry.server.metrics.ServerMetrics.Direction;
 import dev.ferry.server.net.Watchdog;
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -228,7 +229,7 @@ final class DataCommands {
             public void finish(boolean success) {
                 Transfer.closeQuietly(in);
             }
-        }, false, inline);
+        }, Direction.DOWNLOAD, inline);
         return null;
     }
 
@@ -314,7 +315,7 @@ final class DataCommands {
                 }
                 upload.close();
             }
-        }, true, false);
+        }, Direction.UPLOAD, false);
         return null;
     }
 
@@ -365,7 +366,7 @@ final class DataCommands {
                     return sink.total();
                 }
             }
-        }, false, false);
+        }, Direction.LIST, false);
         return null;
     }
 
@@ -431,17 +432,17 @@ final class DataCommands {
         }
     }
 
-    private void start(String verb, VirtualPath path, String openingText, TransferBody body, boolean upload,
+    private void start(String verb, VirtualPath path, String openingText, TransferBody body, Direction direction,
                        boolean inline) {
         DataEndpoint endpoint = s.endpoint;
         s.endpoint = null;
         TransferProgress progress = new TransferProgress(verb + " " + path);
         Transfer[] self = new Transfer[1];
-        Transfer t = new Transfer(progress, () -> runTransfer(self[0], endpoint, verb, path, openingText, body, upload));
+        Transfer t = new Transfer(progress, () -> runTransfer(self[0], endpoint, verb, path, openingText, body, direction));
         self[0] = t;
         s.transfers++;
         if (inline) {
-            runTransfer(t, endpoint, verb, path, openingText, body, upload);
+            runTransfer(t, endpoint, verb, path, openingText, body, direction);
         } else {
             s.transfer = t;
             t.start();
@@ -449,8 +450,9 @@ final class DataCommands {
     }
 
     private void runTransfer(Transfer t, DataEndpoint endpoint, String verb, VirtualPath path, String openingText,
-                             TransferBody body, boolean upload) {
+                             TransferBody body, Direction direction) {
         long start = System.nanoTime();
+        boolean upload = direction == Direction.UPLOAD;
         SocketChannel[] data = new SocketChannel[1];
         Watchdog.Guard guard = s.ctx.watchdog().guard(() -> {
             SocketChannel c = data[0];
@@ -462,6 +464,7 @@ final class DataCommands {
         String result = "failed";
         // Failure replies go out after the cleanup (an aborted upload's temp file is gone by then).
         Reply failure = null;
+        s.ctx.metrics().transferStarted();
         try {
             data[0] = connect(t, endpoint, guard);
             if (data[0] == null) {
@@ -509,8 +512,10 @@ final class DataCommands {
             } else {
                 s.bytesOut += moved;
             }
+            long nanos = System.nanoTime() - start;
+            s.ctx.metrics().transferEnded(direction, result, moved, nanos);
             LOG.info("{} event=transfer cmd={} path={} bytes={} ms={} result={}", s.id, verb, path,
-                    moved, (System.nanoTime() - start) / 1_000_000L, result);
+                    moved, nanos / 1_000_000L, result);
             s.armIdle();
         }
     }

@@ -5,6 +5,7 @@ import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.BufferPool;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
 import dev.ferry.server.net.Watchdog;
@@ -20,5 +21,6 @@ public record ServerContext(
         BufferPool buffers,
         SessionRegistry sessions,
         HomeStorage homes,
-        IdleParker idleParker) {
+        IdleParker idleParker,
+        ServerMetrics metrics) {
 }

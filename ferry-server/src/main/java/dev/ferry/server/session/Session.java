@@ -13,6 +13,7 @@ import dev.ferry.server.data.TransferProgress;
 import dev.ferry.server.fs.InvalidVirtualPathException;
 import dev.ferry.server.fs.Storage;
 import dev.ferry.server.fs.VirtualPath;
+import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.server.net.Connection;
 import dev.ferry.server.net.Watchdog;
 import java.io.EOFException;
@@ -90,6 +91,8 @@ public final class Session implements Runnable {
     private volatile boolean idleArmed;
     private volatile int firingsAtArm;
     private SessionRegistry.Refusal refusal;
+    /** Past the admission checks (its 220 is on the way): counted in the metrics' sessions_total when it ends. */
+    private boolean greeted;
     private volatile Runnable onEnd;
 
     /**
@@ -165,21 +168,25 @@ public final class Session implements Runnable {
         refusal = ctx.sessions().admit(this, client);
         try {
             if (refusal != null) {
-                ending = refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS ? "refused-max-sessions" : "refused-max-per-address";
+                boolean tooMany = refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS;
+                ctx.metrics().sessionRefused(tooMany ? ServerMetrics.Refusal.MAX_SESSIONS : ServerMetrics.Refusal.MAX_PER_ADDRESS);
+                ending = tooMany ? "refused-max-sessions" : "refused-max-per-address";
                 LOG.info("{} event=refused client={}{} reason={}", id, clientText, viaText, ending);
-                replies.send(421, refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS
+                replies.send(421, tooMany
                         ? "Too many users connected; try again later."
                         : "Too many connections from your address; try again later.");
                 finish(ending);
                 return;
             }
             if (ctx.loginGuard().isBanned(client)) {
+                ctx.metrics().sessionRefused(ServerMetrics.Refusal.BANNED);
                 LOG.info("{} event=refused client={}{} reason=banned", id, clientText, viaText);
                 replies.send(421, "Too many failed logins from your address; try again later.");
                 finish("refused-banned");
                 return;
             }
             LOG.info("{} event=connect client={}{}", id, clientText, viaText);
+            greeted = true;
             replies.send(220, ctx.settings().serverName() + " ready.");
         } catch (IOException e) {
             finish("error");
@@ -233,6 +240,9 @@ public final class Session implements Runnable {
                 LOG.info("{} event=disconnect client={} user={} reason={} duration_ms={} transfers={} bytes_in={} bytes_out={}",
                         id, clientText, user() == null ? "-" : printable(user()), ending,
                         (System.nanoTime() - startNanos) / 1_000_000L, transfers, bytesIn, bytesOut);
+                if (greeted) {
+                    ctx.metrics().sessionEnded(ending);
+                }
             }
         } finally {
             Runnable callback = onEnd;
@@ -447,6 +457,7 @@ public final class Session implements Runnable {
                 storage = ctx.homes().forHome(home);
             } catch (IOException e) {
                 LOG.warn("{} event=login-failed user={} reason=home-unavailable", id, printable(name));
+                ctx.metrics().loginFailed(false);
                 return Reply.of(530, "Login failed: home directory unavailable.");
             }
             account = ok;
@@ -456,12 +467,14 @@ public final class Session implements Runnable {
                 // would let a guesser reset it between attempts and never be banned.
                 ctx.loginGuard().recordSuccess(client);
             }
+            ctx.metrics().loginSucceeded();
             LOG.info("{} event=login user={} anonymous={} writable={}", id, printable(ok.user()), ok.anonymous(), ok.writable());
             return Reply.of(230, "User " + printable(ok.user()) + " logged in.");
         }
         LoginResult.Failure failure = (LoginResult.Failure) result;
         failedLogins++;
         boolean banned = ctx.loginGuard().recordFailure(client);
+        ctx.metrics().loginFailed(banned);
         LOG.info("{} event=login-failed user={} reason={} attempt={}{}", id, printable(name),
                 failure.reason().name().toLowerCase(java.util.Locale.ROOT), failedLogins, banned ? " banned=true" : "");
         // SECURITY: a delay after every failure slows password guessing (RFC 2577 §5).

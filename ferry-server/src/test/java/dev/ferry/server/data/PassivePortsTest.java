@@ -126,7 +126,11 @@ class PassivePortsTest {
         assertThat(ports.isEphemeral()).isTrue();
         assertThat(ports.size()).isZero();
         assertThat(a.port()).isPositive().isNotEqualTo(b.port());
+        assertThat(ports.inUse()).as("listeners on kernel-chosen ports are counted too").isEqualTo(2);
         a.close();
+        a.close();
+        assertThat(ports.inUse()).as("a listener closed twice is released once").isEqualTo(1);
+        b.close();
         assertThat(ports.inUse()).isZero();
     }
 

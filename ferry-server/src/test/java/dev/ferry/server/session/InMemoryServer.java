@@ -10,6 +10,7 @@ import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.auth.PasswordHasher;
 import dev.ferry.server.data.BufferPool;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.server.net.PassiveAddressing;
 import dev.ferry.server.net.Watchdog;
 import java.io.IOException;
@@ -58,16 +59,20 @@ final class InMemoryServer implements AutoCloseable {
     InMemoryServer(ServerSettings settings) {
         this.settings = settings;
         ServerSettings.Passive passive = settings.passive();
+        LoginGuard loginGuard = new LoginGuard(settings.loginPolicy(), Clock.systemUTC());
+        PassivePorts passivePorts = new PassivePorts(passive.portLow(), passive.portHigh());
+        SessionRegistry sessions = new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress());
         this.context = new ServerContext(settings,
                 new Authenticator(settings.users(), settings.anonymous(), settings.loginPolicy().credentialCacheTtl()),
-                new LoginGuard(settings.loginPolicy(), Clock.systemUTC()),
+                loginGuard,
                 new Watchdog("test-watchdog"),
-                new PassivePorts(passive.portLow(), passive.portHigh()),
+                passivePorts,
                 new PassiveAddressing(passive),
                 new BufferPool(64 * 1024, 4),
-                new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress()),
+                sessions,
                 new HomeStorage(),
-                null);   // no IdleParker: a pipe has no selectable channel, so sessions keep their thread
+                null,   // no IdleParker: a pipe has no selectable channel, so sessions keep their thread
+                new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts));
     }
 
     ControlClient connect() throws IOException {

@@ -1,0 +1,192 @@
+package dev.ferry.balancer.metrics;
+
+import com.sun.net.httpserver.HttpHandler;
+import dev.ferry.balancer.backend.AdminState;
+import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.backend.CheckResult;
+import dev.ferry.balancer.backend.CheckState;
+import dev.ferry.balancer.data.DataPorts;
+import dev.ferry.balancer.data.Relay;
+import dev.ferry.balancer.frontend.Admission;
+import dev.ferry.server.metrics.MetricsEndpoint;
+import dev.ferry.server.metrics.ServerMetrics;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The Prometheus metrics of one {@code ferry balancer}, in a registry of its own. Each metric is
+ * listed in docs/metrics.md; keep the two in step.
+ *
+ * <p>Design: almost everything is read at scrape time from the counters the balancer keeps anyway
+ * (each {@link Backend}'s sessions, errors, retries, transfers and bytes, {@link Admission}'s
+ * outcomes, {@link DataPorts}' pending routes), so the stats page and the metrics can never
+ * disagree and the session code needs no hook for them. Two things exist only here, each fed
+ * from one call site: check results with their durations ({@link #checkDone}, from the health
+ * checker) and transfer durations ({@link #transferDone}, from the session's relay). The
+ * {@code backend} label takes the configured backend names, a set the operator bounds.
+ *
+ * <p>This class serves no HTTP itself: the balancer's admin listener mounts {@link #handler()}.
+ */
+public final class BalancerMetrics {
+
+    /** Seconds: a check over a LAN takes about a millisecond; the check timeout is seconds. */
+    private static final double[] CHECK_SECONDS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final MetricsEndpoint endpoint = new MetricsEndpoint(registry);
+
+    private final Counter checks;
+    private final Histogram checkSeconds;
+    private final Counter transfers;
+    private final Counter bytes;
+    private final Histogram transferSeconds;
+
+    /**
+     * @param backends    the backends, read at scrape time
+     * @param admission   sessions admitted, queued and refused, read at scrape time
+     * @param dataPorts   the passive range, read at scrape time
+     * @param maxSessions the session limit (max-sessions)
+     */
+    public BalancerMetrics(List<Backend> backends, Admission admission, DataPorts dataPorts, int maxSessions) {
+        List<Backend> all = List.copyOf(backends);
+
+        // ---- the frontend
+        gauge("ferry_balancer_sessions_open", "Client sessions admitted and not yet ended.", admission::active);
+        gauge("ferry_balancer_sessions_max", "The session limit (max-sessions).", () -> maxSessions);
+        gauge("ferry_balancer_sessions_queued", "Clients waiting in the queue for a session slot.", admission::queued);
+        CounterWithCallback.builder().name("ferry_balancer_sessions_total").help("Client sessions admitted.")
+                .callback(cb -> cb.call(admission.count(Admission.Outcome.ADMITTED))).register(registry);
+        CounterWithCallback.builder().name("ferry_balancer_sessions_refused_total")
+                .help("Clients told 421 before the greeting, by reason: max-sessions (the queue was full), queue-timeout "
+                        + "(no slot within queue.timeout).")
+                .labelNames("reason")
+                .callback(cb -> {
+                    cb.call(admission.count(Admission.Outcome.QUEUE_FULL), "max-sessions");
+                    cb.call(admission.count(Admission.Outcome.QUEUE_TIMEOUT), "queue-timeout");
+                }).register(registry);
+        gauge("ferry_balancer_passive_ports_in_use",
+                "Passive ports with a data connection announced to a client and not yet arrived.", dataPorts::inUse);
+        gauge("ferry_balancer_passive_ports", "Ports in the passive range (passive.ports); 0 when the kernel picks any "
+                + "free port.", dataPorts::size);
+        GaugeWithCallback.builder().name("ferry_balancer_relay_info")
+                .help("How bulk transfers are relayed in this process: mode splice (in the kernel) or copy.")
+                .labelNames("mode").callback(cb -> cb.call(1, Relay.mode())).register(registry);
+        CounterWithCallback.builder().name("ferry_balancer_relay_spliced_directions_total")
+                .help("Transfer directions handed to the kernel (splice) after their first MiB.")
+                .callback(cb -> cb.call(Relay.splicedDirections())).register(registry);
+
+        // ---- per backend, from its own counters
+        perBackendGauge(all, "ferry_balancer_backend_sessions_open", "Sessions on this backend now.", Backend::activeSessions);
+        perBackendCounter(all, "ferry_balancer_backend_sessions_total", "Sessions sent to this backend.",
+                Backend::totalSessions);
+        perBackendGauge(all, "ferry_balancer_backend_up", "1 when the checks say the backend is up, 0 when down.",
+                b -> b.checkState() == CheckState.UP ? 1 : 0);
+        GaugeWithCallback.builder().name("ferry_balancer_backend_admin_state")
+                .help("The state the operator set: 1 for the backend's current state (ready, drain, maint), 0 for the others.")
+                .labelNames("backend", "state")
+                .callback(cb -> {
+                    for (Backend b : all) {
+                        for (AdminState s : AdminState.values()) {
+                            cb.call(b.adminState() == s ? 1 : 0, b.name(), s.name().toLowerCase(Locale.ROOT));
+                        }
+                    }
+                }).register(registry);
+        perBackendGauge(all, "ferry_balancer_backend_weight", "The backend's weight.", Backend::weight);
+        perBackendCounter(all, "ferry_balancer_backend_connect_failures_total",
+                "Connects or greetings to this backend that failed while opening a session.", Backend::errors);
+        perBackendCounter(all, "ferry_balancer_backend_retries_total",
+                "Sessions sent to this backend after another backend failed them (redispatches).", Backend::retries);
+        perBackendCounter(all, "ferry_balancer_backend_transfers_total",
+                "Data connections relayed to or from this backend, counted when each ends.", Backend::transfers);
+        CounterWithCallback.builder().name("ferry_balancer_backend_bytes_total")
+                .help("Data bytes relayed for this backend, by direction (up: client to backend, down: backend to client), "
+                        + "counted when each transfer ends.")
+                .labelNames("backend", "direction")
+                .callback(cb -> {
+                    for (Backend b : all) {
+                        cb.call(b.bytesUp(), b.name(), "up");
+                        cb.call(b.bytesDown(), b.name(), "down");
+                    }
+                }).register(registry);
+
+        // ---- fed by hooks
+        checks = Counter.builder().name("ferry_balancer_backend_checks_total")
+                .help("Health checks of this backend, by result (ok, failed).")
+                .labelNames("backend", "result").withoutExemplars().register(registry);
+        checkSeconds = Histogram.builder().name("ferry_balancer_check_duration_seconds")
+                .help("Duration of health checks, by backend (failed ones included: a timeout shows here).")
+                .labelNames("backend").classicOnly().classicUpperBounds(CHECK_SECONDS).withoutExemplars()
+                .register(registry);
+        transfers = Counter.builder().name("ferry_balancer_transfers_total")
+                .help("Data connections relayed, counted when each ends.").withoutExemplars().register(registry);
+        bytes = Counter.builder().name("ferry_balancer_bytes_total")
+                .help("Data bytes relayed, by direction (up: client to backend, down: backend to client), counted when "
+                        + "each transfer ends.")
+                .labelNames("direction").withoutExemplars().register(registry);
+        transferSeconds = Histogram.builder().name("ferry_balancer_transfer_duration_seconds")
+                .help("Duration of relayed data connections, from both ends connected to the last byte either way.")
+                .classicOnly().classicUpperBounds(ServerMetrics.transferSecondsBounds()).withoutExemplars()
+                .register(registry);
+
+        // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
+        for (Backend b : all) {
+            checks.labelValues(b.name(), "ok");
+            checks.labelValues(b.name(), "failed");
+            checkSeconds.labelValues(b.name());
+        }
+        bytes.labelValues("up");
+        bytes.labelValues("down");
+    }
+
+    /** One health check finished (the health checker's only call). */
+    public void checkDone(Backend backend, CheckResult result) {
+        checks.labelValues(backend.name(), result.ok() ? "ok" : "failed").inc();
+        checkSeconds.labelValues(backend.name()).observe(result.latency().toNanos() / 1e9);
+    }
+
+    /** One relayed data connection ended after {@code nanos}, having moved {@code up} and {@code down} bytes. */
+    public void transferDone(long up, long down, long nanos) {
+        transfers.inc();
+        bytes.labelValues("up").inc(up);
+        bytes.labelValues("down").inc(down);
+        transferSeconds.observe(nanos / 1e9);
+    }
+
+    /** GET /metrics in the Prometheus text format, to be mounted by an HTTP listener at the path it serves. */
+    public HttpHandler handler() {
+        return endpoint;
+    }
+
+    public void writeTo(OutputStream out) throws IOException {
+        endpoint.writeTo(out);
+    }
+
+    /** The current text format, for tests and diagnostics. */
+    public String text() {
+        return endpoint.text();
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------
+
+    private void gauge(String name, String help, java.util.function.IntSupplier value) {
+        GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsInt())).register(registry);
+    }
+
+    private void perBackendGauge(List<Backend> all, String name, String help, ToDoubleFunction<Backend> value) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames("backend")
+                .callback(cb -> all.forEach(b -> cb.call(value.applyAsDouble(b), b.name()))).register(registry);
+    }
+
+    private void perBackendCounter(List<Backend> all, String name, String help, ToDoubleFunction<Backend> value) {
+        CounterWithCallback.builder().name(name).help(help).labelNames("backend")
+                .callback(cb -> all.forEach(b -> cb.call(value.applyAsDouble(b), b.name()))).register(registry);
+    }
+}
