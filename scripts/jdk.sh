@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# JDK discovery shared by ./ferry, ./build and .ci/run (sourced, bash only).
+# JDK discovery shared by ./ferry, ./build, .ci/run and the installed bin/ferry (sourced, bash only; the
+# distribution archive carries this file as lib/jdk.sh).
 #
 # Ferry needs Java 21+, but many machines default to an older java (Debian 12: 17), so the scripts look
 # for a suitable JDK themselves instead of trusting whatever `java` is first on PATH. Order:
@@ -14,9 +15,21 @@
 #                         or returns 1; either way FERRY_JDK_SEEN lists every JDK looked at ("path (version)").
 #   ferry_no_jdk_message  prints the "needs Java 21 or newer" explanation to stderr.
 #   ferry_use_jdk         exports JAVA_HOME/PATH (and MAVEN_OPTS) so Maven runs on the JDK found.
+#   ferry_exec_jar JAR [ARGS...]
+#                         replaces the shell with the JDK found running JAR, with FERRY_DEFAULT_JAVA_OPTS and then
+#                         $FERRY_JAVA_OPTS (later options win, so FERRY_JAVA_OPTS=-Xmx2g overrides the defaults).
 # Safe under `set -euo pipefail`; defines only FERRY_* variables and ferry_*/_ferry_* names.
 
 FERRY_MIN_JAVA=21
+
+# JVM options of every launcher, chosen by measurement (docs/performance.md):
+# - TieredStopAtLevel=1 (C1 only): Ferry's hot paths are system calls (sendfile, accept, read); C2
+#   spent ~45% of the CPU of a 2,000-file run compiling them, and `ferry passwd` (one Argon2 hash,
+#   JVM start included) took 0.55-0.59 s under C1 against 1.28-1.43 s with C2. Peak Java
+#   throughput matters little here; start-up and steady CPU matter more.
+# - SerialGC, small initial heap, no perf data file: a small footprint for many idle sessions.
+# - Xss512k: platform threads are few (acceptor, watchdog, idle parker); sessions are virtual threads.
+FERRY_DEFAULT_JAVA_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms64m -Xss512k -XX:-UsePerfData"
 
 # Prints the version of the JDK at $1 (home) with java binary $2, or nothing if it cannot be told.
 _ferry_jdk_version() {
@@ -144,4 +157,13 @@ ferry_use_jdk() {
   if [ "$(_ferry_java_major "$FERRY_JAVA_VERSION")" -ge 24 ]; then
     export MAVEN_OPTS="--sun-misc-unsafe-memory-access=allow${MAVEN_OPTS:+ $MAVEN_OPTS}"
   fi
+}
+
+# exec, so the JVM keeps the launcher's PID: SIGTERM from a shell, a test or systemd ($MAINPID) reaches it.
+ferry_exec_jar() {
+  local jar=$1
+  shift
+  local -a java_opts
+  read -r -a java_opts <<<"$FERRY_DEFAULT_JAVA_OPTS ${FERRY_JAVA_OPTS:-}"
+  exec "$FERRY_JAVA" "${java_opts[@]}" -jar "$jar" "$@"
 }

@@ -18,42 +18,70 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ferry balancer}: an FTP-aware load balancer in front of FTP servers. Command-line options override the config file. */
-@Command(name = "balancer", mixinStandardHelpOptions = true,
-        description = {"Run an FTP-aware load balancer.",
-                "Proxies control connections, rewrites PASV/EPSV/PORT/EPRT and relays each data connection to its session's backend."})
+@Command(name = "balancer", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        sortOptions = false, abbreviateSynopsis = true,
+        description = {"Run an FTP-aware load balancer in front of FTP servers.",
+                "It proxies control connections, rewrites PASV/EPSV/PORT/EPRT and relays every data connection to its own "
+                        + "session's backend, so backends need no public address and no shared passive range.",
+                "Options override the --config file, which overrides the built-in defaults.",
+                ""},
+        footerHeading = "%nExamples:%n",
+        footer = {"  ferry balancer --config /etc/ferry/balancer.yaml",
+                "  ferry balancer --listen :21 --public-address ftp.example.com \\",
+                "                 --passive-ports 40000-40100 --check ftp \\",
+                "                 --backend ftp1=10.0.1.11:21 \\",
+                "                 --backend ftp2=10.0.1.12:21,weight=2",
+                "",
+                "Durations: 500ms, 30s, 5m, 1h, 1d.",
+                "Every option and YAML key: docs/configuration.md",
+                "How the balancer works: docs/balancer.md"},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"1:could not start (the address is in use, ...)",
+                "2:invalid option or configuration file (the message names FILE:LINE:COL)",
+                "130:stopped with Ctrl-C, after --grace",
+                "143:stopped by SIGTERM (kill, systemctl stop), after --grace"})
 public final class BalancerCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "YAML configuration file with a balancer: section (see docs/configuration.md).")
+            description = "YAML configuration file with a balancer: section.")
     Path config;
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Client-facing address (default 127.0.0.1:2121).")
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "Client-facing address (default 127.0.0.1:2121; :21 listens on every address).")
     String listen;
 
     @Option(names = "--public-address", paramLabel = "ADDRESS",
-            description = "Address in rewritten PASV replies (default: the address the client reached).")
+            description = "Address told to PASV clients, an IPv4 address or a host name: set it when they reach the balancer through NAT "
+                    + "(default: the address the client connected to).")
     String publicAddress;
 
     @Option(names = "--passive-ports", paramLabel = "LOW-HIGH",
-            description = "The balancer's own passive range; one port serves many client addresses at once (default: any free port).")
+            description = "The balancer's own passive ports, e.g. 40000-40100; open them in the firewall. One port serves many "
+                    + "client addresses at once (default: any free port).")
     String passivePorts;
 
     private static final String BACKEND_FORM = "NAME=HOST:PORT[,weight=N][,max-connecting=N]";
 
     @Option(names = "--backend", paramLabel = BACKEND_FORM,
-            description = "A backend FTP server (repeatable; replaces the config file's backends). At least one, here or in the file.")
+            description = "An FTP server behind the balancer (repeatable; replaces the file's backends; at least one, here or in the "
+                    + "file). weight: 0..256, share of new sessions (default 1); max-connecting: connections being opened "
+                    + "at once (default 32).")
     List<String> backends = new ArrayList<>();
 
-    @Option(names = "--balance", paramLabel = "ALGORITHM", description = "leastconn (default), roundrobin, source or user.")
+    @Option(names = "--balance", paramLabel = "ALGORITHM",
+            description = "How a backend is chosen: leastconn (default), roundrobin, source (by client address) or user (by user name).")
     String balance;
 
-    @Option(names = "--check", paramLabel = "TYPE", description = "Health check: tcp (default), ftp or ftp-login.")
+    @Option(names = "--check", paramLabel = "TYPE",
+            description = "Health check: tcp (connect; default), ftp (expect the 220 greeting) or ftp-login (log in and list).")
     String check;
 
-    @Option(names = "--check-user", paramLabel = "NAME:PASSWORD", description = "Account for --check ftp-login.")
+    @Option(names = "--check-user", paramLabel = "NAME:PASSWORD",
+            description = "Account for --check ftp-login; it must exist on every backend.")
     String checkUser;
 
-    @Option(names = "--check-interval", paramLabel = "DURATION", description = "Time between checks (default 10s).")
+    @Option(names = "--check-interval", paramLabel = "DURATION",
+            description = "Time between two checks of one backend (default 10s).")
     String checkInterval;
 
     @Option(names = "--rise", paramLabel = "N", description = "Successes in a row that mark a backend up (default 2).")
@@ -62,15 +90,17 @@ public final class BalancerCommand implements Callable<Integer> {
     @Option(names = "--fall", paramLabel = "N", description = "Failures in a row that mark a backend down (default 2).")
     Integer fall;
 
-    @Option(names = "--max-sessions", paramLabel = "N", description = "Most concurrent client sessions (default 2000).")
+    @Option(names = "--max-sessions", paramLabel = "N",
+            description = "Concurrent client sessions; more wait in the --queue (default 2000).")
     Integer maxSessions;
 
     @Option(names = "--queue", paramLabel = "N",
-            description = "Clients over --max-sessions that wait for a free session (default 200; 0 refuses them at once with 421).")
+            description = "Clients over --max-sessions that wait, not yet greeted, for a session (default 200; 0 refuses them at once "
+                    + "with 421).")
     Integer queue;
 
     @Option(names = "--grace", paramLabel = "DURATION",
-            description = "On stop (SIGTERM), how long sessions in progress may go on before they are closed (default 30s).")
+            description = "On SIGTERM, how long sessions in progress may go on before the rest are told 421 and closed (default 30s).")
     String grace;
 
     @Option(names = "--proxy-protocol", paramLabel = "VERSION",

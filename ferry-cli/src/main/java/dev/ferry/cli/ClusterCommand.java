@@ -22,21 +22,26 @@ import picocli.CommandLine.Option;
  * {@code ferry cluster}: a balancer and several servers on this machine, sharing one root, with
  * health checks on: the embedded default, ready for any FTP client.
  */
-@Command(name = "cluster", mixinStandardHelpOptions = true,
+@Command(name = "cluster", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        sortOptions = false,
         description = {"Run a balancer on 127.0.0.1:2121 and N FTP servers behind it, sharing one root directory.",
-                "Prints a user and a random password; stays up until Ctrl-C."})
+                "All in this one process, for trials: it prints a user and a random password, and stays up until Ctrl-C.",
+                ""})
 public final class ClusterCommand implements Callable<Integer> {
 
     /** The servers listen on 127.0.0.1, so the balancer reaches them from there. */
     private static final String BALANCER_SOURCE = "127.0.0.1/32";
 
-    @Option(names = "--backends", paramLabel = "N", description = "Number of servers (default 2).")
+    @Option(names = "--backends", paramLabel = "N",
+            description = "Number of FTP servers behind the balancer, 1 to 16 (default 2).")
     int backends = 2;
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Directory the servers share (default ./ftp-root, created if missing).")
+    @Option(names = "--root", paramLabel = "DIR",
+            description = "Directory the servers share (default ./ftp-root, created if missing).")
     Path root;
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Balancer address (default 127.0.0.1:2121).")
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "Client-facing address of the balancer (default 127.0.0.1:2121).")
     String listen;
 
     @Override

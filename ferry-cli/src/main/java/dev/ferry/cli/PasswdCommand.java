@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
  * in output or in messages. When standard input is a terminal but no console is available (output
  * redirected), reading would echo the password, so the command refuses and says what to do instead.
  */
-@Command(name = "passwd",
+@Command(name = "passwd", sortOptions = false,
         description = {"Hash a password for the users file (Argon2id; the password itself is never stored).",
                 "Reads the password from the terminal without echo, or one line from standard input:",
                 "  echo 'secret' | ferry passwd --user alice >> users.yaml"},

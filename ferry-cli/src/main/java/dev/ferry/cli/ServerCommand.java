@@ -22,46 +22,71 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ferry server}: a standalone FTP server. Command-line options override the config file. */
-@Command(name = "server", mixinStandardHelpOptions = true,
+@Command(name = "server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        sortOptions = false, abbreviateSynopsis = true,
         description = {"Run an FTP server.",
-                "With no options: serves ./ftp-root on 127.0.0.1:2121 with one user whose random password is printed."})
+                "With no options it serves ./ftp-root on 127.0.0.1:2121 to one user, ferry, whose random password it prints.",
+                "Options override the --config file, which overrides the built-in defaults.",
+                ""},
+        footerHeading = "%nExamples:%n",
+        footer = {"  ferry server --root /srv/ftp --user alice:secret",
+                "  ferry server --config /etc/ferry/ferry.yaml",
+                "  ferry server --listen :21 --root /srv/ftp --users-file /etc/ferry/users.yaml \\",
+                "               --passive-ports 40000-40100 --public-address ftp.example.com",
+                "",
+                "Durations: 500ms, 30s, 5m, 1h, 1d.",
+                "Every option and YAML key: docs/configuration.md"},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"1:could not start (the address is in use, the root is missing, ...)",
+                "2:invalid option or configuration file (the message names FILE:LINE:COL)",
+                "130:stopped with Ctrl-C",
+                "143:stopped by SIGTERM (kill, systemctl stop)"})
 public final class ServerCommand implements Callable<Integer> {
 
     private static volatile boolean running;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (see docs/configuration.md).")
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file with a server: section.")
     Path config;
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Control address (default 127.0.0.1:2121).")
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "Address of the control connection (default 127.0.0.1:2121; :21 listens on every address).")
     String listen;
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Directory served as / (default ./ftp-root, created if missing).")
+    @Option(names = "--root", paramLabel = "DIR",
+            description = "Directory served as / (default ./ftp-root, created if missing).")
     Path root;
 
     @Option(names = "--user", paramLabel = "NAME:PASSWORD",
-            description = "Add a read-write user (repeatable). The password is hashed at start-up; prefer a users file for production.")
+            description = "A read-write user (repeatable), for trials: other local users can see the password in the process list, "
+                    + "so use --users-file for real accounts.")
     List<String> users = new ArrayList<>();
 
-    @Option(names = "--users-file", paramLabel = "FILE", description = "YAML users file (see docs/configuration.md).")
+    @Option(names = "--users-file", paramLabel = "FILE",
+            description = "YAML users file: names, password hashes made by 'ferry passwd', homes, access.")
     Path usersFile;
 
-    @Option(names = "--anonymous", description = "Allow anonymous read-only login (user anonymous or ftp).")
+    @Option(names = "--anonymous", description = "Allow anonymous read-only login (as anonymous or ftp, any password).")
     boolean anonymous;
 
-    @Option(names = "--passive-ports", paramLabel = "LOW-HIGH", description = "Passive port range (default: any free port).")
+    @Option(names = "--passive-ports", paramLabel = "LOW-HIGH",
+            description = "Ports for passive data connections, e.g. 40000-40100; open them in the firewall (default: any free port).")
     String passivePorts;
 
     @Option(names = "--public-address", paramLabel = "ADDRESS",
-            description = "Address advertised in PASV replies (IP or host name; default: the address the client reached).")
+            description = "Address told to PASV clients, an IPv4 address or a host name: set it when they reach the server through NAT "
+                    + "(default: the address the client connected to).")
     String publicAddress;
 
-    @Option(names = "--max-sessions", paramLabel = "N", description = "Most concurrent sessions (default 1000).")
+    @Option(names = "--max-sessions", paramLabel = "N",
+            description = "Concurrent sessions; more are refused with 421 (default 1000).")
     Integer maxSessions;
 
-    @Option(names = "--max-sessions-per-address", paramLabel = "N", description = "Most concurrent sessions per client address (default 50).")
+    @Option(names = "--max-sessions-per-address", paramLabel = "N",
+            description = "Concurrent sessions from one client address; more are refused with 421 (default 50).")
     Integer maxSessionsPerAddress;
 
-    @Option(names = "--idle-timeout", paramLabel = "DURATION", description = "Close idle sessions after this long (default 5m).")
+    @Option(names = "--idle-timeout", paramLabel = "DURATION",
+            description = "A session that sends no command for this long is closed with 421 (default 5m).")
     String idleTimeout;
 
     @Option(names = "--proxy-protocol-from", paramLabel = "NETWORK",

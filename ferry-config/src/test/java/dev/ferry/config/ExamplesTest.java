@@ -2,12 +2,15 @@ package dev.ferry.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.BalancerSettings.BackendSpec;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.NetworkAddress;
 import dev.ferry.server.ServerSettings.UserAccount;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
@@ -18,6 +21,7 @@ class ExamplesTest {
 
     // Surefire runs in the module directory.
     private static final Path EXAMPLES = Path.of("..", "examples").toAbsolutePath().normalize();
+    private static final Path MIGRATION_GUIDE = EXAMPLES.resolveSibling("docs").resolve("migrating-from-haproxy.md");
 
     @TempDir
     Path dir;
@@ -67,5 +71,54 @@ class ExamplesTest {
                         Tuple.tuple("bob", root.resolve("shared"), false, true),
                         Tuple.tuple("carol", null, true, false));
         assertThat(users).allSatisfy(u -> assertThat(u.passwordHash()).startsWith("$argon2id$v=19$"));
+    }
+
+    /** docs/migrating-from-haproxy.md translates this haproxy.cfg: bind, maxconn, server lines, check, timeouts, send-proxy-v2. */
+    @Test
+    void fromHaproxyExampleHasTheValuesOfTheHaproxyCfgItTranslates() throws Exception {
+        BalancerSettings b = BalancerConfigFile.load(EXAMPLES.resolve("from-haproxy.yaml"), BalancerSettings.defaults());
+
+        assertThat(b.listen()).isEqualTo(new InetSocketAddress("203.0.113.7", 21));
+        assertThat(new int[] {b.passiveLow(), b.passiveHigh()}).containsExactly(30000, 30020);
+        assertThat(b.publicAddress()).as("the address the client reached: the VIP").isNull();
+        assertThat(b.backends()).containsExactly(
+                new BackendSpec("ftp1", new InetSocketAddress("10.0.1.11", 21), 1),
+                new BackendSpec("ftp2", new InetSocketAddress("10.0.1.12", 21), 2));
+        assertThat(b.balance()).isEqualTo(BalancerSettings.Balance.LEASTCONN);
+        assertThat(b.check()).isEqualTo(new BalancerSettings.Check(BalancerSettings.CheckType.FTP,
+                Duration.ofSeconds(10), Duration.ofSeconds(2), 2, 2, null, null));
+        assertThat(b.maxSessions()).isEqualTo(2000);
+        assertThat(b.queue()).isEqualTo(new BalancerSettings.Queue(200, Duration.ofSeconds(10)));
+        assertThat(b.timeouts()).isEqualTo(new BalancerSettings.Timeouts(Duration.ofSeconds(5), Duration.ofMinutes(5),
+                Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofSeconds(30)));
+        assertThat(b.retries()).isEqualTo(3);
+        assertThat(b.proxyProtocol()).isEqualTo(BalancerSettings.ProxyProtocol.V2);
+
+        ServerSettings s = ServerConfigFile.load(EXAMPLES.resolve("from-haproxy.yaml"), ServerSettings.defaults(Path.of("/unused")));
+        assertThat(s.listen()).isEqualTo(new InetSocketAddress(21));
+        assertThat(s.passive()).as("no pasv_address, no shared range").isEqualTo(ServerSettings.Passive.DEFAULTS);
+        assertThat(s.trustedProxies()).containsExactly("10.0.1.10/32");
+        assertThat(s.limits()).isEqualTo(new ServerSettings.Limits(500, 50, Duration.ofMinutes(5), Duration.ofMinutes(5),
+                ServerSettings.Limits.DEFAULTS.maxCommandLength(), ServerSettings.Limits.DEFAULTS.loginTimeout()));
+    }
+
+    /** The guide shows the example with shorter comments: both must say the same. */
+    @Test
+    void migrationGuideShowsTheFromHaproxyExample() throws Exception {
+        String guide = Files.readString(MIGRATION_GUIDE);
+        int section = guide.indexOf("## The same set-up in Ferry");
+        assertThat(section).isNotNegative();
+        int start = guide.indexOf("```yaml\n", section) + "```yaml\n".length();
+        String yaml = guide.substring(start, guide.indexOf("```", start));
+        Path shown = Files.writeString(dir.resolve("from-guide.yaml"), yaml);
+        Files.copy(EXAMPLES.resolve("users.yaml"), dir.resolve("users.yaml"));
+        Path example = EXAMPLES.resolve("from-haproxy.yaml");
+
+        assertThat(BalancerConfigFile.load(shown, BalancerSettings.defaults()))
+                .isEqualTo(BalancerConfigFile.load(example, BalancerSettings.defaults()));
+        ServerSettings fromGuide = ServerConfigFile.load(shown, ServerSettings.defaults(Path.of("/unused")));
+        ServerSettings fromExample = ServerConfigFile.load(example, ServerSettings.defaults(Path.of("/unused")));
+        // The users file sits beside each file: equal accounts, different paths.
+        assertThat(fromGuide.withUsers(fromGuide.users(), null)).isEqualTo(fromExample.withUsers(fromExample.users(), null));
     }
 }

@@ -35,7 +35,12 @@ public final class Launcher {
 
     /** Starts {@code ./ferry ARGS} in {@code dir} (stderr to {@code stderr}) and waits for its ready line. */
     public static Started start(Path dir, Path stderr, Duration timeout, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(script().toString()));
+        return start(script(), dir, stderr, timeout, args);
+    }
+
+    /** As {@link #start(Path, Path, Duration, String...)} with another launcher, such as an installed bin/ferry. */
+    public static Started start(Path launcher, Path dir, Path stderr, Duration timeout, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(launcher.toString()));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectError(stderr.toFile()).start();
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();

@@ -1,0 +1,265 @@
+package dev.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.cli.Main;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+
+/**
+ * The distribution archive, {@code ferry-dist/target/ferry-VERSION.tar.gz}, as an operator installs it:
+ * unpacked with tar into a fresh directory far from the repository and run through its {@code bin/ferry},
+ * directly and through a symbolic link elsewhere (as {@code /usr/local/bin/ferry}), with no Maven and no
+ * build. ferry-dist makes the archive in its package phase, which Maven runs before this module's tests
+ * (ferry-it depends on ferry-dist for that order): under {@code ./build verify} the archive is fresh.
+ */
+class DistributionTest {
+
+    private static final Duration RUN_TIMEOUT = Duration.ofSeconds(60);
+    /** Where INSTALL.md puts the archive, and so what the systemd units name. */
+    private static final String PREFIX = "/opt/ferry/";
+
+    @TempDir
+    static Path unpacked;
+    private static String version;
+    private static Path home;
+
+    @TempDir
+    Path work;
+    private Process process;
+
+    @BeforeAll
+    static void unpackTheArchive() throws Exception {
+        version = buildVersion();
+        // Surefire runs in the module directory; ferry-dist is its sibling.
+        Path archive = Path.of("..", "ferry-dist", "target", "ferry-" + version + ".tar.gz").toAbsolutePath().normalize();
+        assertThat(archive).as("the archive ferry-dist makes in the package phase (run ./build verify, or ./build "
+                + "-DskipTests package before running this test alone)").isRegularFile();
+        ExternalCommand.run(unpacked, RUN_TIMEOUT, "tar", "-xzf", archive.toString()).assertSuccess();
+        home = unpacked.resolve("ferry-" + version);
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        Launcher.stop(process);
+    }
+
+    @Test
+    void archiveHoldsOneDirectoryWithTheInstalledLayout() throws IOException {
+        try (Stream<Path> top = Files.list(unpacked)) {
+            assertThat(top.map(p -> p.getFileName().toString())).containsExactly("ferry-" + version);
+        }
+        assertThat(files(home)).contains(
+                "bin/ferry", "lib/ferry.jar", "lib/jdk.sh",
+                "conf/ferry-server.yaml", "conf/ferry-balancer.yaml", "conf/users.yaml",
+                "systemd/ferry-server.service", "systemd/ferry-balancer.service",
+                "README.md", "INSTALL.md", "docs/configuration.md", "docs/balancer.md", "docs/migrating-from-haproxy.md");
+        assertThat(home.resolve("bin/ferry")).isExecutable();
+        assertThat(home.resolve("lib/jdk.sh")).hasSameTextualContentAs(Launcher.script().resolveSibling("scripts/jdk.sh"));
+    }
+
+    /** ferry.jar lies in lib/ beside its libraries: its Class-Path must name them there, and nothing else. */
+    @Test
+    void jarManifestNamesEveryLibraryBesideItAndKeepsTheSpliceFlags() throws IOException {
+        Path lib = home.resolve("lib");
+        Attributes manifest;
+        try (JarFile jar = new JarFile(lib.resolve("ferry.jar").toFile())) {
+            manifest = jar.getManifest().getMainAttributes();
+        }
+        List<String> classPath = Arrays.asList(manifest.getValue("Class-Path").trim().split("\\s+"));
+        Set<String> listed = new TreeSet<>();
+        for (String entry : classPath) {
+            assertThat(lib.resolve(entry)).as("Class-Path entry %s", entry).isRegularFile();
+            listed.add(lib.resolve(entry).normalize().getFileName().toString());
+        }
+        Set<String> jars = new TreeSet<>();
+        try (Stream<Path> files = Files.list(lib)) {
+            files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".jar") && !n.equals("ferry.jar")).forEach(jars::add);
+        }
+        assertThat(listed).isEqualTo(jars);
+        assertThat(manifest.getValue("Main-Class")).isEqualTo(Main.class.getName());
+        assertThat(manifest.getValue("Add-Exports")).isEqualTo("java.base/sun.nio.ch");
+        assertThat(manifest.getValue("Enable-Native-Access")).isEqualTo("ALL-UNNAMED");
+    }
+
+    @Test
+    void versionThroughBinFerryAndThroughSymlinksToIt() throws Exception {
+        Path absoluteLink = Files.createDirectories(work.resolve("usr/local/bin")).resolve("ferry");
+        Files.createSymbolicLink(absoluteLink, home.resolve("bin/ferry"));
+        Path relativeLink = work.resolve("ferry");
+        Files.createSymbolicLink(relativeLink, work.relativize(absoluteLink));
+
+        for (Path launcher : List.of(home.resolve("bin/ferry"), absoluteLink, relativeLink)) {
+            ExternalCommand.Result r = ExternalCommand.run(work, RUN_TIMEOUT, launcher.toString(), "--version").assertSuccess();
+            assertThat(r.stdout().strip()).as("%s --version", launcher).isEqualTo("ferry " + version);
+        }
+    }
+
+    /** The launcher's JVM options, the same as ./ferry's, and FERRY_JAVA_OPTS after them, so it wins. */
+    @Test
+    void defaultJvmOptionsApplyAndFerryJavaOptsOverridesThem() throws Exception {
+        ExternalCommand.Result r = ExternalCommand.run(work, RUN_TIMEOUT,
+                Map.of("FERRY_JAVA_OPTS", "-XX:+PrintCommandLineFlags -XX:TieredStopAtLevel=4"),
+                List.of(home.resolve("bin/ferry").toString(), "--version")).assertSuccess();
+
+        String flags = r.stdout().lines().filter(l -> l.contains("-XX:+PrintCommandLineFlags")).findFirst().orElseThrow();
+        assertThat(flags.split(" ")).contains("-XX:+UseSerialGC", "-XX:-UsePerfData", "-XX:ThreadStackSize=512",
+                "-XX:TieredStopAtLevel=4");
+        assertThat(r.stdout()).contains("ferry " + version);
+    }
+
+    @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void serverFromTheArchiveServesCurlThroughASymlinkAndStopsOnSigterm() throws Exception {
+        Path link = work.resolve("ferry");
+        Files.createSymbolicLink(link, home.resolve("bin/ferry"));
+        Path root = Files.createDirectories(work.resolve("served"));
+        Files.writeString(root.resolve("installed.txt"), "hello");
+        int port = TestData.freePort();
+
+        Launcher.Started started = Launcher.start(link, work, work.resolve("stderr.txt"), RUN_TIMEOUT,
+                "server", "--listen", "127.0.0.1:" + port, "--root", root.toString(), "--user", "u:p");
+        process = started.process();
+        assertThat(started.stdout()).anyMatch(l -> l.contains("ferry server " + version + " listening on 127.0.0.1:" + port));
+
+        ExternalCommand.Result listing = ExternalCommand.run(work, RUN_TIMEOUT, Map.of(),
+                List.of("curl", "-sS", "--max-time", "20", "-u", "u:p", "ftp://127.0.0.1:" + port + "/")).assertSuccess();
+        assertThat(listing.stdout().lines()).anyMatch(l -> l.endsWith(" installed.txt"));
+
+        process.destroy();
+        assertThat(process.waitFor(10, TimeUnit.SECONDS)).as("the server stops on SIGTERM").isTrue();
+        // The JVM is the launcher's own process (exec), so SIGTERM reached it: 128 + 15, the units' SuccessExitStatus.
+        assertThat(process.exitValue()).isEqualTo(143);
+    }
+
+    /**
+     * What an install relies on in each unit: the account, the command (whose flags ferry accepts), restarts,
+     * the hardening, port 21 without root, and a stop timeout longer than the balancer's grace.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            "ferry-server.service,   server,   /etc/ferry/ferry.yaml",
+            "ferry-balancer.service, balancer, /etc/ferry/balancer.yaml"})
+    void systemdUnitHasTheKeysAnInstallNeeds(String unit, String command, String config) throws IOException {
+        Map<String, Map<String, List<String>>> u = SystemdUnit.parse(home.resolve("systemd").resolve(unit));
+        Map<String, List<String>> service = u.get("Service");
+
+        assertThat(u.get("Unit").get("After")).contains("network-online.target");
+        assertThat(u.get("Install").get("WantedBy")).containsExactly("multi-user.target");
+        assertThat(service.get("User")).containsExactly("ferry");
+        String execStart = service.get("ExecStart").getFirst();
+        assertThat(execStart).isEqualTo(PREFIX + "bin/ferry " + command + " --config " + config);
+        List<String> args = List.of(execStart.split(" ")).subList(1, 4);
+        new CommandLine(new Main()).parseArgs(args.toArray(String[]::new));   // throws if a flag is wrong
+        assertThat(service.get("Restart")).containsExactly("on-failure");
+        assertThat(service.get("SuccessExitStatus")).containsExactly("143");
+        assertThat(service.get("RestartPreventExitStatus")).as("a configuration error is not retried").containsExactly("2");
+        assertThat(service.get("NoNewPrivileges")).containsExactly("yes");
+        assertThat(service.get("ProtectSystem")).containsExactly("strict");
+        assertThat(service.get("ProtectHome")).containsExactly("yes");
+        assertThat(service.get("PrivateTmp")).containsExactly("yes");
+        assertThat(service.get("AmbientCapabilities")).containsExactly("CAP_NET_BIND_SERVICE");
+        assertThat(service.get("CapabilityBoundingSet")).containsExactly("CAP_NET_BIND_SERVICE");
+        assertThat(service.get("LimitNOFILE")).containsExactly("65536");
+        assertThat(SystemdUnit.seconds(service.get("TimeoutStopSec").getFirst())).isGreaterThan(0);
+        if (command.equals("server")) {
+            assertThat(service.get("ReadWritePaths")).containsExactly("-/srv/ftp");
+        } else {
+            assertThat(service.get("ExecReload")).containsExactly("/bin/kill -HUP $MAINPID");
+            assertThat(SystemdUnit.seconds(service.get("TimeoutStopSec").getFirst()))
+                    .as("systemd waits longer than the balancer's grace before it kills")
+                    .isGreaterThan(BalancerSettings.defaults().timeouts().grace().toSeconds());
+        }
+    }
+
+    @ParameterizedTest(name = "{0} -> {1} s")
+    @CsvSource({"45s, 45", "45, 45", "2min, 120", "1min 30s, 90"})
+    void systemdTimeSpans(String span, long seconds) {
+        assertThat(SystemdUnit.seconds(span)).isEqualTo(seconds);
+    }
+
+    /** The relative paths of the regular files under {@code dir}. */
+    private static Set<String> files(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            Set<String> names = new TreeSet<>();
+            walk.filter(Files::isRegularFile).forEach(p -> names.add(dir.relativize(p).toString()));
+            return names;
+        }
+    }
+
+    /** The version ferry-cli was built with, from the same resource {@code ferry --version} reads. */
+    private static String buildVersion() throws IOException {
+        Properties p = new Properties();
+        try (InputStream in = Main.class.getResourceAsStream("/ferry-version.properties")) {
+            p.load(in);
+        }
+        return p.getProperty("version");
+    }
+
+    /** Just enough of systemd.syntax(7) to read Ferry's own units: sections, keys, values, comments. */
+    static final class SystemdUnit {
+        private SystemdUnit() {}
+
+        static Map<String, Map<String, List<String>>> parse(Path file) throws IOException {
+            Map<String, Map<String, List<String>>> sections = new LinkedHashMap<>();
+            Map<String, List<String>> current = null;
+            for (String raw : Files.readAllLines(file)) {
+                String line = raw.strip();
+                if (line.isEmpty() || line.startsWith("#") || line.startsWith(";")) {
+                    continue;
+                }
+                if (line.startsWith("[") && line.endsWith("]")) {
+                    current = sections.computeIfAbsent(line.substring(1, line.length() - 1), s -> new LinkedHashMap<>());
+                    continue;
+                }
+                int eq = line.indexOf('=');
+                assertThat(current).as("%s: a key outside any section: %s", file.getFileName(), line).isNotNull();
+                assertThat(eq).as("%s: not KEY=VALUE: %s", file.getFileName(), line).isPositive();
+                assertThat(line).as("%s: line continuations are not used", file.getFileName()).doesNotEndWith("\\");
+                current.computeIfAbsent(line.substring(0, eq).strip(), k -> new ArrayList<>()).add(line.substring(eq + 1).strip());
+            }
+            return sections;
+        }
+
+        /** A systemd time span (systemd.time(7)) in seconds: "45s", "45", "2min", "1min 30s". */
+        static long seconds(String span) {
+            long total = 0;
+            for (String part : span.strip().split("\\s+")) {
+                String digits = part.replaceAll("[^0-9].*", "");
+                String unit = part.substring(digits.length());
+                long n = Long.parseLong(digits);
+                total += switch (unit) {
+                    case "", "s", "sec" -> n;
+                    case "min", "m" -> n * 60;
+                    case "h", "hr" -> n * 3600;
+                    default -> throw new IllegalArgumentException("time span unit " + unit + " in " + span);
+                };
+            }
+            return total;
+        }
+    }
+}
