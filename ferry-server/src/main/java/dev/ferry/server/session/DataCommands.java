@@ -474,6 +474,12 @@ final class DataCommands {
             t.attach(data[0]);
             s.replies.send(150, openingText);
             body.run(data[0], guard, t.progress);
+            if (t.aborted()) {
+                // Aborted (ABOR, session end) while the last read returned: aborting shuts the data
+                // connection's output first, a client may answer with its own FIN, and the upload's read
+                // then sees a clean end of file. That is not the end of the client's file: no commit.
+                throw new IOException("transfer aborted");
+            }
             guard.arm(s.ctx.settings().limits().dataTimeout());
             data[0].close();
             guard.disarm();
