@@ -29,6 +29,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -66,6 +67,7 @@ public final class ProxySession implements Runnable {
     private final InetSocketAddress clientAddress;
     private final String id;
     private final long startNanos = System.nanoTime();
+    private final Instant startedAt = Instant.now();
     private final Object clientWriteLock = new Object();
     private final Watchdog.Guard clientGuard;
     private final Watchdog.Guard clientWriteGuard;
@@ -82,11 +84,16 @@ public final class ProxySession implements Runnable {
     private boolean clientWaiting;
     private final AtomicInteger pumps = new AtomicInteger(2);
     private final AtomicBoolean finished = new AtomicBoolean();
-    private Backend backend;
+    // Volatile: the admin page reads these from its own threads.
+    private volatile Backend backend;
     private SocketChannel backendChannel;
     private SocketConnection backendConn;
     private Watchdog.Guard backendGuard;
-    private String user;
+    private volatile String user;
+    /** The verb of the client's last command (never its argument: PASS carries a password). */
+    private volatile Verb lastVerb;
+    /** bytesUp + bytesDown when the running transfer started. */
+    private volatile long transferBase;
     private String host;
     private boolean utf8;
     private long connectMillis = -1;
@@ -138,10 +145,35 @@ public final class ProxySession implements Runnable {
      * 421, and both sockets are shut so that blocked or parked pumps end on their own.
      */
     public void terminate() {
-        ending = "balancer-stop";
-        sendQuietly(Reply.of(421, "Service shutting down; closing the connection."));
+        terminate("balancer-stop", "Service shutting down; closing the connection.");
+    }
+
+    /** As {@link #terminate()}, with the session log line's {@code end=} value and the 421 text. */
+    public void terminate(String end, String text) {
+        ending = end;
+        sendQuietly(Reply.of(421, text));
         shutdown(clientConn);
         shutdown(backendConn);
+    }
+
+    // ---- read by the admin page (any thread) -------------------------------------------------
+
+    public String id() { return id; }
+    public InetSocketAddress clientAddress() { return clientAddress; }
+    /** The name given with USER, or null before it. */
+    public String user() { return user; }
+    /** The backend serving the session, or null before USER. */
+    public Backend backend() { return backend; }
+    public Instant startedAt() { return startedAt; }
+    /** The verb of the client's last command, or null before the first; never an argument. */
+    public Verb lastVerb() { return lastVerb; }
+    public long bytesUp() { return bytesUp; }
+    public long bytesDown() { return bytesDown; }
+    public int transfers() { return transfers.get(); }
+
+    /** Bytes the running transfer has moved so far (both directions), or -1 when none runs. */
+    public long transferBytes() {
+        return activeRelays.get() > 0 ? Math.max(0, bytesUp + bytesDown - transferBase) : -1;
     }
 
     @Override
@@ -199,6 +231,7 @@ public final class ProxySession implements Runnable {
         if (backend != null) {
             backend.sessionEnded();
             backend.addBytes(bytesUp, bytesDown);
+            backend.addTransfers(transfers.get());
         }
         LOG.info("{} event=session client={} backend={} user={} connect_ms={} total_ms={} bytes_up={} bytes_down={} transfers={} end={}",
                 id, HostPort.text(clientAddress), backend == null ? "-" : backend.name(), user == null ? "-" : Printable.of(user, 64),
@@ -253,6 +286,7 @@ public final class ProxySession implements Runnable {
                 continue;
             }
             Command c = p.command();
+            lastVerb = c.verb();
             switch (c.verb()) {
                 case USER -> {
                     user = c.argument();
@@ -418,6 +452,7 @@ public final class ProxySession implements Runnable {
                 CommandParser.Result parsed = CommandParser.parse(line);
                 if (parsed instanceof CommandParser.Result.Parsed p) {
                     Verb v = p.command().verb();
+                    lastVerb = v;
                     if (v == Verb.PORT || v == Verb.EPRT) {
                         Reply refusal = activeMode(p.command());
                         if (refusal != null) {
@@ -532,6 +567,7 @@ public final class ProxySession implements Runnable {
         try {
             backendData = connectData(target, null);
             transfers.incrementAndGet();
+            transferBase = bytesUp + bytesDown;
             Relay.run(clientData, backendData, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
                     n -> bytesUp += n, n -> bytesDown += n);
         } catch (IOException e) {
@@ -620,6 +656,7 @@ public final class ProxySession implements Runnable {
             try {
                 SocketChannel toClient = connectData(clientTarget, ((InetSocketAddress) client.getLocalAddress()).getAddress());
                 transfers.incrementAndGet();
+                transferBase = bytesUp + bytesDown;
                 Relay.run(toClient, fromBackend, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
                         n -> bytesUp += n, n -> bytesDown += n);
             } catch (IOException e) {
