@@ -1,5 +1,6 @@
 package dev.ferry.balancer;
 
+import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.server.ServerSettings;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -23,6 +24,9 @@ import java.util.Objects;
  * @param timeouts         connect, client idle, server idle and data timeouts
  * @param retries          connection attempts to backends per session before giving up with 421
  * @param proxyProtocol    PROXY protocol header sent to backends
+ * @param greeting         text of the 220 greeting
+ * @param admin            the admin listener (stats page and API), which {@link dev.ferry.balancer.admin.AdminServer}
+ *                         runs beside the balancer; {@link AdminSettings#OFF} by default
  */
 public record BalancerSettings(
         InetSocketAddress listen,
@@ -38,7 +42,8 @@ public record BalancerSettings(
         Timeouts timeouts,
         int retries,
         ProxyProtocol proxyProtocol,
-        String greeting) {
+        String greeting,
+        AdminSettings admin) {
 
     public BalancerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -50,25 +55,27 @@ public record BalancerSettings(
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         Objects.requireNonNull(greeting, "greeting");
+        Objects.requireNonNull(admin, "admin");
     }
 
     public static BalancerSettings defaults() {
         return new BalancerSettings(new InetSocketAddress("127.0.0.1", 2121), null, List.of(), 0, 0, List.of(),
                 Balance.LEASTCONN, Check.DEFAULTS, 2000, Queue.DEFAULTS, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF,
-                "Ferry FTP balancer ready.");
+                "Ferry FTP balancer ready.", AdminSettings.OFF);
     }
 
-    public BalancerSettings withListen(InetSocketAddress v) { return new BalancerSettings(v, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withPublicAddress(String v) { return new BalancerSettings(listen, v, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withBackends(List<BackendSpec> v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, v, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withBalance(Balance v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, v, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withCheck(Check v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, v, maxSessions, queue, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withMaxSessions(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, v, queue, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withQueue(Queue v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, v, timeouts, retries, proxyProtocol, greeting); }
-    public BalancerSettings withTimeouts(Timeouts v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, v, retries, proxyProtocol, greeting); }
-    public BalancerSettings withRetries(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, v, proxyProtocol, greeting); }
-    public BalancerSettings withProxyProtocol(ProxyProtocol v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, v, greeting); }
+    public BalancerSettings withListen(InetSocketAddress v) { return new BalancerSettings(v, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
+    public BalancerSettings withPublicAddress(String v) { return new BalancerSettings(listen, v, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
+    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
+    public BalancerSettings withBackends(List<BackendSpec> v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, v, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
+    public BalancerSettings withBalance(Balance v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, v, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
+    public BalancerSettings withCheck(Check v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, v, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
+    public BalancerSettings withMaxSessions(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, v, queue, timeouts, retries, proxyProtocol, greeting, admin); }
+    public BalancerSettings withQueue(Queue v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, v, timeouts, retries, proxyProtocol, greeting, admin); }
+    public BalancerSettings withTimeouts(Timeouts v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, v, retries, proxyProtocol, greeting, admin); }
+    public BalancerSettings withRetries(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, v, proxyProtocol, greeting, admin); }
+    public BalancerSettings withAdmin(AdminSettings v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, v); }
+    public BalancerSettings withProxyProtocol(ProxyProtocol v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, v, greeting, admin); }
 
     /**
      * One FTP server behind the balancer. Weight 0 receives no new sessions. {@code maxConnecting}:

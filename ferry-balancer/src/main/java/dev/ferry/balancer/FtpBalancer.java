@@ -17,6 +17,9 @@ import dev.ferry.server.net.Watchdog;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.Collections;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.util.List;
@@ -42,6 +45,7 @@ public final class FtpBalancer implements AutoCloseable {
     private final BalancerContext context;
     private final HealthChecker checker;
     private final Acceptor acceptor;
+    private final Instant startedAt = Instant.now();
 
     private FtpBalancer(BalancerSettings settings) throws IOException {
         if (settings.backends().isEmpty()) {
@@ -120,6 +124,31 @@ public final class FtpBalancer implements AutoCloseable {
     /** The Prometheus metrics; {@link BalancerMetrics#handler()} serves them over HTTP. */
     public BalancerMetrics metrics() {
         return context.metrics();
+    }
+
+    // ---- for the admin page and API (dev.ferry.balancer.admin) ----------------------------------
+
+    public BalancerSettings settings() {
+        return settings;
+    }
+
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    /** Client connections in progress (queued, before login and relaying): a live, read-only view. */
+    public Collection<ProxySession> sessions() {
+        return Collections.unmodifiableSet(context.live());
+    }
+
+    /** Client connections accepted since start, refused ones included (HAProxy's frontend stot). */
+    public long sessionsAccepted() {
+        return context.sessionIds().get();
+    }
+
+    /** The balancer's passive ports with a data connection awaited now. */
+    public int passivePortsInUse() {
+        return context.dataPorts().portsInUse();
     }
 
     /** Stops at once: sessions in progress are told 421 and closed. */

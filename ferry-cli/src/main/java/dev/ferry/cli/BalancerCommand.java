@@ -3,9 +3,12 @@ package dev.ferry.cli;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
+import dev.ferry.balancer.admin.AdminServer;
+import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.config.BalancerConfigFile;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.Values;
+import dev.ferry.server.auth.PasswordHasher;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -13,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -107,6 +111,17 @@ public final class BalancerCommand implements Callable<Integer> {
             description = "PROXY protocol header sent to backends: off (default), v1 or v2.")
     String proxyProtocol;
 
+    @Option(names = "--admin", paramLabel = "HOST:PORT",
+            description = "Listener of the stats page and admin API (default: off; 127.0.0.1:8080 when --admin-user is given).")
+    String admin;
+
+    private static final String ADMIN_USER_FORM = "NAME:PASSWORD[:admin|:read-only]";
+
+    @Option(names = "--admin-user", paramLabel = ADMIN_USER_FORM,
+            description = {"A user of the admin page and API (repeatable; replaces the config file's admin users; role admin unless :read-only).",
+                    "The password is hashed at start; prefer balancer.admin.users with a `ferry passwd` hash, which keeps it out of the process list."})
+    List<String> adminUsers = new ArrayList<>();
+
     @Override
     public Integer call() {
         BalancerSettings settings;
@@ -116,17 +131,32 @@ public final class BalancerCommand implements Callable<Integer> {
             System.err.println("ferry balancer: " + e.getMessage());
             return 2;
         }
+        FtpBalancer balancer = null;
         try {
-            FtpBalancer balancer = FtpBalancer.start(settings);
+            balancer = FtpBalancer.start(settings);
+            AdminServer adminServer = settings.admin().enabled()
+                    ? AdminServer.start(balancer, settings.admin(), Map.of("/metrics", balancer.metrics().handler())) : null;
+            FtpBalancer running = balancer;
             Duration graceful = settings.timeouts().grace();
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> balancer.stop(graceful), "ferry-shutdown"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (adminServer != null) {
+                    adminServer.close();
+                }
+                running.stop(graceful);
+            }, "ferry-shutdown"));
             ServerCommand.markRunning();
             System.out.println("ferry balancer " + Main.version() + " listening on "
                     + HostPort.text(balancer.address()) + " in front of "
                     + settings.backends().size() + " backends");
+            if (adminServer != null) {
+                System.out.println("  admin page: " + adminServer.url());
+            }
             System.out.flush();
             return 0;
         } catch (IOException e) {
+            if (balancer != null) {
+                balancer.close();
+            }
             System.err.println("ferry balancer: " + e.getMessage());
             return 1;
         }
@@ -197,7 +227,60 @@ public final class BalancerCommand implements Callable<Integer> {
         if (proxyProtocol != null) {
             s = s.withProxyProtocol(enumValue(BalancerSettings.ProxyProtocol.class, "--proxy-protocol", proxyProtocol));
         }
-        return s;
+        return s.withAdmin(adminSettings(s.admin()));
+    }
+
+    private AdminSettings adminSettings(AdminSettings a) {
+        if (!adminUsers.isEmpty()) {
+            List<AdminSettings.User> users = new ArrayList<>();
+            for (String u : adminUsers) {
+                users.add(adminUser(u, users));
+            }
+            a = a.withUsers(users);
+            if (a.listen() == null) {
+                a = a.withListen(AdminSettings.DEFAULT_LISTEN);
+            }
+        }
+        if (admin != null) {
+            try {
+                a = a.withListen(Values.hostPort(admin));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--admin: " + e.getMessage(), e);
+            }
+        }
+        if (a.enabled() && a.users().isEmpty()) {
+            throw new IllegalArgumentException("the admin listener needs a user: --admin-user NAME:PASSWORD"
+                    + " or balancer.admin.users in the config file (there is no default password)");
+        }
+        return a;
+    }
+
+    /** NAME:PASSWORD, NAME:PASSWORD:admin or NAME:PASSWORD:read-only; the password is hashed here and not kept. */
+    static AdminSettings.User adminUser(String text, List<AdminSettings.User> existing) {
+        int colon = text.indexOf(':');
+        if (colon <= 0 || colon == text.length() - 1) {
+            throw new IllegalArgumentException("--admin-user expects " + ADMIN_USER_FORM);
+        }
+        String name = text.substring(0, colon);
+        String password = text.substring(colon + 1);
+        AdminSettings.Role role = AdminSettings.Role.ADMIN;
+        for (AdminSettings.Role r : AdminSettings.Role.values()) {
+            String suffix = ":" + r.spelling();
+            if (password.endsWith(suffix) && password.length() > suffix.length()) {
+                role = r;
+                password = password.substring(0, password.length() - suffix.length());
+                break;
+            }
+        }
+        if (!name.matches("[\\p{L}\\p{N}._@+-]{1,64}")) {
+            throw new IllegalArgumentException("--admin-user: the name must be 1 to 64 letters, digits and . _ - @ +");
+        }
+        for (AdminSettings.User u : existing) {
+            if (u.name().equals(name)) {
+                throw new IllegalArgumentException("--admin-user " + name + ": name used twice");
+            }
+        }
+        return new AdminSettings.User(name, PasswordHasher.hash(password.toCharArray()), role);
     }
 
     static BalancerSettings.BackendSpec backend(String text, List<BalancerSettings.BackendSpec> existing) {

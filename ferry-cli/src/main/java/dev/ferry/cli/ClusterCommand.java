@@ -3,6 +3,8 @@ package dev.ferry.cli;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
+import dev.ferry.balancer.admin.AdminServer;
+import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.config.Values;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
@@ -14,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,12 +28,14 @@ import picocli.CommandLine.Option;
 @Command(name = "cluster", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false,
         description = {"Run a balancer on 127.0.0.1:2121 and N FTP servers behind it, sharing one root directory.",
-                "All in this one process, for trials: it prints a user and a random password, and stays up until Ctrl-C.",
+                "All in this one process, for trials: it prints a user and a random password, the stats page's address",
+                "with a password of its own, and stays up until Ctrl-C.",
                 ""})
 public final class ClusterCommand implements Callable<Integer> {
 
     /** The servers listen on 127.0.0.1, so the balancer reaches them from there. */
     private static final String BALANCER_SOURCE = "127.0.0.1/32";
+    private static final String ADMIN_USER = "admin";
 
     @Option(names = "--backends", paramLabel = "N",
             description = "Number of FTP servers behind the balancer, 1 to 16 (default 2).")
@@ -43,6 +48,10 @@ public final class ClusterCommand implements Callable<Integer> {
     @Option(names = "--listen", paramLabel = "HOST:PORT",
             description = "Client-facing address of the balancer (default 127.0.0.1:2121).")
     String listen;
+
+    @Option(names = "--admin", paramLabel = "HOST:PORT",
+            description = "Stats page and admin API (default 127.0.0.1:8080; 'off' for none). User admin, with a password generated for this run.")
+    String admin = "127.0.0.1:8080";
 
     @Override
     public Integer call() {
@@ -78,9 +87,28 @@ public final class ClusterCommand implements Callable<Integer> {
             if (listen != null) {
                 b = b.withListen(Values.hostPort(listen));
             }
+            String adminPassword = null;
+            if (!admin.equals("off")) {
+                adminPassword = ServerCommand.randomPassword();
+                b = b.withAdmin(new AdminSettings(adminAddress(), List.of(new AdminSettings.User(ADMIN_USER,
+                        PasswordHasher.hash(adminPassword.toCharArray()), AdminSettings.Role.ADMIN))));
+            }
             FtpBalancer balancer = FtpBalancer.start(b);
+            AdminServer adminServer;
+            try {
+                adminServer = b.admin().enabled() ? AdminServer.start(balancer, b.admin(), Map.of("/metrics", balancer.metrics().handler())) : null;
+            } catch (IOException e) {
+                balancer.close();
+                throw new IOException(e.getMessage() + " (choose another address with --admin HOST:PORT, or --admin off)", e);
+            } catch (RuntimeException e) {
+                balancer.close();
+                throw e;
+            }
             java.time.Duration grace = b.timeouts().grace();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (adminServer != null) {
+                    adminServer.close();
+                }
                 balancer.stop(grace);
                 servers.forEach(FtpServer::close);
             }, "ferry-shutdown"));
@@ -91,6 +119,10 @@ public final class ClusterCommand implements Callable<Integer> {
             System.out.println("  user: ferry   password: " + password + "   (generated for this run)");
             System.out.println("  try:  curl -u ferry:" + password + " ftp://" + address + "/");
             System.out.println("        lftp -u ferry," + password + " -p " + balancer.port() + " " + ServerCommand.hostForUrl(balancer.address()));
+            if (adminServer != null) {
+                System.out.println("  admin: " + adminServer.url() + "   user: " + ADMIN_USER + "   password: " + adminPassword
+                        + "   (generated for this run)");
+            }
             System.out.println("  stop with Ctrl-C");
             System.out.flush();
             return 0;
@@ -98,6 +130,14 @@ public final class ClusterCommand implements Callable<Integer> {
             servers.forEach(FtpServer::close);
             System.err.println("ferry cluster: " + e.getMessage());
             return 1;
+        }
+    }
+
+    private InetSocketAddress adminAddress() {
+        try {
+            return Values.hostPort(admin);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--admin: " + e.getMessage() + "; or off for no admin page", e);
         }
     }
 }

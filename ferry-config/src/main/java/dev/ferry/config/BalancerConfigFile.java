@@ -1,6 +1,7 @@
 package dev.ferry.config;
 
 import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.balancer.BalancerSettings.Balance;
 import dev.ferry.balancer.BalancerSettings.BackendSpec;
 import dev.ferry.balancer.BalancerSettings.Check;
@@ -9,6 +10,7 @@ import dev.ferry.balancer.BalancerSettings.ProxyProtocol;
 import dev.ferry.balancer.BalancerSettings.Queue;
 import dev.ferry.balancer.BalancerSettings.Timeouts;
 import dev.ferry.server.ServerSettings.NetworkAddress;
+import dev.ferry.server.auth.PasswordHasher;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,11 +34,15 @@ public final class BalancerConfigFile {
 
     private static final List<String> TOP_KEYS = ServerConfigFile.TOP_KEYS;
     private static final List<String> BALANCER_KEYS = List.of("listen", "public-address", "networks", "passive-ports",
-            "backends", "balance", "check", "max-sessions", "queue", "timeouts", "retries", "proxy-protocol", "greeting");
+            "backends", "balance", "check", "max-sessions", "queue", "timeouts", "retries", "proxy-protocol", "greeting", "admin");
     private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight", "max-connecting");
     private static final List<String> QUEUE_KEYS = List.of("size", "timeout");
     private static final List<String> CHECK_KEYS = List.of("type", "interval", "timeout", "rise", "fall", "user", "password");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "client-idle", "server-idle", "data", "grace");
+    private static final List<String> ADMIN_KEYS = List.of("listen", "users");
+    private static final List<String> ADMIN_USER_KEYS = List.of("name", "password-hash", "role");
+    private static final String ADMIN_USER_NAME_RULE = "a user name of 1 to 64 letters, digits and . _ - @ +";
+    private static final Pattern ADMIN_USER_NAME = Pattern.compile("[\\p{L}\\p{N}._@+-]{1,64}");
 
     private static final String NAME_RULE = "a backend name of 1 to 64 letters, digits and . _ -";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -86,8 +92,9 @@ public final class BalancerConfigFile {
         ProxyProtocol proxyProtocol = m.parsed("proxy-protocol", "one of " + choices(ProxyProtocol.values()),
                 s -> choice(ProxyProtocol.values(), s), base.proxyProtocol());
         String greeting = m.text("greeting", base.greeting());
+        AdminSettings admin = m.has("admin") ? admin(m.mapping("admin", ADMIN_KEYS).orElseThrow(), base.admin()) : base.admin();
         return new BalancerSettings(listen, publicAddress, networks, ports[0], ports[1], backends, balance, check,
-                maxSessions, queue, timeouts, retries, proxyProtocol, greeting);
+                maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin);
     }
 
     private static List<BackendSpec> backends(YamlMapping balancer) throws ConfigException {
@@ -175,6 +182,79 @@ public final class BalancerConfigFile {
             throw m.error(key, "expected a password on one line; the value contains control characters (it is not shown here)");
         }
         return s;
+    }
+
+    /**
+     * The admin listener: on as soon as the section is present (at {@link AdminSettings#DEFAULT_LISTEN}
+     * unless {@code listen} says otherwise). Users may also come from the command line, which checks
+     * that there is at least one.
+     */
+    private static AdminSettings admin(YamlMapping m, AdminSettings base) throws ConfigException {
+        InetSocketAddress listen = m.parsed("listen", "HOST:PORT", Values::hostPort,
+                base.listen() == null ? AdminSettings.DEFAULT_LISTEN : base.listen());
+        List<AdminSettings.User> users = m.has("users") ? adminUsers(m) : base.users();
+        return new AdminSettings(listen, users);
+    }
+
+    private static List<AdminSettings.User> adminUsers(YamlMapping admin) throws ConfigException {
+        List<Node> items = admin.list("users", "{name: NAME, password-hash: HASH, role: admin|read-only} entries").orElseThrow();
+        if (items.isEmpty()) {
+            throw admin.error("users", "expected at least one user, got an empty list (the admin page has no default password)");
+        }
+        List<AdminSettings.User> users = new ArrayList<>();
+        Map<String, Node> seen = new HashMap<>();
+        for (int i = 0; i < items.size(); i++) {
+            YamlMapping entry = YamlMapping.of(admin.file(), items.get(i), admin.pathOf("users") + "[" + i + "]", ADMIN_USER_KEYS);
+            if (!entry.has("name")) {
+                throw entry.missing("name", ADMIN_USER_NAME_RULE);
+            }
+            if (!entry.has("password-hash")) {
+                throw entry.missing("password-hash", "a hash made by `ferry passwd`");
+            }
+            if (!entry.has("role")) {
+                throw entry.missing("role", "admin (may change backends and end sessions) or read-only (sees everything, changes nothing)");
+            }
+            String name = entry.parsed("name", ADMIN_USER_NAME_RULE, BalancerConfigFile::checkAdminUserName, null);
+            Node first = seen.putIfAbsent(name, entry.value("name"));
+            if (first != null) {
+                throw entry.error("name", "duplicate admin user " + Values.quote(name) + " (first at "
+                        + admin.file().lineOf(first) + "); each name may appear once");
+            }
+            String hash = adminPasswordHash(entry);
+            AdminSettings.Role role = entry.parsed("role", "admin or read-only", BalancerConfigFile::adminRole, null);
+            users.add(new AdminSettings.User(name, hash, role));
+        }
+        return users;
+    }
+
+    private static String checkAdminUserName(String name) {
+        if (!ADMIN_USER_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("expected " + ADMIN_USER_NAME_RULE + ", got " + Values.quote(name));
+        }
+        return name;
+    }
+
+    private static AdminSettings.Role adminRole(String s) {
+        AdminSettings.Role role = AdminSettings.Role.of(s);
+        if (role == null) {
+            throw new IllegalArgumentException("expected admin or read-only, got " + Values.quote(s));
+        }
+        return role;
+    }
+
+    /** Never echoes the value: it may be a plain password typed by mistake. */
+    private static String adminPasswordHash(YamlMapping entry) throws ConfigException {
+        Node value = entry.value("password-hash");
+        if (!(value instanceof ScalarNode scalar) || YamlFile.isNull(value)) {
+            throw entry.error("password-hash", "expected a password hash made by `ferry passwd`, got " + YamlFile.describe(value));
+        }
+        // SECURITY: only a hash is accepted, so a plain password pasted here fails at start-up
+        // instead of being compared as a hash; PasswordHasher's messages never quote the value.
+        String problem = PasswordHasher.problemWith(scalar.getValue());
+        if (problem != null) {
+            throw entry.error("password-hash", problem + " (make one with `ferry passwd`; the value is not shown here)");
+        }
+        return scalar.getValue();
     }
 
     private static Queue queue(YamlMapping m, Queue base) throws ConfigException {

@@ -13,6 +13,8 @@ import dev.ferry.balancer.BalancerSettings.Queue;
 import dev.ferry.balancer.BalancerSettings.Timeouts;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.NetworkAddress;
+import dev.ferry.balancer.admin.AdminSettings;
+import dev.ferry.server.auth.PasswordHasher;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +34,8 @@ class BalancerConfigFileTest {
     // Surefire runs in the module directory.
     private static final Path EXAMPLES = Path.of("..", "examples").toAbsolutePath().normalize();
     private static final String SECRET = "s3cret-Pa55";
+    /** A hash of a password nobody knows (the parser checks its form, never what it hashes). */
+    private static final String HASH = PasswordHasher.hash("unused-Pa55".toCharArray());
 
     @TempDir
     Path dir;
@@ -64,7 +68,7 @@ class BalancerConfigFileTest {
                 Arguments.of("""
                         balancer:
                           balanse: roundrobin
-                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, queue, timeouts, retries, proxy-protocol, greeting"),
+                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, queue, timeouts, retries, proxy-protocol, greeting, admin"),
                 Arguments.of("""
                         balancer:
                           check:
@@ -100,7 +104,7 @@ class BalancerConfigFileTest {
                         """, "1:1", "missing key 'balancer' (the mapping that holds the balancer settings)"),
                 Arguments.of("""
                         balancer:
-                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, queue, timeouts, retries, proxy-protocol, greeting, got nothing"),
+                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, queue, timeouts, retries, proxy-protocol, greeting, admin, got nothing"),
                 Arguments.of("""
                         balancer:
                           check: tcp
@@ -260,7 +264,73 @@ class BalancerConfigFileTest {
                 Arguments.of("""
                         balancer:
                           greeting: ""
-                        """, "2:13", "balancer.greeting: expected text, got an empty value"));
+                        """, "2:13", "balancer.greeting: expected text, got an empty value"),
+                // --- admin listener
+                Arguments.of("""
+                        balancer:
+                          admin:
+                            listen: 127.0.0.1
+                        """, "3:13", "balancer.admin.listen: expected HOST:PORT such as 127.0.0.1:2121 or [::1]:2121, got '127.0.0.1' (no port)"),
+                Arguments.of("""
+                        balancer:
+                          admin:
+                            user: alice
+                        """, "3:5", "balancer.admin: unknown key 'user'; did you mean 'users'? Allowed keys in balancer.admin: listen, users"),
+                Arguments.of("""
+                        balancer:
+                          admin:
+                            users: []
+                        """, "3:12", "balancer.admin.users: expected at least one user, got an empty list (the admin page has no default password)"),
+                Arguments.of("""
+                        balancer:
+                          admin:
+                            users:
+                              - name: alice
+                                role: admin
+                        """, "4:9", "balancer.admin.users[0]: missing key 'password-hash' (a hash made by `ferry passwd`)"),
+                Arguments.of("""
+                        balancer:
+                          admin:
+                            users:
+                              - name: alice
+                                password-hash: %s
+                        """.formatted(HASH), "4:9", "balancer.admin.users[0]: missing key 'role' (admin (may change backends and end sessions) or read-only (sees everything, changes nothing))"),
+                Arguments.of("""
+                        balancer:
+                          admin:
+                            users:
+                              - name: alice
+                                password-hash: %s
+                                role: root
+                        """.formatted(HASH), "6:15", "balancer.admin.users[0].role: expected admin or read-only, got 'root'"),
+                Arguments.of("""
+                        balancer:
+                          admin:
+                            users:
+                              - name: "al ice"
+                                password-hash: %s
+                                role: admin
+                        """.formatted(HASH), "4:15", "balancer.admin.users[0].name: expected a user name of 1 to 64 letters, digits and . _ - @ +, got 'al ice'"),
+                Arguments.of("""
+                        balancer:
+                          admin:
+                            users:
+                              - name: alice
+                                password-hash: %s
+                                role: admin
+                              - name: alice
+                                password-hash: %s
+                                role: read-only
+                        """.formatted(HASH, HASH), "7:15", "balancer.admin.users[1].name: duplicate admin user 'alice' (first at line 4); each name may appear once"),
+                Arguments.of("""
+                        balancer:
+                          admin:
+                            users:
+                              - name: alice
+                                role: admin
+                                password-hash: ""
+                        """, "6:24", "balancer.admin.users[0].password-hash: " + PasswordHasher.problemWith("")
+                        + " (make one with `ferry passwd`; the value is not shown here)"));
     }
 
     @ParameterizedTest
@@ -328,7 +398,16 @@ class BalancerConfigFileTest {
                   retries: 5
                   proxy-protocol: v2
                   greeting: Welcome to the farm.
-                """.formatted(SECRET));
+                  admin:
+                    listen: 127.0.0.1:8081
+                    users:
+                      - name: alice
+                        password-hash: %s
+                        role: admin
+                      - name: bob
+                        password-hash: %s
+                        role: read-only
+                """.formatted(SECRET, HASH, HASH));
 
         assertThat(s).isEqualTo(new BalancerSettings(
                 new InetSocketAddress("127.0.0.1", 2300), "ftp.example.com",
@@ -339,7 +418,39 @@ class BalancerConfigFileTest {
                 new Check(CheckType.FTP_LOGIN, Duration.ofSeconds(3), Duration.ofMillis(500), 3, 4, "probe", SECRET),
                 50, new Queue(7, Duration.ofSeconds(3)), new Timeouts(Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofMinutes(3), Duration.ofMinutes(4),
                         Duration.ofSeconds(30)),
-                5, ProxyProtocol.V2, "Welcome to the farm."));
+                5, ProxyProtocol.V2, "Welcome to the farm.",
+                new AdminSettings(new InetSocketAddress("127.0.0.1", 8081), List.of(
+                        new AdminSettings.User("alice", HASH, AdminSettings.Role.ADMIN),
+                        new AdminSettings.User("bob", HASH, AdminSettings.Role.READ_ONLY)))));
+    }
+
+    @Test
+    void anAdminSectionTurnsTheListenerOnAtItsDefaultAddress() throws Exception {
+        BalancerSettings s = load("""
+                balancer:
+                  admin:
+                    users:
+                      - name: alice
+                        password-hash: %s
+                        role: admin
+                """.formatted(HASH));
+        assertThat(s.admin().enabled()).isTrue();
+        assertThat(s.admin().listen()).isEqualTo(AdminSettings.DEFAULT_LISTEN);
+        assertThat(load("balancer:\n  retries: 2\n").admin()).as("no section: off").isEqualTo(AdminSettings.OFF);
+    }
+
+    @Test
+    void neverEchoesAPlainPasswordPastedAsAnAdminHash() throws Exception {
+        ConfigException e = failure("""
+                balancer:
+                  admin:
+                    users:
+                      - name: alice
+                        role: admin
+                        password-hash: %s
+                """.formatted(SECRET), "6:24");
+        assertThat(e.problem()).startsWith("balancer.admin.users[0].password-hash: ").endsWith("the value is not shown here)");
+        assertThat(e.getMessage()).doesNotContain(SECRET);
     }
 
     @Test
@@ -389,5 +500,19 @@ class BalancerConfigFileTest {
         assertThat(s.retries()).isEqualTo(base.retries());
         assertThat(s.proxyProtocol()).isEqualTo(base.proxyProtocol());
         assertThat(s.greeting()).isEqualTo(base.greeting());
+        assertThat(s.admin()).as("commented out: off").isEqualTo(AdminSettings.OFF);
+    }
+
+    @Test
+    void examplesCommentedAdminSectionLoadsOnceUncommented() throws Exception {
+        String example = Files.readString(EXAMPLES.resolve("ferry-balancer.yaml"));
+        String uncommented = example.replaceAll("(?m)^  # (admin:|  listen: 127|  users:|    - name:|      password-hash:|      role:)", "  $1");
+        assertThat(uncommented).isNotEqualTo(example);
+        BalancerSettings s = BalancerConfigFile.load(write(uncommented), base);
+
+        assertThat(s.admin().listen()).isEqualTo(AdminSettings.DEFAULT_LISTEN);
+        assertThat(s.admin().users()).extracting(AdminSettings.User::name, AdminSettings.User::role)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("ops", AdminSettings.Role.ADMIN),
+                        org.assertj.core.groups.Tuple.tuple("monitor", AdminSettings.Role.READ_ONLY));
     }
 }

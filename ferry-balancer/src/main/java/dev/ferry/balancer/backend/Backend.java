@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 public final class Backend {
 
     private static final Logger LOG = LoggerFactory.getLogger(Backend.class);
+    public static final int MAX_WEIGHT = 256;
 
     private final BalancerSettings.BackendSpec spec;
     private final HealthCounter health;
@@ -32,6 +33,8 @@ public final class Backend {
     private volatile AdminState adminState = AdminState.READY;
     private volatile Instant stateSince = Instant.now();
     private volatile CheckResult lastCheck;
+    /** Starts as configured; the operator may change it at run time (admin API). */
+    private volatile int weight;
 
     private final AtomicInteger active = new AtomicInteger();
     /** Connections being opened (connect until greeting); fair, so a burst is served in arrival order. */
@@ -49,11 +52,27 @@ public final class Backend {
         this.health = new HealthCounter(rise, fall, CheckState.UP);
         this.checkState = health.state();
         this.openingSlots = new Semaphore(spec.maxConnecting(), true);
+        this.weight = spec.weight();
     }
 
     public String name() { return spec.name(); }
     public InetSocketAddress address() { return spec.address(); }
-    public int weight() { return spec.weight(); }
+    public int weight() { return weight; }
+
+    /**
+     * Changes the share of new sessions (0..256, HAProxy's range); 0 takes none. Sessions in
+     * progress stay where they are. Policies read {@link #weight()} at each choice.
+     */
+    public void setWeight(int w) {
+        if (w < 0 || w > MAX_WEIGHT) {
+            throw new IllegalArgumentException("weight must be 0.." + MAX_WEIGHT + ", got " + w);
+        }
+        int before = weight;
+        weight = w;
+        if (before != w) {
+            LOG.info("backend={} weight={} previous_weight={}", name(), w, before);
+        }
+    }
 
     public CheckState checkState() { return checkState; }
     public AdminState adminState() { return adminState; }
@@ -73,7 +92,7 @@ public final class Backend {
 
     /** Up and READY and weight > 0: may receive new sessions. */
     public boolean eligible() {
-        return checkState == CheckState.UP && adminState == AdminState.READY && spec.weight() > 0;
+        return checkState == CheckState.UP && adminState == AdminState.READY && weight > 0;
     }
 
     public int activeSessions() { return active.get(); }
@@ -166,6 +185,8 @@ public final class Backend {
     public long bytesUp() { return bytesUp.sum(); }
     public long bytesDown() { return bytesDown.sum(); }
     public void countTransfer() { transfers.increment(); }
+    /** Transfers of a session that ended (live sessions are counted by whoever reports them). */
+    public void addTransfers(long n) { transfers.add(n); }
     public long transfers() { return transfers.sum(); }
 
     @Override

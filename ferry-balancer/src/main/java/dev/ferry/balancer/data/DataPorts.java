@@ -106,6 +106,25 @@ public final class DataPorts implements AutoCloseable {
         }
     }
 
+    /**
+     * Ports with a route waiting for its data connection: what the range is short of when clients
+     * get 425. Expired routes do not count (they are dropped at the port's next use).
+     */
+    public int portsInUse() {
+        long now = System.nanoTime();
+        int inUse = 0;
+        synchronized (this) {
+            for (Port p : ports.values()) {
+                synchronized (p) {
+                    if (p.routes.values().stream().anyMatch(r -> r.deadlineNanos() - now > 0)) {
+                        inUse++;
+                    }
+                }
+            }
+        }
+        return inUse;
+    }
+
     private Port openPort(int port) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
         try {

@@ -29,6 +29,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -67,6 +68,7 @@ public final class ProxySession implements Runnable {
     private final InetSocketAddress clientAddress;
     private final String id;
     private final long startNanos = System.nanoTime();
+    private final Instant startedAt = Instant.now();
     private final Object clientWriteLock = new Object();
     private final Watchdog.Guard clientGuard;
     private final Watchdog.Guard clientWriteGuard;
@@ -83,11 +85,18 @@ public final class ProxySession implements Runnable {
     private boolean clientWaiting;
     private final AtomicInteger pumps = new AtomicInteger(2);
     private final AtomicBoolean finished = new AtomicBoolean();
-    private Backend backend;
+    // Volatile: the admin page reads these from its own threads.
+    private volatile Backend backend;
     private SocketChannel backendChannel;
     private SocketConnection backendConn;
     private Watchdog.Guard backendGuard;
-    private String user;
+    private volatile String user;
+    /** The verb of the client's last command (never its argument: PASS carries a password). */
+    private volatile Verb lastVerb;
+    /** bytesUp + bytesDown when the running transfer started. */
+    /** Bytes of the transfer in progress (null: none), not yet in the backend's totals. */
+    private volatile LongAdder currentUp;
+    private volatile LongAdder currentDown;
     private String host;
     private boolean utf8;
     private long connectMillis = -1;
@@ -139,10 +148,49 @@ public final class ProxySession implements Runnable {
      * 421, and both sockets are shut so that blocked or parked pumps end on their own.
      */
     public void terminate() {
-        ending = "balancer-stop";
-        sendQuietly(Reply.of(421, "Service shutting down; closing the connection."));
+        terminate("balancer-stop", "Service shutting down; closing the connection.");
+    }
+
+    /** As {@link #terminate()}, with the session log line's {@code end=} value and the 421 text. */
+    public void terminate(String end, String text) {
+        ending = end;
+        sendQuietly(Reply.of(421, text));
         shutdown(clientConn);
         shutdown(backendConn);
+    }
+
+    // ---- read by the admin page (any thread) -------------------------------------------------
+
+    public String id() { return id; }
+    public InetSocketAddress clientAddress() { return clientAddress; }
+    /** The name given with USER, or null before it. */
+    public String user() { return user; }
+    /** The backend serving the session, or null before USER. */
+    public Backend backend() { return backend; }
+    public Instant startedAt() { return startedAt; }
+    /** The verb of the client's last command, or null before the first; never an argument. */
+    public Verb lastVerb() { return lastVerb; }
+    public long bytesUp() { return bytesUp; }
+    public long bytesDown() { return bytesDown; }
+    public int transfers() { return transfers.get(); }
+
+    /** Bytes the running transfer has moved so far (both directions), or -1 when none runs. */
+    public long transferBytes() {
+        LongAdder up = currentUp;
+        LongAdder down = currentDown;
+        return up == null || down == null ? -1 : up.sum() + down.sum();
+    }
+
+    /** Bytes up of the transfer in progress, which the backend's totals do not hold yet (0: none). */
+    public long inFlightUp() {
+        LongAdder up = currentUp;
+        return up == null ? 0 : up.sum();
+    }
+
+    /** Bytes down of the transfer in progress, which the backend's totals do not hold yet (0: none). */
+    public long inFlightDown() {
+        LongAdder down = currentDown;
+        return down == null ? 0 : down.sum();
     }
 
     @Override
@@ -253,6 +301,7 @@ public final class ProxySession implements Runnable {
                 continue;
             }
             Command c = p.command();
+            lastVerb = c.verb();
             switch (c.verb()) {
                 case USER -> {
                     user = c.argument();
@@ -418,6 +467,7 @@ public final class ProxySession implements Runnable {
                 CommandParser.Result parsed = CommandParser.parse(line);
                 if (parsed instanceof CommandParser.Result.Parsed p) {
                     Verb v = p.command().verb();
+                    lastVerb = v;
                     if (v == Verb.PORT || v == Verb.EPRT) {
                         Reply refusal = activeMode(p.command());
                         if (refusal != null) {
@@ -548,6 +598,8 @@ public final class ProxySession implements Runnable {
         transfers.incrementAndGet();
         LongAdder up = new LongAdder();
         LongAdder down = new LongAdder();
+        currentDown = down;
+        currentUp = up;
         long start = System.nanoTime();
         try {
             Relay.run(clientSide, backendSide, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
@@ -562,6 +614,9 @@ public final class ProxySession implements Runnable {
         } finally {
             backend.countTransfer();
             backend.addBytes(up.sum(), down.sum());
+            // Counted by the backend now: the status page must not add these bytes again.
+            currentUp = null;
+            currentDown = null;
             ctx.metrics().transferDone(up.sum(), down.sum(), System.nanoTime() - start);
         }
     }

@@ -29,9 +29,10 @@ public final class RoundRobin implements BalancePolicy {
             if (!Candidates.allowed(b, exclude)) {
                 continue;
             }
-            long score = current.getOrDefault(b, 0L) + b.weight();
+            int weight = b.weight();   // once: the operator may change it meanwhile
+            long score = current.getOrDefault(b, 0L) + weight;
             current.put(b, score);
-            total += b.weight();
+            total += weight;
             if (score > bestScore) {
                 best = b;
                 bestScore = score;

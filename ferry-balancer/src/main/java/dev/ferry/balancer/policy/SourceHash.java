@@ -19,16 +19,22 @@ public final class SourceHash implements BalancePolicy {
         if (candidates.isEmpty()) {
             return null;
         }
+        // Weights are read once: the operator may change one between the two loops.
+        int[] weights = new int[candidates.size()];
         long totalWeight = 0;
-        for (Backend b : candidates) {
-            totalWeight += b.weight();
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = candidates.get(i).weight();
+            totalWeight += weights[i];
+        }
+        if (totalWeight == 0) {
+            return null;
         }
         long hash = Candidates.hash(client == null ? new byte[0] : client.getAddress());
         long slot = Long.remainderUnsigned(hash, totalWeight);
-        for (Backend b : candidates) {
-            slot -= b.weight();
+        for (int i = 0; i < weights.length; i++) {
+            slot -= weights[i];
             if (slot < 0) {
-                return b;
+                return candidates.get(i);
             }
         }
         throw new AssertionError("slot beyond the total weight");

@@ -15,7 +15,8 @@ import java.util.Set;
  * whatever its state; a user belongs to the first point clockwise from the hash of its name whose
  * backend is a candidate now. A down, drained or excluded backend's points are skipped, so only its
  * users move (each to the next backend on the ring), and they come back when it does. The ring depends
- * only on names and weights, so it is built once per backend list and reused.
+ * only on names and weights, so it is built once per backend list and weights, and reused until the
+ * operator changes a weight.
  *
  * <p>Without a user name (a policy asked before USER) the client address is hashed instead.
  */
@@ -23,7 +24,7 @@ public final class UserHash implements BalancePolicy {
 
     static final int POINTS_PER_WEIGHT = 100;
 
-    private record Ring(List<Backend> backends, long[] points, Backend[] owners) {}
+    private record Ring(List<Backend> backends, int[] weights, long[] points, Backend[] owners) {}
 
     private volatile Ring ring;
 
@@ -52,10 +53,14 @@ public final class UserHash implements BalancePolicy {
 
     private Ring ringFor(List<Backend> backends) {
         Ring r = ring;
-        if (r != null && sameBackends(r.backends, backends)) {
+        int[] weights = new int[backends.size()];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = backends.get(i).weight();
+        }
+        if (r != null && sameBackends(r.backends, backends) && Arrays.equals(r.weights, weights)) {
             return r;
         }
-        r = build(List.copyOf(backends));
+        r = build(List.copyOf(backends), weights);
         ring = r;
         return r;
     }
@@ -72,18 +77,19 @@ public final class UserHash implements BalancePolicy {
         return true;
     }
 
-    private static Ring build(List<Backend> backends) {
+    private static Ring build(List<Backend> backends, int[] weights) {
         int total = 0;
-        for (Backend b : backends) {
-            total += b.weight() * POINTS_PER_WEIGHT;
+        for (int w : weights) {
+            total += w * POINTS_PER_WEIGHT;
         }
         long[] hashes = new long[total];
         Backend[] owners = new Backend[total];
         // Sort (hash, owner) pairs by hash via an index array.
         Integer[] order = new Integer[total];
         int i = 0;
-        for (Backend b : backends) {
-            for (int p = 0; p < b.weight() * POINTS_PER_WEIGHT; p++) {
+        for (int k = 0; k < weights.length; k++) {
+            Backend b = backends.get(k);
+            for (int p = 0; p < weights[k] * POINTS_PER_WEIGHT; p++) {
                 // Points hang off the name, not the list position, so adding or removing another backend moves none of them.
                 hashes[i] = Candidates.hash((b.name() + "#" + p).getBytes(StandardCharsets.UTF_8));
                 owners[i] = b;
@@ -98,6 +104,6 @@ public final class UserHash implements BalancePolicy {
             points[k] = hashes[order[k]];
             sortedOwners[k] = owners[order[k]];
         }
-        return new Ring(backends, points, sortedOwners);
+        return new Ring(backends, weights, points, sortedOwners);
     }
 }

@@ -36,6 +36,21 @@ class BackendTest {
     }
 
     @Test
+    void theOperatorChangesTheWeightWithinItsRange() {
+        Backend b = backend("b1", 1);
+        b.setWeight(7);
+        assertThat(b.weight()).isEqualTo(7);
+        b.setWeight(0);
+        assertThat(b.eligible()).as("weight 0 takes no new sessions").isFalse();
+        b.setWeight(Backend.MAX_WEIGHT);
+        assertThat(b.eligible()).isTrue();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.setWeight(Backend.MAX_WEIGHT + 1))
+                .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.setWeight(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(b.weight()).isEqualTo(Backend.MAX_WEIGHT);
+    }
+
+    @Test
     void startsUpReadyWithoutACheck() {
         Backend b = backend("b1", 1);
         assertThat(b.checkState()).isEqualTo(CheckState.UP);

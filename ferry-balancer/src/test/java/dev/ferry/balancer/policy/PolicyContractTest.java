@@ -82,6 +82,28 @@ class PolicyContractTest {
         assertThat(heavy / (double) n).isCloseTo(2 / 3.0, within(0.05 * 2 / 3.0));
     }
 
+    /** An operator's weight change (admin API) applies from the next choice, whichever way it goes. */
+    @ParameterizedTest
+    @EnumSource(Balance.class)
+    void followsAWeightChangedAtRunTime(Balance balance) {
+        BalancePolicy policy = BalancePolicy.of(balance);
+        List<Backend> backends = Backends.withWeights(1, 1);
+        Backends.distribution(policy, backends, 100);   // caches (the user ring) built for weights 1:1
+        backends.get(0).setWeight(0);
+        assertThat(Backends.distribution(policy, backends, 300)).as("weight 0 takes none").containsOnlyKeys("b2");
+        backends.get(0).setWeight(3);
+        int n = 3000;
+        int heavy = 0;
+        for (int i = 0; i < n; i++) {
+            Backend b = policy.choose(backends, Backends.address(i), "user" + i, Set.of());
+            b.sessionStarted();
+            if (b == backends.get(0)) {
+                heavy++;
+            }
+        }
+        assertThat(heavy / (double) n).isCloseTo(3 / 4.0, within(0.06 * 3 / 4.0));
+    }
+
     @ParameterizedTest
     @EnumSource(Balance.class)
     void equalWeightsShareEvenly(Balance balance) {

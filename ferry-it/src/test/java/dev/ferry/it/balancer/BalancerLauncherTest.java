@@ -6,10 +6,16 @@ import dev.ferry.it.ExternalCommand;
 import dev.ferry.it.Launcher;
 import dev.ferry.it.TestData;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -62,7 +68,8 @@ class BalancerLauncherTest {
         Path root = Files.createDirectories(work.resolve("shared"));
         byte[] content = TestData.randomFile(root.resolve("through-cluster.bin"), 1_000_000, 9);
 
-        List<String> out = start("--listen", "127.0.0.1:" + port, "--root", root.toString());
+        // The admin page is tested below; off here, so the default port 8080 need not be free.
+        List<String> out = start("--listen", "127.0.0.1:" + port, "--root", root.toString(), "--admin", "off");
         assertThat(out).anyMatch(l -> l.contains("balancer on 127.0.0.1:" + port));
         Matcher m = Pattern.compile("user: ferry\\s+password: (\\S+)").matcher(String.join("\n", out));
         assertThat(m.find()).as("a generated password in %s", out).isTrue();
@@ -82,5 +89,33 @@ class BalancerLauncherTest {
 
         process.destroy();
         assertThat(process.waitFor(10, TimeUnit.SECONDS)).as("the cluster stops on SIGTERM").isTrue();
+    }
+
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void clusterPrintsItsAdminPageWithAPasswordOfItsOwn() throws Exception {
+        int port = TestData.freePort();
+        int adminPort = TestData.freePort();
+        List<String> out = start("--listen", "127.0.0.1:" + port, "--root", work.resolve("shared").toString(),
+                "--admin", "127.0.0.1:" + adminPort);
+        assertThat(out).as("the FTP lines stay as they were").anyMatch(l -> l.contains("balancer on 127.0.0.1:" + port))
+                .anyMatch(l -> l.matches("\\s*user: ferry\\s+password: \\S+.*"));
+        Matcher m = Pattern.compile("admin: (http://127\\.0\\.0\\.1:" + adminPort + "/stats)\\s+user: admin\\s+password: (\\S+)")
+                .matcher(String.join("\n", out));
+        assertThat(m.find()).as("the admin page's address and password in %s", out).isTrue();
+        URI page = URI.create(m.group(1));
+        String basic = "Basic " + Base64.getEncoder().encodeToString(("admin:" + m.group(2)).getBytes(StandardCharsets.UTF_8));
+
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(page).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        HttpResponse<String> known = http.send(HttpRequest.newBuilder(page).header("Authorization", basic).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(known.statusCode()).isEqualTo(200);
+        assertThat(known.body()).contains("id=\"login-user\"");
+        HttpResponse<String> status = http.send(HttpRequest.newBuilder(page.resolve("/api/status")).header("Authorization", basic).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(status.statusCode()).isEqualTo(200);
+        assertThat(status.body()).contains("\"name\":\"s1\"", "\"name\":\"s2\"");
     }
 }

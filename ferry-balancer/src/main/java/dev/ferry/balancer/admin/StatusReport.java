@@ -1,0 +1,188 @@
+package dev.ferry.balancer.admin;
+
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.FtpBalancer;
+import dev.ferry.balancer.backend.AdminState;
+import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.backend.CheckResult;
+import dev.ferry.balancer.backend.CheckState;
+import dev.ferry.balancer.data.Relay;
+import dev.ferry.balancer.frontend.ProxySession;
+import dev.ferry.protocol.Printable;
+import dev.ferry.protocol.address.HostPort;
+import dev.ferry.protocol.command.Verb;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What {@code GET /api/status} answers and the page shows: the balancer, its backends, its live
+ * sessions, as JSON-ready maps (keys in display order; docs/admin-api.md lists them).
+ *
+ * <p>Traffic counters: a backend keeps the bytes and transfers of its ended sessions; the
+ * sessions in progress are added here, so the numbers move while a long transfer runs. Every
+ * client-supplied text (user names) is passed through {@link Printable}.
+ */
+final class StatusReport {
+
+    /** Live sessions listed at most; the rest are counted in {@code sessions_omitted}. */
+    static final int MAX_LISTED_SESSIONS = 1000;
+    private static final int MAX_USER_CHARS = 64;
+
+    private StatusReport() {}
+
+    static Map<String, Object> of(FtpBalancer balancer, double sessionRate, Instant now) {
+        List<ProxySession> sessions = new ArrayList<>(balancer.sessions());
+        sessions.sort(Comparator.comparing(ProxySession::startedAt).thenComparing(ProxySession::id));
+        Map<Backend, Traffic> live = liveTraffic(sessions);
+
+        List<Object> backends = new ArrayList<>();
+        long bytesIn = 0;
+        long bytesOut = 0;
+        for (Backend b : balancer.backends()) {
+            Traffic t = live.getOrDefault(b, Traffic.NONE);
+            backends.add(backend(b, t, now));
+            bytesIn += b.bytesUp() + t.up;
+            bytesOut += b.bytesDown() + t.down;
+        }
+
+        BalancerSettings s = balancer.settings();
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("listen", HostPort.text(balancer.address()));
+        summary.put("started_at", balancer.startedAt().toString());
+        summary.put("uptime_seconds", seconds(balancer.startedAt(), now));
+        summary.put("balance", spelling(s.balance()));
+        summary.put("relay_mode", Relay.mode());
+        summary.put("sessions_now", balancer.admission().active());
+        summary.put("sessions_max", s.maxSessions());
+        summary.put("sessions_total", balancer.sessionsAccepted());
+        summary.put("queued", balancer.admission().queued());
+        summary.put("session_rate", Math.round(sessionRate * 10) / 10.0);
+        summary.put("bytes_in", bytesIn);
+        summary.put("bytes_out", bytesOut);
+        summary.put("passive_ports_in_use", balancer.passivePortsInUse());
+        summary.put("passive_ports_range", s.passiveLow() == 0 ? "any" : s.passiveLow() + "-" + s.passiveHigh());
+        summary.put("passive_ports_size", s.passiveLow() == 0 ? 0 : s.passiveHigh() - s.passiveLow() + 1);
+
+        List<Object> listed = new ArrayList<>();
+        for (ProxySession session : sessions.subList(0, Math.min(sessions.size(), MAX_LISTED_SESSIONS))) {
+            listed.add(session(session, now));
+        }
+
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("now", now.toString());
+        report.put("balancer", summary);
+        report.put("backends", backends);
+        report.put("sessions", listed);
+        report.put("sessions_omitted", sessions.size() - listed.size());
+        return report;
+    }
+
+    /** One backend, as in the status and as the answer to an action on it. */
+    static Map<String, Object> backend(FtpBalancer balancer, Backend b, Instant now) {
+        List<ProxySession> sessions = new ArrayList<>(balancer.sessions());
+        return backend(b, liveTraffic(sessions).getOrDefault(b, Traffic.NONE), now);
+    }
+
+    private static Map<String, Object> backend(Backend b, Traffic live, Instant now) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", b.name());
+        m.put("address", HostPort.text(b.address()));
+        m.put("status", status(b));
+        m.put("state", b.checkState() == CheckState.UP ? "up" : "down");
+        m.put("admin_state", b.adminState().name().toLowerCase(Locale.ROOT));
+        m.put("state_since", b.stateSince().toString());
+        m.put("in_state_seconds", seconds(b.stateSince(), now));
+        m.put("weight", b.weight());
+        CheckResult check = b.lastCheck();
+        if (check == null) {
+            m.put("check", null);
+        } else {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("ok", check.ok());
+            c.put("detail", check.detail());
+            c.put("latency_ms", check.latency().toMillis());
+            c.put("at", check.at().toString());
+            m.put("check", c);
+        }
+        m.put("sessions_now", b.activeSessions());
+        m.put("sessions_total", b.totalSessions());
+        m.put("transfers", b.transfers() + live.transfers);
+        m.put("bytes_up", b.bytesUp() + live.up);
+        m.put("bytes_down", b.bytesDown() + live.down);
+        m.put("errors", b.errors());
+        m.put("retries", b.retries());
+        return m;
+    }
+
+    /**
+     * The one word the page shows: what the operator set wins over what checks say when it keeps
+     * sessions away (maint), then down, then drain, then up.
+     */
+    static String status(Backend b) {
+        if (b.adminState() == AdminState.MAINT) {
+            return "maint";
+        }
+        if (b.checkState() == CheckState.DOWN) {
+            return "down";
+        }
+        return b.adminState() == AdminState.DRAIN ? "drain" : "up";
+    }
+
+    private static Map<String, Object> session(ProxySession s, Instant now) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", s.id());
+        m.put("client", HostPort.text(s.clientAddress()));
+        m.put("user", s.user() == null ? null : Printable.of(s.user(), MAX_USER_CHARS));
+        Backend b = s.backend();
+        m.put("backend", b == null ? null : b.name());
+        m.put("since", s.startedAt().toString());
+        m.put("seconds", seconds(s.startedAt(), now));
+        Verb verb = s.lastVerb();
+        m.put("command", verb == null ? null : verb.name());
+        long transferBytes = s.transferBytes();
+        m.put("transferring", transferBytes >= 0);
+        m.put("transfer_bytes", Math.max(0, transferBytes));
+        m.put("bytes_up", s.bytesUp());
+        m.put("bytes_down", s.bytesDown());
+        m.put("transfers", s.transfers());
+        return m;
+    }
+
+    /**
+     * Bytes of transfers still running: a backend's counters take a transfer's bytes when it ends,
+     * so these are what the totals lack right now. Finished transfers are in the backend's counters.
+     */
+    private record Traffic(long up, long down, long transfers) {
+        static final Traffic NONE = new Traffic(0, 0, 0);
+
+        Traffic plus(ProxySession s) {
+            return new Traffic(up + s.inFlightUp(), down + s.inFlightDown(), transfers);
+        }
+    }
+
+    private static Map<Backend, Traffic> liveTraffic(List<ProxySession> sessions) {
+        Map<Backend, Traffic> byBackend = new IdentityHashMap<>();
+        for (ProxySession s : sessions) {
+            Backend b = s.backend();
+            if (b != null) {
+                byBackend.put(b, byBackend.getOrDefault(b, Traffic.NONE).plus(s));
+            }
+        }
+        return byBackend;
+    }
+
+    private static long seconds(Instant from, Instant to) {
+        return Math.max(0, Duration.between(from, to).toSeconds());
+    }
+
+    private static String spelling(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+}

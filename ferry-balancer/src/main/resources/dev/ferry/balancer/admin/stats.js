@@ -1,0 +1,439 @@
+// Ferry balancer stats page. Everything it shows comes from /api/status, polled every few seconds;
+// every value goes into the page as text (textContent), never as HTML, so nothing a client sends
+// (a user name, say) can become markup. Elements carry stable ids and data attributes
+// (data-backend, data-session, data-action) for people and for browser tests alike.
+'use strict';
+
+(function () {
+  const REFRESH_MS = 3000;
+  // seq: the latest refresh; an older one still in flight neither renders nor schedules.
+  const state = { csrf: null, role: null, user: null, timer: null, seq: 0 };
+
+  const byId = (id) => document.getElementById(id);
+
+  // ---- talking to the API ------------------------------------------------------------------
+
+  async function api(method, path, body) {
+    // X-Requested-With: a 401 then carries no Basic challenge, so the browser shows our form, not its dialog.
+    const headers = { 'X-Requested-With': 'fetch', 'Accept': 'application/json' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+    }
+    if (state.csrf && method !== 'GET') {
+      headers['X-CSRF-Token'] = state.csrf;
+    }
+    const response = await fetch(path, {
+      method: method,
+      headers: headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store'
+    });
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (e) {
+      data = null;
+    }
+    return { status: response.status, data: data };
+  }
+
+  function showError(message) {
+    const banner = byId('error');
+    banner.textContent = message || '';
+    banner.hidden = !message;
+  }
+
+  // ---- logging in and out -------------------------------------------------------------------
+
+  function loggedIn(who) {
+    state.csrf = who.csrf_token;
+    state.role = who.role;
+    state.user = who.user;
+    document.body.dataset.role = who.role;
+    byId('who-user').textContent = who.user;
+    byId('who-role').textContent = who.role;
+    byId('who').hidden = false;
+    byId('logout').hidden = who.auth !== 'cookie';
+    byId('login').hidden = true;
+    byId('dashboard').hidden = false;
+    refresh();
+  }
+
+  function loggedOut(message) {
+    clearTimeout(state.timer);
+    state.seq++;
+    state.csrf = null;
+    state.role = null;
+    delete document.body.dataset.role;
+    byId('who').hidden = true;
+    byId('dashboard').hidden = true;
+    byId('login').hidden = false;
+    const error = byId('login-error');
+    error.textContent = message || '';
+    error.hidden = !message;
+    byId('login-user').focus();
+  }
+
+  async function start() {
+    byId('login-form').addEventListener('submit', login);
+    byId('logout').addEventListener('click', logout);
+    byId('backends').addEventListener('click', backendAction);
+    byId('sessions').addEventListener('click', sessionAction);
+    try {
+      const r = await api('GET', '/api/whoami');
+      if (r.status === 200) {
+        loggedIn(r.data);
+      } else {
+        loggedOut('');
+      }
+    } catch (e) {
+      loggedOut('');
+      showError('Cannot reach the balancer.');
+    }
+  }
+
+  async function login(event) {
+    event.preventDefault();
+    const submit = byId('login-submit');
+    submit.disabled = true;
+    try {
+      const r = await api('POST', '/api/login', {
+        user: byId('login-user').value,
+        password: byId('login-password').value
+      });
+      byId('login-password').value = '';
+      if (r.status === 200) {
+        showError('');
+        loggedIn(r.data);
+      } else {
+        loggedOut(r.status === 401 ? 'Wrong user name or password.' : errorText(r));
+      }
+    } catch (e) {
+      loggedOut('Cannot reach the balancer.');
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  async function logout() {
+    try {
+      await api('POST', '/api/logout');
+    } finally {
+      loggedOut('');
+    }
+  }
+
+  // ---- refreshing ---------------------------------------------------------------------------
+
+  async function refresh() {
+    clearTimeout(state.timer);
+    const seq = ++state.seq;
+    try {
+      const r = await api('GET', '/api/status');
+      if (seq !== state.seq) {
+        return;
+      }
+      if (r.status === 401) {
+        loggedOut('Your login has expired; please log in again.');
+        return;
+      }
+      if (r.status !== 200) {
+        showError(errorText(r));
+      } else {
+        showError('');
+        render(r.data);
+      }
+    } catch (e) {
+      if (seq !== state.seq) {
+        return;
+      }
+      showError('Cannot reach the balancer; retrying.');
+    }
+    state.timer = setTimeout(refresh, REFRESH_MS);
+  }
+
+  function render(status) {
+    const b = status.balancer;
+    setText('sum-uptime', duration(b.uptime_seconds));
+    setText('sum-sessions', b.sessions_now + ' / ' + b.sessions_max);
+    setText('sum-total', String(b.sessions_total));
+    setText('sum-rate', b.session_rate + ' /s');
+    setText('sum-queued', String(b.queued));
+    setText('sum-bytes', bytes(b.bytes_in) + ' / ' + bytes(b.bytes_out));
+    setText('sum-ports', b.passive_ports_size > 0
+      ? b.passive_ports_in_use + ' / ' + b.passive_ports_size + ' (' + b.passive_ports_range + ')'
+      : b.passive_ports_in_use + ' (any free port)');
+    setText('sum-mode', b.balance + ' · ' + b.relay_mode);
+    renderBackends(status.backends);
+    renderSessions(status.sessions, status.sessions_omitted);
+    setText('updated', new Date().toLocaleTimeString());
+  }
+
+  function renderBackends(backends) {
+    const tbody = byId('backends').tBodies[0];
+    const seen = new Set();
+    backends.forEach(function (be, index) {
+      seen.add(be.name);
+      let row = rowFor(tbody, 'backend', be.name);
+      if (!row) {
+        row = backendRow(be.name);
+      }
+      if (tbody.rows[index] !== row) {
+        tbody.insertBefore(row, tbody.rows[index] || null);
+      }
+      row.dataset.status = be.status;
+      row.dataset.state = be.state;
+      row.dataset.adminState = be.admin_state;
+      const badge = row.querySelector('.backend-state');
+      badge.textContent = be.status;
+      badge.className = 'badge backend-state state-' + be.status;
+      row.querySelector('.backend-states').textContent = 'checks: ' + be.state + ' · admin: ' + be.admin_state;
+      const check = row.querySelector('.backend-check');
+      const detail = row.querySelector('.backend-check-detail');
+      if (be.check) {
+        check.textContent = (be.check.ok ? 'ok' : 'failed') + ' · ' + be.check.latency_ms + ' ms';
+        check.className = 'backend-check ' + (be.check.ok ? 'ok' : 'failed');
+        detail.textContent = be.check.detail + ' · ' + new Date(be.check.at).toLocaleTimeString();
+      } else {
+        check.textContent = 'not yet';
+        check.className = 'backend-check';
+        detail.textContent = '';
+      }
+      cell(row, 'in-state').textContent = duration(be.in_state_seconds);
+      cell(row, 'weight').textContent = String(be.weight);
+      cell(row, 'sessions').textContent = be.sessions_now + ' / ' + be.sessions_total;
+      cell(row, 'transfers').textContent = String(be.transfers);
+      cell(row, 'bytes').textContent = bytes(be.bytes_up) + ' / ' + bytes(be.bytes_down);
+      cell(row, 'errors').textContent = String(be.errors);
+      cell(row, 'retries').textContent = String(be.retries);
+      const weightInput = row.querySelector('[data-weight-input]');
+      if (document.activeElement !== weightInput) {
+        weightInput.value = String(be.weight);
+      }
+      row.querySelectorAll('button[data-state]').forEach(function (button) {
+        button.disabled = button.dataset.state === be.admin_state;
+      });
+    });
+    Array.from(tbody.rows).forEach(function (row) {
+      if (!seen.has(row.dataset.backend)) {
+        row.remove();
+      }
+    });
+  }
+
+  function backendRow(name) {
+    const row = document.createElement('tr');
+    row.dataset.backend = name;
+    const nameCell = td(row, 'name', 'Name');
+    nameCell.textContent = name;
+    const stateCell = td(row, 'state', 'State');
+    const wrap = document.createElement('div');
+    const badge = document.createElement('span');
+    badge.className = 'badge backend-state';
+    wrap.appendChild(badge);
+    const states = document.createElement('span');
+    states.className = 'detail backend-states';
+    wrap.appendChild(states);
+    stateCell.appendChild(wrap);
+    const checkCell = td(row, 'check', 'Last check');
+    const checkWrap = document.createElement('div');
+    const check = document.createElement('span');
+    check.className = 'backend-check';
+    checkWrap.appendChild(check);
+    const detail = document.createElement('span');
+    detail.className = 'detail backend-check-detail';
+    checkWrap.appendChild(detail);
+    checkCell.appendChild(checkWrap);
+    td(row, 'in-state', 'In state');
+    td(row, 'weight', 'Weight');
+    td(row, 'sessions', 'Sessions now / total');
+    td(row, 'transfers', 'Transfers');
+    td(row, 'bytes', 'Bytes up / down');
+    td(row, 'errors', 'Errors');
+    td(row, 'retries', 'Retries');
+    const actions = td(row, 'actions', 'Actions');
+    actions.classList.add('admin-only');
+    const box = document.createElement('div');
+    box.className = 'actions';
+    ['ready', 'drain', 'maint'].forEach(function (s) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.dataset.action = s;
+      button.dataset.state = s;
+      button.textContent = s;
+      box.appendChild(button);
+    });
+    const weight = document.createElement('input');
+    weight.type = 'number';
+    weight.min = '0';
+    weight.max = '256';
+    weight.setAttribute('data-weight-input', '');
+    weight.setAttribute('aria-label', 'Weight of ' + name);
+    box.appendChild(weight);
+    const setWeight = document.createElement('button');
+    setWeight.type = 'button';
+    setWeight.dataset.action = 'weight';
+    setWeight.textContent = 'set weight';
+    box.appendChild(setWeight);
+    actions.appendChild(box);
+    return row;
+  }
+
+  function renderSessions(sessions, omitted) {
+    const tbody = byId('sessions').tBodies[0];
+    const seen = new Set();
+    sessions.forEach(function (s, index) {
+      seen.add(s.id);
+      let row = rowFor(tbody, 'session', s.id);
+      if (!row) {
+        row = sessionRow(s);
+      }
+      if (tbody.rows[index] !== row) {
+        tbody.insertBefore(row, tbody.rows[index] || null);
+      }
+      cell(row, 'user').textContent = s.user === null ? '–' : s.user;
+      cell(row, 'backend').textContent = s.backend === null ? '–' : s.backend;
+      cell(row, 'since').textContent = duration(s.seconds);
+      cell(row, 'command').textContent = (s.command === null ? '–' : s.command)
+        + (s.transferring ? ' · transferring ' + bytes(s.transfer_bytes) : '');
+      cell(row, 'bytes').textContent = bytes(s.bytes_up) + ' / ' + bytes(s.bytes_down);
+    });
+    Array.from(tbody.rows).forEach(function (row) {
+      if (!seen.has(row.dataset.session)) {
+        row.remove();
+      }
+    });
+    setText('sessions-count', '(' + (sessions.length + omitted) + (omitted > 0 ? ', ' + omitted + ' not listed' : '') + ')');
+    byId('sessions-empty').hidden = sessions.length > 0;
+  }
+
+  function sessionRow(s) {
+    const row = document.createElement('tr');
+    row.dataset.session = s.id;
+    td(row, 'id', 'Id').textContent = s.id;
+    td(row, 'client', 'Client').textContent = s.client;
+    td(row, 'user', 'User');
+    td(row, 'backend', 'Backend');
+    td(row, 'since', 'Since');
+    td(row, 'command', 'Command / transfer');
+    td(row, 'bytes', 'Bytes up / down');
+    const actions = td(row, 'actions', 'Actions');
+    actions.classList.add('admin-only');
+    const end = document.createElement('button');
+    end.type = 'button';
+    end.className = 'danger';
+    end.dataset.action = 'end-session';
+    end.textContent = 'end';
+    actions.appendChild(end);
+    return row;
+  }
+
+  // ---- actions ------------------------------------------------------------------------------
+
+  async function backendAction(event) {
+    const button = event.target.closest('button[data-action]');
+    if (!button) {
+      return;
+    }
+    const name = button.closest('tr').dataset.backend;
+    const path = '/api/backends/' + encodeURIComponent(name);
+    if (button.dataset.action === 'weight') {
+      const input = button.closest('tr').querySelector('[data-weight-input]');
+      const weight = Number(input.value);
+      if (!Number.isInteger(weight) || weight < 0 || weight > 256) {
+        showError('Weight must be a whole number from 0 to 256.');
+        return;
+      }
+      await act(button, 'POST', path + '/weight', { weight: weight });
+      input.blur();
+    } else {
+      await act(button, 'POST', path + '/state', { state: button.dataset.action });
+    }
+  }
+
+  async function sessionAction(event) {
+    const button = event.target.closest('button[data-action="end-session"]');
+    if (!button) {
+      return;
+    }
+    const id = button.closest('tr').dataset.session;
+    await act(button, 'DELETE', '/api/sessions/' + encodeURIComponent(id));
+  }
+
+  async function act(button, method, path, body) {
+    button.disabled = true;
+    try {
+      const r = await api(method, path, body);
+      if (r.status === 401) {
+        loggedOut('Your login has expired; please log in again.');
+        return;
+      }
+      showError(r.status >= 200 && r.status < 300 ? '' : errorText(r));
+    } catch (e) {
+      showError('Cannot reach the balancer.');
+    } finally {
+      button.disabled = false;
+    }
+    refresh();
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  function errorText(r) {
+    return r.data && typeof r.data.error === 'string' ? r.data.error : 'The balancer answered ' + r.status + '.';
+  }
+
+  function setText(id, text) {
+    byId(id).textContent = text;
+  }
+
+  function td(row, key, label) {
+    const c = document.createElement('td');
+    c.dataset.cell = key;
+    c.dataset.label = label;
+    row.appendChild(c);
+    return c;
+  }
+
+  function cell(row, key) {
+    return row.querySelector('td[data-cell="' + key + '"]');
+  }
+
+  function rowFor(tbody, kind, key) {
+    for (const row of tbody.rows) {
+      if (row.dataset[kind] === key) {
+        return row;
+      }
+    }
+    return null;
+  }
+
+  function bytes(n) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = n;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit++;
+    }
+    return (unit === 0 ? String(value) : value.toFixed(value < 10 ? 1 : 0)) + ' ' + units[unit];
+  }
+
+  function duration(seconds) {
+    if (seconds < 60) {
+      return seconds + 's';
+    }
+    const m = Math.floor(seconds / 60);
+    if (m < 60) {
+      return m + 'm ' + (seconds % 60) + 's';
+    }
+    const h = Math.floor(m / 60);
+    if (h < 24) {
+      return h + 'h ' + (m % 60) + 'm';
+    }
+    return Math.floor(h / 24) + 'd ' + (h % 24) + 'h';
+  }
+
+  document.addEventListener('DOMContentLoaded', start);
+}());
