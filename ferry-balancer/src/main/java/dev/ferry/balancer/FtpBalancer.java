@@ -22,7 +22,15 @@ import java.util.Collection;
 import java.util.Collections;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import dev.ferry.balancer.backend.AdminState;
+import dev.ferry.balancer.reload.ReloadPlan;
 import dev.ferry.balancer.frontend.Admission;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -40,10 +48,11 @@ public final class FtpBalancer implements AutoCloseable {
     private static final int REFUSAL_MARGIN = 64;
     private static final int RELAY_BUFFER = 256 * 1024;
 
+    /** As started: what the listener, passive ports and admission were built from (a reload cannot change those). */
     private final BalancerSettings settings;
     private final ServerSocketChannel listener;
     private final BalancerContext context;
-    private final HealthChecker checker;
+    private volatile HealthChecker checker;   // replaced by a reload
     private final Acceptor acceptor;
     private final Instant startedAt = Instant.now();
 
@@ -68,12 +77,16 @@ public final class FtpBalancer implements AutoCloseable {
                 settings.publicAddress(), settings.networkAddresses(), settings.timeouts().data());
         DataPorts dataPorts = new DataPorts(((InetSocketAddress) listener.getLocalAddress()).getAddress(), settings.passiveLow(), settings.passiveHigh());
         Admission admission = new Admission(settings.maxSessions(), settings.queue().size(), settings.queue().timeout());
-        BalancerMetrics metrics = new BalancerMetrics(backends, admission, dataPorts, settings.maxSessions());
+        // The metrics read the backends in service at every scrape; the context holding them is built
+        // just below, and until then (the metrics pre-register their series) the initial list stands in.
+        BalancerContext[] self = new BalancerContext[1];
+        BalancerMetrics metrics = new BalancerMetrics(() -> self[0] == null ? backends : self[0].backends(), admission, dataPorts, settings.maxSessions());
         this.context = new BalancerContext(settings, backends, BalancePolicy.of(settings.balance()), watchdog,
                 dataPorts,
                 new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
                 admission, new AtomicLong(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
                 new IdleParker("ferry-balancer-idle-parker"), metrics);
+        self[0] = context;
         this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), metrics::checkDone);
         this.acceptor = new Acceptor("ferry-balancer-acceptor", listener, context.admission().capacity() + REFUSAL_MARGIN,
                 (channel, release) -> {
@@ -128,8 +141,9 @@ public final class FtpBalancer implements AutoCloseable {
 
     // ---- for the admin page and API (dev.ferry.balancer.admin) ----------------------------------
 
+    /** The settings in force (the last reload's). */
     public BalancerSettings settings() {
-        return settings;
+        return context.settings();
     }
 
     public Instant startedAt() {
@@ -155,6 +169,86 @@ public final class FtpBalancer implements AutoCloseable {
     @Override
     public void close() {
         stop(Duration.ZERO);
+    }
+
+    /**
+     * Applies a configuration read again (SIGHUP, the admin API): backends added, retired (no new
+     * sessions; their sessions finish; they leave when the last one ended) or re-weighted; checks,
+     * balancing, timeouts, retries, greeting and PROXY protocol changed for new sessions. Sessions in
+     * flight are not touched. What needs a restart (the listener, passive ports and public address,
+     * max-sessions and queue, the admin listener) stays as it is and is named in the result. The
+     * caller reads and validates the file first: a file with errors never gets here.
+     */
+    public synchronized ReloadPlan reload(BalancerSettings next) {
+        BalancerSettings current = context.settings();
+        List<Backend> running = context.backends();
+        ReloadPlan plan = ReloadPlan.between(running, current, next);
+        List<String> needRestart = new ArrayList<>(plan.needRestart());
+        if (next.maxSessions() != settings.maxSessions() || !next.queue().equals(settings.queue())) {
+            needRestart.add("max-sessions/queue");
+        }
+        if (!next.admin().equals(current.admin())) {
+            needRestart.add("admin");
+        }
+        Set<Backend> retired = Collections.newSetFromMap(new IdentityHashMap<>());
+        retired.addAll(plan.retired());
+        Map<String, Backend> added = new HashMap<>();
+        for (BalancerSettings.BackendSpec spec : plan.added()) {
+            added.put(spec.name(), new Backend(spec, next.check().rise(), next.check().fall()));
+        }
+        // The new list in the order of the file: kept backends stay the same objects (state, counters).
+        Map<String, Backend> kept = new HashMap<>();
+        for (Backend b : running) {
+            if (!retired.contains(b)) {
+                kept.put(b.name(), b);
+            }
+        }
+        List<Backend> backends = new ArrayList<>();
+        for (BalancerSettings.BackendSpec spec : next.backends()) {
+            Backend b = added.containsKey(spec.name()) ? added.get(spec.name()) : kept.get(spec.name());
+            backends.add(b);
+        }
+        plan.reweighted().forEach(Backend::setWeight);
+        if (next.check().rise() != current.check().rise() || next.check().fall() != current.check().fall()) {
+            kept.values().forEach(b -> b.setThresholds(next.check().rise(), next.check().fall()));
+        }
+        BalancePolicy policy = next.balance() == current.balance() ? context.policy() : BalancePolicy.of(next.balance());
+        // Settings that cannot change keep their running values, so that nothing reads a value not in force.
+        BalancerSettings applied = next.withListen(current.listen()).withPassivePorts(current.passiveLow(), current.passiveHigh())
+                .withPublicAddress(current.publicAddress()).withNetworkAddresses(current.networkAddresses())
+                .withMaxSessions(current.maxSessions()).withQueue(current.queue()).withAdmin(current.admin());
+        context.reconfigure(applied, backends, policy);
+        for (Backend b : retired) {
+            b.setAdminState(AdminState.DRAIN);
+            Thread.ofVirtual().name("ferry-retire-" + b.name()).start(() -> awaitRetired(b));
+        }
+        HealthChecker old = checker;
+        HealthChecker fresh = new HealthChecker(backends, applied.check(), applied.proxyProtocol(), context.metrics()::checkDone);
+        checker = fresh;
+        old.close();
+        fresh.start();
+        LOG.info("event=reload added={} retired={} reweighted={} backends={} restart_needed={}",
+                names(plan.added().stream().map(BalancerSettings.BackendSpec::name).toList()),
+                names(plan.retired().stream().map(Backend::name).toList()),
+                names(plan.reweighted().keySet().stream().map(b -> b.name() + ":" + plan.reweighted().get(b)).toList()),
+                backends.size(), names(needRestart));
+        return new ReloadPlan(plan.added(), plan.retired(), plan.reweighted(), needRestart);
+    }
+
+    private static String names(List<String> names) {
+        return names.isEmpty() ? "-" : String.join(",", names);
+    }
+
+    /** A retired backend leaves when its last session ended; one log line says so. */
+    private static void awaitRetired(Backend b) {
+        try {
+            while (b.activeSessions() > 0) {
+                Thread.sleep(250);
+            }
+            LOG.info("event=backend-removed backend={} address={}", b.name(), HostPort.text(b.address()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

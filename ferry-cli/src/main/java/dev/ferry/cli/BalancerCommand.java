@@ -4,6 +4,7 @@ import dev.ferry.protocol.address.HostPort;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.admin.AdminServer;
+import dev.ferry.balancer.admin.Reloader;
 import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.config.BalancerConfigFile;
 import dev.ferry.config.ConfigException;
@@ -137,12 +138,17 @@ public final class BalancerCommand implements Callable<Integer> {
             AdminServer adminServer = settings.admin().enabled()
                     ? AdminServer.start(balancer, settings.admin(), Map.of("/metrics", balancer.metrics().handler())) : null;
             FtpBalancer running = balancer;
-            Duration graceful = settings.timeouts().grace();
+            // SIGHUP and POST /api/reload read the file (and these flags) again; errors keep the running config.
+            Reloader reloader = () -> running.reload(settings());
+            if (adminServer != null) {
+                adminServer.onReload(reloader);
+            }
+            ReloadSignal.install(reloader);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 if (adminServer != null) {
                     adminServer.close();
                 }
-                running.stop(graceful);
+                running.stop(running.settings().timeouts().grace());
             }, "ferry-shutdown"));
             ServerCommand.markRunning();
             System.out.println("ferry balancer " + Main.version() + " listening on "
@@ -151,6 +157,8 @@ public final class BalancerCommand implements Callable<Integer> {
             if (adminServer != null) {
                 System.out.println("  admin page: " + adminServer.url());
             }
+            System.out.println("  reload the configuration with SIGHUP" + (adminServer != null ? " or POST /api/reload" : "")
+                    + "; stop with Ctrl-C");
             System.out.flush();
             return 0;
         } catch (IOException e) {

@@ -132,7 +132,12 @@ class ProxyProtocolTest {
     }
 
     private List<String> logLines(String containing) {
-        return log.list.stream().map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains(containing)).toList();
+        // Logback appends under the appender's lock while sessions still run: copy under the same lock.
+        List<ILoggingEvent> events;
+        synchronized (log) {
+            events = List.copyOf(log.list);
+        }
+        return events.stream().map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains(containing)).toList();
     }
 
     // ---- the client named in the header is the session's client ------------------------------------------
@@ -368,7 +373,7 @@ class ProxyProtocolTest {
         while (logLines(containing).isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertThat(logLines(containing)).as("a log line containing '%s' in %s", containing, log.list).isNotEmpty();
+        assertThat(logLines(containing)).as("a log line containing '%s' in %s", containing, logLines("")).isNotEmpty();
     }
 
     private static Socket dataConnection(InetAddress from, int port) throws IOException {

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import dev.ferry.balancer.reload.ReloadPlan;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -34,6 +35,7 @@ final class AdminApi {
     private final FtpBalancer balancer;
     private final AdminAuth auth;
     private final SessionRate rate;
+    private volatile Reloader reloader;
 
     AdminApi(FtpBalancer balancer, AdminAuth auth, SessionRate rate) {
         this.balancer = balancer;
@@ -84,10 +86,18 @@ final class AdminApi {
         }
     }
 
+    void reloader(Reloader r) {
+        this.reloader = r;
+    }
+
     private void actions(HttpExchange ex, String path, String method, AdminAuth.Caller caller) throws IOException {
         Matcher backendAction = BACKEND_ACTION.matcher(path);
         Matcher session = SESSION.matcher(path);
-        if (backendAction.matches()) {
+        if (path.equals("/api/reload")) {
+            if (allowed(ex, method, "POST") && changeAllowed(ex, caller)) {
+                reload(ex, caller);
+            }
+        } else if (backendAction.matches()) {
             if (allowed(ex, method, "POST") && changeAllowed(ex, caller)) {
                 Backend b = backend(backendAction.group(1));
                 if (b == null) {
@@ -262,6 +272,31 @@ final class AdminApi {
         b.setWeight(w.intValue());
         logAction(ex, caller, "backend-weight", b.name(), String.valueOf(w));
         Http.json(ex, 200, StatusReport.backend(balancer, b, Instant.now()));
+    }
+
+    private void reload(HttpExchange ex, AdminAuth.Caller caller) throws IOException {
+        Reloader r = reloader;
+        if (r == null) {
+            Http.error(ex, 409, "this balancer was started without a way to read its configuration again");
+            return;
+        }
+        ReloadPlan plan;
+        try {
+            plan = r.reload();
+        } catch (Exception e) {
+            logAction(ex, caller, "reload-rejected", "-", "-");
+            Http.error(ex, 422, "configuration rejected, the running one stays: " + e.getMessage());
+            return;
+        }
+        logAction(ex, caller, "reload", "-", "-");
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("added", plan.added().stream().map(spec -> spec.name()).toList());
+        m.put("retired", plan.retired().stream().map(Backend::name).toList());
+        Map<String, Object> weights = new LinkedHashMap<>();
+        plan.reweighted().forEach((b, w) -> weights.put(b.name(), w));
+        m.put("reweighted", weights);
+        m.put("restart_needed", plan.needRestart());
+        Http.json(ex, 200, m);
     }
 
     private void endSession(HttpExchange ex, AdminAuth.Caller caller, String id) throws IOException {

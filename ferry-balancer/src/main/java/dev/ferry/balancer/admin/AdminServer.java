@@ -56,6 +56,12 @@ public final class AdminServer implements AutoCloseable {
     private volatile boolean closed;
 
     private final LoginThrottle throttle;
+    private final AdminApi api;
+
+    /** Enables {@code POST /api/reload}: {@code reloader} reads the configuration again and applies it. */
+    public void onReload(Reloader reloader) {
+        api.reloader(reloader);
+    }
 
     private AdminServer(FtpBalancer balancer, AdminSettings settings, Map<String, HttpHandler> extraHandlers,
                         LoginThrottle throttle) throws IOException {
@@ -68,6 +74,7 @@ public final class AdminServer implements AutoCloseable {
         AdminAuth auth = new AdminAuth(settings.users(), throttle, new LoginSessions());
         SessionRate rate = new SessionRate();
         AdminApi api = new AdminApi(balancer, auth, rate);
+        this.api = api;
         Pages pages = new Pages(auth);
         try {
             this.server = HttpServer.create(settings.listen(), BACKLOG);

@@ -27,7 +27,7 @@ public final class Backend {
     public static final int MAX_WEIGHT = 256;
 
     private final BalancerSettings.BackendSpec spec;
-    private final HealthCounter health;
+    private HealthCounter health;   // guarded by this
 
     private volatile CheckState checkState;
     private volatile AdminState adminState = AdminState.READY;
@@ -146,6 +146,11 @@ public final class Backend {
     }
 
     public CheckResult lastCheck() { return lastCheck; }
+
+    /** New rise/fall thresholds (a reload): the state stays, the streak towards a change restarts. */
+    public synchronized void setThresholds(int rise, int fall) {
+        health = new HealthCounter(rise, fall, checkState);
+    }
 
     /**
      * A connect or greeting failure seen by the frontend: counted as an error (the session moves to

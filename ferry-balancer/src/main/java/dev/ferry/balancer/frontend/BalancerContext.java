@@ -10,20 +10,68 @@ import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
 import dev.ferry.server.net.Watchdog;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** What every proxied session of one balancer shares. {@code idleParker} may be null (pumps then keep their threads). */
-public record BalancerContext(
-        BalancerSettings settings,
-        List<Backend> backends,
-        BalancePolicy policy,
-        Watchdog watchdog,
-        DataPorts dataPorts,
-        PassiveAddressing addressing,
-        BufferPool buffers,
-        Admission admission,
-        AtomicLong sessionIds,
-        java.util.Set<ProxySession> live,
-        IdleParker idleParker,
-        BalancerMetrics metrics) {
+/**
+ * What every proxied session of one balancer shares. {@code idleParker} may be null (pumps then keep
+ * their threads).
+ *
+ * <p>Settings, backends and policy change on a configuration reload ({@link #reconfigure}): each is
+ * one volatile reference to an immutable value, so a session reads a consistent settings object or
+ * backend list, and a session that started before the reload simply goes on with what it read.
+ */
+public final class BalancerContext {
+
+    private volatile BalancerSettings settings;
+    private volatile List<Backend> backends;
+    private volatile BalancePolicy policy;
+    private final Watchdog watchdog;
+    private final DataPorts dataPorts;
+    private final PassiveAddressing addressing;
+    private final BufferPool buffers;
+    private final Admission admission;
+    private final AtomicLong sessionIds;
+    private final Set<ProxySession> live;
+    private final IdleParker idleParker;
+    private final BalancerMetrics metrics;
+
+    public BalancerContext(BalancerSettings settings, List<Backend> backends, BalancePolicy policy, Watchdog watchdog,
+                           DataPorts dataPorts, PassiveAddressing addressing, BufferPool buffers, Admission admission,
+                           AtomicLong sessionIds, Set<ProxySession> live, IdleParker idleParker, BalancerMetrics metrics) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.backends = List.copyOf(backends);
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.watchdog = watchdog;
+        this.dataPorts = dataPorts;
+        this.addressing = addressing;
+        this.buffers = buffers;
+        this.admission = admission;
+        this.sessionIds = sessionIds;
+        this.live = live;
+        this.idleParker = idleParker;
+        this.metrics = metrics;
+    }
+
+    /** A reload: new sessions see these; sessions already running keep what they read. */
+    public void reconfigure(BalancerSettings newSettings, List<Backend> newBackends, BalancePolicy newPolicy) {
+        this.backends = List.copyOf(newBackends);
+        this.policy = Objects.requireNonNull(newPolicy, "policy");
+        this.settings = Objects.requireNonNull(newSettings, "settings");
+    }
+
+    public BalancerSettings settings() { return settings; }
+    /** The backends in service (not those retired by a reload and still draining). */
+    public List<Backend> backends() { return backends; }
+    public BalancePolicy policy() { return policy; }
+    public Watchdog watchdog() { return watchdog; }
+    public DataPorts dataPorts() { return dataPorts; }
+    public PassiveAddressing addressing() { return addressing; }
+    public BufferPool buffers() { return buffers; }
+    public Admission admission() { return admission; }
+    public AtomicLong sessionIds() { return sessionIds; }
+    public Set<ProxySession> live() { return live; }
+    public IdleParker idleParker() { return idleParker; }
+    public BalancerMetrics metrics() { return metrics; }
 }

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -56,7 +57,19 @@ public final class BalancerMetrics {
      * @param maxSessions the session limit (max-sessions)
      */
     public BalancerMetrics(List<Backend> backends, Admission admission, DataPorts dataPorts, int maxSessions) {
-        List<Backend> all = List.copyOf(backends);
+        this(fixed(backends), admission, dataPorts, maxSessions);
+    }
+
+    private static Supplier<List<Backend>> fixed(List<Backend> backends) {
+        List<Backend> copy = List.copyOf(backends);
+        return () -> copy;
+    }
+
+    /**
+     * @param backends    the backends in service, asked at every scrape (a reload may change them)
+     */
+    public BalancerMetrics(Supplier<List<Backend>> backends, Admission admission, DataPorts dataPorts, int maxSessions) {
+        Supplier<List<Backend>> all = backends;
 
         // ---- the frontend
         gauge("ferry_balancer_sessions_open", "Client sessions admitted and not yet ended.", admission::active);
@@ -93,7 +106,7 @@ public final class BalancerMetrics {
                 .help("The state the operator set: 1 for the backend's current state (ready, drain, maint), 0 for the others.")
                 .labelNames("backend", "state")
                 .callback(cb -> {
-                    for (Backend b : all) {
+                    for (Backend b : all.get()) {
                         for (AdminState s : AdminState.values()) {
                             cb.call(b.adminState() == s ? 1 : 0, b.name(), s.name().toLowerCase(Locale.ROOT));
                         }
@@ -111,7 +124,7 @@ public final class BalancerMetrics {
                         + "counted when each transfer ends.")
                 .labelNames("backend", "direction")
                 .callback(cb -> {
-                    for (Backend b : all) {
+                    for (Backend b : all.get()) {
                         cb.call(b.bytesUp(), b.name(), "up");
                         cb.call(b.bytesDown(), b.name(), "down");
                     }
@@ -137,7 +150,7 @@ public final class BalancerMetrics {
                 .register(registry);
 
         // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
-        for (Backend b : all) {
+        for (Backend b : all.get()) {
             checks.labelValues(b.name(), "ok");
             checks.labelValues(b.name(), "failed");
             checkSeconds.labelValues(b.name());
@@ -180,13 +193,13 @@ public final class BalancerMetrics {
         GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsInt())).register(registry);
     }
 
-    private void perBackendGauge(List<Backend> all, String name, String help, ToDoubleFunction<Backend> value) {
+    private void perBackendGauge(Supplier<List<Backend>> all, String name, String help, ToDoubleFunction<Backend> value) {
         GaugeWithCallback.builder().name(name).help(help).labelNames("backend")
-                .callback(cb -> all.forEach(b -> cb.call(value.applyAsDouble(b), b.name()))).register(registry);
+                .callback(cb -> all.get().forEach(b -> cb.call(value.applyAsDouble(b), b.name()))).register(registry);
     }
 
-    private void perBackendCounter(List<Backend> all, String name, String help, ToDoubleFunction<Backend> value) {
+    private void perBackendCounter(Supplier<List<Backend>> all, String name, String help, ToDoubleFunction<Backend> value) {
         CounterWithCallback.builder().name(name).help(help).labelNames("backend")
-                .callback(cb -> all.forEach(b -> cb.call(value.applyAsDouble(b), b.name()))).register(registry);
+                .callback(cb -> all.get().forEach(b -> cb.call(value.applyAsDouble(b), b.name()))).register(registry);
     }
 }
