@@ -95,6 +95,18 @@ public final class TestData {
      * Polls until {@code condition} holds, for at most 10 s; for effects the server produces after the
      * reply a client sees (cleanup after a disconnect). Never a substitute for waiting on a reply.
      */
+    /** Polls (10 ms) until {@code condition} holds; returns how long it took, or fails after {@code limit}. */
+    public static java.time.Duration within(java.time.Duration limit, String what, Condition condition) throws Exception {
+        long start = System.nanoTime();
+        while (!condition.holds()) {
+            if (System.nanoTime() - start > limit.toNanos()) {
+                throw new AssertionError("not within " + limit.toMillis() + " ms: " + what);
+            }
+            Thread.sleep(10);
+        }
+        return java.time.Duration.ofNanos(System.nanoTime() - start);
+    }
+
     public static void await(String what, Condition condition) throws Exception {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (!condition.holds()) {

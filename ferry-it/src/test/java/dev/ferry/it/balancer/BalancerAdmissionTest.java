@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.it.RawFtp;
+import dev.ferry.it.TestData;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -24,7 +25,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -57,7 +57,7 @@ class BalancerAdmissionTest {
         cluster = BalancerCluster.start(s -> s.withMaxSessions(1).withQueue(new BalancerSettings.Queue(1, Duration.ofSeconds(20))));
         try (RawFtp first = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD);
              RawFtp queued = RawFtp.connect(cluster.port())) {
-            within(Duration.ofSeconds(5), "the second client is queued", () -> cluster.balancer().admission().queued() == 1);
+            TestData.within(Duration.ofSeconds(5), "the second client is queued", () -> cluster.balancer().admission().queued() == 1);
             try (RawFtp third = RawFtp.connect(cluster.port())) {
                 RawFtp.Reply refused = third.reply();
                 assertThat(refused.code()).isEqualTo(421);
@@ -106,7 +106,7 @@ class BalancerAdmissionTest {
                 .withCheck(new BalancerSettings.Check(BalancerSettings.CheckType.TCP, Duration.ofMinutes(10),
                         Duration.ofSeconds(1), 1, 1, null, null)));
         // The first health check connects too: let it end so that only sessions are counted.
-        within(Duration.ofSeconds(5), "the first check is over",
+        TestData.within(Duration.ofSeconds(5), "the first check is over",
                 () -> slow.accepted() == 1 && slow.ungreetedNow() == 0);
         slow.resetCount();
         int clients = 12;
@@ -138,15 +138,6 @@ class BalancerAdmissionTest {
         }
     }
 
-    private static void within(Duration limit, String what, BooleanSupplier condition) throws InterruptedException {
-        long start = System.nanoTime();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - start > limit.toNanos()) {
-                throw new AssertionError("not within " + limit.toMillis() + " ms: " + what);
-            }
-            Thread.sleep(10);
-        }
-    }
 
     /**
      * A backend that takes {@code delay} to greet each connection (as a forking server does under

@@ -7,11 +7,11 @@ import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckState;
 import dev.ferry.it.RawFtp;
+import dev.ferry.it.TestData;
 import java.io.EOFException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,17 +47,6 @@ class BalancerBackendsTest {
         }
     }
 
-    /** Polls (10 ms) until {@code condition} holds; returns how long it took, or fails after {@code limit}. */
-    private static Duration within(Duration limit, String what, BooleanSupplier condition) throws InterruptedException {
-        long start = System.nanoTime();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - start > limit.toNanos()) {
-                throw new AssertionError("not within " + limit.toMillis() + " ms: " + what);
-            }
-            Thread.sleep(10);
-        }
-        return Duration.ofNanos(System.nanoTime() - start);
-    }
 
     @Test
     void answersThePreLoginDialogueItselfAndAsksForLoginFirst() throws Exception {
@@ -152,7 +141,7 @@ class BalancerBackendsTest {
 
         cluster.restartServer(0);
         long riseLimit = check.rise() * check.interval().toMillis() + 1_000;
-        within(Duration.ofMillis(riseLimit), "s1 UP again", () -> s1.checkState() == CheckState.UP);
+        TestData.within(Duration.ofMillis(riseLimit), "s1 UP again", () -> s1.checkState() == CheckState.UP);
 
         long before = s1.totalSessions();
         for (int i = 0; i < 4; i++) {

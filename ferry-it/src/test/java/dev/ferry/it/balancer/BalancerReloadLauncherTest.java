@@ -121,14 +121,14 @@ class BalancerReloadLauncherTest {
             // 1. A broken file: refused, named, and s1 alone still serves.
             Files.writeString(file, config(port, adminPort, backend("s1", 0, 1) + "\n      colour: blue"));
             hangUp();
-            within(Duration.ofSeconds(20), "the refused reload is logged", () -> log().stream()
+            TestData.within(Duration.ofSeconds(20), "the refused reload is logged", () -> log().stream()
                     .anyMatch(l -> l.contains("event=reload-failed") && l.contains("colour")));
             session.command("NOOP", 200);
 
             // 2. s2 added with SIGHUP.
             Files.writeString(file, config(port, adminPort, backend("s1", 0, 1) + "\n" + backend("s2", 1, 1)));
             hangUp();
-            within(Duration.ofSeconds(20), "the reload is logged", () -> log().stream()
+            TestData.within(Duration.ofSeconds(20), "the reload is logged", () -> log().stream()
                     .anyMatch(l -> l.contains("event=reload added=s2")));
             assertThat(api(adminPort, "GET", "/api/status").body()).contains("\"s2\"");
 
@@ -140,7 +140,7 @@ class BalancerReloadLauncherTest {
             session.command("NOOP", 200);
             session.command("QUIT", 221);
         }
-        within(Duration.ofSeconds(20), "the retired backend leaves once empty", () -> log().stream()
+        TestData.within(Duration.ofSeconds(20), "the retired backend leaves once empty", () -> log().stream()
                 .anyMatch(l -> l.contains("event=backend-removed backend=s1")));
         try (RawFtp fresh = RawFtp.loggedIn(port, FerryServerExtension.USER, FerryServerExtension.PASSWORD)) {
             fresh.command("NOOP", 200);
@@ -155,17 +155,5 @@ class BalancerReloadLauncherTest {
         assertThat(api(adminPort, "GET", "/api/status").body()).contains("\"s2\"");
     }
 
-    private interface Check {
-        boolean holds() throws Exception;
-    }
 
-    private static void within(Duration limit, String what, Check condition) throws Exception {
-        long start = System.nanoTime();
-        while (!condition.holds()) {
-            if (System.nanoTime() - start > limit.toNanos()) {
-                throw new AssertionError("not within " + limit.toMillis() + " ms: " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
 }

@@ -2,16 +2,16 @@ package dev.ferry.it.balancer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.BackendSpec;
+import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.reload.ReloadPlan;
 import dev.ferry.it.RawFtp;
+import dev.ferry.it.TestData;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -66,7 +66,7 @@ class BalancerReloadTest {
             }
             old.command("QUIT", 221);
         }
-        within(Duration.ofSeconds(5), "the retired backend empties", () -> first.activeSessions() == 0);
+        TestData.within(Duration.ofSeconds(5), "the retired backend empties", () -> first.activeSessions() == 0);
     }
 
     @Test
@@ -103,19 +103,10 @@ class BalancerReloadTest {
         Backend s2 = cluster.backend(1);
         // Checked again after the reload: both get a fresh result.
         long s1Checked = s1.lastCheck() == null ? 0 : s1.lastCheck().at().toEpochMilli();
-        within(Duration.ofSeconds(5), "both backends checked after the reload",
+        TestData.within(Duration.ofSeconds(5), "both backends checked after the reload",
                 () -> s2.lastCheck() != null && s1.lastCheck() != null && s1.lastCheck().at().toEpochMilli() > s1Checked);
         cluster.stopServer(1);
-        within(Duration.ofSeconds(5), "the added backend is checked down", () -> !s2.eligible());
+        TestData.within(Duration.ofSeconds(5), "the added backend is checked down", () -> !s2.eligible());
     }
 
-    private static void within(Duration limit, String what, BooleanSupplier condition) throws InterruptedException {
-        long start = System.nanoTime();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - start > limit.toNanos()) {
-                throw new AssertionError("not within " + limit.toMillis() + " ms: " + what);
-            }
-            Thread.sleep(10);
-        }
-    }
 }

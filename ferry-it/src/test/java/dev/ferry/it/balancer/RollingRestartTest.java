@@ -19,7 +19,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.apache.commons.net.ftp.FTP;
 import org.apache.commons.net.ftp.FTPClient;
 import org.junit.jupiter.api.AfterEach;
@@ -67,17 +66,17 @@ class RollingRestartTest {
             for (int index = 0; index < 2; index++) {
                 Backend backend = cluster.backend(index);
                 int before = sessions.get();
-                within(Duration.ofSeconds(20), "sessions on " + backend.name() + " before its restart",
+                TestData.within(Duration.ofSeconds(20), "sessions on " + backend.name() + " before its restart",
                         () -> backend.totalSessions() > 0 && sessions.get() > before + CLIENTS);
 
                 backend.setAdminState(AdminState.DRAIN);
-                within(Duration.ofSeconds(30), backend.name() + " drained", () -> backend.activeSessions() == 0);
+                TestData.within(Duration.ofSeconds(30), backend.name() + " drained", () -> backend.activeSessions() == 0);
                 cluster.stopServer(index);
                 cluster.restartServer(index);
                 backend.setAdminState(AdminState.READY);
 
                 long servedBefore = backend.totalSessions();
-                within(Duration.ofSeconds(20), backend.name() + " serving again",
+                TestData.within(Duration.ofSeconds(20), backend.name() + " serving again",
                         () -> backend.totalSessions() > servedBefore);
             }
         } finally {
@@ -126,13 +125,4 @@ class RollingRestartTest {
         }
     }
 
-    private static void within(Duration limit, String what, BooleanSupplier condition) throws InterruptedException {
-        long start = System.nanoTime();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - start > limit.toNanos()) {
-                throw new AssertionError("not within " + limit.toMillis() + " ms: " + what);
-            }
-            Thread.sleep(10);
-        }
-    }
 }
