@@ -100,6 +100,8 @@ public final class ProxySession implements Runnable {
     private String host;
     private boolean utf8;
     private long connectMillis = -1;
+    /** The text of a backend's 421 greeting to this session, passed on when no backend takes it. */
+    private String refusedWith;
     private boolean admitted;
     private volatile long bytesUp;
     private volatile long bytesDown;
@@ -381,7 +383,7 @@ public final class ProxySession implements Runnable {
         }
         ending = "no-backend";
         LOG.warn("{} event=no-backend client={} user={} tried={}", id, HostPort.text(clientAddress), Printable.of(user, 64), tried.size());
-        send(Reply.of(421, "No server available; try again later."));
+        send(Reply.of(421, refusedWith != null ? refusedWith : "No server available; try again later."));
         return false;
     }
 
@@ -402,6 +404,12 @@ public final class ProxySession implements Runnable {
             ControlLineReader reader = new ControlLineReader(conn, MAX_BACKEND_LINE);
             BackendReply greeting = BackendReply.read(reader);
             if (greeting.code != 220) {
+                if (greeting.code == 421) {
+                    // The backend is up but will not take this client now (its per-address limit, a
+                    // ban, its session limit): worth trying another backend, and worth telling the
+                    // client in the backend's words if none takes it.
+                    refusedWith = Printable.of(greeting.text(), 200);
+                }
                 throw new IOException("greeting " + greeting.code);
             }
             if (host != null) {

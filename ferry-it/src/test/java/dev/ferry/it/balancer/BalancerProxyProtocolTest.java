@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -110,6 +111,23 @@ class BalancerProxyProtocolTest {
             assertThat(session.via().getAddress()).isEqualTo(InetAddress.getByName("127.0.0.1"));
         }
         assertChecksKeepBothServersUp();
+    }
+
+    @Test
+    void aClientOverTheServersPerAddressLimitHearsTheServersReasonThroughTheBalancer() throws Exception {
+        cluster = BalancerCluster.start(s -> s.withTrustedProxies(List.of("127.0.0.1/32"))
+                        .withLimits(s.limits().withMaxSessionsPerAddress(1)),
+                b -> b.withProxyProtocol(ProxyProtocol.V2));
+        try (RawFtp first = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD);
+             RawFtp second = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD);
+             RawFtp third = RawFtp.greeted(cluster.port())) {
+            // One session per server from this address: both servers now refuse it, each in its own words.
+            RawFtp.Reply refused = third.command("USER " + BalancerCluster.USER);
+            assertThat(refused.code()).isEqualTo(421);
+            assertThat(refused.lines().getFirst()).contains("Too many connections from your address");
+            first.command("NOOP", 200);
+            second.command("NOOP", 200);
+        }
     }
 
     /** Both servers have been checked (FTP checks, each with its own PROXY header) and are up. */
