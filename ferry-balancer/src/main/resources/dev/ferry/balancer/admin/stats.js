@@ -188,13 +188,13 @@
       const badge = row.querySelector('.backend-state');
       badge.textContent = be.status;
       badge.className = 'badge backend-state state-' + be.status;
-      row.querySelector('.backend-states').textContent = 'checks: ' + be.state + ' · admin: ' + be.admin_state;
+      row.querySelector('.backend-states').textContent = 'checks: ' + be.state + '\nadmin: ' + be.admin_state;
       const check = row.querySelector('.backend-check');
       const detail = row.querySelector('.backend-check-detail');
       if (be.check) {
         check.textContent = (be.check.ok ? 'ok' : 'failed') + ' · ' + be.check.latency_ms + ' ms';
         check.className = 'backend-check ' + (be.check.ok ? 'ok' : 'failed');
-        detail.textContent = be.check.detail + ' · ' + new Date(be.check.at).toLocaleTimeString();
+        detail.textContent = be.check.detail + '\n' + new Date(be.check.at).toLocaleTimeString();
       } else {
         check.textContent = 'not yet';
         check.className = 'backend-check';
@@ -305,6 +305,8 @@
       }
     });
     setText('sessions-count', '(' + (sessions.length + omitted) + (omitted > 0 ? ', ' + omitted + ' not listed' : '') + ')');
+    // No sessions: the sentence alone, not a table of headers over nothing.
+    byId('sessions').closest('.scroll').hidden = sessions.length === 0;
     byId('sessions-empty').hidden = sessions.length > 0;
   }
 
