@@ -55,6 +55,7 @@ public final class FtpBalancer implements AutoCloseable {
     private volatile HealthChecker checker;   // replaced by a reload
     private final Acceptor acceptor;
     private final Instant startedAt = Instant.now();
+    private final List<Backend> initialBackends;
 
     private FtpBalancer(BalancerSettings settings) throws IOException {
         if (settings.backends().isEmpty()) {
@@ -77,16 +78,13 @@ public final class FtpBalancer implements AutoCloseable {
                 settings.publicAddress(), settings.networkAddresses(), settings.timeouts().data());
         DataPorts dataPorts = new DataPorts(((InetSocketAddress) listener.getLocalAddress()).getAddress(), settings.passiveLow(), settings.passiveHigh());
         Admission admission = new Admission(settings.maxSessions(), settings.queue().size(), settings.queue().timeout());
-        // The metrics read the backends in service at every scrape; the context holding them is built
-        // just below, and until then (the metrics pre-register their series) the initial list stands in.
-        BalancerContext[] self = new BalancerContext[1];
-        BalancerMetrics metrics = new BalancerMetrics(() -> self[0] == null ? backends : self[0].backends(), admission, dataPorts, settings.maxSessions());
+        this.initialBackends = backends;
+        BalancerMetrics metrics = new BalancerMetrics(this::backendsInService, admission, dataPorts, settings.maxSessions());
         this.context = new BalancerContext(settings, backends, BalancePolicy.of(settings.balance()), watchdog,
                 dataPorts,
                 new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
                 admission, new AtomicLong(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
                 new IdleParker("ferry-balancer-idle-parker"), metrics);
-        self[0] = context;
         this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), metrics::checkDone);
         this.acceptor = new Acceptor("ferry-balancer-acceptor", listener, context.admission().capacity() + REFUSAL_MARGIN,
                 (channel, release) -> {
@@ -132,6 +130,15 @@ public final class FtpBalancer implements AutoCloseable {
 
     public List<Backend> backends() {
         return context.backends();
+    }
+
+    /**
+     * What the metrics read at every scrape (a reload changes it). The metrics are built before the
+     * context that holds the list, and register their series at once: until then, the initial list.
+     */
+    private List<Backend> backendsInService() {
+        BalancerContext c = context;
+        return c == null ? initialBackends : c.backends();
     }
 
     /** The Prometheus metrics; {@link BalancerMetrics#handler()} serves them over HTTP. */
