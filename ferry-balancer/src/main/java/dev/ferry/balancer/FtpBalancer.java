@@ -56,6 +56,8 @@ public final class FtpBalancer implements AutoCloseable {
     private final Acceptor acceptor;
     private final Instant startedAt = Instant.now();
     private final List<Backend> initialBackends;
+    /** Backends a reload removed whose sessions have not all ended yet. */
+    private final Set<Backend> retiring = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private FtpBalancer(BalancerSettings settings) throws IOException {
         if (settings.backends().isEmpty()) {
@@ -227,6 +229,7 @@ public final class FtpBalancer implements AutoCloseable {
         context.reconfigure(applied, backends, policy);
         for (Backend b : retired) {
             b.setAdminState(AdminState.DRAIN);
+            retiring.add(b);
             Thread.ofVirtual().name("ferry-retire-" + b.name()).start(() -> awaitRetired(b));
         }
         HealthChecker old = checker;
@@ -247,7 +250,7 @@ public final class FtpBalancer implements AutoCloseable {
     }
 
     /** A retired backend leaves when its last session ended; one log line says so. */
-    private static void awaitRetired(Backend b) {
+    private void awaitRetired(Backend b) {
         try {
             while (b.activeSessions() > 0) {
                 Thread.sleep(250);
@@ -255,7 +258,14 @@ public final class FtpBalancer implements AutoCloseable {
             LOG.info("event=backend-removed backend={} address={}", b.name(), HostPort.text(b.address()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            retiring.remove(b);
         }
+    }
+
+    /** Backends removed by a reload that still have sessions (they take no new ones). */
+    public List<Backend> retiringBackends() {
+        return List.copyOf(retiring);
     }
 
     /**

@@ -79,6 +79,15 @@ final class StatusReport {
         report.put("now", now.toString());
         report.put("balancer", summary);
         report.put("backends", backends);
+        List<Object> retiring = new ArrayList<>();
+        for (Backend b : balancer.retiringBackends()) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("name", b.name());
+            r.put("address", HostPort.text(b.address()));
+            r.put("sessions_now", b.activeSessions());
+            retiring.add(r);
+        }
+        report.put("retiring", retiring);
         report.put("sessions", listed);
         report.put("sessions_omitted", sessions.size() - listed.size());
         return report;

@@ -166,8 +166,18 @@
       : b.passive_ports_in_use + ' (any free port)');
     setText('sum-mode', b.balance + ' · ' + b.relay_mode);
     renderBackends(status.backends);
+    renderRetiring(status.retiring || []);
     renderSessions(status.sessions, status.sessions_omitted);
     setText('updated', new Date().toLocaleTimeString());
+  }
+
+  // Backends a configuration reload removed: they keep their sessions until these end.
+  function renderRetiring(retiring) {
+    const p = byId('retiring');
+    p.hidden = retiring.length === 0;
+    p.textContent = retiring.length === 0 ? '' : 'Leaving after a reload: ' + retiring.map(function (r) {
+      return r.name + ' (' + r.address + ', ' + r.sessions_now + (r.sessions_now === 1 ? ' session' : ' sessions') + ')';
+    }).join(', ');
   }
 
   function renderBackends(backends) {
