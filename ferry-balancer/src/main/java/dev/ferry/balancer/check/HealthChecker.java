@@ -48,7 +48,10 @@ public final class HealthChecker implements AutoCloseable {
         this(backends, check, proxyProtocol, (backend, result) -> { });
     }
 
-    /** As above; {@code onResult} sees every result after its backend has (metrics). */
+    /**
+     * As above; {@code onResult} sees every result just before its backend does (metrics): whoever
+     * sees a backend's state change then also sees the check that changed it counted.
+     */
     public HealthChecker(List<Backend> backends, BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol,
                          BiConsumer<Backend, CheckResult> onResult) {
         this.onResult = Objects.requireNonNull(onResult, "onResult");
@@ -107,8 +110,8 @@ public final class HealthChecker implements AutoCloseable {
         try {
             Backend backend = backends.get(index);
             CheckResult result = runOnce(probe, backend.address(), check.timeout(), check.password());
-            backend.recordCheck(result);
             onResult.accept(backend, result);
+            backend.recordCheck(result);
         } catch (RuntimeException e) {
             LOG.warn("event=check_bug backend={}", backends.get(index).name(), e);
         } finally {
