@@ -118,9 +118,18 @@ class BalancerProxyProtocolTest {
         cluster = BalancerCluster.start(s -> s.withTrustedProxies(List.of("127.0.0.1/32"))
                         .withLimits(s.limits().withMaxSessionsPerAddress(1)),
                 b -> b.withProxyProtocol(ProxyProtocol.V2));
-        try (RawFtp first = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD);
-             RawFtp second = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD);
-             RawFtp third = RawFtp.greeted(cluster.port())) {
+        // From an address of its own: the health checks come from the balancer's 127.0.0.1 and must
+        // not count against this client's one session per server.
+        InetAddress client = clientAddress();
+        InetAddress balancer = InetAddress.getByName("127.0.0.1");
+        try (RawFtp first = RawFtp.connect(client, balancer, cluster.port());
+             RawFtp second = RawFtp.connect(client, balancer, cluster.port());
+             RawFtp third = RawFtp.connect(client, balancer, cluster.port())) {
+            for (RawFtp ftp : List.of(first, second, third)) {
+                ftp.expect(220);
+            }
+            first.login(BalancerCluster.USER, BalancerCluster.PASSWORD);
+            second.login(BalancerCluster.USER, BalancerCluster.PASSWORD);
             // One session per server from this address: both servers now refuse it, each in its own words.
             RawFtp.Reply refused = third.command("USER " + BalancerCluster.USER);
             assertThat(refused.code()).isEqualTo(421);
