@@ -442,6 +442,15 @@ class CommonsNetConversationTest {
     }
 
     @Test
+    void stouIntoAPathThroughAFileIsRefusedAndTheSessionGoesOn() throws Exception {
+        // Found by ControlFuzzTest (seed 17682335361616): "STOU file/x" ended the session.
+        Files.writeString(ferry.root().resolve("plain.txt"), "x");
+        FTPClient c = loggedIn();
+        assertThat(send(c, "STOU plain.txt/x")).startsWith("553 ");
+        assertThat(c.sendNoOp()).isTrue();
+    }
+
+    @Test
     void appeAppends() throws Exception {
         Files.writeString(ferry.root().resolve("log.txt"), "one\n");
         FTPClient c = loggedIn();

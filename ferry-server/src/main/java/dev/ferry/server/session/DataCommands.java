@@ -258,10 +258,13 @@ final class DataCommands {
             created = s.storage.createUnique(dir, hint == null ? "ftp" : hint.name());
         } catch (InvalidVirtualPathException e) {
             return Reply.of(553, e.getMessage());
-        } catch (NoSuchFileException e) {
+        } catch (NoSuchFileException | java.nio.file.NotDirectoryException e) {
+            // "STOU file/x" where file is not a directory: the same answer as a missing one.
             return Reply.of(553, "No such directory.");
         } catch (AccessDeniedException e) {
             return Reply.of(550, "Permission denied.");
+        } catch (IOException e) {
+            return Reply.of(451, "Cannot create a unique file here.");
         }
         // RFC 1123 §4.1.2.9: the generated name goes in the 150 reply, as "150 FILE: name".
         return startUpload(created, UploadMode.RESUME, 0, "STOU", "FILE: " + created.name());
