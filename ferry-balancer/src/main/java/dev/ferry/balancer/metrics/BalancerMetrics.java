@@ -51,25 +51,12 @@ public final class BalancerMetrics {
     private final Histogram transferSeconds;
 
     /**
-     * @param backends    the backends, read at scrape time
+     * @param all         the backends in service, asked at every scrape (a reload may change them)
      * @param admission   sessions admitted, queued and refused, read at scrape time
      * @param dataPorts   the passive range, read at scrape time
      * @param maxSessions the session limit (max-sessions)
      */
-    public BalancerMetrics(List<Backend> backends, Admission admission, DataPorts dataPorts, int maxSessions) {
-        this(fixed(backends), admission, dataPorts, maxSessions);
-    }
-
-    private static Supplier<List<Backend>> fixed(List<Backend> backends) {
-        List<Backend> copy = List.copyOf(backends);
-        return () -> copy;
-    }
-
-    /**
-     * @param backends    the backends in service, asked at every scrape (a reload may change them)
-     */
-    public BalancerMetrics(Supplier<List<Backend>> backends, Admission admission, DataPorts dataPorts, int maxSessions) {
-        Supplier<List<Backend>> all = backends;
+    public BalancerMetrics(Supplier<List<Backend>> all, Admission admission, DataPorts dataPorts, int maxSessions) {
 
         // ---- the frontend
         gauge("ferry_balancer_sessions_open", "Client sessions admitted and not yet ended.", admission::active);

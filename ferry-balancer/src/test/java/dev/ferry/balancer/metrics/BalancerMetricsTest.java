@@ -9,6 +9,7 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.frontend.Admission;
+import dev.ferry.server.metrics.Scrape;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -38,7 +39,7 @@ class BalancerMetricsTest {
     private final Backend s2 = backend("s2", 1);
     private final Admission admission = new Admission(1, 0, Duration.ofSeconds(30));
     private final DataPorts dataPorts = new DataPorts(InetAddress.getLoopbackAddress(), 0, 0);
-    private final BalancerMetrics metrics = new BalancerMetrics(List.of(s1, s2), admission, dataPorts, 1);
+    private final BalancerMetrics metrics = new BalancerMetrics(() -> List.of(s1, s2), admission, dataPorts, 1);
 
     @AfterEach
     void close() {

@@ -3,16 +3,18 @@ package dev.ferry.server.metrics;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.DoublePredicate;
 import java.util.function.Supplier;
 
 /**
  * One scrape in the Prometheus text format, parsed: sample values by their exact text
  * ({@code name{label="value",...}}, labels in declaration order, as the library writes them), and
- * the HELP and TYPE of each metric family.
+ * the HELP and TYPE of each metric family. Shared with ferry-balancer's and ferry-it's tests through
+ * ferry-server's test jar.
  */
-record Scrape(Map<String, Double> samples, Map<String, String> help, Map<String, String> types) {
+public record Scrape(Map<String, Double> samples, Map<String, String> help, Map<String, String> types) {
 
-    static Scrape parse(String text) {
+    public static Scrape parse(String text) {
         Map<String, Double> samples = new LinkedHashMap<>();
         Map<String, String> help = new LinkedHashMap<>();
         Map<String, String> types = new LinkedHashMap<>();
@@ -32,7 +34,7 @@ record Scrape(Map<String, Double> samples, Map<String, String> help, Map<String,
     }
 
     /** The value of one sample; fails naming the samples there are when it is missing. */
-    double value(String sample) {
+    public double value(String sample) {
         Double v = samples.get(sample);
         if (v == null) {
             throw new AssertionError("no sample " + sample + " in the scrape; samples: " + samples.keySet());
@@ -44,12 +46,22 @@ record Scrape(Map<String, Double> samples, Map<String, String> help, Map<String,
      * Scrapes until {@code sample} has {@code expected} (counters are updated just after the reply
      * that tells the client, so a test can be a moment ahead), or fails after 10 s with the last value.
      */
-    static Scrape awaitValue(Supplier<String> scrape, String sample, double expected) throws InterruptedException {
+    public static Scrape awaitValue(Supplier<String> scrape, String sample, double expected) throws InterruptedException {
+        return await(scrape, sample, v -> v == expected, "" + expected);
+    }
+
+    /** As {@link #awaitValue}, until {@code sample} is at least {@code least}. */
+    public static Scrape awaitAtLeast(Supplier<String> scrape, String sample, double least) throws InterruptedException {
+        return await(scrape, sample, v -> v >= least, "at least " + least);
+    }
+
+    private static Scrape await(Supplier<String> scrape, String sample, DoublePredicate wanted, String expected)
+            throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (true) {
             Scrape s = parse(scrape.get());
             Double v = s.samples().get(sample);
-            if (v != null && v == expected) {
+            if (v != null && wanted.test(v)) {
                 return s;
             }
             if (System.nanoTime() > deadline) {
