@@ -192,13 +192,6 @@ public final class FtpBalancer implements AutoCloseable {
         BalancerSettings current = context.settings();
         List<Backend> running = context.backends();
         ReloadPlan plan = ReloadPlan.between(running, current, next);
-        List<String> needRestart = new ArrayList<>(plan.needRestart());
-        if (next.maxSessions() != settings.maxSessions() || !next.queue().equals(settings.queue())) {
-            needRestart.add("max-sessions/queue");
-        }
-        if (!next.admin().equals(current.admin())) {
-            needRestart.add("admin");
-        }
         Set<Backend> retired = Collections.newSetFromMap(new IdentityHashMap<>());
         retired.addAll(plan.retired());
         Map<String, Backend> added = new HashMap<>();
@@ -241,8 +234,8 @@ public final class FtpBalancer implements AutoCloseable {
                 names(plan.added().stream().map(BalancerSettings.BackendSpec::name).toList()),
                 names(plan.retired().stream().map(Backend::name).toList()),
                 names(plan.reweighted().keySet().stream().map(b -> b.name() + ":" + plan.reweighted().get(b)).toList()),
-                backends.size(), names(needRestart));
-        return new ReloadPlan(plan.added(), plan.retired(), plan.reweighted(), needRestart);
+                backends.size(), names(plan.needRestart()));
+        return plan;
     }
 
     private static String names(List<String> names) {

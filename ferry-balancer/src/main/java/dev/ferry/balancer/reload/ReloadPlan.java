@@ -18,7 +18,7 @@ import java.util.Objects;
  * then remove"). A name whose address or max-connecting changed is retired and replaced by a new
  * backend of the same name (its sessions stay with the old address). A weight change applies in
  * place. Settings the balancer cannot change while it listens (its own address, its passive range,
- * its public address and networks) are kept as they are and listed, to be logged: they need a restart.
+ * its public address and networks, its session limit and queue, its admin listener) are kept as they are and listed, to be logged: they need a restart.
  *
  * @param added       backends to create
  * @param retired     running backends to drain and remove
@@ -73,6 +73,12 @@ public record ReloadPlan(List<BackendSpec> added, List<Backend> retired, Map<Bac
         }
         if (!before.networkAddresses().equals(after.networkAddresses())) {
             needRestart.add("networks");
+        }
+        if (before.maxSessions() != after.maxSessions() || !before.queue().equals(after.queue())) {
+            needRestart.add("max-sessions/queue");
+        }
+        if (!before.admin().equals(after.admin())) {
+            needRestart.add("admin");
         }
         return new ReloadPlan(added, retired, reweighted, needRestart);
     }

@@ -232,29 +232,24 @@
     });
   }
 
+  // A cell holding a headline and a detail line under it (state badge, last check).
+  function stacked(cell, headClass, detailClass) {
+    const wrap = document.createElement('div');
+    [headClass, detailClass].forEach(function (className) {
+      const span = document.createElement('span');
+      span.className = className;
+      wrap.appendChild(span);
+    });
+    cell.appendChild(wrap);
+  }
+
   function backendRow(name) {
     const row = document.createElement('tr');
     row.dataset.backend = name;
     const nameCell = td(row, 'name', 'Name');
     nameCell.textContent = name;
-    const stateCell = td(row, 'state', 'State');
-    const wrap = document.createElement('div');
-    const badge = document.createElement('span');
-    badge.className = 'badge backend-state';
-    wrap.appendChild(badge);
-    const states = document.createElement('span');
-    states.className = 'detail backend-states';
-    wrap.appendChild(states);
-    stateCell.appendChild(wrap);
-    const checkCell = td(row, 'check', 'Last check');
-    const checkWrap = document.createElement('div');
-    const check = document.createElement('span');
-    check.className = 'backend-check';
-    checkWrap.appendChild(check);
-    const detail = document.createElement('span');
-    detail.className = 'detail backend-check-detail';
-    checkWrap.appendChild(detail);
-    checkCell.appendChild(checkWrap);
+    stacked(td(row, 'state', 'State'), 'badge backend-state', 'detail backend-states');
+    stacked(td(row, 'check', 'Last check'), 'backend-check', 'detail backend-check-detail');
     td(row, 'in-state', 'In state');
     td(row, 'weight', 'Weight');
     td(row, 'sessions', 'Sessions now / total');

@@ -80,7 +80,7 @@ class ReloadPlanTest {
 
         ReloadPlan plan = ReloadPlan.between(running(before), before, after);
 
-        assertThat(plan.needRestart()).containsExactly("listen", "passive-ports", "public-address");
+        assertThat(plan.needRestart()).containsExactly("listen", "passive-ports", "public-address", "max-sessions/queue");
         assertThat(plan.backendsUnchanged()).isTrue();
     }
 }

@@ -95,7 +95,7 @@ class BalancerReloadTest {
     }
 
     @Test
-    void checksGoOnForKeptAndAddedBackendsWithTheNewSettings() throws Exception {
+    void checksGoOnForKeptAndAddedBackendsAfterAReload() throws Exception {
         cluster = BalancerCluster.start(s -> s);
         BalancerSettings started = cluster.balancer().settings();
         cluster.balancer().reload(started.withBackends(List.of(s1())));
