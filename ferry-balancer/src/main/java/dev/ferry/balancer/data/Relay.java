@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * must not hold a virtual thread's carrier), at about a quarter of the balancer's CPU per GiB
  * (docs/balancer.md); at most {@link #SPLICING_DIRECTIONS} at once, the others keep copying. Short
  * transfers and idle directions never pay for a platform thread (measured: a burst of 256 KiB
- * transfers cost the balancer 10-30 % more CPU when every one was spliced).
+ * transfers cost the balancer 7-40 % more CPU when every one was spliced: 1.31 and 1.53 s
+ * against 1.23 and 1.08 s for 600 sessions, two runs each).
  *
  * <p>A guard per relay shuts both sockets down when no byte moved for the data timeout. It shuts
  * down and never closes: a spliced direction works on the raw descriptors, which must not be
