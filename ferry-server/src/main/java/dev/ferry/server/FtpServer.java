@@ -17,6 +17,8 @@ import dev.ferry.server.net.Watchdog;
 import dev.ferry.server.session.ServerContext;
 import dev.ferry.server.session.Session;
 import dev.ferry.server.session.SessionRegistry;
+import dev.ferry.server.tls.ServerIdentity;
+import dev.ferry.server.tls.ServerTls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -63,6 +65,12 @@ public final class FtpServer implements AutoCloseable {
         if (!Files.isDirectory(settings.root())) {
             throw new IOException("root directory " + settings.root() + " does not exist or is not a directory");
         }
+        ServerTls tls = null;
+        if (settings.tls().enabled()) {
+            // Before any thread starts or anything is bound: a bad certificate stops the start with its message.
+            tls = ServerTls.create(ServerIdentity.load(settings.tls(), settings.listen(), Clock.systemUTC()),
+                    settings.tls().reuse());
+        }
         ServerSettings.Passive passive = settings.passive();
         // A balancer sends its header as soon as it has connected: the login timeout is ample for it.
         this.proxyGate = new ProxyGate(settings.trustedProxies(), settings.limits().loginTimeout());
@@ -80,7 +88,8 @@ public final class FtpServer implements AutoCloseable {
                 sessions,
                 new dev.ferry.server.session.HomeStorage(),
                 new IdleParker("ferry-idle-parker"),
-                new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts));
+                new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts),
+                tls);
 
         this.listener = ServerSocketChannel.open();
         try {
@@ -152,6 +161,13 @@ public final class FtpServer implements AutoCloseable {
                     MetricsListener.PATH);
         }
         server.acceptor.start();
+        if (server.context.tls() != null) {
+            ServerIdentity id = server.context.tls().identity();
+            LOG.info("event=tls certificate={} subject={} expires={} fingerprint={} policy={} reuse={}", id.origin(),
+                    id.certificate().getSubjectX500Principal().getName(), id.certificate().getNotAfter().toInstant(),
+                    id.fingerprint(), settings.tls().policy().name().toLowerCase(java.util.Locale.ROOT),
+                    settings.tls().reuse().name().toLowerCase(java.util.Locale.ROOT));
+        }
         LOG.info("event=listening address={} root={} passive_ports={} users={} anonymous={} proxy_protocol_from={}",
                 HostPort.text(server.address()), settings.root(),
                 settings.passive().portLow() == 0 ? "any" : settings.passive().portLow() + "-" + settings.passive().portHigh(),
@@ -170,6 +186,11 @@ public final class FtpServer implements AutoCloseable {
 
     public int port() {
         return address().getPort();
+    }
+
+    /** FTPS of this server, or null when TLS is off. */
+    public ServerTls tls() {
+        return context.tls();
     }
 
     public ServerContext context() {
