@@ -115,6 +115,19 @@ public final class ServerCommand implements Callable<Integer> {
                     + "(default: the FERRY_TLS_PASSWORD environment variable).")
     Path tlsPasswordFile;
 
+    @Option(names = "--require-tls",
+            description = "Make TLS mandatory: USER/PASS only after AUTH TLS, data connections only under PROT P.")
+    boolean requireTls;
+
+    @Option(names = "--tls-session-reuse", paramLabel = "MODE",
+            description = "Must a protected data connection resume the control connection's TLS session: "
+                    + "required, preferred (default) or off.")
+    String tlsSessionReuse;
+
+    @Option(names = "--implicit-tls", paramLabel = "HOST:PORT",
+            description = "Also listen for implicit FTPS (TLS from the first byte, e.g. :990). Default: off.")
+    String implicitTls;
+
     @Option(names = "--no-tls", description = "Do not offer FTPS (AUTH TLS is answered 502).")
     boolean noTls;
 
@@ -170,6 +183,9 @@ public final class ServerCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));
         String address = HostPort.text(server.address());
         out.println("ferry server " + Main.version() + " listening on " + address + ", serving " + settings.root());
+        if (server.implicitTlsAddress() != null) {
+            out.println("  implicit FTPS on " + HostPort.text(server.implicitTlsAddress()));
+        }
         if (server.tls() != null) {
             ServerIdentity id = server.tls().identity();
             out.println("  tls: " + (id.selfSigned() ? "self-signed certificate " : "certificate " + settings.tls().certificate() + " ")
@@ -275,6 +291,23 @@ public final class ServerCommand implements Callable<Integer> {
         }
         if (tlsPasswordFile != null) {
             tls = tls.withPasswordFile(tlsPasswordFile.toAbsolutePath());
+        }
+        if (requireTls) {
+            tls = tls.withPolicy(ServerSettings.TlsPolicy.REQUIRED);
+        }
+        if (tlsSessionReuse != null) {
+            try {
+                tls = tls.withReuse(Values.sessionReuse(tlsSessionReuse));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--tls-session-reuse: " + e.getMessage(), e);
+            }
+        }
+        if (implicitTls != null) {
+            try {
+                tls = tls.withImplicitListen(Values.hostPort(implicitTls));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--implicit-tls: " + e.getMessage(), e);
+            }
         }
         if (tls.selfSignedDirectory() == null) {
             // A self-signed certificate is kept next to the config file, else beside the root (never inside it,

@@ -76,7 +76,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           tls: on
-                        """, "2:8", "server.tls: expected a mapping with the keys enabled, cert, key, password-file, self-signed-directory, handshake-timeout, got 'on'"),
+                        """, "2:8", "server.tls: expected a mapping with the keys enabled, cert, key, password-file, self-signed-directory, require, session-reuse, implicit-listen, handshake-timeout, got 'on'"),
                 Arguments.of("""
                         listen: 127.0.0.1:21
                         """, "1:1", "unknown key 'listen'; server settings go inside the `server:` section (indent 'listen' under `server:`). Allowed keys: server, balancer"),
@@ -347,12 +347,12 @@ class ServerConfigFileTest {
                           users:
                             - name: alice
                               nme: bob
-                        """, "4:7", "server.users[0]: unknown key 'nme'; did you mean 'name'? Allowed keys in server.users[0]: name, password, home, access, enabled"),
+                        """, "4:7", "server.users[0]: unknown key 'nme'; did you mean 'name'? Allowed keys in server.users[0]: name, password, home, access, enabled, tls"),
                 Arguments.of("""
                         server:
                           users:
                             - alice
-                        """, "3:7", "server.users[0]: expected a mapping with the keys name, password, home, access, enabled, got 'alice'"),
+                        """, "3:7", "server.users[0]: expected a mapping with the keys name, password, home, access, enabled, tls, got 'alice'"),
                 // --- YAML syntax
                 Arguments.of("""
                         server:
@@ -606,6 +606,35 @@ class ServerConfigFileTest {
         assertThat(tls.passwordFile()).isEqualTo(dir.resolve("secret.txt"));
         assertThat(tls.selfSignedDirectory()).isEqualTo(dir.resolve("keep"));
         assertThat(tls.handshakeTimeout()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void tlsPolicyReuseAndImplicitListener() throws Exception {
+        ServerSettings.Tls tls = load("""
+                server:
+                  tls:
+                    require: login
+                    session-reuse: required
+                    implicit-listen: 127.0.0.1:990
+                  users:
+                    - name: alice
+                      password: %s
+                      tls: required
+                """.formatted(HASH)).tls();
+        assertThat(tls.policy()).isEqualTo(ServerSettings.TlsPolicy.LOGIN);
+        assertThat(tls.reuse()).isEqualTo(ServerSettings.SessionReuse.REQUIRED);
+        assertThat(tls.implicitListen()).isEqualTo(new InetSocketAddress("127.0.0.1", 990));
+        assertThat(load("""
+                server:
+                  users:
+                    - name: alice
+                      password: %s
+                      tls: required
+                """.formatted(HASH)).users().getFirst().tls()).isEqualTo(ServerSettings.TlsPolicy.REQUIRED);
+        assertThat(failure("server:\n  tls:\n    require: always\n", "3:14").getMessage())
+                .contains("expected optional, login or required, got 'always'");
+        assertThat(failure("server:\n  tls:\n    session-reuse: yes\n", "3:20").getMessage())
+                .contains("expected required, preferred or off");
     }
 
     @Test
