@@ -113,7 +113,12 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
         try {
             stop();
             List<String> bugs = new ArrayList<>();
-            for (ILoggingEvent e : problems.list) {
+            List<ILoggingEvent> logged;
+            synchronized (problems) {
+                // Sessions still ending may log meanwhile: Logback appends under the appender's lock.
+                logged = List.copyOf(problems.list);
+            }
+            for (ILoggingEvent e : logged) {
                 if (e.getLevel().isGreaterOrEqual(Level.WARN) && e.getFormattedMessage().contains("internal error")) {
                     bugs.add(e.getFormattedMessage() + (e.getThrowableProxy() == null ? "" : ": " + e.getThrowableProxy().getMessage()));
                 }

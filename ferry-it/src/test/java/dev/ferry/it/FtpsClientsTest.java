@@ -240,6 +240,15 @@ class FtpsClientsTest {
         assertThat(v).containsEntry("ReusingFTP_TLS", "hello\\n");
     }
 
+    @Test
+    void withReuseOffCurlMakesAFullHandshakePerDataConnection() throws Exception {
+        ferry.restart(s -> s.withTls(s.tls().withReuse(ServerSettings.SessionReuse.OFF)));
+        Files.writeString(ferry.root().resolve("hello.txt"), "hello\n");
+
+        assertThat(curl("--ssl-reqd", "-k", ferry.url() + "/hello.txt").assertSuccess().stdout()).isEqualTo("hello\n");
+        assertThat(ferry.logLines()).anyMatch(l -> l.contains("cmd=RETR") && l.contains("result=ok tls=full"));
+    }
+
     // ---- Commons Net ---------------------------------------------------------------------------
 
     private FTPSClient commonsNet(boolean implicit) throws IOException {
