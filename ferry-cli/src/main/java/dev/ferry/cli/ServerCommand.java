@@ -7,7 +7,9 @@ import dev.ferry.config.UsersFile;
 import dev.ferry.config.Values;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.ServerSettings.Tls;
 import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.server.tls.ServerIdentity;
 import dev.ferry.server.metrics.MetricsListener;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -99,6 +101,36 @@ public final class ServerCommand implements Callable<Integer> {
                     + "or a private network (see docs/metrics.md). Default: off.")
     String metrics;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "FTPS certificate: a PEM chain (server's certificate first) with --tls-key, or a PKCS#12 keystore. "
+                    + "Default: a self-signed certificate made on the first start and reused (see docs/ftps.md).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "PEM private key of --tls-cert (PKCS#8, PKCS#1 RSA or SEC1 EC).")
+    Path tlsKey;
+
+    @Option(names = "--tls-password-file", paramLabel = "FILE",
+            description = "File whose first line is the password of the PKCS#12 keystore or encrypted key "
+                    + "(default: the FERRY_TLS_PASSWORD environment variable).")
+    Path tlsPasswordFile;
+
+    @Option(names = "--require-tls",
+            description = "Make TLS mandatory: USER/PASS only after AUTH TLS, data connections only under PROT P.")
+    boolean requireTls;
+
+    @Option(names = "--tls-session-reuse", paramLabel = "MODE",
+            description = "Must a protected data connection resume the control connection's TLS session: "
+                    + "required, preferred (default) or off.")
+    String tlsSessionReuse;
+
+    @Option(names = "--implicit-tls", paramLabel = "HOST:PORT",
+            description = "Also listen for implicit FTPS (TLS from the first byte, e.g. :990). Default: off.")
+    String implicitTls;
+
+    @Option(names = "--no-tls", description = "Do not offer FTPS (AUTH TLS is answered 502).")
+    boolean noTls;
+
     static boolean keepsRunning() {
         return running;
     }
@@ -120,6 +152,7 @@ public final class ServerCommand implements Callable<Integer> {
                 settings = ServerConfigFile.load(config, settings);
             }
             settings = applyOptions(settings);
+            settings = settings.withTls(applyTlsOptions(settings.tls(), settings.root()));
             if (root == null && config == null) {
                 Files.createDirectories(settings.root());
             }
@@ -150,6 +183,17 @@ public final class ServerCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));
         String address = HostPort.text(server.address());
         out.println("ferry server " + Main.version() + " listening on " + address + ", serving " + settings.root());
+        if (server.implicitTlsAddress() != null) {
+            out.println("  implicit FTPS on " + HostPort.text(server.implicitTlsAddress()));
+        }
+        if (server.tls() != null) {
+            ServerIdentity id = server.tls().identity();
+            out.println("  tls: " + (id.selfSigned() ? "self-signed certificate " : "certificate " + settings.tls().certificate() + " ")
+                    + id.fingerprint());
+            if (id.selfSigned()) {
+                out.println("       " + id.origin());
+            }
+        }
         if (server.metricsAddress() != null) {
             out.println("  metrics: http://" + HostPort.text(server.metricsAddress()) + MetricsListener.PATH);
         }
@@ -233,6 +277,45 @@ public final class ServerCommand implements Callable<Integer> {
                     Values.duration(idleTimeout), limits.dataTimeout(), limits.maxCommandLength(), limits.loginTimeout());
         }
         return s.withLimits(limits);
+    }
+
+    private Tls applyTlsOptions(Tls tls, Path root) {
+        if (noTls) {
+            tls = tls.withEnabled(false);
+        }
+        if (tlsKey != null && tlsCert == null) {
+            throw new IllegalArgumentException("--tls-key needs --tls-cert (the certificate that goes with the key)");
+        }
+        if (tlsCert != null) {
+            tls = tls.withCertificate(tlsCert.toAbsolutePath(), tlsKey == null ? null : tlsKey.toAbsolutePath());
+        }
+        if (tlsPasswordFile != null) {
+            tls = tls.withPasswordFile(tlsPasswordFile.toAbsolutePath());
+        }
+        if (requireTls) {
+            tls = tls.withPolicy(ServerSettings.TlsPolicy.REQUIRED);
+        }
+        if (tlsSessionReuse != null) {
+            try {
+                tls = tls.withReuse(Values.sessionReuse(tlsSessionReuse));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--tls-session-reuse: " + e.getMessage(), e);
+            }
+        }
+        if (implicitTls != null) {
+            try {
+                tls = tls.withImplicitListen(Values.hostPort(implicitTls));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--implicit-tls: " + e.getMessage(), e);
+            }
+        }
+        if (tls.selfSignedDirectory() == null) {
+            // A self-signed certificate is kept next to the config file, else beside the root (never inside it,
+            // where users could download the key).
+            Path directory = config != null ? config.toAbsolutePath().getParent() : root.toAbsolutePath().getParent();
+            tls = tls.withSelfSignedDirectory(directory);
+        }
+        return tls;
     }
 
     private static void requirePositive(String option, int n) {

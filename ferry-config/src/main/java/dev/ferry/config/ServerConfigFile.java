@@ -6,6 +6,7 @@ import dev.ferry.server.ServerSettings.Limits;
 import dev.ferry.server.ServerSettings.LoginPolicy;
 import dev.ferry.server.ServerSettings.NetworkAddress;
 import dev.ferry.server.ServerSettings.Passive;
+import dev.ferry.server.ServerSettings.Tls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +29,7 @@ public final class ServerConfigFile {
     /** Top-level sections of a Ferry file; each loader reads its own and leaves the other to its loader. */
     static final List<String> TOP_KEYS = List.of("server", "balancer");
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
-            "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics");
+            "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics", "tls");
     private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home");
     private static final List<String> PASSIVE_KEYS = List.of("ports", "public-address", "networks", "accept-timeout");
     private static final List<String> NETWORK_KEYS = List.of("network", "address");
@@ -36,6 +37,8 @@ public final class ServerConfigFile {
             "idle-timeout", "data-timeout", "max-command-length", "login-timeout");
     private static final List<String> PROXY_PROTOCOL_KEYS = List.of("trusted");
     private static final List<String> METRICS_KEYS = List.of("listen");
+    private static final List<String> TLS_KEYS = List.of("enabled", "cert", "key", "password-file", "self-signed-directory",
+            "require", "session-reuse", "implicit-listen", "handshake-timeout");
     private static final List<String> LOGIN_KEYS = List.of("failure-delay", "max-attempts-per-session",
             "ban-after-failures", "ban-window", "ban-duration", "credential-cache-ttl");
 
@@ -100,9 +103,38 @@ public final class ServerConfigFile {
             YamlMapping metrics = server.mapping("metrics", METRICS_KEYS).orElseThrow();
             s = s.withMetricsListen(metrics.parsed("listen", "HOST:PORT", Values::hostPort, s.metricsListen()));
         }
+        if (server.has("tls")) {
+            s = s.withTls(tls(server.mapping("tls", TLS_KEYS).orElseThrow(), directory, s.tls()));
+        }
         s = s.withAllowActiveMode(server.bool("active-mode", s.allowActiveMode()));
         s = s.withServerName(server.text("server-name", s.serverName()));
         return s;
+    }
+
+    /** {@code tls:}: FTPS. Relative file names are relative to the config file's directory. */
+    private static Tls tls(YamlMapping m, Path directory, Tls base) throws ConfigException {
+        Path cert = m.path("cert", directory, base.certificate());
+        Path key = m.path("key", directory, base.key());
+        if (m.has("key") && !m.has("cert")) {
+            throw m.missing("cert", "the certificate file that goes with `key`");
+        }
+        if (cert != null) {
+            if (!Files.isRegularFile(cert)) {
+                throw m.error("cert", "cannot read " + cert + (Files.exists(cert) ? "" : " (no such file)")
+                        + "; expected a PEM certificate chain or a PKCS#12 keystore");
+            }
+            if (key != null && !Files.isRegularFile(key)) {
+                throw m.error("key", "cannot read " + key + (Files.exists(key) ? "" : " (no such file)")
+                        + "; expected a PEM private key");
+            }
+        }
+        return new Tls(m.bool("enabled", base.enabled()), cert, key,
+                m.path("password-file", directory, base.passwordFile()),
+                m.path("self-signed-directory", directory, base.selfSignedDirectory()),
+                m.parsed("require", "optional, login or required", Values::tlsPolicy, base.policy()),
+                m.parsed("session-reuse", "required, preferred or off", Values::sessionReuse, base.reuse()),
+                m.parsed("implicit-listen", "HOST:PORT", Values::hostPort, base.implicitListen()),
+                m.duration("handshake-timeout", false, base.handshakeTimeout()));
     }
 
     private static Anonymous anonymous(YamlMapping m, Path root, Anonymous base) throws ConfigException {

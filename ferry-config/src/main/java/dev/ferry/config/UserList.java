@@ -1,5 +1,6 @@
 package dev.ferry.config;
 
+import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.UserAccount;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,11 +20,12 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
  *   home: alice          # relative to the server root; default: the server root
  *   access: read-write   # or read-only
  *   enabled: true
+ *   tls: required        # optional, login or required; default: the server's tls.require
  * </pre>
  */
 final class UserList {
 
-    static final List<String> KEYS = List.of("name", "password", "home", "access", "enabled");
+    static final List<String> KEYS = List.of("name", "password", "home", "access", "enabled", "tls");
 
     private static final String NAME_RULE = "a user name of 1 to 64 letters, digits and . _ - @ +";
     private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N}._@+-]{1,64}");
@@ -74,7 +76,8 @@ final class UserList {
         Path home = entry.path("home", serverRoot, null);
         boolean writable = entry.parsed("access", "read-only or read-write", UserList::writable, true);
         boolean enabled = entry.bool("enabled", true);
-        accounts.add(new UserAccount(name, hash, home, writable, enabled));
+        ServerSettings.TlsPolicy tls = entry.parsed("tls", "optional, login or required", Values::tlsPolicy, null);
+        accounts.add(new UserAccount(name, hash, home, writable, enabled, tls));
     }
 
     private static String checkName(String name) {

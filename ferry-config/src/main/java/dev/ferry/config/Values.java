@@ -1,5 +1,6 @@
 package dev.ferry.config;
 
+import dev.ferry.server.ServerSettings;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -182,6 +183,26 @@ public final class Values {
     }
 
     /** A value for an error message: single-quoted, control characters escaped, long text cut. */
+    /** {@code optional}, {@code login} or {@code required} (TLS policy of a server or a user). */
+    public static ServerSettings.TlsPolicy tlsPolicy(String s) {
+        return switch (s) {
+            case "optional" -> ServerSettings.TlsPolicy.OPTIONAL;
+            case "login" -> ServerSettings.TlsPolicy.LOGIN;
+            case "required" -> ServerSettings.TlsPolicy.REQUIRED;
+            default -> throw new IllegalArgumentException("expected optional, login or required, got " + quote(s));
+        };
+    }
+
+    /** {@code required}, {@code preferred} or {@code off} (TLS session reuse on data connections). */
+    public static ServerSettings.SessionReuse sessionReuse(String s) {
+        return switch (s) {
+            case "required" -> ServerSettings.SessionReuse.REQUIRED;
+            case "preferred" -> ServerSettings.SessionReuse.PREFERRED;
+            case "off" -> ServerSettings.SessionReuse.OFF;
+            default -> throw new IllegalArgumentException("expected required, preferred or off, got " + quote(s));
+        };
+    }
+
     static String quote(String s) {
         StringBuilder out = new StringBuilder("'");
         int limit = Math.min(s.length(), 80);

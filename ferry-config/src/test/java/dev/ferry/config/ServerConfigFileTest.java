@@ -62,7 +62,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           listn: 127.0.0.1:21
-                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics"),
+                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls"),
                 Arguments.of("""
                         server:
                           limits:
@@ -76,7 +76,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           tls: on
-                        """, "2:3", "server: unknown key 'tls'. Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics"),
+                        """, "2:8", "server.tls: expected a mapping with the keys enabled, cert, key, password-file, self-signed-directory, require, session-reuse, implicit-listen, handshake-timeout, got 'on'"),
                 Arguments.of("""
                         listen: 127.0.0.1:21
                         """, "1:1", "unknown key 'listen'; server settings go inside the `server:` section (indent 'listen' under `server:`). Allowed keys: server, balancer"),
@@ -99,7 +99,7 @@ class ServerConfigFileTest {
                         """, "1:1", "expected a mapping with the keys server, balancer, got a list"),
                 Arguments.of("""
                         server:
-                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, got nothing"),
+                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, got nothing"),
                 Arguments.of("""
                         server:
                           limits: 5
@@ -347,12 +347,12 @@ class ServerConfigFileTest {
                           users:
                             - name: alice
                               nme: bob
-                        """, "4:7", "server.users[0]: unknown key 'nme'; did you mean 'name'? Allowed keys in server.users[0]: name, password, home, access, enabled"),
+                        """, "4:7", "server.users[0]: unknown key 'nme'; did you mean 'name'? Allowed keys in server.users[0]: name, password, home, access, enabled, tls"),
                 Arguments.of("""
                         server:
                           users:
                             - alice
-                        """, "3:7", "server.users[0]: expected a mapping with the keys name, password, home, access, enabled, got 'alice'"),
+                        """, "3:7", "server.users[0]: expected a mapping with the keys name, password, home, access, enabled, tls, got 'alice'"),
                 // --- YAML syntax
                 Arguments.of("""
                         server:
@@ -584,6 +584,71 @@ class ServerConfigFileTest {
 
         assertThat(off.trustedProxies()).isEmpty();
         assertThat(kept.trustedProxies()).containsExactly("127.0.0.1/32");
+    }
+
+    @Test
+    void tlsFilesAreRelativeToTheConfigFile() throws Exception {
+        Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n");
+        Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\n");
+        ServerSettings settings = load("""
+                server:
+                  tls:
+                    cert: cert.pem
+                    key: key.pem
+                    password-file: secret.txt
+                    self-signed-directory: keep
+                    handshake-timeout: 5s
+                """);
+        ServerSettings.Tls tls = settings.tls();
+        assertThat(tls.enabled()).isTrue();
+        assertThat(tls.certificate()).isEqualTo(dir.resolve("cert.pem"));
+        assertThat(tls.key()).isEqualTo(dir.resolve("key.pem"));
+        assertThat(tls.passwordFile()).isEqualTo(dir.resolve("secret.txt"));
+        assertThat(tls.selfSignedDirectory()).isEqualTo(dir.resolve("keep"));
+        assertThat(tls.handshakeTimeout()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void tlsPolicyReuseAndImplicitListener() throws Exception {
+        ServerSettings.Tls tls = load("""
+                server:
+                  tls:
+                    require: login
+                    session-reuse: required
+                    implicit-listen: 127.0.0.1:990
+                  users:
+                    - name: alice
+                      password: %s
+                      tls: required
+                """.formatted(HASH)).tls();
+        assertThat(tls.policy()).isEqualTo(ServerSettings.TlsPolicy.LOGIN);
+        assertThat(tls.reuse()).isEqualTo(ServerSettings.SessionReuse.REQUIRED);
+        assertThat(tls.implicitListen()).isEqualTo(new InetSocketAddress("127.0.0.1", 990));
+        assertThat(load("""
+                server:
+                  users:
+                    - name: alice
+                      password: %s
+                      tls: required
+                """.formatted(HASH)).users().getFirst().tls()).isEqualTo(ServerSettings.TlsPolicy.REQUIRED);
+        assertThat(failure("server:\n  tls:\n    require: always\n", "3:14").getMessage())
+                .contains("expected optional, login or required, got 'always'");
+        assertThat(failure("server:\n  tls:\n    session-reuse: yes\n", "3:20").getMessage())
+                .contains("expected required, preferred or off");
+    }
+
+    @Test
+    void tlsCanBeTurnedOffAndKeepsItsDefaultsOtherwise() throws Exception {
+        assertThat(load("server:\n  tls:\n    enabled: false\n").tls())
+                .isEqualTo(ServerSettings.Tls.DEFAULTS.withEnabled(false));
+        assertThat(load("server:\n  listen: 127.0.0.1:2200\n").tls()).isEqualTo(ServerSettings.Tls.DEFAULTS);
+    }
+
+    @Test
+    void aMissingTlsCertificateIsReportedAtItsKey() throws IOException {
+        ConfigException e = failure("server:\n  tls:\n    cert: nope.pem\n    key: nope.key\n", "3:11");
+        assertThat(e.getMessage()).contains("cannot read " + dir.resolve("nope.pem") + " (no such file)");
+        assertThat(failure("server:\n  tls:\n    key: k.pem\n", "3:5").getMessage()).contains("cert");
     }
 
     @Test

@@ -227,7 +227,9 @@ class CommonsNetConversationTest {
             "RNTO x        | 503 Send RNFR first.",
             "XYZZY         | 500 'XYZZY': command not understood.",
             "NOOP extra    | 501 NOOP takes no argument",
-            "AUTH TLS      | 502 TLS is not available on this server.",
+            "AUTH GSSAPI   | 504 AUTH GSSAPI is not supported; use AUTH TLS.",
+            "PBSZ 0        | 503 Security data exchange not completed (send AUTH first).",
+            "CCC           | 533 The control connection is not protected.",
             "REST -5       | 501 REST needs a non-negative byte offset.",
             "SITE CHMOD 777 x | 504 SITE CHMOD is not supported.",
     })

@@ -55,6 +55,7 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
     private ServerSettings settings;
     private FtpServer server;
     private ListAppender<ILoggingEvent> problems;
+    private ListAppender<ILoggingEvent> sessionLines;
 
     /** Changes the settings of every test in the class (applied after {@link #defaults}). */
     public FerryServerExtension configure(UnaryOperator<ServerSettings> configuration) {
@@ -97,6 +98,13 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
         problems = new ListAppender<>();
         problems.start();
         ((Logger) LoggerFactory.getLogger("ferry")).addAppender(problems);
+        sessionLines = new ListAppender<>();
+        sessionLines.start();
+        Logger sessionLog = (Logger) LoggerFactory.getLogger("ferry.session");
+        sessionLog.setLevel(Level.INFO);
+        sessionLog.setAdditive(false);
+        sessionLog.addAppender(sessionLines);
+        sessionLog.addAppender(problems);
         start(classConfiguration);
     }
 
@@ -105,7 +113,12 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
         try {
             stop();
             List<String> bugs = new ArrayList<>();
-            for (ILoggingEvent e : problems.list) {
+            List<ILoggingEvent> logged;
+            synchronized (problems) {
+                // Sessions still ending may log meanwhile: Logback appends under the appender's lock.
+                logged = List.copyOf(problems.list);
+            }
+            for (ILoggingEvent e : logged) {
                 if (e.getLevel().isGreaterOrEqual(Level.WARN) && e.getFormattedMessage().contains("internal error")) {
                     bugs.add(e.getFormattedMessage() + (e.getThrowableProxy() == null ? "" : ": " + e.getThrowableProxy().getMessage()));
                 }
@@ -115,6 +128,11 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
             }
         } finally {
             ((Logger) LoggerFactory.getLogger("ferry")).detachAppender(problems);
+            Logger sessionLog = (Logger) LoggerFactory.getLogger("ferry.session");
+            sessionLog.detachAppender(sessionLines);
+            sessionLog.detachAppender(problems);
+            sessionLog.setLevel(null);
+            sessionLog.setAdditive(true);
             deleteTree(base);
         }
     }
@@ -147,6 +165,17 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
 
     public ServerSettings settings() {
         return settings;
+    }
+
+    /**
+     * The session log lines so far (ferry.session at INFO, as formatted messages). Session INFO lines are
+     * captured here instead of printed, so test output stays quiet.
+     */
+    public List<String> logLines() {
+        // Logback appends under the appender's lock while sessions still run: copy under the same lock.
+        synchronized (sessionLines) {
+            return sessionLines.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
     }
 
     /** The directory served as "/". */

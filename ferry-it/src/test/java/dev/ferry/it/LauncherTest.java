@@ -172,6 +172,64 @@ class LauncherTest {
         assertThat(r.stderr()).contains("ferry server: --proxy-protocol-from: expected a network such as 10.0.0.0/8 or fd00::/8, got '10.1.0.0/8'");
     }
 
+    /** The benchmark's way (shared/bench lib/tls.sh): an RSA 2048 certificate from openssl, given with --tls-cert/--tls-key. */
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void servesFtpsWithAnOpensslCertificateAsTheBenchmarkMakesIt() throws Exception {
+        int port = TestData.freePort();
+        Path cert = work.resolve("ferry.crt");
+        Path key = work.resolve("ferry.key");
+        ExternalCommand.run(work, Duration.ofSeconds(60), Map.of(), List.of("openssl", "req", "-x509", "-newkey", "rsa:2048",
+                "-sha256", "-nodes", "-days", "30", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                "-keyout", key.toString(), "-out", cert.toString())).assertSuccess();
+        Path root = Files.createDirectories(work.resolve("served"));
+        Files.writeString(root.resolve("f.txt"), "hello");
+
+        List<String> out = start(work, "server", "--listen", "127.0.0.1:" + port, "--root", root.toString(), "--user", "u:p",
+                "--tls-cert", cert.toString(), "--tls-key", key.toString());
+
+        assertThat(out).anyMatch(l -> l.matches("  tls: certificate " + Pattern.quote(cert.toString()) + " SHA256(:[0-9A-F]{2}){32}"));
+        ExternalCommand.Result listing = ExternalCommand.run(work, Duration.ofSeconds(30), Map.of(), List.of("curl", "-sS",
+                "--max-time", "20", "--disable-epsv", "--ssl-reqd", "--cacert", cert.toString(), "-u", "u:p", "-l",
+                "ftp://127.0.0.1:" + port + "/")).assertSuccess();
+        assertThat(listing.stdout().lines()).containsExactly("f.txt");
+    }
+
+    /** Without --tls-cert: a self-signed certificate beside the root, the same one on the next start. */
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void theSelfSignedCertificateIsKeptBesideTheRootAndReused() throws Exception {
+        Path root = Files.createDirectories(work.resolve("served"));
+        String[] args = {"server", "--listen", "127.0.0.1:" + TestData.freePort(), "--root", root.toString(), "--user", "u:p"};
+        List<String> first = start(work, args);
+        Launcher.stop(process);
+        List<String> second = start(work, args);
+
+        String fingerprint = first.stream().filter(l -> l.startsWith("  tls: self-signed certificate SHA256:")).findFirst()
+                .orElseThrow(() -> new AssertionError("no fingerprint line in " + first));
+        assertThat(second).contains(fingerprint);
+        assertThat(Files.getPosixFilePermissions(work.resolve("ferry-selfsigned-key.pem")))
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertThat(root.resolve("ferry-selfsigned-key.pem")).doesNotExist();
+    }
+
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void aKeyThatIsNotTheCertificatesStopsTheStart() throws Exception {
+        Path cert = work.resolve("a.crt");
+        ExternalCommand.run(work, Duration.ofSeconds(60), Map.of(), List.of("openssl", "req", "-x509", "-newkey", "ec",
+                "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-subj", "/CN=a",
+                "-keyout", work.resolve("a.key").toString(), "-out", cert.toString())).assertSuccess();
+        ExternalCommand.run(work, Duration.ofSeconds(60), Map.of(), List.of("openssl", "genpkey", "-algorithm", "EC",
+                "-pkeyopt", "ec_paramgen_curve:P-256", "-out", work.resolve("b.key").toString())).assertSuccess();
+
+        ExternalCommand.Result r = ExternalCommand.run(work, START_TIMEOUT, Map.of(), List.of(Launcher.script().toString(),
+                "server", "--root", work.toString(), "--tls-cert", cert.toString(), "--tls-key", work.resolve("b.key").toString()));
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.stderr()).contains("ferry server: tls: the private key does not belong to the certificate in " + cert);
+    }
+
     private static boolean isFree(int port) {
         try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
             return s.isBound();

@@ -199,9 +199,10 @@ class PythonFtplibTest {
                 """);
 
         // RFC 2389 §3.2: each feature line starts with one space.
-        assertThat(v.keySet()).containsExactly("login", "feat|211-Features:|", "feat| EPRT|", "feat| EPSV|",
+        assertThat(v.keySet()).containsExactly("login", "feat|211-Features:|", "feat| AUTH TLS|", "feat| EPRT|", "feat| EPSV|",
                 "feat| HASH SHA-256*;SHA-1;MD5|", "feat| HOST|", "feat| MDTM|", "feat| MFMT|",
-                "feat| MLST type*;size*;modify*;perm*;unique*;|", "feat| PASV|", "feat| REST STREAM|", "feat| SIZE|",
+                "feat| MLST type*;size*;modify*;perm*;unique*;|", "feat| PASV|", "feat| PBSZ|", "feat| PROT|",
+                "feat| REST STREAM|", "feat| SIZE|",
                 "feat| TVFS|", "feat| UTF8|", "feat|211 End|");
     }
 }

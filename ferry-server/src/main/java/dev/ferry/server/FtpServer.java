@@ -17,6 +17,8 @@ import dev.ferry.server.net.Watchdog;
 import dev.ferry.server.session.ServerContext;
 import dev.ferry.server.session.Session;
 import dev.ferry.server.session.SessionRegistry;
+import dev.ferry.server.tls.ServerIdentity;
+import dev.ferry.server.tls.ServerTls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -52,6 +54,9 @@ public final class FtpServer implements AutoCloseable {
     private final ServerSocketChannel listener;
     private final ServerContext context;
     private final Acceptor acceptor;
+    /** The implicit-FTPS listener and its acceptor, or null. */
+    private final ServerSocketChannel implicitListener;
+    private final Acceptor implicitAcceptor;
     private final ProxyGate proxyGate;
     /** Connections still at the gate (not yet sessions), so that close() can end them too. */
     private final Set<SocketConnection> atGate = ConcurrentHashMap.newKeySet();
@@ -62,6 +67,18 @@ public final class FtpServer implements AutoCloseable {
         this.settings = settings;
         if (!Files.isDirectory(settings.root())) {
             throw new IOException("root directory " + settings.root() + " does not exist or is not a directory");
+        }
+        ServerTls tls = null;
+        if (!settings.tls().enabled() && settings.tls().implicitListen() != null) {
+            throw new IOException("tls: an implicit-FTPS listener needs TLS (it is turned off)");
+        }
+        if (!settings.tls().enabled() && settings.tls().policy() != ServerSettings.TlsPolicy.OPTIONAL) {
+            throw new IOException("tls: TLS is turned off, so it cannot be required");
+        }
+        if (settings.tls().enabled()) {
+            // Before any thread starts or anything is bound: a bad certificate stops the start with its message.
+            tls = ServerTls.create(ServerIdentity.load(settings.tls(), settings.listen(), Clock.systemUTC()),
+                    settings.tls().reuse());
         }
         ServerSettings.Passive passive = settings.passive();
         // A balancer sends its header as soon as it has connected: the login timeout is ample for it.
@@ -80,7 +97,8 @@ public final class FtpServer implements AutoCloseable {
                 sessions,
                 new dev.ferry.server.session.HomeStorage(),
                 new IdleParker("ferry-idle-parker"),
-                new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts));
+                new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts),
+                tls);
 
         this.listener = ServerSocketChannel.open();
         try {
@@ -97,16 +115,39 @@ public final class FtpServer implements AutoCloseable {
         this.acceptor = new Acceptor("ferry-acceptor", listener, settings.limits().maxSessions() + REFUSAL_MARGIN,
                 (channel, release) -> {
                     SocketConnection socket = new SocketConnection(channel);
-                    Thread.ofVirtual().start(() -> serve(socket, release));
+                    Thread.ofVirtual().start(() -> serve(socket, release, false));
                 });
+        if (settings.tls().implicitListen() != null) {
+            this.implicitListener = ServerSocketChannel.open();
+            try {
+                implicitListener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                implicitListener.bind(settings.tls().implicitListen(), BACKLOG);
+            } catch (IOException e) {
+                implicitListener.close();
+                listener.close();
+                watchdog.close();
+                context.idleParker().close();
+                throw new IOException("cannot listen for implicit FTPS on " + HostPort.text(settings.tls().implicitListen())
+                        + ": " + e.getMessage(), e);
+            }
+            // Same session limit: a session is a session, whichever listener it came through.
+            this.implicitAcceptor = new Acceptor("ferry-implicit-acceptor", implicitListener,
+                    settings.limits().maxSessions() + REFUSAL_MARGIN, (channel, release) -> {
+                        SocketConnection socket = new SocketConnection(channel);
+                        Thread.ofVirtual().start(() -> serve(socket, release, true));
+                    });
+        } else {
+            this.implicitListener = null;
+            this.implicitAcceptor = null;
+        }
     }
 
     /** Passes the gate, then runs the session; {@code release} runs once, when the connection has ended. */
-    private void serve(SocketConnection socket, Runnable release) {
+    private void serve(SocketConnection socket, Runnable release, boolean implicitTls) {
         Session session = null;
         atGate.add(socket);
         try {
-            session = pass(socket);
+            session = pass(socket, implicitTls);
         } finally {
             atGate.remove(socket);
             if (session == null) {
@@ -121,10 +162,10 @@ public final class FtpServer implements AutoCloseable {
     }
 
     /** The session for a connection that passed the gate, or null when it was dropped there. */
-    private Session pass(SocketConnection socket) {
+    private Session pass(SocketConnection socket, boolean implicitTls) {
         try {
             return switch (proxyGate.open(socket)) {
-                case ProxyGate.Outcome.Open open -> new Session(context, open.connection());
+                case ProxyGate.Outcome.Open open -> new Session(context, open.connection(), implicitTls);
                 case ProxyGate.Outcome.Drop drop -> {
                     context.metrics().sessionRefused(ServerMetrics.Refusal.PROXY_PROTOCOL);
                     SESSION_LOG.info("{} event=refused client={} reason=proxy-protocol error={}", context.sessions().nextId(),
@@ -152,6 +193,17 @@ public final class FtpServer implements AutoCloseable {
                     MetricsListener.PATH);
         }
         server.acceptor.start();
+        if (server.implicitAcceptor != null) {
+            server.implicitAcceptor.start();
+            LOG.info("event=listening-implicit-tls address={}", HostPort.text(server.implicitTlsAddress()));
+        }
+        if (server.context.tls() != null) {
+            ServerIdentity id = server.context.tls().identity();
+            LOG.info("event=tls certificate={} subject={} expires={} fingerprint={} policy={} reuse={}", id.origin(),
+                    id.certificate().getSubjectX500Principal().getName(), id.certificate().getNotAfter().toInstant(),
+                    id.fingerprint(), settings.tls().policy().name().toLowerCase(java.util.Locale.ROOT),
+                    settings.tls().reuse().name().toLowerCase(java.util.Locale.ROOT));
+        }
         LOG.info("event=listening address={} root={} passive_ports={} users={} anonymous={} proxy_protocol_from={}",
                 HostPort.text(server.address()), settings.root(),
                 settings.passive().portLow() == 0 ? "any" : settings.passive().portLow() + "-" + settings.passive().portHigh(),
@@ -172,6 +224,20 @@ public final class FtpServer implements AutoCloseable {
         return address().getPort();
     }
 
+    /** The implicit-FTPS listener's address, or null when there is none. */
+    public InetSocketAddress implicitTlsAddress() {
+        try {
+            return implicitListener == null ? null : (InetSocketAddress) implicitListener.getLocalAddress();
+        } catch (IOException e) {
+            return settings.tls().implicitListen();
+        }
+    }
+
+    /** FTPS of this server, or null when TLS is off. */
+    public ServerTls tls() {
+        return context.tls();
+    }
+
     public ServerContext context() {
         return context;
     }
@@ -185,6 +251,14 @@ public final class FtpServer implements AutoCloseable {
     @Override
     public void close() {
         acceptor.stop();
+        if (implicitAcceptor != null) {
+            implicitAcceptor.stop();
+            try {
+                implicitListener.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
         if (metricsListener != null) {
             metricsListener.close();
         }

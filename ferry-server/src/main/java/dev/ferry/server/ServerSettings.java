@@ -23,6 +23,7 @@ import java.util.Objects;
  * @param trustedProxies     networks (CIDR, e.g. "127.0.0.1/32") whose connections must start with a PROXY
  *                           protocol header naming the real client; empty: PROXY protocol off (the default)
  * @param metricsListen      where the Prometheus metrics listener serves GET /metrics; null: no listener (the default)
+ * @param tls                FTPS: certificate, policy, data-channel session reuse, implicit listener (see {@link Tls})
  */
 public record ServerSettings(
         InetSocketAddress listen,
@@ -36,7 +37,8 @@ public record ServerSettings(
         boolean allowActiveMode,
         String serverName,
         List<String> trustedProxies,
-        InetSocketAddress metricsListen) {
+        InetSocketAddress metricsListen,
+        Tls tls) {
 
     public ServerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -48,6 +50,15 @@ public record ServerSettings(
         Objects.requireNonNull(loginPolicy, "loginPolicy");
         Objects.requireNonNull(serverName, "serverName");
         trustedProxies = List.copyOf(trustedProxies);
+        Objects.requireNonNull(tls, "tls");
+    }
+
+    /** Every setting but TLS, which keeps its defaults. */
+    public ServerSettings(InetSocketAddress listen, Path root, List<UserAccount> users, Path usersFile, Anonymous anonymous,
+                          Passive passive, Limits limits, LoginPolicy loginPolicy, boolean allowActiveMode, String serverName,
+                          List<String> trustedProxies, InetSocketAddress metricsListen) {
+        this(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName,
+                trustedProxies, metricsListen, Tls.DEFAULTS);
     }
 
     public static final int DEFAULT_PORT = 2121;
@@ -59,27 +70,100 @@ public record ServerSettings(
                 List.of(), null);
     }
 
-    public ServerSettings withListen(InetSocketAddress v) { return new ServerSettings(v, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen); }
-    public ServerSettings withRoot(Path v) { return new ServerSettings(listen, v, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen); }
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen); }
-    public ServerSettings withAnonymous(Anonymous v) { return new ServerSettings(listen, root, users, usersFile, v, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen); }
-    public ServerSettings withPassive(Passive v) { return new ServerSettings(listen, root, users, usersFile, anonymous, v, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen); }
-    public ServerSettings withLimits(Limits v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, v, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen); }
-    public ServerSettings withLoginPolicy(LoginPolicy v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, v, allowActiveMode, serverName, trustedProxies, metricsListen); }
-    public ServerSettings withAllowActiveMode(boolean v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, v, serverName, trustedProxies, metricsListen); }
-    public ServerSettings withServerName(String v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, v, trustedProxies, metricsListen); }
-    public ServerSettings withTrustedProxies(List<String> v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, v, metricsListen); }
-    public ServerSettings withMetricsListen(InetSocketAddress v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, v); }
+    public ServerSettings withListen(InetSocketAddress v) { return new ServerSettings(v, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
+    public ServerSettings withRoot(Path v) { return new ServerSettings(listen, v, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
+    public ServerSettings withAnonymous(Anonymous v) { return new ServerSettings(listen, root, users, usersFile, v, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
+    public ServerSettings withPassive(Passive v) { return new ServerSettings(listen, root, users, usersFile, anonymous, v, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
+    public ServerSettings withLimits(Limits v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, v, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
+    public ServerSettings withLoginPolicy(LoginPolicy v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, v, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
+    public ServerSettings withAllowActiveMode(boolean v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, v, serverName, trustedProxies, metricsListen, tls); }
+    public ServerSettings withServerName(String v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, v, trustedProxies, metricsListen, tls); }
+    public ServerSettings withTrustedProxies(List<String> v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, v, metricsListen, tls); }
+    public ServerSettings withMetricsListen(InetSocketAddress v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, v, tls); }
+
+    public ServerSettings withTls(Tls v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, v); }
 
     /**
      * One account. {@code home} is the local directory the user sees as "/" (null: the server root).
      * {@code passwordHash} is a PHC string ($argon2id$...), never a plain password.
      */
-    public record UserAccount(String name, String passwordHash, Path home, boolean writable, boolean enabled) {
+    public record UserAccount(String name, String passwordHash, Path home, boolean writable, boolean enabled,
+                              TlsPolicy tls) {
         public UserAccount {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(passwordHash, "passwordHash");
         }
+
+        /** An account that follows the server's TLS policy. */
+        public UserAccount(String name, String passwordHash, Path home, boolean writable, boolean enabled) {
+            this(name, passwordHash, home, writable, enabled, null);
+        }
+    }
+
+    /**
+     * How much of a session must run over TLS (per server, and per user in the users file).
+     * {@code OPTIONAL}: nothing; {@code LOGIN}: USER and PASS only after AUTH TLS (530 before);
+     * {@code REQUIRED}: that, and every data connection protected (PROT P; 521 to a transfer under PROT C).
+     */
+    public enum TlsPolicy {
+        OPTIONAL, LOGIN, REQUIRED;
+
+        public boolean loginNeedsTls() {
+            return this != OPTIONAL;
+        }
+
+        public boolean dataNeedsTls() {
+            return this == REQUIRED;
+        }
+    }
+
+    /**
+     * Whether a protected data connection must resume the control connection's TLS session. Resumption
+     * proves the data connection comes from the client that holds the control connection's keys (it
+     * guards against data-connection theft); some clients cannot do it (see docs/ftps.md).
+     */
+    public enum SessionReuse {
+        /** A data connection that does not resume the control session is refused with 522 (RFC 4217 §10.2). */
+        REQUIRED,
+        /** Resumption is offered and logged, never demanded. */
+        PREFERRED,
+        /** Data connections get full handshakes: they do not share the control connection's session cache. */
+        OFF
+    }
+
+    /**
+     * FTPS. With {@code enabled} (the default) AUTH TLS is offered on the control listener.
+     *
+     * @param certificate          PEM certificate chain (leaf first) or a PKCS#12 keystore; null: a self-signed one
+     * @param key                  PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC); null for a PKCS#12 keystore
+     * @param passwordFile         file whose first line is the password of the keystore or of an encrypted key
+     *                             (else the FERRY_TLS_PASSWORD environment variable, else none)
+     * @param selfSignedDirectory  where a self-signed certificate is kept and reused; null: made in memory for this run
+     * @param policy               what must be protected, unless a user's own policy says otherwise
+     * @param reuse                TLS session reuse on data connections
+     * @param implicitListen       an implicit-FTPS listener (TLS from the first byte); null: none
+     * @param handshakeTimeout     longest wait for a TLS handshake to complete, control and data
+     */
+    public record Tls(boolean enabled, Path certificate, Path key, Path passwordFile, Path selfSignedDirectory,
+                      TlsPolicy policy, SessionReuse reuse, InetSocketAddress implicitListen, Duration handshakeTimeout) {
+        public Tls {
+            Objects.requireNonNull(policy, "policy");
+            Objects.requireNonNull(reuse, "reuse");
+            Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        }
+
+        public static final Tls DEFAULTS = new Tls(true, null, null, null, null, TlsPolicy.OPTIONAL,
+                SessionReuse.PREFERRED, null, Duration.ofSeconds(15));
+
+        public Tls withEnabled(boolean v) { return new Tls(v, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout); }
+        public Tls withCertificate(Path cert, Path k) { return new Tls(enabled, cert, k, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout); }
+        public Tls withPasswordFile(Path v) { return new Tls(enabled, certificate, key, v, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout); }
+        public Tls withSelfSignedDirectory(Path v) { return new Tls(enabled, certificate, key, passwordFile, v, policy, reuse, implicitListen, handshakeTimeout); }
+        public Tls withPolicy(TlsPolicy v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, v, reuse, implicitListen, handshakeTimeout); }
+        public Tls withReuse(SessionReuse v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, v, implicitListen, handshakeTimeout); }
+        public Tls withImplicitListen(InetSocketAddress v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, v, handshakeTimeout); }
+        public Tls withHandshakeTimeout(Duration v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, v); }
     }
 
     /** Anonymous read-only access; {@code home} null means the server root. */

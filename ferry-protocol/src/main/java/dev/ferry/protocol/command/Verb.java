@@ -62,10 +62,11 @@ public enum Verb {
     // draft-somers-ftp-mfxx and draft-bryan-ftpext-hash
     MFMT(Argument.REQUIRED, Login.NEEDED, Permission.WRITE, PathKind.NONE, "MFMT <YYYYMMDDHHMMSS> <file>: set modification time"),
     HASH(Argument.REQUIRED, Login.NEEDED, Permission.READ, PathKind.FILE, "HASH <file>: file digest (OPTS HASH selects the algorithm)"),
-    // RFC 2228 / RFC 4217 (TLS arrives with the FTPS work; until then AUTH is refused cleanly)
+    // RFC 2228 / RFC 4217
     AUTH(Argument.REQUIRED, Login.NOT_NEEDED, Permission.NONE, PathKind.NONE, "AUTH TLS: start TLS"),
     PBSZ(Argument.REQUIRED, Login.NOT_NEEDED, Permission.NONE, PathKind.NONE, "PBSZ 0: protection buffer size"),
-    PROT(Argument.REQUIRED, Login.NOT_NEEDED, Permission.NONE, PathKind.NONE, "PROT C|P: data channel protection");
+    PROT(Argument.REQUIRED, Login.NOT_NEEDED, Permission.NONE, PathKind.NONE, "PROT C|P: data channel protection"),
+    CCC(Argument.NONE, Login.NOT_NEEDED, Permission.NONE, PathKind.NONE, "CCC: clear the control channel (refused)");
 
     /** Whether the verb takes an argument. */
     public enum Argument { NONE, OPTIONAL, REQUIRED }

@@ -58,6 +58,12 @@ public final class Authenticator {
     }
 
     /** True when USER alone identifies an anonymous login: "anonymous" or "ftp" (any case) while enabled. */
+    /** The TLS policy the users file sets for this account, or null (the server's policy applies). */
+    public dev.ferry.server.ServerSettings.TlsPolicy tlsPolicy(String user) {
+        UserAccount account = user == null ? null : accounts.get(user);
+        return account == null ? null : account.tls();
+    }
+
     public boolean isAnonymousName(String user) {
         return anonymous.enabled() && isAnonymousWord(user);
     }

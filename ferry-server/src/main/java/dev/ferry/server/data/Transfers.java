@@ -49,7 +49,7 @@ public final class Transfers {
     }
 
     /** Copies a channel to the socket, converting LF to CRLF when {@code ascii}. */
-    public static long send(ReadableByteChannel in, SocketChannel out, boolean ascii, BufferPool pool,
+    public static long send(ReadableByteChannel in, WritableByteChannel out, boolean ascii, BufferPool pool,
                             Watchdog.Guard guard, Duration timeout, TransferProgress progress) throws IOException {
         ByteBuffer buffer = pool.take();
         ByteBuffer converted = ascii ? pool.take() : null;
@@ -98,7 +98,7 @@ public final class Transfers {
      * Receives from the socket until the client closes the data connection, converting CRLF to LF
      * when {@code ascii}. Returns the number of bytes written.
      */
-    public static long receive(SocketChannel in, WritableByteChannel out, boolean ascii, BufferPool pool,
+    public static long receive(ReadableByteChannel in, WritableByteChannel out, boolean ascii, BufferPool pool,
                                Watchdog.Guard guard, Duration timeout, TransferProgress progress) throws IOException {
         ByteBuffer buffer = pool.take();
         long written = 0;
@@ -139,7 +139,7 @@ public final class Transfers {
     }
 
     /** Writes a whole buffer to a socket under the guard. */
-    public static long writeFully(SocketChannel out, ByteBuffer src, Watchdog.Guard guard, Duration timeout)
+    public static long writeFully(WritableByteChannel out, ByteBuffer src, Watchdog.Guard guard, Duration timeout)
             throws IOException {
         long total = 0;
         while (src.hasRemaining()) {

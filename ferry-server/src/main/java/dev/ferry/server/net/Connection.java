@@ -38,6 +38,23 @@ public interface Connection extends ByteChannel {
         return null;
     }
 
+    /**
+     * Switches the connection to TLS as the server side and runs the handshake now (RFC 4217 §4: after the
+     * 234 reply to AUTH TLS; on the implicit listener, first thing). Later reads and writes are encrypted.
+     */
+    default void startTls(javax.net.ssl.SSLEngine engine) throws IOException {
+        throw new IOException("TLS is not available on this connection");
+    }
+
+    /** The TLS session once {@link #startTls} succeeded, else null. */
+    default javax.net.ssl.SSLSession tlsSession() {
+        return null;
+    }
+
+    /** Drops buffers an idle connection can do without (before it is parked). */
+    default void releaseIdleBuffers() {
+    }
+
     /** Closes from any thread, also while another thread is blocked in a read or write. */
     @Override
     void close() throws IOException;

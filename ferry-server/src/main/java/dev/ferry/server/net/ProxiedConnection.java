@@ -53,6 +53,21 @@ public final class ProxiedConnection implements Connection, TimedReadable {
     }
 
     @Override
+    public void startTls(javax.net.ssl.SSLEngine engine) throws IOException {
+        socket.startTls(engine);
+    }
+
+    @Override
+    public javax.net.ssl.SSLSession tlsSession() {
+        return socket.tlsSession();
+    }
+
+    @Override
+    public void releaseIdleBuffers() {
+        socket.releaseIdleBuffers();
+    }
+
+    @Override
     public SocketChannel parkableChannel() {
         return socket.parkableChannel();
     }

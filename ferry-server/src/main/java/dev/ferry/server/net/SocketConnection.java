@@ -1,20 +1,31 @@
 package dev.ferry.server.net;
 
 import dev.ferry.protocol.line.TimedReadable;
+import dev.ferry.server.tls.TlsChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SocketChannel;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
 
-/** A {@link Connection} over a connected socket channel. */
+/**
+ * A {@link Connection} over a connected socket channel, in clear text until {@link #startTls} switches it
+ * to TLS (AUTH TLS, or the implicit-FTPS listener): from then on every read and write goes through a
+ * {@link TlsChannel} over the same socket, and the session does not notice the difference.
+ */
 public final class SocketConnection implements Connection, TimedReadable {
 
     private final SocketChannel channel;
     private final InetSocketAddress local;
     private final InetSocketAddress remote;
     private InputStream timedInput;
+    /** The socket itself, for the TLS layer (which must bypass itself). */
+    private final Plain plain = new Plain();
+    private volatile TlsChannel tls;
 
     public SocketConnection(SocketChannel channel) throws IOException {
         this.channel = channel;
@@ -34,15 +45,51 @@ public final class SocketConnection implements Connection, TimedReadable {
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
-        return channel.read(dst);
+        TlsChannel t = tls;
+        return t != null ? t.read(dst) : channel.read(dst);
+    }
+
+    @Override
+    public int readWithin(ByteBuffer dst, long timeoutMillis) throws IOException {
+        TlsChannel t = tls;
+        return t != null ? t.readWithin(dst, timeoutMillis) : plainReadWithin(dst, timeoutMillis);
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        TlsChannel t = tls;
+        return t != null ? t.write(src) : plainWrite(src);
+    }
+
+    @Override
+    public void startTls(SSLEngine engine) throws IOException {
+        if (tls != null) {
+            throw new IllegalStateException("TLS is already on");
+        }
+        TlsChannel t = new TlsChannel(plain, engine, true);
+        t.handshake();
+        tls = t;
+    }
+
+    @Override
+    public SSLSession tlsSession() {
+        TlsChannel t = tls;
+        return t == null ? null : t.session();
+    }
+
+    @Override
+    public void releaseIdleBuffers() {
+        TlsChannel t = tls;
+        if (t != null) {
+            t.releaseBuffers();
+        }
     }
 
     /**
      * A bounded wait for the next bytes. The socket adaptor's stream is the JDK's only read with a
      * timeout; on a virtual thread it parks, like any channel read.
      */
-    @Override
-    public int readWithin(ByteBuffer dst, long timeoutMillis) throws IOException {
+    private int plainReadWithin(ByteBuffer dst, long timeoutMillis) throws IOException {
         if (timedInput == null) {
             timedInput = channel.socket().getInputStream();
         }
@@ -58,8 +105,7 @@ public final class SocketConnection implements Connection, TimedReadable {
         }
     }
 
-    @Override
-    public int write(ByteBuffer src) throws IOException {
+    private int plainWrite(ByteBuffer src) throws IOException {
         int n = channel.write(src);
         if (n == 0 && !channel.isBlocking()) {
             // Parked sessions are non-blocking for the idle parker's selector; a transfer thread may
@@ -97,6 +143,34 @@ public final class SocketConnection implements Connection, TimedReadable {
     @Override
     public void close() throws IOException {
         channel.close();
+    }
+
+    /** The socket without TLS: what the TLS layer reads records from and writes them to. */
+    private final class Plain implements ByteChannel, TimedReadable {
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            return channel.read(dst);
+        }
+
+        @Override
+        public int readWithin(ByteBuffer dst, long timeoutMillis) throws IOException {
+            return plainReadWithin(dst, timeoutMillis);
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            return plainWrite(src);
+        }
+
+        @Override
+        public boolean isOpen() {
+            return channel.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
     }
 
     public void closeQuietly() {

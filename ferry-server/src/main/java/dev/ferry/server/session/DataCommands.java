@@ -2,6 +2,7 @@ package dev.ferry.server.session;
 
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
+import dev.ferry.server.ServerSettings;
 import dev.ferry.server.data.PassiveListener;
 import dev.ferry.server.data.TransferProgress;
 import dev.ferry.server.data.Transfers;
@@ -16,12 +17,15 @@ import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
 import dev.ferry.server.metrics.ServerMetrics.Direction;
 import dev.ferry.server.net.Watchdog;
+import dev.ferry.server.tls.ServerTls;
+import dev.ferry.server.tls.TlsChannel;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.SocketChannel;
@@ -217,12 +221,13 @@ final class DataCommands {
         boolean inline = size - offset <= INLINE_TRANSFER_BYTES && dataConnectionWaiting();
         start("RETR", path, opening, new TransferBody() {
             @Override
-            public long run(SocketChannel data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
+            public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
                 Duration timeout = s.ctx.settings().limits().dataTimeout();
-                if (!ascii && in instanceof FileChannel file) {
-                    return Transfers.sendFile(file, offset, data, guard, timeout, progress);
+                // sendfile only in clear text (PROT C): TLS must encrypt every byte in user space.
+                if (!ascii && in instanceof FileChannel file && data.plain()) {
+                    return Transfers.sendFile(file, offset, data.socket(), guard, timeout, progress);
                 }
-                return Transfers.send(in, data, ascii, s.ctx.buffers(), guard, timeout, progress);
+                return Transfers.send(in, data.channel(), ascii, s.ctx.buffers(), guard, timeout, progress);
             }
 
             @Override
@@ -295,9 +300,9 @@ final class DataCommands {
                 : "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path + ".";
         start(verb, path, text, new TransferBody() {
             @Override
-            public long run(SocketChannel data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
+            public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
                 WritableByteChannel out = new LocalWrites(upload.channel());
-                return Transfers.receive(data, out, ascii, s.ctx.buffers(), guard,
+                return Transfers.receive(data.channel(), out, ascii, s.ctx.buffers(), guard,
                         s.ctx.settings().limits().dataTimeout(), progress);
             }
 
@@ -344,8 +349,8 @@ final class DataCommands {
         String displayArg = pathArg;
         start(kind.name(), path, "Opening ASCII mode data connection for file list.", new TransferBody() {
             @Override
-            public long run(SocketChannel data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
-                try (LineSink sink = new LineSink(data, s.ctx.buffers(), guard,
+            public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
+                try (LineSink sink = new LineSink(data.channel(), s.ctx.buffers(), guard,
                         s.ctx.settings().limits().dataTimeout(), progress)) {
                     Instant now = Instant.now();
                     if (info.type() != FileType.DIRECTORY) {
@@ -397,9 +402,19 @@ final class DataCommands {
 
     // ---- running a transfer ----------------------------------------------------------------
 
+    /**
+     * An open data connection: the socket, and the channel the bytes go through (the socket itself under
+     * PROT C, TLS over it under PROT P).
+     */
+    record DataConnection(SocketChannel socket, ByteChannel channel) {
+        boolean plain() {
+            return channel == socket;
+        }
+    }
+
     /** The part of a transfer that differs per command. */
     interface TransferBody {
-        long run(SocketChannel data, Watchdog.Guard guard, TransferProgress progress) throws IOException;
+        long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException;
 
         default void beforeSuccessReply() throws IOException {}
 
@@ -465,6 +480,8 @@ final class DataCommands {
         });
         boolean success = false;
         String result = "failed";
+        TlsChannel tls = null;
+        String tlsText = "";
         // Failure replies go out after the cleanup (an aborted upload's temp file is gone by then).
         Reply failure = null;
         s.ctx.metrics().transferStarted();
@@ -476,7 +493,43 @@ final class DataCommands {
             }
             t.attach(data[0]);
             s.replies.send(150, openingText);
-            body.run(data[0], guard, t.progress);
+            ByteChannel channel = data[0];
+            if (s.protectData) {
+                // RFC 4217 §10.2: the handshake follows the 150; a failed or unacceptable one is answered 522.
+                long handshakeStart = System.currentTimeMillis();
+                tls = new TlsChannel(data[0], s.ctx.tls().dataEngine(), false);
+                guard.arm(s.ctx.settings().tls().handshakeTimeout());
+                try {
+                    tls.handshake();
+                } catch (IOException e) {
+                    result = t.aborted() ? "aborted" : "tls-failed";
+                    failure = t.aborted() ? Reply.of(426, "Transfer aborted.")
+                            : Reply.of(522, "TLS negotiation on the data connection failed.");
+                    LOG.info("{} event=data-tls-failed cmd={} error={}", s.id, verb,
+                            dev.ferry.protocol.Printable.of(String.valueOf(e.getMessage()), 160));
+                    return;
+                }
+                guard.disarm();
+                boolean resumed = ServerTls.resumes(tls.session(), s.connection.tlsSession(), handshakeStart);
+                tlsText = " tls=" + (resumed ? "resumed" : "full");
+                // SECURITY: a data connection that resumes the control connection's TLS session comes from the
+                // holder of that session's keys; any other client that reached the passive port first (port
+                // theft, RFC 4217 §10.2 and §15.2.6) is refused when reuse is required.
+                if (!resumed && s.ctx.tls().reuse() == ServerSettings.SessionReuse.REQUIRED) {
+                    result = "tls-not-resumed";
+                    failure = Reply.of(522, "The data connection must resume the control connection's TLS session "
+                            + "(TLS session reuse is required).");
+                    LOG.info("{} event=data-refused cmd={} reason=tls-session-not-resumed", s.id, verb);
+                    return;
+                }
+                channel = tls;
+            }
+            body.run(new DataConnection(data[0], channel), guard, t.progress);
+            if (tls != null && upload && !tls.endedCleanly() && !t.aborted()) {
+                // SECURITY: the data ended without TLS close_notify: whoever cut the connection may have cut the
+                // file short (RFC 8446 §6.1, truncation), so the upload is not committed.
+                throw new IOException("data connection closed without TLS close_notify");
+            }
             if (t.aborted()) {
                 // Aborted (ABOR, session end) while the last read returned: aborting shuts the data
                 // connection's output first, a client may answer with its own FIN, and the upload's read
@@ -484,6 +537,10 @@ final class DataCommands {
                 throw new IOException("transfer aborted");
             }
             guard.arm(s.ctx.settings().limits().dataTimeout());
+            if (tls != null) {
+                // close_notify tells the client the data is complete (a download) and answers its own (an upload).
+                tls.shutdownOutput();
+            }
             data[0].close();
             guard.disarm();
             body.beforeSuccessReply();
@@ -523,8 +580,8 @@ final class DataCommands {
             }
             long nanos = System.nanoTime() - start;
             s.ctx.metrics().transferEnded(direction, result, moved, nanos);
-            LOG.info("{} event=transfer cmd={} path={} bytes={} ms={} result={}", s.id, verb, path,
-                    moved, nanos / 1_000_000L, result);
+            LOG.info("{} event=transfer cmd={} path={} bytes={} ms={} result={}{}", s.id, verb, path,
+                    moved, nanos / 1_000_000L, result, tlsText);
             s.armIdle();
         }
     }
@@ -615,7 +672,7 @@ final class DataCommands {
 
     /** Buffered CRLF lines to a data connection (listings are always CRLF, RFC 959 §3.1.1.1). */
     private static final class LineSink implements AutoCloseable {
-        private final SocketChannel out;
+        private final WritableByteChannel out;
         private final dev.ferry.server.data.BufferPool pool;
         private final ByteBuffer buffer;
         private final Watchdog.Guard guard;
@@ -623,7 +680,7 @@ final class DataCommands {
         private final TransferProgress progress;
         private long total;
 
-        LineSink(SocketChannel out, dev.ferry.server.data.BufferPool pool, Watchdog.Guard guard, Duration timeout,
+        LineSink(WritableByteChannel out, dev.ferry.server.data.BufferPool pool, Watchdog.Guard guard, Duration timeout,
                  TransferProgress progress) {
             this.out = out;
             this.pool = pool;

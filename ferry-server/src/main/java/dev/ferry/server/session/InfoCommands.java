@@ -24,6 +24,11 @@ final class InfoCommands {
     /** RFC 2389 §3.2: one feature per line, each starting with a space. */
     Reply features() {
         List<String> lines = new ArrayList<>();
+        boolean tls = s.ctx.tls() != null;
+        if (tls) {
+            // RFC 4217 §6: a server that offers FEAT must list AUTH (with TLS), PBSZ and PROT.
+            lines.add("AUTH TLS");
+        }
         lines.add("EPRT");
         lines.add("EPSV");
         lines.add("HASH " + hashFeature());
@@ -32,6 +37,10 @@ final class InfoCommands {
         lines.add("MFMT");
         lines.add(MlsxFormat.featLine(s.mlstFacts));
         lines.add("PASV");
+        if (tls) {
+            lines.add("PBSZ");
+            lines.add("PROT");
+        }
         lines.add("REST STREAM");
         lines.add("SIZE");
         lines.add("TVFS");

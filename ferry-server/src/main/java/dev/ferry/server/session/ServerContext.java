@@ -9,8 +9,12 @@ import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
 import dev.ferry.server.net.Watchdog;
+import dev.ferry.server.tls.ServerTls;
 
-/** What every session of one server shares. {@code idleParker} may be null (sessions then keep their thread while idle). */
+/**
+ * What every session of one server shares. {@code idleParker} may be null (sessions then keep their thread
+ * while idle); {@code tls} is null when FTPS is off (AUTH TLS is then answered 502).
+ */
 public record ServerContext(
         ServerSettings settings,
         Authenticator authenticator,
@@ -22,5 +26,6 @@ public record ServerContext(
         SessionRegistry sessions,
         HomeStorage homes,
         IdleParker idleParker,
-        ServerMetrics metrics) {
+        ServerMetrics metrics,
+        ServerTls tls) {
 }

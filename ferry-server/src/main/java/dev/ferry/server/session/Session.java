@@ -8,6 +8,7 @@ import dev.ferry.protocol.command.CommandParser;
 import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
+import dev.ferry.server.ServerSettings;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.data.TransferProgress;
 import dev.ferry.server.fs.InvalidVirtualPathException;
@@ -83,7 +84,18 @@ public final class Session implements Runnable {
     boolean epsvAll;
     String hashAlgorithm = "SHA-256";
     Set<String> mlstFacts = ALL_FACTS;
+    /** PBSZ was accepted: PROT may follow (RFC 4217 §9). */
+    boolean protectionBufferSet;
+    /** PROT P: data connections are TLS too (RFC 4217 §9); clear until the client asks. */
+    boolean protectData;
+    /** Came through the implicit-FTPS listener: TLS from the first byte, data protected (PROT P) from the start. */
+    private final boolean implicitTls;
+    /** How the session ended when it was not by QUIT (a failed AUTH TLS handshake). */
+    private String ending;
     private static final Set<String> ALL_FACTS = Set.copyOf(dev.ferry.server.listing.MlsxFormat.ALL_FACTS);
+    /** The commands that open a data connection (RFC 4217 §10.2 lists them). */
+    private static final Set<Verb> DATA_TRANSFERS = java.util.EnumSet.of(Verb.RETR, Verb.STOR, Verb.APPE, Verb.STOU,
+            Verb.LIST, Verb.NLST, Verb.MLSD);
     Transfer transfer;
     private volatile boolean closing;
     /** The server is stopping: every session still open is told 421 (RFC 959: closing control connection). */
@@ -100,7 +112,7 @@ public final class Session implements Runnable {
      * dev.ferry.server.net.IdleParker} (short enough that thousands of idle sessions cost no stacks,
      * long enough that a client in the middle of a conversation never pays for the hand-over).
      */
-    static final long PARK_AFTER_MILLIS = 500;
+    public static final long PARK_AFTER_MILLIS = 500;
 
     // Totals for the disconnect line
     long bytesIn;
@@ -112,7 +124,15 @@ public final class Session implements Runnable {
     private final InfoCommands info;
 
     public Session(ServerContext ctx, Connection connection) {
+        this(ctx, connection, false);
+    }
+
+    /** A session whose connection starts with a TLS handshake when {@code implicitTls} (the implicit-FTPS listener). */
+    public Session(ServerContext ctx, Connection connection, boolean implicitTls) {
         this.ctx = ctx;
+        this.implicitTls = implicitTls;
+        this.protectData = implicitTls;
+        this.protectionBufferSet = implicitTls;
         this.connection = connection;
         this.id = ctx.sessions().nextId();
         this.client = connection.remoteAddress().getAddress();
@@ -164,6 +184,17 @@ public final class Session implements Runnable {
 
     @Override
     public void run() {
+        if (implicitTls && !startTls()) {
+            // Nothing was said and nothing was admitted: the connection just ends.
+            readGuard.close();
+            writeGuard.close();
+            closeConnectionQuietly();
+            Runnable callback = onEnd;
+            if (callback != null) {
+                callback.run();
+            }
+            return;
+        }
         String ending;
         refusal = ctx.sessions().admit(this, client);
         try {
@@ -294,7 +325,7 @@ public final class Session implements Runnable {
                 case ControlLine.BadEncoding b -> replies.send(501, "Command is not valid UTF-8 (RFC 2640).");
             }
         }
-        return stopping ? stopped() : "quit";
+        return stopping ? stopped() : ending != null ? ending : "quit";
     }
 
     private String stopped() {
@@ -304,6 +335,7 @@ public final class Session implements Runnable {
 
     private void park() throws IOException {
         reader.releaseBuffers();
+        connection.releaseIdleBuffers();
         java.nio.channels.SocketChannel channel = connection.parkableChannel();
         channel.configureBlocking(false);
         ctx.idleParker().park(channel, this::resume);
@@ -356,6 +388,11 @@ public final class Session implements Runnable {
         }
         if (verb.permission() == Verb.Permission.WRITE && !account.writable()) {
             replies.send(550, "Permission denied: this account is read-only.");
+            return;
+        }
+        // RFC 4217 §10.2: checked on the command that opens the data connection, before any 1xx reply.
+        if (DATA_TRANSFERS.contains(verb) && !protectData && tlsPolicy(account.user()).dataNeedsTls()) {
+            replies.send(521, "Data connection cannot be opened with this PROT setting: send PBSZ 0 and PROT P.");
             return;
         }
         if (verb != Verb.RNTO) {
@@ -418,14 +455,26 @@ public final class Session implements Runnable {
             case MFMT -> files.setModificationTime(arg);
             case HASH -> files.hash(arg);
             case HOST -> host(arg);
-            case AUTH -> Reply.of(502, "TLS is not available on this server.");
-            case PBSZ, PROT -> Reply.of(503, "Security data exchange not completed (send AUTH first).");
+            case AUTH -> auth(arg);
+            case PBSZ -> protectionBufferSize(arg);
+            case PROT -> protection(arg);
+            // RFC 4217 §5: 533 when the control connection is not protected, 534 when the server will not clear it.
+            case CCC -> connection.tlsSession() == null ? Reply.of(533, "The control connection is not protected.")
+                    : Reply.of(534, "CCC refused: the control connection stays protected.");
         };
     }
 
     private Reply user(String name) {
         if (account != null) {
             return Reply.of(530, "Already logged in; use REIN to log in as another user.");
+        }
+        // SECURITY: a login that must be protected is refused at USER, before the client sends its password
+        // in clear text (RFC 4217 §10.1: deny USER and PASS before TLS is negotiated). A user whose own policy
+        // differs from the server's is told so here, which reveals that the name exists: the price of keeping
+        // that user's password off the wire.
+        if (connection.tlsSession() == null && tlsPolicy(name).loginNeedsTls()) {
+            pendingUser = null;
+            return Reply.of(530, "TLS required: send AUTH TLS before logging in.");
         }
         pendingUser = name;
         if (ctx.authenticator().isAnonymousName(name)) {
@@ -490,6 +539,18 @@ public final class Session implements Runnable {
         if (transfer != null) {
             transfer.join();
         }
+        resetForNewUser();
+        LOG.info("{} event=reinitialize", id);
+        return Reply.of(220, "Service ready for new user.");
+    }
+
+    /**
+     * REIN, and a successful AUTH TLS (RFC 4217 §4: "reset transfer parameters ... almost as if a REIN
+     * command was issued"). TLS on the control connection stays on: RFC 4217 §13 has REIN revert to clear
+     * text, but a protected session that one command turns back into clear text would defeat a policy
+     * that requires TLS, so REIN here only resets the data protection (PROT lasts until REIN, §9).
+     */
+    private void resetForNewUser() {
         data.discardEndpoint();
         account = null;
         storage = null;
@@ -498,9 +559,114 @@ public final class Session implements Runnable {
         ascii = false;
         restOffset = 0;
         epsvAll = false;
+        protectData = implicitTls;
+        protectionBufferSet = implicitTls;
         loginClockNanos = System.nanoTime();
-        LOG.info("{} event=reinitialize", id);
-        return Reply.of(220, "Service ready for new user.");
+    }
+
+    /** The TLS policy of a user: the user's own (users file), else the server's. */
+    ServerSettings.TlsPolicy tlsPolicy(String user) {
+        ServerSettings.TlsPolicy own = ctx.authenticator().tlsPolicy(user);
+        return own != null ? own : ctx.settings().tls().policy();
+    }
+
+    private Reply auth(String arg) throws IOException {
+        if (ctx.tls() == null) {
+            // RFC 2228: the command is known, the security extensions are not offered.
+            return Reply.of(502, "TLS is not available on this server.");
+        }
+        String mechanism = arg.trim().toUpperCase(java.util.Locale.ROOT);
+        // RFC 4217 §17: TLS, and TLS-C as its older synonym. SSL is what curl sends first (then TLS if
+        // refused), as vsftpd and ProFTPD accept it: the same mechanism here, without the "data protected
+        // too" meaning an old draft gave it; data protection is PROT's business (§9), and clients send PROT.
+        if (!isOneOf(mechanism, "TLS", "TLS-C", "SSL")) {
+            return Reply.of(504, "AUTH " + printable(arg) + " is not supported; use AUTH TLS.");
+        }
+        if (connection.tlsSession() != null) {
+            return Reply.of(503, "TLS is already active on this connection.");
+        }
+        // SECURITY: bytes that arrived after AUTH and before the handshake were sent in clear text; taking
+        // them as commands of the protected session would let a man in the middle inject commands into it
+        // (the STARTTLS injection of CVE-2011-0411). AUTH must be the last thing sent before the handshake.
+        if (reader.hasBufferedInput()) {
+            return Reply.of(503, "Nothing may follow AUTH before the TLS handshake; send AUTH on its own.");
+        }
+        replies.send(234, "AUTH " + mechanism + " accepted; expecting the TLS handshake.");
+        if (!startTls()) {
+            // RFC 4217 §10.1: a handshake that failed midway leaves the connection in an unknown state: drop it.
+            closing = true;
+            ending = "tls-failed";
+            return null;
+        }
+        // RFC 2228 §3 and RFC 4217 §4: after AUTH the user logs in again, transfer parameters are reset.
+        if (transfer != null) {
+            transfer.join();
+        }
+        long loginClock = loginClockNanos;
+        boolean wasLoggedIn = account != null;
+        resetForNewUser();
+        if (!wasLoggedIn) {
+            loginClockNanos = loginClock; // AUTH does not extend the login timeout
+        }
+        return null;
+    }
+
+    /** The handshake on the control connection, bounded by the handshake timeout; false (logged) when it failed. */
+    private boolean startTls() {
+        writeGuard.arm(ctx.settings().tls().handshakeTimeout());
+        try {
+            connection.startTls(ctx.tls().controlEngine());
+        } catch (IOException | RuntimeException e) {
+            LOG.info("{} event=tls-failed client={} error={}", id, clientText,
+                    Printable.of(String.valueOf(e.getMessage()), 160));
+            return false;
+        } finally {
+            writeGuard.disarm();
+        }
+        javax.net.ssl.SSLSession tls = connection.tlsSession();
+        LOG.info("{} event=tls protocol={} cipher={}{}", id, tls.getProtocol(), tls.getCipherSuite(),
+                implicitTls ? " implicit=true" : "");
+        return true;
+    }
+
+    /** PBSZ (RFC 2228 §3, RFC 4217 §9): TLS is a stream, so the only size is 0. */
+    private Reply protectionBufferSize(String arg) {
+        if (connection.tlsSession() == null) {
+            return Reply.of(503, "Security data exchange not completed (send AUTH first).");
+        }
+        if (!arg.trim().matches("[0-9]{1,10}")) {
+            return Reply.of(501, "PBSZ needs a decimal number (PBSZ 0).");
+        }
+        protectionBufferSet = true;
+        // RFC 2228: a server that wants a smaller buffer answers with its size; for TLS that is 0.
+        return Reply.of(200, "PBSZ=0");
+    }
+
+    /** PROT (RFC 2228 §3, RFC 4217 §9): P (TLS) or C (clear) for the data connections that follow. */
+    private Reply protection(String arg) {
+        if (connection.tlsSession() == null) {
+            return Reply.of(503, "Security data exchange not completed (send AUTH first).");
+        }
+        if (!protectionBufferSet) {
+            return Reply.of(503, "PBSZ must come before PROT (send PBSZ 0).");
+        }
+        return switch (arg.trim().toUpperCase(java.util.Locale.ROOT)) {
+            case "P" -> {
+                protectData = true;
+                yield Reply.of(200, "Protection level set to P (data connections use TLS).");
+            }
+            case "C" -> {
+                if (account != null && tlsPolicy(account.user()).dataNeedsTls()) {
+                    yield Reply.of(534, "PROT C refused: data connections must be protected here.");
+                }
+                protectData = false;
+                yield Reply.of(200, "Protection level set to C (data connections in clear text).");
+            }
+            // RFC 4217 §9: TLS offers Private or Clear only; RFC 2228: 536 for a level the mechanism lacks.
+            case "S", "E" -> Reply.of(536, "PROT " + arg.trim().toUpperCase(java.util.Locale.ROOT)
+                    + " is not supported with TLS; use P or C.");
+            default -> Reply.of(504, "Unknown protection level '" + printable(arg) + "'; use P or C.");
+        };
     }
 
     private Reply quit() {

@@ -72,7 +72,8 @@ final class InMemoryServer implements AutoCloseable {
                 sessions,
                 new HomeStorage(),
                 null,   // no IdleParker: a pipe has no selectable channel, so sessions keep their thread
-                new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts));
+                new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts),
+                null);  // no TLS: a pipe cannot carry a handshake (FTPS is tested over sockets)
     }
 
     ControlClient connect() throws IOException {
