@@ -27,6 +27,7 @@ import java.util.Objects;
  * @param greeting         text of the 220 greeting
  * @param admin            the admin listener (stats page and API), which {@link dev.ferry.balancer.admin.AdminServer}
  *                         runs beside the balancer; {@link AdminSettings#OFF} by default
+ * @param tls              FTPS: off, terminated here, or passed through to the backends
  */
 public record BalancerSettings(
         InetSocketAddress listen,
@@ -43,7 +44,8 @@ public record BalancerSettings(
         int retries,
         ProxyProtocol proxyProtocol,
         String greeting,
-        AdminSettings admin) {
+        AdminSettings admin,
+        Tls tls) {
 
     public BalancerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -56,27 +58,29 @@ public record BalancerSettings(
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         Objects.requireNonNull(greeting, "greeting");
         Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(tls, "tls");
     }
 
     public static BalancerSettings defaults() {
         return new BalancerSettings(new InetSocketAddress("127.0.0.1", 2121), null, List.of(), 0, 0, List.of(),
                 Balance.LEASTCONN, Check.DEFAULTS, 2000, Queue.DEFAULTS, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF,
-                "Ferry FTP balancer ready.", AdminSettings.OFF);
+                "Ferry FTP balancer ready.", AdminSettings.OFF, Tls.OFF);
     }
 
-    public BalancerSettings withListen(InetSocketAddress v) { return new BalancerSettings(v, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
-    public BalancerSettings withPublicAddress(String v) { return new BalancerSettings(listen, v, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
-    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
-    public BalancerSettings withBackends(List<BackendSpec> v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, v, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
-    public BalancerSettings withBalance(Balance v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, v, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
-    public BalancerSettings withCheck(Check v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, v, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
-    public BalancerSettings withMaxSessions(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, v, queue, timeouts, retries, proxyProtocol, greeting, admin); }
-    public BalancerSettings withNetworkAddresses(List<ServerSettings.NetworkAddress> v) { return new BalancerSettings(listen, publicAddress, v, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin); }
-    public BalancerSettings withQueue(Queue v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, v, timeouts, retries, proxyProtocol, greeting, admin); }
-    public BalancerSettings withTimeouts(Timeouts v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, v, retries, proxyProtocol, greeting, admin); }
-    public BalancerSettings withRetries(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, v, proxyProtocol, greeting, admin); }
-    public BalancerSettings withAdmin(AdminSettings v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, v); }
-    public BalancerSettings withProxyProtocol(ProxyProtocol v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, v, greeting, admin); }
+    public BalancerSettings withListen(InetSocketAddress v) { return new BalancerSettings(v, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withPublicAddress(String v) { return new BalancerSettings(listen, v, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withBackends(List<BackendSpec> v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, v, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withBalance(Balance v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, v, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withCheck(Check v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, v, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withMaxSessions(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, v, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withNetworkAddresses(List<ServerSettings.NetworkAddress> v) { return new BalancerSettings(listen, publicAddress, v, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withQueue(Queue v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, v, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withTimeouts(Timeouts v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, v, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withRetries(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, v, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withAdmin(AdminSettings v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, v, tls); }
+    public BalancerSettings withTls(Tls v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, v); }
+    public BalancerSettings withProxyProtocol(ProxyProtocol v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, v, greeting, admin, tls); }
 
     /**
      * One FTP server behind the balancer. Weight 0 receives no new sessions. {@code maxConnecting}:
@@ -84,7 +88,8 @@ public record BalancerSettings(
      * within the connect timeout, so that a burst of logins does not overflow the backend's listen
      * queue (vsftpd's holds 32; an overflowed connect looks established but is never greeted).
      */
-    public record BackendSpec(String name, InetSocketAddress address, int weight, int maxConnecting) {
+    public record BackendSpec(String name, InetSocketAddress address, int weight, int maxConnecting,
+                              int passiveLow, int passiveHigh) {
         public static final int DEFAULT_MAX_CONNECTING = 32;
 
         public BackendSpec {
@@ -96,10 +101,26 @@ public record BalancerSettings(
             if (maxConnecting < 1) {
                 throw new IllegalArgumentException("max-connecting must be >= 1, got " + maxConnecting);
             }
+            if (passiveLow < 0 || passiveHigh > 65535 || passiveLow > passiveHigh || (passiveLow == 0) != (passiveHigh == 0)) {
+                throw new IllegalArgumentException("passive-ports must be LOW-HIGH within 1..65535, got " + passiveLow + "-" + passiveHigh);
+            }
+        }
+
+        public BackendSpec(String name, InetSocketAddress address, int weight, int maxConnecting) {
+            this(name, address, weight, maxConnecting, 0, 0);
         }
 
         public BackendSpec(String name, InetSocketAddress address, int weight) {
             this(name, address, weight, DEFAULT_MAX_CONNECTING);
+        }
+
+        /** True when this backend has its own passive range (needed in TLS passthrough, where it is mapped to it). */
+        public boolean hasPassiveRange() {
+            return passiveLow != 0;
+        }
+
+        public BackendSpec withPassivePorts(int low, int high) {
+            return new BackendSpec(name, address, weight, maxConnecting, low, high);
         }
     }
 
@@ -149,4 +170,65 @@ public record BalancerSettings(
 
     /** PROXY protocol header to backends (proxy-protocol.txt): off, text v1, binary v2. */
     public enum ProxyProtocol { OFF, V1, V2 }
+
+    /**
+     * What the balancer does with FTPS. OFF: AUTH TLS is refused (502). TERMINATE: the balancer holds the
+     * certificate, decrypts control and data connections, and speaks plain FTP or FTPS to the backends.
+     * PASSTHROUGH: the balancer never decrypts; it relays the control connection as bytes and maps each
+     * backend's own passive range to that backend.
+     */
+    public enum TlsMode { OFF, TERMINATE, PASSTHROUGH }
+
+    /**
+     * FTPS at the balancer.
+     *
+     * @param mode                 see {@link TlsMode}; the CLI and the config file make it TERMINATE when a
+     *                             certificate is given and no mode is
+     * @param certificate          PEM chain or PKCS#12 keystore (TERMINATE); null: self-signed in
+     *                             {@code selfSignedDirectory}
+     * @param key                  PEM private key of {@code certificate}; null with a keystore
+     * @param passwordFile         first line: the keystore's or encrypted key's password
+     * @param selfSignedDirectory  where a self-signed certificate is kept and reused when none is given
+     * @param require              clients in clear text: OPTIONAL allowed; LOGIN refused at USER (530);
+     *                             REQUIRED also refused data connections under PROT C
+     * @param reuse                TLS session reuse demanded of clients' protected data connections
+     * @param implicitListen       an implicit-FTPS listener (TLS first), or null
+     * @param handshakeTimeout     a client's TLS handshake must end within this
+     * @param backends             how the balancer speaks to the backends when it terminates TLS
+     */
+    public record Tls(TlsMode mode, java.nio.file.Path certificate, java.nio.file.Path key,
+                      java.nio.file.Path passwordFile, java.nio.file.Path selfSignedDirectory,
+                      ServerSettings.TlsPolicy require, ServerSettings.SessionReuse reuse,
+                      InetSocketAddress implicitListen, Duration handshakeTimeout, BackendTls backends) {
+        public static final Tls OFF = new Tls(TlsMode.OFF, null, null, null, null, ServerSettings.TlsPolicy.OPTIONAL,
+                ServerSettings.SessionReuse.PREFERRED, null, Duration.ofSeconds(15), BackendTls.PLAIN);
+
+        public Tls {
+            Objects.requireNonNull(mode, "mode");
+            Objects.requireNonNull(require, "require");
+            Objects.requireNonNull(reuse, "reuse");
+            Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+            Objects.requireNonNull(backends, "backends");
+        }
+
+        public Tls withMode(TlsMode v) { return new Tls(v, certificate, key, passwordFile, selfSignedDirectory, require, reuse, implicitListen, handshakeTimeout, backends); }
+        public Tls withCertificate(java.nio.file.Path cert, java.nio.file.Path k) { return new Tls(mode, cert, k, passwordFile, selfSignedDirectory, require, reuse, implicitListen, handshakeTimeout, backends); }
+        public Tls withPasswordFile(java.nio.file.Path v) { return new Tls(mode, certificate, key, v, selfSignedDirectory, require, reuse, implicitListen, handshakeTimeout, backends); }
+        public Tls withSelfSignedDirectory(java.nio.file.Path v) { return new Tls(mode, certificate, key, passwordFile, v, require, reuse, implicitListen, handshakeTimeout, backends); }
+        public Tls withRequire(ServerSettings.TlsPolicy v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, v, reuse, implicitListen, handshakeTimeout, backends); }
+        public Tls withReuse(ServerSettings.SessionReuse v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, v, implicitListen, handshakeTimeout, backends); }
+        public Tls withImplicitListen(InetSocketAddress v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, reuse, v, handshakeTimeout, backends); }
+        public Tls withHandshakeTimeout(Duration v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, reuse, implicitListen, v, backends); }
+        public Tls withBackends(BackendTls v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, reuse, implicitListen, handshakeTimeout, v); }
+    }
+
+    /**
+     * How a terminating balancer speaks to its backends: plain FTP, or FTPS (AUTH TLS, PBSZ 0, PROT P on
+     * every session). {@code trustedCertificates}: PEM file of the certificates (CAs or the backends' own
+     * self-signed ones) a backend's certificate must chain to; null: backends' certificates are not
+     * verified (logged at start-up).
+     */
+    public record BackendTls(boolean ftps, java.nio.file.Path trustedCertificates) {
+        public static final BackendTls PLAIN = new BackendTls(false, null);
+    }
 }

@@ -94,7 +94,7 @@ public final class BalancerConfigFile {
         String greeting = m.text("greeting", base.greeting());
         AdminSettings admin = m.has("admin") ? admin(m.mapping("admin", ADMIN_KEYS).orElseThrow(), base.admin()) : base.admin();
         return new BalancerSettings(listen, publicAddress, networks, ports[0], ports[1], backends, balance, check,
-                maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin);
+                maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, base.tls());
     }
 
     private static List<BackendSpec> backends(YamlMapping balancer) throws ConfigException {

@@ -421,7 +421,8 @@ class BalancerConfigFileTest {
                 5, ProxyProtocol.V2, "Welcome to the farm.",
                 new AdminSettings(new InetSocketAddress("127.0.0.1", 8081), List.of(
                         new AdminSettings.User("alice", HASH, AdminSettings.Role.ADMIN),
-                        new AdminSettings.User("bob", HASH, AdminSettings.Role.READ_ONLY)))));
+                        new AdminSettings.User("bob", HASH, AdminSettings.Role.READ_ONLY))),
+                BalancerSettings.Tls.OFF));
     }
 
     @Test
