@@ -36,6 +36,8 @@ import picocli.CommandLine.Option;
                 "                 --passive-ports 40000-40100 --check ftp \\",
                 "                 --backend ftp1=10.0.1.11:21 \\",
                 "                 --backend ftp2=10.0.1.12:21,weight=2",
+                "  ferry balancer --tls-cert /etc/ferry/tls.crt --tls-key /etc/ferry/tls.key --require-tls \\",
+                "                 --backend ftp1=10.0.1.11:21 --backend ftp2=10.0.1.12:21",
                 "",
                 "Durations: 500ms, 30s, 5m, 1h, 1d.",
                 "Every option and YAML key: docs/configuration.md",
@@ -116,6 +118,49 @@ public final class BalancerCommand implements Callable<Integer> {
             description = "Listener of the stats page and admin API (default: off; 127.0.0.1:8080 when --admin-user is given).")
     String admin;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "FTPS at the balancer (TLS termination): a PEM chain (the balancer's certificate first) with --tls-key, "
+                    + "or a PKCS#12 keystore. Clients speak FTPS to the balancer; see docs/ftps.md.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "PEM private key of --tls-cert (PKCS#8, PKCS#1 RSA or SEC1 EC).")
+    Path tlsKey;
+
+    @Option(names = "--tls-password-file", paramLabel = "FILE",
+            description = "First line: the password of the keystore or encrypted key "
+                    + "(default: the FERRY_TLS_PASSWORD environment variable).")
+    Path tlsPasswordFile;
+
+    @Option(names = "--tls-mode", paramLabel = "MODE",
+            description = "terminate (the balancer holds the certificate and decrypts), passthrough (it never decrypts) or off "
+                    + "(default: terminate when --tls-cert is given, else off; terminate without --tls-cert keeps a "
+                    + "self-signed certificate beside the config file or in the working directory).")
+    String tlsMode;
+
+    @Option(names = "--require-tls",
+            description = "Make TLS mandatory: USER only after AUTH TLS (else 530), data connections only under PROT P (else 521).")
+    boolean requireTls;
+
+    @Option(names = "--tls-session-reuse", paramLabel = "MODE",
+            description = "Must a client's protected data connection resume its control connection's TLS session: "
+                    + "required, preferred (default) or off.")
+    String tlsSessionReuse;
+
+    @Option(names = "--implicit-tls", paramLabel = "HOST:PORT",
+            description = "Also listen for implicit FTPS (TLS from the first byte, e.g. :990). Default: off.")
+    String implicitTls;
+
+    @Option(names = "--backend-tls",
+            description = "Speak FTPS to the backends too (AUTH TLS, PBSZ 0, PROT P on every session and data connection). "
+                    + "Default: plain FTP to the backends.")
+    boolean backendTls;
+
+    @Option(names = "--backend-tls-ca", paramLabel = "FILE",
+            description = "PEM certificates (the backends' own or their CA's) that --backend-tls checks the backends against. "
+                    + "Default: not checked (encrypted, not authenticated; logged at start-up).")
+    Path backendTlsCa;
+
     private static final String ADMIN_USER_FORM = "NAME:PASSWORD[:admin|:read-only]";
 
     @Option(names = "--admin-user", paramLabel = ADMIN_USER_FORM,
@@ -154,6 +199,15 @@ public final class BalancerCommand implements Callable<Integer> {
             System.out.println("ferry balancer " + Main.version() + " listening on "
                     + HostPort.text(balancer.address()) + " in front of "
                     + settings.backends().size() + " backends");
+            if (balancer.tls() != null) {
+                dev.ferry.server.tls.ServerIdentity id = balancer.tls().server().identity();
+                System.out.println("  tls: terminated here, " + (id.selfSigned() ? "self-signed certificate " : "certificate "
+                        + settings.tls().certificate() + " ") + id.fingerprint()
+                        + (settings.tls().backends().ftps() ? "; FTPS to the backends" : "; plain FTP to the backends"));
+                if (balancer.implicitTlsAddress() != null) {
+                    System.out.println("  implicit FTPS on " + HostPort.text(balancer.implicitTlsAddress()));
+                }
+            }
             if (adminServer != null) {
                 System.out.println("  admin page: " + adminServer.url());
             }
@@ -235,7 +289,63 @@ public final class BalancerCommand implements Callable<Integer> {
         if (proxyProtocol != null) {
             s = s.withProxyProtocol(enumValue(BalancerSettings.ProxyProtocol.class, "--proxy-protocol", proxyProtocol));
         }
+        s = s.withTls(tlsSettings(s.tls()));
         return s.withAdmin(adminSettings(s.admin()));
+    }
+
+    /** The --tls-* options over the file's balancer.tls; the combination is checked as the file's is. */
+    private BalancerSettings.Tls tlsSettings(BalancerSettings.Tls tls) {
+        if (tlsKey != null && tlsCert == null) {
+            throw new IllegalArgumentException("--tls-key needs --tls-cert (the certificate that goes with the key)");
+        }
+        if (tlsCert != null) {
+            tls = tls.withCertificate(tlsCert.toAbsolutePath(), tlsKey == null ? null : tlsKey.toAbsolutePath());
+            if (tlsMode == null && tls.mode() == BalancerSettings.TlsMode.OFF) {
+                tls = tls.withMode(BalancerSettings.TlsMode.TERMINATE);
+            }
+        }
+        if (tlsPasswordFile != null) {
+            tls = tls.withPasswordFile(tlsPasswordFile.toAbsolutePath());
+        }
+        if (tlsMode != null) {
+            tls = tls.withMode(enumValue(BalancerSettings.TlsMode.class, "--tls-mode", tlsMode));
+        }
+        if (requireTls) {
+            tls = tls.withRequire(dev.ferry.server.ServerSettings.TlsPolicy.REQUIRED);
+        }
+        if (tlsSessionReuse != null) {
+            try {
+                tls = tls.withReuse(Values.sessionReuse(tlsSessionReuse));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--tls-session-reuse: " + e.getMessage(), e);
+            }
+        }
+        if (implicitTls != null) {
+            try {
+                tls = tls.withImplicitListen(Values.hostPort(implicitTls));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--implicit-tls: " + e.getMessage(), e);
+            }
+        }
+        if (backendTlsCa != null && !backendTls && !tls.backends().ftps()) {
+            throw new IllegalArgumentException("--backend-tls-ca checks FTPS backends: give --backend-tls too");
+        }
+        if (backendTls || backendTlsCa != null) {
+            tls = tls.withBackends(new BalancerSettings.BackendTls(true,
+                    backendTlsCa != null ? backendTlsCa.toAbsolutePath() : tls.backends().trustedCertificates()));
+        }
+        if (tls.mode() == BalancerSettings.TlsMode.TERMINATE && tls.certificate() == null && tls.selfSignedDirectory() == null) {
+            // Kept beside the config file, else in the working directory, and reused on the next start.
+            Path directory = config != null && config.toAbsolutePath().getParent() != null
+                    ? config.toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
+            tls = tls.withSelfSignedDirectory(directory);
+        }
+        String problem = BalancerConfigFile.problemWith(tls);
+        if (problem != null) {
+            throw new IllegalArgumentException("tls: " + problem.replace("give a certificate (or mode: terminate)",
+                    "give --tls-cert (or --tls-mode terminate)"));
+        }
+        return tls;
     }
 
     private AdminSettings adminSettings(AdminSettings a) {
