@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ferry balancer}: an FTP-aware load balancer in front of FTP servers. Command-line options override the config file. */
@@ -118,38 +119,14 @@ public final class BalancerCommand implements Callable<Integer> {
             description = "Listener of the stats page and admin API (default: off; 127.0.0.1:8080 when --admin-user is given).")
     String admin;
 
-    @Option(names = "--tls-cert", paramLabel = "FILE",
-            description = "FTPS at the balancer (TLS termination): a PEM chain (the balancer's certificate first) with --tls-key, "
-                    + "or a PKCS#12 keystore. Clients speak FTPS to the balancer; see docs/ftps.md.")
-    Path tlsCert;
-
-    @Option(names = "--tls-key", paramLabel = "FILE",
-            description = "PEM private key of --tls-cert (PKCS#8, PKCS#1 RSA or SEC1 EC).")
-    Path tlsKey;
-
-    @Option(names = "--tls-password-file", paramLabel = "FILE",
-            description = "First line: the password of the keystore or encrypted key "
-                    + "(default: the FERRY_TLS_PASSWORD environment variable).")
-    Path tlsPasswordFile;
+    @Mixin
+    TlsOptions tlsOptions = new TlsOptions();
 
     @Option(names = "--tls-mode", paramLabel = "MODE",
             description = "terminate (the balancer holds the certificate and decrypts), passthrough (it never decrypts) or off "
                     + "(default: terminate when --tls-cert is given, else off; terminate without --tls-cert keeps a "
                     + "self-signed certificate beside the config file or in the working directory).")
     String tlsMode;
-
-    @Option(names = "--require-tls",
-            description = "Make TLS mandatory: USER only after AUTH TLS (else 530), data connections only under PROT P (else 521).")
-    boolean requireTls;
-
-    @Option(names = "--tls-session-reuse", paramLabel = "MODE",
-            description = "Must a client's protected data connection resume its control connection's TLS session: "
-                    + "required, preferred (default) or off.")
-    String tlsSessionReuse;
-
-    @Option(names = "--implicit-tls", paramLabel = "HOST:PORT",
-            description = "Also listen for implicit FTPS (TLS from the first byte, e.g. :990). Default: off.")
-    String implicitTls;
 
     @Option(names = "--backend-tls",
             description = "Speak FTPS to the backends too (AUTH TLS, PBSZ 0, PROT P on every session and data connection). "
@@ -295,37 +272,27 @@ public final class BalancerCommand implements Callable<Integer> {
 
     /** The --tls-* options over the file's balancer.tls; the combination is checked as the file's is. */
     private BalancerSettings.Tls tlsSettings(BalancerSettings.Tls tls) {
-        if (tlsKey != null && tlsCert == null) {
-            throw new IllegalArgumentException("--tls-key needs --tls-cert (the certificate that goes with the key)");
-        }
-        if (tlsCert != null) {
-            tls = tls.withCertificate(tlsCert.toAbsolutePath(), tlsKey == null ? null : tlsKey.toAbsolutePath());
+        Path certificate = tlsOptions.certificate();
+        if (certificate != null) {
+            tls = tls.withCertificate(certificate, tlsOptions.key());
             if (tlsMode == null && tls.mode() == BalancerSettings.TlsMode.OFF) {
                 tls = tls.withMode(BalancerSettings.TlsMode.TERMINATE);
             }
         }
-        if (tlsPasswordFile != null) {
-            tls = tls.withPasswordFile(tlsPasswordFile.toAbsolutePath());
+        if (tlsOptions.passwordFile() != null) {
+            tls = tls.withPasswordFile(tlsOptions.passwordFile());
         }
         if (tlsMode != null) {
             tls = tls.withMode(enumValue(BalancerSettings.TlsMode.class, "--tls-mode", tlsMode));
         }
-        if (requireTls) {
+        if (tlsOptions.required()) {
             tls = tls.withRequire(dev.ferry.server.ServerSettings.TlsPolicy.REQUIRED);
         }
-        if (tlsSessionReuse != null) {
-            try {
-                tls = tls.withReuse(Values.sessionReuse(tlsSessionReuse));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--tls-session-reuse: " + e.getMessage(), e);
-            }
+        if (tlsOptions.reuse() != null) {
+            tls = tls.withReuse(tlsOptions.reuse());
         }
-        if (implicitTls != null) {
-            try {
-                tls = tls.withImplicitListen(Values.hostPort(implicitTls));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--implicit-tls: " + e.getMessage(), e);
-            }
+        if (tlsOptions.implicitListen() != null) {
+            tls = tls.withImplicitListen(tlsOptions.implicitListen());
         }
         if (backendTlsCa != null && !backendTls && !tls.backends().ftps()) {
             throw new IllegalArgumentException("--backend-tls-ca checks FTPS backends: give --backend-tls too");
