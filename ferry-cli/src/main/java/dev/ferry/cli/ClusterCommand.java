@@ -129,13 +129,13 @@ public final class ClusterCommand implements Callable<Integer> {
             String address = HostPort.text(balancer.address());
             System.out.println("ferry cluster " + Main.version() + ": balancer on " + address + " in front of "
                     + backends + " servers sharing " + dir);
+            System.out.println("  user: ferry   password: " + password + "   (generated for this run)");
             dev.ferry.server.tls.ServerIdentity id = balancer.tls().server().identity();
             System.out.println("  tls: FTPS terminated at the balancer (plain FTP to the servers), "
                     + (id.selfSigned() ? "self-signed certificate " : "certificate " + tlsCert + " ") + id.fingerprint());
             if (id.selfSigned()) {
                 System.out.println("       " + id.origin());
             }
-            System.out.println("  user: ferry   password: " + password + "   (generated for this run)");
             System.out.println("  try:  curl -u ferry:" + password + " ftp://" + address + "/");
             System.out.println("        curl --ssl-reqd -k -u ferry:" + password + " ftp://" + address + "/");
             System.out.println("        lftp -u ferry," + password + " -p " + balancer.port() + " " + ServerCommand.hostForUrl(balancer.address()));

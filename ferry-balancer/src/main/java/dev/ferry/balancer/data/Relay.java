@@ -136,12 +136,7 @@ public final class Relay {
                     to.shutdownOutput();
                     return false;
                 }
-                buffer.flip();
-                while (buffer.hasRemaining()) {
-                    guard.arm(timeout);
-                    to.write(buffer);
-                }
-                buffer.clear();
+                writeOut(buffer, to, guard, timeout);
                 counter.accept(n);
                 moved += n;
             }
@@ -149,6 +144,17 @@ public final class Relay {
         } finally {
             pool.give(buffer);
         }
+    }
+
+    /** Writes what {@code buffer} holds (fill mode) to {@code to}, each write under the guard, and clears it. */
+    static void writeOut(ByteBuffer buffer, java.nio.channels.WritableByteChannel to, Watchdog.Guard guard, Duration timeout)
+            throws IOException {
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+            guard.arm(timeout);
+            to.write(buffer);
+        }
+        buffer.clear();
     }
 
     /** The rest of a bulk direction, spliced on a platform thread; the calling virtual thread waits. */

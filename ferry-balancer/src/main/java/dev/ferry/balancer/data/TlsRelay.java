@@ -169,12 +169,7 @@ public final class TlsRelay {
                     }
                     n += more;
                 }
-                buffer.flip();
-                while (buffer.hasRemaining()) {
-                    guard.arm(timeout);
-                    to.write(buffer);
-                }
-                buffer.clear();
+                Relay.writeOut(buffer, to, guard, timeout);
                 counter.accept(n);
             }
             if (fromTls != null && !fromTls.endedCleanly() && !otherEnded.get()) {

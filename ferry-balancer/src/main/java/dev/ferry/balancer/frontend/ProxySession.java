@@ -784,6 +784,7 @@ public final class ProxySession implements Runnable {
     /** A data connection arrived: the transfer's final reply waits for the latch (see {@link #awaitDownstream}). */
     private CountDownLatch transferStarting() {
         CountDownLatch ended = new CountDownLatch(1);
+        replaceFinal = null; // a replacement left from an earlier data connection belongs to no transfer now
         downstream = ended;
         return ended;
     }
