@@ -186,10 +186,10 @@ class DistributionTest {
         assertThat(service.get("CapabilityBoundingSet")).containsExactly("CAP_NET_BIND_SERVICE");
         assertThat(service.get("LimitNOFILE")).containsExactly("65536");
         assertThat(SystemdUnit.seconds(service.get("TimeoutStopSec").getFirst())).isGreaterThan(0);
+        assertThat(service.get("ExecReload")).containsExactly("/bin/kill -HUP $MAINPID");
         if (command.equals("server")) {
             assertThat(service.get("ReadWritePaths")).containsExactly("-/srv/ftp");
         } else {
-            assertThat(service.get("ExecReload")).containsExactly("/bin/kill -HUP $MAINPID");
             assertThat(SystemdUnit.seconds(service.get("TimeoutStopSec").getFirst()))
                     .as("systemd waits longer than the balancer's grace before it kills")
                     .isGreaterThan(BalancerSettings.defaults().timeouts().grace().toSeconds());

@@ -247,6 +247,30 @@ public final class FtpServer implements AutoCloseable {
         return metricsListener == null ? null : metricsListener.address();
     }
 
+    /**
+     * Applies a configuration read again (SIGHUP): the accounts (users file or config) and the TLS
+     * certificate, for new logins and new TLS handshakes; sessions in progress keep theirs. Everything is
+     * loaded and checked before anything changes, so a bad certificate leaves the server as it was (the
+     * exception says why). Returns the settings that differ but take effect only after a restart.
+     */
+    public synchronized java.util.List<String> reload(ServerSettings next) throws IOException {
+        ServerTls tls = null;
+        if (context.tls() != null && next.tls().enabled()) {
+            tls = ServerTls.create(ServerIdentity.load(next.tls(), settings.listen(), Clock.systemUTC()),
+                    context.tls().reuse());
+        }
+        Authenticator accounts = new Authenticator(next.users(), settings.anonymous(),
+                settings.loginPolicy().credentialCacheTtl());
+        context.replaceAuthenticator(accounts);
+        if (tls != null) {
+            context.replaceTls(tls);
+        }
+        java.util.List<String> restart = ReloadDifferences.needingRestart(settings, next);
+        LOG.info("event=reloaded users={} certificate={} restart_needed={}", next.users().size(),
+                tls == null ? "-" : tls.identity().fingerprint(), restart.isEmpty() ? "-" : String.join(",", restart));
+        return restart;
+    }
+
     /** Stops accepting; sessions in progress are closed. */
     @Override
     public void close() {

@@ -9,6 +9,7 @@ import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.tls.ServerTls;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.data.TransferProgress;
 import dev.ferry.server.fs.InvalidVirtualPathException;
@@ -90,6 +91,12 @@ public final class Session implements Runnable {
     boolean protectData;
     /** Came through the implicit-FTPS listener: TLS from the first byte, data protected (PROT P) from the start. */
     private final boolean implicitTls;
+    /**
+     * The TLS context of the control connection's handshake (null before it): data connections take their
+     * engines from it, not from the server's current one, so that a certificate reload in between neither
+     * changes the certificate within a session nor stops data connections from resuming its TLS session.
+     */
+    ServerTls sessionTls;
     /** How the session ended when it was not by QUIT (a failed AUTH TLS handshake). */
     private String ending;
     private static final Set<String> ALL_FACTS = Set.copyOf(dev.ferry.server.listing.MlsxFormat.ALL_FACTS);
@@ -614,8 +621,10 @@ public final class Session implements Runnable {
     /** The handshake on the control connection, bounded by the handshake timeout; false (logged) when it failed. */
     private boolean startTls() {
         writeGuard.arm(ctx.settings().tls().handshakeTimeout());
+        ServerTls tls = ctx.tls();
         try {
-            connection.startTls(ctx.tls().controlEngine());
+            sessionTls = tls;
+            connection.startTls(tls.controlEngine());
         } catch (IOException | RuntimeException e) {
             LOG.info("{} event=tls-failed client={} error={}", id, clientText,
                     Printable.of(String.valueOf(e.getMessage()), 160));
@@ -623,8 +632,8 @@ public final class Session implements Runnable {
         } finally {
             writeGuard.disarm();
         }
-        javax.net.ssl.SSLSession tls = connection.tlsSession();
-        LOG.info("{} event=tls protocol={} cipher={}{}", id, tls.getProtocol(), tls.getCipherSuite(),
+        javax.net.ssl.SSLSession session = connection.tlsSession();
+        LOG.info("{} event=tls protocol={} cipher={}{}", id, session.getProtocol(), session.getCipherSuite(),
                 implicitTls ? " implicit=true" : "");
         return true;
     }
