@@ -165,7 +165,7 @@ public final class FtpServer implements AutoCloseable {
     private Session pass(SocketConnection socket, boolean implicitTls) {
         try {
             return switch (proxyGate.open(socket)) {
-                case ProxyGate.Outcome.Open open -> new Session(context, open.connection(), implicitTls);
+                case ProxyGate.Outcome.Open open -> new Session(context, open.connection(), implicitTls, open.proxyOwn());
                 case ProxyGate.Outcome.Drop drop -> {
                     context.metrics().sessionRefused(ServerMetrics.Refusal.PROXY_PROTOCOL);
                     SESSION_LOG.info("{} event=refused client={} reason=proxy-protocol error={}", context.sessions().nextId(),

@@ -97,6 +97,8 @@ public final class Session implements Runnable {
      * changes the certificate within a session nor stops data connections from resuming its TLS session.
      */
     ServerTls sessionTls;
+    /** A trusted proxy's own connection (a health check): no per-address limit, no bans. */
+    private final boolean proxyOwn;
     /** How the session ended when it was not by QUIT (a failed AUTH TLS handshake). */
     private String ending;
     private static final Set<String> ALL_FACTS = Set.copyOf(dev.ferry.server.listing.MlsxFormat.ALL_FACTS);
@@ -136,7 +138,18 @@ public final class Session implements Runnable {
 
     /** A session whose connection starts with a TLS handshake when {@code implicitTls} (the implicit-FTPS listener). */
     public Session(ServerContext ctx, Connection connection, boolean implicitTls) {
+        this(ctx, connection, implicitTls, false);
+    }
+
+    /**
+     * {@code proxyOwn}: a trusted proxy's own connection (PROXY LOCAL or UNKNOWN), i.e. a balancer's health
+     * check. It is exempt from the per-address limit and from bans, which are about clients: behind a balancer
+     * on the clients' own host (ferry cluster, loopback) a client holding its address's limit, or banned there,
+     * would otherwise fail the checks and take the whole server out of the balancer.
+     */
+    public Session(ServerContext ctx, Connection connection, boolean implicitTls, boolean proxyOwn) {
         this.ctx = ctx;
+        this.proxyOwn = proxyOwn;
         this.implicitTls = implicitTls;
         this.protectData = implicitTls;
         this.protectionBufferSet = implicitTls;
@@ -203,7 +216,7 @@ public final class Session implements Runnable {
             return;
         }
         String ending;
-        refusal = ctx.sessions().admit(this, client);
+        refusal = ctx.sessions().admit(this, proxyOwn ? null : client);
         try {
             if (refusal != null) {
                 boolean tooMany = refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS;
@@ -216,7 +229,7 @@ public final class Session implements Runnable {
                 finish(ending);
                 return;
             }
-            if (ctx.loginGuard().isBanned(client)) {
+            if (!proxyOwn && ctx.loginGuard().isBanned(client)) {
                 ctx.metrics().sessionRefused(ServerMetrics.Refusal.BANNED);
                 LOG.info("{} event=refused client={}{} reason=banned", id, clientText, viaText);
                 replies.send(421, "Too many failed logins from your address; try again later.");
@@ -274,7 +287,7 @@ public final class Session implements Runnable {
             writeGuard.close();
             closeConnectionQuietly();
             if (refusal == null) {
-                ctx.sessions().leave(this, client);
+                ctx.sessions().leave(this, proxyOwn ? null : client);
                 LOG.info("{} event=disconnect client={} user={} reason={} duration_ms={} transfers={} bytes_in={} bytes_out={}",
                         id, clientText, user() == null ? "-" : printable(user()), ending,
                         (System.nanoTime() - startNanos) / 1_000_000L, transfers, bytesIn, bytesOut);
@@ -518,7 +531,7 @@ public final class Session implements Runnable {
             }
             account = ok;
             cwd = VirtualPath.ROOT;
-            if (!ok.anonymous()) {
+            if (!ok.anonymous() && !proxyOwn) {
                 // SECURITY: anonymous logins always succeed; letting them clear the failure count
                 // would let a guesser reset it between attempts and never be banned.
                 ctx.loginGuard().recordSuccess(client);
@@ -529,7 +542,7 @@ public final class Session implements Runnable {
         }
         LoginResult.Failure failure = (LoginResult.Failure) result;
         failedLogins++;
-        boolean banned = ctx.loginGuard().recordFailure(client);
+        boolean banned = !proxyOwn && ctx.loginGuard().recordFailure(client);
         ctx.metrics().loginFailed(banned);
         LOG.info("{} event=login-failed user={} reason={} attempt={}{}", id, printable(name),
                 failure.reason().name().toLowerCase(java.util.Locale.ROOT), failedLogins, banned ? " banned=true" : "");
