@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
                 "               --passive-ports 40000-40100 --public-address ftp.example.com",
                 "",
                 "Durations: 500ms, 30s, 5m, 1h, 1d.",
-                "SIGHUP (systemctl reload) applies changed accounts and a renewed certificate to new sessions.",
+                "SIGHUP (systemctl reload) applies new accounts and certificates.",
                 "Every option and YAML key: docs/configuration.md"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"1:could not start (the address is in use, the root is missing, ...)",
@@ -131,6 +131,11 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--no-tls", description = "Do not offer FTPS (AUTH TLS is answered 502).")
     boolean noTls;
+
+    @Option(names = "--allow-ccc",
+            description = "Accept CCC after login: the control connection goes on in clear text (for firewalls that must read it); "
+                    + "data stays as PROT says. Refused (534) by default.")
+    boolean allowCcc;
 
     static boolean keepsRunning() {
         return running;
@@ -299,6 +304,9 @@ public final class ServerCommand implements Callable<Integer> {
     }
 
     private Tls applyTlsOptions(Tls tls, Path root) {
+        if (allowCcc) {
+            tls = tls.withAllowCcc(true);
+        }
         if (noTls) {
             tls = tls.withEnabled(false);
         }

@@ -72,6 +72,9 @@ public final class FtpServer implements AutoCloseable {
         if (!settings.tls().enabled() && settings.tls().implicitListen() != null) {
             throw new IOException("tls: an implicit-FTPS listener needs TLS (it is turned off)");
         }
+        if (!settings.tls().enabled() && settings.tls().allowCcc()) {
+            throw new IOException("tls: TLS is turned off, so CCC cannot be allowed");
+        }
         if (!settings.tls().enabled() && settings.tls().policy() != ServerSettings.TlsPolicy.OPTIONAL) {
             throw new IOException("tls: TLS is turned off, so it cannot be required");
         }

@@ -34,6 +34,7 @@ final class ReloadDifferences {
         differs(names, "tls.session-reuse", a.reuse(), b.reuse());
         differs(names, "tls.implicit-listen", a.implicitListen(), b.implicitListen());
         differs(names, "tls.handshake-timeout", a.handshakeTimeout(), b.handshakeTimeout());
+        differs(names, "tls.allow-ccc", a.allowCcc(), b.allowCcc());
         return names;
     }
 

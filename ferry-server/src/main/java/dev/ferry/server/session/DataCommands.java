@@ -510,7 +510,7 @@ final class DataCommands {
                     return;
                 }
                 guard.disarm();
-                boolean resumed = ServerTls.resumes(tls.session(), s.connection.tlsSession(), handshakeStart);
+                boolean resumed = ServerTls.resumes(tls.session(), s.controlTlsSession, handshakeStart);
                 tlsText = " tls=" + (resumed ? "resumed" : "full");
                 // SECURITY: a data connection that resumes the control connection's TLS session comes from the
                 // holder of that session's keys; any other client that reached the passive port first (port

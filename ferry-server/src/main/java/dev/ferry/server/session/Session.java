@@ -97,6 +97,10 @@ public final class Session implements Runnable {
      * changes the certificate within a session nor stops data connections from resuming its TLS session.
      */
     ServerTls sessionTls;
+    /** The control connection's TLS session, kept after CCC: protected data connections are checked against it. */
+    javax.net.ssl.SSLSession controlTlsSession;
+    /** CCC ended TLS on the control connection: PROT is fixed and TLS does not come back (RFC 4217 §6). */
+    private boolean controlCleared;
     /** A trusted proxy's own connection (a health check): no per-address limit, no bans. */
     private final boolean proxyOwn;
     /** How the session ended when it was not by QUIT (a failed AUTH TLS handshake). */
@@ -478,9 +482,7 @@ public final class Session implements Runnable {
             case AUTH -> auth(arg);
             case PBSZ -> protectionBufferSize(arg);
             case PROT -> protection(arg);
-            // RFC 4217 §5: 533 when the control connection is not protected, 534 when the server will not clear it.
-            case CCC -> connection.tlsSession() == null ? Reply.of(533, "The control connection is not protected.")
-                    : Reply.of(534, "CCC refused: the control connection stays protected.");
+            case CCC -> clearCommandChannel();
         };
     }
 
@@ -605,6 +607,9 @@ public final class Session implements Runnable {
         if (connection.tlsSession() != null) {
             return Reply.of(503, "TLS is already active on this connection.");
         }
+        if (controlCleared) {
+            return Reply.of(503, "TLS was ended by CCC on this connection; connect again to protect it.");
+        }
         // SECURITY: bytes that arrived after AUTH and before the handshake were sent in clear text; taking
         // them as commands of the protected session would let a man in the middle inject commands into it
         // (the STARTTLS injection of CVE-2011-0411). AUTH must be the last thing sent before the handshake.
@@ -631,6 +636,43 @@ public final class Session implements Runnable {
         return null;
     }
 
+    /**
+     * CCC (RFC 4217 §6, RFC 2228 §3): the control connection goes on in clear text, for firewalls and NATs that
+     * must read PASV/PORT. Refused unless the server allows it, and before login, so that USER and PASS stay
+     * protected and an anonymous peer cannot make the server run TLS set-ups and shutdowns at will (§15.3).
+     */
+    private Reply clearCommandChannel() throws IOException {
+        if (connection.tlsSession() == null) {
+            return Reply.of(533, "The control connection is not protected.");
+        }
+        if (!ctx.settings().tls().allowCcc()) {
+            return Reply.of(534, "CCC refused: the control connection stays protected.");
+        }
+        if (account == null) {
+            return Reply.of(534, "CCC refused before login: log in first.");
+        }
+        // SECURITY: as for AUTH, nothing sent under TLS behind CCC may be taken as a clear-text command.
+        if (reader.hasBufferedInput()) {
+            return Reply.of(503, "Nothing may follow CCC before the TLS shutdown; send CCC on its own.");
+        }
+        if (transfer != null) {
+            transfer.join();
+        }
+        replies.send(200, "CCC accepted; the control connection continues in clear text.");
+        try {
+            connection.endTls();
+        } catch (IOException e) {
+            LOG.info("{} event=tls-failed client={} during=ccc error={}", id, clientText,
+                    Printable.of(String.valueOf(e.getMessage()), 160));
+            closing = true;
+            ending = "tls-failed";
+            return null;
+        }
+        controlCleared = true;
+        LOG.info("{} event=ccc user={} prot={}", id, printable(account.user()), protectData ? "P" : "C");
+        return null;
+    }
+
     /** The handshake on the control connection, bounded by the handshake timeout; false (logged) when it failed. */
     private boolean startTls() {
         writeGuard.arm(ctx.settings().tls().handshakeTimeout());
@@ -646,6 +688,7 @@ public final class Session implements Runnable {
             writeGuard.disarm();
         }
         javax.net.ssl.SSLSession session = connection.tlsSession();
+        controlTlsSession = session;
         LOG.info("{} event=tls protocol={} cipher={}{}", id, session.getProtocol(), session.getCipherSuite(),
                 implicitTls ? " implicit=true" : "");
         return true;
@@ -653,6 +696,9 @@ public final class Session implements Runnable {
 
     /** PBSZ (RFC 2228 §3, RFC 4217 §9): TLS is a stream, so the only size is 0. */
     private Reply protectionBufferSize(String arg) {
+        if (controlCleared) {
+            return Reply.of(503, "PBSZ cannot change after CCC (RFC 4217 §6).");
+        }
         if (connection.tlsSession() == null) {
             return Reply.of(503, "Security data exchange not completed (send AUTH first).");
         }
@@ -666,6 +712,9 @@ public final class Session implements Runnable {
 
     /** PROT (RFC 2228 §3, RFC 4217 §9): P (TLS) or C (clear) for the data connections that follow. */
     private Reply protection(String arg) {
+        if (controlCleared) {
+            return Reply.of(503, "PROT cannot change after CCC (RFC 4217 §6): data connections keep the current level.");
+        }
         if (connection.tlsSession() == null) {
             return Reply.of(503, "Security data exchange not completed (send AUTH first).");
         }

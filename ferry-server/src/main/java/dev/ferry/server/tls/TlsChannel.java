@@ -235,6 +235,75 @@ public final class TlsChannel implements ByteChannel, TimedReadable {
         }
     }
 
+    /**
+     * Ends this side of TLS on a connection that goes on in clear text (CCC, RFC 4217 §6): sends close_notify and
+     * returns the bytes received but not unwrapped yet, in drain mode. The peer may answer with its own
+     * close_notify (Python's ftplib, lftp) or not (curl's default "passive" CCC mode): whoever reads next
+     * tells by the first byte ({@link #isRecordStart}) and hands a record to {@link #absorbPeerClose}.
+     */
+    public ByteBuffer endTls() throws IOException {
+        shutdownOutput();
+        readLock.lock();
+        try {
+            if (appIn != null && appIn.hasRemaining()) {
+                throw new SSLException("the peer sent protected data after CCC");
+            }
+            if (netIn == null) {
+                return ByteBuffer.allocate(0);
+            }
+            return takeReceived();
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** The bytes received and not unwrapped, as a new buffer in drain mode; netIn is left empty. Read lock held. */
+    private ByteBuffer takeReceived() {
+        netIn.flip();
+        ByteBuffer received = ByteBuffer.allocate(netIn.remaining()).put(netIn).flip();
+        netIn.clear();
+        return received;
+    }
+
+    /**
+     * True when {@code b} is the first byte of a TLS record (content types 20 to 23; TLS 1.3 sends its alerts
+     * as type 23): an FTP command starts with a letter, never with these control characters.
+     */
+    public static boolean isRecordStart(byte b) {
+        return b >= 20 && b <= 23;
+    }
+
+    /**
+     * After {@link #endTls}: {@code received} starts with the peer's closing records. Unwraps them up to its
+     * close_notify, reading more from the raw channel while a record is incomplete (the caller's guard bounds
+     * the wait), and returns the clear text that followed, in drain mode. Protected data there is an error.
+     */
+    public ByteBuffer absorbPeerClose(ByteBuffer received) throws IOException {
+        readLock.lock();
+        try {
+            ensureBuffers();
+            while (netIn.remaining() < received.remaining()) {
+                makeRoomInNetIn();
+                int n = Math.min(netIn.remaining(), received.remaining());
+                netIn.put(received.slice(received.position(), n));
+                received.position(received.position() + n);
+            }
+            netIn.put(received);
+            while (!inboundClosed) {
+                if (appIn.hasRemaining()) {
+                    throw new SSLException("the peer sent protected data after CCC instead of ending TLS");
+                }
+                if (!unwrapOnce() && readRaw() < 0) {
+                    endOfStream();
+                    throw new EOFException("connection closed in the middle of the TLS shutdown");
+                }
+            }
+            return takeReceived();
+        } finally {
+            readLock.unlock();
+        }
+    }
+
     /** True once the peer ended its data with close_notify; false when the connection was cut before it. */
     public boolean endedCleanly() {
         return cleanEnd;
