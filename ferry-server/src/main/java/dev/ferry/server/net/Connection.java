@@ -47,10 +47,11 @@ public interface Connection extends ByteChannel {
     }
 
     /**
-     * Ends TLS and goes on in clear text on the same socket (CCC, RFC 4217 §6): close_notify is sent now, and
-     * the peer's, if it sends one, is taken off the next bytes read. {@link #tlsSession()} is null afterwards.
+     * Ends TLS and goes on in clear text on the same socket (CCC, RFC 4217 §6): close_notify is exchanged (the
+     * peer's awaited for up to {@code waitForPeerMillis}, else taken off the next bytes read when it comes).
+     * {@link #tlsSession()} is null afterwards.
      */
-    default void endTls() throws IOException {
+    default void endTls(long waitForPeerMillis) throws IOException {
         throw new IOException("TLS is not on");
     }
 

@@ -58,8 +58,8 @@ public final class ProxiedConnection implements Connection, TimedReadable {
     }
 
     @Override
-    public void endTls() throws IOException {
-        socket.endTls();
+    public void endTls(long waitForPeerMillis) throws IOException {
+        socket.endTls(waitForPeerMillis);
     }
 
     @Override

@@ -127,14 +127,14 @@ public final class SocketConnection implements Connection, TimedReadable {
     }
 
     @Override
-    public void endTls() throws IOException {
+    public void endTls(long waitForPeerMillis) throws IOException {
         TlsChannel t = tls;
         if (t == null) {
             throw new IllegalStateException("TLS is not on");
         }
-        ByteBuffer received = t.endTls();
+        ByteBuffer received = t.endTls(waitForPeerMillis);
         afterTls = received.hasRemaining() ? received : null;
-        closingTls = t;
+        closingTls = t.peerClosedTls() ? null : t;
         tls = null;
     }
 

@@ -101,6 +101,11 @@ public final class Session implements Runnable {
     javax.net.ssl.SSLSession controlTlsSession;
     /** CCC ended TLS on the control connection: PROT is fixed and TLS does not come back (RFC 4217 §6). */
     private boolean controlCleared;
+    /**
+     * After CCC, how long to wait for the client's close_notify before sending ours unasked: clients that send
+     * one do so at once; curl's default CCC mode sends none and waits for ours, so this is what it pays.
+     */
+    private static final long CCC_PEER_CLOSE_WAIT_MILLIS = 200;
     /** A trusted proxy's own connection (a health check): no per-address limit, no bans. */
     private final boolean proxyOwn;
     /** How the session ended when it was not by QUIT (a failed AUTH TLS handshake). */
@@ -660,7 +665,7 @@ public final class Session implements Runnable {
         }
         replies.send(200, "CCC accepted; the control connection continues in clear text.");
         try {
-            connection.endTls();
+            connection.endTls(CCC_PEER_CLOSE_WAIT_MILLIS);
         } catch (IOException e) {
             LOG.info("{} event=tls-failed client={} during=ccc error={}", id, clientText,
                     Printable.of(String.valueOf(e.getMessage()), 160));

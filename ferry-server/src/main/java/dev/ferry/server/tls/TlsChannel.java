@@ -236,25 +236,45 @@ public final class TlsChannel implements ByteChannel, TimedReadable {
     }
 
     /**
-     * Ends this side of TLS on a connection that goes on in clear text (CCC, RFC 4217 §6): sends close_notify and
-     * returns the bytes received but not unwrapped yet, in drain mode. The peer may answer with its own
-     * close_notify (Python's ftplib, lftp) or not (curl's default "passive" CCC mode): whoever reads next
-     * tells by the first byte ({@link #isRecordStart}) and hands a record to {@link #absorbPeerClose}.
+     * Ends TLS on a connection that goes on in clear text (CCC, RFC 4217 §6) and returns the bytes received
+     * but not unwrapped yet, in drain mode. Clients differ: Python's ftplib, lftp and curl in "active" CCC mode
+     * send their close_notify first and wait for ours; curl's default "passive" mode sends none and waits for
+     * ours. So this waits up to {@code waitForPeerMillis} for the peer's close_notify, answers it, and otherwise
+     * sends ours unasked; a close_notify that comes later is for whoever reads next ({@link #isRecordStart},
+     * {@link #absorbPeerClose}). Ours goes second when it can because lftp may take a close_notify that
+     * arrives with the 200 reply for the end of the connection.
      */
-    public ByteBuffer endTls() throws IOException {
+    public ByteBuffer endTls(long waitForPeerMillis) throws IOException {
+        readLock.lock();
+        try {
+            ensureBuffers();
+            if (appIn.hasRemaining()) {
+                throw new SSLException("the peer sent protected data after CCC");
+            }
+            if (netIn.position() == 0 && raw instanceof TimedReadable timed) {
+                timed.readWithin(netIn, waitForPeerMillis);
+            }
+            if (netIn.position() > 0 && isRecordStart(netIn.get(0))) {
+                ByteBuffer received = takeReceived();
+                ByteBuffer following = absorbPeerClose(received);
+                shutdownOutput();
+                return following;
+            }
+        } finally {
+            readLock.unlock();
+        }
         shutdownOutput();
         readLock.lock();
         try {
-            if (appIn != null && appIn.hasRemaining()) {
-                throw new SSLException("the peer sent protected data after CCC");
-            }
-            if (netIn == null) {
-                return ByteBuffer.allocate(0);
-            }
             return takeReceived();
         } finally {
             readLock.unlock();
         }
+    }
+
+    /** True once the peer's close_notify was read (after {@link #endTls}: nothing more to take off). */
+    public boolean peerClosedTls() {
+        return inboundClosed && cleanEnd;
     }
 
     /** The bytes received and not unwrapped, as a new buffer in drain mode; netIn is left empty. Read lock held. */
