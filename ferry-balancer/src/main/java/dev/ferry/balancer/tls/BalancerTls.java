@@ -48,8 +48,8 @@ public final class BalancerTls {
     }
 
     private static ServerTls serverSide(BalancerSettings.Tls tls, InetSocketAddress listen) throws IOException {
-        ServerSettings.Tls asServer = new ServerSettings.Tls(true, tls.certificate(), tls.key(), tls.passwordFile(),
-                tls.selfSignedDirectory(), tls.require(), tls.reuse(), tls.implicitListen(), tls.handshakeTimeout());
+        ServerSettings.Tls asServer = ServerSettings.Tls.DEFAULTS.withCertificate(tls.certificate(), tls.key())
+                .withPasswordFile(tls.passwordFile()).withSelfSignedDirectory(tls.selfSignedDirectory());
         return ServerTls.create(ServerIdentity.load(asServer, listen, Clock.systemUTC()), tls.reuse());
     }
 
