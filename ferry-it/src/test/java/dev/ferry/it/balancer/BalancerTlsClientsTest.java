@@ -150,7 +150,7 @@ class BalancerTlsClientsTest {
         byte[] content = TestData.randomFile(c.clientDir().resolve("src.bin"), BIG, 6);
         FTPSClient client = FtpsClients.commonsNet(implicit ? c.balancer().implicitTlsAddress().getPort() : c.port(), implicit);
         try {
-            assertThat(client.storeFile("up.bin", new ByteArrayInputStream(content))).as(client::getReplyString).isTrue();
+            assertThat(client.storeFile("up.bin", new ByteArrayInputStream(content))).as(() -> client.getReplyString() + c.logLines()).isTrue();
             ByteArrayOutputStream back = new ByteArrayOutputStream();
             assertThat(client.retrieveFile("up.bin", back)).isTrue();
             client.enterLocalActiveMode();
