@@ -401,6 +401,7 @@ public final class ProxySession implements Runnable {
         }
         List<String> all = new java.util.ArrayList<>(ClientProtection.FEATURES);
         all.addAll(FEATURES);
+        all.sort(null);
         return all;
     }
 

@@ -53,6 +53,7 @@ class BalancerTlsPolicyTest {
         BalancerCluster c = start(t -> t.withRequire(ServerSettings.TlsPolicy.REQUIRED));
         Files.writeString(c.root().resolve("hello.txt"), "hello\n");
         try (RawFtp ftp = RawFtp.greeted(c.port())) {
+            assertThat(ftp.command("FEAT", 211).lines()).contains(" AUTH TLS", " PBSZ", " PROT");
             ftp.command("USER " + BalancerCluster.USER, 530);
             ftp.command("PBSZ 0", 503);
             ftp.command("CCC", 533);
