@@ -41,6 +41,8 @@ final class BalancerCluster implements AutoCloseable {
     static final BalancerSettings.Check FAST_CHECK = new BalancerSettings.Check(BalancerSettings.CheckType.FTP,
             Duration.ofMillis(200), Duration.ofMillis(500), 2, 2, null, null);
 
+    private static final List<String> EVENT_LOGGERS = List.of("ferry.balancer", "ferry.session");
+
     private final Path base;
     private final Path root;
     private final Path clientDir;
@@ -54,6 +56,13 @@ final class BalancerCluster implements AutoCloseable {
         this.serverSettings = serverSettings;
         log.start();
         ((Logger) LoggerFactory.getLogger("ferry")).addAppender(log);
+        // Session and balancer events (INFO) are kept for logLines(), not printed.
+        for (String name : EVENT_LOGGERS) {
+            Logger events = (Logger) LoggerFactory.getLogger(name);
+            events.setLevel(Level.INFO);
+            events.setAdditive(false);
+            events.addAppender(log);
+        }
         base = Files.createTempDirectory("ferry-it-lb-");
         root = Files.createDirectories(base.resolve("root"));
         clientDir = Files.createDirectories(base.resolve("client"));
@@ -115,6 +124,13 @@ final class BalancerCluster implements AutoCloseable {
 
     Path clientDir() {
         return clientDir;
+    }
+
+    /** What the servers and the balancer logged so far (under the "ferry" logger), formatted. */
+    List<String> logLines() {
+        synchronized (log) {
+            return log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
     }
 
     void stopServer(int index) {
@@ -182,12 +198,18 @@ final class BalancerCluster implements AutoCloseable {
             }
         }
         ((Logger) LoggerFactory.getLogger("ferry")).detachAppender(log);
+        for (String name : EVENT_LOGGERS) {
+            Logger events = (Logger) LoggerFactory.getLogger(name);
+            events.detachAppender(log);
+            events.setLevel(null);
+            events.setAdditive(true);
+        }
         try (Stream<Path> walk = Files.walk(base)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         }
-        List<String> bugs = log.list.stream()
+        List<String> bugs = List.copyOf(log.list).stream()
                 .filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN) && e.getFormattedMessage().contains("internal error"))
                 .map(ILoggingEvent::getFormattedMessage)
                 .toList();

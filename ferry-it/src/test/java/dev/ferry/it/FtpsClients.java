@@ -1,0 +1,125 @@
+package dev.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.net.ftp.FTP;
+import org.apache.commons.net.ftp.FTPSClient;
+
+/**
+ * Runs the real FTPS clients against any FTP endpoint on 127.0.0.1 (ferry server directly, or a balancer
+ * in front of servers), logged in as {@link FerryServerExtension#USER}: curl, lftp, Python's ftplib.FTP_TLS
+ * and Commons Net's FTPSClient. Each client runs in {@code dir}, where it reads and writes local files.
+ */
+public final class FtpsClients {
+
+    private FtpsClients() {}
+
+    /** curl with the test user's credentials and a 30 s limit; {@code args} carry the URL and the TLS options. */
+    public static ExternalCommand.Result curl(Path dir, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "30",
+                "-u", FerryServerExtension.USER + ":" + FerryServerExtension.PASSWORD));
+        command.addAll(Arrays.asList(args));
+        return ExternalCommand.run(dir, Duration.ofSeconds(40), Map.of(), command);
+    }
+
+    /** lftp with FTPS forced on control and data, no certificate check, logged in; then {@code commands}. */
+    public static ExternalCommand.Result lftp(Path dir, int port, String commands) throws IOException, InterruptedException {
+        return ExternalCommand.run(dir, Duration.ofSeconds(40), Map.of(), List.of("lftp", "-c",
+                "set ftp:ssl-force true; set ftp:ssl-protect-data true; set ssl:verify-certificate no; set net:max-retries 1; "
+                        + "open -u " + FerryServerExtension.USER + "," + FerryServerExtension.PASSWORD + " -p " + port
+                        + " 127.0.0.1; " + commands));
+    }
+
+    /**
+     * Python's ftplib: the prelude defines PORT (argv[1]; the user and password are argv[2] and argv[3]),
+     * {@code out(key, value)}, an unverifying {@code context} and {@code ReusingFTP_TLS}, an FTP_TLS that
+     * resumes the control connection's TLS session on its data connections (ftplib itself does not).
+     */
+    public static final String PYTHON_PRELUDE = """
+            import ftplib, hashlib, io, ssl, sys
+            PORT = int(sys.argv[1])
+            def out(key, value):
+                print(key + "\\t" + str(value).replace("\\r", "\\\\r").replace("\\n", "\\\\n"), flush=True)
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            class ReusingFTP_TLS(ftplib.FTP_TLS):
+                # Resumes the control connection's TLS session on each data connection (ftplib does not).
+                def ntransfercmd(self, cmd, rest=None):
+                    conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+                    if self._prot_p:
+                        conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
+                    return conn, size
+            """;
+
+    /**
+     * A {@link #python} body: RETR hello.txt under PROT P with ftplib's FTP_TLS (a full handshake per data
+     * connection) and with ReusingFTP_TLS (resumes); prints, per class, the file or the refusal.
+     */
+    public static final String RETR_HELLO_WITHOUT_AND_WITH_REUSE = """
+            for cls in (ftplib.FTP_TLS, ReusingFTP_TLS):
+                ftp = cls(context=context, timeout=10)
+                ftp.connect("127.0.0.1", PORT)
+                ftp.login(sys.argv[2], sys.argv[3])
+                ftp.prot_p()
+                data = io.BytesIO()
+                try:
+                    ftp.retrbinary("RETR hello.txt", data.write)
+                    out(cls.__name__, data.getvalue().decode())
+                except ftplib.error_perm as e:
+                    out(cls.__name__, e)
+                except (ssl.SSLError, OSError):
+                    # The data connection was closed under ftplib's close_notify: the reply follows.
+                    try:
+                        out(cls.__name__, ftp.getresp())
+                    except ftplib.error_perm as e:
+                        out(cls.__name__, e)
+                ftp.quit()
+            """;
+
+    /** Runs {@link #PYTHON_PRELUDE} + {@code body}; returns what it printed with {@code out}, in order. */
+    public static Map<String, String> python(Path dir, int port, String body) throws IOException, InterruptedException {
+        return pythonScript(dir, port, PYTHON_PRELUDE + body);
+    }
+
+    /**
+     * Runs a Python script with the port, the test user and the password as argv[1..3]; returns the
+     * tab-separated key-value lines it printed, in order (any FTP client's tests: plain ftplib too).
+     */
+    public static Map<String, String> pythonScript(Path dir, int port, String text) throws IOException, InterruptedException {
+        Path script = dir.resolve("script.py");
+        Files.writeString(script, text);
+        ExternalCommand.Result r = ExternalCommand.run(dir, Duration.ofSeconds(30), Map.of(),
+                List.of("python3", script.toString(), Integer.toString(port),
+                        FerryServerExtension.USER, FerryServerExtension.PASSWORD)).assertSuccess();
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String line : r.stdout().lines().toList()) {
+            String[] kv = line.split("\t", 2);
+            values.put(kv[0], kv.length > 1 ? kv[1] : "");
+        }
+        return values;
+    }
+
+    /** Commons Net's FTPSClient, connected (implicit or explicit), logged in, PBSZ 0, PROT P, passive, binary. */
+    public static FTPSClient commonsNet(int port, boolean implicit) throws IOException {
+        FTPSClient client = new FTPSClient(implicit, RawFtp.trustAll());
+        client.setConnectTimeout(5000);
+        client.setDefaultTimeout(10_000);
+        client.connect("127.0.0.1", port);
+        assertThat(client.login(FerryServerExtension.USER, FerryServerExtension.PASSWORD)).isTrue();
+        client.execPBSZ(0);
+        client.execPROT("P");
+        client.enterLocalPassiveMode();
+        client.setFileType(FTP.BINARY_FILE_TYPE);
+        return client;
+    }
+}
