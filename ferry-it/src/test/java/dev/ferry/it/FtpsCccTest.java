@@ -22,7 +22,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class FtpsCccTest {
 
-    /** Over 2 MiB: curl 7.88 reads the TLS 1.3 session ticket of a longer upload only (see docs/ftps.md). */
     private static final int SIZE = 3 * 1024 * 1024 + 3;
 
     @RegisterExtension

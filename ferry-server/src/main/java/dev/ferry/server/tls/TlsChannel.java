@@ -86,6 +86,7 @@ public final class TlsChannel implements ByteChannel, TimedReadable {
                         }
                     }
                     case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+                        withholdTicket();
                         if (!unwrapOnce()) {
                             if (readRaw() < 0) {
                                 throw new EOFException("connection closed during the TLS handshake");
@@ -105,6 +106,25 @@ public final class TlsChannel implements ByteChannel, TimedReadable {
         } finally {
             writeLock.unlock();
             readLock.unlock();
+        }
+    }
+
+    /**
+     * A TLS 1.3 server sends a session ticket right after the handshake, and on a data connection nobody wants
+     * it: clients resume the control connection's session, not a data connection's. Worse, curl 7.88, lftp and
+     * the JDK's client upload without reading it, and a socket closed with unread bytes is reset by the kernel,
+     * which drops the end of the upload that was still queued on the client's side (the server then answers
+     * 426). The JDK issues no ticket for a session that is not resumable, so a data channel invalidates its
+     * TLS 1.3 handshake session before the client's Finished arrives. Not for TLS 1.2, where a resumed handshake
+     * session is the control connection's own (and TLS 1.2 tickets travel inside the handshake).
+     */
+    private void withholdTicket() {
+        if (compact || engine.getUseClientMode()) {
+            return;
+        }
+        SSLSession handshakeSession = engine.getHandshakeSession();
+        if (handshakeSession != null && "TLSv1.3".equals(handshakeSession.getProtocol())) {
+            handshakeSession.invalidate();
         }
     }
 
