@@ -8,7 +8,9 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,13 +75,34 @@ public final class Relay {
         run(client, backend, pool, watchdog, timeout, up, down, SPLICE);
     }
 
+    /**
+     * As {@link #run}, for a connection that may be quiet while it is not idle (a TLS passthrough
+     * control connection during a transfer): when {@code timeout} passed without a byte and
+     * {@code busy} says true, the relay waits another {@code timeout} instead of ending.
+     */
+    public static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
+                           Duration timeout, BooleanSupplier busy, LongConsumer up, LongConsumer down) {
+        run(client, backend, pool, watchdog, timeout, busy, up, down, SPLICE);
+    }
+
     /** As {@link #run}, splicing bulk transfers only if {@code splice} (tests run both ways in one JVM). */
     static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
                     Duration timeout, LongConsumer up, LongConsumer down, boolean splice) {
+        run(client, backend, pool, watchdog, timeout, () -> false, up, down, splice);
+    }
+
+    private static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
+                            Duration timeout, BooleanSupplier busy, LongConsumer up, LongConsumer down, boolean splice) {
+        AtomicReference<Watchdog.Guard> self = new AtomicReference<>();
         Watchdog.Guard guard = watchdog.guard(() -> {
+            if (busy.getAsBoolean()) {
+                self.get().arm(timeout);
+                return;
+            }
             shutdownQuietly(client);
             shutdownQuietly(backend);
         });
+        self.set(guard);
         try {
             Thread upstream = Thread.ofVirtual().start(() -> direction(client, backend, pool, guard, timeout, up, splice));
             direction(backend, client, pool, guard, timeout, down, splice);
