@@ -12,14 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import org.apache.commons.net.ftp.FTP;
 import org.apache.commons.net.ftp.FTPFile;
 import org.apache.commons.net.ftp.FTPSClient;
 import org.junit.jupiter.api.Test;
@@ -43,10 +38,7 @@ class FtpsClientsTest {
     // ---- curl ----------------------------------------------------------------------------------
 
     private ExternalCommand.Result curl(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "30",
-                "-u", FerryServerExtension.USER + ":" + FerryServerExtension.PASSWORD));
-        command.addAll(Arrays.asList(args));
-        return ExternalCommand.run(ferry.clientDir(), Duration.ofSeconds(40), Map.of(), command);
+        return FtpsClients.curl(ferry.clientDir(), args);
     }
 
     @ParameterizedTest(name = "TLS {0}")
@@ -127,10 +119,8 @@ class FtpsClientsTest {
         byte[] down = TestData.randomFile(ferry.root().resolve("down.bin"), BIG, 6);
         byte[] up = TestData.randomFile(ferry.clientDir().resolve("up.bin"), BIG, 7);
 
-        ExternalCommand.Result r = ExternalCommand.run(ferry.clientDir(), Duration.ofSeconds(40), Map.of(), List.of("lftp", "-c",
-                "set ftp:ssl-force true; set ftp:ssl-protect-data true; set ssl:verify-certificate no; set net:max-retries 1; "
-                        + "open -u " + FerryServerExtension.USER + "," + FerryServerExtension.PASSWORD + " -p " + ferry.port()
-                        + " 127.0.0.1; get down.bin -o got.bin; put up.bin -o up.bin; cls -l")).assertSuccess();
+        ExternalCommand.Result r = FtpsClients.lftp(ferry.clientDir(), ferry.port(),
+                "get down.bin -o got.bin; put up.bin -o up.bin; cls -l").assertSuccess();
 
         assertThat(TestData.sha256(ferry.clientDir().resolve("got.bin"))).isEqualTo(TestData.sha256(down));
         assertThat(TestData.sha256(ferry.root().resolve("up.bin"))).isEqualTo(TestData.sha256(up));
@@ -140,35 +130,8 @@ class FtpsClientsTest {
 
     // ---- Python ftplib -------------------------------------------------------------------------
 
-    private static final String PYTHON_PRELUDE = """
-            import ftplib, hashlib, io, ssl, sys
-            PORT = int(sys.argv[1])
-            def out(key, value):
-                print(key + "\\t" + str(value).replace("\\r", "\\\\r").replace("\\n", "\\\\n"), flush=True)
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            class ReusingFTP_TLS(ftplib.FTP_TLS):
-                # Resumes the control connection's TLS session on each data connection (ftplib does not).
-                def ntransfercmd(self, cmd, rest=None):
-                    conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-                    if self._prot_p:
-                        conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
-                    return conn, size
-            """;
-
     private Map<String, String> python(String body) throws IOException, InterruptedException {
-        Path script = ferry.clientDir().resolve("script.py");
-        Files.writeString(script, PYTHON_PRELUDE + body);
-        ExternalCommand.Result r = ExternalCommand.run(ferry.clientDir(), Duration.ofSeconds(30), Map.of(),
-                List.of("python3", script.toString(), Integer.toString(ferry.port()),
-                        FerryServerExtension.USER, FerryServerExtension.PASSWORD)).assertSuccess();
-        Map<String, String> values = new LinkedHashMap<>();
-        for (String line : r.stdout().lines().toList()) {
-            String[] kv = line.split("\t", 2);
-            values.put(kv[0], kv.length > 1 ? kv[1] : "");
-        }
-        return values;
+        return FtpsClients.python(ferry.clientDir(), ferry.port(), body);
     }
 
     @Test
@@ -176,36 +139,11 @@ class FtpsClientsTest {
         byte[] down = TestData.randomFile(ferry.root().resolve("down.bin"), BIG, 8);
         Files.createDirectory(ferry.root().resolve("sub"));
 
-        Map<String, String> v = python("""
-                ftp = ftplib.FTP_TLS(context=context, timeout=10)
-                ftp.connect("127.0.0.1", PORT)
-                out("login", ftp.login(sys.argv[2], sys.argv[3]))
-                out("prot", ftp.prot_p())
-                data = io.BytesIO()
-                ftp.retrbinary("RETR down.bin", data.write)
-                out("down", hashlib.sha256(data.getvalue()).hexdigest())
-                tail = io.BytesIO()
-                ftp.retrbinary("RETR down.bin", tail.write, rest=3000000)
-                out("tail", hashlib.sha256(tail.getvalue()).hexdigest())
-                out("stor", ftp.storbinary("STOR up.bin", io.BytesIO(data.getvalue()[::-1])))
-                out("mlsd", sorted(name + ":" + facts["type"] for name, facts in ftp.mlsd()))
-                out("prot_c", ftp.prot_c())
-                out("nlst", sorted(ftp.nlst()))
-                out("quit", ftp.quit())
-                """);
+        Map<String, String> v = FtpsClients.pythonTransfers(ferry.clientDir(), ferry.port());
 
-        assertThat(v).containsEntry("login", "230 User alice logged in.")
-                .containsEntry("prot", "200 Protection level set to P (data connections use TLS).")
-                .containsEntry("down", TestData.sha256(down))
-                .containsEntry("tail", TestData.sha256(Arrays.copyOfRange(down, 3000000, down.length)))
-                .containsEntry("stor", "226 Transfer complete (" + BIG + " bytes).")
-                .containsEntry("mlsd", "['down.bin:file', 'sub:dir', 'up.bin:file']")
+        FtpsClients.assertPythonTransfers(v, down, ferry.root().resolve("up.bin"));
+        assertThat(v).containsEntry("mlsd", "['down.bin:file', 'sub:dir', 'up.bin:file']")
                 .containsEntry("nlst", "['down.bin', 'sub', 'up.bin']");
-        byte[] reversed = down.clone();
-        for (int i = 0; i < reversed.length; i++) {
-            reversed[i] = down[down.length - 1 - i];
-        }
-        assertThat(TestData.sha256(ferry.root().resolve("up.bin"))).isEqualTo(TestData.sha256(reversed));
         // ftplib makes a full handshake per data connection: accepted, since reuse is only preferred by default.
         assertThat(ferry.logLines()).anyMatch(l -> l.contains("cmd=RETR") && l.contains("result=ok tls=full"));
     }
@@ -252,16 +190,7 @@ class FtpsClientsTest {
     // ---- Commons Net ---------------------------------------------------------------------------
 
     private FTPSClient commonsNet(boolean implicit) throws IOException {
-        FTPSClient client = new FTPSClient(implicit, RawFtp.trustAll());
-        client.setConnectTimeout(5000);
-        client.setDefaultTimeout(10_000);
-        client.connect("127.0.0.1", implicit ? ferry.server().implicitTlsAddress().getPort() : ferry.port());
-        assertThat(client.login(FerryServerExtension.USER, FerryServerExtension.PASSWORD)).isTrue();
-        client.execPBSZ(0);
-        client.execPROT("P");
-        client.enterLocalPassiveMode();
-        client.setFileType(FTP.BINARY_FILE_TYPE);
-        return client;
+        return FtpsClients.commonsNet(implicit ? ferry.server().implicitTlsAddress().getPort() : ferry.port(), implicit);
     }
 
     @ParameterizedTest(name = "implicit={0}")

@@ -4,13 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -36,17 +32,7 @@ class PythonFtplibTest {
 
     /** Runs PRELUDE + body and returns the printed values. */
     private Map<String, String> python(String body) throws IOException, InterruptedException {
-        Path script = ferry.clientDir().resolve("script.py");
-        Files.writeString(script, PRELUDE + body + "\nftp.quit()\n");
-        ExternalCommand.Result r = ExternalCommand.run(ferry.clientDir(), Duration.ofSeconds(30), Map.of(),
-                List.of("python3", script.toString(), Integer.toString(ferry.port()),
-                        FerryServerExtension.USER, FerryServerExtension.PASSWORD)).assertSuccess();
-        Map<String, String> values = new LinkedHashMap<>();
-        for (String line : r.stdout().lines().toList()) {
-            String[] kv = line.split("\t", 2);
-            values.put(kv[0], kv.length > 1 ? kv[1] : "");
-        }
-        return values;
+        return FtpsClients.runPython(ferry.clientDir(), ferry.port(), PRELUDE + body + "\nftp.quit()\n");
     }
 
     @Test

@@ -1,0 +1,139 @@
+package dev.ferry.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.net.ftp.FTP;
+import org.apache.commons.net.ftp.FTPSClient;
+
+/**
+ * The real FTPS clients, run the same way against a server or a balancer on 127.0.0.1: curl, lftp
+ * (ftp:ssl-force, ftp:ssl-protect-data), Python's ftplib.FTP_TLS and Commons Net's FTPSClient, all
+ * logging in as {@link FerryServerExtension#USER} and trusting any certificate (the servers' are
+ * self-signed). {@code clientDir}: where the external clients read and write their local files.
+ */
+public final class FtpsClients {
+
+    private FtpsClients() {}
+
+    /** curl with the test user's credentials and a 30 s limit; {@code args} add the TLS options and the URL. */
+    public static ExternalCommand.Result curl(Path clientDir, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "30",
+                "-u", FerryServerExtension.USER + ":" + FerryServerExtension.PASSWORD));
+        command.addAll(Arrays.asList(args));
+        return ExternalCommand.run(clientDir, Duration.ofSeconds(40), Map.of(), command);
+    }
+
+    /** lftp with TLS forced on the control and the data connections, logged in, then {@code commands}. */
+    public static ExternalCommand.Result lftp(Path clientDir, int port, String commands) throws IOException, InterruptedException {
+        return ExternalCommand.run(clientDir, Duration.ofSeconds(40), Map.of(), List.of("lftp", "-c",
+                "set ftp:ssl-force true; set ftp:ssl-protect-data true; set ssl:verify-certificate no; set net:max-retries 1; "
+                        + "open -u " + FerryServerExtension.USER + "," + FerryServerExtension.PASSWORD + " -p " + port
+                        + " 127.0.0.1; " + commands));
+    }
+
+    /**
+     * What a Python script prints: {@link #PYTHON_PRELUDE} (PORT from argv[1], user and password in
+     * argv[2] and argv[3], {@code context} trusting any certificate, {@code out(key, value)}) and then
+     * {@code body}; every {@code out} line becomes an entry.
+     */
+    public static Map<String, String> python(Path clientDir, int port, String body) throws IOException, InterruptedException {
+        return runPython(clientDir, port, PYTHON_PRELUDE + body);
+    }
+
+    /** As {@link #python}, for a whole script of the caller's (its own prelude, no TLS). */
+    public static Map<String, String> runPython(Path clientDir, int port, String text) throws IOException, InterruptedException {
+        Path script = clientDir.resolve("script.py");
+        Files.writeString(script, text);
+        ExternalCommand.Result r = ExternalCommand.run(clientDir, Duration.ofSeconds(30), Map.of(),
+                List.of("python3", script.toString(), Integer.toString(port),
+                        FerryServerExtension.USER, FerryServerExtension.PASSWORD)).assertSuccess();
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String line : r.stdout().lines().toList()) {
+            String[] kv = line.split("\t", 2);
+            values.put(kv[0], kv.length > 1 ? kv[1] : "");
+        }
+        return values;
+    }
+
+    public static final String PYTHON_PRELUDE = """
+            import ftplib, hashlib, io, ssl, sys
+            PORT = int(sys.argv[1])
+            def out(key, value):
+                print(key + "\\t" + str(value).replace("\\r", "\\\\r").replace("\\n", "\\\\n"), flush=True)
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            class ReusingFTP_TLS(ftplib.FTP_TLS):
+                # Resumes the control connection's TLS session on each data connection (ftplib does not).
+                def ntransfercmd(self, cmd, rest=None):
+                    conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+                    if self._prot_p:
+                        conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
+                    return conn, size
+            """;
+
+    /**
+     * Python's ftplib.FTP_TLS through a whole session on 127.0.0.1:{@code port}: login, PROT P, RETR of
+     * down.bin whole and from byte 3000000 (REST), STOR of what it got, reversed, as up.bin, MLSD, PROT C,
+     * NLST, QUIT. {@link #assertPythonTransfers} checks the common part of what it prints.
+     */
+    public static Map<String, String> pythonTransfers(Path clientDir, int port) throws IOException, InterruptedException {
+        return python(clientDir, port, """
+                ftp = ftplib.FTP_TLS(context=context, timeout=10)
+                ftp.connect("127.0.0.1", PORT)
+                out("login", ftp.login(sys.argv[2], sys.argv[3]))
+                out("prot", ftp.prot_p())
+                data = io.BytesIO()
+                ftp.retrbinary("RETR down.bin", data.write)
+                out("down", hashlib.sha256(data.getvalue()).hexdigest())
+                tail = io.BytesIO()
+                ftp.retrbinary("RETR down.bin", tail.write, rest=3000000)
+                out("tail", hashlib.sha256(tail.getvalue()).hexdigest())
+                out("stor", ftp.storbinary("STOR up.bin", io.BytesIO(data.getvalue()[::-1])))
+                out("mlsd", sorted(name + ":" + facts["type"] for name, facts in ftp.mlsd()))
+                out("prot_c", ftp.prot_c())
+                out("nlst", sorted(ftp.nlst()))
+                out("quit", ftp.quit())
+                """);
+    }
+
+    /**
+     * What {@link #pythonTransfers} printed up to the listing, given {@code down} (down.bin, more than
+     * 3000000 bytes) and {@code stored} (where up.bin landed): the reversed download, byte-exact.
+     */
+    public static void assertPythonTransfers(Map<String, String> printed, byte[] down, Path stored) throws IOException {
+        assertThat(printed).containsEntry("login", "230 User alice logged in.")
+                .containsEntry("prot", "200 Protection level set to P (data connections use TLS).")
+                .containsEntry("down", TestData.sha256(down))
+                .containsEntry("tail", TestData.sha256(Arrays.copyOfRange(down, 3000000, down.length)))
+                .containsEntry("stor", "226 Transfer complete (" + down.length + " bytes).");
+        byte[] reversed = new byte[down.length];
+        for (int i = 0; i < reversed.length; i++) {
+            reversed[i] = down[down.length - 1 - i];
+        }
+        assertThat(TestData.sha256(stored)).isEqualTo(TestData.sha256(reversed));
+    }
+
+    /** A Commons Net client on 127.0.0.1:{@code port}, logged in, PBSZ 0, PROT P, passive, binary. */
+    public static FTPSClient commonsNet(int port, boolean implicit) throws IOException {
+        FTPSClient client = new FTPSClient(implicit, RawFtp.trustAll());
+        client.setConnectTimeout(5000);
+        client.setDefaultTimeout(10_000);
+        client.connect("127.0.0.1", port);
+        assertThat(client.login(FerryServerExtension.USER, FerryServerExtension.PASSWORD)).isTrue();
+        client.execPBSZ(0);
+        client.execPROT("P");
+        client.enterLocalPassiveMode();
+        client.setFileType(FTP.BINARY_FILE_TYPE);
+        return client;
+    }
+}
