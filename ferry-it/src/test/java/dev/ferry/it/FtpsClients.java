@@ -15,55 +15,35 @@ import org.apache.commons.net.ftp.FTP;
 import org.apache.commons.net.ftp.FTPSClient;
 
 /**
- * The real FTPS clients, run the same way against a server or a balancer on 127.0.0.1: curl, lftp
- * (ftp:ssl-force, ftp:ssl-protect-data), Python's ftplib.FTP_TLS and Commons Net's FTPSClient, all
- * logging in as {@link FerryServerExtension#USER} and trusting any certificate (the servers' are
- * self-signed). {@code clientDir}: where the external clients read and write their local files.
+ * Runs the real FTPS clients against any FTP endpoint on 127.0.0.1 (ferry server directly, or a balancer
+ * in front of servers), logged in as {@link FerryServerExtension#USER}: curl, lftp, Python's ftplib.FTP_TLS
+ * and Commons Net's FTPSClient. Each client runs in {@code dir}, where it reads and writes local files.
  */
 public final class FtpsClients {
 
     private FtpsClients() {}
 
-    /** curl with the test user's credentials and a 30 s limit; {@code args} add the TLS options and the URL. */
-    public static ExternalCommand.Result curl(Path clientDir, String... args) throws IOException, InterruptedException {
+    /** curl with the test user's credentials and a 30 s limit; {@code args} carry the URL and the TLS options. */
+    public static ExternalCommand.Result curl(Path dir, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "30",
                 "-u", FerryServerExtension.USER + ":" + FerryServerExtension.PASSWORD));
         command.addAll(Arrays.asList(args));
-        return ExternalCommand.run(clientDir, Duration.ofSeconds(40), Map.of(), command);
+        return ExternalCommand.run(dir, Duration.ofSeconds(40), Map.of(), command);
     }
 
-    /** lftp with TLS forced on the control and the data connections, logged in, then {@code commands}. */
-    public static ExternalCommand.Result lftp(Path clientDir, int port, String commands) throws IOException, InterruptedException {
-        return ExternalCommand.run(clientDir, Duration.ofSeconds(40), Map.of(), List.of("lftp", "-c",
+    /** lftp with FTPS forced on control and data, no certificate check, logged in; then {@code commands}. */
+    public static ExternalCommand.Result lftp(Path dir, int port, String commands) throws IOException, InterruptedException {
+        return ExternalCommand.run(dir, Duration.ofSeconds(40), Map.of(), List.of("lftp", "-c",
                 "set ftp:ssl-force true; set ftp:ssl-protect-data true; set ssl:verify-certificate no; set net:max-retries 1; "
                         + "open -u " + FerryServerExtension.USER + "," + FerryServerExtension.PASSWORD + " -p " + port
                         + " 127.0.0.1; " + commands));
     }
 
     /**
-     * What a Python script prints: {@link #PYTHON_PRELUDE} (PORT from argv[1], user and password in
-     * argv[2] and argv[3], {@code context} trusting any certificate, {@code out(key, value)}) and then
-     * {@code body}; every {@code out} line becomes an entry.
+     * Python's ftplib: the prelude defines PORT (argv[1]; the user and password are argv[2] and argv[3]),
+     * {@code out(key, value)}, an unverifying {@code context} and {@code ReusingFTP_TLS}, an FTP_TLS that
+     * resumes the control connection's TLS session on its data connections (ftplib itself does not).
      */
-    public static Map<String, String> python(Path clientDir, int port, String body) throws IOException, InterruptedException {
-        return runPython(clientDir, port, PYTHON_PRELUDE + body);
-    }
-
-    /** As {@link #python}, for a whole script of the caller's (its own prelude, no TLS). */
-    public static Map<String, String> runPython(Path clientDir, int port, String text) throws IOException, InterruptedException {
-        Path script = clientDir.resolve("script.py");
-        Files.writeString(script, text);
-        ExternalCommand.Result r = ExternalCommand.run(clientDir, Duration.ofSeconds(30), Map.of(),
-                List.of("python3", script.toString(), Integer.toString(port),
-                        FerryServerExtension.USER, FerryServerExtension.PASSWORD)).assertSuccess();
-        Map<String, String> values = new LinkedHashMap<>();
-        for (String line : r.stdout().lines().toList()) {
-            String[] kv = line.split("\t", 2);
-            values.put(kv[0], kv.length > 1 ? kv[1] : "");
-        }
-        return values;
-    }
-
     public static final String PYTHON_PRELUDE = """
             import ftplib, hashlib, io, ssl, sys
             PORT = int(sys.argv[1])
@@ -80,6 +60,40 @@ public final class FtpsClients {
                         conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
                     return conn, size
             """;
+
+    /** Runs {@link #PYTHON_PRELUDE} + {@code body}; returns what it printed with {@code out}, in order. */
+    public static Map<String, String> python(Path dir, int port, String body) throws IOException, InterruptedException {
+        return runPython(dir, port, PYTHON_PRELUDE + body);
+    }
+
+    /** As {@link #python}, for a whole script of the caller's (its own prelude, no TLS). */
+    public static Map<String, String> runPython(Path dir, int port, String text) throws IOException, InterruptedException {
+        Path script = dir.resolve("script.py");
+        Files.writeString(script, text);
+        ExternalCommand.Result r = ExternalCommand.run(dir, Duration.ofSeconds(30), Map.of(),
+                List.of("python3", script.toString(), Integer.toString(port),
+                        FerryServerExtension.USER, FerryServerExtension.PASSWORD)).assertSuccess();
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String line : r.stdout().lines().toList()) {
+            String[] kv = line.split("\t", 2);
+            values.put(kv[0], kv.length > 1 ? kv[1] : "");
+        }
+        return values;
+    }
+
+    /** Commons Net's FTPSClient, connected (implicit or explicit), logged in, PBSZ 0, PROT P, passive, binary. */
+    public static FTPSClient commonsNet(int port, boolean implicit) throws IOException {
+        FTPSClient client = new FTPSClient(implicit, RawFtp.trustAll());
+        client.setConnectTimeout(5000);
+        client.setDefaultTimeout(10_000);
+        client.connect("127.0.0.1", port);
+        assertThat(client.login(FerryServerExtension.USER, FerryServerExtension.PASSWORD)).isTrue();
+        client.execPBSZ(0);
+        client.execPROT("P");
+        client.enterLocalPassiveMode();
+        client.setFileType(FTP.BINARY_FILE_TYPE);
+        return client;
+    }
 
     /**
      * Python's ftplib.FTP_TLS through a whole session on 127.0.0.1:{@code port}: login, PROT P, RETR of
@@ -121,19 +135,5 @@ public final class FtpsClients {
             reversed[i] = down[down.length - 1 - i];
         }
         assertThat(TestData.sha256(stored)).isEqualTo(TestData.sha256(reversed));
-    }
-
-    /** A Commons Net client on 127.0.0.1:{@code port}, logged in, PBSZ 0, PROT P, passive, binary. */
-    public static FTPSClient commonsNet(int port, boolean implicit) throws IOException {
-        FTPSClient client = new FTPSClient(implicit, RawFtp.trustAll());
-        client.setConnectTimeout(5000);
-        client.setDefaultTimeout(10_000);
-        client.connect("127.0.0.1", port);
-        assertThat(client.login(FerryServerExtension.USER, FerryServerExtension.PASSWORD)).isTrue();
-        client.execPBSZ(0);
-        client.execPROT("P");
-        client.enterLocalPassiveMode();
-        client.setFileType(FTP.BINARY_FILE_TYPE);
-        return client;
     }
 }

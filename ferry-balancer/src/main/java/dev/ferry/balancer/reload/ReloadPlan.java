@@ -15,7 +15,7 @@ import java.util.Objects;
  *
  * <p>Backends are matched by name. A new name is added; a missing name is retired: it takes no new
  * session, its sessions finish, and it leaves the list when the last one ends (HAProxy's "drain,
- * then remove"). A name whose address, max-connecting or passive range changed is retired and replaced by a new
+ * then remove"). A name whose address or max-connecting changed is retired and replaced by a new
  * backend of the same name (its sessions stay with the old address). A weight change applies in
  * place. Settings the balancer cannot change while it listens (its own address, its passive range,
  * its public address and networks, its session limit and queue, its admin listener) are kept as they are and listed, to be logged: they need a restart.
@@ -53,6 +53,7 @@ public record ReloadPlan(List<BackendSpec> added, List<Backend> retired, Map<Bac
             if (current == null) {
                 added.add(spec);
             } else if (!current.address().equals(spec.address()) || current.maxConnecting() != spec.maxConnecting()
+                    // A new passive range too: TLS passthrough routes a session's data ports by its backend's range.
                     || current.spec().passiveLow() != spec.passiveLow() || current.spec().passiveHigh() != spec.passiveHigh()) {
                 retired.add(current);
                 added.add(spec);

@@ -42,6 +42,8 @@ final class BalancerCluster implements AutoCloseable {
     static final BalancerSettings.Check FAST_CHECK = new BalancerSettings.Check(BalancerSettings.CheckType.FTP,
             Duration.ofMillis(200), Duration.ofMillis(500), 2, 2, null, null);
 
+    private static final List<String> EVENT_LOGGERS = List.of("ferry.balancer", "ferry.session");
+
     private final Path base;
     private final Path root;
     private final Path clientDir;
@@ -56,11 +58,13 @@ final class BalancerCluster implements AutoCloseable {
         this.serverSettings = serverSettings;
         log.start();
         ((Logger) LoggerFactory.getLogger("ferry")).addAppender(log);
-        // The balancer's event lines (INFO) are kept for logLines(), not printed.
-        Logger balancerLog = (Logger) LoggerFactory.getLogger("ferry.balancer");
-        balancerLog.setLevel(Level.INFO);
-        balancerLog.setAdditive(false);
-        balancerLog.addAppender(log);
+        // Session and balancer events (INFO) are kept for logLines(), not printed.
+        for (String name : EVENT_LOGGERS) {
+            Logger events = (Logger) LoggerFactory.getLogger(name);
+            events.setLevel(Level.INFO);
+            events.setAdditive(false);
+            events.addAppender(log);
+        }
         base = Files.createTempDirectory("ferry-it-lb-");
         root = Files.createDirectories(base.resolve("root"));
         clientDir = Files.createDirectories(base.resolve("client"));
@@ -130,7 +134,7 @@ final class BalancerCluster implements AutoCloseable {
         return clientDir;
     }
 
-    /** What the "ferry" loggers wrote so far (the balancer's from INFO, the rest from WARN), formatted. */
+    /** What the servers and the balancer logged so far (under the "ferry" logger), formatted. */
     List<String> logLines() {
         synchronized (log) {
             return log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
@@ -202,16 +206,18 @@ final class BalancerCluster implements AutoCloseable {
             }
         }
         ((Logger) LoggerFactory.getLogger("ferry")).detachAppender(log);
-        Logger balancerLog = (Logger) LoggerFactory.getLogger("ferry.balancer");
-        balancerLog.detachAppender(log);
-        balancerLog.setLevel(null);
-        balancerLog.setAdditive(true);
+        for (String name : EVENT_LOGGERS) {
+            Logger events = (Logger) LoggerFactory.getLogger(name);
+            events.detachAppender(log);
+            events.setLevel(null);
+            events.setAdditive(true);
+        }
         try (Stream<Path> walk = Files.walk(base)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         }
-        List<String> bugs = log.list.stream()
+        List<String> bugs = List.copyOf(log.list).stream()
                 .filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN) && e.getFormattedMessage().contains("internal error"))
                 .map(ILoggingEvent::getFormattedMessage)
                 .toList();
