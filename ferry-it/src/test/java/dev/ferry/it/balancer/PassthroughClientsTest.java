@@ -130,10 +130,17 @@ class PassthroughClientsTest {
                 .containsEntry("nlst", "['down.bin', 'up.bin']");
     }
 
+    /**
+     * TLS 1.2 for the uploads: after STOR, Commons Net closes the data connection without reading the
+     * TLS 1.3 session ticket the server sent at its start, so the client's kernel resets the connection
+     * and drops what it had not sent yet; the server rightly answers 426. A relay in the path buffers
+     * more, which made that happen in 2 of 30 runs here (docs/tls-passthrough.md, Known limits).
+     */
     @Test
     void commonsNetSessionsAlternateAndEachStaysOnItsBackend() throws Exception {
         byte[] content = TestData.random(BIG, 6);
-        FTPSClient[] clients = {FtpsClients.commonsNet(cluster.port(), false), FtpsClients.commonsNet(cluster.port(), false)};
+        FTPSClient[] clients = {FtpsClients.commonsNet(cluster.port(), false, "TLSv1.2"),
+                FtpsClients.commonsNet(cluster.port(), false, "TLSv1.2")};
         try {
             for (int i = 0; i < 2; i++) {
                 FTPSClient client = clients[i];
