@@ -23,13 +23,13 @@
 FERRY_MIN_JAVA=21
 
 # JVM options of every launcher, chosen by measurement (docs/performance.md):
-# - TieredStopAtLevel=1 (C1 only): Ferry's hot paths are system calls (sendfile, accept, read); C2
-#   spent ~45% of the CPU of a 2,000-file run compiling them, and `ferry passwd` (one Argon2 hash,
-#   JVM start included) took 0.55-0.59 s under C1 against 1.28-1.43 s with C2. Peak Java
-#   throughput matters little here; start-up and steady CPU matter more.
+# - The JDK's default tiered JIT (C1, then C2 for hot code). C1 alone (TieredStopAtLevel=1) halved the
+#   CPU per small plain-FTP file, whose hot paths are system calls, but it cannot use the AES-GCM
+#   intrinsics: FTPS ran at ~30 MB/s under C1 against ~600 MB/s with C2 (one JDK 25 AES-GCM loop:
+#   33 MB/s against 1237 MB/s). FTPS is on by default, so C2 stays.
 # - SerialGC, small initial heap, no perf data file: a small footprint for many idle sessions.
 # - Xss512k: platform threads are few (acceptor, watchdog, idle parker); sessions are virtual threads.
-FERRY_DEFAULT_JAVA_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms64m -Xss512k -XX:-UsePerfData"
+FERRY_DEFAULT_JAVA_OPTS="-XX:+UseSerialGC -Xms64m -Xss512k -XX:-UsePerfData"
 
 # Prints the version of the JDK at $1 (home) with java binary $2, or nothing if it cannot be told.
 _ferry_jdk_version() {

@@ -143,7 +143,7 @@ public final class BalancerCommand implements Callable<Integer> {
             if (adminServer != null) {
                 adminServer.onReload(reloader);
             }
-            ReloadSignal.install(reloader);
+            ReloadSignal.install("ferry.balancer", () -> reloader.reload().needRestart());
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 if (adminServer != null) {
                     adminServer.close();

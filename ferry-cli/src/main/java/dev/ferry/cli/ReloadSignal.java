@@ -1,34 +1,37 @@
 package dev.ferry.cli;
 
-import dev.ferry.balancer.admin.Reloader;
-import dev.ferry.balancer.reload.ReloadPlan;
+import java.util.List;
+import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
- * SIGHUP reloads the balancer's configuration, as daemons do (systemd's ExecReload sends it). The JDK
- * has no public API for signals; sun.misc.Signal (module jdk.unsupported) is the supported way in
- * practice. The reload runs on its own thread: a signal handler must return quickly.
+ * SIGHUP reloads the configuration, as daemons do (systemd's ExecReload sends it). The JDK has no public
+ * API for signals; sun.misc.Signal (module jdk.unsupported) is the supported way in practice. The reload
+ * runs on its own thread: a signal handler must return quickly.
  */
 final class ReloadSignal {
-
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
 
     private ReloadSignal() {
     }
 
-    static void install(Reloader reloader) {
+    /**
+     * {@code reload} applies the configuration read again and returns the settings that changed but need a
+     * restart; it throws, with a message for the operator, when the configuration cannot be used.
+     */
+    static void install(String loggerName, Callable<List<String>> reload) {
+        Logger log = LoggerFactory.getLogger(loggerName);
         Signal.handle(new Signal("HUP"), signal -> Thread.ofVirtual().name("ferry-reload").start(() -> {
-            LOG.info("event=reload-requested by=SIGHUP");
+            log.info("event=reload-requested by=SIGHUP");
             try {
-                ReloadPlan plan = reloader.reload();
-                if (!plan.needRestart().isEmpty()) {
-                    LOG.warn("event=reload-partial restart_needed={} (these settings keep their running values)",
-                            String.join(",", plan.needRestart()));
+                List<String> needRestart = reload.call();
+                if (!needRestart.isEmpty()) {
+                    log.warn("event=reload-partial restart_needed={} (these settings keep their running values)",
+                            String.join(",", needRestart));
                 }
             } catch (Exception e) {
-                LOG.warn("event=reload-failed error=\"{}\" (the running configuration stays)", e.getMessage());
+                log.warn("event=reload-failed error=\"{}\" (the running configuration stays)", e.getMessage());
             }
         }));
     }

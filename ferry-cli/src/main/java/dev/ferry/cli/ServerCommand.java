@@ -37,6 +37,7 @@ import picocli.CommandLine.Option;
                 "               --passive-ports 40000-40100 --public-address ftp.example.com",
                 "",
                 "Durations: 500ms, 30s, 5m, 1h, 1d.",
+                "SIGHUP (systemctl reload) applies new accounts and certificates.",
                 "Every option and YAML key: docs/configuration.md"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"1:could not start (the address is in use, the root is missing, ...)",
@@ -131,6 +132,11 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--no-tls", description = "Do not offer FTPS (AUTH TLS is answered 502).")
     boolean noTls;
 
+    @Option(names = "--allow-ccc",
+            description = "Accept CCC after login: the control connection goes on in clear text (for firewalls that must read it); "
+                    + "data stays as PROT says. Refused (534) by default.")
+    boolean allowCcc;
+
     static boolean keepsRunning() {
         return running;
     }
@@ -146,13 +152,7 @@ public final class ServerCommand implements Callable<Integer> {
         ServerSettings settings;
         String generatedPassword = null;
         try {
-            Path defaultRoot = Path.of("ftp-root").toAbsolutePath();
-            settings = ServerSettings.defaults(defaultRoot);
-            if (config != null) {
-                settings = ServerConfigFile.load(config, settings);
-            }
-            settings = applyOptions(settings);
-            settings = settings.withTls(applyTlsOptions(settings.tls(), settings.root()));
+            settings = readSettings();
             if (root == null && config == null) {
                 Files.createDirectories(settings.root());
             }
@@ -181,6 +181,8 @@ public final class ServerCommand implements Callable<Integer> {
         }
         running = true;
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));
+        ServerSettings started = settings;
+        ReloadSignal.install("ferry.server", () -> reload(server, started));
         String address = HostPort.text(server.address());
         out.println("ferry server " + Main.version() + " listening on " + address + ", serving " + settings.root());
         if (server.implicitTlsAddress() != null) {
@@ -205,6 +207,28 @@ public final class ServerCommand implements Callable<Integer> {
         out.println("  stop with Ctrl-C");
         out.flush();
         return 0;
+    }
+
+    /** The settings from the defaults, the config file and the flags; read at start and again at each reload. */
+    private ServerSettings readSettings() throws ConfigException, IOException {
+        ServerSettings settings = ServerSettings.defaults(Path.of("ftp-root").toAbsolutePath());
+        if (config != null) {
+            settings = ServerConfigFile.load(config, settings);
+        }
+        settings = applyOptions(settings);
+        return settings.withTls(applyTlsOptions(settings.tls(), settings.root()));
+    }
+
+    /**
+     * SIGHUP: the config file, users file and flags are read again; the server applies the accounts and the
+     * certificate (see FtpServer.reload). The generated account of a run without users stays.
+     */
+    private List<String> reload(FtpServer server, ServerSettings running) throws ConfigException, IOException {
+        ServerSettings next = readSettings();
+        if (next.users().isEmpty() && !next.anonymous().enabled()) {
+            next = next.withUsers(running.users(), null);
+        }
+        return server.reload(next);
     }
 
     private ServerSettings applyOptions(ServerSettings s) throws ConfigException, IOException {
@@ -280,6 +304,9 @@ public final class ServerCommand implements Callable<Integer> {
     }
 
     private Tls applyTlsOptions(Tls tls, Path root) {
+        if (allowCcc) {
+            tls = tls.withAllowCcc(true);
+        }
         if (noTls) {
             tls = tls.withEnabled(false);
         }

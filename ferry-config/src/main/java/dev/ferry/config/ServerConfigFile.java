@@ -38,7 +38,7 @@ public final class ServerConfigFile {
     private static final List<String> PROXY_PROTOCOL_KEYS = List.of("trusted");
     private static final List<String> METRICS_KEYS = List.of("listen");
     private static final List<String> TLS_KEYS = List.of("enabled", "cert", "key", "password-file", "self-signed-directory",
-            "require", "session-reuse", "implicit-listen", "handshake-timeout");
+            "require", "session-reuse", "implicit-listen", "handshake-timeout", "allow-ccc");
     private static final List<String> LOGIN_KEYS = List.of("failure-delay", "max-attempts-per-session",
             "ban-after-failures", "ban-window", "ban-duration", "credential-cache-ttl");
 
@@ -134,7 +134,8 @@ public final class ServerConfigFile {
                 m.parsed("require", "optional, login or required", Values::tlsPolicy, base.policy()),
                 m.parsed("session-reuse", "required, preferred or off", Values::sessionReuse, base.reuse()),
                 m.parsed("implicit-listen", "HOST:PORT", Values::hostPort, base.implicitListen()),
-                m.duration("handshake-timeout", false, base.handshakeTimeout()));
+                m.duration("handshake-timeout", false, base.handshakeTimeout()),
+                m.bool("allow-ccc", base.allowCcc()));
     }
 
     private static Anonymous anonymous(YamlMapping m, Path root, Anonymous base) throws ConfigException {

@@ -76,7 +76,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           tls: on
-                        """, "2:8", "server.tls: expected a mapping with the keys enabled, cert, key, password-file, self-signed-directory, require, session-reuse, implicit-listen, handshake-timeout, got 'on'"),
+                        """, "2:8", "server.tls: expected a mapping with the keys enabled, cert, key, password-file, self-signed-directory, require, session-reuse, implicit-listen, handshake-timeout, allow-ccc, got 'on'"),
                 Arguments.of("""
                         listen: 127.0.0.1:21
                         """, "1:1", "unknown key 'listen'; server settings go inside the `server:` section (indent 'listen' under `server:`). Allowed keys: server, balancer"),
@@ -598,6 +598,7 @@ class ServerConfigFileTest {
                     password-file: secret.txt
                     self-signed-directory: keep
                     handshake-timeout: 5s
+                    allow-ccc: true
                 """);
         ServerSettings.Tls tls = settings.tls();
         assertThat(tls.enabled()).isTrue();
@@ -606,6 +607,8 @@ class ServerConfigFileTest {
         assertThat(tls.passwordFile()).isEqualTo(dir.resolve("secret.txt"));
         assertThat(tls.selfSignedDirectory()).isEqualTo(dir.resolve("keep"));
         assertThat(tls.handshakeTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(tls.allowCcc()).isTrue();
+        assertThat(ServerSettings.Tls.DEFAULTS.allowCcc()).as("CCC is refused unless allowed").isFalse();
     }
 
     @Test

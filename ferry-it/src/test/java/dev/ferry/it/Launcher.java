@@ -72,6 +72,13 @@ public final class Launcher {
         }
     }
 
+    /** SIGHUP, as systemd's ExecReload sends it: the process reloads its configuration. */
+    public static void hangUp(Process process) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(kill.exitValue()).isZero();
+    }
+
     /** SIGTERM, then KILL if it has not ended within 10 s. */
     public static void stop(Process process) throws InterruptedException {
         if (process != null && process.isAlive()) {

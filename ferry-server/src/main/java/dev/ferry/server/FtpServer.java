@@ -72,6 +72,9 @@ public final class FtpServer implements AutoCloseable {
         if (!settings.tls().enabled() && settings.tls().implicitListen() != null) {
             throw new IOException("tls: an implicit-FTPS listener needs TLS (it is turned off)");
         }
+        if (!settings.tls().enabled() && settings.tls().allowCcc()) {
+            throw new IOException("tls: TLS is turned off, so CCC cannot be allowed");
+        }
         if (!settings.tls().enabled() && settings.tls().policy() != ServerSettings.TlsPolicy.OPTIONAL) {
             throw new IOException("tls: TLS is turned off, so it cannot be required");
         }
@@ -165,7 +168,7 @@ public final class FtpServer implements AutoCloseable {
     private Session pass(SocketConnection socket, boolean implicitTls) {
         try {
             return switch (proxyGate.open(socket)) {
-                case ProxyGate.Outcome.Open open -> new Session(context, open.connection(), implicitTls);
+                case ProxyGate.Outcome.Open open -> new Session(context, open.connection(), implicitTls, open.proxyOwn());
                 case ProxyGate.Outcome.Drop drop -> {
                     context.metrics().sessionRefused(ServerMetrics.Refusal.PROXY_PROTOCOL);
                     SESSION_LOG.info("{} event=refused client={} reason=proxy-protocol error={}", context.sessions().nextId(),
@@ -245,6 +248,30 @@ public final class FtpServer implements AutoCloseable {
     /** The metrics listener's address, or null when the server has none. */
     public InetSocketAddress metricsAddress() {
         return metricsListener == null ? null : metricsListener.address();
+    }
+
+    /**
+     * Applies a configuration read again (SIGHUP): the accounts (users file or config) and the TLS
+     * certificate, for new logins and new TLS handshakes; sessions in progress keep theirs. Everything is
+     * loaded and checked before anything changes, so a bad certificate leaves the server as it was (the
+     * exception says why). Returns the settings that differ but take effect only after a restart.
+     */
+    public synchronized java.util.List<String> reload(ServerSettings next) throws IOException {
+        ServerTls tls = null;
+        if (context.tls() != null && next.tls().enabled()) {
+            tls = ServerTls.create(ServerIdentity.load(next.tls(), settings.listen(), Clock.systemUTC()),
+                    context.tls().reuse());
+        }
+        Authenticator accounts = new Authenticator(next.users(), settings.anonymous(),
+                settings.loginPolicy().credentialCacheTtl());
+        context.replaceAuthenticator(accounts);
+        if (tls != null) {
+            context.replaceTls(tls);
+        }
+        java.util.List<String> restart = ReloadDifferences.needingRestart(settings, next);
+        LOG.info("event=reloaded users={} certificate={} restart_needed={}", next.users().size(),
+                tls == null ? "-" : tls.identity().fingerprint(), restart.isEmpty() ? "-" : String.join(",", restart));
+        return restart;
     }
 
     /** Stops accepting; sessions in progress are closed. */

@@ -144,9 +144,12 @@ public record ServerSettings(
      * @param reuse                TLS session reuse on data connections
      * @param implicitListen       an implicit-FTPS listener (TLS from the first byte); null: none
      * @param handshakeTimeout     longest wait for a TLS handshake to complete, control and data
+     * @param allowCcc             accept CCC after login (RFC 4217 §6: the control connection goes on in clear
+     *                             text, for firewalls that must read it); refused (534) by default
      */
     public record Tls(boolean enabled, Path certificate, Path key, Path passwordFile, Path selfSignedDirectory,
-                      TlsPolicy policy, SessionReuse reuse, InetSocketAddress implicitListen, Duration handshakeTimeout) {
+                      TlsPolicy policy, SessionReuse reuse, InetSocketAddress implicitListen, Duration handshakeTimeout,
+                      boolean allowCcc) {
         public Tls {
             Objects.requireNonNull(policy, "policy");
             Objects.requireNonNull(reuse, "reuse");
@@ -154,16 +157,17 @@ public record ServerSettings(
         }
 
         public static final Tls DEFAULTS = new Tls(true, null, null, null, null, TlsPolicy.OPTIONAL,
-                SessionReuse.PREFERRED, null, Duration.ofSeconds(15));
+                SessionReuse.PREFERRED, null, Duration.ofSeconds(15), false);
 
-        public Tls withEnabled(boolean v) { return new Tls(v, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout); }
-        public Tls withCertificate(Path cert, Path k) { return new Tls(enabled, cert, k, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout); }
-        public Tls withPasswordFile(Path v) { return new Tls(enabled, certificate, key, v, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout); }
-        public Tls withSelfSignedDirectory(Path v) { return new Tls(enabled, certificate, key, passwordFile, v, policy, reuse, implicitListen, handshakeTimeout); }
-        public Tls withPolicy(TlsPolicy v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, v, reuse, implicitListen, handshakeTimeout); }
-        public Tls withReuse(SessionReuse v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, v, implicitListen, handshakeTimeout); }
-        public Tls withImplicitListen(InetSocketAddress v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, v, handshakeTimeout); }
-        public Tls withHandshakeTimeout(Duration v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, v); }
+        public Tls withEnabled(boolean v) { return new Tls(v, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout, allowCcc); }
+        public Tls withCertificate(Path cert, Path k) { return new Tls(enabled, cert, k, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout, allowCcc); }
+        public Tls withPasswordFile(Path v) { return new Tls(enabled, certificate, key, v, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout, allowCcc); }
+        public Tls withSelfSignedDirectory(Path v) { return new Tls(enabled, certificate, key, passwordFile, v, policy, reuse, implicitListen, handshakeTimeout, allowCcc); }
+        public Tls withPolicy(TlsPolicy v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, v, reuse, implicitListen, handshakeTimeout, allowCcc); }
+        public Tls withReuse(SessionReuse v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, v, implicitListen, handshakeTimeout, allowCcc); }
+        public Tls withImplicitListen(InetSocketAddress v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, v, handshakeTimeout, allowCcc); }
+        public Tls withHandshakeTimeout(Duration v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, v, allowCcc); }
+        public Tls withAllowCcc(boolean v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout, v); }
     }
 
     /** Anonymous read-only access; {@code home} null means the server root. */

@@ -217,6 +217,38 @@ class ProxyProtocolTest {
         assertThat(logLines("event=connect client=127.0.0.1:")).singleElement().asString().doesNotContain("via=");
     }
 
+    /**
+     * A balancer on the clients' own host (ferry cluster on loopback): its clients are named 127.0.0.1 in their
+     * headers, like the balancer's health checks. A client holding that address's limit, or banned there, must
+     * not make the checks fail: they would take the server out of the balancer for everyone.
+     */
+    @ParameterizedTest
+    @EnumSource(Version.class)
+    void healthChecksAreExemptFromTheClientsPerAddressLimitAndBans(Version version) throws Exception {
+        start(s -> s.withLimits(s.limits().withMaxSessionsPerAddress(1))
+                .withLoginPolicy(new ServerSettings.LoginPolicy(Duration.ZERO, 3, 1, Duration.ofMinutes(5),
+                        Duration.ofMinutes(15), Duration.ofMinutes(15))));
+
+        try (Peer client = proxied(version.header("127.0.0.1", 50001))) {
+            assertThat(client.line()).startsWith("220 ");
+            try (Peer check = proxied(version.local())) {
+                assertThat(check.line()).as("a check while a client holds the address's only slot").startsWith("220 ");
+                assertThat(check.command("USER alice")).startsWith("331 ");
+                assertThat(check.command("PASS wrong")).as("a check's failed login bans no one").startsWith("530 ");
+            }
+            assertThat(server.context().loginGuard().isBanned(BALANCER)).isFalse();
+            assertThat(client.command("USER alice")).startsWith("331 ");
+            assertThat(client.command("PASS wrong")).isEqualTo("421 Too many failed logins; closing the connection.");
+        }
+        assertThat(server.context().loginGuard().isBanned(BALANCER)).as("the client is banned").isTrue();
+        try (Peer check = proxied(version.local())) {
+            assertThat(check.line()).as("a check from the banned address").startsWith("220 ");
+        }
+        try (Peer client = proxied(version.header("127.0.0.1", 50002))) {
+            assertThat(client.line()).startsWith("421 ");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Version.class)
     void aCommandRightBehindTheHeaderIsNotLost(Version version) throws Exception {

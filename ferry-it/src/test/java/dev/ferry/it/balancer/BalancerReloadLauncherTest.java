@@ -94,9 +94,7 @@ class BalancerReloadLauncherTest {
     }
 
     private void hangUp() throws Exception {
-        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start();
-        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(kill.exitValue()).isZero();
+        Launcher.hangUp(process);
     }
 
     private HttpResponse<String> api(int adminPort, String method, String path) throws Exception {

@@ -46,7 +46,16 @@ public interface Connection extends ByteChannel {
         throw new IOException("TLS is not available on this connection");
     }
 
-    /** The TLS session once {@link #startTls} succeeded, else null. */
+    /**
+     * Ends TLS and goes on in clear text on the same socket (CCC, RFC 4217 §6): close_notify is exchanged (the
+     * peer's awaited for up to {@code waitForPeerMillis}, else taken off the next bytes read when it comes).
+     * {@link #tlsSession()} is null afterwards.
+     */
+    default void endTls(long waitForPeerMillis) throws IOException {
+        throw new IOException("TLS is not on");
+    }
+
+    /** The TLS session once {@link #startTls} succeeded (and until {@link #endTls}), else null. */
     default javax.net.ssl.SSLSession tlsSession() {
         return null;
     }

@@ -58,6 +58,11 @@ public final class ProxiedConnection implements Connection, TimedReadable {
     }
 
     @Override
+    public void endTls(long waitForPeerMillis) throws IOException {
+        socket.endTls(waitForPeerMillis);
+    }
+
+    @Override
     public javax.net.ssl.SSLSession tlsSession() {
         return socket.tlsSession();
     }

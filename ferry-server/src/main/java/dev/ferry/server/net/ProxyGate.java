@@ -29,8 +29,11 @@ public final class ProxyGate {
     /** What to do with an accepted connection. */
     public sealed interface Outcome {
 
-        /** Serve this connection: the proxied client's, or the socket itself (untrusted peer, LOCAL or UNKNOWN header). */
-        record Open(Connection connection) implements Outcome {}
+        /**
+         * Serve this connection: the proxied client's, or the socket itself (untrusted peer, LOCAL or UNKNOWN
+         * header). {@code proxyOwn}: the trusted proxy's own connection (LOCAL or UNKNOWN), a health check.
+         */
+        record Open(Connection connection, boolean proxyOwn) implements Outcome {}
 
         /** A trusted peer sent no valid header: close without a word (spec §2.1, §2.2: the receiver drops it). */
         record Drop(String reason) implements Outcome {}
@@ -59,7 +62,7 @@ public final class ProxyGate {
         // SECURITY: only a trusted proxy may name another client address; anyone else could otherwise
         // claim any address, and with it escape bans and per-address limits or steal data connections.
         if (!trusts(socket.remoteAddress().getAddress())) {
-            return new Outcome.Open(socket);
+            return new Outcome.Open(socket, false);
         }
         ProxyHeader header;
         try {
@@ -71,7 +74,7 @@ public final class ProxyGate {
         }
         // Spec §2.1, §2.2: LOCAL (v2) and UNKNOWN (v1) are the proxy's own connections, health checks
         // for instance: the real endpoints apply.
-        return new Outcome.Open(header.isLocal() ? socket : new ProxiedConnection(socket, header.source()));
+        return header.isLocal() ? new Outcome.Open(socket, true) : new Outcome.Open(new ProxiedConnection(socket, header.source()), false);
     }
 
     /** The socket's bytes until a deadline; a read past it fails with a timeout. */

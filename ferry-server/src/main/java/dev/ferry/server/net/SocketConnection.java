@@ -26,6 +26,10 @@ public final class SocketConnection implements Connection, TimedReadable {
     /** The socket itself, for the TLS layer (which must bypass itself). */
     private final Plain plain = new Plain();
     private volatile TlsChannel tls;
+    /** Bytes received after CCC and not read yet (clear text, or at first maybe the peer's closing records). */
+    private ByteBuffer afterTls;
+    /** After CCC, until the peer's first bytes have come: the TLS layer that may still get the peer's close_notify. */
+    private TlsChannel closingTls;
 
     public SocketConnection(SocketChannel channel) throws IOException {
         this.channel = channel;
@@ -46,13 +50,64 @@ public final class SocketConnection implements Connection, TimedReadable {
     @Override
     public int read(ByteBuffer dst) throws IOException {
         TlsChannel t = tls;
-        return t != null ? t.read(dst) : channel.read(dst);
+        if (t != null) {
+            return t.read(dst);
+        }
+        if (closingTls != null && !receivedAfterCcc(0)) {
+            return -1;
+        }
+        return afterTls != null ? drainAfterTls(dst) : channel.read(dst);
     }
 
     @Override
     public int readWithin(ByteBuffer dst, long timeoutMillis) throws IOException {
         TlsChannel t = tls;
-        return t != null ? t.readWithin(dst, timeoutMillis) : plainReadWithin(dst, timeoutMillis);
+        if (t != null) {
+            return t.readWithin(dst, timeoutMillis);
+        }
+        if (closingTls != null && !receivedAfterCcc(timeoutMillis)) {
+            return afterTls == null && closingTls == null ? -1 : 0;
+        }
+        return afterTls != null ? drainAfterTls(dst) : plainReadWithin(dst, timeoutMillis);
+    }
+
+    /**
+     * The peer's first bytes after CCC: its close_notify (taken off here, with whatever followed it kept) or
+     * directly its next command. Returns false when nothing came within {@code timeoutMillis} (0: wait) or the
+     * peer closed (then closingTls is null and afterTls empty).
+     */
+    private boolean receivedAfterCcc(long timeoutMillis) throws IOException {
+        if (afterTls == null || !afterTls.hasRemaining()) {
+            ByteBuffer first = ByteBuffer.allocate(512);
+            int n = timeoutMillis > 0 ? plainReadWithin(first, timeoutMillis) : channel.read(first);
+            if (n < 0) {
+                closingTls = null;
+                afterTls = null;
+                return false;
+            }
+            if (n == 0) {
+                return false;
+            }
+            afterTls = first.flip();
+        }
+        if (TlsChannel.isRecordStart(afterTls.get(afterTls.position()))) {
+            afterTls = closingTls.absorbPeerClose(afterTls);
+        }
+        closingTls = null;
+        if (!afterTls.hasRemaining()) {
+            afterTls = null;
+        }
+        return true;
+    }
+
+    private int drainAfterTls(ByteBuffer dst) {
+        int n = Math.min(dst.remaining(), afterTls.remaining());
+        dst.put(afterTls.slice(afterTls.position(), n));
+        afterTls.position(afterTls.position() + n);
+        if (!afterTls.hasRemaining()) {
+            afterTls = null;
+        }
+        return n;
     }
 
     @Override
@@ -69,6 +124,18 @@ public final class SocketConnection implements Connection, TimedReadable {
         TlsChannel t = new TlsChannel(plain, engine, true);
         t.handshake();
         tls = t;
+    }
+
+    @Override
+    public void endTls(long waitForPeerMillis) throws IOException {
+        TlsChannel t = tls;
+        if (t == null) {
+            throw new IllegalStateException("TLS is not on");
+        }
+        ByteBuffer received = t.endTls(waitForPeerMillis);
+        afterTls = received.hasRemaining() ? received : null;
+        closingTls = t.peerClosedTls() ? null : t;
+        tls = null;
     }
 
     @Override

@@ -497,7 +497,7 @@ final class DataCommands {
             if (s.protectData) {
                 // RFC 4217 §10.2: the handshake follows the 150; a failed or unacceptable one is answered 522.
                 long handshakeStart = System.currentTimeMillis();
-                tls = new TlsChannel(data[0], s.ctx.tls().dataEngine(), false);
+                tls = new TlsChannel(data[0], s.sessionTls.dataEngine(), false);
                 guard.arm(s.ctx.settings().tls().handshakeTimeout());
                 try {
                     tls.handshake();
@@ -510,12 +510,12 @@ final class DataCommands {
                     return;
                 }
                 guard.disarm();
-                boolean resumed = ServerTls.resumes(tls.session(), s.connection.tlsSession(), handshakeStart);
+                boolean resumed = ServerTls.resumes(tls.session(), s.controlTlsSession, handshakeStart);
                 tlsText = " tls=" + (resumed ? "resumed" : "full");
                 // SECURITY: a data connection that resumes the control connection's TLS session comes from the
                 // holder of that session's keys; any other client that reached the passive port first (port
                 // theft, RFC 4217 §10.2 and §15.2.6) is refused when reuse is required.
-                if (!resumed && s.ctx.tls().reuse() == ServerSettings.SessionReuse.REQUIRED) {
+                if (!resumed && s.sessionTls.reuse() == ServerSettings.SessionReuse.REQUIRED) {
                     result = "tls-not-resumed";
                     failure = Reply.of(522, "The data connection must resume the control connection's TLS session "
                             + "(TLS session reuse is required).");

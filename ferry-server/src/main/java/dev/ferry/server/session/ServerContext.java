@@ -14,18 +14,70 @@ import dev.ferry.server.tls.ServerTls;
 /**
  * What every session of one server shares. {@code idleParker} may be null (sessions then keep their thread
  * while idle); {@code tls} is null when FTPS is off (AUTH TLS is then answered 502).
+ *
+ * <p>A reload (SIGHUP) replaces the accounts and the TLS certificate: sessions read {@link #authenticator()}
+ * at each login, and take {@link #tls()} once, at their control connection's handshake, so that their data
+ * connections use the same TLS context (and can resume its session) even after a reload. Everything else is
+ * fixed for the server's life.
  */
-public record ServerContext(
-        ServerSettings settings,
-        Authenticator authenticator,
-        LoginGuard loginGuard,
-        Watchdog watchdog,
-        PassivePorts passivePorts,
-        PassiveAddressing passiveAddressing,
-        BufferPool buffers,
-        SessionRegistry sessions,
-        HomeStorage homes,
-        IdleParker idleParker,
-        ServerMetrics metrics,
-        ServerTls tls) {
+public final class ServerContext {
+
+    private final ServerSettings settings;
+    private volatile Authenticator authenticator;
+    private final LoginGuard loginGuard;
+    private final Watchdog watchdog;
+    private final PassivePorts passivePorts;
+    private final PassiveAddressing passiveAddressing;
+    private final BufferPool buffers;
+    private final SessionRegistry sessions;
+    private final HomeStorage homes;
+    private final IdleParker idleParker;
+    private final ServerMetrics metrics;
+    private volatile ServerTls tls;
+
+    public ServerContext(ServerSettings settings, Authenticator authenticator, LoginGuard loginGuard, Watchdog watchdog,
+                         PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
+                         SessionRegistry sessions, HomeStorage homes, IdleParker idleParker, ServerMetrics metrics,
+                         ServerTls tls) {
+        this.settings = settings;
+        this.authenticator = authenticator;
+        this.loginGuard = loginGuard;
+        this.watchdog = watchdog;
+        this.passivePorts = passivePorts;
+        this.passiveAddressing = passiveAddressing;
+        this.buffers = buffers;
+        this.sessions = sessions;
+        this.homes = homes;
+        this.idleParker = idleParker;
+        this.metrics = metrics;
+        this.tls = tls;
+    }
+
+    /** The settings the server started with (a reload changes only the accounts and the certificate). */
+    public ServerSettings settings() { return settings; }
+    public Authenticator authenticator() { return authenticator; }
+    public LoginGuard loginGuard() { return loginGuard; }
+    public Watchdog watchdog() { return watchdog; }
+    public PassivePorts passivePorts() { return passivePorts; }
+    public PassiveAddressing passiveAddressing() { return passiveAddressing; }
+    public BufferPool buffers() { return buffers; }
+    public SessionRegistry sessions() { return sessions; }
+    public HomeStorage homes() { return homes; }
+    public IdleParker idleParker() { return idleParker; }
+    public ServerMetrics metrics() { return metrics; }
+    /** TLS for new control connections, or null when FTPS is off. */
+    public ServerTls tls() { return tls; }
+
+    /** New logins use these accounts; sessions logged in keep theirs. */
+    public void replaceAuthenticator(Authenticator next) {
+        this.authenticator = java.util.Objects.requireNonNull(next);
+    }
+
+    /** New TLS handshakes on control connections use this certificate; sessions already in TLS keep theirs. */
+    public void replaceTls(ServerTls next) {
+        if (tls == null) {
+            throw new IllegalStateException("FTPS is off on this server: turning it on needs a restart");
+        }
+        this.tls = java.util.Objects.requireNonNull(next);
+    }
 }

@@ -9,6 +9,7 @@ import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.tls.ServerTls;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.data.TransferProgress;
 import dev.ferry.server.fs.InvalidVirtualPathException;
@@ -90,6 +91,23 @@ public final class Session implements Runnable {
     boolean protectData;
     /** Came through the implicit-FTPS listener: TLS from the first byte, data protected (PROT P) from the start. */
     private final boolean implicitTls;
+    /**
+     * The TLS context of the control connection's handshake (null before it): data connections take their
+     * engines from it, not from the server's current one, so that a certificate reload in between neither
+     * changes the certificate within a session nor stops data connections from resuming its TLS session.
+     */
+    ServerTls sessionTls;
+    /** The control connection's TLS session, kept after CCC: protected data connections are checked against it. */
+    javax.net.ssl.SSLSession controlTlsSession;
+    /** CCC ended TLS on the control connection: PROT is fixed and TLS does not come back (RFC 4217 §6). */
+    private boolean controlCleared;
+    /**
+     * After CCC, how long to wait for the client's close_notify before sending ours unasked: clients that send
+     * one do so at once; curl's default CCC mode sends none and waits for ours, so this is what it pays.
+     */
+    private static final long CCC_PEER_CLOSE_WAIT_MILLIS = 200;
+    /** A trusted proxy's own connection (a health check): no per-address limit, no bans. */
+    private final boolean proxyOwn;
     /** How the session ended when it was not by QUIT (a failed AUTH TLS handshake). */
     private String ending;
     private static final Set<String> ALL_FACTS = Set.copyOf(dev.ferry.server.listing.MlsxFormat.ALL_FACTS);
@@ -129,7 +147,18 @@ public final class Session implements Runnable {
 
     /** A session whose connection starts with a TLS handshake when {@code implicitTls} (the implicit-FTPS listener). */
     public Session(ServerContext ctx, Connection connection, boolean implicitTls) {
+        this(ctx, connection, implicitTls, false);
+    }
+
+    /**
+     * {@code proxyOwn}: a trusted proxy's own connection (PROXY LOCAL or UNKNOWN), i.e. a balancer's health
+     * check. It is exempt from the per-address limit and from bans, which are about clients: behind a balancer
+     * on the clients' own host (ferry cluster, loopback) a client holding its address's limit, or banned there,
+     * would otherwise fail the checks and take the whole server out of the balancer.
+     */
+    public Session(ServerContext ctx, Connection connection, boolean implicitTls, boolean proxyOwn) {
         this.ctx = ctx;
+        this.proxyOwn = proxyOwn;
         this.implicitTls = implicitTls;
         this.protectData = implicitTls;
         this.protectionBufferSet = implicitTls;
@@ -196,7 +225,7 @@ public final class Session implements Runnable {
             return;
         }
         String ending;
-        refusal = ctx.sessions().admit(this, client);
+        refusal = ctx.sessions().admit(this, proxyOwn ? null : client);
         try {
             if (refusal != null) {
                 boolean tooMany = refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS;
@@ -209,7 +238,7 @@ public final class Session implements Runnable {
                 finish(ending);
                 return;
             }
-            if (ctx.loginGuard().isBanned(client)) {
+            if (!proxyOwn && ctx.loginGuard().isBanned(client)) {
                 ctx.metrics().sessionRefused(ServerMetrics.Refusal.BANNED);
                 LOG.info("{} event=refused client={}{} reason=banned", id, clientText, viaText);
                 replies.send(421, "Too many failed logins from your address; try again later.");
@@ -267,7 +296,7 @@ public final class Session implements Runnable {
             writeGuard.close();
             closeConnectionQuietly();
             if (refusal == null) {
-                ctx.sessions().leave(this, client);
+                ctx.sessions().leave(this, proxyOwn ? null : client);
                 LOG.info("{} event=disconnect client={} user={} reason={} duration_ms={} transfers={} bytes_in={} bytes_out={}",
                         id, clientText, user() == null ? "-" : printable(user()), ending,
                         (System.nanoTime() - startNanos) / 1_000_000L, transfers, bytesIn, bytesOut);
@@ -458,9 +487,7 @@ public final class Session implements Runnable {
             case AUTH -> auth(arg);
             case PBSZ -> protectionBufferSize(arg);
             case PROT -> protection(arg);
-            // RFC 4217 §5: 533 when the control connection is not protected, 534 when the server will not clear it.
-            case CCC -> connection.tlsSession() == null ? Reply.of(533, "The control connection is not protected.")
-                    : Reply.of(534, "CCC refused: the control connection stays protected.");
+            case CCC -> clearCommandChannel();
         };
     }
 
@@ -511,7 +538,7 @@ public final class Session implements Runnable {
             }
             account = ok;
             cwd = VirtualPath.ROOT;
-            if (!ok.anonymous()) {
+            if (!ok.anonymous() && !proxyOwn) {
                 // SECURITY: anonymous logins always succeed; letting them clear the failure count
                 // would let a guesser reset it between attempts and never be banned.
                 ctx.loginGuard().recordSuccess(client);
@@ -522,7 +549,7 @@ public final class Session implements Runnable {
         }
         LoginResult.Failure failure = (LoginResult.Failure) result;
         failedLogins++;
-        boolean banned = ctx.loginGuard().recordFailure(client);
+        boolean banned = !proxyOwn && ctx.loginGuard().recordFailure(client);
         ctx.metrics().loginFailed(banned);
         LOG.info("{} event=login-failed user={} reason={} attempt={}{}", id, printable(name),
                 failure.reason().name().toLowerCase(java.util.Locale.ROOT), failedLogins, banned ? " banned=true" : "");
@@ -585,6 +612,9 @@ public final class Session implements Runnable {
         if (connection.tlsSession() != null) {
             return Reply.of(503, "TLS is already active on this connection.");
         }
+        if (controlCleared) {
+            return Reply.of(503, "TLS was ended by CCC on this connection; connect again to protect it.");
+        }
         // SECURITY: bytes that arrived after AUTH and before the handshake were sent in clear text; taking
         // them as commands of the protected session would let a man in the middle inject commands into it
         // (the STARTTLS injection of CVE-2011-0411). AUTH must be the last thing sent before the handshake.
@@ -611,11 +641,50 @@ public final class Session implements Runnable {
         return null;
     }
 
+    /**
+     * CCC (RFC 4217 §6, RFC 2228 §3): the control connection goes on in clear text, for firewalls and NATs that
+     * must read PASV/PORT. Refused unless the server allows it, and before login, so that USER and PASS stay
+     * protected and an anonymous peer cannot make the server run TLS set-ups and shutdowns at will (§15.3).
+     */
+    private Reply clearCommandChannel() throws IOException {
+        if (connection.tlsSession() == null) {
+            return Reply.of(533, "The control connection is not protected.");
+        }
+        if (!ctx.settings().tls().allowCcc()) {
+            return Reply.of(534, "CCC refused: the control connection stays protected.");
+        }
+        if (account == null) {
+            return Reply.of(534, "CCC refused before login: log in first.");
+        }
+        // SECURITY: as for AUTH, nothing sent under TLS behind CCC may be taken as a clear-text command.
+        if (reader.hasBufferedInput()) {
+            return Reply.of(503, "Nothing may follow CCC before the TLS shutdown; send CCC on its own.");
+        }
+        if (transfer != null) {
+            transfer.join();
+        }
+        replies.send(200, "CCC accepted; the control connection continues in clear text.");
+        try {
+            connection.endTls(CCC_PEER_CLOSE_WAIT_MILLIS);
+        } catch (IOException e) {
+            LOG.info("{} event=tls-failed client={} during=ccc error={}", id, clientText,
+                    Printable.of(String.valueOf(e.getMessage()), 160));
+            closing = true;
+            ending = "tls-failed";
+            return null;
+        }
+        controlCleared = true;
+        LOG.info("{} event=ccc user={} prot={}", id, printable(account.user()), protectData ? "P" : "C");
+        return null;
+    }
+
     /** The handshake on the control connection, bounded by the handshake timeout; false (logged) when it failed. */
     private boolean startTls() {
         writeGuard.arm(ctx.settings().tls().handshakeTimeout());
+        ServerTls tls = ctx.tls();
         try {
-            connection.startTls(ctx.tls().controlEngine());
+            sessionTls = tls;
+            connection.startTls(tls.controlEngine());
         } catch (IOException | RuntimeException e) {
             LOG.info("{} event=tls-failed client={} error={}", id, clientText,
                     Printable.of(String.valueOf(e.getMessage()), 160));
@@ -623,14 +692,18 @@ public final class Session implements Runnable {
         } finally {
             writeGuard.disarm();
         }
-        javax.net.ssl.SSLSession tls = connection.tlsSession();
-        LOG.info("{} event=tls protocol={} cipher={}{}", id, tls.getProtocol(), tls.getCipherSuite(),
+        javax.net.ssl.SSLSession session = connection.tlsSession();
+        controlTlsSession = session;
+        LOG.info("{} event=tls protocol={} cipher={}{}", id, session.getProtocol(), session.getCipherSuite(),
                 implicitTls ? " implicit=true" : "");
         return true;
     }
 
     /** PBSZ (RFC 2228 §3, RFC 4217 §9): TLS is a stream, so the only size is 0. */
     private Reply protectionBufferSize(String arg) {
+        if (controlCleared) {
+            return Reply.of(503, "PBSZ cannot change after CCC (RFC 4217 §6).");
+        }
         if (connection.tlsSession() == null) {
             return Reply.of(503, "Security data exchange not completed (send AUTH first).");
         }
@@ -644,6 +717,9 @@ public final class Session implements Runnable {
 
     /** PROT (RFC 2228 §3, RFC 4217 §9): P (TLS) or C (clear) for the data connections that follow. */
     private Reply protection(String arg) {
+        if (controlCleared) {
+            return Reply.of(503, "PROT cannot change after CCC (RFC 4217 §6): data connections keep the current level.");
+        }
         if (connection.tlsSession() == null) {
             return Reply.of(503, "Security data exchange not completed (send AUTH first).");
         }

@@ -32,11 +32,15 @@ public final class SessionRegistry {
         return Long.toString(ids.incrementAndGet(), 36);
     }
 
-    /** Counts the session in, or says why not (and counts nothing). */
+    /** Counts the session in, or says why not (and counts nothing); a null address has no per-address limit. */
     Refusal admit(Session session, InetAddress address) {
         if (total.incrementAndGet() > maxSessions) {
             total.decrementAndGet();
             return Refusal.TOO_MANY_SESSIONS;
+        }
+        if (address == null) {
+            live.add(session);
+            return null;
         }
         boolean[] admitted = {false};
         // One atomic step per address, so a concurrent leave can never lose a count.
@@ -64,6 +68,9 @@ public final class SessionRegistry {
 
     private void release(InetAddress address) {
         total.decrementAndGet();
+        if (address == null) {
+            return;
+        }
         perAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
     }
 

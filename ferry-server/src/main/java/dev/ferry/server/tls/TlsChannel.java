@@ -235,6 +235,95 @@ public final class TlsChannel implements ByteChannel, TimedReadable {
         }
     }
 
+    /**
+     * Ends TLS on a connection that goes on in clear text (CCC, RFC 4217 §6) and returns the bytes received
+     * but not unwrapped yet, in drain mode. Clients differ: Python's ftplib, lftp and curl in "active" CCC mode
+     * send their close_notify first and wait for ours; curl's default "passive" mode sends none and waits for
+     * ours. So this waits up to {@code waitForPeerMillis} for the peer's close_notify, answers it, and otherwise
+     * sends ours unasked; a close_notify that comes later is for whoever reads next ({@link #isRecordStart},
+     * {@link #absorbPeerClose}). Ours goes second when it can because lftp may take a close_notify that
+     * arrives with the 200 reply for the end of the connection.
+     */
+    public ByteBuffer endTls(long waitForPeerMillis) throws IOException {
+        readLock.lock();
+        try {
+            ensureBuffers();
+            if (appIn.hasRemaining()) {
+                throw new SSLException("the peer sent protected data after CCC");
+            }
+            if (netIn.position() == 0 && raw instanceof TimedReadable timed) {
+                timed.readWithin(netIn, waitForPeerMillis);
+            }
+            if (netIn.position() > 0 && isRecordStart(netIn.get(0))) {
+                ByteBuffer received = takeReceived();
+                ByteBuffer following = absorbPeerClose(received);
+                shutdownOutput();
+                return following;
+            }
+        } finally {
+            readLock.unlock();
+        }
+        shutdownOutput();
+        readLock.lock();
+        try {
+            return takeReceived();
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** True once the peer's close_notify was read (after {@link #endTls}: nothing more to take off). */
+    public boolean peerClosedTls() {
+        return inboundClosed && cleanEnd;
+    }
+
+    /** The bytes received and not unwrapped, as a new buffer in drain mode; netIn is left empty. Read lock held. */
+    private ByteBuffer takeReceived() {
+        netIn.flip();
+        ByteBuffer received = ByteBuffer.allocate(netIn.remaining()).put(netIn).flip();
+        netIn.clear();
+        return received;
+    }
+
+    /**
+     * True when {@code b} is the first byte of a TLS record (content types 20 to 23; TLS 1.3 sends its alerts
+     * as type 23): an FTP command starts with a letter, never with these control characters.
+     */
+    public static boolean isRecordStart(byte b) {
+        return b >= 20 && b <= 23;
+    }
+
+    /**
+     * After {@link #endTls}: {@code received} starts with the peer's closing records. Unwraps them up to its
+     * close_notify, reading more from the raw channel while a record is incomplete (the caller's guard bounds
+     * the wait), and returns the clear text that followed, in drain mode. Protected data there is an error.
+     */
+    public ByteBuffer absorbPeerClose(ByteBuffer received) throws IOException {
+        readLock.lock();
+        try {
+            ensureBuffers();
+            while (netIn.remaining() < received.remaining()) {
+                makeRoomInNetIn();
+                int n = Math.min(netIn.remaining(), received.remaining());
+                netIn.put(received.slice(received.position(), n));
+                received.position(received.position() + n);
+            }
+            netIn.put(received);
+            while (!inboundClosed) {
+                if (appIn.hasRemaining()) {
+                    throw new SSLException("the peer sent protected data after CCC instead of ending TLS");
+                }
+                if (!unwrapOnce() && readRaw() < 0) {
+                    endOfStream();
+                    throw new EOFException("connection closed in the middle of the TLS shutdown");
+                }
+            }
+            return takeReceived();
+        } finally {
+            readLock.unlock();
+        }
+    }
+
     /** True once the peer ended its data with close_notify; false when the connection was cut before it. */
     public boolean endedCleanly() {
         return cleanEnd;
