@@ -282,6 +282,28 @@ class PassthroughClientsTest {
     }
 
     @Test
+    void aBackendRetiredByAReloadKeepsItsSessionAndItsDataPortsWhileNewSessionsGoElsewhere() throws Exception {
+        byte[] content = TestData.randomFile(cluster.root().resolve("down.bin"), BIG, 8);
+        FTPSClient client = FtpsClients.commonsNet(cluster.port(), false);
+        try {
+            int mine = sessionBackend();
+            BalancerSettings running = cluster.balancer().settings();
+            cluster.balancer().reload(running.withBackends(List.of(running.backends().get(1 - mine))));
+
+            ByteArrayOutputStream back = new ByteArrayOutputStream();
+            assertThat(client.retrieveFile("down.bin", back)).as(client::getReplyString).isTrue();
+            assertThat(back.toByteArray()).isEqualTo(content);
+            assertThat(FtpsClients.curl(clientDir(), "--ssl-reqd", "-k", cluster.url() + "/down.bin", "-o", "got.bin")
+                    .assertSuccess().exitCode()).isZero();
+            assertThat(cluster.balancer().retiringBackends()).extracting(Backend::name).containsExactly("s" + (mine + 1));
+            assertThat(cluster.balancer().backends()).singleElement().satisfies(b -> assertThat(b.totalSessions()).isEqualTo(1));
+        } finally {
+            client.disconnect();
+        }
+        TestData.await("the retired backend left", () -> cluster.balancer().retiringBackends().isEmpty());
+    }
+
+    @Test
     void aReloadWithOverlappingRangesIsRefusedAndChangesNothing() {
         BalancerSettings running = cluster.balancer().settings();
         BalancerSettings overlapping = running.withBackends(List.of(running.backends().get(0),
