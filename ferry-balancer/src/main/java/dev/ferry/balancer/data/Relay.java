@@ -76,13 +76,15 @@ public final class Relay {
     }
 
     /**
-     * As {@link #run}, for a connection that may be quiet while it is not idle (a TLS passthrough
-     * control connection during a transfer): when {@code timeout} passed without a byte and
-     * {@code busy} says true, the relay waits another {@code timeout} instead of ending.
+     * As {@link #run}, for a control connection (TLS passthrough): it may be quiet while it is not idle
+     * (during a transfer), so when {@code timeout} passed without a byte and {@code busy} says true, the
+     * relay waits another {@code timeout} instead of ending. Never spliced: its bytes come in small
+     * pieces over a long life, and a spliced direction would hold a platform thread and a splice slot
+     * all the while it waits.
      */
     public static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
                            Duration timeout, BooleanSupplier busy, LongConsumer up, LongConsumer down) {
-        run(client, backend, pool, watchdog, timeout, busy, up, down, SPLICE);
+        run(client, backend, pool, watchdog, timeout, busy, up, down, false);
     }
 
     /** As {@link #run}, splicing bulk transfers only if {@code splice} (tests run both ways in one JVM). */

@@ -11,6 +11,7 @@ import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.proxy.ProxyHeader;
+import dev.ferry.server.data.BufferPool;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -48,6 +49,8 @@ public final class PassthroughSession implements Runnable, ClientSession {
 
     private final BalancerContext ctx;
     private final ControlSessions sessions;
+    /** Small buffers for the control connection's relay, which holds them while it waits. */
+    private final BufferPool controlBuffers;
     private final SocketChannel client;
     private final InetSocketAddress clientAddress;
     private final String id;
@@ -75,9 +78,11 @@ public final class PassthroughSession implements Runnable, ClientSession {
 
     private record Transfer(LongAdder up, LongAdder down) {}
 
-    PassthroughSession(BalancerContext ctx, ControlSessions sessions, SocketChannel client) throws IOException {
+    PassthroughSession(BalancerContext ctx, ControlSessions sessions, BufferPool controlBuffers, SocketChannel client)
+            throws IOException {
         this.ctx = ctx;
         this.sessions = sessions;
+        this.controlBuffers = controlBuffers;
         this.client = client;
         this.clientAddress = (InetSocketAddress) client.getRemoteAddress();
         this.id = "b" + Long.toString(ctx.sessionIds().incrementAndGet(), 36);
@@ -103,7 +108,7 @@ public final class PassthroughSession implements Runnable, ClientSession {
             sessions.add(this);
             relaying = true;
             BackendConnect.writeAll(client, greeting);
-            Relay.run(client, backendChannel, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().clientIdle(),
+            Relay.run(client, backendChannel, controlBuffers, ctx.watchdog(), ctx.settings().timeouts().clientIdle(),
                     () -> !running.isEmpty(), controlUp::add, controlDown::add);
         } catch (IOException e) {
             LOG.debug("{} passthrough session ended: {}", id, e.toString());
