@@ -287,6 +287,24 @@ class PassthroughClientsTest {
     }
 
     @Test
+    void withEveryBackendDownTheClientIsToldInClearTextAndTheBackendsGreetingPassesAsSent() throws Exception {
+        try (dev.ferry.it.RawFtp ftp = dev.ferry.it.RawFtp.connect(cluster.port())) {
+            assertThat(ftp.reply().lines()).containsExactly("220 Ferry FTP server ready.");
+        }
+        cluster.stopServer(0);
+        cluster.stopServer(1);
+
+        try (dev.ferry.it.RawFtp ftp = dev.ferry.it.RawFtp.connect(cluster.port())) {
+            dev.ferry.it.RawFtp.Reply refused = ftp.reply();
+
+            assertThat(refused.code()).isEqualTo(421);
+            assertThat(refused.text()).isEqualTo("No server available; try again later.");
+        }
+        assertThat(cluster.logLines()).anyMatch(l -> l.matches("b\\w+ event=no-backend client=127\\.0\\.0\\.1:\\d+ user=- tried=2"))
+                .anyMatch(l -> l.contains("event=session mode=passthrough") && l.endsWith("end=no-backend"));
+    }
+
+    @Test
     void aBackendRetiredByAReloadKeepsItsSessionAndItsDataPortsWhileNewSessionsGoElsewhere() throws Exception {
         byte[] content = TestData.randomFile(cluster.root().resolve("down.bin"), BIG, 8);
         FTPSClient client = FtpsClients.commonsNet(cluster.port(), false);
