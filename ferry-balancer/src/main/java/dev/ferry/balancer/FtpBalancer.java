@@ -99,6 +99,8 @@ public final class FtpBalancer implements AutoCloseable {
             this.passthrough = passthroughMode ? Passthrough.start(context, address().getAddress()) : null;
         } catch (IOException e) {
             listener.close();
+            context.idleParker().close();
+            watchdog.close();
             throw e;
         }
         this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), metrics::checkDone);
