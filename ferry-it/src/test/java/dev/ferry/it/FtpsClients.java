@@ -63,11 +63,14 @@ public final class FtpsClients {
 
     /** Runs {@link #PYTHON_PRELUDE} + {@code body}; returns what it printed with {@code out}, in order. */
     public static Map<String, String> python(Path dir, int port, String body) throws IOException, InterruptedException {
-        return runPython(dir, port, PYTHON_PRELUDE + body);
+        return pythonScript(dir, port, PYTHON_PRELUDE + body);
     }
 
-    /** As {@link #python}, for a whole script of the caller's (its own prelude, no TLS). */
-    public static Map<String, String> runPython(Path dir, int port, String text) throws IOException, InterruptedException {
+    /**
+     * Runs a Python script with the port, the test user and the password as argv[1..3]; returns the
+     * tab-separated key-value lines it printed, in order (any FTP client's tests: plain ftplib too).
+     */
+    public static Map<String, String> pythonScript(Path dir, int port, String text) throws IOException, InterruptedException {
         Path script = dir.resolve("script.py");
         Files.writeString(script, text);
         ExternalCommand.Result r = ExternalCommand.run(dir, Duration.ofSeconds(30), Map.of(),

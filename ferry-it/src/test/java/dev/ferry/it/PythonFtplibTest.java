@@ -32,7 +32,7 @@ class PythonFtplibTest {
 
     /** Runs PRELUDE + body and returns the printed values. */
     private Map<String, String> python(String body) throws IOException, InterruptedException {
-        return FtpsClients.runPython(ferry.clientDir(), ferry.port(), PRELUDE + body + "\nftp.quit()\n");
+        return FtpsClients.pythonScript(ferry.clientDir(), ferry.port(), PRELUDE + body + "\nftp.quit()\n");
     }
 
     @Test
