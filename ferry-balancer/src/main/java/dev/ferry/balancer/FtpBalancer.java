@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Set;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.reload.ReloadPlan;
+import dev.ferry.balancer.tls.BalancerTls;
 import dev.ferry.balancer.frontend.Admission;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -53,6 +54,9 @@ public final class FtpBalancer implements AutoCloseable {
     /** As started: what the listener, passive ports and admission were built from (a reload cannot change those). */
     private final BalancerSettings settings;
     private final ServerSocketChannel listener;
+    /** The implicit-FTPS listener (TLS from the first byte), or null. */
+    private final ServerSocketChannel implicitListener;
+    private final Acceptor implicitAcceptor;
     private final BalancerContext context;
     private volatile HealthChecker checker;   // replaced by a reload
     private final Acceptor acceptor;
@@ -72,6 +76,7 @@ public final class FtpBalancer implements AutoCloseable {
             Passthrough.check(settings);
         }
         this.settings = settings;
+        BalancerTls tls = BalancerTls.start(settings.tls(), settings.listen());
         List<Backend> backends = settings.backends().stream()
                 .map(spec -> new Backend(spec, settings.check().rise(), settings.check().fall()))
                 .toList();
@@ -94,7 +99,7 @@ public final class FtpBalancer implements AutoCloseable {
                 dataPorts,
                 new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
                 admission, new AtomicLong(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
-                new IdleParker("ferry-balancer-idle-parker"), metrics);
+                new IdleParker("ferry-balancer-idle-parker"), metrics, tls);
         try {
             this.passthrough = passthroughMode ? Passthrough.start(context, address().getAddress()) : null;
         } catch (IOException e) {
@@ -104,9 +109,29 @@ public final class FtpBalancer implements AutoCloseable {
             throw e;
         }
         this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), metrics::checkDone);
-        this.acceptor = new Acceptor("ferry-balancer-acceptor", listener, context.admission().capacity() + REFUSAL_MARGIN,
+        this.acceptor = acceptor("ferry-balancer-acceptor", listener, false);
+        InetSocketAddress implicit = tls == null ? null : settings.tls().implicitListen();
+        if (implicit != null) {
+            this.implicitListener = ServerSocketChannel.open();
+            try {
+                implicitListener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                implicitListener.bind(implicit, BACKLOG);
+            } catch (IOException e) {
+                implicitListener.close();
+                listener.close();
+                throw new IOException("cannot listen for implicit FTPS on " + implicit + ": " + e.getMessage(), e);
+            }
+            this.implicitAcceptor = acceptor("ferry-balancer-implicit-acceptor", implicitListener, true);
+        } else {
+            this.implicitListener = null;
+            this.implicitAcceptor = null;
+        }
+    }
+
+    private Acceptor acceptor(String name, ServerSocketChannel on, boolean implicitTls) {
+        return new Acceptor(name, on, context.admission().capacity() + REFUSAL_MARGIN,
                 (channel, release) -> {
-                    Runnable session = passthrough != null ? passthrough.session(channel) : new ProxySession(context, channel);
+                    Runnable session = passthrough != null ? passthrough.session(channel) : new ProxySession(context, channel, implicitTls);
                     Thread.ofVirtual().start(() -> {
                         try {
                             session.run();
@@ -121,6 +146,21 @@ public final class FtpBalancer implements AutoCloseable {
         FtpBalancer b = new FtpBalancer(settings);
         b.checker.start();
         b.acceptor.start();
+        if (b.implicitAcceptor != null) {
+            b.implicitAcceptor.start();
+        }
+        BalancerTls tls = b.context.tls();
+        if (tls != null) {
+            LOG.info("event=tls mode=terminate certificate={} fingerprint={} require={} session_reuse={} implicit={} backends={}",
+                    tls.server().identity().selfSigned() ? "self-signed" : settings.tls().certificate(),
+                    tls.server().identity().fingerprint(), spelling(settings.tls().require()), spelling(settings.tls().reuse()),
+                    b.implicitListener == null ? "-" : HostPort.text(b.implicitTlsAddress()),
+                    tls.backends() == null ? "plain" : "ftps");
+            if (tls.backends() != null && !tls.backends().verifies()) {
+                LOG.warn("event=tls-backends-unverified reason=\"no backend-ca: the link to the backends is encrypted, "
+                        + "but their certificates are not checked\"");
+            }
+        }
         LOG.info("event=listening address={} backends={} balance={} check={} passive_ports={} relay={}",
                 HostPort.text(b.address()), settings.backends().size(), settings.balance().name().toLowerCase(java.util.Locale.ROOT),
                 settings.check().type().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
@@ -139,6 +179,24 @@ public final class FtpBalancer implements AutoCloseable {
 
     public int port() {
         return address().getPort();
+    }
+
+    /** The implicit-FTPS listener's address, or null when there is none. */
+    public InetSocketAddress implicitTlsAddress() {
+        try {
+            return implicitListener == null ? null : (InetSocketAddress) implicitListener.getLocalAddress();
+        } catch (IOException e) {
+            return settings.tls().implicitListen();
+        }
+    }
+
+    /** TLS termination (certificate, fingerprint), or null when the balancer does not terminate TLS. */
+    public BalancerTls tls() {
+        return context.tls();
+    }
+
+    private static String spelling(Enum<?> e) {
+        return e.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** Sessions admitted and clients queued for a slot. */
@@ -234,10 +292,12 @@ public final class FtpBalancer implements AutoCloseable {
             kept.values().forEach(b -> b.setThresholds(next.check().rise(), next.check().fall()));
         }
         BalancePolicy policy = next.balance() == current.balance() ? context.policy() : BalancePolicy.of(next.balance());
+        BalancerSettings.Tls tlsApplied = reloadTls(current.tls(), next.tls());
         // Settings that cannot change keep their running values, so that nothing reads a value not in force.
         BalancerSettings applied = next.withListen(current.listen()).withPassivePorts(current.passiveLow(), current.passiveHigh())
                 .withPublicAddress(current.publicAddress()).withNetworkAddresses(current.networkAddresses())
-                .withMaxSessions(current.maxSessions()).withQueue(current.queue()).withAdmin(current.admin());
+                .withMaxSessions(current.maxSessions()).withQueue(current.queue()).withAdmin(current.admin())
+                .withTls(tlsApplied);
         context.reconfigure(applied, backends, policy);
         for (Backend b : retired) {
             b.setAdminState(AdminState.DRAIN);
@@ -255,6 +315,30 @@ public final class FtpBalancer implements AutoCloseable {
                 names(plan.reweighted().keySet().stream().map(b -> b.name() + ":" + plan.reweighted().get(b)).toList()),
                 backends.size(), names(plan.needRestart()));
         return plan;
+    }
+
+    /**
+     * The TLS part of a reload: the certificate files are read again (new sessions get the new certificate,
+     * sessions in progress keep theirs); a file that fails keeps the old certificate and says why. Mode,
+     * implicit listener and backend protocol keep their running values (ReloadPlan names them).
+     */
+    private BalancerSettings.Tls reloadTls(BalancerSettings.Tls current, BalancerSettings.Tls next) {
+        BalancerSettings.Tls applied = next.withMode(current.mode()).withImplicitListen(current.implicitListen())
+                .withBackends(current.backends());
+        BalancerTls tls = context.tls();
+        if (tls == null) {
+            return applied;
+        }
+        try {
+            tls.reload(applied);
+            LOG.info("event=tls-reloaded certificate={} fingerprint={}",
+                    tls.server().identity().selfSigned() ? "self-signed" : applied.certificate(), tls.server().identity().fingerprint());
+            return applied;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("event=reload-failed what=tls-certificate error={}", dev.ferry.protocol.Printable.of(String.valueOf(e.getMessage()), 200));
+            return applied.withCertificate(current.certificate(), current.key()).withPasswordFile(current.passwordFile())
+                    .withSelfSignedDirectory(current.selfSignedDirectory()).withReuse(current.reuse());
+        }
     }
 
     private static String names(List<String> names) {
@@ -286,8 +370,14 @@ public final class FtpBalancer implements AutoCloseable {
      */
     public void stop(Duration grace) {
         acceptor.stop();
+        if (implicitAcceptor != null) {
+            implicitAcceptor.stop();
+        }
         try {
             listener.close();
+            if (implicitListener != null) {
+                implicitListener.close();
+            }
         } catch (IOException ignored) {
             // closing
         }

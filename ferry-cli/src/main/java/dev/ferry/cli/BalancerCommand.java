@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ferry balancer}: an FTP-aware load balancer in front of FTP servers. Command-line options override the config file. */
@@ -36,6 +37,9 @@ import picocli.CommandLine.Option;
                 "                 --passive-ports 40000-40100 --check ftp \\",
                 "                 --backend ftp1=10.0.1.11:21 \\",
                 "                 --backend ftp2=10.0.1.12:21,weight=2",
+                "  ferry balancer --tls-cert /etc/ferry/tls.crt --tls-key /etc/ferry/tls.key \\",
+                "                 --require-tls --backend ftp1=10.0.1.11:21 \\",
+                "                 --backend ftp2=10.0.1.12:21",
                 "",
                 "Durations: 500ms, 30s, 5m, 1h, 1d.",
                 "Every option and YAML key: docs/configuration.md",
@@ -116,6 +120,25 @@ public final class BalancerCommand implements Callable<Integer> {
             description = "Listener of the stats page and admin API (default: off; 127.0.0.1:8080 when --admin-user is given).")
     String admin;
 
+    @Mixin
+    TlsOptions tlsOptions = new TlsOptions();
+
+    @Option(names = "--tls-mode", paramLabel = "MODE",
+            description = "terminate (the balancer holds the certificate and decrypts), passthrough (it never decrypts) or off "
+                    + "(default: terminate when --tls-cert is given, else off; terminate without --tls-cert keeps a "
+                    + "self-signed certificate beside the config file or in the working directory).")
+    String tlsMode;
+
+    @Option(names = "--backend-tls",
+            description = "Speak FTPS to the backends too (AUTH TLS, PBSZ 0, PROT P on every session and data connection). "
+                    + "Default: plain FTP to the backends.")
+    boolean backendTls;
+
+    @Option(names = "--backend-tls-ca", paramLabel = "FILE",
+            description = "PEM certificates (the backends' own or their CA's) that --backend-tls checks the backends against. "
+                    + "Default: not checked (encrypted, not authenticated; logged at start-up).")
+    Path backendTlsCa;
+
     private static final String ADMIN_USER_FORM = "NAME:PASSWORD[:admin|:read-only]";
 
     @Option(names = "--admin-user", paramLabel = ADMIN_USER_FORM,
@@ -154,6 +177,15 @@ public final class BalancerCommand implements Callable<Integer> {
             System.out.println("ferry balancer " + Main.version() + " listening on "
                     + HostPort.text(balancer.address()) + " in front of "
                     + settings.backends().size() + " backends");
+            if (balancer.tls() != null) {
+                dev.ferry.server.tls.ServerIdentity id = balancer.tls().server().identity();
+                System.out.println("  tls: terminated here, " + (id.selfSigned() ? "self-signed certificate " : "certificate "
+                        + settings.tls().certificate() + " ") + id.fingerprint()
+                        + (settings.tls().backends().ftps() ? "; FTPS to the backends" : "; plain FTP to the backends"));
+                if (balancer.implicitTlsAddress() != null) {
+                    System.out.println("  implicit FTPS on " + HostPort.text(balancer.implicitTlsAddress()));
+                }
+            }
             if (adminServer != null) {
                 System.out.println("  admin page: " + adminServer.url());
             }
@@ -235,7 +267,53 @@ public final class BalancerCommand implements Callable<Integer> {
         if (proxyProtocol != null) {
             s = s.withProxyProtocol(enumValue(BalancerSettings.ProxyProtocol.class, "--proxy-protocol", proxyProtocol));
         }
+        s = s.withTls(tlsSettings(s.tls()));
         return s.withAdmin(adminSettings(s.admin()));
+    }
+
+    /** The --tls-* options over the file's balancer.tls; the combination is checked as the file's is. */
+    private BalancerSettings.Tls tlsSettings(BalancerSettings.Tls tls) {
+        Path certificate = tlsOptions.certificate();
+        if (certificate != null) {
+            tls = tls.withCertificate(certificate, tlsOptions.key());
+            if (tlsMode == null && tls.mode() == BalancerSettings.TlsMode.OFF) {
+                tls = tls.withMode(BalancerSettings.TlsMode.TERMINATE);
+            }
+        }
+        if (tlsOptions.passwordFile() != null) {
+            tls = tls.withPasswordFile(tlsOptions.passwordFile());
+        }
+        if (tlsMode != null) {
+            tls = tls.withMode(enumValue(BalancerSettings.TlsMode.class, "--tls-mode", tlsMode));
+        }
+        if (tlsOptions.required()) {
+            tls = tls.withRequire(dev.ferry.server.ServerSettings.TlsPolicy.REQUIRED);
+        }
+        if (tlsOptions.reuse() != null) {
+            tls = tls.withReuse(tlsOptions.reuse());
+        }
+        if (tlsOptions.implicitListen() != null) {
+            tls = tls.withImplicitListen(tlsOptions.implicitListen());
+        }
+        if (backendTlsCa != null && !backendTls && !tls.backends().ftps()) {
+            throw new IllegalArgumentException("--backend-tls-ca checks FTPS backends: give --backend-tls too");
+        }
+        if (backendTls || backendTlsCa != null) {
+            tls = tls.withBackends(new BalancerSettings.BackendTls(true,
+                    backendTlsCa != null ? backendTlsCa.toAbsolutePath() : tls.backends().trustedCertificates()));
+        }
+        if (tls.mode() == BalancerSettings.TlsMode.TERMINATE && tls.certificate() == null && tls.selfSignedDirectory() == null) {
+            // Kept beside the config file, else in the working directory, and reused on the next start.
+            Path directory = config != null && config.toAbsolutePath().getParent() != null
+                    ? config.toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
+            tls = tls.withSelfSignedDirectory(directory);
+        }
+        String problem = BalancerConfigFile.problemWith(tls);
+        if (problem != null) {
+            throw new IllegalArgumentException("tls: " + problem.replace("give a certificate (or mode: terminate)",
+                    "give --tls-cert (or --tls-mode terminate)"));
+        }
+        return tls;
     }
 
     private AdminSettings adminSettings(AdminSettings a) {

@@ -30,6 +30,8 @@ import picocli.CommandLine.Option;
         description = {"Run a balancer on 127.0.0.1:2121 and N FTP servers behind it, sharing one root directory.",
                 "All in this one process, for trials: it prints a user and a random password, the stats page's address",
                 "with a password of its own, and stays up until Ctrl-C.",
+                "Clients may use FTPS: the balancer terminates TLS (a self-signed certificate kept beside the root, or --tls-cert)",
+                "and speaks plain FTP to the servers.",
                 ""})
 public final class ClusterCommand implements Callable<Integer> {
 
@@ -53,6 +55,14 @@ public final class ClusterCommand implements Callable<Integer> {
             description = "Stats page and admin API (default 127.0.0.1:8080; 'off' for none). User admin, with a password generated for this run.")
     String admin = "127.0.0.1:8080";
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "The balancer's FTPS certificate: a PEM chain with --tls-key, or a PKCS#12 keystore. Default: a self-signed "
+                    + "certificate made on the first start beside the root and reused (its SHA-256 fingerprint is printed).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert.")
+    Path tlsKey;
+
     @Override
     public Integer call() {
         if (backends < 1 || backends > 16) {
@@ -74,7 +84,9 @@ public final class ClusterCommand implements Callable<Integer> {
                 ServerSettings s = ServerSettings.defaults(dir)
                         .withListen(new InetSocketAddress("127.0.0.1", 0))
                         .withUsers(List.of(user), null)
-                        .withTrustedProxies(List.of(BALANCER_SOURCE));
+                        .withTrustedProxies(List.of(BALANCER_SOURCE))
+                        // Plain FTP behind the balancer, which terminates TLS for the clients.
+                        .withTls(ServerSettings.Tls.DEFAULTS.withEnabled(false));
                 FtpServer server = FtpServer.start(s);
                 servers.add(server);
                 specs.add(new BalancerSettings.BackendSpec("s" + i, server.address(), 1));
@@ -83,7 +95,8 @@ public final class ClusterCommand implements Callable<Integer> {
                     .withBackends(specs)
                     .withCheck(new BalancerSettings.Check(BalancerSettings.CheckType.FTP, Duration.ofSeconds(2),
                             Duration.ofSeconds(2), 2, 2, null, null))
-                    .withProxyProtocol(BalancerSettings.ProxyProtocol.V2);
+                    .withProxyProtocol(BalancerSettings.ProxyProtocol.V2)
+                    .withTls(tls(dir));
             if (listen != null) {
                 b = b.withListen(Values.hostPort(listen));
             }
@@ -117,7 +130,14 @@ public final class ClusterCommand implements Callable<Integer> {
             System.out.println("ferry cluster " + Main.version() + ": balancer on " + address + " in front of "
                     + backends + " servers sharing " + dir);
             System.out.println("  user: ferry   password: " + password + "   (generated for this run)");
+            dev.ferry.server.tls.ServerIdentity id = balancer.tls().server().identity();
+            System.out.println("  tls: FTPS terminated at the balancer (plain FTP to the servers), "
+                    + (id.selfSigned() ? "self-signed certificate " : "certificate " + tlsCert + " ") + id.fingerprint());
+            if (id.selfSigned()) {
+                System.out.println("       " + id.origin());
+            }
             System.out.println("  try:  curl -u ferry:" + password + " ftp://" + address + "/");
+            System.out.println("        curl --ssl-reqd -k -u ferry:" + password + " ftp://" + address + "/");
             System.out.println("        lftp -u ferry," + password + " -p " + balancer.port() + " " + ServerCommand.hostForUrl(balancer.address()));
             if (adminServer != null) {
                 System.out.println("  admin: " + adminServer.url() + "   user: " + ADMIN_USER + "   password: " + adminPassword
@@ -131,6 +151,22 @@ public final class ClusterCommand implements Callable<Integer> {
             System.err.println("ferry cluster: " + e.getMessage());
             return 1;
         }
+    }
+
+    /**
+     * TLS termination at the balancer: the given certificate, else a self-signed one kept beside the root
+     * (never inside it, where users could download the key) and reused on the next start.
+     */
+    private BalancerSettings.Tls tls(Path root) {
+        if (tlsKey != null && tlsCert == null) {
+            throw new IllegalArgumentException("--tls-key needs --tls-cert (the certificate that goes with the key)");
+        }
+        BalancerSettings.Tls tls = BalancerSettings.Tls.OFF.withMode(BalancerSettings.TlsMode.TERMINATE);
+        if (tlsCert != null) {
+            return tls.withCertificate(tlsCert.toAbsolutePath(), tlsKey == null ? null : tlsKey.toAbsolutePath());
+        }
+        Path beside = root.getParent() != null ? root.getParent() : root;
+        return tls.withSelfSignedDirectory(beside);
     }
 
     private InetSocketAddress adminAddress() {

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ferry server}: a standalone FTP server. Command-line options override the config file. */
@@ -102,32 +103,8 @@ public final class ServerCommand implements Callable<Integer> {
                     + "or a private network (see docs/metrics.md). Default: off.")
     String metrics;
 
-    @Option(names = "--tls-cert", paramLabel = "FILE",
-            description = "FTPS certificate: a PEM chain (server's certificate first) with --tls-key, or a PKCS#12 keystore. "
-                    + "Default: a self-signed certificate made on the first start and reused (see docs/ftps.md).")
-    Path tlsCert;
-
-    @Option(names = "--tls-key", paramLabel = "FILE",
-            description = "PEM private key of --tls-cert (PKCS#8, PKCS#1 RSA or SEC1 EC).")
-    Path tlsKey;
-
-    @Option(names = "--tls-password-file", paramLabel = "FILE",
-            description = "File whose first line is the password of the PKCS#12 keystore or encrypted key "
-                    + "(default: the FERRY_TLS_PASSWORD environment variable).")
-    Path tlsPasswordFile;
-
-    @Option(names = "--require-tls",
-            description = "Make TLS mandatory: USER/PASS only after AUTH TLS, data connections only under PROT P.")
-    boolean requireTls;
-
-    @Option(names = "--tls-session-reuse", paramLabel = "MODE",
-            description = "Must a protected data connection resume the control connection's TLS session: "
-                    + "required, preferred (default) or off.")
-    String tlsSessionReuse;
-
-    @Option(names = "--implicit-tls", paramLabel = "HOST:PORT",
-            description = "Also listen for implicit FTPS (TLS from the first byte, e.g. :990). Default: off.")
-    String implicitTls;
+    @Mixin
+    TlsOptions tlsOptions = new TlsOptions();
 
     @Option(names = "--no-tls", description = "Do not offer FTPS (AUTH TLS is answered 502).")
     boolean noTls;
@@ -310,31 +287,21 @@ public final class ServerCommand implements Callable<Integer> {
         if (noTls) {
             tls = tls.withEnabled(false);
         }
-        if (tlsKey != null && tlsCert == null) {
-            throw new IllegalArgumentException("--tls-key needs --tls-cert (the certificate that goes with the key)");
+        Path certificate = tlsOptions.certificate();
+        if (certificate != null) {
+            tls = tls.withCertificate(certificate, tlsOptions.key());
         }
-        if (tlsCert != null) {
-            tls = tls.withCertificate(tlsCert.toAbsolutePath(), tlsKey == null ? null : tlsKey.toAbsolutePath());
+        if (tlsOptions.passwordFile() != null) {
+            tls = tls.withPasswordFile(tlsOptions.passwordFile());
         }
-        if (tlsPasswordFile != null) {
-            tls = tls.withPasswordFile(tlsPasswordFile.toAbsolutePath());
-        }
-        if (requireTls) {
+        if (tlsOptions.required()) {
             tls = tls.withPolicy(ServerSettings.TlsPolicy.REQUIRED);
         }
-        if (tlsSessionReuse != null) {
-            try {
-                tls = tls.withReuse(Values.sessionReuse(tlsSessionReuse));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--tls-session-reuse: " + e.getMessage(), e);
-            }
+        if (tlsOptions.reuse() != null) {
+            tls = tls.withReuse(tlsOptions.reuse());
         }
-        if (implicitTls != null) {
-            try {
-                tls = tls.withImplicitListen(Values.hostPort(implicitTls));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--implicit-tls: " + e.getMessage(), e);
-            }
+        if (tlsOptions.implicitListen() != null) {
+            tls = tls.withImplicitListen(tlsOptions.implicitListen());
         }
         if (tls.selfSignedDirectory() == null) {
             // A self-signed certificate is kept next to the config file, else beside the root (never inside it,

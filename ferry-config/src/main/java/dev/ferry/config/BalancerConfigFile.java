@@ -12,6 +12,9 @@ import dev.ferry.balancer.BalancerSettings.Timeouts;
 import dev.ferry.server.ServerSettings.NetworkAddress;
 import dev.ferry.server.auth.PasswordHasher;
 import java.net.InetSocketAddress;
+import dev.ferry.balancer.BalancerSettings.BackendTls;
+import dev.ferry.balancer.BalancerSettings.TlsMode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,11 +37,13 @@ public final class BalancerConfigFile {
 
     private static final List<String> TOP_KEYS = ServerConfigFile.TOP_KEYS;
     private static final List<String> BALANCER_KEYS = List.of("listen", "public-address", "networks", "passive-ports",
-            "backends", "balance", "check", "max-sessions", "queue", "timeouts", "retries", "proxy-protocol", "greeting", "admin");
+            "backends", "balance", "check", "max-sessions", "queue", "timeouts", "retries", "proxy-protocol", "greeting", "admin", "tls");
     private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight", "max-connecting", "passive-ports");
     private static final List<String> QUEUE_KEYS = List.of("size", "timeout");
     private static final List<String> CHECK_KEYS = List.of("type", "interval", "timeout", "rise", "fall", "user", "password");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "client-idle", "server-idle", "data", "grace");
+    private static final List<String> TLS_KEYS = List.of("mode", "certificate", "key", "password-file", "self-signed-directory",
+            "require", "session-reuse", "implicit-listen", "handshake-timeout", "backends", "backend-ca");
     private static final List<String> ADMIN_KEYS = List.of("listen", "users");
     private static final List<String> ADMIN_USER_KEYS = List.of("name", "password-hash", "role");
     private static final String ADMIN_USER_NAME_RULE = "a user name of 1 to 64 letters, digits and . _ - @ +";
@@ -93,8 +98,123 @@ public final class BalancerConfigFile {
                 s -> choice(ProxyProtocol.values(), s), base.proxyProtocol());
         String greeting = m.text("greeting", base.greeting());
         AdminSettings admin = m.has("admin") ? admin(m.mapping("admin", ADMIN_KEYS).orElseThrow(), base.admin()) : base.admin();
+        BalancerSettings.Tls tls = m.has("tls")
+                ? tls(YamlMapping.of(m.file(), m.value("tls"), m.pathOf("tls"), TLS_KEYS, BalancerConfigFile::serverTlsWord),
+                        m.file().directory(), base.tls())
+                : base.tls();
         return new BalancerSettings(listen, publicAddress, networks, ports[0], ports[1], backends, balance, check,
-                maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, base.tls());
+                maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls);
+    }
+
+    /**
+     * {@code tls:}: FTPS at the balancer. Relative file names are relative to the config file's directory.
+     * Without {@code mode}, a certificate means terminate and no certificate off, as on the command line.
+     */
+    private static BalancerSettings.Tls tls(YamlMapping m, Path directory, BalancerSettings.Tls base) throws ConfigException {
+        Path cert = m.path("certificate", directory, base.certificate());
+        Path key = m.path("key", directory, base.key());
+        if (m.has("key") && cert == null) {
+            throw m.missing("certificate", "the certificate file that goes with `key`");
+        }
+        if (m.has("certificate") && !Files.isRegularFile(cert)) {
+            throw m.error("certificate", "cannot read " + cert + (Files.exists(cert) ? "" : " (no such file)")
+                    + "; expected a PEM certificate chain or a PKCS#12 keystore");
+        }
+        if (m.has("key") && !Files.isRegularFile(key)) {
+            throw m.error("key", "cannot read " + key + (Files.exists(key) ? "" : " (no such file)") + "; expected a PEM private key");
+        }
+        TlsMode mode = m.parsed("mode", "one of " + choices(TlsMode.values()), s -> choice(TlsMode.values(), s),
+                m.has("certificate") && base.mode() == TlsMode.OFF ? TlsMode.TERMINATE : base.mode());
+        BackendTls backendsTls = base.backends();
+        if (m.has("backends")) {
+            boolean ftps = m.parsed("backends", "plain or ftps", BalancerConfigFile::backendProtocol, null);
+            backendsTls = new BackendTls(ftps, ftps ? backendsTls.trustedCertificates() : null);
+        }
+        if (m.has("backend-ca")) {
+            Path ca = m.path("backend-ca", directory, null);
+            if (!backendsTls.ftps()) {
+                throw m.error("backend-ca", "backend-ca checks the certificates of FTPS backends; set `backends: ftps` too");
+            }
+            if (!Files.isRegularFile(ca)) {
+                throw m.error("backend-ca", "cannot read " + ca + (Files.exists(ca) ? "" : " (no such file)")
+                        + "; expected PEM certificates of the backends or of their CA");
+            }
+            backendsTls = new BackendTls(true, ca);
+        }
+        BalancerSettings.Tls tls = new BalancerSettings.Tls(mode, cert, key,
+                m.path("password-file", directory, base.passwordFile()),
+                m.path("self-signed-directory", directory, base.selfSignedDirectory()),
+                m.parsed("require", "optional, login or required", Values::tlsPolicy, base.require()),
+                m.parsed("session-reuse", "required, preferred or off", Values::sessionReuse, base.reuse()),
+                m.parsed("implicit-listen", "HOST:PORT", Values::hostPort, base.implicitListen()),
+                m.duration("handshake-timeout", false, base.handshakeTimeout()),
+                backendsTls);
+        String key2 = firstKey(m, List.of("mode", "certificate", "implicit-listen", "backends", "require"));
+        String problem = problemWith(tls);
+        if (problem != null) {
+            throw m.error(key2, problem);
+        }
+        return tls;
+    }
+
+    /** The first of {@code keys} present in the mapping (where a problem that involves several is reported). */
+    private static String firstKey(YamlMapping m, List<String> keys) {
+        for (String k : keys) {
+            if (m.has(k)) {
+                return k;
+            }
+        }
+        return keys.getFirst();
+    }
+
+    /**
+     * What is wrong with a set of TLS settings taken together, or null: shared by the file and the command
+     * line, so both refuse the same combinations with the same words.
+     */
+    public static String problemWith(BalancerSettings.Tls tls) {
+        return switch (tls.mode()) {
+            case OFF -> {
+                if (tls.implicitListen() != null) {
+                    yield "an implicit-FTPS listener needs TLS termination: give a certificate (or mode: terminate)";
+                }
+                if (tls.require() != dev.ferry.server.ServerSettings.TlsPolicy.OPTIONAL) {
+                    yield "requiring TLS needs TLS termination: give a certificate (or mode: terminate)";
+                }
+                if (tls.backends().ftps()) {
+                    yield "FTPS to the backends needs TLS termination: give a certificate (or mode: terminate)";
+                }
+                yield null;
+            }
+            case TERMINATE -> tls.certificate() == null && tls.selfSignedDirectory() == null
+                    ? "mode terminate needs a certificate (and its key), or a self-signed-directory where a self-signed one is kept"
+                    : null;
+            case PASSTHROUGH -> {
+                if (tls.certificate() != null) {
+                    yield "mode passthrough holds no key: the certificate belongs on the backends (remove it, or use mode terminate)";
+                }
+                if (tls.implicitListen() != null || tls.backends().ftps()) {
+                    yield "mode passthrough relays the clients' own TLS: an implicit listener or FTPS to the backends needs mode terminate";
+                }
+                yield null;
+            }
+        };
+    }
+
+    private static boolean backendProtocol(String s) {
+        return switch (s) {
+            case "plain" -> false;
+            case "ftps" -> true;
+            default -> throw new IllegalArgumentException("expected plain or ftps, got " + Values.quote(s));
+        };
+    }
+
+    /** Operators coming from the server's section write its key names. */
+    private static String serverTlsWord(String key) {
+        return switch (key) {
+            case "cert" -> "did you mean 'certificate'?";
+            case "enabled" -> "did you mean 'mode' (terminate, passthrough or off)?";
+            default -> null;
+        };
     }
 
     /** A backend's passive range: as {@link Values#portRange}, but 0 (any port) names no port of the backend's own. */

@@ -68,7 +68,7 @@ class BalancerConfigFileTest {
                 Arguments.of("""
                         balancer:
                           balanse: roundrobin
-                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, queue, timeouts, retries, proxy-protocol, greeting, admin"),
+                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, queue, timeouts, retries, proxy-protocol, greeting, admin, tls"),
                 Arguments.of("""
                         balancer:
                           check:
@@ -104,7 +104,7 @@ class BalancerConfigFileTest {
                         """, "1:1", "missing key 'balancer' (the mapping that holds the balancer settings)"),
                 Arguments.of("""
                         balancer:
-                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, queue, timeouts, retries, proxy-protocol, greeting, admin, got nothing"),
+                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, queue, timeouts, retries, proxy-protocol, greeting, admin, tls, got nothing"),
                 Arguments.of("""
                         balancer:
                           check: tcp

@@ -61,6 +61,31 @@ public final class FtpsClients {
                     return conn, size
             """;
 
+    /**
+     * A {@link #python} body: RETR hello.txt under PROT P with ftplib's FTP_TLS (a full handshake per data
+     * connection) and with ReusingFTP_TLS (resumes); prints, per class, the file or the refusal.
+     */
+    public static final String RETR_HELLO_WITHOUT_AND_WITH_REUSE = """
+            for cls in (ftplib.FTP_TLS, ReusingFTP_TLS):
+                ftp = cls(context=context, timeout=10)
+                ftp.connect("127.0.0.1", PORT)
+                ftp.login(sys.argv[2], sys.argv[3])
+                ftp.prot_p()
+                data = io.BytesIO()
+                try:
+                    ftp.retrbinary("RETR hello.txt", data.write)
+                    out(cls.__name__, data.getvalue().decode())
+                except ftplib.error_perm as e:
+                    out(cls.__name__, e)
+                except (ssl.SSLError, OSError):
+                    # The data connection was closed under ftplib's close_notify: the reply follows.
+                    try:
+                        out(cls.__name__, ftp.getresp())
+                    except ftplib.error_perm as e:
+                        out(cls.__name__, e)
+                ftp.quit()
+            """;
+
     /** Runs {@link #PYTHON_PRELUDE} + {@code body}; returns what it printed with {@code out}, in order. */
     public static Map<String, String> python(Path dir, int port, String body) throws IOException, InterruptedException {
         return pythonScript(dir, port, PYTHON_PRELUDE + body);

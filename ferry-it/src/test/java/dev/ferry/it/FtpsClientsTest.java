@@ -153,26 +153,7 @@ class FtpsClientsTest {
         ferry.restart(s -> s.withTls(s.tls().withReuse(ServerSettings.SessionReuse.REQUIRED)));
         Files.writeString(ferry.root().resolve("hello.txt"), "hello\n");
 
-        Map<String, String> v = python("""
-                for cls in (ftplib.FTP_TLS, ReusingFTP_TLS):
-                    ftp = cls(context=context, timeout=10)
-                    ftp.connect("127.0.0.1", PORT)
-                    ftp.login(sys.argv[2], sys.argv[3])
-                    ftp.prot_p()
-                    data = io.BytesIO()
-                    try:
-                        ftp.retrbinary("RETR hello.txt", data.write)
-                        out(cls.__name__, data.getvalue().decode())
-                    except ftplib.error_perm as e:
-                        out(cls.__name__, e)
-                    except ssl.SSLError:
-                        # The data connection closed under ftplib's close_notify: the reply follows.
-                        try:
-                            out(cls.__name__, ftp.getresp())
-                        except ftplib.error_perm as e:
-                            out(cls.__name__, e)
-                    ftp.quit()
-                """);
+        Map<String, String> v = python(FtpsClients.RETR_HELLO_WITHOUT_AND_WITH_REUSE);
 
         assertThat(v.get("FTP_TLS")).startsWith("522 The data connection must resume the control connection's TLS session");
         assertThat(v).containsEntry("ReusingFTP_TLS", "hello\\n");

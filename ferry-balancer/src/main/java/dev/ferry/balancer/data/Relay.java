@@ -67,12 +67,14 @@ public final class Relay {
     /**
      * Relays until both directions reached end of stream or one failed; then closes both.
      *
-     * @param up   bytes client -> backend
-     * @param down bytes backend -> client
+     * @param up               bytes client -> backend
+     * @param down             bytes backend -> client
+     * @param downstreamEnded  run once when the backend -> client direction is over (its bytes written and
+     *                         the client's side shut, or failed): a transfer's final reply may follow then
      */
     public static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
-                           Duration timeout, LongConsumer up, LongConsumer down) {
-        run(client, backend, pool, watchdog, timeout, up, down, SPLICE);
+                           Duration timeout, LongConsumer up, LongConsumer down, Runnable downstreamEnded) {
+        run(client, backend, pool, watchdog, timeout, up, down, downstreamEnded, SPLICE);
     }
 
     /**
@@ -84,17 +86,18 @@ public final class Relay {
      */
     public static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
                            Duration timeout, BooleanSupplier busy, LongConsumer up, LongConsumer down) {
-        run(client, backend, pool, watchdog, timeout, busy, up, down, false);
+        run(client, backend, pool, watchdog, timeout, busy, up, down, () -> { }, false);
     }
 
     /** As {@link #run}, splicing bulk transfers only if {@code splice} (tests run both ways in one JVM). */
     static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
-                    Duration timeout, LongConsumer up, LongConsumer down, boolean splice) {
-        run(client, backend, pool, watchdog, timeout, () -> false, up, down, splice);
+                    Duration timeout, LongConsumer up, LongConsumer down, Runnable downstreamEnded, boolean splice) {
+        run(client, backend, pool, watchdog, timeout, () -> false, up, down, downstreamEnded, splice);
     }
 
     private static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
-                            Duration timeout, BooleanSupplier busy, LongConsumer up, LongConsumer down, boolean splice) {
+                            Duration timeout, BooleanSupplier busy, LongConsumer up, LongConsumer down,
+                            Runnable downstreamEnded, boolean splice) {
         AtomicReference<Watchdog.Guard> self = new AtomicReference<>();
         Watchdog.Guard guard = watchdog.guard(() -> {
             if (busy.getAsBoolean()) {
@@ -107,7 +110,11 @@ public final class Relay {
         self.set(guard);
         try {
             Thread upstream = Thread.ofVirtual().start(() -> direction(client, backend, pool, guard, timeout, up, splice));
-            direction(backend, client, pool, guard, timeout, down, splice);
+            try {
+                direction(backend, client, pool, guard, timeout, down, splice);
+            } finally {
+                downstreamEnded.run();
+            }
             joinUninterruptibly(upstream);
         } finally {
             guard.close();
@@ -155,12 +162,7 @@ public final class Relay {
                     to.shutdownOutput();
                     return false;
                 }
-                buffer.flip();
-                while (buffer.hasRemaining()) {
-                    guard.arm(timeout);
-                    to.write(buffer);
-                }
-                buffer.clear();
+                writeOut(buffer, to, guard, timeout);
                 counter.accept(n);
                 moved += n;
             }
@@ -168,6 +170,17 @@ public final class Relay {
         } finally {
             pool.give(buffer);
         }
+    }
+
+    /** Writes what {@code buffer} holds (fill mode) to {@code to}, each write under the guard, and clears it. */
+    static void writeOut(ByteBuffer buffer, java.nio.channels.WritableByteChannel to, Watchdog.Guard guard, Duration timeout)
+            throws IOException {
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+            guard.arm(timeout);
+            to.write(buffer);
+        }
+        buffer.clear();
     }
 
     /** The rest of a bulk direction, spliced on a platform thread; the calling virtual thread waits. */
@@ -191,7 +204,7 @@ public final class Relay {
     }
 
     /** Waits for {@code t} even when interrupted (the interrupt is kept): t uses descriptors that are closed after it. */
-    private static void joinUninterruptibly(Thread t) {
+    static void joinUninterruptibly(Thread t) {
         boolean interrupted = false;
         while (true) {
             try {
@@ -206,7 +219,7 @@ public final class Relay {
         }
     }
 
-    private static void shutdownQuietly(SocketChannel c) {
+    static void shutdownQuietly(SocketChannel c) {
         try {
             c.shutdownInput();
         } catch (IOException ignored) {

@@ -5,6 +5,7 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.balancer.policy.BalancePolicy;
+import dev.ferry.balancer.tls.BalancerTls;
 import dev.ferry.server.data.BufferPool;
 import dev.ferry.server.net.IdleParker;
 import dev.ferry.server.net.PassiveAddressing;
@@ -36,10 +37,14 @@ public final class BalancerContext {
     private final Set<ClientSession> live;
     private final IdleParker idleParker;
     private final BalancerMetrics metrics;
+    private final BalancerTls tls;
 
+    /** {@code tls}: null unless the balancer terminates TLS. */
     public BalancerContext(BalancerSettings settings, List<Backend> backends, BalancePolicy policy, Watchdog watchdog,
                            DataPorts dataPorts, PassiveAddressing addressing, BufferPool buffers, Admission admission,
-                           AtomicLong sessionIds, Set<ClientSession> live, IdleParker idleParker, BalancerMetrics metrics) {
+                           AtomicLong sessionIds, Set<ClientSession> live, IdleParker idleParker, BalancerMetrics metrics,
+                           BalancerTls tls) {
+        this.tls = tls;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.backends = List.copyOf(backends);
         this.policy = Objects.requireNonNull(policy, "policy");
@@ -82,4 +87,6 @@ public final class BalancerContext {
     }
     public IdleParker idleParker() { return idleParker; }
     public BalancerMetrics metrics() { return metrics; }
+    /** TLS termination (the balancer's certificate, FTPS to backends), or null when it is off. */
+    public BalancerTls tls() { return tls; }
 }

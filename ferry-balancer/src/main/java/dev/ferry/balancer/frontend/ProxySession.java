@@ -4,6 +4,7 @@ import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.data.Relay;
+import dev.ferry.balancer.data.TlsRelay;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
@@ -15,6 +16,7 @@ import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.server.net.SocketConnection;
 import dev.ferry.server.net.Watchdog;
+import dev.ferry.server.tls.ServerTls;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -29,6 +31,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -52,6 +57,13 @@ import org.slf4j.LoggerFactory;
  * continues when bytes arrive. So that a parked pump always wakes up, nothing here closes a socket
  * while the session lives: ending, timeouts and stuck writes shut the sockets down (a parked read
  * then sees end of stream), and the last pump to end closes everything in {@link #finish()}.
+ *
+ * <p>TLS termination (docs/ftps.md): the balancer answers AUTH, PBSZ, PROT and CCC itself, before and
+ * after login ({@link ClientProtection}); the control connection is TLS between client and balancer, and
+ * TLS or plain between balancer and backend as configured. Data connections with TLS on either side
+ * are relayed by {@link TlsRelay}, others by {@link Relay}. A transfer's final reply (226, 426, ...) is
+ * held until the relay's backend-to-client direction has ended, so the client has the data and its end
+ * (close_notify, FIN) before it reads the reply that says the transfer is over.
  */
 public final class ProxySession implements Runnable, ClientSession {
 
@@ -105,7 +117,25 @@ public final class ProxySession implements Runnable, ClientSession {
     private volatile String ending = "client-closed";
     private volatile ServerSocketChannel activeListener;
 
+    /** The client side's TLS (the balancer's certificate as the session found it), once the handshake is done. */
+    private volatile ServerTls clientTls;
+    private final boolean implicitTls;
+    private final ClientProtection protection;
+    /** Counted down when the running relay's backend -> client direction ended; null before the first. */
+    private volatile CountDownLatch downstream;
+    /** The backend sent a preliminary reply (150, 125): its next final reply ends a transfer. Backend pump only. */
+    private boolean transferAnswering;
+    /** A reply that replaces the final reply of the transfer (522 for a refused data handshake). */
+    private volatile Reply replaceFinal;
+
     public ProxySession(BalancerContext ctx, SocketChannel client) throws IOException {
+        this(ctx, client, false);
+    }
+
+    /** {@code implicitTls}: the connection came through the implicit-FTPS listener (TLS before the greeting). */
+    public ProxySession(BalancerContext ctx, SocketChannel client, boolean implicitTls) throws IOException {
+        this.implicitTls = implicitTls;
+        this.protection = new ClientProtection(ctx.tls() != null, implicitTls);
         this.ctx = ctx;
         this.client = client;
         this.clientAddress = (InetSocketAddress) client.getRemoteAddress();
@@ -192,6 +222,9 @@ public final class ProxySession implements Runnable, ClientSession {
         ctx.live().add(this);
         boolean relaying = false;
         try {
+            if (implicitTls && !startClientTls()) {
+                return;
+            }
             Admission.Outcome admitted = ctx.admission().enter();
             if (admitted != Admission.Outcome.ADMITTED) {
                 ending = admitted == Admission.Outcome.QUEUE_FULL ? "refused-max-sessions" : "queue-timeout";
@@ -257,6 +290,7 @@ public final class ProxySession implements Runnable, ClientSession {
     /** Gives the pump's thread up until {@code conn} has input; {@code resume} continues the pump. */
     private void park(SocketConnection conn, ControlLineReader reader, Runnable resume) throws IOException {
         reader.releaseBuffers();
+        conn.releaseIdleBuffers();
         SocketChannel channel = conn.parkableChannel();
         channel.configureBlocking(false);
         ctx.idleParker().park(channel, () -> {
@@ -295,6 +329,12 @@ public final class ProxySession implements Runnable, ClientSession {
             lastVerb = c.verb();
             switch (c.verb()) {
                 case USER -> {
+                    Reply refusal = protection.user(ctx.settings().tls().require());
+                    if (refusal != null) {
+                        LOG.info("{} event=login-refused reason=tls-required", id);
+                        send(refusal);
+                        continue;
+                    }
                     user = c.argument();
                     return chooseAndLogin(line);
                 }
@@ -303,8 +343,7 @@ public final class ProxySession implements Runnable, ClientSession {
                     send(Reply.of(221, "Goodbye."));
                     return false;
                 }
-                case FEAT -> send(Reply.multiLine(211, "Features:", List.of("EPRT", "EPSV", "HOST", "MDTM",
-                        "MLST type*;size*;modify*;perm*;unique*;", "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8"), "End"));
+                case FEAT -> send(Reply.multiLine(211, "Features:", features(), "End"));
                 case OPTS -> {
                     String a = c.argument().trim().toUpperCase(Locale.ROOT);
                     if (a.equals("UTF8 ON") || a.equals("UTF-8 ON") || a.equals("UTF8")) {
@@ -322,11 +361,65 @@ public final class ProxySession implements Runnable, ClientSession {
                 case SYST -> send(Reply.of(215, "UNIX Type: L8"));
                 case NOOP -> send(Reply.of(200, "NOOP ok."));
                 case HELP -> send(Reply.of(214, "Log in with USER and PASS; then every command is served by the backend."));
-                case AUTH -> send(Reply.of(502, "TLS is not available on this balancer."));
+                case AUTH -> {
+                    Reply refusal = protection.auth(c.argument(), false, in.hasBufferedInput());
+                    if (refusal != null) {
+                        send(refusal);
+                        continue;
+                    }
+                    send(Reply.of(234, "AUTH " + ClientProtection.mechanism(c.argument()) + " accepted; expecting the TLS handshake."));
+                    if (!startClientTls()) {
+                        // RFC 4217 §10.1: a handshake that failed midway leaves the connection in an unknown state.
+                        return false;
+                    }
+                }
+                case PBSZ -> send(protection.protectionBufferSize(c.argument()));
+                case PROT -> send(protection.protection(c.argument(), ctx.settings().tls().require(), false));
+                case CCC -> send(protection.clearCommandChannel());
                 case PASS -> send(Reply.of(503, "Login with USER first."));
                 default -> send(Reply.of(530, "Please log in with USER and PASS first."));
             }
         }
+    }
+
+    private static final List<String> FEATURES = List.of("EPRT", "EPSV", "HOST", "MDTM",
+            "MLST type*;size*;modify*;perm*;unique*;", "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8");
+
+    private List<String> features() {
+        if (!protection.available()) {
+            return FEATURES;
+        }
+        List<String> all = new java.util.ArrayList<>(ClientProtection.FEATURES);
+        all.addAll(FEATURES);
+        all.sort(null);
+        return all;
+    }
+
+    /**
+     * The client's control connection handshake (after 234, or first thing on the implicit listener),
+     * bounded by the handshake timeout; false (logged) when it failed: the session ends.
+     */
+    private boolean startClientTls() {
+        ServerTls tls = ctx.tls().server();
+        clientWriteGuard.arm(ctx.settings().tls().handshakeTimeout());
+        try {
+            clientConn.startTls(tls.controlEngine());
+        } catch (IOException | RuntimeException e) {
+            ending = "tls-failed";
+            LOG.info("{} event=tls-failed client={} error={}", id, HostPort.text(clientAddress),
+                    Printable.of(String.valueOf(e.getMessage()), 160));
+            return false;
+        } finally {
+            clientWriteGuard.disarm();
+        }
+        clientTls = tls;
+        if (!implicitTls) {
+            protection.tlsStarted();
+        }
+        javax.net.ssl.SSLSession session = clientConn.tlsSession();
+        LOG.info("{} event=tls protocol={} cipher={}{}", id, session.getProtocol(), session.getCipherSuite(),
+                implicitTls ? " implicit=true" : "");
+        return true;
     }
 
     private boolean chooseAndLogin(String userLine) throws IOException {
@@ -360,13 +453,14 @@ public final class ProxySession implements Runnable, ClientSession {
                 }
                 throw new IOException("greeting " + greeting.code);
             }
+            if (ctx.tls() != null && ctx.tls().backends() != null) {
+                backendTls(b, conn, reader);
+            }
             if (host != null) {
-                writeAll(channel, ("HOST " + host + "\r\n").getBytes(StandardCharsets.UTF_8));
-                BackendReply.read(reader);
+                exchange(conn, reader, "HOST " + host);
             }
             if (utf8) {
-                writeAll(channel, "OPTS UTF8 ON\r\n".getBytes(StandardCharsets.US_ASCII));
-                BackendReply.read(reader);
+                exchange(conn, reader, "OPTS UTF8 ON");
             }
             this.backendReader = reader;
             this.backendConn = conn;
@@ -375,6 +469,37 @@ public final class ProxySession implements Runnable, ClientSession {
     }
 
     private ControlLineReader backendReader;
+
+    /**
+     * FTPS to the backend (RFC 4217 §4, §8, §9), right after its greeting: AUTH TLS, the handshake as a TLS
+     * client, PBSZ 0 and PROT P, so that the control connection and every data connection to the backend
+     * are protected. The session's data connections resume this session (same peer host and port).
+     */
+    private void backendTls(Backend b, SocketConnection conn, ControlLineReader reader) throws IOException {
+        BackendReply auth = exchange(conn, reader, "AUTH TLS");
+        if (auth.code != 234) {
+            throw new IOException("AUTH TLS answered " + auth.code + " (the backend does not offer FTPS)");
+        }
+        try {
+            conn.startTls(ctx.tls().backends().engine(b.address()));
+        } catch (IOException e) {
+            throw new IOException("TLS handshake failed: " + e.getMessage(), e);
+        }
+        BackendReply pbsz = exchange(conn, reader, "PBSZ 0");
+        BackendReply prot = exchange(conn, reader, "PROT P");
+        if (pbsz.code != 200 || prot.code != 200) {
+            throw new IOException("PBSZ/PROT answered " + pbsz.code + "/" + prot.code);
+        }
+    }
+
+    /** A command of the balancer's own to a backend being set up, and its reply. */
+    private static BackendReply exchange(SocketConnection conn, ControlLineReader reader, String line) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap((line + "\r\n").getBytes(StandardCharsets.UTF_8));
+        while (b.hasRemaining()) {
+            conn.write(b);
+        }
+        return BackendReply.read(reader);
+    }
 
     private ProxyHeader proxyHeader() throws IOException {
         return new ProxyHeader(clientAddress, (InetSocketAddress) client.getLocalAddress());
@@ -418,6 +543,14 @@ public final class ProxySession implements Runnable, ClientSession {
                 if (parsed instanceof CommandParser.Result.Parsed p) {
                     Verb v = p.command().verb();
                     lastVerb = v;
+                    Reply own = security(p.command());
+                    if (own != null) {
+                        sendInOrder(own);
+                        continue;
+                    }
+                    if (v == Verb.REIN) {
+                        protection.reinitialize();
+                    }
                     if (v == Verb.PORT || v == Verb.EPRT) {
                         Reply refusal = activeMode(p.command());
                         if (refusal != null) {
@@ -438,6 +571,47 @@ public final class ProxySession implements Runnable, ClientSession {
         pumpEnded(backendConn);
     }
 
+    /**
+     * After login: the balancer's own answer to a command about TLS, or null to go on. AUTH, PBSZ, PROT and
+     * CCC never reach the backend: the client's TLS ends here, and an FTPS backend has its own with the
+     * balancer. Data channel commands are refused while the policy wants data protected and PROT is C.
+     */
+    private Reply security(Command c) {
+        return switch (c.verb()) {
+            case AUTH -> protection.auth(c.argument(), true, false);
+            case PBSZ -> protection.protectionBufferSize(c.argument());
+            case PROT -> protection.protection(c.argument(), ctx.settings().tls().require(), true);
+            case CCC -> protection.clearCommandChannel();
+            case PASV, EPSV, PORT, EPRT -> protection.dataChannel(ctx.settings().tls().require());
+            // REIN would leave an FTPS backend with PROT C (its data in clear text) while the balancer
+            // goes on speaking TLS on data connections: refused; with plain backends it is passed on.
+            case REIN -> backendFtps() ? Reply.of(502, "REIN is not available through this balancer; reconnect to log in again.") : null;
+            default -> null;
+        };
+    }
+
+    private boolean backendFtps() {
+        return ctx.tls() != null && ctx.tls().backends() != null;
+    }
+
+    /**
+     * A transfer's final reply (the one after its 150) waits until the relay's backend -> client direction has ended (its data
+     * written and the client's side shut, close_notify included), at most the data timeout: a client
+     * that reads 226 first may close the data connection before the last bytes came, or (curl in active
+     * mode) take the transfer as failed. Only that direction: clients keep their own end open until the 226.
+     */
+    private void awaitDownstream() {
+        CountDownLatch ended = downstream;
+        if (ended == null) {
+            return;
+        }
+        try {
+            ended.await(ctx.settings().timeouts().data().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Backend to client: whole replies, 227/229 rewritten. */
     private void backendLoop() {
         try {
@@ -447,7 +621,16 @@ public final class ProxySession implements Runnable, ClientSession {
                     return;
                 }
                 BackendReply reply = BackendReply.read(backendReader);
-                byte[] out = switch (reply.code) {
+                Reply replacement = null;
+                if (!reply.isFinal()) {
+                    transferAnswering = true;
+                } else if (transferAnswering) {
+                    transferAnswering = false;
+                    awaitDownstream();
+                    replacement = replaceFinal;
+                    replaceFinal = null;
+                }
+                byte[] out = replacement != null ? replacement.toBytes() : switch (reply.code) {
                     case 227 -> passive(reply, false);
                     case 229 -> passive(reply, true);
                     default -> reply.toBytes();
@@ -529,39 +712,61 @@ public final class ProxySession implements Runnable, ClientSession {
     private void relayTo(SocketChannel clientData, InetSocketAddress target) {
         SocketChannel backendData = null;
         activeRelays.incrementAndGet();
+        CountDownLatch ended = transferStarting();
         try {
             backendData = connectData(target, null);
-            relay(clientData, backendData);
+            relay(clientData, backendData, ended);
         } catch (IOException e) {
             LOG.info("{} event=data-connect-failed target={} error={}", id, HostPort.text(target), e.getMessage());
             closeQuietly(clientData);
         } finally {
+            ended.countDown();
             activeRelays.decrementAndGet();
         }
+    }
+
+    /** A data connection arrived: the transfer's final reply waits for the latch (see {@link #awaitDownstream}). */
+    private CountDownLatch transferStarting() {
+        CountDownLatch ended = new CountDownLatch(1);
+        replaceFinal = null; // a replacement left from an earlier data connection belongs to no transfer now
+        downstream = ended;
+        return ended;
     }
 
     /**
      * Relays one data connection, both sides connected, and counts it for the session, its backend
      * and the metrics: every transfer, passive or active, passes here.
      */
-    private void relay(SocketChannel clientSide, SocketChannel backendSide) {
+    private void relay(SocketChannel clientSide, SocketChannel backendSide, CountDownLatch ended) {
         transfers.incrementAndGet();
         LongAdder up = new LongAdder();
         LongAdder down = new LongAdder();
         currentDown = down;
         currentUp = up;
         long start = System.nanoTime();
+        java.util.function.LongConsumer upCounter = n -> {
+            bytesUp += n;
+            up.add(n);
+        };
+        java.util.function.LongConsumer downCounter = n -> {
+            bytesDown += n;
+            down.add(n);
+        };
         try {
-            Relay.run(clientSide, backendSide, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
-                    n -> {
-                        bytesUp += n;
-                        up.add(n);
-                    },
-                    n -> {
-                        bytesDown += n;
-                        down.add(n);
-                    });
+            boolean clientTlsOn = protection.protectData();
+            if (clientTlsOn || backendFtps()) {
+                TlsRelay.Result r = TlsRelay.run(
+                        new TlsRelay.ClientSide(clientSide, clientTlsOn ? clientTls : null, clientConn.tlsSession()),
+                        new TlsRelay.BackendSide(backendSide, backendFtps() ? ctx.tls().backends().engine(backend.address()) : null),
+                        ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(), ctx.settings().tls().handshakeTimeout(),
+                        ctx.settings().tls().reuse(), upCounter, downCounter, ended::countDown);
+                dataTlsOutcome(r);
+            } else {
+                Relay.run(clientSide, backendSide, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
+                        upCounter, downCounter, ended::countDown);
+            }
         } finally {
+            ended.countDown();
             backend.countTransfer();
             backend.addBytes(up.sum(), down.sum());
             // Counted by the backend now: the status page must not add these bytes again.
@@ -571,6 +776,30 @@ public final class ProxySession implements Runnable, ClientSession {
         }
     }
 
+    /**
+     * A data connection whose TLS failed before any byte moved: the backend's side was aborted, so it
+     * answers 426; the client is told why instead, as ferry server tells it (RFC 4217 §10.2: 522).
+     */
+    private void dataTlsOutcome(TlsRelay.Result r) {
+        switch (r.outcome()) {
+            case RELAYED -> LOG.debug("{} data connection relayed tls={}", id, r.clientTls() == null ? "-" : r.clientTls());
+            case CLIENT_TLS_FAILED -> {
+                LOG.info("{} event=data-tls-failed side=client error={}", id, Printable.of(r.error(), 160));
+                replaceFinal = Reply.of(522, "TLS negotiation on the data connection failed.");
+            }
+            case CLIENT_NOT_RESUMED -> {
+                LOG.info("{} event=data-refused reason=tls-session-not-resumed", id);
+                replaceFinal = Reply.of(522, "The data connection must resume the control connection's TLS session "
+                        + "(TLS session reuse is required).");
+            }
+            case BACKEND_TLS_FAILED -> {
+                LOG.warn("{} event=data-tls-failed side=backend backend={} error={}", id, backend.name(), Printable.of(r.error(), 160));
+                replaceFinal = Reply.of(425, "Cannot open the data connection to the server.");
+            }
+        }
+    }
+
+    /** {@link BackendConnect#data}: from {@code from}, or from the address routing picks when null. */
     private SocketChannel connectData(InetSocketAddress target, InetAddress from) throws IOException {
         return BackendConnect.data(ctx, target, from);
     }
@@ -623,13 +852,15 @@ public final class ProxySession implements Runnable, ClientSession {
                 return;
             }
             activeRelays.incrementAndGet();
+            CountDownLatch ended = transferStarting();
             try {
                 SocketChannel toClient = connectData(clientTarget, ((InetSocketAddress) client.getLocalAddress()).getAddress());
-                relay(toClient, fromBackend);
+                relay(toClient, fromBackend, ended);
             } catch (IOException e) {
                 LOG.info("{} event=data-connect-failed target={} error={}", id, HostPort.text(clientTarget), e.getMessage());
                 closeQuietly(fromBackend);
             } finally {
+                ended.countDown();
                 activeRelays.decrementAndGet();
             }
         } catch (IOException e) {

@@ -186,7 +186,7 @@ public final class PassthroughSession implements Runnable, ClientSession {
         transfers.incrementAndGet();
         try {
             Relay.run(clientData, backendData, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
-                    t.up()::add, t.down()::add);
+                    t.up()::add, t.down()::add, () -> { });
         } finally {
             long up = t.up().sum();
             long down = t.down().sum();

@@ -18,7 +18,8 @@ import java.util.Objects;
  * then remove"). A name whose address or max-connecting changed is retired and replaced by a new
  * backend of the same name (its sessions stay with the old address). A weight change applies in
  * place. Settings the balancer cannot change while it listens (its own address, its passive range,
- * its public address and networks, its session limit and queue, its admin listener) are kept as they are and listed, to be logged: they need a restart.
+ * its public address and networks, its session limit and queue, its admin listener, its TLS mode, implicit-FTPS listener and protocol to
+ * the backends) are kept as they are and listed, to be logged: they need a restart.
  *
  * @param added       backends to create
  * @param retired     running backends to drain and remove
@@ -81,6 +82,16 @@ public record ReloadPlan(List<BackendSpec> added, List<Backend> retired, Map<Bac
         }
         if (!before.admin().equals(after.admin())) {
             needRestart.add("admin");
+        }
+        // TLS: certificates are reloaded; what decides the listeners and every session's shape is not.
+        if (before.tls().mode() != after.tls().mode()) {
+            needRestart.add("tls.mode");
+        }
+        if (!Objects.equals(before.tls().implicitListen(), after.tls().implicitListen())) {
+            needRestart.add("tls.implicit-listen");
+        }
+        if (!before.tls().backends().equals(after.tls().backends())) {
+            needRestart.add("tls.backends");
         }
         return new ReloadPlan(added, retired, reweighted, needRestart);
     }

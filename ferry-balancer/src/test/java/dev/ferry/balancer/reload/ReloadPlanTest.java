@@ -95,4 +95,18 @@ class ReloadPlanTest {
         assertThat(plan.needRestart()).containsExactly("listen", "passive-ports", "public-address", "max-sessions/queue");
         assertThat(plan.backendsUnchanged()).isTrue();
     }
+
+    @Test
+    void tlsModeImplicitListenerAndBackendProtocolNeedARestartButCertificatesDoNot() {
+        BalancerSettings before = settings(spec("a", 21, 1));
+        BalancerSettings.Tls tls = before.tls().withMode(BalancerSettings.TlsMode.TERMINATE)
+                .withImplicitListen(new InetSocketAddress("127.0.0.1", 990))
+                .withBackends(new BalancerSettings.BackendTls(true, null));
+        BalancerSettings newCertificate = before.withTls(before.tls().withCertificate(java.nio.file.Path.of("new.pem"), null)
+                .withRequire(dev.ferry.server.ServerSettings.TlsPolicy.REQUIRED));
+
+        assertThat(ReloadPlan.between(running(before), before, before.withTls(tls)).needRestart())
+                .containsExactly("tls.mode", "tls.implicit-listen", "tls.backends");
+        assertThat(ReloadPlan.between(running(before), before, newCertificate).needRestart()).isEmpty();
+    }
 }

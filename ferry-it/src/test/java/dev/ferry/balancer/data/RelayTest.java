@@ -75,7 +75,7 @@ class RelayTest {
         AtomicLong down = new AtomicLong();
         long splicedBefore = Relay.splicedDirections();
         Thread relay = Thread.ofVirtual().start(() -> Relay.run(p.clientInner(), p.backendInner(), pool, watchdog,
-                Duration.ofSeconds(10), up::addAndGet, down::addAndGet, splice));
+                Duration.ofSeconds(10), up::addAndGet, down::addAndGet, () -> { }, splice));
         Thread backendWriter = Thread.ofVirtual().start(() -> writeAndShut(p.backendOuter(), download));
         Thread clientWriter = Thread.ofVirtual().start(() -> writeAndShut(p.clientOuter(), upload));
         byte[] clientGot = readAll(p.clientOuter());
@@ -99,7 +99,7 @@ class RelayTest {
     void aRelayOnWhichNothingMovesEndsAfterTheDataTimeout(boolean splice) throws Exception {
         Pairs p = pairs();
         Thread relay = Thread.ofVirtual().start(() -> Relay.run(p.clientInner(), p.backendInner(), pool, watchdog,
-                Duration.ofMillis(200), n -> { }, n -> { }, splice));
+                Duration.ofMillis(200), n -> { }, n -> { }, () -> { }, splice));
         relay.join(10_000);
         assertThat(relay.isAlive()).as("relay still running after its data timeout").isFalse();
         assertThat(p.clientInner().isOpen()).isFalse();
@@ -116,7 +116,7 @@ class RelayTest {
         AtomicLong down = new AtomicLong();
         long splicedBefore = Relay.splicedDirections();
         Thread relay = Thread.ofVirtual().start(() -> Relay.run(p.clientInner(), p.backendInner(), pool, watchdog,
-                Duration.ofMillis(300), n -> { }, down::addAndGet, splice));
+                Duration.ofMillis(300), n -> { }, down::addAndGet, () -> { }, splice));
         // The backend sends a bulk transfer's first megabytes, then falls silent without closing.
         ByteBuffer b = ByteBuffer.wrap(first);
         while (b.hasRemaining()) {

@@ -118,4 +118,30 @@ class BalancerLauncherTest {
         assertThat(status.statusCode()).isEqualTo(200);
         assertThat(status.body()).contains("\"name\":\"s1\"", "\"name\":\"s2\"");
     }
+
+    @Test
+    @Timeout(value = 200, unit = TimeUnit.SECONDS)
+    void clusterTerminatesFtpsWithASelfSignedCertificateKeptForTheNextStart() throws Exception {
+        int port = TestData.freePort();
+        Path root = Files.createDirectories(work.resolve("shared"));
+        Files.writeString(root.resolve("hello.txt"), "hello\n");
+        Pattern fingerprint = Pattern.compile("tls: FTPS terminated at the balancer .*(SHA256:[0-9A-F:]{95})");
+
+        List<String> first = start("--listen", "127.0.0.1:" + port, "--root", root.toString(), "--admin", "off");
+        Matcher m = fingerprint.matcher(String.join("\n", first));
+        assertThat(m.find()).as("a fingerprint in %s", first).isTrue();
+        String printed = m.group(1);
+        Matcher password = Pattern.compile("user: ferry\\s+password: (\\S+)").matcher(String.join("\n", first));
+        assertThat(password.find()).isTrue();
+        ExternalCommand.Result got = ExternalCommand.run(work, Duration.ofSeconds(30), Map.of(), List.of("curl", "-sS", "-v",
+                "--max-time", "20", "--ssl-reqd", "-k", "-u", "ferry:" + password.group(1), "ftp://127.0.0.1:" + port + "/hello.txt"))
+                .assertSuccess();
+        assertThat(got.stdout()).isEqualTo("hello\n");
+        assertThat(got.stderr()).contains("> AUTH SSL", "> PROT P");
+        assertThat(work.resolve("ferry-selfsigned-key.pem")).as("kept beside the root, not inside it").exists();
+        Launcher.stop(process);
+
+        List<String> second = start("--listen", "127.0.0.1:" + port, "--root", root.toString(), "--admin", "off");
+        assertThat(String.join("\n", second)).contains(printed, "self-signed (reused ");
+    }
 }

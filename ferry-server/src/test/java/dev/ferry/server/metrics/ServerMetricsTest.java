@@ -104,9 +104,10 @@ class ServerMetricsTest {
         assertThat(afterDownload.value("ferry_server_transfer_duration_seconds_count{direction=\"upload\"}")).isZero();
 
         assertThat(c.storeFile("up.bin", new ByteArrayInputStream(new byte[UPLOAD_BYTES]))).isTrue();
-        Scrape afterUpload = await("ferry_server_transfers_total{direction=\"upload\",result=\"ok\"}", 1);
+        // The duration is recorded last of a transfer's series (ServerMetrics.transferEnded): wait for it.
+        Scrape afterUpload = await("ferry_server_transfer_duration_seconds_count{direction=\"upload\"}", 1);
         assertThat(afterUpload.value("ferry_server_received_bytes_total")).isEqualTo(UPLOAD_BYTES);
-        assertThat(afterUpload.value("ferry_server_transfer_duration_seconds_count{direction=\"upload\"}")).isEqualTo(1);
+        assertThat(afterUpload.value("ferry_server_transfers_total{direction=\"upload\",result=\"ok\"}")).isEqualTo(1);
 
         String[] names = c.listNames();
         assertThat(names).containsExactlyInAnyOrder("big.bin", "up.bin");

@@ -85,17 +85,21 @@ class TlsChannelTest {
         byte[] up = random(3_000_001, 1);
         byte[] down = random(2_000_003, 2);
 
-        CompletableFuture<Void> clientWrites = CompletableFuture.runAsync(() -> {
+        CompletableFuture<byte[]> clientReads = CompletableFuture.supplyAsync(() -> {
             try {
-                client.getOutputStream().write(up);
-                client.shutdownOutput();
+                return client.getInputStream().readAllBytes();
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
         }, VIRTUAL);
-        CompletableFuture<byte[]> clientReads = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<Void> clientWrites = CompletableFuture.runAsync(() -> {
             try {
-                return client.getInputStream().readAllBytes();
+                client.getOutputStream().write(up);
+                // Both directions move at once above; the client ends its side only after it has read the
+                // server's: under TLS 1.2 a close_notify closes both directions of the receiving engine
+                // (RFC 5246 §7.2.1), so an earlier one would cut the server's download short.
+                clientReads.join();
+                client.shutdownOutput();
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
