@@ -204,7 +204,6 @@ public final class PassthroughSession implements Runnable, ClientSession {
         if (!finished.compareAndSet(false, true)) {
             return;
         }
-        ctx.ended(this, admitted);
         sessions.remove(this);
         closeQuietly(client);
         closeQuietly(backendChannel);
@@ -217,6 +216,8 @@ public final class PassthroughSession implements Runnable, ClientSession {
                 id, HostPort.text(clientAddress), b == null ? "-" : b.name(), connectMillis,
                 (System.nanoTime() - startNanos) / 1_000_000L, bytesUp.sum(), bytesDown.sum(), transfers.get(),
                 controlUp.sum(), controlDown.sum(), ending);
+        // Last: whoever sees the session gone (a stop, the admin page) also finds its line logged.
+        ctx.ended(this, admitted);
     }
 
     /**

@@ -300,8 +300,10 @@ class PassthroughClientsTest {
             assertThat(refused.code()).isEqualTo(421);
             assertThat(refused.text()).isEqualTo("No server available; try again later.");
         }
-        assertThat(cluster.logLines()).anyMatch(l -> l.matches("b\\w+ event=no-backend client=127\\.0\\.0\\.1:\\d+ user=- tried=2"))
-                .anyMatch(l -> l.contains("event=session mode=passthrough") && l.endsWith("end=no-backend"));
+        // The session's line comes after the reply: it is written when the session has closed.
+        TestData.await("the session's line", () -> cluster.logLines().stream()
+                .anyMatch(l -> l.contains("event=session mode=passthrough") && l.endsWith("end=no-backend")));
+        assertThat(cluster.logLines()).anyMatch(l -> l.matches("b\\w+ event=no-backend client=127\\.0\\.0\\.1:\\d+ user=- tried=2"));
     }
 
     @Test
