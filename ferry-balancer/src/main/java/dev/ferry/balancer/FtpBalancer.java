@@ -4,8 +4,10 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.check.HealthChecker;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.frontend.BalancerContext;
+import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.balancer.frontend.ProxySession;
 import dev.ferry.balancer.metrics.BalancerMetrics;
+import dev.ferry.balancer.passthrough.Passthrough;
 import dev.ferry.balancer.policy.BalancePolicy;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.server.ServerSettings;
@@ -62,10 +64,16 @@ public final class FtpBalancer implements AutoCloseable {
     private final List<Backend> initialBackends;
     /** Backends a reload removed whose sessions have not all ended yet. */
     private final Set<Backend> retiring = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** TLS passthrough's sessions and data ports; null in the other modes. */
+    private final Passthrough passthrough;
 
     private FtpBalancer(BalancerSettings settings) throws IOException {
         if (settings.backends().isEmpty()) {
             throw new IOException("no backends configured (--backend NAME=HOST:PORT)");
+        }
+        boolean passthroughMode = settings.tls().mode() == BalancerSettings.TlsMode.PASSTHROUGH;
+        if (passthroughMode) {
+            Passthrough.check(settings);
         }
         this.settings = settings;
         BalancerTls tls = BalancerTls.start(settings.tls(), settings.listen());
@@ -92,6 +100,14 @@ public final class FtpBalancer implements AutoCloseable {
                 new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
                 admission, new AtomicLong(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
                 new IdleParker("ferry-balancer-idle-parker"), metrics, tls);
+        try {
+            this.passthrough = passthroughMode ? Passthrough.start(context, address().getAddress()) : null;
+        } catch (IOException e) {
+            listener.close();
+            context.idleParker().close();
+            watchdog.close();
+            throw e;
+        }
         this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), metrics::checkDone);
         this.acceptor = acceptor("ferry-balancer-acceptor", listener, false);
         InetSocketAddress implicit = tls == null ? null : settings.tls().implicitListen();
@@ -115,7 +131,7 @@ public final class FtpBalancer implements AutoCloseable {
     private Acceptor acceptor(String name, ServerSocketChannel on, boolean implicitTls) {
         return new Acceptor(name, on, context.admission().capacity() + REFUSAL_MARGIN,
                 (channel, release) -> {
-                    ProxySession session = new ProxySession(context, channel, implicitTls);
+                    Runnable session = passthrough != null ? passthrough.session(channel) : new ProxySession(context, channel, implicitTls);
                     Thread.ofVirtual().start(() -> {
                         try {
                             session.run();
@@ -218,7 +234,7 @@ public final class FtpBalancer implements AutoCloseable {
     }
 
     /** Client connections in progress (queued, before login and relaying): a live, read-only view. */
-    public Collection<ProxySession> sessions() {
+    public Collection<ClientSession> sessions() {
         return Collections.unmodifiableSet(context.live());
     }
 
@@ -248,6 +264,9 @@ public final class FtpBalancer implements AutoCloseable {
      */
     public synchronized ReloadPlan reload(BalancerSettings next) {
         BalancerSettings current = context.settings();
+        if (passthrough != null) {
+            passthrough.reload(next);   // first: a configuration it refuses changes nothing
+        }
         List<Backend> running = context.backends();
         ReloadPlan plan = ReloadPlan.between(running, current, next);
         Set<Backend> retired = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -376,11 +395,11 @@ public final class FtpBalancer implements AutoCloseable {
                 break;
             }
         }
-        List<ProxySession> remaining = List.copyOf(context.live());
+        List<ClientSession> remaining = List.copyOf(context.live());
         if (!remaining.isEmpty()) {
             LOG.info("event=stop-closing sessions={}", remaining.size());
         }
-        remaining.forEach(ProxySession::terminate);
+        remaining.forEach(ClientSession::terminate);
         long closeBy = System.nanoTime() + 2_000_000_000L;
         while (!context.live().isEmpty() && System.nanoTime() - closeBy < 0) {
             try {
@@ -392,6 +411,9 @@ public final class FtpBalancer implements AutoCloseable {
         }
         context.idleParker().close();
         context.dataPorts().close();
+        if (passthrough != null) {
+            passthrough.close();
+        }
         context.watchdog().close();
         LOG.info("event=stopped");
     }

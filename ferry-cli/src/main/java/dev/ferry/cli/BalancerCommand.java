@@ -69,12 +69,12 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "client addresses at once (default: any free port).")
     String passivePorts;
 
-    private static final String BACKEND_FORM = "NAME=HOST:PORT[,weight=N][,max-connecting=N]";
+    private static final String BACKEND_FORM = "NAME=HOST:PORT[,weight=N][,max-connecting=N][,passive-ports=LOW-HIGH]";
 
     @Option(names = "--backend", paramLabel = BACKEND_FORM,
             description = "An FTP server behind the balancer (repeatable; replaces the file's backends; at least one, here or in the "
                     + "file). weight: 0..256, share of new sessions (default 1); max-connecting: connections being opened "
-                    + "at once (default 32).")
+                    + "at once (default 32); passive-ports: the backend's own passive range, which TLS passthrough maps to it.")
     List<String> backends = new ArrayList<>();
 
     @Option(names = "--balance", paramLabel = "ALGORITHM",
@@ -378,15 +378,18 @@ public final class BalancerCommand implements Callable<Integer> {
         String[] parts = text.substring(eq + 1).split(",", -1);
         int weight = 1;
         int maxConnecting = BalancerSettings.BackendSpec.DEFAULT_MAX_CONNECTING;
+        int[] passive = {0, 0};
         for (int i = 1; i < parts.length; i++) {
             String option = parts[i];
             if (option.startsWith("weight=")) {
                 weight = backendNumber(name, "weight", option, 0, 256);
             } else if (option.startsWith("max-connecting=")) {
                 maxConnecting = backendNumber(name, "max-connecting", option, 1, 4096);
+            } else if (option.startsWith("passive-ports=")) {
+                passive = backendPassivePorts(name, option.substring("passive-ports=".length()));
             } else {
                 throw new IllegalArgumentException("--backend " + name + ": unknown option '" + option
-                        + "' (expected weight=N or max-connecting=N)");
+                        + "' (expected weight=N, max-connecting=N or passive-ports=LOW-HIGH)");
             }
         }
         for (BalancerSettings.BackendSpec b : existing) {
@@ -398,7 +401,21 @@ public final class BalancerCommand implements Callable<Integer> {
         if (address.getPort() == 0) {
             throw new IllegalArgumentException("--backend " + name + ": needs a port");
         }
-        return new BalancerSettings.BackendSpec(name, address, weight, maxConnecting);
+        return new BalancerSettings.BackendSpec(name, address, weight, maxConnecting, passive[0], passive[1]);
+    }
+
+    private static int[] backendPassivePorts(String backend, String value) {
+        int[] range;
+        try {
+            range = Values.portRange(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--backend " + backend + ": passive-ports " + e.getMessage());
+        }
+        if (range[0] == 0) {
+            throw new IllegalArgumentException("--backend " + backend + ": passive-ports must be the backend's own range "
+                    + "LOW-HIGH such as 40000-40049 (0, any port, cannot be mapped to a backend)");
+        }
+        return range;
     }
 
     private static int backendNumber(String backend, String key, String option, int min, int max) {

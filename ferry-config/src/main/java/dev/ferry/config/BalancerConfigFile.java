@@ -38,7 +38,7 @@ public final class BalancerConfigFile {
     private static final List<String> TOP_KEYS = ServerConfigFile.TOP_KEYS;
     private static final List<String> BALANCER_KEYS = List.of("listen", "public-address", "networks", "passive-ports",
             "backends", "balance", "check", "max-sessions", "queue", "timeouts", "retries", "proxy-protocol", "greeting", "admin", "tls");
-    private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight", "max-connecting");
+    private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight", "max-connecting", "passive-ports");
     private static final List<String> QUEUE_KEYS = List.of("size", "timeout");
     private static final List<String> CHECK_KEYS = List.of("type", "interval", "timeout", "rise", "fall", "user", "password");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "client-idle", "server-idle", "data", "grace");
@@ -217,6 +217,16 @@ public final class BalancerConfigFile {
         };
     }
 
+    /** A backend's passive range: as {@link Values#portRange}, but 0 (any port) names no port of the backend's own. */
+    static int[] backendPassivePorts(String s) {
+        int[] range = Values.portRange(s);
+        if (range[0] == 0) {
+            throw new IllegalArgumentException("expected the backend's own passive port range LOW-HIGH such as 40000-40049, got "
+                    + Values.quote(s) + " (0, any port, cannot be mapped to a backend)");
+        }
+        return range;
+    }
+
     private static List<BackendSpec> backends(YamlMapping balancer) throws ConfigException {
         List<Node> items = balancer.list("backends", "{name: NAME, address: HOST:PORT, weight: N} entries").orElseThrow();
         if (items.isEmpty()) {
@@ -248,7 +258,10 @@ public final class BalancerConfigFile {
             }
             int weight = entry.integer("weight", 0, MAX_WEIGHT, 1);
             int maxConnecting = entry.integer("max-connecting", 1, MAX_CONNECTING, BackendSpec.DEFAULT_MAX_CONNECTING);
-            backends.add(new BackendSpec(name, address, weight, maxConnecting));
+            // The backend's own passive range, which TLS passthrough maps to it (docs/tls-passthrough.md).
+            int[] passive = entry.parsed("passive-ports", "a port range LOW-HIGH", BalancerConfigFile::backendPassivePorts,
+                    new int[] {0, 0});
+            backends.add(new BackendSpec(name, address, weight, maxConnecting, passive[0], passive[1]));
         }
         return backends;
     }

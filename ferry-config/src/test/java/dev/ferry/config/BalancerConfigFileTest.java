@@ -84,7 +84,7 @@ class BalancerConfigFileTest {
                           backends:
                             - name: a
                               adress: 127.0.0.1:21
-                        """, "4:7", "balancer.backends[0]: unknown key 'adress'; did you mean 'address'? Allowed keys in balancer.backends[0]: name, address, weight, max-connecting"),
+                        """, "4:7", "balancer.backends[0]: unknown key 'adress'; did you mean 'address'? Allowed keys in balancer.backends[0]: name, address, weight, max-connecting, passive-ports"),
                 Arguments.of("""
                         backends: []
                         """, "1:1", "unknown key 'backends'; balancer settings go inside the `balancer:` section (indent 'backends' under `balancer:`). Allowed keys: server, balancer"),
@@ -176,6 +176,20 @@ class BalancerConfigFileTest {
                               address: 127.0.0.1:21
                               max-connecting: 0
                         """, "5:23", "balancer.backends[0].max-connecting: expected a number from 1 to 4096, got 0"),
+                Arguments.of("""
+                        balancer:
+                          backends:
+                            - name: ftp1
+                              address: 127.0.0.1:21
+                              passive-ports: 40100-40000
+                        """, "5:22", "balancer.backends[0].passive-ports: expected a port range LOW-HIGH such as 40000-40100 (or 0 for any free port), got '40100-40000' (LOW is above HIGH)"),
+                Arguments.of("""
+                        balancer:
+                          backends:
+                            - name: ftp1
+                              address: 127.0.0.1:21
+                              passive-ports: 0
+                        """, "5:22", "balancer.backends[0].passive-ports: expected the backend's own passive port range LOW-HIGH such as 40000-40049, got '0' (0, any port, cannot be mapped to a backend)"),
                 Arguments.of("""
                         balancer:
                           queue:
@@ -452,6 +466,27 @@ class BalancerConfigFileTest {
                 """.formatted(SECRET), "6:24");
         assertThat(e.problem()).startsWith("balancer.admin.users[0].password-hash: ").endsWith("the value is not shown here)");
         assertThat(e.getMessage()).doesNotContain(SECRET);
+    }
+
+    @Test
+    void eachBackendMayHaveAPassiveRangeOfItsOwn() throws Exception {
+        BalancerSettings s = load("""
+                balancer:
+                  backends:
+                    - name: ftp1
+                      address: 127.0.0.2:2121
+                      passive-ports: 40000-40049
+                    - name: ftp2
+                      address: 127.0.0.3:2121
+                      passive-ports: 40050
+                    - name: ftp3
+                      address: 127.0.0.4:2121
+                """);
+
+        assertThat(s.backends()).extracting(BackendSpec::name, BackendSpec::passiveLow, BackendSpec::passiveHigh)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("ftp1", 40000, 40049),
+                        org.assertj.core.groups.Tuple.tuple("ftp2", 40050, 40050),
+                        org.assertj.core.groups.Tuple.tuple("ftp3", 0, 0));
     }
 
     @Test

@@ -73,6 +73,30 @@ class ExamplesTest {
         assertThat(users).allSatisfy(u -> assertThat(u.passwordHash()).startsWith("$argon2id$v=19$"));
     }
 
+    /** docs/tls-passthrough.md: the balancer holds no key; each backend's range is its server's range. */
+    @Test
+    void passthroughExampleGivesEachBackendTheRangeItsServerUses() throws Exception {
+        Path example = EXAMPLES.resolve("balancer-passthrough.yaml");
+        BalancerSettings b = BalancerConfigFile.load(example, BalancerSettings.defaults());
+        ServerSettings ftp1 = ServerConfigFile.load(example, ServerSettings.defaults(Path.of("/unused")));
+
+        assertThat(b.tls().mode()).isEqualTo(BalancerSettings.TlsMode.PASSTHROUGH);
+        assertThat(b.tls().certificate()).as("no key at the balancer").isNull();
+        assertThat(b.backends()).containsExactly(
+                new BackendSpec("ftp1", new InetSocketAddress("10.0.1.11", 21), 1, BackendSpec.DEFAULT_MAX_CONNECTING, 40000, 40049),
+                new BackendSpec("ftp2", new InetSocketAddress("10.0.1.12", 21), 2, BackendSpec.DEFAULT_MAX_CONNECTING, 40050, 40099));
+        assertThat(b.balance()).isEqualTo(BalancerSettings.Balance.LEASTCONN);
+        assertThat(b.proxyProtocol()).isEqualTo(BalancerSettings.ProxyProtocol.V2);
+        assertThat(b.check().type()).isEqualTo(BalancerSettings.CheckType.FTP);
+
+        assertThat(ftp1.listen()).isEqualTo(b.backends().get(0).address());
+        assertThat(new int[] {ftp1.passive().portLow(), ftp1.passive().portHigh()}).containsExactly(40000, 40049);
+        assertThat(ftp1.passive().publicAddress()).isEqualTo(b.listen().getHostString());
+        assertThat(ftp1.trustedProxies()).containsExactly("10.0.1.10/32");
+        assertThat(ftp1.tls().policy()).isEqualTo(ServerSettings.TlsPolicy.REQUIRED);
+        assertThat(ftp1.tls().reuse()).isEqualTo(ServerSettings.SessionReuse.REQUIRED);
+    }
+
     /** docs/migrating-from-haproxy.md translates this haproxy.cfg: bind, maxconn, server lines, check, timeouts, send-proxy-v2. */
     @Test
     void fromHaproxyExampleHasTheValuesOfTheHaproxyCfgItTranslates() throws Exception {

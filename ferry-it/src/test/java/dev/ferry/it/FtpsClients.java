@@ -111,7 +111,15 @@ public final class FtpsClients {
 
     /** Commons Net's FTPSClient, connected (implicit or explicit), logged in, PBSZ 0, PROT P, passive, binary. */
     public static FTPSClient commonsNet(int port, boolean implicit) throws IOException {
+        return commonsNet(port, implicit, new String[0]);
+    }
+
+    /** As {@link #commonsNet(int, boolean)}, with only {@code protocols} enabled (none given: the JDK's defaults). */
+    public static FTPSClient commonsNet(int port, boolean implicit, String... protocols) throws IOException {
         FTPSClient client = new FTPSClient(implicit, RawFtp.trustAll());
+        if (protocols.length > 0) {
+            client.setEnabledProtocols(protocols);
+        }
         client.setConnectTimeout(5000);
         client.setDefaultTimeout(10_000);
         client.connect("127.0.0.1", port);
@@ -121,5 +129,47 @@ public final class FtpsClients {
         client.enterLocalPassiveMode();
         client.setFileType(FTP.BINARY_FILE_TYPE);
         return client;
+    }
+
+    /**
+     * Python's ftplib.FTP_TLS through a whole session on 127.0.0.1:{@code port}: login, PROT P, RETR of
+     * down.bin whole and from byte 3000000 (REST), STOR of what it got, reversed, as up.bin, MLSD, PROT C,
+     * NLST, QUIT. {@link #assertPythonTransfers} checks the common part of what it prints.
+     */
+    public static Map<String, String> pythonTransfers(Path clientDir, int port) throws IOException, InterruptedException {
+        return python(clientDir, port, """
+                ftp = ftplib.FTP_TLS(context=context, timeout=10)
+                ftp.connect("127.0.0.1", PORT)
+                out("login", ftp.login(sys.argv[2], sys.argv[3]))
+                out("prot", ftp.prot_p())
+                data = io.BytesIO()
+                ftp.retrbinary("RETR down.bin", data.write)
+                out("down", hashlib.sha256(data.getvalue()).hexdigest())
+                tail = io.BytesIO()
+                ftp.retrbinary("RETR down.bin", tail.write, rest=3000000)
+                out("tail", hashlib.sha256(tail.getvalue()).hexdigest())
+                out("stor", ftp.storbinary("STOR up.bin", io.BytesIO(data.getvalue()[::-1])))
+                out("mlsd", sorted(name + ":" + facts["type"] for name, facts in ftp.mlsd()))
+                out("prot_c", ftp.prot_c())
+                out("nlst", sorted(ftp.nlst()))
+                out("quit", ftp.quit())
+                """);
+    }
+
+    /**
+     * What {@link #pythonTransfers} printed up to the listing, given {@code down} (down.bin, more than
+     * 3000000 bytes) and {@code stored} (where up.bin landed): the reversed download, byte-exact.
+     */
+    public static void assertPythonTransfers(Map<String, String> printed, byte[] down, Path stored) throws IOException {
+        assertThat(printed).containsEntry("login", "230 User alice logged in.")
+                .containsEntry("prot", "200 Protection level set to P (data connections use TLS).")
+                .containsEntry("down", TestData.sha256(down))
+                .containsEntry("tail", TestData.sha256(Arrays.copyOfRange(down, 3000000, down.length)))
+                .containsEntry("stor", "226 Transfer complete (" + down.length + " bytes).");
+        byte[] reversed = new byte[down.length];
+        for (int i = 0; i < reversed.length; i++) {
+            reversed[i] = down[down.length - 1 - i];
+        }
+        assertThat(TestData.sha256(stored)).isEqualTo(TestData.sha256(reversed));
     }
 }

@@ -4,7 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
-import dev.ferry.balancer.frontend.ProxySession;
+import dev.ferry.balancer.frontend.ClientSession;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -300,8 +300,8 @@ final class AdminApi {
     }
 
     private void endSession(HttpExchange ex, AdminAuth.Caller caller, String id) throws IOException {
-        ProxySession session = null;
-        for (ProxySession s : balancer.sessions()) {
+        ClientSession session = null;
+        for (ClientSession s : balancer.sessions()) {
             if (s.id().equals(id)) {
                 session = s;
                 break;
@@ -313,7 +313,7 @@ final class AdminApi {
         }
         logAction(ex, caller, "end-session", id, "-");
         // Off this thread: telling the client 421 may wait for a slow client's socket.
-        ProxySession ending = session;
+        ClientSession ending = session;
         Thread.ofVirtual().name("ferry-admin-end-" + id)
                 .start(() -> ending.terminate("admin-ended", "Session ended by an administrator; closing the connection."));
         Map<String, Object> m = new LinkedHashMap<>();

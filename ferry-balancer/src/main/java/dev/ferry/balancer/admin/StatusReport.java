@@ -7,7 +7,7 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.balancer.backend.CheckState;
 import dev.ferry.balancer.data.Relay;
-import dev.ferry.balancer.frontend.ProxySession;
+import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Verb;
@@ -38,8 +38,8 @@ final class StatusReport {
     private StatusReport() {}
 
     static Map<String, Object> of(FtpBalancer balancer, double sessionRate, Instant now) {
-        List<ProxySession> sessions = new ArrayList<>(balancer.sessions());
-        sessions.sort(Comparator.comparing(ProxySession::startedAt).thenComparing(ProxySession::id));
+        List<ClientSession> sessions = new ArrayList<>(balancer.sessions());
+        sessions.sort(Comparator.comparing(ClientSession::startedAt).thenComparing(ClientSession::id));
         Map<Backend, Traffic> live = liveTraffic(sessions);
 
         List<Object> backends = new ArrayList<>();
@@ -71,7 +71,7 @@ final class StatusReport {
         summary.put("passive_ports_size", s.passiveLow() == 0 ? 0 : s.passiveHigh() - s.passiveLow() + 1);
 
         List<Object> listed = new ArrayList<>();
-        for (ProxySession session : sessions.subList(0, Math.min(sessions.size(), MAX_LISTED_SESSIONS))) {
+        for (ClientSession session : sessions.subList(0, Math.min(sessions.size(), MAX_LISTED_SESSIONS))) {
             listed.add(session(session, now));
         }
 
@@ -95,7 +95,7 @@ final class StatusReport {
 
     /** One backend, as in the status and as the answer to an action on it. */
     static Map<String, Object> backend(FtpBalancer balancer, Backend b, Instant now) {
-        List<ProxySession> sessions = new ArrayList<>(balancer.sessions());
+        List<ClientSession> sessions = new ArrayList<>(balancer.sessions());
         return backend(b, liveTraffic(sessions).getOrDefault(b, Traffic.NONE), now);
     }
 
@@ -144,7 +144,7 @@ final class StatusReport {
         return b.adminState() == AdminState.DRAIN ? "drain" : "up";
     }
 
-    private static Map<String, Object> session(ProxySession s, Instant now) {
+    private static Map<String, Object> session(ClientSession s, Instant now) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", s.id());
         m.put("client", HostPort.text(s.clientAddress()));
@@ -171,14 +171,14 @@ final class StatusReport {
     private record Traffic(long up, long down, long transfers) {
         static final Traffic NONE = new Traffic(0, 0, 0);
 
-        Traffic plus(ProxySession s) {
+        Traffic plus(ClientSession s) {
             return new Traffic(up + s.inFlightUp(), down + s.inFlightDown(), transfers);
         }
     }
 
-    private static Map<Backend, Traffic> liveTraffic(List<ProxySession> sessions) {
+    private static Map<Backend, Traffic> liveTraffic(List<ClientSession> sessions) {
         Map<Backend, Traffic> byBackend = new IdentityHashMap<>();
-        for (ProxySession s : sessions) {
+        for (ClientSession s : sessions) {
             Backend b = s.backend();
             if (b != null) {
                 byBackend.put(b, byBackend.getOrDefault(b, Traffic.NONE).plus(s));

@@ -59,6 +59,9 @@ public final class Backend {
     public InetSocketAddress address() { return spec.address(); }
     public int weight() { return weight; }
 
+    /** As configured (the weight may have changed since: {@link #weight()}). */
+    public BalancerSettings.BackendSpec spec() { return spec; }
+
     /**
      * Changes the share of new sessions (0..256, HAProxy's range); 0 takes none. Sessions in
      * progress stay where they are. Policies read {@link #weight()} at each choice.

@@ -8,7 +8,9 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,13 +77,37 @@ public final class Relay {
         run(client, backend, pool, watchdog, timeout, up, down, downstreamEnded, SPLICE);
     }
 
+    /**
+     * As {@link #run}, for a control connection (TLS passthrough): it may be quiet while it is not idle
+     * (during a transfer), so when {@code timeout} passed without a byte and {@code busy} says true, the
+     * relay waits another {@code timeout} instead of ending. Never spliced: its bytes come in small
+     * pieces over a long life, and a spliced direction would hold a platform thread and a splice slot
+     * all the while it waits.
+     */
+    public static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
+                           Duration timeout, BooleanSupplier busy, LongConsumer up, LongConsumer down) {
+        run(client, backend, pool, watchdog, timeout, busy, up, down, () -> { }, false);
+    }
+
     /** As {@link #run}, splicing bulk transfers only if {@code splice} (tests run both ways in one JVM). */
     static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
                     Duration timeout, LongConsumer up, LongConsumer down, Runnable downstreamEnded, boolean splice) {
+        run(client, backend, pool, watchdog, timeout, () -> false, up, down, downstreamEnded, splice);
+    }
+
+    private static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
+                            Duration timeout, BooleanSupplier busy, LongConsumer up, LongConsumer down,
+                            Runnable downstreamEnded, boolean splice) {
+        AtomicReference<Watchdog.Guard> self = new AtomicReference<>();
         Watchdog.Guard guard = watchdog.guard(() -> {
+            if (busy.getAsBoolean()) {
+                self.get().arm(timeout);
+                return;
+            }
             shutdownQuietly(client);
             shutdownQuietly(backend);
         });
+        self.set(guard);
         try {
             Thread upstream = Thread.ofVirtual().start(() -> direction(client, backend, pool, guard, timeout, up, splice));
             try {

@@ -34,7 +34,7 @@ public final class BalancerContext {
     private final BufferPool buffers;
     private final Admission admission;
     private final AtomicLong sessionIds;
-    private final Set<ProxySession> live;
+    private final Set<ClientSession> live;
     private final IdleParker idleParker;
     private final BalancerMetrics metrics;
     private final BalancerTls tls;
@@ -42,7 +42,7 @@ public final class BalancerContext {
     /** {@code tls}: null unless the balancer terminates TLS. */
     public BalancerContext(BalancerSettings settings, List<Backend> backends, BalancePolicy policy, Watchdog watchdog,
                            DataPorts dataPorts, PassiveAddressing addressing, BufferPool buffers, Admission admission,
-                           AtomicLong sessionIds, Set<ProxySession> live, IdleParker idleParker, BalancerMetrics metrics,
+                           AtomicLong sessionIds, Set<ClientSession> live, IdleParker idleParker, BalancerMetrics metrics,
                            BalancerTls tls) {
         this.tls = tls;
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -76,7 +76,15 @@ public final class BalancerContext {
     public BufferPool buffers() { return buffers; }
     public Admission admission() { return admission; }
     public AtomicLong sessionIds() { return sessionIds; }
-    public Set<ProxySession> live() { return live; }
+    public Set<ClientSession> live() { return live; }
+
+    /** A session ended: its admission slot (if it had one) is free, and it leaves the live set. */
+    public void ended(ClientSession session, boolean admitted) {
+        if (admitted) {
+            admission.leave();
+        }
+        live.remove(session);
+    }
     public IdleParker idleParker() { return idleParker; }
     public BalancerMetrics metrics() { return metrics; }
     /** TLS termination (the balancer's certificate, FTPS to backends), or null when it is off. */

@@ -14,7 +14,6 @@ import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.protocol.proxy.ProxyHeader;
-import dev.ferry.protocol.proxy.ProxyProtocol;
 import dev.ferry.server.net.SocketConnection;
 import dev.ferry.server.net.Watchdog;
 import dev.ferry.server.tls.ServerTls;
@@ -24,12 +23,10 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.HashSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -68,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * held until the relay's backend-to-client direction has ended, so the client has the data and its end
  * (close_notify, FIN) before it reads the reply that says the transfer is over.
  */
-public final class ProxySession implements Runnable {
+public final class ProxySession implements Runnable, ClientSession {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
     private static final int MAX_CLIENT_LINE = 4096;
@@ -175,14 +172,10 @@ public final class ProxySession implements Runnable {
     }
 
     /**
-     * Ends the session from outside (the balancer stops after its grace period): the client is told
-     * 421, and both sockets are shut so that blocked or parked pumps end on their own.
+     * Ends the session from outside (the balancer stops, an administrator ends it): the client is
+     * told 421, and both sockets are shut so that blocked or parked pumps end on their own.
      */
-    public void terminate() {
-        terminate("balancer-stop", "Service shutting down; closing the connection.");
-    }
-
-    /** As {@link #terminate()}, with the session log line's {@code end=} value and the 421 text. */
+    @Override
     public void terminate(String end, String text) {
         ending = end;
         sendQuietly(Reply.of(421, text));
@@ -263,10 +256,7 @@ public final class ProxySession implements Runnable {
         if (!finished.compareAndSet(false, true)) {
             return;
         }
-        if (admitted) {
-            ctx.admission().leave();
-        }
-        ctx.live().remove(this);
+        ctx.ended(this, admitted);
         clientGuard.close();
         clientWriteGuard.close();
         serverIdleGuard.close();
@@ -433,65 +423,24 @@ public final class ProxySession implements Runnable {
     }
 
     private boolean chooseAndLogin(String userLine) throws IOException {
-        Set<Backend> tried = new HashSet<>();
-        int attempts = Math.max(1, ctx.settings().retries());
-        for (int attempt = 0; attempt < attempts; attempt++) {
-            Backend b = ctx.policy().choose(ctx.backends(), clientAddress.getAddress(), user, tried);
-            if (b == null) {
-                break;
-            }
-            tried.add(b);
-            if (attempt > 0) {
-                b.countRetry();
-            }
-            long t0 = System.nanoTime();
-            Duration connectTimeout = ctx.settings().timeouts().connect();
-            try {
-                if (!b.beginOpening(connectTimeout)) {
-                    throw new IOException("busy: " + b.openingConnections() + " connections being opened for "
-                            + connectTimeout.toMillis() + " ms");
-                }
-                try {
-                    // The wait for a slot counts against the connect timeout: the client waits for both.
-                    Duration left = connectTimeout.minusNanos(System.nanoTime() - t0);
-                    SocketChannel channel = connectBackend(b, left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left);
-                    backend = b;
-                    backendChannel = channel;
-                    b.sessionStarted();
-                } finally {
-                    b.endOpening();
-                }
-                connectMillis = (System.nanoTime() - t0) / 1_000_000L;
-                // The backend's answer to USER goes to the client, like every reply after it.
-                sendToBackend(userLine);
-                return true;
-            } catch (IOException e) {
-                b.countConnectFailure();
-                LOG.info("{} event=backend-failed backend={} attempt={} error={}", id, b.name(), attempt + 1, e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted while connecting to a backend");
-            }
+        BackendConnect.Opened<SocketChannel> opened = BackendConnect.firstThatOpens(ctx, id, clientAddress, user,
+                this::connectBackend);
+        if (opened == null) {
+            ending = "no-backend";
+            send(Reply.of(421, refusedWith != null ? refusedWith : "No server available; try again later."));
+            return false;
         }
-        ending = "no-backend";
-        LOG.warn("{} event=no-backend client={} user={} tried={}", id, HostPort.text(clientAddress), Printable.of(user, 64), tried.size());
-        send(Reply.of(421, refusedWith != null ? refusedWith : "No server available; try again later."));
-        return false;
+        backend = opened.backend();
+        backendChannel = opened.connection();
+        connectMillis = opened.connectMillis();
+        // The backend's answer to USER goes to the client, like every reply after it.
+        sendToBackend(userLine);
+        return true;
     }
 
     /** Connects, reads the greeting, replays HOST and UTF8; any failure here means "try another backend". */
     private SocketChannel connectBackend(Backend b, Duration timeout) throws IOException {
-        SocketChannel channel = SocketChannel.open();
-        Watchdog.Guard guard = ctx.watchdog().guard(() -> closeQuietly(channel));
-        try {
-            guard.arm(timeout);
-            channel.connect(b.address());
-            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            switch (ctx.settings().proxyProtocol()) {
-                case V1 -> writeAll(channel, ProxyProtocol.encodeV1(proxyHeader()));
-                case V2 -> writeAll(channel, ProxyProtocol.encodeV2(proxyHeader()));
-                case OFF -> { }
-            }
+        return BackendConnect.control(ctx, b, timeout, proxyHeader(), channel -> {
             SocketConnection conn = new SocketConnection(channel);
             ControlLineReader reader = new ControlLineReader(conn, MAX_BACKEND_LINE);
             BackendReply greeting = BackendReply.read(reader);
@@ -513,16 +462,10 @@ public final class ProxySession implements Runnable {
             if (utf8) {
                 exchange(conn, reader, "OPTS UTF8 ON");
             }
-            guard.disarm();
             this.backendReader = reader;
             this.backendConn = conn;
             return channel;
-        } catch (IOException e) {
-            closeQuietly(channel);
-            throw guard.fired() ? new IOException("timeout after " + timeout.toMillis() + " ms") : e;
-        } finally {
-            guard.close();
-        }
+        });
     }
 
     private ControlLineReader backendReader;
@@ -856,31 +799,9 @@ public final class ProxySession implements Runnable {
         }
     }
 
-    /**
-     * Opens a data connection. {@code from}: the local address to use, or null for the one routing
-     * picks. To a backend, routing picks what it picked for the session's control connection to the
-     * same host, which is what a backend checking data connections against its control connection's
-     * peer expects (ferry server behind PROXY protocol, vsftpd's pasv_promiscuous=NO); binding
-     * explicitly would only cost a bind-time port search per transfer (measured under perf on 600 burst
-     * sessions with ferry server backends: 2.59 s of balancer CPU against 1.36 s). To a client (active mode) we connect from the
-     * address the client reached, which on a balancer with several addresses routing may not pick.
-     */
+    /** {@link BackendConnect#data}: from {@code from}, or from the address routing picks when null. */
     private SocketChannel connectData(InetSocketAddress target, InetAddress from) throws IOException {
-        SocketChannel c = SocketChannel.open();
-        Watchdog.Guard guard = ctx.watchdog().guard(() -> closeQuietly(c));
-        try {
-            guard.arm(ctx.settings().timeouts().connect());
-            if (from != null) {
-                c.bind(new InetSocketAddress(from, 0));
-            }
-            c.connect(target);
-            return c;
-        } catch (IOException e) {
-            closeQuietly(c);
-            throw e;
-        } finally {
-            guard.close();
-        }
+        return BackendConnect.data(ctx, target, from);
     }
 
     /**
@@ -1040,10 +961,7 @@ public final class ProxySession implements Runnable {
 
     /** Before the session is relaying (no pump can be parked yet): a plain write on a channel. */
     private static void writeAll(SocketChannel channel, byte[] bytes) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(bytes);
-        while (b.hasRemaining()) {
-            channel.write(b);
-        }
+        BackendConnect.writeAll(channel, bytes);
     }
 
     /** Ends both directions of a socket without closing it, so a parked read wakes up. */

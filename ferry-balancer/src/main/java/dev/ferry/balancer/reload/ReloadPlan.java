@@ -53,7 +53,9 @@ public record ReloadPlan(List<BackendSpec> added, List<Backend> retired, Map<Bac
             Backend current = byName.remove(spec.name());
             if (current == null) {
                 added.add(spec);
-            } else if (!current.address().equals(spec.address()) || current.maxConnecting() != spec.maxConnecting()) {
+            } else if (!current.address().equals(spec.address()) || current.maxConnecting() != spec.maxConnecting()
+                    // A new passive range too: TLS passthrough routes a session's data ports by its backend's range.
+                    || current.spec().passiveLow() != spec.passiveLow() || current.spec().passiveHigh() != spec.passiveHigh()) {
                 retired.add(current);
                 added.add(spec);
             } else if (current.weight() != spec.weight()) {

@@ -71,6 +71,18 @@ class ReloadPlanTest {
     }
 
     @Test
+    void aNewPassiveRangeReplacesTheBackendSoItsSessionsKeepTheirPorts() {
+        BalancerSettings before = settings(spec("a", 21, 1).withPassivePorts(40000, 40049));
+        List<Backend> running = running(before);
+        BalancerSettings after = settings(spec("a", 21, 1).withPassivePorts(40100, 40149));
+
+        ReloadPlan plan = ReloadPlan.between(running, before, after);
+
+        assertThat(plan.retired()).containsExactly(running.getFirst());
+        assertThat(plan.added()).extracting(BackendSpec::passiveLow).containsExactly(40100);
+    }
+
+    @Test
     void listsWhatOnlyARestartCanChange() {
         BalancerSettings before = settings(spec("a", 21, 1));
         BalancerSettings after = before.withListen(new InetSocketAddress("127.0.0.1", 2200))

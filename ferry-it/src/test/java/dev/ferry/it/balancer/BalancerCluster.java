@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
@@ -49,10 +50,11 @@ final class BalancerCluster implements AutoCloseable {
     private final FtpServer[] servers = new FtpServer[2];
     private final InetSocketAddress[] addresses = new InetSocketAddress[2];
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
-    private final UnaryOperator<ServerSettings> serverSettings;
+    /** Server s1's (index 0) or s2's (index 1) settings from the test defaults. */
+    private final BiFunction<Integer, ServerSettings, ServerSettings> serverSettings;
     private FtpBalancer balancer;
 
-    private BalancerCluster(UnaryOperator<ServerSettings> serverSettings) throws IOException {
+    private BalancerCluster(BiFunction<Integer, ServerSettings, ServerSettings> serverSettings) throws IOException {
         this.serverSettings = serverSettings;
         log.start();
         ((Logger) LoggerFactory.getLogger("ferry")).addAppender(log);
@@ -76,10 +78,16 @@ final class BalancerCluster implements AutoCloseable {
     /** As {@link #start(UnaryOperator)}, with {@code server} applied to both servers' settings too. */
     static BalancerCluster start(UnaryOperator<ServerSettings> server, UnaryOperator<BalancerSettings> configure)
             throws IOException {
+        return startEach((index, s) -> server.apply(s), configure);
+    }
+
+    /** As {@link #start(UnaryOperator, UnaryOperator)}, with settings of its own for each server (by index). */
+    static BalancerCluster startEach(BiFunction<Integer, ServerSettings, ServerSettings> server,
+                                     UnaryOperator<BalancerSettings> configure) throws IOException {
         BalancerCluster c = new BalancerCluster(server);
         try {
             for (int i = 0; i < 2; i++) {
-                c.servers[i] = FtpServer.start(server.apply(FerryServerExtension.defaults(c.root)));
+                c.servers[i] = FtpServer.start(server.apply(i, FerryServerExtension.defaults(c.root)));
                 c.addresses[i] = c.servers[i].address();
             }
             BalancerSettings settings = BalancerSettings.defaults()
@@ -143,7 +151,7 @@ final class BalancerCluster implements AutoCloseable {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (true) {
             try {
-                servers[index] = FtpServer.start(serverSettings.apply(FerryServerExtension.defaults(root)).withListen(addresses[index]));
+                servers[index] = FtpServer.start(serverSettings.apply(index, FerryServerExtension.defaults(root)).withListen(addresses[index]));
                 return;
             } catch (IOException e) {
                 if (System.nanoTime() > deadline) {

@@ -1,0 +1,305 @@
+package dev.ferry.balancer.passthrough;
+
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.data.Relay;
+import dev.ferry.balancer.frontend.Admission;
+import dev.ferry.balancer.frontend.BackendConnect;
+import dev.ferry.balancer.frontend.BalancerContext;
+import dev.ferry.balancer.frontend.ClientSession;
+import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.address.HostPort;
+import dev.ferry.protocol.command.Verb;
+import dev.ferry.protocol.proxy.ProxyHeader;
+import dev.ferry.server.data.BufferPool;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client's control connection in TLS passthrough: the balancer never reads what the client and
+ * the backend say to each other, it relays bytes.
+ *
+ * <p>Design: admission (max sessions and queue) as for a proxied session; then a backend is chosen
+ * by the policy from what is known before a byte is relayed (the client's address: leastconn,
+ * roundrobin and source work, user cannot), connected within the connect timeout under its
+ * max-connecting slots, given the PROXY header if configured, and its clear-text greeting read
+ * (RFC 4217 §4: TLS starts only at AUTH TLS). A backend that fails any of that is replaced, up to the
+ * retries; once the greeting is passed on, the client is committed to that backend, and both
+ * directions are relayed by {@link Relay} until either side ends. Before that point the balancer can
+ * still answer in clear text (421); after it, it can only close the connection.
+ *
+ * <p>Data connections reach the session through {@link Passthrough}: a connection on a port of this
+ * backend's passive range from this client's address is relayed to the same port on the backend's
+ * host. The control connection is idle only when no byte moved for the client idle timeout and no
+ * data connection of the session is running (a long transfer keeps it quiet).
+ */
+public final class PassthroughSession implements Runnable, ClientSession {
+
+    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
+
+    private final BalancerContext ctx;
+    private final ControlSessions sessions;
+    /** Small buffers for the control connection's relay, which holds them while it waits. */
+    private final BufferPool controlBuffers;
+    private final SocketChannel client;
+    private final InetSocketAddress clientAddress;
+    private final String id;
+    private final long startNanos = System.nanoTime();
+    private final Instant startedAt = Instant.now();
+    private final AtomicBoolean finished = new AtomicBoolean();
+    private final LongAdder controlUp = new LongAdder();
+    private final LongAdder controlDown = new LongAdder();
+    private final LongAdder bytesUp = new LongAdder();
+    private final LongAdder bytesDown = new LongAdder();
+    private final AtomicInteger transfers = new AtomicInteger();
+    /** Data connections relaying now, whose bytes the backend's totals do not hold yet. */
+    private final Set<Transfer> running = ConcurrentHashMap.newKeySet();
+    // Volatile: the admin page, the data ports and a stop read these from their own threads.
+    private volatile Backend backend;
+    private volatile SocketChannel backendChannel;
+    private volatile boolean relaying;
+    private volatile String ending = "closed";
+    private boolean admitted;
+    private long connectMillis = -1;
+    /** A backend's 421 greeting, passed on as it is when no backend takes the client. */
+    private byte[] refusal;
+    /** The chosen backend's greeting, passed on as it is. */
+    private byte[] greeting;
+
+    private record Transfer(LongAdder up, LongAdder down) {}
+
+    PassthroughSession(BalancerContext ctx, ControlSessions sessions, BufferPool controlBuffers, SocketChannel client)
+            throws IOException {
+        this.ctx = ctx;
+        this.sessions = sessions;
+        this.controlBuffers = controlBuffers;
+        this.client = client;
+        this.clientAddress = (InetSocketAddress) client.getRemoteAddress();
+        this.id = "b" + Long.toString(ctx.sessionIds().incrementAndGet(), 36);
+    }
+
+    @Override
+    public void run() {
+        ctx.live().add(this);
+        try {
+            Admission.Outcome outcome = ctx.admission().enter();
+            if (outcome != Admission.Outcome.ADMITTED) {
+                ending = outcome == Admission.Outcome.QUEUE_FULL ? "refused-max-sessions" : "queue-timeout";
+                BackendConnect.writeAll(client, Reply.of(421, "Too many users connected; try again later.").toBytes());
+                return;
+            }
+            admitted = true;
+            byte[] greeting = chooseAndConnect();
+            if (greeting == null) {
+                ending = "no-backend";
+                BackendConnect.writeAll(client, refusal != null ? refusal : Reply.of(421, "No server available; try again later.").toBytes());
+                return;
+            }
+            sessions.add(this);
+            relaying = true;
+            BackendConnect.writeAll(client, greeting);
+            Relay.run(client, backendChannel, controlBuffers, ctx.watchdog(), ctx.settings().timeouts().clientIdle(),
+                    () -> !running.isEmpty(), controlUp::add, controlDown::add);
+        } catch (IOException e) {
+            LOG.debug("{} passthrough session ended: {}", id, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            ending = "balancer-stop";
+        } finally {
+            finish();
+        }
+    }
+
+    /** The greeting of the backend that took the client, or null when none did (within the retries). */
+    private byte[] chooseAndConnect() throws IOException {
+        // No user name: it is sent inside TLS. Passthrough refuses "balance user" at start.
+        BackendConnect.Opened<SocketChannel> opened = BackendConnect.firstThatOpens(ctx, id, clientAddress, null, this::open);
+        if (opened == null) {
+            return null;
+        }
+        backend = opened.backend();
+        backendChannel = opened.connection();
+        connectMillis = opened.connectMillis();
+        return greeting;
+    }
+
+    /** Connects, sends the PROXY header, reads a 220 greeting; any failure means "try another backend". */
+    private SocketChannel open(Backend b, Duration timeout) throws IOException {
+        return BackendConnect.control(ctx, b, timeout, proxyHeader(), channel -> {
+            byte[] bytes = BackendGreeting.read(channel);
+            int code = BackendGreeting.code(bytes);
+            if (code != 220) {
+                if (code == 421) {
+                    // Up, but not taking this client now (its limits, a ban): another backend may.
+                    refusal = bytes;
+                }
+                throw new IOException("greeting " + code);
+            }
+            greeting = bytes;
+            return channel;
+        });
+    }
+
+    private ProxyHeader proxyHeader() throws IOException {
+        return new ProxyHeader(clientAddress, (InetSocketAddress) client.getLocalAddress());
+    }
+
+    /** True when {@code port} is in the passive range of this session's backend (as it was when chosen). */
+    boolean ownsDataPort(int port) {
+        Backend b = backend;
+        if (b == null) {
+            return false;
+        }
+        BalancerSettings.BackendSpec spec = b.spec();
+        return spec.hasPassiveRange() && port >= spec.passiveLow() && port <= spec.passiveHigh();
+    }
+
+    /**
+     * Relays a data connection that arrived on {@code port} to the same port on the backend's host,
+     * and counts it for the session, its backend and the metrics.
+     */
+    void relayData(SocketChannel clientData, int port) {
+        Backend b = backend;
+        InetSocketAddress target = new InetSocketAddress(b.address().getAddress(), port);
+        Transfer t = new Transfer(new LongAdder(), new LongAdder());
+        running.add(t);
+        long start = System.nanoTime();
+        SocketChannel backendData;
+        try {
+            backendData = BackendConnect.data(ctx, target, null);
+        } catch (IOException e) {
+            running.remove(t);
+            LOG.info("{} event=data-connect-failed target={} error={}", id, HostPort.text(target), e.getMessage());
+            closeQuietly(clientData);
+            return;
+        }
+        transfers.incrementAndGet();
+        try {
+            Relay.run(clientData, backendData, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
+                    t.up()::add, t.down()::add, () -> { });
+        } finally {
+            long up = t.up().sum();
+            long down = t.down().sum();
+            bytesUp.add(up);
+            bytesDown.add(down);
+            b.countTransfer();
+            b.addBytes(up, down);
+            running.remove(t);
+            ctx.metrics().transferDone(up, down, System.nanoTime() - start);
+        }
+    }
+
+    /** Called once, when the control connection ended (or never reached a backend): closes and logs. */
+    private void finish() {
+        if (!finished.compareAndSet(false, true)) {
+            return;
+        }
+        sessions.remove(this);
+        closeQuietly(client);
+        closeQuietly(backendChannel);
+        Backend b = backend;
+        if (b != null) {
+            b.sessionEnded();
+        }
+        LOG.info("{} event=session mode=passthrough client={} backend={} connect_ms={} total_ms={} bytes_up={} bytes_down={} "
+                        + "transfers={} control_up={} control_down={} end={}",
+                id, HostPort.text(clientAddress), b == null ? "-" : b.name(), connectMillis,
+                (System.nanoTime() - startNanos) / 1_000_000L, bytesUp.sum(), bytesDown.sum(), transfers.get(),
+                controlUp.sum(), controlDown.sum(), ending);
+        // Last: whoever sees the session gone (a stop, the admin page) also finds its line logged.
+        ctx.ended(this, admitted);
+    }
+
+    /**
+     * Ends the session from outside. Before relaying began the client is told 421 in clear text; after
+     * it, the control connection carries TLS the balancer cannot write into, so it is only closed (the
+     * client sees the connection end). Its data connections run on until they end.
+     */
+    @Override
+    public void terminate(String end, String text) {
+        ending = end;
+        if (!relaying) {
+            try {
+                BackendConnect.writeAll(client, Reply.of(421, text).toBytes());
+            } catch (IOException ignored) {
+                // the client is gone
+            }
+        }
+        shutdown(client);
+        shutdown(backendChannel);
+    }
+
+    // ---- read by the admin page (any thread) -------------------------------------------------
+
+    @Override public String id() { return id; }
+    @Override public InetSocketAddress clientAddress() { return clientAddress; }
+    /** Always null: the user name travels inside TLS. */
+    @Override public String user() { return null; }
+    @Override public Backend backend() { return backend; }
+    @Override public Instant startedAt() { return startedAt; }
+    /** Always null: commands travel inside TLS. */
+    @Override public Verb lastVerb() { return null; }
+    @Override public long bytesUp() { return bytesUp.sum() + inFlightUp(); }
+    @Override public long bytesDown() { return bytesDown.sum() + inFlightDown(); }
+    @Override public int transfers() { return transfers.get(); }
+
+    @Override
+    public long transferBytes() {
+        return running.isEmpty() ? -1 : inFlightUp() + inFlightDown();
+    }
+
+    @Override
+    public long inFlightUp() {
+        return running.stream().mapToLong(t -> t.up().sum()).sum();
+    }
+
+    @Override
+    public long inFlightDown() {
+        return running.stream().mapToLong(t -> t.down().sum()).sum();
+    }
+
+    /** Bytes of the control connection, client to backend (TLS records, as relayed). */
+    public long controlBytesUp() { return controlUp.sum(); }
+
+    /** Bytes of the control connection, backend to client. */
+    public long controlBytesDown() { return controlDown.sum(); }
+
+    // ---- I/O helpers ------------------------------------------------------------------------
+
+    private static void shutdown(SocketChannel c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.shutdownInput();
+        } catch (IOException | RuntimeException ignored) {
+            // already shut, closed or not connected
+        }
+        try {
+            c.shutdownOutput();
+        } catch (IOException | RuntimeException ignored) {
+            // already shut, closed or not connected
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}
