@@ -111,15 +111,7 @@ public final class FtpsClients {
 
     /** Commons Net's FTPSClient, connected (implicit or explicit), logged in, PBSZ 0, PROT P, passive, binary. */
     public static FTPSClient commonsNet(int port, boolean implicit) throws IOException {
-        return commonsNet(port, implicit, new String[0]);
-    }
-
-    /** As {@link #commonsNet(int, boolean)}, with only {@code protocols} enabled (none given: the JDK's defaults). */
-    public static FTPSClient commonsNet(int port, boolean implicit, String... protocols) throws IOException {
         FTPSClient client = new FTPSClient(implicit, RawFtp.trustAll());
-        if (protocols.length > 0) {
-            client.setEnabledProtocols(protocols);
-        }
         client.setConnectTimeout(5000);
         client.setDefaultTimeout(10_000);
         client.connect("127.0.0.1", port);
