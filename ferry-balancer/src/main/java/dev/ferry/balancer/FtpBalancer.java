@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Set;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.reload.ReloadPlan;
+import dev.ferry.balancer.tls.BackendTlsClient;
 import dev.ferry.balancer.tls.BalancerTls;
 import dev.ferry.balancer.frontend.Admission;
 import java.util.concurrent.atomic.AtomicLong;
@@ -66,6 +67,8 @@ public final class FtpBalancer implements AutoCloseable {
     private final Set<Backend> retiring = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** TLS passthrough's sessions and data ports; null in the other modes. */
     private final Passthrough passthrough;
+    /** FTPS for the health checks of backends that speak it (terminated or passed through), else null. */
+    private final BackendTlsClient checkTls;
 
     private FtpBalancer(BalancerSettings settings) throws IOException {
         if (settings.backends().isEmpty()) {
@@ -77,6 +80,7 @@ public final class FtpBalancer implements AutoCloseable {
         }
         this.settings = settings;
         BalancerTls tls = BalancerTls.start(settings.tls(), settings.listen());
+        this.checkTls = checkTls(settings, tls);
         List<Backend> backends = settings.backends().stream()
                 .map(spec -> new Backend(spec, settings.check().rise(), settings.check().fall()))
                 .toList();
@@ -108,7 +112,7 @@ public final class FtpBalancer implements AutoCloseable {
             watchdog.close();
             throw e;
         }
-        this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), metrics::checkDone);
+        this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), checkTls, metrics::checkDone);
         this.acceptor = acceptor("ferry-balancer-acceptor", listener, false);
         InetSocketAddress implicit = tls == null ? null : settings.tls().implicitListen();
         if (implicit != null) {
@@ -140,6 +144,21 @@ public final class FtpBalancer implements AutoCloseable {
                         }
                     });
                 });
+    }
+
+    /**
+     * The login check must speak FTPS to backends that do (they may refuse a clear-text login): with TLS
+     * terminated, the balancer's own FTPS client to the backends; in passthrough, where the balancer otherwise
+     * never speaks TLS, one made for the checks when the backends are declared FTPS ({@code tls.backends}).
+     */
+    private static BackendTlsClient checkTls(BalancerSettings settings, BalancerTls tls) throws IOException {
+        if (!settings.tls().backends().ftps()) {
+            return null;
+        }
+        if (tls != null && tls.backends() != null) {
+            return tls.backends();
+        }
+        return BackendTlsClient.create(settings.tls().backends().trustedCertificates());
     }
 
     public static FtpBalancer start(BalancerSettings settings) throws IOException {
@@ -305,7 +324,8 @@ public final class FtpBalancer implements AutoCloseable {
             Thread.ofVirtual().name("ferry-retire-" + b.name()).start(() -> awaitRetired(b));
         }
         HealthChecker old = checker;
-        HealthChecker fresh = new HealthChecker(backends, applied.check(), applied.proxyProtocol(), context.metrics()::checkDone);
+        HealthChecker fresh = new HealthChecker(backends, applied.check(), applied.proxyProtocol(), checkTls,
+                context.metrics()::checkDone);
         checker = fresh;
         old.close();
         fresh.start();

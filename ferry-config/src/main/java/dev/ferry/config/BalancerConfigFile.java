@@ -192,8 +192,8 @@ public final class BalancerConfigFile {
                 if (tls.certificate() != null) {
                     yield "mode passthrough holds no key: the certificate belongs on the backends (remove it, or use mode terminate)";
                 }
-                if (tls.implicitListen() != null || tls.backends().ftps()) {
-                    yield "mode passthrough relays the clients' own TLS: an implicit listener or FTPS to the backends needs mode terminate";
+                if (tls.implicitListen() != null) {
+                    yield "mode passthrough relays the clients' own TLS: an implicit listener needs mode terminate";
                 }
                 yield null;
             }

@@ -26,9 +26,9 @@ final class ControlConnection implements AutoCloseable {
     static final int MAX_LINE = 4096;
     static final int MAX_REPLY_LINES = 200;
 
-    private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
+    private Socket socket;
+    private InputStream in;
+    private OutputStream out;
     private final Instant deadline;
     private String awaiting = "greeting";
 
@@ -80,6 +80,15 @@ final class ControlConnection implements AutoCloseable {
             }
         }
         return new Reply(code, lines);
+    }
+
+    /** After a 234 to AUTH TLS: the rest of the conversation is encrypted (the handshake is bounded by the deadline). */
+    void startTls(dev.ferry.balancer.tls.BackendTlsClient tls, InetSocketAddress backend) throws IOException {
+        socket.setSoTimeout(Deadlines.remainingMillis(deadline, "TLS handshake"));
+        Socket encrypted = tls.socket(socket, backend);
+        socket = encrypted;
+        in = new BufferedInputStream(encrypted.getInputStream());
+        out = encrypted.getOutputStream();
     }
 
     Instant deadline() {

@@ -1,5 +1,6 @@
 package dev.ferry.balancer.check;
 
+import dev.ferry.balancer.tls.BackendTlsClient;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
 import java.io.IOException;
@@ -12,18 +13,23 @@ import java.time.Instant;
 /**
  * {@code check ftp-login}: greeting, USER/PASS with the check account, PASV, LIST over the data
  * connection read to its end, 226, QUIT. The only check that proves transfers work (passive ports
- * open, file system readable), at the price of a login per interval.
+ * open, file system readable), at the price of a login per interval. With backends that speak FTPS
+ * (they may refuse a clear-text login) the check does too: AUTH TLS, PBSZ 0, PROT P, and the listing
+ * over TLS, resuming the control connection's session as such backends may require.
  */
 final class FtpLoginProbe implements Probe {
 
     private final CheckHeader header;
     private final String user;
     private final String password;
+    /** FTPS to the backends, or null for clear text. */
+    private final BackendTlsClient tls;
 
-    FtpLoginProbe(CheckHeader header, String user, String password) {
+    FtpLoginProbe(CheckHeader header, String user, String password, BackendTlsClient tls) {
         this.header = header;
         this.user = user == null ? "anonymous" : user;
         this.password = password == null ? "" : password;
+        this.tls = tls;
     }
 
     @Override
@@ -33,7 +39,23 @@ final class FtpLoginProbe implements Probe {
             if (greeting.code() != 220) {
                 return Outcome.failed("greeting " + Replies.summary(greeting));
             }
-            Reply reply = control.command("USER", user);
+            Reply reply;
+            if (tls != null) {
+                reply = control.command("AUTH", "TLS");
+                if (reply.code() != 234) {
+                    FtpProbe.quietQuit(control);
+                    return Outcome.failed("AUTH TLS " + Replies.summary(reply));
+                }
+                control.startTls(tls, backend);
+                for (String protection : new String[] {"PBSZ 0", "PROT P"}) {
+                    reply = control.command(protection, null);
+                    if (reply.code() != 200) {
+                        FtpProbe.quietQuit(control);
+                        return Outcome.failed(protection + " " + Replies.summary(reply));
+                    }
+                }
+            }
+            reply = control.command("USER", user);
             if (reply.code() == 331) {
                 reply = control.command("PASS", password);
             }
@@ -58,7 +80,7 @@ final class FtpLoginProbe implements Probe {
                     FtpProbe.quietQuit(control);
                     return Outcome.failed("LIST " + Replies.summary(reply));
                 }
-                bytes = drain(socket, deadline);
+                bytes = drain(tls == null ? socket : protectedData(socket, backend, deadline), deadline);
             }
             reply = control.read();
             if (reply.code() != 226 && reply.code() != 250) {
@@ -68,6 +90,12 @@ final class FtpLoginProbe implements Probe {
             FtpProbe.quietQuit(control);
             return Outcome.passed("230 login, LIST " + bytes + " bytes, " + Replies.summary(reply));
         }
+    }
+
+    /** RFC 4217 §10.2: the data connection's handshake follows the 150, the client's side first. */
+    private Socket protectedData(Socket socket, InetSocketAddress backend, Instant deadline) throws IOException {
+        socket.setSoTimeout(Deadlines.remainingMillis(deadline, "TLS handshake on the data connection"));
+        return tls.socket(socket, backend);
     }
 
     private static long drain(Socket socket, Instant deadline) throws IOException {

@@ -54,6 +54,12 @@ public final class HealthChecker implements AutoCloseable {
      */
     public HealthChecker(List<Backend> backends, BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol,
                          BiConsumer<Backend, CheckResult> onResult) {
+        this(backends, check, proxyProtocol, null, onResult);
+    }
+
+    /** As above, with {@code tls} the FTPS client for backends that speak FTPS (the login check then does), or null. */
+    public HealthChecker(List<Backend> backends, BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol,
+                         dev.ferry.balancer.tls.BackendTlsClient tls, BiConsumer<Backend, CheckResult> onResult) {
         this.onResult = Objects.requireNonNull(onResult, "onResult");
         this.backends = List.copyOf(backends);
         this.check = Objects.requireNonNull(check, "check");
@@ -63,7 +69,7 @@ public final class HealthChecker implements AutoCloseable {
         if (check.timeout().isNegative() || check.timeout().isZero()) {
             throw new IllegalArgumentException("check timeout must be positive, got " + check.timeout());
         }
-        this.probe = Probe.of(check, proxyProtocol);
+        this.probe = Probe.of(check, proxyProtocol, tls);
         this.running = new ArrayList<>(this.backends.size());
         for (int i = 0; i < this.backends.size(); i++) {
             running.add(new AtomicBoolean());

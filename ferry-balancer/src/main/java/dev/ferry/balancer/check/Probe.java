@@ -22,12 +22,14 @@ interface Probe {
     Outcome run(InetSocketAddress backend, Instant deadline) throws IOException;
 
     /** A probe of {@code check}'s type that starts each connection with the header {@code proxyProtocol} asks for. */
-    static Probe of(BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol) {
+    /** {@code tls}: FTPS to the backends (for the login check), or null. */
+    static Probe of(BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol,
+                    dev.ferry.balancer.tls.BackendTlsClient tls) {
         CheckHeader header = CheckHeader.of(proxyProtocol);
         return switch (check.type()) {
             case TCP -> new TcpProbe(header);
             case FTP -> new FtpProbe(header);
-            case FTP_LOGIN -> new FtpLoginProbe(header, check.user(), check.password());
+            case FTP_LOGIN -> new FtpLoginProbe(header, check.user(), check.password(), tls);
         };
     }
 }

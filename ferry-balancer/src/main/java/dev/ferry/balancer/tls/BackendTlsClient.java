@@ -73,6 +73,21 @@ public final class BackendTlsClient {
         return engine;
     }
 
+    /**
+     * Puts a client TLS layer on a connected socket to a backend (a health check's control or data connection)
+     * and runs the handshake. {@code control}: the backend's control address, under which the JDK caches the
+     * session, so that a data connection resumes the control connection's session as backends may require.
+     */
+    public javax.net.ssl.SSLSocket socket(java.net.Socket plain, InetSocketAddress control) throws IOException {
+        javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                .createSocket(plain, control.getAddress().getHostAddress(), control.getPort(), true);
+        tls.setUseClientMode(true);
+        tls.setEnabledProtocols(PROTOCOLS.stream().filter(List.of(context.getSupportedSSLParameters().getProtocols())::contains)
+                .toArray(String[]::new));
+        tls.startHandshake();
+        return tls;
+    }
+
     private static TrustManager trustManager(Path file) throws IOException, GeneralSecurityException {
         if (!Files.isReadable(file)) {
             throw new IOException("tls: cannot read the backends' trusted certificates " + file);

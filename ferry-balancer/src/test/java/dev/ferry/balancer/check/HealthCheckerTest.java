@@ -56,7 +56,7 @@ class HealthCheckerTest {
     }
 
     private static CheckResult runOnce(CheckType type, InetSocketAddress target, String password) {
-        return HealthChecker.runOnce(Probe.of(check(type, password), BalancerSettings.ProxyProtocol.OFF), target, TIMEOUT, password);
+        return HealthChecker.runOnce(Probe.of(check(type, password), BalancerSettings.ProxyProtocol.OFF, null), target, TIMEOUT, password);
     }
 
     @ParameterizedTest

@@ -64,7 +64,7 @@ class ProxyProtocolCheckTest {
 
     private static CheckResult runOnce(CheckType type, ProxyProtocol version, InetSocketAddress target, Duration timeout) {
         BalancerSettings.Check check = new BalancerSettings.Check(type, Duration.ofSeconds(10), timeout, 2, 2, "check", "pw");
-        return HealthChecker.runOnce(Probe.of(check, version), target, timeout, "pw");
+        return HealthChecker.runOnce(Probe.of(check, version, null), target, timeout, "pw");
     }
 
     @ParameterizedTest
