@@ -183,8 +183,7 @@ public final class FtpBalancer implements AutoCloseable {
         LOG.info("event=listening address={} backends={} balance={} check={} passive_ports={} relay={}",
                 HostPort.text(b.address()), settings.backends().size(), settings.balance().name().toLowerCase(java.util.Locale.ROOT),
                 settings.check().type().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
-                settings.passiveLow() == 0 ? "any" : settings.passiveLow() + "-" + settings.passiveHigh(),
-                dev.ferry.balancer.data.Relay.mode());
+                b.passivePortsText(), dev.ferry.balancer.data.Relay.mode());
         return b;
     }
 
@@ -265,6 +264,27 @@ public final class FtpBalancer implements AutoCloseable {
     /** The balancer's passive ports with a data connection awaited now. */
     public int passivePortsInUse() {
         return context.dataPorts().portsInUse();
+    }
+
+    /**
+     * Where clients' data connections go: the balancer's own passive range ("any" when none is set), or in
+     * passthrough the backends' ranges, each relayed to its backend ("ftp1:40000-40049,ftp2:...").
+     */
+    public String passivePortsText() {
+        if (passthrough != null) {
+            return dev.ferry.balancer.passthrough.PassiveRanges.of(context.settings().backends()).ranges().stream()
+                    .map(r -> r.backend() + ":" + r.low() + "-" + r.high())
+                    .collect(java.util.stream.Collectors.joining(","));
+        }
+        return settings.passiveLow() == 0 ? "any" : settings.passiveLow() + "-" + settings.passiveHigh();
+    }
+
+    /** How many passive ports {@link #passivePortsText()} names (0 for "any"). */
+    public int passivePortCount() {
+        if (passthrough != null) {
+            return passthrough.dataPortCount();
+        }
+        return settings.passiveLow() == 0 ? 0 : settings.passiveHigh() - settings.passiveLow() + 1;
     }
 
     /** Stops at once: sessions in progress are told 421 and closed. */

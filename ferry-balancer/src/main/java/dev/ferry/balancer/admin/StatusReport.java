@@ -67,8 +67,8 @@ final class StatusReport {
         summary.put("bytes_in", bytesIn);
         summary.put("bytes_out", bytesOut);
         summary.put("passive_ports_in_use", balancer.passivePortsInUse());
-        summary.put("passive_ports_range", s.passiveLow() == 0 ? "any" : s.passiveLow() + "-" + s.passiveHigh());
-        summary.put("passive_ports_size", s.passiveLow() == 0 ? 0 : s.passiveHigh() - s.passiveLow() + 1);
+        summary.put("passive_ports_range", balancer.passivePortsText());
+        summary.put("passive_ports_size", balancer.passivePortCount());
 
         List<Object> listed = new ArrayList<>();
         for (ClientSession session : sessions.subList(0, Math.min(sessions.size(), MAX_LISTED_SESSIONS))) {

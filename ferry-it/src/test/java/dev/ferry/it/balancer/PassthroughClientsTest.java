@@ -191,6 +191,13 @@ class PassthroughClientsTest {
                 .anyMatch(l -> l.startsWith("event=data-refused port=") && l.endsWith(" from=127.0.0.5 reason=no-session"));
     }
 
+    @Test
+    void theBalancerNamesTheBackendsRangesAsItsPassivePorts() {
+        assertThat(cluster.balancer().passivePortsText())
+                .isEqualTo("s1:" + low(0) + "-" + high(0) + ",s2:" + low(1) + "-" + high(1));
+        assertThat(cluster.balancer().passivePortCount()).isEqualTo(high(0) - low(0) + 1 + high(1) - low(1) + 1);
+    }
+
     /** Index of the backend serving the balancer's only session. */
     private int sessionBackend() {
         List<ClientSession> sessions = List.copyOf(cluster.balancer().sessions());
