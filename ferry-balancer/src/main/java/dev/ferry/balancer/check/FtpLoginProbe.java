@@ -3,11 +3,17 @@ package dev.ferry.balancer.check;
 import dev.ferry.balancer.tls.BackendTlsClient;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
+import dev.ferry.server.tls.TlsChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.time.Instant;
 
 /**
@@ -80,7 +86,8 @@ final class FtpLoginProbe implements Probe {
                     FtpProbe.quietQuit(control);
                     return Outcome.failed("LIST " + Replies.summary(reply));
                 }
-                bytes = drain(tls == null ? socket : protectedData(socket, backend, deadline), deadline);
+                socket.setSoTimeout(Deadlines.remainingMillis(deadline, "TLS handshake on the data connection"));
+                bytes = drain(socket, tls == null ? socket.getInputStream() : protectedData(socket, backend), deadline);
             }
             reply = control.read();
             if (reply.code() != 226 && reply.code() != 250) {
@@ -92,14 +99,26 @@ final class FtpLoginProbe implements Probe {
         }
     }
 
-    /** RFC 4217 §10.2: the data connection's handshake follows the 150, the client's side first. */
-    private Socket protectedData(Socket socket, InetSocketAddress backend, Instant deadline) throws IOException {
-        socket.setSoTimeout(Deadlines.remainingMillis(deadline, "TLS handshake on the data connection"));
-        return tls.socket(socket, backend);
+    /**
+     * RFC 4217 §10.2: the data connection's handshake follows the 150, the client's side first. Through an
+     * SSLEngine made for the backend's control address, not a layered SSLSocket: the JDK caches a layered
+     * socket's session under the socket's own port, the data port, so it would never resume the control
+     * session, which backends may require (session-reuse: required answers 522).
+     */
+    private InputStream protectedData(Socket socket, InetSocketAddress backend) throws IOException {
+        ReadableByteChannel in = Channels.newChannel(socket.getInputStream());
+        WritableByteChannel out = Channels.newChannel(socket.getOutputStream());
+        TlsChannel channel = new TlsChannel(new ByteChannel() {
+            @Override public int read(ByteBuffer dst) throws IOException { return in.read(dst); }
+            @Override public int write(ByteBuffer src) throws IOException { return out.write(src); }
+            @Override public boolean isOpen() { return !socket.isClosed(); }
+            @Override public void close() throws IOException { socket.close(); }
+        }, tls.engine(backend), true);
+        channel.handshake();
+        return Channels.newInputStream(channel);
     }
 
-    private static long drain(Socket socket, Instant deadline) throws IOException {
-        InputStream in = socket.getInputStream();
+    private static long drain(Socket socket, InputStream in, Instant deadline) throws IOException {
         byte[] buffer = new byte[8192];
         long total = 0;
         while (true) {

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The login check against a backend that requires FTPS: the check must speak it (AUTH TLS, PBSZ 0, PROT P, the
- * listing over TLS), or it would mark every such backend down.
+ * The login check against a backend that requires FTPS and TLS session reuse on data connections: the check
+ * must speak FTPS (AUTH TLS, PBSZ 0, PROT P, the listing over TLS resuming the control session), or it would
+ * mark every such backend down.
  */
 class FtpsLoginCheckTest {
 
@@ -41,7 +42,7 @@ class FtpsLoginCheckTest {
                 .withUsers(List.of(new ServerSettings.UserAccount("check",
                         PasswordHasher.hash("pw".toCharArray(), 8, 1, 1), null, false, true)), null);
         server = FtpServer.start(settings.withTls(settings.tls().withSelfSignedDirectory(dir)
-                .withPolicy(ServerSettings.TlsPolicy.REQUIRED)));
+                .withPolicy(ServerSettings.TlsPolicy.REQUIRED).withReuse(ServerSettings.SessionReuse.REQUIRED)));
     }
 
     @AfterAll
@@ -56,7 +57,7 @@ class FtpsLoginCheckTest {
     }
 
     @Test
-    void overFtpsTheLoginCheckPasses() throws IOException {
+    void overFtpsTheLoginCheckPassesAndResumesOnItsDataConnection() throws IOException {
         CheckResult result = loginCheck(BackendTlsClient.create(null));
 
         assertThat(result.ok()).as(result.detail()).isTrue();
