@@ -130,24 +130,7 @@ public final class TlsChannel implements ByteChannel, TimedReadable {
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
-        readLock.lock();
-        try {
-            ensureBuffers();
-            while (true) {
-                if (appIn.hasRemaining()) {
-                    return transfer(appIn, dst);
-                }
-                if (inboundClosed) {
-                    return -1;
-                }
-                if (!unwrapOnce() && readRaw() < 0) {
-                    endOfStream();
-                    return -1;
-                }
-            }
-        } finally {
-            readLock.unlock();
-        }
+        return readUntil(dst, null, 0);
     }
 
     /** Like {@link #read}, but waits at most {@code timeoutMillis} for bytes from the peer: 0 when none came. */
@@ -156,7 +139,11 @@ public final class TlsChannel implements ByteChannel, TimedReadable {
         if (!(raw instanceof TimedReadable timed)) {
             return read(dst);
         }
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        return readUntil(dst, timed, System.nanoTime() + timeoutMillis * 1_000_000L);
+    }
+
+    /** Decrypted bytes into {@code dst}; {@code timed} null: waits as long as it takes, else until the deadline (then 0). */
+    private int readUntil(ByteBuffer dst, TimedReadable timed, long deadlineNanos) throws IOException {
         readLock.lock();
         try {
             ensureBuffers();
@@ -170,18 +157,23 @@ public final class TlsChannel implements ByteChannel, TimedReadable {
                 if (unwrapOnce()) {
                     continue;
                 }
-                long left = (deadline - System.nanoTime()) / 1_000_000L;
-                if (left <= 0) {
-                    return 0;
+                int n;
+                if (timed == null) {
+                    n = readRaw();
+                } else {
+                    long left = (deadlineNanos - System.nanoTime()) / 1_000_000L;
+                    if (left <= 0) {
+                        return 0;
+                    }
+                    makeRoomInNetIn();
+                    n = timed.readWithin(netIn, left);
+                    if (n == 0) {
+                        return 0;
+                    }
                 }
-                makeRoomInNetIn();
-                int n = timed.readWithin(netIn, left);
                 if (n < 0) {
                     endOfStream();
                     return -1;
-                }
-                if (n == 0) {
-                    return 0;
                 }
             }
         } finally {
