@@ -2,6 +2,7 @@ package dev.ferry.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.server.tls.TestCertificates;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,7 +112,7 @@ public final class FtpsClients {
 
     /** Commons Net's FTPSClient, connected (implicit or explicit), logged in, PBSZ 0, PROT P, passive, binary. */
     public static FTPSClient commonsNet(int port, boolean implicit) throws IOException {
-        FTPSClient client = new FTPSClient(implicit, RawFtp.trustAll());
+        FTPSClient client = new FTPSClient(implicit, TestCertificates.trustAll());
         client.setConnectTimeout(5000);
         client.setDefaultTimeout(10_000);
         client.connect("127.0.0.1", port);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.TlsPolicy;
+import dev.ferry.server.tls.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -174,7 +175,7 @@ class FtpsProtocolTest {
             ftp.send("RETR hello.txt");
             try (Socket raw = new Socket(data.getAddress(), data.getPort())) {
                 ftp.expect(150);
-                SSLSocket tls = (SSLSocket) RawFtp.trustAll().getSocketFactory().createSocket(raw, "127.0.0.1", data.getPort(), true);
+                SSLSocket tls = (SSLSocket) TestCertificates.trustAll().getSocketFactory().createSocket(raw, "127.0.0.1", data.getPort(), true);
                 tls.startHandshake();
                 assertThat(tls.getInputStream().readAllBytes()).isEqualTo("hello\n".getBytes(StandardCharsets.US_ASCII));
             }
@@ -196,7 +197,7 @@ class FtpsProtocolTest {
             ftp.send("RETR hello.txt");
             try (Socket raw = new Socket(data.getAddress(), data.getPort())) {
                 ftp.expect(150);
-                SSLSocket tls = (SSLSocket) RawFtp.trustAll().getSocketFactory().createSocket(raw, "127.0.0.1", data.getPort(), true);
+                SSLSocket tls = (SSLSocket) TestCertificates.trustAll().getSocketFactory().createSocket(raw, "127.0.0.1", data.getPort(), true);
                 tls.startHandshake();
                 assertThat(tls.getInputStream().readAllBytes()).isEqualTo("hello\n".getBytes(StandardCharsets.US_ASCII));
             }
@@ -213,7 +214,7 @@ class FtpsProtocolTest {
             ftp.send("STOR cut.bin");
             try (Socket raw = new Socket(data.getAddress(), data.getPort())) {
                 ftp.expect(150);
-                SSLSocket tls = (SSLSocket) RawFtp.trustAll().getSocketFactory().createSocket(raw, "127.0.0.1", data.getPort(), true);
+                SSLSocket tls = (SSLSocket) TestCertificates.trustAll().getSocketFactory().createSocket(raw, "127.0.0.1", data.getPort(), true);
                 tls.startHandshake();
                 tls.getOutputStream().write(new byte[10_000]);
                 tls.getOutputStream().flush();

@@ -127,7 +127,7 @@ class ServerReloadTest {
             raw.setSoTimeout((int) Duration.ofSeconds(10).toMillis());
             ftp.send("NLST");
             ftp.expect(150);
-            try (SSLSocket tls = (SSLSocket) RawFtp.trustAll().getSocketFactory()
+            try (SSLSocket tls = (SSLSocket) TestCertificates.trustAll().getSocketFactory()
                     .createSocket(raw, "127.0.0.1", data.getPort(), true)) {
                 tls.setUseClientMode(true);
                 tls.startHandshake();

@@ -21,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -181,17 +180,7 @@ class BalancerMetricsTest {
                 "ferry_balancer_backend_checks_total", "ferry_balancer_check_duration_seconds",
                 "ferry_balancer_transfers_total", "ferry_balancer_bytes_total", "ferry_balancer_transfer_duration_seconds");
         Pattern name = Pattern.compile("^ferry_balancer_[a-z_]+$");
-        for (Map.Entry<String, String> family : s.types().entrySet()) {
-            assertThat(family.getKey()).matches(name);
-            assertThat(s.help().get(family.getKey())).as("HELP of %s", family.getKey()).isNotBlank();
-            if (family.getValue().equals("counter")) {
-                assertThat(family.getKey()).endsWith("_total");
-            }
-            if (family.getValue().equals("histogram")) {
-                assertThat(family.getKey()).endsWith("_seconds");
-            }
-        }
-        assertThat(s.help().keySet()).isEqualTo(s.types().keySet());
+        s.assertNamedAndDocumented(name);
     }
 
     @Test

@@ -8,6 +8,7 @@ import dev.ferry.it.FtpsClients;
 import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.tls.TestCertificates;
 import dev.ferry.server.tls.TlsChannel;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -143,7 +144,7 @@ class BalancerTlsPolicyTest {
             int port = ftp.epsv();
             try (SocketChannel data = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
                 ftp.command("STOR cut.bin", 150);
-                SSLEngine engine = RawFtp.trustAll().createSSLEngine("127.0.0.1", port);
+                SSLEngine engine = TestCertificates.trustAll().createSSLEngine("127.0.0.1", port);
                 engine.setUseClientMode(true);
                 TlsChannel tls = new TlsChannel(data, engine, false);
                 tls.handshake();

@@ -8,6 +8,7 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.it.FtpsClients;
 import dev.ferry.it.TestData;
+import dev.ferry.server.tls.TestCertificates;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -252,7 +253,7 @@ class PassthroughClientsTest {
      */
     @Test
     void activeModeIsRefusedByTheBackendSinceItsDataPeerIsTheBalancer() throws Exception {
-        FTPSClient client = new FTPSClient(false, dev.ferry.it.RawFtp.trustAll());
+        FTPSClient client = new FTPSClient(false, TestCertificates.trustAll());
         client.setDefaultTimeout(10_000);
         client.connect(InetAddress.getByName("127.0.0.1"), cluster.port(), InetAddress.getByName("127.0.0.5"), 0);
         try {

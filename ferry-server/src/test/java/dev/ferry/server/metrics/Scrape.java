@@ -70,4 +70,22 @@ public record Scrape(Map<String, Double> samples, Map<String, String> help, Map<
             Thread.sleep(10);
         }
     }
+
+    /**
+     * Prometheus naming rules for every family: the name matches {@code name} (the project's prefix in snake
+     * case), has HELP and TYPE, counters end in _total and histograms in _seconds.
+     */
+    public void assertNamedAndDocumented(java.util.regex.Pattern name) {
+        for (Map.Entry<String, String> family : types.entrySet()) {
+            org.assertj.core.api.Assertions.assertThat(family.getKey()).matches(name);
+            org.assertj.core.api.Assertions.assertThat(help.get(family.getKey())).as("HELP of %s", family.getKey()).isNotBlank();
+            if (family.getValue().equals("counter")) {
+                org.assertj.core.api.Assertions.assertThat(family.getKey()).endsWith("_total");
+            }
+            if (family.getValue().equals("histogram")) {
+                org.assertj.core.api.Assertions.assertThat(family.getKey()).endsWith("_seconds");
+            }
+        }
+        org.assertj.core.api.Assertions.assertThat(help.keySet()).isEqualTo(types.keySet());
+    }
 }

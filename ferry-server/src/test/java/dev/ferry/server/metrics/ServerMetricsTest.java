@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
@@ -205,17 +204,7 @@ class ServerMetricsTest {
                 "ferry_server_bans_total", "ferry_server_bans_active", "ferry_server_transfers_total",
                 "ferry_server_transfers_active", "ferry_server_received_bytes_total", "ferry_server_sent_bytes_total",
                 "ferry_server_transfer_duration_seconds", "ferry_server_passive_ports_in_use", "ferry_server_passive_ports");
-        for (Map.Entry<String, String> family : s.types().entrySet()) {
-            assertThat(family.getKey()).matches(name);
-            assertThat(s.help().get(family.getKey())).as("HELP of %s", family.getKey()).isNotBlank();
-            if (family.getValue().equals("counter")) {
-                assertThat(family.getKey()).endsWith("_total");
-            }
-            if (family.getValue().equals("histogram")) {
-                assertThat(family.getKey()).endsWith("_seconds");
-            }
-        }
-        assertThat(s.help().keySet()).isEqualTo(s.types().keySet());
+        s.assertNamedAndDocumented(name);
         for (String sample : s.samples().keySet()) {
             String family = sample.replaceAll("\\{.*", "").replaceAll("_(bucket|count|sum)$", "");
             assertThat(s.types()).as("the family of %s", sample).containsKey(family);

@@ -11,15 +11,11 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,7 +59,7 @@ class TlsChannelTest {
         CompletableFuture<SSLSocket> connected = CompletableFuture.supplyAsync(() -> {
             try {
                 clientRaw = new Socket(InetAddress.getLoopbackAddress(), port);
-                SSLSocket s = (SSLSocket) trustAll().getSocketFactory().createSocket(clientRaw, "127.0.0.1", port, true);
+                SSLSocket s = (SSLSocket) TestCertificates.trustAll().getSocketFactory().createSocket(clientRaw, "127.0.0.1", port, true);
                 s.setEnabledProtocols(new String[] {protocol});
                 s.startHandshake();
                 return s;
@@ -174,7 +170,7 @@ class TlsChannelTest {
     void aClientWithoutAModernCipherSuiteIsRefused() throws Exception {
         int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
         CompletableFuture<Throwable> connected = CompletableFuture.supplyAsync(() -> {
-            try (SSLSocket s = (SSLSocket) trustAll().getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), port)) {
+            try (SSLSocket s = (SSLSocket) TestCertificates.trustAll().getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), port)) {
                 s.setEnabledProtocols(new String[] {"TLSv1.2"});
                 s.setEnabledCipherSuites(new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"});
                 s.startHandshake();
@@ -205,26 +201,5 @@ class TlsChannelTest {
         byte[] b = new byte[size];
         new Random(seed).nextBytes(b);
         return b;
-    }
-
-    static SSLContext trustAll() {
-        try {
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[] {new X509TrustManager() {
-                @Override
-                public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-                @Override
-                public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-                @Override
-                public X509Certificate[] getAcceptedIssuers() {
-                    return new X509Certificate[0];
-                }
-            }}, null);
-            return context;
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
