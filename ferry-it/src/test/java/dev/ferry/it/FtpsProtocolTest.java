@@ -6,31 +6,32 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.TlsPolicy;
+import dev.ferry.server.tls.ServerIdentity;
 import dev.ferry.server.tls.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.StringWriter;
-import java.math.BigInteger;
+
+
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.cert.X509Certificate;
+
+
+
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Date;
+
 import java.util.List;
 import javax.net.ssl.SSLSocket;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+
+
+
+
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -335,8 +336,10 @@ class FtpsProtocolTest {
 
     @Test
     void aKeyThatIsNotTheCertificatesStopsTheStart() throws Exception {
-        Path cert = writeCertificate(keyPair(), Instant.now().minusSeconds(60));
-        Path key = writeKey(keyPair());
+        Path cert = TestCertificates.writeCertificate(Files.createTempFile(ferry.clientDir(), "cert", ".pem"),
+                TestCertificates.fresh("EC").certificate());
+        Path key = TestCertificates.writePkcs8(Files.createTempFile(ferry.clientDir(), "key", ".pem"),
+                TestCertificates.fresh("EC").key());
 
         assertThatThrownBy(() -> FtpServer.start(ferry.settings().withTls(ferry.settings().tls().withCertificate(cert, key))))
                 .hasMessageStartingWith("tls: the private key does not belong to the certificate in " + cert);
@@ -344,38 +347,11 @@ class FtpsProtocolTest {
 
     @Test
     void anExpiredCertificateStopsTheStart() throws Exception {
-        KeyPair pair = keyPair();
-        Path cert = writeCertificate(pair, Instant.now().minus(Duration.ofDays(400)));
-        Path key = writeKey(pair);
+        ServerIdentity expired = TestCertificates.ec(Instant.now().minus(Duration.ofDays(400)), Duration.ofDays(365));
+        Path cert = TestCertificates.writeCertificate(Files.createTempFile(ferry.clientDir(), "cert", ".pem"), expired.certificate());
+        Path key = TestCertificates.writePkcs8(Files.createTempFile(ferry.clientDir(), "key", ".pem"), expired.key());
 
         assertThatThrownBy(() -> FtpServer.start(ferry.settings().withTls(ferry.settings().tls().withCertificate(cert, key))))
                 .hasMessageStartingWith("tls: the certificate in " + cert + " expired on ");
-    }
-
-    private static KeyPair keyPair() throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-        generator.initialize(256);
-        return generator.generateKeyPair();
-    }
-
-    /** A one-year certificate starting at {@code from}, made with Bouncy Castle. */
-    private Path writeCertificate(KeyPair pair, Instant from) throws Exception {
-        X500Name name = new X500Name("CN=127.0.0.1");
-        X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
-                name, BigInteger.ONE, Date.from(from), Date.from(from.plus(Duration.ofDays(365))), name, pair.getPublic())
-                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
-        StringWriter pem = new StringWriter();
-        try (JcaPEMWriter writer = new JcaPEMWriter(pem)) {
-            writer.writeObject(certificate);
-        }
-        return Files.writeString(Files.createTempFile(ferry.clientDir(), "cert", ".pem"), pem.toString());
-    }
-
-    private Path writeKey(KeyPair pair) throws Exception {
-        StringWriter pem = new StringWriter();
-        try (JcaPEMWriter writer = new JcaPEMWriter(pem)) {
-            writer.writeObject(new JcaPKCS8Generator(pair.getPrivate(), null));
-        }
-        return Files.writeString(Files.createTempFile(ferry.clientDir(), "key", ".pem"), pem.toString());
     }
 }
