@@ -95,7 +95,11 @@ class ServerMetricsTest {
 
         ByteArrayOutputStream downloaded = new ByteArrayOutputStream();
         assertThat(c.retrieveFile("big.bin", downloaded)).isTrue();
-        Scrape afterDownload = await("ferry_server_transfer_duration_seconds_count{direction=\"download\"}", 1);
+        // The duration is recorded last of a transfer's series (ServerMetrics.transferEnded), and a scrape reads
+        // the series one after another while it may be running: once one scrape shows the duration, the next
+        // shows the whole transfer.
+        await("ferry_server_transfer_duration_seconds_count{direction=\"download\"}", 1);
+        Scrape afterDownload = Scrape.parse(text());
         assertThat(afterDownload.value("ferry_server_sent_bytes_total")).isEqualTo(DOWNLOAD_BYTES);
         assertThat(afterDownload.value("ferry_server_transfers_total{direction=\"download\",result=\"ok\"}")).isEqualTo(1);
         assertThat(afterDownload.value("ferry_server_transfer_duration_seconds_bucket{direction=\"download\",le=\"+Inf\"}"))
@@ -103,8 +107,8 @@ class ServerMetricsTest {
         assertThat(afterDownload.value("ferry_server_transfer_duration_seconds_count{direction=\"upload\"}")).isZero();
 
         assertThat(c.storeFile("up.bin", new ByteArrayInputStream(new byte[UPLOAD_BYTES]))).isTrue();
-        // The duration is recorded last of a transfer's series (ServerMetrics.transferEnded): wait for it.
-        Scrape afterUpload = await("ferry_server_transfer_duration_seconds_count{direction=\"upload\"}", 1);
+        await("ferry_server_transfer_duration_seconds_count{direction=\"upload\"}", 1);
+        Scrape afterUpload = Scrape.parse(text());
         assertThat(afterUpload.value("ferry_server_received_bytes_total")).isEqualTo(UPLOAD_BYTES);
         assertThat(afterUpload.value("ferry_server_transfers_total{direction=\"upload\",result=\"ok\"}")).isEqualTo(1);
 
