@@ -60,6 +60,15 @@ public interface Connection extends ByteChannel {
         return null;
     }
 
+    /**
+     * True when the peer has ended this connection (its FIN or a reset arrived) or it was shut or closed
+     * here, as the kernel knows it now, without reading from it ({@link PeerEnd}); false while it is open
+     * and whenever that cannot be known. Any thread may ask.
+     */
+    default boolean peerEnded() {
+        return false;
+    }
+
     /** Drops buffers an idle connection can do without (before it is parked). */
     default void releaseIdleBuffers() {
     }

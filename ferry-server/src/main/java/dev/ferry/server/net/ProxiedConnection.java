@@ -78,6 +78,11 @@ public final class ProxiedConnection implements Connection, TimedReadable {
     }
 
     @Override
+    public boolean peerEnded() {
+        return socket.peerEnded();
+    }
+
+    @Override
     public boolean isOpen() {
         return socket.isOpen();
     }

@@ -199,6 +199,11 @@ public final class SocketConnection implements Connection, TimedReadable {
     }
 
     @Override
+    public boolean peerEnded() {
+        return PeerEnd.seen(channel);
+    }
+
+    @Override
     public void shutdownInput() {
         try {
             channel.shutdownInput();
