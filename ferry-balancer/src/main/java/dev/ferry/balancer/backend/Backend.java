@@ -165,6 +165,16 @@ public final class Backend {
         errors.increment();
     }
 
+    /**
+     * A failure of the backend seen by a session after it took it: a command left unanswered for the
+     * server-idle timeout, a broken reply, a data port that cannot be reached, a transfer it stalled.
+     * Counted with the connect failures (HAProxy's econ and eresp are one column here); not fed to the
+     * health counter, for the reason given at {@link #countConnectFailure}.
+     */
+    public void countError() {
+        errors.increment();
+    }
+
     private void feed(boolean ok, Instant at, String detail, Duration latency) {
         CheckState before = checkState;
         CheckState after = health.record(ok);

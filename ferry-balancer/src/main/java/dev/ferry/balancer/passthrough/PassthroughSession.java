@@ -2,6 +2,7 @@ package dev.ferry.balancer.passthrough;
 
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.data.Flow;
 import dev.ferry.balancer.data.Relay;
 import dev.ferry.balancer.frontend.Admission;
 import dev.ferry.balancer.frontend.BackendConnect;
@@ -12,6 +13,7 @@ import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.server.data.BufferPool;
+import dev.ferry.server.net.PeerEnd;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -185,8 +187,10 @@ public final class PassthroughSession implements Runnable, ClientSession {
         }
         transfers.incrementAndGet();
         try {
+            // The control connections are encrypted, but the balancer still sees them end: a FIN on a data
+            // connection whose sender's control connection has gone is passed on as a reset (Flow).
             Relay.run(clientData, backendData, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
-                    t.up()::add, t.down()::add, () -> { });
+                    t.up()::add, t.down()::add, new Flow(() -> !PeerEnd.seen(client), () -> !PeerEnd.seen(backendChannel)));
         } finally {
             long up = t.up().sum();
             long down = t.down().sum();

@@ -143,14 +143,15 @@ class BalancerMetricsTest {
     @Test
     void pendingDataRoutesArePassivePortsInUse() throws Exception {
         long later = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-        int port = dataPorts.register(new DataPorts.Route(InetAddress.getLoopbackAddress(), c -> { }, () -> { }, later));
+        DataPorts.Route pending = new DataPorts.Route(InetAddress.getLoopbackAddress(), c -> { }, () -> { }, later);
+        int port = dataPorts.register(pending);
         dataPorts.register(new DataPorts.Route(InetAddress.getLoopbackAddress(), c -> { }, () -> { }, System.nanoTime() - 1));
 
         Scrape s = scrape();
 
         assertThat(s.value("ferry_balancer_passive_ports_in_use")).as("the expired route does not count").isEqualTo(1);
         assertThat(s.value("ferry_balancer_passive_ports")).isZero();
-        dataPorts.cancel(port, InetAddress.getLoopbackAddress());
+        dataPorts.cancel(port, pending);
         assertThat(scrape().value("ferry_balancer_passive_ports_in_use")).isZero();
     }
 
