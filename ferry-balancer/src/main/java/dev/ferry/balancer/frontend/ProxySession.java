@@ -58,6 +58,9 @@ import org.slf4j.LoggerFactory;
  * while the session lives: ending, timeouts and stuck writes shut the sockets down (a parked read
  * then sees end of stream), and the last pump to end closes everything in {@link #finish()}.
  *
+ * <p>Abuse (docs/balancer.md, admission): a connection counts against its client address's limit from the
+ * accept ({@link Admission#arrive}).
+ *
  * <p>TLS termination (docs/ftps.md): the balancer answers AUTH, PBSZ, PROT and CCC itself, before and
  * after login ({@link ClientProtection}); the control connection is TLS between client and balancer, and
  * TLS or plain between balancer and backend as configured. Data connections with TLS on either side
@@ -110,6 +113,8 @@ public final class ProxySession implements Runnable, ClientSession {
     private long connectMillis = -1;
     /** The text of a backend's 421 greeting to this session, passed on when no backend takes it. */
     private String refusedWith;
+    /** Counted among its address's connections ({@link Admission#arrive}). */
+    private boolean arrived;
     private boolean admitted;
     private volatile long bytesUp;
     private volatile long bytesDown;
@@ -222,12 +227,28 @@ public final class ProxySession implements Runnable, ClientSession {
         ctx.live().add(this);
         boolean relaying = false;
         try {
+            // SECURITY: counted from the accept, before the TLS handshake and the queue, so that one address cannot
+            // hold more than its share of the balancer (connections in a handshake or queued included) and lock
+            // everyone else out; over it, refused at once rather than queued.
+            if (!ctx.admission().arrive(clientAddress.getAddress(), ctx.settings().perAddressLimit())) {
+                ending = "refused-max-per-address";
+                LOG.info("{} event=refused reason=max-per-address client={}", id, HostPort.text(clientAddress));
+                if (!implicitTls) {
+                    // On the implicit-FTPS listener the client expects a TLS handshake first: a clear-text 421 would
+                    // only be a handshake error, and a handshake for every refused connection is what a flood wants.
+                    send(Reply.of(421, "Too many connections from your address; try again later."));
+                }
+                return;
+            }
+            arrived = true;
             if (implicitTls && !startClientTls()) {
                 return;
             }
             Admission.Outcome admitted = ctx.admission().enter();
             if (admitted != Admission.Outcome.ADMITTED) {
                 ending = admitted == Admission.Outcome.QUEUE_FULL ? "refused-max-sessions" : "queue-timeout";
+                LOG.info("{} event=refused reason={} client={}", id,
+                        admitted == Admission.Outcome.QUEUE_FULL ? "max-sessions" : "queue-timeout", HostPort.text(clientAddress));
                 send(Reply.of(421, "Too many users connected; try again later."));
                 return;
             }
@@ -256,7 +277,7 @@ public final class ProxySession implements Runnable, ClientSession {
         if (!finished.compareAndSet(false, true)) {
             return;
         }
-        ctx.ended(this, admitted);
+        ctx.ended(this, arrived, admitted);
         clientGuard.close();
         clientWriteGuard.close();
         serverIdleGuard.close();

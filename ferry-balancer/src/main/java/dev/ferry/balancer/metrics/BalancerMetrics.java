@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
@@ -55,23 +56,30 @@ public final class BalancerMetrics {
      * @param admission   sessions admitted, queued and refused, read at scrape time
      * @param dataPorts   the passive range, read at scrape time
      * @param maxSessions the session limit (max-sessions)
+     * @param perAddress  the per-address limit in force, asked at every scrape (a reload may change it)
      */
-    public BalancerMetrics(Supplier<List<Backend>> all, Admission admission, DataPorts dataPorts, int maxSessions) {
+    public BalancerMetrics(Supplier<List<Backend>> all, Admission admission, DataPorts dataPorts, int maxSessions,
+                           IntSupplier perAddress) {
 
         // ---- the frontend
         gauge("ferry_balancer_sessions_open", "Client sessions admitted and not yet ended.", admission::active);
         gauge("ferry_balancer_sessions_max", "The session limit (max-sessions).", () -> maxSessions);
+        gauge("ferry_balancer_sessions_per_address_max", "The limit of connections from one client address, sessions and "
+                + "queued clients together (max-sessions-per-address).", perAddress);
         gauge("ferry_balancer_sessions_queued", "Clients waiting in the queue for a session slot.", admission::queued);
         CounterWithCallback.builder().name("ferry_balancer_sessions_total").help("Client sessions admitted.")
                 .callback(cb -> cb.call(admission.count(Admission.Outcome.ADMITTED))).register(registry);
         CounterWithCallback.builder().name("ferry_balancer_sessions_refused_total")
                 .help("Clients told 421 before the greeting, by reason: max-sessions (the queue was full), queue-timeout "
-                        + "(no slot within queue.timeout).")
+                        + "(no slot within queue.timeout), max-per-address (their address held max-sessions-per-address "
+                        + "connections; never queued).")
                 .labelNames("reason")
                 .callback(cb -> {
                     cb.call(admission.count(Admission.Outcome.QUEUE_FULL), "max-sessions");
                     cb.call(admission.count(Admission.Outcome.QUEUE_TIMEOUT), "queue-timeout");
+                    cb.call(admission.count(Admission.Outcome.TOO_MANY_FROM_ADDRESS), "max-per-address");
                 }).register(registry);
+
         gauge("ferry_balancer_passive_ports_in_use",
                 "Passive ports with a data connection announced to a client and not yet arrived.", dataPorts::inUse);
         gauge("ferry_balancer_passive_ports", "Ports in the passive range (passive.ports); 0 when the kernel picks any "
@@ -176,7 +184,7 @@ public final class BalancerMetrics {
 
     // ---- helpers ----------------------------------------------------------------------------
 
-    private void gauge(String name, String help, java.util.function.IntSupplier value) {
+    private void gauge(String name, String help, IntSupplier value) {
         GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsInt())).register(registry);
     }
 
