@@ -5,6 +5,7 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.data.Relay;
 import dev.ferry.balancer.data.TlsRelay;
+import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
@@ -59,7 +60,9 @@ import org.slf4j.LoggerFactory;
  * then sees end of stream), and the last pump to end closes everything in {@link #finish()}.
  *
  * <p>Abuse (docs/balancer.md, admission): a connection counts against its client address's limit from the
- * accept ({@link Admission#arrive}).
+ * accept ({@link Admission#arrive}); once greeted, it must be logged in (230 from its backend) within the
+ * login timeout, whatever it sends meanwhile; the login timeout and the client idle timeout end a session
+ * with a 421 that says which.
  *
  * <p>TLS termination (docs/ftps.md): the balancer answers AUTH, PBSZ, PROT and CCC itself, before and
  * after login ({@link ClientProtection}); the control connection is TLS between client and balancer, and
@@ -85,6 +88,10 @@ public final class ProxySession implements Runnable, ClientSession {
     private final Watchdog.Guard clientWriteGuard;
     /** Armed while a command awaits its reply: a backend that stops answering ends the session. */
     private final Watchdog.Guard serverIdleGuard;
+    /** Armed from the greeting until the backend accepts the login: what the client sends meanwhile does not reset it. */
+    private final Watchdog.Guard loginGuard;
+    /** Set once, by whichever comes first: the login (230/232 from the backend) or the login timeout. */
+    private final AtomicBoolean loginOver = new AtomicBoolean();
     private final AtomicInteger activeRelays = new AtomicInteger();
     private final Object outstandingLock = new Object();
     private int outstanding;
@@ -149,6 +156,7 @@ public final class ProxySession implements Runnable, ClientSession {
         this.clientGuard = ctx.watchdog().guard(this::clientIdleExpired);
         this.clientWriteGuard = ctx.watchdog().guard(() -> shutdown(clientConn));
         this.serverIdleGuard = ctx.watchdog().guard(this::serverIdleExpired);
+        this.loginGuard = ctx.watchdog().guard(this::loginExpired);
     }
 
     private void serverIdleExpired() {
@@ -173,7 +181,37 @@ public final class ProxySession implements Runnable, ClientSession {
             return;
         }
         ending = "client-idle-timeout";
-        clientConn.shutdownInput();
+        timedOut(BalancerMetrics.Timeout.CLIENT_IDLE, "Idle timeout; closing the connection.");
+    }
+
+    /** The login timeout ran out: unless the backend accepted the login just now, the session ends. */
+    private void loginExpired() {
+        if (!loginOver.compareAndSet(false, true)) {
+            return;
+        }
+        ending = "login-timeout";
+        timedOut(BalancerMetrics.Timeout.LOGIN, "Login timeout; closing the connection.");
+    }
+
+    /** A timeout ends the session: counted, logged, the client told 421 and both connections shut (off the watchdog's thread). */
+    private void timedOut(BalancerMetrics.Timeout kind, String text) {
+        ctx.metrics().timedOut(kind);
+        LOG.info("{} event=timeout kind={} user={}", id, kind.label(), user == null ? "-" : Printable.of(user, 64));
+        Thread.ofVirtual().start(() -> {
+            sendQuietly(Reply.of(421, text));
+            shutdown(clientConn);
+            shutdown(backendConn);
+        });
+    }
+
+    /**
+     * Backend pump, each reply: 230 (or 232, RFC 2228) is the backend accepting the login, after USER/PASS (or
+     * ACCT), the only commands that log in; from then on the login timeout no longer applies.
+     */
+    private void loginReplied(int code) {
+        if ((code == 230 || code == 232) && loginOver.compareAndSet(false, true)) {
+            loginGuard.disarm();
+        }
     }
 
     /**
@@ -253,6 +291,9 @@ public final class ProxySession implements Runnable, ClientSession {
                 return;
             }
             this.admitted = true;
+            // SECURITY: a session holds a slot; one that is not logged in within the login timeout gives it back,
+            // however many NOOPs it sends, so idle or stalling pre-login connections cannot fill max-sessions.
+            loginGuard.arm(ctx.settings().timeouts().login());
             send(Reply.of(220, ctx.settings().greeting()));
             clientReader = new ControlLineReader(clientConn, MAX_CLIENT_LINE);
             relaying = preLogin(clientReader);
@@ -281,6 +322,7 @@ public final class ProxySession implements Runnable, ClientSession {
         clientGuard.close();
         clientWriteGuard.close();
         serverIdleGuard.close();
+        loginGuard.close();
         if (backendGuard != null) {
             backendGuard.close();
         }
@@ -642,6 +684,7 @@ public final class ProxySession implements Runnable, ClientSession {
                     return;
                 }
                 BackendReply reply = BackendReply.read(backendReader);
+                loginReplied(reply.code);
                 Reply replacement = null;
                 if (!reply.isFinal()) {
                     transferAnswering = true;

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
@@ -30,14 +31,28 @@ import java.util.function.ToDoubleFunction;
  * <p>Design: almost everything is read at scrape time from the counters the balancer keeps anyway
  * (each {@link Backend}'s sessions, errors, retries, transfers and bytes, {@link Admission}'s
  * outcomes, {@link DataPorts}' pending routes), so the stats page and the metrics can never
- * disagree and the session code needs no hook for them. Two things exist only here, each fed
+ * disagree and the session code needs no hook for them. Three things exist only here, each fed
  * from one call site: check results with their durations ({@link #checkDone}, from the health
- * checker) and transfer durations ({@link #transferDone}, from the session's relay). The
+ * checker), transfer durations ({@link #transferDone}, from the session's relay) and sessions ended
+ * by a timeout ({@link #timedOut}, from the session's timeout; the stats page reads them back). The
  * {@code backend} label takes the configured backend names, a set the operator bounds.
  *
  * <p>This class serves no HTTP itself: the balancer's admin listener mounts {@link #handler()}.
  */
 public final class BalancerMetrics {
+
+    /** A timeout that ended a proxied session (each told 421, and logged as {@code event=timeout kind=...}). */
+    public enum Timeout {
+        /** Not logged in within the login timeout. */
+        LOGIN,
+        /** The client said nothing for the client idle timeout. */
+        CLIENT_IDLE;
+
+        /** The label value and the log's {@code kind=}: login, client-idle. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
 
     /** Seconds: a check over a LAN takes about a millisecond; the check timeout is seconds. */
     private static final double[] CHECK_SECONDS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -50,6 +65,7 @@ public final class BalancerMetrics {
     private final Counter transfers;
     private final Counter bytes;
     private final Histogram transferSeconds;
+    private final LongAdder[] timeouts = new LongAdder[Timeout.values().length];
 
     /**
      * @param all         the backends in service, asked at every scrape (a reload may change them)
@@ -60,6 +76,9 @@ public final class BalancerMetrics {
      */
     public BalancerMetrics(Supplier<List<Backend>> all, Admission admission, DataPorts dataPorts, int maxSessions,
                            IntSupplier perAddress) {
+        for (int i = 0; i < timeouts.length; i++) {
+            timeouts[i] = new LongAdder();
+        }
 
         // ---- the frontend
         gauge("ferry_balancer_sessions_open", "Client sessions admitted and not yet ended.", admission::active);
@@ -79,7 +98,15 @@ public final class BalancerMetrics {
                     cb.call(admission.count(Admission.Outcome.QUEUE_TIMEOUT), "queue-timeout");
                     cb.call(admission.count(Admission.Outcome.TOO_MANY_FROM_ADDRESS), "max-per-address");
                 }).register(registry);
-
+        CounterWithCallback.builder().name("ferry_balancer_session_timeouts_total")
+                .help("Sessions the balancer closed with 421 on a timeout, by kind: login (not logged in within "
+                        + "timeouts.login of the greeting), client-idle (no command within timeouts.client-idle).")
+                .labelNames("kind")
+                .callback(cb -> {
+                    for (Timeout t : Timeout.values()) {
+                        cb.call(timeouts(t), t.label());
+                    }
+                }).register(registry);
         gauge("ferry_balancer_passive_ports_in_use",
                 "Passive ports with a data connection announced to a client and not yet arrived.", dataPorts::inUse);
         gauge("ferry_balancer_passive_ports", "Ports in the passive range (passive.ports); 0 when the kernel picks any "
@@ -166,6 +193,16 @@ public final class BalancerMetrics {
         bytes.labelValues("up").inc(up);
         bytes.labelValues("down").inc(down);
         transferSeconds.observe(nanos / 1e9);
+    }
+
+    /** A session was closed by {@code kind} of timeout (the session's timeout handler's only call). */
+    public void timedOut(Timeout kind) {
+        timeouts[kind.ordinal()].increment();
+    }
+
+    /** Sessions closed by {@code kind} of timeout since the start. */
+    public long timeouts(Timeout kind) {
+        return timeouts[kind.ordinal()].sum();
     }
 
     /** GET /metrics in the Prometheus text format, to be mounted by an HTTP listener at the path it serves. */

@@ -156,6 +156,19 @@ class BalancerMetricsTest {
     }
 
     @Test
+    void timeoutsAreCountedByKind() {
+        metrics.timedOut(BalancerMetrics.Timeout.LOGIN);
+        metrics.timedOut(BalancerMetrics.Timeout.LOGIN);
+        metrics.timedOut(BalancerMetrics.Timeout.CLIENT_IDLE);
+
+        Scrape s = scrape();
+
+        assertThat(s.value("ferry_balancer_session_timeouts_total{kind=\"login\"}")).isEqualTo(2);
+        assertThat(s.value("ferry_balancer_session_timeouts_total{kind=\"client-idle\"}")).isEqualTo(1);
+        assertThat(metrics.timeouts(BalancerMetrics.Timeout.LOGIN)).isEqualTo(2);
+    }
+
+    @Test
     void pendingDataRoutesArePassivePortsInUse() throws Exception {
         long later = System.nanoTime() + Duration.ofMinutes(1).toNanos();
         int port = dataPorts.register(new DataPorts.Route(InetAddress.getLoopbackAddress(), c -> { }, () -> { }, later));
@@ -186,7 +199,7 @@ class BalancerMetricsTest {
         // The list in docs/metrics.md: a metric added or renamed here is added or renamed there.
         assertThat(s.types().keySet()).containsExactlyInAnyOrder("ferry_balancer_sessions_open",
                 "ferry_balancer_sessions_max", "ferry_balancer_sessions_per_address_max", "ferry_balancer_sessions_queued",
-                "ferry_balancer_sessions_total", "ferry_balancer_sessions_refused_total",
+                "ferry_balancer_sessions_total", "ferry_balancer_sessions_refused_total", "ferry_balancer_session_timeouts_total",
                 "ferry_balancer_passive_ports_in_use", "ferry_balancer_passive_ports",
                 "ferry_balancer_relay_info", "ferry_balancer_relay_spliced_directions_total",
                 "ferry_balancer_backend_sessions_open", "ferry_balancer_backend_sessions_total", "ferry_balancer_backend_up",
