@@ -6,6 +6,7 @@ import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.data.Flow;
 import dev.ferry.balancer.data.Relay;
 import dev.ferry.balancer.data.TlsRelay;
+import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
@@ -65,6 +66,11 @@ import org.slf4j.LoggerFactory;
  * while the session lives: ending, timeouts and stuck writes shut the sockets down (a parked read
  * then sees end of stream), and the last pump to end closes everything in {@link #finish()}.
  *
+ * <p>Abuse (docs/balancer.md, admission): a connection counts against its client address's limit from the
+ * accept ({@link Admission#arrive}); once greeted, it must be logged in (230 from its backend) within the
+ * login timeout, whatever it sends meanwhile; the login timeout and the client idle timeout end a session
+ * with a 421 that says which.
+ *
  * <p>TLS termination (docs/ftps.md): the balancer answers AUTH, PBSZ, PROT and CCC itself, before and
  * after login ({@link ClientProtection}); the control connection is TLS between client and balancer, and
  * TLS or plain between balancer and backend as configured. Data connections with TLS on either side
@@ -89,6 +95,10 @@ public final class ProxySession implements Runnable, ClientSession {
     private final Watchdog.Guard clientWriteGuard;
     /** Armed while a command awaits its reply: a backend that stops answering ends the session. */
     private final Watchdog.Guard serverIdleGuard;
+    /** Armed from the greeting until the backend accepts the login: what the client sends meanwhile does not reset it. */
+    private final Watchdog.Guard loginGuard;
+    /** Set once, by whichever comes first: the login (230/232 from the backend) or the login timeout. */
+    private final AtomicBoolean loginOver = new AtomicBoolean();
     private final AtomicInteger activeRelays = new AtomicInteger();
     /** Commands sent to the backend and not answered yet, in order; guarded by itself. */
     private final ArrayDeque<Awaited> awaited = new ArrayDeque<>();
@@ -119,6 +129,8 @@ public final class ProxySession implements Runnable, ClientSession {
     private long connectMillis = -1;
     /** The text of a backend's 421 greeting to this session, passed on when no backend takes it. */
     private String refusedWith;
+    /** Counted among its address's connections ({@link Admission#arrive}). */
+    private boolean arrived;
     private boolean admitted;
     private volatile long bytesUp;
     private volatile long bytesDown;
@@ -149,6 +161,7 @@ public final class ProxySession implements Runnable, ClientSession {
         this.clientGuard = ctx.watchdog().guard(this::clientIdleExpired);
         this.clientWriteGuard = ctx.watchdog().guard(() -> shutdown(clientConn));
         this.serverIdleGuard = ctx.watchdog().guard(this::serverIdleExpired);
+        this.loginGuard = ctx.watchdog().guard(this::loginExpired);
     }
 
     private void serverIdleExpired() {
@@ -177,7 +190,37 @@ public final class ProxySession implements Runnable, ClientSession {
             return;
         }
         ending = "client-idle-timeout";
-        clientConn.shutdownInput();
+        timedOut(BalancerMetrics.Timeout.CLIENT_IDLE, "Idle timeout; closing the connection.");
+    }
+
+    /** The login timeout ran out: unless the backend accepted the login just now, the session ends. */
+    private void loginExpired() {
+        if (!loginOver.compareAndSet(false, true)) {
+            return;
+        }
+        ending = "login-timeout";
+        timedOut(BalancerMetrics.Timeout.LOGIN, "Login timeout; closing the connection.");
+    }
+
+    /** A timeout ends the session: counted, logged, the client told 421 and both connections shut (off the watchdog's thread). */
+    private void timedOut(BalancerMetrics.Timeout kind, String text) {
+        ctx.metrics().timedOut(kind);
+        LOG.info("{} event=timeout kind={} user={}", id, kind.label(), user == null ? "-" : Printable.of(user, 64));
+        Thread.ofVirtual().start(() -> {
+            sendQuietly(Reply.of(421, text));
+            shutdown(clientConn);
+            shutdown(backendConn);
+        });
+    }
+
+    /**
+     * Backend pump, each reply: 230 (or 232, RFC 2228) is the backend accepting the login, after USER/PASS (or
+     * ACCT), the only commands that log in; from then on the login timeout no longer applies.
+     */
+    private void loginReplied(int code) {
+        if ((code == 230 || code == 232) && loginOver.compareAndSet(false, true)) {
+            loginGuard.disarm();
+        }
     }
 
     /**
@@ -231,16 +274,35 @@ public final class ProxySession implements Runnable, ClientSession {
         ctx.live().add(this);
         boolean relaying = false;
         try {
+            // SECURITY: counted from the accept, before the TLS handshake and the queue, so that one address cannot
+            // hold more than its share of the balancer (connections in a handshake or queued included) and lock
+            // everyone else out; over it, refused at once rather than queued.
+            if (!ctx.admission().arrive(clientAddress.getAddress(), ctx.settings().perAddressLimit())) {
+                ending = "refused-max-per-address";
+                LOG.info("{} event=refused reason=max-per-address client={}", id, HostPort.text(clientAddress));
+                if (!implicitTls) {
+                    // On the implicit-FTPS listener the client expects a TLS handshake first: a clear-text 421 would
+                    // only be a handshake error, and a handshake for every refused connection is what a flood wants.
+                    send(Reply.of(421, "Too many connections from your address; try again later."));
+                }
+                return;
+            }
+            arrived = true;
             if (implicitTls && !startClientTls()) {
                 return;
             }
             Admission.Outcome admitted = ctx.admission().enter();
             if (admitted != Admission.Outcome.ADMITTED) {
                 ending = admitted == Admission.Outcome.QUEUE_FULL ? "refused-max-sessions" : "queue-timeout";
+                LOG.info("{} event=refused reason={} client={}", id,
+                        admitted == Admission.Outcome.QUEUE_FULL ? "max-sessions" : "queue-timeout", HostPort.text(clientAddress));
                 send(Reply.of(421, "Too many users connected; try again later."));
                 return;
             }
             this.admitted = true;
+            // SECURITY: a session holds a slot; one that is not logged in within the login timeout gives it back,
+            // however many NOOPs it sends, so idle or stalling pre-login connections cannot fill max-sessions.
+            loginGuard.arm(ctx.settings().timeouts().login());
             send(Reply.of(220, ctx.settings().greeting()));
             clientReader = new ControlLineReader(clientConn, MAX_CLIENT_LINE);
             relaying = preLogin(clientReader);
@@ -265,10 +327,11 @@ public final class ProxySession implements Runnable, ClientSession {
         if (!finished.compareAndSet(false, true)) {
             return;
         }
-        ctx.ended(this, admitted);
+        ctx.ended(this, arrived, admitted);
         clientGuard.close();
         clientWriteGuard.close();
         serverIdleGuard.close();
+        loginGuard.close();
         if (backendGuard != null) {
             backendGuard.close();
         }
@@ -684,6 +747,7 @@ public final class ProxySession implements Runnable, ClientSession {
                     return;
                 }
                 BackendReply reply = BackendReply.read(backendReader);
+                loginReplied(reply.code);
                 byte[] out;
                 Awaited answered;
                 if (!reply.isFinal()) {

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * One client's control connection in TLS passthrough: the balancer never reads what the client and
  * the backend say to each other, it relays bytes.
  *
- * <p>Design: admission (max sessions and queue) as for a proxied session; then a backend is chosen
+ * <p>Design: admission (the per-address limit, max sessions and queue) as for a proxied session; then a backend is chosen
  * by the policy from what is known before a byte is relayed (the client's address: leastconn,
  * roundrobin and source work, user cannot), connected within the connect timeout under its
  * max-connecting slots, given the PROXY header if configured, and its clear-text greeting read
@@ -71,6 +71,8 @@ public final class PassthroughSession implements Runnable, ClientSession {
     private volatile SocketChannel backendChannel;
     private volatile boolean relaying;
     private volatile String ending = "closed";
+    /** Counted among its address's connections ({@link Admission#arrive}). */
+    private boolean arrived;
     private boolean admitted;
     private long connectMillis = -1;
     /** A backend's 421 greeting, passed on as it is when no backend takes the client. */
@@ -94,9 +96,21 @@ public final class PassthroughSession implements Runnable, ClientSession {
     public void run() {
         ctx.live().add(this);
         try {
+            // SECURITY: as for a proxied session, one address holds at most its share of the balancer, queued
+            // connections included, so that it cannot lock everyone else out; over it, refused at once. (The
+            // login timeout cannot apply here: the login is inside TLS, which the balancer does not read.)
+            if (!ctx.admission().arrive(clientAddress.getAddress(), ctx.settings().perAddressLimit())) {
+                ending = "refused-max-per-address";
+                LOG.info("{} event=refused reason=max-per-address client={}", id, HostPort.text(clientAddress));
+                BackendConnect.writeAll(client, Reply.of(421, "Too many connections from your address; try again later.").toBytes());
+                return;
+            }
+            arrived = true;
             Admission.Outcome outcome = ctx.admission().enter();
             if (outcome != Admission.Outcome.ADMITTED) {
                 ending = outcome == Admission.Outcome.QUEUE_FULL ? "refused-max-sessions" : "queue-timeout";
+                LOG.info("{} event=refused reason={} client={}", id,
+                        outcome == Admission.Outcome.QUEUE_FULL ? "max-sessions" : "queue-timeout", HostPort.text(clientAddress));
                 BackendConnect.writeAll(client, Reply.of(421, "Too many users connected; try again later.").toBytes());
                 return;
             }
@@ -221,7 +235,7 @@ public final class PassthroughSession implements Runnable, ClientSession {
                 (System.nanoTime() - startNanos) / 1_000_000L, bytesUp.sum(), bytesDown.sum(), transfers.get(),
                 controlUp.sum(), controlDown.sum(), ending);
         // Last: whoever sees the session gone (a stop, the admin page) also finds its line logged.
-        ctx.ended(this, admitted);
+        ctx.ended(this, arrived, admitted);
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
 import dev.ferry.server.auth.PasswordHasher;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -182,6 +183,26 @@ class AdminApiTest {
         Map<String, Object> after = status();
         assertThat(number(map(after.get("balancer")), "sessions_now")).isZero();
         assertThat(number(map(after.get("balancer")), "bytes_out")).as("kept when the session ended").isGreaterThanOrEqualTo(100_000);
+    }
+
+    @Test
+    void theStatusCountsRefusalsByReasonAndLoginTimeoutsWithTheLimitsInForce() throws Exception {
+        start();
+        BalancerSettings running = cluster.balancer().settings();
+        cluster.balancer().reload(running.withMaxSessionsPerAddress(1)
+                .withTimeouts(running.timeouts().withLogin(Duration.ofSeconds(1))));
+        try (RawFtp first = session(); RawFtp second = RawFtp.connect(cluster.port());
+             RawFtp silent = RawFtp.connect(TestData.secondLoopback(), InetAddress.getByName("127.0.0.1"), cluster.port())) {
+            assertThat(second.reply().code()).as("over the per-address limit").isEqualTo(421);
+            silent.expect(220);
+            assertThat(silent.reply().text()).isEqualTo("Login timeout; closing the connection.");
+            first.command("NOOP", 200);
+
+            Map<String, Object> balancer = map(status().get("balancer"));
+            assertThat(number(balancer, "sessions_per_address_max")).isEqualTo(1);
+            assertThat(map(balancer.get("refused"))).isEqualTo(Map.of("max_sessions", 0, "queue_timeout", 0, "max_per_address", 1));
+            assertThat(map(balancer.get("timeouts"))).isEqualTo(Map.of("login", 1, "client_idle", 0));
+        }
     }
 
     @Test

@@ -35,6 +35,9 @@ import org.junit.jupiter.api.Test;
  */
 class BalancerAdmissionTest {
 
+    /** These clients all connect from 127.0.0.1: a per-address limit above max-sessions plus the queue keeps it out of the way. */
+    private static final int ALL_FROM_ONE_ADDRESS = 10;
+
     private BalancerCluster cluster;
     private FtpBalancer balancer;
     private SlowGreeter slow;
@@ -54,7 +57,7 @@ class BalancerAdmissionTest {
 
     @Test
     void aClientOverMaxSessionsWaitsForAFreeSlotAndTheOneAfterTheQueueIsRefused() throws Exception {
-        cluster = BalancerCluster.start(s -> s.withMaxSessions(1).withQueue(new BalancerSettings.Queue(1, Duration.ofSeconds(20))));
+        cluster = BalancerCluster.start(s -> s.withMaxSessions(1).withQueue(new BalancerSettings.Queue(1, Duration.ofSeconds(20))).withMaxSessionsPerAddress(ALL_FROM_ONE_ADDRESS));
         try (RawFtp first = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD);
              RawFtp queued = RawFtp.connect(cluster.port())) {
             TestData.within(Duration.ofSeconds(5), "the second client is queued", () -> cluster.balancer().admission().queued() == 1);
@@ -76,7 +79,7 @@ class BalancerAdmissionTest {
 
     @Test
     void aQueuedClientIsToldNoWhenItsWaitRunsOut() throws Exception {
-        cluster = BalancerCluster.start(s -> s.withMaxSessions(1).withQueue(new BalancerSettings.Queue(5, Duration.ofMillis(300))));
+        cluster = BalancerCluster.start(s -> s.withMaxSessions(1).withQueue(new BalancerSettings.Queue(5, Duration.ofMillis(300))).withMaxSessionsPerAddress(ALL_FROM_ONE_ADDRESS));
         try (RawFtp first = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD);
              RawFtp queued = RawFtp.connect(cluster.port())) {
             RawFtp.Reply reply = queued.reply();
@@ -89,7 +92,7 @@ class BalancerAdmissionTest {
 
     @Test
     void queueZeroRefusesAtOnceLikeAnFtpServer() throws Exception {
-        cluster = BalancerCluster.start(s -> s.withMaxSessions(1).withQueue(new BalancerSettings.Queue(0, Duration.ofSeconds(20))));
+        cluster = BalancerCluster.start(s -> s.withMaxSessions(1).withQueue(new BalancerSettings.Queue(0, Duration.ofSeconds(20))).withMaxSessionsPerAddress(ALL_FROM_ONE_ADDRESS));
         try (RawFtp first = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD);
              RawFtp second = RawFtp.connect(cluster.port())) {
             assertThat(second.reply().code()).isEqualTo(421);

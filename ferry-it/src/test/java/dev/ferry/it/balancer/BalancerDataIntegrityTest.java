@@ -246,7 +246,7 @@ class BalancerDataIntegrityTest {
                 .withPassivePorts(0, 0)
                 .withCheck(new BalancerSettings.Check(BalancerSettings.CheckType.TCP, Duration.ofSeconds(30),
                         Duration.ofSeconds(1), 1, 1, null, null))
-                .withTimeouts(new BalancerSettings.Timeouts(t.connect(), t.clientIdle(), serverIdle, data, t.grace())));
+                .withTimeouts(new BalancerSettings.Timeouts(t.connect(), t.clientIdle(), serverIdle, data, t.grace(), t.login())));
     }
 
     private FTPClient commonsNet() throws IOException {
