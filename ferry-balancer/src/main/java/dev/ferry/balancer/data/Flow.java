@@ -57,6 +57,8 @@ public final class Flow {
     private volatile Stall stall;
     private volatile String givenUpBecause;
     volatile boolean upWriting;
+    /** The client to backend direction carried data: its end is an upload's end (a download's moves nothing). */
+    volatile boolean upMoved;
     volatile boolean downWriting;
 
     // Guarded by this: the sockets, whether the relay was given up, how many directions splice now.
@@ -164,7 +166,8 @@ public final class Flow {
      * A direction read its sender's clean end: true when that end may be passed on. When the sender's
      * control connection is gone the relay is given up instead (the end may be a death, not a completion).
      *
-     * <p>An upload's end waits up to {@link #UPLOAD_END_GRACE} for that: a dying client's kernel ends its
+     * <p>An upload's end (the client to backend direction, once it carried a byte) waits up to {@link
+     * #UPLOAD_END_GRACE} for that: a dying client's kernel ends its
      * data and control connections within microseconds, but not always control first (measured on loopback:
      * the control connection's FIN came 75-400 µs after the data's in 4 of 12 kills), and the receiver of an
      * upload (any FTP server) commits the file on the FIN. A download's end is passed on at once: the client
@@ -173,7 +176,7 @@ public final class Flow {
      */
     boolean mayPassEnd(boolean upstream) {
         BooleanSupplier trusted = upstream ? upstreamEndTrusted : downstreamEndTrusted;
-        long deadline = System.nanoTime() + (upstream ? UPLOAD_END_GRACE.toNanos() : 0);
+        long deadline = System.nanoTime() + (upstream && upMoved ? UPLOAD_END_GRACE.toNanos() : 0);
         while (trusted.getAsBoolean()) {
             if (givenUp()) {
                 return false;

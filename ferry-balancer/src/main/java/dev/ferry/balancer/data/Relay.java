@@ -183,6 +183,9 @@ public final class Relay {
                 writeOut(buffer, to, guard, timeout);
                 setWriting(flow, upstream, false);
                 counter.accept(n);
+                if (upstream && moved == 0 && n > 0) {
+                    flow.upMoved = true;
+                }
                 moved += n;
             }
             return true;

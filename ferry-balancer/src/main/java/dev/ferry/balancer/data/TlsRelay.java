@@ -167,6 +167,9 @@ public final class TlsRelay {
                 Relay.writeOut(buffer, to, guard, timeout);
                 Relay.setWriting(flow, upstream, false);
                 counter.accept(n);
+                if (upstream && n > 0) {
+                    flow.upMoved = true;
+                }
             }
             boolean otherEnded = (upstream ? flow.down() : flow.up()) != null;
             boolean closeNotify = fromTls != null && fromTls.endedCleanly();
