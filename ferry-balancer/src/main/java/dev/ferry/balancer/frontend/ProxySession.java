@@ -382,17 +382,9 @@ public final class ProxySession implements Runnable, ClientSession {
         }
     }
 
-    private static final List<String> FEATURES = List.of("EPRT", "EPSV", "HOST", "MDTM",
-            "MLST type*;size*;modify*;perm*;unique*;", "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8");
-
+    /** FEAT before login: what every backend in service offers, as the balancer changes it ({@link Features}). */
     private List<String> features() {
-        if (!protection.available()) {
-            return FEATURES;
-        }
-        List<String> all = new java.util.ArrayList<>(ClientProtection.FEATURES);
-        all.addAll(FEATURES);
-        all.sort(null);
-        return all;
+        return Features.beforeLogin(ctx.backends(), protection.available());
     }
 
     /**
