@@ -49,17 +49,17 @@ public final class Features {
 
     /**
      * What a backend's reply to FEAT says it offers (RFC 2389 §3.2): the feature lines of a 211 listing,
-     * without their leading space; none for a single-line 211 ("no-features") or a 5xx (500/502: FEAT not
-     * implemented; a refusal before login announces nothing either); null for any other reply, which says
-     * nothing about features. {@code lines} are the reply's lines; only the middle ones are read, so the
-     * first and last may be with or without their code.
+     * without their leading space; none for a single-line 211 ("no-features"), a 500 or 502 (FEAT not
+     * implemented) or any other reply that is no listing (a refusal before login announces nothing either);
+     * null for a 4xx (421 and other transient replies), which says nothing yet. {@code lines} are the
+     * reply's lines; only the middle ones are read, so the first and last may be with or without their code.
      */
     public static List<String> offered(int code, List<String> lines) {
-        if (code >= 500) {
-            return List.of();
+        if (code / 100 == 4) {
+            return null;
         }
         if (code != 211) {
-            return null;
+            return List.of();
         }
         List<String> features = new ArrayList<>();
         for (int i = 1; i < lines.size() - 1 && features.size() < MAX_FEATURES; i++) {
@@ -153,8 +153,8 @@ public final class Features {
 
     /**
      * After login: the reply the client gets for its backend's reply to FEAT ({@code lines} as sent, codes
-     * included), or null when that reply says nothing of features (a 421, say) and goes to the client as it is.
-     * A backend without FEAT (500, 502) still sits behind a balancer that has some: the client gets those.
+     * included), or null when that reply is a 4xx (421: the backend is closing) and goes to the client as it
+     * is. A backend without FEAT (500, 502) still sits behind a balancer that has some: the client gets those.
      */
     public static Reply rewriteReply(int code, List<String> lines, boolean tlsOffered) {
         List<String> offered = offered(code, lines);

@@ -52,14 +52,15 @@ class FeaturesTest {
                 Arguments.of(211, list("211-Features:", "211-EPRT", " ", " SIZE", " size", "  MDTM  ", "211 End"), list("SIZE", "MDTM")),
                 Arguments.of(211, list("211 No features."), list()),
                 Arguments.of(211, list("211-Features:", "211 End"), list()),
-                // A server without FEAT (500, 502), or one that will not say before login (530), announces nothing.
+                // A server without FEAT (500, 502), one that will not say before login (530), or one that
+                // answers something else than a listing announces nothing.
                 Arguments.of(500, list("500 'FEAT': command not understood."), list()),
                 Arguments.of(502, list("502 Not implemented."), list()),
                 Arguments.of(530, list("530 Please login with USER and PASS."), list()),
-                // Replies that say nothing about features.
+                Arguments.of(200, list("200 ok"), list()),
+                // Transient replies say nothing yet.
                 Arguments.of(421, list("421 Timeout."), null),
-                Arguments.of(200, list("200 ok"), null),
-                Arguments.of(331, list("331 Password please."), null));
+                Arguments.of(450, list("450 Try again."), null));
     }
 
     @ParameterizedTest(name = "{0} {1} -> {2}")
