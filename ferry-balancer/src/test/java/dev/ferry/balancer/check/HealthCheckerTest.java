@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Checks against a real in-process Ferry server and against fake backends that fail in chosen ways. */
@@ -109,15 +110,6 @@ class HealthCheckerTest {
         }
     }
 
-    @Test
-    void a421ToFeatFailsTheFtpCheck() throws IOException {
-        try (FakeBackend fake = new FakeBackend(FakeBackend.Fault.GREETS_THEN_421)) {
-            CheckResult r = runOnce(CheckType.FTP, fake.address(), null);
-            assertThat(r.ok()).isFalse();
-            assertThat(r.detail()).isEqualTo("FEAT 421 Service shutting down.");
-        }
-    }
-
     @ParameterizedTest
     @EnumSource(CheckType.class)
     void everyCheckLearnsTheBackendsFeatures(CheckType type) {
@@ -176,12 +168,15 @@ class HealthCheckerTest {
         }
     }
 
-    @Test
-    void a421GreetingFailsTheFtpCheck() throws IOException {
-        try (FakeBackend fake = new FakeBackend(FakeBackend.Fault.ANSWERS_421)) {
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "ANSWERS_421     | greeting 421 Too many connections, try later.",
+            "GREETS_THEN_421 | FEAT 421 Service shutting down."})
+    void a421FailsTheFtpCheck(FakeBackend.Fault fault, String detail) throws IOException {
+        try (FakeBackend fake = new FakeBackend(fault)) {
             CheckResult r = runOnce(CheckType.FTP, fake.address(), null);
             assertThat(r.ok()).isFalse();
-            assertThat(r.detail()).isEqualTo("greeting 421 Too many connections, try later.");
+            assertThat(r.detail()).isEqualTo(detail);
         }
     }
 
