@@ -125,18 +125,21 @@ public final class HealthChecker implements AutoCloseable {
         try {
             Backend backend = backends.get(index);
             Checked checked = check(probe, backend.address(), check.timeout(), check.password());
-            List<String> features = checked.features();
-            // A tcp check hears no FEAT: a backend's features are asked once when first seen (at start, when
-            // a reload adds it) and whenever it may be coming back up, maybe upgraded, before it takes sessions.
-            if (features == null && featureProbe != null && checked.result().ok()
-                    && (backend.features() == null || backend.checkState() == CheckState.DOWN)) {
-                features = check(featureProbe, backend.address(), check.timeout(), null).features();
+            if (checked.features() != null) {
+                backend.learnFeatures(checked.features());
             }
-            if (features != null) {
-                backend.learnFeatures(features);
-            }
+            boolean wasDown = backend.checkState() == CheckState.DOWN;
             onResult.accept(backend, checked.result());
             backend.recordCheck(checked.result());
+            // A tcp check hears no FEAT: a backend's features are asked once when first seen (at start, when a
+            // reload adds it) and whenever it may be coming back up, maybe upgraded. After its result is
+            // recorded: what a check says of a backend's health never waits for what is only informative.
+            if (featureProbe != null && checked.result().ok() && (backend.features() == null || wasDown)) {
+                List<String> features = check(featureProbe, backend.address(), check.timeout(), null).features();
+                if (features != null) {
+                    backend.learnFeatures(features);
+                }
+            }
         } catch (RuntimeException e) {
             LOG.warn("event=check_bug backend={}", backends.get(index).name(), e);
         } finally {
