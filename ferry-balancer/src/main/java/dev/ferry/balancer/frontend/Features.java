@@ -33,7 +33,7 @@ public final class Features {
 
     /**
      * What a backend is taken to offer until a check has heard its FEAT: what the balancer listed before it
-     * learned backends' features (the extensions of RFC 2428, 3659 and 2640 every current FTP server has).
+     * learned backends' features (it starts before its first checks, and a tcp check may never hear one).
      */
     public static final List<String> BASELINE = List.of("EPRT", "EPSV", "HOST", "MDTM",
             "MLST type*;size*;modify*;perm*;unique*;", "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8");
