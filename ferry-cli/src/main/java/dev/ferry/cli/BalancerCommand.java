@@ -82,7 +82,7 @@ public final class BalancerCommand implements Callable<Integer> {
     String balance;
 
     @Option(names = "--check", paramLabel = "TYPE",
-            description = "Health check: tcp (connect; default), ftp (expect the 220 greeting) or ftp-login (log in and list).")
+            description = "Health check: tcp (connect; default), ftp (expect the 220 greeting and a reply to FEAT) or ftp-login (log in and list).")
     String check;
 
     @Option(names = "--check-user", paramLabel = "NAME:PASSWORD",

@@ -137,6 +137,7 @@ final class StatusReport {
             c.put("at", check.at().toString());
             m.put("check", c);
         }
+        m.put("features", b.features());
         m.put("sessions_now", b.activeSessions());
         m.put("sessions_total", b.totalSessions());
         m.put("transfers", b.transfers() + live.transfers);

@@ -459,17 +459,9 @@ public final class ProxySession implements Runnable, ClientSession {
         }
     }
 
-    private static final List<String> FEATURES = List.of("EPRT", "EPSV", "HOST", "MDTM",
-            "MLST type*;size*;modify*;perm*;unique*;", "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8");
-
+    /** FEAT before login: what every backend in service offers, as the balancer changes it ({@link Features}). */
     private List<String> features() {
-        if (!protection.available()) {
-            return FEATURES;
-        }
-        List<String> all = new java.util.ArrayList<>(ClientProtection.FEATURES);
-        all.addAll(FEATURES);
-        all.sort(null);
-        return all;
+        return Features.beforeLogin(ctx.backends(), protection.available());
     }
 
     /**
@@ -759,7 +751,8 @@ public final class ProxySession implements Runnable, ClientSession {
                 } else {
                     answered = takeAwaited();
                     out = answered == null ? reply.toBytes() : switch (answered.kind) {
-                        case FORWARDED -> reply.toBytes();
+                        // FEAT after login: the backend's extensions, with the TLS the client has here (RFC 2389).
+                        case FORWARDED -> answered.verb == Verb.FEAT ? Features.rewrite(reply, protection.available()) : reply.toBytes();
                         case PASSIVE -> passive(reply, answered);
                         case ACTIVE -> activeReady(reply, answered);
                         case TRANSFER -> transferEnded(reply, answered);

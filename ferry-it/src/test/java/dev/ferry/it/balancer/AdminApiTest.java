@@ -24,6 +24,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -127,6 +128,8 @@ class AdminApiTest {
     @Test
     void theStatusShowsTheBalancerItsBackendsAndTheLiveSessions() throws Exception {
         start();
+        TestData.await("a check heard each backend's FEAT",
+                () -> cluster.backend(0).features() != null && cluster.backend(1).features() != null);
         byte[] file = TestData.randomFile(cluster.root().resolve("small.bin"), 100_000, 1);
         try (RawFtp first = session(); RawFtp second = session()) {
             first.command("NOOP", 200);
@@ -163,6 +166,9 @@ class AdminApiTest {
                 assertThat(number(b, "sessions_now")).as("round robin: one each").isEqualTo(1);
                 assertThat(b).containsKeys("address", "state_since", "in_state_seconds", "check", "sessions_total",
                         "transfers", "bytes_up", "bytes_down", "errors", "retries");
+                // What the ftp check heard from the Ferry server's FEAT.
+                assertThat(b.get("features")).asInstanceOf(InstanceOfAssertFactories.LIST).contains("MFMT", "AUTH TLS")
+                        .anyMatch(f -> f.toString().startsWith("HASH SHA-256*;"));
             }
 
             Map<String, Object> one = sessionOf(status, first);
