@@ -28,6 +28,8 @@ final class Awaited {
     final long sentNanos = System.nanoTime();
     /** The balancer already gave the client this transfer's final reply (the relay timed out): the backend's is dropped. */
     private volatile boolean answered;
+    /** The client sent ABOR while this transfer ran: its final reply does not wait for the data's end. */
+    private volatile boolean abortedByClient;
 
     Awaited(Kind kind, Verb verb, DataRoute route) {
         this.kind = kind;
@@ -45,6 +47,14 @@ final class Awaited {
 
     void answer() {
         answered = true;
+    }
+
+    boolean isAbortedByClient() {
+        return abortedByClient;
+    }
+
+    void abortedByClient() {
+        abortedByClient = true;
     }
 
     /** An upload: its data flows client to backend, so that direction's end is the file's end. */

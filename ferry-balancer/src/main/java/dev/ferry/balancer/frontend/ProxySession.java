@@ -641,6 +641,9 @@ public final class ProxySession implements Runnable, ClientSession {
                         if (v == Verb.QUIT) {
                             ending = "quit";
                         }
+                        if (v == Verb.ABOR) {
+                            clientAborts();
+                        }
                         if (Awaited.movesData(v)) {
                             transferCommand(line, v);
                         } else {
@@ -691,6 +694,26 @@ public final class ProxySession implements Runnable, ClientSession {
         DataRoute route = new DataRoute(mode, verb, clientTarget);
         currentRoute = route;
         return route;
+    }
+
+    /**
+     * ABOR (RFC 959 §4.1.3): the client gives its transfer up and need not read its data connection any
+     * more (ftplib and Commons Net read the 426 and 226 first, then close it), so the transfer's final
+     * reply must not wait for that connection's end, and the relay is given up (reset on both sides): an
+     * aborted transfer has no clean end to pass on.
+     */
+    private void clientAborts() {
+        synchronized (awaited) {
+            for (Awaited a : awaited) {
+                if (a.kind == Awaited.Kind.TRANSFER && !a.answered()) {
+                    a.abortedByClient();
+                    Flow f = a.route == null ? null : a.route.flow();
+                    if (f != null) {
+                        f.giveUp("client sent ABOR");
+                    }
+                }
+            }
+        }
     }
 
     /** A transfer command: it uses the current route (a new one is needed for the next transfer, as backends do). */
@@ -886,7 +909,7 @@ public final class ProxySession implements Runnable, ClientSession {
     private byte[] transferEnded(BackendReply reply, Awaited a) {
         DataRoute route = a.route;
         Flow flow = route == null ? null : route.flow();
-        Duration wait = ctx.settings().timeouts().data();
+        Duration wait = a.isAbortedByClient() ? Duration.ZERO : ctx.settings().timeouts().data();
         Flow.End carried = null;
         if (flow != null) {
             Flow.End down = flow.awaitDown(wait);
