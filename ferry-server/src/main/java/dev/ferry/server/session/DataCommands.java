@@ -272,7 +272,7 @@ final class DataCommands {
             return Reply.of(451, "Cannot create a unique file here.");
         }
         // RFC 1123 §4.1.2.9: the generated name goes in the 150 reply, as "150 FILE: name".
-        return startUpload(created, UploadMode.RESUME, 0, "STOU", "FILE: " + created.name());
+        return startUpload(created, UploadMode.UNIQUE, 0, "STOU", "FILE: " + created.name());
     }
 
     private Reply startUpload(VirtualPath path, UploadMode mode, long offset, String verb, String opening)
@@ -319,7 +319,11 @@ final class DataCommands {
             @Override
             public void finish(boolean success) {
                 if (!success) {
-                    upload.abort();
+                    try {
+                        upload.abort();
+                    } catch (IOException e) {
+                        LOG.warn("{} event=storage-error cmd={} path={} during=undo error={}", s.id, verb, path, e.getMessage());
+                    }
                 }
                 upload.close();
             }
