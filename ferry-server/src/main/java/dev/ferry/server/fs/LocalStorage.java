@@ -6,6 +6,7 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -189,6 +190,17 @@ public final class LocalStorage implements Storage {
         }
         try {
             Files.delete(entry.path());
+        } catch (DirectoryNotEmptyException e) {
+            // Temp files of uploads cut short by a crash are invisible to the user, who could never remove
+            // them: they must not keep the directory. Those of uploads in progress do, and say so.
+            if (StaleUploads.removeIn(entry.path()) == 0) {
+                throw new DirectoryNotEmptyException(dir.toString());
+            }
+            try {
+                Files.delete(entry.path());
+            } catch (IOException again) {
+                throw jail.hide(again, dir);
+            }
         } catch (IOException e) {
             throw jail.hide(e, dir);
         }
