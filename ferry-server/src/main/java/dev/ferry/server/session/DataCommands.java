@@ -49,6 +49,9 @@ final class DataCommands {
 
     enum ListingKind { LIST, NLST, MLSD }
 
+    /** The result of an upload not committed because its control connection ended (log and metrics). */
+    static final String CONTROL_CLOSED = "control-closed";
+
     /** Downloads up to this size run on the control thread (see retrieve). */
     static final long INLINE_TRANSFER_BYTES = 64 * 1024;
 
@@ -309,8 +312,11 @@ final class DataCommands {
             @Override
             public void beforeSuccessReply() throws IOException {
                 try {
-                    // A 226 means the bytes are in the file system: commit before replying.
-                    upload.commit();
+                    // A 226 means the bytes are in the file system: commit before replying. The control
+                    // connection is asked once more at the last moment (see controlEnded).
+                    upload.commit(() -> controlEnded() ? CONTROL_CLOSED : null);
+                } catch (Upload.PreconditionFailedException e) {
+                    throw e;
                 } catch (IOException e) {
                     throw new LocalIOException(e);
                 }
@@ -529,6 +535,15 @@ final class DataCommands {
                 channel = tls;
             }
             body.run(new DataConnection(data[0], channel), guard, t.progress);
+            if (upload && !t.aborted() && controlEnded()) {
+                // The data connection ended cleanly, but the client's control connection has ended too: a client
+                // killed mid-upload (or a balancer in front of us) ends both at once, and its data connection's
+                // FIN looks just like the end of a file (RFC 959 §3.4: in stream mode the close of the data
+                // connection is the end of the file). A client that finished its file waits for our reply.
+                result = CONTROL_CLOSED;
+                failure = Reply.of(426, "Control connection closed during the upload; nothing was stored.");
+                return;
+            }
             if (tls != null && upload && !tls.endedCleanly() && !t.aborted()) {
                 // SECURITY: the data ended without TLS close_notify: whoever cut the connection may have cut the
                 // file short (RFC 8446 §6.1, truncation), so the upload is not committed.
@@ -551,12 +566,18 @@ final class DataCommands {
             success = true;
             result = "ok";
             s.replies.send(226, "Transfer complete (" + t.progress.bytes() + " bytes).");
+        } catch (Upload.PreconditionFailedException e) {
+            result = e.reason();
+            failure = Reply.of(426, "Control connection closed during the upload; nothing was stored.");
         } catch (LocalIOException e) {
             result = "local-error";
             LOG.warn("{} event=storage-error cmd={} path={} error={}", s.id, verb, path, e.getMessage());
             failure = Reply.of(451, "Local error: " + path + " could not be " + (upload ? "stored." : "read."));
         } catch (IOException e) {
-            if (t.aborted()) {
+            if (t.aborted() && upload && controlEnded()) {
+                result = CONTROL_CLOSED;
+                failure = Reply.of(426, "Transfer aborted.");
+            } else if (t.aborted()) {
                 result = "aborted";
                 failure = Reply.of(426, "Transfer aborted.");
             } else if (guard.fired()) {
@@ -588,6 +609,17 @@ final class DataCommands {
                     moved, nanos / 1_000_000L, result, tlsText);
             s.armIdle();
         }
+    }
+
+    /**
+     * Whether the client's control connection has ended (its FIN or a reset arrived, {@link
+     * dev.ferry.server.net.PeerEnd}), asked of the socket without reading, so the session's reader loses
+     * nothing; under TLS and through a trusted proxy it is the socket under them that is asked. Not when the
+     * server itself ends the session (a stop shuts the input too): that is an abort, and no upload commits
+     * then either.
+     */
+    private boolean controlEnded() {
+        return !s.stopping() && s.connection.peerEnded();
     }
 
     /** Opens the data connection the last PORT/PASV asked for; replies 425 and returns null if it cannot. */

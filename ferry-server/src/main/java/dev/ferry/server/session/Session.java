@@ -202,6 +202,11 @@ public final class Session implements Runnable {
         }
     }
 
+    /** The server is ending this session ({@link #close()}), as opposed to the client. */
+    boolean stopping() {
+        return stopping;
+    }
+
     public String user() {
         return account == null ? null : account.user();
     }
