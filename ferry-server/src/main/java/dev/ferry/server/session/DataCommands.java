@@ -648,6 +648,11 @@ final class DataCommands {
                 t.attach(c);
                 guard.arm(s.ctx.settings().limits().dataTimeout());
                 try {
+                    // From the address the client reached us at, as vsftpd does: a multi-homed server's data
+                    // connections then come from where the client (or a balancer pinning data connections to
+                    // the backend it dialled) expects them, not from whatever address the routing table picks.
+                    // Through a trusted proxy this is the real socket's address, not the PROXY header's.
+                    c.bind(new InetSocketAddress(s.connection.localAddress().getAddress(), 0));
                     c.connect(a.target().toSocketAddress());
                     guard.disarm();
                     return c;
