@@ -211,10 +211,12 @@ public final class FtpServer implements AutoCloseable {
         }
         if (server.context.tls() != null) {
             ServerIdentity id = server.context.tls().identity();
-            LOG.info("event=tls certificate={} subject={} expires={} fingerprint={} policy={} reuse={}", id.origin(),
-                    id.certificate().getSubjectX500Principal().getName(), id.certificate().getNotAfter().toInstant(),
-                    id.fingerprint(), settings.tls().policy().name().toLowerCase(java.util.Locale.ROOT),
-                    settings.tls().reuse().name().toLowerCase(java.util.Locale.ROOT));
+            LOG.info("event=tls certificate={} subject={} expires={} fingerprint={} policy={} reuse={} renegotiation={}",
+                    id.origin(), id.certificate().getSubjectX500Principal().getName(),
+                    id.certificate().getNotAfter().toInstant(), id.fingerprint(),
+                    settings.tls().policy().name().toLowerCase(java.util.Locale.ROOT),
+                    settings.tls().reuse().name().toLowerCase(java.util.Locale.ROOT),
+                    ServerTls.refusesRenegotiation() ? "refused" : "allowed");
         }
         LOG.info("event=listening address={} root={} passive_ports={} users={} anonymous={} proxy_protocol_from={}",
                 HostPort.text(server.address()), settings.root(),
