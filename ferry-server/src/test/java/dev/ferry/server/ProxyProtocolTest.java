@@ -399,6 +399,32 @@ class ProxyProtocolTest {
     }
 
     /**
+     * A balancer killed mid-upload ends the control and the data connection at once: the proxied session asks
+     * the balancer's socket, not the client the header named, and commits nothing.
+     */
+    @Test
+    void aProxiedUploadWhoseControlConnectionEndsWithItsDataIsNotCommitted() throws Exception {
+        start();
+        Files.writeString(root.resolve("doc.txt"), "old");
+
+        try (Peer p = proxied(Version.V2.header("192.0.2.7", 50001))) {
+            assertThat(p.line()).startsWith("220 ");
+            p.login();
+            int port = p.passivePort("EPSV");
+            try (Socket data = dataConnection(BALANCER, port)) {
+                assertThat(p.command("STOR doc.txt")).startsWith("150 ");
+                data.getOutputStream().write(new byte[100_000]);
+                data.getOutputStream().flush();
+                p.close();
+            }
+        }
+        awaitLogLine("event=transfer");
+
+        assertThat(logLines("event=transfer")).singleElement().asString().endsWith("result=control-closed");
+        assertThat(root.resolve("doc.txt")).hasContent("old");
+    }
+
+    /**
      * Active mode on a multi-homed server behind a balancer: the data connection leaves from the control
      * socket's own local address (127.0.4.2 here, where the balancer connected), not from the destination the
      * PROXY header names (the balancer's own listener, 127.0.0.1:2121) and not from the routing table's choice.
