@@ -193,9 +193,7 @@ public final class LocalStorage implements Storage {
         } catch (DirectoryNotEmptyException e) {
             // Temp files of uploads cut short by a crash are invisible to the user, who could never remove
             // them: they must not keep the directory. Those of uploads in progress do, and say so.
-            if (StaleUploads.removeIn(entry.path()) == 0) {
-                throw new DirectoryNotEmptyException(dir.toString());
-            }
+            StaleUploads.removeIn(entry.path());
             try {
                 Files.delete(entry.path());
             } catch (IOException again) {

@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.util.ArrayList;
@@ -32,11 +33,14 @@ final class LocalUpload implements Upload {
     private enum State { OPEN, COMMITTED, ABORTED }
 
     /**
-     * How an in-place upload is undone. {@code created}: the upload made the file, so it is removed; else
-     * the file is cut back to {@code length}, {@code tail} (the old bytes from there on, if a REST+STOR
-     * rewrites them) is written after it, and its modification time goes back to {@code modified}.
+     * How an in-place upload is undone. {@code created}: the upload made the file, so it is removed; else the
+     * file is cut back to {@code length}, {@code tail} (the old bytes from there on, if a REST+STOR rewrites
+     * them) is written after it, and its modification time goes back to {@code modified}. The bytes are undone
+     * through {@code file}, a channel of its own opened with the upload, so that it is this file that is cut
+     * back even if it was renamed or replaced meanwhile; the name is used (for the time, for removal) only
+     * while it still leads to the file with {@code key}.
      */
-    private record Undo(boolean created, long length, UploadTemp tail, FileTime modified) {}
+    private record Undo(FileChannel file, Object key, boolean created, long length, UploadTemp tail, FileTime modified) {}
 
     private final ReentrantLock lock = new ReentrantLock();
     private final FileChannel channel;
@@ -77,8 +81,7 @@ final class LocalUpload implements Upload {
         }
         FileChannel channel = open(target, virtualPath, jail, StandardOpenOption.APPEND);
         try {
-            return new LocalUpload(channel, null, new Undo(false, channel.size(), null, modified(target)),
-                    target, virtualPath, jail);
+            return new LocalUpload(channel, null, undoing(target, channel.size(), null), target, virtualPath, jail);
         } catch (IOException e) {
             closeQuietly(channel);
             throw jail.hide(e, virtualPath);
@@ -101,22 +104,26 @@ final class LocalUpload implements Upload {
         FileChannel channel = open(target, virtualPath, jail, StandardOpenOption.READ);
         long size;
         UploadTemp tail = null;
+        Undo undo = null;
         try {
             size = channel.size();
             if (offset <= size) {
-                FileTime modified = modified(target);
                 if (offset < size) {
                     // REST n + STOR: the bytes after n are the ones being sent again, but until the upload
                     // succeeds they are the file's: kept aside (not flushed, they matter only while this runs).
                     tail = UploadTemp.create(target.getParent());
                     copy(channel, offset, size - offset, tail.channel);
-                    channel.truncate(offset);
                 }
+                undo = undoing(target, offset, tail);
+                channel.truncate(offset);
                 channel.position(offset);
-                return new LocalUpload(channel, null, new Undo(false, offset, tail, modified), target, virtualPath, jail);
+                return new LocalUpload(channel, null, undo, target, virtualPath, jail);
             }
         } catch (IOException e) {
             closeQuietly(channel);
+            if (undo != null) {
+                closeQuietly(undo.file);
+            }
             if (tail != null) {
                 tail.discard();
             }
@@ -128,19 +135,55 @@ final class LocalUpload implements Upload {
 
     /** STOU: the empty file just made for this upload; removed if it fails. */
     static LocalUpload intoNewFile(Path target, VirtualPath virtualPath, Jail jail) throws IOException {
-        return new LocalUpload(open(target, virtualPath, jail), null, new Undo(true, 0, null, null), target, virtualPath, jail);
+        FileChannel channel = open(target, virtualPath, jail);
+        try {
+            return new LocalUpload(channel, null, new Undo(null, key(target), true, 0, null, null), target, virtualPath, jail);
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw jail.hide(e, virtualPath);
+        }
     }
 
     /** A new file at {@code target}, or null when something appeared there meanwhile. */
     private static LocalUpload created(Path target, VirtualPath virtualPath, Jail jail) throws IOException {
+        FileChannel channel;
         try {
-            FileChannel channel = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+            channel = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                     LinkOption.NOFOLLOW_LINKS);
-            return new LocalUpload(channel, null, new Undo(true, 0, null, null), target, virtualPath, jail);
         } catch (FileAlreadyExistsException e) {
             return null;
         } catch (IOException e) {
             throw jail.hide(e, virtualPath);
+        }
+        try {
+            return new LocalUpload(channel, null, new Undo(null, key(target), true, 0, null, null), target, virtualPath, jail);
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw jail.hide(e, virtualPath);
+        }
+    }
+
+    /** How to put the existing file at {@code target} back to its first {@code length} bytes (and {@code tail}). */
+    private static Undo undoing(Path target, long length, UploadTemp tail) throws IOException {
+        FileChannel file = FileChannel.open(target, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+        try {
+            return new Undo(file, key(target), false, length, tail, Files.getLastModifiedTime(target, LinkOption.NOFOLLOW_LINKS));
+        } catch (IOException e) {
+            closeQuietly(file);
+            throw e;
+        }
+    }
+
+    private static Object key(Path file) throws IOException {
+        return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+    }
+
+    /** Whether {@code file} still names the file with {@code key} (a null key: cannot tell, so no). */
+    private static boolean stillNames(Path file, Object key) {
+        try {
+            return key != null && key.equals(key(file));
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -152,10 +195,6 @@ final class LocalUpload implements Upload {
         } catch (IOException e) {
             throw jail.hide(e, virtualPath);
         }
-    }
-
-    private static FileTime modified(Path target) throws IOException {
-        return Files.getLastModifiedTime(target, LinkOption.NOFOLLOW_LINKS);
     }
 
     static IOException beyondEnd(VirtualPath file, long offset, long size) {
@@ -204,9 +243,7 @@ final class LocalUpload implements Upload {
                     temp.publishAs(target);
                 } else {
                     channel.close();
-                    if (undo.tail != null) {
-                        undo.tail.discard();
-                    }
+                    forget();
                 }
             } catch (IOException e) {
                 abortQuietly();
@@ -266,27 +303,39 @@ final class LocalUpload implements Upload {
         } catch (IOException e) {
             throw jail.hide(e, virtualPath);
         } finally {
-            if (undo.tail != null) {
-                undo.tail.discard();
-            }
+            forget();
         }
     }
 
     private void undo() throws IOException {
         if (undo.created) {
-            Files.deleteIfExists(target);
+            // Not if the name was given to another file meanwhile (a STOR of the same name that finished).
+            if (stillNames(target, undo.key)) {
+                Files.deleteIfExists(target);
+            }
             return;
         }
-        try (FileChannel file = FileChannel.open(target, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-            if (file.size() > undo.length) {
-                file.truncate(undo.length);
-            }
-            if (undo.tail != null) {
-                copy(undo.tail.channel, 0, undo.tail.channel.size(), file, undo.length);
-            }
-            file.force(true);
+        FileChannel file = undo.file;
+        if (file.size() > undo.length) {
+            file.truncate(undo.length);
         }
-        Files.setLastModifiedTime(target, undo.modified);
+        if (undo.tail != null) {
+            copy(undo.tail.channel, 0, undo.tail.channel.size(), file, undo.length);
+        }
+        file.force(true);
+        if (stillNames(target, undo.key)) {
+            Files.setLastModifiedTime(target, undo.modified);
+        }
+    }
+
+    /** An in-place upload's undo is no longer needed (done, or the upload committed): its channel and saved end go. */
+    private void forget() {
+        if (undo.file != null) {
+            closeQuietly(undo.file);
+        }
+        if (undo.tail != null) {
+            undo.tail.discard();
+        }
     }
 
     /** Copies {@code count} bytes of {@code from} at {@code position} to the end of {@code to}. */

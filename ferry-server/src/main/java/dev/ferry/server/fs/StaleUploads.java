@@ -58,11 +58,13 @@ public final class StaleUploads {
                     @Override
                     public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                         if (file.getFileName().toString().startsWith(Jail.UPLOAD_PREFIX)) {
-                            if (UploadTemp.removeIfStale(file)) {
-                                removed[0]++;
-                                removedFile.accept(file);
-                            } else {
-                                kept[0]++;
+                            switch (UploadTemp.removeIfStale(file)) {
+                                case REMOVED -> {
+                                    removed[0]++;
+                                    removedFile.accept(file);
+                                }
+                                case KEPT -> kept[0]++;
+                                case GONE -> { }
                             }
                         }
                         return next();
@@ -89,12 +91,12 @@ public final class StaleUploads {
         return new Result(removed[0], kept[0], entries[0], !cut[0]);
     }
 
-    /** Removes the temp files no upload uses directly in {@code directory}; returns how many went. */
+    /** Removes the temp files no upload uses directly in {@code directory} (RMD); returns how many went. */
     static int removeIn(Path directory) {
         int removed = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory, Jail.UPLOAD_PREFIX + "*")) {
             for (Path entry : entries) {
-                if (UploadTemp.removeIfStale(entry)) {
+                if (UploadTemp.removeIfStale(entry) == UploadTemp.Removal.REMOVED) {
                     removed++;
                 }
             }

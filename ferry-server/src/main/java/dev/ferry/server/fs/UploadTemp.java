@@ -7,6 +7,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -159,14 +160,23 @@ final class UploadTemp {
         return lock != null;
     }
 
+    /** What {@link #removeIfStale} did. */
+    enum Removal {
+        /** It was a leftover, and it is gone. */
+        REMOVED,
+        /** In use here or by another process, not a plain file, or not lockable here: left alone. */
+        KEPT,
+        /** Gone already (another sweep, or its upload ended). */
+        GONE
+    }
+
     /**
      * Removes {@code file}, a temp file name, when no upload uses it: not one of this JVM's, and its lock free
-     * in every process. Returns true when it was removed; false when it is in use, is not a plain file, or
-     * cannot be locked (no locks on this file system) or removed.
+     * in every process.
      */
-    static boolean removeIfStale(Path file) {
+    static Removal removeIfStale(Path file) {
         if (!file.getFileName().toString().startsWith(Jail.UPLOAD_PREFIX)) {
-            return false;
+            return Removal.KEPT;
         }
         LOOK.lock();
         try {
@@ -174,19 +184,21 @@ final class UploadTemp {
             // SECURITY: only plain files are opened: a FIFO under this name would block the sweep, a link would
             // lead it elsewhere.
             if (!attributes.isRegularFile() || OWN.contains(key(attributes, file))) {
-                return false;
+                return Removal.KEPT;
             }
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
                  FileLock lock = channel.tryLock()) {
                 if (lock == null) {
-                    return false;
+                    return Removal.KEPT;
                 }
                 Files.delete(file);
-                return true;
+                return Removal.REMOVED;
             }
+        } catch (NoSuchFileException e) {
+            return Removal.GONE;
         } catch (IOException | OverlappingFileLockException e) {
-            // gone meanwhile, or not ours to judge (no locks here): left alone
-            return false;
+            // not ours to judge (no locks here, no access): left alone
+            return Removal.KEPT;
         } finally {
             LOOK.unlock();
         }

@@ -283,6 +283,36 @@ class LocalStorageUploadTest {
         assertThat(localNames()).containsExactly("target.bin");
     }
 
+    /** Undoing works on the file the upload wrote: another upload that replaced the name meanwhile keeps its file. */
+    @Test
+    void anAbortedAppendLeavesAFileThatReplacedItsTargetMeanwhile() throws IOException {
+        try (Upload append = storage.openUpload(target, UploadMode.APPEND, 0)) {
+            write(append, "+partial");
+            try (Upload replace = storage.openUpload(target, UploadMode.REPLACE, 0)) {
+                write(replace, "a whole new file");
+                replace.commit();
+            }
+            append.abort();
+        }
+
+        assertThat(home.resolve("target.bin")).hasContent("a whole new file");
+        assertThat(localNames()).containsExactly("target.bin");
+    }
+
+    @Test
+    void anAbortedAppendToANewFileLeavesAFileStoredUnderItsNameMeanwhile() throws IOException {
+        try (Upload append = storage.openUpload(virtual("/new.log"), UploadMode.APPEND, 0)) {
+            write(append, "partial");
+            try (Upload replace = storage.openUpload(virtual("/new.log"), UploadMode.REPLACE, 0)) {
+                write(replace, "stored");
+                replace.commit();
+            }
+            append.abort();
+        }
+
+        assertThat(home.resolve("new.log")).hasContent("stored");
+    }
+
     @Test
     void aUniqueUploadNeedsItsFile() {
         assertThatThrownBy(() -> storage.openUpload(virtual("/never-made"), UploadMode.UNIQUE, 0))
