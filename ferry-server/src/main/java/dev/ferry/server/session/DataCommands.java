@@ -51,6 +51,8 @@ final class DataCommands {
 
     /** The result of an upload not committed because its control connection ended (log and metrics). */
     static final String CONTROL_CLOSED = "control-closed";
+    /** The reply to such an upload, for a client that may still read (it shut only its sending side). */
+    private static final Reply NOT_STORED = Reply.of(426, "Control connection closed during the upload; nothing was stored.");
 
     /** Downloads up to this size run on the control thread (see retrieve). */
     static final long INLINE_TRANSFER_BYTES = 64 * 1024;
@@ -541,7 +543,7 @@ final class DataCommands {
                 // FIN looks just like the end of a file (RFC 959 §3.4: in stream mode the close of the data
                 // connection is the end of the file). A client that finished its file waits for our reply.
                 result = CONTROL_CLOSED;
-                failure = Reply.of(426, "Control connection closed during the upload; nothing was stored.");
+                failure = NOT_STORED;
                 return;
             }
             if (tls != null && upload && !tls.endedCleanly() && !t.aborted()) {
@@ -568,7 +570,7 @@ final class DataCommands {
             s.replies.send(226, "Transfer complete (" + t.progress.bytes() + " bytes).");
         } catch (Upload.PreconditionFailedException e) {
             result = e.reason();
-            failure = Reply.of(426, "Control connection closed during the upload; nothing was stored.");
+            failure = NOT_STORED;
         } catch (LocalIOException e) {
             result = "local-error";
             LOG.warn("{} event=storage-error cmd={} path={} error={}", s.id, verb, path, e.getMessage());
@@ -576,7 +578,7 @@ final class DataCommands {
         } catch (IOException e) {
             if (t.aborted() && upload && controlEnded()) {
                 result = CONTROL_CLOSED;
-                failure = Reply.of(426, "Transfer aborted.");
+                failure = NOT_STORED;
             } else if (t.aborted()) {
                 result = "aborted";
                 failure = Reply.of(426, "Transfer aborted.");
