@@ -135,13 +135,7 @@ final class LocalUpload implements Upload {
 
     /** STOU: the empty file just made for this upload; removed if it fails. */
     static LocalUpload intoNewFile(Path target, VirtualPath virtualPath, Jail jail) throws IOException {
-        FileChannel channel = open(target, virtualPath, jail);
-        try {
-            return new LocalUpload(channel, null, new Undo(null, key(target), true, 0, null, null), target, virtualPath, jail);
-        } catch (IOException e) {
-            closeQuietly(channel);
-            throw jail.hide(e, virtualPath);
-        }
+        return intoOwnFile(open(target, virtualPath, jail), target, virtualPath, jail);
     }
 
     /** A new file at {@code target}, or null when something appeared there meanwhile. */
@@ -155,6 +149,12 @@ final class LocalUpload implements Upload {
         } catch (IOException e) {
             throw jail.hide(e, virtualPath);
         }
+        return intoOwnFile(channel, target, virtualPath, jail);
+    }
+
+    /** An upload into a file it made itself ({@code channel}): undoing it removes the file. */
+    private static LocalUpload intoOwnFile(FileChannel channel, Path target, VirtualPath virtualPath, Jail jail)
+            throws IOException {
         try {
             return new LocalUpload(channel, null, new Undo(null, key(target), true, 0, null, null), target, virtualPath, jail);
         } catch (IOException e) {
@@ -270,13 +270,10 @@ final class LocalUpload implements Upload {
 
     @Override
     public void close() {
-        lock.lock();
         try {
-            if (state == State.OPEN) {
-                abortQuietly();
-            }
-        } finally {
-            lock.unlock();
+            abort();
+        } catch (IOException ignored) {
+            // the upload failed already (or was abandoned); that is what is reported
         }
     }
 
