@@ -16,7 +16,6 @@ import java.util.HexFormat;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A hidden file of an upload in progress, named {@value Jail#UPLOAD_PREFIX} and 16 random hex digits, in
@@ -38,10 +37,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Within one JVM that scheme alone would break: POSIX locks belong to the process, not to a descriptor,
  * so a sweep in this JVM that opened one of this JVM's temp files would, on closing it, drop the lock of
  * the upload writing it (and the JDK refuses a second lock on a file the JVM has locked). So this JVM never
- * opens a temp file of its own: every temp file made here is recorded, by file key (device and inode, which
- * also catches another path to the same file, such as a bind mount), from its creation until it is gone,
- * and the creation and the sweep's look at one file (attributes, open, lock, remove, close) both run under
- * one JVM-wide lock, so the sweep cannot open a file between its creation and its record.
+ * opens a temp file of its own: the name of every temp file made here is recorded before the file is
+ * created and forgotten only once it is gone (published or removed), and a sweep passes over recorded
+ * names without opening them. Names, not paths: the random part makes a name unique, and a second path to
+ * the same directory (a bind mount inside the root) leads to the same name.
  *
  * <p>Limits: where the file system has no locks (an NFS mount without lockd, {@code ENOLCK}) an upload goes
  * on unlocked and no sweep removes anything it cannot lock, so leftovers stay there until an operator
@@ -52,67 +51,51 @@ final class UploadTemp {
 
     /** Names tried before giving up (16 random hex digits each: a clash means something else is wrong). */
     private static final int NAME_ATTEMPTS = 10;
-    /** The file keys (else the paths) of this JVM's temp files that exist. */
-    private static final Set<Object> OWN = ConcurrentHashMap.newKeySet();
-    /** Held while a temp file is created and recorded, and while the sweep looks at one file. */
-    private static final ReentrantLock LOOK = new ReentrantLock();
+    /** The names of this JVM's temp files, from just before each is created until it is gone. */
+    private static final Set<String> OWN = ConcurrentHashMap.newKeySet();
 
     final Path path;
     final FileChannel channel;
-    private final Object key;
+    private final String name;
     /** Null where the file system has no locks. */
     private final FileLock lock;
 
-    private UploadTemp(Path path, FileChannel channel, Object key, FileLock lock) {
+    private UploadTemp(Path path, FileChannel channel, FileLock lock) {
         this.path = path;
         this.channel = channel;
-        this.key = key;
+        this.name = path.getFileName().toString();
         this.lock = lock;
     }
 
     /** A new, empty, locked temp file in {@code directory}, open for reading and writing. */
     static UploadTemp create(Path directory) throws IOException {
-        for (int attempt = 1; ; attempt++) {
-            Path path = directory.resolve(Jail.UPLOAD_PREFIX + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
-            FileChannel channel;
-            Object key;
-            LOOK.lock();
-            try {
-                try {
-                    channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                            StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-                } catch (FileAlreadyExistsException e) {
-                    if (attempt == NAME_ATTEMPTS) {
-                        throw e;
-                    }
-                    continue;
-                }
-                try {
-                    key = keyOf(path);
-                } catch (IOException e) {
-                    // Removed already by another process's sweep (it saw the file before this one could lock it).
-                    closeQuietly(channel);
-                    if (attempt == NAME_ATTEMPTS) {
-                        throw e;
-                    }
-                    continue;
-                }
-                OWN.add(key);
-            } finally {
-                LOOK.unlock();
+        for (int attempt = 1; attempt <= NAME_ATTEMPTS; attempt++) {
+            String name = Jail.UPLOAD_PREFIX + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+            if (!OWN.add(name)) {
+                continue;
             }
-            UploadTemp made = lockOrGiveUp(path, channel, key);
+            UploadTemp made = null;
+            try {
+                Path path = directory.resolve(name);
+                FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+                made = lockOrGiveUp(path, channel);
+            } catch (FileAlreadyExistsException e) {
+                // another process's temp file by that name: try another
+            } finally {
+                if (made == null) {
+                    OWN.remove(name);
+                }
+            }
             if (made != null) {
                 return made;
             }
-            if (attempt == NAME_ATTEMPTS) {
-                throw new IOException("no temp file could be locked in " + directory);
-            }
         }
+        throw new IOException("no temp file could be made and locked in " + directory + " in " + NAME_ATTEMPTS + " attempts");
     }
 
     /** The temp file, locked; null when another process's sweep got to it first (it removes it). */
-    private static UploadTemp lockOrGiveUp(Path path, FileChannel channel, Object key) throws IOException {
+    private static UploadTemp lockOrGiveUp(Path path, FileChannel channel) throws IOException {
         FileLock lock;
         try {
             lock = channel.tryLock();
@@ -121,15 +104,14 @@ final class UploadTemp {
             lock = null;
         } catch (IOException e) {
             // No locks on this file system (ENOLCK): go on unlocked; no sweep can lock it either.
-            return new UploadTemp(path, channel, key, null);
+            return new UploadTemp(path, channel, null);
         }
         if (lock == null || !Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             // A sweep held the lock, or took it, removed the file and let go, before this one was taken.
             closeQuietly(channel);
-            OWN.remove(key);
             return null;
         }
-        return new UploadTemp(path, channel, key, lock);
+        return new UploadTemp(path, channel, lock);
     }
 
     /** Renames the file to {@code target} (atomically, replacing it), then closes it. */
@@ -150,9 +132,9 @@ final class UploadTemp {
     }
 
     private void release() {
-        // Closing the channel drops the lock; the record goes only then, when no sweep here could disturb it.
+        // Closing the channel drops the lock; the name is forgotten only then, when the file is gone here.
         closeQuietly(channel);
-        OWN.remove(key);
+        OWN.remove(name);
     }
 
     /** Whether the file system gave this file a lock (false: no locks there). */
@@ -175,15 +157,15 @@ final class UploadTemp {
      * in every process.
      */
     static Removal removeIfStale(Path file) {
-        if (!file.getFileName().toString().startsWith(Jail.UPLOAD_PREFIX)) {
+        String name = file.getFileName().toString();
+        if (!name.startsWith(Jail.UPLOAD_PREFIX) || OWN.contains(name)) {
             return Removal.KEPT;
         }
-        LOOK.lock();
         try {
-            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            // SECURITY: only plain files are opened: a FIFO under this name would block the sweep, a link would
-            // lead it elsewhere.
-            if (!attributes.isRegularFile() || OWN.contains(key(attributes, file))) {
+            // SECURITY: only plain files are opened, without following links: a link would lead the sweep
+            // elsewhere, and a FIFO would block it (the JDK cannot open without blocking: a local user who
+            // swaps one in between these two steps stalls this sweep, or that one RMD).
+            if (!Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isRegularFile()) {
                 return Removal.KEPT;
             }
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
@@ -199,23 +181,12 @@ final class UploadTemp {
         } catch (IOException | OverlappingFileLockException e) {
             // not ours to judge (no locks here, no access): left alone
             return Removal.KEPT;
-        } finally {
-            LOOK.unlock();
         }
     }
 
     /** How many temp files of this JVM exist now (tests). */
     static int ownCount() {
         return OWN.size();
-    }
-
-    private static Object keyOf(Path path) throws IOException {
-        return key(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS), path);
-    }
-
-    private static Object key(BasicFileAttributes attributes, Path path) {
-        Object key = attributes.fileKey();
-        return key != null ? key : path.toAbsolutePath();
     }
 
     private static void closeQuietly(FileChannel channel) {
