@@ -57,7 +57,7 @@ final class UploadTemp {
     final Path path;
     final FileChannel channel;
     private final String name;
-    /** Null where the file system has no locks. */
+    /** Held until the channel closes (closing it releases the lock); null where the file system has no locks. */
     private final FileLock lock;
 
     private UploadTemp(Path path, FileChannel channel, FileLock lock) {
@@ -135,11 +135,6 @@ final class UploadTemp {
         // Closing the channel drops the lock; the name is forgotten only then, when the file is gone here.
         closeQuietly(channel);
         OWN.remove(name);
-    }
-
-    /** Whether the file system gave this file a lock (false: no locks there). */
-    boolean locked() {
-        return lock != null;
     }
 
     /** What {@link #removeIfStale} did. */
