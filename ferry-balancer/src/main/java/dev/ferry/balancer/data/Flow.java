@@ -1,12 +1,12 @@
 package dev.ferry.balancer.data;
 
+import dev.ferry.server.net.PeerEnd;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -28,10 +28,6 @@ import java.util.function.BooleanSupplier;
  * relay closes both sockets, with SO_LINGER 0 (RST), when both directions are over.
  */
 public final class Flow {
-
-    /** How long an upload's clean end waits for its client's control connection to end too (see mayPassEnd). */
-    public static final Duration UPLOAD_END_GRACE = Duration.ofMillis(5);
-    private static final long GRACE_POLL_NANOS = 250_000;
 
     /** How a direction ended. */
     public enum End {
@@ -167,7 +163,7 @@ public final class Flow {
      * control connection is gone the relay is given up instead (the end may be a death, not a completion).
      *
      * <p>An upload's end (the client to backend direction, once it carried a byte) waits up to {@link
-     * #UPLOAD_END_GRACE} for that: a dying client's kernel ends its
+     * PeerEnd#UPLOAD_END_GRACE} for that: a dying client's kernel ends its
      * data and control connections within microseconds, but not always control first (measured on loopback:
      * the control connection's FIN came 75-400 µs after the data's in 4 of 12 kills), and the receiver of an
      * upload (any FTP server) commits the file on the FIN. A download's end is passed on at once: the client
@@ -176,18 +172,12 @@ public final class Flow {
      */
     boolean mayPassEnd(boolean upstream) {
         BooleanSupplier trusted = upstream ? upstreamEndTrusted : downstreamEndTrusted;
-        long deadline = System.nanoTime() + (upstream && upMoved ? UPLOAD_END_GRACE.toNanos() : 0);
-        while (trusted.getAsBoolean()) {
-            if (givenUp()) {
-                return false;
-            }
-            if (System.nanoTime() - deadline >= 0) {
-                return true;
-            }
-            LockSupport.parkNanos(GRACE_POLL_NANOS);
+        Duration grace = upstream && upMoved ? PeerEnd.UPLOAD_END_GRACE : Duration.ZERO;
+        if (PeerEnd.endedWithin(() -> !trusted.getAsBoolean() || givenUp(), System.nanoTime(), grace)) {
+            giveUp((upstream ? "client" : "backend") + " control connection ended with the data");
+            return false;
         }
-        giveUp((upstream ? "client" : "backend") + " control connection ended with the data");
-        return false;
+        return !givenUp();
     }
 
     /** Records how a direction ended; {@code failed}: it ended by an error of its own (if not given up). */

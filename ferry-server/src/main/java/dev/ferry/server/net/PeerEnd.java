@@ -5,7 +5,10 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +70,33 @@ public final class PeerEnd {
         }
     }
 
+    /**
+     * How long the end of an upload waits for its sender's control connection to end too, before it is taken
+     * as the end of the file. A dying peer's kernel ends both connections within microseconds, but not always
+     * the control connection first: killed on loopback, 4 clients in 12 had their data connection's FIN
+     * arrive 75-400 µs before their control connection's, and a server on tmpfs (no fsync time to hide it)
+     * committed 4 uploads in 30 of clients killed between two writes without this wait.
+     */
+    public static final Duration UPLOAD_END_GRACE = Duration.ofMillis(5);
+    private static final long POLL_NANOS = 250_000;
+
     private PeerEnd() {
+    }
+
+    /**
+     * Waits until {@code ended} says true or {@code grace} has passed since {@code sinceNanos} (a {@link
+     * System#nanoTime()}), whichever comes first, and returns {@code ended}'s last answer. Polls every 250 µs
+     * and parks in between, so a virtual thread gives its carrier up meanwhile.
+     */
+    public static boolean endedWithin(BooleanSupplier ended, long sinceNanos, Duration grace) {
+        long deadline = sinceNanos + grace.toNanos();
+        while (!ended.getAsBoolean()) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            LockSupport.parkNanos(POLL_NANOS);
+        }
+        return true;
     }
 
     /** Null when {@link #seen} works in this JVM, else why it always answers false. */

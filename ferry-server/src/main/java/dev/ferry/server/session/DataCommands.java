@@ -16,6 +16,7 @@ import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
 import dev.ferry.server.metrics.ServerMetrics.Direction;
+import dev.ferry.server.net.PeerEnd;
 import dev.ferry.server.net.Watchdog;
 import dev.ferry.server.tls.ServerTls;
 import dev.ferry.server.tls.TlsChannel;
@@ -312,11 +313,13 @@ final class DataCommands {
             }
 
             @Override
-            public void beforeSuccessReply() throws IOException {
+            public void beforeSuccessReply(long dataEndedNanos) throws IOException {
                 try {
                     // A 226 means the bytes are in the file system: commit before replying. The control
-                    // connection is asked once more at the last moment (see controlEnded).
-                    upload.commit(() -> controlEnded() ? CONTROL_CLOSED : null);
+                    // connection is asked once more at the last moment (see controlEnded), after the flush and
+                    // at least UPLOAD_END_GRACE after the data ended, the time a dying client's two ends may lie apart.
+                    upload.commit(() -> PeerEnd.endedWithin(DataCommands.this::controlEnded, dataEndedNanos,
+                            PeerEnd.UPLOAD_END_GRACE) ? CONTROL_CLOSED : null);
                 } catch (Upload.PreconditionFailedException e) {
                     throw e;
                 } catch (IOException e) {
@@ -428,7 +431,8 @@ final class DataCommands {
     interface TransferBody {
         long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException;
 
-        default void beforeSuccessReply() throws IOException {}
+        /** {@code dataEndedNanos}: when the data connection's end was read ({@link System#nanoTime()}). */
+        default void beforeSuccessReply(long dataEndedNanos) throws IOException {}
 
         default void finish(boolean success) {}
     }
@@ -537,6 +541,7 @@ final class DataCommands {
                 channel = tls;
             }
             body.run(new DataConnection(data[0], channel), guard, t.progress);
+            long dataEnded = System.nanoTime();
             if (upload && !t.aborted() && controlEnded()) {
                 // The data connection ended cleanly, but the client's control connection has ended too: a client
                 // killed mid-upload (or a balancer in front of us) ends both at once, and its data connection's
@@ -564,7 +569,7 @@ final class DataCommands {
             }
             data[0].close();
             guard.disarm();
-            body.beforeSuccessReply();
+            body.beforeSuccessReply(dataEnded);
             success = true;
             result = "ok";
             s.replies.send(226, "Transfer complete (" + t.progress.bytes() + " bytes).");
