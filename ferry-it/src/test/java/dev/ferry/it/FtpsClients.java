@@ -16,38 +16,61 @@ import org.apache.commons.net.ftp.FTP;
 import org.apache.commons.net.ftp.FTPSClient;
 
 /**
- * Runs the real FTPS clients against any FTP endpoint on 127.0.0.1 (ferry server directly, or a balancer
- * in front of servers), logged in as {@link FerryServerExtension#USER}: curl, lftp, Python's ftplib.FTP_TLS
- * and Commons Net's FTPSClient. Each client runs in {@code dir}, where it reads and writes local files.
+ * Runs the real FTP and FTPS clients against an {@link FtpService} (ferry server directly, or a balancer in
+ * front of servers) as its user, or against 127.0.0.1:port as {@link FerryServerExtension#USER}: curl, lftp,
+ * Python's ftplib (FTP and FTP_TLS) and Commons Net's FTPSClient. Each client runs in the client directory,
+ * where it reads and writes local files.
  */
 public final class FtpsClients {
+
+    private static final String LOOPBACK = "127.0.0.1";
 
     private FtpsClients() {}
 
     /** curl with the test user's credentials and a 30 s limit; {@code args} carry the URL and the TLS options. */
     public static ExternalCommand.Result curl(Path dir, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "30",
-                "-u", FerryServerExtension.USER + ":" + FerryServerExtension.PASSWORD));
+        return runCurl(dir, FerryServerExtension.USER, FerryServerExtension.PASSWORD, args);
+    }
+
+    /** curl with the service's credentials and a 30 s limit; {@code args} carry the URL and the options. */
+    public static ExternalCommand.Result curl(FtpService ftp, String... args) throws IOException, InterruptedException {
+        return runCurl(ftp.clientDir(), ftp.user(), ftp.password(), args);
+    }
+
+    private static ExternalCommand.Result runCurl(Path dir, String user, String password, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "30", "-u", user + ":" + password));
         command.addAll(Arrays.asList(args));
         return ExternalCommand.run(dir, Duration.ofSeconds(40), Map.of(), command);
     }
 
     /** lftp with FTPS forced on control and data, no certificate check, logged in; then {@code commands}. */
     public static ExternalCommand.Result lftp(Path dir, int port, String commands) throws IOException, InterruptedException {
+        return lftp(dir, FerryServerExtension.USER + "," + FerryServerExtension.PASSWORD, LOOPBACK, port, commands);
+    }
+
+    /** As {@link #lftp(Path, int, String)}, to the service's host and port. */
+    public static ExternalCommand.Result lftp(FtpService ftp, String commands) throws IOException, InterruptedException {
+        return lftp(ftp.clientDir(), ftp.user() + "," + ftp.password(), ftp.host(), ftp.port(), commands);
+    }
+
+    private static ExternalCommand.Result lftp(Path dir, String login, String host, int port, String commands)
+            throws IOException, InterruptedException {
         return ExternalCommand.run(dir, Duration.ofSeconds(40), Map.of(), List.of("lftp", "-c",
                 "set ftp:ssl-force true; set ftp:ssl-protect-data true; set ssl:verify-certificate no; set net:max-retries 1; "
-                        + "open -u " + FerryServerExtension.USER + "," + FerryServerExtension.PASSWORD + " -p " + port
-                        + " 127.0.0.1; " + commands));
+                        + "open -u " + login + " -p " + port + " " + host + "; " + commands));
     }
 
     /**
-     * Python's ftplib: the prelude defines PORT (argv[1]; the user and password are argv[2] and argv[3]),
-     * {@code out(key, value)}, an unverifying {@code context} and {@code ReusingFTP_TLS}, an FTP_TLS that
-     * resumes the control connection's TLS session on its data connections (ftplib itself does not).
+     * Python's ftplib: the prelude defines HOST and PORT (argv[4] and argv[1]; the user and password are
+     * argv[2] and argv[3]), {@code out(key, value)}, an unverifying {@code context} and {@code ReusingFTP_TLS},
+     * an FTP_TLS that resumes the control connection's TLS session on its data connections (ftplib itself
+     * does not).
      */
     public static final String PYTHON_PRELUDE = """
             import ftplib, hashlib, io, ssl, sys
             PORT = int(sys.argv[1])
+            HOST = sys.argv[4]
             def out(key, value):
                 print(key + "\\t" + str(value).replace("\\r", "\\\\r").replace("\\n", "\\\\n"), flush=True)
             context = ssl.create_default_context()
@@ -69,7 +92,7 @@ public final class FtpsClients {
     public static final String RETR_HELLO_WITHOUT_AND_WITH_REUSE = """
             for cls in (ftplib.FTP_TLS, ReusingFTP_TLS):
                 ftp = cls(context=context, timeout=10)
-                ftp.connect("127.0.0.1", PORT)
+                ftp.connect(HOST, PORT)
                 ftp.login(sys.argv[2], sys.argv[3])
                 ftp.prot_p()
                 data = io.BytesIO()
@@ -92,16 +115,34 @@ public final class FtpsClients {
         return pythonScript(dir, port, PYTHON_PRELUDE + body);
     }
 
+    /** As {@link #python(Path, int, String)}, for the service. */
+    public static Map<String, String> python(FtpService ftp, String body) throws IOException, InterruptedException {
+        return pythonScript(ftp, PYTHON_PRELUDE + body);
+    }
+
     /**
-     * Runs a Python script with the port, the test user and the password as argv[1..3]; returns the
-     * tab-separated key-value lines it printed, in order (any FTP client's tests: plain ftplib too).
+     * Runs a Python script with the port, the test user, the password and the host (127.0.0.1) as
+     * argv[1..4]; returns the tab-separated key-value lines it printed, in order (any FTP client's tests:
+     * plain ftplib too).
      */
     public static Map<String, String> pythonScript(Path dir, int port, String text) throws IOException, InterruptedException {
+        return pythonScript(dir, List.of(Integer.toString(port), FerryServerExtension.USER, FerryServerExtension.PASSWORD,
+                LOOPBACK), text);
+    }
+
+    /** As {@link #pythonScript(Path, int, String)}, with the service's port, user, password and host. */
+    public static Map<String, String> pythonScript(FtpService ftp, String text) throws IOException, InterruptedException {
+        return pythonScript(ftp.clientDir(), List.of(Integer.toString(ftp.port()), ftp.user(), ftp.password(), ftp.host()),
+                text);
+    }
+
+    private static Map<String, String> pythonScript(Path dir, List<String> args, String text)
+            throws IOException, InterruptedException {
         Path script = dir.resolve("script.py");
         Files.writeString(script, text);
-        ExternalCommand.Result r = ExternalCommand.run(dir, Duration.ofSeconds(30), Map.of(),
-                List.of("python3", script.toString(), Integer.toString(port),
-                        FerryServerExtension.USER, FerryServerExtension.PASSWORD)).assertSuccess();
+        List<String> command = new ArrayList<>(List.of("python3", script.toString()));
+        command.addAll(args);
+        ExternalCommand.Result r = ExternalCommand.run(dir, Duration.ofSeconds(30), Map.of(), command).assertSuccess();
         Map<String, String> values = new LinkedHashMap<>();
         for (String line : r.stdout().lines().toList()) {
             String[] kv = line.split("\t", 2);
@@ -112,10 +153,19 @@ public final class FtpsClients {
 
     /** Commons Net's FTPSClient, connected (implicit or explicit), logged in, PBSZ 0, PROT P, passive, binary. */
     public static FTPSClient commonsNet(int port, boolean implicit) throws IOException {
+        return commonsNet(LOOPBACK, port, implicit);
+    }
+
+    /** As {@link #commonsNet(int, boolean)}, to the service's host: its control port, or {@code implicitPort}. */
+    public static FTPSClient commonsNet(FtpService ftp, int implicitPort, boolean implicit) throws IOException {
+        return commonsNet(ftp.host(), implicit ? implicitPort : ftp.port(), implicit);
+    }
+
+    private static FTPSClient commonsNet(String host, int port, boolean implicit) throws IOException {
         FTPSClient client = new FTPSClient(implicit, TestCertificates.trustAll());
         client.setConnectTimeout(5000);
         client.setDefaultTimeout(10_000);
-        client.connect("127.0.0.1", port);
+        client.connect(host, port);
         assertThat(client.login(FerryServerExtension.USER, FerryServerExtension.PASSWORD)).isTrue();
         client.execPBSZ(0);
         client.execPROT("P");
@@ -130,9 +180,17 @@ public final class FtpsClients {
      * NLST, QUIT. {@link #assertPythonTransfers} checks the common part of what it prints.
      */
     public static Map<String, String> pythonTransfers(Path clientDir, int port) throws IOException, InterruptedException {
-        return python(clientDir, port, """
+        return python(clientDir, port, PYTHON_TRANSFERS);
+    }
+
+    /** As {@link #pythonTransfers(Path, int)}, with the service. */
+    public static Map<String, String> pythonTransfers(FtpService ftp) throws IOException, InterruptedException {
+        return python(ftp, PYTHON_TRANSFERS);
+    }
+
+    private static final String PYTHON_TRANSFERS = """
                 ftp = ftplib.FTP_TLS(context=context, timeout=10)
-                ftp.connect("127.0.0.1", PORT)
+                ftp.connect(HOST, PORT)
                 out("login", ftp.login(sys.argv[2], sys.argv[3]))
                 out("prot", ftp.prot_p())
                 data = io.BytesIO()
@@ -146,8 +204,7 @@ public final class FtpsClients {
                 out("prot_c", ftp.prot_c())
                 out("nlst", sorted(ftp.nlst()))
                 out("quit", ftp.quit())
-                """);
-    }
+                """;
 
     /**
      * What {@link #pythonTransfers} printed up to the listing, given {@code down} (down.bin, more than
