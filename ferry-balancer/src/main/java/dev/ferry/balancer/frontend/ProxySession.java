@@ -561,6 +561,16 @@ public final class ProxySession implements Runnable, ClientSession {
                     if (v == Verb.QUIT) {
                         ending = "quit";
                     }
+                    if (v == Verb.ABOR) {
+                        // The client gives the transfer up and need not read its data connection any more
+                        // (ftplib and Commons Net read the replies first, then close it): the replies that
+                        // end the transfer (426, 226) must not wait for that connection's end, or such a
+                        // client waits the data timeout for them.
+                        CountDownLatch ended = downstream;
+                        if (ended != null) {
+                            ended.countDown();
+                        }
+                    }
                 }
                 // Everything else goes to the backend as the client sent it.
                 sendToBackend(line);
