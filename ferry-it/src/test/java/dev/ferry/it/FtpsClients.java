@@ -165,6 +165,7 @@ public final class FtpsClients {
         FTPSClient client = new FTPSClient(implicit, TestCertificates.trustAll());
         client.setConnectTimeout(5000);
         client.setDefaultTimeout(10_000);
+        client.setDataTimeout(Duration.ofSeconds(10));   // also how long an active data connection is awaited
         client.connect(host, port);
         assertThat(client.login(FerryServerExtension.USER, FerryServerExtension.PASSWORD)).isTrue();
         client.execPBSZ(0);

@@ -108,6 +108,14 @@ public final class ShapeExtension implements BeforeEachCallback, AfterEachCallba
         return running.logLines();
     }
 
+    /** ferry server, in the direct shape only: for a test about its own settings ({@link FerryServerExtension#restart}). */
+    public FerryServerExtension server() {
+        if (running instanceof Direct direct) {
+            return direct.server();
+        }
+        throw new IllegalStateException("the " + shape + " shape has no single server");
+    }
+
     /** One started shape: what a client sees of it, and how it stops. */
     private interface Running extends AutoCloseable {
         String host();
