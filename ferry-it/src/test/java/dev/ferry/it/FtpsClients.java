@@ -151,6 +151,84 @@ public final class FtpsClients {
         return values;
     }
 
+    /**
+     * Plain ftplib, one data-connection mode (PASV, EPSV, PORT or EPRT; ftplib itself sends EPSV and EPRT only
+     * over IPv6, so it is made to): TYPE I, a STOR of the local up.bin over {@code <mode>.bin}, a RETR of
+     * down.bin. Prints "stor" and "retr", the codes of each transfer's replies from the mode's command on
+     * (PASV: "227 150 226"), "error" with what went wrong, and "down", the SHA-256 of what came down. A
+     * client that is told nothing waits 5 s for a reply or a data connection. {@link #assertFtplibTransfers}
+     * checks it all.
+     */
+    public static Map<String, String> ftplibTransfers(FtpService ftp, String mode) throws IOException, InterruptedException {
+        return pythonScript(ftp, "MODE = \"" + mode + "\"\n" + """
+                import ftplib, hashlib, sys
+                codes = []
+                class Recording(ftplib.FTP):
+                    # Every reply's code, also those ftplib reads without returning them (150).
+                    def getresp(self):
+                        try:
+                            resp = ftplib.FTP.getresp(self)
+                        except ftplib.Error as e:
+                            codes.append(str(e)[:3])
+                            raise
+                        codes.append(resp[:3])
+                        return resp
+                def out(key, value):
+                    print(key + "\\t" + str(value).replace("\\r", "\\\\r").replace("\\n", "\\\\n"), flush=True)
+                ftp = Recording(timeout=5, encoding="utf-8")
+                ftp.connect(sys.argv[4], int(sys.argv[1]))
+                ftp.login(sys.argv[2], sys.argv[3])
+                ftp.voidcmd("TYPE I")
+                ftp.set_pasv(MODE in ("PASV", "EPSV"))
+                if MODE == "EPSV":
+                    ftp.makepasv = lambda: ftplib.parse229(ftp.sendcmd("EPSV"), ftp.sock.getpeername())
+                if MODE == "EPRT":
+                    ftp.sendport = ftp.sendeprt
+                def transfer(command, send=None):
+                    del codes[:]
+                    received = b""
+                    try:
+                        conn = ftp.transfercmd(command)
+                        if send is None:
+                            while chunk := conn.recv(65536):
+                                received += chunk
+                        else:
+                            conn.sendall(send)
+                        conn.close()
+                        ftp.voidresp()
+                    except (ftplib.Error, OSError) as e:
+                        out("error", command + ": " + repr(e))
+                    return " ".join(codes), received
+                out("stor", transfer("STOR " + MODE.lower() + ".bin", open("up.bin", "rb").read())[0])
+                codes_retr, down = transfer("RETR down.bin")
+                out("retr", codes_retr)
+                out("down", hashlib.sha256(down).hexdigest())
+                try:
+                    ftp.quit()
+                except (ftplib.Error, OSError):
+                    pass
+                """);
+    }
+
+    /**
+     * What {@link #ftplibTransfers} printed for {@code mode}: {@code <mode>.bin} in {@code root} holds the bytes
+     * sent if the client was told 226, else its {@code old} bytes; both transfers answered in order (the mode's
+     * 227, 229 or 200, then 150 and 226); down.bin came down whole.
+     */
+    public static void assertFtplibTransfers(Map<String, String> printed, String mode, Path root, byte[] old, byte[] up,
+                                             byte[] down) throws IOException {
+        TestData.assertStoredOrKept(root.resolve(mode.toLowerCase(java.util.Locale.ROOT) + ".bin"),
+                printed.getOrDefault("stor", "").endsWith("226"), old, up);
+        String first = switch (mode) {
+            case "PASV" -> "227";
+            case "EPSV" -> "229";
+            default -> "200";
+        };
+        assertThat(printed).as(mode).doesNotContainKey("error")
+                .containsEntry("stor", first + " 150 226").containsEntry("retr", first + " 150 226")
+                .containsEntry("down", TestData.sha256(down));
+    }
+
     /** Commons Net's FTPSClient, connected (implicit or explicit), logged in, PBSZ 0, PROT P, passive, binary. */
     public static FTPSClient commonsNet(int port, boolean implicit) throws IOException {
         return commonsNet(LOOPBACK, port, implicit);

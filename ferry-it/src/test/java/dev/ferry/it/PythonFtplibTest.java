@@ -8,10 +8,13 @@ import java.nio.file.Files;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Python's ftplib in both shapes ({@link Shape}). Each test writes a short script that logs in and prints
@@ -57,27 +60,14 @@ class PythonFtplibTest {
             ftp = new ShapeExtension(shape);
         }
 
-        /**
-         * Logs in as argv[2]/argv[3] to HOST:PORT; {@code codes} collects the code of every reply, also those
-         * ftplib reads without returning them (the 150 of a transfer).
-         */
+        /** Logs in as argv[2]/argv[3] to HOST:PORT (argv[4], argv[1]). */
         private static final String PRELUDE = """
                 import ftplib, hashlib, io, socket, sys
                 PORT = int(sys.argv[1])
                 HOST = sys.argv[4]
                 def out(key, value):
                     print(key + "\\t" + str(value).replace("\\r", "\\\\r").replace("\\n", "\\\\n"), flush=True)
-                codes = []
-                class Recording(ftplib.FTP):
-                    def getresp(self):
-                        try:
-                            resp = ftplib.FTP.getresp(self)
-                        except ftplib.Error as e:
-                            codes.append(str(e)[:3])
-                            raise
-                        codes.append(resp[:3])
-                        return resp
-                ftp = Recording(timeout=10, encoding="utf-8")
+                ftp = ftplib.FTP(timeout=10, encoding="utf-8")
                 ftp.connect(HOST, PORT)
                 out("login", ftp.login(sys.argv[2], sys.argv[3]))
                 """;
@@ -139,55 +129,17 @@ class PythonFtplibTest {
             assertThat(TestData.sha256(ftp.root().resolve("up.bin"))).isEqualTo(v.get("up_sha"));
         }
 
-        /**
-         * Active data connections (ftplib sends PORT for IPv4; EPRT is made to go the same way): each verb
-         * replaces an existing file and downloads one, and each transfer is answered 200, 150, 226.
-         */
-        @Test
-        void activeModeWithPortAndEprtReplacesAFileAndDownloadsOne() throws Exception {
+        /** Each data-connection mode: a STOR over an existing file and a RETR, each answered in order. */
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"PASV", "EPSV", "PORT", "EPRT"})
+        void eachDataConnectionModeReplacesAFileAndDownloadsOne(String mode) throws Exception {
             byte[] down = TestData.randomFile(ftp.root().resolve("down.bin"), 700_000, 23);
             byte[] up = TestData.randomFile(ftp.clientDir().resolve("up.bin"), 600_000, 24);
-            byte[] old = TestData.random(400_000, 25);
-            Files.write(ftp.root().resolve("port.bin"), old);
-            Files.write(ftp.root().resolve("eprt.bin"), old);
+            byte[] old = TestData.randomFile(ftp.root().resolve(mode.toLowerCase(Locale.ROOT) + ".bin"), 400_000, 25);
 
-            Map<String, String> v = python("""
-                    def transfer(verb, command, send=None):
-                        # The codes of the replies from PORT or EPRT on, and the bytes received.
-                        del codes[:]
-                        received = io.BytesIO()
-                        try:
-                            conn = ftp.transfercmd(command)
-                            if send is None:
-                                while chunk := conn.recv(65536):
-                                    received.write(chunk)
-                            else:
-                                conn.sendall(send)
-                            conn.close()
-                            ftp.voidresp()
-                        except (ftplib.Error, OSError) as e:
-                            out(verb + " " + command + " error", repr(e))
-                        return " ".join(codes), received.getvalue()
-                    ftp.voidcmd("TYPE I")
-                    ftp.set_pasv(False)
-                    # A client that is told nothing must not wait for ever: 5 s for the data connection.
-                    ftp.timeout = 5
-                    for verb in ("PORT", "EPRT"):
-                        if verb == "EPRT":
-                            ftp.sendport = ftp.sendeprt
-                        replies, _ = transfer(verb, "STOR " + verb.lower() + ".bin", open("up.bin", "rb").read())
-                        out(verb + "_stor", replies)
-                        replies, data = transfer(verb, "RETR down.bin")
-                        out(verb + "_retr", replies)
-                        out(verb + "_down", hashlib.sha256(data).hexdigest())
-                    """);
+            Map<String, String> v = FtpsClients.ftplibTransfers(ftp, mode);
 
-            for (String verb : new String[] {"PORT", "EPRT"}) {
-                TestData.assertStoredOrKept(ftp.root().resolve(verb.toLowerCase() + ".bin"),
-                        v.get(verb + "_stor").endsWith("226"), old, up);
-                assertThat(v).as(verb).containsEntry(verb + "_stor", "200 150 226").containsEntry(verb + "_retr", "200 150 226")
-                        .containsEntry(verb + "_down", TestData.sha256(down));
-            }
+            FtpsClients.assertFtplibTransfers(v, mode, ftp.root(), old, up, down);
         }
 
         /** ftplib's abort: ABOR sent as urgent data during a download; 426 for the transfer, then 226. */
