@@ -6,14 +6,13 @@ import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * curl in both shapes ({@link Shape}): listing, byte-exact transfers in every data-connection mode (PASV,
@@ -104,33 +103,15 @@ class CurlTest {
 
         /** Each mode's data connections, both ways; an upload replaces an existing file (or, failing, keeps it). */
         @ParameterizedTest(name = "{0}")
-        @CsvSource(delimiter = '|', value = {
-                "EPSV | ''                                  | 229 Entering Extended Passive Mode (|||",
-                "PASV | --disable-epsv                      | 227 Entering Passive Mode (HOST,",
-                "EPRT | --ftp-port 127.0.0.1                | 200 EPRT command successful.",
-                "PORT | --ftp-port 127.0.0.1 --disable-eprt | 200 PORT command successful."})
-        void downloadsAndReplacesAFileInEachDataConnectionMode(String verb, String options, String reply) throws Exception {
+        @ValueSource(strings = {"EPSV", "PASV", "EPRT", "PORT"})
+        void downloadsAndReplacesAFileInEachDataConnectionMode(String mode) throws Exception {
             byte[] down = TestData.randomFile(ftp.root().resolve("down.bin"), 300_000, 5);
-            byte[] old = TestData.randomFile(ftp.root().resolve("up.bin"), 200_000, 6);
+            byte[] old = TestData.randomFile(ftp.root().resolve(mode.toLowerCase(Locale.ROOT) + ".bin"), 200_000, 6);
             byte[] up = TestData.randomFile(ftp.clientDir().resolve("up.bin"), 300_000, 7);
-            List<String> mode = options.isBlank() ? List.of() : List.of(options.split(" "));
-            String expected = "< " + reply.replace("HOST", ftp.host().replace('.', ','));
 
-            ExternalCommand.Result get = curl(concat(mode, "-v", "-o", "down.bin", ftp.url() + "/down.bin"));
-            ExternalCommand.Result put = curl(concat(mode, "-v", "-T", "up.bin", ftp.url() + "/up.bin"));
+            FtpsClients.CurlTransfers t = FtpsClients.curlTransfers(ftp, mode);
 
-            TestData.assertStoredOrKept(ftp.root().resolve("up.bin"), put.stderr().contains("< 226 "), old, up);
-            for (ExternalCommand.Result r : List.of(get, put)) {
-                assertThat(r.stderr()).as(r.describe("the replies")).contains("> " + verb, expected, "< 150 ", "< 226 ");
-                r.assertSuccess();
-            }
-            assertThat(TestData.sha256(ftp.clientDir().resolve("down.bin"))).isEqualTo(TestData.sha256(down));
-        }
-
-        private static String[] concat(List<String> first, String... rest) {
-            List<String> all = new ArrayList<>(first);
-            all.addAll(Arrays.asList(rest));
-            return all.toArray(String[]::new);
+            FtpsClients.assertCurlTransfers(t, ftp, mode, old, up, down);
         }
 
         @Test

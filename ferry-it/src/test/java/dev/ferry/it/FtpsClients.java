@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.commons.net.ftp.FTP;
 import org.apache.commons.net.ftp.FTPSClient;
@@ -42,6 +43,51 @@ public final class FtpsClients {
         List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "30", "-u", user + ":" + password));
         command.addAll(Arrays.asList(args));
         return ExternalCommand.run(dir, Duration.ofSeconds(40), Map.of(), command);
+    }
+
+    /** What {@link #curlTransfers} ran: the download and the upload. */
+    public record CurlTransfers(ExternalCommand.Result get, ExternalCommand.Result put) {}
+
+    /**
+     * curl -v in one data-connection mode (EPSV, its default; PASV; EPRT or PORT, listening on 127.0.0.1): a
+     * download of down.bin into the client directory, then an upload of the local up.bin over
+     * {@code <mode>.bin}. {@link #assertCurlTransfers} checks them.
+     */
+    public static CurlTransfers curlTransfers(FtpService ftp, String mode) throws IOException, InterruptedException {
+        List<String> options = switch (mode) {
+            case "EPSV" -> List.of();
+            case "PASV" -> List.of("--disable-epsv");
+            // Waiting for a data connection that never comes ends at --max-time: 10 s, not the default 30.
+            case "EPRT" -> List.of("--ftp-port", "127.0.0.1", "--max-time", "10");
+            case "PORT" -> List.of("--ftp-port", "127.0.0.1", "--disable-eprt", "--max-time", "10");
+            default -> throw new IllegalArgumentException(mode);
+        };
+        List<String> get = new ArrayList<>(options);
+        get.addAll(List.of("-v", "-o", "down.bin", ftp.url() + "/down.bin"));
+        List<String> put = new ArrayList<>(options);
+        put.addAll(List.of("-v", "-T", "up.bin", ftp.url() + "/" + mode.toLowerCase(Locale.ROOT) + ".bin"));
+        return new CurlTransfers(curl(ftp, get.toArray(String[]::new)), curl(ftp, put.toArray(String[]::new)));
+    }
+
+    /**
+     * {@link #curlTransfers} in {@code mode}: {@code <mode>.bin} holds the bytes sent if curl was told 226, else
+     * its {@code old} bytes; each transfer used the mode (its command answered as ferry server and vsftpd
+     * word it, through a balancer with the balancer's address), got 150 and 226; down.bin came down whole.
+     */
+    public static void assertCurlTransfers(CurlTransfers t, FtpService ftp, String mode, byte[] old, byte[] up, byte[] down)
+            throws IOException {
+        TestData.assertStoredOrKept(ftp.root().resolve(mode.toLowerCase(Locale.ROOT) + ".bin"),
+                t.put().stderr().contains("< 226 "), old, up);
+        String answer = switch (mode) {
+            case "EPSV" -> "< 229 Entering Extended Passive Mode (|||";
+            case "PASV" -> "< 227 Entering Passive Mode (" + ftp.host().replace('.', ',') + ",";
+            default -> "< 200 " + mode + " command successful.";
+        };
+        for (ExternalCommand.Result r : List.of(t.get(), t.put())) {
+            assertThat(r.stderr()).as(r.describe("the replies")).contains("> " + mode, answer, "< 150 ", "< 226 ");
+            r.assertSuccess();
+        }
+        assertThat(TestData.sha256(ftp.clientDir().resolve("down.bin"))).isEqualTo(TestData.sha256(down));
     }
 
     /** lftp with FTPS forced on control and data, no certificate check, logged in; then {@code commands}. */
@@ -217,7 +263,7 @@ public final class FtpsClients {
      */
     public static void assertFtplibTransfers(Map<String, String> printed, String mode, Path root, byte[] old, byte[] up,
                                              byte[] down) throws IOException {
-        TestData.assertStoredOrKept(root.resolve(mode.toLowerCase(java.util.Locale.ROOT) + ".bin"),
+        TestData.assertStoredOrKept(root.resolve(mode.toLowerCase(Locale.ROOT) + ".bin"),
                 printed.getOrDefault("stor", "").endsWith("226"), old, up);
         String first = switch (mode) {
             case "PASV" -> "227";
