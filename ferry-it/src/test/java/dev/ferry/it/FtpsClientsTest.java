@@ -27,7 +27,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * FTPS with real clients in both shapes ({@link Shape}; through the balancer, TLS ends there and the
  * servers behind it are plain): curl, lftp, Python's ftplib.FTP_TLS and Commons Net's FTPSClient (explicit
  * and implicit), over protected (PROT P) data connections both passive and active, and clear ones (PROT C):
- * byte-exact transfers both ways, LIST, MLSD, resume, the certificate the client is shown.
+ * byte-exact transfers both ways, LIST, MLSD, resume, the certificate the client is shown. curl is not among
+ * the active-mode clients: curl 7.88 (Debian 12) fails FTPS over active data connections by itself, against
+ * ferry server too (docs/ftps.md).
  */
 class FtpsClientsTest {
 
