@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -211,33 +212,26 @@ class VsftpdBehindBalancerTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} through {1} in {2}")
     @CsvSource({
-            "dialled-elsewhere, PASV", "dialled-elsewhere, EPSV", "dialled-elsewhere, PORT", "dialled-elsewhere, EPRT",
-            "no-port, PASV", "no-port, EPSV", "no-port, PORT", "no-port, EPRT"})
-    void curlDownloadsAndReplacesAFile(String backend, String mode) throws Exception {
+            "curl,   dialled-elsewhere, PASV", "curl,   dialled-elsewhere, EPSV", "curl,   dialled-elsewhere, PORT",
+            "curl,   dialled-elsewhere, EPRT", "curl,   no-port,           PASV", "curl,   no-port,           EPSV",
+            "curl,   no-port,           PORT", "curl,   no-port,           EPRT",
+            "ftplib, dialled-elsewhere, PASV", "ftplib, dialled-elsewhere, EPSV", "ftplib, dialled-elsewhere, PORT",
+            "ftplib, dialled-elsewhere, EPRT", "ftplib, no-port,           PASV", "ftplib, no-port,           EPSV",
+            "ftplib, no-port,           PORT", "ftplib, no-port,           EPRT"})
+    void downloadsAndReplacesAFile(String client, String backend, String mode) throws Exception {
         FtpService ftp = through(backend);
         byte[] down = remoteFile("down.bin", DOWN, 1);
         byte[] old = remoteFile(mode.toLowerCase(Locale.ROOT) + ".bin", 300_000, 2);
         byte[] up = TestData.randomFile(clientDir.resolve("up.bin"), UP, 3);
 
-        FtpsClients.CurlTransfers t = FtpsClients.curlTransfers(ftp, mode);
-
-        withVsftpdLog(() -> FtpsClients.assertCurlTransfers(t, ftp, mode, old, up, down));
-    }
-
-    @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({
-            "dialled-elsewhere, PASV", "dialled-elsewhere, EPSV", "dialled-elsewhere, PORT", "dialled-elsewhere, EPRT",
-            "no-port, PASV", "no-port, EPSV", "no-port, PORT", "no-port, EPRT"})
-    void ftplibDownloadsAndReplacesAFile(String backend, String mode) throws Exception {
-        FtpService ftp = through(backend);
-        byte[] down = remoteFile("down.bin", DOWN, 4);
-        byte[] old = remoteFile(mode.toLowerCase(Locale.ROOT) + ".bin", 300_000, 5);
-        byte[] up = TestData.randomFile(clientDir.resolve("up.bin"), UP, 6);
-
-        var printed = FtpsClients.ftplibTransfers(ftp, mode);
-
-        withVsftpdLog(() -> FtpsClients.assertFtplibTransfers(printed, mode, ftp.root(), old, up, down));
+        if (client.equals("curl")) {
+            FtpsClients.CurlTransfers t = FtpsClients.curlTransfers(ftp, mode);
+            withVsftpdLog(() -> FtpsClients.assertCurlTransfers(t, ftp, mode, old, up, down));
+        } else {
+            Map<String, String> printed = FtpsClients.ftplibTransfers(ftp, mode);
+            withVsftpdLog(() -> FtpsClients.assertFtplibTransfers(printed, mode, ftp.root(), old, up, down));
+        }
     }
 }
