@@ -20,8 +20,11 @@ import java.util.Objects;
  * @param balance          how a backend is chosen for a new session
  * @param check            health checks
  * @param maxSessions      concurrent client sessions; more wait in the queue or are refused with 421
+ * @param maxSessionsPerAddress connections one client address may hold at once, sessions and queued ones together;
+ *                         more are refused with 421 at once. 0: half of {@code maxSessions}, rounded up
+ *                         ({@link #perAddressLimit()})
  * @param queue            clients over max sessions that wait for a slot, and for how long
- * @param timeouts         connect, client idle, server idle and data timeouts
+ * @param timeouts         connect, client idle, server idle, data and login timeouts
  * @param retries          connection attempts to backends per session before giving up with 421
  * @param proxyProtocol    PROXY protocol header sent to backends
  * @param greeting         text of the 220 greeting
@@ -39,6 +42,7 @@ public record BalancerSettings(
         Balance balance,
         Check check,
         int maxSessions,
+        int maxSessionsPerAddress,
         Queue queue,
         Timeouts timeouts,
         int retries,
@@ -59,28 +63,42 @@ public record BalancerSettings(
         Objects.requireNonNull(greeting, "greeting");
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(tls, "tls");
+        if (maxSessionsPerAddress < 0) {
+            throw new IllegalArgumentException("max-sessions-per-address must be >= 1 (0: the default), got " + maxSessionsPerAddress);
+        }
+    }
+
+    /**
+     * How many connections one client address may hold: the setting, or by default half of max-sessions
+     * (rounded up), so that no single host (or NAT) can take the whole balancer, while the users behind one
+     * NAT still share half of it. Derived here rather than when the file is read, so that --max-sessions on
+     * the command line moves the default with it.
+     */
+    public int perAddressLimit() {
+        return maxSessionsPerAddress > 0 ? maxSessionsPerAddress : maxSessions - maxSessions / 2;
     }
 
     public static BalancerSettings defaults() {
         return new BalancerSettings(new InetSocketAddress("127.0.0.1", 2121), null, List.of(), 0, 0, List.of(),
-                Balance.LEASTCONN, Check.DEFAULTS, 2000, Queue.DEFAULTS, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF,
+                Balance.LEASTCONN, Check.DEFAULTS, 2000, 0, Queue.DEFAULTS, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF,
                 "Ferry FTP balancer ready.", AdminSettings.OFF, Tls.OFF);
     }
 
-    public BalancerSettings withListen(InetSocketAddress v) { return new BalancerSettings(v, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withPublicAddress(String v) { return new BalancerSettings(listen, v, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withBackends(List<BackendSpec> v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, v, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withBalance(Balance v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, v, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withCheck(Check v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, v, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withMaxSessions(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, v, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withNetworkAddresses(List<ServerSettings.NetworkAddress> v) { return new BalancerSettings(listen, publicAddress, v, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withQueue(Queue v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, v, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withTimeouts(Timeouts v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, v, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withRetries(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, v, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withAdmin(AdminSettings v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, v, tls); }
-    public BalancerSettings withTls(Tls v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, v); }
-    public BalancerSettings withProxyProtocol(ProxyProtocol v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, queue, timeouts, retries, v, greeting, admin, tls); }
+    public BalancerSettings withListen(InetSocketAddress v) { return new BalancerSettings(v, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withPublicAddress(String v) { return new BalancerSettings(listen, v, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withBackends(List<BackendSpec> v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, v, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withBalance(Balance v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, v, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withCheck(Check v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, v, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withMaxSessions(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, v, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withMaxSessionsPerAddress(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, v, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withNetworkAddresses(List<ServerSettings.NetworkAddress> v) { return new BalancerSettings(listen, publicAddress, v, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withQueue(Queue v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, v, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withTimeouts(Timeouts v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, v, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withRetries(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, v, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withAdmin(AdminSettings v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, v, tls); }
+    public BalancerSettings withTls(Tls v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, v); }
+    public BalancerSettings withProxyProtocol(ProxyProtocol v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, v, greeting, admin, tls); }
 
     /**
      * One FTP server behind the balancer. Weight 0 receives no new sessions. {@code maxConnecting}:
@@ -142,14 +160,30 @@ public record BalancerSettings(
 
     /**
      * connect: to a backend; client/server idle: control connection silence; data: no progress on a
-     * relay; grace: on stop, how long sessions in progress may go on before they are closed.
+     * relay; grace: on stop, how long sessions in progress may go on before they are closed; login: from
+     * the greeting until the backend accepted the login (230), whatever the client sends meanwhile
+     * (ferry server's login timeout, also 1 minute).
      */
-    public record Timeouts(Duration connect, Duration clientIdle, Duration serverIdle, Duration data, Duration grace) {
+    public record Timeouts(Duration connect, Duration clientIdle, Duration serverIdle, Duration data, Duration grace,
+                           Duration login) {
+        // server-idle 1m (it was 5m): a backend that greets and then never answers is a backend error within
+        // a minute, as long as ferry server's own data and login timeouts (HAProxy configs use 30s-1m too).
         public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(5), Duration.ofMinutes(5),
-                Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofSeconds(30));
+                Duration.ofMinutes(1), Duration.ofMinutes(1), Duration.ofSeconds(30), Duration.ofMinutes(1));
+
+        public Timeouts {
+            Objects.requireNonNull(login, "login");
+            if (login.isZero() || login.isNegative()) {
+                throw new IllegalArgumentException("the login timeout must be above zero, got " + login);
+            }
+        }
 
         public Timeouts withGrace(Duration g) {
-            return new Timeouts(connect, clientIdle, serverIdle, data, g);
+            return new Timeouts(connect, clientIdle, serverIdle, data, g, login);
+        }
+
+        public Timeouts withLogin(Duration l) {
+            return new Timeouts(connect, clientIdle, serverIdle, data, grace, l);
         }
     }
 

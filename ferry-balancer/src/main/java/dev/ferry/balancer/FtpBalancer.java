@@ -98,7 +98,8 @@ public final class FtpBalancer implements AutoCloseable {
         DataPorts dataPorts = new DataPorts(((InetSocketAddress) listener.getLocalAddress()).getAddress(), settings.passiveLow(), settings.passiveHigh());
         Admission admission = new Admission(settings.maxSessions(), settings.queue().size(), settings.queue().timeout());
         this.initialBackends = backends;
-        BalancerMetrics metrics = new BalancerMetrics(this::backendsInService, admission, dataPorts, settings.maxSessions());
+        BalancerMetrics metrics = new BalancerMetrics(this::backendsInService, admission, dataPorts, settings.maxSessions(),
+                this::perAddressLimit);
         this.context = new BalancerContext(settings, backends, BalancePolicy.of(settings.balance()), watchdog,
                 dataPorts,
                 new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
@@ -235,6 +236,12 @@ public final class FtpBalancer implements AutoCloseable {
         return c == null ? initialBackends : c.backends();
     }
 
+    /** The per-address limit in force (a reload changes it); as {@link #backendsInService}, for the metrics. */
+    private int perAddressLimit() {
+        BalancerContext c = context;
+        return (c == null ? settings : c.settings()).perAddressLimit();
+    }
+
     /** The Prometheus metrics; {@link BalancerMetrics#handler()} serves them over HTTP. */
     public BalancerMetrics metrics() {
         return context.metrics();
@@ -296,10 +303,10 @@ public final class FtpBalancer implements AutoCloseable {
     /**
      * Applies a configuration read again (SIGHUP, the admin API): backends added, retired (no new
      * sessions; their sessions finish; they leave when the last one ended) or re-weighted; checks,
-     * balancing, timeouts, retries, greeting and PROXY protocol changed for new sessions. Sessions in
-     * flight are not touched. What needs a restart (the listener, passive ports and public address,
-     * max-sessions and queue, the admin listener) stays as it is and is named in the result. The
-     * caller reads and validates the file first: a file with errors never gets here.
+     * balancing, timeouts, retries, the per-address limit, greeting and PROXY protocol changed for new
+     * sessions. Sessions in flight are not touched. What needs a restart (the listener, passive ports
+     * and public address, max-sessions and queue, the admin listener) stays as it is and is named in
+     * the result. The caller reads and validates the file first: a file with errors never gets here.
      */
     public synchronized ReloadPlan reload(BalancerSettings next) {
         BalancerSettings current = context.settings();

@@ -82,7 +82,7 @@ public final class BalancerCommand implements Callable<Integer> {
     String balance;
 
     @Option(names = "--check", paramLabel = "TYPE",
-            description = "Health check: tcp (connect; default), ftp (expect the 220 greeting) or ftp-login (log in and list).")
+            description = "Health check: tcp (connect; default), ftp (expect the 220 greeting and a reply to FEAT) or ftp-login (log in and list).")
     String check;
 
     @Option(names = "--check-user", paramLabel = "NAME:PASSWORD",
@@ -102,6 +102,16 @@ public final class BalancerCommand implements Callable<Integer> {
     @Option(names = "--max-sessions", paramLabel = "N",
             description = "Concurrent client sessions; more wait in the --queue (default 2000).")
     Integer maxSessions;
+
+    @Option(names = "--max-sessions-per-address", paramLabel = "N",
+            description = "Connections from one client address, sessions and queued ones together; more are refused at once "
+                    + "with 421 (default: half of --max-sessions, rounded up).")
+    Integer maxSessionsPerAddress;
+
+    @Option(names = "--login-timeout", paramLabel = "DURATION",
+            description = "A client not logged in this long after its greeting is told 421 and closed; commands before the "
+                    + "login do not extend it (default 1m).")
+    String loginTimeout;
 
     @Option(names = "--queue", paramLabel = "N",
             description = "Clients over --max-sessions that wait, not yet greeted, for a session (default 200; 0 refuses them at once "
@@ -254,6 +264,12 @@ public final class BalancerCommand implements Callable<Integer> {
                 user, password));
         if (maxSessions != null) {
             s = s.withMaxSessions(positive("--max-sessions", maxSessions));
+        }
+        if (maxSessionsPerAddress != null) {
+            s = s.withMaxSessionsPerAddress(positive("--max-sessions-per-address", maxSessionsPerAddress));
+        }
+        if (loginTimeout != null) {
+            s = s.withTimeouts(s.timeouts().withLogin(positiveDuration("--login-timeout", loginTimeout)));
         }
         if (queue != null) {
             if (queue < 0) {
@@ -440,6 +456,19 @@ public final class BalancerCommand implements Callable<Integer> {
             }
             throw new IllegalArgumentException(option + " expects one of " + String.join(", ", names) + ", got '" + value + "'");
         }
+    }
+
+    private static Duration positiveDuration(String option, String text) {
+        Duration d;
+        try {
+            d = Values.duration(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+        }
+        if (d.isZero()) {
+            throw new IllegalArgumentException(option + " must be above zero, got " + text);
+        }
+        return d;
     }
 
     private static int positive(String option, int n) {

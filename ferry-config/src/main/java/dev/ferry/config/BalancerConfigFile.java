@@ -37,11 +37,11 @@ public final class BalancerConfigFile {
 
     private static final List<String> TOP_KEYS = ServerConfigFile.TOP_KEYS;
     private static final List<String> BALANCER_KEYS = List.of("listen", "public-address", "networks", "passive-ports",
-            "backends", "balance", "check", "max-sessions", "queue", "timeouts", "retries", "proxy-protocol", "greeting", "admin", "tls");
+            "backends", "balance", "check", "max-sessions", "max-sessions-per-address", "queue", "timeouts", "retries", "proxy-protocol", "greeting", "admin", "tls");
     private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight", "max-connecting", "passive-ports");
     private static final List<String> QUEUE_KEYS = List.of("size", "timeout");
     private static final List<String> CHECK_KEYS = List.of("type", "interval", "timeout", "rise", "fall", "user", "password");
-    private static final List<String> TIMEOUT_KEYS = List.of("connect", "client-idle", "server-idle", "data", "grace");
+    private static final List<String> TIMEOUT_KEYS = List.of("connect", "client-idle", "server-idle", "data", "grace", "login");
     private static final List<String> TLS_KEYS = List.of("mode", "certificate", "key", "password-file", "self-signed-directory",
             "require", "session-reuse", "implicit-listen", "handshake-timeout", "backends", "backend-ca");
     private static final List<String> ADMIN_KEYS = List.of("listen", "users");
@@ -89,10 +89,14 @@ public final class BalancerConfigFile {
                         base.check())
                 : base.check();
         int maxSessions = m.integer("max-sessions", 1, Integer.MAX_VALUE, base.maxSessions());
+        // Left out: 0, half of max-sessions (BalancerSettings.perAddressLimit), whatever sets max-sessions.
+        int maxPerAddress = m.integer("max-sessions-per-address", 1, Integer.MAX_VALUE, base.maxSessionsPerAddress());
         Queue queue = m.has("queue")
                 ? queue(m.mapping("queue", QUEUE_KEYS).orElseThrow(), base.queue()) : base.queue();
         Timeouts timeouts = m.has("timeouts")
-                ? timeouts(m.mapping("timeouts", TIMEOUT_KEYS).orElseThrow(), base.timeouts()) : base.timeouts();
+                ? timeouts(YamlMapping.of(m.file(), m.value("timeouts"), m.pathOf("timeouts"), TIMEOUT_KEYS,
+                        BalancerConfigFile::serverTimeoutWord), base.timeouts())
+                : base.timeouts();
         int retries = m.integer("retries", 1, MAX_RETRIES, base.retries());
         ProxyProtocol proxyProtocol = m.parsed("proxy-protocol", "one of " + choices(ProxyProtocol.values()),
                 s -> choice(ProxyProtocol.values(), s), base.proxyProtocol());
@@ -103,7 +107,7 @@ public final class BalancerConfigFile {
                         m.file().directory(), base.tls())
                 : base.tls();
         return new BalancerSettings(listen, publicAddress, networks, ports[0], ports[1], backends, balance, check,
-                maxSessions, queue, timeouts, retries, proxyProtocol, greeting, admin, tls);
+                maxSessions, maxPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls);
     }
 
     /**
@@ -205,6 +209,15 @@ public final class BalancerConfigFile {
             case "plain" -> false;
             case "ftps" -> true;
             default -> throw new IllegalArgumentException("expected plain or ftps, got " + Values.quote(s));
+        };
+    }
+
+    /** Operators coming from the server's section write its names (limits.login-timeout, limits.idle-timeout). */
+    private static String serverTimeoutWord(String key) {
+        return switch (key) {
+            case "login-timeout" -> "did you mean 'login' (ferry server's limits.login-timeout)?";
+            case "idle-timeout" -> "did you mean 'client-idle' (ferry server's limits.idle-timeout)?";
+            default -> null;
         };
     }
 
@@ -400,7 +413,8 @@ public final class BalancerConfigFile {
                 m.duration("client-idle", false, base.clientIdle()),
                 m.duration("server-idle", false, base.serverIdle()),
                 m.duration("data", false, base.data()),
-                m.duration("grace", true, base.grace()));
+                m.duration("grace", true, base.grace()),
+                m.duration("login", false, base.login()));
     }
 
     /** The constant spelt {@code s} in kebab-case ("ftp-login" for FTP_LOGIN); exact spelling only. */

@@ -68,7 +68,7 @@ class BalancerConfigFileTest {
                 Arguments.of("""
                         balancer:
                           balanse: roundrobin
-                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, queue, timeouts, retries, proxy-protocol, greeting, admin, tls"),
+                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, greeting, admin, tls"),
                 Arguments.of("""
                         balancer:
                           check:
@@ -78,7 +78,7 @@ class BalancerConfigFileTest {
                         balancer:
                           timeouts:
                             client_idle: 5m
-                        """, "3:5", "balancer.timeouts: unknown key 'client_idle'; did you mean 'client-idle'? Allowed keys in balancer.timeouts: connect, client-idle, server-idle, data, grace"),
+                        """, "3:5", "balancer.timeouts: unknown key 'client_idle'; did you mean 'client-idle'? Allowed keys in balancer.timeouts: connect, client-idle, server-idle, data, grace, login"),
                 Arguments.of("""
                         balancer:
                           backends:
@@ -104,7 +104,7 @@ class BalancerConfigFileTest {
                         """, "1:1", "missing key 'balancer' (the mapping that holds the balancer settings)"),
                 Arguments.of("""
                         balancer:
-                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, queue, timeouts, retries, proxy-protocol, greeting, admin, tls, got nothing"),
+                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, greeting, admin, tls, got nothing"),
                 Arguments.of("""
                         balancer:
                           check: tcp
@@ -268,6 +268,14 @@ class BalancerConfigFileTest {
                         """, "2:17", "balancer.max-sessions: expected a number of at least 1, got 0"),
                 Arguments.of("""
                         balancer:
+                          max-sessions-per-address: 0
+                        """, "2:29", "balancer.max-sessions-per-address: expected a number of at least 1, got 0"),
+                Arguments.of("""
+                        balancer:
+                          max-sessions-per-address: half
+                        """, "2:29", "balancer.max-sessions-per-address: expected a number of at least 1, got 'half'"),
+                Arguments.of("""
+                        balancer:
                           retries: 101
                         """, "2:12", "balancer.retries: expected a number from 1 to 100, got 101"),
                 Arguments.of("""
@@ -275,6 +283,16 @@ class BalancerConfigFileTest {
                           timeouts:
                             data: soon
                         """, "3:11", "balancer.timeouts.data: expected a duration such as 500ms, 30s, 5m, 1h or 1d (a plain number is seconds), got 'soon'"),
+                Arguments.of("""
+                        balancer:
+                          timeouts:
+                            login: 0s
+                        """, "3:12", "balancer.timeouts.login: expected a duration above zero such as 30s, got '0s'"),
+                Arguments.of("""
+                        balancer:
+                          timeouts:
+                            login-timeout: 30s
+                        """, "3:5", "balancer.timeouts: unknown key 'login-timeout'; did you mean 'login' (ferry server's limits.login-timeout)? Allowed keys in balancer.timeouts: connect, client-idle, server-idle, data, grace, login"),
                 Arguments.of("""
                         balancer:
                           greeting: ""
@@ -401,6 +419,7 @@ class BalancerConfigFileTest {
                     user: probe
                     password: "%s"
                   max-sessions: 50
+                  max-sessions-per-address: 10
                   queue:
                     size: 7
                     timeout: 3s
@@ -409,6 +428,7 @@ class BalancerConfigFileTest {
                     client-idle: 2m
                     server-idle: 3m
                     data: 4m
+                    login: 20s
                   retries: 5
                   proxy-protocol: v2
                   greeting: Welcome to the farm.
@@ -430,8 +450,8 @@ class BalancerConfigFileTest {
                         new BackendSpec("ftp2", new InetSocketAddress("::1", 2122), 0, 4)),
                 Balance.USER,
                 new Check(CheckType.FTP_LOGIN, Duration.ofSeconds(3), Duration.ofMillis(500), 3, 4, "probe", SECRET),
-                50, new Queue(7, Duration.ofSeconds(3)), new Timeouts(Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofMinutes(3), Duration.ofMinutes(4),
-                        Duration.ofSeconds(30)),
+                50, 10, new Queue(7, Duration.ofSeconds(3)), new Timeouts(Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofMinutes(3), Duration.ofMinutes(4),
+                        Duration.ofSeconds(30), Duration.ofSeconds(20)),
                 5, ProxyProtocol.V2, "Welcome to the farm.",
                 new AdminSettings(new InetSocketAddress("127.0.0.1", 8081), List.of(
                         new AdminSettings.User("alice", HASH, AdminSettings.Role.ADMIN),
@@ -532,6 +552,8 @@ class BalancerConfigFileTest {
         assertThat(s.balance()).isEqualTo(base.balance());
         assertThat(s.check()).isEqualTo(base.check());
         assertThat(s.maxSessions()).isEqualTo(base.maxSessions());
+        assertThat(s.maxSessionsPerAddress()).as("commented out: derived from max-sessions").isZero();
+        assertThat(s.perAddressLimit()).isEqualTo(1000);
         assertThat(s.timeouts()).isEqualTo(base.timeouts());
         assertThat(s.retries()).isEqualTo(base.retries());
         assertThat(s.proxyProtocol()).isEqualTo(base.proxyProtocol());

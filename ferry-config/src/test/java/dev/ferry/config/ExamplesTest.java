@@ -114,7 +114,7 @@ class ExamplesTest {
         assertThat(b.maxSessions()).isEqualTo(2000);
         assertThat(b.queue()).isEqualTo(new BalancerSettings.Queue(200, Duration.ofSeconds(10)));
         assertThat(b.timeouts()).isEqualTo(new BalancerSettings.Timeouts(Duration.ofSeconds(5), Duration.ofMinutes(5),
-                Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofSeconds(30)));
+                Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofMinutes(1)));
         assertThat(b.retries()).isEqualTo(3);
         assertThat(b.proxyProtocol()).isEqualTo(BalancerSettings.ProxyProtocol.V2);
 

@@ -158,6 +158,9 @@ public final class FtpServer implements AutoCloseable {
                 release.run();
             }
         }
+        if (session == null) {
+            return; // dropped at the gate: closed and released above
+        }
         // The permit is the session's, not its first thread's: a session may park and continue on
         // other threads (IdleParker).
         session.onEnd(release);

@@ -7,7 +7,9 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.balancer.backend.CheckState;
 import dev.ferry.balancer.data.Relay;
+import dev.ferry.balancer.frontend.Admission;
 import dev.ferry.balancer.frontend.ClientSession;
+import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Verb;
@@ -61,8 +63,14 @@ final class StatusReport {
         summary.put("relay_mode", Relay.mode());
         summary.put("sessions_now", balancer.admission().active());
         summary.put("sessions_max", s.maxSessions());
+        summary.put("sessions_per_address_max", s.perAddressLimit());
         summary.put("sessions_total", balancer.sessionsAccepted());
         summary.put("queued", balancer.admission().queued());
+        summary.put("refused", refused(balancer.admission()));
+        Map<String, Object> timeouts = new LinkedHashMap<>();
+        timeouts.put("login", balancer.metrics().timeouts(BalancerMetrics.Timeout.LOGIN));
+        timeouts.put("client_idle", balancer.metrics().timeouts(BalancerMetrics.Timeout.CLIENT_IDLE));
+        summary.put("timeouts", timeouts);
         summary.put("session_rate", Math.round(sessionRate * 10) / 10.0);
         summary.put("bytes_in", bytesIn);
         summary.put("bytes_out", bytesOut);
@@ -93,6 +101,15 @@ final class StatusReport {
         return report;
     }
 
+    /** Clients told 421 before their greeting since the start, by reason (the metrics' reasons). */
+    private static Map<String, Object> refused(Admission admission) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("max_sessions", admission.count(Admission.Outcome.QUEUE_FULL));
+        m.put("queue_timeout", admission.count(Admission.Outcome.QUEUE_TIMEOUT));
+        m.put("max_per_address", admission.count(Admission.Outcome.TOO_MANY_FROM_ADDRESS));
+        return m;
+    }
+
     /** One backend, as in the status and as the answer to an action on it. */
     static Map<String, Object> backend(FtpBalancer balancer, Backend b, Instant now) {
         List<ClientSession> sessions = new ArrayList<>(balancer.sessions());
@@ -120,6 +137,7 @@ final class StatusReport {
             c.put("at", check.at().toString());
             m.put("check", c);
         }
+        m.put("features", b.features());
         m.put("sessions_now", b.activeSessions());
         m.put("sessions_total", b.totalSessions());
         m.put("transfers", b.transfers() + live.transfers);

@@ -1,9 +1,11 @@
 package dev.ferry.balancer.backend;
 
 import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.protocol.Printable;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One backend at run time: its two independent states (what checks say, what the operator set), its
- * session counters and traffic counters, and its last check.
+ * session counters and traffic counters, its last check, and the features its FEAT listed.
  *
  * <p>Thread-safe. Counters are lock-free (sessions start and end on many threads); the health counter
  * and the state it drives change under this object's lock, so a check result and a frontend's connect
@@ -33,6 +35,8 @@ public final class Backend {
     private volatile AdminState adminState = AdminState.READY;
     private volatile Instant stateSince = Instant.now();
     private volatile CheckResult lastCheck;
+    /** The feature lines of the backend's last FEAT (immutable), or null before any was heard. */
+    private volatile List<String> features;
     /** Starts as configured; the operator may change it at run time (admin API). */
     private volatile int weight;
 
@@ -150,6 +154,22 @@ public final class Backend {
 
     public CheckResult lastCheck() { return lastCheck; }
 
+    /**
+     * What the backend answered to FEAT when a check last asked (RFC 2389 feature lines, without the
+     * leading space; empty when it offers none), or null before any check heard it.
+     */
+    public List<String> features() { return features; }
+
+    /** A check heard the backend's FEAT: kept for the FEAT clients get, one log line when it changed. */
+    public void learnFeatures(List<String> offered) {
+        List<String> now = List.copyOf(offered);
+        List<String> before = features;
+        features = now;
+        if (!now.equals(before)) {
+            LOG.info("backend={} event=features features=\"{}\"", name(), Printable.of(String.join(",", now).replace('"', '\''), 600));
+        }
+    }
+
     /** New rise/fall thresholds (a reload): the state stays, the streak towards a change restarts. */
     public synchronized void setThresholds(int rise, int fall) {
         health = new HealthCounter(rise, fall, checkState);
@@ -162,6 +182,16 @@ public final class Backend {
      * a short overload into every session being refused. Up and down are the checks' decision.
      */
     public void countConnectFailure() {
+        errors.increment();
+    }
+
+    /**
+     * A failure of the backend seen by a session after it took it: a command left unanswered for the
+     * server-idle timeout, a broken reply, a data port that cannot be reached, a transfer it stalled.
+     * Counted with the connect failures (HAProxy's econ and eresp are one column here); not fed to the
+     * health counter, for the reason given at {@link #countConnectFailure}.
+     */
+    public void countError() {
         errors.increment();
     }
 

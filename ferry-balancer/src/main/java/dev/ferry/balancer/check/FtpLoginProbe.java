@@ -1,5 +1,6 @@
 package dev.ferry.balancer.check;
 
+import dev.ferry.balancer.frontend.Features;
 import dev.ferry.balancer.tls.BackendTlsClient;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
@@ -15,9 +16,10 @@ import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.time.Instant;
+import java.util.List;
 
 /**
- * {@code check ftp-login}: greeting, USER/PASS with the check account, PASV, LIST over the data
+ * {@code check ftp-login}: greeting, USER/PASS with the check account, FEAT, PASV, LIST over the data
  * connection read to its end, 226, QUIT. The only check that proves transfers work (passive ports
  * open, file system readable), at the price of a login per interval. With backends that speak FTPS
  * (they may refuse a clear-text login) the check does too: AUTH TLS, PBSZ 0, PROT P, and the listing
@@ -69,6 +71,12 @@ final class FtpLoginProbe implements Probe {
                 FtpProbe.quietQuit(control);
                 return Outcome.failed("login " + Replies.summary(reply));
             }
+            // Asked after login: the features a logged-in session has, which is what clients use them for.
+            reply = control.command("FEAT", null);
+            if (reply.code() == 421) {
+                return Outcome.failed("FEAT " + Replies.summary(reply));
+            }
+            List<String> features = Features.offered(reply.code(), reply.lines());
             reply = control.command("PASV", null);
             HostPort passive = reply.code() == 227 ? HostPort.parse227(reply.lines().get(0)) : null;
             if (passive == null) {
@@ -95,7 +103,7 @@ final class FtpLoginProbe implements Probe {
                 return Outcome.failed("LIST " + Replies.summary(reply));
             }
             FtpProbe.quietQuit(control);
-            return Outcome.passed("230 login, LIST " + bytes + " bytes, " + Replies.summary(reply));
+            return Outcome.passed("230 login, LIST " + bytes + " bytes, " + Replies.summary(reply), features);
         }
     }
 

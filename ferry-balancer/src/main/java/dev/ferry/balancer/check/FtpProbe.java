@@ -1,13 +1,22 @@
 package dev.ferry.balancer.check;
 
+import dev.ferry.balancer.frontend.Features;
 import dev.ferry.protocol.Reply;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 
 /**
- * {@code check ftp}: the backend greets with 220 (a full, possibly multi-line reply), then we QUIT.
- * Proves the FTP process is alive and accepting sessions; a 421 ("too many users") fails it.
+ * {@code check ftp}: the backend greets with 220 (a full, possibly multi-line reply), answers FEAT, then
+ * we QUIT. Proves the FTP process is alive, accepting sessions and serving them: a greeting alone comes
+ * from whatever accepts connections, while a backend whose sessions hang (a stuck file system, a blocked
+ * authentication service) greets and then never answers, so the check waits for a reply to a command too.
+ * FEAT is that command: every server answers it before login (RFC 2389 §3.2, 500 or 502 where not
+ * implemented), and its features are what the balancer tells clients ({@link Features}). A 421 at either
+ * step ("too many users", shutting down) fails the check.
+ *
+ * <p>Clear text also with FTPS backends (the login check is the one that proves TLS): FEAT is how a client
+ * learns that AUTH TLS is there (RFC 4217 §6), so servers that require TLS answer it before AUTH.
  */
 final class FtpProbe implements Probe {
 
@@ -24,8 +33,12 @@ final class FtpProbe implements Probe {
             if (greeting.code() != 220) {
                 return Outcome.failed("greeting " + Replies.summary(greeting));
             }
+            Reply feat = control.command("FEAT", null);
+            if (feat.code() == 421) {
+                return Outcome.failed("FEAT " + Replies.summary(feat));
+            }
             quietQuit(control);
-            return Outcome.passed(Replies.summary(greeting));
+            return Outcome.passed(Replies.summary(greeting), Features.offered(feat.code(), feat.lines()));
         }
     }
 

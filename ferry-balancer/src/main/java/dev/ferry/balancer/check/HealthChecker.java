@@ -3,6 +3,7 @@ package dev.ferry.balancer.check;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckResult;
+import dev.ferry.balancer.backend.CheckState;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -30,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * a share of the interval so N backends are not all probed in the same instant. A check still running
  * when its next turn comes is not started twice (the turn is skipped). Backends in MAINT are checked
  * too, so their state is current when the operator puts them back.
+ *
+ * <p>The ftp and ftp-login checks ask FEAT, and what a backend answers is kept on it for the FEAT the
+ * balancer answers clients; with the tcp check the ftp check is run for that alone, bounded by the same
+ * timeout, when a backend's features are not known yet or it is down (so maybe coming back, maybe
+ * upgraded), never affecting its state.
  */
 public final class HealthChecker implements AutoCloseable {
 
@@ -38,6 +44,8 @@ public final class HealthChecker implements AutoCloseable {
     private final List<Backend> backends;
     private final BalancerSettings.Check check;
     private final Probe probe;
+    /** With the tcp check, which hears no FEAT: the ftp check, run to learn a backend's features. */
+    private final Probe featureProbe;
     private final List<AtomicBoolean> running;
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean started = new AtomicBoolean();
@@ -70,6 +78,7 @@ public final class HealthChecker implements AutoCloseable {
             throw new IllegalArgumentException("check timeout must be positive, got " + check.timeout());
         }
         this.probe = Probe.of(check, proxyProtocol, tls);
+        this.featureProbe = check.type() == BalancerSettings.CheckType.TCP ? new FtpProbe(CheckHeader.of(proxyProtocol)) : null;
         this.running = new ArrayList<>(this.backends.size());
         for (int i = 0; i < this.backends.size(); i++) {
             running.add(new AtomicBoolean());
@@ -115,9 +124,22 @@ public final class HealthChecker implements AutoCloseable {
         }
         try {
             Backend backend = backends.get(index);
-            CheckResult result = runOnce(probe, backend.address(), check.timeout(), check.password());
-            onResult.accept(backend, result);
-            backend.recordCheck(result);
+            Checked checked = check(probe, backend.address(), check.timeout(), check.password());
+            if (checked.features() != null) {
+                backend.learnFeatures(checked.features());
+            }
+            boolean wasDown = backend.checkState() == CheckState.DOWN;
+            onResult.accept(backend, checked.result());
+            backend.recordCheck(checked.result());
+            // A tcp check hears no FEAT: a backend's features are asked once when first seen (at start, when a
+            // reload adds it) and whenever it may be coming back up, maybe upgraded. After its result is
+            // recorded: what a check says of a backend's health never waits for what is only informative.
+            if (featureProbe != null && checked.result().ok() && (backend.features() == null || wasDown)) {
+                List<String> features = check(featureProbe, backend.address(), check.timeout(), null).features();
+                if (features != null) {
+                    backend.learnFeatures(features);
+                }
+            }
         } catch (RuntimeException e) {
             LOG.warn("event=check_bug backend={}", backends.get(index).name(), e);
         } finally {
@@ -127,14 +149,24 @@ public final class HealthChecker implements AutoCloseable {
 
     /** Runs one probe and turns its outcome or I/O failure into a result with latency. */
     static CheckResult runOnce(Probe probe, InetSocketAddress target, Duration timeout, String password) {
+        return check(probe, target, timeout, password).result();
+    }
+
+    /** A check's result, and the features it heard (null: none heard). */
+    record Checked(CheckResult result, List<String> features) {}
+
+    /** {@link #runOnce}, with the features the probe heard. */
+    static Checked check(Probe probe, InetSocketAddress target, Duration timeout, String password) {
         long startNanos = System.nanoTime();
         Instant deadline = Instant.now().plus(timeout);
         boolean ok;
         String detail;
+        List<String> features = null;
         try {
             Probe.Outcome outcome = probe.run(target, deadline);
             ok = outcome.ok();
             detail = outcome.detail();
+            features = outcome.features();
         } catch (ConnectException e) {
             ok = false;
             detail = "connect refused";
@@ -149,7 +181,7 @@ public final class HealthChecker implements AutoCloseable {
             detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         }
         Duration latency = Duration.ofNanos(System.nanoTime() - startNanos);
-        return new CheckResult(ok, redact(detail, password), latency, Instant.now());
+        return new Checked(new CheckResult(ok, redact(detail, password), latency, Instant.now()), features);
     }
 
     // SECURITY: a backend may echo what it was sent ("530 bad password pw"); the detail is logged and

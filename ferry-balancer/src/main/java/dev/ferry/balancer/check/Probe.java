@@ -4,6 +4,7 @@ import dev.ferry.balancer.BalancerSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * One kind of health check, run once against one backend. A probe answers with an {@link Outcome}
@@ -12,10 +13,14 @@ import java.time.Instant;
  */
 interface Probe {
 
-    /** What the backend did: passed or not, and a short description of why (never a password). */
-    record Outcome(boolean ok, String detail) {
-        static Outcome passed(String detail) { return new Outcome(true, detail); }
-        static Outcome failed(String detail) { return new Outcome(false, detail); }
+    /**
+     * What the backend did: passed or not, a short description of why (never a password), and the features
+     * its FEAT listed ({@link dev.ferry.balancer.frontend.Features#offered}), null when the check did not learn them.
+     */
+    record Outcome(boolean ok, String detail, List<String> features) {
+        static Outcome passed(String detail) { return new Outcome(true, detail, null); }
+        static Outcome passed(String detail, List<String> features) { return new Outcome(true, detail, features); }
+        static Outcome failed(String detail) { return new Outcome(false, detail, null); }
     }
 
     /** Runs the check; every connect, read and wait ends by {@code deadline}. */

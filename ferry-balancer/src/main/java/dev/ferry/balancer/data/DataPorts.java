@@ -90,17 +90,26 @@ public final class DataPorts implements AutoCloseable {
         return -1;
     }
 
-    /** Drops a pending route (the session ended or asked for another port). */
-    public void cancel(int port, InetAddress client) {
+    /**
+     * Drops {@code route} if it still waits on {@code port} (its session ended, or asked for another data
+     * connection). By identity: once a route was used or expired, the same port and address may already
+     * hold another session's route, which must stay.
+     */
+    public void cancel(int port, Route route) {
         Port p;
         synchronized (this) {
             p = ports.get(port);
         }
         if (p != null) {
+            boolean removed;
             synchronized (p) {
-                p.routes.remove(client);
+                // ==, not equals: two routes of one address can be equal records (same callbacks, same deadline).
+                removed = p.routes.get(route.client()) == route;
+                if (removed) {
+                    p.routes.remove(route.client());
+                }
             }
-            if (p.oneShot) {
+            if (removed && p.oneShot) {
                 p.close();
             }
         }
@@ -219,7 +228,7 @@ public final class DataPorts implements AutoCloseable {
                 try {
                     peer = ((InetSocketAddress) c.getRemoteAddress()).getAddress();
                 } catch (IOException e) {
-                    Relay.closeQuietly(c);
+                    Flow.reset(c);
                     continue;
                 }
                 synchronized (this) {
@@ -230,7 +239,8 @@ public final class DataPorts implements AutoCloseable {
                 }
                 if (route == null) {
                     LOG.info("event=data-refused port={} from={} reason=no-route", port, peer.getHostAddress());
-                    Relay.closeQuietly(c);
+                    // Reset, never a clean close: a FIN would read as "empty file, complete" to whoever sent it.
+                    Flow.reset(c);
                     continue;
                 }
                 route.onConnect().accept(c);

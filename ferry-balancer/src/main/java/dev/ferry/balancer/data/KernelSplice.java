@@ -3,6 +3,7 @@ package dev.ferry.balancer.data;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -21,8 +22,9 @@ final class KernelSplice {
         return "needs Java 22 or later (java.lang.foreign)";
     }
 
-    /** Moves bytes from {@code from} to {@code to} until end of stream, then half-closes {@code to}. */
-    static void pump(SocketChannel from, SocketChannel to, Duration timeout, LongConsumer counter) throws IOException {
+    /** Moves bytes from {@code from} to {@code to} until end of stream. */
+    static void pump(SocketChannel from, SocketChannel to, Duration timeout, LongConsumer counter,
+                     Consumer<Boolean> writing) throws IOException {
         throw new UnsupportedOperationException(unavailableReason());
     }
 }

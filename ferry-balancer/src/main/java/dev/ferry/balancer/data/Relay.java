@@ -16,9 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Copies one data connection to another, both directions, until both are done; the end of one
- * direction is passed on as a half close (shutdownOutput), so an upload's end reaches the backend
- * and a download's end reaches the client exactly as the other side sent it.
+ * Copies one data connection to another, both directions, until both are done; a clean end of one
+ * direction is passed on as a half close (shutdownOutput), so an upload's end reaches the backend and a
+ * download's end reaches the client exactly as the other side sent it; anything else gives the whole relay
+ * up and resets both sockets ({@link Flow}: RST↔RST, FIN↔FIN, and a FIN whose sender's control connection
+ * has gone counts as a reset).
  *
  * <p>Each direction starts as a virtual thread copying through a pooled direct buffer. A direction
  * that has moved {@link #SPLICE_AFTER} bytes is a bulk transfer: where {@link KernelSplice} works
@@ -29,9 +31,9 @@ import org.slf4j.LoggerFactory;
  * transfers cost the balancer 7-40 % more CPU when every one was spliced: 1.31 and 1.53 s
  * against 1.23 and 1.08 s for 600 sessions, two runs each).
  *
- * <p>A guard per relay shuts both sockets down when no byte moved for the data timeout. It shuts
- * down and never closes: a spliced direction works on the raw descriptors, which must not be
- * closed (and their numbers reused) under it. Only {@link #run} closes, once both directions ended.
+ * <p>A guard per relay gives it up when no byte moved for the data timeout. Sockets are closed only by
+ * {@link #run} once both directions ended, or by {@link Flow} when no direction splices: a spliced
+ * direction works on the raw descriptors, which must not be closed (and their numbers reused) under it.
  */
 public final class Relay {
 
@@ -65,16 +67,15 @@ public final class Relay {
     }
 
     /**
-     * Relays until both directions reached end of stream or one failed; then closes both.
+     * Relays a data connection until both directions ended (each recorded in {@code flow}); then closes
+     * both sockets, with a reset unless both ended cleanly.
      *
-     * @param up               bytes client -> backend
-     * @param down             bytes backend -> client
-     * @param downstreamEnded  run once when the backend -> client direction is over (its bytes written and
-     *                         the client's side shut, or failed): a transfer's final reply may follow then
+     * @param up   bytes client -> backend
+     * @param down bytes backend -> client
      */
     public static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
-                           Duration timeout, LongConsumer up, LongConsumer down, Runnable downstreamEnded) {
-        run(client, backend, pool, watchdog, timeout, up, down, downstreamEnded, SPLICE);
+                           Duration timeout, LongConsumer up, LongConsumer down, Flow flow) {
+        run(client, backend, pool, watchdog, timeout, () -> false, up, down, flow, SPLICE);
     }
 
     /**
@@ -86,72 +87,89 @@ public final class Relay {
      */
     public static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
                            Duration timeout, BooleanSupplier busy, LongConsumer up, LongConsumer down) {
-        run(client, backend, pool, watchdog, timeout, busy, up, down, () -> { }, false);
+        run(client, backend, pool, watchdog, timeout, busy, up, down, Flow.trustingEnds(), false);
     }
 
     /** As {@link #run}, splicing bulk transfers only if {@code splice} (tests run both ways in one JVM). */
     static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
-                    Duration timeout, LongConsumer up, LongConsumer down, Runnable downstreamEnded, boolean splice) {
-        run(client, backend, pool, watchdog, timeout, () -> false, up, down, downstreamEnded, splice);
+                    Duration timeout, LongConsumer up, LongConsumer down, Flow flow, boolean splice) {
+        run(client, backend, pool, watchdog, timeout, () -> false, up, down, flow, splice);
     }
 
     private static void run(SocketChannel client, SocketChannel backend, BufferPool pool, Watchdog watchdog,
                             Duration timeout, BooleanSupplier busy, LongConsumer up, LongConsumer down,
-                            Runnable downstreamEnded, boolean splice) {
+                            Flow flow, boolean splice) {
         AtomicReference<Watchdog.Guard> self = new AtomicReference<>();
         Watchdog.Guard guard = watchdog.guard(() -> {
             if (busy.getAsBoolean()) {
                 self.get().arm(timeout);
                 return;
             }
-            shutdownQuietly(client);
-            shutdownQuietly(backend);
+            flow.timedOut();
         });
         self.set(guard);
+        flow.attach(client, backend);
         try {
-            Thread upstream = Thread.ofVirtual().start(() -> direction(client, backend, pool, guard, timeout, up, splice));
-            try {
-                direction(backend, client, pool, guard, timeout, down, splice);
-            } finally {
-                downstreamEnded.run();
-            }
+            Thread upstream = Thread.ofVirtual().start(() -> direction(client, backend, true, pool, guard, timeout, up, flow, splice));
+            direction(backend, client, false, pool, guard, timeout, down, flow, splice);
             joinUninterruptibly(upstream);
         } finally {
             guard.close();
+            if (flow.up() != Flow.End.CLEAN || flow.down() != Flow.End.CLEAN) {
+                Flow.lingerZero(client);
+                Flow.lingerZero(backend);
+            }
             closeQuietly(client);
             closeQuietly(backend);
         }
     }
 
-    private static void direction(SocketChannel from, SocketChannel to, BufferPool pool, Watchdog.Guard guard,
-                                  Duration timeout, LongConsumer counter, boolean splice) {
+    private static void direction(SocketChannel from, SocketChannel to, boolean upstream, BufferPool pool, Watchdog.Guard guard,
+                                  Duration timeout, LongConsumer counter, Flow flow, boolean splice) {
+        boolean clean = false;
+        boolean failed = false;
         try {
-            boolean bulk = copy(from, to, pool, guard, timeout, counter, splice ? SPLICE_AFTER : Long.MAX_VALUE);
+            boolean bulk = copy(from, to, upstream, pool, guard, timeout, counter, flow, splice ? SPLICE_AFTER : Long.MAX_VALUE);
             if (bulk) {
                 if (SPLICE_SLOTS.tryAcquire()) {
                     try {
-                        spliceRest(from, to, guard, timeout, counter);
+                        if (flow.beginSplice()) {
+                            try {
+                                spliceRest(from, to, guard, timeout, counter, w -> setWriting(flow, upstream, w));
+                            } finally {
+                                flow.endSplice();
+                            }
+                        }
                     } finally {
                         SPLICE_SLOTS.release();
                     }
                 } else {
-                    copy(from, to, pool, guard, timeout, counter, Long.MAX_VALUE);
+                    copy(from, to, upstream, pool, guard, timeout, counter, flow, Long.MAX_VALUE);
                 }
             }
+            // End of stream (or a give-up that shut the input): passed on only when it is a real end.
+            if (flow.mayPassEnd(upstream)) {
+                to.shutdownOutput();
+                clean = true;
+            }
+        } catch (java.net.SocketTimeoutException e) {
+            // The splice's own wait for the data timeout, racing the guard's: the same stall.
+            flow.timedOut();
+            failed = true;
         } catch (IOException | RuntimeException e) {
-            // One side failed: the whole relay ends; the other direction sees its sockets shut down.
             LOG.debug("relay direction ended: {}", e.toString());
-            shutdownQuietly(from);
-            shutdownQuietly(to);
+            failed = true;
+        } finally {
+            flow.ended(upstream, clean, failed);
         }
     }
 
     /**
-     * Copies until end of stream (then half-closes {@code to} and returns false) or until
-     * {@code limit} bytes moved (returns true, the buffer written out: the caller may go on another way).
+     * Copies until end of stream (returns false) or until {@code limit} bytes moved (returns true, the
+     * buffer written out: the caller may go on another way).
      */
-    private static boolean copy(SocketChannel from, SocketChannel to, BufferPool pool, Watchdog.Guard guard,
-                                Duration timeout, LongConsumer counter, long limit) throws IOException {
+    private static boolean copy(SocketChannel from, SocketChannel to, boolean upstream, BufferPool pool, Watchdog.Guard guard,
+                                Duration timeout, LongConsumer counter, Flow flow, long limit) throws IOException {
         ByteBuffer buffer = pool.take();
         long moved = 0;
         try {
@@ -159,16 +177,28 @@ public final class Relay {
                 guard.arm(timeout);
                 int n = from.read(buffer);
                 if (n < 0) {
-                    to.shutdownOutput();
                     return false;
                 }
+                setWriting(flow, upstream, true);
                 writeOut(buffer, to, guard, timeout);
+                setWriting(flow, upstream, false);
                 counter.accept(n);
+                if (upstream && moved == 0 && n > 0) {
+                    flow.upMoved = true;
+                }
                 moved += n;
             }
             return true;
         } finally {
             pool.give(buffer);
+        }
+    }
+
+    static void setWriting(Flow flow, boolean upstream, boolean writing) {
+        if (upstream) {
+            flow.upWriting = writing;
+        } else {
+            flow.downWriting = writing;
         }
     }
 
@@ -183,24 +213,31 @@ public final class Relay {
         buffer.clear();
     }
 
-    /** The rest of a bulk direction, spliced on a platform thread; the calling virtual thread waits. */
+    /**
+     * The rest of a bulk direction, spliced on a platform thread until end of stream; the calling virtual
+     * thread waits. A failure of the splice is rethrown here.
+     */
     private static void spliceRest(SocketChannel from, SocketChannel to, Watchdog.Guard guard, Duration timeout,
-                                   LongConsumer counter) {
+                                   LongConsumer counter, java.util.function.Consumer<Boolean> writing) throws IOException {
         SPLICED.increment();
+        AtomicReference<IOException> failure = new AtomicReference<>();
         Thread pump = SPLICE_THREADS.newThread(() -> {
             try {
                 KernelSplice.pump(from, to, timeout, n -> {
                     guard.arm(timeout);
                     counter.accept(n);
-                });
-            } catch (IOException | RuntimeException e) {
-                LOG.debug("relay direction ended: {}", e.toString());
-                shutdownQuietly(from);
-                shutdownQuietly(to);
+                }, writing);
+            } catch (IOException e) {
+                failure.set(e);
+            } catch (RuntimeException e) {
+                failure.set(new IOException(e));
             }
         });
         pump.start();
         joinUninterruptibly(pump);
+        if (failure.get() != null) {
+            throw failure.get();
+        }
     }
 
     /** Waits for {@code t} even when interrupted (the interrupt is kept): t uses descriptors that are closed after it. */

@@ -6,12 +6,10 @@ import dev.ferry.server.net.Watchdog;
 import dev.ferry.server.tls.ServerTls;
 import dev.ferry.server.tls.TlsChannel;
 import java.io.IOException;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSession;
@@ -22,16 +20,17 @@ import org.slf4j.LoggerFactory;
  * {@link Relay}'s sibling for a data connection with TLS on at least one side: the client's (PROT P at a
  * TLS-terminating balancer, the balancer in the server role) and/or the backend's (FTPS backends, the
  * balancer in the client role). Bytes are decrypted and encrypted again here, so nothing can be spliced;
- * everything else is Relay's: one virtual thread per direction, a guard that shuts both sockets down
- * when no byte moved for the data timeout, byte counters, and an end passed on as a half close.
+ * everything else is Relay's: one virtual thread per direction, a guard that gives the relay up when no
+ * byte moved for the data timeout, byte counters, and ends passed on as {@link Flow} says.
  *
  * <p>Honest ends (RFC 8446 §6.1, RFC 5246 §7.2.1: data that ends without close_notify may be truncated):
- * a direction whose TLS source ends with close_notify, or whose plain source ends with FIN, is passed on
- * as close_notify (to a TLS side) and FIN. A TLS source that ends without close_notify is passed on as an
- * abort (RST, no close_notify), so that the receiver knows the data is not whole: a backend answers an
- * upload cut this way with 426 and does not store it. The exception is a source that ends after the
- * other direction has already ended: that is a receiver closing at the end of its transfer (many clients
- * close a download's connection without close_notify), not a cut.
+ * a direction whose TLS source ends with close_notify, or whose plain source ends with FIN while its
+ * sender's control connection is still there, is passed on as close_notify (to a TLS side) and FIN. A TLS
+ * source that ends without close_notify gives the relay up (RST, no close_notify), so that the receiver
+ * knows the data is not whole: a backend answers an upload cut this way with 426 and does not store it.
+ * The exception is a source that ends after the other direction has already ended: that is a receiver
+ * closing at the end of its transfer (many clients close a download's connection without close_notify),
+ * not a cut.
  *
  * <p>Handshakes: the backend's first (the balancer is its TLS client and speaks first; a backend such as
  * vsftpd starts its handshake only after it has answered 150, which it does on its own), then the client's
@@ -65,19 +64,17 @@ public final class TlsRelay {
     private TlsRelay() {}
 
     /**
-     * Handshakes, then relays until both directions ended or one failed; then closes both sockets.
-     * {@code downstreamEnded} runs once when the backend -> client direction is over; when a handshake
-     * failed it does not run: the caller acts on the result first (a 522 for the client), then ends it.
+     * Handshakes, then relays until both directions ended (each recorded in {@code flow}); then closes both
+     * sockets. When a handshake fails or is refused both sockets are reset and the result says why, for the
+     * client's reply (a 522); the caller then ends the flow.
      */
     public static Result run(ClientSide client, BackendSide backend, BufferPool pool, Watchdog watchdog,
                              Duration timeout, Duration handshakeTimeout, SessionReuse reuse,
-                             LongConsumer up, LongConsumer down, Runnable downstreamEnded) {
+                             LongConsumer up, LongConsumer down, Flow flow) {
         SocketChannel c = client.socket();
         SocketChannel b = backend.socket();
-        Watchdog.Guard guard = watchdog.guard(() -> {
-            Relay.shutdownQuietly(c);
-            Relay.shutdownQuietly(b);
-        });
+        Watchdog.Guard guard = watchdog.guard(flow::timedOut);
+        flow.attach(c, b);
         try {
             ByteChannel backendChannel = b;
             TlsChannel backendTls = null;
@@ -87,9 +84,7 @@ public final class TlsRelay {
                 try {
                     backendTls.handshake();
                 } catch (IOException | RuntimeException e) {
-                    abort(c);
-                    abort(b);
-                    return new Result(Outcome.BACKEND_TLS_FAILED, null, String.valueOf(e.getMessage()));
+                    return refused(flow, new Result(Outcome.BACKEND_TLS_FAILED, null, String.valueOf(e.getMessage())));
                 }
                 backendChannel = backendTls;
             }
@@ -103,11 +98,9 @@ public final class TlsRelay {
                 try {
                     clientTls.handshake();
                 } catch (IOException | RuntimeException e) {
-                    // SECURITY: the backend's side is aborted, not ended: a backend must not take an upload
+                    // SECURITY: the backend's side is reset, not ended: a backend must not take an upload
                     // (an empty one here) as complete when the client never got through.
-                    abort(c);
-                    abort(b);
-                    return new Result(Outcome.CLIENT_TLS_FAILED, null, String.valueOf(e.getMessage()));
+                    return refused(flow, new Result(Outcome.CLIENT_TLS_FAILED, null, String.valueOf(e.getMessage())));
                 }
                 boolean resumed = ServerTls.resumes(clientTls.session(), client.controlSession(), handshakeStart);
                 clientText = resumed ? "resumed" : "full";
@@ -115,45 +108,46 @@ public final class TlsRelay {
                 // holder of that session's keys; any other client that reached the port first (port theft,
                 // RFC 4217 §10.2 and §15.2.6) is refused when reuse is required.
                 if (!resumed && reuse == SessionReuse.REQUIRED) {
-                    abort(c);
-                    abort(b);
-                    return new Result(Outcome.CLIENT_NOT_RESUMED, clientText, null);
+                    return refused(flow, new Result(Outcome.CLIENT_NOT_RESUMED, clientText, null));
                 }
                 clientChannel = clientTls;
             }
             guard.disarm();
-            Ends ends = new Ends();
             ByteChannel fromClient = clientChannel;
             ByteChannel toBackend = backendChannel;
             TlsChannel clientTlsFinal = clientTls;
             TlsChannel backendTlsFinal = backendTls;
-            Thread upstream = Thread.ofVirtual().start(() -> direction(fromClient, clientTlsFinal, c, toBackend, backendTlsFinal, b,
-                    pool, guard, timeout, up, ends.up, ends.down));
-            try {
-                direction(backendChannel, backendTls, b, clientChannel, clientTls, c, pool, guard, timeout, down, ends.down, ends.up);
-            } finally {
-                downstreamEnded.run();
-            }
+            Thread upstream = Thread.ofVirtual().start(() -> direction(fromClient, clientTlsFinal, toBackend, backendTlsFinal, b,
+                    true, pool, guard, timeout, up, flow));
+            direction(backendChannel, backendTls, clientChannel, clientTls, c, false, pool, guard, timeout, down, flow);
             Relay.joinUninterruptibly(upstream);
             return new Result(Outcome.RELAYED, clientText, null);
         } finally {
             guard.close();
+            if (flow.up() != Flow.End.CLEAN || flow.down() != Flow.End.CLEAN) {
+                Flow.lingerZero(c);
+                Flow.lingerZero(b);
+            }
             Relay.closeQuietly(c);
             Relay.closeQuietly(b);
         }
     }
 
-    /** Which directions are over: an end without close_notify after the other direction ended is no cut. */
-    private static final class Ends {
-        final AtomicBoolean up = new AtomicBoolean();
-        final AtomicBoolean down = new AtomicBoolean();
+    /**
+     * A handshake failed or was refused: both sockets reset, nothing relayed. The directions are not marked
+     * ended: the caller acts on the result first (a 522 for the client), then ends the flow ({@link Flow#abandon}).
+     */
+    private static Result refused(Flow flow, Result result) {
+        flow.giveUp("data connection TLS: " + result.outcome());
+        return result;
     }
 
-    private static void direction(ByteChannel from, TlsChannel fromTls, SocketChannel fromSocket,
-                                  ByteChannel to, TlsChannel toTls, SocketChannel toSocket,
-                                  BufferPool pool, Watchdog.Guard guard, Duration timeout, LongConsumer counter,
-                                  AtomicBoolean ended, AtomicBoolean otherEnded) {
+    private static void direction(ByteChannel from, TlsChannel fromTls, ByteChannel to, TlsChannel toTls, SocketChannel toSocket,
+                                  boolean upstream, BufferPool pool, Watchdog.Guard guard, Duration timeout,
+                                  LongConsumer counter, Flow flow) {
         ByteBuffer buffer = pool.take();
+        boolean clean = false;
+        boolean failed = false;
         try {
             while (true) {
                 guard.arm(timeout);
@@ -169,43 +163,36 @@ public final class TlsRelay {
                     }
                     n += more;
                 }
+                Relay.setWriting(flow, upstream, true);
                 Relay.writeOut(buffer, to, guard, timeout);
+                Relay.setWriting(flow, upstream, false);
                 counter.accept(n);
+                if (upstream && n > 0) {
+                    flow.upMoved = true;
+                }
             }
-            if (fromTls != null && !fromTls.endedCleanly() && !otherEnded.get()) {
+            boolean otherEnded = (upstream ? flow.down() : flow.up()) != null;
+            boolean closeNotify = fromTls != null && fromTls.endedCleanly();
+            if (fromTls != null && !closeNotify && !otherEnded) {
                 // SECURITY: no close_notify: the data may have been cut short by whoever closed the
-                // connection; the receiver is told by an abort, never by a clean end (RFC 8446 §6.1).
-                LOG.debug("relay direction ended without close_notify: aborting the other side");
-                ended.set(true);
-                abort(toSocket);
-                abort(fromSocket);
-                return;
+                // connection; the receiver is told by a reset, never by a clean end (RFC 8446 §6.1).
+                flow.giveUp("TLS data ended without close_notify");
+            } else if (closeNotify ? !flow.givenUp() : flow.mayPassEnd(upstream)) {
+                // A close_notify comes from the peer's TLS stack, never from its kernel as it dies: no need to ask
+                // its control connection whether this end is a completion.
+                if (toTls != null) {
+                    toTls.shutdownOutput();
+                }
+                toSocket.shutdownOutput();
+                clean = true;
             }
-            ended.set(true);
-            if (toTls != null) {
-                toTls.shutdownOutput();
-            }
-            toSocket.shutdownOutput();
         } catch (IOException | RuntimeException e) {
-            // One side failed: the whole relay ends, as an abort (a cut must not look like an end).
             LOG.debug("relay direction ended: {}", e.toString());
-            ended.set(true);
-            abort(toSocket);
-            abort(fromSocket);
+            failed = true;
         } finally {
             pool.give(buffer);
+            flow.ended(upstream, clean, failed);
         }
     }
 
-    /** Ends a socket with RST (SO_LINGER 0): the peer reads an error, never end of file or close_notify. */
-    static void abort(SocketChannel c) {
-        try {
-            if (c.isOpen()) {
-                c.setOption(StandardSocketOptions.SO_LINGER, 0);
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // closed meanwhile
-        }
-        Relay.closeQuietly(c);
-    }
 }

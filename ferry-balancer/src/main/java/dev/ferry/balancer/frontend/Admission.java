@@ -1,5 +1,7 @@
 package dev.ferry.balancer.frontend;
 
+import dev.ferry.server.net.AddressCounts;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -12,13 +14,19 @@ import java.util.concurrent.atomic.LongAdder;
  * are refused at once. A queued client has a connection but no greeting yet, which every FTP client
  * waits for (HAProxy's frontend {@code maxconn} queues the same way, in the kernel's backlog).
  *
- * <p>Both the number of sessions and the number of waiters are bounded, so a flood costs at most
- * {@code maxSessions + queueSize} parked virtual threads.
+ * <p>Before that, each connection is counted for its client address ({@link #arrive}) from the moment
+ * it is accepted until it ends ({@link #depart}), queued or not: an address over its limit is refused
+ * at once and never queued, so one host cannot fill the sessions and the queue and lock every other
+ * client out. The limit is passed on each arrival, so a reload applies to the next connection.
+ *
+ * <p>Sessions and waiters are bounded, so a flood costs at most {@code maxSessions + queueSize} parked
+ * virtual threads; the address map holds one entry per address with a connection (the acceptor bounds
+ * those), and an address leaves it when its last connection ends.
  */
 public final class Admission {
 
     /** What became of a client that asked to start. */
-    public enum Outcome { ADMITTED, QUEUE_FULL, QUEUE_TIMEOUT }
+    public enum Outcome { ADMITTED, QUEUE_FULL, QUEUE_TIMEOUT, TOO_MANY_FROM_ADDRESS }
 
     private final int maxSessions;
     private final int queueSize;
@@ -26,6 +34,7 @@ public final class Admission {
     // Fair: waiters are admitted in arrival order, and a newcomer does not overtake them.
     private final Semaphore slots;
     private final AtomicInteger queued = new AtomicInteger();
+    private final AddressCounts perAddress = new AddressCounts();
     /** How often each outcome happened, by ordinal (for metrics and the stats page). */
     private final LongAdder[] outcomes = new LongAdder[Outcome.values().length];
 
@@ -40,6 +49,34 @@ public final class Admission {
         for (int i = 0; i < outcomes.length; i++) {
             outcomes[i] = new LongAdder();
         }
+    }
+
+    /**
+     * Counts a new connection for its client address, or refuses it (false, counted as
+     * {@link Outcome#TOO_MANY_FROM_ADDRESS}) when that address already holds {@code limit} connections.
+     * {@link #depart} once per true, when the connection ends.
+     */
+    public boolean arrive(InetAddress client, int limit) {
+        boolean counted = perAddress.tryAdd(client, limit);
+        if (!counted) {
+            outcomes[Outcome.TOO_MANY_FROM_ADDRESS.ordinal()].increment();
+        }
+        return counted;
+    }
+
+    /** A connection counted by {@link #arrive} ended. */
+    public void depart(InetAddress client) {
+        perAddress.remove(client);
+    }
+
+    /** Connections from {@code client} held now (admitted, queued or not yet either). */
+    public int fromAddress(InetAddress client) {
+        return perAddress.count(client);
+    }
+
+    /** Client addresses holding at least one connection (an IPv4 client seen as IPv4-mapped IPv6 is one address). */
+    public int addresses() {
+        return perAddress.addresses();
     }
 
     /** Takes a slot, waiting in the queue if there is room; {@link #leave} once per ADMITTED. */

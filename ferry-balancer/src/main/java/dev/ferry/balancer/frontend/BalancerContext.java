@@ -78,10 +78,16 @@ public final class BalancerContext {
     public AtomicLong sessionIds() { return sessionIds; }
     public Set<ClientSession> live() { return live; }
 
-    /** A session ended: its admission slot (if it had one) is free, and it leaves the live set. */
-    public void ended(ClientSession session, boolean admitted) {
+    /**
+     * A session ended: its place among its address's connections (if {@link Admission#arrive} counted it)
+     * and its admission slot (if it had one) are free, and it leaves the live set.
+     */
+    public void ended(ClientSession session, boolean arrived, boolean admitted) {
         if (admitted) {
             admission.leave();
+        }
+        if (arrived) {
+            admission.depart(session.clientAddress().getAddress());
         }
         live.remove(session);
     }

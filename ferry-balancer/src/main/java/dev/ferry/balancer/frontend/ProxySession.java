@@ -3,8 +3,10 @@ package dev.ferry.balancer.frontend;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.data.DataPorts;
+import dev.ferry.balancer.data.Flow;
 import dev.ferry.balancer.data.Relay;
 import dev.ferry.balancer.data.TlsRelay;
+import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
@@ -24,16 +26,15 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -46,17 +47,29 @@ import org.slf4j.LoggerFactory;
  * <p>Design: the balancer greets the client itself and answers what comes before USER (FEAT,
  * OPTS, HOST, SYST, NOOP, HELP), so the backend can be chosen from the user name and a backend
  * that fails to connect or greet is replaced before the client notices. After USER two pumps run:
- * client to backend (commands forwarded as sent; PORT/EPRT checked and rewritten to a balancer
- * listener), and backend to client (whole replies; 227/229 rewritten to the balancer's public
- * address and a port of its own range, whose data connection is relayed to exactly the port the
- * backend announced, on the backend's own host). Replies the balancer makes itself wait until the
- * backend has answered every earlier command, so pipelined clients see replies in order.
+ * client to backend (commands forwarded as sent, each noted in a queue of {@link Awaited} replies), and
+ * backend to client (whole replies, each final one matched to the command it answers). Every data
+ * connection goes through a {@link DataRoute} with the backend in passive mode: PASV/EPSV replies are
+ * rewritten to the balancer's public address and a port of its own range, whose data connection is
+ * relayed to exactly the port the backend announced, on the backend's own host; a client's PORT/EPRT is
+ * checked, answered once the backend opened a passive port, and served by the balancer connecting to
+ * both. Replies the balancer makes itself wait until the backend has answered every earlier command, so
+ * pipelined clients see replies in order.
+ *
+ * <p>A success reply is a promise: a transfer's 2xx reaches the client only when its data connection was
+ * relayed to its end; a relay that fails or is given up resets both sides ({@link Flow}), and a transfer
+ * whose data timed out is answered 426 by the balancer itself, since a stalled backend may never answer.
  *
  * <p>Idle sessions cost no threads: a pump that has waited {@link #PARK_AFTER_MILLIS} without input
  * hands its socket to the {@link dev.ferry.server.net.IdleParker} and its thread ends; a new one
  * continues when bytes arrive. So that a parked pump always wakes up, nothing here closes a socket
  * while the session lives: ending, timeouts and stuck writes shut the sockets down (a parked read
  * then sees end of stream), and the last pump to end closes everything in {@link #finish()}.
+ *
+ * <p>Abuse (docs/balancer.md, admission): a connection counts against its client address's limit from the
+ * accept ({@link Admission#arrive}); once greeted, it must be logged in (230 from its backend) within the
+ * login timeout, whatever it sends meanwhile; the login timeout and the client idle timeout end a session
+ * with a 421 that says which.
  *
  * <p>TLS termination (docs/ftps.md): the balancer answers AUTH, PBSZ, PROT and CCC itself, before and
  * after login ({@link ClientProtection}); the control connection is TLS between client and balancer, and
@@ -82,9 +95,15 @@ public final class ProxySession implements Runnable, ClientSession {
     private final Watchdog.Guard clientWriteGuard;
     /** Armed while a command awaits its reply: a backend that stops answering ends the session. */
     private final Watchdog.Guard serverIdleGuard;
+    /** Armed from the greeting until the backend accepts the login: what the client sends meanwhile does not reset it. */
+    private final Watchdog.Guard loginGuard;
+    /** Set once, by whichever comes first: the login (230/232 from the backend) or the login timeout. */
+    private final AtomicBoolean loginOver = new AtomicBoolean();
     private final AtomicInteger activeRelays = new AtomicInteger();
-    private final Object outstandingLock = new Object();
-    private int outstanding;
+    /** Commands sent to the backend and not answered yet, in order; guarded by itself. */
+    private final ArrayDeque<Awaited> awaited = new ArrayDeque<>();
+    /** Commands a client may have on the way before it reads a reply; more wait (bounded, not dropped). */
+    static final int MAX_AWAITED = 256;
 
     static final long PARK_AFTER_MILLIS = 500;
 
@@ -110,24 +129,22 @@ public final class ProxySession implements Runnable, ClientSession {
     private long connectMillis = -1;
     /** The text of a backend's 421 greeting to this session, passed on when no backend takes it. */
     private String refusedWith;
+    /** Counted among its address's connections ({@link Admission#arrive}). */
+    private boolean arrived;
     private boolean admitted;
     private volatile long bytesUp;
     private volatile long bytesDown;
     private final AtomicInteger transfers = new AtomicInteger();
     private volatile String ending = "client-closed";
-    private volatile ServerSocketChannel activeListener;
+    /** The data route set up by the last PASV/EPSV/PORT/EPRT and not used by a transfer yet (client pump). */
+    private volatile DataRoute currentRoute;
+    /** Data connections being made or relayed now: given up when the session ends. */
+    private final Set<Flow> flows = ConcurrentHashMap.newKeySet();
 
     /** The client side's TLS (the balancer's certificate as the session found it), once the handshake is done. */
     private volatile ServerTls clientTls;
     private final boolean implicitTls;
     private final ClientProtection protection;
-    /** Counted down when the running relay's backend -> client direction ended; null before the first. */
-    private volatile CountDownLatch downstream;
-    /** The backend sent a preliminary reply (150, 125): its next final reply ends a transfer. Backend pump only. */
-    private boolean transferAnswering;
-    /** A reply that replaces the final reply of the transfer (522 for a refused data handshake). */
-    private volatile Reply replaceFinal;
-
     public ProxySession(BalancerContext ctx, SocketChannel client) throws IOException {
         this(ctx, client, false);
     }
@@ -144,16 +161,21 @@ public final class ProxySession implements Runnable, ClientSession {
         this.clientGuard = ctx.watchdog().guard(this::clientIdleExpired);
         this.clientWriteGuard = ctx.watchdog().guard(() -> shutdown(clientConn));
         this.serverIdleGuard = ctx.watchdog().guard(this::serverIdleExpired);
+        this.loginGuard = ctx.watchdog().guard(this::loginExpired);
     }
 
     private void serverIdleExpired() {
-        if (activeRelays.get() > 0) {
-            // The backend answers a transfer at its end: while bytes move, it is not silent.
+        if (activeRelays.get() > 0 || awaitingDataConnection()) {
+            // The backend answers a transfer at its end: while bytes move, or while it waits for the data
+            // connection the client has not made yet, it is not silent.
             serverIdleGuard.arm(ctx.settings().timeouts().serverIdle());
             return;
         }
         ending = "server-idle-timeout";
-        LOG.info("{} event=server-idle-timeout backend={}", id, backend == null ? "-" : backend.name());
+        LOG.warn("{} event=server-idle-timeout backend={}", id, backend == null ? "-" : backend.name());
+        if (backend != null) {
+            backend.countError();
+        }
         Thread.ofVirtual().start(() -> {
             sendQuietly(Reply.of(421, "Server did not answer in time; closing the connection."));
             shutdown(clientConn);
@@ -168,7 +190,37 @@ public final class ProxySession implements Runnable, ClientSession {
             return;
         }
         ending = "client-idle-timeout";
-        clientConn.shutdownInput();
+        timedOut(BalancerMetrics.Timeout.CLIENT_IDLE, "Idle timeout; closing the connection.");
+    }
+
+    /** The login timeout ran out: unless the backend accepted the login just now, the session ends. */
+    private void loginExpired() {
+        if (!loginOver.compareAndSet(false, true)) {
+            return;
+        }
+        ending = "login-timeout";
+        timedOut(BalancerMetrics.Timeout.LOGIN, "Login timeout; closing the connection.");
+    }
+
+    /** A timeout ends the session: counted, logged, the client told 421 and both connections shut (off the watchdog's thread). */
+    private void timedOut(BalancerMetrics.Timeout kind, String text) {
+        ctx.metrics().timedOut(kind);
+        LOG.info("{} event=timeout kind={} user={}", id, kind.label(), user == null ? "-" : Printable.of(user, 64));
+        Thread.ofVirtual().start(() -> {
+            sendQuietly(Reply.of(421, text));
+            shutdown(clientConn);
+            shutdown(backendConn);
+        });
+    }
+
+    /**
+     * Backend pump, each reply: 230 (or 232, RFC 2228) is the backend accepting the login, after USER/PASS (or
+     * ACCT), the only commands that log in; from then on the login timeout no longer applies.
+     */
+    private void loginReplied(int code) {
+        if ((code == 230 || code == 232) && loginOver.compareAndSet(false, true)) {
+            loginGuard.disarm();
+        }
     }
 
     /**
@@ -222,16 +274,35 @@ public final class ProxySession implements Runnable, ClientSession {
         ctx.live().add(this);
         boolean relaying = false;
         try {
+            // SECURITY: counted from the accept, before the TLS handshake and the queue, so that one address cannot
+            // hold more than its share of the balancer (connections in a handshake or queued included) and lock
+            // everyone else out; over it, refused at once rather than queued.
+            if (!ctx.admission().arrive(clientAddress.getAddress(), ctx.settings().perAddressLimit())) {
+                ending = "refused-max-per-address";
+                LOG.info("{} event=refused reason=max-per-address client={}", id, HostPort.text(clientAddress));
+                if (!implicitTls) {
+                    // On the implicit-FTPS listener the client expects a TLS handshake first: a clear-text 421 would
+                    // only be a handshake error, and a handshake for every refused connection is what a flood wants.
+                    send(Reply.of(421, "Too many connections from your address; try again later."));
+                }
+                return;
+            }
+            arrived = true;
             if (implicitTls && !startClientTls()) {
                 return;
             }
             Admission.Outcome admitted = ctx.admission().enter();
             if (admitted != Admission.Outcome.ADMITTED) {
                 ending = admitted == Admission.Outcome.QUEUE_FULL ? "refused-max-sessions" : "queue-timeout";
+                LOG.info("{} event=refused reason={} client={}", id,
+                        admitted == Admission.Outcome.QUEUE_FULL ? "max-sessions" : "queue-timeout", HostPort.text(clientAddress));
                 send(Reply.of(421, "Too many users connected; try again later."));
                 return;
             }
             this.admitted = true;
+            // SECURITY: a session holds a slot; one that is not logged in within the login timeout gives it back,
+            // however many NOOPs it sends, so idle or stalling pre-login connections cannot fill max-sessions.
+            loginGuard.arm(ctx.settings().timeouts().login());
             send(Reply.of(220, ctx.settings().greeting()));
             clientReader = new ControlLineReader(clientConn, MAX_CLIENT_LINE);
             relaying = preLogin(clientReader);
@@ -256,16 +327,22 @@ public final class ProxySession implements Runnable, ClientSession {
         if (!finished.compareAndSet(false, true)) {
             return;
         }
-        ctx.ended(this, admitted);
+        ctx.ended(this, arrived, admitted);
         clientGuard.close();
         clientWriteGuard.close();
         serverIdleGuard.close();
+        loginGuard.close();
         if (backendGuard != null) {
             backendGuard.close();
         }
-        ServerSocketChannel listener = activeListener;
-        if (listener != null) {
-            closeQuietly(listener);
+        // A session's data routes end with it: a waiting port is freed, a running transfer is reset (its
+        // client or its backend has gone, so nothing it still carries can be confirmed to anyone).
+        DataRoute route = currentRoute;
+        if (route != null) {
+            route.cancel(ctx.dataPorts());
+        }
+        for (Flow f : flows) {
+            f.giveUp("session ended (" + ending + ")");
         }
         closeQuietly(client);
         closeQuietly(backendChannel);
@@ -382,17 +459,9 @@ public final class ProxySession implements Runnable, ClientSession {
         }
     }
 
-    private static final List<String> FEATURES = List.of("EPRT", "EPSV", "HOST", "MDTM",
-            "MLST type*;size*;modify*;perm*;unique*;", "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8");
-
+    /** FEAT before login: what every backend in service offers, as the balancer changes it ({@link Features}). */
     private List<String> features() {
-        if (!protection.available()) {
-            return FEATURES;
-        }
-        List<String> all = new java.util.ArrayList<>(ClientProtection.FEATURES);
-        all.addAll(FEATURES);
-        all.sort(null);
-        return all;
+        return Features.beforeLogin(ctx.backends(), protection.available());
     }
 
     /**
@@ -434,7 +503,7 @@ public final class ProxySession implements Runnable, ClientSession {
         backendChannel = opened.connection();
         connectMillis = opened.connectMillis();
         // The backend's answer to USER goes to the client, like every reply after it.
-        sendToBackend(userLine);
+        sendToBackend(userLine, Awaited.forwarded(Verb.USER));
         return true;
     }
 
@@ -507,7 +576,7 @@ public final class ProxySession implements Runnable, ClientSession {
 
     // ---- after login: the two pumps ---------------------------------------------------------
 
-    /** Client to backend: commands forwarded as sent; PORT/EPRT checked and rewritten. */
+    /** Client to backend: commands forwarded as sent; data commands set up routes; PORT/EPRT become PASV. */
     private void clientLoop() {
         try {
             while (true) {
@@ -540,40 +609,48 @@ public final class ProxySession implements Runnable, ClientSession {
                     }
                 }
                 CommandParser.Result parsed = CommandParser.parse(line);
-                if (parsed instanceof CommandParser.Result.Parsed p) {
-                    Verb v = p.command().verb();
-                    lastVerb = v;
-                    Reply own = security(p.command());
-                    if (own != null) {
-                        sendInOrder(own);
-                        continue;
-                    }
-                    if (v == Verb.REIN) {
+                if (!(parsed instanceof CommandParser.Result.Parsed p)) {
+                    // The backend words the error; its reply is passed on like any other.
+                    sendToBackend(line, Awaited.forwarded(null));
+                    continue;
+                }
+                Command c = p.command();
+                Verb v = c.verb();
+                lastVerb = v;
+                Reply own = security(c);
+                if (own != null) {
+                    sendInOrder(own);
+                    continue;
+                }
+                switch (v) {
+                    case REIN -> {
                         protection.reinitialize();
+                        sendToBackend(line, Awaited.forwarded(v));
                     }
-                    if (v == Verb.PORT || v == Verb.EPRT) {
-                        Reply refusal = activeMode(p.command());
+                    case PORT, EPRT -> {
+                        Reply refusal = activeMode(c);
                         if (refusal != null) {
                             sendInOrder(refusal);
                         }
-                        continue;
                     }
-                    if (v == Verb.QUIT) {
-                        ending = "quit";
-                    }
-                    if (v == Verb.ABOR) {
-                        // The client gives the transfer up and need not read its data connection any more
-                        // (ftplib and Commons Net read the replies first, then close it): the replies that
-                        // end the transfer (426, 226) must not wait for that connection's end, or such a
-                        // client waits the data timeout for them.
-                        CountDownLatch ended = downstream;
-                        if (ended != null) {
-                            ended.countDown();
+                    case PASV -> sendToBackend(line, new Awaited(Awaited.Kind.PASSIVE, v, newRoute(DataRoute.Mode.PASSIVE, v, null)));
+                    case EPSV -> sendToBackend(line, c.argument() != null && c.argument().trim().equalsIgnoreCase("ALL")
+                            ? Awaited.forwarded(v)
+                            : new Awaited(Awaited.Kind.PASSIVE, v, newRoute(DataRoute.Mode.PASSIVE, v, null)));
+                    default -> {
+                        if (v == Verb.QUIT) {
+                            ending = "quit";
+                        }
+                        if (v == Verb.ABOR) {
+                            clientAborts();
+                        }
+                        if (Awaited.movesData(v)) {
+                            transferCommand(line, v);
+                        } else {
+                            sendToBackend(line, Awaited.forwarded(v));
                         }
                     }
                 }
-                // Everything else goes to the backend as the client sent it.
-                sendToBackend(line);
             }
         } catch (IOException e) {
             LOG.debug("{} client side ended: {}", id, e.toString());
@@ -605,24 +682,78 @@ public final class ProxySession implements Runnable, ClientSession {
     }
 
     /**
-     * A transfer's final reply (the one after its 150) waits until the relay's backend -> client direction has ended (its data
-     * written and the client's side shut, close_notify included), at most the data timeout: a client
-     * that reads 226 first may close the data connection before the last bytes came, or (curl in active
-     * mode) take the transfer as failed. Only that direction: clients keep their own end open until the 226.
+     * A new data route for a PASV/EPSV/PORT/EPRT, replacing the one not used yet: its balancer port is
+     * freed at once (one session cannot hold more than one of the range's ports for its address).
      */
-    private void awaitDownstream() {
-        CountDownLatch ended = downstream;
-        if (ended == null) {
-            return;
+    private DataRoute newRoute(DataRoute.Mode mode, Verb verb, InetSocketAddress clientTarget) {
+        DataRoute previous = currentRoute;
+        if (previous != null) {
+            previous.replace();
+            previous.cancel(ctx.dataPorts());
         }
-        try {
-            ended.await(ctx.settings().timeouts().data().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        DataRoute route = new DataRoute(mode, verb, clientTarget);
+        currentRoute = route;
+        return route;
+    }
+
+    /**
+     * ABOR (RFC 959 §4.1.3): the client gives its transfer up and need not read its data connection any
+     * more (ftplib and Commons Net read the 426 and 226 first, then close it), so the transfer's final
+     * reply must not wait for that connection's end, and the relay is given up (reset on both sides): an
+     * aborted transfer has no clean end to pass on.
+     */
+    private void clientAborts() {
+        synchronized (awaited) {
+            for (Awaited a : awaited) {
+                if (a.kind == Awaited.Kind.TRANSFER && !a.answered()) {
+                    a.abortedByClient();
+                    Flow f = a.route == null ? null : a.route.flow();
+                    if (f != null) {
+                        f.giveUp("client sent ABOR");
+                    }
+                }
+            }
         }
     }
 
-    /** Backend to client: whole replies, 227/229 rewritten. */
+    /** A transfer command: it uses the current route (a new one is needed for the next transfer, as backends do). */
+    private void transferCommand(String line, Verb v) throws IOException {
+        DataRoute route = currentRoute;
+        currentRoute = null;
+        sendToBackend(line, new Awaited(Awaited.Kind.TRANSFER, v, route));
+        if (route != null && route.commandSent()) {
+            startActive(route);
+        }
+    }
+
+    /**
+     * PORT/EPRT from the client: checked, then served by putting the backend in passive mode (PASV, or
+     * EPSV to an IPv6 backend); the client is told 200 once the backend has a port open, and the balancer
+     * makes both data connections when the transfer command comes (DataRoute). Returns a reply to send
+     * instead, or null when the backend was asked.
+     */
+    private Reply activeMode(Command c) throws IOException {
+        HostPort target = c.verb() == Verb.PORT ? HostPort.parsePort(c.argument()) : HostPort.parseEprt(c.argument());
+        if (target == null) {
+            return Reply.of(501, c.verb() == Verb.PORT ? "Syntax: PORT h1,h2,h3,h4,p1,p2." : "Syntax: EPRT |af|address|port|.");
+        }
+        // SECURITY: data connections only to the client's own address (RFC 2577 §3, FTP bounce): the balancer
+        // itself connects there, so without this it would connect to, and send data to, any third party.
+        if (!HostPort.sameHost(target.address(), clientAddress.getAddress())) {
+            LOG.info("{} event=active-refused target={} reason=foreign-address", id, HostPort.text(target.toSocketAddress()));
+            return Reply.of(501, c.verb() + " refused: data connections go only to your own address.");
+        }
+        // SECURITY: privileged ports are refused (RFC 2577 §3) so a PORT cannot reach a service on the client's host.
+        if (target.port() < 1024) {
+            return Reply.of(501, c.verb() + " refused: port " + target.port() + " is below 1024.");
+        }
+        DataRoute route = newRoute(DataRoute.Mode.ACTIVE, c.verb(), target.toSocketAddress());
+        boolean ipv6 = backend.address().getAddress() instanceof Inet6Address;
+        sendToBackend(ipv6 ? "EPSV" : "PASV", new Awaited(Awaited.Kind.ACTIVE, c.verb(), route));
+        return null;
+    }
+
+    /** Backend to client: whole replies; 227/229 rewritten; a transfer's final reply only as the data allows. */
     private void backendLoop() {
         try {
             while (true) {
@@ -631,33 +762,32 @@ public final class ProxySession implements Runnable, ClientSession {
                     return;
                 }
                 BackendReply reply = BackendReply.read(backendReader);
-                Reply replacement = null;
+                loginReplied(reply.code);
+                byte[] out;
+                Awaited answered;
                 if (!reply.isFinal()) {
-                    transferAnswering = true;
-                } else if (transferAnswering) {
-                    transferAnswering = false;
-                    awaitDownstream();
-                    replacement = replaceFinal;
-                    replaceFinal = null;
+                    Awaited head = headAwaited();
+                    out = head != null && (head.answered() || head.route != null && head.route.failure() != null)
+                            ? null // the transfer already failed at the balancer: its 150 would promise data that never comes
+                            : reply.toBytes();
+                    answered = null;
+                } else {
+                    answered = takeAwaited();
+                    out = answered == null ? reply.toBytes() : switch (answered.kind) {
+                        // FEAT after login: the backend's extensions, with the TLS the client has here (RFC 2389).
+                        case FORWARDED -> answered.verb == Verb.FEAT ? Features.rewrite(reply, protection.available()) : reply.toBytes();
+                        case PASSIVE -> passive(reply, answered);
+                        case ACTIVE -> activeReady(reply, answered);
+                        case TRANSFER -> transferEnded(reply, answered);
+                    };
                 }
-                byte[] out = replacement != null ? replacement.toBytes() : switch (reply.code) {
-                    case 227 -> passive(reply, false);
-                    case 229 -> passive(reply, true);
-                    default -> reply.toBytes();
-                };
-                synchronized (clientWriteLock) {
-                    writeAll(clientConn, out);
+                if (out != null) {
+                    synchronized (clientWriteLock) {
+                        writeAll(clientConn, out);
+                    }
                 }
-                synchronized (outstandingLock) {
-                    if (reply.isFinal() && outstanding > 0) {
-                        outstanding--;
-                    }
-                    if (outstanding > 0) {
-                        serverIdleGuard.arm(ctx.settings().timeouts().serverIdle());
-                    } else {
-                        serverIdleGuard.disarm();
-                    }
-                    outstandingLock.notifyAll();
+                if (answered != null) {
+                    replied();
                 }
                 if (reply.code == 421 || reply.code == 221) {
                     break;
@@ -666,6 +796,7 @@ public final class ProxySession implements Runnable, ClientSession {
         } catch (BackendReply.Hostile e) {
             ending = "backend-protocol-error";
             LOG.warn("{} event=backend-protocol-error backend={} error={}", id, backend.name(), e.getMessage());
+            backend.countError();
             sendQuietly(Reply.of(421, "Server error; closing the connection."));
         } catch (EOFException e) {
             if (ending.equals("client-closed") && client.isOpen()) {
@@ -678,76 +809,229 @@ public final class ProxySession implements Runnable, ClientSession {
                 sendQuietly(Reply.of(421, "Server connection lost."));
             }
         }
-        synchronized (outstandingLock) {
-            outstandingLock.notifyAll();
+        synchronized (awaited) {
+            awaited.notifyAll();
         }
         pumpEnded(clientConn);
     }
 
     /**
-     * A 227/229 from the backend: register a route from a port of our own range to the port the
-     * backend opened (on the backend's host: backends need no public address), and tell the
-     * client our address and port instead.
+     * The backend's 227/229 for a client's PASV/EPSV: registers a route from a port of our own range to the
+     * port the backend opened (on the backend's own host: backends need no public address), and tells the
+     * client our address and port instead. Any other reply is passed on.
      */
-    private byte[] passive(BackendReply reply, boolean extended) throws IOException {
-        String text = String.join(" ", reply.lines);
-        int backendPort;
-        if (extended) {
-            backendPort = HostPort.parse229(text);
-        } else {
-            HostPort hp = HostPort.parse227(text.length() > 4 ? text.substring(4) : text);
-            backendPort = hp == null ? -1 : hp.port();
+    private byte[] passive(BackendReply reply, Awaited a) throws IOException {
+        DataRoute route = a.route;
+        InetSocketAddress target = backendPassivePort(reply);
+        if (target == null) {
+            return reply.toBytes();
         }
-        if (backendPort <= 0) {
-            throw new BackendReply.Hostile("malformed " + reply.code + " reply");
+        if (route.replaced()) {
+            // A later PASV/EPSV/PORT/EPRT came before this answer: nothing may connect through this one any more.
+            return Reply.of(425, "Superseded by a later " + currentVerb() + "; use the port it gave.").toBytes();
         }
-        InetSocketAddress target = new InetSocketAddress(backend.address().getAddress(), backendPort);
+        boolean extended = a.verb == Verb.EPSV;
         InetAddress local = ((InetSocketAddress) client.getLocalAddress()).getAddress();
         Inet4Address advertised = extended ? null : ctx.addressing().advertise(clientAddress.getAddress(), local);
         if (!extended && advertised == null) {
             return Reply.of(425, "PASV needs IPv4; use EPSV on this connection.").toBytes();
         }
+        route.backendPort(target);
         long deadline = System.nanoTime() + ctx.settings().timeouts().data().toNanos();
-        int port = ctx.dataPorts().register(new DataPorts.Route(clientAddress.getAddress(),
-                dataConnection -> Thread.ofVirtual().start(() -> relayTo(dataConnection, target)),
-                () -> LOG.info("{} event=data-expired", id), deadline));
+        DataPorts.Route registration = new DataPorts.Route(clientAddress.getAddress(),
+                dataConnection -> Thread.ofVirtual().start(() -> passiveConnected(route, dataConnection)),
+                () -> LOG.info("{} event=data-expired", id), deadline);
+        int port = ctx.dataPorts().register(registration);
         if (port < 0) {
             LOG.info("{} event=passive-exhausted", id);
             return Reply.of(425, "No passive port available; try again later.").toBytes();
+        }
+        route.registered(port, registration);
+        if (route.replaced()) {
+            // Replaced while registering (the client pump runs on): the port must not stay taken.
+            route.cancel(ctx.dataPorts());
         }
         return (extended ? Reply.of(229, HostPort.format229(port))
                 : Reply.of(227, HostPort.format227(advertised, port))).toBytes();
     }
 
-    private void relayTo(SocketChannel clientData, InetSocketAddress target) {
-        SocketChannel backendData = null;
+    private String currentVerb() {
+        DataRoute r = currentRoute;
+        return r == null ? "data command" : r.verb.toString();
+    }
+
+    /**
+     * The backend's answer to the balancer's PASV/EPSV for a client's PORT/EPRT: with a port, the client is
+     * told 200 (RFC 959 §4.2: PORT's only success reply); an error is passed on as the PORT/EPRT's answer.
+     */
+    private byte[] activeReady(BackendReply reply, Awaited a) throws IOException {
+        InetSocketAddress target = backendPassivePort(reply);
+        if (target == null) {
+            LOG.info("{} event=active-failed verb={} backend_reply={}", id, a.verb, reply.code);
+            return reply.code >= 400 ? reply.toBytes()
+                    : Reply.of(425, a.verb + " failed: the server answered " + reply.code + ".").toBytes();
+        }
+        if (a.route.backendPort(target)) {
+            startActive(a.route);
+        }
+        return Reply.of(200, a.verb + " command successful.").toBytes();
+    }
+
+    /**
+     * The backend's passive port from a 227 or 229 reply, on the backend's own host; null for any other
+     * reply. A 227/229 that cannot be read is hostile or broken (the session ends).
+     */
+    private InetSocketAddress backendPassivePort(BackendReply reply) throws BackendReply.Hostile {
+        int backendPort;
+        if (reply.code == 229) {
+            backendPort = HostPort.parse229(String.join(" ", reply.lines));
+        } else if (reply.code == 227) {
+            String text = String.join(" ", reply.lines);
+            HostPort hp = HostPort.parse227(text.length() > 4 ? text.substring(4) : text);
+            backendPort = hp == null ? -1 : hp.port();
+        } else {
+            return null;
+        }
+        if (backendPort <= 0) {
+            throw new BackendReply.Hostile("malformed " + reply.code + " reply");
+        }
+        return new InetSocketAddress(backend.address().getAddress(), backendPort);
+    }
+
+    /**
+     * A transfer's final reply. The client gets a 2xx only when the balancer relayed that transfer's data
+     * connection to its end: the direction that carried the file (client to backend for an upload, backend
+     * to client otherwise) ended cleanly, so the bytes reached whoever wanted them. Otherwise it gets 425 or
+     * 426 and the log says why. Any final reply waits until the backend -> client direction is over (at most
+     * the data timeout): a client that reads 226 first may close the data connection before the last bytes
+     * came, or (curl in active mode) take the transfer as failed.
+     */
+    private byte[] transferEnded(BackendReply reply, Awaited a) {
+        DataRoute route = a.route;
+        Flow flow = route == null ? null : route.flow();
+        Duration wait = a.isAbortedByClient() ? Duration.ZERO : ctx.settings().timeouts().data();
+        Flow.End carried = null;
+        if (flow != null) {
+            Flow.End down = flow.awaitDown(wait);
+            carried = a.upload() ? flow.awaitUp(wait) : down;
+        }
+        if (a.answered()) {
+            return null;
+        }
+        if (route != null && route.failure() != null) {
+            return route.failure().toBytes();
+        }
+        if (reply.code >= 300) {
+            return reply.toBytes();
+        }
+        String why = route == null ? "no-data-command" : flow == null ? "no-data-connection"
+                : carried == null ? "data-still-moving" : carried != Flow.End.CLEAN ? "data-" + carried.name().toLowerCase(Locale.ROOT) : null;
+        if (why == null) {
+            return reply.toBytes();
+        }
+        // SECURITY (of the data): a 2xx is a promise that the bytes arrived; the backend cannot know what
+        // happened between the balancer and the client, so its 2xx is not passed on when the relay failed.
+        LOG.info("{} event=transfer-failed cmd={} backend_reply={} reason={}{}", id, a.verb, reply.code, why,
+                flow != null && flow.givenUpBecause() != null ? " detail=\"" + flow.givenUpBecause() + "\"" : "");
+        return (flow == null ? Reply.of(425, "No data connection was made; transfer not done.")
+                : Reply.of(426, "Data connection lost; transfer aborted.")).toBytes();
+    }
+
+    /** Passive mode: the client's data connection arrived on our port; connect to the backend's and relay. */
+    private void passiveConnected(DataRoute route, SocketChannel clientData) {
         activeRelays.incrementAndGet();
-        CountDownLatch ended = transferStarting();
+        Flow flow = newFlow(route);
         try {
-            backendData = connectData(target, null);
-            relay(clientData, backendData, ended);
-        } catch (IOException e) {
-            LOG.info("{} event=data-connect-failed target={} error={}", id, HostPort.text(target), e.getMessage());
-            closeQuietly(clientData);
+            SocketChannel backendData;
+            try {
+                backendData = BackendConnect.data(ctx, route.backendTarget(), null);
+            } catch (IOException e) {
+                LOG.warn("{} event=data-connect-failed side=backend target={} error={}", id, HostPort.text(route.backendTarget()), e.getMessage());
+                backend.countError();
+                route.fail(Reply.of(425, "Cannot open the data connection to the server."));
+                Flow.reset(clientData);
+                flow.abandon("backend data port unreachable");
+                return;
+            }
+            relay(route, flow, clientData, backendData);
         } finally {
-            ended.countDown();
+            flows.remove(flow);
             activeRelays.decrementAndGet();
         }
     }
 
-    /** A data connection arrived: the transfer's final reply waits for the latch (see {@link #awaitDownstream}). */
-    private CountDownLatch transferStarting() {
-        CountDownLatch ended = new CountDownLatch(1);
-        replaceFinal = null; // a replacement left from an earlier data connection belongs to no transfer now
-        downstream = ended;
-        return ended;
+    private void startActive(DataRoute route) {
+        Thread.ofVirtual().start(() -> activeConnect(route));
+    }
+
+    /**
+     * Active mode, once the transfer command went out: connect to the client's port (from the address the
+     * client reached, which a multi-homed balancer's routing might not pick), then to the backend's passive
+     * port, and relay. A client that cannot be reached gets 425 and the backend's side is reset at once, so
+     * the backend ends its transfer (426) without ever seeing a clean end.
+     */
+    private void activeConnect(DataRoute route) {
+        activeRelays.incrementAndGet();
+        Flow flow = newFlow(route);
+        try {
+            SocketChannel toClient;
+            try {
+                toClient = BackendConnect.data(ctx, route.clientTarget, ((InetSocketAddress) client.getLocalAddress()).getAddress());
+            } catch (IOException e) {
+                LOG.info("{} event=data-connect-failed side=client target={} error={}", id, HostPort.text(route.clientTarget), e.getMessage());
+                route.fail(Reply.of(425, "Cannot open data connection to " + HostPort.text(route.clientTarget) + "."));
+                resetBackendData(route);
+                flow.abandon("client unreachable");
+                return;
+            }
+            SocketChannel toBackend;
+            try {
+                toBackend = BackendConnect.data(ctx, route.backendTarget(), null);
+            } catch (IOException e) {
+                LOG.warn("{} event=data-connect-failed side=backend target={} error={}", id, HostPort.text(route.backendTarget()), e.getMessage());
+                backend.countError();
+                route.fail(Reply.of(425, "Cannot open the data connection to the server."));
+                Flow.reset(toClient);
+                flow.abandon("backend data port unreachable");
+                return;
+            }
+            relay(route, flow, toClient, toBackend);
+        } finally {
+            flows.remove(flow);
+            activeRelays.decrementAndGet();
+        }
+    }
+
+    /** Connects to the backend's data port and resets it: the backend's transfer ends now, as a failure. */
+    private void resetBackendData(DataRoute route) {
+        try {
+            Flow.reset(BackendConnect.data(ctx, route.backendTarget(), null));
+        } catch (IOException e) {
+            // Not reachable either: the backend gives up at its own accept timeout, and nothing was sent.
+        }
+    }
+
+    /**
+     * The flow of a route's data connection, known to the route before any connection is made (the backend's
+     * final reply may come as soon as the backend's side is connected). A clean end is passed on only while
+     * its sender's control connection is there: a peer that died ends its data with the same FIN as one that
+     * finished (an upload would be committed cut short).
+     */
+    private Flow newFlow(DataRoute route) {
+        Flow flow = new Flow(() -> !clientConn.peerEnded(), () -> backendConn == null || !backendConn.peerEnded());
+        route.flow(flow);
+        flows.add(flow);
+        if (finished.get()) {
+            flow.giveUp("session ended");
+        }
+        return flow;
     }
 
     /**
      * Relays one data connection, both sides connected, and counts it for the session, its backend
      * and the metrics: every transfer, passive or active, passes here.
      */
-    private void relay(SocketChannel clientSide, SocketChannel backendSide, CountDownLatch ended) {
+    private void relay(DataRoute route, Flow flow, SocketChannel clientSide, SocketChannel backendSide) {
         transfers.incrementAndGet();
         LongAdder up = new LongAdder();
         LongAdder down = new LongAdder();
@@ -769,14 +1053,16 @@ public final class ProxySession implements Runnable, ClientSession {
                         new TlsRelay.ClientSide(clientSide, clientTlsOn ? clientTls : null, clientConn.tlsSession()),
                         new TlsRelay.BackendSide(backendSide, backendFtps() ? ctx.tls().backends().engine(backend.address()) : null),
                         ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(), ctx.settings().tls().handshakeTimeout(),
-                        ctx.settings().tls().reuse(), upCounter, downCounter, ended::countDown);
-                dataTlsOutcome(r);
+                        ctx.settings().tls().reuse(), upCounter, downCounter, flow);
+                dataTlsOutcome(route, r);
             } else {
                 Relay.run(clientSide, backendSide, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
-                        upCounter, downCounter, ended::countDown);
+                        upCounter, downCounter, flow);
             }
         } finally {
-            ended.countDown();
+            if (flow.up() == null || flow.down() == null) {
+                flow.abandon("relay ended early");
+            }
             backend.countTransfer();
             backend.addBytes(up.sum(), down.sum());
             // Counted by the backend now: the status page must not add these bytes again.
@@ -784,99 +1070,62 @@ public final class ProxySession implements Runnable, ClientSession {
             currentDown = null;
             ctx.metrics().transferDone(up.sum(), down.sum(), System.nanoTime() - start);
         }
+        if (flow.stall() != null) {
+            dataTimedOut(route, flow);
+        }
     }
 
     /**
-     * A data connection whose TLS failed before any byte moved: the backend's side was aborted, so it
+     * A transfer's data connection moved nothing for the data timeout and was reset. A backend that stalled
+     * may never answer, so the client is told 426 now (the backend's own final reply, if it comes, is
+     * dropped); a stall on the backend's side counts against the backend.
+     */
+    private void dataTimedOut(DataRoute route, Flow flow) {
+        Awaited transfer = null;
+        synchronized (awaited) {
+            Awaited head = awaited.peekFirst();
+            if (head != null && head.kind == Awaited.Kind.TRANSFER && head.route == route && !head.answered()) {
+                head.answer();
+                transfer = head;
+            }
+        }
+        Flow.Stall stall = flow.stall();
+        // Whose side stopped: the file's direction was blocked writing to its receiver, or reading from its
+        // sender. Without a transfer command there is no file, and nothing for the backend to send.
+        String stalled = transfer == null ? "client"
+                : transfer.upload() ? (stall.upWriting() ? "backend" : "client")
+                : (stall.downWriting() ? "client" : "backend");
+        LOG.warn("{} event=data-timeout cmd={} stalled={} backend={}", id, transfer == null ? "-" : transfer.verb,
+                stalled, backend.name());
+        if (stalled.equals("backend")) {
+            backend.countError();
+        }
+        if (transfer != null) {
+            sendQuietly(Reply.of(426, "Data connection timed out; transfer aborted."));
+        }
+    }
+
+    /**
+     * A data connection whose TLS failed before any byte moved: the backend's side was reset, so it
      * answers 426; the client is told why instead, as ferry server tells it (RFC 4217 §10.2: 522).
      */
-    private void dataTlsOutcome(TlsRelay.Result r) {
+    private void dataTlsOutcome(DataRoute route, TlsRelay.Result r) {
         switch (r.outcome()) {
             case RELAYED -> LOG.debug("{} data connection relayed tls={}", id, r.clientTls() == null ? "-" : r.clientTls());
             case CLIENT_TLS_FAILED -> {
                 LOG.info("{} event=data-tls-failed side=client error={}", id, Printable.of(r.error(), 160));
-                replaceFinal = Reply.of(522, "TLS negotiation on the data connection failed.");
+                route.fail(Reply.of(522, "TLS negotiation on the data connection failed."));
             }
             case CLIENT_NOT_RESUMED -> {
                 LOG.info("{} event=data-refused reason=tls-session-not-resumed", id);
-                replaceFinal = Reply.of(522, "The data connection must resume the control connection's TLS session "
-                        + "(TLS session reuse is required).");
+                route.fail(Reply.of(522, "The data connection must resume the control connection's TLS session "
+                        + "(TLS session reuse is required)."));
             }
             case BACKEND_TLS_FAILED -> {
                 LOG.warn("{} event=data-tls-failed side=backend backend={} error={}", id, backend.name(), Printable.of(r.error(), 160));
-                replaceFinal = Reply.of(425, "Cannot open the data connection to the server.");
+                backend.countError();
+                route.fail(Reply.of(425, "Cannot open the data connection to the server."));
             }
-        }
-    }
-
-    /** {@link BackendConnect#data}: from {@code from}, or from the address routing picks when null. */
-    private SocketChannel connectData(InetSocketAddress target, InetAddress from) throws IOException {
-        return BackendConnect.data(ctx, target, from);
-    }
-
-    /**
-     * PORT/EPRT from the client: checked, then rewritten so the backend connects to a listener of
-     * ours, whose connection is relayed to the client's address. Returns a reply to send instead
-     * of forwarding, or null when the rewritten command went to the backend.
-     */
-    private Reply activeMode(Command c) throws IOException {
-        HostPort target = c.verb() == Verb.PORT ? HostPort.parsePort(c.argument()) : HostPort.parseEprt(c.argument());
-        if (target == null) {
-            return Reply.of(501, c.verb() == Verb.PORT ? "Syntax: PORT h1,h2,h3,h4,p1,p2." : "Syntax: EPRT |af|address|port|.");
-        }
-        // SECURITY: data connections only to the client's own address (RFC 2577 §3, FTP bounce).
-        if (!target.address().equals(clientAddress.getAddress())) {
-            LOG.info("{} event=active-refused target={} reason=foreign-address", id, HostPort.text(target.toSocketAddress()));
-            return Reply.of(501, c.verb() + " refused: data connections go only to your own address.");
-        }
-        if (target.port() < 1024) {
-            return Reply.of(501, c.verb() + " refused: port " + target.port() + " is below 1024.");
-        }
-        ServerSocketChannel previous = activeListener;
-        if (previous != null) {
-            closeQuietly(previous);
-        }
-        InetAddress towardsBackend = ((InetSocketAddress) backendChannel.getLocalAddress()).getAddress();
-        ServerSocketChannel listener = ServerSocketChannel.open();
-        listener.bind(new InetSocketAddress(towardsBackend, 0), 1);
-        activeListener = listener;
-        int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
-        InetSocketAddress clientTarget = target.toSocketAddress();
-        Thread.ofVirtual().start(() -> acceptActive(listener, clientTarget));
-        String rewritten = towardsBackend instanceof Inet6Address
-                ? "EPRT " + HostPort.formatEprt(towardsBackend, port)
-                : "PORT " + HostPort.formatPort((Inet4Address) towardsBackend, port);
-        sendToBackend(rewritten);
-        return null;
-    }
-
-    private void acceptActive(ServerSocketChannel listener, InetSocketAddress clientTarget) {
-        try {
-            listener.socket().setSoTimeout((int) ctx.settings().timeouts().data().toMillis());
-            SocketChannel fromBackend = listener.socket().accept().getChannel();
-            // SECURITY: only the session's backend may use this listener.
-            InetAddress peer = ((InetSocketAddress) fromBackend.getRemoteAddress()).getAddress();
-            if (!peer.equals(backend.address().getAddress())) {
-                LOG.info("{} event=data-refused from={} reason=not-the-backend", id, peer.getHostAddress());
-                closeQuietly(fromBackend);
-                return;
-            }
-            activeRelays.incrementAndGet();
-            CountDownLatch ended = transferStarting();
-            try {
-                SocketChannel toClient = connectData(clientTarget, ((InetSocketAddress) client.getLocalAddress()).getAddress());
-                relay(toClient, fromBackend, ended);
-            } catch (IOException e) {
-                LOG.info("{} event=data-connect-failed target={} error={}", id, HostPort.text(clientTarget), e.getMessage());
-                closeQuietly(fromBackend);
-            } finally {
-                ended.countDown();
-                activeRelays.decrementAndGet();
-            }
-        } catch (IOException e) {
-            LOG.debug("{} active listener ended: {}", id, e.toString());
-        } finally {
-            closeQuietly(listener);
         }
     }
 
@@ -906,32 +1155,90 @@ public final class ProxySession implements Runnable, ClientSession {
         }
     }
 
-    private void sendToBackend(String line) throws IOException {
+    /**
+     * Sends a command to the backend, first noting what its final reply will answer. A client far ahead of
+     * its replies waits here (bounded by the server-idle timeout) instead of growing the queue.
+     */
+    private void sendToBackend(String line, Awaited what) throws IOException {
         if (backendGuard == null) {
             backendGuard = ctx.watchdog().guard(() -> shutdown(backendConn));
         }
-        synchronized (outstandingLock) {
-            outstanding++;
+        synchronized (awaited) {
+            long until = System.nanoTime() + ctx.settings().timeouts().serverIdle().toNanos();
+            while (awaited.size() >= MAX_AWAITED && pumps.get() == 2 && waitAwaited(until)) {
+                // the backend pump notifies as replies go out
+            }
+            awaited.addLast(what);
             serverIdleGuard.arm(ctx.settings().timeouts().serverIdle());
         }
         writeAll(backendConn, (line + "\r\n").getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The command the backend answers next, or null. */
+    private Awaited headAwaited() {
+        synchronized (awaited) {
+            return awaited.peekFirst();
+        }
+    }
+
+    /** The command a final reply answers (null: an unsolicited reply, such as a 421 on the backend's own timeout). */
+    private Awaited takeAwaited() {
+        synchronized (awaited) {
+            return awaited.pollFirst();
+        }
+    }
+
+    /** A final reply went out: the server-idle clock runs only while another command waits for its reply. */
+    private void replied() {
+        synchronized (awaited) {
+            if (awaited.isEmpty()) {
+                serverIdleGuard.disarm();
+            } else {
+                serverIdleGuard.arm(ctx.settings().timeouts().serverIdle());
+            }
+            awaited.notifyAll();
+        }
+    }
+
+    /** Waits on the queue until {@code until}; false once that passed (or the thread was interrupted). */
+    private boolean waitAwaited(long until) {
+        long left = (until - System.nanoTime()) / 1_000_000L;
+        if (left <= 0) {
+            return false;
+        }
+        try {
+            awaited.wait(left);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * A transfer command waits for a data connection the client has not made yet (within the data
+     * timeout): the backend's silence then is the client's doing, not the backend's.
+     */
+    private boolean awaitingDataConnection() {
+        long limit = ctx.settings().timeouts().data().toNanos();
+        synchronized (awaited) {
+            for (Awaited a : awaited) {
+                if (a.kind == Awaited.Kind.TRANSFER && a.route != null && a.route.flow() == null
+                        && a.route.failure() == null && System.nanoTime() - a.sentNanos < limit) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** A reply of our own after the backend answered every earlier command (pipelining order). */
     private void sendInOrder(Reply reply) throws IOException {
-        synchronized (outstandingLock) {
+        synchronized (awaited) {
             long until = System.nanoTime() + ctx.settings().timeouts().serverIdle().toNanos();
-            while (outstanding > 0 && backendChannel != null && backendChannel.isOpen() && pumps.get() == 2) {
-                long left = (until - System.nanoTime()) / 1_000_000L;
-                if (left <= 0) {
-                    break;
-                }
-                try {
-                    outstandingLock.wait(left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
+            while (!awaited.isEmpty() && backendChannel != null && backendChannel.isOpen() && pumps.get() == 2
+                    && waitAwaited(until)) {
+                // the backend pump notifies as replies go out
             }
         }
         send(reply);

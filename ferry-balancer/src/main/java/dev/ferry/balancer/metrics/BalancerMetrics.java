@@ -19,6 +19,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
@@ -29,14 +31,28 @@ import java.util.function.ToDoubleFunction;
  * <p>Design: almost everything is read at scrape time from the counters the balancer keeps anyway
  * (each {@link Backend}'s sessions, errors, retries, transfers and bytes, {@link Admission}'s
  * outcomes, {@link DataPorts}' pending routes), so the stats page and the metrics can never
- * disagree and the session code needs no hook for them. Two things exist only here, each fed
+ * disagree and the session code needs no hook for them. Three things exist only here, each fed
  * from one call site: check results with their durations ({@link #checkDone}, from the health
- * checker) and transfer durations ({@link #transferDone}, from the session's relay). The
+ * checker), transfer durations ({@link #transferDone}, from the session's relay) and sessions ended
+ * by a timeout ({@link #timedOut}, from the session's timeout; the stats page reads them back). The
  * {@code backend} label takes the configured backend names, a set the operator bounds.
  *
  * <p>This class serves no HTTP itself: the balancer's admin listener mounts {@link #handler()}.
  */
 public final class BalancerMetrics {
+
+    /** A timeout that ended a proxied session (each told 421, and logged as {@code event=timeout kind=...}). */
+    public enum Timeout {
+        /** Not logged in within the login timeout. */
+        LOGIN,
+        /** The client said nothing for the client idle timeout. */
+        CLIENT_IDLE;
+
+        /** The label value and the log's {@code kind=}: login, client-idle. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
 
     /** Seconds: a check over a LAN takes about a millisecond; the check timeout is seconds. */
     private static final double[] CHECK_SECONDS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -49,28 +65,47 @@ public final class BalancerMetrics {
     private final Counter transfers;
     private final Counter bytes;
     private final Histogram transferSeconds;
+    private final LongAdder[] timeouts = new LongAdder[Timeout.values().length];
 
     /**
      * @param all         the backends in service, asked at every scrape (a reload may change them)
      * @param admission   sessions admitted, queued and refused, read at scrape time
      * @param dataPorts   the passive range, read at scrape time
      * @param maxSessions the session limit (max-sessions)
+     * @param perAddress  the per-address limit in force, asked at every scrape (a reload may change it)
      */
-    public BalancerMetrics(Supplier<List<Backend>> all, Admission admission, DataPorts dataPorts, int maxSessions) {
+    public BalancerMetrics(Supplier<List<Backend>> all, Admission admission, DataPorts dataPorts, int maxSessions,
+                           IntSupplier perAddress) {
+        for (int i = 0; i < timeouts.length; i++) {
+            timeouts[i] = new LongAdder();
+        }
 
         // ---- the frontend
         gauge("ferry_balancer_sessions_open", "Client sessions admitted and not yet ended.", admission::active);
         gauge("ferry_balancer_sessions_max", "The session limit (max-sessions).", () -> maxSessions);
+        gauge("ferry_balancer_sessions_per_address_max", "The limit of connections from one client address, sessions and "
+                + "queued clients together (max-sessions-per-address).", perAddress);
         gauge("ferry_balancer_sessions_queued", "Clients waiting in the queue for a session slot.", admission::queued);
         CounterWithCallback.builder().name("ferry_balancer_sessions_total").help("Client sessions admitted.")
                 .callback(cb -> cb.call(admission.count(Admission.Outcome.ADMITTED))).register(registry);
         CounterWithCallback.builder().name("ferry_balancer_sessions_refused_total")
                 .help("Clients told 421 before the greeting, by reason: max-sessions (the queue was full), queue-timeout "
-                        + "(no slot within queue.timeout).")
+                        + "(no slot within queue.timeout), max-per-address (their address held max-sessions-per-address "
+                        + "connections; never queued).")
                 .labelNames("reason")
                 .callback(cb -> {
                     cb.call(admission.count(Admission.Outcome.QUEUE_FULL), "max-sessions");
                     cb.call(admission.count(Admission.Outcome.QUEUE_TIMEOUT), "queue-timeout");
+                    cb.call(admission.count(Admission.Outcome.TOO_MANY_FROM_ADDRESS), "max-per-address");
+                }).register(registry);
+        CounterWithCallback.builder().name("ferry_balancer_session_timeouts_total")
+                .help("Sessions the balancer closed with 421 on a timeout, by kind: login (not logged in within "
+                        + "timeouts.login of the greeting), client-idle (no command within timeouts.client-idle).")
+                .labelNames("kind")
+                .callback(cb -> {
+                    for (Timeout t : Timeout.values()) {
+                        cb.call(timeouts(t), t.label());
+                    }
                 }).register(registry);
         gauge("ferry_balancer_passive_ports_in_use",
                 "Passive ports with a data connection announced to a client and not yet arrived.", dataPorts::inUse);
@@ -160,6 +195,16 @@ public final class BalancerMetrics {
         transferSeconds.observe(nanos / 1e9);
     }
 
+    /** A session was closed by {@code kind} of timeout (the session's timeout handler's only call). */
+    public void timedOut(Timeout kind) {
+        timeouts[kind.ordinal()].increment();
+    }
+
+    /** Sessions closed by {@code kind} of timeout since the start. */
+    public long timeouts(Timeout kind) {
+        return timeouts[kind.ordinal()].sum();
+    }
+
     /** GET /metrics in the Prometheus text format, to be mounted by an HTTP listener at the path it serves. */
     public HttpHandler handler() {
         return endpoint;
@@ -176,7 +221,7 @@ public final class BalancerMetrics {
 
     // ---- helpers ----------------------------------------------------------------------------
 
-    private void gauge(String name, String help, java.util.function.IntSupplier value) {
+    private void gauge(String name, String help, IntSupplier value) {
         GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsInt())).register(registry);
     }
 

@@ -2,6 +2,7 @@ package dev.ferry.balancer.passthrough;
 
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.data.Flow;
 import dev.ferry.balancer.data.Relay;
 import dev.ferry.balancer.frontend.Admission;
 import dev.ferry.balancer.frontend.BackendConnect;
@@ -12,6 +13,7 @@ import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.server.data.BufferPool;
+import dev.ferry.server.net.PeerEnd;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -29,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * One client's control connection in TLS passthrough: the balancer never reads what the client and
  * the backend say to each other, it relays bytes.
  *
- * <p>Design: admission (max sessions and queue) as for a proxied session; then a backend is chosen
+ * <p>Design: admission (the per-address limit, max sessions and queue) as for a proxied session; then a backend is chosen
  * by the policy from what is known before a byte is relayed (the client's address: leastconn,
  * roundrobin and source work, user cannot), connected within the connect timeout under its
  * max-connecting slots, given the PROXY header if configured, and its clear-text greeting read
@@ -69,6 +71,8 @@ public final class PassthroughSession implements Runnable, ClientSession {
     private volatile SocketChannel backendChannel;
     private volatile boolean relaying;
     private volatile String ending = "closed";
+    /** Counted among its address's connections ({@link Admission#arrive}). */
+    private boolean arrived;
     private boolean admitted;
     private long connectMillis = -1;
     /** A backend's 421 greeting, passed on as it is when no backend takes the client. */
@@ -92,9 +96,21 @@ public final class PassthroughSession implements Runnable, ClientSession {
     public void run() {
         ctx.live().add(this);
         try {
+            // SECURITY: as for a proxied session, one address holds at most its share of the balancer, queued
+            // connections included, so that it cannot lock everyone else out; over it, refused at once. (The
+            // login timeout cannot apply here: the login is inside TLS, which the balancer does not read.)
+            if (!ctx.admission().arrive(clientAddress.getAddress(), ctx.settings().perAddressLimit())) {
+                ending = "refused-max-per-address";
+                LOG.info("{} event=refused reason=max-per-address client={}", id, HostPort.text(clientAddress));
+                BackendConnect.writeAll(client, Reply.of(421, "Too many connections from your address; try again later.").toBytes());
+                return;
+            }
+            arrived = true;
             Admission.Outcome outcome = ctx.admission().enter();
             if (outcome != Admission.Outcome.ADMITTED) {
                 ending = outcome == Admission.Outcome.QUEUE_FULL ? "refused-max-sessions" : "queue-timeout";
+                LOG.info("{} event=refused reason={} client={}", id,
+                        outcome == Admission.Outcome.QUEUE_FULL ? "max-sessions" : "queue-timeout", HostPort.text(clientAddress));
                 BackendConnect.writeAll(client, Reply.of(421, "Too many users connected; try again later.").toBytes());
                 return;
             }
@@ -185,8 +201,10 @@ public final class PassthroughSession implements Runnable, ClientSession {
         }
         transfers.incrementAndGet();
         try {
+            // The control connections are encrypted, but the balancer still sees them end: a FIN on a data
+            // connection whose sender's control connection has gone is passed on as a reset (Flow).
             Relay.run(clientData, backendData, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
-                    t.up()::add, t.down()::add, () -> { });
+                    t.up()::add, t.down()::add, new Flow(() -> !PeerEnd.seen(client), () -> !PeerEnd.seen(backendChannel)));
         } finally {
             long up = t.up().sum();
             long down = t.down().sum();
@@ -217,7 +235,7 @@ public final class PassthroughSession implements Runnable, ClientSession {
                 (System.nanoTime() - startNanos) / 1_000_000L, bytesUp.sum(), bytesDown.sum(), transfers.get(),
                 controlUp.sum(), controlDown.sum(), ending);
         // Last: whoever sees the session gone (a stop, the admin page) also finds its line logged.
-        ctx.ended(this, admitted);
+        ctx.ended(this, arrived, admitted);
     }
 
     /**

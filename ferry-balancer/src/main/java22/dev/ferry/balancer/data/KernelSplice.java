@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -18,6 +19,7 @@ import java.lang.reflect.Method;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -118,10 +120,13 @@ final class KernelSplice {
     }
 
     /**
-     * Moves bytes from {@code from} to {@code to} until end of stream, then half-closes {@code to}.
-     * Fails when nothing can move for {@code timeout}, or on a socket error.
+     * Moves bytes from {@code from} to {@code to} until end of stream (the caller decides how that end is
+     * passed on). Fails when nothing can move for {@code timeout} (a SocketTimeoutException), or on a
+     * socket error. {@code writing}
+     * hears true while the pump waits for {@code to} to take bytes, false when it waits no more.
      */
-    static void pump(SocketChannel from, SocketChannel to, Duration timeout, LongConsumer counter) throws IOException {
+    static void pump(SocketChannel from, SocketChannel to, Duration timeout, LongConsumer counter,
+                     Consumer<Boolean> writing) throws IOException {
         int in = fd(from);
         int out = fd(to);
         int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
@@ -152,7 +157,9 @@ final class KernelSplice {
                         long m = (long) SPLICE.invokeExact(state, pipeRead, MemorySegment.NULL, out, MemorySegment.NULL,
                                 left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
                         if (m < 0) {
+                            writing.accept(Boolean.TRUE);
                             awaitOrFail(state, pollFd, out, POLLOUT, timeoutMillis, "splice to socket");
+                            writing.accept(Boolean.FALSE);
                         } else {
                             left -= m;
                         }
@@ -168,7 +175,6 @@ final class KernelSplice {
         } catch (Throwable t) {
             throw new IOException("splice failed: " + t, t);
         }
-        to.shutdownOutput();
     }
 
     /** After a failed call: waits (bounded) when it would have blocked, retries on EINTR, else fails. */
@@ -186,7 +192,7 @@ final class KernelSplice {
         pollFd.set(JAVA_SHORT, 6, (short) 0);
         int ready = (int) POLL.invokeExact(state, pollFd, 1L, timeoutMillis);
         if (ready == 0) {
-            throw new IOException("no data moved for " + timeoutMillis + " ms");
+            throw new SocketTimeoutException("no data moved for " + timeoutMillis + " ms");
         }
         if (ready < 0 && (int) ERRNO.get(state, 0L) != EINTR) {
             throw new IOException("poll failed: errno " + (int) ERRNO.get(state, 0L));

@@ -160,6 +160,12 @@
     setText('sum-total', String(b.sessions_total));
     setText('sum-rate', b.session_rate + ' /s');
     setText('sum-queued', String(b.queued));
+    const r = b.refused;
+    setText('sum-refused', String(r.max_sessions + r.queue_timeout + r.max_per_address));
+    // The reasons apart, for a pointer resting on the tile.
+    byId('sum-refused').title = 'max-sessions ' + r.max_sessions + ', queue timeout ' + r.queue_timeout
+      + ', over ' + b.sessions_per_address_max + ' from one address ' + r.max_per_address;
+    setText('sum-timeouts', b.timeouts.login + ' · ' + b.timeouts.client_idle);
     setText('sum-bytes', bytes(b.bytes_in) + ' / ' + bytes(b.bytes_out));
     setText('sum-ports', b.passive_ports_size > 0
       ? b.passive_ports_in_use + ' / ' + b.passive_ports_size + ' (' + b.passive_ports_range + ')'

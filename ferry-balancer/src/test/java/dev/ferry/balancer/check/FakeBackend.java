@@ -19,10 +19,14 @@ final class FakeBackend implements AutoCloseable {
         NEVER_GREETS,
         /** Greets with 421, as a server at its session limit does. */
         ANSWERS_421,
-        /** A multi-line 220 greeting, then 221 to QUIT. */
+        /** A multi-line 220 greeting, a FEAT listing, then 221 to QUIT. */
         MULTILINE_GREETING,
         /** Greets, asks for a password, and refuses it by echoing it back. */
-        ECHOES_PASSWORD
+        ECHOES_PASSWORD,
+        /** Greets, then reads commands and never answers one (its sessions hang). */
+        GREETS_THEN_SILENT,
+        /** Greets, then answers every command with 421, as a server shutting down does. */
+        GREETS_THEN_421
     }
 
     private final ServerSocket listener;
@@ -65,7 +69,20 @@ final class FakeBackend implements AutoCloseable {
                 case MULTILINE_GREETING -> {
                     send(out, "220-Welcome\r\n 220 this middle line is not the end\r\n220 Ready.\r\n");
                     readLine(in);
+                    send(out, "211-Extensions:\r\n MDTM\r\n SIZE\r\n211 End\r\n");
+                    readLine(in);
                     send(out, "221 Bye.\r\n");
+                }
+                case GREETS_THEN_SILENT -> {
+                    send(out, "220 Ready.\r\n");
+                    while (in.read() >= 0) {
+                        // until the checker gives up and closes
+                    }
+                }
+                case GREETS_THEN_421 -> {
+                    send(out, "220 Ready.\r\n");
+                    readLine(in);
+                    send(out, "421 Service shutting down.\r\n");
                 }
                 case ECHOES_PASSWORD -> {
                     send(out, "220 Ready.\r\n");

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Checks against a real in-process Ferry server and against fake backends that fail in chosen ways. */
@@ -99,11 +100,83 @@ class HealthCheckerTest {
     }
 
     @Test
-    void a421GreetingFailsTheFtpCheck() throws IOException {
-        try (FakeBackend fake = new FakeBackend(FakeBackend.Fault.ANSWERS_421)) {
+    void aBackendThatGreetsAndThenNeverAnswersFailsTheFtpCheck() throws IOException {
+        try (FakeBackend fake = new FakeBackend(FakeBackend.Fault.GREETS_THEN_SILENT)) {
+            CheckResult r = HealthChecker.runOnce(new FtpProbe(CheckHeader.NONE), fake.address(), Duration.ofMillis(300), null);
+            assertThat(r.ok()).isFalse();
+            assertThat(r.detail()).isEqualTo("timeout awaiting reply to FEAT");
+            assertThat(r.latency()).isGreaterThanOrEqualTo(Duration.ofMillis(250)).isLessThan(TIMEOUT);
+            assertThat(HealthChecker.runOnce(new TcpProbe(CheckHeader.NONE), fake.address(), TIMEOUT, null).ok()).isTrue();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(CheckType.class)
+    void everyCheckLearnsTheBackendsFeatures(CheckType type) {
+        Backend backend = new Backend(new BalancerSettings.BackendSpec("s1", server.address(), 1), 2, 2);
+        try (HealthChecker checker = new HealthChecker(List.of(backend), check(type, "pw"), BalancerSettings.ProxyProtocol.OFF)) {
+            checker.checkNow();
+        }
+        // As the Ferry server lists them (what clients are told is Features' business).
+        assertThat(backend.features()).contains("AUTH TLS", "MFMT", "HASH SHA-256*;SHA-1;MD5", "SIZE");
+    }
+
+    @Test
+    void theFeaturesOfAMultiLineFeatAreRead() throws IOException {
+        try (FakeBackend fake = new FakeBackend(FakeBackend.Fault.MULTILINE_GREETING)) {
+            Backend backend = new Backend(new BalancerSettings.BackendSpec("fake", fake.address(), 1), 2, 2);
+            try (HealthChecker checker = new HealthChecker(List.of(backend), check(CheckType.FTP, null), BalancerSettings.ProxyProtocol.OFF)) {
+                checker.checkNow();
+            }
+            assertThat(backend.lastCheck().ok()).as(backend.lastCheck().detail()).isTrue();
+            assertThat(backend.features()).containsExactly("MDTM", "SIZE");
+        }
+    }
+
+    @Test
+    void theTcpCheckAsksFeaturesWhenUnknownAndWhenTheBackendIsDownNotOtherwise() {
+        Backend backend = new Backend(new BalancerSettings.BackendSpec("s1", server.address(), 1), 2, 2);
+        try (HealthChecker checker = new HealthChecker(List.of(backend), check(CheckType.TCP, null), BalancerSettings.ProxyProtocol.OFF)) {
+            checker.checkNow();
+            assertThat(backend.features()).as("first seen").contains("MFMT");
+
+            backend.learnFeatures(List.of("STALE"));
+            checker.checkNow();
+            assertThat(backend.features()).as("up and known: not asked again").containsExactly("STALE");
+
+            for (int i = 0; i < 2; i++) {
+                backend.recordCheck(new CheckResult(false, "connect refused", Duration.ZERO, java.time.Instant.now()));
+            }
+            assertThat(backend.checkState()).isEqualTo(CheckState.DOWN);
+            checker.checkNow();
+            assertThat(backend.features()).as("down, maybe coming back upgraded: asked again").contains("MFMT");
+        }
+    }
+
+    @Test
+    void theTcpCheckPassesWhenTheFeatureProbeGetsNoAnswer() throws IOException {
+        try (FakeBackend fake = new FakeBackend(FakeBackend.Fault.GREETS_THEN_SILENT)) {
+            Backend backend = new Backend(new BalancerSettings.BackendSpec("fake", fake.address(), 1), 1, 1);
+            BalancerSettings.Check tcp = new BalancerSettings.Check(CheckType.TCP, Duration.ofSeconds(10), Duration.ofMillis(300), 1, 1, null, null);
+            try (HealthChecker checker = new HealthChecker(List.of(backend), tcp, BalancerSettings.ProxyProtocol.OFF)) {
+                checker.checkNow();
+            }
+            // The tcp check says what it says: the port accepts. The features stay unknown.
+            assertThat(backend.lastCheck().ok()).isTrue();
+            assertThat(backend.checkState()).isEqualTo(CheckState.UP);
+            assertThat(backend.features()).isNull();
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "ANSWERS_421     | greeting 421 Too many connections, try later.",
+            "GREETS_THEN_421 | FEAT 421 Service shutting down."})
+    void a421FailsTheFtpCheck(FakeBackend.Fault fault, String detail) throws IOException {
+        try (FakeBackend fake = new FakeBackend(fault)) {
             CheckResult r = runOnce(CheckType.FTP, fake.address(), null);
             assertThat(r.ok()).isFalse();
-            assertThat(r.detail()).isEqualTo("greeting 421 Too many connections, try later.");
+            assertThat(r.detail()).isEqualTo(detail);
         }
     }
 

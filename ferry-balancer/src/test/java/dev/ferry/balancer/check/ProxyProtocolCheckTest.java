@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.CheckType;
 import dev.ferry.balancer.BalancerSettings.ProxyProtocol;
+import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.server.FtpServer;
@@ -75,6 +76,24 @@ class ProxyProtocolCheckTest {
         assertThat(r.ok()).as(r.detail()).isTrue();
     }
 
+    @ParameterizedTest
+    @CsvSource({"TCP, V1", "TCP, V2", "TCP, OFF", "FTP, V2", "FTP_LOGIN, V1"})
+    void theChecksLearnTheFeaturesOfAServerThatRequiresTheHeader(CheckType type, ProxyProtocol version) {
+        // The tcp check's feature probe sends the header as the check does: without it this server never greets.
+        Backend backend = new Backend(new BalancerSettings.BackendSpec("s1", server.address(), 1), 2, 2);
+        BalancerSettings.Check check = new BalancerSettings.Check(type, Duration.ofSeconds(10), Duration.ofMillis(1500), 2, 2, "check", "pw");
+        try (HealthChecker checker = new HealthChecker(List.of(backend), check, version)) {
+            checker.checkNow();
+        }
+
+        assertThat(backend.lastCheck().ok()).as(backend.lastCheck().detail()).isTrue();
+        if (version == ProxyProtocol.OFF) {
+            assertThat(backend.features()).as("no feature probe answered without the header").isNull();
+        } else {
+            assertThat(backend.features()).contains("MFMT", "SIZE");
+        }
+    }
+
     @Test
     void withoutTheHeaderTheServerNeverGreetsTheCheck() {
         CheckResult r = runOnce(CheckType.FTP, ProxyProtocol.OFF, server.address(), Duration.ofMillis(300));
@@ -91,7 +110,7 @@ class ProxyProtocolCheckTest {
             assertThat(r.ok()).as(r.detail()).isTrue();
 
             Recorded got = backend.recorded();
-            String after = type == CheckType.FTP ? "QUIT\r\n" : "";
+            String after = type == CheckType.FTP ? "FEAT\r\nQUIT\r\n" : "";
             String expected = switch (version) {
                 case OFF -> after;
                 // Spec §2.1: a v1 check names its own endpoints rather than UNKNOWN, which some receivers reject.
@@ -107,7 +126,7 @@ class ProxyProtocolCheckTest {
     /** What one check connection sent, and its two endpoints as the backend saw them. */
     private record Recorded(byte[] bytes, InetSocketAddress peer, InetSocketAddress local) {}
 
-    /** Accepts one connection, greets with 220, answers QUIT with 221, and records every byte until the close. */
+    /** Accepts one connection, greets with 220, answers FEAT with 211 and QUIT with 221, and records every byte until the close. */
     private static final class RecordingBackend implements AutoCloseable {
         private final ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         private final CompletableFuture<Recorded> recorded = new CompletableFuture<>();
@@ -133,6 +152,9 @@ class ProxyProtocolCheckTest {
                 try {
                     for (int b = in.read(); b >= 0; b = in.read()) {
                         got.write(b);
+                        if (got.toString(StandardCharsets.ISO_8859_1).endsWith("FEAT\r\n")) {
+                            s.getOutputStream().write("211 No features.\r\n".getBytes(StandardCharsets.US_ASCII));
+                        }
                         if (got.toString(StandardCharsets.ISO_8859_1).endsWith("QUIT\r\n")) {
                             s.getOutputStream().write("221 bye\r\n".getBytes(StandardCharsets.US_ASCII));
                         }

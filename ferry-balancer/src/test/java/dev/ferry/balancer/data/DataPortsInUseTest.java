@@ -27,15 +27,40 @@ class DataPortsInUseTest {
             long later = System.nanoTime() + 60_000_000_000L;
             assertThat(ports.portsInUse()).isZero();
             assertThat(ports.register(route(LOOPBACK, later))).isEqualTo(port);
-            assertThat(ports.register(route(InetAddress.getByName("127.0.0.2"), later))).isEqualTo(port);
+            DataPorts.Route other = route(InetAddress.getByName("127.0.0.2"), later);
+            assertThat(ports.register(other)).isEqualTo(port);
             assertThat(ports.portsInUse()).as("one port, two clients").isEqualTo(1);
 
             try (Socket data = new Socket()) {
                 data.connect(new InetSocketAddress(LOOPBACK, port));
                 waitUntil(() -> ports.portsInUse() == 1);
             }
-            ports.cancel(port, InetAddress.getByName("127.0.0.2"));
+            ports.cancel(port, other);
             waitUntil(() -> ports.portsInUse() == 0);
+        }
+    }
+
+    @Test
+    void cancellingAUsedRouteLeavesTheNextSessionsRouteOnThatPort() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, LOOPBACK)) {
+            port = probe.getLocalPort();
+        }
+        try (DataPorts ports = new DataPorts(LOOPBACK, port, port)) {
+            long later = System.nanoTime() + 60_000_000_000L;
+            DataPorts.Route first = route(LOOPBACK, later);
+            assertThat(ports.register(first)).isEqualTo(port);
+            try (Socket data = new Socket()) {
+                data.connect(new InetSocketAddress(LOOPBACK, port));
+                waitUntil(() -> ports.portsInUse() == 0);
+            }
+            // Another session of the same address takes the same port; the first session ends and cancels its own.
+            DataPorts.Route second = route(LOOPBACK, later);
+            assertThat(ports.register(second)).isEqualTo(port);
+            ports.cancel(port, first);
+            assertThat(ports.portsInUse()).as("the second session's route stays").isEqualTo(1);
+            ports.cancel(port, second);
+            assertThat(ports.portsInUse()).isZero();
         }
     }
 

@@ -3,6 +3,8 @@ package dev.ferry.balancer.frontend;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -62,6 +64,71 @@ class AdmissionTest {
         a.enter();
         assertThat(a.enter()).isEqualTo(Admission.Outcome.QUEUE_FULL);
         assertThat(a.queued()).isZero();
+    }
+
+    @Test
+    void anAddressOverItsLimitIsRefusedAndCountedWhileOthersArriveFreely() throws Exception {
+        Admission a = new Admission(10, 0, Duration.ofSeconds(30));
+        InetAddress flood = InetAddress.getByName("192.0.2.7");
+        InetAddress other = InetAddress.getByName("192.0.2.8");
+        assertThat(a.arrive(flood, 2)).isTrue();
+        assertThat(a.arrive(flood, 2)).isTrue();
+        assertThat(a.arrive(flood, 2)).as("a third from the same address").isFalse();
+        assertThat(a.arrive(other, 2)).as("another address").isTrue();
+        assertThat(a.count(Admission.Outcome.TOO_MANY_FROM_ADDRESS)).isEqualTo(1);
+        assertThat(a.fromAddress(flood)).isEqualTo(2);
+        a.depart(flood);
+        assertThat(a.arrive(flood, 2)).as("one ended: room again").isTrue();
+    }
+
+    @Test
+    void anAddressCountsItsQueuedConnectionsTooAndNeverQueuesOverItsLimit() throws Exception {
+        Admission a = new Admission(1, 5, Duration.ofSeconds(30));
+        InetAddress flood = InetAddress.getByName("192.0.2.7");
+        assertThat(a.arrive(flood, 2)).isTrue();
+        assertThat(a.enter()).isEqualTo(Admission.Outcome.ADMITTED);
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            assertThat(a.arrive(flood, 2)).isTrue();
+            Future<Admission.Outcome> waiting = pool.submit(a::enter);
+            awaitQueued(a, 1);
+            assertThat(a.arrive(flood, 2)).as("one session and one waiter: the limit").isFalse();
+            assertThat(a.queued()).as("the refused one was never queued").isEqualTo(1);
+            a.leave();
+            assertThat(waiting.get(10, TimeUnit.SECONDS)).isEqualTo(Admission.Outcome.ADMITTED);
+        }
+    }
+
+    @Test
+    void anAddressLeavesTheMapWithItsLastConnection() throws Exception {
+        Admission a = new Admission(10, 0, Duration.ofSeconds(30));
+        for (int i = 1; i <= 50; i++) {
+            InetAddress client = InetAddress.getByName("192.0.2." + i);
+            assertThat(a.arrive(client, 3)).isTrue();
+            assertThat(a.arrive(client, 3)).isTrue();
+        }
+        assertThat(a.addresses()).isEqualTo(50);
+        for (int i = 1; i <= 50; i++) {
+            InetAddress client = InetAddress.getByName("192.0.2." + i);
+            a.depart(client);
+            a.depart(client);
+        }
+        assertThat(a.addresses()).isZero();
+    }
+
+    @Test
+    void anIpv4ClientSeenAsIpv4MappedIpv6IsTheSameAddress() throws Exception {
+        Admission a = new Admission(10, 0, Duration.ofSeconds(30));
+        byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, (byte) 192, 0, 2, 7};
+        // Inet6Address.getByAddress keeps the 16 bytes as an IPv6 address (InetAddress.getByAddress would turn them into IPv4).
+        InetAddress asIpv6 = Inet6Address.getByAddress(null, mapped, -1);
+        assertThat(asIpv6).isInstanceOf(Inet6Address.class);
+        assertThat(a.arrive(InetAddress.getByName("192.0.2.7"), 2)).isTrue();
+        assertThat(a.arrive(asIpv6, 2)).isTrue();
+        assertThat(a.arrive(asIpv6, 2)).as("both count against 192.0.2.7").isFalse();
+        assertThat(a.addresses()).isEqualTo(1);
+        a.depart(asIpv6);
+        a.depart(InetAddress.getByName("192.0.2.7"));
+        assertThat(a.addresses()).isZero();
     }
 
     @Test

@@ -38,7 +38,7 @@ class BalancerMetricsTest {
     private final Backend s2 = backend("s2", 1);
     private final Admission admission = new Admission(1, 0, Duration.ofSeconds(30));
     private final DataPorts dataPorts = new DataPorts(InetAddress.getLoopbackAddress(), 0, 0);
-    private final BalancerMetrics metrics = new BalancerMetrics(() -> List.of(s1, s2), admission, dataPorts, 1);
+    private final BalancerMetrics metrics = new BalancerMetrics(() -> List.of(s1, s2), admission, dataPorts, 1, () -> 1);
 
     @AfterEach
     void close() {
@@ -136,21 +136,50 @@ class BalancerMetricsTest {
         assertThat(s.value("ferry_balancer_sessions_queued")).isZero();
         assertThat(s.value("ferry_balancer_sessions_refused_total{reason=\"max-sessions\"}")).isEqualTo(1);
         assertThat(s.value("ferry_balancer_sessions_refused_total{reason=\"queue-timeout\"}")).isZero();
+        assertThat(s.value("ferry_balancer_sessions_refused_total{reason=\"max-per-address\"}")).isZero();
         admission.leave();
         assertThat(scrape().value("ferry_balancer_sessions_open")).isZero();
     }
 
     @Test
+    void anAddressOverItsLimitIsARefusalOfItsOwn() throws Exception {
+        InetAddress client = InetAddress.getByName("192.0.2.7");
+        assertThat(admission.arrive(client, 1)).isTrue();
+        assertThat(admission.arrive(client, 1)).isFalse();
+
+        Scrape s = scrape();
+
+        assertThat(s.value("ferry_balancer_sessions_refused_total{reason=\"max-per-address\"}")).isEqualTo(1);
+        assertThat(s.value("ferry_balancer_sessions_refused_total{reason=\"max-sessions\"}")).isZero();
+        assertThat(s.value("ferry_balancer_sessions_per_address_max")).isEqualTo(1);
+        assertThat(s.value("ferry_balancer_sessions_total")).as("not a session").isZero();
+    }
+
+    @Test
+    void timeoutsAreCountedByKind() {
+        metrics.timedOut(BalancerMetrics.Timeout.LOGIN);
+        metrics.timedOut(BalancerMetrics.Timeout.LOGIN);
+        metrics.timedOut(BalancerMetrics.Timeout.CLIENT_IDLE);
+
+        Scrape s = scrape();
+
+        assertThat(s.value("ferry_balancer_session_timeouts_total{kind=\"login\"}")).isEqualTo(2);
+        assertThat(s.value("ferry_balancer_session_timeouts_total{kind=\"client-idle\"}")).isEqualTo(1);
+        assertThat(metrics.timeouts(BalancerMetrics.Timeout.LOGIN)).isEqualTo(2);
+    }
+
+    @Test
     void pendingDataRoutesArePassivePortsInUse() throws Exception {
         long later = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-        int port = dataPorts.register(new DataPorts.Route(InetAddress.getLoopbackAddress(), c -> { }, () -> { }, later));
+        DataPorts.Route pending = new DataPorts.Route(InetAddress.getLoopbackAddress(), c -> { }, () -> { }, later);
+        int port = dataPorts.register(pending);
         dataPorts.register(new DataPorts.Route(InetAddress.getLoopbackAddress(), c -> { }, () -> { }, System.nanoTime() - 1));
 
         Scrape s = scrape();
 
         assertThat(s.value("ferry_balancer_passive_ports_in_use")).as("the expired route does not count").isEqualTo(1);
         assertThat(s.value("ferry_balancer_passive_ports")).isZero();
-        dataPorts.cancel(port, InetAddress.getLoopbackAddress());
+        dataPorts.cancel(port, pending);
         assertThat(scrape().value("ferry_balancer_passive_ports_in_use")).isZero();
     }
 
@@ -170,8 +199,9 @@ class BalancerMetricsTest {
 
         // The list in docs/metrics.md: a metric added or renamed here is added or renamed there.
         assertThat(s.types().keySet()).containsExactlyInAnyOrder("ferry_balancer_sessions_open",
-                "ferry_balancer_sessions_max", "ferry_balancer_sessions_queued", "ferry_balancer_sessions_total",
-                "ferry_balancer_sessions_refused_total", "ferry_balancer_passive_ports_in_use", "ferry_balancer_passive_ports",
+                "ferry_balancer_sessions_max", "ferry_balancer_sessions_per_address_max", "ferry_balancer_sessions_queued",
+                "ferry_balancer_sessions_total", "ferry_balancer_sessions_refused_total", "ferry_balancer_session_timeouts_total",
+                "ferry_balancer_passive_ports_in_use", "ferry_balancer_passive_ports",
                 "ferry_balancer_relay_info", "ferry_balancer_relay_spliced_directions_total",
                 "ferry_balancer_backend_sessions_open", "ferry_balancer_backend_sessions_total", "ferry_balancer_backend_up",
                 "ferry_balancer_backend_admin_state", "ferry_balancer_backend_weight",

@@ -11,6 +11,7 @@ import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
 import dev.ferry.server.auth.PasswordHasher;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -23,6 +24,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -126,6 +128,8 @@ class AdminApiTest {
     @Test
     void theStatusShowsTheBalancerItsBackendsAndTheLiveSessions() throws Exception {
         start();
+        TestData.await("a check heard each backend's FEAT",
+                () -> cluster.backend(0).features() != null && cluster.backend(1).features() != null);
         byte[] file = TestData.randomFile(cluster.root().resolve("small.bin"), 100_000, 1);
         try (RawFtp first = session(); RawFtp second = session()) {
             first.command("NOOP", 200);
@@ -162,6 +166,9 @@ class AdminApiTest {
                 assertThat(number(b, "sessions_now")).as("round robin: one each").isEqualTo(1);
                 assertThat(b).containsKeys("address", "state_since", "in_state_seconds", "check", "sessions_total",
                         "transfers", "bytes_up", "bytes_down", "errors", "retries");
+                // What the ftp check heard from the Ferry server's FEAT.
+                assertThat(b.get("features")).asInstanceOf(InstanceOfAssertFactories.LIST).contains("MFMT", "AUTH TLS")
+                        .anyMatch(f -> f.toString().startsWith("HASH SHA-256*;"));
             }
 
             Map<String, Object> one = sessionOf(status, first);
@@ -182,6 +189,26 @@ class AdminApiTest {
         Map<String, Object> after = status();
         assertThat(number(map(after.get("balancer")), "sessions_now")).isZero();
         assertThat(number(map(after.get("balancer")), "bytes_out")).as("kept when the session ended").isGreaterThanOrEqualTo(100_000);
+    }
+
+    @Test
+    void theStatusCountsRefusalsByReasonAndLoginTimeoutsWithTheLimitsInForce() throws Exception {
+        start();
+        BalancerSettings running = cluster.balancer().settings();
+        cluster.balancer().reload(running.withMaxSessionsPerAddress(1)
+                .withTimeouts(running.timeouts().withLogin(Duration.ofSeconds(1))));
+        try (RawFtp first = session(); RawFtp second = RawFtp.connect(cluster.port());
+             RawFtp silent = RawFtp.connect(TestData.secondLoopback(), InetAddress.getByName("127.0.0.1"), cluster.port())) {
+            assertThat(second.reply().code()).as("over the per-address limit").isEqualTo(421);
+            silent.expect(220);
+            assertThat(silent.reply().text()).isEqualTo("Login timeout; closing the connection.");
+            first.command("NOOP", 200);
+
+            Map<String, Object> balancer = map(status().get("balancer"));
+            assertThat(number(balancer, "sessions_per_address_max")).isEqualTo(1);
+            assertThat(map(balancer.get("refused"))).isEqualTo(Map.of("max_sessions", 0, "queue_timeout", 0, "max_per_address", 1));
+            assertThat(map(balancer.get("timeouts"))).isEqualTo(Map.of("login", 1, "client_idle", 0));
+        }
     }
 
     @Test

@@ -67,7 +67,7 @@ class BalancerStopAndTimeoutTest {
                     .withBackends(List.of(new BalancerSettings.BackendSpec("silent",
                             (InetSocketAddress) silent.getLocalSocketAddress(), 1)))
                     .withTimeouts(new BalancerSettings.Timeouts(t.connect(), t.clientIdle(), Duration.ofMillis(500),
-                            t.data(), Duration.ZERO));
+                            t.data(), Duration.ZERO, t.login()));
             try (FtpBalancer lb = FtpBalancer.start(settings)) {
                 RawFtp ftp = RawFtp.loggedIn(lb.port(), "alice", "secret");
                 ftp.timeout(Duration.ofSeconds(10));

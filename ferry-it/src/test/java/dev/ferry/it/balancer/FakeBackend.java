@@ -13,11 +13,13 @@ import java.util.Locale;
 
 /**
  * A backend that speaks just enough FTP to pass checks and log a user in (220, 331, 230, 200, 221),
- * then answers PASV and EPSV with the reply the test chose: a hostile backend on 127.0.0.1.
+ * then answers PASV and EPSV with the reply the test chose: a hostile backend on 127.0.0.1. Or one that
+ * greets and then never answers a command ({@link #silentAfterGreeting}), as a server whose sessions hang.
  */
 final class FakeBackend implements AutoCloseable {
 
     private final ServerSocket server;
+    /** The reply to PASV and EPSV; null: no command is ever answered. */
     private final String passiveReply;
 
     private FakeBackend(ServerSocket server, String passiveReply) {
@@ -26,7 +28,15 @@ final class FakeBackend implements AutoCloseable {
     }
 
     static FakeBackend start(String passiveReply) throws IOException {
-        ServerSocket s = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+        return start(new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1")), passiveReply);
+    }
+
+    /** Listens on {@code address}, greets with 220, then reads commands and answers none. */
+    static FakeBackend silentAfterGreeting(InetAddress address) throws IOException {
+        return start(new ServerSocket(0, 50, address), null);
+    }
+
+    private static FakeBackend start(ServerSocket s, String passiveReply) {
         FakeBackend fake = new FakeBackend(s, passiveReply);
         Thread.ofVirtual().start(fake::acceptLoop);
         return fake;
@@ -53,6 +63,12 @@ final class FakeBackend implements AutoCloseable {
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             OutputStream out = socket.getOutputStream();
             send(out, "220 fake ready");
+            if (passiveReply == null) {
+                while (in.readLine() != null) {
+                    // read, never answered: until the peer gives up
+                }
+                return;
+            }
             String line;
             while ((line = in.readLine()) != null) {
                 String verb = line.split(" ", 2)[0].toUpperCase(Locale.ROOT);

@@ -308,6 +308,31 @@ class PassthroughClientsTest {
         assertThat(cluster.logLines()).anyMatch(l -> l.matches("b\\w+ event=no-backend client=127\\.0\\.0\\.1:\\d+ user=- tried=2"));
     }
 
+    /**
+     * The per-address limit holds in passthrough too (the login timeout cannot: the login is inside TLS). Set by a
+     * reload here, which applies it to the next connections.
+     */
+    @Test
+    void anAddressOverItsLimitIsToldInClearTextWhileAnotherAddressGetsItsBackendsGreeting() throws Exception {
+        BalancerSettings running = cluster.balancer().settings();
+        cluster.balancer().reload(running.withMaxSessionsPerAddress(1));
+        java.net.InetAddress other = java.net.InetAddress.getByName("127.0.0.8");
+        try (dev.ferry.it.RawFtp first = dev.ferry.it.RawFtp.connect(cluster.port());
+             dev.ferry.it.RawFtp second = dev.ferry.it.RawFtp.connect(cluster.port());
+             dev.ferry.it.RawFtp elsewhere = dev.ferry.it.RawFtp.connect(other, java.net.InetAddress.getByName("127.0.0.1"), cluster.port())) {
+            assertThat(first.reply().lines()).containsExactly("220 Ferry FTP server ready.");
+            dev.ferry.it.RawFtp.Reply refused = second.reply();
+            assertThat(refused.code()).isEqualTo(421);
+            assertThat(refused.text()).isEqualTo("Too many connections from your address; try again later.");
+            assertThat(second.closedByServer()).isTrue();
+            assertThat(elsewhere.reply().lines()).containsExactly("220 Ferry FTP server ready.");
+        }
+        TestData.await("the refused session's line", () -> cluster.logLines().stream()
+                .anyMatch(l -> l.contains("event=session mode=passthrough") && l.endsWith("end=refused-max-per-address")));
+        assertThat(cluster.logLines()).anyMatch(l -> l.matches("b\\w+ event=refused reason=max-per-address client=127\\.0\\.0\\.1:\\d+"));
+        TestData.await("both addresses forgotten", () -> cluster.balancer().admission().addresses() == 0);
+    }
+
     @Test
     void aBackendRetiredByAReloadKeepsItsSessionAndItsDataPortsWhileNewSessionsGoElsewhere() throws Exception {
         byte[] content = TestData.randomFile(cluster.root().resolve("down.bin"), BIG, 8);

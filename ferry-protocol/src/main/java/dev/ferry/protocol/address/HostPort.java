@@ -216,4 +216,29 @@ public record HostPort(InetAddress address, int port) {
         }
         return v <= max ? v : -1;
     }
+
+    /**
+     * True when {@code a} and {@code b} are the same host: equal, or one is the other's IPv4-mapped IPv6
+     * form (RFC 4291 §2.5.5.2: an IPv4 client seen on a dual-stack socket is ::ffff:a.b.c.d). The check
+     * behind every "data connections only to the client's own address" rule (RFC 2577 §3).
+     */
+    public static boolean sameHost(InetAddress a, InetAddress b) {
+        if (a.equals(b)) {
+            return true;
+        }
+        return a instanceof Inet4Address && b instanceof Inet6Address v6 && isMappedTo(v6, a)
+                || b instanceof Inet4Address && a instanceof Inet6Address v6b && isMappedTo(v6b, b);
+    }
+
+    private static boolean isMappedTo(Inet6Address v6, InetAddress v4) {
+        byte[] x = v6.getAddress();
+        byte[] y = v4.getAddress();
+        for (int i = 0; i < 10; i++) {
+            if (x[i] != 0) {
+                return false;
+            }
+        }
+        return (x[10] & 0xFF) == 0xFF && (x[11] & 0xFF) == 0xFF
+                && x[12] == y[0] && x[13] == y[1] && x[14] == y[2] && x[15] == y[3];
+    }
 }

@@ -1,5 +1,6 @@
 package dev.ferry.server.session;
 
+import dev.ferry.server.net.AddressCounts;
 import java.net.InetAddress;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,7 +19,7 @@ public final class SessionRegistry {
     private final int maxSessions;
     private final int maxPerAddress;
     private final AtomicInteger total = new AtomicInteger();
-    private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
+    private final AddressCounts perAddress = new AddressCounts();
     private final Set<Session> live = ConcurrentHashMap.newKeySet();
     private final AtomicLong ids = new AtomicLong();
 
@@ -42,17 +43,7 @@ public final class SessionRegistry {
             live.add(session);
             return null;
         }
-        boolean[] admitted = {false};
-        // One atomic step per address, so a concurrent leave can never lose a count.
-        perAddress.compute(address, (a, n) -> {
-            int now = n == null ? 0 : n;
-            if (now >= maxPerAddress) {
-                return n;
-            }
-            admitted[0] = true;
-            return now + 1;
-        });
-        if (!admitted[0]) {
+        if (!perAddress.tryAdd(address, maxPerAddress)) {
             total.decrementAndGet();
             return Refusal.TOO_MANY_FROM_ADDRESS;
         }
@@ -71,7 +62,7 @@ public final class SessionRegistry {
         if (address == null) {
             return;
         }
-        perAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+        perAddress.remove(address);
     }
 
     public int count() {
