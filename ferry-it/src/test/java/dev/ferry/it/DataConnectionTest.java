@@ -9,6 +9,7 @@ import java.io.RandomAccessFile;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -235,10 +236,15 @@ class DataConnectionTest {
                 InetSocketAddress advertised = ftp.pasv();
                 assertThat(advertised.getAddress().getHostAddress()).isEqualTo(ferry.host());
                 // The thief connects first (RFC 2577 §6, port stealing), from 127.0.0.2; the client is 127.0.0.1.
+                // It may be reset at once, even before its connect returns: then it surely got nothing.
                 try (Socket thief = new Socket()) {
                     thief.bind(new InetSocketAddress(other, 0));
-                    thief.connect(advertised, 5_000);
-                    thief.setSoTimeout(10_000);
+                    try {
+                        thief.connect(advertised, 5_000);
+                        thief.setSoTimeout(10_000);
+                    } catch (SocketException reset) {
+                        thief.close();
+                    }
                     ftp.send("RETR d.bin");
                     try (Socket data = new Socket(advertised.getAddress(), advertised.getPort())) {
                         ftp.expect(150);
@@ -251,6 +257,9 @@ class DataConnectionTest {
         }
 
         private static byte[] readAll(Socket s) {
+            if (s.isClosed()) {
+                return new byte[0];
+            }
             try {
                 return s.getInputStream().readAllBytes();
             } catch (IOException reset) {
