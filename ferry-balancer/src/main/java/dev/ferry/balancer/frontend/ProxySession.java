@@ -767,6 +767,9 @@ public final class ProxySession implements Runnable, ClientSession {
                 Awaited answered;
                 if (!reply.isFinal()) {
                     Awaited head = headAwaited();
+                    if (head != null && head.kind == Awaited.Kind.TRANSFER) {
+                        head.begin();
+                    }
                     out = head != null && (head.answered() || head.route != null && head.route.failure() != null)
                             ? null // the transfer already failed at the balancer: its 150 would promise data that never comes
                             : reply.toBytes();
@@ -909,6 +912,15 @@ public final class ProxySession implements Runnable, ClientSession {
     private byte[] transferEnded(BackendReply reply, Awaited a) {
         DataRoute route = a.route;
         Flow flow = route == null ? null : route.flow();
+        if (!a.begun() && reply.code >= 300) {
+            // Refused before it began (no 150: 425, 450, 550, 554 for a REST beyond the end...): no data will
+            // move, and a client that connected its data connection first (Commons Net) keeps it open until
+            // it reads this reply, so waiting for that connection's end would hold the reply for the data timeout.
+            if (flow != null) {
+                flow.giveUp("backend refused the transfer (" + reply.code + ")");
+            }
+            return a.answered() ? null : route != null && route.failure() != null ? route.failure().toBytes() : reply.toBytes();
+        }
         Duration wait = a.isAbortedByClient() ? Duration.ZERO : ctx.settings().timeouts().data();
         Flow.End carried = null;
         if (flow != null) {
