@@ -31,6 +31,11 @@ public final class Flow {
 
     /** How long an upload's clean end waits for its client's control connection to end too (see mayPassEnd). */
     public static final Duration UPLOAD_END_GRACE = Duration.ofMillis(5);
+    /**
+     * How long a download's clean end, its backend's control connection gone, waits for the backend's 2xx
+     * to be read (see mayPassEnd): it is in the balancer's socket already when the backend said it.
+     */
+    public static final Duration DOWNLOAD_CONFIRM_GRACE = Duration.ofMillis(200);
     private static final long GRACE_POLL_NANOS = 250_000;
 
     /** How a direction ended. */
@@ -60,6 +65,8 @@ public final class Flow {
     /** The client to backend direction carried data: its end is an upload's end (a download's moves nothing). */
     volatile boolean upMoved;
     volatile boolean downWriting;
+    /** The backend's final 2xx for this download was read: its clean end is the file's end. */
+    private volatile boolean downConfirmed;
 
     // Guarded by this: the sockets, whether the relay was given up, how many directions splice now.
     private SocketChannel client;
@@ -186,8 +193,23 @@ public final class Flow {
             }
             LockSupport.parkNanos(GRACE_POLL_NANOS);
         }
+        // A backend that finished a download and was asked to QUIT meanwhile (RFC 959 §4.1.1) sends 226 and
+        // 221 and closes its control connection within microseconds of the data's end: that end is a
+        // completion if the 226 came, which the session reads at once.
+        long confirmDeadline = System.nanoTime() + (upstream ? 0 : DOWNLOAD_CONFIRM_GRACE.toNanos());
+        while (!upstream && !downConfirmed && System.nanoTime() - confirmDeadline < 0 && !givenUp()) {
+            LockSupport.parkNanos(GRACE_POLL_NANOS);
+        }
+        if (!upstream && downConfirmed) {
+            return !givenUp();
+        }
         giveUp((upstream ? "client" : "backend") + " control connection ended with the data");
         return false;
+    }
+
+    /** The backend's final 2xx for this download came: its clean end may pass whatever its control connection does. */
+    public void confirmDown() {
+        downConfirmed = true;
     }
 
     /** Records how a direction ended; {@code failed}: it ended by an error of its own (if not given up). */

@@ -336,13 +336,18 @@ public final class ProxySession implements Runnable, ClientSession {
             backendGuard.close();
         }
         // A session's data routes end with it: a waiting port is freed, a running transfer is reset (its
-        // client or its backend has gone, so nothing it still carries can be confirmed to anyone).
+        // client or its backend has gone, so nothing it still carries can be confirmed to anyone). A transfer
+        // whose data already ended cleanly is not running: its last bytes may still wait in our socket for a
+        // client that reads slowly (QUIT during a transfer is answered after it, RFC 959 §4.1.1), and a reset
+        // would drop them; the relay ends when that client closes, or at the data timeout.
         DataRoute route = currentRoute;
         if (route != null) {
             route.cancel(ctx.dataPorts());
         }
         for (Flow f : flows) {
-            f.giveUp("session ended (" + ending + ")");
+            if (f.down() != Flow.End.CLEAN && f.up() != Flow.End.CLEAN) {
+                f.giveUp("session ended (" + ending + ")");
+            }
         }
         closeQuietly(client);
         closeQuietly(backendChannel);
@@ -923,6 +928,9 @@ public final class ProxySession implements Runnable, ClientSession {
         }
         Duration wait = a.isAbortedByClient() ? Duration.ZERO : ctx.settings().timeouts().data();
         Flow.End carried = null;
+        if (flow != null && reply.code < 300 && !a.upload()) {
+            flow.confirmDown();
+        }
         if (flow != null) {
             Flow.End down = flow.awaitDown(wait);
             carried = a.upload() ? flow.awaitUp(wait) : down;
