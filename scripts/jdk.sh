@@ -29,7 +29,10 @@ FERRY_MIN_JAVA=21
 #   33 MB/s against 1237 MB/s). FTPS is on by default, so C2 stays.
 # - SerialGC, small initial heap, no perf data file: a small footprint for many idle sessions.
 # - Xss512k: platform threads are few (acceptor, watchdog, idle parker); sessions are virtual threads.
-FERRY_DEFAULT_JAVA_OPTS="-XX:+UseSerialGC -Xms64m -Xss512k -XX:-UsePerfData"
+# - Client-initiated TLS renegotiation refused (TLS 1.2; 1.3 has none): each one costs the server a key
+#   exchange, asked for by anyone who connects (docs/ftps.md). The JDK reads it once, at its first server
+#   handshake; ferry sets it in-process too, and a later -D...=false in FERRY_JAVA_OPTS wins.
+FERRY_DEFAULT_JAVA_OPTS="-XX:+UseSerialGC -Xms64m -Xss512k -XX:-UsePerfData -Djdk.tls.rejectClientInitiatedRenegotiation=true"
 
 # Prints the version of the JDK at $1 (home) with java binary $2, or nothing if it cannot be told.
 _ferry_jdk_version() {

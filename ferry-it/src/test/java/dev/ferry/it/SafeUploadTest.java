@@ -17,6 +17,8 @@ import org.apache.commons.net.ftp.FTP;
 import org.apache.commons.net.ftp.FTPClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Uploads replace a file all at once or not at all: an upload that breaks off leaves the old file
@@ -121,6 +123,31 @@ class SafeUploadTest {
             second.command("TYPE I", 200);
             assertThat(second.command("SIZE doc.bin").text()).isEqualTo(Integer.toString(OLD_SIZE));
         }
+    }
+
+    /**
+     * A client that ends its control connection and then its data connection cleanly, as a killed client's
+     * kernel does: the data's end is not the end of the file (RFC 959 §3.4 cannot tell them apart; the
+     * control connection can). Also under TLS: the server asks the socket beneath it.
+     */
+    @ParameterizedTest(name = "tls: {0}")
+    @ValueSource(booleans = {false, true})
+    void theControlConnectionEndedBeforeTheDataMeansNoCommit(boolean tls) throws Exception {
+        byte[] old = TestData.randomFile(ferry.root().resolve("doc.bin"), OLD_SIZE, 47);
+        RawFtp ftp = tls ? RawFtp.greeted(ferry.port()).authTls() : RawFtp.greeted(ferry.port());
+        ftp.login(USER, PASSWORD);
+        try (Socket data = openData(ftp)) {
+            ftp.command("STOR doc.bin", 150);
+            data.getOutputStream().write(TestData.random(250_000, 48));
+            data.getOutputStream().flush();
+            // Control first, then data, at once: whichever end the server reads first, nothing is committed.
+            ftp.close();
+        }
+        TestData.await("the transfer line", () -> ferry.logLines().stream().anyMatch(l -> l.contains("event=transfer")));
+
+        assertThat(ferry.logLines()).anyMatch(l -> l.contains("event=transfer cmd=STOR") && l.endsWith("result=control-closed"));
+        assertThat(TestData.sha256(ferry.root().resolve("doc.bin"))).isEqualTo(TestData.sha256(old));
+        assertThat(TestData.names(ferry.root())).containsExactly("doc.bin");
     }
 
     /** True when the peer closed or reset the connection within the read timeout. */

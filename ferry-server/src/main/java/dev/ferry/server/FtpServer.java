@@ -6,6 +6,7 @@ import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.BufferPool;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.fs.StaleUploads;
 import dev.ferry.server.metrics.MetricsListener;
 import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.server.net.Acceptor;
@@ -24,7 +25,9 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -62,6 +65,11 @@ public final class FtpServer implements AutoCloseable {
     private final Set<SocketConnection> atGate = ConcurrentHashMap.newKeySet();
     /** GET /metrics, when the settings name an address for it; else null. */
     private MetricsListener metricsListener;
+    /** The start-up sweep of stale upload temp files (see {@link #sweepStaleUploads}). */
+    private Thread sweeper;
+    private volatile boolean closed;
+    /** Removed temp files named one by one in the log; beyond this only their number. */
+    private static final int SWEEP_LINES = 100;
 
     private FtpServer(ServerSettings settings) throws IOException {
         this.settings = settings;
@@ -199,16 +207,19 @@ public final class FtpServer implements AutoCloseable {
                     MetricsListener.PATH);
         }
         server.acceptor.start();
+        server.sweepStaleUploads();
         if (server.implicitAcceptor != null) {
             server.implicitAcceptor.start();
             LOG.info("event=listening-implicit-tls address={}", HostPort.text(server.implicitTlsAddress()));
         }
         if (server.context.tls() != null) {
             ServerIdentity id = server.context.tls().identity();
-            LOG.info("event=tls certificate={} subject={} expires={} fingerprint={} policy={} reuse={}", id.origin(),
-                    id.certificate().getSubjectX500Principal().getName(), id.certificate().getNotAfter().toInstant(),
-                    id.fingerprint(), settings.tls().policy().name().toLowerCase(java.util.Locale.ROOT),
-                    settings.tls().reuse().name().toLowerCase(java.util.Locale.ROOT));
+            LOG.info("event=tls certificate={} subject={} expires={} fingerprint={} policy={} reuse={} renegotiation={}",
+                    id.origin(), id.certificate().getSubjectX500Principal().getName(),
+                    id.certificate().getNotAfter().toInstant(), id.fingerprint(),
+                    settings.tls().policy().name().toLowerCase(java.util.Locale.ROOT),
+                    settings.tls().reuse().name().toLowerCase(java.util.Locale.ROOT),
+                    ServerTls.refusesRenegotiation() ? "refused" : "allowed");
         }
         LOG.info("event=listening address={} root={} passive_ports={} users={} anonymous={} proxy_protocol_from={}",
                 HostPort.text(server.address()), settings.root(),
@@ -216,6 +227,41 @@ public final class FtpServer implements AutoCloseable {
                 settings.users().size(), settings.anonymous().enabled(),
                 settings.trustedProxies().isEmpty() ? "-" : String.join(",", settings.trustedProxies()));
         return server;
+    }
+
+    /**
+     * Removes the temp files of uploads that a crash of a server cut short, under every directory this one
+     * serves (dev.ferry.server.fs.UploadTemp says why one in use by any process is never touched). In the
+     * background: the listener is open already, and a large tree takes a while to walk; an upload meanwhile
+     * is safe (its own temp file is locked and known to this JVM).
+     */
+    private void sweepStaleUploads() {
+        Set<Path> roots = new LinkedHashSet<>();
+        roots.add(settings.root());
+        for (ServerSettings.UserAccount user : settings.users()) {
+            if (user.home() != null) {
+                roots.add(user.home());
+            }
+        }
+        if (settings.anonymous().home() != null) {
+            roots.add(settings.anonymous().home());
+        }
+        sweeper = Thread.ofPlatform().daemon().name("ferry-stale-uploads").start(() -> {
+            long start = System.nanoTime();
+            int[] named = {0};
+            StaleUploads.Result r = StaleUploads.sweep(roots, () -> closed, file -> {
+                if (named[0]++ < SWEEP_LINES) {
+                    LOG.info("event=stale-upload-removed file={}", file);
+                }
+            });
+            LOG.info("event=stale-uploads-swept removed={} in_use={} entries={} complete={} ms={}", r.removed(), r.kept(),
+                    r.entries(), r.complete(), (System.nanoTime() - start) / 1_000_000L);
+        });
+    }
+
+    /** Waits (bounded) for the start-up sweep of stale upload temp files; true when it has ended. */
+    public boolean awaitStaleUploadSweep(java.time.Duration timeout) throws InterruptedException {
+        return sweeper == null || sweeper.join(timeout);
     }
 
     public InetSocketAddress address() {
@@ -280,6 +326,7 @@ public final class FtpServer implements AutoCloseable {
     /** Stops accepting; sessions in progress are closed. */
     @Override
     public void close() {
+        closed = true;
         acceptor.stop();
         if (implicitAcceptor != null) {
             implicitAcceptor.stop();

@@ -398,6 +398,60 @@ class ProxyProtocolTest {
         }
     }
 
+    /**
+     * A balancer killed mid-upload ends the control and the data connection at once: the proxied session asks
+     * the balancer's socket, not the client the header named, and commits nothing.
+     */
+    @Test
+    void aProxiedUploadWhoseControlConnectionEndsWithItsDataIsNotCommitted() throws Exception {
+        start();
+        Files.writeString(root.resolve("doc.txt"), "old");
+
+        try (Peer p = proxied(Version.V2.header("192.0.2.7", 50001))) {
+            assertThat(p.line()).startsWith("220 ");
+            p.login();
+            int port = p.passivePort("EPSV");
+            try (Socket data = dataConnection(BALANCER, port)) {
+                assertThat(p.command("STOR doc.txt")).startsWith("150 ");
+                data.getOutputStream().write(new byte[100_000]);
+                data.getOutputStream().flush();
+                p.close();
+            }
+        }
+        awaitLogLine("event=transfer");
+
+        assertThat(logLines("event=transfer")).singleElement().asString().endsWith("result=control-closed");
+        assertThat(root.resolve("doc.txt")).hasContent("old");
+    }
+
+    /**
+     * Active mode on a multi-homed server behind a balancer: the data connection leaves from the control
+     * socket's own local address (127.0.4.2 here, where the balancer connected), not from the destination the
+     * PROXY header names (the balancer's own listener, 127.0.0.1:2121) and not from the routing table's choice.
+     */
+    @Test
+    void aProxiedSessionsActiveDataConnectionLeavesFromTheSocketsOwnAddress() throws Exception {
+        InetAddress multiHomed = address("127.0.4.2");
+        start(s -> s.withListen(new InetSocketAddress(multiHomed, 0)));
+        Files.writeString(root.resolve("a.txt"), "hello\n");
+
+        try (Peer p = Peer.connect(BALANCER, multiHomed, server.port());
+             ServerSocket listener = new ServerSocket(0, 1, BALANCER)) {
+            p.send(Version.V2.header("192.0.2.7", 50001));
+            assertThat(p.line()).startsWith("220 ");
+            p.login();
+            assertThat(p.command("EPRT |1|127.0.0.1|" + listener.getLocalPort() + "|")).isEqualTo("200 EPRT command successful.");
+            listener.setSoTimeout((int) READ_TIMEOUT.toMillis());
+            p.send("RETR a.txt");
+            try (Socket data = listener.accept()) {
+                assertThat(data.getInetAddress()).isEqualTo(multiHomed);
+                assertThat(data.getInputStream().readAllBytes()).isEqualTo("hello\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            assertThat(p.line()).startsWith("150 ");
+            assertThat(p.line()).startsWith("226 ");
+        }
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------------------
 
     private void awaitLogLine(String containing) throws InterruptedException {
@@ -447,9 +501,13 @@ class ProxyProtocolTest {
         }
 
         static Peer connect(InetAddress from, int port) throws IOException {
+            return connect(from, BALANCER, port);
+        }
+
+        static Peer connect(InetAddress from, InetAddress server, int port) throws IOException {
             Socket s = new Socket();
             s.bind(new InetSocketAddress(from, 0));
-            s.connect(new InetSocketAddress(BALANCER, port), (int) READ_TIMEOUT.toMillis());
+            s.connect(new InetSocketAddress(server, port), (int) READ_TIMEOUT.toMillis());
             s.setSoTimeout((int) READ_TIMEOUT.toMillis());
             return new Peer(s);
         }

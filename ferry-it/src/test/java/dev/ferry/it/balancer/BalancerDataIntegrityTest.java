@@ -204,8 +204,8 @@ class BalancerDataIntegrityTest {
 
     @Test
     void aBackendThatGreetsThenNeverAnswersEndsTheSessionWith421() throws Exception {
-        try (DataFaultBackend fault = DataFaultBackend.start(address("127.0.0.3"), DataFaultBackend.Fault.SILENT_AFTER_GREETING);
-             FtpBalancer lb = balancerFor(fault, Duration.ofSeconds(1), Duration.ofSeconds(1));
+        try (FakeBackend silent = FakeBackend.silentAfterGreeting(address("127.0.0.3"));
+             FtpBalancer lb = balancerFor(silent.address(), Duration.ofSeconds(1), Duration.ofSeconds(1));
              RawFtp ftp = RawFtp.connect(CLIENT, BALANCER, lb.port())) {
             ftp.timeout(Duration.ofSeconds(20));
             ftp.expect(220);
@@ -239,10 +239,15 @@ class BalancerDataIntegrityTest {
     }
 
     private FtpBalancer balancerFor(DataFaultBackend fault, Duration data, Duration serverIdle) throws IOException {
+        return balancerFor(fault.address(), data, serverIdle);
+    }
+
+    /** A balancer in front of one backend, checked by connecting only (a backend that never answers stays up). */
+    private FtpBalancer balancerFor(InetSocketAddress backend, Duration data, Duration serverIdle) throws IOException {
         BalancerSettings.Timeouts t = BalancerSettings.Timeouts.DEFAULTS;
         return FtpBalancer.start(BalancerSettings.defaults()
                 .withListen(new InetSocketAddress(BALANCER, 0))
-                .withBackends(List.of(new BalancerSettings.BackendSpec("fault", fault.address(), 1)))
+                .withBackends(List.of(new BalancerSettings.BackendSpec("fault", backend, 1)))
                 .withPassivePorts(0, 0)
                 .withCheck(new BalancerSettings.Check(BalancerSettings.CheckType.TCP, Duration.ofSeconds(30),
                         Duration.ofSeconds(1), 1, 1, null, null))

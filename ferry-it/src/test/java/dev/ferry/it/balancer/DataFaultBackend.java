@@ -17,15 +17,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A backend that logs a user in, answers PASV with a port of its own address, and then fails a download the
- * way the test picks (OkHttp MockWebServer style: one fault per backend). Its data connections come and go on
+ * way the test picks (OkHttp MockWebServer style: one fault per backend; {@link FakeBackend} has the faults
+ * of the control connection). Its data connections come and go on
  * its own address, as a real backend's on another host would.
  */
 final class DataFaultBackend implements AutoCloseable {
 
     /** What goes wrong. */
     enum Fault {
-        /** Greets, then never answers a command. */
-        SILENT_AFTER_GREETING,
         /** RETR: 150, half the file, then the data connection is reset and 426 follows. */
         RESET_MID_DOWNLOAD,
         /** RETR: 150, half the file, the data connection reset, and then a lying 226. */
@@ -40,8 +39,6 @@ final class DataFaultBackend implements AutoCloseable {
     private final Fault fault;
     private final List<Socket> held = new CopyOnWriteArrayList<>();
     private final CountDownLatch closed = new CountDownLatch(1);
-    /** Every command line it received, in order (all sessions). */
-    final List<String> commands = new CopyOnWriteArrayList<>();
 
     private DataFaultBackend(ServerSocket server, Fault fault) {
         this.server = server;
@@ -79,10 +76,6 @@ final class DataFaultBackend implements AutoCloseable {
             send(out, "220 fault backend ready");
             String line;
             while ((line = in.readLine()) != null) {
-                commands.add(line);
-                if (fault == Fault.SILENT_AFTER_GREETING) {
-                    continue;
-                }
                 String verb = line.split(" ", 2)[0].toUpperCase(Locale.ROOT);
                 switch (verb) {
                     case "USER" -> send(out, "331 password please");

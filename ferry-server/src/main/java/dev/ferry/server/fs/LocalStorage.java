@@ -6,6 +6,7 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -13,19 +14,15 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -114,56 +111,15 @@ public final class LocalStorage implements Storage {
         }
         return switch (mode) {
             case REPLACE -> LocalUpload.replacing(target, file, jail);
-            case APPEND -> LocalUpload.inPlace(openForWriting(target, file, StandardOpenOption.APPEND), target, file, jail);
-            case RESUME -> resume(target, entry.exists(), file, offset);
-        };
-    }
-
-    private Upload resume(Path target, boolean exists, VirtualPath file, long offset) throws IOException {
-        if (!exists && offset > 0) {
-            throw beyondEnd(file, offset, 0);
-        }
-        FileChannel channel = openForWriting(target, file);
-        long size;
-        try {
-            size = channel.size();
-            if (offset <= size) {
-                // REST n + STOR: the bytes after n are the ones being sent again.
-                channel.truncate(offset);
-                channel.position(offset);
+            case APPEND -> LocalUpload.appending(target, entry.exists(), file, jail);
+            case RESUME -> LocalUpload.resuming(target, entry.exists(), offset, file, jail);
+            case UNIQUE -> {
+                if (!entry.exists()) {
+                    throw new NoSuchFileException(file.toString());
+                }
+                yield LocalUpload.intoNewFile(target, file, jail);
             }
-        } catch (IOException e) {
-            closeQuietly(channel);
-            throw jail.hide(e, file);
-        }
-        if (offset > size) {
-            closeQuietly(channel);
-            throw beyondEnd(file, offset, size);
-        }
-        return LocalUpload.inPlace(channel, target, file, jail);
-    }
-
-    private FileChannel openForWriting(Path target, VirtualPath file, StandardOpenOption... extra) throws IOException {
-        Set<OpenOption> options = new HashSet<>(List.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE,
-                LinkOption.NOFOLLOW_LINKS));
-        options.addAll(List.of(extra));
-        try {
-            return FileChannel.open(target, options);
-        } catch (IOException e) {
-            throw jail.hide(e, file);
-        }
-    }
-
-    private static void closeQuietly(FileChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // the upload failed already; that error is the one reported
-        }
-    }
-
-    private static IOException beyondEnd(VirtualPath file, long offset, long size) {
-        return new IOException(file + ": restart offset " + offset + " is beyond the end of the file (" + size + " bytes)");
+        };
     }
 
     @Override
@@ -234,6 +190,15 @@ public final class LocalStorage implements Storage {
         }
         try {
             Files.delete(entry.path());
+        } catch (DirectoryNotEmptyException e) {
+            // Temp files of uploads cut short by a crash are invisible to the user, who could never remove
+            // them: they must not keep the directory. Those of uploads in progress do, and say so.
+            StaleUploads.removeIn(entry.path());
+            try {
+                Files.delete(entry.path());
+            } catch (IOException again) {
+                throw jail.hide(again, dir);
+            }
         } catch (IOException e) {
             throw jail.hide(e, dir);
         }

@@ -4,8 +4,13 @@ package dev.ferry.server.fs;
 public enum UploadMode {
     /** STOR: write aside, then atomically replace; a failed upload leaves the old file untouched. */
     REPLACE,
-    /** APPE: write at the end of the file in place, creating it if missing. */
+    /** APPE: write at the end of the file in place, creating it if missing; a failed upload is cut off again. */
     APPEND,
-    /** REST n + STOR: truncate the file to n bytes in place and write from there. */
-    RESUME
+    /**
+     * REST n + STOR: write from byte n in place; a failed upload puts back the old length and, when n was
+     * before the end, the old bytes from n on (saved aside before they are overwritten).
+     */
+    RESUME,
+    /** STOU: write into the empty file just made for it ({@link Storage#createUnique}); a failed upload removes it. */
+    UNIQUE
 }

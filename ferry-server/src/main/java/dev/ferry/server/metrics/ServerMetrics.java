@@ -37,7 +37,7 @@ public final class ServerMetrics {
             "error", "bug");
     /** How a transfer can end (the {@code result} of its transfer log line). */
     static final Set<String> RESULTS = Set.of("ok", "failed", "aborted", "no-data-connection", "local-error", "timeout",
-            "connection-lost");
+            "connection-lost", "control-closed");
     static final String OTHER = "other";
 
     /**
@@ -84,7 +84,8 @@ public final class ServerMetrics {
         gauge("ferry_server_bans_active", "Client addresses (IPv6: /64 prefixes) banned right now.", loginGuard::bannedCount);
         transfers = counter("ferry_server_transfers_total",
                 "Data transfers that have ended, by direction (upload, download, list) and result (ok, aborted, "
-                        + "timeout, connection-lost, no-data-connection, local-error, failed).", "direction", "result");
+                        + "timeout, connection-lost, control-closed, no-data-connection, local-error, failed).",
+                "direction", "result");
         transfersActive = Gauge.builder().name("ferry_server_transfers_active")
                 .help("Data transfers in progress.").withoutExemplars().register(registry);
         bytesReceived = counter("ferry_server_received_bytes_total",

@@ -49,6 +49,11 @@ final class DataCommands {
 
     enum ListingKind { LIST, NLST, MLSD }
 
+    /** The result of an upload not committed because its control connection ended (log and metrics). */
+    static final String CONTROL_CLOSED = "control-closed";
+    /** The reply to such an upload, for a client that may still read (it shut only its sending side). */
+    private static final Reply NOT_STORED = Reply.of(426, "Control connection closed during the upload; nothing was stored.");
+
     /** Downloads up to this size run on the control thread (see retrieve). */
     static final long INLINE_TRANSFER_BYTES = 64 * 1024;
 
@@ -272,7 +277,7 @@ final class DataCommands {
             return Reply.of(451, "Cannot create a unique file here.");
         }
         // RFC 1123 §4.1.2.9: the generated name goes in the 150 reply, as "150 FILE: name".
-        return startUpload(created, UploadMode.RESUME, 0, "STOU", "FILE: " + created.name());
+        return startUpload(created, UploadMode.UNIQUE, 0, "STOU", "FILE: " + created.name());
     }
 
     private Reply startUpload(VirtualPath path, UploadMode mode, long offset, String verb, String opening)
@@ -309,8 +314,11 @@ final class DataCommands {
             @Override
             public void beforeSuccessReply() throws IOException {
                 try {
-                    // A 226 means the bytes are in the file system: commit before replying.
-                    upload.commit();
+                    // A 226 means the bytes are in the file system: commit before replying. The control
+                    // connection is asked once more at the last moment (see controlEnded).
+                    upload.commit(() -> controlEnded() ? CONTROL_CLOSED : null);
+                } catch (Upload.PreconditionFailedException e) {
+                    throw e;
                 } catch (IOException e) {
                     throw new LocalIOException(e);
                 }
@@ -319,7 +327,11 @@ final class DataCommands {
             @Override
             public void finish(boolean success) {
                 if (!success) {
-                    upload.abort();
+                    try {
+                        upload.abort();
+                    } catch (IOException e) {
+                        LOG.warn("{} event=storage-error cmd={} path={} during=undo error={}", s.id, verb, path, e.getMessage());
+                    }
                 }
                 upload.close();
             }
@@ -525,6 +537,15 @@ final class DataCommands {
                 channel = tls;
             }
             body.run(new DataConnection(data[0], channel), guard, t.progress);
+            if (upload && !t.aborted() && controlEnded()) {
+                // The data connection ended cleanly, but the client's control connection has ended too: a client
+                // killed mid-upload (or a balancer in front of us) ends both at once, and its data connection's
+                // FIN looks just like the end of a file (RFC 959 §3.4: in stream mode the close of the data
+                // connection is the end of the file). A client that finished its file waits for our reply.
+                result = CONTROL_CLOSED;
+                failure = NOT_STORED;
+                return;
+            }
             if (tls != null && upload && !tls.endedCleanly() && !t.aborted()) {
                 // SECURITY: the data ended without TLS close_notify: whoever cut the connection may have cut the
                 // file short (RFC 8446 §6.1, truncation), so the upload is not committed.
@@ -547,12 +568,18 @@ final class DataCommands {
             success = true;
             result = "ok";
             s.replies.send(226, "Transfer complete (" + t.progress.bytes() + " bytes).");
+        } catch (Upload.PreconditionFailedException e) {
+            result = e.reason();
+            failure = NOT_STORED;
         } catch (LocalIOException e) {
             result = "local-error";
             LOG.warn("{} event=storage-error cmd={} path={} error={}", s.id, verb, path, e.getMessage());
             failure = Reply.of(451, "Local error: " + path + " could not be " + (upload ? "stored." : "read."));
         } catch (IOException e) {
-            if (t.aborted()) {
+            if (t.aborted() && upload && controlEnded()) {
+                result = CONTROL_CLOSED;
+                failure = NOT_STORED;
+            } else if (t.aborted()) {
                 result = "aborted";
                 failure = Reply.of(426, "Transfer aborted.");
             } else if (guard.fired()) {
@@ -586,6 +613,17 @@ final class DataCommands {
         }
     }
 
+    /**
+     * Whether the client's control connection has ended (its FIN or a reset arrived, {@link
+     * dev.ferry.server.net.PeerEnd}), asked of the socket without reading, so the session's reader loses
+     * nothing; under TLS and through a trusted proxy it is the socket under them that is asked. Not when the
+     * server itself ends the session (a stop shuts the input too): that is an abort, and no upload commits
+     * then either.
+     */
+    private boolean controlEnded() {
+        return !s.stopping() && s.connection.peerEnded();
+    }
+
     /** Opens the data connection the last PORT/PASV asked for; replies 425 and returns null if it cannot. */
     private SocketChannel connect(Transfer t, DataEndpoint endpoint, Watchdog.Guard guard) throws IOException {
         switch (endpoint) {
@@ -612,6 +650,11 @@ final class DataCommands {
                 t.attach(c);
                 guard.arm(s.ctx.settings().limits().dataTimeout());
                 try {
+                    // From the address the client reached us at, as vsftpd does: a multi-homed server's data
+                    // connections then come from where the client (or a balancer pinning data connections to
+                    // the backend it dialled) expects them, not from whatever address the routing table picks.
+                    // Through a trusted proxy this is the real socket's address, not the PROXY header's.
+                    c.bind(new InetSocketAddress(s.connection.localAddress().getAddress(), 0));
                     c.connect(a.target().toSocketAddress());
                     guard.disarm();
                     return c;

@@ -202,6 +202,11 @@ public final class Session implements Runnable {
         }
     }
 
+    /** The server is ending this session ({@link #close()}), as opposed to the client. */
+    boolean stopping() {
+        return stopping;
+    }
+
     public String user() {
         return account == null ? null : account.user();
     }
@@ -263,6 +268,11 @@ public final class Session implements Runnable {
             if (ending == null) {
                 return; // parked: the idle parker resumes us on a new thread
             }
+        } catch (javax.net.ssl.SSLException e) {
+            // A TLS alert, a record that does not decrypt, or a renegotiation the server refuses (ServerTls).
+            ending = "error";
+            LOG.info("{} event=tls-failed client={} during=session error={}", id, clientText,
+                    Printable.of(String.valueOf(e.getMessage()), 160));
         } catch (IOException e) {
             ending = "error";
             LOG.debug("{} control connection failed: {}", id, e.toString());

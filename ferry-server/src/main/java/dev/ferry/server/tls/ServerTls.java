@@ -35,6 +35,20 @@ public final class ServerTls {
             "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
             "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
+    /** The JDK's switch for refusing a TLS 1.2 client's request to renegotiate (TLS 1.3 has no renegotiation). */
+    static final String REJECT_RENEGOTIATION = "jdk.tls.rejectClientInitiatedRenegotiation";
+
+    static {
+        // SECURITY: a client may ask for a new TLS 1.2 handshake at any time on a connection it holds, before
+        // login too, and each one costs the server a key exchange (30 on one connection cost 1.1 s of CPU): a
+        // cheap way to load the server (CVE-2011-1473). No FTP client renegotiates; such a request ends its
+        // connection. The JDK reads the switch once, when its first server handshake runs, so it is set before
+        // any engine of this class exists; an operator's own -D setting is kept. The launcher sets it too.
+        if (System.getProperty(REJECT_RENEGOTIATION) == null) {
+            System.setProperty(REJECT_RENEGOTIATION, "true");
+        }
+    }
+
     private final ServerIdentity identity;
     private final SessionReuse reuse;
     private final SSLContext control;
@@ -50,6 +64,11 @@ public final class ServerTls {
         SSLParameters supported = control.getSupportedSSLParameters();
         this.protocols = intersect(PROTOCOLS, supported.getProtocols());
         this.cipherSuites = intersect(CIPHER_SUITES, supported.getCipherSuites());
+    }
+
+    /** Whether this JVM refuses client-initiated renegotiation (an operator's -D...=false turns it back on). */
+    public static boolean refusesRenegotiation() {
+        return Boolean.parseBoolean(System.getProperty(REJECT_RENEGOTIATION));
     }
 
     public static ServerTls create(ServerIdentity identity, SessionReuse reuse) throws IOException {

@@ -25,8 +25,8 @@ import javax.net.ssl.SSLSession;
  * <p>Concurrency: one reader and one writer may work at once (the control connection's reply writer runs on
  * transfer threads while the session thread reads). Reading holds the read lock, writing the write lock; a
  * read that must answer the peer (a TLS 1.3 KeyUpdate, a close_notify) takes the write lock too, never the
- * other way round. Renegotiation is not supported: a write that finds the engine waiting for handshake bytes
- * fails.
+ * other way round. Renegotiation is not supported: the JDK refuses a client's request for it ({@link ServerTls}
+ * turns that on), and a write that finds the engine waiting for handshake bytes fails.
  *
  * <p>Memory: buffers start small and grow to the engine's record sizes only when a record needs it
  * ({@code compact} channels, for control connections whose records are a few hundred bytes) or are
@@ -386,6 +386,17 @@ public final class TlsChannel implements ByteChannel, TimedReadable {
      * record (more bytes must be read), true otherwise.
      */
     private boolean unwrapOnce() throws IOException {
+        try {
+            return unwrapRecord();
+        } catch (SSLException e) {
+            // A bad record, or a refused renegotiation (its ClientHello fails in a delegated task, and the engine
+            // throws at the next wrap): the engine has an alert ready that tells the peer why.
+            alertFromReader();
+            throw e;
+        }
+    }
+
+    private boolean unwrapRecord() throws IOException {
         if (netIn.position() == 0) {
             return false;
         }
@@ -490,13 +501,31 @@ public final class TlsChannel implements ByteChannel, TimedReadable {
     private void sendAlert() {
         try {
             engine.closeOutbound();
-            while (engine.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+            // The engine holds its alert until it is wrapped: during a handshake it says NEED_WRAP; after one (a
+            // refused renegotiation) only isOutboundDone tells. A few records at most: the alert, a close_notify.
+            for (int i = 0; i < 4 && (engine.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_WRAP
+                    || !engine.isOutboundDone()); i++) {
                 if (wrap(EMPTY).bytesProduced() == 0) {
                     break;
                 }
             }
         } catch (IOException | RuntimeException ignored) {
             // the alert is a courtesy; the connection is closed next anyway
+        }
+    }
+
+    /** {@link #sendAlert} from a reader: only if no writer holds the socket (a blocked writer must not block the reader). */
+    private void alertFromReader() {
+        boolean held = writeLock.isHeldByCurrentThread();
+        if (!held && !writeLock.tryLock()) {
+            return;
+        }
+        try {
+            sendAlert();
+        } finally {
+            if (!held) {
+                writeLock.unlock();
+            }
         }
     }
 

@@ -14,6 +14,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.stream.Stream;
@@ -22,8 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Upload safety: a failed STOR leaves the old file as it was; APPE and REST+STOR work in place. */
+/** Upload safety: a failed upload leaves the old file as it was; APPE, REST+STOR and STOU work in place and are undone. */
 class LocalStorageUploadTest {
     private static final byte[] OLD = "old content \0\r\n\u00ff end".getBytes(UTF_8);
 
@@ -214,13 +216,116 @@ class LocalStorageUploadTest {
     }
 
     @Test
-    void inPlaceAbortKeepsWhatWasWritten() throws IOException {
+    void anAbortedAppendIsCutOffAgain() throws IOException {
+        FileTime before = Files.getLastModifiedTime(home.resolve("target.bin"));
         try (Upload upload = storage.openUpload(target, UploadMode.APPEND, 0)) {
             write(upload, "+x");
             upload.abort();
         }
 
-        assertThat(Files.size(home.resolve("target.bin"))).isEqualTo(OLD.length + 2);
+        assertThat(home.resolve("target.bin")).hasBinaryContent(OLD);
+        assertThat(Files.getLastModifiedTime(home.resolve("target.bin"))).isEqualTo(before);
+    }
+
+    @Test
+    void anAbortedAppendToANewFileRemovesIt() throws IOException {
+        try (Upload upload = storage.openUpload(virtual("/new.log"), UploadMode.APPEND, 0)) {
+            write(upload, "first");
+            upload.abort();
+        }
+
+        assertThat(localNames()).containsExactly("target.bin");
+    }
+
+    /** REST n + STOR before the end: the old bytes from n on are kept aside (a hidden temp file) and put back. */
+    @Test
+    void anAbortedResumeBeforeTheEndPutsTheOldEndBack() throws IOException {
+        FileTime before = Files.getLastModifiedTime(home.resolve("target.bin"));
+        try (Upload upload = storage.openUpload(target, UploadMode.RESUME, 4)) {
+            assertThat(localNames()).as("the old end, kept aside").hasSize(2);
+            write(upload, "a longer new end than the old one");
+            upload.abort();
+        }
+
+        assertThat(home.resolve("target.bin")).hasBinaryContent(OLD);
+        assertThat(Files.getLastModifiedTime(home.resolve("target.bin"))).isEqualTo(before);
+        assertThat(localNames()).containsExactly("target.bin");
+    }
+
+    @Test
+    void anAbortedResumeAtTheEndIsCutOffAgain() throws IOException {
+        try (Upload upload = storage.openUpload(target, UploadMode.RESUME, OLD.length)) {
+            write(upload, "more");
+            upload.abort();
+        }
+
+        assertThat(home.resolve("target.bin")).hasBinaryContent(OLD);
+        assertThat(localNames()).containsExactly("target.bin");
+    }
+
+    @Test
+    void aCommittedResumeBeforeTheEndLeavesNoTempFile() throws IOException {
+        try (Upload upload = storage.openUpload(target, UploadMode.RESUME, 4)) {
+            write(upload, "XY");
+            upload.commit();
+        }
+
+        assertThat(localNames()).containsExactly("target.bin");
+    }
+
+    @Test
+    void anAbortedUniqueUploadRemovesItsFile() throws IOException {
+        VirtualPath unique = storage.createUnique(VirtualPath.ROOT, "target.bin");
+        try (Upload upload = storage.openUpload(unique, UploadMode.UNIQUE, 0)) {
+            write(upload, "partial");
+            upload.abort();
+        }
+
+        assertThat(localNames()).containsExactly("target.bin");
+    }
+
+    /**
+     * Undoing works on the file the upload wrote: another upload that stored a new file under the name
+     * meanwhile keeps it, whether the APPE appended to an old file or created the name itself.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"/target.bin", "/new.log"})
+    void anAbortedAppendLeavesAFileStoredUnderItsNameMeanwhile(String name) throws IOException {
+        try (Upload append = storage.openUpload(virtual(name), UploadMode.APPEND, 0)) {
+            write(append, "+partial");
+            try (Upload replace = storage.openUpload(virtual(name), UploadMode.REPLACE, 0)) {
+                write(replace, "a whole new file");
+                replace.commit();
+            }
+            append.abort();
+        }
+
+        assertThat(home.resolve(name.substring(1))).hasContent("a whole new file");
+    }
+
+    @Test
+    void aUniqueUploadNeedsItsFile() {
+        assertThatThrownBy(() -> storage.openUpload(virtual("/never-made"), UploadMode.UNIQUE, 0))
+                .isInstanceOf(NoSuchFileException.class);
+    }
+
+    /** The precondition is asked after the flush; unmet, every mode leaves the old file as it was. */
+    @ParameterizedTest
+    @EnumSource(UploadMode.class)
+    void anUnmetPreconditionAbortsTheCommit(UploadMode mode) throws IOException {
+        VirtualPath path = mode == UploadMode.UNIQUE ? storage.createUnique(VirtualPath.ROOT, "u") : target;
+        int[] asked = {0};
+        try (Upload upload = storage.openUpload(path, mode, mode == UploadMode.RESUME ? 4 : 0)) {
+            write(upload, "new bytes");
+            assertThatThrownBy(() -> upload.commit(() -> ++asked[0] == 1 ? "control-closed" : null))
+                    .isInstanceOfSatisfying(Upload.PreconditionFailedException.class,
+                            e -> assertThat(e.reason()).isEqualTo("control-closed"));
+            assertThatThrownBy(upload::commit).hasMessageContaining("aborted");
+        }
+
+        assertThat(asked[0]).isEqualTo(1);
+        assertThat(home.resolve("target.bin")).hasBinaryContent(OLD);
+        assertThat(localNames()).containsExactly("target.bin");
     }
 
     @ParameterizedTest

@@ -126,6 +126,11 @@ final class ControlClient implements AutoCloseable {
         assertThat(command("PASS " + password)).startsWith("230 ");
     }
 
+    /** What the session learns when it asks whether the client ended the control connection (see PipeConnection). */
+    void peerEnded(java.util.function.BooleanSupplier answer) {
+        connection.peerEnded(answer);
+    }
+
     /** True when the server closed the connection with no further reply and the session thread ended. */
     boolean closedByServer() throws InterruptedException {
         String line = lines.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);

@@ -81,7 +81,12 @@ final class InMemoryServer implements AutoCloseable {
     }
 
     ControlClient connect(InetSocketAddress client) throws IOException {
-        PipeConnection connection = new PipeConnection(SERVER_ADDRESS, client);
+        return connect(SERVER_ADDRESS, client);
+    }
+
+    /** A session whose control connection came in at {@code local} (a server address) from {@code client}. */
+    ControlClient connect(InetSocketAddress local, InetSocketAddress client) throws IOException {
+        PipeConnection connection = new PipeConnection(local, client);
         Session session = new Session(context, connection);
         Thread thread = Thread.ofVirtual().name("test-session-" + session.id()).start(session::run);
         ControlClient c = new ControlClient(session, thread, connection);

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.function.BooleanSupplier;
 
 /**
  * A control connection made of two in-memory pipes, one per direction, with fixed addresses. The
@@ -20,6 +21,8 @@ final class PipeConnection implements Connection {
     private final Pipe toClient;
     private final InetSocketAddress local;
     private final InetSocketAddress remote;
+    /** What {@link #peerEnded()} answers: the test decides when the client's end of the connection is gone. */
+    private volatile BooleanSupplier peerEnded = () -> false;
 
     PipeConnection(InetSocketAddress local, InetSocketAddress remote) throws IOException {
         this.toServer = Pipe.open();
@@ -51,6 +54,16 @@ final class PipeConnection implements Connection {
     @Override
     public boolean isOpen() {
         return toServer.source().isOpen() && toClient.sink().isOpen();
+    }
+
+    @Override
+    public boolean peerEnded() {
+        return peerEnded.getAsBoolean();
+    }
+
+    /** From now on {@link #peerEnded()} asks {@code answer}. */
+    void peerEnded(BooleanSupplier answer) {
+        this.peerEnded = answer;
     }
 
     @Override

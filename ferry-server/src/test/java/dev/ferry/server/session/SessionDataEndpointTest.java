@@ -12,6 +12,7 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -113,6 +114,30 @@ class SessionDataEndpointTest {
     })
     void activeModeGoesOnlyToTheClientsOwnAddress(String command, String reply) throws Exception {
         assertThat(c.command(command)).isEqualTo(reply);
+    }
+
+    /**
+     * A data connection in active mode leaves from the address the client reached the server at (as vsftpd
+     * does), not from whatever source the routing table picks (for 127.0.4.2 on loopback: 127.0.0.1).
+     */
+    @Test
+    void activeDataConnectionsLeaveFromTheControlConnectionsLocalAddress() throws Exception {
+        InetSocketAddress local = new InetSocketAddress(InetAddress.getByName("127.0.4.2"), 21);
+        ControlClient multiHomed = server.connect(local, InMemoryServer.CLIENT_ADDRESS);
+        multiHomed.replyLine();
+        multiHomed.login("alice", InMemoryServer.PASSWORD);
+        try (ServerSocketChannel listener = ServerSocketChannel.open()
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
+            assertThat(multiHomed.command("PORT 127,0,0,1," + (port >> 8) + "," + (port & 0xFF))).startsWith("200 ");
+            multiHomed.send("RETR a.txt");
+            try (SocketChannel data = listener.accept()) {
+                assertThat(((InetSocketAddress) data.getRemoteAddress()).getAddress().getHostAddress()).isEqualTo("127.0.4.2");
+                assertThat(multiHomed.replyLine()).startsWith("150 ");
+                assertThat(readAll(data)).isEqualTo("hello");
+            }
+            assertThat(multiHomed.replyLine()).isEqualTo("226 Transfer complete (5 bytes).");
+        }
     }
 
     @Test
