@@ -37,27 +37,22 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * A full protocol conversation with Apache Commons Net's FTPClient, asserting exact reply codes (and
- * texts where a client or an operator depends on them). Every reply the client receives is recorded,
- * so replies the API hides (the 150 of STOU, the 426 before ABOR's 226) can be checked too.
+ * A full protocol conversation with ferry server through Apache Commons Net's FTPClient, asserting exact
+ * reply codes (and texts where a client or an operator depends on them). Transfers and data connections
+ * are in {@link CommonsNetTransfersTest}, in both shapes.
  */
 class CommonsNetConversationTest {
 
     @RegisterExtension
     final FerryServerExtension ferry = new FerryServerExtension();
 
-    private final List<FTPClient> clients = new ArrayList<>();
-    /** Every reply received, as "code first-line-text" (the client's reply string without CRLF). */
-    private final List<String> replies = new CopyOnWriteArrayList<>();
-    private final List<String> commands = new CopyOnWriteArrayList<>();
+    private final CommonsNetClients clients = new CommonsNetClients();
+    private final List<String> replies = clients.replies;
+    private final List<String> commands = clients.commands;
 
     @AfterEach
     void disconnect() throws IOException {
-        for (FTPClient c : clients) {
-            if (c.isConnected()) {
-                c.disconnect();
-            }
-        }
+        clients.close();
     }
 
     private FTPClient connect() throws IOException {
@@ -65,46 +60,19 @@ class CommonsNetConversationTest {
     }
 
     private FTPClient connect(InetAddress server) throws IOException {
-        FTPClient c = new FTPClient();
-        clients.add(c);
-        c.setControlEncoding("UTF-8");
-        c.setConnectTimeout(5_000);
-        c.setDefaultTimeout(10_000);
-        c.setDataTimeout(java.time.Duration.ofSeconds(10));
-        c.addProtocolCommandListener(new ProtocolCommandListener() {
-            @Override
-            public void protocolCommandSent(ProtocolCommandEvent event) {
-                commands.add(event.getMessage().stripTrailing());
-            }
-
-            @Override
-            public void protocolReplyReceived(ProtocolCommandEvent event) {
-                replies.add(event.getMessage().stripTrailing());
-            }
-        });
-        if (Boolean.getBoolean("ferry.it.trace")) {
-            c.addProtocolCommandListener(new PrintCommandListener(System.out, true));
-        }
-        c.connect(server, ferry.port());
-        c.setSoTimeout(10_000);
-        return c;
+        return clients.connect(server, ferry.port());
     }
 
     private FTPClient loggedIn() throws IOException {
-        FTPClient c = connect();
-        assertThat(c.login(USER, PASSWORD)).as(c.getReplyString()).isTrue();
-        c.enterLocalPassiveMode();
-        c.setFileType(FTP.BINARY_FILE_TYPE);
-        return c;
+        return clients.loggedIn(ferry);
     }
 
     private static String reply(FTPClient c) {
-        return c.getReplyString().stripTrailing();
+        return CommonsNetClients.reply(c);
     }
 
     private static String send(FTPClient c, String command) throws IOException {
-        c.sendCommand(command);
-        return reply(c);
+        return CommonsNetClients.send(c, command);
     }
 
     // ---- login -----------------------------------------------------------------------------
@@ -355,43 +323,12 @@ class CommonsNetConversationTest {
         assertThat(send(c, "SIZE /")).startsWith("550 ");
     }
 
-    // ---- data connections ------------------------------------------------------------------
+    // ---- data connections (most are in CommonsNetTransfersTest, in both shapes) ---------------
 
     @Test
-    void epsvAllRefusesEveryOtherDataConnectionCommand() throws Exception {
-        Files.writeString(ferry.root().resolve("x.txt"), "x");
+    void eprtWithAnUnknownNetworkProtocolIs522() throws Exception {
         FTPClient c = loggedIn();
-        assertThat(send(c, "EPSV ALL")).isEqualTo("200 EPSV ALL accepted.");
-        // RFC 2428 §4: after EPSV ALL, PORT, EPRT and PASV are refused.
-        assertThat(send(c, "PASV")).isEqualTo("501 PASV refused: EPSV ALL is in effect (RFC 2428 §4).");
-        assertThat(send(c, "PORT 127,0,0,1,200,1")).isEqualTo("501 PORT refused: EPSV ALL is in effect (RFC 2428 §4).");
-        assertThat(send(c, "EPRT |1|127.0.0.1|51201|")).isEqualTo("501 EPRT refused: EPSV ALL is in effect (RFC 2428 §4).");
-        c.setUseEPSVwithIPv4(true);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertThat(c.retrieveFile("x.txt", out)).isTrue();
-        assertThat(commands).contains("EPSV");
-        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("x");
-    }
-
-    @Test
-    void portAndEprtToAThirdPartyAreRefused() throws Exception {
-        FTPClient c = loggedIn();
-        // RFC 2577 §3 (FTP bounce): the data connection may only go to the client's own address.
-        assertThat(send(c, "PORT 127,0,0,2,200,1")).isEqualTo("501 PORT refused: data connections go only to your own address.");
-        assertThat(send(c, "EPRT |1|127.0.0.2|51201|")).isEqualTo("501 EPRT refused: data connections go only to your own address.");
-        assertThat(send(c, "PORT 127,0,0,1,0,25")).isEqualTo("501 PORT refused: port 25 is below 1024.");
-        assertThat(send(c, "PORT 127,0,0,1,200,1")).isEqualTo("200 PORT command successful.");
-        assertThat(send(c, "PORT 1,2,3")).startsWith("501 ");
-        assertThat(send(c, "EPRT |3|x|1|")).isEqualTo("522 Network protocol not supported, use (1,2)");
-    }
-
-    @Test
-    void activeModeListing() throws Exception {
-        Files.writeString(ferry.root().resolve("act.txt"), "act");
-        FTPClient c = loggedIn();
-        c.enterLocalActiveMode();
-        assertThat(c.listNames()).containsExactly("act.txt");
-        assertThat(commands).anyMatch(cmd -> cmd.startsWith("PORT 127,0,0,1,"));
+        assertThat(send(c, "EPRT |3|x|1|")).isEqualTo("522 Network protocol not supported, use (1,2)");   // RFC 2428 §2
     }
 
     @Test
@@ -428,93 +365,11 @@ class CommonsNetConversationTest {
     // ---- uploads ---------------------------------------------------------------------------
 
     @Test
-    void stouNamesTheCreatedFileIn150() throws Exception {
-        FTPClient c = loggedIn();
-
-        assertThat(c.storeUniqueFile(new ByteArrayInputStream("first".getBytes(StandardCharsets.UTF_8)))).isTrue();
-        assertThat(c.storeUniqueFile(new ByteArrayInputStream("second".getBytes(StandardCharsets.UTF_8)))).isTrue();
-        assertThat(c.storeUniqueFile("report.txt", new ByteArrayInputStream("third".getBytes(StandardCharsets.UTF_8)))).isTrue();
-
-        // RFC 1123 §4.1.2.9: "150 FILE: name".
-        assertThat(replies).filteredOn(r -> r.startsWith("150 "))
-                .containsExactly("150 FILE: ftp", "150 FILE: ftp.1", "150 FILE: report.txt");
-        assertThat(ferry.root().resolve("ftp")).hasContent("first");
-        assertThat(ferry.root().resolve("ftp.1")).hasContent("second");
-        assertThat(ferry.root().resolve("report.txt")).hasContent("third");
-    }
-
-    @Test
     void stouIntoAPathThroughAFileIsRefusedAndTheSessionGoesOn() throws Exception {
         // Found by ControlFuzzTest (seed 17682335361616): "STOU file/x" ended the session.
         Files.writeString(ferry.root().resolve("plain.txt"), "x");
         FTPClient c = loggedIn();
         assertThat(send(c, "STOU plain.txt/x")).startsWith("553 ");
         assertThat(c.sendNoOp()).isTrue();
-    }
-
-    @Test
-    void appeAppends() throws Exception {
-        Files.writeString(ferry.root().resolve("log.txt"), "one\n");
-        FTPClient c = loggedIn();
-        assertThat(c.appendFile("log.txt", new ByteArrayInputStream("two\n".getBytes(StandardCharsets.UTF_8)))).isTrue();
-        assertThat(c.appendFile("fresh.txt", new ByteArrayInputStream("new\n".getBytes(StandardCharsets.UTF_8)))).isTrue();
-        assertThat(ferry.root().resolve("log.txt")).hasContent("one\ntwo");
-        assertThat(ferry.root().resolve("fresh.txt")).hasContent("new");
-    }
-
-    @Test
-    void restThenStorResumesTheUploadInPlace() throws Exception {
-        byte[] whole = TestData.random(500_000, 30);
-        Files.write(ferry.root().resolve("part.bin"), Arrays.copyOf(whole, 123_456));
-        FTPClient c = loggedIn();
-
-        c.setRestartOffset(123_456);
-        assertThat(c.storeFile("part.bin", new ByteArrayInputStream(whole, 123_456, whole.length - 123_456))).isTrue();
-
-        assertThat(replies).contains("350 Restarting at 123456. Send STOR or RETR to start the transfer.");
-        assertThat(TestData.sha256(ferry.root().resolve("part.bin"))).isEqualTo(TestData.sha256(whole));
-        c.setRestartOffset(600_000);
-        assertThat(c.storeFile("part.bin", new ByteArrayInputStream(new byte[1]))).isFalse();
-        assertThat(c.getReplyCode()).isEqualTo(554);
-    }
-
-    @Test
-    void aborDuringALargeRetrieveAnswers426Then226AndTheSessionGoesOn() throws Exception {
-        try (RandomAccessFile huge = new RandomAccessFile(ferry.root().resolve("huge.bin").toFile(), "rw")) {
-            huge.setLength(256L << 20);   // sparse: cheap to create, far more than socket buffers hold
-        }
-        Files.writeString(ferry.root().resolve("small.txt"), "still working");
-        FTPClient c = loggedIn();
-
-        InputStream data = c.retrieveFileStream("huge.bin");
-        assertThat(reply(c)).startsWith("150 Opening BINARY mode data connection for /huge.bin (268435456 bytes)");
-        assertThat(data.readNBytes(100_000)).hasSize(100_000);
-
-        // RFC 959 §4.1.3: the aborted transfer answers 426, then ABOR itself answers 226.
-        assertThat(c.abort()).isFalse();
-        assertThat(reply(c)).isEqualTo("426 Transfer aborted.");
-        assertThat(c.getReply()).isEqualTo(226);
-        assertThat(reply(c)).isEqualTo("226 ABOR successful.");
-        data.close();
-
-        assertThat(c.sendNoOp()).isTrue();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertThat(c.retrieveFile("small.txt", out)).isTrue();
-        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("still working");
-    }
-
-    @Test
-    void listingsOverPassiveData() throws Exception {
-        Files.writeString(ferry.root().resolve("f.txt"), "12345");
-        Files.createDirectory(ferry.root().resolve("d"));
-        FTPClient c = loggedIn();
-
-        FTPFile[] list = c.listFiles();
-        assertThat(list).extracting(FTPFile::getName).containsExactlyInAnyOrder("f.txt", "d");
-        assertThat(Arrays.stream(list).filter(FTPFile::isFile).findFirst().orElseThrow().getSize()).isEqualTo(5);
-        FTPFile[] mlsd = c.mlistDir();
-        assertThat(mlsd).extracting(FTPFile::getName).containsExactlyInAnyOrder("f.txt", "d");
-        assertThat(c.listNames()).containsExactlyInAnyOrder("f.txt", "d");
-        assertThat(send(c, "MLSD f.txt")).startsWith("501 ");
     }
 }

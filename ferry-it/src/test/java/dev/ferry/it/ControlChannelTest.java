@@ -10,16 +10,13 @@ import java.io.RandomAccessFile;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The control connection as a byte stream (raw sockets): line limits, encoding, Telnet commands,
- * line ends, pipelining, and the urgent-data ABOR that real clients send.
+ * line ends, pipelining, and the urgent-data ABOR that real clients send (ftplib's, the whole line urgent:
+ * {@link PythonFtplibTest}, in both shapes).
  */
 class ControlChannelTest {
 
@@ -184,32 +181,6 @@ class ControlChannelTest {
             }
             ftp.command("NOOP", 200);
         }
-    }
-
-    /** Python's ftplib sends the whole "ABOR\r\n" as urgent data (its last byte, the LF, is the urgent one). */
-    @Test
-    void pythonFtplibAbortDuringARetrieve() throws Exception {
-        try (RandomAccessFile huge = new RandomAccessFile(ferry.root().resolve("huge.bin").toFile(), "rw")) {
-            huge.setLength(256L << 20);
-        }
-        Path script = ferry.clientDir().resolve("abort.py");
-        Files.writeString(script, """
-                import ftplib, sys
-                ftp = ftplib.FTP(timeout=10)
-                ftp.connect("127.0.0.1", int(sys.argv[1]))
-                ftp.login(sys.argv[2], sys.argv[3])
-                conn = ftp.transfercmd("RETR huge.bin")
-                conn.recv(50000)
-                print("abort", ftp.abort())
-                conn.close()
-                print("after", ftp.getresp())
-                print("noop", ftp.voidcmd("NOOP"))
-                ftp.quit()
-                """);
-        ExternalCommand.Result r = ExternalCommand.run(ferry.clientDir(), Duration.ofSeconds(30), Map.of(),
-                List.of("python3", script.toString(), Integer.toString(ferry.port()), USER, PASSWORD)).assertSuccess();
-
-        assertThat(r.stdout().lines()).containsExactly("abort 426 Transfer aborted.", "after 226 ABOR successful.", "noop 200 NOOP ok.");
     }
 
     @Test

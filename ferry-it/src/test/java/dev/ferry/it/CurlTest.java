@@ -6,175 +6,167 @@ import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
+import java.util.Locale;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** curl against the server: listing, transfers in every data-connection mode, resume, quote commands, UTF-8. */
+/**
+ * curl in both shapes ({@link Shape}): listing, byte-exact transfers in every data-connection mode (PASV,
+ * EPSV, PORT, EPRT), resume both ways (REST, APPE), quote commands, UTF-8 names.
+ */
 class CurlTest {
 
-    @RegisterExtension
-    final FerryServerExtension ferry = new FerryServerExtension();
-
-    private static final int BIG = 5 * 1024 * 1024;
-
-    private ExternalCommand.Result curl(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "30",
-                "-u", FerryServerExtension.USER + ":" + FerryServerExtension.PASSWORD));
-        command.addAll(Arrays.asList(args));
-        return ExternalCommand.run(ferry.clientDir(), Duration.ofSeconds(40), Map.of(), command);
+    @Nested
+    class Direct extends Tests {
+        Direct() {
+            super(Shape.DIRECT);
+        }
     }
 
-    @Test
-    void listsTheRootDirectory() throws Exception {
-        Files.writeString(ferry.root().resolve("hello.txt"), "hello\n");
-        Files.createDirectory(ferry.root().resolve("pub"));
-
-        String listing = curl(ferry.url() + "/").assertSuccess().stdout();
-
-        assertThat(listing.lines()).anyMatch(l -> l.startsWith("-") && l.endsWith(" hello.txt"))
-                .anyMatch(l -> l.startsWith("d") && l.endsWith(" pub"));
+    @Nested
+    class Balanced extends Tests {
+        Balanced() {
+            super(Shape.BALANCED);
+        }
     }
 
-    @Test
-    void retrievesAFiveMegabyteFileByteExact() throws Exception {
-        byte[] content = TestData.randomFile(ferry.root().resolve("big.bin"), BIG, 1);
+    abstract static class Tests {
 
-        curl("-o", "big.bin", ferry.url() + "/big.bin").assertSuccess();
+        private static final int BIG = 5 * 1024 * 1024;
 
-        assertThat(TestData.sha256(ferry.clientDir().resolve("big.bin"))).isEqualTo(TestData.sha256(content));
-    }
+        @RegisterExtension
+        final ShapeExtension ftp;
 
-    @Test
-    void storesAFileByteExact() throws Exception {
-        byte[] content = TestData.randomFile(ferry.clientDir().resolve("up.bin"), BIG, 2);
+        Tests(Shape shape) {
+            ftp = new ShapeExtension(shape);
+        }
 
-        curl("-T", "up.bin", ferry.url() + "/up.bin").assertSuccess();
+        private ExternalCommand.Result curl(String... args) throws IOException, InterruptedException {
+            return FtpsClients.curl(ftp, args);
+        }
 
-        assertThat(TestData.sha256(ferry.root().resolve("up.bin"))).isEqualTo(TestData.sha256(content));
-    }
+        @Test
+        void listsTheRootDirectory() throws Exception {
+            Files.writeString(ftp.root().resolve("hello.txt"), "hello\n");
+            Files.createDirectory(ftp.root().resolve("pub"));
 
-    @Test
-    void resumesADownloadWithRest() throws Exception {
-        byte[] content = TestData.randomFile(ferry.root().resolve("big.bin"), BIG, 3);
-        Files.write(ferry.clientDir().resolve("big.bin"), Arrays.copyOf(content, 1_234_567));
+            String listing = curl(ftp.url() + "/").assertSuccess().stdout();
 
-        ExternalCommand.Result r = curl("-v", "-C", "-", "-o", "big.bin", ferry.url() + "/big.bin").assertSuccess();
+            assertThat(listing.lines()).anyMatch(l -> l.startsWith("-") && l.endsWith(" hello.txt"))
+                    .anyMatch(l -> l.startsWith("d") && l.endsWith(" pub"));
+        }
 
-        assertThat(r.stderr()).contains("> REST 1234567");
-        assertThat(TestData.sha256(ferry.clientDir().resolve("big.bin"))).isEqualTo(TestData.sha256(content));
-    }
+        @Test
+        void retrievesAFiveMegabyteFileByteExact() throws Exception {
+            byte[] content = TestData.randomFile(ftp.root().resolve("big.bin"), BIG, 1);
 
-    @Test
-    void resumesAnUpload() throws Exception {
-        byte[] content = TestData.randomFile(ferry.clientDir().resolve("up.bin"), BIG, 4);
-        Files.write(ferry.root().resolve("up.bin"), Arrays.copyOf(content, 2_000_001));
+            curl("-o", "big.bin", ftp.url() + "/big.bin").assertSuccess();
 
-        ExternalCommand.Result r = curl("-v", "-C", "-", "-T", "up.bin", ferry.url() + "/up.bin").assertSuccess();
+            assertThat(TestData.sha256(ftp.clientDir().resolve("big.bin"))).isEqualTo(TestData.sha256(content));
+        }
 
-        // curl asks SIZE, then appends what is missing.
-        assertThat(r.stderr()).contains("> SIZE up.bin").contains("> APPE up.bin");
-        assertThat(TestData.sha256(ferry.root().resolve("up.bin"))).isEqualTo(TestData.sha256(content));
-    }
+        @Test
+        void storesAFileByteExact() throws Exception {
+            byte[] content = TestData.randomFile(ftp.clientDir().resolve("up.bin"), BIG, 2);
 
-    @Test
-    void activeModeWithEprt() throws Exception {
-        byte[] content = TestData.randomFile(ferry.root().resolve("a.bin"), 300_000, 5);
+            curl("-T", "up.bin", ftp.url() + "/up.bin").assertSuccess();
 
-        ExternalCommand.Result r = curl("-v", "--ftp-port", "127.0.0.1", "-o", "a.bin", ferry.url() + "/a.bin").assertSuccess();
+            assertThat(TestData.sha256(ftp.root().resolve("up.bin"))).isEqualTo(TestData.sha256(content));
+        }
 
-        assertThat(r.stderr()).contains("> EPRT |1|127.0.0.1|").contains("< 200 EPRT command successful.");
-        assertThat(TestData.sha256(ferry.clientDir().resolve("a.bin"))).isEqualTo(TestData.sha256(content));
-    }
+        @Test
+        void resumesADownloadWithRest() throws Exception {
+            byte[] content = TestData.randomFile(ftp.root().resolve("big.bin"), BIG, 3);
+            Files.write(ftp.clientDir().resolve("big.bin"), Arrays.copyOf(content, 1_234_567));
 
-    @Test
-    void activeModeWithPort() throws Exception {
-        Files.writeString(ferry.clientDir().resolve("p.txt"), "uploaded over an active data connection\n");
+            ExternalCommand.Result r = curl("-v", "-C", "-", "-o", "big.bin", ftp.url() + "/big.bin").assertSuccess();
 
-        ExternalCommand.Result r = curl("-v", "--ftp-port", "127.0.0.1", "--disable-eprt",
-                "-T", "p.txt", ferry.url() + "/p.txt").assertSuccess();
+            assertThat(r.stderr()).contains("> REST 1234567");
+            assertThat(TestData.sha256(ftp.clientDir().resolve("big.bin"))).isEqualTo(TestData.sha256(content));
+        }
 
-        assertThat(r.stderr()).contains("> PORT 127,0,0,1,").contains("< 200 PORT command successful.");
-        assertThat(ferry.root().resolve("p.txt")).hasContent("uploaded over an active data connection");
-    }
+        @Test
+        void resumesAnUpload() throws Exception {
+            byte[] content = TestData.randomFile(ftp.clientDir().resolve("up.bin"), BIG, 4);
+            Files.write(ftp.root().resolve("up.bin"), Arrays.copyOf(content, 2_000_001));
 
-    @Test
-    void passiveModeWithPasv() throws Exception {
-        byte[] content = TestData.randomFile(ferry.root().resolve("b.bin"), 300_000, 6);
+            ExternalCommand.Result r = curl("-v", "-C", "-", "-T", "up.bin", ftp.url() + "/up.bin").assertSuccess();
 
-        ExternalCommand.Result r = curl("-v", "--disable-epsv", "-o", "b.bin", ferry.url() + "/b.bin").assertSuccess();
+            // curl asks SIZE, then appends what is missing.
+            assertThat(r.stderr()).contains("> SIZE up.bin").contains("> APPE up.bin");
+            assertThat(TestData.sha256(ftp.root().resolve("up.bin"))).isEqualTo(TestData.sha256(content));
+        }
 
-        assertThat(r.stderr()).contains("> PASV").contains("< 227 Entering Passive Mode (127,0,0,1,");
-        assertThat(TestData.sha256(ferry.clientDir().resolve("b.bin"))).isEqualTo(TestData.sha256(content));
-    }
+        /** Each mode's data connections, both ways; an upload replaces an existing file (or, failing, keeps it). */
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"EPSV", "PASV", "EPRT", "PORT"})
+        void downloadsAndReplacesAFileInEachDataConnectionMode(String mode) throws Exception {
+            byte[] down = TestData.randomFile(ftp.root().resolve("down.bin"), 300_000, 5);
+            byte[] old = TestData.randomFile(ftp.root().resolve(mode.toLowerCase(Locale.ROOT) + ".bin"), 200_000, 6);
+            byte[] up = TestData.randomFile(ftp.clientDir().resolve("up.bin"), 300_000, 7);
 
-    @Test
-    void passiveModeWithEpsv() throws Exception {
-        byte[] content = TestData.randomFile(ferry.root().resolve("c.bin"), 300_000, 7);
+            FtpsClients.CurlTransfers t = FtpsClients.curlTransfers(ftp, mode);
 
-        ExternalCommand.Result r = curl("-v", "-o", "c.bin", ferry.url() + "/c.bin").assertSuccess();
+            FtpsClients.assertCurlTransfers(t, ftp, mode, old, up, down);
+        }
 
-        assertThat(r.stderr()).contains("> EPSV").contains("< 229 Entering Extended Passive Mode (|||");
-        assertThat(TestData.sha256(ferry.clientDir().resolve("c.bin"))).isEqualTo(TestData.sha256(content));
-    }
+        @Test
+        void createsMissingDirectoriesOnUpload() throws Exception {
+            Files.writeString(ftp.clientDir().resolve("deep.txt"), "deep\n");
 
-    @Test
-    void createsMissingDirectoriesOnUpload() throws Exception {
-        Files.writeString(ferry.clientDir().resolve("deep.txt"), "deep\n");
+            curl("--ftp-create-dirs", "-T", "deep.txt", ftp.url() + "/a/b/c/deep.txt").assertSuccess();
 
-        curl("--ftp-create-dirs", "-T", "deep.txt", ferry.url() + "/a/b/c/deep.txt").assertSuccess();
+            assertThat(ftp.root().resolve("a/b/c/deep.txt")).hasContent("deep");
+        }
 
-        assertThat(ferry.root().resolve("a/b/c/deep.txt")).hasContent("deep");
-    }
+        @Test
+        void quoteCommandsRunBeforeAndAfterTheTransfer() throws Exception {
+            Files.writeString(ftp.root().resolve("x"), "x");
+            Files.writeString(ftp.root().resolve("y"), "y");
 
-    @Test
-    void quoteCommandsRunBeforeAndAfterTheTransfer() throws Exception {
-        Files.writeString(ferry.root().resolve("x"), "x");
-        Files.writeString(ferry.root().resolve("y"), "y");
+            String listing = curl("-Q", "DELE x", "-Q", "-DELE y", ftp.url() + "/").assertSuccess().stdout();
 
-        String listing = curl("-Q", "DELE x", "-Q", "-DELE y", ferry.url() + "/").assertSuccess().stdout();
+            // "DELE x" ran before the listing, "-DELE y" after it.
+            assertThat(listing).doesNotContain(" x\r\n", " x\n").contains(" y");
+            assertThat(ftp.root().resolve("x")).doesNotExist();
+            assertThat(ftp.root().resolve("y")).doesNotExist();
+        }
 
-        // "DELE x" ran before the listing, "-DELE y" after it.
-        assertThat(listing).doesNotContain(" x\r\n", " x\n").contains(" y");
-        assertThat(ferry.root().resolve("x")).doesNotExist();
-        assertThat(ferry.root().resolve("y")).doesNotExist();
-    }
+        @Test
+        void aFailingQuoteCommandFailsCurl() throws Exception {
+            ExternalCommand.Result r = curl("-Q", "DELE missing", ftp.url() + "/");
 
-    @Test
-    void aFailingQuoteCommandFailsCurl() throws Exception {
-        ExternalCommand.Result r = curl("-Q", "DELE missing", ferry.url() + "/");
+            assertThat(r.exitCode()).as(r.describe("exit code")).isEqualTo(21);   // curl: quote command returned error
+            assertThat(r.stderr()).contains("550");
+        }
 
-        assertThat(r.exitCode()).as(r.describe("exit code")).isEqualTo(21);   // curl: quote command returned error
-        assertThat(r.stderr()).contains("550");
-    }
+        @Test
+        void utf8FileNamesTravelBothWays() throws Exception {
+            String name = "grüße-日本-ß.txt";
+            Files.writeString(ftp.clientDir().resolve("local.txt"), "unicode\n");
+            String encoded = URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
 
-    @Test
-    void utf8FileNamesTravelBothWays() throws Exception {
-        String name = "grüße-日本-ß.txt";
-        Files.writeString(ferry.clientDir().resolve("local.txt"), "unicode\n");
-        String encoded = URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+            curl("-T", "local.txt", ftp.url() + "/" + encoded).assertSuccess();
+            assertThat(ftp.root().resolve(name)).hasContent("unicode");
 
-        curl("-T", "local.txt", ferry.url() + "/" + encoded).assertSuccess();
-        assertThat(ferry.root().resolve(name)).hasContent("unicode");
+            String listing = curl("-l", ftp.url() + "/").assertSuccess().stdout();
+            assertThat(listing.lines()).contains(name);
 
-        String listing = curl("-l", ferry.url() + "/").assertSuccess().stdout();
-        assertThat(listing.lines()).contains(name);
+            curl("-o", "back.txt", ftp.url() + "/" + encoded).assertSuccess();
+            assertThat(ftp.clientDir().resolve("back.txt")).hasContent("unicode");
+        }
 
-        curl("-o", "back.txt", ferry.url() + "/" + encoded).assertSuccess();
-        assertThat(ferry.clientDir().resolve("back.txt")).hasContent("unicode");
-    }
+        @Test
+        void missingFileIs550() throws Exception {
+            ExternalCommand.Result r = curl("-v", "-o", "nothing", ftp.url() + "/nothing-here");
 
-    @Test
-    void missingFileIs550() throws Exception {
-        ExternalCommand.Result r = curl("-v", "-o", "nothing", ferry.url() + "/nothing-here");
-
-        assertThat(r.exitCode()).isEqualTo(78);   // curl: remote file not found
-        assertThat(r.stderr()).contains("< 550 ");
-        assertThat(Path.of(ferry.clientDir().toString(), "nothing")).doesNotExist();
+            assertThat(r.exitCode()).isEqualTo(78);   // curl: remote file not found
+            assertThat(r.stderr()).contains("< 550 ");
+            assertThat(ftp.clientDir().resolve("nothing")).doesNotExist();
+        }
     }
 }

@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * <p>After each test the extension fails the test if the server logged a session ending by an
  * internal error: a client must never be able to provoke a bug, whatever the test asserted.
  */
-public final class FerryServerExtension implements BeforeEachCallback, AfterEachCallback {
+public final class FerryServerExtension implements BeforeEachCallback, AfterEachCallback, AutoCloseable, FtpService {
 
     public static final String USER = "alice";
     public static final String PASSWORD = "secret";
@@ -92,6 +92,19 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
 
     @Override
     public void beforeEach(ExtensionContext context) throws IOException {
+        open();
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        close();
+    }
+
+    /**
+     * What runs before each test: a fresh directory, the log capture and a started server. For a holder
+     * that runs the server itself ({@link Shape#DIRECT}); {@link #close} undoes it.
+     */
+    public void open() throws IOException {
         base = Files.createTempDirectory("ferry-it-");
         root = Files.createDirectories(base.resolve("root"));
         clientDir = Files.createDirectories(base.resolve("client"));
@@ -108,8 +121,9 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
         start(classConfiguration);
     }
 
+    /** Stops the server, removes the directory, and fails if the server logged an internal error. */
     @Override
-    public void afterEach(ExtensionContext context) throws IOException {
+    public void close() throws IOException {
         try {
             stop();
             List<String> bugs = new ArrayList<>();
@@ -155,8 +169,25 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
         }
     }
 
+    @Override
     public int port() {
         return server.port();
+    }
+
+    /** 127.0.0.1 */
+    @Override
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    @Override
+    public String user() {
+        return USER;
+    }
+
+    @Override
+    public String password() {
+        return PASSWORD;
     }
 
     public FtpServer server() {
@@ -179,18 +210,15 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
     }
 
     /** The directory served as "/". */
+    @Override
     public Path root() {
         return root;
     }
 
     /** A directory for external clients' local files. */
+    @Override
     public Path clientDir() {
         return clientDir;
-    }
-
-    /** "ftp://127.0.0.1:port" */
-    public String url() {
-        return "ftp://127.0.0.1:" + port();
     }
 
     static void deleteTree(Path dir) throws IOException {

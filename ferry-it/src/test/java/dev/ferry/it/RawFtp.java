@@ -106,6 +106,14 @@ public final class RawFtp implements AutoCloseable {
         return ftp;
     }
 
+    /** Connects from 127.0.0.1 to the service, reads the greeting and logs in as its user. */
+    public static RawFtp loggedIn(FtpService ftp) throws IOException {
+        RawFtp raw = connect(InetAddress.getLoopbackAddress(), InetAddress.getByName(ftp.host()), ftp.port());
+        raw.expect(220);
+        raw.login(ftp.user(), ftp.password());
+        return raw;
+    }
+
     public Socket socket() {
         return socket;
     }

@@ -63,6 +63,21 @@ public final class TestData {
         }
     }
 
+    /**
+     * An upload over an existing file: what the client was told and what the file holds must agree. Told
+     * complete (226): exactly the bytes sent; told anything else: exactly the bytes it held before, never
+     * a part or nothing (a failed upload leaves an existing file as it was).
+     */
+    public static void assertStoredOrKept(Path file, boolean toldComplete, byte[] before, byte[] sent) throws IOException {
+        if (toldComplete) {
+            assertThat(sha256(file)).as("%s after an upload the client was told is complete holds the bytes sent", file)
+                    .isEqualTo(sha256(sent));
+        } else {
+            assertThat(sha256(file)).as("%s after an upload that failed holds its old bytes", file)
+                    .isEqualTo(sha256(before));
+        }
+    }
+
     /** Fails unless both trees hold the same relative paths, with byte-identical files. */
     public static void assertSameTree(Path expected, Path actual) throws IOException {
         assertThat(tree(actual)).as("tree %s compared with %s", actual, expected).isEqualTo(tree(expected));

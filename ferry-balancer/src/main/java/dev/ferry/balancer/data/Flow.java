@@ -29,6 +29,12 @@ import java.util.function.BooleanSupplier;
  */
 public final class Flow {
 
+    /**
+     * How long a download's clean end, its backend's control connection gone, waits for the backend's 2xx
+     * to be read (see mayPassEnd): it is in the balancer's socket already when the backend said it.
+     */
+    public static final Duration DOWNLOAD_CONFIRM_GRACE = Duration.ofMillis(200);
+
     /** How a direction ended. */
     public enum End {
         /** Its sender's end of stream (and close_notify, with TLS) was passed on to its receiver. */
@@ -56,6 +62,8 @@ public final class Flow {
     /** The client to backend direction carried data: its end is an upload's end (a download's moves nothing). */
     volatile boolean upMoved;
     volatile boolean downWriting;
+    /** The backend's final 2xx for this download was read: its clean end is the file's end. */
+    private volatile boolean downConfirmed;
 
     // Guarded by this: the sockets, whether the relay was given up, how many directions splice now.
     private SocketChannel client;
@@ -166,18 +174,34 @@ public final class Flow {
      * PeerEnd#UPLOAD_END_GRACE} for that: a dying client's kernel ends its
      * data and control connections within microseconds, but not always control first (measured on loopback:
      * the control connection's FIN came 75-400 µs after the data's in 4 of 12 kills), and the receiver of an
-     * upload (any FTP server) commits the file on the FIN. A download's end is passed on at once: the client
-     * learns from the final reply, which the balancer gives only when the relay ended cleanly, and every
-     * download would pay the wait.
+     * upload (any FTP server) commits the file on the FIN. A download's end is not held for its backend's
+     * control connection: the client learns from the final reply, which the balancer gives only when the
+     * relay ended cleanly, and every download would pay the wait. Only when the backend's control connection
+     * has already ended does it wait (up to {@link #DOWNLOAD_CONFIRM_GRACE}) for the backend's 2xx.
      */
     boolean mayPassEnd(boolean upstream) {
         BooleanSupplier trusted = upstream ? upstreamEndTrusted : downstreamEndTrusted;
         Duration grace = upstream && upMoved ? PeerEnd.UPLOAD_END_GRACE : Duration.ZERO;
-        if (PeerEnd.endedWithin(() -> !trusted.getAsBoolean() || givenUp(), System.nanoTime(), grace)) {
-            giveUp((upstream ? "client" : "backend") + " control connection ended with the data");
+        if (!PeerEnd.endedWithin(() -> !trusted.getAsBoolean() || givenUp(), System.nanoTime(), grace)) {
+            return !givenUp();
+        }
+        if (givenUp()) {
             return false;
         }
-        return !givenUp();
+        // A backend that finished a download and was asked to QUIT meanwhile (RFC 959 §4.1.1) sends 226 and
+        // 221 and closes its control connection within microseconds of the data's end: that end is a
+        // completion if the 226 came, which the session reads at once.
+        if (!upstream && PeerEnd.endedWithin(() -> downConfirmed || givenUp(), System.nanoTime(), DOWNLOAD_CONFIRM_GRACE)
+                && downConfirmed) {
+            return !givenUp();
+        }
+        giveUp((upstream ? "client" : "backend") + " control connection ended with the data");
+        return false;
+    }
+
+    /** The backend's final 2xx for this download came: its clean end may pass whatever its control connection does. */
+    public void confirmDown() {
+        downConfirmed = true;
     }
 
     /** Records how a direction ended; {@code failed}: it ended by an error of its own (if not given up). */

@@ -30,6 +30,8 @@ final class Awaited {
     private volatile boolean answered;
     /** The client sent ABOR while this transfer ran: its final reply does not wait for the data's end. */
     private volatile boolean abortedByClient;
+    /** The backend answered this transfer with a preliminary reply (150, 125): data may move. */
+    private volatile boolean begun;
 
     Awaited(Kind kind, Verb verb, DataRoute route) {
         this.kind = kind;
@@ -55,6 +57,14 @@ final class Awaited {
 
     void abortedByClient() {
         abortedByClient = true;
+    }
+
+    boolean begun() {
+        return begun;
+    }
+
+    void begin() {
+        begun = true;
     }
 
     /** An upload: its data flows client to backend, so that direction's end is the file's end. */

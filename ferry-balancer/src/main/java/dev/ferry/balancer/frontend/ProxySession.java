@@ -336,13 +336,18 @@ public final class ProxySession implements Runnable, ClientSession {
             backendGuard.close();
         }
         // A session's data routes end with it: a waiting port is freed, a running transfer is reset (its
-        // client or its backend has gone, so nothing it still carries can be confirmed to anyone).
+        // client or its backend has gone, so nothing it still carries can be confirmed to anyone). A transfer
+        // whose data already ended cleanly is not running: its last bytes may still wait in our socket for a
+        // client that reads slowly (QUIT during a transfer is answered after it, RFC 959 §4.1.1), and a reset
+        // would drop them; the relay ends when that client closes, or at the data timeout.
         DataRoute route = currentRoute;
         if (route != null) {
             route.cancel(ctx.dataPorts());
         }
         for (Flow f : flows) {
-            f.giveUp("session ended (" + ending + ")");
+            if (f.down() != Flow.End.CLEAN && f.up() != Flow.End.CLEAN) {
+                f.giveUp("session ended (" + ending + ")");
+            }
         }
         closeQuietly(client);
         closeQuietly(backendChannel);
@@ -699,8 +704,11 @@ public final class ProxySession implements Runnable, ClientSession {
     /**
      * ABOR (RFC 959 §4.1.3): the client gives its transfer up and need not read its data connection any
      * more (ftplib and Commons Net read the 426 and 226 first, then close it), so the transfer's final
-     * reply must not wait for that connection's end, and the relay is given up (reset on both sides): an
-     * aborted transfer has no clean end to pass on.
+     * reply must not wait for that connection's end. An upload's relay is given up (reset on both sides):
+     * its end must never reach the backend as a clean one, which would commit the file. A download's relay
+     * is left to the backend, which aborts it when it reads the ABOR: reset here first, the backend could
+     * see its data connection fail before the ABOR and answer for a lost connection instead (it did in 2
+     * of 3 runs of CommonsNetTransfersTest's abort).
      */
     private void clientAborts() {
         synchronized (awaited) {
@@ -708,7 +716,7 @@ public final class ProxySession implements Runnable, ClientSession {
                 if (a.kind == Awaited.Kind.TRANSFER && !a.answered()) {
                     a.abortedByClient();
                     Flow f = a.route == null ? null : a.route.flow();
-                    if (f != null) {
+                    if (f != null && a.upload()) {
                         f.giveUp("client sent ABOR");
                     }
                 }
@@ -767,6 +775,9 @@ public final class ProxySession implements Runnable, ClientSession {
                 Awaited answered;
                 if (!reply.isFinal()) {
                     Awaited head = headAwaited();
+                    if (head != null && head.kind == Awaited.Kind.TRANSFER) {
+                        head.begin();
+                    }
                     out = head != null && (head.answered() || head.route != null && head.route.failure() != null)
                             ? null // the transfer already failed at the balancer: its 150 would promise data that never comes
                             : reply.toBytes();
@@ -909,8 +920,20 @@ public final class ProxySession implements Runnable, ClientSession {
     private byte[] transferEnded(BackendReply reply, Awaited a) {
         DataRoute route = a.route;
         Flow flow = route == null ? null : route.flow();
+        if (!a.begun() && reply.code >= 300) {
+            // Refused before it began (no 150: 425, 450, 550, 554 for a REST beyond the end...): no data will
+            // move, and a client that connected its data connection first (Commons Net) keeps it open until
+            // it reads this reply, so waiting for that connection's end would hold the reply for the data timeout.
+            if (flow != null) {
+                flow.giveUp("backend refused the transfer (" + reply.code + ")");
+            }
+            return a.answered() ? null : route != null && route.failure() != null ? route.failure().toBytes() : reply.toBytes();
+        }
         Duration wait = a.isAbortedByClient() ? Duration.ZERO : ctx.settings().timeouts().data();
         Flow.End carried = null;
+        if (flow != null && reply.code < 300 && !a.upload()) {
+            flow.confirmDown();
+        }
         if (flow != null) {
             Flow.End down = flow.awaitDown(wait);
             carried = a.upload() ? flow.awaitUp(wait) : down;

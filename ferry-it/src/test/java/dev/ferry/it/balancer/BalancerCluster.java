@@ -29,11 +29,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Two in-process servers (s1, s2) sharing one root, with an in-process balancer in front, all on
- * 127.0.0.1. Servers use {@link FerryServerExtension#defaults} (users alice/reader, 10 ms failed-login
- * delay). A server can be stopped and started again on the same port, for failover tests.
- * Closing fails if anything under the "ferry" logger reported an internal error (a bug a client provoked).
+ * 127.0.0.1 unless {@link Addresses} say otherwise. Servers use {@link FerryServerExtension#defaults}
+ * (users alice/reader, 10 ms failed-login delay). A server can be stopped and started again on the same
+ * port, for failover tests. Closing fails if anything under the "ferry" logger reported an internal
+ * error (a bug a client provoked).
  */
-final class BalancerCluster implements AutoCloseable {
+public final class BalancerCluster implements AutoCloseable {
+
+    /** Where the balancer and the servers s1 and s2 listen (port 0 each). */
+    public record Addresses(String balancer, String s1, String s2) {
+        /** Everything on 127.0.0.1. */
+        public static final Addresses LOOPBACK = new Addresses("127.0.0.1", "127.0.0.1", "127.0.0.1");
+        /**
+         * Each part on its own address, none the client's (127.0.0.1): what a server does with the address
+         * a connection reached, or leaves from, shows ({@link dev.ferry.it.Shape#BALANCED}).
+         */
+        public static final Addresses SEPARATE = new Addresses("127.0.0.5", "127.0.0.2", "127.0.0.3");
+
+        String server(int index) {
+            return index == 0 ? s1 : s2;
+        }
+    }
 
     static final String USER = FerryServerExtension.USER;
     static final String PASSWORD = FerryServerExtension.PASSWORD;
@@ -50,11 +66,14 @@ final class BalancerCluster implements AutoCloseable {
     private final FtpServer[] servers = new FtpServer[2];
     private final InetSocketAddress[] addresses = new InetSocketAddress[2];
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+    private final Addresses listen;
     /** Server s1's (index 0) or s2's (index 1) settings from the test defaults. */
     private final BiFunction<Integer, ServerSettings, ServerSettings> serverSettings;
     private FtpBalancer balancer;
 
-    private BalancerCluster(BiFunction<Integer, ServerSettings, ServerSettings> serverSettings) throws IOException {
+    private BalancerCluster(Addresses listen, BiFunction<Integer, ServerSettings, ServerSettings> serverSettings)
+            throws IOException {
+        this.listen = listen;
         this.serverSettings = serverSettings;
         log.start();
         ((Logger) LoggerFactory.getLogger("ferry")).addAppender(log);
@@ -84,14 +103,22 @@ final class BalancerCluster implements AutoCloseable {
     /** As {@link #start(UnaryOperator, UnaryOperator)}, with settings of its own for each server (by index). */
     static BalancerCluster startEach(BiFunction<Integer, ServerSettings, ServerSettings> server,
                                      UnaryOperator<BalancerSettings> configure) throws IOException {
-        BalancerCluster c = new BalancerCluster(server);
+        return start(Addresses.LOOPBACK, server, configure);
+    }
+
+    /** As {@link #startEach}, each part listening on its address of {@code listen}. */
+    public static BalancerCluster start(Addresses listen, BiFunction<Integer, ServerSettings, ServerSettings> server,
+                                        UnaryOperator<BalancerSettings> configure) throws IOException {
+        BalancerCluster c = new BalancerCluster(listen, server);
         try {
             for (int i = 0; i < 2; i++) {
-                c.servers[i] = FtpServer.start(server.apply(i, FerryServerExtension.defaults(c.root)));
+                ServerSettings defaults = FerryServerExtension.defaults(c.root)
+                        .withListen(new InetSocketAddress(listen.server(i), 0));
+                c.servers[i] = FtpServer.start(server.apply(i, defaults));
                 c.addresses[i] = c.servers[i].address();
             }
             BalancerSettings settings = BalancerSettings.defaults()
-                    .withListen(new InetSocketAddress("127.0.0.1", 0))
+                    .withListen(new InetSocketAddress(listen.balancer(), 0))
                     .withBackends(List.of(new BalancerSettings.BackendSpec("s1", c.addresses[0], 1),
                             new BalancerSettings.BackendSpec("s2", c.addresses[1], 1)))
                     .withPassivePorts(0, 0)
@@ -104,15 +131,20 @@ final class BalancerCluster implements AutoCloseable {
         }
     }
 
-    int port() {
+    public int port() {
         return balancer.port();
     }
 
-    String url() {
-        return "ftp://127.0.0.1:" + port();
+    /** The balancer's address, where clients connect. */
+    public String host() {
+        return listen.balancer();
     }
 
-    FtpBalancer balancer() {
+    public String url() {
+        return "ftp://" + host() + ":" + port();
+    }
+
+    public FtpBalancer balancer() {
         return balancer;
     }
 
@@ -126,16 +158,16 @@ final class BalancerCluster implements AutoCloseable {
         return balancer.backends().get(index);
     }
 
-    Path root() {
+    public Path root() {
         return root;
     }
 
-    Path clientDir() {
+    public Path clientDir() {
         return clientDir;
     }
 
     /** What the servers and the balancer logged so far (under the "ferry" logger), formatted. */
-    List<String> logLines() {
+    public List<String> logLines() {
         synchronized (log) {
             return log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
         }

@@ -8,33 +8,29 @@ import dev.ferry.it.TestData;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Map;
 import org.apache.commons.net.ftp.FTPFile;
 import org.apache.commons.net.ftp.FTPSClient;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
 
 /**
- * Real FTPS clients through a balancer that terminates TLS, in front of plain backends and of FTPS backends
- * (the parameter): curl, lftp, Python's ftplib.FTP_TLS and Commons Net (explicit and implicit), byte-exact
- * transfers both ways, listings, resume, passive and active data connections.
+ * Real FTPS clients through a balancer that terminates TLS and speaks FTPS to its backends too: curl, lftp,
+ * Python's ftplib.FTP_TLS and Commons Net (implicit), byte-exact transfers both ways, listings, resume,
+ * passive and active data connections. With plain backends the same clients run in
+ * {@link dev.ferry.it.FtpsClientsTest}'s balanced shape.
  */
 class BalancerTlsClientsTest {
 
     private static final int BIG = 3 * 1024 * 1024 + 17;
     private BalancerCluster cluster;
 
-    private BalancerCluster start(boolean ftpsBackends) throws Exception {
+    private BalancerCluster start() throws Exception {
         cluster = BalancerCluster.start(s -> s.withTls(BalancerSettings.Tls.OFF.withMode(BalancerSettings.TlsMode.TERMINATE)
                 .withImplicitListen(new InetSocketAddress("127.0.0.1", 0))
-                .withBackends(new BalancerSettings.BackendTls(ftpsBackends, null))));
+                .withBackends(new BalancerSettings.BackendTls(true, null))));
         return cluster;
     }
 
@@ -45,10 +41,9 @@ class BalancerTlsClientsTest {
         }
     }
 
-    @ParameterizedTest(name = "ftps backends={0}")
-    @ValueSource(booleans = {false, true})
-    void curlDownloadsUploadsListsAndResumes(boolean ftpsBackends) throws Exception {
-        BalancerCluster c = start(ftpsBackends);
+    @Test
+    void curlDownloadsUploadsListsAndResumes() throws Exception {
+        BalancerCluster c = start();
         byte[] down = TestData.randomFile(c.root().resolve("down.bin"), BIG, 1);
         byte[] up = TestData.randomFile(c.clientDir().resolve("up.bin"), BIG, 2);
         Files.write(c.clientDir().resolve("part.bin"), Arrays.copyOf(down, 1_000_003));
@@ -65,34 +60,13 @@ class BalancerTlsClientsTest {
         assertThat(TestData.sha256(c.root().resolve("up.bin"))).isEqualTo(TestData.sha256(up));
         assertThat(TestData.sha256(c.clientDir().resolve("part.bin"))).isEqualTo(TestData.sha256(down));
         assertThat(listing.lines()).anyMatch(l -> l.endsWith(" down.bin")).anyMatch(l -> l.endsWith(" up.bin"));
-        if (ftpsBackends) {
-            // The balancer's data connections to the backends resume its control session there.
-            assertThat(c.logLines()).anyMatch(l -> l.contains("event=transfer cmd=RETR") && l.contains("result=ok tls=resumed"));
-        } else {
-            assertThat(c.logLines()).anyMatch(l -> l.contains("event=transfer cmd=RETR") && l.endsWith("result=ok"));
-        }
+        // The balancer's data connections to the backends resume its control session there.
+        assertThat(c.logLines()).anyMatch(l -> l.contains("event=transfer cmd=RETR") && l.contains("result=ok tls=resumed"));
     }
 
-    @ParameterizedTest(name = "ftps backends={0}")
-    @ValueSource(booleans = {false})
-    void curlVerifiesTheBalancerAgainstItsCertificate(boolean ftpsBackends) throws Exception {
-        BalancerCluster c = start(ftpsBackends);
-        Files.writeString(c.root().resolve("hello.txt"), "hello\n");
-        X509Certificate certificate = c.balancer().tls().server().identity().certificate();
-        Path ca = Files.writeString(c.clientDir().resolve("balancer.pem"), "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(certificate.getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
-
-        assertThat(FtpsClients.curl(c.clientDir(), "--ssl-reqd", "--cacert", ca.toString(), c.url() + "/hello.txt")
-                .assertSuccess().stdout()).isEqualTo("hello\n");
-        assertThat(FtpsClients.curl(c.clientDir(), "--ssl-reqd", c.url() + "/hello.txt").exitCode())
-                .as("an unknown self-signed certificate fails verification").isEqualTo(60);
-    }
-
-    @ParameterizedTest(name = "ftps backends={0}")
-    @ValueSource(booleans = {false, true})
-    void lftpGetsPutsAndListsOverProtectedData(boolean ftpsBackends) throws Exception {
-        BalancerCluster c = start(ftpsBackends);
+    @Test
+    void lftpGetsPutsAndListsOverProtectedData() throws Exception {
+        BalancerCluster c = start();
         byte[] down = TestData.randomFile(c.root().resolve("down.bin"), BIG, 3);
         byte[] up = TestData.randomFile(c.clientDir().resolve("up.bin"), BIG, 4);
 
@@ -105,10 +79,9 @@ class BalancerTlsClientsTest {
         assertThat(r.stdout()).contains("down.bin", "up.bin");
     }
 
-    @ParameterizedTest(name = "ftps backends={0}")
-    @ValueSource(booleans = {false, true})
-    void pythonFtpTlsPassiveAndActiveMlsdAndResume(boolean ftpsBackends) throws Exception {
-        BalancerCluster c = start(ftpsBackends);
+    @Test
+    void pythonFtpTlsPassiveAndActiveMlsdAndResume() throws Exception {
+        BalancerCluster c = start();
         byte[] down = TestData.randomFile(c.root().resolve("down.bin"), BIG, 5);
 
         Map<String, String> v = FtpsClients.python(c.clientDir(), c.port(), """
@@ -143,12 +116,11 @@ class BalancerTlsClientsTest {
         assertThat(TestData.sha256(c.root().resolve("upFalse.bin"))).isEqualTo(TestData.sha256(reversed));
     }
 
-    @ParameterizedTest(name = "implicit={0}")
-    @ValueSource(booleans = {false, true})
-    void commonsNetStoresRetrievesAndListsExplicitAndImplicit(boolean implicit) throws Exception {
-        BalancerCluster c = start(implicit);
+    @Test
+    void commonsNetOverImplicitFtpsStoresRetrievesAndLists() throws Exception {
+        BalancerCluster c = start();
         byte[] content = TestData.randomFile(c.clientDir().resolve("src.bin"), BIG, 6);
-        FTPSClient client = FtpsClients.commonsNet(implicit ? c.balancer().implicitTlsAddress().getPort() : c.port(), implicit);
+        FTPSClient client = FtpsClients.commonsNet(c.balancer().implicitTlsAddress().getPort(), true);
         try {
             assertThat(client.storeFile("up.bin", new ByteArrayInputStream(content))).as(() -> client.getReplyString() + c.logLines()).isTrue();
             ByteArrayOutputStream back = new ByteArrayOutputStream();

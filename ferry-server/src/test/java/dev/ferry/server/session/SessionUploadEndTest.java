@@ -2,6 +2,7 @@ package dev.ferry.server.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.server.net.PeerEnd;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,6 +15,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -98,6 +100,23 @@ class SessionUploadEndTest {
         assertUntouched();
     }
 
+    /**
+     * A dying client's control connection may end a little after its data connection: until UPLOAD_END_GRACE
+     * after the data's end, the commit still looks, however fast the flush was.
+     */
+    @Test
+    void aControlConnectionThatEndsJustAfterTheDataStopsTheCommit() throws Exception {
+        AtomicLong firstAsked = new AtomicLong();
+        c.peerEnded(() -> {
+            firstAsked.compareAndSet(0, System.nanoTime());
+            return System.nanoTime() - firstAsked.get() > PeerEnd.UPLOAD_END_GRACE.toNanos() / 2;
+        });
+
+        assertThat(upload(null, "STOR doc.txt", "partial")).isEqualTo(NOT_STORED);
+
+        assertUntouched();
+    }
+
     @Test
     void anUploadWithItsControlConnectionOpenIsStored() throws Exception {
         AtomicInteger asked = new AtomicInteger();
@@ -109,7 +128,7 @@ class SessionUploadEndTest {
         assertThat(upload(null, "STOR doc.txt", "new")).isEqualTo("226 Transfer complete (3 bytes).");
 
         assertThat(root.resolve("doc.txt")).hasContent("new");
-        assertThat(asked).as("before the commit and at it").hasValue(2);
+        assertThat(asked).as("before the commit, and at it for the grace").hasValueGreaterThanOrEqualTo(2);
         assertThat(c.command("NOOP")).isEqualTo("200 NOOP ok.");
     }
 
