@@ -965,21 +965,30 @@ public final class ProxySession implements Runnable, ClientSession {
         activeRelays.incrementAndGet();
         Flow flow = newFlow(route);
         try {
-            SocketChannel backendData;
-            try {
-                backendData = BackendConnect.data(ctx, route.backendTarget(), null);
-            } catch (IOException e) {
-                LOG.warn("{} event=data-connect-failed side=backend target={} error={}", id, HostPort.text(route.backendTarget()), e.getMessage());
-                backend.countError();
-                route.fail(Reply.of(425, "Cannot open the data connection to the server."));
-                Flow.reset(clientData);
-                flow.abandon("backend data port unreachable");
-                return;
+            SocketChannel backendData = connectBackendData(route, flow, clientData);
+            if (backendData != null) {
+                relay(route, flow, clientData, backendData);
             }
-            relay(route, flow, clientData, backendData);
         } finally {
             flows.remove(flow);
             activeRelays.decrementAndGet();
+        }
+    }
+
+    /**
+     * Connects to the backend's passive port; null when it cannot be reached (then the client's side is
+     * reset, the transfer will be answered 425, and the backend is counted an error).
+     */
+    private SocketChannel connectBackendData(DataRoute route, Flow flow, SocketChannel clientSide) {
+        try {
+            return BackendConnect.data(ctx, route.backendTarget(), null);
+        } catch (IOException e) {
+            LOG.warn("{} event=data-connect-failed side=backend target={} error={}", id, HostPort.text(route.backendTarget()), e.getMessage());
+            backend.countError();
+            route.fail(Reply.of(425, "Cannot open the data connection to the server."));
+            Flow.reset(clientSide);
+            flow.abandon("backend data port unreachable");
+            return null;
         }
     }
 
@@ -1007,15 +1016,8 @@ public final class ProxySession implements Runnable, ClientSession {
                 flow.abandon("client unreachable");
                 return;
             }
-            SocketChannel toBackend;
-            try {
-                toBackend = BackendConnect.data(ctx, route.backendTarget(), null);
-            } catch (IOException e) {
-                LOG.warn("{} event=data-connect-failed side=backend target={} error={}", id, HostPort.text(route.backendTarget()), e.getMessage());
-                backend.countError();
-                route.fail(Reply.of(425, "Cannot open the data connection to the server."));
-                Flow.reset(toClient);
-                flow.abandon("backend data port unreachable");
+            SocketChannel toBackend = connectBackendData(route, flow, toClient);
+            if (toBackend == null) {
                 return;
             }
             relay(route, flow, toClient, toBackend);

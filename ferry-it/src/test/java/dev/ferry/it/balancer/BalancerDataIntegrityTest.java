@@ -39,7 +39,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BalancerDataIntegrityTest {
 
     private static final InetAddress CLIENT = address("127.0.0.1");
-    private static final InetAddress BALANCER = address("127.0.0.5");
+    private static final InetAddress BALANCER = address(BalancerCluster.Addresses.SEPARATE.balancer());
     private static final byte[] OLD = TestData.random(1 << 20, 7);
 
     private BalancerCluster cluster;
@@ -47,10 +47,8 @@ class BalancerDataIntegrityTest {
 
     @BeforeEach
     void start() throws Exception {
-        cluster = BalancerCluster.startEach(
-                // The backends cannot do active mode at all: only the balancer's own connections can serve it.
-                (i, s) -> s.withListen(new InetSocketAddress(address("127.0.0." + (2 + i)), 0)).withAllowActiveMode(false),
-                b -> b.withListen(new InetSocketAddress(BALANCER, 0)));
+        // The backends cannot do active mode at all: only the balancer's own connections can serve it.
+        cluster = BalancerCluster.start(BalancerCluster.Addresses.SEPARATE, (i, s) -> s.withAllowActiveMode(false), b -> b);
         keep = cluster.root().resolve("keep.bin");
         Files.write(keep, OLD);
     }
@@ -219,8 +217,7 @@ class BalancerDataIntegrityTest {
     void eachNewPasvReplacesTheSessionsLastAndASessionsPortsEndWithIt() throws Exception {
         cluster.close();
         int low = BalancerCluster.freePortRange(3);
-        cluster = BalancerCluster.startEach((i, s) -> s.withListen(new InetSocketAddress(address("127.0.0." + (2 + i)), 0)),
-                b -> b.withListen(new InetSocketAddress(BALANCER, 0)).withPassivePorts(low, low + 2));
+        cluster = BalancerCluster.start(BalancerCluster.Addresses.SEPARATE, (i, s) -> s, b -> b.withPassivePorts(low, low + 2));
         try (RawFtp a = loggedIn(); RawFtp b = loggedIn(); RawFtp c = loggedIn()) {
             for (int i = 0; i < 4; i++) {
                 a.pasv();

@@ -64,9 +64,7 @@ class KilledPeersTest {
     @BeforeEach
     void start() throws Exception {
         ExternalCommand.requireInstalled("python3");
-        cluster = BalancerCluster.startEach(
-                (i, s) -> s.withListen(new InetSocketAddress("127.0.0." + (2 + i), 0)),
-                b -> b.withListen(new InetSocketAddress("127.0.0.5", 0)));
+        cluster = BalancerCluster.start(BalancerCluster.Addresses.SEPARATE, (i, s) -> s, b -> b);
         keep = cluster.root().resolve("keep.bin");
         Files.write(keep, OLD);
     }
@@ -84,7 +82,7 @@ class KilledPeersTest {
         Files.writeString(script, SLOW_UPLOAD);
         for (int round = 1; round <= ROUNDS; round++) {
             int transfersBefore = storLines().size();
-            Process client = new ProcessBuilder("python3", script.toString(), "127.0.0.5", Integer.toString(cluster.port()),
+            Process client = new ProcessBuilder("python3", script.toString(), cluster.host(), Integer.toString(cluster.port()),
                     BalancerCluster.USER, BalancerCluster.PASSWORD, "keep.bin", Integer.toString(FILE))
                     .redirectErrorStream(true).start();
             try (BufferedReader out = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
@@ -112,9 +110,9 @@ class KilledPeersTest {
             int port = TestData.freePort();
             int transfersBefore = storLines().size();
             Launcher.Started balancer = Launcher.start(dir, dir.resolve("balancer-" + round + ".err"), Duration.ofSeconds(120),
-                    "balancer", "--listen", "127.0.0.5:" + port, "--backend", "s1=" + backend.getHostString() + ":" + backend.getPort(),
+                    "balancer", "--listen", cluster.host() + ":" + port, "--backend", "s1=" + backend.getHostString() + ":" + backend.getPort(),
                     "--check", "tcp");
-            try (RawFtp ftp = RawFtp.connect(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("127.0.0.5"), port)) {
+            try (RawFtp ftp = RawFtp.connect(InetAddress.getByName("127.0.0.1"), InetAddress.getByName(cluster.host()), port)) {
                 ftp.expect(220);
                 ftp.login(BalancerCluster.USER, BalancerCluster.PASSWORD);
                 ftp.command("TYPE I", 200);

@@ -22,7 +22,6 @@ import dev.ferry.server.tls.ServerTls;
 import dev.ferry.server.tls.TlsChannel;
 import java.io.IOException;
 import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -109,7 +108,7 @@ final class DataCommands {
         // SECURITY: data connections only to the client's own address (RFC 2577 §3, FTP bounce):
         // otherwise the server could be made to connect to, and send data to, any third party. Through
         // a trusted proxy that address is the proxy's, which rewrote PORT/EPRT to a listener of its own.
-        if (!sameHost(target.address(), s.dataPeer)) {
+        if (!HostPort.sameHost(target.address(), s.dataPeer)) {
             LOG.info("{} event=active-refused verb={} target={} reason=foreign-address", s.id, verb, target.toSocketAddress());
             return Reply.of(501, verb + " refused: data connections go only to your own address.");
         }
@@ -695,27 +694,6 @@ final class DataCommands {
 
     private static String describe(Duration d) {
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
-    }
-
-    private static boolean sameHost(InetAddress a, InetAddress b) {
-        if (a.equals(b)) {
-            return true;
-        }
-        // An IPv4 client seen on a dual-stack socket as ::ffff:a.b.c.d is the same host.
-        return a instanceof Inet4Address && b instanceof Inet6Address v6 && isMappedTo(v6, a)
-                || b instanceof Inet4Address && a instanceof Inet6Address v6b && isMappedTo(v6b, b);
-    }
-
-    private static boolean isMappedTo(Inet6Address v6, InetAddress v4) {
-        byte[] x = v6.getAddress();
-        byte[] y = v4.getAddress();
-        for (int i = 0; i < 10; i++) {
-            if (x[i] != 0) {
-                return false;
-            }
-        }
-        return (x[10] & 0xFF) == 0xFF && (x[11] & 0xFF) == 0xFF
-                && x[12] == y[0] && x[13] == y[1] && x[14] == y[2] && x[15] == y[3];
     }
 
     /** Buffered CRLF lines to a data connection (listings are always CRLF, RFC 959 §3.1.1.1). */
