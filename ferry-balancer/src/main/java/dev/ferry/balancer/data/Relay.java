@@ -256,19 +256,6 @@ public final class Relay {
         }
     }
 
-    static void shutdownQuietly(SocketChannel c) {
-        try {
-            c.shutdownInput();
-        } catch (IOException ignored) {
-            // already shut or not connected
-        }
-        try {
-            c.shutdownOutput();
-        } catch (IOException ignored) {
-            // already shut or not connected
-        }
-    }
-
     static void closeQuietly(SocketChannel c) {
         try {
             c.close();

@@ -1,6 +1,5 @@
 package dev.ferry.balancer.frontend;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.data.Flow;
@@ -120,7 +119,6 @@ public final class ProxySession implements Runnable, ClientSession {
     private volatile String user;
     /** The verb of the client's last command (never its argument: PASS carries a password). */
     private volatile Verb lastVerb;
-    /** bytesUp + bytesDown when the running transfer started. */
     /** Bytes of the transfer in progress (null: none), not yet in the backend's totals. */
     private volatile LongAdder currentUp;
     private volatile LongAdder currentDown;
@@ -343,6 +341,13 @@ public final class ProxySession implements Runnable, ClientSession {
         DataRoute route = currentRoute;
         if (route != null) {
             route.cancel(ctx.dataPorts());
+        }
+        synchronized (awaited) {
+            for (Awaited a : awaited) {
+                if (a.route != null) {
+                    a.route.cancel(ctx.dataPorts());
+                }
+            }
         }
         for (Flow f : flows) {
             if (f.down() != Flow.End.CLEAN && f.up() != Flow.End.CLEAN) {
@@ -919,6 +924,11 @@ public final class ProxySession implements Runnable, ClientSession {
      */
     private byte[] transferEnded(BackendReply reply, Awaited a) {
         DataRoute route = a.route;
+        if (route != null) {
+            // The transfer is over: a port its client never connected to (a 550 before any data, the
+            // backend's accept timeout) is free again at once, not at the route's deadline.
+            route.cancel(ctx.dataPorts());
+        }
         Flow flow = route == null ? null : route.flow();
         if (!a.begun() && reply.code >= 300) {
             // Refused before it began (no 150: 425, 450, 550, 554 for a REST beyond the end...): no data will

@@ -232,6 +232,15 @@ class BalancerDataIntegrityTest {
             try (RawFtp d = loggedIn()) {
                 d.pasv();
             }
+            // A transfer refused before any data (550, no connection made) frees its port with its reply, not at
+            // the route's deadline (the data timeout): else a few such commands lock a NAT's users out of the range.
+            b.command("RETR no-such-file", 550);
+            assertThat(cluster.balancer().passivePortsInUse()).as("b's port freed by its transfer's reply").isEqualTo(1);
+            // And a transfer still waiting for its data connection (the backend waits up to its accept timeout)
+            // frees its port when the session ends.
+            c.send("RETR keep.bin");
+            c.close();
+            TestData.await("c's port freed with its session", () -> cluster.balancer().passivePortsInUse() == 0);
         }
     }
 
