@@ -71,12 +71,4 @@ final class Awaited {
     boolean upload() {
         return verb == Verb.STOR || verb == Verb.APPE || verb == Verb.STOU;
     }
-
-    /** The verbs whose final reply ends a transfer over a data connection (RFC 959 §4.1.3, RFC 3659 §7). */
-    static boolean movesData(Verb v) {
-        return switch (v) {
-            case RETR, STOR, APPE, STOU, LIST, NLST, MLSD -> true;
-            default -> false;
-        };
-    }
 }

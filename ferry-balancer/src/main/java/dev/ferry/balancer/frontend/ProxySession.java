@@ -654,7 +654,7 @@ public final class ProxySession implements Runnable, ClientSession {
                         if (v == Verb.ABOR) {
                             clientAborts();
                         }
-                        if (Awaited.movesData(v)) {
+                        if (v.movesData()) {
                             transferCommand(line, v);
                         } else {
                             sendToBackend(line, Awaited.forwarded(v));

@@ -100,6 +100,17 @@ public enum Verb {
     public PathKind pathKind() { return pathKind; }
     public String help() { return help; }
 
+    /**
+     * The commands whose reply ends a transfer over a data connection (RFC 959 §4.1.3, RFC 3659 §7): RFC 4217
+     * §10.2 checks data protection on them, and a balancer holds their final reply for the data's end.
+     */
+    public boolean movesData() {
+        return switch (this) {
+            case RETR, STOR, APPE, STOU, LIST, NLST, MLSD -> true;
+            default -> false;
+        };
+    }
+
     private static final Map<String, Verb> BY_NAME = new HashMap<>();
 
     static {

@@ -111,9 +111,6 @@ public final class Session implements Runnable {
     /** How the session ended when it was not by QUIT (a failed AUTH TLS handshake). */
     private String ending;
     private static final Set<String> ALL_FACTS = Set.copyOf(dev.ferry.server.listing.MlsxFormat.ALL_FACTS);
-    /** The commands that open a data connection (RFC 4217 §10.2 lists them). */
-    private static final Set<Verb> DATA_TRANSFERS = java.util.EnumSet.of(Verb.RETR, Verb.STOR, Verb.APPE, Verb.STOU,
-            Verb.LIST, Verb.NLST, Verb.MLSD);
     Transfer transfer;
     private volatile boolean closing;
     /** The server is stopping: every session still open is told 421 (RFC 959: closing control connection). */
@@ -430,7 +427,7 @@ public final class Session implements Runnable {
             return;
         }
         // RFC 4217 §10.2: checked on the command that opens the data connection, before any 1xx reply.
-        if (DATA_TRANSFERS.contains(verb) && !protectData && tlsPolicy(account.user()).dataNeedsTls()) {
+        if (verb.movesData() && !protectData && tlsPolicy(account.user()).dataNeedsTls()) {
             replies.send(521, "Data connection cannot be opened with this PROT setting: send PBSZ 0 and PROT P.");
             return;
         }
