@@ -18,8 +18,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * A backend that logs a user in, answers PASV with a port of its own address, and then fails a download the
  * way the test picks (OkHttp MockWebServer style: one fault per backend; {@link FakeBackend} has the faults
- * of the control connection). Its data connections come and go on
- * its own address, as a real backend's on another host would.
+ * of the control connection). Its data connections come and go on its own address, as a real backend's on
+ * another host would. Whatever the fault, it records how each upload's data connection ended ({@link
+ * #uploadEnds}): a backend that commits on a clean end (vsftpd, any FTP server without Ferry's control
+ * connection check) is only safe when a cut upload reaches it as a reset.
  */
 final class DataFaultBackend implements AutoCloseable {
 
@@ -38,6 +40,8 @@ final class DataFaultBackend implements AutoCloseable {
     private final ServerSocket server;
     private final Fault fault;
     private final List<Socket> held = new CopyOnWriteArrayList<>();
+    /** How each STOR's data connection ended: "end" (a clean end of stream) or "reset" (an error). */
+    final List<String> uploadEnds = new CopyOnWriteArrayList<>();
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private DataFaultBackend(ServerSocket server, Fault fault) {
@@ -111,6 +115,16 @@ final class DataFaultBackend implements AutoCloseable {
                             default -> throw new IllegalStateException();
                         }
                     }
+                    case "STOR" -> {
+                        passive.setSoTimeout(10_000);
+                        Socket data = passive.accept();
+                        held.add(data);
+                        passive.close();
+                        send(out, "150 send it");
+                        boolean clean = drainedToTheEnd(data);
+                        uploadEnds.add(clean ? "end" : "reset");
+                        send(out, clean ? "226 stored" : "426 connection lost");
+                    }
                     case "QUIT" -> {
                         send(out, "221 bye");
                         return;
@@ -122,6 +136,20 @@ final class DataFaultBackend implements AutoCloseable {
             // the balancer hung up, or the test ended
         } finally {
             close(passive);
+        }
+    }
+
+    /** Reads until the end of stream (true) or an error such as a reset (false). */
+    private static boolean drainedToTheEnd(Socket data) {
+        byte[] b = new byte[64 * 1024];
+        try (data) {
+            data.setSoTimeout(30_000);
+            while (data.getInputStream().read(b) >= 0) {
+                // discard
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 

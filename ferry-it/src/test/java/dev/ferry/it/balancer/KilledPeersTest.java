@@ -2,6 +2,8 @@ package dev.ferry.it.balancer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.it.ExternalCommand;
 import dev.ferry.it.Launcher;
 import dev.ferry.it.RawFtp;
@@ -82,24 +84,53 @@ class KilledPeersTest {
         Files.writeString(script, SLOW_UPLOAD);
         for (int round = 1; round <= ROUNDS; round++) {
             int transfersBefore = storLines().size();
-            Process client = new ProcessBuilder("python3", script.toString(), cluster.host(), Integer.toString(cluster.port()),
-                    BalancerCluster.USER, BalancerCluster.PASSWORD, "keep.bin", Integer.toString(FILE))
-                    .redirectErrorStream(true).start();
-            try (BufferedReader out = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = out.readLine()) != null && !line.equals("stored") && Long.parseLong(line) < KILL_AFTER) {
-                    // reading progress
-                }
-                assertThat(line).as("round %d: the upload was under way", round).isNotNull().isNotEqualTo("stored");
-                client.destroyForcibly(); // SIGKILL
-            } finally {
-                client.waitFor(10, TimeUnit.SECONDS);
-            }
+            killMidUpload(script, cluster.port(), round);
             TestData.await("round " + round + ": the server's transfer line", () -> storLines().size() > transfersBefore);
             assertThat(TestData.sha256(keep)).as("round %d: the old file; log: %s", round, cluster.logLines()).isEqualTo(TestData.sha256(OLD));
         }
         assertThat(storLines()).hasSize(ROUNDS).noneMatch(l -> l.contains("result=ok"));
         assertThat(TestData.names(cluster.root())).as("no temp file left").containsExactly("keep.bin");
+    }
+
+    /**
+     * The balancer's own part, without a Ferry backend's check behind it: a backend that commits on any clean
+     * end (as vsftpd does) must see every killed client's upload end as a reset.
+     */
+    @Test
+    void aClientKilledMidUploadReachesABackendAsAReset() throws Exception {
+        Path script = cluster.clientDir().resolve("slow_upload.py");
+        Files.writeString(script, SLOW_UPLOAD);
+        try (DataFaultBackend backend = DataFaultBackend.start(InetAddress.getByName("127.0.0.3"), DataFaultBackend.Fault.STALL_MID_DOWNLOAD);
+             FtpBalancer lb = FtpBalancer.start(BalancerSettings.defaults()
+                     .withListen(new InetSocketAddress(cluster.host(), 0))
+                     .withBackends(List.of(new BalancerSettings.BackendSpec("fault", backend.address(), 1)))
+                     .withPassivePorts(0, 0)
+                     .withCheck(new BalancerSettings.Check(BalancerSettings.CheckType.TCP, Duration.ofSeconds(30),
+                             Duration.ofSeconds(1), 1, 1, null, null)))) {
+            for (int round = 1; round <= ROUNDS; round++) {
+                killMidUpload(script, lb.port(), round);
+                int expected = round;
+                TestData.await("round " + round + ": the backend saw the upload end", () -> backend.uploadEnds.size() == expected);
+            }
+            assertThat(backend.uploadEnds).as("how each killed client's upload reached the backend").containsOnly("reset");
+        }
+    }
+
+    /** Starts SLOW_UPLOAD against the balancer's {@code port} and kills it (SIGKILL) once KILL_AFTER bytes are sent. */
+    private void killMidUpload(Path script, int port, int round) throws Exception {
+        Process client = new ProcessBuilder("python3", script.toString(), cluster.host(), Integer.toString(port),
+                BalancerCluster.USER, BalancerCluster.PASSWORD, "keep.bin", Integer.toString(FILE))
+                .redirectErrorStream(true).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = out.readLine()) != null && !line.equals("stored") && Long.parseLong(line) < KILL_AFTER) {
+                // reading progress
+            }
+            assertThat(line).as("round %d: the upload was under way", round).isNotNull().isNotEqualTo("stored");
+            client.destroyForcibly(); // SIGKILL
+        } finally {
+            client.waitFor(10, TimeUnit.SECONDS);
+        }
     }
 
     @Test
