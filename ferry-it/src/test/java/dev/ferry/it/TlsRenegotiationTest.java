@@ -33,8 +33,8 @@ class TlsRenegotiationTest {
         if (login) {
             assertThat(o.transcript()).contains("230 User alice logged in.");
         }
-        assertThat(ferry.logLines()).anyMatch(l -> l.contains("event=tls-failed")
-                && l.contains("during=session") && l.contains("renegotiation is not allowed"));
+        TestData.await("the session's tls-failed line", () -> ferry.logLines().stream().anyMatch(l -> l.contains("event=tls-failed")
+                && l.contains("during=session") && l.contains("renegotiation is not allowed")));
         assertServerStillServes();
     }
 
@@ -54,6 +54,8 @@ class TlsRenegotiationTest {
         for (int i = 0; i < 10; i++) {
             assertThat(Renegotiation.jdk(ferry.port(), i % 2 == 0).accepted()).isFalse();
         }
+        // The client sees the alert before the server's session has written its line: wait for the tenth.
+        TestData.await("ten tls-failed lines", () -> ferry.logLines().stream().filter(l -> l.contains("renegotiation is not allowed")).count() >= 10);
         assertThat(ferry.logLines().stream().filter(l -> l.contains("renegotiation is not allowed"))).hasSize(10);
         assertServerStillServes();
     }
