@@ -1,7 +1,10 @@
 package dev.ferry.balancer;
 
+import dev.ferry.runtime.tls.IdentityFiles;
+import dev.ferry.runtime.net.NetworkAddress;
+import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.balancer.admin.AdminSettings;
-import dev.ferry.server.ServerSettings;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -35,7 +38,7 @@ import java.util.Objects;
 public record BalancerSettings(
         InetSocketAddress listen,
         String publicAddress,
-        List<ServerSettings.NetworkAddress> networkAddresses,
+        List<NetworkAddress> networkAddresses,
         int passiveLow,
         int passiveHigh,
         List<BackendSpec> backends,
@@ -92,7 +95,7 @@ public record BalancerSettings(
     public BalancerSettings withCheck(Check v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, v, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
     public BalancerSettings withMaxSessions(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, v, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
     public BalancerSettings withMaxSessionsPerAddress(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, v, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withNetworkAddresses(List<ServerSettings.NetworkAddress> v) { return new BalancerSettings(listen, publicAddress, v, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withNetworkAddresses(List<NetworkAddress> v) { return new BalancerSettings(listen, publicAddress, v, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
     public BalancerSettings withQueue(Queue v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, v, timeouts, retries, proxyProtocol, greeting, admin, tls); }
     public BalancerSettings withTimeouts(Timeouts v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, v, retries, proxyProtocol, greeting, admin, tls); }
     public BalancerSettings withRetries(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, v, proxyProtocol, greeting, admin, tls); }
@@ -232,10 +235,15 @@ public record BalancerSettings(
      */
     public record Tls(TlsMode mode, java.nio.file.Path certificate, java.nio.file.Path key,
                       java.nio.file.Path passwordFile, java.nio.file.Path selfSignedDirectory,
-                      ServerSettings.TlsPolicy require, ServerSettings.SessionReuse reuse,
+                      TlsPolicy require, SessionReuse reuse,
                       InetSocketAddress implicitListen, Duration handshakeTimeout, BackendTls backends) {
-        public static final Tls OFF = new Tls(TlsMode.OFF, null, null, null, null, ServerSettings.TlsPolicy.OPTIONAL,
-                ServerSettings.SessionReuse.PREFERRED, null, Duration.ofSeconds(15), BackendTls.PLAIN);
+        /** Where the certificate and key come from. */
+        public IdentityFiles identityFiles() {
+            return new IdentityFiles(certificate, key, passwordFile, selfSignedDirectory);
+        }
+
+        public static final Tls OFF = new Tls(TlsMode.OFF, null, null, null, null, TlsPolicy.OPTIONAL,
+                SessionReuse.PREFERRED, null, Duration.ofSeconds(15), BackendTls.PLAIN);
 
         public Tls {
             Objects.requireNonNull(mode, "mode");
@@ -249,8 +257,8 @@ public record BalancerSettings(
         public Tls withCertificate(java.nio.file.Path cert, java.nio.file.Path k) { return new Tls(mode, cert, k, passwordFile, selfSignedDirectory, require, reuse, implicitListen, handshakeTimeout, backends); }
         public Tls withPasswordFile(java.nio.file.Path v) { return new Tls(mode, certificate, key, v, selfSignedDirectory, require, reuse, implicitListen, handshakeTimeout, backends); }
         public Tls withSelfSignedDirectory(java.nio.file.Path v) { return new Tls(mode, certificate, key, passwordFile, v, require, reuse, implicitListen, handshakeTimeout, backends); }
-        public Tls withRequire(ServerSettings.TlsPolicy v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, v, reuse, implicitListen, handshakeTimeout, backends); }
-        public Tls withReuse(ServerSettings.SessionReuse v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, v, implicitListen, handshakeTimeout, backends); }
+        public Tls withRequire(TlsPolicy v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, v, reuse, implicitListen, handshakeTimeout, backends); }
+        public Tls withReuse(SessionReuse v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, v, implicitListen, handshakeTimeout, backends); }
         public Tls withImplicitListen(InetSocketAddress v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, reuse, v, handshakeTimeout, backends); }
         public Tls withHandshakeTimeout(Duration v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, reuse, implicitListen, v, backends); }
         public Tls withBackends(BackendTls v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, reuse, implicitListen, handshakeTimeout, v); }

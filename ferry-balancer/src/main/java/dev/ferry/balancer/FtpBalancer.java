@@ -10,12 +10,11 @@ import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.balancer.passthrough.Passthrough;
 import dev.ferry.balancer.policy.BalancePolicy;
 import dev.ferry.protocol.address.HostPort;
-import dev.ferry.server.ServerSettings;
-import dev.ferry.server.data.BufferPool;
-import dev.ferry.server.net.Acceptor;
-import dev.ferry.server.net.IdleParker;
-import dev.ferry.server.net.PassiveAddressing;
-import dev.ferry.server.net.Watchdog;
+import dev.ferry.runtime.net.BufferPool;
+import dev.ferry.runtime.net.Acceptor;
+import dev.ferry.runtime.net.IdleParker;
+import dev.ferry.runtime.net.PassiveAddressing;
+import dev.ferry.runtime.net.Watchdog;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -93,8 +92,6 @@ public final class FtpBalancer implements AutoCloseable {
             throw new IOException("cannot listen on " + settings.listen() + ": " + e.getMessage(), e);
         }
         Watchdog watchdog = new Watchdog("ferry-balancer-watchdog");
-        ServerSettings.Passive addressing = new ServerSettings.Passive(settings.passiveLow(), settings.passiveHigh(),
-                settings.publicAddress(), settings.networkAddresses(), settings.timeouts().data());
         DataPorts dataPorts = new DataPorts(((InetSocketAddress) listener.getLocalAddress()).getAddress(), settings.passiveLow(), settings.passiveHigh());
         Admission admission = new Admission(settings.maxSessions(), settings.queue().size(), settings.queue().timeout());
         this.initialBackends = backends;
@@ -102,7 +99,7 @@ public final class FtpBalancer implements AutoCloseable {
                 this::perAddressLimit);
         this.context = new BalancerContext(settings, backends, BalancePolicy.of(settings.balance()), watchdog,
                 dataPorts,
-                new PassiveAddressing(addressing), new BufferPool(RELAY_BUFFER, 64),
+                new PassiveAddressing(settings.publicAddress(), settings.networkAddresses()), new BufferPool(RELAY_BUFFER, 64),
                 admission, new AtomicLong(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
                 new IdleParker("ferry-balancer-idle-parker"), metrics, tls);
         try {
@@ -144,7 +141,7 @@ public final class FtpBalancer implements AutoCloseable {
                             release.run();
                         }
                     });
-                });
+                }, LOG);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
@@ -9,7 +10,7 @@ import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.config.BalancerConfigFile;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.Values;
-import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.runtime.password.PasswordHasher;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -188,7 +189,7 @@ public final class BalancerCommand implements Callable<Integer> {
                     + HostPort.text(balancer.address()) + " in front of "
                     + settings.backends().size() + " backends");
             if (balancer.tls() != null) {
-                dev.ferry.server.tls.ServerIdentity id = balancer.tls().server().identity();
+                dev.ferry.runtime.tls.TlsIdentity id = balancer.tls().server().identity();
                 System.out.println("  tls: terminated here, " + (id.selfSigned() ? "self-signed certificate " : "certificate "
                         + settings.tls().certificate() + " ") + id.fingerprint()
                         + (settings.tls().backends().ftps() ? "; FTPS to the backends" : "; plain FTP to the backends"));
@@ -303,7 +304,7 @@ public final class BalancerCommand implements Callable<Integer> {
             tls = tls.withMode(enumValue(BalancerSettings.TlsMode.class, "--tls-mode", tlsMode));
         }
         if (tlsOptions.required()) {
-            tls = tls.withRequire(dev.ferry.server.ServerSettings.TlsPolicy.REQUIRED);
+            tls = tls.withRequire(dev.ferry.protocol.ftps.TlsPolicy.REQUIRED);
         }
         if (tlsOptions.reuse() != null) {
             tls = tls.withReuse(tlsOptions.reuse());

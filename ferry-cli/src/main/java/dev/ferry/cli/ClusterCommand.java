@@ -8,7 +8,7 @@ import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.config.Values;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
-import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.runtime.password.PasswordHasher;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -130,7 +130,7 @@ public final class ClusterCommand implements Callable<Integer> {
             System.out.println("ferry cluster " + Main.version() + ": balancer on " + address + " in front of "
                     + backends + " servers sharing " + dir);
             System.out.println("  user: ferry   password: " + password + "   (generated for this run)");
-            dev.ferry.server.tls.ServerIdentity id = balancer.tls().server().identity();
+            dev.ferry.runtime.tls.TlsIdentity id = balancer.tls().server().identity();
             System.out.println("  tls: FTPS terminated at the balancer (plain FTP to the servers), "
                     + (id.selfSigned() ? "self-signed certificate " : "certificate " + tlsCert + " ") + id.fingerprint());
             if (id.selfSigned()) {

@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
-import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.runtime.password.PasswordHasher;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

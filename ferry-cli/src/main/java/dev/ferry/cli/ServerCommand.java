@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.ServerConfigFile;
@@ -8,8 +9,8 @@ import dev.ferry.config.Values;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.Tls;
-import dev.ferry.server.auth.PasswordHasher;
-import dev.ferry.server.tls.ServerIdentity;
+import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.server.metrics.MetricsListener;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -166,7 +167,7 @@ public final class ServerCommand implements Callable<Integer> {
             out.println("  implicit FTPS on " + HostPort.text(server.implicitTlsAddress()));
         }
         if (server.tls() != null) {
-            ServerIdentity id = server.tls().identity();
+            TlsIdentity id = server.tls().identity();
             out.println("  tls: " + (id.selfSigned() ? "self-signed certificate " : "certificate " + settings.tls().certificate() + " ")
                     + id.fingerprint());
             if (id.selfSigned()) {
@@ -295,7 +296,7 @@ public final class ServerCommand implements Callable<Integer> {
             tls = tls.withPasswordFile(tlsOptions.passwordFile());
         }
         if (tlsOptions.required()) {
-            tls = tls.withPolicy(ServerSettings.TlsPolicy.REQUIRED);
+            tls = tls.withPolicy(TlsPolicy.REQUIRED);
         }
         if (tlsOptions.reuse() != null) {
             tls = tls.withReuse(tlsOptions.reuse());

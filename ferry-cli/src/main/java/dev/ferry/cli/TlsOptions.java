@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.config.Values;
 import dev.ferry.server.ServerSettings;
 import java.net.InetSocketAddress;
@@ -62,7 +63,7 @@ final class TlsOptions {
     }
 
     /** --tls-session-reuse, or null when not given. */
-    ServerSettings.SessionReuse reuse() {
+    SessionReuse reuse() {
         try {
             return tlsSessionReuse == null ? null : Values.sessionReuse(tlsSessionReuse);
         } catch (IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package dev.ferry.config;
 
+import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.balancer.BalancerSettings.Balance;
@@ -9,8 +10,8 @@ import dev.ferry.balancer.BalancerSettings.CheckType;
 import dev.ferry.balancer.BalancerSettings.ProxyProtocol;
 import dev.ferry.balancer.BalancerSettings.Queue;
 import dev.ferry.balancer.BalancerSettings.Timeouts;
-import dev.ferry.server.ServerSettings.NetworkAddress;
-import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.runtime.net.NetworkAddress;
+import dev.ferry.runtime.password.PasswordHasher;
 import java.net.InetSocketAddress;
 import dev.ferry.balancer.BalancerSettings.BackendTls;
 import dev.ferry.balancer.BalancerSettings.TlsMode;
@@ -181,7 +182,7 @@ public final class BalancerConfigFile {
                 if (tls.implicitListen() != null) {
                     yield "an implicit-FTPS listener needs TLS termination: give a certificate (or mode: terminate)";
                 }
-                if (tls.require() != dev.ferry.server.ServerSettings.TlsPolicy.OPTIONAL) {
+                if (tls.require() != dev.ferry.protocol.ftps.TlsPolicy.OPTIONAL) {
                     yield "requiring TLS needs TLS termination: give a certificate (or mode: terminate)";
                 }
                 if (tls.backends().ftps()) {

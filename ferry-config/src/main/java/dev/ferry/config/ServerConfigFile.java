@@ -4,7 +4,7 @@ import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.ServerSettings.Limits;
 import dev.ferry.server.ServerSettings.LoginPolicy;
-import dev.ferry.server.ServerSettings.NetworkAddress;
+import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.server.ServerSettings.Passive;
 import dev.ferry.server.ServerSettings.Tls;
 import java.nio.file.Files;

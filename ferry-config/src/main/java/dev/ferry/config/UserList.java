@@ -1,5 +1,6 @@
 package dev.ferry.config;
 
+import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.UserAccount;
 import java.nio.file.Path;
@@ -76,7 +77,7 @@ final class UserList {
         Path home = entry.path("home", serverRoot, null);
         boolean writable = entry.parsed("access", "read-only or read-write", UserList::writable, true);
         boolean enabled = entry.bool("enabled", true);
-        ServerSettings.TlsPolicy tls = entry.parsed("tls", "optional, login or required", Values::tlsPolicy, null);
+        TlsPolicy tls = entry.parsed("tls", "optional, login or required", Values::tlsPolicy, null);
         accounts.add(new UserAccount(name, hash, home, writable, enabled, tls));
     }
 

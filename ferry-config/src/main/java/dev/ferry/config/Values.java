@@ -1,5 +1,7 @@
 package dev.ferry.config;
 
+import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.server.ServerSettings;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -184,21 +186,21 @@ public final class Values {
 
     /** A value for an error message: single-quoted, control characters escaped, long text cut. */
     /** {@code optional}, {@code login} or {@code required} (TLS policy of a server or a user). */
-    public static ServerSettings.TlsPolicy tlsPolicy(String s) {
+    public static TlsPolicy tlsPolicy(String s) {
         return switch (s) {
-            case "optional" -> ServerSettings.TlsPolicy.OPTIONAL;
-            case "login" -> ServerSettings.TlsPolicy.LOGIN;
-            case "required" -> ServerSettings.TlsPolicy.REQUIRED;
+            case "optional" -> TlsPolicy.OPTIONAL;
+            case "login" -> TlsPolicy.LOGIN;
+            case "required" -> TlsPolicy.REQUIRED;
             default -> throw new IllegalArgumentException("expected optional, login or required, got " + quote(s));
         };
     }
 
     /** {@code required}, {@code preferred} or {@code off} (TLS session reuse on data connections). */
-    public static ServerSettings.SessionReuse sessionReuse(String s) {
+    public static SessionReuse sessionReuse(String s) {
         return switch (s) {
-            case "required" -> ServerSettings.SessionReuse.REQUIRED;
-            case "preferred" -> ServerSettings.SessionReuse.PREFERRED;
-            case "off" -> ServerSettings.SessionReuse.OFF;
+            case "required" -> SessionReuse.REQUIRED;
+            case "preferred" -> SessionReuse.PREFERRED;
+            case "off" -> SessionReuse.OFF;
             default -> throw new IllegalArgumentException("expected required, preferred or off, got " + quote(s));
         };
     }

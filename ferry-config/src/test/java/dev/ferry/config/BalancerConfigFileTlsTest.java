@@ -1,5 +1,7 @@
 package dev.ferry.config;
 
+import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -61,8 +63,8 @@ class BalancerConfigFileTlsTest {
         assertThat(tls.key()).isEqualTo(dir.resolve("key.pem"));
         assertThat(tls.passwordFile()).isEqualTo(dir.resolve("secret.txt"));
         assertThat(tls.selfSignedDirectory()).isEqualTo(dir.resolve("keep"));
-        assertThat(tls.require()).isEqualTo(ServerSettings.TlsPolicy.LOGIN);
-        assertThat(tls.reuse()).isEqualTo(ServerSettings.SessionReuse.REQUIRED);
+        assertThat(tls.require()).isEqualTo(TlsPolicy.LOGIN);
+        assertThat(tls.reuse()).isEqualTo(SessionReuse.REQUIRED);
         assertThat(tls.implicitListen()).isEqualTo(new InetSocketAddress("127.0.0.1", 990));
         assertThat(tls.handshakeTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(tls.backends()).isEqualTo(new BalancerSettings.BackendTls(true, dir.resolve("ca.pem")));

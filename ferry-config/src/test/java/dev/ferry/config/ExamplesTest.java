@@ -1,11 +1,13 @@
 package dev.ferry.config;
 
+import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.BackendSpec;
 import dev.ferry.server.ServerSettings;
-import dev.ferry.server.ServerSettings.NetworkAddress;
+import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.server.ServerSettings.UserAccount;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -93,8 +95,8 @@ class ExamplesTest {
         assertThat(new int[] {ftp1.passive().portLow(), ftp1.passive().portHigh()}).containsExactly(40000, 40049);
         assertThat(ftp1.passive().publicAddress()).isEqualTo(b.listen().getHostString());
         assertThat(ftp1.trustedProxies()).containsExactly("10.0.1.10/32");
-        assertThat(ftp1.tls().policy()).isEqualTo(ServerSettings.TlsPolicy.REQUIRED);
-        assertThat(ftp1.tls().reuse()).isEqualTo(ServerSettings.SessionReuse.REQUIRED);
+        assertThat(ftp1.tls().policy()).isEqualTo(TlsPolicy.REQUIRED);
+        assertThat(ftp1.tls().reuse()).isEqualTo(SessionReuse.REQUIRED);
     }
 
     /** docs/migrating-from-haproxy.md translates this haproxy.cfg: bind, maxconn, server lines, check, timeouts, send-proxy-v2. */

@@ -1,5 +1,7 @@
 package dev.ferry.config;
 
+import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -8,7 +10,7 @@ import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.ServerSettings.Limits;
 import dev.ferry.server.ServerSettings.LoginPolicy;
-import dev.ferry.server.ServerSettings.NetworkAddress;
+import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.server.ServerSettings.Passive;
 import dev.ferry.server.ServerSettings.UserAccount;
 import java.io.IOException;
@@ -624,8 +626,8 @@ class ServerConfigFileTest {
                       password: %s
                       tls: required
                 """.formatted(HASH)).tls();
-        assertThat(tls.policy()).isEqualTo(ServerSettings.TlsPolicy.LOGIN);
-        assertThat(tls.reuse()).isEqualTo(ServerSettings.SessionReuse.REQUIRED);
+        assertThat(tls.policy()).isEqualTo(TlsPolicy.LOGIN);
+        assertThat(tls.reuse()).isEqualTo(SessionReuse.REQUIRED);
         assertThat(tls.implicitListen()).isEqualTo(new InetSocketAddress("127.0.0.1", 990));
         assertThat(load("""
                 server:
@@ -633,7 +635,7 @@ class ServerConfigFileTest {
                     - name: alice
                       password: %s
                       tls: required
-                """.formatted(HASH)).users().getFirst().tls()).isEqualTo(ServerSettings.TlsPolicy.REQUIRED);
+                """.formatted(HASH)).users().getFirst().tls()).isEqualTo(TlsPolicy.REQUIRED);
         assertThat(failure("server:\n  tls:\n    require: always\n", "3:14").getMessage())
                 .contains("expected optional, login or required, got 'always'");
         assertThat(failure("server:\n  tls:\n    session-reuse: yes\n", "3:20").getMessage())

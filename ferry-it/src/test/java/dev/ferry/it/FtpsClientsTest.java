@@ -1,5 +1,6 @@
 package dev.ferry.it;
 
+import dev.ferry.runtime.tls.SessionReuse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.server.ServerSettings;
@@ -42,7 +43,7 @@ class FtpsClientsTest {
         /** ferry server's own setting; the balancer's is in BalancerTlsPolicyTest. */
         @Test
         void requiredSessionReuseRefusesFtplibWith522AndServesAClientThatResumes() throws Exception {
-            server().restart(s -> s.withTls(s.tls().withReuse(ServerSettings.SessionReuse.REQUIRED)));
+            server().restart(s -> s.withTls(s.tls().withReuse(SessionReuse.REQUIRED)));
             Files.writeString(ftp.root().resolve("hello.txt"), "hello\n");
 
             Map<String, String> v = FtpsClients.python(ftp, FtpsClients.RETR_HELLO_WITHOUT_AND_WITH_REUSE);
@@ -53,7 +54,7 @@ class FtpsClientsTest {
 
         @Test
         void withReuseOffCurlMakesAFullHandshakePerDataConnection() throws Exception {
-            server().restart(s -> s.withTls(s.tls().withReuse(ServerSettings.SessionReuse.OFF)));
+            server().restart(s -> s.withTls(s.tls().withReuse(SessionReuse.OFF)));
             Files.writeString(ftp.root().resolve("hello.txt"), "hello\n");
 
             assertThat(curl("--ssl-reqd", "-k", ftp.url() + "/hello.txt").assertSuccess().stdout()).isEqualTo("hello\n");

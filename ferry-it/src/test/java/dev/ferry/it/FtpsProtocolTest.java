@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
-import dev.ferry.server.ServerSettings.TlsPolicy;
-import dev.ferry.server.tls.ServerIdentity;
-import dev.ferry.server.tls.TestCertificates;
+import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.tls.TlsIdentity;
+import dev.ferry.testkit.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -347,7 +347,7 @@ class FtpsProtocolTest {
 
     @Test
     void anExpiredCertificateStopsTheStart() throws Exception {
-        ServerIdentity expired = TestCertificates.ec(Instant.now().minus(Duration.ofDays(400)), Duration.ofDays(365));
+        TlsIdentity expired = TestIdentities.of(TestCertificates.ec(Instant.now().minus(Duration.ofDays(400)), Duration.ofDays(365)));
         Path cert = TestCertificates.writeCertificate(Files.createTempFile(ferry.clientDir(), "cert", ".pem"), expired.certificate());
         Path key = TestCertificates.writePkcs8(Files.createTempFile(ferry.clientDir(), "key", ".pem"), expired.key());
 

@@ -2,7 +2,7 @@ package dev.ferry.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.server.metrics.Scrape;
+import dev.ferry.testkit.Scrape;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.protocol.proxy.ProxyProtocol;
 import java.io.IOException;

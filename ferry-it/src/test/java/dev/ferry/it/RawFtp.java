@@ -1,6 +1,6 @@
 package dev.ferry.it;
 
-import dev.ferry.server.tls.TestCertificates;
+import dev.ferry.testkit.TestCertificates;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;

@@ -1,6 +1,6 @@
 package dev.ferry.it;
 
-import dev.ferry.server.tls.TestCertificates;
+import dev.ferry.testkit.TestCertificates;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

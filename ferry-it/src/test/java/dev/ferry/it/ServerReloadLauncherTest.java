@@ -2,9 +2,9 @@ package dev.ferry.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.server.auth.PasswordHasher;
-import dev.ferry.server.tls.ServerIdentity;
-import dev.ferry.server.tls.TestCertificates;
+import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.runtime.tls.TlsIdentity;
+import dev.ferry.testkit.TestCertificates;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +50,7 @@ class ServerReloadLauncherTest {
         Path cert = work.resolve("cert.pem");
         Path key = work.resolve("key.pem");
         Path users = work.resolve("users.yaml");
-        ServerIdentity first = TestCertificates.fresh("EC");
+        TlsIdentity first = TestIdentities.of(TestCertificates.fresh("EC"));
         install(first, cert, key);
         Files.writeString(users, usersFile("alice"));
         int port = TestData.freePort();
@@ -61,7 +61,7 @@ class ServerReloadLauncherTest {
         assertThat(String.join("\n", started.stdout())).contains(first.fingerprint());
         assertThat(certificateAt(port)).isEqualTo(first.certificate());
 
-        ServerIdentity second = TestCertificates.fresh("EC");
+        TlsIdentity second = TestIdentities.of(TestCertificates.fresh("EC"));
         install(second, cert, key);
         Files.writeString(users, usersFile("alice", "bob"));
         hangUp();
@@ -95,7 +95,7 @@ class ServerReloadLauncherTest {
         }
     }
 
-    private static void install(ServerIdentity identity, Path cert, Path key) throws IOException {
+    private static void install(TlsIdentity identity, Path cert, Path key) throws IOException {
         TestCertificates.writeCertificate(cert, identity.certificate());
         TestCertificates.writePkcs8(key, identity.key());
     }

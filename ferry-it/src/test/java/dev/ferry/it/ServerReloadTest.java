@@ -1,12 +1,13 @@
 package dev.ferry.it;
 
+import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
-import dev.ferry.server.tls.ServerIdentity;
-import dev.ferry.server.tls.TestCertificates;
+import dev.ferry.runtime.tls.TlsIdentity;
+import dev.ferry.testkit.TestCertificates;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -43,7 +44,7 @@ class ServerReloadTest {
         Path dir = Files.createTempDirectory("ferry-reload");
         cert = dir.resolve("cert.pem");
         key = dir.resolve("key.pem");
-        install(TestCertificates.fresh("EC"));
+        install(TestIdentities.of(TestCertificates.fresh("EC")));
         settings = ferry.settings().withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withTls(ferry.settings().tls().withCertificate(cert, key));
         server = FtpServer.start(settings);
@@ -64,7 +65,7 @@ class ServerReloadTest {
             assertThat(before.startTls().getPeerCertificates()[0]).isEqualTo(first);
             before.login(FerryServerExtension.USER, FerryServerExtension.PASSWORD);
 
-            ServerIdentity second = TestCertificates.fresh("EC");
+            TlsIdentity second = TestIdentities.of(TestCertificates.fresh("EC"));
             install(second);
             assertThat(server.reload(settings)).isEmpty();
 
@@ -110,7 +111,7 @@ class ServerReloadTest {
     @Test
     void settingsThatNeedARestartAreNamedAndKeepTheirRunningValues() throws Exception {
         ServerSettings next = settings.withServerName("Another name")
-                .withTls(settings.tls().withPolicy(ServerSettings.TlsPolicy.REQUIRED));
+                .withTls(settings.tls().withPolicy(TlsPolicy.REQUIRED));
 
         assertThat(server.reload(next)).containsExactly("server-name", "tls.require");
         try (RawFtp ftp = RawFtp.greeted(server.port())) {
@@ -141,7 +142,7 @@ class ServerReloadTest {
         }
     }
 
-    private void install(ServerIdentity identity) throws IOException {
+    private void install(TlsIdentity identity) throws IOException {
         TestCertificates.writeCertificate(cert, identity.certificate());
         TestCertificates.writePkcs8(key, identity.key());
     }

@@ -1,25 +1,26 @@
 package dev.ferry.server;
 
+import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
-import dev.ferry.server.data.BufferPool;
+import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.StaleUploads;
 import dev.ferry.server.metrics.MetricsListener;
 import dev.ferry.server.metrics.ServerMetrics;
-import dev.ferry.server.net.Acceptor;
-import dev.ferry.server.net.IdleParker;
-import dev.ferry.server.net.PassiveAddressing;
-import dev.ferry.server.net.ProxyGate;
-import dev.ferry.server.net.SocketConnection;
-import dev.ferry.server.net.Watchdog;
+import dev.ferry.runtime.net.Acceptor;
+import dev.ferry.runtime.net.IdleParker;
+import dev.ferry.runtime.net.PassiveAddressing;
+import dev.ferry.server.proxy.ProxyGate;
+import dev.ferry.runtime.net.SocketConnection;
+import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.server.session.ServerContext;
 import dev.ferry.server.session.Session;
 import dev.ferry.server.session.SessionRegistry;
-import dev.ferry.server.tls.ServerIdentity;
-import dev.ferry.server.tls.ServerTls;
+import dev.ferry.runtime.tls.TlsIdentity;
+import dev.ferry.runtime.tls.TlsEndpoint;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -76,19 +77,19 @@ public final class FtpServer implements AutoCloseable {
         if (!Files.isDirectory(settings.root())) {
             throw new IOException("root directory " + settings.root() + " does not exist or is not a directory");
         }
-        ServerTls tls = null;
+        TlsEndpoint tls = null;
         if (!settings.tls().enabled() && settings.tls().implicitListen() != null) {
             throw new IOException("tls: an implicit-FTPS listener needs TLS (it is turned off)");
         }
         if (!settings.tls().enabled() && settings.tls().allowCcc()) {
             throw new IOException("tls: TLS is turned off, so CCC cannot be allowed");
         }
-        if (!settings.tls().enabled() && settings.tls().policy() != ServerSettings.TlsPolicy.OPTIONAL) {
+        if (!settings.tls().enabled() && settings.tls().policy() != TlsPolicy.OPTIONAL) {
             throw new IOException("tls: TLS is turned off, so it cannot be required");
         }
         if (settings.tls().enabled()) {
             // Before any thread starts or anything is bound: a bad certificate stops the start with its message.
-            tls = ServerTls.create(ServerIdentity.load(settings.tls(), settings.listen(), Clock.systemUTC()),
+            tls = TlsEndpoint.create(TlsIdentity.load(settings.tls().identityFiles(), settings.listen(), Clock.systemUTC()),
                     settings.tls().reuse());
         }
         ServerSettings.Passive passive = settings.passive();
@@ -103,7 +104,7 @@ public final class FtpServer implements AutoCloseable {
                 loginGuard,
                 watchdog,
                 passivePorts,
-                new PassiveAddressing(passive),
+                new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
                 new BufferPool(TRANSFER_BUFFER, POOLED_BUFFERS),
                 sessions,
                 new dev.ferry.server.session.HomeStorage(),
@@ -127,7 +128,7 @@ public final class FtpServer implements AutoCloseable {
                 (channel, release) -> {
                     SocketConnection socket = new SocketConnection(channel);
                     Thread.ofVirtual().start(() -> serve(socket, release, false));
-                });
+                }, LOG);
         if (settings.tls().implicitListen() != null) {
             this.implicitListener = ServerSocketChannel.open();
             try {
@@ -146,7 +147,7 @@ public final class FtpServer implements AutoCloseable {
                     settings.limits().maxSessions() + REFUSAL_MARGIN, (channel, release) -> {
                         SocketConnection socket = new SocketConnection(channel);
                         Thread.ofVirtual().start(() -> serve(socket, release, true));
-                    });
+                    }, LOG);
         } else {
             this.implicitListener = null;
             this.implicitAcceptor = null;
@@ -213,13 +214,13 @@ public final class FtpServer implements AutoCloseable {
             LOG.info("event=listening-implicit-tls address={}", HostPort.text(server.implicitTlsAddress()));
         }
         if (server.context.tls() != null) {
-            ServerIdentity id = server.context.tls().identity();
+            TlsIdentity id = server.context.tls().identity();
             LOG.info("event=tls certificate={} subject={} expires={} fingerprint={} policy={} reuse={} renegotiation={}",
                     id.origin(), id.certificate().getSubjectX500Principal().getName(),
                     id.certificate().getNotAfter().toInstant(), id.fingerprint(),
                     settings.tls().policy().name().toLowerCase(java.util.Locale.ROOT),
                     settings.tls().reuse().name().toLowerCase(java.util.Locale.ROOT),
-                    ServerTls.refusesRenegotiation() ? "refused" : "allowed");
+                    TlsEndpoint.refusesRenegotiation() ? "refused" : "allowed");
         }
         LOG.info("event=listening address={} root={} passive_ports={} users={} anonymous={} proxy_protocol_from={}",
                 HostPort.text(server.address()), settings.root(),
@@ -286,7 +287,7 @@ public final class FtpServer implements AutoCloseable {
     }
 
     /** FTPS of this server, or null when TLS is off. */
-    public ServerTls tls() {
+    public TlsEndpoint tls() {
         return context.tls();
     }
 
@@ -306,9 +307,9 @@ public final class FtpServer implements AutoCloseable {
      * exception says why). Returns the settings that differ but take effect only after a restart.
      */
     public synchronized java.util.List<String> reload(ServerSettings next) throws IOException {
-        ServerTls tls = null;
+        TlsEndpoint tls = null;
         if (context.tls() != null && next.tls().enabled()) {
-            tls = ServerTls.create(ServerIdentity.load(next.tls(), settings.listen(), Clock.systemUTC()),
+            tls = TlsEndpoint.create(TlsIdentity.load(next.tls().identityFiles(), settings.listen(), Clock.systemUTC()),
                     context.tls().reuse());
         }
         Authenticator accounts = new Authenticator(next.users(), settings.anonymous(),

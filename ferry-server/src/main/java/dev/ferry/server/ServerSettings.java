@@ -1,5 +1,9 @@
 package dev.ferry.server;
 
+import dev.ferry.runtime.tls.IdentityFiles;
+import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.net.NetworkAddress;
+import dev.ferry.runtime.tls.SessionReuse;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,36 +105,7 @@ public record ServerSettings(
         }
     }
 
-    /**
-     * How much of a session must run over TLS (per server, and per user in the users file).
-     * {@code OPTIONAL}: nothing; {@code LOGIN}: USER and PASS only after AUTH TLS (530 before);
-     * {@code REQUIRED}: that, and every data connection protected (PROT P; 521 to a transfer under PROT C).
-     */
-    public enum TlsPolicy {
-        OPTIONAL, LOGIN, REQUIRED;
 
-        public boolean loginNeedsTls() {
-            return this != OPTIONAL;
-        }
-
-        public boolean dataNeedsTls() {
-            return this == REQUIRED;
-        }
-    }
-
-    /**
-     * Whether a protected data connection must resume the control connection's TLS session. Resumption
-     * proves the data connection comes from the client that holds the control connection's keys (it
-     * guards against data-connection theft); some clients cannot do it (see docs/ftps.md).
-     */
-    public enum SessionReuse {
-        /** A data connection that does not resume the control session is refused with 522 (RFC 4217 §10.2). */
-        REQUIRED,
-        /** Resumption is offered and logged, never demanded. */
-        PREFERRED,
-        /** Data connections get full handshakes: they do not share the control connection's session cache. */
-        OFF
-    }
 
     /**
      * FTPS. With {@code enabled} (the default) AUTH TLS is offered on the control listener.
@@ -154,6 +129,11 @@ public record ServerSettings(
             Objects.requireNonNull(policy, "policy");
             Objects.requireNonNull(reuse, "reuse");
             Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        }
+
+        /** Where the certificate and key come from. */
+        public IdentityFiles identityFiles() {
+            return new IdentityFiles(certificate, key, passwordFile, selfSignedDirectory);
         }
 
         public static final Tls DEFAULTS = new Tls(true, null, null, null, null, TlsPolicy.OPTIONAL,
@@ -191,8 +171,6 @@ public record ServerSettings(
         public Passive withPublicAddress(String a) { return new Passive(portLow, portHigh, a, networkAddresses, acceptTimeout); }
     }
 
-    /** Clients whose address is inside {@code cidr} (e.g. "10.0.0.0/8") are told {@code address}. */
-    public record NetworkAddress(String cidr, String address) {}
 
     /**
      * Limits. Over a limit the client gets a clear reply (421 for sessions, 500 for long lines,

@@ -9,7 +9,7 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.protocol.proxy.ProxyProtocol;
-import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.server.session.Session;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

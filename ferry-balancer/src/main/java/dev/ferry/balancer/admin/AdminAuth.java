@@ -2,8 +2,8 @@ package dev.ferry.balancer.admin;
 
 import com.sun.net.httpserver.HttpExchange;
 import dev.ferry.protocol.Printable;
-import dev.ferry.server.auth.CredentialCache;
-import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.runtime.password.CredentialCache;
+import dev.ferry.runtime.password.PasswordHasher;
 import java.io.InterruptedIOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;

@@ -50,7 +50,7 @@ public record AdminSettings(InetSocketAddress listen, List<User> users) {
 
     /**
      * One admin account. {@code passwordHash}: a PHC string made by {@code ferry passwd}, verified
-     * with {@link dev.ferry.server.auth.PasswordHasher}; the plain password is never kept.
+     * with {@link dev.ferry.runtime.password.PasswordHasher}; the plain password is never kept.
      */
     public record User(String name, String passwordHash, Role role) {
         public User {

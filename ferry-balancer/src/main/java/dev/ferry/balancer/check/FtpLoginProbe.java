@@ -4,7 +4,7 @@ import dev.ferry.balancer.frontend.Features;
 import dev.ferry.balancer.tls.BackendTlsClient;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
-import dev.ferry.server.tls.TlsChannel;
+import dev.ferry.runtime.tls.TlsChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;

@@ -1,6 +1,6 @@
 package dev.ferry.balancer.data;
 
-import dev.ferry.server.net.PeerEnd;
+import dev.ferry.runtime.net.PeerEnd;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;

@@ -1,10 +1,10 @@
 package dev.ferry.balancer.data;
 
-import dev.ferry.server.ServerSettings.SessionReuse;
-import dev.ferry.server.data.BufferPool;
-import dev.ferry.server.net.Watchdog;
-import dev.ferry.server.tls.ServerTls;
-import dev.ferry.server.tls.TlsChannel;
+import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.runtime.net.BufferPool;
+import dev.ferry.runtime.net.Watchdog;
+import dev.ferry.runtime.tls.TlsEndpoint;
+import dev.ferry.runtime.tls.TlsChannel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
@@ -53,7 +53,7 @@ public final class TlsRelay {
      * @param tls            null: clear text (PROT C)
      * @param controlSession the client's control connection's TLS session (for the reuse check), or null
      */
-    public record ClientSide(SocketChannel socket, ServerTls tls, SSLSession controlSession) {}
+    public record ClientSide(SocketChannel socket, TlsEndpoint tls, SSLSession controlSession) {}
 
     /** The backend's side: its data socket and, with FTPS backends, a client engine (null: plain). */
     public record BackendSide(SocketChannel socket, SSLEngine engine) {}
@@ -102,7 +102,7 @@ public final class TlsRelay {
                     // (an empty one here) as complete when the client never got through.
                     return refused(flow, new Result(Outcome.CLIENT_TLS_FAILED, null, String.valueOf(e.getMessage())));
                 }
-                boolean resumed = ServerTls.resumes(clientTls.session(), client.controlSession(), handshakeStart);
+                boolean resumed = TlsEndpoint.resumes(clientTls.session(), client.controlSession(), handshakeStart);
                 clientText = resumed ? "resumed" : "full";
                 // SECURITY: a data connection that resumes the control connection's TLS session comes from the
                 // holder of that session's keys; any other client that reached the port first (port theft,

@@ -1,6 +1,6 @@
 package dev.ferry.balancer.frontend;
 
-import dev.ferry.server.net.AddressCounts;
+import dev.ferry.runtime.net.AddressCounts;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;

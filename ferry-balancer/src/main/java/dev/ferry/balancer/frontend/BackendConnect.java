@@ -5,7 +5,7 @@ import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.protocol.proxy.ProxyProtocol;
-import dev.ferry.server.net.Watchdog;
+import dev.ferry.runtime.net.Watchdog;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetAddress;

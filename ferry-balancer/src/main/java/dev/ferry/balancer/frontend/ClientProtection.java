@@ -2,7 +2,7 @@ package dev.ferry.balancer.frontend;
 
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
-import dev.ferry.server.ServerSettings.TlsPolicy;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import java.util.List;
 import java.util.Locale;
 

@@ -15,9 +15,9 @@ import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.protocol.proxy.ProxyHeader;
-import dev.ferry.server.net.SocketConnection;
-import dev.ferry.server.net.Watchdog;
-import dev.ferry.server.tls.ServerTls;
+import dev.ferry.runtime.net.SocketConnection;
+import dev.ferry.runtime.net.Watchdog;
+import dev.ferry.runtime.tls.TlsEndpoint;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -60,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * whose data timed out is answered 426 by the balancer itself, since a stalled backend may never answer.
  *
  * <p>Idle sessions cost no threads: a pump that has waited {@link #PARK_AFTER_MILLIS} without input
- * hands its socket to the {@link dev.ferry.server.net.IdleParker} and its thread ends; a new one
+ * hands its socket to the {@link dev.ferry.runtime.net.IdleParker} and its thread ends; a new one
  * continues when bytes arrive. So that a parked pump always wakes up, nothing here closes a socket
  * while the session lives: ending, timeouts and stuck writes shut the sockets down (a parked read
  * then sees end of stream), and the last pump to end closes everything in {@link #finish()}.
@@ -140,7 +140,7 @@ public final class ProxySession implements Runnable, ClientSession {
     private final Set<Flow> flows = ConcurrentHashMap.newKeySet();
 
     /** The client side's TLS (the balancer's certificate as the session found it), once the handshake is done. */
-    private volatile ServerTls clientTls;
+    private volatile TlsEndpoint clientTls;
     private final boolean implicitTls;
     private final ClientProtection protection;
     public ProxySession(BalancerContext ctx, SocketChannel client) throws IOException {
@@ -479,7 +479,7 @@ public final class ProxySession implements Runnable, ClientSession {
      * bounded by the handshake timeout; false (logged) when it failed: the session ends.
      */
     private boolean startClientTls() {
-        ServerTls tls = ctx.tls().server();
+        TlsEndpoint tls = ctx.tls().server();
         clientWriteGuard.arm(ctx.settings().tls().handshakeTimeout());
         try {
             clientConn.startTls(tls.controlEngine());

@@ -8,8 +8,8 @@ import dev.ferry.balancer.backend.CheckState;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.data.Relay;
 import dev.ferry.balancer.frontend.Admission;
-import dev.ferry.server.metrics.MetricsEndpoint;
-import dev.ferry.server.metrics.ServerMetrics;
+import dev.ferry.runtime.metrics.MetricsEndpoint;
+import dev.ferry.runtime.metrics.TransferBuckets;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -168,7 +168,7 @@ public final class BalancerMetrics {
                 .labelNames("direction").withoutExemplars().register(registry);
         transferSeconds = Histogram.builder().name("ferry_balancer_transfer_duration_seconds")
                 .help("Duration of relayed data connections, from both ends connected to the last byte either way.")
-                .classicOnly().classicUpperBounds(ServerMetrics.transferSecondsBounds()).withoutExemplars()
+                .classicOnly().classicUpperBounds(TransferBuckets.seconds()).withoutExemplars()
                 .register(registry);
 
         // Series that exist from the start, so that rate() and alerts see a 0 before the first event.

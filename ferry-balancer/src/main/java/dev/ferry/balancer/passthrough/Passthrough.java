@@ -2,7 +2,7 @@ package dev.ferry.balancer.passthrough;
 
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.frontend.BalancerContext;
-import dev.ferry.server.data.BufferPool;
+import dev.ferry.runtime.net.BufferPool;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,16 +1,15 @@
 package dev.ferry.balancer.tls;
 
 import dev.ferry.balancer.BalancerSettings;
-import dev.ferry.server.ServerSettings;
-import dev.ferry.server.tls.ServerIdentity;
-import dev.ferry.server.tls.ServerTls;
+import dev.ferry.runtime.tls.TlsIdentity;
+import dev.ferry.runtime.tls.TlsEndpoint;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 
 /**
  * TLS termination at the balancer: the server side that clients reach (the balancer's certificate, loaded
- * like ferry server's with {@link ServerIdentity#load}) and, with FTPS backends, the client side towards
+ * like ferry server's with {@link TlsIdentity#load}) and, with FTPS backends, the client side towards
  * the backends.
  *
  * <p>Reload: {@link #reload} loads the certificate files again and swaps the server side in one volatile
@@ -22,10 +21,10 @@ public final class BalancerTls {
 
     private final BalancerSettings.Tls settings;
     private final InetSocketAddress listen;
-    private volatile ServerTls server;
+    private volatile TlsEndpoint server;
     private final BackendTlsClient backends;
 
-    private BalancerTls(BalancerSettings.Tls settings, InetSocketAddress listen, ServerTls server, BackendTlsClient backends) {
+    private BalancerTls(BalancerSettings.Tls settings, InetSocketAddress listen, TlsEndpoint server, BackendTlsClient backends) {
         this.settings = settings;
         this.listen = listen;
         this.server = server;
@@ -47,14 +46,12 @@ public final class BalancerTls {
         server = serverSide(next, listen);
     }
 
-    private static ServerTls serverSide(BalancerSettings.Tls tls, InetSocketAddress listen) throws IOException {
-        ServerSettings.Tls asServer = ServerSettings.Tls.DEFAULTS.withCertificate(tls.certificate(), tls.key())
-                .withPasswordFile(tls.passwordFile()).withSelfSignedDirectory(tls.selfSignedDirectory());
-        return ServerTls.create(ServerIdentity.load(asServer, listen, Clock.systemUTC()), tls.reuse());
+    private static TlsEndpoint serverSide(BalancerSettings.Tls tls, InetSocketAddress listen) throws IOException {
+        return TlsEndpoint.create(TlsIdentity.load(tls.identityFiles(), listen, Clock.systemUTC()), tls.reuse());
     }
 
     /** The clients' side in force now (a reload replaces it for new sessions). */
-    public ServerTls server() {
+    public TlsEndpoint server() {
         return server;
     }
 

@@ -12,7 +12,7 @@ import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
-import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.runtime.password.PasswordHasher;
 import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;

@@ -3,7 +3,7 @@ package dev.ferry.balancer.frontend;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.protocol.Reply;
-import dev.ferry.server.ServerSettings.TlsPolicy;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

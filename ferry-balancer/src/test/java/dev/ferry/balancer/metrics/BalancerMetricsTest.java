@@ -9,7 +9,7 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.frontend.Admission;
-import dev.ferry.server.metrics.Scrape;
+import dev.ferry.testkit.Scrape;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

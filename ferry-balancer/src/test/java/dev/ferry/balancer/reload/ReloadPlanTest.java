@@ -1,5 +1,6 @@
 package dev.ferry.balancer.reload;
 
+import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.balancer.BalancerSettings;
@@ -103,7 +104,7 @@ class ReloadPlanTest {
                 .withImplicitListen(new InetSocketAddress("127.0.0.1", 990))
                 .withBackends(new BalancerSettings.BackendTls(true, null));
         BalancerSettings newCertificate = before.withTls(before.tls().withCertificate(java.nio.file.Path.of("new.pem"), null)
-                .withRequire(dev.ferry.server.ServerSettings.TlsPolicy.REQUIRED));
+                .withRequire(dev.ferry.protocol.ftps.TlsPolicy.REQUIRED));
 
         assertThat(ReloadPlan.between(running(before), before, before.withTls(tls)).needRestart())
                 .containsExactly("tls.mode", "tls.implicit-listen", "tls.backends");

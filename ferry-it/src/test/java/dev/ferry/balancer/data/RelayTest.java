@@ -3,8 +3,8 @@ package dev.ferry.balancer.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.ferry.server.data.BufferPool;
-import dev.ferry.server.net.Watchdog;
+import dev.ferry.runtime.net.BufferPool;
+import dev.ferry.runtime.net.Watchdog;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

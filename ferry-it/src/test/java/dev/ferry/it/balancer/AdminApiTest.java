@@ -9,7 +9,7 @@ import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
-import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.runtime.password.PasswordHasher;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.it.FtpsClients;
 import dev.ferry.it.TestData;
-import dev.ferry.server.tls.TestCertificates;
+import dev.ferry.testkit.TestCertificates;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.List;

@@ -3,7 +3,7 @@ package dev.ferry.it.balancer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.it.TestData;
-import dev.ferry.server.metrics.Scrape;
+import dev.ferry.testkit.Scrape;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -7,7 +7,7 @@ import dev.ferry.it.Launcher;
 import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
 import dev.ferry.server.FtpServer;
-import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.runtime.password.PasswordHasher;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;

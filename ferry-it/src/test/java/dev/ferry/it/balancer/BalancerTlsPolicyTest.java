@@ -1,5 +1,7 @@
 package dev.ferry.it.balancer;
 
+import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.balancer.BalancerSettings;
@@ -8,8 +10,8 @@ import dev.ferry.it.FtpsClients;
 import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
 import dev.ferry.server.ServerSettings;
-import dev.ferry.server.tls.TestCertificates;
-import dev.ferry.server.tls.TlsChannel;
+import dev.ferry.testkit.TestCertificates;
+import dev.ferry.runtime.tls.TlsChannel;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
@@ -51,7 +53,7 @@ class BalancerTlsPolicyTest {
 
     @Test
     void requireTlsRefusesAClearLoginAndClearDataButServesProtectedOnes() throws Exception {
-        BalancerCluster c = start(t -> t.withRequire(ServerSettings.TlsPolicy.REQUIRED));
+        BalancerCluster c = start(t -> t.withRequire(TlsPolicy.REQUIRED));
         Files.writeString(c.root().resolve("hello.txt"), "hello\n");
         try (RawFtp ftp = RawFtp.greeted(c.port())) {
             assertThat(ftp.command("FEAT", 211).lines()).contains(" AUTH TLS", " PBSZ", " PROT");
@@ -78,7 +80,7 @@ class BalancerTlsPolicyTest {
 
     @Test
     void requiredSessionReuseRefusesFtplibWith522AndServesAClientThatResumes() throws Exception {
-        BalancerCluster c = start(t -> t.withReuse(ServerSettings.SessionReuse.REQUIRED));
+        BalancerCluster c = start(t -> t.withReuse(SessionReuse.REQUIRED));
         Files.writeString(c.root().resolve("hello.txt"), "hello\n");
 
         Map<String, String> v = FtpsClients.python(c.clientDir(), c.port(), FtpsClients.RETR_HELLO_WITHOUT_AND_WITH_REUSE);

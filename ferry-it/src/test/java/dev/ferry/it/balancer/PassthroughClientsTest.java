@@ -8,7 +8,7 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.it.FtpsClients;
 import dev.ferry.it.TestData;
-import dev.ferry.server.tls.TestCertificates;
+import dev.ferry.testkit.TestCertificates;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -10,7 +10,7 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.it.Browser;
 import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
-import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.runtime.password.PasswordHasher;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;

@@ -1,5 +1,7 @@
 package dev.ferry.server.auth;
 
+import dev.ferry.runtime.password.CredentialCache;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -59,7 +61,7 @@ public final class Authenticator {
 
     /** True when USER alone identifies an anonymous login: "anonymous" or "ftp" (any case) while enabled. */
     /** The TLS policy the users file sets for this account, or null (the server's policy applies). */
-    public dev.ferry.server.ServerSettings.TlsPolicy tlsPolicy(String user) {
+    public dev.ferry.protocol.ftps.TlsPolicy tlsPolicy(String user) {
         UserAccount account = user == null ? null : accounts.get(user);
         return account == null ? null : account.tls();
     }

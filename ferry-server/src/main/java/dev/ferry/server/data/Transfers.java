@@ -1,6 +1,7 @@
 package dev.ferry.server.data;
 
-import dev.ferry.server.net.Watchdog;
+import dev.ferry.runtime.net.BufferPool;
+import dev.ferry.runtime.net.Watchdog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,5 +1,6 @@
 package dev.ferry.server.metrics;
 
+import dev.ferry.runtime.metrics.MetricsEndpoint;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.ferry.protocol.address.HostPort;

@@ -1,5 +1,7 @@
 package dev.ferry.server.metrics;
 
+import dev.ferry.runtime.metrics.MetricsEndpoint;
+import dev.ferry.runtime.metrics.TransferBuckets;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -39,17 +41,6 @@ public final class ServerMetrics {
     static final Set<String> RESULTS = Set.of("ok", "failed", "aborted", "no-data-connection", "local-error", "timeout",
             "connection-lost", "control-closed");
     static final String OTHER = "other";
-
-    /**
-     * Seconds: a small file over loopback takes milliseconds, a large one over a WAN an hour; the
-     * bounds roughly triple so each bucket stays meaningful across that span.
-     */
-    private static final double[] TRANSFER_SECONDS = {0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 60, 300, 900, 3600};
-
-    /** The bucket bounds of transfer durations, shared with the balancer so that the two compare bucket by bucket. */
-    public static double[] transferSecondsBounds() {
-        return TRANSFER_SECONDS.clone();
-    }
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final MetricsEndpoint endpoint = new MetricsEndpoint(registry);
@@ -94,7 +85,7 @@ public final class ServerMetrics {
                 "Bytes sent on data connections (downloads and listings), counted when each transfer ends.");
         transferSeconds = Histogram.builder().name("ferry_server_transfer_duration_seconds")
                 .help("Duration of successful data transfers, from the command to the last byte, by direction.")
-                .labelNames("direction").classicOnly().classicUpperBounds(TRANSFER_SECONDS).withoutExemplars()
+                .labelNames("direction").classicOnly().classicUpperBounds(TransferBuckets.seconds()).withoutExemplars()
                 .register(registry);
         gauge("ferry_server_passive_ports_in_use", "Passive listeners open, waiting for or carrying a data connection.",
                 passivePorts::inUse);

@@ -1,5 +1,6 @@
 package dev.ferry.server.session;
 
+import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.server.ServerSettings;
@@ -16,10 +17,10 @@ import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
 import dev.ferry.server.metrics.ServerMetrics.Direction;
-import dev.ferry.server.net.PeerEnd;
-import dev.ferry.server.net.Watchdog;
-import dev.ferry.server.tls.ServerTls;
-import dev.ferry.server.tls.TlsChannel;
+import dev.ferry.runtime.net.PeerEnd;
+import dev.ferry.runtime.net.Watchdog;
+import dev.ferry.runtime.tls.TlsEndpoint;
+import dev.ferry.runtime.tls.TlsChannel;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -525,12 +526,12 @@ final class DataCommands {
                     return;
                 }
                 guard.disarm();
-                boolean resumed = ServerTls.resumes(tls.session(), s.controlTlsSession, handshakeStart);
+                boolean resumed = TlsEndpoint.resumes(tls.session(), s.controlTlsSession, handshakeStart);
                 tlsText = " tls=" + (resumed ? "resumed" : "full");
                 // SECURITY: a data connection that resumes the control connection's TLS session comes from the
                 // holder of that session's keys; any other client that reached the passive port first (port
                 // theft, RFC 4217 §10.2 and §15.2.6) is refused when reuse is required.
-                if (!resumed && s.sessionTls.reuse() == ServerSettings.SessionReuse.REQUIRED) {
+                if (!resumed && s.sessionTls.reuse() == SessionReuse.REQUIRED) {
                     result = "tls-not-resumed";
                     failure = Reply.of(522, "The data connection must resume the control connection's TLS session "
                             + "(TLS session reuse is required).");
@@ -619,7 +620,7 @@ final class DataCommands {
 
     /**
      * Whether the client's control connection has ended (its FIN or a reset arrived, {@link
-     * dev.ferry.server.net.PeerEnd}), asked of the socket without reading, so the session's reader loses
+     * dev.ferry.runtime.net.PeerEnd}), asked of the socket without reading, so the session's reader loses
      * nothing; under TLS and through a trusted proxy it is the socket under them that is asked. Not when the
      * server itself ends the session (a stop shuts the input too): that is an abort, and no upload commits
      * then either.
@@ -699,14 +700,14 @@ final class DataCommands {
     /** Buffered CRLF lines to a data connection (listings are always CRLF, RFC 959 §3.1.1.1). */
     private static final class LineSink implements AutoCloseable {
         private final WritableByteChannel out;
-        private final dev.ferry.server.data.BufferPool pool;
+        private final dev.ferry.runtime.net.BufferPool pool;
         private final ByteBuffer buffer;
         private final Watchdog.Guard guard;
         private final Duration timeout;
         private final TransferProgress progress;
         private long total;
 
-        LineSink(WritableByteChannel out, dev.ferry.server.data.BufferPool pool, Watchdog.Guard guard, Duration timeout,
+        LineSink(WritableByteChannel out, dev.ferry.runtime.net.BufferPool pool, Watchdog.Guard guard, Duration timeout,
                  TransferProgress progress) {
             this.out = out;
             this.pool = pool;

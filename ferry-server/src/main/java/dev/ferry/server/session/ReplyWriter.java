@@ -1,8 +1,8 @@
 package dev.ferry.server.session;
 
 import dev.ferry.protocol.Reply;
-import dev.ferry.server.net.Connection;
-import dev.ferry.server.net.Watchdog;
+import dev.ferry.runtime.net.Connection;
+import dev.ferry.runtime.net.Watchdog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;

@@ -3,13 +3,13 @@ package dev.ferry.server.session;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
-import dev.ferry.server.data.BufferPool;
+import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.metrics.ServerMetrics;
-import dev.ferry.server.net.IdleParker;
-import dev.ferry.server.net.PassiveAddressing;
-import dev.ferry.server.net.Watchdog;
-import dev.ferry.server.tls.ServerTls;
+import dev.ferry.runtime.net.IdleParker;
+import dev.ferry.runtime.net.PassiveAddressing;
+import dev.ferry.runtime.net.Watchdog;
+import dev.ferry.runtime.tls.TlsEndpoint;
 
 /**
  * What every session of one server shares. {@code idleParker} may be null (sessions then keep their thread
@@ -33,12 +33,12 @@ public final class ServerContext {
     private final HomeStorage homes;
     private final IdleParker idleParker;
     private final ServerMetrics metrics;
-    private volatile ServerTls tls;
+    private volatile TlsEndpoint tls;
 
     public ServerContext(ServerSettings settings, Authenticator authenticator, LoginGuard loginGuard, Watchdog watchdog,
                          PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
                          SessionRegistry sessions, HomeStorage homes, IdleParker idleParker, ServerMetrics metrics,
-                         ServerTls tls) {
+                         TlsEndpoint tls) {
         this.settings = settings;
         this.authenticator = authenticator;
         this.loginGuard = loginGuard;
@@ -66,7 +66,7 @@ public final class ServerContext {
     public IdleParker idleParker() { return idleParker; }
     public ServerMetrics metrics() { return metrics; }
     /** TLS for new control connections, or null when FTPS is off. */
-    public ServerTls tls() { return tls; }
+    public TlsEndpoint tls() { return tls; }
 
     /** New logins use these accounts; sessions logged in keep theirs. */
     public void replaceAuthenticator(Authenticator next) {
@@ -74,7 +74,7 @@ public final class ServerContext {
     }
 
     /** New TLS handshakes on control connections use this certificate; sessions already in TLS keep theirs. */
-    public void replaceTls(ServerTls next) {
+    public void replaceTls(TlsEndpoint next) {
         if (tls == null) {
             throw new IllegalStateException("FTPS is off on this server: turning it on needs a restart");
         }

@@ -1,5 +1,6 @@
 package dev.ferry.server.session;
 
+import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
@@ -9,15 +10,15 @@ import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.server.ServerSettings;
-import dev.ferry.server.tls.ServerTls;
+import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.data.TransferProgress;
 import dev.ferry.server.fs.InvalidVirtualPathException;
 import dev.ferry.server.fs.Storage;
 import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.metrics.ServerMetrics;
-import dev.ferry.server.net.Connection;
-import dev.ferry.server.net.Watchdog;
+import dev.ferry.runtime.net.Connection;
+import dev.ferry.runtime.net.Watchdog;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -96,7 +97,7 @@ public final class Session implements Runnable {
      * engines from it, not from the server's current one, so that a certificate reload in between neither
      * changes the certificate within a session nor stops data connections from resuming its TLS session.
      */
-    ServerTls sessionTls;
+    TlsEndpoint sessionTls;
     /** The control connection's TLS session, kept after CCC: protected data connections are checked against it. */
     javax.net.ssl.SSLSession controlTlsSession;
     /** CCC ended TLS on the control connection: PROT is fixed and TLS does not come back (RFC 4217 §6). */
@@ -124,7 +125,7 @@ public final class Session implements Runnable {
 
     /**
      * A session silent this long gives its thread back and waits in the {@link
-     * dev.ferry.server.net.IdleParker} (short enough that thousands of idle sessions cost no stacks,
+     * dev.ferry.runtime.net.IdleParker} (short enough that thousands of idle sessions cost no stacks,
      * long enough that a client in the middle of a conversation never pays for the hand-over).
      */
     public static final long PARK_AFTER_MILLIS = 500;
@@ -266,7 +267,7 @@ public final class Session implements Runnable {
                 return; // parked: the idle parker resumes us on a new thread
             }
         } catch (javax.net.ssl.SSLException e) {
-            // A TLS alert, a record that does not decrypt, or a renegotiation the server refuses (ServerTls).
+            // A TLS alert, a record that does not decrypt, or a renegotiation the server refuses (TlsEndpoint).
             ending = "error";
             LOG.info("{} event=tls-failed client={} during=session error={}", id, clientText,
                     Printable.of(String.valueOf(e.getMessage()), 160));
@@ -599,8 +600,8 @@ public final class Session implements Runnable {
     }
 
     /** The TLS policy of a user: the user's own (users file), else the server's. */
-    ServerSettings.TlsPolicy tlsPolicy(String user) {
-        ServerSettings.TlsPolicy own = ctx.authenticator().tlsPolicy(user);
+    TlsPolicy tlsPolicy(String user) {
+        TlsPolicy own = ctx.authenticator().tlsPolicy(user);
         return own != null ? own : ctx.settings().tls().policy();
     }
 
@@ -688,7 +689,7 @@ public final class Session implements Runnable {
     /** The handshake on the control connection, bounded by the handshake timeout; false (logged) when it failed. */
     private boolean startTls() {
         writeGuard.arm(ctx.settings().tls().handshakeTimeout());
-        ServerTls tls = ctx.tls();
+        TlsEndpoint tls = ctx.tls();
         try {
             sessionTls = tls;
             connection.startTls(tls.controlEngine());

@@ -1,6 +1,6 @@
 package dev.ferry.server.session;
 
-import dev.ferry.server.net.AddressCounts;
+import dev.ferry.runtime.net.AddressCounts;
 import java.net.InetAddress;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;

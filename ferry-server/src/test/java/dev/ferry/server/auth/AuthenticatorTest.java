@@ -1,5 +1,7 @@
 package dev.ferry.server.auth;
 
+import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.runtime.password.CredentialCache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,8 +1,9 @@
 package dev.ferry.server.data;
 
+import dev.ferry.runtime.net.BufferPool;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.server.net.Watchdog;
+import dev.ferry.runtime.net.Watchdog;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

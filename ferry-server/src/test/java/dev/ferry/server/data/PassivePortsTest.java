@@ -1,5 +1,6 @@
 package dev.ferry.server.data;
 
+import dev.ferry.testkit.FreePorts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

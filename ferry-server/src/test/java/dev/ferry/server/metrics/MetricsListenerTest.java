@@ -1,5 +1,6 @@
 package dev.ferry.server.metrics;
 
+import dev.ferry.runtime.metrics.MetricsEndpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.server.FtpServer;

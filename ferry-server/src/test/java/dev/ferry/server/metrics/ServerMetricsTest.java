@@ -1,12 +1,13 @@
 package dev.ferry.server.metrics;
 
+import dev.ferry.testkit.Scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.LoginPolicy;
-import dev.ferry.server.auth.PasswordHasher;
+import dev.ferry.runtime.password.PasswordHasher;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -147,7 +148,7 @@ class ServerMetricsTest {
 
     @Test
     void passivePortsInUseAreReadAtScrapeTime() throws Exception {
-        int low = dev.ferry.server.data.FreePorts.range(3);
+        int low = dev.ferry.testkit.FreePorts.range(3);
         start(s -> s.withPassive(s.passive().withPorts(low, low + 2)));
         FTPClient c = connect();
         assertThat(c.login("alice", PASSWORD)).isTrue();

@@ -7,12 +7,12 @@ import dev.ferry.server.ServerSettings.LoginPolicy;
 import dev.ferry.server.ServerSettings.UserAccount;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
-import dev.ferry.server.auth.PasswordHasher;
-import dev.ferry.server.data.BufferPool;
+import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.metrics.ServerMetrics;
-import dev.ferry.server.net.PassiveAddressing;
-import dev.ferry.server.net.Watchdog;
+import dev.ferry.runtime.net.PassiveAddressing;
+import dev.ferry.runtime.net.Watchdog;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -67,7 +67,7 @@ final class InMemoryServer implements AutoCloseable {
                 loginGuard,
                 new Watchdog("test-watchdog"),
                 passivePorts,
-                new PassiveAddressing(passive),
+                new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
                 new BufferPool(64 * 1024, 4),
                 sessions,
                 new HomeStorage(),

@@ -1,6 +1,6 @@
 package dev.ferry.server.session;
 
-import dev.ferry.server.net.Connection;
+import dev.ferry.runtime.net.Connection;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.server.ServerSettings;
-import dev.ferry.server.data.FreePorts;
+import dev.ferry.testkit.FreePorts;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;

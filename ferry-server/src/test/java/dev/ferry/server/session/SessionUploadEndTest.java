@@ -2,7 +2,7 @@ package dev.ferry.server.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.server.net.PeerEnd;
+import dev.ferry.runtime.net.PeerEnd;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
