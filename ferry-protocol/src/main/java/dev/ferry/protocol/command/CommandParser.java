@@ -1,6 +1,8 @@
 package dev.ferry.protocol.command;
 
 import dev.ferry.protocol.Printable;
+import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.reply.Replies;
 
 /**
  * Splits a control line into verb and argument (RFC 959 §5.3.1: the verb, one space, the argument;
@@ -53,6 +55,19 @@ public final class CommandParser {
                     ? new Result.Parsed(new Command(verb, argument))
                     : new Result.BadArguments(verb, verb.name() + " needs an argument: " + verb.help());
             case OPTIONAL -> new Result.Parsed(new Command(verb, hasArgument ? argument : null));
+        };
+    }
+
+    /**
+     * The reply to a line that is no command: 500 for an empty line or an unknown verb, 501 for an argument
+     * where none is allowed or none where one is needed (RFC 959 §4.2); null for a parsed command.
+     */
+    public static Reply refusal(Result result) {
+        return switch (result) {
+            case Result.Parsed p -> null;
+            case Result.Empty e -> Replies.EMPTY_COMMAND;
+            case Result.Unknown u -> Replies.unknownCommand(u.name());
+            case Result.BadArguments b -> Reply.of(501, b.message());
         };
     }
 

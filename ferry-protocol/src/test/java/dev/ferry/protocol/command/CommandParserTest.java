@@ -2,6 +2,7 @@ package dev.ferry.protocol.command;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.command.CommandParser.Result;
 import java.util.EnumSet;
 import java.util.Locale;
@@ -177,5 +178,19 @@ class CommandParserTest {
         assertThat(Verb.lookup("XRMD")).isEqualTo(Verb.RMD);
         assertThat(Verb.lookup("XSTOR")).isNull();
         assertThat(Verb.lookup("")).isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', nullValues = "none", value = {
+            "''        | 500 Empty command.",
+            "'   '     | 500 Empty command.",
+            "XYZZ      | 500 'XYZZ': command not understood.",
+            "PWD now   | 501 PWD takes no argument",
+            "NOOP      | none",
+    })
+    void aLineThatIsNoCommandIsRefusedWithTheSharedWords(String line, String reply) {
+        Reply refusal = CommandParser.refusal(CommandParser.parse(line));
+
+        assertThat(refusal == null ? null : refusal.toString()).isEqualTo(reply);
     }
 }
