@@ -1,5 +1,6 @@
 package dev.ferry.server.session;
 
+import dev.ferry.testkit.PipeConnection;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.ServerSettings.Limits;

@@ -1,5 +1,6 @@
 package dev.ferry.server.session;
 
+import dev.ferry.testkit.PipeConnection;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.server.session.SessionRegistry.Refusal;

@@ -1,4 +1,4 @@
-package dev.ferry.server.session;
+package dev.ferry.testkit;
 
 import dev.ferry.runtime.net.Connection;
 import java.io.IOException;
@@ -15,7 +15,7 @@ import java.util.function.BooleanSupplier;
  * Shutting the input closes the client's writing end, so the session's blocked read sees end of
  * stream while its replies still reach the client, as with a socket's shutdownInput.
  */
-final class PipeConnection implements Connection {
+public final class PipeConnection implements Connection {
 
     private final Pipe toServer;
     private final Pipe toClient;
@@ -24,7 +24,7 @@ final class PipeConnection implements Connection {
     /** What {@link #peerEnded()} answers: the test decides when the client's end of the connection is gone. */
     private volatile BooleanSupplier peerEnded = () -> false;
 
-    PipeConnection(InetSocketAddress local, InetSocketAddress remote) throws IOException {
+    public PipeConnection(InetSocketAddress local, InetSocketAddress remote) throws IOException {
         this.toServer = Pipe.open();
         this.toClient = Pipe.open();
         this.local = local;
@@ -62,7 +62,7 @@ final class PipeConnection implements Connection {
     }
 
     /** From now on {@link #peerEnded()} asks {@code answer}. */
-    void peerEnded(BooleanSupplier answer) {
+    public void peerEnded(BooleanSupplier answer) {
         this.peerEnded = answer;
     }
 
@@ -81,17 +81,17 @@ final class PipeConnection implements Connection {
     }
 
     /** Where the client writes its commands. */
-    WritableByteChannel clientOutput() {
+    public WritableByteChannel clientOutput() {
         return toServer.sink();
     }
 
     /** Where the client reads the replies. */
-    ReadableByteChannel clientInput() {
+    public ReadableByteChannel clientInput() {
         return toClient.source();
     }
 
     /** The client hangs up. */
-    void closeClientEnds() {
+    public void closeClientEnds() {
         closeQuietly(toServer.sink());
         closeQuietly(toClient.source());
     }
