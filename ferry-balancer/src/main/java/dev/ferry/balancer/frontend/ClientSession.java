@@ -2,6 +2,7 @@ package dev.ferry.balancer.frontend;
 
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.protocol.command.Verb;
+import dev.ferry.protocol.reply.Replies;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 
@@ -44,7 +45,7 @@ public interface ClientSession {
 
     /** Ends the session from outside (the balancer stops after its grace period). */
     default void terminate() {
-        terminate("balancer-stop", "Service shutting down; closing the connection.");
+        terminate("balancer-stop", Replies.SHUTTING_DOWN.lines().getFirst());
     }
 
     /**

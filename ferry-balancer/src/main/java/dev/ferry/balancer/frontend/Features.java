@@ -2,10 +2,14 @@ package dev.ferry.balancer.frontend;
 
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.command.FeatureList;
+import dev.ferry.protocol.command.Verb;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -15,7 +19,7 @@ import java.util.Set;
  * <p>Design: a client talks to two FTP servers at once, the balancer for some commands and the backend
  * for the rest, and FEAT must describe the pair:
  * <ul>
- *   <li>AUTH, PBSZ, PROT and CCC never reach a backend ({@link ClientProtection} answers or refuses them), so
+ *   <li>AUTH, PBSZ, PROT and CCC never reach a backend ({@code ControlProtection} answers or refuses them), so
  *       whatever a backend says of them is dropped; a balancer that terminates TLS lists AUTH TLS, PBSZ and
  *       PROT itself (RFC 4217 §6), one that does not lists none (it answers AUTH with 502).</li>
  *   <li>EPRT is always listed: the balancer serves PORT and EPRT itself (RFC 2428 §2), whatever the backend
@@ -32,11 +36,16 @@ import java.util.Set;
 public final class Features {
 
     /**
-     * What a backend is taken to offer until a check has heard its FEAT: what the balancer listed before it
-     * learned backends' features (it starts before its first checks, and a tcp check may never hear one).
+     * What a backend is taken to offer until a check has heard its FEAT (the balancer starts before its first
+     * checks, and a tcp check never hears one): what a Ferry server without TLS lists, from the same table
+     * ({@link FeatureList#server}), with its default OPTS (every MLST fact, SHA-256).
      */
-    public static final List<String> BASELINE = List.of("EPRT", "EPSV", "HOST", "MDTM",
-            "MLST type*;size*;modify*;perm*;unique*;", "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8");
+    public static final List<String> BASELINE = FeatureList.server(false, FeatureList.HASH_ALGORITHMS.getFirst(),
+            Set.copyOf(FeatureList.MLST_FACTS));
+
+    /** The FEAT lines of RFC 4217 §6 when the balancer terminates TLS: the verb table's TLS features. */
+    static final List<String> TLS_FEATURES = FeatureList.of(EnumSet.of(Verb.AUTH, Verb.PBSZ, Verb.PROT), true,
+            Map.of(), List.of());
 
     /** Feature labels the balancer answers or refuses itself: never the backend's to announce. */
     private static final Set<String> ANSWERED_HERE = Set.of("AUTH", "PBSZ", "PROT", "CCC");
@@ -133,7 +142,7 @@ public final class Features {
             }
         }
         if (tlsOffered) {
-            out.addAll(ClientProtection.FEATURES);
+            out.addAll(TLS_FEATURES);
         }
         List<String> own = beforeLogin ? List.of("EPRT", "HOST", "UTF8") : List.of("EPRT");
         for (String label : own) {
@@ -145,12 +154,6 @@ public final class Features {
         return List.copyOf(out);
     }
 
-    /** The 211 reply listing {@code features} (RFC 2389 §3.2: "no-features" is a single line). */
-    public static Reply reply(List<String> features) {
-        return features.isEmpty() ? Reply.of(211, "No features.")
-                : Reply.multiLine(211, "Features:", features, "End");
-    }
-
     /**
      * After login: the reply the client gets for its backend's reply to FEAT ({@code lines} as sent, codes
      * included), or null when that reply is a 4xx (421: the backend is closing) and goes to the client as it
@@ -158,7 +161,7 @@ public final class Features {
      */
     public static Reply rewriteReply(int code, List<String> lines, boolean tlsOffered) {
         List<String> offered = offered(code, lines);
-        return offered == null ? null : reply(afterLogin(offered, tlsOffered));
+        return offered == null ? null : FeatureList.reply(afterLogin(offered, tlsOffered));
     }
 
     /** {@link #rewriteReply} for the backend pump: the bytes to send the client for {@code reply} to FEAT. */

@@ -8,13 +8,18 @@ import dev.ferry.balancer.data.TlsRelay;
 import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.address.ActiveTarget;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Command;
 import dev.ferry.protocol.command.CommandParser;
+import dev.ferry.protocol.command.FeatureList;
+import dev.ferry.protocol.command.PreLogin;
 import dev.ferry.protocol.command.Verb;
+import dev.ferry.protocol.ftps.ControlProtection;
 import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.protocol.proxy.ProxyHeader;
+import dev.ferry.protocol.reply.Replies;
 import dev.ferry.runtime.net.SocketConnection;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
@@ -142,7 +147,9 @@ public final class ProxySession implements Runnable, ClientSession {
     /** The client side's TLS (the balancer's certificate as the session found it), once the handshake is done. */
     private volatile TlsEndpoint clientTls;
     private final boolean implicitTls;
-    private final ClientProtection protection;
+    private final ControlProtection protection;
+    /** EPSV ALL went to the backend (RFC 2428 §4): PORT and EPRT are refused until REIN. Client pump only. */
+    private boolean epsvAll;
     public ProxySession(BalancerContext ctx, SocketChannel client) throws IOException {
         this(ctx, client, false);
     }
@@ -150,7 +157,7 @@ public final class ProxySession implements Runnable, ClientSession {
     /** {@code implicitTls}: the connection came through the implicit-FTPS listener (TLS before the greeting). */
     public ProxySession(BalancerContext ctx, SocketChannel client, boolean implicitTls) throws IOException {
         this.implicitTls = implicitTls;
-        this.protection = new ClientProtection(ctx.tls() != null, implicitTls);
+        this.protection = ControlProtection.forBalancer(ctx.tls() != null, implicitTls);
         this.ctx = ctx;
         this.client = client;
         this.clientAddress = (InetSocketAddress) client.getRemoteAddress();
@@ -188,7 +195,7 @@ public final class ProxySession implements Runnable, ClientSession {
             return;
         }
         ending = "client-idle-timeout";
-        timedOut(BalancerMetrics.Timeout.CLIENT_IDLE, "Idle timeout; closing the connection.");
+        timedOut(BalancerMetrics.Timeout.CLIENT_IDLE, Replies.IDLE_TIMEOUT);
     }
 
     /** The login timeout ran out: unless the backend accepted the login just now, the session ends. */
@@ -197,15 +204,15 @@ public final class ProxySession implements Runnable, ClientSession {
             return;
         }
         ending = "login-timeout";
-        timedOut(BalancerMetrics.Timeout.LOGIN, "Login timeout; closing the connection.");
+        timedOut(BalancerMetrics.Timeout.LOGIN, Replies.LOGIN_TIMEOUT);
     }
 
     /** A timeout ends the session: counted, logged, the client told 421 and both connections shut (off the watchdog's thread). */
-    private void timedOut(BalancerMetrics.Timeout kind, String text) {
+    private void timedOut(BalancerMetrics.Timeout kind, Reply reply) {
         ctx.metrics().timedOut(kind);
         LOG.info("{} event=timeout kind={} user={}", id, kind.label(), user == null ? "-" : Printable.of(user, 64));
         Thread.ofVirtual().start(() -> {
-            sendQuietly(Reply.of(421, text));
+            sendQuietly(reply);
             shutdown(clientConn);
             shutdown(backendConn);
         });
@@ -281,7 +288,7 @@ public final class ProxySession implements Runnable, ClientSession {
                 if (!implicitTls) {
                     // On the implicit-FTPS listener the client expects a TLS handshake first: a clear-text 421 would
                     // only be a handshake error, and a handshake for every refused connection is what a flood wants.
-                    send(Reply.of(421, "Too many connections from your address; try again later."));
+                    send(Replies.TOO_MANY_FROM_ADDRESS);
                 }
                 return;
             }
@@ -294,7 +301,7 @@ public final class ProxySession implements Runnable, ClientSession {
                 ending = admitted == Admission.Outcome.QUEUE_FULL ? "refused-max-sessions" : "queue-timeout";
                 LOG.info("{} event=refused reason={} client={}", id,
                         admitted == Admission.Outcome.QUEUE_FULL ? "max-sessions" : "queue-timeout", HostPort.text(clientAddress));
-                send(Reply.of(421, "Too many users connected; try again later."));
+                send(Replies.TOO_MANY_USERS);
                 return;
             }
             this.admitted = true;
@@ -405,73 +412,91 @@ public final class ProxySession implements Runnable, ClientSession {
             }
             CommandParser.Result parsed = CommandParser.parse(line);
             if (!(parsed instanceof CommandParser.Result.Parsed p)) {
-                send(switch (parsed) {
-                    case CommandParser.Result.Unknown u -> Reply.of(500, "'" + u.name() + "': command not understood.");
-                    case CommandParser.Result.BadArguments b -> Reply.of(501, b.message());
-                    default -> Reply.of(500, "Empty command.");
-                });
+                send(CommandParser.refusal(parsed));
                 continue;
             }
             Command c = p.command();
             lastVerb = c.verb();
-            switch (c.verb()) {
-                case USER -> {
-                    Reply refusal = protection.user(ctx.settings().tls().require());
-                    if (refusal != null) {
-                        LOG.info("{} event=login-refused reason=tls-required", id);
-                        send(refusal);
-                        continue;
+            // The grammar is the server's (PreLogin), so a client hears before USER what a Ferry server would
+            // say; USER never waits here for a PASS, since it goes to the backend chosen for it.
+            switch (PreLogin.step(c, false)) {
+                case PreLogin.Step.Answer a -> {
+                    if (c.verb() == Verb.OPTS && a.reply().code() == 200) {
+                        // OPTS UTF8 ON (RFC 2640 §3.1): replayed to the backend chosen at USER.
+                        utf8 = true;
                     }
-                    user = c.argument();
-                    return chooseAndLogin(line);
+                    send(a.reply());
                 }
-                case QUIT -> {
+                case PreLogin.Step.Quit q -> {
                     ending = "quit";
-                    send(Reply.of(221, "Goodbye."));
+                    send(q.reply());
                     return false;
                 }
-                case FEAT -> send(Reply.multiLine(211, "Features:", features(), "End"));
-                case OPTS -> {
-                    String a = c.argument().trim().toUpperCase(Locale.ROOT);
-                    if (a.equals("UTF8 ON") || a.equals("UTF-8 ON") || a.equals("UTF8")) {
-                        utf8 = true;
-                        send(Reply.of(200, "UTF8 mode is always on."));
-                    } else {
-                        send(Reply.of(501, "OPTS before login: only UTF8 ON."));
-                    }
+                case PreLogin.Step.Reinitialize r -> {
+                    // SECURITY: the login timeout keeps running (PreLogin.Step.Reinitialize).
+                    host = null;
+                    protection.reinitialize();
+                    send(r.reply());
                 }
-                case HOST -> {
+                case PreLogin.Step.Host h -> {
                     // RFC 7151: remembered and replayed to the backend chosen at USER.
-                    host = c.argument();
-                    send(Reply.of(220, "Host accepted."));
+                    host = h.name();
+                    send(h.reply());
                 }
-                case SYST -> send(Reply.of(215, "UNIX Type: L8"));
-                case NOOP -> send(Reply.of(200, "NOOP ok."));
-                case HELP -> send(Reply.of(214, "Log in with USER and PASS; then every command is served by the backend."));
-                case AUTH -> {
-                    Reply refusal = protection.auth(c.argument(), false, in.hasBufferedInput());
-                    if (refusal != null) {
-                        send(refusal);
-                        continue;
-                    }
-                    send(Reply.of(234, "AUTH " + ClientProtection.mechanism(c.argument()) + " accepted; expecting the TLS handshake."));
-                    if (!startClientTls()) {
-                        // RFC 4217 §10.1: a handshake that failed midway leaves the connection in an unknown state.
-                        return false;
+                case PreLogin.Step.Handle h -> {
+                    if (!handleBeforeLogin(h.command(), line, in)) {
+                        return relayStarted;
                     }
                 }
-                case PBSZ -> send(protection.protectionBufferSize(c.argument()));
-                case PROT -> send(protection.protection(c.argument(), ctx.settings().tls().require(), false));
-                case CCC -> send(protection.clearCommandChannel());
-                case PASS -> send(Reply.of(503, "Login with USER first."));
-                default -> send(Reply.of(530, "Please log in with USER and PASS first."));
             }
         }
     }
 
+    /** Set when USER went to a backend: the pumps take over. */
+    private boolean relayStarted;
+
+    /**
+     * The pre-login commands that need the session's state; false when the pre-login phase is over (USER went to
+     * a backend, see {@link #relayStarted}, or the session ends).
+     */
+    private boolean handleBeforeLogin(Command c, String line, ControlLineReader in) throws IOException {
+        switch (c.verb()) {
+            case USER -> {
+                Reply refusal = protection.user(ctx.settings().tls().require());
+                if (refusal != null) {
+                    LOG.info("{} event=login-refused reason=tls-required", id);
+                    send(refusal);
+                    return true;
+                }
+                user = c.argument();
+                // The backend holds the login from here (REIN included): the policy is in force for good.
+                protection.loggedIn(ctx.settings().tls().require());
+                relayStarted = chooseAndLogin(line);
+                return false;
+            }
+            case FEAT -> send(FeatureList.reply(features()));
+            // OPTS other than UTF8 concerns commands the backend serves, after login (RFC 2389 §4).
+            case OPTS -> send(Reply.of(501, "OPTS before login: only UTF8 ON."));
+            case AUTH -> {
+                ControlProtection.Decision d = protection.auth(c.argument(), in.hasBufferedInput());
+                send(d.reply());
+                if (d.then() == ControlProtection.Action.START_TLS && !startClientTls()) {
+                    // RFC 4217 §10.1: a handshake that failed midway leaves the connection in an unknown state.
+                    return false;
+                }
+            }
+            case PBSZ -> send(protection.protectionBufferSize(c.argument()));
+            case PROT -> send(protection.protection(c.argument()));
+            case CCC -> send(protection.clearCommandChannel(in.hasBufferedInput()).reply());
+            // PreLogin hands PASS over only after a USER, which never stays here.
+            default -> send(Replies.LOGIN_WITH_USER_FIRST);
+        }
+        return true;
+    }
+
     /** FEAT before login: what every backend in service offers, as the balancer changes it ({@link Features}). */
     private List<String> features() {
-        return Features.beforeLogin(ctx.backends(), protection.available());
+        return Features.beforeLogin(ctx.backends(), protection.offered());
     }
 
     /**
@@ -492,9 +517,7 @@ public final class ProxySession implements Runnable, ClientSession {
             clientWriteGuard.disarm();
         }
         clientTls = tls;
-        if (!implicitTls) {
-            protection.tlsStarted();
-        }
+        protection.tlsStarted();
         javax.net.ssl.SSLSession session = clientConn.tlsSession();
         LOG.info("{} event=tls protocol={} cipher={}{}", id, session.getProtocol(), session.getCipherSuite(),
                 implicitTls ? " implicit=true" : "");
@@ -610,11 +633,11 @@ public final class ProxySession implements Runnable, ClientSession {
                 switch (next) {
                     case ControlLine.Text t -> line = t.text();
                     case ControlLine.TooLong tl -> {
-                        sendInOrder(Reply.of(500, "Command line too long (limit " + tl.limit() + " bytes)."));
+                        sendInOrder(Replies.lineTooLong(tl.limit()));
                         continue;
                     }
                     case ControlLine.BadEncoding b -> {
-                        sendInOrder(Reply.of(501, "Command is not valid UTF-8 (RFC 2640)."));
+                        sendInOrder(Replies.BAD_UTF8);
                         continue;
                     }
                 }
@@ -635,6 +658,7 @@ public final class ProxySession implements Runnable, ClientSession {
                 switch (v) {
                     case REIN -> {
                         protection.reinitialize();
+                        epsvAll = false;
                         sendToBackend(line, Awaited.forwarded(v));
                     }
                     case PORT, EPRT -> {
@@ -644,9 +668,14 @@ public final class ProxySession implements Runnable, ClientSession {
                         }
                     }
                     case PASV -> sendToBackend(line, new Awaited(Awaited.Kind.PASSIVE, v, newRoute(DataRoute.Mode.PASSIVE, v, null)));
-                    case EPSV -> sendToBackend(line, c.argument() != null && c.argument().trim().equalsIgnoreCase("ALL")
-                            ? Awaited.forwarded(v)
-                            : new Awaited(Awaited.Kind.PASSIVE, v, newRoute(DataRoute.Mode.PASSIVE, v, null)));
+                    case EPSV -> {
+                        if (c.argument() != null && c.argument().trim().equalsIgnoreCase("ALL")) {
+                            epsvAll = true;
+                            sendToBackend(line, Awaited.forwarded(v));
+                        } else {
+                            sendToBackend(line, new Awaited(Awaited.Kind.PASSIVE, v, newRoute(DataRoute.Mode.PASSIVE, v, null)));
+                        }
+                    }
                     default -> {
                         if (v == Verb.QUIT) {
                             ending = "quit";
@@ -655,6 +684,11 @@ public final class ProxySession implements Runnable, ClientSession {
                             clientAborts();
                         }
                         if (v.movesData()) {
+                            Reply unprotected = protection.dataTransfer(v);
+                            if (unprotected != null) {
+                                refuseTransfer(unprotected);
+                                continue;
+                            }
                             transferCommand(line, v);
                         } else {
                             sendToBackend(line, Awaited.forwarded(v));
@@ -671,20 +705,36 @@ public final class ProxySession implements Runnable, ClientSession {
     /**
      * After login: the balancer's own answer to a command about TLS, or null to go on. AUTH, PBSZ, PROT and
      * CCC never reach the backend: the client's TLS ends here, and an FTPS backend has its own with the
-     * balancer. Data channel commands are refused while the policy wants data protected and PROT is C.
+     * balancer. The data protection policy is checked on the transfer command ({@link #refuseTransfer}).
      */
     private Reply security(Command c) {
         return switch (c.verb()) {
-            case AUTH -> protection.auth(c.argument(), true, false);
+            // USER went to the backend (ControlProtection.loggedIn): AUTH is refused, CCC is never allowed.
+            case AUTH -> protection.auth(c.argument(), false).reply();
             case PBSZ -> protection.protectionBufferSize(c.argument());
-            case PROT -> protection.protection(c.argument(), ctx.settings().tls().require(), true);
-            case CCC -> protection.clearCommandChannel();
-            case PASV, EPSV, PORT, EPRT -> protection.dataChannel(ctx.settings().tls().require());
+            case PROT -> protection.protection(c.argument());
+            case CCC -> protection.clearCommandChannel(false).reply();
             // REIN would leave an FTPS backend with PROT C (its data in clear text) while the balancer
             // goes on speaking TLS on data connections: refused; with plain backends it is passed on.
             case REIN -> backendFtps() ? Reply.of(502, "REIN is not available through this balancer; reconnect to log in again.") : null;
             default -> null;
         };
+    }
+
+    /**
+     * RFC 4217 §10.2: the transfer command is answered 521 when the policy wants data protected and PROT is C
+     * (not the PASV or PORT before it: PROT may change in between). The route that command would have used
+     * must not outlive the refusal: its balancer port is freed, and an active route never connects.
+     */
+    private void refuseTransfer(Reply unprotected) throws IOException {
+        DataRoute route = currentRoute;
+        currentRoute = null;
+        if (route != null) {
+            route.replace();
+            route.cancel(ctx.dataPorts());
+        }
+        LOG.info("{} event=transfer-refused reason=data-protection-required", id);
+        sendInOrder(unprotected);
     }
 
     private boolean backendFtps() {
@@ -746,20 +796,19 @@ public final class ProxySession implements Runnable, ClientSession {
      * instead, or null when the backend was asked.
      */
     private Reply activeMode(Command c) throws IOException {
-        HostPort target = c.verb() == Verb.PORT ? HostPort.parsePort(c.argument()) : HostPort.parseEprt(c.argument());
-        if (target == null) {
-            return Reply.of(501, c.verb() == Verb.PORT ? "Syntax: PORT h1,h2,h3,h4,p1,p2." : "Syntax: EPRT |af|address|port|.");
+        if (epsvAll) {
+            return Replies.epsvAllInEffect(c.verb().name());
         }
-        // SECURITY: data connections only to the client's own address (RFC 2577 §3, FTP bounce): the balancer
-        // itself connects there, so without this it would connect to, and send data to, any third party.
-        if (!HostPort.sameHost(target.address(), clientAddress.getAddress())) {
-            LOG.info("{} event=active-refused target={} reason=foreign-address", id, HostPort.text(target.toSocketAddress()));
-            return Reply.of(501, c.verb() + " refused: data connections go only to your own address.");
+        ActiveTarget.Result checked = c.verb() == Verb.PORT
+                ? ActiveTarget.port(c.argument(), clientAddress.getAddress())
+                : ActiveTarget.eprt(c.argument(), clientAddress.getAddress());
+        if (checked instanceof ActiveTarget.Result.Refused r) {
+            if (r.reason() != ActiveTarget.Reason.SYNTAX) {
+                LOG.info("{} event=active-refused verb={} reason={}", id, c.verb(), r.reason().label());
+            }
+            return r.reply();
         }
-        // SECURITY: privileged ports are refused (RFC 2577 §3) so a PORT cannot reach a service on the client's host.
-        if (target.port() < 1024) {
-            return Reply.of(501, c.verb() + " refused: port " + target.port() + " is below 1024.");
-        }
+        HostPort target = ((ActiveTarget.Result.Accepted) checked).target();
         DataRoute route = newRoute(DataRoute.Mode.ACTIVE, c.verb(), target.toSocketAddress());
         boolean ipv6 = backend.address().getAddress() instanceof Inet6Address;
         sendToBackend(ipv6 ? "EPSV" : "PASV", new Awaited(Awaited.Kind.ACTIVE, c.verb(), route));
@@ -791,7 +840,7 @@ public final class ProxySession implements Runnable, ClientSession {
                     answered = takeAwaited();
                     out = answered == null ? reply.toBytes() : switch (answered.kind) {
                         // FEAT after login: the backend's extensions, with the TLS the client has here (RFC 2389).
-                        case FORWARDED -> answered.verb == Verb.FEAT ? Features.rewrite(reply, protection.available()) : reply.toBytes();
+                        case FORWARDED -> answered.verb == Verb.FEAT ? Features.rewrite(reply, protection.offered()) : reply.toBytes();
                         case PASSIVE -> passive(reply, answered);
                         case ACTIVE -> activeReady(reply, answered);
                         case TRANSFER -> transferEnded(reply, answered);
@@ -850,7 +899,7 @@ public final class ProxySession implements Runnable, ClientSession {
         InetAddress local = ((InetSocketAddress) client.getLocalAddress()).getAddress();
         Inet4Address advertised = extended ? null : ctx.addressing().advertise(clientAddress.getAddress(), local);
         if (!extended && advertised == null) {
-            return Reply.of(425, "PASV needs IPv4; use EPSV on this connection.").toBytes();
+            return Replies.PASV_NEEDS_IPV4.toBytes();
         }
         route.backendPort(target);
         long deadline = System.nanoTime() + ctx.settings().timeouts().data().toNanos();
@@ -860,7 +909,7 @@ public final class ProxySession implements Runnable, ClientSession {
         int port = ctx.dataPorts().register(registration);
         if (port < 0) {
             LOG.info("{} event=passive-exhausted", id);
-            return Reply.of(425, "No passive port available; try again later.").toBytes();
+            return Replies.NO_PASSIVE_PORT.toBytes();
         }
         route.registered(port, registration);
         if (route.replaced()) {
@@ -890,7 +939,7 @@ public final class ProxySession implements Runnable, ClientSession {
         if (a.route.backendPort(target)) {
             startActive(a.route);
         }
-        return Reply.of(200, a.verb + " command successful.").toBytes();
+        return Replies.endpointSet(a.verb.name()).toBytes();
     }
 
     /**
@@ -967,7 +1016,7 @@ public final class ProxySession implements Runnable, ClientSession {
         LOG.info("{} event=transfer-failed cmd={} backend_reply={} reason={}{}", id, a.verb, reply.code, why,
                 flow != null && flow.givenUpBecause() != null ? " detail=\"" + flow.givenUpBecause() + "\"" : "");
         return (flow == null ? Reply.of(425, "No data connection was made; transfer not done.")
-                : Reply.of(426, "Data connection lost; transfer aborted.")).toBytes();
+                : Replies.DATA_CONNECTION_LOST).toBytes();
     }
 
     /** Passive mode: the client's data connection arrived on our port; connect to the backend's and relay. */
@@ -1021,7 +1070,7 @@ public final class ProxySession implements Runnable, ClientSession {
                 toClient = BackendConnect.data(ctx, route.clientTarget, ((InetSocketAddress) client.getLocalAddress()).getAddress());
             } catch (IOException e) {
                 LOG.info("{} event=data-connect-failed side=client target={} error={}", id, HostPort.text(route.clientTarget), e.getMessage());
-                route.fail(Reply.of(425, "Cannot open data connection to " + HostPort.text(route.clientTarget) + "."));
+                route.fail(Replies.cannotOpenDataConnection(route.clientTarget));
                 resetBackendData(route);
                 flow.abandon("client unreachable");
                 return;
@@ -1136,7 +1185,7 @@ public final class ProxySession implements Runnable, ClientSession {
             backend.countError();
         }
         if (transfer != null) {
-            sendQuietly(Reply.of(426, "Data connection timed out; transfer aborted."));
+            sendQuietly(Replies.DATA_CONNECTION_TIMED_OUT);
         }
     }
 
@@ -1149,12 +1198,11 @@ public final class ProxySession implements Runnable, ClientSession {
             case RELAYED -> LOG.debug("{} data connection relayed tls={}", id, r.clientTls() == null ? "-" : r.clientTls());
             case CLIENT_TLS_FAILED -> {
                 LOG.info("{} event=data-tls-failed side=client error={}", id, Printable.of(r.error(), 160));
-                route.fail(Reply.of(522, "TLS negotiation on the data connection failed."));
+                route.fail(Replies.DATA_TLS_FAILED);
             }
             case CLIENT_NOT_RESUMED -> {
                 LOG.info("{} event=data-refused reason=tls-session-not-resumed", id);
-                route.fail(Reply.of(522, "The data connection must resume the control connection's TLS session "
-                        + "(TLS session reuse is required)."));
+                route.fail(Replies.DATA_TLS_NOT_RESUMED);
             }
             case BACKEND_TLS_FAILED -> {
                 LOG.warn("{} event=data-tls-failed side=backend backend={} error={}", id, backend.name(), Printable.of(r.error(), 160));
@@ -1184,8 +1232,8 @@ public final class ProxySession implements Runnable, ClientSession {
                 case ControlLine.Text t -> {
                     return t.text();
                 }
-                case ControlLine.TooLong tl -> sendInOrder(Reply.of(500, "Command line too long (limit " + tl.limit() + " bytes)."));
-                case ControlLine.BadEncoding b -> sendInOrder(Reply.of(501, "Command is not valid UTF-8 (RFC 2640)."));
+                case ControlLine.TooLong tl -> sendInOrder(Replies.lineTooLong(tl.limit()));
+                case ControlLine.BadEncoding b -> sendInOrder(Replies.BAD_UTF8);
             }
         }
     }

@@ -2,6 +2,7 @@ package dev.ferry.balancer.frontend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.protocol.command.FeatureList;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
@@ -161,8 +162,9 @@ class FeaturesTest {
                 .contains("MFMT").doesNotContain("AUTH TLS", "PBSZ", "PROT");
         assertThat(Features.beforeLogin(List.of(ferry1, unknown), false))
                 .isEqualTo(Features.shaped(Features.BASELINE, false, true));
-        assertThat(Features.beforeLogin(List.of(unknown), true)).containsExactly("AUTH TLS", "EPRT", "EPSV", "HOST", "MDTM",
-                "MLST type*;size*;modify*;perm*;unique*;", "PASV", "PBSZ", "PROT", "REST STREAM", "SIZE", "TVFS", "UTF8");
+        // The baseline is what a Ferry server lists (FeatureList.server): HASH and MFMT included (issue 11).
+        assertThat(Features.beforeLogin(List.of(unknown), true)).containsExactly("AUTH TLS", "EPRT", "EPSV",
+                "HASH SHA-256*;SHA-1;MD5", "HOST", "MDTM", "MFMT", "MLST type*;size*;modify*;perm*;unique*;", "PASV", "PBSZ", "PROT", "REST STREAM", "SIZE", "TVFS", "UTF8");
 
         // A backend that takes no new sessions does not count...
         vsftpd.setAdminState(AdminState.MAINT);
@@ -179,10 +181,10 @@ class FeaturesTest {
 
     @Test
     void theReplyKeepsTheRfc2389Format() {
-        assertThat(Features.reply(list("AUTH TLS", "EPRT")).toWire())
+        assertThat(FeatureList.reply(list("AUTH TLS", "EPRT")).toWire())
                 .isEqualTo("211-Features:\r\n AUTH TLS\r\n EPRT\r\n211 End\r\n");
         // RFC 2389 §3.2: "no-features" is one line, never a multi-line reply.
-        assertThat(Features.reply(list()).toWire()).isEqualTo("211 No features.\r\n");
+        assertThat(FeatureList.reply(list()).toWire()).isEqualTo("211 No features.\r\n");
     }
 
     static Stream<Arguments> rewrites() {

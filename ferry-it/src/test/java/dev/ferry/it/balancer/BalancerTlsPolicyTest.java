@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What a TLS-terminating balancer refuses, and that refusing one connection disturbs no other: the
- * require-tls policy (530 before AUTH, 521 for a data channel under PROT C, 534 for PROT C after login),
+ * require-tls policy (530 before AUTH, 521 for a transfer under PROT C, 534 for PROT C after login),
  * commands pipelined after AUTH (CVE-2011-0411), bad handshakes (garbage, a stalled client, TLS 1.0), an
  * upload cut without close_notify (not stored), and a certificate reload.
  */
@@ -63,8 +63,11 @@ class BalancerTlsPolicyTest {
             ftp.authTls();
             ftp.command("PROT P", 503);
             ftp.login(BalancerCluster.USER, BalancerCluster.PASSWORD);
-            ftp.command("PASV", 521);
-            ftp.command("EPRT |1|127.0.0.1|40000|", 521);
+            // RFC 4217 §10.2: the 521 goes to the transfer command, not to the PASV or PORT before it.
+            ftp.command("PASV", 227);
+            ftp.command("LIST", 521);
+            ftp.command("EPRT |1|127.0.0.1|40000|", 200);
+            ftp.command("RETR hello.txt", 521);
             ftp.command("PBSZ 0", 200);
             ftp.command("PROT C", 534);
             ftp.command("PROT S", 536);

@@ -79,6 +79,11 @@ public final class Replies {
     public static final Reply DATA_TLS_NOT_RESUMED = Reply.of(522, "The data connection must resume the control "
             + "connection's TLS session (TLS session reuse is required).");
 
+    /** PORT, EPRT or PASV after EPSV ALL (RFC 2428 §4: the client promised to use EPSV only). */
+    public static Reply epsvAllInEffect(String verb) {
+        return Reply.of(501, verb + " refused: EPSV ALL is in effect (RFC 2428 §4).");
+    }
+
     /** PORT or EPRT accepted (RFC 959 §4.2: 200). */
     public static Reply endpointSet(String verb) {
         return Reply.of(200, verb + " command successful.");
