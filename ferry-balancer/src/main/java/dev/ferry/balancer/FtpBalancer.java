@@ -5,7 +5,7 @@ import dev.ferry.balancer.check.HealthChecker;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.balancer.frontend.ClientSession;
-import dev.ferry.balancer.frontend.ProxySession;
+import dev.ferry.balancer.proxy.ProxySession;
 import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.balancer.passthrough.Passthrough;
 import dev.ferry.balancer.policy.BalancePolicy;
@@ -133,7 +133,7 @@ public final class FtpBalancer implements AutoCloseable {
     private Acceptor acceptor(String name, ServerSocketChannel on, boolean implicitTls) {
         return new Acceptor(name, on, context.admission().capacity() + REFUSAL_MARGIN,
                 (channel, release) -> {
-                    Runnable session = passthrough != null ? passthrough.session(channel) : new ProxySession(context, channel, implicitTls);
+                    Runnable session = passthrough != null ? passthrough.session(channel) : ProxySession.accepted(context, channel, implicitTls);
                     Thread.ofVirtual().start(() -> {
                         try {
                             session.run();

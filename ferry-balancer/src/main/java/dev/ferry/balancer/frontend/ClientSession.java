@@ -8,7 +8,7 @@ import java.time.Instant;
 
 /**
  * One client's session through the balancer, as the admin page, the API and a stop see it: a
- * proxied session ({@link ProxySession}, which reads the control channel) or a TLS passthrough one
+ * proxied session ({@code proxy.ProxySession}, which reads the control channel) or a TLS passthrough one
  * (dev.ferry.balancer.passthrough, which cannot: its user and last command stay null).
  */
 public interface ClientSession {

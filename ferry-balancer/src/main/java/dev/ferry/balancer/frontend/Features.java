@@ -164,12 +164,6 @@ public final class Features {
         return offered == null ? null : FeatureList.reply(afterLogin(offered, tlsOffered));
     }
 
-    /** {@link #rewriteReply} for the backend pump: the bytes to send the client for {@code reply} to FEAT. */
-    static byte[] rewrite(BackendReply reply, boolean tlsOffered) {
-        Reply rewritten = rewriteReply(reply.code, reply.lines, tlsOffered);
-        return rewritten == null ? reply.toBytes() : rewritten.toBytes();
-    }
-
     /** RFC 2389 §3.2: feature-label, up to the first space; compared in upper case (labels are, in practice). */
     static String label(String feature) {
         int space = feature.indexOf(' ');

@@ -1,4 +1,4 @@
-package dev.ferry.balancer.frontend;
+package dev.ferry.balancer.proxy;
 
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.data.Flow;

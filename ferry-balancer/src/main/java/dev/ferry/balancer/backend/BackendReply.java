@@ -1,4 +1,4 @@
-package dev.ferry.balancer.frontend;
+package dev.ferry.balancer.backend;
 
 import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
@@ -11,36 +11,36 @@ import java.util.List;
  * the lines as sent so they pass through intact. A backend that breaks the grammar (no code, an
  * overlong line, a reply that never ends) is hostile or broken: {@link Hostile} ends the session.
  */
-final class BackendReply {
+public final class BackendReply {
 
     /** A reply that a client must not see: the session is closed with 421. */
-    static final class Hostile extends IOException {
-        Hostile(String message) {
+    public static final class Hostile extends IOException {
+        public Hostile(String message) {
             super(message);
         }
     }
 
-    static final int MAX_LINES = 10_000;
+    public static final int MAX_LINES = 10_000;
 
-    final int code;
-    final List<String> lines;
+    public final int code;
+    public final List<String> lines;
 
     private BackendReply(int code, List<String> lines) {
         this.code = code;
         this.lines = lines;
     }
 
-    boolean isFinal() {
+    public boolean isFinal() {
         return code >= 200;
     }
 
     /** The text of a single-line reply after the code. */
-    String text() {
+    public String text() {
         String first = lines.get(0);
         return first.length() > 4 ? first.substring(4) : "";
     }
 
-    static BackendReply read(ControlLineReader in) throws IOException {
+    public static BackendReply read(ControlLineReader in) throws IOException {
         String first = text(in.readLine());
         int code = code(first);
         List<String> lines = new ArrayList<>(1);
@@ -90,7 +90,7 @@ final class BackendReply {
     }
 
     /** The reply as CRLF-terminated bytes, exactly as the backend sent it. */
-    byte[] toBytes() {
+    public byte[] toBytes() {
         StringBuilder b = new StringBuilder();
         for (String l : lines) {
             b.append(l).append("\r\n");

@@ -1,6 +1,13 @@
-package dev.ferry.balancer.frontend;
+package dev.ferry.balancer.proxy;
 
 import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.backend.BackendLogin;
+import dev.ferry.balancer.backend.BackendReply;
+import dev.ferry.balancer.frontend.Admission;
+import dev.ferry.balancer.frontend.BackendConnect;
+import dev.ferry.balancer.frontend.BalancerContext;
+import dev.ferry.balancer.frontend.ClientSession;
+import dev.ferry.balancer.frontend.Features;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.data.Flow;
 import dev.ferry.balancer.data.Relay;
@@ -20,6 +27,8 @@ import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.runtime.net.Closing;
+import dev.ferry.runtime.net.Connection;
 import dev.ferry.runtime.net.SocketConnection;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
@@ -89,7 +98,7 @@ public final class ProxySession implements Runnable, ClientSession {
     private static final int MAX_BACKEND_LINE = 8192;
 
     private final BalancerContext ctx;
-    private final SocketChannel client;
+    private final BackendDialer dialer;
     private final InetSocketAddress clientAddress;
     private final String id;
     private final long startNanos = System.nanoTime();
@@ -111,15 +120,14 @@ public final class ProxySession implements Runnable, ClientSession {
 
     static final long PARK_AFTER_MILLIS = 500;
 
-    private final SocketConnection clientConn;
+    private final Connection clientConn;
     private ControlLineReader clientReader;
     private boolean clientWaiting;
     private final AtomicInteger pumps = new AtomicInteger(2);
     private final AtomicBoolean finished = new AtomicBoolean();
     // Volatile: the admin page reads these from its own threads.
     private volatile Backend backend;
-    private SocketChannel backendChannel;
-    private SocketConnection backendConn;
+    private volatile Connection backendConn;
     private Watchdog.Guard backendGuard;
     private volatile String user;
     /** The verb of the client's last command (never its argument: PASS carries a password). */
@@ -150,19 +158,20 @@ public final class ProxySession implements Runnable, ClientSession {
     private final ControlProtection protection;
     /** EPSV ALL went to the backend (RFC 2428 §4): PORT and EPRT are refused until REIN. Client pump only. */
     private boolean epsvAll;
-    public ProxySession(BalancerContext ctx, SocketChannel client) throws IOException {
-        this(ctx, client, false);
+    /** A client accepted on a listener; {@code implicitTls}: the implicit-FTPS one (TLS before the greeting). */
+    public static ProxySession accepted(BalancerContext ctx, SocketChannel client, boolean implicitTls) throws IOException {
+        return new ProxySession(ctx, new SocketConnection(client), implicitTls, BackendDialer.sockets(ctx));
     }
 
-    /** {@code implicitTls}: the connection came through the implicit-FTPS listener (TLS before the greeting). */
-    public ProxySession(BalancerContext ctx, SocketChannel client, boolean implicitTls) throws IOException {
+    /** A session over any control connection, reaching backends through {@code dialer} (unit tests: in memory). */
+    public ProxySession(BalancerContext ctx, Connection client, boolean implicitTls, BackendDialer dialer) {
         this.implicitTls = implicitTls;
         this.protection = ControlProtection.forBalancer(ctx.tls() != null, implicitTls);
         this.ctx = ctx;
-        this.client = client;
-        this.clientAddress = (InetSocketAddress) client.getRemoteAddress();
+        this.dialer = dialer;
+        this.clientAddress = client.remoteAddress();
         this.id = "b" + Long.toString(ctx.sessionIds().incrementAndGet(), 36);
-        this.clientConn = new SocketConnection(client);
+        this.clientConn = client;
         this.clientGuard = ctx.watchdog().guard(this::clientIdleExpired);
         this.clientWriteGuard = ctx.watchdog().guard(() -> shutdown(clientConn));
         this.serverIdleGuard = ctx.watchdog().guard(this::serverIdleExpired);
@@ -361,8 +370,8 @@ public final class ProxySession implements Runnable, ClientSession {
                 f.giveUp("session ended (" + ending + ")");
             }
         }
-        closeQuietly(client);
-        closeQuietly(backendChannel);
+        Closing.quietly(clientConn);
+        Closing.quietly(backendConn);
         if (backend != null) {
             backend.sessionEnded();
         }
@@ -372,7 +381,7 @@ public final class ProxySession implements Runnable, ClientSession {
     }
 
     /** A pump ended: wake the other one (its socket's input is shut) and finish when both are done. */
-    private void pumpEnded(SocketConnection other) {
+    private void pumpEnded(Connection other) {
         if (other != null) {
             other.shutdownInput();
         }
@@ -382,7 +391,7 @@ public final class ProxySession implements Runnable, ClientSession {
     }
 
     /** Gives the pump's thread up until {@code conn} has input; {@code resume} continues the pump. */
-    private void park(SocketConnection conn, ControlLineReader reader, Runnable resume) throws IOException {
+    private void park(Connection conn, ControlLineReader reader, Runnable resume) throws IOException {
         reader.releaseBuffers();
         conn.releaseIdleBuffers();
         SocketChannel channel = conn.parkableChannel();
@@ -397,8 +406,9 @@ public final class ProxySession implements Runnable, ClientSession {
         });
     }
 
-    private boolean idleFor(ControlLineReader reader) throws IOException {
-        return ctx.idleParker() != null && !reader.awaitInput(PARK_AFTER_MILLIS);
+    /** True when the pump should park: it can (a socket, a parker) and nothing came for a while. */
+    private boolean idleFor(Connection conn, ControlLineReader reader) throws IOException {
+        return ctx.idleParker() != null && conn.parkableChannel() != null && !reader.awaitInput(PARK_AFTER_MILLIS);
     }
 
     // ---- before login: the balancer answers itself ------------------------------------------
@@ -525,7 +535,7 @@ public final class ProxySession implements Runnable, ClientSession {
     }
 
     private boolean chooseAndLogin(String userLine) throws IOException {
-        BackendConnect.Opened<SocketChannel> opened = BackendConnect.firstThatOpens(ctx, id, clientAddress, user,
+        BackendConnect.Opened<Connection> opened = BackendConnect.firstThatOpens(ctx, id, clientAddress, user,
                 this::connectBackend);
         if (opened == null) {
             ending = "no-backend";
@@ -533,78 +543,29 @@ public final class ProxySession implements Runnable, ClientSession {
             return false;
         }
         backend = opened.backend();
-        backendChannel = opened.connection();
+        backendConn = opened.connection();
         connectMillis = opened.connectMillis();
         // The backend's answer to USER goes to the client, like every reply after it.
         sendToBackend(userLine, Awaited.forwarded(Verb.USER));
         return true;
     }
 
-    /** Connects, reads the greeting, replays HOST and UTF8; any failure here means "try another backend". */
-    private SocketChannel connectBackend(Backend b, Duration timeout) throws IOException {
-        return BackendConnect.control(ctx, b, timeout, proxyHeader(), channel -> {
-            SocketConnection conn = new SocketConnection(channel);
-            ControlLineReader reader = new ControlLineReader(conn, MAX_BACKEND_LINE);
-            BackendReply greeting = BackendReply.read(reader);
-            if (greeting.code != 220) {
-                if (greeting.code == 421) {
-                    // The backend is up but will not take this client now (its per-address limit, a
-                    // ban, its session limit): worth trying another backend, and worth telling the
-                    // client in the backend's words if none takes it.
-                    refusedWith = Printable.of(greeting.text(), 200);
-                }
-                throw new IOException("greeting " + greeting.code);
+    /** Connects and sets the backend up ({@link BackendLogin}); any failure here means "try another backend". */
+    private Connection connectBackend(Backend b, Duration timeout) throws IOException {
+        return dialer.dial(b, timeout, proxyHeader(), conn -> {
+            try {
+                backendReader = BackendLogin.run(conn, b, backendFtps() ? ctx.tls().backends() : null, host, utf8);
+            } catch (BackendLogin.Refused e) {
+                refusedWith = e.text();
+                throw e;
             }
-            if (ctx.tls() != null && ctx.tls().backends() != null) {
-                backendTls(b, conn, reader);
-            }
-            if (host != null) {
-                exchange(conn, reader, "HOST " + host);
-            }
-            if (utf8) {
-                exchange(conn, reader, "OPTS UTF8 ON");
-            }
-            this.backendReader = reader;
-            this.backendConn = conn;
-            return channel;
         });
     }
 
     private ControlLineReader backendReader;
 
-    /**
-     * FTPS to the backend (RFC 4217 §4, §8, §9), right after its greeting: AUTH TLS, the handshake as a TLS
-     * client, PBSZ 0 and PROT P, so that the control connection and every data connection to the backend
-     * are protected. The session's data connections resume this session (same peer host and port).
-     */
-    private void backendTls(Backend b, SocketConnection conn, ControlLineReader reader) throws IOException {
-        BackendReply auth = exchange(conn, reader, "AUTH TLS");
-        if (auth.code != 234) {
-            throw new IOException("AUTH TLS answered " + auth.code + " (the backend does not offer FTPS)");
-        }
-        try {
-            conn.startTls(ctx.tls().backends().engine(b.address()));
-        } catch (IOException e) {
-            throw new IOException("TLS handshake failed: " + e.getMessage(), e);
-        }
-        BackendReply pbsz = exchange(conn, reader, "PBSZ 0");
-        BackendReply prot = exchange(conn, reader, "PROT P");
-        if (pbsz.code != 200 || prot.code != 200) {
-            throw new IOException("PBSZ/PROT answered " + pbsz.code + "/" + prot.code);
-        }
-    }
-
-    /** A command of the balancer's own to a backend being set up, and its reply. */
-    private static BackendReply exchange(SocketConnection conn, ControlLineReader reader, String line) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap((line + "\r\n").getBytes(StandardCharsets.UTF_8));
-        while (b.hasRemaining()) {
-            conn.write(b);
-        }
-        return BackendReply.read(reader);
-    }
-
-    private ProxyHeader proxyHeader() throws IOException {
-        return new ProxyHeader(clientAddress, (InetSocketAddress) client.getLocalAddress());
+    private ProxyHeader proxyHeader() {
+        return new ProxyHeader(clientAddress, clientConn.localAddress());
     }
 
     // ---- after login: the two pumps ---------------------------------------------------------
@@ -617,7 +578,7 @@ public final class ProxySession implements Runnable, ClientSession {
                     clientGuard.arm(ctx.settings().timeouts().clientIdle());
                     clientWaiting = true;
                 }
-                if (idleFor(clientReader)) {
+                if (idleFor(clientConn, clientReader)) {
                     park(clientConn, clientReader, this::clientLoop);
                     return;
                 }
@@ -819,7 +780,7 @@ public final class ProxySession implements Runnable, ClientSession {
     private void backendLoop() {
         try {
             while (true) {
-                if (idleFor(backendReader)) {
+                if (idleFor(backendConn, backendReader)) {
                     park(backendConn, backendReader, this::backendLoop);
                     return;
                 }
@@ -840,7 +801,7 @@ public final class ProxySession implements Runnable, ClientSession {
                     answered = takeAwaited();
                     out = answered == null ? reply.toBytes() : switch (answered.kind) {
                         // FEAT after login: the backend's extensions, with the TLS the client has here (RFC 2389).
-                        case FORWARDED -> answered.verb == Verb.FEAT ? Features.rewrite(reply, protection.offered()) : reply.toBytes();
+                        case FORWARDED -> answered.verb == Verb.FEAT ? featuresAfterLogin(reply) : reply.toBytes();
                         case PASSIVE -> passive(reply, answered);
                         case ACTIVE -> activeReady(reply, answered);
                         case TRANSFER -> transferEnded(reply, answered);
@@ -864,12 +825,12 @@ public final class ProxySession implements Runnable, ClientSession {
             backend.countError();
             sendQuietly(Reply.of(421, "Server error; closing the connection."));
         } catch (EOFException e) {
-            if (ending.equals("client-closed") && client.isOpen()) {
+            if (ending.equals("client-closed") && clientConn.isOpen()) {
                 ending = "backend-closed";
                 sendQuietly(Reply.of(421, "Server closed the connection."));
             }
         } catch (IOException e) {
-            if (ending.equals("client-closed") && client.isOpen()) {
+            if (ending.equals("client-closed") && clientConn.isOpen()) {
                 ending = "backend-error";
                 sendQuietly(Reply.of(421, "Server connection lost."));
             }
@@ -878,6 +839,12 @@ public final class ProxySession implements Runnable, ClientSession {
             awaited.notifyAll();
         }
         pumpEnded(clientConn);
+    }
+
+    /** FEAT after login: the backend's extensions, shaped as the client sees the pair (RFC 2389, {@link Features}). */
+    private byte[] featuresAfterLogin(BackendReply reply) {
+        Reply rewritten = Features.rewriteReply(reply.code, reply.lines, protection.offered());
+        return rewritten == null ? reply.toBytes() : rewritten.toBytes();
     }
 
     /**
@@ -896,7 +863,7 @@ public final class ProxySession implements Runnable, ClientSession {
             return Reply.of(425, "Superseded by a later " + currentVerb() + "; use the port it gave.").toBytes();
         }
         boolean extended = a.verb == Verb.EPSV;
-        InetAddress local = ((InetSocketAddress) client.getLocalAddress()).getAddress();
+        InetAddress local = clientConn.localAddress().getAddress();
         Inet4Address advertised = extended ? null : ctx.addressing().advertise(clientAddress.getAddress(), local);
         if (!extended && advertised == null) {
             return Replies.PASV_NEEDS_IPV4.toBytes();
@@ -916,8 +883,7 @@ public final class ProxySession implements Runnable, ClientSession {
             // Replaced while registering (the client pump runs on): the port must not stay taken.
             route.cancel(ctx.dataPorts());
         }
-        return (extended ? Reply.of(229, HostPort.format229(port))
-                : Reply.of(227, HostPort.format227(advertised, port))).toBytes();
+        return PassiveRewrite.toClient(extended, advertised, port).toBytes();
     }
 
     private String currentVerb() {
@@ -947,20 +913,7 @@ public final class ProxySession implements Runnable, ClientSession {
      * reply. A 227/229 that cannot be read is hostile or broken (the session ends).
      */
     private InetSocketAddress backendPassivePort(BackendReply reply) throws BackendReply.Hostile {
-        int backendPort;
-        if (reply.code == 229) {
-            backendPort = HostPort.parse229(String.join(" ", reply.lines));
-        } else if (reply.code == 227) {
-            String text = String.join(" ", reply.lines);
-            HostPort hp = HostPort.parse227(text.length() > 4 ? text.substring(4) : text);
-            backendPort = hp == null ? -1 : hp.port();
-        } else {
-            return null;
-        }
-        if (backendPort <= 0) {
-            throw new BackendReply.Hostile("malformed " + reply.code + " reply");
-        }
-        return new InetSocketAddress(backend.address().getAddress(), backendPort);
+        return PassiveRewrite.backendPort(reply.code, reply.lines, backend.address().getAddress());
     }
 
     /**
@@ -1067,7 +1020,7 @@ public final class ProxySession implements Runnable, ClientSession {
         try {
             SocketChannel toClient;
             try {
-                toClient = BackendConnect.data(ctx, route.clientTarget, ((InetSocketAddress) client.getLocalAddress()).getAddress());
+                toClient = BackendConnect.data(ctx, route.clientTarget, clientConn.localAddress().getAddress());
             } catch (IOException e) {
                 LOG.info("{} event=data-connect-failed side=client target={} error={}", id, HostPort.text(route.clientTarget), e.getMessage());
                 route.fail(Replies.cannotOpenDataConnection(route.clientTarget));
@@ -1319,7 +1272,7 @@ public final class ProxySession implements Runnable, ClientSession {
     private void sendInOrder(Reply reply) throws IOException {
         synchronized (awaited) {
             long until = System.nanoTime() + ctx.settings().timeouts().serverIdle().toNanos();
-            while (!awaited.isEmpty() && backendChannel != null && backendChannel.isOpen() && pumps.get() == 2
+            while (!awaited.isEmpty() && backendConn != null && backendConn.isOpen() && pumps.get() == 2
                     && waitAwaited(until)) {
                 // the backend pump notifies as replies go out
             }
@@ -1342,7 +1295,7 @@ public final class ProxySession implements Runnable, ClientSession {
     }
 
     /** Writes everything under a write guard of its own (a peer that stops reading is cut off). */
-    private void writeAll(SocketConnection conn, byte[] bytes) throws IOException {
+    private void writeAll(Connection conn, byte[] bytes) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         Watchdog.Guard g = conn == clientConn ? clientWriteGuard : backendGuard;
         try {
@@ -1359,32 +1312,20 @@ public final class ProxySession implements Runnable, ClientSession {
         }
     }
 
-    /** Before the session is relaying (no pump can be parked yet): a plain write on a channel. */
-    private static void writeAll(SocketChannel channel, byte[] bytes) throws IOException {
-        BackendConnect.writeAll(channel, bytes);
-    }
-
     /** Ends both directions of a socket without closing it, so a parked read wakes up. */
-    private static void shutdown(SocketConnection conn) {
+    private static void shutdown(Connection conn) {
         if (conn == null) {
             return;
         }
         conn.shutdownInput();
+        SocketChannel channel = conn.parkableChannel();
+        if (channel == null) {
+            return; // in memory: the pumps end on the shut input, and finish() closes
+        }
         try {
-            conn.parkableChannel().shutdownOutput();
+            channel.shutdownOutput();
         } catch (IOException | RuntimeException ignored) {
             // already closed or not connected
-        }
-    }
-
-    static void closeQuietly(java.io.Closeable c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // best effort
         }
     }
 }
