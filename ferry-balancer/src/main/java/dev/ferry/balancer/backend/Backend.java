@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Backend {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Backend.class);
+    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
     public static final int MAX_WEIGHT = 256;
 
     private final BalancerSettings.BackendSpec spec;

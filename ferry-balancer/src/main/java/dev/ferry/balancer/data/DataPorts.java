@@ -91,8 +91,8 @@ public final class DataPorts implements AutoCloseable {
     }
 
     /**
-     * Drops {@code route} if it still waits on {@code port} (its session ended, or asked for another data
-     * connection). By identity: once a route was used or expired, the same port and address may already
+     * Drops {@code route} if it still waits on {@code port} (its session ended, asked for another data
+     * connection, or its transfer was answered: proxy.DataRoute#cancel). By identity: once a route was used or expired, the same port and address may already
      * hold another session's route, which must stay.
      */
     public void cancel(int port, Route route) {
@@ -151,30 +151,6 @@ public final class DataPorts implements AutoCloseable {
     /** Ports in the range; 0 when the kernel picks a port for each route. */
     public int size() {
         return low == 0 ? 0 : high - low + 1;
-    }
-
-    /**
-     * Ports with a data connection announced to a client and not yet arrived (routes past their
-     * deadline do not count). For metrics and the stats page: O(ports), under each port's lock in turn.
-     */
-    public int inUse() {
-        List<Port> all;
-        synchronized (this) {
-            all = new ArrayList<>(ports.values());
-        }
-        long now = System.nanoTime();
-        int pending = 0;
-        for (Port p : all) {
-            synchronized (p) {
-                for (Route r : p.routes.values()) {
-                    if (r.deadlineNanos() - now > 0) {
-                        pending++;
-                        break;
-                    }
-                }
-            }
-        }
-        return pending;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.ferry.balancer.data;
 
+import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.PeerEnd;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
@@ -127,8 +128,8 @@ public final class Flow {
         lingerZero(backend);
         if (splicing == 0) {
             // Wakes every blocked read and write at once, and the peers read a reset.
-            Relay.closeQuietly(client);
-            Relay.closeQuietly(backend);
+            Closing.quietly(client);
+            Closing.quietly(backend);
         } else {
             shutInput(client);
             shutInput(backend);
@@ -157,8 +158,8 @@ public final class Flow {
     synchronized void endSplice() {
         splicing--;
         if (givenUp && splicing == 0) {
-            Relay.closeQuietly(client);
-            Relay.closeQuietly(backend);
+            Closing.quietly(client);
+            Closing.quietly(backend);
         }
     }
 
@@ -288,6 +289,6 @@ public final class Flow {
     /** Resets a socket the balancer gives up on before any relay (RST, never a clean end). */
     public static void reset(SocketChannel c) {
         lingerZero(c);
-        Relay.closeQuietly(c);
+        Closing.quietly(c);
     }
 }

@@ -1,6 +1,7 @@
 package dev.ferry.balancer.data;
 
 import dev.ferry.runtime.net.BufferPool;
+import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.Watchdog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -119,8 +120,8 @@ public final class Relay {
                 Flow.lingerZero(client);
                 Flow.lingerZero(backend);
             }
-            closeQuietly(client);
-            closeQuietly(backend);
+            Closing.quietly(client);
+            Closing.quietly(backend);
         }
     }
 
@@ -253,14 +254,6 @@ public final class Relay {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    static void closeQuietly(SocketChannel c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // best effort
         }
     }
 }

@@ -1,10 +1,11 @@
 package dev.ferry.balancer.data;
 
-import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.runtime.net.BufferPool;
+import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.Watchdog;
-import dev.ferry.runtime.tls.TlsEndpoint;
+import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.runtime.tls.TlsChannel;
+import dev.ferry.runtime.tls.TlsEndpoint;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
@@ -128,8 +129,8 @@ public final class TlsRelay {
                 Flow.lingerZero(c);
                 Flow.lingerZero(b);
             }
-            Relay.closeQuietly(c);
-            Relay.closeQuietly(b);
+            Closing.quietly(c);
+            Closing.quietly(b);
         }
     }
 

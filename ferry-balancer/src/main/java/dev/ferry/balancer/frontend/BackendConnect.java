@@ -5,6 +5,7 @@ import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.protocol.proxy.ProxyProtocol;
+import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.Watchdog;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -102,7 +103,7 @@ public final class BackendConnect {
     public static <T> T control(BalancerContext ctx, Backend backend, Duration timeout, ProxyHeader header, Greeter<T> greeter)
             throws IOException {
         SocketChannel channel = SocketChannel.open();
-        Watchdog.Guard guard = ctx.watchdog().guard(() -> closeQuietly(channel));
+        Watchdog.Guard guard = ctx.watchdog().guard(() -> Closing.quietly(channel));
         try {
             guard.arm(timeout);
             channel.connect(backend.address());
@@ -116,7 +117,7 @@ public final class BackendConnect {
             guard.disarm();
             return result;
         } catch (IOException e) {
-            closeQuietly(channel);
+            Closing.quietly(channel);
             throw guard.fired() ? new IOException("timeout after " + timeout.toMillis() + " ms") : e;
         } finally {
             guard.close();
@@ -135,7 +136,7 @@ public final class BackendConnect {
      */
     public static SocketChannel data(BalancerContext ctx, InetSocketAddress target, InetAddress from) throws IOException {
         SocketChannel c = SocketChannel.open();
-        Watchdog.Guard guard = ctx.watchdog().guard(() -> closeQuietly(c));
+        Watchdog.Guard guard = ctx.watchdog().guard(() -> Closing.quietly(c));
         try {
             guard.arm(ctx.settings().timeouts().connect());
             if (from != null) {
@@ -144,7 +145,7 @@ public final class BackendConnect {
             c.connect(target);
             return c;
         } catch (IOException e) {
-            closeQuietly(c);
+            Closing.quietly(c);
             throw e;
         } finally {
             guard.close();
@@ -156,14 +157,6 @@ public final class BackendConnect {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         while (b.hasRemaining()) {
             channel.write(b);
-        }
-    }
-
-    private static void closeQuietly(SocketChannel c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // best effort
         }
     }
 }

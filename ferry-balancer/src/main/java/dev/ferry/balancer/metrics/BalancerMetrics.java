@@ -108,7 +108,7 @@ public final class BalancerMetrics {
                     }
                 }).register(registry);
         gauge("ferry_balancer_passive_ports_in_use",
-                "Passive ports with a data connection announced to a client and not yet arrived.", dataPorts::inUse);
+                "Passive ports with a data connection announced to a client and not yet arrived.", dataPorts::portsInUse);
         gauge("ferry_balancer_passive_ports", "Ports in the passive range (passive.ports); 0 when the kernel picks any "
                 + "free port.", dataPorts::size);
         GaugeWithCallback.builder().name("ferry_balancer_relay_info")

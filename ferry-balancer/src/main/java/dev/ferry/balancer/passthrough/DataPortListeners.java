@@ -1,6 +1,7 @@
 package dev.ferry.balancer.passthrough;
 
 import dev.ferry.protocol.address.HostPort;
+import dev.ferry.runtime.net.Closing;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -73,7 +74,7 @@ final class DataPortListeners implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            fresh.values().forEach(DataPortListeners::closeQuietly);
+            fresh.values().forEach(Closing::quietly);
             throw e;
         }
         open.putAll(fresh);
@@ -155,19 +156,11 @@ final class DataPortListeners implements AutoCloseable {
         } catch (IOException ignored) {
             // closing
         }
-        all.forEach(DataPortListeners::closeQuietly);
+        all.forEach(Closing::quietly);
         try {
             thread.join(2000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void closeQuietly(ServerSocketChannel c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // best effort
         }
     }
 }

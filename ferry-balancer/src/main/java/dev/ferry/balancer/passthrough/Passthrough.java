@@ -3,6 +3,7 @@ package dev.ferry.balancer.passthrough;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.runtime.net.BufferPool;
+import dev.ferry.runtime.net.Closing;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -140,7 +141,7 @@ public final class Passthrough implements AutoCloseable {
         try {
             peer = ((InetSocketAddress) connection.getRemoteAddress()).getAddress();
         } catch (IOException e) {
-            closeQuietly(connection);
+            Closing.quietly(connection);
             return;
         }
         // SECURITY: a data port is relayed only for a client address with a live session on the
@@ -152,7 +153,7 @@ public final class Passthrough implements AutoCloseable {
         if (session == null) {
             LOG.info("event=data-refused port={} from={} reason={}", port, peer.getHostAddress(),
                     ranges.owner(port) == null ? "no-backend" : "no-session");
-            closeQuietly(connection);
+            Closing.quietly(connection);
             return;
         }
         Thread.ofVirtual().name("ferry-passthrough-data-" + port).start(() -> session.relayData(connection, port));
@@ -161,13 +162,5 @@ public final class Passthrough implements AutoCloseable {
     @Override
     public void close() {
         dataPorts.close();
-    }
-
-    private static void closeQuietly(SocketChannel c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // best effort
-        }
     }
 }

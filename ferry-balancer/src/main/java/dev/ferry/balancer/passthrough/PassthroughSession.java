@@ -13,6 +13,7 @@ import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.runtime.net.BufferPool;
+import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.PeerEnd;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -196,7 +197,7 @@ public final class PassthroughSession implements Runnable, ClientSession {
         } catch (IOException e) {
             running.remove(t);
             LOG.info("{} event=data-connect-failed target={} error={}", id, HostPort.text(target), e.getMessage());
-            closeQuietly(clientData);
+            Closing.quietly(clientData);
             return;
         }
         transfers.incrementAndGet();
@@ -223,8 +224,8 @@ public final class PassthroughSession implements Runnable, ClientSession {
             return;
         }
         sessions.remove(this);
-        closeQuietly(client);
-        closeQuietly(backendChannel);
+        Closing.quietly(client);
+        Closing.quietly(backendChannel);
         Backend b = backend;
         if (b != null) {
             b.sessionEnded();
@@ -307,17 +308,6 @@ public final class PassthroughSession implements Runnable, ClientSession {
             c.shutdownOutput();
         } catch (IOException | RuntimeException ignored) {
             // already shut, closed or not connected
-        }
-    }
-
-    private static void closeQuietly(java.io.Closeable c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // best effort
         }
     }
 }

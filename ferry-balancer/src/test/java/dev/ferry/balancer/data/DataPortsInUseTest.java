@@ -1,5 +1,6 @@
 package dev.ferry.balancer.data;
 
+import dev.ferry.runtime.net.Closing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
@@ -14,7 +15,7 @@ class DataPortsInUseTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
     private static DataPorts.Route route(InetAddress client, long deadlineNanos) {
-        return new DataPorts.Route(client, c -> Relay.closeQuietly(c), () -> { }, deadlineNanos);
+        return new DataPorts.Route(client, Closing::quietly, () -> { }, deadlineNanos);
     }
 
     @Test
