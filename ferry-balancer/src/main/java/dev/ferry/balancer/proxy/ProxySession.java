@@ -85,7 +85,7 @@ import org.slf4j.LoggerFactory;
  * with a 421 that says which.
  *
  * <p>TLS termination (docs/ftps.md): the balancer answers AUTH, PBSZ, PROT and CCC itself, before and
- * after login ({@link ClientProtection}); the control connection is TLS between client and balancer, and
+ * after login ({@link ControlProtection}, the server's rules); the control connection is TLS between client and balancer, and
  * TLS or plain between balancer and backend as configured. Data connections with TLS on either side
  * are relayed by {@link TlsRelay}, others by {@link Relay}. A transfer's final reply (226, 426, ...) is
  * held until the relay's backend-to-client direction has ended, so the client has the data and its end
