@@ -72,8 +72,10 @@ public final class FakeBackend implements AutoCloseable {
     }
 
     /**
-     * What one control connection sent until it ended (a PROXY header included, byte for byte), the header
-     * it began with (null: none), and its two endpoints as the backend saw them.
+     * What one control connection sent (a PROXY header included, byte for byte) until the peer closed it or
+     * the backend was closed: the backend ends its own side first (a FIN after 221 or 421) and reads on, so
+     * nothing the peer sends late is missed. Also the header it began with (null: none), and its two
+     * endpoints as the backend saw them.
      */
     public record Session(byte[] sent, ProxyHeader proxyHeader, InetSocketAddress peer, InetSocketAddress local) {}
 
@@ -111,7 +113,10 @@ public final class FakeBackend implements AutoCloseable {
         return (InetSocketAddress) listener.getLocalSocketAddress();
     }
 
-    /** Once at least {@code count} control connections have ended: all that have, in the order they ended. */
+    /**
+     * Once at least {@code count} control connections have ended (their peers closed them): all that have,
+     * in the order they ended. Waits up to 10 seconds.
+     */
     public List<Session> awaitSessions(int count) throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + AWAIT.toNanos();
         synchronized (sessions) {

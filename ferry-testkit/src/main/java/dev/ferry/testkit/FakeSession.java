@@ -65,6 +65,9 @@ final class FakeSession {
             in = new PushbackInputStream(new BufferedInputStream(new Recording(control.getInputStream(), sent)), PUSHBACK);
             out = control.getOutputStream();
             converse();
+            // The backend's FIN, then whatever the peer still sends until it closes: the record is all it sent.
+            control.shutdownOutput();
+            drain();
         } catch (IOException | InterruptedException ignored) {
             // The peer hung up or timed out, or the test closed the backend: normal ends for a fake.
         } finally {

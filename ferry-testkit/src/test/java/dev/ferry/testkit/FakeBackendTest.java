@@ -17,20 +17,26 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The fake's own script where the tests that use it do not reach: a first command that only looks like a
- * PROXY header, a v2 header (whose signature holds "QUIT\n"), and the upload record.
+ * PROXY header, a v2 header (whose signature holds "QUIT\n"), the record kept until the peer closes, and
+ * the upload record.
  */
 @Timeout(30)
 class FakeBackendTest {
 
     @Test
     void aFirstCommandStartingWithPIsAnsweredAndRecorded() throws Exception {
-        try (FakeBackend fake = new FakeBackend(FakeBackend.Fault.NONE); Client c = new Client(fake.address())) {
-            assertThat(c.line()).startsWith("220 ");
-            assertThat(c.command("PWD")).isEqualTo("200 OK.");
-            assertThat(c.command("QUIT")).startsWith("221 ");
+        try (FakeBackend fake = new FakeBackend(FakeBackend.Fault.NONE)) {
+            try (Client c = new Client(fake.address())) {
+                assertThat(c.line()).startsWith("220 ");
+                assertThat(c.command("PWD")).isEqualTo("200 OK.");
+                assertThat(c.command("QUIT")).startsWith("221 ");
+                assertThat(c.line()).as("the backend's end after 221").isNull();
+                c.send("after the end\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
 
             FakeBackend.Session s = fake.awaitSessions(1).get(0);
-            assertThat(new String(s.sent(), StandardCharsets.US_ASCII)).isEqualTo("PWD\r\nQUIT\r\n");
+            assertThat(new String(s.sent(), StandardCharsets.US_ASCII)).as("until the client closed")
+                    .isEqualTo("PWD\r\nQUIT\r\nafter the end\r\n");
             assertThat(s.proxyHeader()).isNull();
         }
     }
@@ -38,11 +44,13 @@ class FakeBackendTest {
     @Test
     void aV2HeaderIsReadAndKeptAndItsSignatureIsNoQuit() throws Exception {
         ProxyHeader header = new ProxyHeader(new InetSocketAddress("192.0.2.1", 50001), new InetSocketAddress("127.0.0.1", 2121));
-        try (FakeBackend fake = new FakeBackend(FakeBackend.Fault.NONE); Client c = new Client(fake.address())) {
-            c.send(ProxyProtocol.encodeV2(header));
-            assertThat(c.line()).startsWith("220 ");
-            assertThat(c.command("USER a")).startsWith("331 ");
-            assertThat(c.command("QUIT")).startsWith("221 ");
+        try (FakeBackend fake = new FakeBackend(FakeBackend.Fault.NONE)) {
+            try (Client c = new Client(fake.address())) {
+                c.send(ProxyProtocol.encodeV2(header));
+                assertThat(c.line()).startsWith("220 ");
+                assertThat(c.command("USER a")).startsWith("331 ");
+                assertThat(c.command("QUIT")).startsWith("221 ");
+            }
 
             assertThat(fake.awaitSessions(1).get(0).proxyHeader()).isEqualTo(header);
         }
