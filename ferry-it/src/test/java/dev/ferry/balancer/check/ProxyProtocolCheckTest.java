@@ -10,21 +10,15 @@ import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.testkit.FakeBackend;
 import dev.ferry.runtime.password.PasswordHasher;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -105,11 +99,11 @@ class ProxyProtocolCheckTest {
     @ParameterizedTest
     @CsvSource({"TCP, OFF", "TCP, V1", "TCP, V2", "FTP, OFF", "FTP, V1", "FTP, V2"})
     void theHeaderIsTheFirstThingACheckSends(CheckType type, ProxyProtocol version) throws Exception {
-        try (RecordingBackend backend = new RecordingBackend()) {
+        try (FakeBackend backend = new FakeBackend(FakeBackend.Fault.NONE)) {
             CheckResult r = runOnce(type, version, backend.address(), TIMEOUT);
             assertThat(r.ok()).as(r.detail()).isTrue();
 
-            Recorded got = backend.recorded();
+            FakeBackend.Session got = backend.awaitSessions(1).get(0);
             String after = type == CheckType.FTP ? "FEAT\r\nQUIT\r\n" : "";
             String expected = switch (version) {
                 case OFF -> after;
@@ -119,59 +113,8 @@ class ProxyProtocolCheckTest {
                 case V2 -> new String(dev.ferry.protocol.proxy.ProxyProtocol.encodeV2(ProxyHeader.local()),
                         StandardCharsets.ISO_8859_1) + after;
             };
-            assertThat(new String(got.bytes(), StandardCharsets.ISO_8859_1)).isEqualTo(expected);
-        }
-    }
-
-    /** What one check connection sent, and its two endpoints as the backend saw them. */
-    private record Recorded(byte[] bytes, InetSocketAddress peer, InetSocketAddress local) {}
-
-    /** Accepts one connection, greets with 220, answers FEAT with 211 and QUIT with 221, and records every byte until the close. */
-    private static final class RecordingBackend implements AutoCloseable {
-        private final ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        private final CompletableFuture<Recorded> recorded = new CompletableFuture<>();
-
-        RecordingBackend() throws IOException {
-            Thread.ofVirtual().start(this::serveOne);
-        }
-
-        InetSocketAddress address() {
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.getLocalPort());
-        }
-
-        Recorded recorded() throws Exception {
-            return recorded.get(10, TimeUnit.SECONDS);
-        }
-
-        private void serveOne() {
-            try (Socket s = listener.accept()) {
-                s.setSoTimeout(10_000);
-                s.getOutputStream().write("220 ready\r\n".getBytes(StandardCharsets.US_ASCII));
-                ByteArrayOutputStream got = new ByteArrayOutputStream();
-                InputStream in = s.getInputStream();
-                try {
-                    for (int b = in.read(); b >= 0; b = in.read()) {
-                        got.write(b);
-                        if (got.toString(StandardCharsets.ISO_8859_1).endsWith("FEAT\r\n")) {
-                            s.getOutputStream().write("211 No features.\r\n".getBytes(StandardCharsets.US_ASCII));
-                        }
-                        if (got.toString(StandardCharsets.ISO_8859_1).endsWith("QUIT\r\n")) {
-                            s.getOutputStream().write("221 bye\r\n".getBytes(StandardCharsets.US_ASCII));
-                        }
-                    }
-                } catch (IOException reset) {
-                    // the check closed first: what came before is the record
-                }
-                recorded.complete(new Recorded(got.toByteArray(), (InetSocketAddress) s.getRemoteSocketAddress(),
-                        (InetSocketAddress) s.getLocalSocketAddress()));
-            } catch (IOException e) {
-                recorded.completeExceptionally(e);
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            listener.close();
+            assertThat(new String(got.sent(), StandardCharsets.ISO_8859_1)).isEqualTo(expected);
+            assertThat(got.proxyHeader() != null).as("read as a PROXY header by the backend").isEqualTo(version != ProxyProtocol.OFF);
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckState;
 import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
+import dev.ferry.testkit.FakeBackend;
 import java.io.EOFException;
 import java.io.IOException;
 import java.time.Duration;
@@ -150,22 +151,10 @@ class BalancerBackendsTest {
         assertThat(s1.totalSessions() - before).as("sessions on s1 after it came back").isPositive();
     }
 
-    /** How the fake backend answers PASV. */
-    enum BadPassive {
-        NO_NUMBERS("227 Entering Passive Mode (no numbers here)."),
-        OVERLONG_LINE("227 " + "9".repeat(20_000));
-
-        final String reply;
-
-        BadPassive(String reply) {
-            this.reply = reply;
-        }
-    }
-
     @ParameterizedTest
-    @EnumSource(BadPassive.class)
-    void aHostilePassiveReplyEndsTheSessionWith421AndTheBalancerServesOn(BadPassive fault) throws Exception {
-        fake = FakeBackend.start(fault.reply);
+    @EnumSource(value = FakeBackend.Fault.class, names = {"BAD_227_NO_NUMBERS", "BAD_227_OVERLONG_LINE"})
+    void aHostilePassiveReplyEndsTheSessionWith421AndTheBalancerServesOn(FakeBackend.Fault fault) throws Exception {
+        fake = new FakeBackend(fault);
         cluster = BalancerCluster.start(s -> s.withBackends(java.util.List.of(
                 new BalancerSettings.BackendSpec("fake", fake.address(), 1), s.backends().get(0))));
         Backend fakeBackend = cluster.backend(0);

@@ -8,6 +8,7 @@ import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.it.ExternalCommand;
 import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
+import dev.ferry.testkit.FakeBackend;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -157,8 +158,8 @@ class BalancerDataIntegrityTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"RESET_MID_DOWNLOAD", "RESET_THEN_226"})
-    void aBackendThatResetsMidDownloadGivesTheClientAResetAndNo2xx(DataFaultBackend.Fault fault) throws Exception {
-        try (DataFaultBackend backend = DataFaultBackend.start(address("127.0.0.3"), fault);
+    void aBackendThatResetsMidDownloadGivesTheClientAResetAndNo2xx(FakeBackend.Fault fault) throws Exception {
+        try (FakeBackend backend = new FakeBackend(address("127.0.0.3"), fault);
              FtpBalancer lb = balancerFor(backend, Duration.ofSeconds(30), Duration.ofSeconds(30));
              RawFtp ftp = loggedIn(lb.port())) {
             InetSocketAddress target = ftp.pasv();
@@ -176,7 +177,7 @@ class BalancerDataIntegrityTest {
 
     @Test
     void aBackendThatStallsMidDownloadGivesTheClient426AtTheDataTimeoutThen421() throws Exception {
-        try (DataFaultBackend fault = DataFaultBackend.start(address("127.0.0.3"), DataFaultBackend.Fault.STALL_MID_DOWNLOAD);
+        try (FakeBackend fault = new FakeBackend(address("127.0.0.3"), FakeBackend.Fault.STALL_MID_DOWNLOAD);
              FtpBalancer lb = balancerFor(fault, Duration.ofSeconds(1), Duration.ofSeconds(2));
              RawFtp ftp = loggedIn(lb.port())) {
             ftp.timeout(Duration.ofSeconds(20));
@@ -202,7 +203,7 @@ class BalancerDataIntegrityTest {
 
     @Test
     void aBackendThatGreetsThenNeverAnswersEndsTheSessionWith421() throws Exception {
-        try (FakeBackend silent = FakeBackend.silentAfterGreeting(address("127.0.0.3"));
+        try (FakeBackend silent = new FakeBackend(address("127.0.0.3"), FakeBackend.Fault.GREETS_THEN_SILENT);
              FtpBalancer lb = balancerFor(silent.address(), Duration.ofSeconds(1), Duration.ofSeconds(1));
              RawFtp ftp = RawFtp.connect(CLIENT, BALANCER, lb.port())) {
             ftp.timeout(Duration.ofSeconds(20));
@@ -244,7 +245,7 @@ class BalancerDataIntegrityTest {
         }
     }
 
-    private FtpBalancer balancerFor(DataFaultBackend fault, Duration data, Duration serverIdle) throws IOException {
+    private FtpBalancer balancerFor(FakeBackend fault, Duration data, Duration serverIdle) throws IOException {
         return balancerFor(fault.address(), data, serverIdle);
     }
 

@@ -7,6 +7,7 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckState;
 import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
+import dev.ferry.testkit.FakeBackend;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -53,7 +54,7 @@ class BalancerHealthCheckTest {
 
     @Test
     void aBackendThatGreetsAndThenNeverAnswersIsMarkedDownWithinFallTimesInterAndARealServerStaysUp() throws Exception {
-        fake = FakeBackend.silentAfterGreeting(address("127.0.0.4"));
+        fake = new FakeBackend(address("127.0.0.4"), FakeBackend.Fault.GREETS_THEN_SILENT);
         cluster = BalancerCluster.startEach((index, s) -> s.withListen(new InetSocketAddress("127.0.0." + (2 + index), 0)),
                 b -> b.withListen(new InetSocketAddress(BALANCER, 0)).withCheck(CHECK)
                         .withBackends(List.of(new BalancerSettings.BackendSpec("hangs", fake.address(), 1), b.backends().get(0))));

@@ -8,6 +8,7 @@ import dev.ferry.it.ExternalCommand;
 import dev.ferry.it.Launcher;
 import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
+import dev.ferry.testkit.FakeBackend;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -100,7 +101,7 @@ class KilledPeersTest {
     void aClientKilledMidUploadReachesABackendAsAReset() throws Exception {
         Path script = cluster.clientDir().resolve("slow_upload.py");
         Files.writeString(script, SLOW_UPLOAD);
-        try (DataFaultBackend backend = DataFaultBackend.start(InetAddress.getByName("127.0.0.3"), DataFaultBackend.Fault.STALL_MID_DOWNLOAD);
+        try (FakeBackend backend = new FakeBackend(InetAddress.getByName("127.0.0.3"), FakeBackend.Fault.NONE);
              FtpBalancer lb = FtpBalancer.start(BalancerSettings.defaults()
                      .withListen(new InetSocketAddress(cluster.host(), 0))
                      .withBackends(List.of(new BalancerSettings.BackendSpec("fault", backend.address(), 1)))
@@ -110,9 +111,9 @@ class KilledPeersTest {
             for (int round = 1; round <= ROUNDS; round++) {
                 killMidUpload(script, lb.port(), round);
                 int expected = round;
-                TestData.await("round " + round + ": the backend saw the upload end", () -> backend.uploadEnds.size() == expected);
+                TestData.await("round " + round + ": the backend saw the upload end", () -> backend.uploadEnds().size() == expected);
             }
-            assertThat(backend.uploadEnds).as("how each killed client's upload reached the backend").containsOnly("reset");
+            assertThat(backend.uploadEnds()).as("how each killed client's upload reached the backend").containsOnly(FakeBackend.UploadEnd.RESET);
         }
     }
 

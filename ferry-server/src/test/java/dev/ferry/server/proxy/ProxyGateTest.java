@@ -1,4 +1,4 @@
-package dev.ferry.server;
+package dev.ferry.server.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,6 +10,8 @@ import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.protocol.proxy.ProxyProtocol;
 import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.server.FtpServer;
+import dev.ferry.server.ServerSettings;
 import dev.ferry.server.session.Session;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -42,13 +44,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code ferry server} behind a PROXY protocol sender, over real loopback sockets: the server trusts
- * 127.0.0.1/32, so a test peer connecting from 127.0.0.1 plays the balancer and one bound to another
- * 127.0.0.x address is an untrusted client. Clients named in headers are 192.0.2.x (RFC 5737), or a
- * loopback address when a test must connect from the named client itself.
+ * The server's PROXY gate ({@link ProxyGate}) and what sessions make of its outcome: {@code ferry server}
+ * behind a PROXY protocol sender, over real loopback sockets. The server trusts 127.0.0.1/32, so a test
+ * peer connecting from 127.0.0.1 plays the balancer and one bound to another 127.0.0.x address is an
+ * untrusted client. Clients named in headers are 192.0.2.x (RFC 5737), or a loopback address when a test
+ * must connect from the named client itself. (ferry-protocol's ProxyProtocolTest tests the header codec.)
  */
 @Timeout(30)
-class ProxyProtocolTest {
+class ProxyGateTest {
 
     private static final String PASSWORD = "secret";
     // Cheap Argon2id parameters: these tests are about addresses, not about hashing cost.
