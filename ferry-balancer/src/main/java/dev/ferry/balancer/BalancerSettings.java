@@ -58,6 +58,9 @@ public record BalancerSettings(
         AdminSettings admin,
         Tls tls) implements BalancerSettingsBuilder.With {
 
+    /** Attempts per session; more would only make a client wait longer for a 421. */
+    public static final int MAX_RETRIES = 100;
+
     public BalancerSettings {
         Objects.requireNonNull(listen, "listen");
         networkAddresses = List.copyOf(networkAddresses);
@@ -102,12 +105,16 @@ public record BalancerSettings(
     public record BackendSpec(String name, InetSocketAddress address, int weight, int maxConnecting,
                               int passiveLow, int passiveHigh) {
         public static final int DEFAULT_MAX_CONNECTING = 32;
+        /** HAProxy's weight range, 0..256; the admin API and the configuration check against this one limit. */
+        public static final int MAX_WEIGHT = 256;
+        /** Connections being opened to one backend at once; beyond this no listen queue helps. */
+        public static final int MAX_CONNECTING = 4096;
 
         public BackendSpec {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(address, "address");
-            if (weight < 0 || weight > 256) {
-                throw new IllegalArgumentException("weight must be 0..256, got " + weight);
+            if (weight < 0 || weight > MAX_WEIGHT) {
+                throw new IllegalArgumentException("weight must be 0.." + MAX_WEIGHT + ", got " + weight);
             }
             if (maxConnecting < 1) {
                 throw new IllegalArgumentException("max-connecting must be >= 1, got " + maxConnecting);

@@ -165,6 +165,10 @@ public record ServerSettings(
     @RecordBuilder
     public record Limits(int maxSessions, int maxSessionsPerAddress, Duration idleTimeout,
                          Duration dataTimeout, int maxCommandLength, Duration loginTimeout) implements ServerSettingsLimitsBuilder.With {
+        /** A floor so a command naming a long path still fits on one line; a ceiling so line buffers stay small. */
+        public static final int MIN_COMMAND_LENGTH = 512;
+        public static final int MAX_COMMAND_LENGTH = 65536;
+
         public static final Limits DEFAULTS = new Limits(1000, 50, Duration.ofMinutes(5),
                 Duration.ofMinutes(1), 4096, Duration.ofMinutes(1));
     }
