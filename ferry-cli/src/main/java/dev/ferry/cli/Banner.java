@@ -100,7 +100,7 @@ final class Banner {
     }
 
     /** The host as lftp and URLs want it: an IPv6 address in brackets. */
-    static String hostForUrl(InetSocketAddress a) {
+    private static String hostForUrl(InetSocketAddress a) {
         String host = a.getAddress().getHostAddress();
         return host.contains(":") ? "[" + host + "]" : host;
     }

@@ -28,6 +28,12 @@ import java.util.regex.Pattern;
  *
  * <p>Text that looks like an IP address is parsed as one and never looked up; only
  * {@link #hostPort} resolves host names, because binding needs an address.
+ *
+ * <p>Why one file of ~570 lines: it is the catalogue a contributor reads to learn, or change, how any
+ * setting is accepted, for both front-ends at once; the parsers share {@link #quote}, the message form
+ * and one another (a backend's address is a {@link #hostPort}, {@code --backend} uses the same
+ * {@link Range}s as the file). Split by daemon, the rules two daemons share (user names, addresses,
+ * durations) would need a third home and the catalogue would be three.
  */
 public final class Values {
 
