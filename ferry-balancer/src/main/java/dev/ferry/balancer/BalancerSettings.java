@@ -5,6 +5,7 @@ import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.balancer.admin.AdminSettings;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -35,6 +36,9 @@ import java.util.Objects;
  *                         runs beside the balancer; {@link AdminSettings#OFF} by default
  * @param tls              FTPS: off, terminated here, or passed through to the backends
  */
+// withX for every component comes from the generated BalancerSettingsBuilder.With; only the withers that keep two
+// components in step (a port range, certificate and key) are written here.
+@RecordBuilder
 public record BalancerSettings(
         InetSocketAddress listen,
         String publicAddress,
@@ -52,7 +56,10 @@ public record BalancerSettings(
         ProxyProtocol proxyProtocol,
         String greeting,
         AdminSettings admin,
-        Tls tls) {
+        Tls tls) implements BalancerSettingsBuilder.With {
+
+    /** Attempts per session; more would only make a client wait longer for a 421. */
+    public static final int MAX_RETRIES = 100;
 
     public BalancerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -87,21 +94,7 @@ public record BalancerSettings(
                 "Ferry FTP balancer ready.", AdminSettings.OFF, Tls.OFF);
     }
 
-    public BalancerSettings withListen(InetSocketAddress v) { return new BalancerSettings(v, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withPublicAddress(String v) { return new BalancerSettings(listen, v, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
     public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withBackends(List<BackendSpec> v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, v, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withBalance(Balance v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, v, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withCheck(Check v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, v, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withMaxSessions(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, v, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withMaxSessionsPerAddress(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, v, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withNetworkAddresses(List<NetworkAddress> v) { return new BalancerSettings(listen, publicAddress, v, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withQueue(Queue v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, v, timeouts, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withTimeouts(Timeouts v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, v, retries, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withRetries(int v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, v, proxyProtocol, greeting, admin, tls); }
-    public BalancerSettings withAdmin(AdminSettings v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, v, tls); }
-    public BalancerSettings withTls(Tls v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, v); }
-    public BalancerSettings withProxyProtocol(ProxyProtocol v) { return new BalancerSettings(listen, publicAddress, networkAddresses, passiveLow, passiveHigh, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, v, greeting, admin, tls); }
 
     /**
      * One FTP server behind the balancer. Weight 0 receives no new sessions. {@code maxConnecting}:
@@ -112,12 +105,16 @@ public record BalancerSettings(
     public record BackendSpec(String name, InetSocketAddress address, int weight, int maxConnecting,
                               int passiveLow, int passiveHigh) {
         public static final int DEFAULT_MAX_CONNECTING = 32;
+        /** HAProxy's weight range, 0..256; the admin API and the configuration check against this one limit. */
+        public static final int MAX_WEIGHT = 256;
+        /** Connections being opened to one backend at once; beyond this no listen queue helps. */
+        public static final int MAX_CONNECTING = 4096;
 
         public BackendSpec {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(address, "address");
-            if (weight < 0 || weight > 256) {
-                throw new IllegalArgumentException("weight must be 0..256, got " + weight);
+            if (weight < 0 || weight > MAX_WEIGHT) {
+                throw new IllegalArgumentException("weight must be 0.." + MAX_WEIGHT + ", got " + weight);
             }
             if (maxConnecting < 1) {
                 throw new IllegalArgumentException("max-connecting must be >= 1, got " + maxConnecting);
@@ -156,8 +153,9 @@ public record BalancerSettings(
      * {@code rise} successes in a row mark a down backend up, {@code fall} failures mark an up backend down.
      * {@code user}/{@code password} are for FTP_LOGIN.
      */
+    @RecordBuilder
     public record Check(CheckType type, Duration interval, Duration timeout, int rise, int fall,
-                        String user, String password) {
+                        String user, String password) implements BalancerSettingsCheckBuilder.With {
         public static final Check DEFAULTS = new Check(CheckType.TCP, Duration.ofSeconds(10), Duration.ofSeconds(2), 2, 2, null, null);
     }
 
@@ -167,8 +165,9 @@ public record BalancerSettings(
      * the greeting until the backend accepted the login (230), whatever the client sends meanwhile
      * (ferry server's login timeout, also 1 minute).
      */
+    @RecordBuilder
     public record Timeouts(Duration connect, Duration clientIdle, Duration serverIdle, Duration data, Duration grace,
-                           Duration login) {
+                           Duration login) implements BalancerSettingsTimeoutsBuilder.With {
         // server-idle 1m (it was 5m): a backend that greets and then never answers is a backend error within
         // a minute, as long as ferry server's own data and login timeouts (HAProxy configs use 30s-1m too).
         public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(5), Duration.ofMinutes(5),
@@ -181,20 +180,14 @@ public record BalancerSettings(
             }
         }
 
-        public Timeouts withGrace(Duration g) {
-            return new Timeouts(connect, clientIdle, serverIdle, data, g, login);
-        }
-
-        public Timeouts withLogin(Duration l) {
-            return new Timeouts(connect, clientIdle, serverIdle, data, grace, l);
-        }
     }
 
     /**
      * Clients over max sessions: up to {@code size} wait (no greeting yet) for at most
      * {@code timeout}, then get 421; size 0 refuses at once, as FTP servers do.
      */
-    public record Queue(int size, Duration timeout) {
+    @RecordBuilder
+    public record Queue(int size, Duration timeout) implements BalancerSettingsQueueBuilder.With {
         public static final Queue DEFAULTS = new Queue(200, Duration.ofSeconds(10));
 
         public Queue {
@@ -233,10 +226,12 @@ public record BalancerSettings(
      * @param handshakeTimeout     a client's TLS handshake must end within this
      * @param backends             how the balancer speaks to the backends when it terminates TLS
      */
+    @RecordBuilder
     public record Tls(TlsMode mode, java.nio.file.Path certificate, java.nio.file.Path key,
                       java.nio.file.Path passwordFile, java.nio.file.Path selfSignedDirectory,
                       TlsPolicy require, SessionReuse reuse,
-                      InetSocketAddress implicitListen, Duration handshakeTimeout, BackendTls backends) {
+                      InetSocketAddress implicitListen, Duration handshakeTimeout, BackendTls backends)
+            implements BalancerSettingsTlsBuilder.With {
         /** Where the certificate and key come from. */
         public IdentityFiles identityFiles() {
             return new IdentityFiles(certificate, key, passwordFile, selfSignedDirectory);
@@ -253,15 +248,7 @@ public record BalancerSettings(
             Objects.requireNonNull(backends, "backends");
         }
 
-        public Tls withMode(TlsMode v) { return new Tls(v, certificate, key, passwordFile, selfSignedDirectory, require, reuse, implicitListen, handshakeTimeout, backends); }
         public Tls withCertificate(java.nio.file.Path cert, java.nio.file.Path k) { return new Tls(mode, cert, k, passwordFile, selfSignedDirectory, require, reuse, implicitListen, handshakeTimeout, backends); }
-        public Tls withPasswordFile(java.nio.file.Path v) { return new Tls(mode, certificate, key, v, selfSignedDirectory, require, reuse, implicitListen, handshakeTimeout, backends); }
-        public Tls withSelfSignedDirectory(java.nio.file.Path v) { return new Tls(mode, certificate, key, passwordFile, v, require, reuse, implicitListen, handshakeTimeout, backends); }
-        public Tls withRequire(TlsPolicy v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, v, reuse, implicitListen, handshakeTimeout, backends); }
-        public Tls withReuse(SessionReuse v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, v, implicitListen, handshakeTimeout, backends); }
-        public Tls withImplicitListen(InetSocketAddress v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, reuse, v, handshakeTimeout, backends); }
-        public Tls withHandshakeTimeout(Duration v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, reuse, implicitListen, v, backends); }
-        public Tls withBackends(BackendTls v) { return new Tls(mode, certificate, key, passwordFile, selfSignedDirectory, require, reuse, implicitListen, handshakeTimeout, v); }
     }
 
     /**

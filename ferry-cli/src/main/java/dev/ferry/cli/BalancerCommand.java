@@ -1,23 +1,19 @@
 package dev.ferry.cli;
 
-import dev.ferry.protocol.ftps.TlsPolicy;
-import dev.ferry.protocol.address.HostPort;
 import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.BalancerSettings.CheckType;
 import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.admin.AdminServer;
-import dev.ferry.balancer.admin.Reloader;
 import dev.ferry.balancer.admin.AdminSettings;
+import dev.ferry.balancer.admin.Reloader;
 import dev.ferry.config.BalancerConfigFile;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.Values;
-import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -50,7 +46,7 @@ import picocli.CommandLine.Option;
                 "2:invalid option or configuration file (the message names FILE:LINE:COL)",
                 "130:stopped with Ctrl-C, after --grace",
                 "143:stopped by SIGTERM (kill, systemctl stop), after --grace"})
-public final class BalancerCommand implements Callable<Integer> {
+public final class BalancerCommand implements Callable<Started> {
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML configuration file with a balancer: section.")
@@ -70,9 +66,7 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "client addresses at once (default: any free port).")
     String passivePorts;
 
-    private static final String BACKEND_FORM = "NAME=HOST:PORT[,weight=N][,max-connecting=N][,passive-ports=LOW-HIGH]";
-
-    @Option(names = "--backend", paramLabel = BACKEND_FORM,
+    @Option(names = "--backend", paramLabel = Values.BACKEND_FORM,
             description = "An FTP server behind the balancer (repeatable; replaces the file's backends; at least one, here or in the "
                     + "file). weight: 0..256, share of new sessions (default 1); max-connecting: connections being opened "
                     + "at once (default 32); passive-ports: the backend's own passive range, which TLS passthrough maps to it.")
@@ -150,21 +144,22 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "Default: not checked (encrypted, not authenticated; logged at start-up).")
     Path backendTlsCa;
 
-    private static final String ADMIN_USER_FORM = "NAME:PASSWORD[:admin|:read-only]";
-
-    @Option(names = "--admin-user", paramLabel = ADMIN_USER_FORM,
+    @Option(names = "--admin-user", paramLabel = Values.ADMIN_USER_FORM,
             description = {"A user of the admin page and API (repeatable; replaces the config file's admin users; role admin unless :read-only).",
                     "The password is hashed at start; prefer balancer.admin.users with a `ferry passwd` hash, which keeps it out of the process list."})
     List<String> adminUsers = new ArrayList<>();
 
+    /** How the command line turns TLS termination on, in messages about combinations that need it. */
+    private static final String HOW_TO_TERMINATE = "give --tls-cert (or --tls-mode terminate)";
+
     @Override
-    public Integer call() {
+    public Started call() {
         BalancerSettings settings;
         try {
             settings = settings();
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("ferry balancer: " + e.getMessage());
-            return 2;
+            return Started.failed(2);
         }
         FtpBalancer balancer = null;
         try {
@@ -178,54 +173,37 @@ public final class BalancerCommand implements Callable<Integer> {
                 adminServer.onReload(reloader);
             }
             ReloadSignal.install("ferry.balancer", () -> reloader.reload().needRestart());
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Started started = Started.running(() -> {
                 if (adminServer != null) {
                     adminServer.close();
                 }
                 running.stop(running.settings().timeouts().grace());
-            }, "ferry-shutdown"));
-            ServerCommand.markRunning();
-            System.out.println("ferry balancer " + Main.version() + " listening on "
-                    + HostPort.text(balancer.address()) + " in front of "
-                    + settings.backends().size() + " backends");
-            if (balancer.tls() != null) {
-                dev.ferry.runtime.tls.TlsIdentity id = balancer.tls().server().identity();
-                System.out.println("  tls: terminated here, " + (id.selfSigned() ? "self-signed certificate " : "certificate "
-                        + settings.tls().certificate() + " ") + id.fingerprint()
-                        + (settings.tls().backends().ftps() ? "; FTPS to the backends" : "; plain FTP to the backends"));
-                if (balancer.implicitTlsAddress() != null) {
-                    System.out.println("  implicit FTPS on " + HostPort.text(balancer.implicitTlsAddress()));
-                }
-            }
-            if (adminServer != null) {
-                System.out.println("  admin page: " + adminServer.url());
-            }
-            System.out.println("  reload the configuration with SIGHUP" + (adminServer != null ? " or POST /api/reload" : "")
-                    + "; stop with Ctrl-C");
-            System.out.flush();
-            return 0;
+            });
+            new Banner(System.out).balancer(balancer, settings, adminServer);
+            return started;
         } catch (IOException e) {
             if (balancer != null) {
                 balancer.close();
             }
             System.err.println("ferry balancer: " + e.getMessage());
-            return 1;
+            return Started.failed(1);
         }
     }
 
+    /** The defaults, then the --config file, then the flags; read at start and again at each reload. */
     BalancerSettings settings() throws ConfigException {
         BalancerSettings s = BalancerSettings.defaults();
         if (config != null) {
             s = BalancerConfigFile.load(config, s);
         }
         if (listen != null) {
-            s = s.withListen(Values.hostPort(listen));
+            s = s.withListen(Flags.parse("--listen", listen, Values::hostPort));
         }
         if (publicAddress != null) {
-            s = s.withPublicAddress(Values.publicAddress(publicAddress));
+            s = s.withPublicAddress(Flags.parse("--public-address", publicAddress, Values::publicAddress));
         }
         if (passivePorts != null) {
-            int[] r = Values.portRange(passivePorts);
+            int[] r = Flags.parse("--passive-ports", passivePorts, Values::portRange);
             s = s.withPassivePorts(r[0], r[1]);
         }
         if (!backends.isEmpty()) {
@@ -240,52 +218,54 @@ public final class BalancerCommand implements Callable<Integer> {
                     + (config == null ? " or --config FILE with balancer.backends" : " or list balancer.backends in " + config));
         }
         if (balance != null) {
-            s = s.withBalance(enumValue(BalancerSettings.Balance.class, "--balance", balance));
+            s = s.withBalance(Flags.choice("--balance", balance, BalancerSettings.Balance.values()));
         }
-        BalancerSettings.Check c = s.check();
-        BalancerSettings.CheckType type = check == null ? c.type()
-                : enumValue(BalancerSettings.CheckType.class, "--check", check.replace('-', '_'));
-        String user = c.user();
-        String password = c.password();
-        if (checkUser != null) {
-            int colon = checkUser.indexOf(':');
-            if (colon <= 0) {
-                throw new IllegalArgumentException("--check-user expects NAME:PASSWORD");
-            }
-            user = checkUser.substring(0, colon);
-            password = checkUser.substring(colon + 1);
-        }
-        if (type == BalancerSettings.CheckType.FTP_LOGIN && user == null) {
-            throw new IllegalArgumentException("--check ftp-login needs --check-user NAME:PASSWORD"
-                    + " (or user and password under balancer.check in the config file)");
-        }
-        s = s.withCheck(new BalancerSettings.Check(type,
-                checkInterval == null ? c.interval() : Values.duration(checkInterval), c.timeout(),
-                rise == null ? c.rise() : positive("--rise", rise), fall == null ? c.fall() : positive("--fall", fall),
-                user, password));
+        s = s.withCheck(check(s.check()));
         if (maxSessions != null) {
-            s = s.withMaxSessions(positive("--max-sessions", maxSessions));
+            s = s.withMaxSessions(Flags.number("--max-sessions", maxSessions, Values.POSITIVE));
         }
         if (maxSessionsPerAddress != null) {
-            s = s.withMaxSessionsPerAddress(positive("--max-sessions-per-address", maxSessionsPerAddress));
+            s = s.withMaxSessionsPerAddress(Flags.number("--max-sessions-per-address", maxSessionsPerAddress, Values.POSITIVE));
         }
         if (loginTimeout != null) {
-            s = s.withTimeouts(s.timeouts().withLogin(positiveDuration("--login-timeout", loginTimeout)));
+            s = s.withTimeouts(s.timeouts().withLogin(Flags.duration("--login-timeout", loginTimeout, false)));
         }
         if (queue != null) {
-            if (queue < 0) {
-                throw new IllegalArgumentException("--queue must be 0 or more, got " + queue);
-            }
-            s = s.withQueue(new BalancerSettings.Queue(queue, s.queue().timeout()));
+            s = s.withQueue(s.queue().withSize(Flags.number("--queue", queue, Values.NON_NEGATIVE)));
         }
         if (grace != null) {
-            s = s.withTimeouts(s.timeouts().withGrace(Values.duration(grace)));
+            s = s.withTimeouts(s.timeouts().withGrace(Flags.duration("--grace", grace, true)));
         }
         if (proxyProtocol != null) {
-            s = s.withProxyProtocol(enumValue(BalancerSettings.ProxyProtocol.class, "--proxy-protocol", proxyProtocol));
+            s = s.withProxyProtocol(Flags.choice("--proxy-protocol", proxyProtocol, BalancerSettings.ProxyProtocol.values()));
         }
         s = s.withTls(tlsSettings(s.tls()));
         return s.withAdmin(adminSettings(s.admin()));
+    }
+
+    /** The --check flags over the file's balancer.check. */
+    private BalancerSettings.Check check(BalancerSettings.Check c) {
+        if (check != null) {
+            c = c.withType(Flags.choice("--check", check, CheckType.values()));
+        }
+        if (checkUser != null) {
+            String[] account = Flags.parse("--check-user", checkUser, Values::checkAccount);
+            c = c.withUser(account[0]).withPassword(account[1]);
+        }
+        if (c.type() == CheckType.FTP_LOGIN && c.user() == null) {
+            throw new IllegalArgumentException("--check ftp-login needs --check-user NAME:PASSWORD"
+                    + " (or user and password under balancer.check in the config file)");
+        }
+        if (checkInterval != null) {
+            c = c.withInterval(Flags.duration("--check-interval", checkInterval, false));
+        }
+        if (rise != null) {
+            c = c.withRise(Flags.number("--rise", rise, Values.POSITIVE));
+        }
+        if (fall != null) {
+            c = c.withFall(Flags.number("--fall", fall, Values.POSITIVE));
+        }
+        return c;
     }
 
     /** The --tls-* options over the file's balancer.tls; the combination is checked as the file's is. */
@@ -301,10 +281,10 @@ public final class BalancerCommand implements Callable<Integer> {
             tls = tls.withPasswordFile(tlsOptions.passwordFile());
         }
         if (tlsMode != null) {
-            tls = tls.withMode(enumValue(BalancerSettings.TlsMode.class, "--tls-mode", tlsMode));
+            tls = tls.withMode(Flags.choice("--tls-mode", tlsMode, BalancerSettings.TlsMode.values()));
         }
         if (tlsOptions.required()) {
-            tls = tls.withRequire(dev.ferry.protocol.ftps.TlsPolicy.REQUIRED);
+            tls = tls.withRequire(TlsPolicy.REQUIRED);
         }
         if (tlsOptions.reuse() != null) {
             tls = tls.withReuse(tlsOptions.reuse());
@@ -325,10 +305,9 @@ public final class BalancerCommand implements Callable<Integer> {
                     ? config.toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
             tls = tls.withSelfSignedDirectory(directory);
         }
-        String problem = BalancerConfigFile.problemWith(tls);
+        String problem = Values.balancerTlsProblem(tls, HOW_TO_TERMINATE);
         if (problem != null) {
-            throw new IllegalArgumentException("tls: " + problem.replace("give a certificate (or mode: terminate)",
-                    "give --tls-cert (or --tls-mode terminate)"));
+            throw new IllegalArgumentException("tls: " + problem);
         }
         return tls;
     }
@@ -336,8 +315,12 @@ public final class BalancerCommand implements Callable<Integer> {
     private AdminSettings adminSettings(AdminSettings a) {
         if (!adminUsers.isEmpty()) {
             List<AdminSettings.User> users = new ArrayList<>();
-            for (String u : adminUsers) {
-                users.add(adminUser(u, users));
+            for (String text : adminUsers) {
+                AdminSettings.User user = Flags.parse("--admin-user", text, Values::adminUser);
+                if (users.stream().anyMatch(u -> u.name().equals(user.name()))) {
+                    throw new IllegalArgumentException("--admin-user " + user.name() + ": name used twice");
+                }
+                users.add(user);
             }
             a = a.withUsers(users);
             if (a.listen() == null) {
@@ -345,11 +328,7 @@ public final class BalancerCommand implements Callable<Integer> {
             }
         }
         if (admin != null) {
-            try {
-                a = a.withListen(Values.hostPort(admin));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--admin: " + e.getMessage(), e);
-            }
+            a = a.withListen(Flags.parse("--admin", admin, Values::hostPort));
         }
         if (a.enabled() && a.users().isEmpty()) {
             throw new IllegalArgumentException("the admin listener needs a user: --admin-user NAME:PASSWORD"
@@ -358,124 +337,17 @@ public final class BalancerCommand implements Callable<Integer> {
         return a;
     }
 
-    /** NAME:PASSWORD, NAME:PASSWORD:admin or NAME:PASSWORD:read-only; the password is hashed here and not kept. */
-    static AdminSettings.User adminUser(String text, List<AdminSettings.User> existing) {
-        int colon = text.indexOf(':');
-        if (colon <= 0 || colon == text.length() - 1) {
-            throw new IllegalArgumentException("--admin-user expects " + ADMIN_USER_FORM);
-        }
-        String name = text.substring(0, colon);
-        String password = text.substring(colon + 1);
-        AdminSettings.Role role = AdminSettings.Role.ADMIN;
-        for (AdminSettings.Role r : AdminSettings.Role.values()) {
-            String suffix = ":" + r.spelling();
-            if (password.endsWith(suffix) && password.length() > suffix.length()) {
-                role = r;
-                password = password.substring(0, password.length() - suffix.length());
-                break;
-            }
-        }
-        if (!name.matches("[\\p{L}\\p{N}._@+-]{1,64}")) {
-            throw new IllegalArgumentException("--admin-user: the name must be 1 to 64 letters, digits and . _ - @ +");
-        }
-        for (AdminSettings.User u : existing) {
-            if (u.name().equals(name)) {
-                throw new IllegalArgumentException("--admin-user " + name + ": name used twice");
-            }
-        }
-        return new AdminSettings.User(name, PasswordHasher.hash(password.toCharArray()), role);
-    }
-
+    /** One --backend value ({@link Values#backendSpec}); messages start "--backend NAME: ". */
     static BalancerSettings.BackendSpec backend(String text, List<BalancerSettings.BackendSpec> existing) {
-        int eq = text.indexOf('=');
-        if (eq <= 0) {
-            throw new IllegalArgumentException("--backend expects " + BACKEND_FORM + ", got '" + text + "'");
-        }
-        String name = text.substring(0, eq);
-        String[] parts = text.substring(eq + 1).split(",", -1);
-        int weight = 1;
-        int maxConnecting = BalancerSettings.BackendSpec.DEFAULT_MAX_CONNECTING;
-        int[] passive = {0, 0};
-        for (int i = 1; i < parts.length; i++) {
-            String option = parts[i];
-            if (option.startsWith("weight=")) {
-                weight = backendNumber(name, "weight", option, 0, 256);
-            } else if (option.startsWith("max-connecting=")) {
-                maxConnecting = backendNumber(name, "max-connecting", option, 1, 4096);
-            } else if (option.startsWith("passive-ports=")) {
-                passive = backendPassivePorts(name, option.substring("passive-ports=".length()));
-            } else {
-                throw new IllegalArgumentException("--backend " + name + ": unknown option '" + option
-                        + "' (expected weight=N, max-connecting=N or passive-ports=LOW-HIGH)");
-            }
-        }
-        for (BalancerSettings.BackendSpec b : existing) {
-            if (b.name().equals(name)) {
-                throw new IllegalArgumentException("--backend " + name + ": name used twice");
-            }
-        }
-        InetSocketAddress address = Values.hostPort(parts[0]);
-        if (address.getPort() == 0) {
-            throw new IllegalArgumentException("--backend " + name + ": needs a port");
-        }
-        return new BalancerSettings.BackendSpec(name, address, weight, maxConnecting, passive[0], passive[1]);
-    }
-
-    private static int[] backendPassivePorts(String backend, String value) {
-        int[] range;
+        BalancerSettings.BackendSpec spec;
         try {
-            range = Values.portRange(value);
+            spec = Values.backendSpec(text);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--backend " + backend + ": passive-ports " + e.getMessage());
+            throw new IllegalArgumentException("--backend " + e.getMessage(), e);
         }
-        if (range[0] == 0) {
-            throw new IllegalArgumentException("--backend " + backend + ": passive-ports must be the backend's own range "
-                    + "LOW-HIGH such as 40000-40049 (0, any port, cannot be mapped to a backend)");
+        if (existing.stream().anyMatch(b -> b.name().equals(spec.name()))) {
+            throw new IllegalArgumentException("--backend " + spec.name() + ": name used twice");
         }
-        return range;
-    }
-
-    private static int backendNumber(String backend, String key, String option, int min, int max) {
-        try {
-            int n = Integer.parseInt(option.substring(key.length() + 1));
-            if (n >= min && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below, with the range
-        }
-        throw new IllegalArgumentException("--backend " + backend + ": " + key + " must be a number " + min + ".." + max);
-    }
-
-    private static <E extends Enum<E>> E enumValue(Class<E> type, String option, String value) {
-        try {
-            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            List<String> names = new ArrayList<>();
-            for (E v : type.getEnumConstants()) {
-                names.add(v.name().toLowerCase(Locale.ROOT).replace('_', '-'));
-            }
-            throw new IllegalArgumentException(option + " expects one of " + String.join(", ", names) + ", got '" + value + "'");
-        }
-    }
-
-    private static Duration positiveDuration(String option, String text) {
-        Duration d;
-        try {
-            d = Values.duration(text);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
-        }
-        if (d.isZero()) {
-            throw new IllegalArgumentException(option + " must be above zero, got " + text);
-        }
-        return d;
-    }
-
-    private static int positive(String option, int n) {
-        if (n < 1) {
-            throw new IllegalArgumentException(option + " must be at least 1, got " + n);
-        }
-        return n;
+        return spec;
     }
 }

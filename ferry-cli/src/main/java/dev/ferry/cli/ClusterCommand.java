@@ -1,6 +1,5 @@
 package dev.ferry.cli;
 
-import dev.ferry.protocol.address.HostPort;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.admin.AdminServer;
@@ -8,6 +7,7 @@ import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.config.Values;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.runtime.password.GeneratedPassword;
 import dev.ferry.runtime.password.PasswordHasher;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -33,7 +33,9 @@ import picocli.CommandLine.Option;
                 "Clients may use FTPS: the balancer terminates TLS (a self-signed certificate kept beside the root, or --tls-cert)",
                 "and speaks plain FTP to the servers.",
                 ""})
-public final class ClusterCommand implements Callable<Integer> {
+public final class ClusterCommand implements Callable<Started> {
+
+    private static final Values.Range BACKENDS = new Values.Range(1, 16);
 
     /** The servers listen on 127.0.0.1, so the balancer reaches them from there. */
     private static final String BALANCER_SOURCE = "127.0.0.1/32";
@@ -64,16 +66,16 @@ public final class ClusterCommand implements Callable<Integer> {
     Path tlsKey;
 
     @Override
-    public Integer call() {
-        if (backends < 1 || backends > 16) {
-            System.err.println("ferry cluster: --backends must be 1..16, got " + backends);
-            return 2;
+    public Started call() {
+        if (!BACKENDS.contains(backends)) {
+            System.err.println("ferry cluster: --backends must be " + BACKENDS.bounds() + ", got " + backends);
+            return Started.failed(2);
         }
         List<FtpServer> servers = new ArrayList<>();
         try {
             Path dir = (root == null ? Path.of("ftp-root") : root).toAbsolutePath().normalize();
             Files.createDirectories(dir);
-            String password = ServerCommand.randomPassword();
+            String password = GeneratedPassword.next();
             ServerSettings.UserAccount user = new ServerSettings.UserAccount("ferry",
                     PasswordHasher.hash(password.toCharArray()), null, true, true);
             List<BalancerSettings.BackendSpec> specs = new ArrayList<>();
@@ -98,11 +100,11 @@ public final class ClusterCommand implements Callable<Integer> {
                     .withProxyProtocol(BalancerSettings.ProxyProtocol.V2)
                     .withTls(tls(dir));
             if (listen != null) {
-                b = b.withListen(Values.hostPort(listen));
+                b = b.withListen(Flags.parse("--listen", listen, Values::hostPort));
             }
             String adminPassword = null;
             if (!admin.equals("off")) {
-                adminPassword = ServerCommand.randomPassword();
+                adminPassword = GeneratedPassword.next();
                 b = b.withAdmin(new AdminSettings(adminAddress(), List.of(new AdminSettings.User(ADMIN_USER,
                         PasswordHasher.hash(adminPassword.toCharArray()), AdminSettings.Role.ADMIN))));
             }
@@ -117,39 +119,20 @@ public final class ClusterCommand implements Callable<Integer> {
                 balancer.close();
                 throw e;
             }
-            java.time.Duration grace = b.timeouts().grace();
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Duration grace = b.timeouts().grace();
+            Started started = Started.running(() -> {
                 if (adminServer != null) {
                     adminServer.close();
                 }
                 balancer.stop(grace);
                 servers.forEach(FtpServer::close);
-            }, "ferry-shutdown"));
-            ServerCommand.markRunning();
-            String address = HostPort.text(balancer.address());
-            System.out.println("ferry cluster " + Main.version() + ": balancer on " + address + " in front of "
-                    + backends + " servers sharing " + dir);
-            System.out.println("  user: ferry   password: " + password + "   (generated for this run)");
-            dev.ferry.runtime.tls.TlsIdentity id = balancer.tls().server().identity();
-            System.out.println("  tls: FTPS terminated at the balancer (plain FTP to the servers), "
-                    + (id.selfSigned() ? "self-signed certificate " : "certificate " + tlsCert + " ") + id.fingerprint());
-            if (id.selfSigned()) {
-                System.out.println("       " + id.origin());
-            }
-            System.out.println("  try:  curl -u ferry:" + password + " ftp://" + address + "/");
-            System.out.println("        curl --ssl-reqd -k -u ferry:" + password + " ftp://" + address + "/");
-            System.out.println("        lftp -u ferry," + password + " -p " + balancer.port() + " " + ServerCommand.hostForUrl(balancer.address()));
-            if (adminServer != null) {
-                System.out.println("  admin: " + adminServer.url() + "   user: " + ADMIN_USER + "   password: " + adminPassword
-                        + "   (generated for this run)");
-            }
-            System.out.println("  stop with Ctrl-C");
-            System.out.flush();
-            return 0;
+            });
+            new Banner(System.out).cluster(balancer, backends, dir, password, tlsCert, adminServer, ADMIN_USER, adminPassword);
+            return started;
         } catch (IOException | IllegalArgumentException e) {
             servers.forEach(FtpServer::close);
             System.err.println("ferry cluster: " + e.getMessage());
-            return 1;
+            return Started.failed(1);
         }
     }
 

@@ -30,10 +30,28 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        int code = commandLine().execute(args);
-        if (code != 0 || !ServerCommand.keepsRunning()) {
+        CommandLine commandLine = commandLine();
+        int code = commandLine.execute(args);
+        Started started = started(commandLine);
+        if (started != null) {
+            code = started.exitCode();
+        }
+        // With a service running, its threads keep the JVM up until the shutdown hook stops it.
+        if (started == null || !started.running()) {
             System.exit(code);
         }
+    }
+
+    /** What the command that ran returned, when it is one that starts a service. */
+    private static Started started(CommandLine commandLine) {
+        CommandLine.ParseResult parsed = commandLine.getParseResult();
+        if (parsed == null) {
+            return null;
+        }
+        while (parsed.hasSubcommand()) {
+            parsed = parsed.subcommand();
+        }
+        return parsed.commandSpec().commandLine().getExecutionResult() instanceof Started s ? s : null;
     }
 
     static CommandLine commandLine() {

@@ -1,23 +1,18 @@
 package dev.ferry.cli;
 
-import dev.ferry.protocol.ftps.TlsPolicy;
-import dev.ferry.protocol.address.HostPort;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.ServerConfigFile;
 import dev.ferry.config.UsersFile;
 import dev.ferry.config.Values;
+import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.password.GeneratedPassword;
+import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.Tls;
-import dev.ferry.runtime.password.PasswordHasher;
-import dev.ferry.runtime.tls.TlsIdentity;
-import dev.ferry.server.metrics.MetricsListener;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -46,9 +41,7 @@ import picocli.CommandLine.Option;
                 "2:invalid option or configuration file (the message names FILE:LINE:COL)",
                 "130:stopped with Ctrl-C",
                 "143:stopped by SIGTERM (kill, systemctl stop)"})
-public final class ServerCommand implements Callable<Integer> {
-
-    private static volatile boolean running;
+public final class ServerCommand implements Callable<Started> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file with a server: section.")
     Path config;
@@ -115,39 +108,26 @@ public final class ServerCommand implements Callable<Integer> {
                     + "data stays as PROT says. Refused (534) by default.")
     boolean allowCcc;
 
-    static boolean keepsRunning() {
-        return running;
-    }
-
-    /** A command that started a service: main() must not exit when the command returns. */
-    static void markRunning() {
-        running = true;
-    }
-
     @Override
-    public Integer call() {
-        PrintStream out = System.out;
+    public Started call() {
         ServerSettings settings;
         String generatedPassword = null;
         try {
-            settings = readSettings();
+            settings = settings();
             if (root == null && config == null) {
                 Files.createDirectories(settings.root());
             }
             if (settings.users().isEmpty() && !settings.anonymous().enabled()) {
-                generatedPassword = randomPassword();
+                generatedPassword = GeneratedPassword.next();
                 settings = settings.withUsers(List.of(new ServerSettings.UserAccount("ferry",
                         PasswordHasher.hash(generatedPassword.toCharArray()), null, true, true)), null);
             }
-        } catch (ConfigException e) {
+        } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("ferry server: " + e.getMessage());
-            return 2;
-        } catch (IllegalArgumentException e) {
-            System.err.println("ferry server: " + e.getMessage());
-            return 2;
+            return Started.failed(2);
         } catch (IOException e) {
             System.err.println("ferry server: " + e.getMessage());
-            return 1;
+            return Started.failed(1);
         }
 
         FtpServer server;
@@ -155,40 +135,17 @@ public final class ServerCommand implements Callable<Integer> {
             server = FtpServer.start(settings);
         } catch (IOException e) {
             System.err.println("ferry server: " + e.getMessage());
-            return 1;
+            return Started.failed(1);
         }
-        running = true;
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));
-        ServerSettings started = settings;
-        ReloadSignal.install("ferry.server", () -> reload(server, started));
-        String address = HostPort.text(server.address());
-        out.println("ferry server " + Main.version() + " listening on " + address + ", serving " + settings.root());
-        if (server.implicitTlsAddress() != null) {
-            out.println("  implicit FTPS on " + HostPort.text(server.implicitTlsAddress()));
-        }
-        if (server.tls() != null) {
-            TlsIdentity id = server.tls().identity();
-            out.println("  tls: " + (id.selfSigned() ? "self-signed certificate " : "certificate " + settings.tls().certificate() + " ")
-                    + id.fingerprint());
-            if (id.selfSigned()) {
-                out.println("       " + id.origin());
-            }
-        }
-        if (server.metricsAddress() != null) {
-            out.println("  metrics: http://" + HostPort.text(server.metricsAddress()) + MetricsListener.PATH);
-        }
-        if (generatedPassword != null) {
-            out.println("  user: ferry   password: " + generatedPassword + "   (generated for this run)");
-            out.println("  try:  curl -u ferry:" + generatedPassword + " ftp://" + address + "/");
-            out.println("        lftp -u ferry," + generatedPassword + " -p " + server.port() + " " + hostForUrl(server.address()));
-        }
-        out.println("  stop with Ctrl-C");
-        out.flush();
-        return 0;
+        Started started = Started.running(server::close);
+        ServerSettings first = settings;
+        ReloadSignal.install("ferry.server", () -> reload(server, first));
+        new Banner(System.out).server(server, settings, generatedPassword);
+        return started;
     }
 
     /** The settings from the defaults, the config file and the flags; read at start and again at each reload. */
-    private ServerSettings readSettings() throws ConfigException, IOException {
+    ServerSettings settings() throws ConfigException {
         ServerSettings settings = ServerSettings.defaults(Path.of("ftp-root").toAbsolutePath());
         if (config != null) {
             settings = ServerConfigFile.load(config, settings);
@@ -202,16 +159,16 @@ public final class ServerCommand implements Callable<Integer> {
      * certificate (see FtpServer.reload). The generated account of a run without users stays.
      */
     private List<String> reload(FtpServer server, ServerSettings running) throws ConfigException, IOException {
-        ServerSettings next = readSettings();
+        ServerSettings next = settings();
         if (next.users().isEmpty() && !next.anonymous().enabled()) {
             next = next.withUsers(running.users(), null);
         }
         return server.reload(next);
     }
 
-    private ServerSettings applyOptions(ServerSettings s) throws ConfigException, IOException {
+    private ServerSettings applyOptions(ServerSettings s) throws ConfigException {
         if (listen != null) {
-            s = s.withListen(Values.hostPort(listen));
+            s = s.withListen(Flags.parse("--listen", listen, Values::hostPort));
         }
         if (root != null) {
             s = s.withRoot(root.toAbsolutePath().normalize());
@@ -222,18 +179,11 @@ public final class ServerCommand implements Callable<Integer> {
         if (!users.isEmpty()) {
             List<ServerSettings.UserAccount> accounts = new ArrayList<>(s.users());
             for (String spec : users) {
-                int colon = spec.indexOf(':');
-                if (colon <= 0 || colon == spec.length() - 1) {
-                    throw new IllegalArgumentException("--user expects NAME:PASSWORD, got '" + spec.replaceAll(":.*", ":...") + "'");
+                ServerSettings.UserAccount account = Flags.parse("--user", spec, Values::serverUser);
+                if (accounts.stream().anyMatch(a -> a.name().equals(account.name()))) {
+                    throw new IllegalArgumentException("--user " + account.name() + ": user defined twice");
                 }
-                String name = spec.substring(0, colon);
-                for (ServerSettings.UserAccount a : accounts) {
-                    if (a.name().equals(name)) {
-                        throw new IllegalArgumentException("--user " + name + ": user defined twice");
-                    }
-                }
-                accounts.add(new ServerSettings.UserAccount(name,
-                        PasswordHasher.hash(spec.substring(colon + 1).toCharArray()), null, true, true));
+                accounts.add(account);
             }
             s = s.withUsers(accounts, s.usersFile());
         }
@@ -241,42 +191,31 @@ public final class ServerCommand implements Callable<Integer> {
             s = s.withAnonymous(new ServerSettings.Anonymous(true, s.anonymous().home()));
         }
         if (passivePorts != null) {
-            int[] range = Values.portRange(passivePorts);
+            int[] range = Flags.parse("--passive-ports", passivePorts, Values::portRange);
             s = s.withPassive(s.passive().withPorts(range[0], range[1]));
         }
         if (publicAddress != null) {
-            s = s.withPassive(s.passive().withPublicAddress(publicAddress));
+            s = s.withPassive(s.passive().withPublicAddress(Flags.parse("--public-address", publicAddress, Values::publicAddress)));
         }
         if (metrics != null) {
-            try {
-                s = s.withMetricsListen(Values.hostPort(metrics));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--metrics: " + e.getMessage(), e);
-            }
+            s = s.withMetricsListen(Flags.parse("--metrics", metrics, Values::hostPort));
         }
         if (!proxyProtocolFrom.isEmpty()) {
             List<String> trusted = new ArrayList<>();
             for (String network : proxyProtocolFrom) {
-                try {
-                    trusted.add(Values.cidr(network));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("--proxy-protocol-from: " + e.getMessage(), e);
-                }
+                trusted.add(Flags.parse("--proxy-protocol-from", network, Values::cidr));
             }
             s = s.withTrustedProxies(trusted);
         }
         ServerSettings.Limits limits = s.limits();
         if (maxSessions != null) {
-            requirePositive("--max-sessions", maxSessions);
-            limits = limits.withMaxSessions(maxSessions);
+            limits = limits.withMaxSessions(Flags.number("--max-sessions", maxSessions, Values.POSITIVE));
         }
         if (maxSessionsPerAddress != null) {
-            requirePositive("--max-sessions-per-address", maxSessionsPerAddress);
-            limits = limits.withMaxSessionsPerAddress(maxSessionsPerAddress);
+            limits = limits.withMaxSessionsPerAddress(Flags.number("--max-sessions-per-address", maxSessionsPerAddress, Values.POSITIVE));
         }
         if (idleTimeout != null) {
-            limits = new ServerSettings.Limits(limits.maxSessions(), limits.maxSessionsPerAddress(),
-                    Values.duration(idleTimeout), limits.dataTimeout(), limits.maxCommandLength(), limits.loginTimeout());
+            limits = limits.withIdleTimeout(Flags.duration("--idle-timeout", idleTimeout, false));
         }
         return s.withLimits(limits);
     }
@@ -311,26 +250,5 @@ public final class ServerCommand implements Callable<Integer> {
             tls = tls.withSelfSignedDirectory(directory);
         }
         return tls;
-    }
-
-    private static void requirePositive(String option, int n) {
-        if (n < 1) {
-            throw new IllegalArgumentException(option + " must be at least 1, got " + n);
-        }
-    }
-
-    static String randomPassword() {
-        String alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-        SecureRandom random = new SecureRandom();
-        StringBuilder b = new StringBuilder(16);
-        for (int i = 0; i < 16; i++) {
-            b.append(alphabet.charAt(random.nextInt(alphabet.length())));
-        }
-        return b.toString();
-    }
-
-    static String hostForUrl(InetSocketAddress a) {
-        String host = a.getAddress().getHostAddress();
-        return host.contains(":") ? "[" + host + "]" : host;
     }
 }

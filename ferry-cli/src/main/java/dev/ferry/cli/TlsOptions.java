@@ -2,7 +2,6 @@ package dev.ferry.cli;
 
 import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.config.Values;
-import dev.ferry.server.ServerSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -64,19 +63,11 @@ final class TlsOptions {
 
     /** --tls-session-reuse, or null when not given. */
     SessionReuse reuse() {
-        try {
-            return tlsSessionReuse == null ? null : Values.sessionReuse(tlsSessionReuse);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--tls-session-reuse: " + e.getMessage(), e);
-        }
+        return Flags.parse("--tls-session-reuse", tlsSessionReuse, Values::sessionReuse);
     }
 
     /** --implicit-tls, or null when not given. */
     InetSocketAddress implicitListen() {
-        try {
-            return implicitTls == null ? null : Values.hostPort(implicitTls);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--implicit-tls: " + e.getMessage(), e);
-        }
+        return Flags.parse("--implicit-tls", implicitTls, Values::hostPort);
     }
 }

@@ -47,17 +47,8 @@ public final class BalancerConfigFile {
             "require", "session-reuse", "implicit-listen", "handshake-timeout", "backends", "backend-ca");
     private static final List<String> ADMIN_KEYS = List.of("listen", "users");
     private static final List<String> ADMIN_USER_KEYS = List.of("name", "password-hash", "role");
-    private static final String ADMIN_USER_NAME_RULE = "a user name of 1 to 64 letters, digits and . _ - @ +";
-    private static final Pattern ADMIN_USER_NAME = Pattern.compile("[\\p{L}\\p{N}._@+-]{1,64}");
-
-    private static final String NAME_RULE = "a backend name of 1 to 64 letters, digits and . _ -";
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
-    /** Matches the weight range of {@link BackendSpec} (HAProxy's 0..256). */
-    static final int MAX_WEIGHT = 256;
-    /** Connections being opened to one backend at once; beyond this no listen queue helps. */
-    static final int MAX_CONNECTING = 4096;
-    /** Attempts per session; more would only make a client wait longer for a 421. */
-    static final int MAX_RETRIES = 100;
+    /** How the file turns TLS termination on, in messages about combinations that need it. */
+    private static final String HOW_TO_TERMINATE = "give a certificate (or mode: terminate)";
 
     private BalancerConfigFile() {
     }
@@ -83,24 +74,24 @@ public final class BalancerConfigFile {
         int[] ports = m.parsed("passive-ports", "a port range LOW-HIGH", Values::portRange,
                 new int[] {base.passiveLow(), base.passiveHigh()});
         List<BackendSpec> backends = m.has("backends") ? backends(m) : base.backends();
-        Balance balance = m.parsed("balance", "one of " + choices(Balance.values()),
-                s -> choice(Balance.values(), s), base.balance());
+        Balance balance = m.parsed("balance", "one of " + Values.choices(Balance.values()),
+                s -> Values.choice(Balance.values(), s), base.balance());
         Check check = m.has("check")
                 ? check(YamlMapping.of(m.file(), m.value("check"), m.pathOf("check"), CHECK_KEYS, BalancerConfigFile::haproxyWord),
                         base.check())
                 : base.check();
-        int maxSessions = m.integer("max-sessions", 1, Integer.MAX_VALUE, base.maxSessions());
+        int maxSessions = m.integer("max-sessions", Values.POSITIVE, base.maxSessions());
         // Left out: 0, half of max-sessions (BalancerSettings.perAddressLimit), whatever sets max-sessions.
-        int maxPerAddress = m.integer("max-sessions-per-address", 1, Integer.MAX_VALUE, base.maxSessionsPerAddress());
+        int maxPerAddress = m.integer("max-sessions-per-address", Values.POSITIVE, base.maxSessionsPerAddress());
         Queue queue = m.has("queue")
                 ? queue(m.mapping("queue", QUEUE_KEYS).orElseThrow(), base.queue()) : base.queue();
         Timeouts timeouts = m.has("timeouts")
                 ? timeouts(YamlMapping.of(m.file(), m.value("timeouts"), m.pathOf("timeouts"), TIMEOUT_KEYS,
                         BalancerConfigFile::serverTimeoutWord), base.timeouts())
                 : base.timeouts();
-        int retries = m.integer("retries", 1, MAX_RETRIES, base.retries());
-        ProxyProtocol proxyProtocol = m.parsed("proxy-protocol", "one of " + choices(ProxyProtocol.values()),
-                s -> choice(ProxyProtocol.values(), s), base.proxyProtocol());
+        int retries = m.integer("retries", Values.RETRIES, base.retries());
+        ProxyProtocol proxyProtocol = m.parsed("proxy-protocol", "one of " + Values.choices(ProxyProtocol.values()),
+                s -> Values.choice(ProxyProtocol.values(), s), base.proxyProtocol());
         String greeting = m.text("greeting", base.greeting());
         AdminSettings admin = m.has("admin") ? admin(m.mapping("admin", ADMIN_KEYS).orElseThrow(), base.admin()) : base.admin();
         BalancerSettings.Tls tls = m.has("tls")
@@ -128,7 +119,7 @@ public final class BalancerConfigFile {
         if (m.has("key") && !Files.isRegularFile(key)) {
             throw m.error("key", "cannot read " + key + (Files.exists(key) ? "" : " (no such file)") + "; expected a PEM private key");
         }
-        TlsMode mode = m.parsed("mode", "one of " + choices(TlsMode.values()), s -> choice(TlsMode.values(), s),
+        TlsMode mode = m.parsed("mode", "one of " + Values.choices(TlsMode.values()), s -> Values.choice(TlsMode.values(), s),
                 m.has("certificate") && base.mode() == TlsMode.OFF ? TlsMode.TERMINATE : base.mode());
         BackendTls backendsTls = base.backends();
         if (m.has("backends")) {
@@ -155,7 +146,7 @@ public final class BalancerConfigFile {
                 m.duration("handshake-timeout", false, base.handshakeTimeout()),
                 backendsTls);
         String key2 = firstKey(m, List.of("mode", "certificate", "implicit-listen", "backends", "require"));
-        String problem = problemWith(tls);
+        String problem = Values.balancerTlsProblem(tls, HOW_TO_TERMINATE);
         if (problem != null) {
             throw m.error(key2, problem);
         }
@@ -170,39 +161,6 @@ public final class BalancerConfigFile {
             }
         }
         return keys.getFirst();
-    }
-
-    /**
-     * What is wrong with a set of TLS settings taken together, or null: shared by the file and the command
-     * line, so both refuse the same combinations with the same words.
-     */
-    public static String problemWith(BalancerSettings.Tls tls) {
-        return switch (tls.mode()) {
-            case OFF -> {
-                if (tls.implicitListen() != null) {
-                    yield "an implicit-FTPS listener needs TLS termination: give a certificate (or mode: terminate)";
-                }
-                if (tls.require() != dev.ferry.protocol.ftps.TlsPolicy.OPTIONAL) {
-                    yield "requiring TLS needs TLS termination: give a certificate (or mode: terminate)";
-                }
-                if (tls.backends().ftps()) {
-                    yield "FTPS to the backends needs TLS termination: give a certificate (or mode: terminate)";
-                }
-                yield null;
-            }
-            case TERMINATE -> tls.certificate() == null && tls.selfSignedDirectory() == null
-                    ? "mode terminate needs a certificate (and its key), or a self-signed-directory where a self-signed one is kept"
-                    : null;
-            case PASSTHROUGH -> {
-                if (tls.certificate() != null) {
-                    yield "mode passthrough holds no key: the certificate belongs on the backends (remove it, or use mode terminate)";
-                }
-                if (tls.implicitListen() != null) {
-                    yield "mode passthrough relays the clients' own TLS: an implicit listener needs mode terminate";
-                }
-                yield null;
-            }
-        };
     }
 
     private static boolean backendProtocol(String s) {
@@ -231,16 +189,6 @@ public final class BalancerConfigFile {
         };
     }
 
-    /** A backend's passive range: as {@link Values#portRange}, but 0 (any port) names no port of the backend's own. */
-    static int[] backendPassivePorts(String s) {
-        int[] range = Values.portRange(s);
-        if (range[0] == 0) {
-            throw new IllegalArgumentException("expected the backend's own passive port range LOW-HIGH such as 40000-40049, got "
-                    + Values.quote(s) + " (0, any port, cannot be mapped to a backend)");
-        }
-        return range;
-    }
-
     private static List<BackendSpec> backends(YamlMapping balancer) throws ConfigException {
         List<Node> items = balancer.list("backends", "{name: NAME, address: HOST:PORT, weight: N} entries").orElseThrow();
         if (items.isEmpty()) {
@@ -252,45 +200,32 @@ public final class BalancerConfigFile {
             YamlMapping entry = YamlMapping.of(balancer.file(), items.get(i), balancer.pathOf("backends") + "[" + i + "]",
                     BACKEND_KEYS);
             if (!entry.has("name")) {
-                throw entry.missing("name", NAME_RULE);
+                throw entry.missing("name", Values.BACKEND_NAME_RULE);
             }
             if (!entry.has("address")) {
                 throw entry.missing("address", "HOST:PORT of the FTP server");
             }
-            String name = entry.parsed("name", NAME_RULE, BalancerConfigFile::checkName, null);
+            String name = entry.parsed("name", Values.BACKEND_NAME_RULE, Values::backendName, null);
             Node first = seen.putIfAbsent(name, entry.value("name"));
             if (first != null) {
                 throw entry.error("name", "duplicate backend " + Values.quote(name) + " (first at "
                         + balancer.file().lineOf(first) + "); each name may appear once");
             }
-            InetSocketAddress address = entry.parsed("address", "HOST:PORT", Values::hostPort, null);
-            if (address.getPort() == 0) {
-                throw entry.error("address", "expected HOST:PORT with a port from 1 to 65535, got port 0");
-            }
-            if (address.getAddress() != null && address.getAddress().isAnyLocalAddress()) {
-                throw entry.error("address", "expected the address of an FTP server, got a wildcard host (name the server's host)");
-            }
-            int weight = entry.integer("weight", 0, MAX_WEIGHT, 1);
-            int maxConnecting = entry.integer("max-connecting", 1, MAX_CONNECTING, BackendSpec.DEFAULT_MAX_CONNECTING);
+            InetSocketAddress address = entry.parsed("address", "HOST:PORT", Values::backendAddress, null);
+            int weight = entry.integer("weight", Values.WEIGHT, 1);
+            int maxConnecting = entry.integer("max-connecting", Values.MAX_CONNECTING, BackendSpec.DEFAULT_MAX_CONNECTING);
             // The backend's own passive range, which TLS passthrough maps to it (docs/tls-passthrough.md).
-            int[] passive = entry.parsed("passive-ports", "a port range LOW-HIGH", BalancerConfigFile::backendPassivePorts,
+            int[] passive = entry.parsed("passive-ports", "a port range LOW-HIGH", Values::backendPassivePorts,
                     new int[] {0, 0});
             backends.add(new BackendSpec(name, address, weight, maxConnecting, passive[0], passive[1]));
         }
         return backends;
     }
 
-    private static String checkName(String name) {
-        if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("expected " + NAME_RULE + ", got " + Values.quote(name));
-        }
-        return name;
-    }
-
     private static Check check(YamlMapping m, Check base) throws ConfigException {
-        CheckType type = m.parsed("type", "one of " + choices(CheckType.values()),
-                s -> choice(CheckType.values(), s), base.type());
-        String user = m.text("user", base.user());
+        CheckType type = m.parsed("type", "one of " + Values.choices(CheckType.values()),
+                s -> Values.choice(CheckType.values(), s), base.type());
+        String user = m.parsed("user", "text", Values::checkUserName, base.user());
         String password = m.has("password") ? secret(m, "password") : base.password();
         if (type == CheckType.FTP_LOGIN) {
             if (user == null) {
@@ -303,8 +238,8 @@ public final class BalancerConfigFile {
         return new Check(type,
                 m.duration("interval", false, base.interval()),
                 m.duration("timeout", false, base.timeout()),
-                m.integer("rise", 1, Integer.MAX_VALUE, base.rise()),
-                m.integer("fall", 1, Integer.MAX_VALUE, base.fall()),
+                m.integer("rise", Values.POSITIVE, base.rise()),
+                m.integer("fall", Values.POSITIVE, base.fall()),
                 user, password);
     }
 
@@ -313,22 +248,13 @@ public final class BalancerConfigFile {
         return key.equals("inter") ? "did you mean 'interval' (HAProxy's inter)?" : null;
     }
 
-    /** A plain secret for the check account. Never echoed: messages say what is wrong, not what was written. */
+    /** A plain secret for the check account ({@link Values#checkPassword}); never echoed, nor is a non-scalar value. */
     private static String secret(YamlMapping m, String key) throws ConfigException {
         Node value = m.value(key);
-        if (!(value instanceof ScalarNode scalar) || YamlFile.isNull(value)) {
+        if (!(value instanceof ScalarNode) || YamlFile.isNull(value)) {
             throw m.error(key, "expected the password of the check account, got " + YamlFile.describe(value));
         }
-        String s = scalar.getValue();
-        if (s.isEmpty()) {
-            throw m.error(key, "expected the password of the check account, got an empty value");
-        }
-        // SECURITY: the password is sent as "PASS <password>\r\n"; a CR or LF in it would let the
-        // file smuggle a second command to every backend. The value is not shown.
-        if (s.chars().anyMatch(Character::isISOControl)) {
-            throw m.error(key, "expected a password on one line; the value contains control characters (it is not shown here)");
-        }
-        return s;
+        return m.parsed(key, "the password of the check account", Values::checkPassword, null);
     }
 
     /**
@@ -353,7 +279,7 @@ public final class BalancerConfigFile {
         for (int i = 0; i < items.size(); i++) {
             YamlMapping entry = YamlMapping.of(admin.file(), items.get(i), admin.pathOf("users") + "[" + i + "]", ADMIN_USER_KEYS);
             if (!entry.has("name")) {
-                throw entry.missing("name", ADMIN_USER_NAME_RULE);
+                throw entry.missing("name", Values.USER_NAME_RULE);
             }
             if (!entry.has("password-hash")) {
                 throw entry.missing("password-hash", "a hash made by `ferry passwd`");
@@ -361,7 +287,7 @@ public final class BalancerConfigFile {
             if (!entry.has("role")) {
                 throw entry.missing("role", "admin (may change backends and end sessions) or read-only (sees everything, changes nothing)");
             }
-            String name = entry.parsed("name", ADMIN_USER_NAME_RULE, BalancerConfigFile::checkAdminUserName, null);
+            String name = entry.parsed("name", Values.USER_NAME_RULE, Values::userName, null);
             Node first = seen.putIfAbsent(name, entry.value("name"));
             if (first != null) {
                 throw entry.error("name", "duplicate admin user " + Values.quote(name) + " (first at "
@@ -372,13 +298,6 @@ public final class BalancerConfigFile {
             users.add(new AdminSettings.User(name, hash, role));
         }
         return users;
-    }
-
-    private static String checkAdminUserName(String name) {
-        if (!ADMIN_USER_NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("expected " + ADMIN_USER_NAME_RULE + ", got " + Values.quote(name));
-        }
-        return name;
     }
 
     private static AdminSettings.Role adminRole(String s) {
@@ -405,7 +324,7 @@ public final class BalancerConfigFile {
     }
 
     private static Queue queue(YamlMapping m, Queue base) throws ConfigException {
-        return new Queue(m.integer("size", 0, Integer.MAX_VALUE, base.size()), m.duration("timeout", false, base.timeout()));
+        return new Queue(m.integer("size", Values.NON_NEGATIVE, base.size()), m.duration("timeout", false, base.timeout()));
     }
 
     private static Timeouts timeouts(YamlMapping m, Timeouts base) throws ConfigException {
@@ -416,27 +335,5 @@ public final class BalancerConfigFile {
                 m.duration("data", false, base.data()),
                 m.duration("grace", true, base.grace()),
                 m.duration("login", false, base.login()));
-    }
-
-    /** The constant spelt {@code s} in kebab-case ("ftp-login" for FTP_LOGIN); exact spelling only. */
-    static <E extends Enum<E>> E choice(E[] values, String s) {
-        for (E v : values) {
-            if (spelling(v).equals(s)) {
-                return v;
-            }
-        }
-        throw new IllegalArgumentException("expected one of " + choices(values) + ", got " + Values.quote(s));
-    }
-
-    static <E extends Enum<E>> String choices(E[] values) {
-        List<String> names = new ArrayList<>();
-        for (E v : values) {
-            names.add(spelling(v));
-        }
-        return String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.getLast();
-    }
-
-    private static String spelling(Enum<?> v) {
-        return v.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 }

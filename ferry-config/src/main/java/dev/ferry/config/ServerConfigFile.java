@@ -42,10 +42,6 @@ public final class ServerConfigFile {
     private static final List<String> LOGIN_KEYS = List.of("failure-delay", "max-attempts-per-session",
             "ban-after-failures", "ban-window", "ban-duration", "credential-cache-ttl");
 
-    /** A floor so a command naming a long path still fits on one line; a ceiling so line buffers stay small. */
-    static final int MIN_COMMAND_LENGTH = 512;
-    static final int MAX_COMMAND_LENGTH = 65536;
-
     private ServerConfigFile() {
     }
 
@@ -210,19 +206,19 @@ public final class ServerConfigFile {
 
     private static Limits limits(YamlMapping m, Limits base) throws ConfigException {
         return new Limits(
-                m.integer("max-sessions", 1, Integer.MAX_VALUE, base.maxSessions()),
-                m.integer("max-sessions-per-address", 1, Integer.MAX_VALUE, base.maxSessionsPerAddress()),
+                m.integer("max-sessions", Values.POSITIVE, base.maxSessions()),
+                m.integer("max-sessions-per-address", Values.POSITIVE, base.maxSessionsPerAddress()),
                 m.duration("idle-timeout", false, base.idleTimeout()),
                 m.duration("data-timeout", false, base.dataTimeout()),
-                m.integer("max-command-length", MIN_COMMAND_LENGTH, MAX_COMMAND_LENGTH, base.maxCommandLength()),
+                m.integer("max-command-length", Values.COMMAND_LENGTH, base.maxCommandLength()),
                 m.duration("login-timeout", false, base.loginTimeout()));
     }
 
     private static LoginPolicy login(YamlMapping m, LoginPolicy base) throws ConfigException {
         return new LoginPolicy(
                 m.duration("failure-delay", true, base.failureDelay()),
-                m.integer("max-attempts-per-session", 1, Integer.MAX_VALUE, base.maxAttemptsPerSession()),
-                m.integer("ban-after-failures", 0, Integer.MAX_VALUE, base.banAfterFailures()),
+                m.integer("max-attempts-per-session", Values.POSITIVE, base.maxAttemptsPerSession()),
+                m.integer("ban-after-failures", Values.NON_NEGATIVE, base.banAfterFailures()),
                 m.duration("ban-window", false, base.banWindow()),
                 m.duration("ban-duration", false, base.banDuration()),
                 m.duration("credential-cache-ttl", true, base.credentialCacheTtl()));

@@ -28,8 +28,6 @@ final class UserList {
 
     static final List<String> KEYS = List.of("name", "password", "home", "access", "enabled", "tls");
 
-    private static final String NAME_RULE = "a user name of 1 to 64 letters, digits and . _ - @ +";
-    private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N}._@+-]{1,64}");
     private static final String HASH_ADVICE = "expected a password hash made by `ferry passwd` (starting with $argon2id$, or $2a$, $2b$, $2y$ for bcrypt)";
     // PHC string format: $argon2id$v=19$m=..,t=..,p=..$SALT$HASH (salt and hash in unpadded base64).
     private static final Pattern ARGON2ID = Pattern.compile("\\$argon2id\\$(v=[0-9]+\\$)?m=[0-9]+,t=[0-9]+,p=[0-9]+\\$[A-Za-z0-9+/]+={0,2}\\$[A-Za-z0-9+/]+={0,2}");
@@ -61,12 +59,12 @@ final class UserList {
 
     private void add(YamlMapping entry) throws ConfigException {
         if (!entry.has("name")) {
-            throw entry.missing("name", NAME_RULE);
+            throw entry.missing("name", Values.USER_NAME_RULE);
         }
         if (!entry.has("password")) {
             throw entry.missing("password", "a hash made by `ferry passwd`");
         }
-        String name = entry.parsed("name", NAME_RULE, UserList::checkName, null);
+        String name = entry.parsed("name", Values.USER_NAME_RULE, Values::userName, null);
         Definition first = definitions.get(name);
         if (first != null) {
             String where = first.file() == entry.file() ? first.file().lineOf(first.node()) : first.file().where(first.node());
@@ -79,13 +77,6 @@ final class UserList {
         boolean enabled = entry.bool("enabled", true);
         TlsPolicy tls = entry.parsed("tls", "optional, login or required", Values::tlsPolicy, null);
         accounts.add(new UserAccount(name, hash, home, writable, enabled, tls));
-    }
-
-    private static String checkName(String name) {
-        if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("expected " + NAME_RULE + ", got " + Values.quote(name));
-        }
-        return name;
     }
 
     private static boolean writable(String access) {

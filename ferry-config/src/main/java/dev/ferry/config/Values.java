@@ -1,22 +1,39 @@
 package dev.ferry.config;
 
-import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.BalancerSettings.BackendSpec;
+import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.ServerSettings;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Value parsers shared by the YAML loader and the command line, so a setting is spelled the same
- * way in both places. Each throws {@link IllegalArgumentException} whose message says what is
- * expected and what was given, ready to follow a "FILE:LINE:COL: key: " or "--flag: " prefix.
+ * Value parsers shared by the YAML loaders and the command line, so a setting is spelled, checked and
+ * refused the same way in both places. Each throws {@link IllegalArgumentException} whose message says
+ * what is expected and what was given, ready to follow a "FILE:LINE:COL: key: " or "--flag: " prefix.
+ * The ranges of whole-number settings are {@link Range}s here, built from the limits the settings
+ * records declare; the few flag grammars that pack several settings into one value ({@code --backend},
+ * {@code --user}, {@code --admin-user}, {@code --check-user}) are parsed here too, with the same rules as
+ * the YAML keys they stand for.
  *
  * <p>Text that looks like an IP address is parsed as one and never looked up; only
  * {@link #hostPort} resolves host names, because binding needs an address.
+ *
+ * <p>Why one file of ~570 lines: it is the catalogue a contributor reads to learn, or change, how any
+ * setting is accepted, for both front-ends at once; the parsers share {@link #quote}, the message form
+ * and one another (a backend's address is a {@link #hostPort}, {@code --backend} uses the same
+ * {@link Range}s as the file). Split by daemon, the rules two daemons share (user names, addresses,
+ * durations) would need a third home and the catalogue would be three.
  */
 public final class Values {
 
@@ -31,7 +48,285 @@ public final class Values {
     private static final Pattern DURATION_TEXT = Pattern.compile("([0-9]{1,18})(ms|s|m|h|d)?");
     private static final int MAX_PORT = 65535;
 
+    /** Server accounts and admin users alike: no spaces or control characters, which would break log lines. */
+    public static final String USER_NAME_RULE = "a user name of 1 to 64 letters, digits and . _ - @ +";
+    private static final Pattern USER_NAME = Pattern.compile("[\\p{L}\\p{N}._@+-]{1,64}");
+    public static final String BACKEND_NAME_RULE = "a backend name of 1 to 64 letters, digits and . _ -";
+    private static final Pattern BACKEND_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    /** The {@code --backend} grammar; each option stands for the YAML key of the same name. */
+    public static final String BACKEND_FORM = "NAME=HOST:PORT[,weight=N][,max-connecting=N][,passive-ports=LOW-HIGH]";
+    public static final String ADMIN_USER_FORM = "NAME:PASSWORD[:admin|:read-only]";
+    private static final List<String> BACKEND_OPTIONS = List.of("weight", "max-connecting", "passive-ports");
+    private static final String OWN_RANGE_EXAMPLE = "LOW-HIGH such as 40000-40049";
+    private static final String ANY_PORT_UNMAPPABLE = "(0, any port, cannot be mapped to a backend)";
+
+    public static final Range POSITIVE = Range.atLeast(1);
+    public static final Range NON_NEGATIVE = Range.atLeast(0);
+    public static final Range WEIGHT = new Range(0, BackendSpec.MAX_WEIGHT);
+    public static final Range MAX_CONNECTING = new Range(1, BackendSpec.MAX_CONNECTING);
+    public static final Range RETRIES = new Range(1, BalancerSettings.MAX_RETRIES);
+    public static final Range COMMAND_LENGTH = new Range(ServerSettings.Limits.MIN_COMMAND_LENGTH,
+            ServerSettings.Limits.MAX_COMMAND_LENGTH);
+
     private Values() {
+    }
+
+    /** An inclusive range of whole numbers a setting must lie in; {@link Integer#MAX_VALUE} as max means no upper bound. */
+    public record Range(int min, int max) {
+
+        public static Range atLeast(int min) {
+            return new Range(min, Integer.MAX_VALUE);
+        }
+
+        public boolean contains(long n) {
+            return n >= min && n <= max;
+        }
+
+        /** "at least 1" or "from 0 to 256": completes "must be ..." on the command line. */
+        public String bounds() {
+            return max == Integer.MAX_VALUE ? "at least " + min : "from " + min + " to " + max;
+        }
+
+        /** "a number of at least 1" or "a number from 0 to 256": completes "expected ...". */
+        public String expected() {
+            return max == Integer.MAX_VALUE ? "a number of at least " + min : "a number from " + min + " to " + max;
+        }
+
+        /** A whole number in this range, or a message saying what is expected. */
+        public int parse(String s) {
+            if (!s.matches("[+-]?[0-9]+")) {
+                throw new IllegalArgumentException("expected " + expected() + ", got " + quote(s));
+            }
+            long n = s.length() > 12 ? (s.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE) : Long.parseLong(s);
+            if (!contains(n)) {
+                throw new IllegalArgumentException("expected " + expected() + ", got " + s);
+            }
+            return (int) n;
+        }
+    }
+
+    /** A server account's or an admin user's name ({@link #USER_NAME_RULE}). */
+    public static String userName(String s) {
+        if (!USER_NAME.matcher(s).matches()) {
+            throw new IllegalArgumentException("expected " + USER_NAME_RULE + ", got " + quote(s));
+        }
+        return s;
+    }
+
+    /** A backend's name ({@link #BACKEND_NAME_RULE}): it appears in URLs of the admin API and in metrics labels. */
+    public static String backendName(String s) {
+        if (!BACKEND_NAME.matcher(s).matches()) {
+            throw new IllegalArgumentException("expected " + BACKEND_NAME_RULE + ", got " + quote(s));
+        }
+        return s;
+    }
+
+    /** The address of an FTP server behind the balancer: {@link #hostPort} with a port and a host to connect to. */
+    public static InetSocketAddress backendAddress(String s) {
+        InetSocketAddress address = hostPort(s);
+        if (address.getPort() == 0) {
+            throw new IllegalArgumentException("expected HOST:PORT with a port from 1 to 65535, got port 0");
+        }
+        if (address.getAddress() != null && address.getAddress().isAnyLocalAddress()) {
+            throw new IllegalArgumentException("expected the address of an FTP server, got a wildcard host (name the server's host)");
+        }
+        return address;
+    }
+
+    /** A backend's passive range: as {@link #portRange}, but 0 (any port) names no port of the backend's own. */
+    public static int[] backendPassivePorts(String s) {
+        int[] range = portRange(s);
+        if (range[0] == 0) {
+            throw new IllegalArgumentException("expected the backend's own passive port range " + OWN_RANGE_EXAMPLE + ", got "
+                    + quote(s) + " " + ANY_PORT_UNMAPPABLE);
+        }
+        return range;
+    }
+
+    /**
+     * {@link #BACKEND_FORM}, the {@code --backend} value: the name, address and options are checked as the
+     * keys of a {@code balancer.backends} entry are. Messages start with the backend's name ("b1: weight
+     * expected ..."), or with "expects" when there is no name, to follow "--backend ".
+     */
+    public static BackendSpec backendSpec(String text) {
+        int eq = text.indexOf('=');
+        if (eq <= 0) {
+            throw new IllegalArgumentException("expects " + BACKEND_FORM + ", got " + quote(text));
+        }
+        String name = text.substring(0, eq);
+        String[] parts = text.substring(eq + 1).split(",", -1);
+        try {
+            backendName(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(quote(name) + ": " + e.getMessage(), e);
+        }
+        int weight = 1;
+        int maxConnecting = BackendSpec.DEFAULT_MAX_CONNECTING;
+        int[] passive = {0, 0};
+        for (int i = 1; i < parts.length; i++) {
+            String option = parts[i];
+            int equals = option.indexOf('=');
+            String key = equals < 0 ? option : option.substring(0, equals);
+            String value = equals < 0 ? "" : option.substring(equals + 1);
+            if (!BACKEND_OPTIONS.contains(key) || equals < 0) {
+                throw new IllegalArgumentException(name + ": unknown option " + quote(option)
+                        + " (expected weight=N, max-connecting=N or passive-ports=LOW-HIGH)");
+            }
+            try {
+                switch (key) {
+                    case "weight" -> weight = WEIGHT.parse(value);
+                    case "max-connecting" -> maxConnecting = MAX_CONNECTING.parse(value);
+                    default -> {
+                        passive = portRange(value);
+                        if (passive[0] == 0) {
+                            throw new IllegalArgumentException("must be the backend's own range " + OWN_RANGE_EXAMPLE + " "
+                                    + ANY_PORT_UNMAPPABLE);
+                        }
+                    }
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(name + ": " + key + " " + e.getMessage(), e);
+            }
+        }
+        InetSocketAddress address;
+        try {
+            address = backendAddress(parts[0]);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": address " + e.getMessage(), e);
+        }
+        return new BackendSpec(name, address, weight, maxConnecting, passive[0], passive[1]);
+    }
+
+    /**
+     * The password of the health checks' account. Never echoed: messages say what is wrong, not what was written.
+     */
+    public static String checkPassword(String s) {
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("expected the password of the check account, got an empty value");
+        }
+        // SECURITY: the password is sent as "PASS <password>\r\n"; a CR or LF in it would smuggle a second
+        // command to every backend. The value is not shown.
+        if (s.chars().anyMatch(Character::isISOControl)) {
+            throw new IllegalArgumentException("expected a password on one line; the value contains control characters"
+                    + " (it is not shown here)");
+        }
+        return s;
+    }
+
+    /** The health checks' user: one line of text, sent as "USER name". */
+    public static String checkUserName(String s) {
+        if (s.isBlank()) {
+            throw new IllegalArgumentException("expected text, got an empty value");
+        }
+        // SECURITY: a CR or LF here would end up in the USER command, where it could forge a second command.
+        if (s.chars().anyMatch(Character::isISOControl)) {
+            throw new IllegalArgumentException("expected text on one line, got " + quote(s) + " (control characters are not allowed)");
+        }
+        return s;
+    }
+
+    /** {@code NAME:PASSWORD}, the {@code --check-user} value: {name, password}, each checked as balancer.check's user and password. */
+    public static String[] checkAccount(String text) {
+        int colon = text.indexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("expected NAME:PASSWORD");
+        }
+        return new String[] {checkUserName(text.substring(0, colon)), checkPassword(text.substring(colon + 1))};
+    }
+
+    /**
+     * {@code NAME:PASSWORD}, the {@code --user} value: a read-write account whose password is hashed here and not
+     * kept. The name follows the rule of the users file. Messages never show the password.
+     */
+    public static ServerSettings.UserAccount serverUser(String text) {
+        int colon = text.indexOf(':');
+        if (colon <= 0 || colon == text.length() - 1) {
+            throw new IllegalArgumentException("expected NAME:PASSWORD, got " + quote(text.replaceAll(":.*", ":...")));
+        }
+        String name = userName(text.substring(0, colon));
+        return new ServerSettings.UserAccount(name, PasswordHasher.hash(text.substring(colon + 1).toCharArray()), null, true, true);
+    }
+
+    /**
+     * {@link #ADMIN_USER_FORM}, the {@code --admin-user} value (role admin unless given); the password is
+     * hashed here and not kept. The name follows the rule of balancer.admin.users.
+     */
+    public static AdminSettings.User adminUser(String text) {
+        int colon = text.indexOf(':');
+        if (colon <= 0 || colon == text.length() - 1) {
+            throw new IllegalArgumentException("expected " + ADMIN_USER_FORM);
+        }
+        String name = userName(text.substring(0, colon));
+        String password = text.substring(colon + 1);
+        AdminSettings.Role role = AdminSettings.Role.ADMIN;
+        for (AdminSettings.Role r : AdminSettings.Role.values()) {
+            String suffix = ":" + r.spelling();
+            if (password.endsWith(suffix) && password.length() > suffix.length()) {
+                role = r;
+                password = password.substring(0, password.length() - suffix.length());
+                break;
+            }
+        }
+        return new AdminSettings.User(name, PasswordHasher.hash(password.toCharArray()), role);
+    }
+
+    /** The constant spelt {@code s} in kebab-case ("ftp-login" for FTP_LOGIN); exact spelling only. */
+    public static <E extends Enum<E>> E choice(E[] values, String s) {
+        for (E v : values) {
+            if (spelling(v).equals(s)) {
+                return v;
+            }
+        }
+        throw new IllegalArgumentException("expected one of " + choices(values) + ", got " + quote(s));
+    }
+
+    /** "tcp, ftp or ftp-login". */
+    public static <E extends Enum<E>> String choices(E[] values) {
+        List<String> names = new ArrayList<>();
+        for (E v : values) {
+            names.add(spelling(v));
+        }
+        return String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.getLast();
+    }
+
+    private static String spelling(Enum<?> v) {
+        return v.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /**
+     * What is wrong with the balancer's TLS settings taken together, or null: the file and the command line
+     * refuse the same combinations. {@code howToTerminate} is the front-end's way to turn termination on
+     * ("give a certificate (or mode: terminate)" in the file, "give --tls-cert (or --tls-mode terminate)" on
+     * the command line).
+     */
+    public static String balancerTlsProblem(BalancerSettings.Tls tls, String howToTerminate) {
+        return switch (tls.mode()) {
+            case OFF -> {
+                if (tls.implicitListen() != null) {
+                    yield "an implicit-FTPS listener needs TLS termination: " + howToTerminate;
+                }
+                if (tls.require() != TlsPolicy.OPTIONAL) {
+                    yield "requiring TLS needs TLS termination: " + howToTerminate;
+                }
+                if (tls.backends().ftps()) {
+                    yield "FTPS to the backends needs TLS termination: " + howToTerminate;
+                }
+                yield null;
+            }
+            case TERMINATE -> tls.certificate() == null && tls.selfSignedDirectory() == null
+                    ? "mode terminate needs a certificate (and its key), or a self-signed-directory where a self-signed one is kept"
+                    : null;
+            case PASSTHROUGH -> {
+                if (tls.certificate() != null) {
+                    yield "mode passthrough holds no key: the certificate belongs on the backends (remove it, or use mode terminate)";
+                }
+                if (tls.implicitListen() != null) {
+                    yield "mode passthrough relays the clients' own TLS: an implicit listener needs mode terminate";
+                }
+                yield null;
+            }
+        };
     }
 
     /**
@@ -184,7 +479,6 @@ public final class Values {
         return s;
     }
 
-    /** A value for an error message: single-quoted, control characters escaped, long text cut. */
     /** {@code optional}, {@code login} or {@code required} (TLS policy of a server or a user). */
     public static TlsPolicy tlsPolicy(String s) {
         return switch (s) {
@@ -205,6 +499,7 @@ public final class Values {
         };
     }
 
+    /** A value for an error message: single-quoted, control characters escaped, long text cut. */
     static String quote(String s) {
         StringBuilder out = new StringBuilder("'");
         int limit = Math.min(s.length(), 80);

@@ -28,8 +28,6 @@ import org.snakeyaml.engine.v2.nodes.SequenceNode;
  */
 final class YamlMapping {
 
-    private static final Pattern INTEGER = Pattern.compile("[+-]?[0-9]+");
-
     private final YamlFile file;
     private final String path;
     private final Node node;
@@ -189,20 +187,9 @@ final class YamlMapping {
         return s;
     }
 
-    int integer(String key, int min, int max, int fallback) throws ConfigException {
-        if (!has(key)) {
-            return fallback;
-        }
-        String range = max == Integer.MAX_VALUE ? "a number of at least " + min : "a number from " + min + " to " + max;
-        String s = scalar(key, range);
-        if (!INTEGER.matcher(s).matches()) {
-            throw error(key, "expected " + range + ", got " + Values.quote(s));
-        }
-        long n = s.length() > 12 ? (s.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE) : Long.parseLong(s);
-        if (n < min || n > max) {
-            throw error(key, "expected " + range + ", got " + s);
-        }
-        return (int) n;
+    /** A whole number in {@code range} (the range's own message, so the command line refuses it in the same words). */
+    int integer(String key, Values.Range range, int fallback) throws ConfigException {
+        return parsed(key, range.expected(), range::parse, fallback);
     }
 
     boolean bool(String key, boolean fallback) throws ConfigException {

@@ -3,6 +3,7 @@ package dev.ferry.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.balancer.BalancerSettings.BackendSpec;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -202,5 +203,69 @@ class ValuesTest {
     void quotedValuesShowControlCharactersAndAreCut() {
         assertThat(Values.quote("a\r\nb\u0007")).isEqualTo("'a\\r\\nb\\u0007'");
         assertThat(Values.quote("x".repeat(100))).isEqualTo("'" + "x".repeat(80) + "...'");
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            0      | 0    | 256 | 0
+            256    | 0    | 256 | 256
+            +7     | 1    | 256 | 7
+            """)
+    void aRangeTakesTheNumbersWithinItsBounds(String text, int min, int max, int expected) {
+        assertThat(new Values.Range(min, max).parse(text)).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            257                | expected a number from 0 to 256, got 257
+            -1                 | expected a number from 0 to 256, got -1
+            99999999999999999  | expected a number from 0 to 256, got 99999999999999999
+            two                | expected a number from 0 to 256, got 'two'
+            """)
+    void aRangeSaysItsBounds(String text, String message) {
+        assertThatThrownBy(() -> Values.WEIGHT.parse(text)).hasMessage(message);
+        assertThat(Values.POSITIVE.bounds()).isEqualTo("at least 1");
+        assertThat(Values.WEIGHT.bounds()).isEqualTo("from 0 to 256");
+    }
+
+    @Test
+    void aBackendFlagTakesTheKeysOfABackendsEntry() {
+        BackendSpec spec = Values.backendSpec("b1=127.0.0.2:2121,weight=0,max-connecting=4096,passive-ports=40000-40009");
+
+        assertThat(spec).isEqualTo(new BackendSpec("b1", new InetSocketAddress("127.0.0.2", 2121), 0, 4096, 40000, 40009));
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            127.0.0.2:21                       | expects NAME=HOST:PORT[,weight=N][,max-connecting=N][,passive-ports=LOW-HIGH], got '127.0.0.2:21'
+            b1=127.0.0.2:0                     | b1: address expected HOST:PORT with a port from 1 to 65535, got port 0
+            b1=127.0.0.2:21,max-connecting=0   | b1: max-connecting expected a number from 1 to 4096, got 0
+            b1=127.0.0.2:21,weight             | b1: unknown option 'weight' (expected weight=N, max-connecting=N or passive-ports=LOW-HIGH)
+            """)
+    void aBadBackendFlagIsRefusedWithTheKeyItBreaks(String text, String message) {
+        assertThatThrownBy(() -> Values.backendSpec(text)).hasMessage(message);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            alice            | true
+            élodie.b@x+1     | true
+            al ice           | false
+            ''               | false
+            """)
+    void userNamesFollowOneRule(String name, boolean valid) {
+        if (valid) {
+            assertThat(Values.userName(name)).isEqualTo(name);
+        } else {
+            assertThatThrownBy(() -> Values.userName(name)).hasMessageStartingWith("expected " + Values.USER_NAME_RULE);
+        }
+    }
+
+    @Test
+    void aUserFlagNeverShowsThePassword() {
+        assertThatThrownBy(() -> Values.serverUser("alice:"))
+                .hasMessage("expected NAME:PASSWORD, got 'alice:...'");
+        assertThatThrownBy(() -> Values.checkAccount("probe:a\nb"))
+                .hasMessage("expected a password on one line; the value contains control characters (it is not shown here)");
     }
 }

@@ -4,6 +4,7 @@ import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.SessionReuse;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,9 @@ import java.util.Objects;
  * @param metricsListen      where the Prometheus metrics listener serves GET /metrics; null: no listener (the default)
  * @param tls                FTPS: certificate, policy, data-channel session reuse, implicit listener (see {@link Tls})
  */
+// withX for every component comes from the generated ServerSettingsBuilder.With; only the withers that keep two
+// components in step (users and their file, certificate and key, a port range) are written here.
+@RecordBuilder
 public record ServerSettings(
         InetSocketAddress listen,
         Path root,
@@ -42,7 +46,7 @@ public record ServerSettings(
         String serverName,
         List<String> trustedProxies,
         InetSocketAddress metricsListen,
-        Tls tls) {
+        Tls tls) implements ServerSettingsBuilder.With {
 
     public ServerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -74,19 +78,8 @@ public record ServerSettings(
                 List.of(), null);
     }
 
-    public ServerSettings withListen(InetSocketAddress v) { return new ServerSettings(v, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
-    public ServerSettings withRoot(Path v) { return new ServerSettings(listen, v, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
     public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
-    public ServerSettings withAnonymous(Anonymous v) { return new ServerSettings(listen, root, users, usersFile, v, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
-    public ServerSettings withPassive(Passive v) { return new ServerSettings(listen, root, users, usersFile, anonymous, v, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
-    public ServerSettings withLimits(Limits v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, v, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
-    public ServerSettings withLoginPolicy(LoginPolicy v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, v, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
-    public ServerSettings withAllowActiveMode(boolean v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, v, serverName, trustedProxies, metricsListen, tls); }
-    public ServerSettings withServerName(String v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, v, trustedProxies, metricsListen, tls); }
-    public ServerSettings withTrustedProxies(List<String> v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, v, metricsListen, tls); }
-    public ServerSettings withMetricsListen(InetSocketAddress v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, v, tls); }
 
-    public ServerSettings withTls(Tls v) { return new ServerSettings(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, v); }
 
     /**
      * One account. {@code home} is the local directory the user sees as "/" (null: the server root).
@@ -122,9 +115,10 @@ public record ServerSettings(
      * @param allowCcc             accept CCC after login (RFC 4217 §6: the control connection goes on in clear
      *                             text, for firewalls that must read it); refused (534) by default
      */
+    @RecordBuilder
     public record Tls(boolean enabled, Path certificate, Path key, Path passwordFile, Path selfSignedDirectory,
                       TlsPolicy policy, SessionReuse reuse, InetSocketAddress implicitListen, Duration handshakeTimeout,
-                      boolean allowCcc) {
+                      boolean allowCcc) implements ServerSettingsTlsBuilder.With {
         public Tls {
             Objects.requireNonNull(policy, "policy");
             Objects.requireNonNull(reuse, "reuse");
@@ -139,15 +133,7 @@ public record ServerSettings(
         public static final Tls DEFAULTS = new Tls(true, null, null, null, null, TlsPolicy.OPTIONAL,
                 SessionReuse.PREFERRED, null, Duration.ofSeconds(15), false);
 
-        public Tls withEnabled(boolean v) { return new Tls(v, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout, allowCcc); }
         public Tls withCertificate(Path cert, Path k) { return new Tls(enabled, cert, k, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout, allowCcc); }
-        public Tls withPasswordFile(Path v) { return new Tls(enabled, certificate, key, v, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout, allowCcc); }
-        public Tls withSelfSignedDirectory(Path v) { return new Tls(enabled, certificate, key, passwordFile, v, policy, reuse, implicitListen, handshakeTimeout, allowCcc); }
-        public Tls withPolicy(TlsPolicy v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, v, reuse, implicitListen, handshakeTimeout, allowCcc); }
-        public Tls withReuse(SessionReuse v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, v, implicitListen, handshakeTimeout, allowCcc); }
-        public Tls withImplicitListen(InetSocketAddress v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, v, handshakeTimeout, allowCcc); }
-        public Tls withHandshakeTimeout(Duration v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, v, allowCcc); }
-        public Tls withAllowCcc(boolean v) { return new Tls(enabled, certificate, key, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout, v); }
     }
 
     /** Anonymous read-only access; {@code home} null means the server root. */
@@ -160,15 +146,15 @@ public record ServerSettings(
      * {@code publicAddress}: what 227 replies advertise (an IP or a host name; null: the address
      * the client connected to). {@code networkAddresses}: per client network overrides, first match wins.
      */
+    @RecordBuilder
     public record Passive(int portLow, int portHigh, String publicAddress,
-                          List<NetworkAddress> networkAddresses, Duration acceptTimeout) {
+                          List<NetworkAddress> networkAddresses, Duration acceptTimeout) implements ServerSettingsPassiveBuilder.With {
         public Passive {
             networkAddresses = List.copyOf(networkAddresses);
             Objects.requireNonNull(acceptTimeout, "acceptTimeout");
         }
         public static final Passive DEFAULTS = new Passive(0, 0, null, List.of(), Duration.ofSeconds(30));
         public Passive withPorts(int low, int high) { return new Passive(low, high, publicAddress, networkAddresses, acceptTimeout); }
-        public Passive withPublicAddress(String a) { return new Passive(portLow, portHigh, a, networkAddresses, acceptTimeout); }
     }
 
 
@@ -176,12 +162,15 @@ public record ServerSettings(
      * Limits. Over a limit the client gets a clear reply (421 for sessions, 500 for long lines,
      * 421 on idle timeout, 426 on data timeout) and the event is logged.
      */
+    @RecordBuilder
     public record Limits(int maxSessions, int maxSessionsPerAddress, Duration idleTimeout,
-                         Duration dataTimeout, int maxCommandLength, Duration loginTimeout) {
+                         Duration dataTimeout, int maxCommandLength, Duration loginTimeout) implements ServerSettingsLimitsBuilder.With {
+        /** A floor so a command naming a long path still fits on one line; a ceiling so line buffers stay small. */
+        public static final int MIN_COMMAND_LENGTH = 512;
+        public static final int MAX_COMMAND_LENGTH = 65536;
+
         public static final Limits DEFAULTS = new Limits(1000, 50, Duration.ofMinutes(5),
                 Duration.ofMinutes(1), 4096, Duration.ofMinutes(1));
-        public Limits withMaxSessions(int n) { return new Limits(n, maxSessionsPerAddress, idleTimeout, dataTimeout, maxCommandLength, loginTimeout); }
-        public Limits withMaxSessionsPerAddress(int n) { return new Limits(maxSessions, n, idleTimeout, dataTimeout, maxCommandLength, loginTimeout); }
     }
 
     /**
@@ -190,8 +179,10 @@ public record ServerSettings(
      * with {@code banAfterFailures} failures within {@code banWindow} is refused for {@code banDuration}
      * (0 failures: banning off).
      */
+    @RecordBuilder
     public record LoginPolicy(Duration failureDelay, int maxAttemptsPerSession, int banAfterFailures,
-                              Duration banWindow, Duration banDuration, Duration credentialCacheTtl) {
+                              Duration banWindow, Duration banDuration, Duration credentialCacheTtl)
+            implements ServerSettingsLoginPolicyBuilder.With {
         public static final LoginPolicy DEFAULTS = new LoginPolicy(Duration.ofSeconds(1), 3, 10,
                 Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofMinutes(15));
     }

@@ -1,5 +1,6 @@
 package dev.ferry.balancer.admin;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
@@ -12,7 +13,8 @@ import java.util.Objects;
  * @param listen address of the admin listener; null: off
  * @param users  who may log in; at least one when {@code listen} is set
  */
-public record AdminSettings(InetSocketAddress listen, List<User> users) {
+@RecordBuilder
+public record AdminSettings(InetSocketAddress listen, List<User> users) implements AdminSettingsBuilder.With {
 
     public static final InetSocketAddress DEFAULT_LISTEN = new InetSocketAddress("127.0.0.1", 8080);
     public static final AdminSettings OFF = new AdminSettings(null, List.of());
@@ -25,8 +27,6 @@ public record AdminSettings(InetSocketAddress listen, List<User> users) {
         return listen != null;
     }
 
-    public AdminSettings withListen(InetSocketAddress v) { return new AdminSettings(v, users); }
-    public AdminSettings withUsers(List<User> v) { return new AdminSettings(listen, v); }
 
     /** What a user may do: everyone sees everything; only {@code ADMIN} changes anything. */
     public enum Role {

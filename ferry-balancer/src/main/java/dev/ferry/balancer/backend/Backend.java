@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 public final class Backend {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
-    public static final int MAX_WEIGHT = 256;
+    public static final int MAX_WEIGHT = BalancerSettings.BackendSpec.MAX_WEIGHT;
 
     private final BalancerSettings.BackendSpec spec;
     private HealthCounter health;   // guarded by this

@@ -1,0 +1,59 @@
+package dev.ferry.cli;
+
+import dev.ferry.config.Values;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.function.Function;
+
+/**
+ * A flag's value through the {@link Values} parser of its setting, the one the config file uses, so both
+ * refuse the same values in the same words; the message names the flag as the file's names FILE:LINE:COL
+ * and the key.
+ *
+ * <p>A step after picocli's parsing rather than picocli type converters: a converter's error comes out as
+ * picocli's own "Invalid value for option" text followed by the whole usage, whereas these say
+ * "--flag: what is expected, got what" (exit code 2), the form the file's errors and the tests use; and
+ * flags are read again at each reload, after the file, where the same checks must run.
+ */
+final class Flags {
+
+    private Flags() {
+    }
+
+    /** The parsed value, or null when the flag was not given. */
+    static <T> T parse(String flag, String value, Function<String, T> parser) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return parser.apply(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A number within {@code range}; null when the flag was not given. */
+    static Integer number(String flag, Integer n, Values.Range range) {
+        if (n != null && !range.contains(n)) {
+            throw new IllegalArgumentException(flag + " must be " + range.bounds() + ", got " + n);
+        }
+        return n;
+    }
+
+    /** A duration ({@link Values#duration}), above zero unless {@code zeroAllowed}; null when not given. */
+    static Duration duration(String flag, String text, boolean zeroAllowed) {
+        Duration d = parse(flag, text, Values::duration);
+        if (d != null && d.isZero() && !zeroAllowed) {
+            throw new IllegalArgumentException(flag + " must be above zero, got " + text);
+        }
+        return d;
+    }
+
+    /**
+     * One of an enum's spellings ({@link Values#choice}). Flags have always taken any case and '_' for '-'
+     * ("--check FTP_LOGIN"); the file takes the exact spelling only.
+     */
+    static <E extends Enum<E>> E choice(String flag, String value, E[] values) {
+        return parse(flag, value, v -> Values.choice(values, v.toLowerCase(Locale.ROOT).replace('_', '-')));
+    }
+}

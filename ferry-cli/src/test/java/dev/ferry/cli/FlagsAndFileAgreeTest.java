@@ -1,0 +1,177 @@
+package dev.ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.config.BalancerConfigFile;
+import dev.ferry.config.ConfigException;
+import dev.ferry.config.ServerConfigFile;
+import dev.ferry.server.ServerSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * A setting given as a flag is refused exactly when the same value in the config file is, and in the same
+ * words after the prefix ("--flag: " on the command line, "FILE:LINE:COL: key: " in the file). Each case is a
+ * value one front-end used to accept or word differently.
+ */
+class FlagsAndFileAgreeTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anIpv6PublicAddressIsRefusedAtStartByTheServerFlagAsByTheFile() throws Exception {
+        String problem = "expected an IPv4 address such as 203.0.113.7 or a host name such as ftp.example.com, got '::1'"
+                + " (PASV replies carry IPv4 addresses only; IPv6 clients use EPSV, which names no address)";
+
+        assertThat(serverFlagError("--public-address", "::1")).isEqualTo("--public-address: " + problem);
+        assertThat(serverFileError("""
+                server:
+                  passive:
+                    public-address: "::1"
+                """)).isEqualTo("server.passive.public-address: " + problem);
+    }
+
+    @Test
+    void userAndAdminUserFlagsFollowTheFilesNameRule() throws Exception {
+        String problem = "expected a user name of 1 to 64 letters, digits and . _ - @ +, got 'al ice'";
+
+        assertThat(serverFlagError("--user", "al ice:secret")).isEqualTo("--user: " + problem);
+        assertThat(serverFileError("server:\n  users: [{name: al ice, password: x}]\n")).isEqualTo("server.users[0].name: " + problem);
+        assertThat(balancerFlagError("--admin-user", "al ice:secret")).isEqualTo("--admin-user: " + problem);
+        assertThat(balancerFileError("balancer:\n  admin:\n    users: [{name: al ice, password-hash: x, role: admin}]\n"))
+                .isEqualTo("balancer.admin.users[0].name: " + problem);
+    }
+
+    @Test
+    void aBackendFlagIsCheckedAsABackendsEntry() throws Exception {
+        assertThat(balancerFlagError("--backend", "b/1=127.0.0.2:21"))
+                .isEqualTo("--backend 'b/1': expected a backend name of 1 to 64 letters, digits and . _ -, got 'b/1'");
+        assertThat(balancerFileError(backendEntry("name: b/1", "address: 127.0.0.2:21")))
+                .isEqualTo("balancer.backends[0].name: expected a backend name of 1 to 64 letters, digits and . _ -, got 'b/1'");
+
+        String wildcard = "expected the address of an FTP server, got a wildcard host (name the server's host)";
+        assertThat(balancerFlagError("--backend", "b1=:21")).isEqualTo("--backend b1: address " + wildcard);
+        assertThat(balancerFileError(backendEntry("name: b1", "address: ':21'"))).isEqualTo("balancer.backends[0].address: " + wildcard);
+
+        assertThat(balancerFlagError("--backend", "b1=127.0.0.2:21,weight=257"))
+                .isEqualTo("--backend b1: weight expected a number from 0 to 256, got 257");
+        assertThat(balancerFileError(backendEntry("name: b1", "address: 127.0.0.2:21", "weight: 257")))
+                .isEqualTo("balancer.backends[0].weight: expected a number from 0 to 256, got 257");
+    }
+
+    @Test
+    void aCheckPasswordOnTwoLinesIsRefusedWithoutShowingIt() throws Exception {
+        String problem = "expected a password on one line; the value contains control characters (it is not shown here)";
+
+        assertThat(balancerFlagError("--check-user", "probe:se\r\nDELE x")).isEqualTo("--check-user: " + problem);
+        assertThat(balancerFileError("""
+                balancer:
+                  backends: [{name: b1, address: 127.0.0.2:21}]
+                  check:
+                    user: probe
+                    password: "se\\r\\nDELE x"
+                """)).isEqualTo("balancer.check.password: " + problem);
+    }
+
+    @Test
+    void zeroDurationsTheFileRefusesAreRefusedAsFlags() throws Exception {
+        assertThat(balancerFlagError("--check-interval", "0")).isEqualTo("--check-interval must be above zero, got 0");
+        assertThat(balancerFileError("""
+                balancer:
+                  backends: [{name: b1, address: 127.0.0.2:21}]
+                  check:
+                    interval: 0s
+                """)).startsWith("balancer.check.interval: expected a duration above zero");
+
+        assertThat(serverFlagError("--idle-timeout", "0s")).isEqualTo("--idle-timeout must be above zero, got 0s");
+        assertThat(serverFileError("""
+                server:
+                  limits:
+                    idle-timeout: 0s
+                """)).startsWith("server.limits.idle-timeout: expected a duration above zero");
+    }
+
+    @Test
+    void everyFlagErrorNamesItsFlag() {
+        assertThat(balancerFlagError("--grace", "soon")).startsWith("--grace: expected a duration");
+        assertThat(balancerFlagError("--listen", "nowhere")).startsWith("--listen: expected HOST:PORT");
+        assertThat(balancerFlagError("--balance", "random"))
+                .isEqualTo("--balance: expected one of leastconn, roundrobin, source or user, got 'random'");
+        assertThat(serverFlagError("--passive-ports", "9-1")).startsWith("--passive-ports: expected a port range");
+    }
+
+    @Test
+    void flagSpellingsStayCaseInsensitive() throws Exception {
+        assertThat(balancer("--check", "FTP_LOGIN", "--check-user", "probe:pw").check().type())
+                .isEqualTo(BalancerSettings.CheckType.FTP_LOGIN);
+        assertThat(balancer("--balance", "RoundRobin").balance()).isEqualTo(BalancerSettings.Balance.ROUNDROBIN);
+    }
+
+    private static String backendEntry(String... keys) {
+        return "balancer:\n  backends:\n    - " + String.join("\n      ", keys) + "\n";
+    }
+
+    private BalancerSettings balancer(String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("--backend", "ftp1=127.0.0.2:2121"));
+        all.addAll(List.of(args));
+        BalancerCommand command = new BalancerCommand();
+        new CommandLine(command).parseArgs(all.toArray(String[]::new));
+        return command.settings();
+    }
+
+    private String balancerFlagError(String flag, String value) {
+        List<String> args = new ArrayList<>(flag.equals("--backend") ? List.of() : List.of("--backend", "ftp1=127.0.0.2:2121"));
+        args.addAll(List.of(flag, value));
+        BalancerCommand command = new BalancerCommand();
+        new CommandLine(command).parseArgs(args.toArray(String[]::new));
+        return messageOf(command::settings);
+    }
+
+    private String serverFlagError(String flag, String value) {
+        ServerCommand command = new ServerCommand();
+        new CommandLine(command).parseArgs("--root", dir.toString(), flag, value);
+        return messageOf(command::settings);
+    }
+
+    private String serverFileError(String yaml) throws Exception {
+        Path file = Files.writeString(dir.resolve("server.yaml"), yaml);
+        try {
+            ServerConfigFile.load(file, ServerSettings.defaults(dir));
+        } catch (ConfigException e) {
+            return e.problem();
+        }
+        throw new AssertionError("the file was accepted");
+    }
+
+    private String balancerFileError(String yaml) throws Exception {
+        Path file = Files.writeString(dir.resolve("balancer.yaml"), yaml);
+        try {
+            BalancerConfigFile.load(file, BalancerSettings.defaults());
+        } catch (ConfigException e) {
+            return e.problem();
+        }
+        throw new AssertionError("the file was accepted");
+    }
+
+    private interface Settings {
+        Object read() throws Exception;
+    }
+
+    private static String messageOf(Settings settings) {
+        try {
+            settings.read();
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("the flag was accepted");
+    }
+}
