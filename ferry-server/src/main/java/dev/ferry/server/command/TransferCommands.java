@@ -103,21 +103,13 @@ public final class TransferCommands {
         // waiting for it (up to the accept timeout) or connecting out must leave the control
         // connection free to read ABOR.
         boolean inline = size - offset <= INLINE_TRANSFER_BYTES && dataConnectionWaiting();
-        start("RETR", path, opening, Direction.DOWNLOAD, inline, new Download(in, offset, ascii));
+        start("RETR", path, opening, Direction.DOWNLOAD, inline, new Download(ctx, in, offset, ascii));
         return null;
     }
 
     /** The bytes of a RETR: sendfile in clear text, else through a buffer (TLS, ASCII conversion). */
-    private final class Download implements TransferBody {
-        private final SeekableByteChannel in;
-        private final long offset;
-        private final boolean ascii;
-
-        Download(SeekableByteChannel in, long offset, boolean ascii) {
-            this.in = in;
-            this.offset = offset;
-            this.ascii = ascii;
-        }
+    private record Download(ServerContext ctx, SeekableByteChannel in, long offset, boolean ascii)
+            implements TransferBody {
 
         @Override
         public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
@@ -191,23 +183,13 @@ public final class TransferCommands {
         boolean ascii = state.ascii();
         String text = opening != null ? opening
                 : "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path + ".";
-        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(upload, verb, path, ascii));
+        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, id, upload, verb, path, ascii));
         return null;
     }
 
     /** The bytes of a STOR, APPE or STOU, committed only when the whole file is known to have arrived. */
-    private final class UploadBody implements TransferBody {
-        private final Upload upload;
-        private final String verb;
-        private final VirtualPath path;
-        private final boolean ascii;
-
-        UploadBody(Upload upload, String verb, VirtualPath path, boolean ascii) {
-            this.upload = upload;
-            this.verb = verb;
-            this.path = path;
-            this.ascii = ascii;
-        }
+    private record UploadBody(ServerContext ctx, ControlSide control, String id, Upload upload, String verb,
+                              VirtualPath path, boolean ascii) implements TransferBody {
 
         @Override
         public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
@@ -284,30 +266,13 @@ public final class TransferCommands {
             return Reply.of(501, pathArg + ": Not a directory.");
         }
         start(kind.name(), path, "Opening ASCII mode data connection for file list.", Direction.LIST, false,
-                new Listing(kind, state.storage(), path, info, pathArg, state.account().writable(), state.mlstFacts()));
+                new Listing(ctx, kind, state.storage(), path, info, pathArg, state.account().writable(), state.mlstFacts()));
         return null;
     }
 
     /** The lines of a listing (RFC 959 §4.1.3 LIST and NLST, RFC 3659 §7 MLSD). */
-    private final class Listing implements TransferBody {
-        private final ListingKind kind;
-        private final Storage storage;
-        private final VirtualPath path;
-        private final FileInfo info;
-        private final String displayArg;
-        private final boolean writable;
-        private final Set<String> facts;
-
-        Listing(ListingKind kind, Storage storage, VirtualPath path, FileInfo info, String displayArg,
-                boolean writable, Set<String> facts) {
-            this.kind = kind;
-            this.storage = storage;
-            this.path = path;
-            this.info = info;
-            this.displayArg = displayArg;
-            this.writable = writable;
-            this.facts = facts;
-        }
+    private record Listing(ServerContext ctx, ListingKind kind, Storage storage, VirtualPath path, FileInfo info,
+                           String displayArg, boolean writable, Set<String> facts) implements TransferBody {
 
         @Override
         public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
