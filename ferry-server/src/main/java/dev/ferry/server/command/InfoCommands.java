@@ -6,9 +6,9 @@ import dev.ferry.protocol.command.FeatureList;
 import dev.ferry.protocol.command.PreLogin;
 import dev.ferry.protocol.reply.Replies;
 import dev.ferry.server.data.TransferProgress;
+import dev.ferry.server.listing.MlsxFormat;
 import java.net.InetAddress;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -52,21 +52,9 @@ public final class InfoCommands {
 
     /** RFC 3659 §7.9: "OPTS MLST type;size;" selects facts; unknown facts are ignored. */
     private Reply mlstOptions(String value) {
-        Set<String> chosen = new LinkedHashSet<>();
-        for (String f : value.split(";")) {
-            String fact = f.trim().toLowerCase(Locale.ROOT);
-            if (FeatureList.MLST_FACTS.contains(fact)) {
-                chosen.add(fact);
-            }
-        }
+        Set<String> chosen = MlsxFormat.selectFacts(value);
         state.mlstFacts(Set.copyOf(chosen));
-        StringBuilder b = new StringBuilder();
-        for (String f : FeatureList.MLST_FACTS) {
-            if (chosen.contains(f)) {
-                b.append(f).append(';');
-            }
-        }
-        return Reply.of(200, "MLST OPTS " + b);
+        return Reply.of(200, "MLST OPTS " + MlsxFormat.factList(chosen));
     }
 
     private Reply hashOptions(String value) {
