@@ -16,7 +16,6 @@ import dev.ferry.runtime.net.PassiveAddressing;
 import dev.ferry.server.proxy.ProxyGate;
 import dev.ferry.runtime.net.SocketConnection;
 import dev.ferry.runtime.net.Watchdog;
-import dev.ferry.server.session.ServerContext;
 import dev.ferry.server.session.Session;
 import dev.ferry.server.session.SessionRegistry;
 import dev.ferry.runtime.tls.TlsIdentity;
@@ -107,7 +106,7 @@ public final class FtpServer implements AutoCloseable {
                 new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
                 new BufferPool(TRANSFER_BUFFER, POOLED_BUFFERS),
                 sessions,
-                new dev.ferry.server.session.HomeStorage(),
+                new dev.ferry.server.fs.HomeStorage(),
                 new IdleParker("ferry-idle-parker"),
                 new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts),
                 tls);

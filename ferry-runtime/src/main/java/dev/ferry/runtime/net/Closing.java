@@ -1,22 +1,24 @@
 package dev.ferry.runtime.net;
 
 /**
- * Closing what may already be closed, or null, where a failure to close changes nothing (a session or a
- * connection that is ending anyway). One helper instead of a private copy in every class that needs it.
+ * Closing what is being given up anyway: a socket after a failure, a file after an aborted transfer. Its
+ * failure has nobody left to tell, so it is ignored; one helper instead of a private copy in every class.
  */
 public final class Closing {
 
     private Closing() {}
 
-    /** Closes {@code c} if not null; whatever closing throws is dropped (best effort, nothing to report). */
-    public static void quietly(AutoCloseable c) {
-        if (c == null) {
+    /** Closes {@code resource} (null: nothing), ignoring a failure; keeps the thread's interrupt status. */
+    public static void quietly(AutoCloseable resource) {
+        if (resource == null) {
             return;
         }
         try {
-            c.close();
+            resource.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (Exception ignored) {
-            // best effort: the resource is being abandoned either way
+            // best effort: the resource is being abandoned
         }
     }
 }

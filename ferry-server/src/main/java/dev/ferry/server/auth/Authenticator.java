@@ -59,13 +59,13 @@ public final class Authenticator {
         this.credentials = credentials;
     }
 
-    /** True when USER alone identifies an anonymous login: "anonymous" or "ftp" (any case) while enabled. */
     /** The TLS policy the users file sets for this account, or null (the server's policy applies). */
-    public dev.ferry.protocol.ftps.TlsPolicy tlsPolicy(String user) {
+    public TlsPolicy tlsPolicy(String user) {
         UserAccount account = user == null ? null : accounts.get(user);
         return account == null ? null : account.tls();
     }
 
+    /** True when USER alone identifies an anonymous login: "anonymous" or "ftp" (any case) while enabled. */
     public boolean isAnonymousName(String user) {
         return anonymous.enabled() && isAnonymousWord(user);
     }

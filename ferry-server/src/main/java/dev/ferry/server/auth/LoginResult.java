@@ -1,5 +1,7 @@
 package dev.ferry.server.auth;
 
+import dev.ferry.protocol.command.Verb.Permission;
+import dev.ferry.server.fs.VirtualPath;
 import java.nio.file.Path;
 
 /**
@@ -16,7 +18,20 @@ public sealed interface LoginResult {
      * @param writable  whether the user may change files
      * @param anonymous whether this is an anonymous login
      */
-    record Success(String user, Path home, boolean writable, boolean anonymous) implements LoginResult {}
+    record Success(String user, Path home, boolean writable, boolean anonymous) implements LoginResult {
+
+        /**
+         * Whether this account may do what {@code permission} names at {@code where} (null: a path that did not
+         * resolve, or none; the account-wide answer). Every account reads its whole home; writing is the
+         * account's {@link #writable} flag. The path is asked for so that per-folder rights fit here later.
+         */
+        public boolean allows(Permission permission, VirtualPath where) {
+            return switch (permission) {
+                case NONE, READ -> true;
+                case WRITE -> writable;
+            };
+        }
+    }
 
     /** Not logged in; {@code user} is the name the client sent. */
     record Failure(String user, Reason reason) implements LoginResult {}

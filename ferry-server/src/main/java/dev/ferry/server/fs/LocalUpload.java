@@ -1,5 +1,6 @@
 package dev.ferry.server.fs;
 
+import dev.ferry.runtime.net.Closing;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
@@ -83,7 +84,7 @@ final class LocalUpload implements Upload {
         try {
             return new LocalUpload(channel, null, undoing(target, channel.size(), null), target, virtualPath, jail);
         } catch (IOException e) {
-            closeQuietly(channel);
+            Closing.quietly(channel);
             throw jail.hide(e, virtualPath);
         }
     }
@@ -120,16 +121,16 @@ final class LocalUpload implements Upload {
                 return new LocalUpload(channel, null, undo, target, virtualPath, jail);
             }
         } catch (IOException e) {
-            closeQuietly(channel);
+            Closing.quietly(channel);
             if (undo != null) {
-                closeQuietly(undo.file);
+                Closing.quietly(undo.file);
             }
             if (tail != null) {
                 tail.discard();
             }
             throw jail.hide(e, virtualPath);
         }
-        closeQuietly(channel);
+        Closing.quietly(channel);
         throw beyondEnd(virtualPath, offset, size);
     }
 
@@ -158,7 +159,7 @@ final class LocalUpload implements Upload {
         try {
             return new LocalUpload(channel, null, new Undo(null, key(target), true, 0, null, null), target, virtualPath, jail);
         } catch (IOException e) {
-            closeQuietly(channel);
+            Closing.quietly(channel);
             throw jail.hide(e, virtualPath);
         }
     }
@@ -169,7 +170,7 @@ final class LocalUpload implements Upload {
         try {
             return new Undo(file, key(target), false, length, tail, Files.getLastModifiedTime(target, LinkOption.NOFOLLOW_LINKS));
         } catch (IOException e) {
-            closeQuietly(file);
+            Closing.quietly(file);
             throw e;
         }
     }
@@ -294,7 +295,7 @@ final class LocalUpload implements Upload {
             return;
         }
         // Closed first: a write still under way (ABOR from the control thread) ends before the file is undone.
-        closeQuietly(channel);
+        Closing.quietly(channel);
         try {
             undo();
         } catch (IOException e) {
@@ -328,7 +329,7 @@ final class LocalUpload implements Upload {
     /** An in-place upload's undo is no longer needed (done, or the upload committed): its channel and saved end go. */
     private void forget() {
         if (undo.file != null) {
-            closeQuietly(undo.file);
+            Closing.quietly(undo.file);
         }
         if (undo.tail != null) {
             undo.tail.discard();
@@ -357,14 +358,6 @@ final class LocalUpload implements Upload {
                 throw new IOException("the saved end of the file could not be written back");
             }
             done += n;
-        }
-    }
-
-    private static void closeQuietly(FileChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // nothing more to write through it
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ferry.server.fs;
 
+import dev.ferry.runtime.net.Closing;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -108,7 +109,7 @@ final class UploadTemp {
         }
         if (lock == null || !Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             // A sweep held the lock, or took it, removed the file and let go, before this one was taken.
-            closeQuietly(channel);
+            Closing.quietly(channel);
             return null;
         }
         return new UploadTemp(path, channel, lock);
@@ -133,7 +134,7 @@ final class UploadTemp {
 
     private void release() {
         // Closing the channel drops the lock; the name is forgotten only then, when the file is gone here.
-        closeQuietly(channel);
+        Closing.quietly(channel);
         OWN.remove(name);
     }
 
@@ -184,11 +185,4 @@ final class UploadTemp {
         return OWN.size();
     }
 
-    private static void closeQuietly(FileChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // nothing was published through it
-        }
-    }
 }

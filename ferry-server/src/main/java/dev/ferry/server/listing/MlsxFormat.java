@@ -1,5 +1,6 @@
 package dev.ferry.server.listing;
 
+import dev.ferry.protocol.command.FeatureList;
 import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.FileType;
 import java.time.Instant;
@@ -10,10 +11,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** Machine listings of RFC 3659 §7 (MLST, MLSD) and the matching FEAT and OPTS texts. Pure functions. */
+/**
+ * Machine listings of RFC 3659 §7 (MLST, MLSD) and the OPTS MLST texts. Pure functions. The FEAT line is
+ * the verb table's (FeatureList), from the same facts.
+ */
 public final class MlsxFormat {
     /** Facts Ferry supports, in the order they are written. */
-    public static final List<String> ALL_FACTS = List.of("type", "size", "modify", "perm", "unique");
+    public static final List<String> ALL_FACTS = FeatureList.MLST_FACTS;
 
     private MlsxFormat() {
     }
@@ -73,16 +77,6 @@ public final class MlsxFormat {
             case DIRECTORY -> userWritable ? "cdeflmp" : "el";
             case OTHER -> "";
         };
-    }
-
-    /** RFC 3659 §7.8: the FEAT line body "MLST type*;size*;modify*;perm*;unique*;", '*' on enabled facts. */
-    public static String featLine(Set<String> enabled) {
-        Set<String> selected = lowerCase(enabled);
-        StringBuilder line = new StringBuilder("MLST ");
-        for (String fact : ALL_FACTS) {
-            line.append(fact).append(selected.contains(fact) ? "*" : "").append(';');
-        }
-        return line.toString();
     }
 
     /**

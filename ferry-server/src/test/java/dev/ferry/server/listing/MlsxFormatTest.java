@@ -71,13 +71,6 @@ class MlsxFormatTest {
         assertThat(MlsxFormat.timeVal(Instant.parse(instant))).isEqualTo(expected);
     }
 
-    @Test
-    void featLineMarksTheEnabledFacts() {
-        assertThat(MlsxFormat.featLine(ALL)).isEqualTo("MLST type*;size*;modify*;perm*;unique*;");
-        assertThat(MlsxFormat.featLine(Set.of("type", "Size"))).isEqualTo("MLST type*;size*;modify;perm;unique;");
-        assertThat(MlsxFormat.featLine(Set.of())).isEqualTo("MLST type;size;modify;perm;unique;");
-    }
-
     @ParameterizedTest
     @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
             type;size;                      | type;size;

@@ -1,6 +1,7 @@
 package dev.ferry.server.session;
 
 import dev.ferry.testkit.PipeConnection;
+import dev.ferry.server.ServerContext;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.ServerSettings.Limits;
@@ -8,6 +9,7 @@ import dev.ferry.server.ServerSettings.LoginPolicy;
 import dev.ferry.server.ServerSettings.UserAccount;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
+import dev.ferry.server.fs.HomeStorage;
 import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.server.data.PassivePorts;

@@ -290,6 +290,37 @@ class SessionLoginTest {
         assertThat(c.closedByServer()).isTrue();
     }
 
+    // SECURITY: REIN, like NOOP, must not let a client that never logs in stay connected for ever: before
+    // login the login clock keeps running from the connection (PreLogin.Step.Reinitialize).
+    @Test
+    void reinBeforeLoginDoesNotRestartTheLoginTimeout() throws Exception {
+        ControlClient c = start(s -> s.withLimits(new Limits(100, 10, Duration.ofSeconds(30), Duration.ofSeconds(10),
+                256, Duration.ofMillis(1000)))).connect();
+        long connected = System.nanoTime();
+        c.replyLine();
+        Thread.sleep(700);
+
+        assertThat(c.command("REIN")).isEqualTo("220 Service ready for new user.");
+
+        assertThat(c.replyLine()).isEqualTo("421 Login timeout; closing the connection.");
+        // Restarted by the REIN, the timeout would come 1,700 ms after the connection.
+        assertThat((System.nanoTime() - connected) / 1_000_000L).isLessThan(1500);
+        assertThat(c.closedByServer()).isTrue();
+    }
+
+    @Test
+    void reinAfterALoginStartsTheLoginTimeoutAfresh() throws Exception {
+        ControlClient c = start(s -> s.withLimits(new Limits(100, 10, Duration.ofSeconds(30), Duration.ofSeconds(10),
+                256, Duration.ofMillis(600)))).greeted();
+        c.login("alice", InMemoryServer.PASSWORD);
+        Thread.sleep(700);
+
+        assertThat(c.command("REIN")).isEqualTo("220 Service ready for new user.");
+
+        assertThat(c.command("NOOP")).isEqualTo("200 NOOP ok.");
+        assertThat(c.replyLine()).isEqualTo("421 Login timeout; closing the connection.");
+    }
+
     @Test
     void theIdleTimeoutClosesAnIdleSessionWith421() throws Exception {
         ControlClient c = start(s -> s.withLimits(new Limits(100, 10, Duration.ofMillis(300), Duration.ofSeconds(10),

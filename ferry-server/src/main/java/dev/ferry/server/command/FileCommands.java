@@ -1,6 +1,8 @@
-package dev.ferry.server.session;
+package dev.ferry.server.command;
 
+import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.reply.Replies;
 import dev.ferry.server.fs.DirectoryListing;
 import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.FileType;
@@ -31,8 +33,11 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Commands that act on paths over the control connection only. */
-final class FileCommands {
+/**
+ * Commands that act on paths over the control connection only. The gate has resolved each path argument
+ * (Verb.PathKind) before a handler runs; a handler turns the file system's answer into a reply value.
+ */
+public final class FileCommands {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
     private static final DateTimeFormatter MDTM = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
@@ -44,10 +49,12 @@ final class FileCommands {
     /** STAT of a directory sends its listing over the control connection; bounded like any reply. */
     private static final int STAT_LISTING_LIMIT = 10_000;
 
-    private final Session s;
+    private final SessionState s;
+    private final String id;
 
-    FileCommands(Session session) {
-        this.s = session;
+    public FileCommands(SessionState state, String id) {
+        this.s = state;
+        this.id = id;
     }
 
     /** Path failure as a reply value; {@code creating}: the name was to be created (553 per RFC 959). */
@@ -65,110 +72,98 @@ final class FileCommands {
     private static String safeMessage(IOException e) {
         // Storage exceptions carry virtual paths only; still, keep the text short and on one line.
         String m = e.getMessage();
-        return m == null ? "Operation failed." : Session.printable(m);
+        return m == null ? "Operation failed." : Printable.of(m, Replies.ECHO_LIMIT);
     }
 
     /** A handler body acting on a resolved path; I/O failures become reply values in {@link #onPath}. */
     @FunctionalInterface
     private interface PathAction {
-        Reply apply(VirtualPath path) throws IOException;
+        Reply apply() throws IOException;
     }
 
-    /**
-     * Resolves {@code arg} and runs {@code action}; an invalid name or an I/O failure becomes the
-     * matching reply ({@code creating}: the name was to be created, 553 per RFC 959).
-     */
-    private Reply onPath(String arg, boolean creating, PathAction action) {
+    /** Runs {@code action}; an I/O failure becomes the matching reply ({@code creating}: 553 per RFC 959). */
+    private static Reply onPath(String arg, boolean creating, PathAction action) {
         try {
-            return action.apply(s.resolve(arg));
-        } catch (InvalidVirtualPathException e) {
-            return Reply.of(creating ? 553 : 550, e.getMessage());
+            return action.apply();
         } catch (IOException e) {
             return failure(arg, e, creating);
         }
     }
 
-    Reply cwd(String arg) {
-        return onPath(arg, false, path -> {
-            FileInfo info = s.storage.stat(path);
+    public Reply cwd(String arg, VirtualPath path) {
+        return onPath(arg, false, () -> {
+            FileInfo info = s.storage().stat(path);
             if (info.type() != FileType.DIRECTORY) {
                 return Reply.of(550, arg + ": Not a directory.");
             }
-            s.cwd = path;
+            s.cwd(path);
             return Reply.of(250, "Directory changed to " + path + ".");
         });
     }
 
-    Reply makeDirectory(String arg) {
-        return onPath(arg, true, path -> {
-            s.storage.createDirectory(path);
-            LOG.info("{} event=mkdir path={}", s.id, path);
+    public Reply makeDirectory(String arg, VirtualPath path) {
+        return onPath(arg, true, () -> {
+            s.storage().createDirectory(path);
+            LOG.info("{} event=mkdir path={}", id, path);
             return Reply.of(257, Reply.quotePath(path.toString()) + " created.");
         });
     }
 
-    Reply removeDirectory(String arg) {
-        return onPath(arg, false, path -> {
+    public Reply removeDirectory(String arg, VirtualPath path) {
+        return onPath(arg, false, () -> {
             if (path.isRoot()) {
                 return Reply.of(550, "The root directory cannot be removed.");
             }
-            s.storage.removeDirectory(path);
-            LOG.info("{} event=rmdir path={}", s.id, path);
+            s.storage().removeDirectory(path);
+            LOG.info("{} event=rmdir path={}", id, path);
             return Reply.of(250, "Directory removed.");
         });
     }
 
-    Reply delete(String arg) {
-        return onPath(arg, false, path -> {
-            FileInfo info = s.storage.stat(path);
+    public Reply delete(String arg, VirtualPath path) {
+        return onPath(arg, false, () -> {
+            FileInfo info = s.storage().stat(path);
             if (info.type() == FileType.DIRECTORY) {
                 return Reply.of(550, arg + ": Is a directory (use RMD).");
             }
-            s.storage.delete(path);
-            LOG.info("{} event=delete path={}", s.id, path);
+            s.storage().delete(path);
+            LOG.info("{} event=delete path={}", id, path);
             return Reply.of(250, "File deleted.");
         });
     }
 
-    Reply renameFrom(String arg) {
-        return onPath(arg, false, path -> {
+    public Reply renameFrom(String arg, VirtualPath path) {
+        return onPath(arg, false, () -> {
             if (path.isRoot()) {
                 return Reply.of(550, "The root directory cannot be renamed.");
             }
-            s.storage.stat(path);
-            s.renameFrom = path;
+            s.storage().stat(path);
+            s.renameFrom(path);
             return Reply.of(350, "File exists; send RNTO with the new name.");
         });
     }
 
-    Reply renameTo(String arg) {
-        VirtualPath from = s.renameFrom;
-        s.renameFrom = null;
-        if (from == null) {
-            return Reply.of(503, "Send RNFR first.");
-        }
+    /** RNTO: {@code from} is the pending RNFR's path (the gate checked there is one). */
+    public Reply renameTo(String arg, VirtualPath from, VirtualPath to) {
         try {
-            VirtualPath to = s.resolve(arg);
             if (to.isRoot()) {
                 return Reply.of(553, "Cannot rename to the root directory.");
             }
-            s.storage.rename(from, to);
-            LOG.info("{} event=rename from={} to={}", s.id, from, to);
+            s.storage().rename(from, to);
+            LOG.info("{} event=rename from={} to={}", id, from, to);
             return Reply.of(250, "Renamed.");
-        } catch (InvalidVirtualPathException e) {
-            return Reply.of(553, e.getMessage());
         } catch (IOException e) {
             return failure(arg, e, true);
         }
     }
 
-    Reply size(String arg) {
-        return onPath(arg, false, path -> {
-            FileInfo info = s.storage.stat(path);
+    public Reply size(String arg, VirtualPath path) {
+        return onPath(arg, false, () -> {
+            FileInfo info = s.storage().stat(path);
             if (info.type() != FileType.FILE) {
                 return Reply.of(550, arg + ": Not a plain file.");
             }
-            if (!s.ascii) {
+            if (!s.ascii()) {
                 return Reply.of(213, Long.toString(info.size()));
             }
             // RFC 3659 §4: SIZE is the number of octets a RETR would send in the current TYPE.
@@ -181,7 +176,7 @@ final class FileCommands {
 
     private long asciiSize(VirtualPath path, long binarySize) throws IOException {
         long lone = 0;
-        try (SeekableByteChannel ch = s.storage.openRead(path, 0); InputStream in = Channels.newInputStream(ch)) {
+        try (SeekableByteChannel ch = s.storage().openRead(path, 0); InputStream in = Channels.newInputStream(ch)) {
             byte[] buf = new byte[64 * 1024];
             int prev = -1;
             int n;
@@ -197,16 +192,16 @@ final class FileCommands {
         return binarySize + lone;
     }
 
-    Reply modificationTime(String arg) {
-        return onPath(arg, false, path -> {
-            FileInfo info = s.storage.stat(path);
+    public Reply modificationTime(String arg, VirtualPath path) {
+        return onPath(arg, false, () -> {
+            FileInfo info = s.storage().stat(path);
             // RFC 3659 §3.1: YYYYMMDDHHMMSS in UTC.
             return Reply.of(213, MDTM.format(info.lastModified()));
         });
     }
 
     /** MFMT YYYYMMDDHHMMSS[.sss] path (draft-somers-ftp-mfxx): replies 213 Modify=...; path. */
-    Reply setModificationTime(String arg) {
+    public Reply setModificationTime(String arg) {
         int space = arg.indexOf(' ');
         if (space < 0) {
             return Reply.of(501, "Syntax: MFMT YYYYMMDDHHMMSS path.");
@@ -221,11 +216,11 @@ final class FileCommands {
             }
             time = LocalDateTime.parse(whole, MFMT).toInstant(ZoneOffset.UTC);
         } catch (DateTimeParseException e) {
-            return Reply.of(501, "Invalid time '" + Session.printable(stamp) + "'.");
+            return Reply.of(501, "Invalid time '" + Printable.of(stamp, Replies.ECHO_LIMIT) + "'.");
         }
         try {
-            VirtualPath path = s.resolve(name);
-            s.storage.setLastModified(path, time);
+            VirtualPath path = VirtualPath.resolve(s.cwd(), name);
+            s.storage().setLastModified(path, time);
             return Reply.of(213, "Modify=" + MDTM.format(time) + "; " + name);
         } catch (InvalidVirtualPathException e) {
             return Reply.of(550, e.getMessage());
@@ -235,16 +230,15 @@ final class FileCommands {
     }
 
     /** HASH path (draft-bryan-ftpext-hash): "213 ALGORITHM 0-END HEX path". */
-    Reply hash(String arg) {
+    public Reply hash(String arg, VirtualPath path) {
         try {
-            VirtualPath path = s.resolve(arg);
-            FileInfo info = s.storage.stat(path);
+            FileInfo info = s.storage().stat(path);
             if (info.type() != FileType.FILE) {
                 return Reply.of(550, arg + ": Not a plain file.");
             }
-            MessageDigest digest = MessageDigest.getInstance(s.hashAlgorithm);
+            MessageDigest digest = MessageDigest.getInstance(s.hashAlgorithm());
             long total = 0;
-            try (SeekableByteChannel ch = s.storage.openRead(path, 0); InputStream in = Channels.newInputStream(ch)) {
+            try (SeekableByteChannel ch = s.storage().openRead(path, 0); InputStream in = Channels.newInputStream(ch)) {
                 byte[] buf = new byte[64 * 1024];
                 int n;
                 while ((n = in.read(buf)) > 0) {
@@ -252,9 +246,7 @@ final class FileCommands {
                     total += n;
                 }
             }
-            return Reply.of(213, s.hashAlgorithm + " 0-" + total + " " + HexFormat.of().formatHex(digest.digest()) + " " + arg);
-        } catch (InvalidVirtualPathException e) {
-            return Reply.of(550, e.getMessage());
+            return Reply.of(213, s.hashAlgorithm() + " 0-" + total + " " + HexFormat.of().formatHex(digest.digest()) + " " + arg);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         } catch (IOException e) {
@@ -263,30 +255,25 @@ final class FileCommands {
     }
 
     /** MLST [path] (RFC 3659 §7.2.1): the facts of one entry over the control connection. */
-    Reply mlst(String arg) {
+    public Reply mlst(String arg, VirtualPath path) {
         try {
-            VirtualPath path = arg == null ? s.cwd : s.resolve(arg);
-            FileInfo info = s.storage.stat(path);
+            FileInfo info = s.storage().stat(path);
             String type = info.type() == FileType.DIRECTORY ? "dir" : info.type() == FileType.FILE ? "file" : "OS.unix=other";
-            String facts = MlsxFormat.factsLine(info, path.toString(), type, s.account.writable(), s.mlstFacts);
+            String facts = MlsxFormat.factsLine(info, path.toString(), type, s.account().writable(), s.mlstFacts());
             return Reply.multiLine(250, "Listing " + path, List.of(" " + facts), "End");
-        } catch (InvalidVirtualPathException e) {
-            return Reply.of(550, e.getMessage());
         } catch (IOException e) {
-            return failure(arg == null ? s.cwd.toString() : arg, e, false);
+            return failure(arg == null ? s.cwd().toString() : arg, e, false);
         }
     }
 
     /** STAT path (RFC 959 §4.1.3): a listing over the control connection, 213 (a directory) or 211. */
-    Reply statPath(String arg) {
-        String pathArg = DataCommands.stripListOptions(arg);
+    public Reply statPath(String arg, VirtualPath path) {
         try {
-            VirtualPath path = pathArg == null ? s.cwd : s.resolve(pathArg);
-            FileInfo info = s.storage.stat(path);
+            FileInfo info = s.storage().stat(path);
             Instant now = Instant.now();
             List<String> lines = new ArrayList<>();
             if (info.type() == FileType.DIRECTORY) {
-                try (DirectoryListing entries = s.storage.list(path)) {
+                try (DirectoryListing entries = s.storage().list(path)) {
                     for (FileInfo e : entries) {
                         if (lines.size() == STAT_LISTING_LIMIT) {
                             lines.add("(listing truncated after " + STAT_LISTING_LIMIT + " entries; use LIST)");
@@ -299,8 +286,6 @@ final class FileCommands {
                 lines.add(ListFormat.listLine(info, now));
             }
             return Reply.multiLine(213, "Status of " + path + ":", lines, "End of status.");
-        } catch (InvalidVirtualPathException e) {
-            return Reply.of(550, e.getMessage());
         } catch (IOException e) {
             return failure(arg, e, false);
         }

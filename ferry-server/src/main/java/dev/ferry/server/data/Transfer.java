@@ -1,53 +1,53 @@
-package dev.ferry.server.session;
+package dev.ferry.server.data;
 
-import dev.ferry.server.data.TransferProgress;
+import dev.ferry.runtime.net.Closing;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 
 /**
- * A data transfer running on its own virtual thread while the control thread keeps reading, so
- * that ABOR and STAT are answered during the transfer (RFC 959 §4.1.3).
+ * One transfer, on its own virtual thread while the control thread keeps reading, so that ABOR and STAT
+ * are answered during it (RFC 959 §4.1.3); or run on the control thread itself (see
+ * {@link TransferPlan#inline()}), in which case no thread is made.
  */
-final class Transfer {
+public final class Transfer {
 
-    final TransferProgress progress;
-    private final Thread thread;
+    public final TransferProgress progress;
+    private Thread thread;
     private volatile boolean aborted;
     private volatile Closeable dataChannel;
 
-    Transfer(TransferProgress progress, Runnable body) {
+    Transfer(TransferProgress progress) {
         this.progress = progress;
-        this.thread = Thread.ofVirtual().unstarted(body);
     }
 
-    void start() {
-        thread.start();
+    void start(Runnable body) {
+        thread = Thread.ofVirtual().start(body);
     }
 
     /** The channel ABOR must close to stop the copy loop. */
     void attach(Closeable channel) {
         this.dataChannel = channel;
         if (aborted) {
-            closeQuietly(channel);
+            stop(channel);
         }
     }
 
-    void abort() {
+    public void abort() {
         aborted = true;
         Closeable c = dataChannel;
         if (c != null) {
-            closeQuietly(c);
+            stop(c);
         }
     }
 
-    boolean aborted() {
+    public boolean aborted() {
         return aborted;
     }
 
-    void join() {
+    public void join() {
         boolean interrupted = false;
-        while (thread.isAlive()) {
+        while (isRunning()) {
             try {
                 thread.join();
             } catch (InterruptedException e) {
@@ -59,11 +59,12 @@ final class Transfer {
         }
     }
 
-    boolean isRunning() {
-        return thread.isAlive();
+    public boolean isRunning() {
+        return thread != null && thread.isAlive();
     }
 
-    static void closeQuietly(Closeable c) {
+    /** Closes a data channel so that a thread blocked on it wakes up. */
+    static void stop(Closeable c) {
         if (c instanceof SocketChannel socket) {
             // A thread blocked in FileChannel.transferTo (sendfile) to this socket is not woken by
             // close(): the kernel keeps the socket alive until the peer reads. Shutting down output
@@ -76,10 +77,6 @@ final class Transfer {
                 // nothing to wake
             }
         }
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // best effort
-        }
+        Closing.quietly(c);
     }
 }

@@ -1,6 +1,5 @@
-package dev.ferry.server.session;
+package dev.ferry.server;
 
-import dev.ferry.server.ServerSettings;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.runtime.net.BufferPool;
@@ -10,6 +9,9 @@ import dev.ferry.runtime.net.IdleParker;
 import dev.ferry.runtime.net.PassiveAddressing;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
+import dev.ferry.server.fs.HomeStorage;
+import dev.ferry.server.session.SessionRegistry;
+import java.util.Objects;
 
 /**
  * What every session of one server shares. {@code idleParker} may be null (sessions then keep their thread
@@ -70,7 +72,7 @@ public final class ServerContext {
 
     /** New logins use these accounts; sessions logged in keep theirs. */
     public void replaceAuthenticator(Authenticator next) {
-        this.authenticator = java.util.Objects.requireNonNull(next);
+        this.authenticator = Objects.requireNonNull(next);
     }
 
     /** New TLS handshakes on control connections use this certificate; sessions already in TLS keep theirs. */
@@ -78,6 +80,6 @@ public final class ServerContext {
         if (tls == null) {
             throw new IllegalStateException("FTPS is off on this server: turning it on needs a restart");
         }
-        this.tls = java.util.Objects.requireNonNull(next);
+        this.tls = Objects.requireNonNull(next);
     }
 }

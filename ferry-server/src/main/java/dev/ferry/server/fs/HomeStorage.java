@@ -1,7 +1,5 @@
-package dev.ferry.server.session;
+package dev.ferry.server.fs;
 
-import dev.ferry.server.fs.LocalStorage;
-import dev.ferry.server.fs.Storage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentHashMap;

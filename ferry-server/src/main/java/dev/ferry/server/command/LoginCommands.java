@@ -1,0 +1,136 @@
+package dev.ferry.server.command;
+
+import dev.ferry.protocol.Printable;
+import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.protocol.reply.Replies;
+import dev.ferry.server.ServerContext;
+import dev.ferry.server.auth.LoginResult;
+import dev.ferry.server.fs.Storage;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** USER and PASS (RFC 959 §4.1.1): the login, its failure delay and limits, and the per-user TLS policy. */
+public final class LoginCommands {
+
+    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
+
+    /** The reply that ends the session: the attempts of this connection are used up, or its address is banned. */
+    public static final Reply TOO_MANY_FAILURES = Reply.of(421, "Too many failed logins; closing the connection.");
+    private static final Reply ALREADY_LOGGED_IN =
+            Reply.of(530, "Already logged in; use REIN to log in as another user.");
+    private static final Reply PASS_ALREADY_LOGGED_IN = Reply.of(503, "Already logged in.");
+    private static final Reply LOGIN_INCORRECT = Reply.of(530, "Login incorrect.");
+    private static final Reply ANONYMOUS_PASSWORD =
+            Reply.of(331, "Anonymous login okay; send your e-mail address as password.");
+    private static final Reply HOME_UNAVAILABLE = Reply.of(530, "Login failed: home directory unavailable.");
+
+    private final ServerContext ctx;
+    private final SessionState state;
+    private final String id;
+    private final InetAddress client;
+    /** A trusted proxy's own connection: no bans, no per-address failure count. */
+    private final boolean proxyOwn;
+
+    public LoginCommands(ServerContext ctx, SessionState state, String id, InetAddress client, boolean proxyOwn) {
+        this.ctx = ctx;
+        this.state = state;
+        this.id = id;
+        this.client = client;
+        this.proxyOwn = proxyOwn;
+    }
+
+    public Reply user(String name) {
+        if (state.loggedIn()) {
+            return ALREADY_LOGGED_IN;
+        }
+        Reply refused = state.protection().user(tlsPolicy(name));
+        if (refused != null) {
+            state.pendingUser(null);
+            return refused;
+        }
+        state.pendingUser(name);
+        if (ctx.authenticator().isAnonymousName(name)) {
+            return ANONYMOUS_PASSWORD;
+        }
+        // SECURITY: same reply for every name, so USER cannot probe which accounts exist (RFC 2577 §7).
+        return Reply.of(331, "Password required for " + Printable.of(name, Replies.ECHO_LIMIT) + ".");
+    }
+
+    /** PASS; {@link #TOO_MANY_FAILURES} means the session must end after the reply. */
+    public Reply pass(String password) {
+        if (state.loggedIn()) {
+            return PASS_ALREADY_LOGGED_IN;
+        }
+        String name = state.pendingUser();
+        state.pendingUser(null);
+        char[] secret = password.toCharArray();
+        LoginResult result;
+        try {
+            result = ctx.authenticator().login(name, secret);
+        } finally {
+            Arrays.fill(secret, '\0');
+        }
+        return switch (result) {
+            case LoginResult.Success ok -> succeeded(ok, name);
+            case LoginResult.Failure failure -> failed(failure, name);
+        };
+    }
+
+    private Reply succeeded(LoginResult.Success ok, String name) {
+        Path home = ok.home() != null ? ok.home() : ctx.settings().root();
+        Storage storage;
+        try {
+            storage = ctx.homes().forHome(home);
+        } catch (IOException e) {
+            LOG.warn("{} event=login-failed user={} reason=home-unavailable", id, Printable.of(name, Replies.ECHO_LIMIT));
+            ctx.metrics().loginFailed(false);
+            return HOME_UNAVAILABLE;
+        }
+        state.loggedIn(ok, storage);
+        state.protection().loggedIn(tlsPolicy(ok.user()));
+        if (!ok.anonymous() && !proxyOwn) {
+            // SECURITY: anonymous logins always succeed; letting them clear the failure count
+            // would let a guesser reset it between attempts and never be banned.
+            ctx.loginGuard().recordSuccess(client);
+        }
+        ctx.metrics().loginSucceeded();
+        LOG.info("{} event=login user={} anonymous={} writable={}", id, Printable.of(ok.user(), Replies.ECHO_LIMIT), ok.anonymous(),
+                ok.writable());
+        return Reply.of(230, "User " + Printable.of(ok.user(), Replies.ECHO_LIMIT) + " logged in.");
+    }
+
+    private Reply failed(LoginResult.Failure failure, String name) {
+        int attempt = state.failedLogin();
+        boolean banned = !proxyOwn && ctx.loginGuard().recordFailure(client);
+        ctx.metrics().loginFailed(banned);
+        LOG.info("{} event=login-failed user={} reason={} attempt={}{}", id, Printable.of(name, Replies.ECHO_LIMIT),
+                failure.reason().name().toLowerCase(Locale.ROOT), attempt, banned ? " banned=true" : "");
+        // SECURITY: a delay after every failure slows password guessing (RFC 2577 §5).
+        sleep(ctx.settings().loginPolicy().failureDelay());
+        if (banned || attempt >= ctx.settings().loginPolicy().maxAttemptsPerSession()) {
+            return TOO_MANY_FAILURES;
+        }
+        return LOGIN_INCORRECT;
+    }
+
+    /** The TLS policy of a user: the user's own (users file), else the server's. */
+    private TlsPolicy tlsPolicy(String user) {
+        TlsPolicy own = ctx.authenticator().tlsPolicy(user);
+        return own != null ? own : ctx.settings().tls().policy();
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.ferry.server.command;
+
+import dev.ferry.protocol.command.FeatureList;
+import dev.ferry.protocol.ftps.ControlProtection;
+import dev.ferry.server.auth.LoginResult;
+import dev.ferry.server.data.DataEndpoint;
+import dev.ferry.server.data.DataTls;
+import dev.ferry.server.fs.Storage;
+import dev.ferry.server.fs.VirtualPath;
+import java.util.Set;
+
+/**
+ * What one control connection has been told so far, typed and in one place: the login, the transfer
+ * parameters (TYPE, REST, EPSV ALL, the OPTS choices), the data endpoint (PASV/EPSV/PORT/EPRT), the FTPS
+ * state ({@link ControlProtection}) and a pending RNFR. The handlers in this package and the {@link Gate}
+ * read and change it; the session's loop owns the connection and the lifecycle, not this.
+ *
+ * <p>Confined to the session's control thread: a transfer thread gets what it needs in its
+ * {@link dev.ferry.server.data.TransferPlan}, taken before it starts.
+ */
+public final class SessionState {
+
+    /** OPTS HASH's default (draft-bryan-ftpext-hash §3.1: SHA-256 is what clients ask for first). */
+    static final String DEFAULT_HASH = FeatureList.HASH_ALGORITHMS.get(0);
+    private static final Set<String> ALL_FACTS = Set.copyOf(FeatureList.MLST_FACTS);
+
+    private final ControlProtection protection;
+
+    // Login (RFC 959 §4.1.1)
+    private String pendingUser;
+    private int failedLogins;
+    private LoginResult.Success account;
+    private Storage storage;
+    private VirtualPath cwd = VirtualPath.ROOT;
+    /** When the login timeout started: the connection, or the REIN that ended a login. */
+    private long loginClockNanos;
+
+    // Transfer parameters (RFC 959 §4.1.2, RFC 2428 §4, RFC 3659 §7.9)
+    private boolean ascii;
+    private long restOffset;
+    private boolean epsvAll;
+    private String hashAlgorithm = DEFAULT_HASH;
+    private Set<String> mlstFacts = ALL_FACTS;
+    private DataEndpoint endpoint;
+    /** Protected data connections' TLS, from the control connection's handshake; null before one. */
+    private DataTls dataTls;
+
+    /** RNFR accepted: the next command must be RNTO (RFC 959 §4.1.3). */
+    private VirtualPath renameFrom;
+
+    public SessionState(ControlProtection protection, long connectedNanos) {
+        this.protection = protection;
+        this.loginClockNanos = connectedNanos;
+    }
+
+    public ControlProtection protection() { return protection; }
+
+    // Login
+
+    public boolean loggedIn() { return account != null; }
+    /** The logged-in account, or null. */
+    public LoginResult.Success account() { return account; }
+    public String user() { return account == null ? null : account.user(); }
+    public Storage storage() { return storage; }
+    public VirtualPath cwd() { return cwd; }
+    void cwd(VirtualPath dir) { this.cwd = dir; }
+    public String pendingUser() { return pendingUser; }
+    void pendingUser(String name) { this.pendingUser = name; }
+    int failedLogin() { return ++failedLogins; }
+    public long loginClockNanos() { return loginClockNanos; }
+
+    void loggedIn(LoginResult.Success account, Storage storage) {
+        this.account = account;
+        this.storage = storage;
+        this.cwd = VirtualPath.ROOT;
+    }
+
+    /**
+     * Back to the state of a new connection (REIN, RFC 959 §4.1.1; a successful AUTH, RFC 4217 §4: "almost as
+     * if a REIN command was issued"): logged out, transfer parameters reset, no data endpoint. The OPTS
+     * choices stay, as they always have. {@code restartLoginClock}: the login timeout starts again, which only
+     * a REIN that ends a login may do (SECURITY: before login, REIN or AUTH must not let a client that never
+     * logs in stay for ever, PreLogin.Step.Reinitialize).
+     */
+    public void reset(boolean restartLoginClock) {
+        discardEndpoint();
+        account = null;
+        storage = null;
+        pendingUser = null;
+        cwd = VirtualPath.ROOT;
+        ascii = false;
+        restOffset = 0;
+        epsvAll = false;
+        if (restartLoginClock) {
+            loginClockNanos = System.nanoTime();
+        }
+    }
+
+    // Transfer parameters
+
+    public boolean ascii() { return ascii; }
+    void ascii(boolean on) { this.ascii = on; }
+    void restOffset(long offset) { this.restOffset = offset; }
+
+    /** The REST offset for the transfer that consumes it (any transfer command does, RFC 3659 §5.3). */
+    long takeRestOffset() {
+        long o = restOffset;
+        restOffset = 0;
+        return o;
+    }
+
+    boolean epsvAll() { return epsvAll; }
+    void epsvAll(boolean on) { this.epsvAll = on; }
+    String hashAlgorithm() { return hashAlgorithm; }
+    void hashAlgorithm(String algorithm) { this.hashAlgorithm = algorithm; }
+    Set<String> mlstFacts() { return mlstFacts; }
+    void mlstFacts(Set<String> facts) { this.mlstFacts = facts; }
+
+    // Data endpoint and protection
+
+    public DataEndpoint endpoint() { return endpoint; }
+
+    /** A new endpoint replaces the one set before (its passive port goes back to the pool). */
+    void endpoint(DataEndpoint next) {
+        DataEndpoint.discard(endpoint);
+        this.endpoint = next;
+    }
+
+    /** The endpoint, for the transfer that uses it: each PASV/PORT serves one transfer. */
+    DataEndpoint takeEndpoint() {
+        DataEndpoint e = endpoint;
+        endpoint = null;
+        return e;
+    }
+
+    public void discardEndpoint() {
+        endpoint(null);
+    }
+
+    /** The control connection's handshake succeeded: protected data connections will use its TLS. */
+    public void dataTls(DataTls tls) { this.dataTls = tls; }
+
+    /** The protection for a transfer starting now: the handshake's TLS under PROT P, else null. */
+    DataTls transferTls() {
+        return protection.protectData() ? dataTls : null;
+    }
+
+    // Rename
+
+    public VirtualPath renameFrom() { return renameFrom; }
+    void renameFrom(VirtualPath from) { this.renameFrom = from; }
+
+    /** Any command but RNTO ends a pending RNFR; RNTO consumes it (RFC 959 §4.1.3). */
+    public VirtualPath takeRenameFrom() {
+        VirtualPath from = renameFrom;
+        renameFrom = null;
+        return from;
+    }
+}

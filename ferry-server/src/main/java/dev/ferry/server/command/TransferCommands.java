@@ -1,0 +1,310 @@
+package dev.ferry.server.command;
+
+import dev.ferry.protocol.Reply;
+import dev.ferry.runtime.net.Closing;
+import dev.ferry.runtime.net.PeerEnd;
+import dev.ferry.runtime.net.Watchdog;
+import dev.ferry.server.ServerContext;
+import dev.ferry.server.data.ControlSide;
+import dev.ferry.server.data.DataConnection;
+import dev.ferry.server.data.DataEndpoint;
+import dev.ferry.server.data.LineSink;
+import dev.ferry.server.data.LocalIOException;
+import dev.ferry.server.data.TransferBody;
+import dev.ferry.server.data.TransferPlan;
+import dev.ferry.server.data.TransferProgress;
+import dev.ferry.server.data.TransferRunner;
+import dev.ferry.server.data.Transfers;
+import dev.ferry.server.fs.DirectoryListing;
+import dev.ferry.server.fs.FileInfo;
+import dev.ferry.server.fs.FileType;
+import dev.ferry.server.fs.InvalidVirtualPathException;
+import dev.ferry.server.fs.Storage;
+import dev.ferry.server.fs.Upload;
+import dev.ferry.server.fs.UploadMode;
+import dev.ferry.server.fs.VirtualPath;
+import dev.ferry.server.listing.ListFormat;
+import dev.ferry.server.listing.MlsxFormat;
+import dev.ferry.server.metrics.ServerMetrics.Direction;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * RETR, STOR, APPE, STOU, LIST, NLST and MLSD: each checks what it can before the data connection (the file
+ * opens, the offset fits, the directory exists), answers a refusal as a reply value, and otherwise hands a
+ * {@link TransferPlan} to the {@link TransferRunner}, whose replies (150, then 226 or an error) end the
+ * command. Every transfer command consumes the REST offset (RFC 3659 §5.3).
+ */
+public final class TransferCommands {
+
+    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
+
+    /** Downloads up to this size run on the control thread (see retrieve). */
+    static final long INLINE_TRANSFER_BYTES = 64 * 1024;
+
+    public enum ListingKind { LIST, NLST, MLSD }
+
+    private final ServerContext ctx;
+    private final SessionState state;
+    private final TransferRunner runner;
+    private final ControlSide control;
+    private final String id;
+    private final InetAddress dataPeer;
+
+    public TransferCommands(ServerContext ctx, SessionState state, TransferRunner runner, ControlSide control,
+                            String id, InetAddress dataPeer) {
+        this.ctx = ctx;
+        this.id = id;
+        this.state = state;
+        this.runner = runner;
+        this.control = control;
+        this.dataPeer = dataPeer;
+    }
+
+    /** RETR: {@code path} is the argument resolved by the gate; {@code arg} names it in replies. */
+    public Reply retrieve(String arg, VirtualPath path) throws IOException {
+        long offset = state.takeRestOffset();
+        SeekableByteChannel in;
+        long size;
+        try {
+            // One resolution: openRead checks that the path is a regular file inside the jail.
+            in = state.storage().openRead(path, 0);
+            size = in.size();
+        } catch (NoSuchFileException e) {
+            return Reply.of(550, arg + ": No such file.");
+        } catch (AccessDeniedException e) {
+            return Reply.of(550, arg + ": Permission denied.");
+        } catch (FileSystemException e) {
+            return Reply.of(550, arg + ": Not a plain file.");
+        }
+        if (offset > size) {
+            Closing.quietly(in);
+            return Reply.of(554, "Restart offset " + offset + " is beyond the end of the file (" + size + " bytes).");
+        }
+        in.position(offset);
+        boolean ascii = state.ascii();
+        String opening = "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path
+                + " (" + (size - offset) + " bytes).";
+        // A small file is sent in microseconds: on the control thread, saving a thread hand-off per
+        // file; ABOR has nothing to interrupt in that time. Only once the data connection is there:
+        // waiting for it (up to the accept timeout) or connecting out must leave the control
+        // connection free to read ABOR.
+        boolean inline = size - offset <= INLINE_TRANSFER_BYTES && dataConnectionWaiting();
+        start("RETR", path, opening, Direction.DOWNLOAD, inline, new Download(ctx, in, offset, ascii));
+        return null;
+    }
+
+    /** The bytes of a RETR: sendfile in clear text, else through a buffer (TLS, ASCII conversion). */
+    private record Download(ServerContext ctx, SeekableByteChannel in, long offset, boolean ascii)
+            implements TransferBody {
+
+        @Override
+        public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
+            Duration timeout = ctx.settings().limits().dataTimeout();
+            // sendfile only in clear text (PROT C): TLS must encrypt every byte in user space.
+            if (!ascii && in instanceof FileChannel file && data.plain()) {
+                return Transfers.sendFile(file, offset, data.socket(), guard, timeout, progress);
+            }
+            return Transfers.send(in, data.channel(), ascii, ctx.buffers(), guard, timeout, progress);
+        }
+
+        @Override
+        public void finish(boolean success) {
+            Closing.quietly(in);
+        }
+    }
+
+    private boolean dataConnectionWaiting() throws IOException {
+        return state.endpoint() instanceof DataEndpoint.Passive p && p.listener().connectionWaiting(dataPeer);
+    }
+
+    /** STOR or APPE to {@code path}, resolved by the gate. */
+    public Reply store(VirtualPath path, boolean append) throws IOException {
+        long offset = state.takeRestOffset();
+        UploadMode mode = append ? UploadMode.APPEND : offset > 0 ? UploadMode.RESUME : UploadMode.REPLACE;
+        return startUpload(path, mode, offset, append ? "APPE" : "STOR", null);
+    }
+
+    /** STOU [hint] (RFC 959 §4.1.3): the hint is a name, not a path to write, so the table gives no path kind. */
+    public Reply storeUnique(String arg) throws IOException {
+        state.takeRestOffset();
+        VirtualPath created;
+        try {
+            VirtualPath hint = arg == null ? null : VirtualPath.resolve(state.cwd(), arg);
+            VirtualPath dir = hint == null ? state.cwd() : hint.parent();
+            created = state.storage().createUnique(dir, hint == null ? "ftp" : hint.name());
+        } catch (InvalidVirtualPathException e) {
+            return Reply.of(553, e.getMessage());
+        } catch (NoSuchFileException | NotDirectoryException e) {
+            // "STOU file/x" where file is not a directory: the same answer as a missing one.
+            return Reply.of(553, "No such directory.");
+        } catch (AccessDeniedException e) {
+            return Reply.of(550, "Permission denied.");
+        } catch (IOException e) {
+            return Reply.of(451, "Cannot create a unique file here.");
+        }
+        // RFC 1123 §4.1.2.9: the generated name goes in the 150 reply, as "150 FILE: name".
+        return startUpload(created, UploadMode.UNIQUE, 0, "STOU", "FILE: " + created.name());
+    }
+
+    private Reply startUpload(VirtualPath path, UploadMode mode, long offset, String verb, String opening)
+            throws IOException {
+        try {
+            FileInfo existing = state.storage().stat(path);
+            if (existing.type() == FileType.DIRECTORY) {
+                return Reply.of(550, path + ": Is a directory.");
+            }
+        } catch (NoSuchFileException e) {
+            // a new file
+        }
+        Upload upload;
+        try {
+            upload = state.storage().openUpload(path, mode, offset);
+        } catch (NoSuchFileException e) {
+            return Reply.of(553, path.parent() + ": No such directory.");
+        } catch (AccessDeniedException e) {
+            return Reply.of(550, path + ": Permission denied.");
+        } catch (IOException e) {
+            return Reply.of(mode == UploadMode.RESUME ? 554 : 451, "Cannot store " + path + ": " + e.getMessage());
+        }
+        boolean ascii = state.ascii();
+        String text = opening != null ? opening
+                : "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path + ".";
+        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, id, upload, verb, path, ascii));
+        return null;
+    }
+
+    /** The bytes of a STOR, APPE or STOU, committed only when the whole file is known to have arrived. */
+    private record UploadBody(ServerContext ctx, ControlSide control, String id, Upload upload, String verb,
+                              VirtualPath path, boolean ascii) implements TransferBody {
+
+        @Override
+        public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
+            WritableByteChannel out = new LocalWrites(upload.channel());
+            return Transfers.receive(data.channel(), out, ascii, ctx.buffers(), guard,
+                    ctx.settings().limits().dataTimeout(), progress);
+        }
+
+        @Override
+        public void beforeSuccessReply(long dataEndedNanos) throws IOException {
+            try {
+                // A 226 means the bytes are in the file system: commit before replying. The control
+                // connection is asked once more at the last moment, after the flush and at least
+                // UPLOAD_END_GRACE after the data ended, the time a dying client's two ends may lie apart.
+                upload.commit(() -> PeerEnd.endedWithin(control::clientEnded, dataEndedNanos,
+                        PeerEnd.UPLOAD_END_GRACE) ? TransferRunner.CONTROL_CLOSED : null);
+            } catch (Upload.PreconditionFailedException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new LocalIOException(e);
+            }
+        }
+
+        @Override
+        public void finish(boolean success) {
+            if (!success) {
+                try {
+                    upload.abort();
+                } catch (IOException e) {
+                    LOG.warn("{} event=storage-error cmd={} path={} during=undo error={}", id, verb, path,
+                            e.getMessage());
+                }
+            }
+            upload.close();
+        }
+    }
+
+    /** Marks write failures of the file as local (451), not of the data connection (426). */
+    private record LocalWrites(WritableByteChannel out) implements WritableByteChannel {
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            try {
+                return out.write(src);
+            } catch (IOException e) {
+                throw new LocalIOException(e);
+            }
+        }
+
+        @Override
+        public boolean isOpen() {
+            return out.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.close();
+        }
+    }
+
+    /**
+     * LIST, NLST or MLSD of {@code path}, resolved by the gate; {@code pathArg} is the argument as the client
+     * wrote it (without ls options), null for the working directory.
+     */
+    public Reply list(String pathArg, VirtualPath path, ListingKind kind) throws IOException {
+        state.takeRestOffset();
+        FileInfo info;
+        try {
+            info = state.storage().stat(path);
+        } catch (NoSuchFileException e) {
+            return Reply.of(550, (pathArg == null ? state.cwd().toString() : pathArg) + ": No such file or directory.");
+        }
+        if (kind == ListingKind.MLSD && info.type() != FileType.DIRECTORY) {
+            // RFC 3659 §7.2.2: MLSD of a non-directory is an error.
+            return Reply.of(501, pathArg + ": Not a directory.");
+        }
+        start(kind.name(), path, "Opening ASCII mode data connection for file list.", Direction.LIST, false,
+                new Listing(ctx, kind, state.storage(), path, info, pathArg, state.account().writable(), state.mlstFacts()));
+        return null;
+    }
+
+    /** The lines of a listing (RFC 959 §4.1.3 LIST and NLST, RFC 3659 §7 MLSD). */
+    private record Listing(ServerContext ctx, ListingKind kind, Storage storage, VirtualPath path, FileInfo info,
+                           String displayArg, boolean writable, Set<String> facts) implements TransferBody {
+
+        @Override
+        public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
+            try (LineSink sink = new LineSink(data.channel(), ctx.buffers(), guard,
+                    ctx.settings().limits().dataTimeout(), progress)) {
+                Instant now = Instant.now();
+                if (info.type() != FileType.DIRECTORY) {
+                    sink.line(switch (kind) {
+                        case LIST -> ListFormat.listLine(info, now);
+                        case NLST -> displayArg;
+                        case MLSD -> throw new AssertionError();
+                    });
+                    return sink.total();
+                }
+                try (DirectoryListing entries = storage.list(path)) {
+                    for (FileInfo entry : entries) {
+                        sink.line(switch (kind) {
+                            case LIST -> ListFormat.listLine(entry, now);
+                            case NLST -> entry.name();
+                            case MLSD -> MlsxFormat.factsLine(entry, entry.name(),
+                                    entry.type() == FileType.DIRECTORY ? "dir" : "file", writable, facts);
+                        });
+                    }
+                }
+                return sink.total();
+            }
+        }
+    }
+
+    private void start(String verb, VirtualPath path, String opening, Direction direction, boolean inline,
+                       TransferBody body) {
+        runner.start(new TransferPlan(verb, path, opening, state.takeEndpoint(), state.transferTls(), direction,
+                inline, body));
+    }
+}
