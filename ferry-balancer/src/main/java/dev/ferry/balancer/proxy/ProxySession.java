@@ -8,14 +8,11 @@ import dev.ferry.balancer.frontend.BackendConnect;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.balancer.frontend.Features;
-import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.data.Flow;
-import dev.ferry.balancer.data.Relay;
 import dev.ferry.balancer.data.TlsRelay;
 import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
-import dev.ferry.protocol.address.ActiveTarget;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Command;
 import dev.ferry.protocol.command.CommandParser;
@@ -34,8 +31,6 @@ import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -43,14 +38,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,11 +102,12 @@ public final class ProxySession implements Runnable, ClientSession {
     private final Watchdog.Guard loginGuard;
     /** Set once, by whichever comes first: the login (230/232 from the backend) or the login timeout. */
     private final AtomicBoolean loginOver = new AtomicBoolean();
-    private final AtomicInteger activeRelays = new AtomicInteger();
-    /** Commands sent to the backend and not answered yet, in order; guarded by itself. */
-    private final ArrayDeque<Awaited> awaited = new ArrayDeque<>();
-    /** Commands a client may have on the way before it reads a reply; more wait (bounded, not dropped). */
-    static final int MAX_AWAITED = 256;
+    private final ReplyOrder order;
+    private final PendingRoute pending;
+    private final SessionTransfers transfers;
+    /** The client's PASV/EPSV and PORT/EPRT, set at login (before the pumps start). */
+    private PassiveBridge passive;
+    private ActiveBridge active;
 
     static final long PARK_AFTER_MILLIS = 500;
 
@@ -132,9 +123,6 @@ public final class ProxySession implements Runnable, ClientSession {
     private volatile String user;
     /** The verb of the client's last command (never its argument: PASS carries a password). */
     private volatile Verb lastVerb;
-    /** Bytes of the transfer in progress (null: none), not yet in the backend's totals. */
-    private volatile LongAdder currentUp;
-    private volatile LongAdder currentDown;
     private String host;
     private boolean utf8;
     private long connectMillis = -1;
@@ -143,21 +131,12 @@ public final class ProxySession implements Runnable, ClientSession {
     /** Counted among its address's connections ({@link Admission#arrive}). */
     private boolean arrived;
     private boolean admitted;
-    private volatile long bytesUp;
-    private volatile long bytesDown;
-    private final AtomicInteger transfers = new AtomicInteger();
     private volatile String ending = "client-closed";
-    /** The data route set up by the last PASV/EPSV/PORT/EPRT and not used by a transfer yet (client pump). */
-    private volatile DataRoute currentRoute;
-    /** Data connections being made or relayed now: given up when the session ends. */
-    private final Set<Flow> flows = ConcurrentHashMap.newKeySet();
 
     /** The client side's TLS (the balancer's certificate as the session found it), once the handshake is done. */
     private volatile TlsEndpoint clientTls;
     private final boolean implicitTls;
     private final ControlProtection protection;
-    /** EPSV ALL went to the backend (RFC 2428 §4): PORT and EPRT are refused until REIN. Client pump only. */
-    private boolean epsvAll;
     /** A client accepted on a listener; {@code implicitTls}: the implicit-FTPS one (TLS before the greeting). */
     public static ProxySession accepted(BalancerContext ctx, SocketChannel client, boolean implicitTls) throws IOException {
         return new ProxySession(ctx, new SocketConnection(client), implicitTls, BackendDialer.sockets(ctx));
@@ -176,10 +155,14 @@ public final class ProxySession implements Runnable, ClientSession {
         this.clientWriteGuard = ctx.watchdog().guard(() -> shutdown(clientConn));
         this.serverIdleGuard = ctx.watchdog().guard(this::serverIdleExpired);
         this.loginGuard = ctx.watchdog().guard(this::loginExpired);
+        this.order = new ReplyOrder(serverIdleGuard, () -> ctx.settings().timeouts().serverIdle());
+        this.pending = new PendingRoute(ctx.dataPorts());
+        this.transfers = new SessionTransfers(id, ctx, client, () -> protection.protectData() ? clientTls : null,
+                order, this::send);
     }
 
     private void serverIdleExpired() {
-        if (activeRelays.get() > 0 || awaitingDataConnection()) {
+        if (transfers.running() || order.awaitingDataConnection(ctx.settings().timeouts().data().toNanos())) {
             // The backend answers a transfer at its end: while bytes move, or while it waits for the data
             // connection the client has not made yet, it is not silent.
             serverIdleGuard.arm(ctx.settings().timeouts().serverIdle());
@@ -198,7 +181,7 @@ public final class ProxySession implements Runnable, ClientSession {
     }
 
     private void clientIdleExpired() {
-        if (activeRelays.get() > 0) {
+        if (transfers.running()) {
             // A control connection that is quiet while its data connection transfers is not idle.
             clientGuard.arm(ctx.settings().timeouts().clientIdle());
             return;
@@ -249,7 +232,6 @@ public final class ProxySession implements Runnable, ClientSession {
         shutdown(backendConn);
     }
 
-    // ---- read by the admin page (any thread) -------------------------------------------------
 
     public String id() { return id; }
     public InetSocketAddress clientAddress() { return clientAddress; }
@@ -260,28 +242,12 @@ public final class ProxySession implements Runnable, ClientSession {
     public Instant startedAt() { return startedAt; }
     /** The verb of the client's last command, or null before the first; never an argument. */
     public Verb lastVerb() { return lastVerb; }
-    public long bytesUp() { return bytesUp; }
-    public long bytesDown() { return bytesDown; }
-    public int transfers() { return transfers.get(); }
-
-    /** Bytes the running transfer has moved so far (both directions), or -1 when none runs. */
-    public long transferBytes() {
-        LongAdder up = currentUp;
-        LongAdder down = currentDown;
-        return up == null || down == null ? -1 : up.sum() + down.sum();
-    }
-
-    /** Bytes up of the transfer in progress, which the backend's totals do not hold yet (0: none). */
-    public long inFlightUp() {
-        LongAdder up = currentUp;
-        return up == null ? 0 : up.sum();
-    }
-
-    /** Bytes down of the transfer in progress, which the backend's totals do not hold yet (0: none). */
-    public long inFlightDown() {
-        LongAdder down = currentDown;
-        return down == null ? 0 : down.sum();
-    }
+    public long bytesUp() { return transfers.bytesUp(); }
+    public long bytesDown() { return transfers.bytesDown(); }
+    public int transfers() { return transfers.count(); }
+    public long transferBytes() { return transfers.transferBytes(); }
+    public long inFlightUp() { return transfers.inFlightUp(); }
+    public long inFlightDown() { return transfers.inFlightDown(); }
 
     @Override
     public void run() {
@@ -349,27 +315,14 @@ public final class ProxySession implements Runnable, ClientSession {
         if (backendGuard != null) {
             backendGuard.close();
         }
-        // A session's data routes end with it: a waiting port is freed, a running transfer is reset (its
-        // client or its backend has gone, so nothing it still carries can be confirmed to anyone). A transfer
-        // whose data already ended cleanly is not running: its last bytes may still wait in our socket for a
-        // client that reads slowly (QUIT during a transfer is answered after it, RFC 959 §4.1.1), and a reset
-        // would drop them; the relay ends when that client closes, or at the data timeout.
-        DataRoute route = currentRoute;
-        if (route != null) {
-            route.cancel(ctx.dataPorts());
-        }
-        synchronized (awaited) {
-            for (Awaited a : awaited) {
-                if (a.route != null) {
-                    a.route.cancel(ctx.dataPorts());
-                }
+        // A session's data routes end with it: a waiting port is freed, a running transfer is reset.
+        pending.cancel();
+        order.forEach(a -> {
+            if (a.route != null) {
+                a.route.cancel(ctx.dataPorts());
             }
-        }
-        for (Flow f : flows) {
-            if (f.down() != Flow.End.CLEAN && f.up() != Flow.End.CLEAN) {
-                f.giveUp("session ended (" + ending + ")");
-            }
-        }
+        });
+        transfers.end("session ended (" + ending + ")");
         Closing.quietly(clientConn);
         Closing.quietly(backendConn);
         if (backend != null) {
@@ -377,7 +330,8 @@ public final class ProxySession implements Runnable, ClientSession {
         }
         LOG.info("{} event=session client={} backend={} user={} connect_ms={} total_ms={} bytes_up={} bytes_down={} transfers={} end={}",
                 id, HostPort.text(clientAddress), backend == null ? "-" : backend.name(), user == null ? "-" : Printable.of(user, 64),
-                connectMillis, (System.nanoTime() - startNanos) / 1_000_000L, bytesUp, bytesDown, transfers.get(), ending);
+                connectMillis, (System.nanoTime() - startNanos) / 1_000_000L, transfers.bytesUp(), transfers.bytesDown(),
+                transfers.count(), ending);
     }
 
     /** A pump ended: wake the other one (its socket's input is shut) and finish when both are done. */
@@ -411,7 +365,6 @@ public final class ProxySession implements Runnable, ClientSession {
         return ctx.idleParker() != null && conn.parkableChannel() != null && !reader.awaitInput(PARK_AFTER_MILLIS);
     }
 
-    // ---- before login: the balancer answers itself ------------------------------------------
 
     /** Returns true once a backend has answered USER; false when the session ended here. */
     private boolean preLogin(ControlLineReader in) throws IOException {
@@ -545,6 +498,11 @@ public final class ProxySession implements Runnable, ClientSession {
         backend = opened.backend();
         backendConn = opened.connection();
         connectMillis = opened.connectMillis();
+        transfers.serve(backend, backendConn);
+        InetAddress local = clientConn.localAddress().getAddress();
+        passive = new PassiveBridge(id, ctx, clientAddress.getAddress(), local, backend.address().getAddress(), pending, transfers);
+        active = new ActiveBridge(id, ctx, clientAddress.getAddress(), local, backend.address(), pending, this::sendToBackend,
+                transfers);
         // The backend's answer to USER goes to the client, like every reply after it.
         sendToBackend(userLine, Awaited.forwarded(Verb.USER));
         return true;
@@ -568,7 +526,6 @@ public final class ProxySession implements Runnable, ClientSession {
         return new ProxyHeader(clientAddress, clientConn.localAddress());
     }
 
-    // ---- after login: the two pumps ---------------------------------------------------------
 
     /** Client to backend: commands forwarded as sent; data commands set up routes; PORT/EPRT become PASV. */
     private void clientLoop() {
@@ -619,22 +576,22 @@ public final class ProxySession implements Runnable, ClientSession {
                 switch (v) {
                     case REIN -> {
                         protection.reinitialize();
-                        epsvAll = false;
+                        active.reinitialize();
                         sendToBackend(line, Awaited.forwarded(v));
                     }
                     case PORT, EPRT -> {
-                        Reply refusal = activeMode(c);
+                        Reply refusal = active.request(c);
                         if (refusal != null) {
                             sendInOrder(refusal);
                         }
                     }
-                    case PASV -> sendToBackend(line, new Awaited(Awaited.Kind.PASSIVE, v, newRoute(DataRoute.Mode.PASSIVE, v, null)));
+                    case PASV -> sendToBackend(line, new Awaited(Awaited.Kind.PASSIVE, v, pending.open(DataRoute.Mode.PASSIVE, v, null)));
                     case EPSV -> {
                         if (c.argument() != null && c.argument().trim().equalsIgnoreCase("ALL")) {
-                            epsvAll = true;
+                            active.epsvAll();
                             sendToBackend(line, Awaited.forwarded(v));
                         } else {
-                            sendToBackend(line, new Awaited(Awaited.Kind.PASSIVE, v, newRoute(DataRoute.Mode.PASSIVE, v, null)));
+                            sendToBackend(line, new Awaited(Awaited.Kind.PASSIVE, v, pending.open(DataRoute.Mode.PASSIVE, v, null)));
                         }
                     }
                     default -> {
@@ -642,7 +599,7 @@ public final class ProxySession implements Runnable, ClientSession {
                             ending = "quit";
                         }
                         if (v == Verb.ABOR) {
-                            clientAborts();
+                            transfers.clientAborts();
                         }
                         if (v.movesData()) {
                             Reply unprotected = protection.dataTransfer(v);
@@ -688,12 +645,7 @@ public final class ProxySession implements Runnable, ClientSession {
      * must not outlive the refusal: its balancer port is freed, and an active route never connects.
      */
     private void refuseTransfer(Reply unprotected) throws IOException {
-        DataRoute route = currentRoute;
-        currentRoute = null;
-        if (route != null) {
-            route.replace();
-            route.cancel(ctx.dataPorts());
-        }
+        pending.drop();
         LOG.info("{} event=transfer-refused reason=data-protection-required", id);
         sendInOrder(unprotected);
     }
@@ -702,78 +654,11 @@ public final class ProxySession implements Runnable, ClientSession {
         return ctx.tls() != null && ctx.tls().backends() != null;
     }
 
-    /**
-     * A new data route for a PASV/EPSV/PORT/EPRT, replacing the one not used yet: its balancer port is
-     * freed at once (one session cannot hold more than one of the range's ports for its address).
-     */
-    private DataRoute newRoute(DataRoute.Mode mode, Verb verb, InetSocketAddress clientTarget) {
-        DataRoute previous = currentRoute;
-        if (previous != null) {
-            previous.replace();
-            previous.cancel(ctx.dataPorts());
-        }
-        DataRoute route = new DataRoute(mode, verb, clientTarget);
-        currentRoute = route;
-        return route;
-    }
-
-    /**
-     * ABOR (RFC 959 §4.1.3): the client gives its transfer up and need not read its data connection any
-     * more (ftplib and Commons Net read the 426 and 226 first, then close it), so the transfer's final
-     * reply must not wait for that connection's end. An upload's relay is given up (reset on both sides):
-     * its end must never reach the backend as a clean one, which would commit the file. A download's relay
-     * is left to the backend, which aborts it when it reads the ABOR: reset here first, the backend could
-     * see its data connection fail before the ABOR and answer for a lost connection instead (it did in 2
-     * of 3 runs of CommonsNetTransfersTest's abort).
-     */
-    private void clientAborts() {
-        synchronized (awaited) {
-            for (Awaited a : awaited) {
-                if (a.kind == Awaited.Kind.TRANSFER && !a.answered()) {
-                    a.abortedByClient();
-                    Flow f = a.route == null ? null : a.route.flow();
-                    if (f != null && a.upload()) {
-                        f.giveUp("client sent ABOR");
-                    }
-                }
-            }
-        }
-    }
-
     /** A transfer command: it uses the current route (a new one is needed for the next transfer, as backends do). */
     private void transferCommand(String line, Verb v) throws IOException {
-        DataRoute route = currentRoute;
-        currentRoute = null;
+        DataRoute route = pending.take();
         sendToBackend(line, new Awaited(Awaited.Kind.TRANSFER, v, route));
-        if (route != null && route.commandSent()) {
-            startActive(route);
-        }
-    }
-
-    /**
-     * PORT/EPRT from the client: checked, then served by putting the backend in passive mode (PASV, or
-     * EPSV to an IPv6 backend); the client is told 200 once the backend has a port open, and the balancer
-     * makes both data connections when the transfer command comes (DataRoute). Returns a reply to send
-     * instead, or null when the backend was asked.
-     */
-    private Reply activeMode(Command c) throws IOException {
-        if (epsvAll) {
-            return Replies.epsvAllInEffect(c.verb().name());
-        }
-        ActiveTarget.Result checked = c.verb() == Verb.PORT
-                ? ActiveTarget.port(c.argument(), clientAddress.getAddress())
-                : ActiveTarget.eprt(c.argument(), clientAddress.getAddress());
-        if (checked instanceof ActiveTarget.Result.Refused r) {
-            if (r.reason() != ActiveTarget.Reason.SYNTAX) {
-                LOG.info("{} event=active-refused verb={} reason={}", id, c.verb(), r.reason().label());
-            }
-            return r.reply();
-        }
-        HostPort target = ((ActiveTarget.Result.Accepted) checked).target();
-        DataRoute route = newRoute(DataRoute.Mode.ACTIVE, c.verb(), target.toSocketAddress());
-        boolean ipv6 = backend.address().getAddress() instanceof Inet6Address;
-        sendToBackend(ipv6 ? "EPSV" : "PASV", new Awaited(Awaited.Kind.ACTIVE, c.verb(), route));
-        return null;
+        active.commandSent(route);
     }
 
     /** Backend to client: whole replies; 227/229 rewritten; a transfer's final reply only as the data allows. */
@@ -789,7 +674,7 @@ public final class ProxySession implements Runnable, ClientSession {
                 byte[] out;
                 Awaited answered;
                 if (!reply.isFinal()) {
-                    Awaited head = headAwaited();
+                    Awaited head = order.head();
                     if (head != null && head.kind == Awaited.Kind.TRANSFER) {
                         head.begin();
                     }
@@ -798,13 +683,13 @@ public final class ProxySession implements Runnable, ClientSession {
                             : reply.toBytes();
                     answered = null;
                 } else {
-                    answered = takeAwaited();
+                    answered = order.take();
                     out = answered == null ? reply.toBytes() : switch (answered.kind) {
                         // FEAT after login: the backend's extensions, with the TLS the client has here (RFC 2389).
                         case FORWARDED -> answered.verb == Verb.FEAT ? featuresAfterLogin(reply) : reply.toBytes();
-                        case PASSIVE -> passive(reply, answered);
-                        case ACTIVE -> activeReady(reply, answered);
-                        case TRANSFER -> transferEnded(reply, answered);
+                        case PASSIVE -> passive.answer(reply, answered);
+                        case ACTIVE -> active.ready(reply, answered);
+                        case TRANSFER -> transfers.finalReply(reply, answered);
                     };
                 }
                 if (out != null) {
@@ -813,7 +698,7 @@ public final class ProxySession implements Runnable, ClientSession {
                     }
                 }
                 if (answered != null) {
-                    replied();
+                    order.replied();
                 }
                 if (reply.code == 421 || reply.code == 221) {
                     break;
@@ -835,9 +720,7 @@ public final class ProxySession implements Runnable, ClientSession {
                 sendQuietly(Reply.of(421, "Server connection lost."));
             }
         }
-        synchronized (awaited) {
-            awaited.notifyAll();
-        }
+        order.backendEnded();
         pumpEnded(clientConn);
     }
 
@@ -847,325 +730,6 @@ public final class ProxySession implements Runnable, ClientSession {
         return rewritten == null ? reply.toBytes() : rewritten.toBytes();
     }
 
-    /**
-     * The backend's 227/229 for a client's PASV/EPSV: registers a route from a port of our own range to the
-     * port the backend opened (on the backend's own host: backends need no public address), and tells the
-     * client our address and port instead. Any other reply is passed on.
-     */
-    private byte[] passive(BackendReply reply, Awaited a) throws IOException {
-        DataRoute route = a.route;
-        InetSocketAddress target = backendPassivePort(reply);
-        if (target == null) {
-            return reply.toBytes();
-        }
-        if (route.replaced()) {
-            // A later PASV/EPSV/PORT/EPRT came before this answer: nothing may connect through this one any more.
-            return Reply.of(425, "Superseded by a later " + currentVerb() + "; use the port it gave.").toBytes();
-        }
-        boolean extended = a.verb == Verb.EPSV;
-        InetAddress local = clientConn.localAddress().getAddress();
-        Inet4Address advertised = extended ? null : ctx.addressing().advertise(clientAddress.getAddress(), local);
-        if (!extended && advertised == null) {
-            return Replies.PASV_NEEDS_IPV4.toBytes();
-        }
-        route.backendPort(target);
-        long deadline = System.nanoTime() + ctx.settings().timeouts().data().toNanos();
-        DataPorts.Route registration = new DataPorts.Route(clientAddress.getAddress(),
-                dataConnection -> Thread.ofVirtual().start(() -> passiveConnected(route, dataConnection)),
-                () -> LOG.info("{} event=data-expired", id), deadline);
-        int port = ctx.dataPorts().register(registration);
-        if (port < 0) {
-            LOG.info("{} event=passive-exhausted", id);
-            return Replies.NO_PASSIVE_PORT.toBytes();
-        }
-        route.registered(port, registration);
-        if (route.replaced()) {
-            // Replaced while registering (the client pump runs on): the port must not stay taken.
-            route.cancel(ctx.dataPorts());
-        }
-        return PassiveRewrite.toClient(extended, advertised, port).toBytes();
-    }
-
-    private String currentVerb() {
-        DataRoute r = currentRoute;
-        return r == null ? "data command" : r.verb.toString();
-    }
-
-    /**
-     * The backend's answer to the balancer's PASV/EPSV for a client's PORT/EPRT: with a port, the client is
-     * told 200 (RFC 959 §4.2: PORT's only success reply); an error is passed on as the PORT/EPRT's answer.
-     */
-    private byte[] activeReady(BackendReply reply, Awaited a) throws IOException {
-        InetSocketAddress target = backendPassivePort(reply);
-        if (target == null) {
-            LOG.info("{} event=active-failed verb={} backend_reply={}", id, a.verb, reply.code);
-            return reply.code >= 400 ? reply.toBytes()
-                    : Reply.of(425, a.verb + " failed: the server answered " + reply.code + ".").toBytes();
-        }
-        if (a.route.backendPort(target)) {
-            startActive(a.route);
-        }
-        return Replies.endpointSet(a.verb.name()).toBytes();
-    }
-
-    /**
-     * The backend's passive port from a 227 or 229 reply, on the backend's own host; null for any other
-     * reply. A 227/229 that cannot be read is hostile or broken (the session ends).
-     */
-    private InetSocketAddress backendPassivePort(BackendReply reply) throws BackendReply.Hostile {
-        return PassiveRewrite.backendPort(reply.code, reply.lines, backend.address().getAddress());
-    }
-
-    /**
-     * A transfer's final reply. The client gets a 2xx only when the balancer relayed that transfer's data
-     * connection to its end: the direction that carried the file (client to backend for an upload, backend
-     * to client otherwise) ended cleanly, so the bytes reached whoever wanted them. Otherwise it gets 425 or
-     * 426 and the log says why. Any final reply waits until the backend -> client direction is over (at most
-     * the data timeout): a client that reads 226 first may close the data connection before the last bytes
-     * came, or (curl in active mode) take the transfer as failed.
-     */
-    private byte[] transferEnded(BackendReply reply, Awaited a) {
-        DataRoute route = a.route;
-        if (route != null) {
-            // The transfer is over: a port its client never connected to (a 550 before any data, the
-            // backend's accept timeout) is free again at once, not at the route's deadline.
-            route.cancel(ctx.dataPorts());
-        }
-        Flow flow = route == null ? null : route.flow();
-        if (!a.begun() && reply.code >= 300) {
-            // Refused before it began (no 150: 425, 450, 550, 554 for a REST beyond the end...): no data will
-            // move, and a client that connected its data connection first (Commons Net) keeps it open until
-            // it reads this reply, so waiting for that connection's end would hold the reply for the data timeout.
-            if (flow != null) {
-                flow.giveUp("backend refused the transfer (" + reply.code + ")");
-            }
-            return a.answered() ? null : route != null && route.failure() != null ? route.failure().toBytes() : reply.toBytes();
-        }
-        Duration wait = a.isAbortedByClient() ? Duration.ZERO : ctx.settings().timeouts().data();
-        Flow.End carried = null;
-        if (flow != null && reply.code < 300 && !a.upload()) {
-            flow.confirmDown();
-        }
-        if (flow != null) {
-            Flow.End down = flow.awaitDown(wait);
-            carried = a.upload() ? flow.awaitUp(wait) : down;
-        }
-        if (a.answered()) {
-            return null;
-        }
-        if (route != null && route.failure() != null) {
-            return route.failure().toBytes();
-        }
-        if (reply.code >= 300) {
-            return reply.toBytes();
-        }
-        String why = route == null ? "no-data-command" : flow == null ? "no-data-connection"
-                : carried == null ? "data-still-moving" : carried != Flow.End.CLEAN ? "data-" + carried.name().toLowerCase(Locale.ROOT) : null;
-        if (why == null) {
-            return reply.toBytes();
-        }
-        // SECURITY (of the data): a 2xx is a promise that the bytes arrived; the backend cannot know what
-        // happened between the balancer and the client, so its 2xx is not passed on when the relay failed.
-        LOG.info("{} event=transfer-failed cmd={} backend_reply={} reason={}{}", id, a.verb, reply.code, why,
-                flow != null && flow.givenUpBecause() != null ? " detail=\"" + flow.givenUpBecause() + "\"" : "");
-        return (flow == null ? Reply.of(425, "No data connection was made; transfer not done.")
-                : Replies.DATA_CONNECTION_LOST).toBytes();
-    }
-
-    /** Passive mode: the client's data connection arrived on our port; connect to the backend's and relay. */
-    private void passiveConnected(DataRoute route, SocketChannel clientData) {
-        activeRelays.incrementAndGet();
-        Flow flow = newFlow(route);
-        try {
-            SocketChannel backendData = connectBackendData(route, flow, clientData);
-            if (backendData != null) {
-                relay(route, flow, clientData, backendData);
-            }
-        } finally {
-            flows.remove(flow);
-            activeRelays.decrementAndGet();
-        }
-    }
-
-    /**
-     * Connects to the backend's passive port; null when it cannot be reached (then the client's side is
-     * reset, the transfer will be answered 425, and the backend is counted an error).
-     */
-    private SocketChannel connectBackendData(DataRoute route, Flow flow, SocketChannel clientSide) {
-        try {
-            return BackendConnect.data(ctx, route.backendTarget(), null);
-        } catch (IOException e) {
-            LOG.warn("{} event=data-connect-failed side=backend target={} error={}", id, HostPort.text(route.backendTarget()), e.getMessage());
-            backend.countError();
-            route.fail(Reply.of(425, "Cannot open the data connection to the server."));
-            Flow.reset(clientSide);
-            flow.abandon("backend data port unreachable");
-            return null;
-        }
-    }
-
-    private void startActive(DataRoute route) {
-        Thread.ofVirtual().start(() -> activeConnect(route));
-    }
-
-    /**
-     * Active mode, once the transfer command went out: connect to the client's port (from the address the
-     * client reached, which a multi-homed balancer's routing might not pick), then to the backend's passive
-     * port, and relay. A client that cannot be reached gets 425 and the backend's side is reset at once, so
-     * the backend ends its transfer (426) without ever seeing a clean end.
-     */
-    private void activeConnect(DataRoute route) {
-        activeRelays.incrementAndGet();
-        Flow flow = newFlow(route);
-        try {
-            SocketChannel toClient;
-            try {
-                toClient = BackendConnect.data(ctx, route.clientTarget, clientConn.localAddress().getAddress());
-            } catch (IOException e) {
-                LOG.info("{} event=data-connect-failed side=client target={} error={}", id, HostPort.text(route.clientTarget), e.getMessage());
-                route.fail(Replies.cannotOpenDataConnection(route.clientTarget));
-                resetBackendData(route);
-                flow.abandon("client unreachable");
-                return;
-            }
-            SocketChannel toBackend = connectBackendData(route, flow, toClient);
-            if (toBackend == null) {
-                return;
-            }
-            relay(route, flow, toClient, toBackend);
-        } finally {
-            flows.remove(flow);
-            activeRelays.decrementAndGet();
-        }
-    }
-
-    /** Connects to the backend's data port and resets it: the backend's transfer ends now, as a failure. */
-    private void resetBackendData(DataRoute route) {
-        try {
-            Flow.reset(BackendConnect.data(ctx, route.backendTarget(), null));
-        } catch (IOException e) {
-            // Not reachable either: the backend gives up at its own accept timeout, and nothing was sent.
-        }
-    }
-
-    /**
-     * The flow of a route's data connection, known to the route before any connection is made (the backend's
-     * final reply may come as soon as the backend's side is connected). A clean end is passed on only while
-     * its sender's control connection is there: a peer that died ends its data with the same FIN as one that
-     * finished (an upload would be committed cut short).
-     */
-    private Flow newFlow(DataRoute route) {
-        Flow flow = new Flow(() -> !clientConn.peerEnded(), () -> backendConn == null || !backendConn.peerEnded());
-        route.flow(flow);
-        flows.add(flow);
-        if (finished.get()) {
-            flow.giveUp("session ended");
-        }
-        return flow;
-    }
-
-    /**
-     * Relays one data connection, both sides connected, and counts it for the session, its backend
-     * and the metrics: every transfer, passive or active, passes here.
-     */
-    private void relay(DataRoute route, Flow flow, SocketChannel clientSide, SocketChannel backendSide) {
-        transfers.incrementAndGet();
-        LongAdder up = new LongAdder();
-        LongAdder down = new LongAdder();
-        currentDown = down;
-        currentUp = up;
-        long start = System.nanoTime();
-        java.util.function.LongConsumer upCounter = n -> {
-            bytesUp += n;
-            up.add(n);
-        };
-        java.util.function.LongConsumer downCounter = n -> {
-            bytesDown += n;
-            down.add(n);
-        };
-        try {
-            boolean clientTlsOn = protection.protectData();
-            if (clientTlsOn || backendFtps()) {
-                TlsRelay.Result r = TlsRelay.run(
-                        new TlsRelay.ClientSide(clientSide, clientTlsOn ? clientTls : null, clientConn.tlsSession()),
-                        new TlsRelay.BackendSide(backendSide, backendFtps() ? ctx.tls().backends().engine(backend.address()) : null),
-                        ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(), ctx.settings().tls().handshakeTimeout(),
-                        ctx.settings().tls().reuse(), upCounter, downCounter, flow);
-                dataTlsOutcome(route, r);
-            } else {
-                Relay.run(clientSide, backendSide, ctx.buffers(), ctx.watchdog(), ctx.settings().timeouts().data(),
-                        upCounter, downCounter, flow);
-            }
-        } finally {
-            if (flow.up() == null || flow.down() == null) {
-                flow.abandon("relay ended early");
-            }
-            backend.countTransfer();
-            backend.addBytes(up.sum(), down.sum());
-            // Counted by the backend now: the status page must not add these bytes again.
-            currentUp = null;
-            currentDown = null;
-            ctx.metrics().transferDone(up.sum(), down.sum(), System.nanoTime() - start);
-        }
-        if (flow.stall() != null) {
-            dataTimedOut(route, flow);
-        }
-    }
-
-    /**
-     * A transfer's data connection moved nothing for the data timeout and was reset. A backend that stalled
-     * may never answer, so the client is told 426 now (the backend's own final reply, if it comes, is
-     * dropped); a stall on the backend's side counts against the backend.
-     */
-    private void dataTimedOut(DataRoute route, Flow flow) {
-        Awaited transfer = null;
-        synchronized (awaited) {
-            Awaited head = awaited.peekFirst();
-            if (head != null && head.kind == Awaited.Kind.TRANSFER && head.route == route && !head.answered()) {
-                head.answer();
-                transfer = head;
-            }
-        }
-        Flow.Stall stall = flow.stall();
-        // Whose side stopped: the file's direction was blocked writing to its receiver, or reading from its
-        // sender. Without a transfer command there is no file, and nothing for the backend to send.
-        String stalled = transfer == null ? "client"
-                : transfer.upload() ? (stall.upWriting() ? "backend" : "client")
-                : (stall.downWriting() ? "client" : "backend");
-        LOG.warn("{} event=data-timeout cmd={} stalled={} backend={}", id, transfer == null ? "-" : transfer.verb,
-                stalled, backend.name());
-        if (stalled.equals("backend")) {
-            backend.countError();
-        }
-        if (transfer != null) {
-            sendQuietly(Replies.DATA_CONNECTION_TIMED_OUT);
-        }
-    }
-
-    /**
-     * A data connection whose TLS failed before any byte moved: the backend's side was reset, so it
-     * answers 426; the client is told why instead, as ferry server tells it (RFC 4217 §10.2: 522).
-     */
-    private void dataTlsOutcome(DataRoute route, TlsRelay.Result r) {
-        switch (r.outcome()) {
-            case RELAYED -> LOG.debug("{} data connection relayed tls={}", id, r.clientTls() == null ? "-" : r.clientTls());
-            case CLIENT_TLS_FAILED -> {
-                LOG.info("{} event=data-tls-failed side=client error={}", id, Printable.of(r.error(), 160));
-                route.fail(Replies.DATA_TLS_FAILED);
-            }
-            case CLIENT_NOT_RESUMED -> {
-                LOG.info("{} event=data-refused reason=tls-session-not-resumed", id);
-                route.fail(Replies.DATA_TLS_NOT_RESUMED);
-            }
-            case BACKEND_TLS_FAILED -> {
-                LOG.warn("{} event=data-tls-failed side=backend backend={} error={}", id, backend.name(), Printable.of(r.error(), 160));
-                backend.countError();
-                route.fail(Reply.of(425, "Cannot open the data connection to the server."));
-            }
-        }
-    }
-
-    // ---- I/O helpers ------------------------------------------------------------------------
 
     /** The next client line, or null when the client is gone; bad lines are answered here. */
     private String readClientLine(ControlLineReader in) throws IOException {
@@ -1199,84 +763,13 @@ public final class ProxySession implements Runnable, ClientSession {
         if (backendGuard == null) {
             backendGuard = ctx.watchdog().guard(() -> shutdown(backendConn));
         }
-        synchronized (awaited) {
-            long until = System.nanoTime() + ctx.settings().timeouts().serverIdle().toNanos();
-            while (awaited.size() >= MAX_AWAITED && pumps.get() == 2 && waitAwaited(until)) {
-                // the backend pump notifies as replies go out
-            }
-            awaited.addLast(what);
-            serverIdleGuard.arm(ctx.settings().timeouts().serverIdle());
-        }
+        order.expect(what);
         writeAll(backendConn, (line + "\r\n").getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** The command the backend answers next, or null. */
-    private Awaited headAwaited() {
-        synchronized (awaited) {
-            return awaited.peekFirst();
-        }
-    }
-
-    /** The command a final reply answers (null: an unsolicited reply, such as a 421 on the backend's own timeout). */
-    private Awaited takeAwaited() {
-        synchronized (awaited) {
-            return awaited.pollFirst();
-        }
-    }
-
-    /** A final reply went out: the server-idle clock runs only while another command waits for its reply. */
-    private void replied() {
-        synchronized (awaited) {
-            if (awaited.isEmpty()) {
-                serverIdleGuard.disarm();
-            } else {
-                serverIdleGuard.arm(ctx.settings().timeouts().serverIdle());
-            }
-            awaited.notifyAll();
-        }
-    }
-
-    /** Waits on the queue until {@code until}; false once that passed (or the thread was interrupted). */
-    private boolean waitAwaited(long until) {
-        long left = (until - System.nanoTime()) / 1_000_000L;
-        if (left <= 0) {
-            return false;
-        }
-        try {
-            awaited.wait(left);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    /**
-     * A transfer command waits for a data connection the client has not made yet (within the data
-     * timeout): the backend's silence then is the client's doing, not the backend's.
-     */
-    private boolean awaitingDataConnection() {
-        long limit = ctx.settings().timeouts().data().toNanos();
-        synchronized (awaited) {
-            for (Awaited a : awaited) {
-                if (a.kind == Awaited.Kind.TRANSFER && a.route != null && a.route.flow() == null
-                        && a.route.failure() == null && System.nanoTime() - a.sentNanos < limit) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     /** A reply of our own after the backend answered every earlier command (pipelining order). */
     private void sendInOrder(Reply reply) throws IOException {
-        synchronized (awaited) {
-            long until = System.nanoTime() + ctx.settings().timeouts().serverIdle().toNanos();
-            while (!awaited.isEmpty() && backendConn != null && backendConn.isOpen() && pumps.get() == 2
-                    && waitAwaited(until)) {
-                // the backend pump notifies as replies go out
-            }
-        }
+        order.awaitTurn();
         send(reply);
     }
 
