@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
@@ -209,6 +210,29 @@ class ProxySessionTest {
             clientHasBytes.countDown();
             p.assertReply("426 Data connection lost; transfer aborted.");
         }
+    }
+
+    @Test
+    void anActiveTransferIsBridgedFromTheBackendsPassivePortToTheClientsPort() throws Exception {
+        ProxyHarness p = start(new ScriptedBackend().on("RETR", (b, l) -> {
+            b.reply("150 Opening.");
+            try (SocketChannel data = b.acceptData()) {
+                data.write(ByteBuffer.wrap("hello\n".getBytes(StandardCharsets.US_ASCII)));
+            }
+            b.reply("226 Transfer complete.");
+        }));
+        p.login();
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            int port = listener.socket().getLocalPort();
+            p.command("PORT 127,0,0,1," + (port >> 8) + "," + (port & 0xff), "200 PORT command successful.");
+            p.send("RETR f");
+            try (SocketChannel data = listener.accept()) {
+                p.assertReply("150 Opening.");
+                assertThat(readAll(data)).isEqualTo("hello\n");
+            }
+            p.assertReply("226 Transfer complete.");
+        }
+        assertThat(p.session.transfers()).isEqualTo(1);
     }
 
     @Test
