@@ -1,5 +1,6 @@
 package dev.ferry.balancer.frontend;
 
+import dev.ferry.balancer.metrics.AdmissionStats;
 import dev.ferry.runtime.net.AddressCounts;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -23,7 +24,7 @@ import java.util.concurrent.atomic.LongAdder;
  * virtual threads; the address map holds one entry per address with a connection (the acceptor bounds
  * those), and an address leaves it when its last connection ends.
  */
-public final class Admission {
+public final class Admission implements AdmissionStats {
 
     /** What became of a client that asked to start. */
     public enum Outcome { ADMITTED, QUEUE_FULL, QUEUE_TIMEOUT, TOO_MANY_FROM_ADDRESS }
@@ -106,12 +107,12 @@ public final class Admission {
         slots.release();
     }
 
-    /** Sessions admitted and not yet ended. */
+    @Override
     public int active() {
         return maxSessions - slots.availablePermits();
     }
 
-    /** Clients waiting for a slot. */
+    @Override
     public int queued() {
         return queued.get();
     }
@@ -119,6 +120,26 @@ public final class Admission {
     /** Clients that asked to start and got {@code outcome}, since the start. */
     public long count(Outcome outcome) {
         return outcomes[outcome.ordinal()].sum();
+    }
+
+    @Override
+    public long admitted() {
+        return count(Outcome.ADMITTED);
+    }
+
+    @Override
+    public long refusedQueueFull() {
+        return count(Outcome.QUEUE_FULL);
+    }
+
+    @Override
+    public long refusedQueueTimeout() {
+        return count(Outcome.QUEUE_TIMEOUT);
+    }
+
+    @Override
+    public long refusedPerAddress() {
+        return count(Outcome.TOO_MANY_FROM_ADDRESS);
     }
 
     /** The most connections that can be held at once: sessions plus waiters. */

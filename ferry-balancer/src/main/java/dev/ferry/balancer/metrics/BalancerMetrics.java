@@ -7,7 +7,6 @@ import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.balancer.backend.CheckState;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.data.Relay;
-import dev.ferry.balancer.frontend.Admission;
 import dev.ferry.runtime.metrics.MetricsEndpoint;
 import dev.ferry.runtime.metrics.TransferBuckets;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -29,8 +28,8 @@ import java.util.function.ToDoubleFunction;
  * listed in docs/metrics.md; keep the two in step.
  *
  * <p>Design: almost everything is read at scrape time from the counters the balancer keeps anyway
- * (each {@link Backend}'s sessions, errors, retries, transfers and bytes, {@link Admission}'s
- * outcomes, {@link DataPorts}' pending routes), so the stats page and the metrics can never
+ * (each {@link Backend}'s sessions, errors, retries, transfers and bytes, the admission's
+ * outcomes ({@link AdmissionStats}), {@link DataPorts}' pending routes), so the stats page and the metrics can never
  * disagree and the session code needs no hook for them. Three things exist only here, each fed
  * from one call site: check results with their durations ({@link #checkDone}, from the health
  * checker), transfer durations ({@link #transferDone}, from the session's relay) and sessions ended
@@ -74,7 +73,7 @@ public final class BalancerMetrics {
      * @param maxSessions the session limit (max-sessions)
      * @param perAddress  the per-address limit in force, asked at every scrape (a reload may change it)
      */
-    public BalancerMetrics(Supplier<List<Backend>> all, Admission admission, DataPorts dataPorts, int maxSessions,
+    public BalancerMetrics(Supplier<List<Backend>> all, AdmissionStats admission, DataPorts dataPorts, int maxSessions,
                            IntSupplier perAddress) {
         for (int i = 0; i < timeouts.length; i++) {
             timeouts[i] = new LongAdder();
@@ -87,16 +86,16 @@ public final class BalancerMetrics {
                 + "queued clients together (max-sessions-per-address).", perAddress);
         gauge("ferry_balancer_sessions_queued", "Clients waiting in the queue for a session slot.", admission::queued);
         CounterWithCallback.builder().name("ferry_balancer_sessions_total").help("Client sessions admitted.")
-                .callback(cb -> cb.call(admission.count(Admission.Outcome.ADMITTED))).register(registry);
+                .callback(cb -> cb.call(admission.admitted())).register(registry);
         CounterWithCallback.builder().name("ferry_balancer_sessions_refused_total")
                 .help("Clients told 421 before the greeting, by reason: max-sessions (the queue was full), queue-timeout "
                         + "(no slot within queue.timeout), max-per-address (their address held max-sessions-per-address "
                         + "connections; never queued).")
                 .labelNames("reason")
                 .callback(cb -> {
-                    cb.call(admission.count(Admission.Outcome.QUEUE_FULL), "max-sessions");
-                    cb.call(admission.count(Admission.Outcome.QUEUE_TIMEOUT), "queue-timeout");
-                    cb.call(admission.count(Admission.Outcome.TOO_MANY_FROM_ADDRESS), "max-per-address");
+                    cb.call(admission.refusedQueueFull(), "max-sessions");
+                    cb.call(admission.refusedQueueTimeout(), "queue-timeout");
+                    cb.call(admission.refusedPerAddress(), "max-per-address");
                 }).register(registry);
         CounterWithCallback.builder().name("ferry_balancer_session_timeouts_total")
                 .help("Sessions the balancer closed with 421 on a timeout, by kind: login (not logged in within "

@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
@@ -167,13 +168,7 @@ class ProxySessionTest {
 
     @Test
     void aCleanRelayIsConfirmedWith226() throws Exception {
-        ProxyHarness p = start(new ScriptedBackend().on("RETR", (b, l) -> {
-            b.reply("150 Opening.");
-            try (SocketChannel data = b.acceptData()) {
-                data.write(ByteBuffer.wrap("hello\n".getBytes(StandardCharsets.US_ASCII)));
-            }
-            b.reply("226 Transfer complete.");
-        }));
+        ProxyHarness p = start(new ScriptedBackend().on("RETR", ProxySessionTest::sendsHello));
         p.login();
         int port = pasv(p);
         try (SocketChannel data = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))) {
@@ -212,6 +207,23 @@ class ProxySessionTest {
     }
 
     @Test
+    void anActiveTransferIsBridgedFromTheBackendsPassivePortToTheClientsPort() throws Exception {
+        ProxyHarness p = start(new ScriptedBackend().on("RETR", ProxySessionTest::sendsHello));
+        p.login();
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            int port = listener.socket().getLocalPort();
+            p.command("PORT 127,0,0,1," + (port >> 8) + "," + (port & 0xff), "200 PORT command successful.");
+            p.send("RETR f");
+            try (SocketChannel data = listener.accept()) {
+                p.assertReply("150 Opening.");
+                assertThat(readAll(data)).isEqualTo("hello\n");
+            }
+            p.assertReply("226 Transfer complete.");
+        }
+        assertThat(p.session.transfers()).isEqualTo(1);
+    }
+
+    @Test
     void aPendingDataRouteIsGivenBackWhenTheSessionAsksForAnotherOrEnds() throws Exception {
         ProxyHarness p = start(new ScriptedBackend());
         p.login();
@@ -221,6 +233,15 @@ class ProxySessionTest {
         p.command("QUIT", "221 Goodbye.");
         p.awaitEnd();
         assertThat(p.dataPorts.portsInUse()).as("not held until the data timeout").isZero();
+    }
+
+    /** A RETR the backend serves in full: 150, "hello\n" on its data connection, 226. */
+    private static void sendsHello(ScriptedBackend b, String line) throws Exception {
+        b.reply("150 Opening.");
+        try (SocketChannel data = b.acceptData()) {
+            data.write(ByteBuffer.wrap("hello\n".getBytes(StandardCharsets.US_ASCII)));
+        }
+        b.reply("226 Transfer complete.");
     }
 
     /** PASV through the balancer; the balancer's port the client was told. */
