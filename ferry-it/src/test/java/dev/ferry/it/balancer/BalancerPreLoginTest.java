@@ -43,15 +43,6 @@ class BalancerPreLoginTest {
         assertThat(conversation(cluster.port())).isEqualTo(conversation(cluster.server(0).address().getPort()));
     }
 
-    @Test
-    void beforeAnyCheckHeardABackendFeatIsStillTheServers() throws Exception {
-        // A tcp check never hears FEAT: the balancer lists its baseline, which must be a Ferry server's list.
-        cluster = BalancerCluster.start(s -> terminatingTls(s).withCheck(BalancerSettings.Check.DEFAULTS));
-        assertThat(cluster.backend(0).features()).isNull();
-
-        assertThat(conversation(cluster.port())).isEqualTo(conversation(cluster.server(0).address().getPort()));
-    }
-
     /** The test servers offer FTPS: the balancer must too, or FEAT would rightly differ in AUTH, PBSZ and PROT. */
     private static BalancerSettings terminatingTls(BalancerSettings s) {
         return s.withTls(BalancerSettings.Tls.OFF.withMode(BalancerSettings.TlsMode.TERMINATE));
