@@ -1,10 +1,10 @@
 package dev.ferry.balancer;
 
-import dev.ferry.runtime.tls.IdentityFiles;
-import dev.ferry.runtime.net.NetworkAddress;
-import dev.ferry.runtime.tls.SessionReuse;
-import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.balancer.admin.AdminSettings;
+import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.net.NetworkAddress;
+import dev.ferry.runtime.tls.IdentityFiles;
+import dev.ferry.runtime.tls.SessionReuse;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
 import java.time.Duration;

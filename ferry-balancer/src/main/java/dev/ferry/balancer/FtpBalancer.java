@@ -1,41 +1,46 @@
 package dev.ferry.balancer;
 
+import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.check.HealthChecker;
 import dev.ferry.balancer.data.DataPorts;
+import dev.ferry.balancer.data.Relay;
+import dev.ferry.balancer.frontend.Admission;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.balancer.frontend.ClientSession;
-import dev.ferry.balancer.proxy.ProxySession;
 import dev.ferry.balancer.metrics.BalancerMetrics;
+import dev.ferry.balancer.passthrough.PassiveRanges;
 import dev.ferry.balancer.passthrough.Passthrough;
 import dev.ferry.balancer.policy.BalancePolicy;
+import dev.ferry.balancer.proxy.ProxySession;
+import dev.ferry.balancer.reload.ReloadPlan;
+import dev.ferry.balancer.tls.BackendTlsClient;
+import dev.ferry.balancer.tls.BalancerTls;
+import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
-import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.Acceptor;
+import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.IdleParker;
+import dev.ferry.runtime.net.Listener;
 import dev.ferry.runtime.net.PassiveAddressing;
 import dev.ferry.runtime.net.Watchdog;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
-import java.util.Collections;
-import java.net.StandardSocketOptions;
-import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import dev.ferry.balancer.backend.AdminState;
-import dev.ferry.balancer.reload.ReloadPlan;
-import dev.ferry.balancer.tls.BackendTlsClient;
-import dev.ferry.balancer.tls.BalancerTls;
-import dev.ferry.balancer.frontend.Admission;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,15 +52,14 @@ import org.slf4j.LoggerFactory;
 public final class FtpBalancer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
-    private static final int BACKLOG = 4096;
     private static final int REFUSAL_MARGIN = 64;
     private static final int RELAY_BUFFER = 256 * 1024;
 
     /** As started: what the listener, passive ports and admission were built from (a reload cannot change those). */
     private final BalancerSettings settings;
-    private final ServerSocketChannel listener;
+    private final Listener listener;
     /** The implicit-FTPS listener (TLS from the first byte), or null. */
-    private final ServerSocketChannel implicitListener;
+    private final Listener implicitListener;
     private final Acceptor implicitAcceptor;
     private final BalancerContext context;
     private volatile HealthChecker checker;   // replaced by a reload
@@ -63,7 +67,7 @@ public final class FtpBalancer implements AutoCloseable {
     private final Instant startedAt = Instant.now();
     private final List<Backend> initialBackends;
     /** Backends a reload removed whose sessions have not all ended yet. */
-    private final Set<Backend> retiring = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Backend> retiring = ConcurrentHashMap.newKeySet();
     /** TLS passthrough's sessions and data ports; null in the other modes. */
     private final Passthrough passthrough;
     /** FTPS for the health checks of backends that speak it (terminated or passed through), else null. */
@@ -83,16 +87,9 @@ public final class FtpBalancer implements AutoCloseable {
         List<Backend> backends = settings.backends().stream()
                 .map(spec -> new Backend(spec, settings.check().rise(), settings.check().fall()))
                 .toList();
-        this.listener = ServerSocketChannel.open();
-        try {
-            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            listener.bind(settings.listen(), BACKLOG);
-        } catch (IOException e) {
-            listener.close();
-            throw new IOException("cannot listen on " + settings.listen() + ": " + e.getMessage(), e);
-        }
+        this.listener = Listener.bind(settings.listen(), "");
         Watchdog watchdog = new Watchdog("ferry-balancer-watchdog");
-        DataPorts dataPorts = new DataPorts(((InetSocketAddress) listener.getLocalAddress()).getAddress(), settings.passiveLow(), settings.passiveHigh());
+        DataPorts dataPorts = new DataPorts(listener.address().getAddress(), settings.passiveLow(), settings.passiveHigh());
         Admission admission = new Admission(settings.maxSessions(), settings.queue().size(), settings.queue().timeout());
         this.initialBackends = backends;
         BalancerMetrics metrics = new BalancerMetrics(this::backendsInService, admission, dataPorts, settings.maxSessions(),
@@ -100,7 +97,7 @@ public final class FtpBalancer implements AutoCloseable {
         this.context = new BalancerContext(settings, backends, BalancePolicy.of(settings.balance()), watchdog,
                 dataPorts,
                 new PassiveAddressing(settings.publicAddress(), settings.networkAddresses()), new BufferPool(RELAY_BUFFER, 64),
-                admission, new AtomicLong(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
+                admission, new AtomicLong(), ConcurrentHashMap.newKeySet(),
                 new IdleParker("ferry-balancer-idle-parker"), metrics, tls);
         try {
             this.passthrough = passthroughMode ? Passthrough.start(context, address().getAddress()) : null;
@@ -111,19 +108,16 @@ public final class FtpBalancer implements AutoCloseable {
             throw e;
         }
         this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), checkTls, metrics::checkDone);
-        this.acceptor = acceptor("ferry-balancer-acceptor", listener, false);
+        this.acceptor = acceptor("ferry-balancer-acceptor", listener.channel(), false);
         InetSocketAddress implicit = tls == null ? null : settings.tls().implicitListen();
         if (implicit != null) {
-            this.implicitListener = ServerSocketChannel.open();
             try {
-                implicitListener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                implicitListener.bind(implicit, BACKLOG);
+                this.implicitListener = Listener.bind(implicit, " for implicit FTPS");
             } catch (IOException e) {
-                implicitListener.close();
                 listener.close();
-                throw new IOException("cannot listen for implicit FTPS on " + implicit + ": " + e.getMessage(), e);
+                throw e;
             }
-            this.implicitAcceptor = acceptor("ferry-balancer-implicit-acceptor", implicitListener, true);
+            this.implicitAcceptor = acceptor("ferry-balancer-implicit-acceptor", implicitListener.channel(), true);
         } else {
             this.implicitListener = null;
             this.implicitAcceptor = null;
@@ -179,18 +173,14 @@ public final class FtpBalancer implements AutoCloseable {
             }
         }
         LOG.info("event=listening address={} backends={} balance={} check={} passive_ports={} relay={}",
-                HostPort.text(b.address()), settings.backends().size(), settings.balance().name().toLowerCase(java.util.Locale.ROOT),
-                settings.check().type().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
-                b.passivePortsText(), dev.ferry.balancer.data.Relay.mode());
+                HostPort.text(b.address()), settings.backends().size(), settings.balance().name().toLowerCase(Locale.ROOT),
+                settings.check().type().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                b.passivePortsText(), Relay.mode());
         return b;
     }
 
     public InetSocketAddress address() {
-        try {
-            return (InetSocketAddress) listener.getLocalAddress();
-        } catch (IOException e) {
-            return settings.listen();
-        }
+        return listener.address();
     }
 
     public int port() {
@@ -199,11 +189,7 @@ public final class FtpBalancer implements AutoCloseable {
 
     /** The implicit-FTPS listener's address, or null when there is none. */
     public InetSocketAddress implicitTlsAddress() {
-        try {
-            return implicitListener == null ? null : (InetSocketAddress) implicitListener.getLocalAddress();
-        } catch (IOException e) {
-            return settings.tls().implicitListen();
-        }
+        return implicitListener == null ? null : implicitListener.address();
     }
 
     /** TLS termination (certificate, fingerprint), or null when the balancer does not terminate TLS. */
@@ -212,7 +198,7 @@ public final class FtpBalancer implements AutoCloseable {
     }
 
     private static String spelling(Enum<?> e) {
-        return e.name().toLowerCase(java.util.Locale.ROOT);
+        return e.name().toLowerCase(Locale.ROOT);
     }
 
     /** Sessions admitted and clients queued for a slot. */
@@ -276,9 +262,9 @@ public final class FtpBalancer implements AutoCloseable {
      */
     public String passivePortsText() {
         if (passthrough != null) {
-            return dev.ferry.balancer.passthrough.PassiveRanges.of(context.settings().backends()).ranges().stream()
+            return PassiveRanges.of(context.settings().backends()).ranges().stream()
                     .map(r -> r.backend() + ":" + r.low() + "-" + r.high())
-                    .collect(java.util.stream.Collectors.joining(","));
+                    .collect(Collectors.joining(","));
         }
         return settings.passiveLow() == 0 ? "any" : settings.passiveLow() + "-" + settings.passiveHigh();
     }
@@ -379,7 +365,7 @@ public final class FtpBalancer implements AutoCloseable {
                     tls.server().identity().selfSigned() ? "self-signed" : applied.certificate(), tls.server().identity().fingerprint());
             return applied;
         } catch (IOException | RuntimeException e) {
-            LOG.warn("event=reload-failed what=tls-certificate error={}", dev.ferry.protocol.Printable.of(String.valueOf(e.getMessage()), 200));
+            LOG.warn("event=reload-failed what=tls-certificate error={}", Printable.of(String.valueOf(e.getMessage()), 200));
             return applied.withCertificate(current.certificate(), current.key()).withPasswordFile(current.passwordFile())
                     .withSelfSignedDirectory(current.selfSignedDirectory()).withReuse(current.reuse());
         }

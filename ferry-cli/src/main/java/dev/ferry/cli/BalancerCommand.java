@@ -1,7 +1,7 @@
 package dev.ferry.cli;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.CheckType;
+import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.admin.AdminServer;
 import dev.ferry.balancer.admin.AdminSettings;

@@ -3,8 +3,8 @@ package dev.ferry.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code ferry}: the command-line entry point. */
 @Command(name = "ferry",

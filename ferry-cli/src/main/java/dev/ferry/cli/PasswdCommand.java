@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.runtime.password.PasswordHasher;
 import java.io.Console;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,8 +15,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
-
-import dev.ferry.runtime.password.PasswordHasher;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

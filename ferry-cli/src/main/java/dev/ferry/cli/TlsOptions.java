@@ -1,7 +1,7 @@
 package dev.ferry.cli;
 
-import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.config.Values;
+import dev.ferry.runtime.tls.SessionReuse;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;

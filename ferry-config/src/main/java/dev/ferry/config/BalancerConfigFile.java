@@ -1,20 +1,20 @@
 package dev.ferry.config;
 
-import dev.ferry.protocol.ftps.TlsPolicy;
-import dev.ferry.balancer.BalancerSettings;
-import dev.ferry.balancer.admin.AdminSettings;
-import dev.ferry.balancer.BalancerSettings.Balance;
 import dev.ferry.balancer.BalancerSettings.BackendSpec;
+import dev.ferry.balancer.BalancerSettings.BackendTls;
+import dev.ferry.balancer.BalancerSettings.Balance;
 import dev.ferry.balancer.BalancerSettings.Check;
 import dev.ferry.balancer.BalancerSettings.CheckType;
 import dev.ferry.balancer.BalancerSettings.ProxyProtocol;
 import dev.ferry.balancer.BalancerSettings.Queue;
 import dev.ferry.balancer.BalancerSettings.Timeouts;
+import dev.ferry.balancer.BalancerSettings.TlsMode;
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.balancer.admin.AdminSettings;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.password.PasswordHasher;
 import java.net.InetSocketAddress;
-import dev.ferry.balancer.BalancerSettings.BackendTls;
-import dev.ferry.balancer.BalancerSettings.TlsMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,7 +1,6 @@
 package dev.ferry.config;
 
 import dev.ferry.protocol.address.IpText;
-
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.regex.Pattern;

@@ -1,12 +1,12 @@
 package dev.ferry.config;
 
-import dev.ferry.server.ServerSettings;
+import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.ServerSettings.Limits;
 import dev.ferry.server.ServerSettings.LoginPolicy;
-import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.server.ServerSettings.Passive;
 import dev.ferry.server.ServerSettings.Tls;
+import dev.ferry.server.ServerSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

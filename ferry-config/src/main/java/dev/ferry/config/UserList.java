@@ -1,8 +1,8 @@
 package dev.ferry.config;
 
 import dev.ferry.protocol.ftps.TlsPolicy;
-import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.UserAccount;
+import dev.ferry.server.ServerSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,7 +1,7 @@
 package dev.ferry.config;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.BackendSpec;
+import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.password.PasswordHasher;

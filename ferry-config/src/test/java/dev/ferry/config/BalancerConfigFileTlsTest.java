@@ -1,12 +1,12 @@
 package dev.ferry.config;
 
-import dev.ferry.runtime.tls.SessionReuse;
-import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.TlsMode;
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.ServerSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;

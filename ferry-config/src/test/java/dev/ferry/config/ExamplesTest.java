@@ -1,14 +1,14 @@
 package dev.ferry.config;
 
-import dev.ferry.runtime.tls.SessionReuse;
-import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.BackendSpec;
-import dev.ferry.server.ServerSettings;
+import dev.ferry.balancer.BalancerSettings;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.net.NetworkAddress;
+import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.ServerSettings.UserAccount;
+import dev.ferry.server.ServerSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;

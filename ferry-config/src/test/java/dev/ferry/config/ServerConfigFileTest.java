@@ -1,18 +1,18 @@
 package dev.ferry.config;
 
-import dev.ferry.runtime.tls.SessionReuse;
-import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.ferry.server.ServerSettings;
+import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.net.NetworkAddress;
+import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.ServerSettings.Limits;
 import dev.ferry.server.ServerSettings.LoginPolicy;
-import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.server.ServerSettings.Passive;
 import dev.ferry.server.ServerSettings.UserAccount;
+import dev.ferry.server.ServerSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

@@ -1,8 +1,8 @@
 package dev.ferry.it;
 
-import dev.ferry.runtime.tls.SessionReuse;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.ServerSettings;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -3,35 +3,23 @@ package dev.ferry.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.ferry.server.FtpServer;
-import dev.ferry.server.ServerSettings;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.tls.TlsIdentity;
+import dev.ferry.server.FtpServer;
+import dev.ferry.server.ServerSettings;
 import dev.ferry.testkit.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-
-
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-
-
 import java.time.Duration;
 import java.time.Instant;
-
 import java.util.List;
 import javax.net.ssl.SSLSocket;
-
-
-
-
-
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -191,9 +179,9 @@ class FtpsProtocolTest {
             ftp.command("PBSZ 0", 200);
             ftp.command("PROT P", 200);
             // Longer than the parking grace: the session has given its thread back and dropped its TLS buffers.
-            Thread.sleep(dev.ferry.server.session.Session.PARK_AFTER_MILLIS + 500);
+            Thread.sleep(dev.ferry.runtime.net.IdleParker.PARK_AFTER_MILLIS + 500);
             assertThat(ftp.command("PWD").code()).isEqualTo(257);
-            Thread.sleep(dev.ferry.server.session.Session.PARK_AFTER_MILLIS + 500);
+            Thread.sleep(dev.ferry.runtime.net.IdleParker.PARK_AFTER_MILLIS + 500);
             InetSocketAddress data = ftp.pasv();
             ftp.send("RETR hello.txt");
             try (Socket raw = new Socket(data.getAddress(), data.getPort())) {

@@ -2,9 +2,9 @@ package dev.ferry.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.testkit.Scrape;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.protocol.proxy.ProxyProtocol;
+import dev.ferry.testkit.Scrape;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

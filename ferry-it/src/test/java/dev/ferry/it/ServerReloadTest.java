@@ -1,12 +1,12 @@
 package dev.ferry.it;
 
-import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
-import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.testkit.TestCertificates;
 import java.io.IOException;
 import java.io.InputStream;

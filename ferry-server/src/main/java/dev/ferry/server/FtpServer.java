@@ -1,33 +1,35 @@
 package dev.ferry.server;
 
-import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
+import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.net.Acceptor;
+import dev.ferry.runtime.net.BufferPool;
+import dev.ferry.runtime.net.IdleParker;
+import dev.ferry.runtime.net.Listener;
+import dev.ferry.runtime.net.PassiveAddressing;
+import dev.ferry.runtime.net.SocketConnection;
+import dev.ferry.runtime.net.Watchdog;
+import dev.ferry.runtime.tls.TlsEndpoint;
+import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
-import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.fs.HomeStorage;
 import dev.ferry.server.fs.StaleUploads;
 import dev.ferry.server.metrics.MetricsListener;
 import dev.ferry.server.metrics.ServerMetrics;
-import dev.ferry.runtime.net.Acceptor;
-import dev.ferry.runtime.net.IdleParker;
-import dev.ferry.runtime.net.PassiveAddressing;
 import dev.ferry.server.proxy.ProxyGate;
-import dev.ferry.runtime.net.SocketConnection;
-import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.server.session.Session;
 import dev.ferry.server.session.SessionRegistry;
-import dev.ferry.runtime.tls.TlsIdentity;
-import dev.ferry.runtime.tls.TlsEndpoint;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -48,17 +50,16 @@ public final class FtpServer implements AutoCloseable {
     private static final Logger SESSION_LOG = LoggerFactory.getLogger("ferry.session");
     /** Connections beyond max-sessions that may be in the middle of being told 421. */
     private static final int REFUSAL_MARGIN = 64;
-    private static final int BACKLOG = 4096;
     /** Copy buffer of uploads: 256 KiB measured 1.2-1.3 CPU-s per GiB stored against 1.2-2.0 for 64 KiB. */
     private static final int TRANSFER_BUFFER = 256 * 1024;
     private static final int POOLED_BUFFERS = 32;
 
     private final ServerSettings settings;
-    private final ServerSocketChannel listener;
+    private final Listener listener;
     private final ServerContext context;
     private final Acceptor acceptor;
     /** The implicit-FTPS listener and its acceptor, or null. */
-    private final ServerSocketChannel implicitListener;
+    private final Listener implicitListener;
     private final Acceptor implicitAcceptor;
     private final ProxyGate proxyGate;
     /** Connections still at the gate (not yet sessions), so that close() can end them too. */
@@ -106,43 +107,34 @@ public final class FtpServer implements AutoCloseable {
                 new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
                 new BufferPool(TRANSFER_BUFFER, POOLED_BUFFERS),
                 sessions,
-                new dev.ferry.server.fs.HomeStorage(),
+                new HomeStorage(),
                 new IdleParker("ferry-idle-parker"),
                 new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts),
                 tls);
 
-        this.listener = ServerSocketChannel.open();
         try {
-            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            listener.bind(settings.listen(), BACKLOG);
+            this.listener = Listener.bind(settings.listen(), "");
         } catch (IOException e) {
-            listener.close();
             watchdog.close();
-            if (context.idleParker() != null) {
-                context.idleParker().close();
-            }
-            throw new IOException("cannot listen on " + HostPort.text(settings.listen()) + ": " + e.getMessage(), e);
+            context.idleParker().close();
+            throw e;
         }
-        this.acceptor = new Acceptor("ferry-acceptor", listener, settings.limits().maxSessions() + REFUSAL_MARGIN,
+        this.acceptor = new Acceptor("ferry-acceptor", listener.channel(), settings.limits().maxSessions() + REFUSAL_MARGIN,
                 (channel, release) -> {
                     SocketConnection socket = new SocketConnection(channel);
                     Thread.ofVirtual().start(() -> serve(socket, release, false));
                 }, LOG);
         if (settings.tls().implicitListen() != null) {
-            this.implicitListener = ServerSocketChannel.open();
             try {
-                implicitListener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                implicitListener.bind(settings.tls().implicitListen(), BACKLOG);
+                this.implicitListener = Listener.bind(settings.tls().implicitListen(), " for implicit FTPS");
             } catch (IOException e) {
-                implicitListener.close();
                 listener.close();
                 watchdog.close();
                 context.idleParker().close();
-                throw new IOException("cannot listen for implicit FTPS on " + HostPort.text(settings.tls().implicitListen())
-                        + ": " + e.getMessage(), e);
+                throw e;
             }
             // Same session limit: a session is a session, whichever listener it came through.
-            this.implicitAcceptor = new Acceptor("ferry-implicit-acceptor", implicitListener,
+            this.implicitAcceptor = new Acceptor("ferry-implicit-acceptor", implicitListener.channel(),
                     settings.limits().maxSessions() + REFUSAL_MARGIN, (channel, release) -> {
                         SocketConnection socket = new SocketConnection(channel);
                         Thread.ofVirtual().start(() -> serve(socket, release, true));
@@ -217,8 +209,8 @@ public final class FtpServer implements AutoCloseable {
             LOG.info("event=tls certificate={} subject={} expires={} fingerprint={} policy={} reuse={} renegotiation={}",
                     id.origin(), id.certificate().getSubjectX500Principal().getName(),
                     id.certificate().getNotAfter().toInstant(), id.fingerprint(),
-                    settings.tls().policy().name().toLowerCase(java.util.Locale.ROOT),
-                    settings.tls().reuse().name().toLowerCase(java.util.Locale.ROOT),
+                    settings.tls().policy().name().toLowerCase(Locale.ROOT),
+                    settings.tls().reuse().name().toLowerCase(Locale.ROOT),
                     TlsEndpoint.refusesRenegotiation() ? "refused" : "allowed");
         }
         LOG.info("event=listening address={} root={} passive_ports={} users={} anonymous={} proxy_protocol_from={}",
@@ -265,11 +257,7 @@ public final class FtpServer implements AutoCloseable {
     }
 
     public InetSocketAddress address() {
-        try {
-            return (InetSocketAddress) listener.getLocalAddress();
-        } catch (IOException e) {
-            return settings.listen();
-        }
+        return listener.address();
     }
 
     public int port() {
@@ -278,11 +266,7 @@ public final class FtpServer implements AutoCloseable {
 
     /** The implicit-FTPS listener's address, or null when there is none. */
     public InetSocketAddress implicitTlsAddress() {
-        try {
-            return implicitListener == null ? null : (InetSocketAddress) implicitListener.getLocalAddress();
-        } catch (IOException e) {
-            return settings.tls().implicitListen();
-        }
+        return implicitListener == null ? null : implicitListener.address();
     }
 
     /** FTPS of this server, or null when TLS is off. */
@@ -305,7 +289,7 @@ public final class FtpServer implements AutoCloseable {
      * loaded and checked before anything changes, so a bad certificate leaves the server as it was (the
      * exception says why). Returns the settings that differ but take effect only after a restart.
      */
-    public synchronized java.util.List<String> reload(ServerSettings next) throws IOException {
+    public synchronized List<String> reload(ServerSettings next) throws IOException {
         TlsEndpoint tls = null;
         if (context.tls() != null && next.tls().enabled()) {
             tls = TlsEndpoint.create(TlsIdentity.load(next.tls().identityFiles(), settings.listen(), Clock.systemUTC()),
@@ -317,7 +301,7 @@ public final class FtpServer implements AutoCloseable {
         if (tls != null) {
             context.replaceTls(tls);
         }
-        java.util.List<String> restart = ReloadDifferences.needingRestart(settings, next);
+        List<String> restart = ReloadDifferences.needingRestart(settings, next);
         LOG.info("event=reloaded users={} certificate={} restart_needed={}", next.users().size(),
                 tls == null ? "-" : tls.identity().fingerprint(), restart.isEmpty() ? "-" : String.join(",", restart));
         return restart;

@@ -1,15 +1,15 @@
 package dev.ferry.server;
 
-import dev.ferry.server.auth.Authenticator;
-import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.runtime.net.BufferPool;
-import dev.ferry.server.data.PassivePorts;
-import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.runtime.net.IdleParker;
 import dev.ferry.runtime.net.PassiveAddressing;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
+import dev.ferry.server.auth.Authenticator;
+import dev.ferry.server.auth.LoginGuard;
+import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.HomeStorage;
+import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.server.session.SessionRegistry;
 import java.util.Objects;
 

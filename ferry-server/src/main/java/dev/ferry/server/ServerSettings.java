@@ -1,8 +1,8 @@
 package dev.ferry.server;
 
-import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.net.NetworkAddress;
+import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.runtime.tls.SessionReuse;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;

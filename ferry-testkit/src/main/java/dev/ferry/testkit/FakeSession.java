@@ -3,6 +3,7 @@ package dev.ferry.testkit;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.protocol.proxy.ProxyProtocol;
 import dev.ferry.protocol.proxy.ProxyProtocolException;
+import dev.ferry.runtime.net.Closing;
 import dev.ferry.testkit.FakeBackend.Fault;
 import dev.ferry.testkit.FakeBackend.Session;
 import dev.ferry.testkit.FakeBackend.UploadEnd;
@@ -71,8 +72,8 @@ final class FakeSession {
         } catch (IOException | InterruptedException ignored) {
             // The peer hung up or timed out, or the test closed the backend: normal ends for a fake.
         } finally {
-            closeQuietly(passive);
-            closeQuietly(control);
+            Closing.quietly(passive);
+            Closing.quietly(control);
         }
         synchronized (sent) {
             return new Session(sent.toByteArray(), proxyHeader, peer, local);
@@ -168,7 +169,7 @@ final class FakeSession {
             case BAD_227_NO_NUMBERS -> reply("227 Entering Passive Mode (no numbers here).");
             case BAD_227_OVERLONG_LINE -> reply("227 " + "9".repeat(20_000));
             default -> {
-                closeQuietly(passive);
+                Closing.quietly(passive);
                 passive = new ServerSocket(0, 1, backend.host());
                 backend.hold(passive);
                 int port = passive.getLocalPort();
@@ -302,15 +303,6 @@ final class FakeSession {
         }
     }
 
-    private static void closeQuietly(Closeable c) {
-        try {
-            if (c != null) {
-                c.close();
-            }
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-    }
 
     /** Copies every byte read from the socket into the session's record. */
     private static final class Recording extends FilterInputStream {

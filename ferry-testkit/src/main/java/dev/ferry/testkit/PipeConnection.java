@@ -1,5 +1,6 @@
 package dev.ferry.testkit;
 
+import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.Connection;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -68,7 +69,7 @@ public final class PipeConnection implements Connection {
 
     @Override
     public void shutdownInput() {
-        closeQuietly(toServer.sink());
+        Closing.quietly(toServer.sink());
     }
 
     @Override
@@ -92,15 +93,8 @@ public final class PipeConnection implements Connection {
 
     /** The client hangs up. */
     public void closeClientEnds() {
-        closeQuietly(toServer.sink());
-        closeQuietly(toClient.source());
+        Closing.quietly(toServer.sink());
+        Closing.quietly(toClient.source());
     }
 
-    private static void closeQuietly(java.io.Closeable c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // a test pipe; nothing to report
-        }
-    }
 }

@@ -1,6 +1,6 @@
 package dev.ferry.balancer.check;
 
-import dev.ferry.balancer.frontend.Features;
+import dev.ferry.balancer.backend.Features;
 import dev.ferry.balancer.tls.BackendTlsClient;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;

@@ -1,6 +1,6 @@
 package dev.ferry.balancer.check;
 
-import dev.ferry.balancer.frontend.Features;
+import dev.ferry.balancer.backend.Features;
 import dev.ferry.protocol.Reply;
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -15,7 +15,7 @@ interface Probe {
 
     /**
      * What the backend did: passed or not, a short description of why (never a password), and the features
-     * its FEAT listed ({@link dev.ferry.balancer.frontend.Features#offered}), null when the check did not learn them.
+     * its FEAT listed ({@link dev.ferry.balancer.backend.Features#offered}), null when the check did not learn them.
      */
     record Outcome(boolean ok, String detail, List<String> features) {
         static Outcome passed(String detail) { return new Outcome(true, detail, null); }

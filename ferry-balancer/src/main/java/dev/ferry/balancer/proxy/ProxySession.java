@@ -2,10 +2,10 @@ package dev.ferry.balancer.proxy;
 
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.BackendReply;
+import dev.ferry.balancer.backend.Features;
 import dev.ferry.balancer.frontend.Admission;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.balancer.frontend.ClientSession;
-import dev.ferry.balancer.frontend.Features;
 import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
@@ -17,6 +17,7 @@ import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.protocol.reply.Replies;
 import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.Connection;
+import dev.ferry.runtime.net.IdleParker;
 import dev.ferry.runtime.net.SocketConnection;
 import dev.ferry.runtime.net.Watchdog;
 import java.io.EOFException;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * Each part owns its state and sees narrow interfaces ({@link ClientReplies}, {@link BackendCommands}), not
  * this class.
  *
- * <p>Idle sessions cost no threads: a pump that has waited {@link #PARK_AFTER_MILLIS} without input
+ * <p>Idle sessions cost no threads: a pump that has waited {@link IdleParker#PARK_AFTER_MILLIS} without input
  * hands its socket to the {@link dev.ferry.runtime.net.IdleParker} and its thread ends; a new one
  * continues when bytes arrive. So that a parked pump always wakes up, nothing here closes a socket
  * while the session lives: ending, timeouts and stuck writes shut the sockets down (a parked read
@@ -64,7 +65,6 @@ public final class ProxySession implements Runnable, ClientSession {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
     private static final int MAX_CLIENT_LINE = 4096;
-    static final long PARK_AFTER_MILLIS = 500;
 
     private final BalancerContext ctx;
     private final SessionFacts facts;
@@ -347,7 +347,7 @@ public final class ProxySession implements Runnable, ClientSession {
 
     /** True when the pump should park: it can (a socket, a parker) and nothing came for a while. */
     private boolean idleFor(Connection conn, ControlLineReader reader) throws IOException {
-        return ctx.idleParker() != null && conn.parkableChannel() != null && !reader.awaitInput(PARK_AFTER_MILLIS);
+        return ctx.idleParker() != null && conn.parkableChannel() != null && !reader.awaitInput(IdleParker.PARK_AFTER_MILLIS);
     }
 
     /** Client to backend: commands forwarded as sent; data commands set up routes; PORT/EPRT become PASV. */

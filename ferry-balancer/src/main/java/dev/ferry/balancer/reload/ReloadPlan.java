@@ -1,7 +1,7 @@
 package dev.ferry.balancer.reload;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.BackendSpec;
+import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,8 +1,8 @@
 package dev.ferry.balancer.tls;
 
 import dev.ferry.balancer.BalancerSettings;
-import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.runtime.tls.TlsEndpoint;
+import dev.ferry.runtime.tls.TlsIdentity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;

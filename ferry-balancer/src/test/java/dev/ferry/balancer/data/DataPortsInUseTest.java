@@ -1,8 +1,8 @@
 package dev.ferry.balancer.data;
 
-import dev.ferry.runtime.net.Closing;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.runtime.net.Closing;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;

@@ -2,8 +2,8 @@ package dev.ferry.balancer.passthrough;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.BackendSpec;
+import dev.ferry.balancer.BalancerSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;

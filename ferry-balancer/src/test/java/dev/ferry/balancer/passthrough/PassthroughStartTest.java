@@ -2,8 +2,8 @@ package dev.ferry.balancer.passthrough;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.BackendSpec;
+import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
 import java.io.IOException;
 import java.net.InetAddress;

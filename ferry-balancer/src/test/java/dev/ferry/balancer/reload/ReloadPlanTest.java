@@ -1,11 +1,11 @@
 package dev.ferry.balancer.reload;
 
-import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.BackendSpec;
+import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
+import dev.ferry.protocol.ftps.TlsPolicy;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;

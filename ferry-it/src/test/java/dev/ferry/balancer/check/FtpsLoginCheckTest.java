@@ -1,16 +1,16 @@
 package dev.ferry.balancer.check;
 
-import dev.ferry.runtime.tls.SessionReuse;
-import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.CheckType;
+import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.balancer.tls.BackendTlsClient;
+import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
-import dev.ferry.runtime.password.PasswordHasher;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;

@@ -2,16 +2,16 @@ package dev.ferry.balancer.check;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.CheckType;
 import dev.ferry.balancer.BalancerSettings.ProxyProtocol;
+import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.protocol.proxy.ProxyHeader;
+import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.testkit.FakeBackend;
-import dev.ferry.runtime.password.PasswordHasher;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,5 @@
 package dev.ferry.it.balancer;
 
-import dev.ferry.runtime.tls.SessionReuse;
-import dev.ferry.protocol.ftps.TlsPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.balancer.BalancerSettings;
@@ -9,9 +7,11 @@ import dev.ferry.it.ExternalCommand;
 import dev.ferry.it.FtpsClients;
 import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
+import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.runtime.tls.TlsChannel;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.testkit.TestCertificates;
-import dev.ferry.runtime.tls.TlsChannel;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;

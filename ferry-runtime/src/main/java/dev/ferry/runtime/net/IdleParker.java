@@ -33,6 +33,13 @@ public final class IdleParker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry.runtime");
 
+    /**
+     * A session silent this long gives its thread back and waits here (short enough that thousands of idle
+     * sessions cost no stacks, long enough that a client in the middle of a conversation never pays for the
+     * hand-over). One value for both daemons' sessions.
+     */
+    public static final long PARK_AFTER_MILLIS = 500;
+
     private record Parked(SocketChannel channel, Runnable resume) {}
 
     private final Selector selector;

@@ -1,15 +1,14 @@
 package dev.ferry.server.auth;
 
-import dev.ferry.runtime.password.CredentialCache;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.password.CredentialCache;
+import dev.ferry.server.ServerSettings.Anonymous;
+import dev.ferry.server.ServerSettings.UserAccount;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-
-import dev.ferry.server.ServerSettings.Anonymous;
-import dev.ferry.server.ServerSettings.UserAccount;
 
 /**
  * Decides USER/PASS pairs against the configured accounts. Immutable apart from the credential

@@ -1,5 +1,6 @@
 package dev.ferry.server.auth;
 
+import dev.ferry.server.ServerSettings.LoginPolicy;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -9,8 +10,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
-
-import dev.ferry.server.ServerSettings.LoginPolicy;
 
 /**
  * Failed logins per client address, and bans for addresses that keep failing. RFC 2577 §5 notes

@@ -1,9 +1,9 @@
 package dev.ferry.server.metrics;
 
-import dev.ferry.runtime.metrics.MetricsEndpoint;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.ferry.protocol.address.HostPort;
+import dev.ferry.runtime.metrics.MetricsEndpoint;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;

@@ -1,8 +1,8 @@
 package dev.ferry.server.proxy;
 
-import dev.ferry.runtime.net.SocketConnection;
-import dev.ferry.runtime.net.Connection;
 import dev.ferry.protocol.line.TimedReadable;
+import dev.ferry.runtime.net.Connection;
+import dev.ferry.runtime.net.SocketConnection;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;

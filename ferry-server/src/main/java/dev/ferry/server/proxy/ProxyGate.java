@@ -1,11 +1,11 @@
 package dev.ferry.server.proxy;
 
-import dev.ferry.runtime.net.SocketConnection;
-import dev.ferry.runtime.net.Connection;
-import dev.ferry.runtime.net.Cidr;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.protocol.proxy.ProxyProtocol;
 import dev.ferry.protocol.proxy.ProxyProtocolException;
+import dev.ferry.runtime.net.Cidr;
+import dev.ferry.runtime.net.Connection;
+import dev.ferry.runtime.net.SocketConnection;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.SocketTimeoutException;

@@ -52,12 +52,6 @@ public final class Session implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
 
-    /**
-     * A session silent this long gives its thread back and waits in the {@link IdleParker} (short enough
-     * that thousands of idle sessions cost no stacks, long enough that a client in the middle of a
-     * conversation never pays for the hand-over).
-     */
-    public static final long PARK_AFTER_MILLIS = 500;
     private static final Reply INTERNAL_ERROR = Reply.of(421, "Internal error; closing the connection.");
     private static final Reply BANNED = Reply.of(421, "Too many failed logins from your address; try again later.");
 
@@ -289,7 +283,7 @@ public final class Session implements Runnable {
                 armIdle();
             }
             if (ctx.idleParker() != null && connection.parkableChannel() != null
-                    && !reader.awaitInput(PARK_AFTER_MILLIS) && !closing) {
+                    && !reader.awaitInput(IdleParker.PARK_AFTER_MILLIS) && !closing) {
                 park();
                 return null;
             }

@@ -1,20 +1,19 @@
 package dev.ferry.server.auth;
 
-import dev.ferry.runtime.password.PasswordHasher;
-import dev.ferry.runtime.password.CredentialCache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
-
+import dev.ferry.runtime.password.CredentialCache;
+import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.ServerSettings.UserAccount;
 import dev.ferry.server.auth.LoginResult.Failure;
 import dev.ferry.server.auth.LoginResult.Reason;
 import dev.ferry.server.auth.LoginResult.Success;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

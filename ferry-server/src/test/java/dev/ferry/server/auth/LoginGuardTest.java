@@ -2,6 +2,7 @@ package dev.ferry.server.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.server.ServerSettings.LoginPolicy;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
@@ -9,8 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-
-import dev.ferry.server.ServerSettings.LoginPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

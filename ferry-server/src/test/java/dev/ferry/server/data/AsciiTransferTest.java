@@ -1,8 +1,8 @@
 package dev.ferry.server.data;
 
-import dev.ferry.runtime.net.BufferPool;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.Watchdog;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,8 +1,8 @@
 package dev.ferry.server.metrics;
 
-import dev.ferry.runtime.metrics.MetricsEndpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.runtime.metrics.MetricsEndpoint;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
 import java.io.IOException;

@@ -1,13 +1,13 @@
 package dev.ferry.server.metrics;
 
-import dev.ferry.testkit.Scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.ferry.server.FtpServer;
-import dev.ferry.server.ServerSettings;
-import dev.ferry.server.ServerSettings.LoginPolicy;
 import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.server.FtpServer;
+import dev.ferry.server.ServerSettings.LoginPolicy;
+import dev.ferry.server.ServerSettings;
+import dev.ferry.testkit.Scrape;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

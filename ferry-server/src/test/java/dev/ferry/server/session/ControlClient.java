@@ -1,8 +1,8 @@
 package dev.ferry.server.session;
 
-import dev.ferry.testkit.PipeConnection;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.testkit.PipeConnection;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;

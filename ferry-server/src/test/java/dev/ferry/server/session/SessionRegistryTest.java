@@ -1,9 +1,9 @@
 package dev.ferry.server.session;
 
-import dev.ferry.testkit.PipeConnection;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.server.session.SessionRegistry.Refusal;
+import dev.ferry.testkit.PipeConnection;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

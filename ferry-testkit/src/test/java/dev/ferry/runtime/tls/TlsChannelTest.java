@@ -1,10 +1,10 @@
 package dev.ferry.runtime.tls;
 
-import dev.ferry.testkit.TestCertificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.testkit.TestCertificates;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,9 +1,9 @@
 package dev.ferry.runtime.tls;
 
-import dev.ferry.testkit.TestCertificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.testkit.TestCertificates;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;

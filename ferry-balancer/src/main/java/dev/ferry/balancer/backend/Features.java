@@ -1,6 +1,5 @@
-package dev.ferry.balancer.frontend;
+package dev.ferry.balancer.backend;
 
-import dev.ferry.balancer.backend.Backend;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.command.FeatureList;
 import dev.ferry.protocol.command.Verb;

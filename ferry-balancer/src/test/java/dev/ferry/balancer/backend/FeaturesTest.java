@@ -1,13 +1,10 @@
-package dev.ferry.balancer.frontend;
+package dev.ferry.balancer.backend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.protocol.command.FeatureList;
 import dev.ferry.balancer.BalancerSettings;
-import dev.ferry.balancer.backend.AdminState;
-import dev.ferry.balancer.backend.Backend;
-import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.command.FeatureList;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
