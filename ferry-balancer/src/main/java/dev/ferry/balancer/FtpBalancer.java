@@ -1,5 +1,6 @@
 package dev.ferry.balancer;
 
+import dev.ferry.balancer.admin.BalancerStatus;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.check.HealthChecker;
@@ -9,7 +10,6 @@ import dev.ferry.balancer.frontend.Admission;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.balancer.metrics.BalancerMetrics;
-import dev.ferry.balancer.passthrough.PassiveRanges;
 import dev.ferry.balancer.passthrough.Passthrough;
 import dev.ferry.balancer.policy.BalancePolicy;
 import dev.ferry.balancer.proxy.ProxySession;
@@ -30,7 +30,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -40,7 +39,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +46,9 @@ import org.slf4j.LoggerFactory;
  * {@code ferry balancer}: the client-facing listener, its backends and their checks. The same
  * {@link Acceptor} as the server: a permit per connection (max sessions plus a margin for 421
  * refusals), one virtual thread per client session.
+ *
+ * <p>This class wires, starts, reloads and stops; what the admin page, API, metrics and banner read of
+ * it is {@link #status()}.
  */
 public final class FtpBalancer implements AutoCloseable {
 
@@ -64,7 +65,6 @@ public final class FtpBalancer implements AutoCloseable {
     private final BalancerContext context;
     private volatile HealthChecker checker;   // replaced by a reload
     private final Acceptor acceptor;
-    private final Instant startedAt = Instant.now();
     private final List<Backend> initialBackends;
     /** Backends a reload removed whose sessions have not all ended yet. */
     private final Set<Backend> retiring = ConcurrentHashMap.newKeySet();
@@ -72,8 +72,10 @@ public final class FtpBalancer implements AutoCloseable {
     private final Passthrough passthrough;
     /** FTPS for the health checks of backends that speak it (terminated or passed through), else null. */
     private final BackendTlsClient checkTls;
+    private final BalancerStatus status;
 
     private FtpBalancer(BalancerSettings settings) throws IOException {
+        Instant startedAt = Instant.now();
         if (settings.backends().isEmpty()) {
             throw new IOException("no backends configured (--backend NAME=HOST:PORT)");
         }
@@ -107,6 +109,9 @@ public final class FtpBalancer implements AutoCloseable {
             watchdog.close();
             throw e;
         }
+        this.status = new BalancerStatus(context, listener.address(), startedAt, retiring,
+                passthrough != null ? new BalancerStatus.PassivePorts(passthrough::passivePortsText, passthrough::dataPortCount)
+                        : BalancerStatus.PassivePorts.range(settings.passiveLow(), settings.passiveHigh()));
         this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), checkTls, metrics::checkDone);
         this.acceptor = acceptor("ferry-balancer-acceptor", listener.channel(), false);
         InetSocketAddress implicit = tls == null ? null : settings.tls().implicitListen();
@@ -175,7 +180,7 @@ public final class FtpBalancer implements AutoCloseable {
         LOG.info("event=listening address={} backends={} balance={} check={} passive_ports={} relay={}",
                 HostPort.text(b.address()), settings.backends().size(), settings.balance().name().toLowerCase(Locale.ROOT),
                 settings.check().type().name().toLowerCase(Locale.ROOT).replace('_', '-'),
-                b.passivePortsText(), Relay.mode());
+                b.status.passivePortsText(), Relay.mode());
         return b;
     }
 
@@ -192,22 +197,8 @@ public final class FtpBalancer implements AutoCloseable {
         return implicitListener == null ? null : implicitListener.address();
     }
 
-    /** TLS termination (certificate, fingerprint), or null when the balancer does not terminate TLS. */
-    public BalancerTls tls() {
-        return context.tls();
-    }
-
     private static String spelling(Enum<?> e) {
         return e.name().toLowerCase(Locale.ROOT);
-    }
-
-    /** Sessions admitted and clients queued for a slot. */
-    public Admission admission() {
-        return context.admission();
-    }
-
-    public List<Backend> backends() {
-        return context.backends();
     }
 
     /**
@@ -225,56 +216,9 @@ public final class FtpBalancer implements AutoCloseable {
         return (c == null ? settings : c.settings()).perAddressLimit();
     }
 
-    /** The Prometheus metrics; {@link BalancerMetrics#handler()} serves them over HTTP. */
-    public BalancerMetrics metrics() {
-        return context.metrics();
-    }
-
-    // ---- for the admin page and API (dev.ferry.balancer.admin) ----------------------------------
-
-    /** The settings in force (the last reload's). */
-    public BalancerSettings settings() {
-        return context.settings();
-    }
-
-    public Instant startedAt() {
-        return startedAt;
-    }
-
-    /** Client connections in progress (queued, before login and relaying): a live, read-only view. */
-    public Collection<ClientSession> sessions() {
-        return Collections.unmodifiableSet(context.live());
-    }
-
-    /** Client connections accepted since start, refused ones included (HAProxy's frontend stot). */
-    public long sessionsAccepted() {
-        return context.sessionIds().get();
-    }
-
-    /** The balancer's passive ports with a data connection awaited now. */
-    public int passivePortsInUse() {
-        return context.dataPorts().portsInUse();
-    }
-
-    /**
-     * Where clients' data connections go: the balancer's own passive range ("any" when none is set), or in
-     * passthrough the backends' ranges, each relayed to its backend ("ftp1:40000-40049,ftp2:...").
-     */
-    public String passivePortsText() {
-        if (passthrough != null) {
-            return PassiveRanges.of(context.settings().backends()).ranges().stream()
-                    .map(r -> r.backend() + ":" + r.low() + "-" + r.high())
-                    .collect(Collectors.joining(","));
-        }
-        return settings.passiveLow() == 0 ? "any" : settings.passiveLow() + "-" + settings.passiveHigh();
-    }
-
-    /** How many passive ports {@link #passivePortsText()} names (0 for "any"). */
-    public int passivePortCount() {
-        if (passthrough != null) {
-            return passthrough.dataPortCount();
-        }
-        return settings.passiveLow() == 0 ? 0 : settings.passiveHigh() - settings.passiveLow() + 1;
+    /** What the admin page and API, the metrics endpoint and the banner read: sessions, backends, settings in force. */
+    public BalancerStatus status() {
+        return status;
     }
 
     /** Stops at once: sessions in progress are told 421 and closed. */
@@ -387,11 +331,6 @@ public final class FtpBalancer implements AutoCloseable {
         } finally {
             retiring.remove(b);
         }
-    }
-
-    /** Backends removed by a reload that still have sessions (they take no new ones). */
-    public List<Backend> retiringBackends() {
-        return List.copyOf(retiring);
     }
 
     /**

@@ -165,7 +165,7 @@ public final class BalancerCommand implements Callable<Started> {
         try {
             balancer = FtpBalancer.start(settings);
             AdminServer adminServer = settings.admin().enabled()
-                    ? AdminServer.start(balancer, settings.admin(), Map.of("/metrics", balancer.metrics().handler())) : null;
+                    ? AdminServer.start(balancer.status(), settings.admin(), Map.of("/metrics", balancer.status().metrics().handler())) : null;
             FtpBalancer running = balancer;
             // SIGHUP and POST /api/reload read the file (and these flags) again; errors keep the running config.
             Reloader reloader = () -> running.reload(settings());
@@ -177,7 +177,7 @@ public final class BalancerCommand implements Callable<Started> {
                 if (adminServer != null) {
                     adminServer.close();
                 }
-                running.stop(running.settings().timeouts().grace());
+                running.stop(running.status().settings().timeouts().grace());
             });
             new Banner(System.out).balancer(balancer, settings, adminServer);
             return started;

@@ -53,8 +53,8 @@ final class Banner {
     void balancer(FtpBalancer balancer, BalancerSettings settings, AdminServer adminServer) {
         out.println("ferry balancer " + Main.version() + " listening on " + HostPort.text(balancer.address()) + " in front of "
                 + settings.backends().size() + " backends");
-        if (balancer.tls() != null) {
-            TlsIdentity id = balancer.tls().server().identity();
+        if (balancer.status().tls() != null) {
+            TlsIdentity id = balancer.status().tls().server().identity();
             out.println("  tls: terminated here, " + certificate(id, settings.tls().certificate()) + id.fingerprint()
                     + (settings.tls().backends().ftps() ? "; FTPS to the backends" : "; plain FTP to the backends"));
             if (balancer.implicitTlsAddress() != null) {
@@ -74,7 +74,7 @@ final class Banner {
         out.println("ferry cluster " + Main.version() + ": balancer on " + address + " in front of "
                 + servers + " servers sharing " + root);
         out.println("  user: ferry   password: " + password + "   (generated for this run)");
-        TlsIdentity id = balancer.tls().server().identity();
+        TlsIdentity id = balancer.status().tls().server().identity();
         out.println("  tls: FTPS terminated at the balancer (plain FTP to the servers), " + certificate(id, tlsCert) + id.fingerprint());
         if (id.selfSigned()) {
             out.println("       " + id.origin());

@@ -111,7 +111,7 @@ public final class ClusterCommand implements Callable<Started> {
             FtpBalancer balancer = FtpBalancer.start(b);
             AdminServer adminServer;
             try {
-                adminServer = b.admin().enabled() ? AdminServer.start(balancer, b.admin(), Map.of("/metrics", balancer.metrics().handler())) : null;
+                adminServer = b.admin().enabled() ? AdminServer.start(balancer.status(), b.admin(), Map.of("/metrics", balancer.status().metrics().handler())) : null;
             } catch (IOException e) {
                 balancer.close();
                 throw new IOException(e.getMessage() + " (choose another address with --admin HOST:PORT, or --admin off)", e);

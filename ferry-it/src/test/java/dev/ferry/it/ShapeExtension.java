@@ -222,7 +222,7 @@ public final class ShapeExtension implements BeforeEachCallback, AfterEachCallba
 
         @Override
         public X509Certificate certificate() {
-            return cluster.balancer().tls().server().identity().certificate();
+            return cluster.balancer().status().tls().server().identity().certificate();
         }
 
         @Override

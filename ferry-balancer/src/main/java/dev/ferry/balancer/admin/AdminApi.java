@@ -1,7 +1,6 @@
 package dev.ferry.balancer.admin;
 
 import com.sun.net.httpserver.HttpExchange;
-import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.frontend.ClientSession;
@@ -32,12 +31,12 @@ final class AdminApi {
     private static final String STATE_FORM = "{\"state\": \"ready\" | \"drain\" | \"maint\"}";
     private static final String WEIGHT_FORM = "{\"weight\": 0.." + Backend.MAX_WEIGHT + "}";
 
-    private final FtpBalancer balancer;
+    private final BalancerStatus balancer;
     private final AdminAuth auth;
     private final SessionRate rate;
     private volatile Reloader reloader;
 
-    AdminApi(FtpBalancer balancer, AdminAuth auth, SessionRate rate) {
+    AdminApi(BalancerStatus balancer, AdminAuth auth, SessionRate rate) {
         this.balancer = balancer;
         this.auth = auth;
         this.rate = rate;

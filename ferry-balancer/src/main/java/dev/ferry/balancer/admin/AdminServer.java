@@ -3,7 +3,6 @@ package dev.ferry.balancer.admin;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
-import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.protocol.address.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -63,7 +62,7 @@ public final class AdminServer implements AutoCloseable {
         api.reloader(reloader);
     }
 
-    private AdminServer(FtpBalancer balancer, AdminSettings settings, Map<String, HttpHandler> extraHandlers,
+    private AdminServer(BalancerStatus balancer, AdminSettings settings, Map<String, HttpHandler> extraHandlers,
                         LoginThrottle throttle) throws IOException {
         for (String path : extraHandlers.keySet()) {
             if (!path.startsWith("/") || OWN_PATHS.contains(path) || path.startsWith("/api/") || path.startsWith("/static/")) {
@@ -97,13 +96,13 @@ public final class AdminServer implements AutoCloseable {
      *
      * @param extraHandlers path to handler, served without authentication (the place for {@code /metrics})
      */
-    public static AdminServer start(FtpBalancer balancer, AdminSettings settings, Map<String, HttpHandler> extraHandlers)
+    public static AdminServer start(BalancerStatus balancer, AdminSettings settings, Map<String, HttpHandler> extraHandlers)
             throws IOException {
         return start(balancer, settings, extraHandlers, new LoginThrottle());
     }
 
-    /** As {@link #start(FtpBalancer, AdminSettings, Map)} with a throttle of the caller's (tests). */
-    static AdminServer start(FtpBalancer balancer, AdminSettings settings, Map<String, HttpHandler> extraHandlers,
+    /** As {@link #start(BalancerStatus, AdminSettings, Map)} with a throttle of the caller's (tests). */
+    static AdminServer start(BalancerStatus balancer, AdminSettings settings, Map<String, HttpHandler> extraHandlers,
                              LoginThrottle throttle) throws IOException {
         if (!settings.enabled()) {
             throw new IllegalArgumentException("the admin listener is off (no listen address)");
@@ -173,7 +172,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** Samples the accepted-sessions counter every second, for the session rate. */
-    private void sample(FtpBalancer balancer, SessionRate rate) {
+    private void sample(BalancerStatus balancer, SessionRate rate) {
         while (!closed) {
             rate.sample(System.nanoTime(), balancer.sessionsAccepted());
             try {

@@ -1,7 +1,6 @@
 package dev.ferry.balancer.admin;
 
 import dev.ferry.balancer.BalancerSettings;
-import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckResult;
@@ -39,7 +38,7 @@ final class StatusReport {
 
     private StatusReport() {}
 
-    static Map<String, Object> of(FtpBalancer balancer, double sessionRate, Instant now) {
+    static Map<String, Object> of(BalancerStatus balancer, double sessionRate, Instant now) {
         List<ClientSession> sessions = new ArrayList<>(balancer.sessions());
         sessions.sort(Comparator.comparing(ClientSession::startedAt).thenComparing(ClientSession::id));
         Map<Backend, Traffic> live = liveTraffic(sessions);
@@ -111,7 +110,7 @@ final class StatusReport {
     }
 
     /** One backend, as in the status and as the answer to an action on it. */
-    static Map<String, Object> backend(FtpBalancer balancer, Backend b, Instant now) {
+    static Map<String, Object> backend(BalancerStatus balancer, Backend b, Instant now) {
         List<ClientSession> sessions = new ArrayList<>(balancer.sessions());
         return backend(b, liveTraffic(sessions).getOrDefault(b, Traffic.NONE), now);
     }

@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,6 +130,13 @@ public final class Passthrough implements AutoCloseable {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         ranges = fresh;
+    }
+
+    /** The backends' passive ranges in force, each relayed to its backend ("ftp1:40000-40049,ftp2:..."). */
+    public String passivePortsText() {
+        return PassiveRanges.of(ctx.settings().backends()).ranges().stream()
+                .map(r -> r.backend() + ":" + r.low() + "-" + r.high())
+                .collect(Collectors.joining(","));
     }
 
     /** Ports listened on for data connections. */

@@ -88,7 +88,7 @@ class AdminServerTest {
 
     @BeforeEach
     void reset() {
-        for (Backend b : balancer.backends()) {
+        for (Backend b : balancer.status().backends()) {
             b.setAdminState(AdminState.READY);
             b.setWeight(1);
         }
@@ -111,7 +111,7 @@ class AdminServerTest {
 
     private static AdminServer startAdmin(Map<String, HttpHandler> extra) throws Exception {
         // A first delay of 1 ms: failures are counted as usual but cost the tests no time.
-        return AdminServer.start(balancer, new AdminSettings(new InetSocketAddress("127.0.0.1", 0), USERS), extra,
+        return AdminServer.start(balancer.status(), new AdminSettings(new InetSocketAddress("127.0.0.1", 0), USERS), extra,
                 new LoginThrottle(System::nanoTime, 100, Duration.ofMillis(1)));
     }
 
@@ -157,7 +157,7 @@ class AdminServerTest {
     }
 
     private Backend backend(String name) {
-        return balancer.backends().stream().filter(b -> b.name().equals(name)).findFirst().orElseThrow();
+        return balancer.status().backends().stream().filter(b -> b.name().equals(name)).findFirst().orElseThrow();
     }
 
     private List<String> lines(String event) {
@@ -499,15 +499,15 @@ class AdminServerTest {
 
     @Test
     void thereIsNoListenerWithoutAUser() {
-        assertThatThrownBy(() -> AdminServer.start(balancer, new AdminSettings(new InetSocketAddress("127.0.0.1", 0), List.of()), Map.of()))
+        assertThatThrownBy(() -> AdminServer.start(balancer.status(), new AdminSettings(new InetSocketAddress("127.0.0.1", 0), List.of()), Map.of()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no default password");
-        assertThatThrownBy(() -> AdminServer.start(balancer, AdminSettings.OFF, Map.of()))
+        assertThatThrownBy(() -> AdminServer.start(balancer.status(), AdminSettings.OFF, Map.of()))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void aTakenAddressFailsClearly() {
-        assertThatThrownBy(() -> AdminServer.start(balancer, new AdminSettings(admin.address(), USERS), Map.of()))
+        assertThatThrownBy(() -> AdminServer.start(balancer.status(), new AdminSettings(admin.address(), USERS), Map.of()))
                 .isInstanceOf(java.io.IOException.class)
                 .hasMessageContaining("cannot listen on 127.0.0.1:" + admin.address().getPort() + " for the admin page");
     }

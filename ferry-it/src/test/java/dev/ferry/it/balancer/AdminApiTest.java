@@ -59,7 +59,7 @@ class AdminApiTest {
 
     private void start() throws IOException {
         cluster = BalancerCluster.start(s -> s.withBalance(BalancerSettings.Balance.ROUNDROBIN));
-        admin = AdminServer.start(cluster.balancer(), new AdminSettings(new InetSocketAddress("127.0.0.1", 0),
+        admin = AdminServer.start(cluster.balancer().status(), new AdminSettings(new InetSocketAddress("127.0.0.1", 0),
                 List.of(new AdminSettings.User(ADMIN, ADMIN_HASH, AdminSettings.Role.ADMIN))), Map.of());
     }
 
@@ -194,7 +194,7 @@ class AdminApiTest {
     @Test
     void theStatusCountsRefusalsByReasonAndLoginTimeoutsWithTheLimitsInForce() throws Exception {
         start();
-        BalancerSettings running = cluster.balancer().settings();
+        BalancerSettings running = cluster.balancer().status().settings();
         cluster.balancer().reload(running.withMaxSessionsPerAddress(1)
                 .withTimeouts(running.timeouts().withLogin(Duration.ofSeconds(1))));
         try (RawFtp first = session(); RawFtp second = RawFtp.connect(cluster.port());

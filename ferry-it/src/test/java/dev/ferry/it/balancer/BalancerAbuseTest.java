@@ -67,8 +67,8 @@ class BalancerAbuseTest {
     @Test
     void aFloodFromOneAddressIsRefusedOverItsShareAtOnceWhileAClientFromAnotherAddressWorks() throws Exception {
         start(s -> s.withMaxSessions(20).withQueue(new BalancerSettings.Queue(5, Duration.ofSeconds(20))));
-        Admission admission = cluster.balancer().admission();
-        assertThat(cluster.balancer().settings().perAddressLimit()).as("by default half of max-sessions").isEqualTo(10);
+        Admission admission = cluster.balancer().status().admission();
+        assertThat(cluster.balancer().status().settings().perAddressLimit()).as("by default half of max-sessions").isEqualTo(10);
 
         for (int i = 0; i < 10; i++) {
             hold(FLOOD).expect(220);
@@ -94,7 +94,7 @@ class BalancerAbuseTest {
 
         assertThat(cluster.logLines()).filteredOn(l -> l.matches("b\\w+ event=refused reason=max-per-address client=127\\.0\\.0\\.7:\\d+"))
                 .hasSize(5);
-        assertThat(cluster.balancer().metrics().text())
+        assertThat(cluster.balancer().status().metrics().text())
                 .contains("ferry_balancer_sessions_refused_total{reason=\"max-per-address\"} 5.0");
 
         // The flood's address is forgotten with its last connection (the map holds only addresses with connections).
@@ -111,12 +111,12 @@ class BalancerAbuseTest {
         hold(FLOOD).expect(220);
         assertThat(hold(FLOOD).reply().code()).isEqualTo(421);
 
-        BalancerSettings running = cluster.balancer().settings();
+        BalancerSettings running = cluster.balancer().status().settings();
         assertThat(cluster.balancer().reload(running.withMaxSessionsPerAddress(3)).needRestart()).isEmpty();
 
         hold(FLOOD).expect(220);
         assertThat(hold(FLOOD).reply().code()).as("the fourth, over the new limit").isEqualTo(421);
-        assertThat(cluster.balancer().metrics().text()).contains("ferry_balancer_sessions_per_address_max 3.0");
+        assertThat(cluster.balancer().status().metrics().text()).contains("ferry_balancer_sessions_per_address_max 3.0");
     }
 
     @Test
@@ -136,7 +136,7 @@ class BalancerAbuseTest {
                 flood.add(f);
             }
         }
-        assertThat(cluster.balancer().admission().active()).isEqualTo(20);
+        assertThat(cluster.balancer().status().admission().active()).isEqualTo(20);
 
         try (RawFtp refused = RawFtp.connect(CLIENT, BALANCER, port())) {
             RawFtp.Reply reply = refused.reply();
@@ -161,7 +161,7 @@ class BalancerAbuseTest {
             client.disconnect();
         }
         assertThat(Files.readAllBytes(cluster.root().resolve("copy.bin"))).isEqualTo(report);
-        assertThat(cluster.balancer().metrics().timeouts(BalancerMetrics.Timeout.LOGIN)).isEqualTo(20);
+        assertThat(cluster.balancer().status().metrics().timeouts(BalancerMetrics.Timeout.LOGIN)).isEqualTo(20);
         TestData.await("the flood's session lines", () -> cluster.logLines().stream()
                 .filter(l -> l.contains(" event=session ") && l.endsWith(" end=login-timeout")).count() == 20);
     }
@@ -208,7 +208,7 @@ class BalancerAbuseTest {
         inTime.command("PWD", 257);
         assertThat(cluster.logLines()).anyMatch(l -> l.matches("b\\w+ event=timeout kind=login user=-"))
                 .anyMatch(l -> l.matches("b\\w+ event=timeout kind=login user=" + BalancerCluster.USER));
-        assertThat(cluster.balancer().metrics().timeouts(BalancerMetrics.Timeout.LOGIN)).isEqualTo(2);
+        assertThat(cluster.balancer().status().metrics().timeouts(BalancerMetrics.Timeout.LOGIN)).isEqualTo(2);
     }
 
     @Test
@@ -231,7 +231,7 @@ class BalancerAbuseTest {
         }
         assertThat(cluster.logLines()).anyMatch(l -> l.matches("b\\w+ event=timeout kind=client-idle user=-"))
                 .anyMatch(l -> l.matches("b\\w+ event=timeout kind=client-idle user=" + BalancerCluster.USER));
-        assertThat(cluster.balancer().metrics().timeouts(BalancerMetrics.Timeout.CLIENT_IDLE)).isEqualTo(2);
+        assertThat(cluster.balancer().status().metrics().timeouts(BalancerMetrics.Timeout.CLIENT_IDLE)).isEqualTo(2);
         TestData.await("both session lines", () -> cluster.logLines().stream()
                 .filter(l -> l.contains(" event=session ") && l.endsWith(" end=client-idle-timeout")).count() == 2);
     }

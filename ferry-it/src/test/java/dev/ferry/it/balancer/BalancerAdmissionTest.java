@@ -60,7 +60,7 @@ class BalancerAdmissionTest {
         cluster = BalancerCluster.start(s -> s.withMaxSessions(1).withQueue(new BalancerSettings.Queue(1, Duration.ofSeconds(20))).withMaxSessionsPerAddress(ALL_FROM_ONE_ADDRESS));
         try (RawFtp first = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD);
              RawFtp queued = RawFtp.connect(cluster.port())) {
-            TestData.within(Duration.ofSeconds(5), "the second client is queued", () -> cluster.balancer().admission().queued() == 1);
+            TestData.within(Duration.ofSeconds(5), "the second client is queued", () -> cluster.balancer().status().admission().queued() == 1);
             try (RawFtp third = RawFtp.connect(cluster.port())) {
                 RawFtp.Reply refused = third.reply();
                 assertThat(refused.code()).isEqualTo(421);
@@ -87,7 +87,7 @@ class BalancerAdmissionTest {
             assertThat(queued.closedByServer()).isTrue();
             first.command("NOOP", 200);
         }
-        assertThat(cluster.balancer().admission().queued()).isZero();
+        assertThat(cluster.balancer().status().admission().queued()).isZero();
     }
 
     @Test

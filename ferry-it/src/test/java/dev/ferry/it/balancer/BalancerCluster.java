@@ -155,7 +155,7 @@ public final class BalancerCluster implements AutoCloseable {
 
     /** Backend s1 (index 0) or s2 (index 1). */
     Backend backend(int index) {
-        return balancer.backends().get(index);
+        return balancer.status().backends().get(index);
     }
 
     public Path root() {

@@ -182,7 +182,7 @@ class BalancerDataIntegrityTest {
              RawFtp ftp = loggedIn(lb.port())) {
             ftp.timeout(Duration.ofSeconds(20));
             InetSocketAddress target = ftp.pasv();
-            long errorsBefore = lb.backends().get(0).errors();
+            long errorsBefore = lb.status().backends().get(0).errors();
             try (Socket data = new Socket(target.getAddress(), target.getPort())) {
                 data.setSoTimeout(20_000);
                 ftp.send("RETR big");
@@ -196,7 +196,7 @@ class BalancerDataIntegrityTest {
             // The backend answers nothing any more: the next command is cut off by the server-idle timeout.
             ftp.send("NOOP");
             assertThat(ftp.reply().code()).isEqualTo(421);
-            assertThat(lb.backends().get(0).errors()).as("the stall and the silence count against the backend")
+            assertThat(lb.status().backends().get(0).errors()).as("the stall and the silence count against the backend")
                     .isGreaterThanOrEqualTo(errorsBefore + 2);
         }
     }
@@ -210,7 +210,7 @@ class BalancerDataIntegrityTest {
             ftp.expect(220);
             ftp.send("USER " + BalancerCluster.USER);
             assertThat(ftp.reply().code()).isEqualTo(421);
-            assertThat(lb.backends().get(0).errors()).isPositive();
+            assertThat(lb.status().backends().get(0).errors()).isPositive();
         }
     }
 
@@ -223,25 +223,25 @@ class BalancerDataIntegrityTest {
             for (int i = 0; i < 4; i++) {
                 a.pasv();
             }
-            assertThat(cluster.balancer().passivePortsInUse()).as("one port for a's four PASVs").isEqualTo(1);
+            assertThat(cluster.balancer().status().passivePortsInUse()).as("one port for a's four PASVs").isEqualTo(1);
             // Other sessions of the same address (users behind one NAT) still get ports.
             b.pasv();
             c.epsv();
-            assertThat(cluster.balancer().passivePortsInUse()).isEqualTo(3);
+            assertThat(cluster.balancer().status().passivePortsInUse()).isEqualTo(3);
             a.command("QUIT", 221);
-            TestData.await("a's port freed", () -> cluster.balancer().passivePortsInUse() == 2);
+            TestData.await("a's port freed", () -> cluster.balancer().status().passivePortsInUse() == 2);
             try (RawFtp d = loggedIn()) {
                 d.pasv();
             }
             // A transfer refused before any data (550, no connection made) frees its port with its reply, not at
             // the route's deadline (the data timeout): else a few such commands lock a NAT's users out of the range.
             b.command("RETR no-such-file", 550);
-            assertThat(cluster.balancer().passivePortsInUse()).as("b's port freed by its transfer's reply").isEqualTo(1);
+            assertThat(cluster.balancer().status().passivePortsInUse()).as("b's port freed by its transfer's reply").isEqualTo(1);
             // And a transfer still waiting for its data connection (the backend waits up to its accept timeout)
             // frees its port when the session ends.
             c.send("RETR keep.bin");
             c.close();
-            TestData.await("c's port freed with its session", () -> cluster.balancer().passivePortsInUse() == 0);
+            TestData.await("c's port freed with its session", () -> cluster.balancer().status().passivePortsInUse() == 0);
         }
     }
 

@@ -39,7 +39,7 @@ class BalancerMetricsTest {
     }
 
     private String text() {
-        return cluster.balancer().metrics().text();
+        return cluster.balancer().status().metrics().text();
     }
 
     private FTPClient login() throws IOException {

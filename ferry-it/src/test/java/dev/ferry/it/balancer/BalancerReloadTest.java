@@ -41,10 +41,10 @@ class BalancerReloadTest {
     @Test
     void aRetiredBackendKeepsItsSessionsWhileNewOnesGoToTheAddedOne() throws Exception {
         cluster = BalancerCluster.start(s -> s);
-        BalancerSettings started = cluster.balancer().settings();
+        BalancerSettings started = cluster.balancer().status().settings();
         cluster.balancer().reload(started.withBackends(List.of(s1())));
-        assertThat(cluster.balancer().backends()).extracting(Backend::name).containsExactly("s1");
-        Backend first = cluster.balancer().backends().getFirst();
+        assertThat(cluster.balancer().status().backends()).extracting(Backend::name).containsExactly("s1");
+        Backend first = cluster.balancer().status().backends().getFirst();
 
         try (RawFtp old = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD)) {
             assertThat(first.activeSessions()).isEqualTo(1);
@@ -54,8 +54,8 @@ class BalancerReloadTest {
             assertThat(plan.added()).extracting(BackendSpec::name).containsExactly("s2");
             assertThat(plan.retired()).containsExactly(first);
             assertThat(first.adminState()).isEqualTo(AdminState.DRAIN);
-            assertThat(cluster.balancer().retiringBackends()).containsExactly(first);
-            Backend second = cluster.balancer().backends().getFirst();
+            assertThat(cluster.balancer().status().retiringBackends()).containsExactly(first);
+            Backend second = cluster.balancer().status().backends().getFirst();
             assertThat(second.name()).isEqualTo("s2");
             // The session on the retired backend goes on as if nothing happened.
             old.command("NOOP", 200);
@@ -67,14 +67,14 @@ class BalancerReloadTest {
             }
             old.command("QUIT", 221);
         }
-        TestData.within(Duration.ofSeconds(5), "the retired backend leaves", () -> cluster.balancer().retiringBackends().isEmpty());
+        TestData.within(Duration.ofSeconds(5), "the retired backend leaves", () -> cluster.balancer().status().retiringBackends().isEmpty());
         assertThat(first.activeSessions()).isZero();
     }
 
     @Test
     void weightsChangeInPlaceAndWhatNeedsARestartIsNamed() throws Exception {
         cluster = BalancerCluster.start(s -> s);
-        BalancerSettings started = cluster.balancer().settings();
+        BalancerSettings started = cluster.balancer().status().settings();
         Backend s2 = cluster.backend(1);
 
         ReloadPlan plan = cluster.balancer().reload(started.withBackends(List.of(s1(), s2(5)))
@@ -87,8 +87,8 @@ class BalancerReloadTest {
         assertThat(cluster.backend(1)).isSameAs(s2);
         assertThat(s2.weight()).isEqualTo(5);
         // Applied for new sessions; the passive range keeps its running value.
-        assertThat(cluster.balancer().settings().retries()).isEqualTo(1);
-        assertThat(cluster.balancer().settings().passiveLow()).isEqualTo(started.passiveLow());
+        assertThat(cluster.balancer().status().settings().retries()).isEqualTo(1);
+        assertThat(cluster.balancer().status().settings().passiveLow()).isEqualTo(started.passiveLow());
         try (RawFtp ftp = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD)) {
             ftp.command("NOOP", 200);
         }
@@ -97,7 +97,7 @@ class BalancerReloadTest {
     @Test
     void checksGoOnForKeptAndAddedBackendsAfterAReload() throws Exception {
         cluster = BalancerCluster.start(s -> s);
-        BalancerSettings started = cluster.balancer().settings();
+        BalancerSettings started = cluster.balancer().status().settings();
         cluster.balancer().reload(started.withBackends(List.of(s1())));
         Backend s1 = cluster.backend(0);
 

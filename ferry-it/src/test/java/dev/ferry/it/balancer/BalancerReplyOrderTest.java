@@ -47,7 +47,7 @@ class BalancerReplyOrderTest {
                     Thread reader = Thread.ofVirtual().start(() -> drain(data));
                     ftp.expect(226);
                     // The balancer counts a byte once it has written it to the client: all of them by now.
-                    long relayed = balancer.sessions().iterator().next().bytesDown();
+                    long relayed = balancer.status().sessions().iterator().next().bytesDown();
                     assertThat(relayed).as("bytes relayed to the client before transfer %d's 226", i).isEqualTo((i + 1L) * SIZE);
                     reader.join();
                 }

@@ -172,18 +172,18 @@ class BalancerTlsPolicyTest {
             java.nio.file.Path key = dir.resolve("key.pem");
             openssl(dir, "first");
             BalancerCluster c = start(t -> t.withCertificate(cert, key));
-            String first = c.balancer().tls().server().identity().fingerprint();
+            String first = c.balancer().status().tls().server().identity().fingerprint();
             Files.writeString(c.root().resolve("hello.txt"), "hello\n");
             FTPSClient old = FtpsClients.commonsNet(c.port(), false);
             try {
                 openssl(dir, "second");
-                c.balancer().reload(c.balancer().settings());
-                String second = c.balancer().tls().server().identity().fingerprint();
+                c.balancer().reload(c.balancer().status().settings());
+                String second = c.balancer().status().tls().server().identity().fingerprint();
                 Files.writeString(key, "not a key");
-                c.balancer().reload(c.balancer().settings());
+                c.balancer().reload(c.balancer().status().settings());
 
                 assertThat(second).isNotEqualTo(first);
-                assertThat(c.balancer().tls().server().identity().fingerprint()).as("a broken file keeps the last one").isEqualTo(second);
+                assertThat(c.balancer().status().tls().server().identity().fingerprint()).as("a broken file keeps the last one").isEqualTo(second);
                 assertThat(c.logLines()).anyMatch(l -> l.contains("event=reload-failed"));
                 ByteArrayOutputStream back = new ByteArrayOutputStream();
                 assertThat(old.retrieveFile("hello.txt", back)).as("a session started before goes on").isTrue();

@@ -194,14 +194,14 @@ class PassthroughClientsTest {
 
     @Test
     void theBalancerNamesTheBackendsRangesAsItsPassivePorts() {
-        assertThat(cluster.balancer().passivePortsText())
+        assertThat(cluster.balancer().status().passivePortsText())
                 .isEqualTo("s1:" + low(0) + "-" + high(0) + ",s2:" + low(1) + "-" + high(1));
-        assertThat(cluster.balancer().passivePortCount()).isEqualTo(high(0) - low(0) + 1 + high(1) - low(1) + 1);
+        assertThat(cluster.balancer().status().passivePortCount()).isEqualTo(high(0) - low(0) + 1 + high(1) - low(1) + 1);
     }
 
     /** Index of the backend serving the balancer's only session. */
     private int sessionBackend() {
-        List<ClientSession> sessions = List.copyOf(cluster.balancer().sessions());
+        List<ClientSession> sessions = List.copyOf(cluster.balancer().status().sessions());
         assertThat(sessions).hasSize(1);
         return sessions.get(0).backend() == cluster.backend(0) ? 0 : 1;
     }
@@ -227,7 +227,7 @@ class PassthroughClientsTest {
         FTPSClient client = FtpsClients.commonsNet(cluster.port(), false);
         try {
             assertThat(client.retrieveFile("down.bin", new ByteArrayOutputStream())).isTrue();
-            ClientSession session = List.copyOf(cluster.balancer().sessions()).get(0);
+            ClientSession session = List.copyOf(cluster.balancer().status().sessions()).get(0);
             TestData.await("the transfer is counted", () -> session.transfers() == 1 && session.transferBytes() == -1);
 
             assertThat(session.clientAddress().getAddress().getHostAddress()).isEqualTo("127.0.0.1");
@@ -239,7 +239,7 @@ class PassthroughClientsTest {
         } finally {
             client.disconnect();
         }
-        TestData.await("the session ended", () -> cluster.balancer().sessions().isEmpty());
+        TestData.await("the session ended", () -> cluster.balancer().status().sessions().isEmpty());
         assertThat(cluster.logLines()).anyMatch(l -> l.matches("b\\w+ event=session mode=passthrough client=127\\.0\\.0\\.1:\\d+ "
                 + "backend=s[12] connect_ms=\\d+ total_ms=\\d+ bytes_up=\\d+ bytes_down=\\d+ transfers=1 control_up=\\d+ "
                 + "control_down=\\d+ end=.*"));
@@ -314,7 +314,7 @@ class PassthroughClientsTest {
      */
     @Test
     void anAddressOverItsLimitIsToldInClearTextWhileAnotherAddressGetsItsBackendsGreeting() throws Exception {
-        BalancerSettings running = cluster.balancer().settings();
+        BalancerSettings running = cluster.balancer().status().settings();
         cluster.balancer().reload(running.withMaxSessionsPerAddress(1));
         java.net.InetAddress other = java.net.InetAddress.getByName("127.0.0.8");
         try (dev.ferry.it.RawFtp first = dev.ferry.it.RawFtp.connect(cluster.port());
@@ -330,7 +330,7 @@ class PassthroughClientsTest {
         TestData.await("the refused session's line", () -> cluster.logLines().stream()
                 .anyMatch(l -> l.contains("event=session mode=passthrough") && l.endsWith("end=refused-max-per-address")));
         assertThat(cluster.logLines()).anyMatch(l -> l.matches("b\\w+ event=refused reason=max-per-address client=127\\.0\\.0\\.1:\\d+"));
-        TestData.await("both addresses forgotten", () -> cluster.balancer().admission().addresses() == 0);
+        TestData.await("both addresses forgotten", () -> cluster.balancer().status().admission().addresses() == 0);
     }
 
     @Test
@@ -339,7 +339,7 @@ class PassthroughClientsTest {
         FTPSClient client = FtpsClients.commonsNet(cluster.port(), false);
         try {
             int mine = sessionBackend();
-            BalancerSettings running = cluster.balancer().settings();
+            BalancerSettings running = cluster.balancer().status().settings();
             cluster.balancer().reload(running.withBackends(List.of(running.backends().get(1 - mine))));
 
             ByteArrayOutputStream back = new ByteArrayOutputStream();
@@ -347,17 +347,17 @@ class PassthroughClientsTest {
             assertThat(back.toByteArray()).isEqualTo(content);
             assertThat(FtpsClients.curl(clientDir(), "--ssl-reqd", "-k", cluster.url() + "/down.bin", "-o", "got.bin")
                     .assertSuccess().exitCode()).isZero();
-            assertThat(cluster.balancer().retiringBackends()).extracting(Backend::name).containsExactly("s" + (mine + 1));
-            assertThat(cluster.balancer().backends()).singleElement().satisfies(b -> assertThat(b.totalSessions()).isEqualTo(1));
+            assertThat(cluster.balancer().status().retiringBackends()).extracting(Backend::name).containsExactly("s" + (mine + 1));
+            assertThat(cluster.balancer().status().backends()).singleElement().satisfies(b -> assertThat(b.totalSessions()).isEqualTo(1));
         } finally {
             client.disconnect();
         }
-        TestData.await("the retired backend left", () -> cluster.balancer().retiringBackends().isEmpty());
+        TestData.await("the retired backend left", () -> cluster.balancer().status().retiringBackends().isEmpty());
     }
 
     @Test
     void aReloadWithOverlappingRangesIsRefusedAndChangesNothing() {
-        BalancerSettings running = cluster.balancer().settings();
+        BalancerSettings running = cluster.balancer().status().settings();
         BalancerSettings overlapping = running.withBackends(List.of(running.backends().get(0),
                 running.backends().get(1).withPassivePorts(high(0), high(1))));
 
@@ -365,7 +365,7 @@ class PassthroughClientsTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("the passive-ports of backends s1 (" + low(0) + "-" + high(0) + ") and s2 ("
                         + high(0) + "-" + high(1) + ") overlap");
-        assertThat(cluster.balancer().settings()).isSameAs(running);
+        assertThat(cluster.balancer().status().settings()).isSameAs(running);
     }
 
     @Test
@@ -374,8 +374,8 @@ class PassthroughClientsTest {
         try {
             cluster.balancer().stop(java.time.Duration.ofMillis(300));
 
-            assertThat(cluster.balancer().sessions()).isEmpty();
-            assertThat(cluster.balancer().admission().active()).isZero();
+            assertThat(cluster.balancer().status().sessions()).isEmpty();
+            assertThat(cluster.balancer().status().admission().active()).isZero();
             assertThatThrownBy(client::listNames).isInstanceOf(IOException.class);
         } finally {
             client.disconnect();

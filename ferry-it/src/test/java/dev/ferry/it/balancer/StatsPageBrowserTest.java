@@ -194,8 +194,8 @@ class StatsPageBrowserTest {
     /** A cluster with its admin listener on a free loopback port, and the page open in a browser of that size. */
     private void start(int width, int height) throws IOException {
         cluster = BalancerCluster.start(s -> s.withBalance(BalancerSettings.Balance.ROUNDROBIN));
-        admin = AdminServer.start(cluster.balancer(), new AdminSettings(new InetSocketAddress("127.0.0.1", 0), USERS),
-                Map.of("/metrics", cluster.balancer().metrics().handler()));
+        admin = AdminServer.start(cluster.balancer().status(), new AdminSettings(new InetSocketAddress("127.0.0.1", 0), USERS),
+                Map.of("/metrics", cluster.balancer().status().metrics().handler()));
         driver = Browser.start(tmp.resolve("profile"), width, height);
         driver.get(admin.url());
         waitFor("the login form", d -> shown(By.id("login-form")));
