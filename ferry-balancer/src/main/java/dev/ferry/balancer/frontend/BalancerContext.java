@@ -2,6 +2,7 @@ package dev.ferry.balancer.frontend;
 
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.backend.BackendConnect;
 import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.balancer.policy.BalancePolicy;
@@ -10,6 +11,8 @@ import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.IdleParker;
 import dev.ferry.runtime.net.PassiveAddressing;
 import dev.ferry.runtime.net.Watchdog;
+import java.net.InetAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -23,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * one volatile reference to an immutable value, so a session reads a consistent settings object or
  * backend list, and a session that started before the reload simply goes on with what it read.
  */
-public final class BalancerContext {
+public final class BalancerContext implements BackendConnect.Terms {
 
     private volatile BalancerSettings settings;
     private volatile List<Backend> backends;
@@ -70,7 +73,7 @@ public final class BalancerContext {
     /** The backends in service (not those retired by a reload and still draining). */
     public List<Backend> backends() { return backends; }
     public BalancePolicy policy() { return policy; }
-    public Watchdog watchdog() { return watchdog; }
+    @Override public Watchdog watchdog() { return watchdog; }
     public DataPorts dataPorts() { return dataPorts; }
     public PassiveAddressing addressing() { return addressing; }
     public BufferPool buffers() { return buffers; }
@@ -92,6 +95,17 @@ public final class BalancerContext {
         live.remove(session);
     }
     public IdleParker idleParker() { return idleParker; }
+
+    // What connecting to a backend reads (BackendConnect.Terms), each from the settings in force.
+    @Override public Duration connectTimeout() { return settings.timeouts().connect(); }
+    @Override public int retries() { return settings.retries(); }
+    @Override public BalancerSettings.ProxyProtocol proxyProtocol() { return settings.proxyProtocol(); }
+
+    @Override
+    public Backend choose(InetAddress client, String user, Set<Backend> tried) {
+        return policy.choose(backends, client, user, tried);
+    }
+
     public BalancerMetrics metrics() { return metrics; }
     /** TLS termination (the balancer's certificate, FTPS to backends), or null when it is off. */
     public BalancerTls tls() { return tls; }

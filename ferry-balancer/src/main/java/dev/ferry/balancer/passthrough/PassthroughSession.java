@@ -2,10 +2,10 @@ package dev.ferry.balancer.passthrough;
 
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.backend.BackendConnect;
 import dev.ferry.balancer.data.Flow;
 import dev.ferry.balancer.data.Relay;
 import dev.ferry.balancer.frontend.Admission;
-import dev.ferry.balancer.frontend.BackendConnect;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.protocol.Reply;

@@ -1,8 +1,8 @@
 package dev.ferry.balancer.proxy;
 
+import dev.ferry.balancer.backend.BackendConnect;
 import dev.ferry.balancer.backend.BackendReply;
 import dev.ferry.balancer.data.Flow;
-import dev.ferry.balancer.frontend.BackendConnect;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.ActiveTarget;

@@ -1,7 +1,7 @@
 package dev.ferry.balancer.proxy;
 
 import dev.ferry.balancer.backend.Backend;
-import dev.ferry.balancer.frontend.BackendConnect;
+import dev.ferry.balancer.backend.BackendConnect;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.runtime.net.Connection;

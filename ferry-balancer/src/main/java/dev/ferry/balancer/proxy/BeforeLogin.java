@@ -1,9 +1,9 @@
 package dev.ferry.balancer.proxy;
 
 import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.backend.BackendConnect;
 import dev.ferry.balancer.backend.BackendLogin;
 import dev.ferry.balancer.backend.Features;
-import dev.ferry.balancer.frontend.BackendConnect;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.command.Command;

@@ -1,11 +1,11 @@
 package dev.ferry.balancer.proxy;
 
 import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.backend.BackendConnect;
 import dev.ferry.balancer.backend.BackendReply;
 import dev.ferry.balancer.data.Flow;
 import dev.ferry.balancer.data.Relay;
 import dev.ferry.balancer.data.TlsRelay;
-import dev.ferry.balancer.frontend.BackendConnect;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;

@@ -1,6 +1,6 @@
-package dev.ferry.balancer.frontend;
+package dev.ferry.balancer.backend;
 
-import dev.ferry.balancer.backend.Backend;
+import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.proxy.ProxyHeader;
@@ -25,10 +25,40 @@ import org.slf4j.LoggerFactory;
  * chooses, the backend's max-connecting slots bound the connections being opened, each attempt has
  * the connect timeout (the wait for a slot included), and a backend that fails is replaced by
  * another, up to the retries. What "opened" means (a greeting read, HOST replayed) is the caller's.
+ *
+ * <p>It reads the balancer through {@link Terms}, not the frontend's whole context: the backend side
+ * then knows nothing of listeners, admission or sessions, and passthrough and proxied sessions both
+ * reach it without the frontend in between.
  */
 public final class BackendConnect {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
+
+    /**
+     * What connecting reads of the balancer, at each call: a reload changes the settings, the backends
+     * in service and the policy for the next connection, not for one being opened.
+     */
+    public interface Terms {
+        /** Closes a connect or set-up that overruns its timeout. */
+        Watchdog watchdog();
+
+        /** Each attempt's limit, the wait for a max-connecting slot included. */
+        Duration connectTimeout();
+
+        /** Backends tried at most for one session (at least one is). */
+        int retries();
+
+        /** What a backend's control connection starts with. */
+        BalancerSettings.ProxyProtocol proxyProtocol();
+
+        /**
+         * The balancing policy's choice among the backends in service, none of {@code tried}.
+         *
+         * @param user the USER name, or null where the balancer cannot know it
+         * @return null when no backend is left
+         */
+        Backend choose(InetAddress client, String user, Set<Backend> tried);
+    }
 
     /** Opens a session's connection to {@code backend} within {@code timeout}; an IOException means "try another". */
     @FunctionalInterface
@@ -53,12 +83,12 @@ public final class BackendConnect {
      * @param user the USER name, or null where the balancer cannot know it
      * @return null when none did (logged)
      */
-    public static <T> Opened<T> firstThatOpens(BalancerContext ctx, String sessionId, InetSocketAddress client, String user,
+    public static <T> Opened<T> firstThatOpens(Terms terms, String sessionId, InetSocketAddress client, String user,
                                                Opener<T> opener) throws InterruptedIOException {
         Set<Backend> tried = new HashSet<>();
-        int attempts = Math.max(1, ctx.settings().retries());
+        int attempts = Math.max(1, terms.retries());
         for (int attempt = 0; attempt < attempts; attempt++) {
-            Backend b = ctx.policy().choose(ctx.backends(), client.getAddress(), user, tried);
+            Backend b = terms.choose(client.getAddress(), user, tried);
             if (b == null) {
                 break;
             }
@@ -67,7 +97,7 @@ public final class BackendConnect {
                 b.countRetry();
             }
             long t0 = System.nanoTime();
-            Duration connectTimeout = ctx.settings().timeouts().connect();
+            Duration connectTimeout = terms.connectTimeout();
             try {
                 if (!b.beginOpening(connectTimeout)) {
                     throw new IOException("busy: " + b.openingConnections() + " connections being opened for "
@@ -100,15 +130,15 @@ public final class BackendConnect {
      * setting says, then runs {@code greeter}: all within {@code timeout}, after which the channel is
      * closed. On any failure the channel is closed.
      */
-    public static <T> T control(BalancerContext ctx, Backend backend, Duration timeout, ProxyHeader header, Greeter<T> greeter)
+    public static <T> T control(Terms terms, Backend backend, Duration timeout, ProxyHeader header, Greeter<T> greeter)
             throws IOException {
         SocketChannel channel = SocketChannel.open();
-        Watchdog.Guard guard = ctx.watchdog().guard(() -> Closing.quietly(channel));
+        Watchdog.Guard guard = terms.watchdog().guard(() -> Closing.quietly(channel));
         try {
             guard.arm(timeout);
             channel.connect(backend.address());
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            switch (ctx.settings().proxyProtocol()) {
+            switch (terms.proxyProtocol()) {
                 case V1 -> writeAll(channel, ProxyProtocol.encodeV1(header));
                 case V2 -> writeAll(channel, ProxyProtocol.encodeV2(header));
                 case OFF -> { }
@@ -134,11 +164,11 @@ public final class BackendConnect {
      * against 1.36 s). To a client (active mode) we connect from the address the client reached, which
      * on a balancer with several addresses routing may not pick.
      */
-    public static SocketChannel data(BalancerContext ctx, InetSocketAddress target, InetAddress from) throws IOException {
+    public static SocketChannel data(Terms terms, InetSocketAddress target, InetAddress from) throws IOException {
         SocketChannel c = SocketChannel.open();
-        Watchdog.Guard guard = ctx.watchdog().guard(() -> Closing.quietly(c));
+        Watchdog.Guard guard = terms.watchdog().guard(() -> Closing.quietly(c));
         try {
-            guard.arm(ctx.settings().timeouts().connect());
+            guard.arm(terms.connectTimeout());
             if (from != null) {
                 c.bind(new InetSocketAddress(from, 0));
             }
