@@ -1,17 +1,12 @@
 package dev.ferry.balancer.metrics;
 
 import com.sun.net.httpserver.HttpHandler;
-import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckResult;
-import dev.ferry.balancer.backend.CheckState;
 import dev.ferry.balancer.data.DataPorts;
-import dev.ferry.balancer.data.Relay;
 import dev.ferry.runtime.metrics.MetricsEndpoint;
 import dev.ferry.runtime.metrics.TransferBuckets;
 import io.prometheus.metrics.core.metrics.Counter;
-import io.prometheus.metrics.core.metrics.CounterWithCallback;
-import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -21,7 +16,6 @@ import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
-import java.util.function.ToDoubleFunction;
 
 /**
  * The Prometheus metrics of one {@code ferry balancer}, in a registry of its own. Each metric is
@@ -35,6 +29,10 @@ import java.util.function.ToDoubleFunction;
  * checker), transfer durations ({@link #transferDone}, from the session's relay) and sessions ended
  * by a timeout ({@link #timedOut}, from the session's timeout; the stats page reads them back). The
  * {@code backend} label takes the configured backend names, a set the operator bounds.
+ *
+ * <p>The read-at-scrape series are registered by {@link FrontendSeries} (admission, limits, passive ports,
+ * relay) and {@link BackendSeries} (each backend's counters and states), each given only what it reads;
+ * this class keeps the registry and the series it feeds itself.
  *
  * <p>This class serves no HTTP itself: the balancer's admin listener mounts {@link #handler()}.
  */
@@ -79,79 +77,10 @@ public final class BalancerMetrics {
             timeouts[i] = new LongAdder();
         }
 
-        // ---- the frontend
-        gauge("ferry_balancer_sessions_open", "Client sessions admitted and not yet ended.", admission::active);
-        gauge("ferry_balancer_sessions_max", "The session limit (max-sessions).", () -> maxSessions);
-        gauge("ferry_balancer_sessions_per_address_max", "The limit of connections from one client address, sessions and "
-                + "queued clients together (max-sessions-per-address).", perAddress);
-        gauge("ferry_balancer_sessions_queued", "Clients waiting in the queue for a session slot.", admission::queued);
-        CounterWithCallback.builder().name("ferry_balancer_sessions_total").help("Client sessions admitted.")
-                .callback(cb -> cb.call(admission.admitted())).register(registry);
-        CounterWithCallback.builder().name("ferry_balancer_sessions_refused_total")
-                .help("Clients told 421 before the greeting, by reason: max-sessions (the queue was full), queue-timeout "
-                        + "(no slot within queue.timeout), max-per-address (their address held max-sessions-per-address "
-                        + "connections; never queued).")
-                .labelNames("reason")
-                .callback(cb -> {
-                    cb.call(admission.refusedQueueFull(), "max-sessions");
-                    cb.call(admission.refusedQueueTimeout(), "queue-timeout");
-                    cb.call(admission.refusedPerAddress(), "max-per-address");
-                }).register(registry);
-        CounterWithCallback.builder().name("ferry_balancer_session_timeouts_total")
-                .help("Sessions the balancer closed with 421 on a timeout, by kind: login (not logged in within "
-                        + "timeouts.login of the greeting), client-idle (no command within timeouts.client-idle).")
-                .labelNames("kind")
-                .callback(cb -> {
-                    for (Timeout t : Timeout.values()) {
-                        cb.call(timeouts(t), t.label());
-                    }
-                }).register(registry);
-        gauge("ferry_balancer_passive_ports_in_use",
-                "Passive ports with a data connection announced to a client and not yet arrived.", dataPorts::portsInUse);
-        gauge("ferry_balancer_passive_ports", "Ports in the passive range (passive.ports); 0 when the kernel picks any "
-                + "free port.", dataPorts::size);
-        GaugeWithCallback.builder().name("ferry_balancer_relay_info")
-                .help("How bulk transfers are relayed in this process: mode splice (in the kernel) or copy.")
-                .labelNames("mode").callback(cb -> cb.call(1, Relay.mode())).register(registry);
-        CounterWithCallback.builder().name("ferry_balancer_relay_spliced_directions_total")
-                .help("Transfer directions handed to the kernel (splice) after their first MiB.")
-                .callback(cb -> cb.call(Relay.splicedDirections())).register(registry);
+        FrontendSeries.register(registry, admission, dataPorts, maxSessions, perAddress, this::timeouts);
+        BackendSeries.register(registry, all);
 
-        // ---- per backend, from its own counters
-        perBackendGauge(all, "ferry_balancer_backend_sessions_open", "Sessions on this backend now.", Backend::activeSessions);
-        perBackendCounter(all, "ferry_balancer_backend_sessions_total", "Sessions sent to this backend.",
-                Backend::totalSessions);
-        perBackendGauge(all, "ferry_balancer_backend_up", "1 when the checks say the backend is up, 0 when down.",
-                b -> b.checkState() == CheckState.UP ? 1 : 0);
-        GaugeWithCallback.builder().name("ferry_balancer_backend_admin_state")
-                .help("The state the operator set: 1 for the backend's current state (ready, drain, maint), 0 for the others.")
-                .labelNames("backend", "state")
-                .callback(cb -> {
-                    for (Backend b : all.get()) {
-                        for (AdminState s : AdminState.values()) {
-                            cb.call(b.adminState() == s ? 1 : 0, b.name(), s.name().toLowerCase(Locale.ROOT));
-                        }
-                    }
-                }).register(registry);
-        perBackendGauge(all, "ferry_balancer_backend_weight", "The backend's weight.", Backend::weight);
-        perBackendCounter(all, "ferry_balancer_backend_connect_failures_total",
-                "Connects or greetings to this backend that failed while opening a session.", Backend::errors);
-        perBackendCounter(all, "ferry_balancer_backend_retries_total",
-                "Sessions sent to this backend after another backend failed them (redispatches).", Backend::retries);
-        perBackendCounter(all, "ferry_balancer_backend_transfers_total",
-                "Data connections relayed to or from this backend, counted when each ends.", Backend::transfers);
-        CounterWithCallback.builder().name("ferry_balancer_backend_bytes_total")
-                .help("Data bytes relayed for this backend, by direction (up: client to backend, down: backend to client), "
-                        + "counted when each transfer ends.")
-                .labelNames("backend", "direction")
-                .callback(cb -> {
-                    for (Backend b : all.get()) {
-                        cb.call(b.bytesUp(), b.name(), "up");
-                        cb.call(b.bytesDown(), b.name(), "down");
-                    }
-                }).register(registry);
-
-        // ---- fed by hooks
+        // Fed by hooks: the only series whose numbers live here.
         checks = Counter.builder().name("ferry_balancer_backend_checks_total")
                 .help("Health checks of this backend, by result (ok, failed).")
                 .labelNames("backend", "result").withoutExemplars().register(registry);
@@ -216,21 +145,5 @@ public final class BalancerMetrics {
     /** The current text format, for tests and diagnostics. */
     public String text() {
         return endpoint.text();
-    }
-
-    // ---- helpers ----------------------------------------------------------------------------
-
-    private void gauge(String name, String help, IntSupplier value) {
-        GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsInt())).register(registry);
-    }
-
-    private void perBackendGauge(Supplier<List<Backend>> all, String name, String help, ToDoubleFunction<Backend> value) {
-        GaugeWithCallback.builder().name(name).help(help).labelNames("backend")
-                .callback(cb -> all.get().forEach(b -> cb.call(value.applyAsDouble(b), b.name()))).register(registry);
-    }
-
-    private void perBackendCounter(Supplier<List<Backend>> all, String name, String help, ToDoubleFunction<Backend> value) {
-        CounterWithCallback.builder().name(name).help(help).labelNames("backend")
-                .callback(cb -> all.get().forEach(b -> cb.call(value.applyAsDouble(b), b.name()))).register(registry);
     }
 }
