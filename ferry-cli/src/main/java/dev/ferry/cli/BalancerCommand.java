@@ -8,6 +8,7 @@ import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.balancer.admin.Reloader;
 import dev.ferry.config.BalancerConfigFile;
 import dev.ferry.config.ConfigException;
+import dev.ferry.config.Setting;
 import dev.ferry.config.Values;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import java.io.IOException;
@@ -89,19 +90,19 @@ public final class BalancerCommand implements Callable<Started> {
     String checkInterval;
 
     @Option(names = "--rise", paramLabel = "N", description = "Successes in a row that mark a backend up (default 2).")
-    Integer rise;
+    String rise;
 
     @Option(names = "--fall", paramLabel = "N", description = "Failures in a row that mark a backend down (default 2).")
-    Integer fall;
+    String fall;
 
     @Option(names = "--max-sessions", paramLabel = "N",
             description = "Concurrent client sessions; more wait in the --queue (default 2000).")
-    Integer maxSessions;
+    String maxSessions;
 
     @Option(names = "--max-sessions-per-address", paramLabel = "N",
             description = "Connections from one client address, sessions and queued ones together; more are refused at once "
                     + "with 421 (default: half of --max-sessions, rounded up).")
-    Integer maxSessionsPerAddress;
+    String maxSessionsPerAddress;
 
     @Option(names = "--login-timeout", paramLabel = "DURATION",
             description = "A client not logged in this long after its greeting is told 421 and closed; commands before the "
@@ -111,7 +112,7 @@ public final class BalancerCommand implements Callable<Started> {
     @Option(names = "--queue", paramLabel = "N",
             description = "Clients over --max-sessions that wait, not yet greeted, for a session (default 200; 0 refuses them at once "
                     + "with 421).")
-    Integer queue;
+    String queue;
 
     @Option(names = "--grace", paramLabel = "DURATION",
             description = "On SIGTERM, how long sessions in progress may go on before the rest are told 421 and closed (default 30s).")
@@ -222,19 +223,19 @@ public final class BalancerCommand implements Callable<Started> {
         }
         s = s.withCheck(check(s.check()));
         if (maxSessions != null) {
-            s = s.withMaxSessions(Flags.number("--max-sessions", maxSessions, Values.POSITIVE));
+            s = s.withMaxSessions(Flags.value(Setting.BALANCER_MAX_SESSIONS, maxSessions));
         }
         if (maxSessionsPerAddress != null) {
-            s = s.withMaxSessionsPerAddress(Flags.number("--max-sessions-per-address", maxSessionsPerAddress, Values.POSITIVE));
+            s = s.withMaxSessionsPerAddress(Flags.value(Setting.BALANCER_MAX_SESSIONS_PER_ADDRESS, maxSessionsPerAddress));
         }
         if (loginTimeout != null) {
-            s = s.withTimeouts(s.timeouts().withLogin(Flags.duration("--login-timeout", loginTimeout, false)));
+            s = s.withTimeouts(s.timeouts().withLogin(Flags.value(Setting.BALANCER_LOGIN_TIMEOUT, loginTimeout)));
         }
         if (queue != null) {
-            s = s.withQueue(s.queue().withSize(Flags.number("--queue", queue, Values.NON_NEGATIVE)));
+            s = s.withQueue(s.queue().withSize(Flags.value(Setting.QUEUE_SIZE, queue)));
         }
         if (grace != null) {
-            s = s.withTimeouts(s.timeouts().withGrace(Flags.duration("--grace", grace, true)));
+            s = s.withTimeouts(s.timeouts().withGrace(Flags.value(Setting.GRACE, grace)));
         }
         if (proxyProtocol != null) {
             s = s.withProxyProtocol(Flags.choice("--proxy-protocol", proxyProtocol, BalancerSettings.ProxyProtocol.values()));
@@ -252,18 +253,19 @@ public final class BalancerCommand implements Callable<Started> {
             String[] account = Flags.parse("--check-user", checkUser, Values::checkAccount);
             c = c.withUser(account[0]).withPassword(account[1]);
         }
-        if (c.type() == CheckType.FTP_LOGIN && c.user() == null) {
-            throw new IllegalArgumentException("--check ftp-login needs --check-user NAME:PASSWORD"
-                    + " (or user and password under balancer.check in the config file)");
+        String problem = Values.checkAccountProblem(c);
+        if (problem != null) {
+            // The file refuses its own check without an account, so the type came from --check.
+            throw new IllegalArgumentException("--check: " + problem);
         }
         if (checkInterval != null) {
-            c = c.withInterval(Flags.duration("--check-interval", checkInterval, false));
+            c = c.withInterval(Flags.value(Setting.CHECK_INTERVAL, checkInterval));
         }
         if (rise != null) {
-            c = c.withRise(Flags.number("--rise", rise, Values.POSITIVE));
+            c = c.withRise(Flags.value(Setting.CHECK_RISE, rise));
         }
         if (fall != null) {
-            c = c.withFall(Flags.number("--fall", fall, Values.POSITIVE));
+            c = c.withFall(Flags.value(Setting.CHECK_FALL, fall));
         }
         return c;
     }

@@ -43,7 +43,7 @@ public final class ClusterCommand implements Callable<Started> {
 
     @Option(names = "--backends", paramLabel = "N",
             description = "Number of FTP servers behind the balancer, 1 to 16 (default 2).")
-    int backends = 2;
+    String backends = "2";
 
     @Option(names = "--root", paramLabel = "DIR",
             description = "Directory the servers share (default ./ftp-root, created if missing).")
@@ -67,8 +67,11 @@ public final class ClusterCommand implements Callable<Started> {
 
     @Override
     public Started call() {
-        if (!BACKENDS.contains(backends)) {
-            System.err.println("ferry cluster: --backends must be " + BACKENDS.bounds() + ", got " + backends);
+        int count;
+        try {
+            count = Flags.parse("--backends", backends, BACKENDS::parse);
+        } catch (IllegalArgumentException e) {
+            System.err.println("ferry cluster: " + e.getMessage());
             return Started.failed(2);
         }
         List<FtpServer> servers = new ArrayList<>();
@@ -79,7 +82,7 @@ public final class ClusterCommand implements Callable<Started> {
             ServerSettings.UserAccount user = new ServerSettings.UserAccount("ferry",
                     PasswordHasher.hash(password.toCharArray()), null, true, true);
             List<BalancerSettings.BackendSpec> specs = new ArrayList<>();
-            for (int i = 1; i <= backends; i++) {
+            for (int i = 1; i <= count; i++) {
                 // The balancer tells each server who the client is (PROXY protocol v2, trusted from
                 // loopback only, where the balancer connects from): per-address limits and bans then
                 // apply to clients, not to the balancer, whose address every session would share.
@@ -127,7 +130,7 @@ public final class ClusterCommand implements Callable<Started> {
                 balancer.stop(grace);
                 servers.forEach(FtpServer::close);
             });
-            new Banner(System.out).cluster(balancer, backends, dir, password, tlsCert, adminServer, ADMIN_USER, adminPassword);
+            new Banner(System.out).cluster(balancer, count, dir, password, tlsCert, adminServer, ADMIN_USER, adminPassword);
             return started;
         } catch (IOException | IllegalArgumentException e) {
             servers.forEach(FtpServer::close);

@@ -1,7 +1,7 @@
 package dev.ferry.cli;
 
+import dev.ferry.config.Setting;
 import dev.ferry.config.Values;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.function.Function;
 
@@ -32,21 +32,12 @@ final class Flags {
         }
     }
 
-    /** A number within {@code range}; null when the flag was not given. */
-    static Integer number(String flag, Integer n, Values.Range range) {
-        if (n != null && !range.contains(n)) {
-            throw new IllegalArgumentException(flag + " must be " + range.bounds() + ", got " + n);
-        }
-        return n;
-    }
-
-    /** A duration ({@link Values#duration}), above zero unless {@code zeroAllowed}; null when not given. */
-    static Duration duration(String flag, String text, boolean zeroAllowed) {
-        Duration d = parse(flag, text, Values::duration);
-        if (d != null && d.isZero() && !zeroAllowed) {
-            throw new IllegalArgumentException(flag + " must be above zero, got " + text);
-        }
-        return d;
+    /**
+     * The value of a flag that stands for a {@link Setting} (its row names the flag), through the rule the file
+     * applies to the setting's key; null when the flag was not given.
+     */
+    static <T> T value(Setting<T> setting, String text) {
+        return parse(setting.flag(), text, setting::parse);
     }
 
     /**

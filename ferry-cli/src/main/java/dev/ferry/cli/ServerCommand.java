@@ -2,6 +2,7 @@ package dev.ferry.cli;
 
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.ServerConfigFile;
+import dev.ferry.config.Setting;
 import dev.ferry.config.UsersFile;
 import dev.ferry.config.Values;
 import dev.ferry.protocol.ftps.TlsPolicy;
@@ -77,11 +78,11 @@ public final class ServerCommand implements Callable<Started> {
 
     @Option(names = "--max-sessions", paramLabel = "N",
             description = "Concurrent sessions; more are refused with 421 (default 1000).")
-    Integer maxSessions;
+    String maxSessions;
 
     @Option(names = "--max-sessions-per-address", paramLabel = "N",
             description = "Concurrent sessions from one client address; more are refused with 421 (default 50).")
-    Integer maxSessionsPerAddress;
+    String maxSessionsPerAddress;
 
     @Option(names = "--idle-timeout", paramLabel = "DURATION",
             description = "A session that sends no command for this long is closed with 421 (default 5m).")
@@ -209,13 +210,13 @@ public final class ServerCommand implements Callable<Started> {
         }
         ServerSettings.Limits limits = s.limits();
         if (maxSessions != null) {
-            limits = limits.withMaxSessions(Flags.number("--max-sessions", maxSessions, Values.POSITIVE));
+            limits = limits.withMaxSessions(Flags.value(Setting.SERVER_MAX_SESSIONS, maxSessions));
         }
         if (maxSessionsPerAddress != null) {
-            limits = limits.withMaxSessionsPerAddress(Flags.number("--max-sessions-per-address", maxSessionsPerAddress, Values.POSITIVE));
+            limits = limits.withMaxSessionsPerAddress(Flags.value(Setting.SERVER_MAX_SESSIONS_PER_ADDRESS, maxSessionsPerAddress));
         }
         if (idleTimeout != null) {
-            limits = limits.withIdleTimeout(Flags.duration("--idle-timeout", idleTimeout, false));
+            limits = limits.withIdleTimeout(Flags.value(Setting.SERVER_IDLE_TIMEOUT, idleTimeout));
         }
         return s.withLimits(limits);
     }

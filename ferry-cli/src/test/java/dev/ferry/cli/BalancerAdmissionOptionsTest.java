@@ -77,9 +77,9 @@ class BalancerAdmissionOptionsTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource(delimiter = '|', value = {
-            "--max-sessions-per-address | 0    | --max-sessions-per-address must be at least 1, got 0",
-            "--max-sessions-per-address | -3   | --max-sessions-per-address must be at least 1, got -3",
-            "--login-timeout            | 0s   | --login-timeout must be above zero, got 0s",
+            "--max-sessions-per-address | 0    | --max-sessions-per-address: expected a number of at least 1, got 0",
+            "--max-sessions-per-address | -3   | --max-sessions-per-address: expected a number of at least 1, got -3",
+            "--login-timeout            | 0s   | --login-timeout: expected a duration above zero such as 30s, got '0s'",
             "--login-timeout            | soon | --login-timeout: expected a duration such as 500ms, 30s, 5m, 1h or 1d (a plain number is seconds), got 'soon'",
     })
     void impossibleValuesAreRefusedWithTheFlagsName(String flag, String value, String message) {

@@ -41,7 +41,7 @@ class BalancerBackendOptionTest {
             "b1=127.0.0.2:2121,passive-ports=40049-40000 | --backend b1: passive-ports expected a port range LOW-HIGH such as 40000-40100 (or 0 for any free port), got '40049-40000' (LOW is above HIGH)",
             "b1=127.0.0.2:2121,passive-ports=40000-70000 | --backend b1: passive-ports expected a port range LOW-HIGH such as 40000-40100 (or 0 for any free port), got '40000-70000' (ports go up to 65535)",
             "b1=127.0.0.2:2121,passive-ports=            | --backend b1: passive-ports expected a port range LOW-HIGH such as 40000-40100 (or 0 for any free port), got ''",
-            "b1=127.0.0.2:2121,passive-ports=0           | --backend b1: passive-ports must be the backend's own range LOW-HIGH such as 40000-40049 (0, any port, cannot be mapped to a backend)",
+            "b1=127.0.0.2:2121,passive-ports=0           | --backend b1: passive-ports expected the backend's own passive port range LOW-HIGH such as 40000-40049, got '0' (0, any port, cannot be mapped to a backend)",
             "b1=127.0.0.2:2121,passive=40000-40049       | --backend b1: unknown option 'passive=40000-40049' (expected weight=N, max-connecting=N or passive-ports=LOW-HIGH)",
     })
     void aBadRangeIsRefusedWithTheBackendsName(String option, String message) {

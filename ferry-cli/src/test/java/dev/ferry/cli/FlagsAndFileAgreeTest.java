@@ -6,13 +6,18 @@ import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.config.BalancerConfigFile;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.ServerConfigFile;
+import dev.ferry.config.Setting;
 import dev.ferry.server.ServerSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import picocli.CommandLine;
 
 /**
@@ -82,20 +87,70 @@ class FlagsAndFileAgreeTest {
 
     @Test
     void zeroDurationsTheFileRefusesAreRefusedAsFlags() throws Exception {
-        assertThat(balancerFlagError("--check-interval", "0")).isEqualTo("--check-interval must be above zero, got 0");
+        assertThat(balancerFlagError("--check-interval", "0"))
+                .isEqualTo("--check-interval: expected a duration above zero such as 30s, got '0'");
         assertThat(balancerFileError("""
                 balancer:
                   backends: [{name: b1, address: 127.0.0.2:21}]
                   check:
-                    interval: 0s
-                """)).startsWith("balancer.check.interval: expected a duration above zero");
+                    interval: 0
+                """)).isEqualTo("balancer.check.interval: expected a duration above zero such as 30s, got '0'");
 
-        assertThat(serverFlagError("--idle-timeout", "0s")).isEqualTo("--idle-timeout must be above zero, got 0s");
+        assertThat(serverFlagError("--idle-timeout", "0s")).isEqualTo("--idle-timeout: expected a duration above zero such as 30s, got '0s'");
         assertThat(serverFileError("""
                 server:
                   limits:
                     idle-timeout: 0s
-                """)).startsWith("server.limits.idle-timeout: expected a duration above zero");
+                """)).isEqualTo("server.limits.idle-timeout: expected a duration above zero such as 30s, got '0s'");
+    }
+
+    /**
+     * Each flag that stands for a key ({@link Setting} rows with a flag): a value below the minimum, zero where
+     * it is refused, gives the key's words ("--max-sessions: expected a number of at least 1, got 0").
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("flaggedSettings")
+    void everyFlagOfASettingRefusesWhatItsKeyRefuses(String path, Setting<?> setting) throws Exception {
+        String bad = refused(setting, "0") ? "0" : "-1";
+        String problem = messageOf(() -> setting.parse(bad));
+
+        boolean server = path.startsWith("server.");
+        String flagError = server ? serverFlagError(setting.flag(), bad) : balancerFlagError(setting.flag(), bad);
+        String fileError = server ? serverFileError(yamlOf(path, bad)) : balancerFileError(yamlOf(path, bad));
+
+        assertThat(flagError).isEqualTo(setting.flag() + ": " + problem);
+        assertThat(fileError).isEqualTo(path + ": " + problem);
+    }
+
+    static Stream<Arguments> flaggedSettings() {
+        return Setting.all().stream().filter(s -> s.flag() != null).map(s -> Arguments.of(s.path(), s));
+    }
+
+    @Test
+    void aBackendsOwnPassiveRangeOfZeroIsRefusedInTheSameWords() throws Exception {
+        String problem = "expected the backend's own passive port range LOW-HIGH such as 40000-40049, got '0'"
+                + " (0, any port, cannot be mapped to a backend)";
+
+        assertThat(balancerFlagError("--backend", "b1=127.0.0.2:21,passive-ports=0")).isEqualTo("--backend b1: passive-ports " + problem);
+        assertThat(balancerFileError(backendEntry("name: b1", "address: 127.0.0.2:21", "passive-ports: 0")))
+                .isEqualTo("balancer.backends[0].passive-ports: " + problem);
+    }
+
+    @Test
+    void anFtpLoginCheckWithoutAnAccountIsRefusedInTheSameWords() throws Exception {
+        String noAccount = "ftp-login logs in, so it needs an account that exists on every backend:"
+                + " --check-user NAME:PASSWORD, or user and password under balancer.check";
+
+        assertThat(balancerFlagError("--check", "ftp-login")).isEqualTo("--check: " + noAccount);
+        assertThat(balancerFileError("balancer:\n  check:\n    type: ftp-login\n")).isEqualTo("balancer.check.type: " + noAccount);
+
+        String noPassword = "ftp-login logs in, so it needs the password of user 'probe':"
+                + " --check-user probe:PASSWORD, or password under balancer.check";
+        Path userOnly = Files.writeString(dir.resolve("user-only.yaml"), "balancer:\n  check:\n    user: probe\n");
+
+        assertThat(balancerFlagError("--config", userOnly.toString(), "--check", "ftp-login")).isEqualTo("--check: " + noPassword);
+        assertThat(balancerFileError("balancer:\n  check:\n    type: ftp-login\n    user: probe\n"))
+                .isEqualTo("balancer.check.type: " + noPassword);
     }
 
     @Test
@@ -114,6 +169,25 @@ class FlagsAndFileAgreeTest {
         assertThat(balancer("--balance", "RoundRobin").balance()).isEqualTo(BalancerSettings.Balance.ROUNDROBIN);
     }
 
+    /** "balancer.check.rise" and "0" as "balancer:\n  check:\n    rise: 0\n". */
+    private static String yamlOf(String path, String value) {
+        StringBuilder yaml = new StringBuilder();
+        String[] names = path.split("\\.");
+        for (int i = 0; i < names.length; i++) {
+            yaml.append("  ".repeat(i)).append(names[i]).append(':').append(i == names.length - 1 ? " " + value : "").append('\n');
+        }
+        return yaml.toString();
+    }
+
+    private static boolean refused(Setting<?> setting, String value) {
+        try {
+            setting.parse(value);
+            return false;
+        } catch (IllegalArgumentException e) {
+            return true;
+        }
+    }
+
     private static String backendEntry(String... keys) {
         return "balancer:\n  backends:\n    - " + String.join("\n      ", keys) + "\n";
     }
@@ -126,9 +200,10 @@ class FlagsAndFileAgreeTest {
         return command.settings();
     }
 
-    private String balancerFlagError(String flag, String value) {
-        List<String> args = new ArrayList<>(flag.equals("--backend") ? List.of() : List.of("--backend", "ftp1=127.0.0.2:2121"));
-        args.addAll(List.of(flag, value));
+    /** The error of the balancer's flags, with a backend unless they give one. */
+    private String balancerFlagError(String... flagsAndValues) {
+        List<String> args = new ArrayList<>(List.of(flagsAndValues).contains("--backend") ? List.of() : List.of("--backend", "ftp1=127.0.0.2:2121"));
+        args.addAll(List.of(flagsAndValues));
         BalancerCommand command = new BalancerCommand();
         new CommandLine(command).parseArgs(args.toArray(String[]::new));
         return messageOf(command::settings);

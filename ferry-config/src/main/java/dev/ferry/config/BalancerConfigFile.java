@@ -80,16 +80,16 @@ public final class BalancerConfigFile {
                 ? check(YamlMapping.of(m.file(), m.value("check"), m.pathOf("check"), CHECK_KEYS, BalancerConfigFile::haproxyWord),
                         base.check())
                 : base.check();
-        int maxSessions = m.integer("max-sessions", Values.POSITIVE, base.maxSessions());
+        int maxSessions = m.get(Setting.BALANCER_MAX_SESSIONS, base.maxSessions());
         // Left out: 0, half of max-sessions (BalancerSettings.perAddressLimit), whatever sets max-sessions.
-        int maxPerAddress = m.integer("max-sessions-per-address", Values.POSITIVE, base.maxSessionsPerAddress());
+        int maxPerAddress = m.get(Setting.BALANCER_MAX_SESSIONS_PER_ADDRESS, base.maxSessionsPerAddress());
         Queue queue = m.has("queue")
                 ? queue(m.mapping("queue", QUEUE_KEYS).orElseThrow(), base.queue()) : base.queue();
         Timeouts timeouts = m.has("timeouts")
                 ? timeouts(YamlMapping.of(m.file(), m.value("timeouts"), m.pathOf("timeouts"), TIMEOUT_KEYS,
                         BalancerConfigFile::serverTimeoutWord), base.timeouts())
                 : base.timeouts();
-        int retries = m.integer("retries", Values.RETRIES, base.retries());
+        int retries = m.get(Setting.RETRIES, base.retries());
         ProxyProtocol proxyProtocol = m.parsed("proxy-protocol", "one of " + Values.choices(ProxyProtocol.values()),
                 s -> Values.choice(ProxyProtocol.values(), s), base.proxyProtocol());
         String greeting = m.text("greeting", base.greeting());
@@ -143,7 +143,7 @@ public final class BalancerConfigFile {
                 m.parsed("require", "optional, login or required", Values::tlsPolicy, base.require()),
                 m.parsed("session-reuse", "required, preferred or off", Values::sessionReuse, base.reuse()),
                 m.parsed("implicit-listen", "HOST:PORT", Values::hostPort, base.implicitListen()),
-                m.duration("handshake-timeout", false, base.handshakeTimeout()),
+                m.get(Setting.BALANCER_HANDSHAKE_TIMEOUT, base.handshakeTimeout()),
                 backendsTls);
         String key2 = firstKey(m, List.of("mode", "certificate", "implicit-listen", "backends", "require"));
         String problem = Values.balancerTlsProblem(tls, HOW_TO_TERMINATE);
@@ -212,8 +212,8 @@ public final class BalancerConfigFile {
                         + balancer.file().lineOf(first) + "); each name may appear once");
             }
             InetSocketAddress address = entry.parsed("address", "HOST:PORT", Values::backendAddress, null);
-            int weight = entry.integer("weight", Values.WEIGHT, 1);
-            int maxConnecting = entry.integer("max-connecting", Values.MAX_CONNECTING, BackendSpec.DEFAULT_MAX_CONNECTING);
+            int weight = entry.get(Setting.BACKEND_WEIGHT, 1);
+            int maxConnecting = entry.get(Setting.BACKEND_MAX_CONNECTING, BackendSpec.DEFAULT_MAX_CONNECTING);
             // The backend's own passive range, which TLS passthrough maps to it (docs/tls-passthrough.md).
             int[] passive = entry.parsed("passive-ports", "a port range LOW-HIGH", Values::backendPassivePorts,
                     new int[] {0, 0});
@@ -227,20 +227,17 @@ public final class BalancerConfigFile {
                 s -> Values.choice(CheckType.values(), s), base.type());
         String user = m.parsed("user", "text", Values::checkUserName, base.user());
         String password = m.has("password") ? secret(m, "password") : base.password();
-        if (type == CheckType.FTP_LOGIN) {
-            if (user == null) {
-                throw m.missing("user", "type ftp-login logs in, so it needs an account: user and password");
-            }
-            if (password == null) {
-                throw m.missing("password", "type ftp-login logs in, so it needs the password of user " + Values.quote(user));
-            }
-        }
-        return new Check(type,
-                m.duration("interval", false, base.interval()),
-                m.duration("timeout", false, base.timeout()),
-                m.integer("rise", Values.POSITIVE, base.rise()),
-                m.integer("fall", Values.POSITIVE, base.fall()),
+        Check check = new Check(type,
+                m.get(Setting.CHECK_INTERVAL, base.interval()),
+                m.get(Setting.CHECK_TIMEOUT, base.timeout()),
+                m.get(Setting.CHECK_RISE, base.rise()),
+                m.get(Setting.CHECK_FALL, base.fall()),
                 user, password);
+        String problem = Values.checkAccountProblem(check);
+        if (problem != null) {
+            throw m.errorAt("type", problem);
+        }
+        return check;
     }
 
     /** Operators coming from HAProxy write its short words; point them at ours. */
@@ -324,16 +321,16 @@ public final class BalancerConfigFile {
     }
 
     private static Queue queue(YamlMapping m, Queue base) throws ConfigException {
-        return new Queue(m.integer("size", Values.NON_NEGATIVE, base.size()), m.duration("timeout", false, base.timeout()));
+        return new Queue(m.get(Setting.QUEUE_SIZE, base.size()), m.get(Setting.QUEUE_TIMEOUT, base.timeout()));
     }
 
     private static Timeouts timeouts(YamlMapping m, Timeouts base) throws ConfigException {
         return new Timeouts(
-                m.duration("connect", false, base.connect()),
-                m.duration("client-idle", false, base.clientIdle()),
-                m.duration("server-idle", false, base.serverIdle()),
-                m.duration("data", false, base.data()),
-                m.duration("grace", true, base.grace()),
-                m.duration("login", false, base.login()));
+                m.get(Setting.CONNECT_TIMEOUT, base.connect()),
+                m.get(Setting.CLIENT_IDLE_TIMEOUT, base.clientIdle()),
+                m.get(Setting.SERVER_IDLE, base.serverIdle()),
+                m.get(Setting.DATA_TIMEOUT, base.data()),
+                m.get(Setting.GRACE, base.grace()),
+                m.get(Setting.BALANCER_LOGIN_TIMEOUT, base.login()));
     }
 }

@@ -130,7 +130,7 @@ public final class ServerConfigFile {
                 m.parsed("require", "optional, login or required", Values::tlsPolicy, base.policy()),
                 m.parsed("session-reuse", "required, preferred or off", Values::sessionReuse, base.reuse()),
                 m.parsed("implicit-listen", "HOST:PORT", Values::hostPort, base.implicitListen()),
-                m.duration("handshake-timeout", false, base.handshakeTimeout()),
+                m.get(Setting.SERVER_HANDSHAKE_TIMEOUT, base.handshakeTimeout()),
                 m.bool("allow-ccc", base.allowCcc()));
     }
 
@@ -147,7 +147,7 @@ public final class ServerConfigFile {
         if (m.has("networks")) {
             networks = networks(m);
         }
-        Duration acceptTimeout = m.duration("accept-timeout", false, base.acceptTimeout());
+        Duration acceptTimeout = m.get(Setting.SERVER_ACCEPT_TIMEOUT, base.acceptTimeout());
         return new Passive(ports[0], ports[1], publicAddress, networks, acceptTimeout);
     }
 
@@ -206,21 +206,21 @@ public final class ServerConfigFile {
 
     private static Limits limits(YamlMapping m, Limits base) throws ConfigException {
         return new Limits(
-                m.integer("max-sessions", Values.POSITIVE, base.maxSessions()),
-                m.integer("max-sessions-per-address", Values.POSITIVE, base.maxSessionsPerAddress()),
-                m.duration("idle-timeout", false, base.idleTimeout()),
-                m.duration("data-timeout", false, base.dataTimeout()),
-                m.integer("max-command-length", Values.COMMAND_LENGTH, base.maxCommandLength()),
-                m.duration("login-timeout", false, base.loginTimeout()));
+                m.get(Setting.SERVER_MAX_SESSIONS, base.maxSessions()),
+                m.get(Setting.SERVER_MAX_SESSIONS_PER_ADDRESS, base.maxSessionsPerAddress()),
+                m.get(Setting.SERVER_IDLE_TIMEOUT, base.idleTimeout()),
+                m.get(Setting.SERVER_DATA_TIMEOUT, base.dataTimeout()),
+                m.get(Setting.SERVER_MAX_COMMAND_LENGTH, base.maxCommandLength()),
+                m.get(Setting.SERVER_LOGIN_TIMEOUT, base.loginTimeout()));
     }
 
     private static LoginPolicy login(YamlMapping m, LoginPolicy base) throws ConfigException {
         return new LoginPolicy(
-                m.duration("failure-delay", true, base.failureDelay()),
-                m.integer("max-attempts-per-session", Values.POSITIVE, base.maxAttemptsPerSession()),
-                m.integer("ban-after-failures", Values.NON_NEGATIVE, base.banAfterFailures()),
-                m.duration("ban-window", false, base.banWindow()),
-                m.duration("ban-duration", false, base.banDuration()),
-                m.duration("credential-cache-ttl", true, base.credentialCacheTtl()));
+                m.get(Setting.SERVER_FAILURE_DELAY, base.failureDelay()),
+                m.get(Setting.SERVER_MAX_ATTEMPTS_PER_SESSION, base.maxAttemptsPerSession()),
+                m.get(Setting.SERVER_BAN_AFTER_FAILURES, base.banAfterFailures()),
+                m.get(Setting.SERVER_BAN_WINDOW, base.banWindow()),
+                m.get(Setting.SERVER_BAN_DURATION, base.banDuration()),
+                m.get(Setting.SERVER_CREDENTIAL_CACHE_TTL, base.credentialCacheTtl()));
     }
 }

@@ -21,18 +21,19 @@ import java.util.regex.Pattern;
  * Value parsers shared by the YAML loaders and the command line, so a setting is spelled, checked and
  * refused the same way in both places. Each throws {@link IllegalArgumentException} whose message says
  * what is expected and what was given, ready to follow a "FILE:LINE:COL: key: " or "--flag: " prefix.
- * The ranges of whole-number settings are {@link Range}s here, built from the limits the settings
- * records declare; the few flag grammars that pack several settings into one value ({@code --backend},
- * {@code --user}, {@code --admin-user}, {@code --check-user}) are parsed here too, with the same rules as
- * the YAML keys they stand for.
+ * Which rule each whole-number or duration setting follows (its {@link Range}, built from the limits the
+ * settings records declare, or whether a duration may be zero) is its row in {@link Setting}. The few flag
+ * grammars that pack several settings into one value ({@code --backend}, {@code --user},
+ * {@code --admin-user}, {@code --check-user}) are parsed here too, with the same rules as the YAML keys they
+ * stand for.
  *
  * <p>Text that looks like an IP address is parsed as one and never looked up; only
  * {@link #hostPort} resolves host names, because binding needs an address.
  *
- * <p>Why one file of ~570 lines: it is the catalogue a contributor reads to learn, or change, how any
+ * <p>Why one file of ~600 lines: it is the catalogue a contributor reads to learn, or change, how any
  * setting is accepted, for both front-ends at once; the parsers share {@link #quote}, the message form
- * and one another (a backend's address is a {@link #hostPort}, {@code --backend} uses the same
- * {@link Range}s as the file). Split by daemon, the rules two daemons share (user names, addresses,
+ * and one another (a backend's address is a {@link #hostPort}, {@code --backend} reads the same
+ * {@link Setting} rows as the file). Split by daemon, the rules two daemons share (user names, addresses,
  * durations) would need a third home and the catalogue would be three.
  */
 public final class Values {
@@ -58,16 +59,11 @@ public final class Values {
     public static final String BACKEND_FORM = "NAME=HOST:PORT[,weight=N][,max-connecting=N][,passive-ports=LOW-HIGH]";
     public static final String ADMIN_USER_FORM = "NAME:PASSWORD[:admin|:read-only]";
     private static final List<String> BACKEND_OPTIONS = List.of("weight", "max-connecting", "passive-ports");
-    private static final String OWN_RANGE_EXAMPLE = "LOW-HIGH such as 40000-40049";
-    private static final String ANY_PORT_UNMAPPABLE = "(0, any port, cannot be mapped to a backend)";
 
     public static final Range POSITIVE = Range.atLeast(1);
     public static final Range NON_NEGATIVE = Range.atLeast(0);
     public static final Range WEIGHT = new Range(0, BackendSpec.MAX_WEIGHT);
     public static final Range MAX_CONNECTING = new Range(1, BackendSpec.MAX_CONNECTING);
-    public static final Range RETRIES = new Range(1, BalancerSettings.MAX_RETRIES);
-    public static final Range COMMAND_LENGTH = new Range(ServerSettings.Limits.MIN_COMMAND_LENGTH,
-            ServerSettings.Limits.MAX_COMMAND_LENGTH);
 
     private Values() {
     }
@@ -83,14 +79,14 @@ public final class Values {
             return n >= min && n <= max;
         }
 
-        /** "at least 1" or "from 0 to 256": completes "must be ..." on the command line. */
+        /** "at least 1" or "from 0 to 256". */
         public String bounds() {
             return max == Integer.MAX_VALUE ? "at least " + min : "from " + min + " to " + max;
         }
 
         /** "a number of at least 1" or "a number from 0 to 256": completes "expected ...". */
         public String expected() {
-            return max == Integer.MAX_VALUE ? "a number of at least " + min : "a number from " + min + " to " + max;
+            return "a number " + (max == Integer.MAX_VALUE ? "of " : "") + bounds();
         }
 
         /** A whole number in this range, or a message saying what is expected. */
@@ -138,8 +134,8 @@ public final class Values {
     public static int[] backendPassivePorts(String s) {
         int[] range = portRange(s);
         if (range[0] == 0) {
-            throw new IllegalArgumentException("expected the backend's own passive port range " + OWN_RANGE_EXAMPLE + ", got "
-                    + quote(s) + " " + ANY_PORT_UNMAPPABLE);
+            throw new IllegalArgumentException("expected the backend's own passive port range LOW-HIGH such as 40000-40049, got "
+                    + quote(s) + " (0, any port, cannot be mapped to a backend)");
         }
         return range;
     }
@@ -175,15 +171,9 @@ public final class Values {
             }
             try {
                 switch (key) {
-                    case "weight" -> weight = WEIGHT.parse(value);
-                    case "max-connecting" -> maxConnecting = MAX_CONNECTING.parse(value);
-                    default -> {
-                        passive = portRange(value);
-                        if (passive[0] == 0) {
-                            throw new IllegalArgumentException("must be the backend's own range " + OWN_RANGE_EXAMPLE + " "
-                                    + ANY_PORT_UNMAPPABLE);
-                        }
-                    }
+                    case "weight" -> weight = Setting.BACKEND_WEIGHT.parse(value);
+                    case "max-connecting" -> maxConnecting = Setting.BACKEND_MAX_CONNECTING.parse(value);
+                    default -> passive = backendPassivePorts(value);
                 }
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(name + ": " + key + " " + e.getMessage(), e);
@@ -224,6 +214,26 @@ public final class Values {
             throw new IllegalArgumentException("expected text on one line, got " + quote(s) + " (control characters are not allowed)");
         }
         return s;
+    }
+
+    /**
+     * What keeps the health checks from running, or null: type ftp-login logs in, so it needs the check
+     * account's user and password. The file and the flags refuse the same settings in these words (which name
+     * both ways to give the account); each front-end only says where the type came from.
+     */
+    public static String checkAccountProblem(BalancerSettings.Check check) {
+        if (check.type() != BalancerSettings.CheckType.FTP_LOGIN) {
+            return null;
+        }
+        if (check.user() == null) {
+            return "ftp-login logs in, so it needs an account that exists on every backend: --check-user NAME:PASSWORD,"
+                    + " or user and password under balancer.check";
+        }
+        if (check.password() == null) {
+            return "ftp-login logs in, so it needs the password of user " + quote(check.user()) + ": --check-user "
+                    + check.user() + ":PASSWORD, or password under balancer.check";
+        }
+        return null;
     }
 
     /** {@code NAME:PASSWORD}, the {@code --check-user} value: {name, password}, each checked as balancer.check's user and password. */
@@ -419,7 +429,7 @@ public final class Values {
         return new int[] {low, high};
     }
 
-    /** "500ms", "30s", "5m", "1h", "1d"; a plain number is seconds. Zero is allowed here; callers set their own minimum. */
+    /** "500ms", "30s", "5m", "1h", "1d"; a plain number is seconds. Zero is allowed; {@link #positiveDuration} refuses it. */
     public static Duration duration(String s) {
         Matcher m = DURATION_TEXT.matcher(s);
         if (!m.matches()) {
@@ -439,6 +449,15 @@ public final class Values {
         } catch (ArithmeticException e) {
             throw invalid(DURATION, s, "too large");
         }
+    }
+
+    /** A {@link #duration} above zero: for timeouts and intervals, where zero would mean "at once" or "always". */
+    public static Duration positiveDuration(String s) {
+        Duration d = duration(s);
+        if (d.isZero()) {
+            throw new IllegalArgumentException("expected a duration above zero such as 30s, got " + quote(s));
+        }
+        return d;
     }
 
     /**

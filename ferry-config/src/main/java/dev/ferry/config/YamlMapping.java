@@ -2,7 +2,6 @@ package dev.ferry.config;
 
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,6 +26,8 @@ import org.snakeyaml.engine.v2.nodes.SequenceNode;
  * e.g. {@code server.limits.max-sessions: expected a number, got 'abc'}.
  */
 final class YamlMapping {
+
+    private static final Pattern LIST_INDEX = Pattern.compile("\\[[0-9]+]");
 
     private final YamlFile file;
     private final String path;
@@ -187,11 +188,6 @@ final class YamlMapping {
         return s;
     }
 
-    /** A whole number in {@code range} (the range's own message, so the command line refuses it in the same words). */
-    int integer(String key, Values.Range range, int fallback) throws ConfigException {
-        return parsed(key, range.expected(), range::parse, fallback);
-    }
-
     boolean bool(String key, boolean fallback) throws ConfigException {
         if (!has(key)) {
             return fallback;
@@ -204,16 +200,21 @@ final class YamlMapping {
         };
     }
 
-    /** A duration above zero, or at least zero when {@code zeroAllowed}. */
-    Duration duration(String key, boolean zeroAllowed, Duration fallback) throws ConfigException {
-        if (!has(key)) {
-            return fallback;
+    /**
+     * The value of a {@link Setting} whose key is in this mapping, through the setting's own rule, so the
+     * command line refuses a bad value in the same words.
+     */
+    <T> T get(Setting<T> setting, T fallback) throws ConfigException {
+        String key = setting.key();
+        if (!LIST_INDEX.matcher(pathOf(key)).replaceAll("[]").equals(setting.path())) {
+            throw new IllegalStateException(setting.path() + " read from " + pathOf(key));
         }
-        Duration d = parsed(key, "a duration such as 30s", Values::duration, fallback);
-        if (d.isZero() && !zeroAllowed) {
-            throw error(key, "expected a duration above zero such as 30s, got " + Values.quote(scalar(key, "")));
-        }
-        return d;
+        return parsed(key, setting.expected(), setting::parse, fallback);
+    }
+
+    /** An error about this mapping as a whole, or about {@code key} when it is present (a problem of several keys). */
+    ConfigException errorAt(String key, String problem) {
+        return has(key) ? error(key, problem) : file.error(node, path + ": " + problem);
     }
 
     /**

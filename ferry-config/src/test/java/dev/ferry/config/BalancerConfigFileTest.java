@@ -219,13 +219,15 @@ class BalancerConfigFileTest {
                           check:
                             type: ftp-login
                             password: x
-                        """, "3:5", "balancer.check: missing key 'user' (type ftp-login logs in, so it needs an account: user and password)"),
+                        """, "3:11", "balancer.check.type: ftp-login logs in, so it needs an account that exists on every backend:"
+                                + " --check-user NAME:PASSWORD, or user and password under balancer.check"),
                 Arguments.of("""
                         balancer:
                           check:
                             type: ftp-login
                             user: probe
-                        """, "3:5", "balancer.check: missing key 'password' (type ftp-login logs in, so it needs the password of user 'probe')"),
+                        """, "3:11", "balancer.check.type: ftp-login logs in, so it needs the password of user 'probe':"
+                                + " --check-user probe:PASSWORD, or password under balancer.check"),
                 Arguments.of("""
                         balancer:
                           check:
