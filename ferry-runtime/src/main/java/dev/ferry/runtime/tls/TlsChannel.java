@@ -32,6 +32,10 @@ import javax.net.ssl.SSLSession;
  * ({@code compact} channels, for control connections whose records are a few hundred bytes) or are
  * allocated at full size ({@code data} channels); {@link #releaseBuffers()} drops the buffers of an idle
  * channel.
+ *
+ * <p>One piece on purpose, though over 500 lines: the engine, the two buffers and the two locks form one
+ * invariant (which thread may wrap or unwrap, and when a buffer may shrink), and every method reads or changes
+ * all of it; split apart, each part would need the others' locks.
  */
 public final class TlsChannel implements ByteChannel, TimedReadable {
 
