@@ -130,12 +130,30 @@ public final class ClusterCommand implements Callable<Started> {
                 balancer.stop(grace);
                 servers.forEach(FtpServer::close);
             });
+            awaitFirstChecks(balancer, b.check());
             new Banner(System.out).cluster(balancer, count, dir, password, tlsCert, adminServer, ADMIN_USER, adminPassword);
             return started;
         } catch (IOException | IllegalArgumentException e) {
             servers.forEach(FtpServer::close);
             System.err.println("ferry cluster: " + e.getMessage());
             return Started.failed(1);
+        }
+    }
+
+    /**
+     * Waits, within one interval and one timeout, until each server has been checked once: the start-up
+     * lines (each server's features, a server found down) then come before the banner, which is the last
+     * thing printed, the account and the commands to try readable at the bottom of the terminal.
+     */
+    private static void awaitFirstChecks(FtpBalancer balancer, BalancerSettings.Check check) {
+        long deadline = System.nanoTime() + check.interval().plus(check.timeout()).toNanos();
+        try {
+            while (System.nanoTime() < deadline
+                    && balancer.status().backends().stream().anyMatch(backend -> backend.lastCheck() == null)) {
+                Thread.sleep(20);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

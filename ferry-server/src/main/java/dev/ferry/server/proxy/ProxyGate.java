@@ -76,8 +76,13 @@ public final class ProxyGate {
             return new Outcome.Drop("no complete PROXY header within " + headerTimeout.toMillis() + " ms");
         }
         // Spec §2.1, §2.2: LOCAL (v2) and UNKNOWN (v1) are the proxy's own connections, health checks
-        // for instance: the real endpoints apply.
-        return header.isLocal() ? new Outcome.Open(socket, true) : new Outcome.Open(new ProxiedConnection(socket, header.source()), false);
+        // for instance: the real endpoints apply. Spec §2.1 asks a v1 sender's checks to name the check
+        // connection's own endpoints instead of UNKNOWN (Ferry's balancer does): a header naming this very
+        // socket's peer, address and port, says the same.
+        if (header.isLocal() || header.source().equals(socket.remoteAddress())) {
+            return new Outcome.Open(socket, true);
+        }
+        return new Outcome.Open(new ProxiedConnection(socket, header.source()), false);
     }
 
     /** The socket's bytes until a deadline; a read past it fails with a timeout. */

@@ -203,7 +203,13 @@ public final class Session implements Runnable {
                 finish("refused-banned");
                 return;
             }
-            LOG.info("{} event=connect client={}{}", id, clientText, viaText);
+            // A trusted proxy's own connection is its health check, every few seconds per server: at INFO
+            // it would bury the sessions (two lines per check). The balancer logs what checks decide.
+            if (proxyOwn) {
+                LOG.debug("{} event=connect client={} proxy=own", id, clientText);
+            } else {
+                LOG.info("{} event=connect client={}{}", id, clientText, viaText);
+            }
             greeted = true;
             replies.send(220, ctx.settings().serverName() + " ready.");
         } catch (IOException e) {
@@ -257,10 +263,20 @@ public final class Session implements Runnable {
             Closing.quietly(connection);
             if (refusal == null) {
                 ctx.sessions().leave(this, proxyOwn ? null : client);
-                LOG.info("{} event=disconnect client={} user={} reason={} duration_ms={} transfers={} bytes_in={} bytes_out={}",
-                        id, clientText, user() == null ? "-" : printable(user()), reason,
+                // SECURITY: only what a check does is kept out of the log. A proxy-own connection that logged
+                // in, transferred or ended otherwise than by QUIT is still reported, at INFO and marked
+                // proxy=own, so a trusted proxy's connections cannot act unseen.
+                boolean quietCheck = proxyOwn && user() == null && transfers.transfers() == 0 && "quit".equals(reason);
+                String line = "{} event=disconnect client={} user={} reason={} duration_ms={} transfers={} bytes_in={} bytes_out={}"
+                        + (proxyOwn ? " proxy=own" : "");
+                Object[] values = {id, clientText, user() == null ? "-" : printable(user()), reason,
                         (System.nanoTime() - startNanos) / 1_000_000L, transfers.transfers(), transfers.bytesIn(),
-                        transfers.bytesOut());
+                        transfers.bytesOut()};
+                if (quietCheck) {
+                    LOG.debug(line, values);
+                } else {
+                    LOG.info(line, values);
+                }
                 if (greeted) {
                     ctx.metrics().sessionEnded(reason);
                 }

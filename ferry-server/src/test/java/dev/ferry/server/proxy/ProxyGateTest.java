@@ -217,7 +217,51 @@ class ProxyGateTest {
             assertThat(session.via()).isNull();
             assertThat(check.command("QUIT")).startsWith("221 ");
         }
-        assertThat(logLines("event=connect client=127.0.0.1:")).singleElement().asString().doesNotContain("via=");
+        awaitNoSessions();
+        assertThat(logLines("client=127.0.0.1:")).as("a health check is silent at INFO").isEmpty();
+    }
+
+    /**
+     * Spec §2.1: a v1 sender's health check names its own endpoints rather than UNKNOWN (the balancer's v1
+     * checks do). A header naming the socket's very peer is the proxy's own connection: silent, exempt.
+     */
+    @Test
+    void aV1HeaderNamingTheConnectionItselfIsTheProxysOwn() throws Exception {
+        start();
+        Peer check = connect(BALANCER);
+        try (check) {
+            InetSocketAddress self = new InetSocketAddress(BALANCER, check.localPort());
+            check.send(ProxyProtocol.encodeV1(new ProxyHeader(self, new InetSocketAddress(BALANCER, server.port()))));
+            assertThat(check.line()).startsWith("220 ");
+            assertThat(onlySession().via()).isNull();
+            assertThat(check.command("QUIT")).startsWith("221 ");
+        }
+        awaitNoSessions();
+        assertThat(logLines("client=127.0.0.1:")).as("a health check is silent at INFO").isEmpty();
+    }
+
+    /** SECURITY: only what checks do is silent; a proxy-own connection that logs in is reported, marked. */
+    @ParameterizedTest
+    @EnumSource(Version.class)
+    void aProxyOwnConnectionThatLogsInIsStillLogged(Version version) throws Exception {
+        start();
+        try (Peer own = proxied(version.local())) {
+            assertThat(own.line()).startsWith("220 ");
+            assertThat(own.command("USER alice")).startsWith("331 ");
+            assertThat(own.command("PASS " + PASSWORD)).startsWith("230 ");
+            assertThat(own.command("QUIT")).startsWith("221 ");
+        }
+        awaitNoSessions();
+        assertThat(logLines("event=disconnect client=127.0.0.1:")).singleElement().asString()
+                .contains("user=alice").endsWith(" proxy=own");
+    }
+
+    private void awaitNoSessions() throws InterruptedException {
+        long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+        while (!server.context().sessions().sessions().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(server.context().sessions().sessions()).isEmpty();
     }
 
     /**
