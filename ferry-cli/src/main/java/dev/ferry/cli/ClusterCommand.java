@@ -131,7 +131,7 @@ public final class ClusterCommand implements Callable<Started> {
                 servers.forEach(FtpServer::close);
             });
             awaitFirstChecks(balancer, b.check());
-            new Banner(System.out).cluster(balancer, count, dir, password, tlsCert, adminServer, ADMIN_USER, adminPassword);
+            new Banner(System.out).cluster(balancer, count, dir, password, b.tls(), adminServer, ADMIN_USER, adminPassword);
             return started;
         } catch (IOException | IllegalArgumentException e) {
             servers.forEach(FtpServer::close);

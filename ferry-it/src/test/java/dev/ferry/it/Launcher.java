@@ -19,8 +19,11 @@ public final class Launcher {
 
     private Launcher() {}
 
-    /** A started launcher and the lines it printed up to and including {@link #READY_LINE}. */
-    public record Started(Process process, List<String> stdout) {}
+    /**
+     * A started launcher and the lines it printed up to and including {@link #READY_LINE}; {@code later}: the
+     * lines it prints after that, as they come.
+     */
+    public record Started(Process process, List<String> stdout, BlockingQueue<String> later) {}
 
     public static Path script() {
         // Surefire runs in the module directory; the launcher is at the repository root.
@@ -47,7 +50,7 @@ public final class Launcher {
             if (line != null) {
                 seen.add(line);
                 if (line.contains(READY_LINE)) {
-                    return new Started(process, seen);
+                    return new Started(process, seen, lines);
                 }
             } else if (!process.isAlive() || System.nanoTime() > deadline) {
                 String why = process.isAlive() ? " within " + timeout.toSeconds() + " s" : " (exit " + process.exitValue() + ")";
