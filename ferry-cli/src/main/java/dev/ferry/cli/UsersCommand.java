@@ -39,10 +39,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "users", sortOptions = false,
         description = {"Add, change, disable, remove and list the accounts of a users file.",
-                "Each change edits only that user's lines (comments and layout stay), is checked as",
-                "the server checks the file, and replaces the file atomically, keeping its mode.",
-                "A running server applies it on SIGHUP: 'systemctl reload ferry-server', or",
-                "'kill -HUP PID', or the reload option of each command."},
+                "Each change edits only that user's lines (comments and layout stay), is checked as the server"
+                        + " checks the file, and replaces the file atomically, keeping its mode, owner and group."
+                        + " A running server applies it on SIGHUP: 'systemctl reload ferry-server', 'kill -HUP PID',"
+                        + " or the reload option of each command."},
         subcommands = {UsersCommand.Add.class, UsersCommand.Passwd.class, UsersCommand.Disable.class,
                 UsersCommand.Enable.class, UsersCommand.Remove.class, UsersCommand.ListUsers.class},
         footerHeading = "%n",
@@ -206,10 +206,11 @@ public final class UsersCommand implements Runnable {
     }
 
     @Command(name = "add", sortOptions = false,
-            description = {"Add an account, with a home of its own: NAME under the server root unless --home",
-                    "says otherwise. With --root the home is created (owned as the root is) if missing.",
-                    "The password is read from the terminal without echo (twice), or from standard",
-                    "input with --password-stdin. A new file is made readable by its owner only.",
+            description = {"Add an account with a home of its own.",
+                    "The home is NAME under the server root unless --home says otherwise; with --root it is created"
+                            + " there if missing, owned as the root is. The password is read from the terminal"
+                            + " without echo (twice), or from standard input with --password-stdin. A new file is"
+                            + " made readable by its owner only.",
                     "  ferry users add alice --file /etc/ferry/users.yaml --root /srv/ftp"},
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {"0:added", "1:I/O error",
@@ -304,8 +305,8 @@ public final class UsersCommand implements Runnable {
     }
 
     @Command(name = "passwd", sortOptions = false,
-            description = {"Change an account's password. It is read from the terminal without echo (twice),",
-                    "or from standard input with --password-stdin."},
+            description = {"Change an account's password.",
+                    "It is read from the terminal without echo (twice), or from standard input with --password-stdin."},
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {"0:changed", "1:I/O error", "2:refused: no such user or no password"})
     static final class Passwd extends Change {
@@ -402,7 +403,8 @@ public final class UsersCommand implements Runnable {
         }
     }
 
-    @Command(name = "list", description = "List the accounts, sorted by name: home, access, enabled. Never the hashes.",
+    @Command(name = "list", description = {"List the accounts sorted by name.",
+            "Shows each one's home, access and whether it is enabled; never the password hashes."},
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {"0:listed", "2:the file cannot be read or the server would refuse it"})
     static final class ListUsers implements Callable<Integer> {

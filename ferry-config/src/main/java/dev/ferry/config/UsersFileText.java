@@ -102,6 +102,7 @@ public final class UsersFileText {
         int dashColumn;
         int keyColumn;
         int at;
+        boolean separated = false;
         if (items.isEmpty()) {
             // `users: []` (or `users:` with nothing): the value becomes a block list below the key.
             Node value = users.getValueNode();
@@ -117,13 +118,14 @@ public final class UsersFileText {
             keyColumn = column(last);
             int dash = dashOffset(last);
             dashColumn = dash - lineStart(text, dash);
+            separated = items.size() > 1 && blankLineBefore(lineStart(text, dash));
         }
         if (at == out.length() && (out.isEmpty() || out.charAt(out.length() - 1) != '\n')) {
             out.append('\n');
             at = out.length();
         }
         String indent = " ".repeat(keyColumn);
-        StringBuilder entry = new StringBuilder();
+        StringBuilder entry = new StringBuilder(separated ? "\n" : "");
         entry.append(" ".repeat(dashColumn)).append('-').append(" ".repeat(keyColumn - dashColumn - 1))
                 .append("name: ").append(scalar(name)).append('\n');
         entry.append(indent).append("password: ").append(passwordHash).append('\n');
@@ -228,6 +230,15 @@ public final class UsersFileText {
             i--;
         }
         return i;
+    }
+
+    /** Whether the line before the one starting at {@code lineStart} is blank: entries set apart by blank lines. */
+    private boolean blankLineBefore(int lineStart) {
+        if (lineStart == 0) {
+            return false;
+        }
+        int previous = lineStart(text, lineStart - 1);
+        return text.substring(previous, lineStart).isBlank();
     }
 
     private static int column(Node node) {

@@ -48,7 +48,7 @@ class UsersFileTextTest {
 
         assertThat(after).startsWith(FILE.substring(0, FILE.indexOf("# trailing")))
                 .contains("# Ferry users file: keep this comment", "# her own folder", "# trailing comment")
-                .contains("  - name: carol\n    password: " + HASH + "\n    home: carol\n    access: read-only\n");
+                .contains("access: read-only\n\n  - name: carol\n    password: " + HASH + "\n    home: carol\n    access: read-only\n");
         assertThat(load(after)).extracting(UserAccount::name, UserAccount::home, UserAccount::writable)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("alice", Path.of("/srv/ftp/alice"), true),
                         org.assertj.core.groups.Tuple.tuple("bob", Path.of("/srv/ftp/shared"), false),
