@@ -23,6 +23,7 @@ import picocli.CommandLine;
                 "",
                 "Documentation: README.md; every option and YAML key: docs/configuration.md."},
         subcommands = {ServerCommand.class, BalancerCommand.class, ClusterCommand.class, PasswdCommand.class,
+                UsersCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -29,9 +29,12 @@ import picocli.CommandLine.Spec;
  * redirected), reading would echo the password, so the command refuses and says what to do instead.
  */
 @Command(name = "passwd", sortOptions = false,
-        description = {"Hash a password for the users file (Argon2id; the password itself is never stored).",
-                "Reads the password from the terminal without echo, or one line from standard input:",
-                "  echo 'secret' | ferry passwd --user alice >> users.yaml"},
+        description = {"Hash a password (Argon2id; the password itself is never stored), for a users file,",
+                "or for balancer.admin.users. Reads it from the terminal without echo, or one line",
+                "from standard input. To add or change an account in a users file, 'ferry users'",
+                "edits the file safely; with --user this prints an entry (with a home of its own)",
+                "to paste under 'users:' by hand:",
+                "  printf '%%s\\n' \"$PASSWORD\" | ferry passwd --user alice"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:hash printed", "1:I/O error", "2:no usable password or bad option"})
 public final class PasswdCommand implements Callable<Integer> {
@@ -42,7 +45,7 @@ public final class PasswdCommand implements Callable<Integer> {
     private static final Set<String> YAML_WORDS = Set.of("true", "false", "null", "yes", "no", "on", "off", "y", "n");
 
     @Option(names = "--user", paramLabel = "NAME",
-            description = "Print a ready-to-paste users-file entry for NAME instead of the bare hash.")
+            description = "Print a users-file entry for NAME (home: NAME) instead of the bare hash.")
     String user;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
@@ -96,8 +99,11 @@ public final class PasswdCommand implements Callable<Integer> {
             if (user == null) {
                 out.println(hash);
             } else {
-                out.println("- name: " + yamlScalar(user));
-                out.println("  password: '" + hash + "'");
+                // Indented as an item of `users:`, with a home of its own: without one the user would see the
+                // whole root, other users' folders included.
+                out.println("  - name: " + yamlScalar(user));
+                out.println("    password: '" + hash + "'");
+                out.println("    home: " + yamlScalar(user) + "      # relative to the server root; create it");
             }
             out.flush();
             return 0;
@@ -108,7 +114,7 @@ public final class PasswdCommand implements Callable<Integer> {
         }
     }
 
-    private static char[] readTwice(Console terminal, PrintWriter err) {
+    static char[] readTwice(Console terminal, PrintWriter err) {
         char[] first = terminal.readPassword("Password: ");
         if (first == null) {
             err.println("ferry passwd: no password read");
@@ -151,7 +157,7 @@ public final class PasswdCommand implements Callable<Integer> {
         return line;
     }
 
-    private static boolean isInteractive(Console terminal) {
+    static boolean isInteractive(Console terminal) {
         if (terminal == null) {
             return false;
         }
@@ -165,7 +171,7 @@ public final class PasswdCommand implements Callable<Integer> {
     }
 
     /** Best effort (Linux): whether standard input is a terminal, where reading a line would echo. */
-    private static boolean stdinIsTerminal() {
+    static boolean stdinIsTerminal() {
         try {
             String target = Path.of("/proc/self/fd/0").toRealPath().toString();
             return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");

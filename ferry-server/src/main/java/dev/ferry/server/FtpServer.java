@@ -27,6 +27,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -218,7 +219,28 @@ public final class FtpServer implements AutoCloseable {
                 settings.passive().portLow() == 0 ? "any" : settings.passive().portLow() + "-" + settings.passive().portHigh(),
                 settings.users().size(), settings.anonymous().enabled(),
                 settings.trustedProxies().isEmpty() ? "-" : String.join(",", settings.trustedProxies()));
+        warnAboutHomes(settings.users());
         return server;
+    }
+
+    /**
+     * One WARN per account whose home is missing or not a directory, naming the user and the path, so that
+     * the operator learns it at start (or reload) and not from the user's first failed login. The server
+     * still starts: the other accounts work, and the directory may be created (or mounted) later.
+     */
+    static List<String> warnAboutHomes(List<ServerSettings.UserAccount> users) {
+        List<String> problems = new ArrayList<>();
+        for (ServerSettings.UserAccount user : users) {
+            Path home = user.home();
+            if (home == null || Files.isDirectory(home)) {
+                continue;
+            }
+            String problem = Files.exists(home) ? "not-a-directory" : "missing";
+            problems.add(user.name() + " " + home + " " + problem);
+            LOG.warn("event=home-{} user={} home={} (this user cannot log in until the directory exists)",
+                    problem, user.name(), home);
+        }
+        return problems;
     }
 
     /**
@@ -302,6 +324,7 @@ public final class FtpServer implements AutoCloseable {
             context.replaceTls(tls);
         }
         List<String> restart = ReloadDifferences.needingRestart(settings, next);
+        warnAboutHomes(next.users());
         LOG.info("event=reloaded users={} certificate={} restart_needed={}", next.users().size(),
                 tls == null ? "-" : tls.identity().fingerprint(), restart.isEmpty() ? "-" : String.join(",", restart));
         return restart;

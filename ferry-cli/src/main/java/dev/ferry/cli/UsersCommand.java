@@ -1,0 +1,477 @@
+package dev.ferry.cli;
+
+import dev.ferry.config.AtomicFile;
+import dev.ferry.config.ConfigException;
+import dev.ferry.config.UsersFile;
+import dev.ferry.config.UsersFileText;
+import dev.ferry.config.Values;
+import dev.ferry.runtime.password.PasswordHasher;
+import java.io.Console;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ferry users}: manages a users file as Pure-FTPd's {@code pure-pw} does its database. Each change is
+ * checked as the server checks the file, written atomically (see {@link AtomicFile}) and, on request, applied
+ * by SIGHUP to the running server. A new user gets a home of its own by default: with none, a user would see
+ * the whole root, other users' folders included.
+ */
+@Command(name = "users", sortOptions = false,
+        description = {"Add, change, disable, remove and list the accounts of a users file.",
+                "Each change edits only that user's lines (comments and layout stay), is checked as the server"
+                        + " checks the file, and replaces the file atomically, keeping its mode, owner and group."
+                        + " A running server applies it on SIGHUP: 'systemctl reload ferry-server', 'kill -HUP PID',"
+                        + " or the reload option of each command."},
+        subcommands = {UsersCommand.Add.class, UsersCommand.Passwd.class, UsersCommand.Disable.class,
+                UsersCommand.Enable.class, UsersCommand.Remove.class, UsersCommand.ListUsers.class},
+        footerHeading = "%n",
+        footer = {"Run 'ferry users COMMAND --help' for the options of one command."})
+public final class UsersCommand implements Runnable {
+
+    static final int OK = 0;
+    static final int IO_ERROR = 1;
+    static final int REFUSED = 2;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** The options every subcommand takes: which file, and which server to tell. */
+    static final class FileOptions {
+        @Option(names = "--file", paramLabel = "FILE", defaultValue = "users.yaml",
+                description = "The users file (default: ${DEFAULT-VALUE} in the current directory).")
+        Path file;
+
+        @Option(names = "--reload", paramLabel = "PID|PIDFILE",
+                description = "After the change, send SIGHUP to this server process (a process id, or a file"
+                        + " holding one) so that it applies the change to new logins.")
+        String reload;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+        boolean help;
+    }
+
+    /** One change of the file; the subclasses say which. */
+    abstract static class Change implements Callable<Integer> {
+        @Mixin
+        FileOptions options;
+
+        @Spec
+        CommandSpec spec;
+
+        final Supplier<Console> console;
+        final InputStream stdin;
+
+        Change(Supplier<Console> console, InputStream stdin) {
+            this.console = console;
+            this.stdin = stdin;
+        }
+
+        /** The new text of the file; throws IllegalArgumentException with the reason it is refused. */
+        abstract String edit(UsersFileText current) throws IOException;
+
+        /** What was done, for the operator. */
+        abstract String done();
+
+        boolean createsTheFile() {
+            return false;
+        }
+
+        String who() {
+            return "ferry users " + spec.name();
+        }
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            Path file = options.file;
+            try {
+                boolean exists = Files.exists(file);
+                if (!exists && !createsTheFile()) {
+                    err.println(who() + ": " + file + ": no such file");
+                    return REFUSED;
+                }
+                String before = exists ? Files.readString(file, StandardCharsets.UTF_8) : null;
+                UsersFileText current = exists ? UsersFileText.read(file) : UsersFileText.empty();
+                String after = edit(current);
+                if (after == null) {
+                    return REFUSED;
+                }
+                AtomicFile.replace(file, after, written -> {
+                    UsersFile.load(written, Path.of(""));
+                    // SECURITY: two admins editing at once must not silently drop each other's change.
+                    if (!Objects.equals(before, readIfExists(file))) {
+                        throw new ConfigException(file.toString(), 0, 0,
+                                "changed by someone else while being edited; nothing written, run the command again");
+                    }
+                });
+                out.println(done() + " in " + file);
+                out.flush();
+                return reload(out, err);
+            } catch (ConfigException e) {
+                err.println(who() + ": " + e.getMessage());
+                return REFUSED;
+            } catch (IllegalArgumentException e) {
+                err.println(who() + ": " + file + ": " + e.getMessage());
+                return REFUSED;
+            } catch (IOException e) {
+                err.println(who() + ": " + e.getMessage());
+                return IO_ERROR;
+            }
+        }
+
+        private static String readIfExists(Path file) {
+            try {
+                return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : null;
+            } catch (IOException e) {
+                return "unreadable";
+            }
+        }
+
+        private int reload(PrintWriter out, PrintWriter err) throws IOException {
+            if (options.reload == null) {
+                out.println("A running server applies it after SIGHUP (systemctl reload ferry-server, or kill -HUP PID).");
+                return OK;
+            }
+            long pid = Signals.pid(options.reload);
+            Signals.hangUp(pid);
+            out.println("sent SIGHUP to process " + pid + "; the server logs event=reloaded when it has read the file");
+            return OK;
+        }
+
+        /** The password for the account, hashed; null (after saying why) when none was given. */
+        String hashedPassword(boolean fromStdin) throws IOException {
+            PrintWriter err = spec.commandLine().getErr();
+            char[] password = null;
+            try {
+                Console terminal = console.get();
+                if (fromStdin) {
+                    password = PasswdCommand.readLine(stdin, err);
+                } else if (PasswdCommand.isInteractive(terminal)) {
+                    password = PasswdCommand.readTwice(terminal, err);
+                } else {
+                    err.println(who() + ": no terminal to read the password from without echo;"
+                            + " pipe it in with --password-stdin: printf '%s\\n' \"$PASSWORD\" | " + who()
+                            + " NAME --password-stdin");
+                    return null;
+                }
+                if (password == null) {
+                    return null;
+                }
+                if (password.length == 0) {
+                    err.println(who() + ": empty password refused; an account needs a password");
+                    return null;
+                }
+                return PasswordHasher.hash(password);
+            } finally {
+                if (password != null) {
+                    Arrays.fill(password, '\0');
+                }
+            }
+        }
+    }
+
+    /** A user named on the command line, checked by the rule the users file applies. */
+    static String checkedName(String name) {
+        return Values.userName(name);
+    }
+
+    @Command(name = "add", sortOptions = false,
+            description = {"Add an account with a home of its own.",
+                    "The home is NAME under the server root unless --home says otherwise; with --root it is created"
+                            + " there if missing, owned as the root is. The password is read from the terminal"
+                            + " without echo (twice), or from standard input with --password-stdin. A new file is"
+                            + " made readable by its owner only.",
+                    "  ferry users add alice --file /etc/ferry/users.yaml --root /srv/ftp"},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:added", "1:I/O error",
+                    "2:refused: bad or duplicate name, no password, or a file the server would refuse"})
+    static final class Add extends Change {
+        @Parameters(paramLabel = "NAME", description = "Login name: 1 to 64 letters, digits and . _ - @ +.")
+        String name;
+
+        @Option(names = "--home", paramLabel = "DIR",
+                description = "Directory the user sees as /, relative to the server root (default: NAME).")
+        String home;
+
+        @Option(names = "--root", paramLabel = "DIR",
+                description = "The server root, to create the home in when it is missing.")
+        Path root;
+
+        @Option(names = "--read-only", description = "Allow listing and downloading only.")
+        boolean readOnly;
+
+        @Option(names = "--password-stdin", description = "Read the password as one line from standard input.")
+        boolean passwordStdin;
+
+        private String createdHome;
+
+        Add() {
+            this(System::console, System.in);
+        }
+
+        Add(Supplier<Console> console, InputStream stdin) {
+            super(console, stdin);
+        }
+
+        @Override
+        boolean createsTheFile() {
+            return true;
+        }
+
+        @Override
+        String edit(UsersFileText current) throws IOException {
+            checkedName(name);
+            String dir = home == null ? name : home;
+            if (dir.isBlank() || dir.chars().anyMatch(Character::isISOControl)) {
+                throw new IllegalArgumentException("--home needs a directory name without control characters");
+            }
+            if (current.has(name)) {
+                throw new IllegalArgumentException("user '" + name + "' is already in the file"
+                        + " (use 'ferry users passwd " + name + "' to change the password)");
+            }
+            String hash = hashedPassword(passwordStdin);
+            if (hash == null) {
+                return null;
+            }
+            String text = current.withAdded(name, hash, dir, readOnly);
+            if (root != null) {
+                createdHome = createHome(root, dir);
+            }
+            return text;
+        }
+
+        @Override
+        String done() {
+            String where = root == null ? "home '" + (home == null ? name : home) + "' under the server root"
+                    + " (create it there, or pass --root)" : "home " + root.resolve(home == null ? name : home)
+                    + (createdHome != null ? " (created)" : "");
+            return "added " + name + ", " + where;
+        }
+
+        /** Creates the home with the owner and group of the root (the account the server runs as). */
+        private static String createHome(Path root, String dir) throws IOException {
+            if (!Files.isDirectory(root)) {
+                throw new IllegalArgumentException("--root " + root + " is not a directory");
+            }
+            Path path = root.resolve(dir).normalize();
+            if (Files.isDirectory(path)) {
+                return null;
+            }
+            Files.createDirectories(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-x---")));
+            PosixFileAttributes owner = Files.readAttributes(root, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class);
+            try {
+                if (!owner.owner().equals(view.readAttributes().owner())) {
+                    view.setOwner(owner.owner());
+                }
+                if (!owner.group().equals(view.readAttributes().group())) {
+                    view.setGroup(owner.group());
+                }
+            } catch (IOException e) {
+                // Not root: the home stays ours, as the root presumably is.
+            }
+            return path.toString();
+        }
+    }
+
+    @Command(name = "passwd", sortOptions = false,
+            description = {"Change an account's password.",
+                    "It is read from the terminal without echo (twice), or from standard input with --password-stdin."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:changed", "1:I/O error", "2:refused: no such user or no password"})
+    static final class Passwd extends Change {
+        @Parameters(paramLabel = "NAME", description = "The account's login name.")
+        String name;
+
+        @Option(names = "--password-stdin", description = "Read the password as one line from standard input.")
+        boolean passwordStdin;
+
+        Passwd() {
+            this(System::console, System.in);
+        }
+
+        Passwd(Supplier<Console> console, InputStream stdin) {
+            super(console, stdin);
+        }
+
+        @Override
+        String edit(UsersFileText current) throws IOException {
+            if (!current.has(checkedName(name))) {
+                throw new IllegalArgumentException("no user '" + name + "' in the file");
+            }
+            String hash = hashedPassword(passwordStdin);
+            return hash == null ? null : current.withValue(name, "password", hash);
+        }
+
+        @Override
+        String done() {
+            return "changed the password of " + name;
+        }
+    }
+
+    /** Sets {@code enabled:} of one account. */
+    abstract static class Switch extends Change {
+        @Parameters(paramLabel = "NAME", description = "The account's login name.")
+        String name;
+
+        Switch() {
+            super(System::console, System.in);
+        }
+
+        abstract boolean enabled();
+
+        @Override
+        String edit(UsersFileText current) {
+            return current.withValue(checkedName(name), "enabled", Boolean.toString(enabled()));
+        }
+
+        @Override
+        String done() {
+            return (enabled() ? "enabled " : "disabled ") + name;
+        }
+    }
+
+    @Command(name = "disable", description = "Refuse an account's logins but keep its entry (enabled: false).",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:disabled", "1:I/O error", "2:refused: no such user"})
+    static final class Disable extends Switch {
+        @Override
+        boolean enabled() {
+            return false;
+        }
+    }
+
+    @Command(name = "enable", description = "Allow an account's logins again (enabled: true).",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:enabled", "1:I/O error", "2:refused: no such user"})
+    static final class Enable extends Switch {
+        @Override
+        boolean enabled() {
+            return true;
+        }
+    }
+
+    @Command(name = "remove", description = {"Remove an account's entry. Its home and files stay."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:removed", "1:I/O error", "2:refused: no such user"})
+    static final class Remove extends Change {
+        @Parameters(paramLabel = "NAME", description = "The account's login name.")
+        String name;
+
+        Remove() {
+            super(System::console, System.in);
+        }
+
+        @Override
+        String edit(UsersFileText current) {
+            return current.withRemoved(checkedName(name));
+        }
+
+        @Override
+        String done() {
+            return "removed " + name + " (its home is left as it is)";
+        }
+    }
+
+    @Command(name = "list", description = {"List the accounts sorted by name.",
+            "Shows each one's home, access and whether it is enabled; never the password hashes."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:listed", "2:the file cannot be read or the server would refuse it"})
+    static final class ListUsers implements Callable<Integer> {
+        @Mixin
+        FileOptions options;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try {
+                List<UsersFileText.Entry> entries = UsersFileText.read(options.file).entries().stream()
+                        .sorted(Comparator.comparing(UsersFileText.Entry::name)).toList();
+                int width = Math.max(4, entries.stream().mapToInt(e -> e.name().length()).max().orElse(0));
+                int homeWidth = Math.max(4, entries.stream().mapToInt(e -> home(e).length()).max().orElse(0));
+                String format = "%-" + width + "s  %-" + homeWidth + "s  %-10s  %s%n";
+                out.printf(format, "NAME", "HOME", "ACCESS", "ENABLED");
+                for (UsersFileText.Entry e : entries) {
+                    out.printf(format, e.name(), home(e), e.readOnly() ? "read-only" : "read-write", e.enabled() ? "yes" : "no");
+                }
+                out.flush();
+                return OK;
+            } catch (ConfigException e) {
+                spec.commandLine().getErr().println("ferry users list: " + e.getMessage());
+                return REFUSED;
+            }
+        }
+
+        private static String home(UsersFileText.Entry e) {
+            return e.home() == null ? "/ (the whole root)" : e.home();
+        }
+    }
+
+    /** SIGHUP to a server: the JDK cannot send a signal, so {@code kill -HUP}. */
+    static final class Signals {
+        private Signals() {
+        }
+
+        static long pid(String pidOrFile) throws IOException {
+            String text = pidOrFile.chars().allMatch(Character::isDigit) ? pidOrFile
+                    : Files.readString(Path.of(pidOrFile)).strip();
+            long pid;
+            try {
+                pid = Long.parseLong(text);
+            } catch (NumberFormatException e) {
+                throw new IOException("--reload " + pidOrFile + ": expected a process id or a file holding one");
+            }
+            if (ProcessHandle.of(pid).isEmpty()) {
+                throw new IOException("--reload: no process " + pid + " (the file is changed; reload the server yourself)");
+            }
+            return pid;
+        }
+
+        static void hangUp(long pid) throws IOException {
+            Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(pid)).redirectErrorStream(true).start();
+            try {
+                if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                    throw new IOException("--reload: kill -HUP " + pid + " failed: "
+                            + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip()
+                            + " (the file is changed; reload the server yourself)");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while sending SIGHUP", e);
+            }
+        }
+    }
+}

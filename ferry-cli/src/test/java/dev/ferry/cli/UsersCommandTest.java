@@ -1,0 +1,152 @@
+package dev.ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.config.UsersFile;
+import dev.ferry.server.ServerSettings.UserAccount;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code ferry users}: what an operator types, what the file becomes, what the command says. */
+class UsersCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private record Run(int exitCode, String out, String err) {}
+
+    private Run run(String stdin, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine.IFactory factory = new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> cls) throws Exception {
+                var in = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
+                if (cls == UsersCommand.Add.class) {
+                    return cls.cast(new UsersCommand.Add(() -> null, in));
+                }
+                if (cls == UsersCommand.Passwd.class) {
+                    return cls.cast(new UsersCommand.Passwd(() -> null, in));
+                }
+                return CommandLine.defaultFactory().create(cls);
+            }
+        };
+        CommandLine cli = new CommandLine(new UsersCommand(), factory);
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private List<UserAccount> accounts(Path file) throws Exception {
+        return UsersFile.load(file, dir.resolve("root"));
+    }
+
+    @Test
+    void addMakesAValidFileWithAHomePerUserAndCreatesTheHome() throws Exception {
+        Path root = Files.createDirectory(dir.resolve("root"));
+        Path file = dir.resolve("users.yaml");
+
+        Run alice = run("s3cret-alice\n", "add", "alice", "--file", file.toString(), "--root", root.toString(), "--password-stdin");
+        Run bob = run("s3cret-bob\n", "add", "bob", "--file", file.toString(), "--read-only", "--password-stdin");
+
+        assertThat(alice.exitCode()).as(alice.err()).isZero();
+        assertThat(alice.out()).contains("added alice, home " + root.resolve("alice") + " (created) in " + file);
+        assertThat(bob.exitCode()).as(bob.err()).isZero();
+        assertThat(bob.out()).contains("added bob, home 'bob' under the server root");
+        assertThat(Files.isDirectory(root.resolve("alice"))).isTrue();
+        assertThat(Files.getPosixFilePermissions(file)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        assertThat(accounts(file)).extracting(UserAccount::name, UserAccount::home, UserAccount::writable).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("alice", root.resolve("alice"), true),
+                org.assertj.core.groups.Tuple.tuple("bob", root.resolve("bob"), false));
+        assertThat(dev.ferry.runtime.password.PasswordHasher.verify("s3cret-alice".toCharArray(), accounts(file).get(0).passwordHash()))
+                .isTrue();
+        String all = alice.out() + alice.err() + bob.out() + bob.err() + Files.readString(file);
+        assertThat(all).as("the password is never echoed").doesNotContain("s3cret");
+    }
+
+    @Test
+    void aDuplicateAddIsRefusedAndTheFileIsUnchanged() throws Exception {
+        Path file = dir.resolve("users.yaml");
+        assertThat(run("pw\n", "add", "alice", "--file", file.toString(), "--password-stdin").exitCode()).isZero();
+        String before = Files.readString(file);
+
+        Run again = run("pw2\n", "add", "alice", "--file", file.toString(), "--password-stdin");
+
+        assertThat(again.exitCode()).isEqualTo(2);
+        assertThat(again.err()).contains("user 'alice' is already in the file");
+        assertThat(Files.readString(file)).isEqualTo(before);
+    }
+
+    @Test
+    void aBadNameIsRefusedByTheUsersFileRule() throws Exception {
+        Path file = dir.resolve("users.yaml");
+        Run r = run("pw\n", "add", "bad name", "--file", file.toString(), "--password-stdin");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("expected a user name of 1 to 64 letters, digits and . _ - @ +");
+        assertThat(file).doesNotExist();
+    }
+
+    @Test
+    void removeOfAMissingUserExitsNonZeroAndSaysSo() throws Exception {
+        Path file = dir.resolve("users.yaml");
+        run("pw\n", "add", "alice", "--file", file.toString(), "--password-stdin");
+
+        Run r = run("", "remove", "mallory", "--file", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("no user 'mallory' in the file");
+    }
+
+    @Test
+    void disableEnablePasswdRemoveAndList() throws Exception {
+        Path file = dir.resolve("users.yaml");
+        run("pw\n", "add", "zed", "--file", file.toString(), "--password-stdin");
+        run("pw\n", "add", "alice", "--file", file.toString(), "--home", "shared", "--password-stdin");
+
+        assertThat(run("", "disable", "zed", "--file", file.toString()).exitCode()).isZero();
+        assertThat(accounts(file).get(0).enabled()).isFalse();
+        assertThat(run("", "enable", "zed", "--file", file.toString()).exitCode()).isZero();
+        assertThat(accounts(file).get(0).enabled()).isTrue();
+        String oldHash = accounts(file).get(1).passwordHash();
+        assertThat(run("new-pw\n", "passwd", "alice", "--file", file.toString(), "--password-stdin").exitCode()).isZero();
+        assertThat(accounts(file).get(1).passwordHash()).isNotEqualTo(oldHash);
+        run("", "disable", "zed", "--file", file.toString());
+
+        Run list = run("", "list", "--file", file.toString());
+        assertThat(list.exitCode()).isZero();
+        assertThat(list.out().lines().toList()).containsExactly(
+                "NAME   HOME    ACCESS      ENABLED",
+                "alice  shared  read-write  yes",
+                "zed    zed     read-write  no");
+        assertThat(list.out()).doesNotContain("$argon2id$");
+
+        assertThat(run("", "remove", "zed", "--file", file.toString()).exitCode()).isZero();
+        assertThat(accounts(file)).extracting(UserAccount::name).containsExactly("alice");
+    }
+
+    @Test
+    void withoutATerminalOrPasswordStdinNothingIsRead() throws Exception {
+        Path file = dir.resolve("users.yaml");
+        Run r = run("pw\n", "add", "alice", "--file", file.toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("--password-stdin");
+        assertThat(file).doesNotExist();
+    }
+
+    @Test
+    void aChangeToAMissingFileSaysSo() {
+        Run r = run("", "disable", "alice", "--file", dir.resolve("nope.yaml").toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("nope.yaml: no such file");
+    }
+}
