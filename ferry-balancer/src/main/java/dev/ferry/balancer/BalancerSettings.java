@@ -35,6 +35,8 @@ import java.util.Objects;
  * @param admin            the admin listener (stats page and API), which {@link dev.ferry.balancer.admin.AdminServer}
  *                         runs beside the balancer; {@link AdminSettings#OFF} by default
  * @param tls              FTPS: off, terminated here, or passed through to the backends
+ * @param stateDirectory   where what the balancer generates is kept (a self-signed certificate: the CLI points
+ *                         {@code tls.selfSignedDirectory} there); null: not set, the CLI chooses
  */
 // withX for every component comes from the generated BalancerSettingsBuilder.With; only the withers that keep two
 // components in step (a port range, certificate and key) are written here.
@@ -56,7 +58,8 @@ public record BalancerSettings(
         ProxyProtocol proxyProtocol,
         String greeting,
         AdminSettings admin,
-        Tls tls) implements BalancerSettingsBuilder.With {
+        Tls tls,
+        java.nio.file.Path stateDirectory) implements BalancerSettingsBuilder.With {
 
     /** Attempts per session; more would only make a client wait longer for a 421. */
     public static final int MAX_RETRIES = 100;
@@ -91,10 +94,10 @@ public record BalancerSettings(
     public static BalancerSettings defaults() {
         return new BalancerSettings(new InetSocketAddress("127.0.0.1", 2121), null, List.of(), 0, 0, List.of(),
                 Balance.LEASTCONN, Check.DEFAULTS, 2000, 0, Queue.DEFAULTS, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF,
-                "Ferry FTP balancer ready.", AdminSettings.OFF, Tls.OFF);
+                "Ferry FTP balancer ready.", AdminSettings.OFF, Tls.OFF, null);
     }
 
-    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls); }
+    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls, stateDirectory); }
 
     /**
      * One FTP server behind the balancer. Weight 0 receives no new sessions. {@code maxConnecting}:

@@ -9,6 +9,7 @@ import dev.ferry.balancer.admin.Reloader;
 import dev.ferry.config.BalancerConfigFile;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.Setting;
+import dev.ferry.config.StateDirectory;
 import dev.ferry.config.Values;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import java.io.IOException;
@@ -114,6 +115,15 @@ public final class BalancerCommand implements Callable<Started> {
                     + "with 421).")
     String queue;
 
+    @Option(names = StateDirectory.FLAG, paramLabel = "DIR",
+            description = "Where the balancer keeps what it generates: a self-signed certificate for TLS termination "
+                    + "without one (default: $STATE_DIRECTORY, which systemd's StateDirectory= sets, else the config "
+                    + "file's directory, else the working directory).")
+    Path stateDir;
+
+    /** The state directory the last {@link #settings()} chose, and what chose it (for the start's message). */
+    private StateDirectory state;
+
     @Option(names = "--grace", paramLabel = "DURATION",
             description = "On SIGTERM, how long sessions in progress may go on before the rest are told 421 and closed (default 30s).")
     String grace;
@@ -164,6 +174,11 @@ public final class BalancerCommand implements Callable<Started> {
         }
         FtpBalancer balancer = null;
         try {
+            BalancerSettings.Tls tls = settings.tls();
+            if (tls.mode() == BalancerSettings.TlsMode.TERMINATE && tls.certificate() == null) {
+                state.requireWritableForSelfSigned(tls.selfSignedDirectory(),
+                        "balancer.tls.self-signed-directory", "balancer", "balancer.tls.certificate");
+            }
             balancer = FtpBalancer.start(settings);
             AdminServer adminServer = settings.admin().enabled()
                     ? AdminServer.start(balancer.status(), settings.admin(), Map.of("/metrics", balancer.status().metrics().handler())) : null;
@@ -193,7 +208,10 @@ public final class BalancerCommand implements Callable<Started> {
 
     /** The defaults, then the --config file, then the flags; read at start and again at each reload. */
     BalancerSettings settings() throws ConfigException {
-        BalancerSettings s = BalancerSettings.defaults();
+        // systemd's state directory goes in as the base, so that the file's tls.mode terminate without a certificate
+        // is accepted under the unit; the file's own state-directory overrides it.
+        Path systemd = StateDirectory.fromSystemd(System.getenv(StateDirectory.VARIABLE));
+        BalancerSettings s = BalancerSettings.defaults().withStateDirectory(systemd);
         if (config != null) {
             s = BalancerConfigFile.load(config, s);
         }
@@ -240,8 +258,21 @@ public final class BalancerCommand implements Callable<Started> {
         if (proxyProtocol != null) {
             s = s.withProxyProtocol(Flags.choice("--proxy-protocol", proxyProtocol, BalancerSettings.ProxyProtocol.values()));
         }
-        s = s.withTls(tlsSettings(s.tls()));
+        state = stateDirectory(s);
+        s = s.withStateDirectory(state.path());
+        s = s.withTls(tlsSettings(s.tls(), state.path()));
         return s.withAdmin(adminSettings(s.admin()));
+    }
+
+    /** --state-dir, balancer.state-directory, systemd's $STATE_DIRECTORY, else where a run by hand always kept it. */
+    private StateDirectory stateDirectory(BalancerSettings s) {
+        Path configDirectory = config != null ? config.toAbsolutePath().getParent() : null;
+        Path fromFile = s.stateDirectory() != null && !s.stateDirectory().equals(
+                StateDirectory.fromSystemd(System.getenv(StateDirectory.VARIABLE))) ? s.stateDirectory() : null;
+        return StateDirectory.choose("balancer", stateDir, fromFile,
+                System.getenv(StateDirectory.VARIABLE),
+                configDirectory != null ? configDirectory : Path.of("").toAbsolutePath(),
+                configDirectory != null ? "the config file's directory" : "the working directory");
     }
 
     /** The --check flags over the file's balancer.check. */
@@ -271,7 +302,7 @@ public final class BalancerCommand implements Callable<Started> {
     }
 
     /** The --tls-* options over the file's balancer.tls; the combination is checked as the file's is. */
-    private BalancerSettings.Tls tlsSettings(BalancerSettings.Tls tls) {
+    private BalancerSettings.Tls tlsSettings(BalancerSettings.Tls tls, Path stateDirectory) {
         Path certificate = tlsOptions.certificate();
         if (certificate != null) {
             tls = tls.withCertificate(certificate, tlsOptions.key());
@@ -302,10 +333,8 @@ public final class BalancerCommand implements Callable<Started> {
                     backendTlsCa != null ? backendTlsCa.toAbsolutePath() : tls.backends().trustedCertificates()));
         }
         if (tls.mode() == BalancerSettings.TlsMode.TERMINATE && tls.certificate() == null && tls.selfSignedDirectory() == null) {
-            // Kept beside the config file, else in the working directory, and reused on the next start.
-            Path directory = config != null && config.toAbsolutePath().getParent() != null
-                    ? config.toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
-            tls = tls.withSelfSignedDirectory(directory);
+            // Kept in the state directory and reused on the next start; balancer.tls.self-signed-directory still wins.
+            tls = tls.withSelfSignedDirectory(stateDirectory);
         }
         String problem = Values.balancerTlsProblem(tls, HOW_TO_TERMINATE);
         if (problem != null) {

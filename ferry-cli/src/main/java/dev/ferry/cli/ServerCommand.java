@@ -3,6 +3,7 @@ package dev.ferry.cli;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.ServerConfigFile;
 import dev.ferry.config.Setting;
+import dev.ferry.config.StateDirectory;
 import dev.ferry.config.UsersFile;
 import dev.ferry.config.Values;
 import dev.ferry.protocol.ftps.TlsPolicy;
@@ -98,8 +99,17 @@ public final class ServerCommand implements Callable<Started> {
                     + "or a private network (see docs/metrics.md). Default: off.")
     String metrics;
 
+    @Option(names = StateDirectory.FLAG, paramLabel = "DIR",
+            description = "Where the server keeps what it generates: its self-signed certificate when none is given "
+                    + "(default: $STATE_DIRECTORY, which systemd's StateDirectory= sets, else the config file's directory, "
+                    + "else the root's parent).")
+    Path stateDir;
+
     @Mixin
     TlsOptions tlsOptions = new TlsOptions();
+
+    /** The state directory the last {@link #settings()} chose, and what chose it (for the start's message). */
+    private StateDirectory state;
 
     @Option(names = "--no-tls", description = "Do not offer FTPS (AUTH TLS is answered 502).")
     boolean noTls;
@@ -117,6 +127,11 @@ public final class ServerCommand implements Callable<Started> {
             settings = settings();
             if (root == null && config == null) {
                 Files.createDirectories(settings.root());
+            }
+            Tls tls = settings.tls();
+            if (tls.enabled() && tls.certificate() == null) {
+                state.requireWritableForSelfSigned(tls.selfSignedDirectory(),
+                        "server.tls.self-signed-directory", "server", "server.tls.cert");
             }
             if (settings.users().isEmpty() && !settings.anonymous().enabled()) {
                 generatedPassword = GeneratedPassword.next();
@@ -152,7 +167,18 @@ public final class ServerCommand implements Callable<Started> {
             settings = ServerConfigFile.load(config, settings);
         }
         settings = applyOptions(settings);
-        return settings.withTls(applyTlsOptions(settings.tls(), settings.root()));
+        state = stateDirectory(settings);
+        settings = settings.withStateDirectory(state.path());
+        return settings.withTls(applyTlsOptions(settings.tls(), state.path()));
+    }
+
+    /** --state-dir, server.state-directory, systemd's $STATE_DIRECTORY, else where a run by hand always kept it. */
+    private StateDirectory stateDirectory(ServerSettings s) {
+        // Beside the root, never inside it, where users could download the key.
+        Path fallback = config != null ? config.toAbsolutePath().getParent() : s.root().toAbsolutePath().getParent();
+        return StateDirectory.choose("server", stateDir, s.stateDirectory(),
+                System.getenv(StateDirectory.VARIABLE), fallback,
+                config != null ? "the config file's directory" : "the root's parent directory");
     }
 
     /**
@@ -221,7 +247,7 @@ public final class ServerCommand implements Callable<Started> {
         return s.withLimits(limits);
     }
 
-    private Tls applyTlsOptions(Tls tls, Path root) {
+    private Tls applyTlsOptions(Tls tls, Path stateDirectory) {
         if (allowCcc) {
             tls = tls.withAllowCcc(true);
         }
@@ -245,10 +271,8 @@ public final class ServerCommand implements Callable<Started> {
             tls = tls.withImplicitListen(tlsOptions.implicitListen());
         }
         if (tls.selfSignedDirectory() == null) {
-            // A self-signed certificate is kept next to the config file, else beside the root (never inside it,
-            // where users could download the key).
-            Path directory = config != null ? config.toAbsolutePath().getParent() : root.toAbsolutePath().getParent();
-            tls = tls.withSelfSignedDirectory(directory);
+            // server.tls.self-signed-directory, the older and narrower key, still wins over the state directory.
+            tls = tls.withSelfSignedDirectory(stateDirectory);
         }
         return tls;
     }

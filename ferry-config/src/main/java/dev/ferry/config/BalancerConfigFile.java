@@ -38,7 +38,8 @@ public final class BalancerConfigFile {
 
     private static final List<String> TOP_KEYS = ServerConfigFile.TOP_KEYS;
     private static final List<String> BALANCER_KEYS = List.of("listen", "public-address", "networks", "passive-ports",
-            "backends", "balance", "check", "max-sessions", "max-sessions-per-address", "queue", "timeouts", "retries", "proxy-protocol", "greeting", "admin", "tls");
+            "backends", "balance", "check", "max-sessions", "max-sessions-per-address", "queue", "timeouts", "retries", "proxy-protocol", "greeting", "admin", "tls",
+            "state-directory");
     private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight", "max-connecting", "passive-ports");
     private static final List<String> QUEUE_KEYS = List.of("size", "timeout");
     private static final List<String> CHECK_KEYS = List.of("type", "interval", "timeout", "rise", "fall", "user", "password");
@@ -94,19 +95,26 @@ public final class BalancerConfigFile {
                 s -> Values.choice(ProxyProtocol.values(), s), base.proxyProtocol());
         String greeting = m.text("greeting", base.greeting());
         AdminSettings admin = m.has("admin") ? admin(m.mapping("admin", ADMIN_KEYS).orElseThrow(), base.admin()) : base.admin();
+        Path stateDirectory = m.path("state-directory", m.file().directory(), base.stateDirectory());
         BalancerSettings.Tls tls = m.has("tls")
                 ? tls(YamlMapping.of(m.file(), m.value("tls"), m.pathOf("tls"), TLS_KEYS, BalancerConfigFile::serverTlsWord),
-                        m.file().directory(), base.tls())
+                        m.file().directory(), base.tls(), stateDirectory)
                 : base.tls();
         return new BalancerSettings(listen, publicAddress, networks, ports[0], ports[1], backends, balance, check,
-                maxSessions, maxPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls);
+                maxSessions, maxPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls, stateDirectory);
     }
 
     /**
      * {@code tls:}: FTPS at the balancer. Relative file names are relative to the config file's directory.
      * Without {@code mode}, a certificate means terminate and no certificate off, as on the command line.
      */
-    private static BalancerSettings.Tls tls(YamlMapping m, Path directory, BalancerSettings.Tls base) throws ConfigException {
+    /**
+     * {@code tls:}. {@code stateDirectory} (this file's {@code state-directory}, else the one the CLI passed in the
+     * base settings, such as systemd's) is where mode terminate without a certificate keeps its self-signed one: the
+     * CLI puts it there, so it only satisfies the check here and is not stored as {@code self-signed-directory}.
+     */
+    private static BalancerSettings.Tls tls(YamlMapping m, Path directory, BalancerSettings.Tls base, Path stateDirectory)
+            throws ConfigException {
         Path cert = m.path("certificate", directory, base.certificate());
         Path key = m.path("key", directory, base.key());
         if (m.has("key") && cert == null) {
@@ -146,7 +154,8 @@ public final class BalancerConfigFile {
                 m.get(Setting.BALANCER_HANDSHAKE_TIMEOUT, base.handshakeTimeout()),
                 backendsTls);
         String key2 = firstKey(m, List.of("mode", "certificate", "implicit-listen", "backends", "require"));
-        String problem = Values.balancerTlsProblem(tls, HOW_TO_TERMINATE);
+        String problem = Values.balancerTlsProblem(stateDirectory != null && tls.selfSignedDirectory() == null
+                ? tls.withSelfSignedDirectory(stateDirectory) : tls, HOW_TO_TERMINATE);
         if (problem != null) {
             throw m.error(key2, problem);
         }

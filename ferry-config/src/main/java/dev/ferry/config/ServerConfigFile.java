@@ -29,7 +29,8 @@ public final class ServerConfigFile {
     /** Top-level sections of a Ferry file; each loader reads its own and leaves the other to its loader. */
     static final List<String> TOP_KEYS = List.of("server", "balancer");
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
-            "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics", "tls");
+            "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics", "tls",
+            "state-directory");
     private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home");
     private static final List<String> PASSIVE_KEYS = List.of("ports", "public-address", "networks", "accept-timeout");
     private static final List<String> NETWORK_KEYS = List.of("network", "address");
@@ -104,6 +105,7 @@ public final class ServerConfigFile {
         }
         s = s.withAllowActiveMode(server.bool("active-mode", s.allowActiveMode()));
         s = s.withServerName(server.text("server-name", s.serverName()));
+        s = s.withStateDirectory(server.path("state-directory", directory, s.stateDirectory()));
         return s;
     }
 

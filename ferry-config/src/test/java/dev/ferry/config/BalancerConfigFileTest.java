@@ -68,7 +68,7 @@ class BalancerConfigFileTest {
                 Arguments.of("""
                         balancer:
                           balanse: roundrobin
-                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, greeting, admin, tls"),
+                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, greeting, admin, tls, state-directory"),
                 Arguments.of("""
                         balancer:
                           check:
@@ -104,7 +104,7 @@ class BalancerConfigFileTest {
                         """, "1:1", "missing key 'balancer' (the mapping that holds the balancer settings)"),
                 Arguments.of("""
                         balancer:
-                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, greeting, admin, tls, got nothing"),
+                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, greeting, admin, tls, state-directory, got nothing"),
                 Arguments.of("""
                         balancer:
                           check: tcp
@@ -458,7 +458,23 @@ class BalancerConfigFileTest {
                 new AdminSettings(new InetSocketAddress("127.0.0.1", 8081), List.of(
                         new AdminSettings.User("alice", HASH, AdminSettings.Role.ADMIN),
                         new AdminSettings.User("bob", HASH, AdminSettings.Role.READ_ONLY))),
-                BalancerSettings.Tls.OFF));
+                BalancerSettings.Tls.OFF, null));
+    }
+
+    @Test
+    void stateDirectoryIsAPathRelativeToTheFile() throws Exception {
+        assertThat(load("balancer:\n  backends:\n    - {name: a, address: 127.0.0.1:2121}\n  state-directory: state\n")
+                .stateDirectory()).isEqualTo(dir.resolve("state"));
+    }
+
+    /** The CLI keeps the self-signed certificate in the state directory, so terminate needs no self-signed-directory. */
+    @Test
+    void terminateWithoutACertificateIsAcceptedWithAStateDirectory() throws Exception {
+        String terminate = "balancer:\n  backends:\n    - {name: a, address: 127.0.0.1:2121}\n  tls:\n    mode: terminate\n";
+        BalancerSettings fromFile = load(terminate + "  state-directory: state\n");
+        assertThat(fromFile.tls().selfSignedDirectory()).as("left to the CLI").isNull();
+        assertThat(BalancerConfigFile.load(write(terminate), base.withStateDirectory(Path.of("/var/lib/ferry"))).stateDirectory())
+                .as("systemd's, passed in by the CLI").isEqualTo(Path.of("/var/lib/ferry"));
     }
 
     @Test

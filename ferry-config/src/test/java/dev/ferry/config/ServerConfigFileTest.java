@@ -64,7 +64,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           listn: 127.0.0.1:21
-                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls"),
+                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory"),
                 Arguments.of("""
                         server:
                           limits:
@@ -101,7 +101,7 @@ class ServerConfigFileTest {
                         """, "1:1", "expected a mapping with the keys server, balancer, got a list"),
                 Arguments.of("""
                         server:
-                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, got nothing"),
+                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, got nothing"),
                 Arguments.of("""
                         server:
                           limits: 5
@@ -557,6 +557,14 @@ class ServerConfigFileTest {
                 List.of("10.0.1.10/32", "fd00::a:0/112"),
                 new InetSocketAddress("127.0.0.1", 9121));
         assertThat(settings).isEqualTo(expected);
+    }
+
+    /** Where the self-signed certificate goes when the unit's $STATE_DIRECTORY is not wanted; relative to the file. */
+    @Test
+    void stateDirectoryIsAPathRelativeToTheFile() throws Exception {
+        assertThat(load("server:\n  state-directory: state\n").stateDirectory()).isEqualTo(dir.resolve("state"));
+        assertThat(load("server:\n  state-directory: /var/lib/ferry\n").stateDirectory()).isEqualTo(Path.of("/var/lib/ferry"));
+        assertThat(load("server:\n  listen: 127.0.0.1:2121\n").stateDirectory()).as("left out: the CLI chooses").isNull();
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -157,6 +158,144 @@ class DistributionTest {
     }
 
     /**
+     * INSTALL.md step by step, as far as a test can go without systemd: the configuration directory made by
+     * root and readable only by the group (0750, files 0640), the example server configuration from conf/ with
+     * the edits INSTALL.md lists, an account from {@code ferry passwd} pasted into conf/users.yaml, the state
+     * directory systemd makes for {@code StateDirectory=} (owned by the service account, named in
+     * {@code $STATE_DIRECTORY}), and the unit's own ExecStart run as an unprivileged account. The example has no
+     * {@code tls:}, so the server makes a self-signed certificate and must keep it in the state directory: the
+     * configuration directory is read-only for it, as /etc is under {@code ProtectSystem=strict}.
+     *
+     * <p>As root (CI), the server runs as nobody:nogroup through util-linux's setpriv, standing in for the
+     * {@code ferry} account; as any other user it runs as that user, for whom the 0555 configuration directory
+     * is just as read-only.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void installedLayoutStartsAsAnUnprivilegedAccountWithAReadOnlyConfigDirectory() throws Exception {
+        boolean root = "root".equals(System.getProperty("user.name"));
+        Path prefix = Files.createDirectories(work.resolve("installed"));
+        // nobody must reach the unpacked archive and the layout, which lie in JUnit's private (0700) directories.
+        for (Path dir : List.of(unpacked, work, prefix)) {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        Path etc = prefix.resolve("etc/ferry");
+        Path ftp = prefix.resolve("srv/ftp");
+        Files.createDirectories(etc.getParent());
+
+        // 4. An FTP server: install -d -m 0750 -g ferry /etc/ferry; install -m 0640 -g ferry conf/... /etc/ferry/...
+        Files.createDirectories(etc);
+        Files.writeString(etc.resolve("ferry.yaml"), editedServerExample(prefix));
+        ExternalCommand.Result entry = ExternalCommand.run(work, RUN_TIMEOUT, "sh", "-c",
+                "printf 'installed-secret\\n' | '" + home.resolve("bin/ferry") + "' passwd --user alice").assertSuccess();
+        Files.writeString(etc.resolve("users.yaml"), usersFileWith(entry.stdout()));
+        Files.createDirectories(ftp.resolve("alice"));
+        Files.writeString(ftp.resolve("alice/installed.txt"), "hello");
+
+        // The unit: its ExecStart, its User, and the directory systemd makes for StateDirectory= and names in
+        // $STATE_DIRECTORY.
+        Map<String, List<String>> service = SystemdUnit.parse(home.resolve("systemd/ferry-server.service")).get("Service");
+        assertThat(service.get("StateDirectory")).as("where the server keeps what it generates").containsExactly("ferry");
+        Path state = prefix.resolve("var/lib").resolve(service.get("StateDirectory").getFirst());
+        Files.createDirectories(state);
+        List<String> execStart = new ArrayList<>();
+        for (String word : service.get("ExecStart").getFirst().split(" ")) {
+            execStart.add(word.replace(PREFIX, home + "/").replace("/etc/ferry/", etc + "/"));
+        }
+
+        List<String> asAccount = new ArrayList<>();
+        if (root) {
+            for (Path p : List.of(ftp, ftp.resolve("alice"), ftp.resolve("alice/installed.txt"), state)) {
+                ExternalCommand.run(work, RUN_TIMEOUT, "chown", "nobody:nogroup", p.toString()).assertSuccess();
+            }
+            ExternalCommand.run(work, RUN_TIMEOUT, "chgrp", "-R", "nogroup", etc.toString()).assertSuccess();
+            Files.setPosixFilePermissions(etc, PosixFilePermissions.fromString("rwxr-x---"));
+            for (String file : List.of("ferry.yaml", "users.yaml")) {
+                Files.setPosixFilePermissions(etc.resolve(file), PosixFilePermissions.fromString("rw-r-----"));
+            }
+            asAccount.addAll(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"));
+        } else {
+            Files.setPosixFilePermissions(etc, PosixFilePermissions.fromString("r-xr-xr-x"));
+        }
+        asAccount.addAll(List.of("env", "STATE_DIRECTORY=" + state));
+        asAccount.addAll(execStart);
+        ExternalCommand.requireInstalled(asAccount.getFirst());
+
+        try {
+            // Without the unit's state directory (ferry run by hand as the account), the read-only configuration
+            // directory is the default place: one message names it and the settings that move it.
+            List<String> withoutState = new ArrayList<>(asAccount);
+            withoutState.removeIf(a -> a.startsWith("STATE_DIRECTORY="));
+            ExternalCommand.Result refused = ExternalCommand.run(prefix, RUN_TIMEOUT, Map.of(), withoutState);
+            assertThat(refused.exitCode()).as(refused.describe("")).isEqualTo(1);
+            assertThat(refused.stderr().strip()).startsWith("ferry server: cannot keep the self-signed certificate in " + etc + " (")
+                    .contains("chosen by the default without a state directory setting: the config file's directory",
+                            "Set server.state-directory or --state-dir")
+                    .doesNotContain("\n");
+
+            Launcher.Started started = Launcher.start(Path.of("/usr/bin/env"), prefix, work.resolve("stderr.txt"), RUN_TIMEOUT,
+                    asAccount.toArray(String[]::new));
+            process = started.process();
+
+            ExternalCommand.Result listing = ExternalCommand.run(work, RUN_TIMEOUT, Map.of(), List.of("curl", "-sS",
+                    "--max-time", "20", "-u", "alice:installed-secret", "ftp://127.0.0.1:" + installedPort + "/")).assertSuccess();
+            assertThat(listing.stdout().lines()).anyMatch(l -> l.endsWith(" installed.txt"));
+            ExternalCommand.Result lftp = ExternalCommand.run(work, RUN_TIMEOUT, Map.of(), List.of("lftp", "-c",
+                    "set ftp:ssl-allow no; set net:max-retries 1; open -u alice,installed-secret ftp://127.0.0.1:"
+                            + installedPort + "; cls -1")).assertSuccess();
+            assertThat(lftp.stdout().lines()).contains("installed.txt");
+
+            assertThat(state.resolve("ferry-selfsigned-cert.pem")).as("the self-signed certificate, in the state directory")
+                    .isRegularFile();
+            if (root) {
+                assertThat(Files.getOwner(state.resolve("ferry-selfsigned-key.pem")).getName())
+                        .as("written by the unprivileged account").isEqualTo("nobody");
+            }
+            assertThat(files(etc)).as("nothing written beside the configuration").containsExactlyInAnyOrder("ferry.yaml", "users.yaml");
+        } finally {
+            Files.setPosixFilePermissions(etc, PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    private int installedPort;
+
+    /** conf/ferry-server.yaml with INSTALL.md's usual edits: listen, root, users file, passive ports, no NAT. */
+    private String editedServerExample(Path prefix) throws IOException {
+        installedPort = TestData.freePort();
+        int metricsPort = TestData.freePort();
+        while (metricsPort == installedPort) {   // the kernel may hand the same free port out twice in a row
+            metricsPort = TestData.freePort();
+        }
+        String yaml = Files.readString(home.resolve("conf/ferry-server.yaml"));
+        String edited = yaml
+                .replace("listen: 127.0.0.1:2121", "listen: 127.0.0.1:" + installedPort)
+                .replace("root: /srv/ftp", "root: " + prefix.resolve("srv/ftp"))
+                .replace("listen: 127.0.0.1:9121", "listen: 127.0.0.1:" + metricsPort)
+                .replaceAll("(?m)^\\s*ports: 40000-40100.*\\n", "")
+                .replaceAll("(?m)^\\s*public-address: .*\\n", "");
+        assertThat(edited).as("the example still has the keys INSTALL.md tells the operator to edit")
+                .contains("listen: 127.0.0.1:" + installedPort, "root: " + prefix.resolve("srv/ftp"), "users-file: users.yaml")
+                .doesNotContain("40000-40100", "203.0.113.7");
+        return edited;
+    }
+
+    /** conf/users.yaml with its example accounts replaced by the entry {@code ferry passwd --user} printed. */
+    private String usersFileWith(String entry) throws IOException {
+        String example = Files.readString(home.resolve("conf/users.yaml"));
+        int users = example.indexOf("\nusers:");
+        assertThat(users).as("conf/users.yaml has a users: list").isNotNegative();
+        StringBuilder file = new StringBuilder(example.substring(0, users + "\nusers:\n".length()));
+        String entryLines = entry.strip();
+        for (String line : entryLines.lines().toList()) {
+            file.append("  ").append(line).append('\n');
+        }
+        if (!entryLines.contains("home:")) {
+            file.append("    home: alice\n");
+        }
+        return file.toString();
+    }
+
+    /**
      * What an install relies on in each unit: the account, the command (whose flags ferry accepts), restarts,
      * the hardening, port 21 without root, and a stop timeout longer than the balancer's grace.
      */
@@ -180,6 +319,7 @@ class DistributionTest {
         assertThat(service.get("RestartPreventExitStatus")).as("a configuration error is not retried").containsExactly("2");
         assertThat(service.get("NoNewPrivileges")).containsExactly("yes");
         assertThat(service.get("ProtectSystem")).containsExactly("strict");
+        assertThat(service.get("StateDirectory")).as("generated state in /var/lib/ferry, not /etc/ferry").containsExactly("ferry");
         assertThat(service.get("ProtectHome")).containsExactly("yes");
         assertThat(service.get("PrivateTmp")).containsExactly("yes");
         assertThat(service.get("AmbientCapabilities")).containsExactly("CAP_NET_BIND_SERVICE");

@@ -29,6 +29,8 @@ import java.util.Objects;
  *                           protocol header naming the real client; empty: PROXY protocol off (the default)
  * @param metricsListen      where the Prometheus metrics listener serves GET /metrics; null: no listener (the default)
  * @param tls                FTPS: certificate, policy, data-channel session reuse, implicit listener (see {@link Tls})
+ * @param stateDirectory     where what the server generates is kept (the self-signed certificate: the CLI points
+ *                           {@code tls.selfSignedDirectory} there); null: not set, the CLI chooses
  */
 // withX for every component comes from the generated ServerSettingsBuilder.With; only the withers that keep two
 // components in step (users and their file, certificate and key, a port range) are written here.
@@ -46,7 +48,8 @@ public record ServerSettings(
         String serverName,
         List<String> trustedProxies,
         InetSocketAddress metricsListen,
-        Tls tls) implements ServerSettingsBuilder.With {
+        Tls tls,
+        Path stateDirectory) implements ServerSettingsBuilder.With {
 
     public ServerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -66,7 +69,7 @@ public record ServerSettings(
                           Passive passive, Limits limits, LoginPolicy loginPolicy, boolean allowActiveMode, String serverName,
                           List<String> trustedProxies, InetSocketAddress metricsListen) {
         this(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName,
-                trustedProxies, metricsListen, Tls.DEFAULTS);
+                trustedProxies, metricsListen, Tls.DEFAULTS, null);
     }
 
     public static final int DEFAULT_PORT = 2121;
@@ -78,7 +81,7 @@ public record ServerSettings(
                 List.of(), null);
     }
 
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory); }
 
 
     /**

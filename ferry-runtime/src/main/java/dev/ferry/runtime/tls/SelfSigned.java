@@ -150,8 +150,11 @@ public final class SelfSigned {
             }
             writeAtomically(certificateFile, certificate.toString(), false);
         } catch (IOException e) {
-            throw new IOException("tls: cannot save the self-signed certificate in " + directory + ": " + e.getMessage()
-                    + " (give a certificate with --tls-cert/--tls-key, or make that directory writable)", e);
+            // AccessDeniedException's message is only the file name: say what went wrong with it.
+            String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied at " + e.getMessage() : e.getMessage();
+            throw new IOException("tls: cannot save the self-signed certificate in " + directory + ": " + why
+                    + " (set state-directory or --state-dir to a directory this account can write, "
+                    + "or give a certificate with --tls-cert/--tls-key)", e);
         }
     }
 
