@@ -285,13 +285,9 @@ class DistributionTest {
         int users = example.indexOf("\nusers:");
         assertThat(users).as("conf/users.yaml has a users: list").isNotNegative();
         StringBuilder file = new StringBuilder(example.substring(0, users + "\nusers:\n".length()));
-        String entryLines = entry.strip();
-        for (String line : entryLines.lines().toList()) {
-            file.append("  ").append(line).append('\n');
-        }
-        if (!entryLines.contains("home:")) {
-            file.append("    home: alice\n");
-        }
+        // Pasted as printed: the entry comes indented to sit under "users:", with a home of its own.
+        file.append(entry.stripTrailing()).append('\n');
+        assertThat(entry).as("ferry passwd --user gives the user a home").contains("home: alice");
         return file.toString();
     }
 
