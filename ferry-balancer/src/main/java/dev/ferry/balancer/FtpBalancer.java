@@ -76,13 +76,8 @@ public final class FtpBalancer implements AutoCloseable {
 
     private FtpBalancer(BalancerSettings settings) throws IOException {
         Instant startedAt = Instant.now();
-        if (settings.backends().isEmpty()) {
-            throw new IOException("no backends configured (--backend NAME=HOST:PORT)");
-        }
+        checkBackends(settings);
         boolean passthroughMode = settings.tls().mode() == BalancerSettings.TlsMode.PASSTHROUGH;
-        if (passthroughMode) {
-            Passthrough.check(settings);
-        }
         this.settings = settings;
         BalancerTls tls = BalancerTls.start(settings.tls(), settings.listen());
         this.checkTls = checkTls(settings, tls);
@@ -148,6 +143,31 @@ public final class FtpBalancer implements AutoCloseable {
      * terminated, the balancer's own FTPS client to the backends; in passthrough, where the balancer otherwise
      * never speaks TLS, one made for the checks when the backends are declared FTPS ({@code tls.backends}).
      */
+    private static void checkBackends(BalancerSettings settings) throws IOException {
+        if (settings.backends().isEmpty()) {
+            throw new IOException("no backends configured (--backend NAME=HOST:PORT)");
+        }
+        if (settings.tls().mode() == BalancerSettings.TlsMode.PASSTHROUGH) {
+            Passthrough.check(settings);
+        }
+    }
+
+    /**
+     * {@code --check-config}: what the start checks before it binds, with nothing bound, no thread started and no
+     * backend contacted: the backends, passthrough's ranges, a given certificate and key loaded, the backends' CA
+     * file read. A self-signed certificate is not made (whether its directory is writable is the caller's check).
+     * Throws the start's own exception with the start's message.
+     */
+    public static void check(BalancerSettings settings) throws IOException {
+        checkBackends(settings);
+        BalancerSettings.Tls tls = settings.tls();
+        if (tls.mode() == BalancerSettings.TlsMode.TERMINATE && tls.certificate() != null) {
+            BalancerTls.start(tls, settings.listen());
+        } else if (tls.backends().ftps()) {
+            BackendTlsClient.create(tls.backends().trustedCertificates());
+        }
+    }
+
     private static BackendTlsClient checkTls(BalancerSettings settings, BalancerTls tls) throws IOException {
         if (!settings.tls().backends().ftps()) {
             return null;

@@ -163,6 +163,9 @@ public final class BalancerCommand implements Callable<Started> {
     /** How the command line turns TLS termination on, in messages about combinations that need it. */
     private static final String HOW_TO_TERMINATE = "give --tls-cert (or --tls-mode terminate)";
 
+    @Option(names = CheckConfig.FLAG, description = CheckConfig.DESCRIPTION)
+    boolean checkConfig;
+
     @Override
     public Started call() {
         BalancerSettings settings;
@@ -178,6 +181,10 @@ public final class BalancerCommand implements Callable<Started> {
             if (tls.mode() == BalancerSettings.TlsMode.TERMINATE && tls.certificate() == null) {
                 state.requireWritableForSelfSigned(tls.selfSignedDirectory(),
                         "balancer.tls.self-signed-directory", "balancer", "balancer.tls.certificate");
+            }
+            if (checkConfig) {
+                FtpBalancer.check(settings);
+                return CheckConfig.ok("balancer", config);
             }
             balancer = FtpBalancer.start(settings);
             AdminServer adminServer = settings.admin().enabled()
@@ -202,7 +209,7 @@ public final class BalancerCommand implements Callable<Started> {
                 balancer.close();
             }
             System.err.println("ferry balancer: " + e.getMessage());
-            return Started.failed(1);
+            return Started.failed(checkConfig ? CheckConfig.INVALID : 1);
         }
     }
 

@@ -119,19 +119,28 @@ public final class ServerCommand implements Callable<Started> {
                     + "data stays as PROT says. Refused (534) by default.")
     boolean allowCcc;
 
+    @Option(names = CheckConfig.FLAG, description = CheckConfig.DESCRIPTION)
+    boolean checkConfig;
+
     @Override
     public Started call() {
         ServerSettings settings;
         String generatedPassword = null;
         try {
             settings = settings();
-            if (root == null && config == null) {
+            // The default ./ftp-root is made at start; a check only says that it would be.
+            boolean rootMadeAtStart = root == null && config == null;
+            if (rootMadeAtStart && !checkConfig) {
                 Files.createDirectories(settings.root());
             }
             Tls tls = settings.tls();
             if (tls.enabled() && tls.certificate() == null) {
                 state.requireWritableForSelfSigned(tls.selfSignedDirectory(),
                         "server.tls.self-signed-directory", "server", "server.tls.cert");
+            }
+            if (checkConfig) {
+                FtpServer.check(settings, rootMadeAtStart);
+                return CheckConfig.ok("server", config);
             }
             if (settings.users().isEmpty() && !settings.anonymous().enabled()) {
                 generatedPassword = GeneratedPassword.next();
@@ -143,7 +152,7 @@ public final class ServerCommand implements Callable<Started> {
             return Started.failed(2);
         } catch (IOException e) {
             System.err.println("ferry server: " + e.getMessage());
-            return Started.failed(1);
+            return Started.failed(checkConfig ? CheckConfig.INVALID : 1);
         }
 
         FtpServer server;

@@ -233,6 +233,22 @@ class DistributionTest {
                             "Set server.state-directory or --state-dir")
                     .doesNotContain("\n");
 
+            // The unit's ExecReload check, as the account, before the start: the same refusal without the state
+            // directory (exit 2 for a check), and with it "configuration OK", with nothing generated yet.
+            List<String> checkWithoutState = new ArrayList<>(withoutState);
+            checkWithoutState.add("--check-config");
+            ExternalCommand.Result refusedCheck = ExternalCommand.run(prefix, RUN_TIMEOUT, Map.of(), checkWithoutState);
+            assertThat(refusedCheck.exitCode()).as(refusedCheck.describe("")).isEqualTo(2);
+            assertThat(refusedCheck.stderr().strip()).isEqualTo(refused.stderr().strip());
+            List<String> check = new ArrayList<>(asAccount.subList(0, asAccount.size() - execStart.size()));
+            for (String word : service.get("ExecReload").getFirst().split(" ")) {
+                check.add(word.replace(PREFIX, home + "/").replace("/etc/ferry/", etc + "/"));
+            }
+            ExternalCommand.Result checked = ExternalCommand.run(prefix, RUN_TIMEOUT, Map.of(), check);
+            assertThat(checked.exitCode()).as(checked.describe("")).isZero();
+            assertThat(checked.stdout().strip()).isEqualTo("configuration OK: " + etc.resolve("ferry.yaml"));
+            assertThat(state.resolve("ferry-selfsigned-cert.pem")).as("a check generates nothing").doesNotExist();
+
             Launcher.Started started = Launcher.start(Path.of("/usr/bin/env"), prefix, work.resolve("stderr.txt"), RUN_TIMEOUT,
                     asAccount.toArray(String[]::new));
             process = started.process();
@@ -322,7 +338,10 @@ class DistributionTest {
         assertThat(service.get("CapabilityBoundingSet")).containsExactly("CAP_NET_BIND_SERVICE");
         assertThat(service.get("LimitNOFILE")).containsExactly("65536");
         assertThat(SystemdUnit.seconds(service.get("TimeoutStopSec").getFirst())).isGreaterThan(0);
-        assertThat(service.get("ExecReload")).containsExactly("/bin/kill -HUP $MAINPID");
+        // systemd runs ExecReload lines in order and stops at the first that fails: the check, then SIGHUP.
+        String check = PREFIX + "bin/ferry " + command + " --config " + config + " --check-config";
+        assertThat(service.get("ExecReload")).containsExactly(check, "/bin/kill -HUP $MAINPID");
+        new CommandLine(new Main()).parseArgs(List.of(check.split(" ")).subList(1, 5).toArray(String[]::new));
         if (command.equals("server")) {
             assertThat(service.get("ReadWritePaths")).containsExactly("-/srv/ftp");
         } else {

@@ -79,15 +79,7 @@ public final class FtpServer implements AutoCloseable {
             throw new IOException("root directory " + settings.root() + " does not exist or is not a directory");
         }
         TlsEndpoint tls = null;
-        if (!settings.tls().enabled() && settings.tls().implicitListen() != null) {
-            throw new IOException("tls: an implicit-FTPS listener needs TLS (it is turned off)");
-        }
-        if (!settings.tls().enabled() && settings.tls().allowCcc()) {
-            throw new IOException("tls: TLS is turned off, so CCC cannot be allowed");
-        }
-        if (!settings.tls().enabled() && settings.tls().policy() != TlsPolicy.OPTIONAL) {
-            throw new IOException("tls: TLS is turned off, so it cannot be required");
-        }
+        checkTlsCombination(settings.tls());
         if (settings.tls().enabled()) {
             // Before any thread starts or anything is bound: a bad certificate stops the start with its message.
             tls = TlsEndpoint.create(TlsIdentity.load(settings.tls().identityFiles(), settings.listen(), Clock.systemUTC()),
@@ -143,6 +135,36 @@ public final class FtpServer implements AutoCloseable {
         } else {
             this.implicitListener = null;
             this.implicitAcceptor = null;
+        }
+    }
+
+    private static void checkTlsCombination(ServerSettings.Tls tls) throws IOException {
+        if (!tls.enabled() && tls.implicitListen() != null) {
+            throw new IOException("tls: an implicit-FTPS listener needs TLS (it is turned off)");
+        }
+        if (!tls.enabled() && tls.allowCcc()) {
+            throw new IOException("tls: TLS is turned off, so CCC cannot be allowed");
+        }
+        if (!tls.enabled() && tls.policy() != TlsPolicy.OPTIONAL) {
+            throw new IOException("tls: TLS is turned off, so it cannot be required");
+        }
+    }
+
+    /**
+     * {@code --check-config}: what the start checks before it binds, with nothing bound or started: the root, the
+     * TLS combination, and a given certificate and key loaded (a self-signed one is not made: whether its
+     * directory is writable is the caller's check). Throws the start's own exception with the start's message.
+     *
+     * @param rootMadeAtStart the root is the default one, which the start creates when it is missing
+     */
+    public static void check(ServerSettings settings, boolean rootMadeAtStart) throws IOException {
+        if (!Files.isDirectory(settings.root()) && !(rootMadeAtStart && Files.notExists(settings.root()))) {
+            throw new IOException("root directory " + settings.root() + " does not exist or is not a directory");
+        }
+        checkTlsCombination(settings.tls());
+        if (settings.tls().enabled() && settings.tls().certificate() != null) {
+            TlsEndpoint.create(TlsIdentity.load(settings.tls().identityFiles(), settings.listen(), Clock.systemUTC()),
+                    settings.tls().reuse());
         }
     }
 
