@@ -99,6 +99,11 @@ public final class ServerCommand implements Callable<Started> {
                     + "or a private network (see docs/metrics.md). Default: off.")
     String metrics;
 
+    @Option(names = "--umask", paramLabel = "OCTAL",
+            description = "Permission bits taken away from the files (0666) and directories (0777) users create: uploads, MKD "
+                    + "(default 022: 0644 and 0755; 027 keeps them from other accounts). Set on each file whatever the process umask is.")
+    String umask;
+
     @Option(names = StateDirectory.FLAG, paramLabel = "DIR",
             description = "Where the server keeps what it generates: its self-signed certificate when none is given "
                     + "(default: $STATE_DIRECTORY, which systemd's StateDirectory= sets, else the config file's directory, "
@@ -252,6 +257,9 @@ public final class ServerCommand implements Callable<Started> {
         }
         if (idleTimeout != null) {
             limits = limits.withIdleTimeout(Flags.value(Setting.SERVER_IDLE_TIMEOUT, idleTimeout));
+        }
+        if (umask != null) {
+            s = s.withUmask(Flags.value(Setting.SERVER_UMASK, umask));
         }
         return s.withLimits(limits);
     }

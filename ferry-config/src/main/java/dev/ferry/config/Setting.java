@@ -47,6 +47,8 @@ public record Setting<T>(String path, String flag, String expected, Function<Str
     public static final Setting<Duration> SERVER_BAN_WINDOW = positiveDuration("server.login.ban-window", null);
     public static final Setting<Duration> SERVER_BAN_DURATION = positiveDuration("server.login.ban-duration", null);
     public static final Setting<Duration> SERVER_CREDENTIAL_CACHE_TTL = duration("server.login.credential-cache-ttl", null);
+    /** Octal, so its own parser; a number all the same, read once here for the file and the flag. */
+    public static final Setting<Integer> SERVER_UMASK = add(new Setting<>("server.umask", "--umask", Values.UMASK, Values::umask));
 
     // ferry balancer
     public static final Setting<Integer> BALANCER_MAX_SESSIONS = number("balancer.max-sessions", "--max-sessions", Values.POSITIVE);

@@ -47,6 +47,7 @@ public final class Values {
     private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
     private static final Pattern PORT_RANGE_TEXT = Pattern.compile("([0-9]{1,5})(?:-([0-9]{1,5}))?");
     private static final Pattern DURATION_TEXT = Pattern.compile("([0-9]{1,18})(ms|s|m|h|d)?");
+    private static final Pattern UMASK_TEXT = Pattern.compile("[0-7]{1,4}");
     private static final int MAX_PORT = 65535;
 
     /** Server accounts and admin users alike: no spaces or control characters, which would break log lines. */
@@ -449,6 +450,24 @@ public final class Values {
         } catch (ArithmeticException e) {
             throw invalid(DURATION, s, "too large");
         }
+    }
+
+    /** What {@link #umask} accepts, for "expected ..." messages. */
+    public static final String UMASK = "an octal umask of 1 to 4 digits such as 022, 027 or 077";
+
+    /**
+     * A umask, octal as for umask(1) and systemd's UMask= ("022", "0027", "77"), 0 to 0777. A value of
+     * YAML's own octal spelling (0o22) or with setuid/setgid/sticky bits (1022) is refused.
+     */
+    public static int umask(String s) {
+        if (!UMASK_TEXT.matcher(s).matches()) {
+            throw new IllegalArgumentException("expected " + UMASK + ", got " + quote(s));
+        }
+        int value = Integer.parseInt(s, 8);
+        if (value > 0777) {
+            throw new IllegalArgumentException("expected " + UMASK + ", got " + quote(s) + " (above 0777)");
+        }
+        return value;
     }
 
     /** A {@link #duration} above zero: for timeouts and intervals, where zero would mean "at once" or "always". */

@@ -15,6 +15,7 @@ import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.fs.FileModes;
 import dev.ferry.server.fs.HomeStorage;
 import dev.ferry.server.fs.StaleUploads;
 import dev.ferry.server.metrics.MetricsListener;
@@ -100,7 +101,7 @@ public final class FtpServer implements AutoCloseable {
                 new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
                 new BufferPool(TRANSFER_BUFFER, POOLED_BUFFERS),
                 sessions,
-                new HomeStorage(),
+                new HomeStorage(new FileModes(settings.umask())),
                 new IdleParker("ferry-idle-parker"),
                 new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts),
                 tls);

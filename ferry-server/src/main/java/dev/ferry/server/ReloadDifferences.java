@@ -27,6 +27,7 @@ final class ReloadDifferences {
         differs(names, "server-name", running.serverName(), next.serverName());
         differs(names, "proxy-protocol", running.trustedProxies(), next.trustedProxies());
         differs(names, "metrics", running.metricsListen(), next.metricsListen());
+        differs(names, "umask", running.umask(), next.umask());
         ServerSettings.Tls a = running.tls();
         ServerSettings.Tls b = next.tls();
         differs(names, "tls.enabled", a.enabled(), b.enabled());

@@ -4,6 +4,7 @@ import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.server.fs.FileModes;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -31,6 +32,8 @@ import java.util.Objects;
  * @param tls                FTPS: certificate, policy, data-channel session reuse, implicit listener (see {@link Tls})
  * @param stateDirectory     where what the server generates is kept (the self-signed certificate: the CLI points
  *                           {@code tls.selfSignedDirectory} there); null: not set, the CLI chooses
+ * @param umask              permission bits taken away from what users create: files 0666, directories 0777
+ *                           (default 022: 0644 and 0755), set explicitly whatever the process umask is
  */
 // withX for every component comes from the generated ServerSettingsBuilder.With; only the withers that keep two
 // components in step (users and their file, certificate and key, a port range) are written here.
@@ -49,7 +52,8 @@ public record ServerSettings(
         List<String> trustedProxies,
         InetSocketAddress metricsListen,
         Tls tls,
-        Path stateDirectory) implements ServerSettingsBuilder.With {
+        Path stateDirectory,
+        int umask) implements ServerSettingsBuilder.With {
 
     public ServerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -62,14 +66,17 @@ public record ServerSettings(
         Objects.requireNonNull(serverName, "serverName");
         trustedProxies = List.copyOf(trustedProxies);
         Objects.requireNonNull(tls, "tls");
+        if (umask < 0 || umask > 0777) {
+            throw new IllegalArgumentException("umask " + Integer.toOctalString(umask) + " is not within 0..0777");
+        }
     }
 
-    /** Every setting but TLS, which keeps its defaults. */
+    /** Every setting but TLS, the state directory and the umask, which keep their defaults. */
     public ServerSettings(InetSocketAddress listen, Path root, List<UserAccount> users, Path usersFile, Anonymous anonymous,
                           Passive passive, Limits limits, LoginPolicy loginPolicy, boolean allowActiveMode, String serverName,
                           List<String> trustedProxies, InetSocketAddress metricsListen) {
         this(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName,
-                trustedProxies, metricsListen, Tls.DEFAULTS, null);
+                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK);
     }
 
     public static final int DEFAULT_PORT = 2121;
@@ -81,7 +88,7 @@ public record ServerSettings(
                 List.of(), null);
     }
 
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask); }
 
 
     /**

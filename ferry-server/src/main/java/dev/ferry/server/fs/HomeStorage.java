@@ -13,11 +13,22 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class HomeStorage {
 
     private final ConcurrentHashMap<Path, Storage> byHome = new ConcurrentHashMap<>();
+    private final FileModes modes;
+
+    /** With the default umask (022). */
+    public HomeStorage() {
+        this(new FileModes(FileModes.DEFAULT_UMASK));
+    }
+
+    /** @param modes the permissions of what users create, in every home */
+    public HomeStorage(FileModes modes) {
+        this.modes = modes;
+    }
 
     public Storage forHome(Path home) throws IOException {
         Storage s = byHome.get(home);
         if (s == null) {
-            s = new LocalStorage(home);
+            s = new LocalStorage(home, modes);
             Storage raced = byHome.putIfAbsent(home, s);
             if (raced != null) {
                 s = raced;

@@ -49,8 +49,11 @@ final class Jail {
     private final FileSystem fileSystem;
     private final String[] localRootTexts;
     private final boolean windows;
+    /** What entries made inside the jail are created with (kept here: every upload path is handed the jail). */
+    private final FileModes modes;
 
-    Jail(Path root) throws IOException {
+    Jail(Path root, FileModes modes) throws IOException {
+        this.modes = modes;
         this.realRoot = root.toRealPath();
         if (!Files.isDirectory(realRoot)) {
             throw new NotDirectoryException(root.toString());
@@ -62,6 +65,10 @@ final class Jail {
 
     FileSystem fileSystem() {
         return fileSystem;
+    }
+
+    FileModes modes() {
+        return modes;
     }
 
     /** The real path of an existing object, links followed; it lies inside the jail. */

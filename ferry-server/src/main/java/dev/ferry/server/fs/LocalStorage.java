@@ -44,9 +44,17 @@ public final class LocalStorage implements Storage {
     private final Jail jail;
     private final LocalAttributes attributes;
 
-    /** @param root an existing directory (it may be reached through symbolic links) */
+    /** With the default umask (022). @param root an existing directory (it may be reached through symbolic links) */
     public LocalStorage(Path root) throws IOException {
-        this.jail = new Jail(root);
+        this(root, new FileModes(FileModes.DEFAULT_UMASK));
+    }
+
+    /**
+     * @param root  an existing directory (it may be reached through symbolic links)
+     * @param modes the permissions of the files and directories users create
+     */
+    public LocalStorage(Path root, FileModes modes) throws IOException {
+        this.jail = new Jail(root, modes);
         this.attributes = new LocalAttributes(jail.fileSystem());
     }
 
@@ -139,7 +147,9 @@ public final class LocalStorage implements Storage {
             }
             try {
                 // CREATE_NEW (O_EXCL) is the atomic test: an existing name, even a dangling link, fails.
-                Files.createFile(real.resolve(jail.localName(name, candidate)));
+                Path made = real.resolve(jail.localName(name, candidate));
+                Files.createFile(made, jail.modes().forFile(jail.fileSystem()));
+                jail.modes().setFile(made);
                 return candidate;
             } catch (FileAlreadyExistsException e) {
                 // taken; try the next name
@@ -169,7 +179,8 @@ public final class LocalStorage implements Storage {
             throw new FileAlreadyExistsException(dir.toString());
         }
         try {
-            Files.createDirectory(entry.path());
+            Files.createDirectory(entry.path(), jail.modes().forDirectory(jail.fileSystem()));
+            jail.modes().setDirectory(entry.path());
         } catch (IOException e) {
             throw jail.hide(e, dir);
         }

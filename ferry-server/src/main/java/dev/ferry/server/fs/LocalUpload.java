@@ -16,6 +16,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -65,7 +66,7 @@ final class LocalUpload implements Upload {
     static LocalUpload replacing(Path target, VirtualPath virtualPath, Jail jail) throws IOException {
         UploadTemp temp;
         try {
-            temp = UploadTemp.create(target.getParent());
+            temp = UploadTemp.create(target.getParent(), jail.modes());
         } catch (IOException e) {
             throw jail.hide(e, virtualPath);
         }
@@ -112,7 +113,7 @@ final class LocalUpload implements Upload {
                 if (offset < size) {
                     // REST n + STOR: the bytes after n are the ones being sent again, but until the upload
                     // succeeds they are the file's: kept aside (not flushed, they matter only while this runs).
-                    tail = UploadTemp.create(target.getParent());
+                    tail = UploadTemp.create(target.getParent(), jail.modes());
                     copy(channel, offset, size - offset, tail.channel);
                 }
                 undo = undoing(target, offset, tail);
@@ -143,11 +144,18 @@ final class LocalUpload implements Upload {
     private static LocalUpload created(Path target, VirtualPath virtualPath, Jail jail) throws IOException {
         FileChannel channel;
         try {
-            channel = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS);
+            channel = FileChannel.open(target, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS), jail.modes().forFile(jail.fileSystem()));
         } catch (FileAlreadyExistsException e) {
             return null;
         } catch (IOException e) {
+            throw jail.hide(e, virtualPath);
+        }
+        try {
+            jail.modes().setFile(target);
+        } catch (IOException e) {
+            Closing.quietly(channel);
+            Files.deleteIfExists(target);
             throw jail.hide(e, virtualPath);
         }
         return intoOwnFile(channel, target, virtualPath, jail);

@@ -69,7 +69,7 @@ final class UploadTemp {
     }
 
     /** A new, empty, locked temp file in {@code directory}, open for reading and writing. */
-    static UploadTemp create(Path directory) throws IOException {
+    static UploadTemp create(Path directory, FileModes modes) throws IOException {
         for (int attempt = 1; attempt <= NAME_ATTEMPTS; attempt++) {
             String name = Jail.UPLOAD_PREFIX + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
             if (!OWN.add(name)) {
@@ -78,8 +78,16 @@ final class UploadTemp {
             UploadTemp made = null;
             try {
                 Path path = directory.resolve(name);
-                FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+                // The upload's own mode from the start: the rename publishes the file as it is.
+                FileChannel channel = FileChannel.open(path, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), modes.forFile(directory.getFileSystem()));
+                try {
+                    modes.setFile(path);
+                } catch (IOException e) {
+                    channel.close();
+                    Files.deleteIfExists(path);
+                    throw e;
+                }
                 made = lockOrGiveUp(path, channel);
             } catch (FileAlreadyExistsException e) {
                 // another process's temp file by that name: try another
