@@ -28,7 +28,7 @@ public final class UntrustedHeaders {
     public record Warning(long suppressed) {}
 
     private final LongSupplier nanoClock;
-    // Insertion order is warning order: a warned address is removed and put again.
+    // Insertion order is warning order: an address is put only when it warns, its entry expired or absent.
     private final LinkedHashMap<InetAddress, Long> warnedAt = new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<InetAddress, Long> eldest) {
