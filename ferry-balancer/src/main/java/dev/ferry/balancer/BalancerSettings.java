@@ -31,6 +31,8 @@ import java.util.Objects;
  * @param timeouts         connect, client idle, server idle, data and login timeouts
  * @param retries          connection attempts to backends per session before giving up with 421
  * @param proxyProtocol    PROXY protocol header sent to backends
+ * @param source           the local address every connection to a backend (control, data, check) comes from,
+ *                         as HAProxy's {@code source}; null: the one routing picks
  * @param greeting         text of the 220 greeting
  * @param admin            the admin listener (stats page and API), which {@link dev.ferry.balancer.admin.AdminServer}
  *                         runs beside the balancer; {@link AdminSettings#OFF} by default
@@ -56,6 +58,7 @@ public record BalancerSettings(
         Timeouts timeouts,
         int retries,
         ProxyProtocol proxyProtocol,
+        java.net.InetAddress source,
         String greeting,
         AdminSettings admin,
         Tls tls,
@@ -93,11 +96,11 @@ public record BalancerSettings(
 
     public static BalancerSettings defaults() {
         return new BalancerSettings(new InetSocketAddress("127.0.0.1", 2121), null, List.of(), 0, 0, List.of(),
-                Balance.LEASTCONN, Check.DEFAULTS, 2000, 0, Queue.DEFAULTS, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF,
+                Balance.LEASTCONN, Check.DEFAULTS, 2000, 0, Queue.DEFAULTS, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF, null,
                 "Ferry FTP balancer ready.", AdminSettings.OFF, Tls.OFF, null);
     }
 
-    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls, stateDirectory); }
+    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory); }
 
     /**
      * One FTP server behind the balancer. Weight 0 receives no new sessions. {@code maxConnecting}:

@@ -107,7 +107,7 @@ public final class FtpBalancer implements AutoCloseable {
         this.status = new BalancerStatus(context, listener.address(), startedAt, retiring,
                 passthrough != null ? new BalancerStatus.PassivePorts(passthrough::passivePortsText, passthrough::dataPortCount)
                         : BalancerStatus.PassivePorts.range(settings.passiveLow(), settings.passiveHigh()));
-        this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), checkTls, metrics::checkDone);
+        this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), settings.source(), checkTls, metrics::checkDone);
         this.acceptor = acceptor("ferry-balancer-acceptor", listener.channel(), false);
         InetSocketAddress implicit = tls == null ? null : settings.tls().implicitListen();
         if (implicit != null) {
@@ -298,7 +298,7 @@ public final class FtpBalancer implements AutoCloseable {
             Thread.ofVirtual().name("ferry-retire-" + b.name()).start(() -> awaitRetired(b));
         }
         HealthChecker old = checker;
-        HealthChecker fresh = new HealthChecker(backends, applied.check(), applied.proxyProtocol(), checkTls,
+        HealthChecker fresh = new HealthChecker(backends, applied.check(), applied.proxyProtocol(), applied.source(), checkTls,
                 context.metrics()::checkDone);
         checker = fresh;
         old.close();

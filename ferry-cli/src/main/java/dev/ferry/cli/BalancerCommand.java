@@ -132,6 +132,11 @@ public final class BalancerCommand implements Callable<Started> {
             description = "PROXY protocol header sent to backends: off (default), v1 or v2.")
     String proxyProtocol;
 
+    @Option(names = "--source", paramLabel = "ADDRESS",
+            description = "Local address the balancer's connections to backends come from (control, data, checks), as HAProxy's source; "
+                    + "the address backends trust for the PROXY protocol (default: the one routing picks).")
+    String source;
+
     @Option(names = "--admin", paramLabel = "HOST:PORT",
             description = "Listener of the stats page and admin API (default: off; 127.0.0.1:8080 when --admin-user is given).")
     String admin;
@@ -264,6 +269,9 @@ public final class BalancerCommand implements Callable<Started> {
         }
         if (proxyProtocol != null) {
             s = s.withProxyProtocol(Flags.choice("--proxy-protocol", proxyProtocol, BalancerSettings.ProxyProtocol.values()));
+        }
+        if (source != null) {
+            s = s.withSource(Flags.parse("--source", source, Values::sourceAddress));
         }
         state = stateDirectory(s);
         s = s.withStateDirectory(state.path());

@@ -163,6 +163,17 @@ class FlagsAndFileAgreeTest {
     }
 
     @Test
+    void theSourceFlagIsCheckedAndSetAsTheFilesSource() throws Exception {
+        String problem = "expected a local IP address such as 10.0.1.10 or fd00::10, got '0.0.0.0'"
+                + " (the wildcard address lets routing pick, which is what leaving source out does)";
+
+        assertThat(balancerFlagError("--source", "0.0.0.0")).isEqualTo("--source: " + problem);
+        assertThat(balancerFileError("balancer:\n  source: 0.0.0.0\n")).isEqualTo("balancer.source: " + problem);
+        assertThat(balancer("--source", "127.0.0.9").source()).isEqualTo(java.net.InetAddress.getByName("127.0.0.9"));
+        assertThat(balancer().source()).as("default: routing picks").isNull();
+    }
+
+    @Test
     void flagSpellingsStayCaseInsensitive() throws Exception {
         assertThat(balancer("--check", "FTP_LOGIN", "--check-user", "probe:pw").check().type())
                 .isEqualTo(BalancerSettings.CheckType.FTP_LOGIN);

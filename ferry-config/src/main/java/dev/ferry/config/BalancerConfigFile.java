@@ -38,7 +38,7 @@ public final class BalancerConfigFile {
 
     private static final List<String> TOP_KEYS = ServerConfigFile.TOP_KEYS;
     private static final List<String> BALANCER_KEYS = List.of("listen", "public-address", "networks", "passive-ports",
-            "backends", "balance", "check", "max-sessions", "max-sessions-per-address", "queue", "timeouts", "retries", "proxy-protocol", "greeting", "admin", "tls",
+            "backends", "balance", "check", "max-sessions", "max-sessions-per-address", "queue", "timeouts", "retries", "proxy-protocol", "source", "greeting", "admin", "tls",
             "state-directory");
     private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight", "max-connecting", "passive-ports");
     private static final List<String> QUEUE_KEYS = List.of("size", "timeout");
@@ -93,6 +93,7 @@ public final class BalancerConfigFile {
         int retries = m.get(Setting.RETRIES, base.retries());
         ProxyProtocol proxyProtocol = m.parsed("proxy-protocol", "one of " + Values.choices(ProxyProtocol.values()),
                 s -> Values.choice(ProxyProtocol.values(), s), base.proxyProtocol());
+        java.net.InetAddress source = m.parsed("source", "a local IP address", Values::sourceAddress, base.source());
         String greeting = m.text("greeting", base.greeting());
         AdminSettings admin = m.has("admin") ? admin(m.mapping("admin", ADMIN_KEYS).orElseThrow(), base.admin()) : base.admin();
         Path stateDirectory = m.path("state-directory", m.file().directory(), base.stateDirectory());
@@ -101,7 +102,7 @@ public final class BalancerConfigFile {
                         m.file().directory(), base.tls(), stateDirectory)
                 : base.tls();
         return new BalancerSettings(listen, publicAddress, networks, ports[0], ports[1], backends, balance, check,
-                maxSessions, maxPerAddress, queue, timeouts, retries, proxyProtocol, greeting, admin, tls, stateDirectory);
+                maxSessions, maxPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory);
     }
 
     /**

@@ -42,6 +42,7 @@ public final class Values {
     private static final String PORT_RANGE = "expected a port range LOW-HIGH such as 40000-40100 (or 0 for any free port)";
     private static final String DURATION = "expected a duration such as 500ms, 30s, 5m, 1h or 1d (a plain number is seconds)";
     private static final String CIDR = "expected a network such as 10.0.0.0/8 or fd00::/8";
+    private static final String SOURCE = "expected a local IP address such as 10.0.1.10 or fd00::10";
     private static final String PUBLIC_ADDRESS = "expected an IPv4 address such as 203.0.113.7 or a host name such as ftp.example.com";
 
     private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
@@ -487,6 +488,28 @@ public final class Values {
      */
     public static String cidr(String s) {
         return Network.parse(s).toString();
+    }
+
+    /**
+     * The balancer's {@code source}: the local address its connections to backends come from (HAProxy's
+     * {@code source}). A literal only, so a name cannot resolve to another address later; one address, not a
+     * wildcard or multicast one, as a connection must come from exactly it. Whether it is one of this host's is
+     * the kernel's answer when connecting (a backend that cannot be reached from it fails its checks).
+     */
+    public static InetAddress sourceAddress(String s) {
+        InetAddress address;
+        try {
+            address = IpLiterals.literal(s, true);
+        } catch (IllegalArgumentException e) {
+            throw invalid(SOURCE, s, e.getMessage());
+        }
+        if (address.isAnyLocalAddress()) {
+            throw invalid(SOURCE, s, "the wildcard address lets routing pick, which is what leaving source out does");
+        }
+        if (address.isMulticastAddress()) {
+            throw invalid(SOURCE, s, "a multicast address cannot start a TCP connection");
+        }
+        return address;
     }
 
     /** Whether {@code a} is inside {@code cidr}; an IPv4 address is never inside an IPv6 network, nor the reverse. */

@@ -16,6 +16,7 @@ import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.server.ServerSettings;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class BalancerConfigFileTest {
@@ -68,7 +70,7 @@ class BalancerConfigFileTest {
                 Arguments.of("""
                         balancer:
                           balanse: roundrobin
-                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, greeting, admin, tls, state-directory"),
+                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory"),
                 Arguments.of("""
                         balancer:
                           check:
@@ -104,7 +106,7 @@ class BalancerConfigFileTest {
                         """, "1:1", "missing key 'balancer' (the mapping that holds the balancer settings)"),
                 Arguments.of("""
                         balancer:
-                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, greeting, admin, tls, state-directory, got nothing"),
+                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, got nothing"),
                 Arguments.of("""
                         balancer:
                           check: tcp
@@ -373,6 +375,15 @@ class BalancerConfigFileTest {
         assertThat(failure(yaml, position).problem()).isEqualTo(problem);
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "lb.example.com | expected a local IP address such as 10.0.1.10 or fd00::10, got 'lb.example.com' ('lb.example.com' is not an IP address)",
+            "0.0.0.0 | expected a local IP address such as 10.0.1.10 or fd00::10, got '0.0.0.0' (the wildcard address lets routing pick, which is what leaving source out does)",
+            "'10.0.1.10:0' | expected a local IP address such as 10.0.1.10 or fd00::10, got '10.0.1.10:0'"})
+    void sourceIsOneLocalAddressLiteral(String value, String problem) throws Exception {
+        assertThat(failure("balancer:\n  source: " + value + "\n", "2:11").problem()).startsWith("balancer.source: " + problem);
+    }
+
     static Stream<Arguments> badPasswords() {
         return Stream.of(
                 Arguments.of("password: \"" + SECRET + "\\r\\nDELE x\"", "4:15",
@@ -433,6 +444,7 @@ class BalancerConfigFileTest {
                     login: 20s
                   retries: 5
                   proxy-protocol: v2
+                  source: 10.0.1.10
                   greeting: Welcome to the farm.
                   admin:
                     listen: 127.0.0.1:8081
@@ -454,7 +466,7 @@ class BalancerConfigFileTest {
                 new Check(CheckType.FTP_LOGIN, Duration.ofSeconds(3), Duration.ofMillis(500), 3, 4, "probe", SECRET),
                 50, 10, new Queue(7, Duration.ofSeconds(3)), new Timeouts(Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofMinutes(3), Duration.ofMinutes(4),
                         Duration.ofSeconds(30), Duration.ofSeconds(20)),
-                5, ProxyProtocol.V2, "Welcome to the farm.",
+                5, ProxyProtocol.V2, InetAddress.getByName("10.0.1.10"), "Welcome to the farm.",
                 new AdminSettings(new InetSocketAddress("127.0.0.1", 8081), List.of(
                         new AdminSettings.User("alice", HASH, AdminSettings.Role.ADMIN),
                         new AdminSettings.User("bob", HASH, AdminSettings.Role.READ_ONLY))),

@@ -10,6 +10,7 @@ import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.HomeStorage;
 import dev.ferry.server.metrics.ServerMetrics;
+import dev.ferry.server.proxy.UntrustedHeaders;
 import dev.ferry.server.session.SessionRegistry;
 import java.util.Objects;
 
@@ -36,6 +37,7 @@ public final class ServerContext {
     private final IdleParker idleParker;
     private final ServerMetrics metrics;
     private volatile TlsEndpoint tls;
+    private final UntrustedHeaders untrustedHeaders = new UntrustedHeaders();
 
     public ServerContext(ServerSettings settings, Authenticator authenticator, LoginGuard loginGuard, Watchdog watchdog,
                          PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
@@ -59,6 +61,8 @@ public final class ServerContext {
     public ServerSettings settings() { return settings; }
     public Authenticator authenticator() { return authenticator; }
     public LoginGuard loginGuard() { return loginGuard; }
+    /** Bounds the warnings about PROXY headers from peers the server does not trust. */
+    public UntrustedHeaders untrustedHeaders() { return untrustedHeaders; }
     public Watchdog watchdog() { return watchdog; }
     public PassivePorts passivePorts() { return passivePorts; }
     public PassiveAddressing passiveAddressing() { return passiveAddressing; }

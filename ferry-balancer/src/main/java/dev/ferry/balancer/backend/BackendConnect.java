@@ -52,6 +52,13 @@ public final class BackendConnect {
         BalancerSettings.ProxyProtocol proxyProtocol();
 
         /**
+         * The local address connections to backends come from (the {@code source} setting, as HAProxy's), or
+         * null for the one routing picks: what a backend sees as the balancer, and must trust for the PROXY
+         * protocol and accept data connections from.
+         */
+        InetAddress source();
+
+        /**
          * The balancing policy's choice among the backends in service, none of {@code tried}.
          *
          * @param user the USER name, or null where the balancer cannot know it
@@ -136,6 +143,9 @@ public final class BackendConnect {
         Watchdog.Guard guard = terms.watchdog().guard(() -> Closing.quietly(channel));
         try {
             guard.arm(timeout);
+            if (terms.source() != null) {
+                channel.bind(new InetSocketAddress(terms.source(), 0));
+            }
             channel.connect(backend.address());
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             switch (terms.proxyProtocol()) {
@@ -156,7 +166,8 @@ public final class BackendConnect {
 
     /**
      * Opens a data connection within the connect timeout. {@code from}: the local address to use, or
-     * null for the one routing picks. To a backend, routing picks what it picked for the session's
+     * null for the one routing picks. To a backend, {@code from} is the {@code source} setting
+     * ({@link Terms#source()}) when set, the address its control connections come from; else routing picks what it picked for the session's
      * control connection to the same host, which is what a backend checking data connections against
      * its control connection's peer expects (ferry server behind PROXY protocol, vsftpd's
      * pasv_promiscuous=NO); binding explicitly would only cost a bind-time port search per transfer

@@ -7,6 +7,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -32,9 +33,9 @@ final class ControlConnection implements AutoCloseable {
     private final Instant deadline;
     private String awaiting = "greeting";
 
-    /** Connects and sends {@code header} (the backend reads it before it greets). */
-    ControlConnection(InetSocketAddress backend, Instant deadline, CheckHeader header) throws IOException {
-        this.socket = Deadlines.connect(backend, deadline);
+    /** Connects from {@code source} (null: routing picks) and sends {@code header} (the backend reads it before it greets). */
+    ControlConnection(InetSocketAddress backend, InetAddress source, Instant deadline, CheckHeader header) throws IOException {
+        this.socket = Deadlines.connect(backend, source, deadline);
         this.deadline = deadline;
         try {
             header.sendOn(socket);

@@ -1,6 +1,7 @@
 package dev.ferry.balancer.check;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -21,9 +22,13 @@ final class Deadlines {
         return (int) Math.min(ms, Integer.MAX_VALUE);
     }
 
-    static Socket connect(InetSocketAddress target, Instant deadline) throws IOException {
+    /** {@code source}: the local address to connect from (the balancer's {@code source} setting), or null for the one routing picks. */
+    static Socket connect(InetSocketAddress target, InetAddress source, Instant deadline) throws IOException {
         Socket socket = new Socket();
         try {
+            if (source != null) {
+                socket.bind(new InetSocketAddress(source, 0));
+            }
             socket.connect(target, remainingMillis(deadline, "connect"));
             socket.setTcpNoDelay(true);
             return socket;

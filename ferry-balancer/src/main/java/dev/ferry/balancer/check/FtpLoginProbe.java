@@ -7,6 +7,7 @@ import dev.ferry.protocol.address.HostPort;
 import dev.ferry.runtime.tls.TlsChannel;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -28,13 +29,20 @@ import java.util.List;
 final class FtpLoginProbe implements Probe {
 
     private final CheckHeader header;
+    private final InetAddress source;
     private final String user;
     private final String password;
     /** FTPS to the backends, or null for clear text. */
     private final BackendTlsClient tls;
 
     FtpLoginProbe(CheckHeader header, String user, String password, BackendTlsClient tls) {
+        this(header, null, user, password, tls);
+    }
+
+    /** {@code source}: where the check's control and data connections come from, or null. */
+    FtpLoginProbe(CheckHeader header, InetAddress source, String user, String password, BackendTlsClient tls) {
         this.header = header;
+        this.source = source;
         this.user = user == null ? "anonymous" : user;
         this.password = password == null ? "" : password;
         this.tls = tls;
@@ -42,7 +50,7 @@ final class FtpLoginProbe implements Probe {
 
     @Override
     public Outcome run(InetSocketAddress backend, Instant deadline) throws IOException {
-        try (ControlConnection control = new ControlConnection(backend, deadline, header)) {
+        try (ControlConnection control = new ControlConnection(backend, source, deadline, header)) {
             Reply greeting = control.read();
             if (greeting.code() != 220) {
                 return Outcome.failed("greeting " + Replies.summary(greeting));
@@ -88,7 +96,7 @@ final class FtpLoginProbe implements Probe {
             // It carries no PROXY header: backends read one on control connections only.
             InetSocketAddress data = new InetSocketAddress(backend.getAddress(), passive.port());
             long bytes;
-            try (Socket socket = Deadlines.connect(data, deadline)) {
+            try (Socket socket = Deadlines.connect(data, source, deadline)) {
                 reply = control.command("LIST", null);
                 if (reply.code() != 150 && reply.code() != 125) {
                     FtpProbe.quietQuit(control);

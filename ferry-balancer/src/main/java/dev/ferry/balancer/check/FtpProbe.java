@@ -3,6 +3,7 @@ package dev.ferry.balancer.check;
 import dev.ferry.balancer.backend.Features;
 import dev.ferry.protocol.Reply;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 
@@ -21,14 +22,24 @@ import java.time.Instant;
 final class FtpProbe implements Probe {
 
     private final CheckHeader header;
+    private final InetAddress source;
 
     FtpProbe(CheckHeader header) {
+        this(header, null);
+    }
+
+    /**
+     * {@code source}: where check connections come from, or null. A check takes the sessions' path (same
+     * source address, same PROXY header), so that a backend that would refuse sessions fails its checks.
+     */
+    FtpProbe(CheckHeader header, InetAddress source) {
         this.header = header;
+        this.source = source;
     }
 
     @Override
     public Outcome run(InetSocketAddress backend, Instant deadline) throws IOException {
-        try (ControlConnection control = new ControlConnection(backend, deadline, header)) {
+        try (ControlConnection control = new ControlConnection(backend, source, deadline, header)) {
             Reply greeting = control.read();
             if (greeting.code() != 220) {
                 return Outcome.failed("greeting " + Replies.summary(greeting));

@@ -6,6 +6,7 @@ import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.balancer.backend.CheckState;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -68,6 +69,16 @@ public final class HealthChecker implements AutoCloseable {
     /** As above, with {@code tls} the FTPS client for backends that speak FTPS (the login check then does), or null. */
     public HealthChecker(List<Backend> backends, BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol,
                          dev.ferry.balancer.tls.BackendTlsClient tls, BiConsumer<Backend, CheckResult> onResult) {
+        this(backends, check, proxyProtocol, null, tls, onResult);
+    }
+
+    /**
+     * As above, each check connection coming from {@code source} (the balancer's {@code source} setting), or
+     * from where routing picks when null: checks take the sessions' path, address and PROXY header alike.
+     */
+    public HealthChecker(List<Backend> backends, BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol,
+                         InetAddress source, dev.ferry.balancer.tls.BackendTlsClient tls,
+                         BiConsumer<Backend, CheckResult> onResult) {
         this.onResult = Objects.requireNonNull(onResult, "onResult");
         this.backends = List.copyOf(backends);
         this.check = Objects.requireNonNull(check, "check");
@@ -77,8 +88,9 @@ public final class HealthChecker implements AutoCloseable {
         if (check.timeout().isNegative() || check.timeout().isZero()) {
             throw new IllegalArgumentException("check timeout must be positive, got " + check.timeout());
         }
-        this.probe = Probe.of(check, proxyProtocol, tls);
-        this.featureProbe = check.type() == BalancerSettings.CheckType.TCP ? new FtpProbe(CheckHeader.of(proxyProtocol)) : null;
+        this.probe = Probe.of(check, proxyProtocol, source, tls);
+        this.featureProbe = check.type() == BalancerSettings.CheckType.TCP
+                ? new FtpProbe(CheckHeader.of(proxyProtocol), source) : null;
         this.running = new ArrayList<>(this.backends.size());
         for (int i = 0; i < this.backends.size(); i++) {
             running.add(new AtomicBoolean());

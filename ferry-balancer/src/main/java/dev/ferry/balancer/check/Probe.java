@@ -2,6 +2,7 @@ package dev.ferry.balancer.check;
 
 import dev.ferry.balancer.BalancerSettings;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.List;
@@ -30,11 +31,17 @@ interface Probe {
     /** {@code tls}: FTPS to the backends (for the login check), or null. */
     static Probe of(BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol,
                     dev.ferry.balancer.tls.BackendTlsClient tls) {
+        return of(check, proxyProtocol, null, tls);
+    }
+
+    /** As above, connecting from {@code source} (the balancer's {@code source} setting), or from where routing picks when null. */
+    static Probe of(BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol, InetAddress source,
+                    dev.ferry.balancer.tls.BackendTlsClient tls) {
         CheckHeader header = CheckHeader.of(proxyProtocol);
         return switch (check.type()) {
-            case TCP -> new TcpProbe(header);
-            case FTP -> new FtpProbe(header);
-            case FTP_LOGIN -> new FtpLoginProbe(header, check.user(), check.password(), tls);
+            case TCP -> new TcpProbe(header, source);
+            case FTP -> new FtpProbe(header, source);
+            case FTP_LOGIN -> new FtpLoginProbe(header, source, check.user(), check.password(), tls);
         };
     }
 }

@@ -1,6 +1,7 @@
 package dev.ferry.balancer.check;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Instant;
@@ -9,14 +10,21 @@ import java.time.Instant;
 final class TcpProbe implements Probe {
 
     private final CheckHeader header;
+    private final InetAddress source;
 
     TcpProbe(CheckHeader header) {
+        this(header, null);
+    }
+
+    /** {@code source}: where check connections come from (the balancer's {@code source}), or null. */
+    TcpProbe(CheckHeader header, InetAddress source) {
         this.header = header;
+        this.source = source;
     }
 
     @Override
     public Outcome run(InetSocketAddress backend, Instant deadline) throws IOException {
-        try (Socket socket = Deadlines.connect(backend, deadline)) {
+        try (Socket socket = Deadlines.connect(backend, source, deadline)) {
             // A backend that requires the header would log every check without one as refused.
             header.sendOn(socket);
             return Outcome.passed("connected");

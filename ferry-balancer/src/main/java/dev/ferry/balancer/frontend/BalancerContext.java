@@ -100,6 +100,7 @@ public final class BalancerContext implements BackendConnect.Terms {
     @Override public Duration connectTimeout() { return settings.timeouts().connect(); }
     @Override public int retries() { return settings.retries(); }
     @Override public BalancerSettings.ProxyProtocol proxyProtocol() { return settings.proxyProtocol(); }
+    @Override public java.net.InetAddress source() { return settings.source(); }
 
     @Override
     public Backend choose(InetAddress client, String user, Set<Backend> tried) {

@@ -193,7 +193,7 @@ public final class PassthroughSession implements Runnable, ClientSession {
         long start = System.nanoTime();
         SocketChannel backendData;
         try {
-            backendData = BackendConnect.data(ctx, target, null);
+            backendData = BackendConnect.data(ctx, target, ctx.source());
         } catch (IOException e) {
             running.remove(t);
             LOG.info("{} event=data-connect-failed target={} error={}", id, HostPort.text(target), e.getMessage());

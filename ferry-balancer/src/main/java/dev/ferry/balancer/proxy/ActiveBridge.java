@@ -137,7 +137,7 @@ final class ActiveBridge {
     /** Connects to the backend's data port and resets it: the backend's transfer ends now, as a failure. */
     private void resetBackendData(DataRoute route) {
         try {
-            Flow.reset(BackendConnect.data(ctx, route.backendTarget(), null));
+            Flow.reset(BackendConnect.data(ctx, route.backendTarget(), ctx.source()));
         } catch (IOException e) {
             // Not reachable either: the backend gives up at its own accept timeout, and nothing was sent.
         }

@@ -279,7 +279,7 @@ final class SessionTransfers {
      */
     private SocketChannel connectBackend(DataRoute route, Flow flow, SocketChannel clientSide) {
         try {
-            return BackendConnect.data(ctx, route.backendTarget(), null);
+            return BackendConnect.data(ctx, route.backendTarget(), ctx.source());
         } catch (java.io.IOException e) {
             LOG.warn("{} event=data-connect-failed side=backend target={} error={}", id, HostPort.text(route.backendTarget()), e.getMessage());
             backend.countError();

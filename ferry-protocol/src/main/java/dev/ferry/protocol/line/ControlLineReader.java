@@ -1,5 +1,6 @@
 package dev.ferry.protocol.line;
 
+import dev.ferry.protocol.proxy.ProxyProtocol;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -43,6 +44,7 @@ public final class ControlLineReader {
     private int lineLength;
     private boolean overflow;
     private TelnetState telnet = TelnetState.DATA;
+    private boolean started;
 
     private enum TelnetState { DATA, IAC, OPTION }
 
@@ -67,6 +69,7 @@ public final class ControlLineReader {
      */
     public ControlLine readLine() throws IOException {
         ensureBuffers();
+        started = true;
         while (true) {
             while (input.hasRemaining()) {
                 int b = input.get() & 0xFF;
@@ -83,6 +86,38 @@ public final class ControlLineReader {
             input.flip();
             if (n < 0) {
                 throw new EOFException("control connection closed by peer");
+            }
+        }
+    }
+
+    /**
+     * Before the first line is read: whether the connection starts with a PROXY protocol header's signature
+     * (v1 or v2, {@link ProxyProtocol#signature}), so that a server can recognise a header it does not expect
+     * instead of answering its pieces as commands (the v2 signature holds two empty lines and "QUIT"). Reads
+     * ahead at most {@link ProxyProtocol#SIGNATURE_LENGTH} bytes, and only while what came so far is still a
+     * prefix of a signature, so no command line ever waits: every line a client can send differs from both
+     * signatures by its line end at the latest, except an empty one (the v2 signature starts with CRLF),
+     * which waits for the next bytes. The bytes stay buffered for {@link #readLine()}. After the first line,
+     * and at end of stream, answers {@link ProxyProtocol.Signature#NONE}.
+     */
+    public ProxyProtocol.Signature proxySignatureAhead() throws IOException {
+        if (started) {
+            return ProxyProtocol.Signature.NONE;
+        }
+        ensureBuffers();
+        while (true) {
+            int n = Math.min(input.remaining(), ProxyProtocol.SIGNATURE_LENGTH);
+            byte[] ahead = new byte[n];
+            input.get(input.position(), ahead);
+            ProxyProtocol.Signature seen = ProxyProtocol.signature(ahead, n);
+            if (seen != ProxyProtocol.Signature.UNDECIDED || n == ProxyProtocol.SIGNATURE_LENGTH || endOfStream) {
+                return seen == ProxyProtocol.Signature.UNDECIDED ? ProxyProtocol.Signature.NONE : seen;
+            }
+            input.compact();
+            int read = channel.read(input);
+            input.flip();
+            if (read < 0) {
+                endOfStream = true;
             }
         }
     }

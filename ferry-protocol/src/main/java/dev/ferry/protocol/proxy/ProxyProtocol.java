@@ -60,6 +60,43 @@ public final class ProxyProtocol {
     private ProxyProtocol() {
     }
 
+    /** What the first bytes of a connection say about a PROXY header ({@link #signature}). */
+    public enum Signature {
+        /** Not a header: these bytes already differ from both signatures. */
+        NONE,
+        /** Still a prefix of a signature: more bytes are needed to tell. */
+        UNDECIDED,
+        /** Spec §2.1: "PROXY" and a space. */
+        V1,
+        /** Spec §2.2: the 12-byte binary signature. */
+        V2
+    }
+
+    /** The longest prefix {@link #signature} needs: v2's 12 bytes. */
+    public static final int SIGNATURE_LENGTH = 12;
+
+    /**
+     * Whether a connection starting with {@code bytes[0..length)} starts with a PROXY header's signature (spec
+     * §2.1 "PROXY ", §2.2 the 12-byte v2 signature). Only the signature is looked at, not the rest of the
+     * header: this recognises a header sent to a receiver that does not expect one, it does not read one.
+     */
+    public static Signature signature(byte[] bytes, int length) {
+        boolean v1 = prefixMatches(V1_PREFIX, bytes, length);
+        boolean v2 = prefixMatches(V2_SIGNATURE, bytes, length);
+        if (v1 && length >= V1_PREFIX.length) {
+            return Signature.V1;
+        }
+        if (v2 && length >= V2_SIGNATURE.length) {
+            return Signature.V2;
+        }
+        return v1 || v2 ? Signature.UNDECIDED : Signature.NONE;
+    }
+
+    private static boolean prefixMatches(byte[] signature, byte[] bytes, int length) {
+        int n = Math.min(length, signature.length);
+        return Arrays.equals(bytes, 0, n, signature, 0, n);
+    }
+
     // ---- encoding ---------------------------------------------------------------------------------
 
     /** Spec §2.1: "PROXY TCP4 src dst sport dport\r\n", TCP6 when either address is IPv6, or "PROXY UNKNOWN\r\n". */

@@ -3,6 +3,7 @@ package dev.ferry.protocol.line;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.protocol.proxy.ProxyProtocol;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -235,5 +236,59 @@ class ControlLineReaderTest {
     void limitsBelowSixteenAreRefused() {
         assertThatThrownBy(() -> new ControlLineReader(new ChunkedChannel(new byte[0], 1), 15))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    static Stream<Arguments> proxySignatures() {
+        byte[] v2 = bytes("\r\n\r\n", 0, "\r\nQUIT\n", 0x21, 0x11, 0, 12);
+        return Stream.of(
+                Arguments.of("a v1 header", bytes("PROXY TCP4 10.0.0.1 10.0.0.2 1000 21\r\n"), ProxyProtocol.Signature.V1),
+                Arguments.of("a v2 header", v2, ProxyProtocol.Signature.V2),
+                Arguments.of("a command", bytes("USER alice\r\n"), ProxyProtocol.Signature.NONE),
+                Arguments.of("a command starting like v1", bytes("PASV\r\n"), ProxyProtocol.Signature.NONE),
+                Arguments.of("PROXY as a verb alone", bytes("PROXY\r\n"), ProxyProtocol.Signature.NONE),
+                Arguments.of("a short command (fewer bytes than a signature)", bytes("PWD\r\n"), ProxyProtocol.Signature.NONE),
+                Arguments.of("two empty lines, then a command", bytes("\r\n\r\nNOOP\r\n"), ProxyProtocol.Signature.NONE),
+                Arguments.of("the v2 signature cut short by the end", bytes("\r\n\r\n", 0), ProxyProtocol.Signature.NONE),
+                Arguments.of("nothing", new byte[0], ProxyProtocol.Signature.NONE));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("proxySignatures")
+    void recognisesAPROXYHeaderSignatureAheadAndKeepsTheBytes(String what, byte[] input, ProxyProtocol.Signature expected)
+            throws IOException {
+        for (int chunk : new int[] {1, 5, 1000}) {
+            ControlLineReader reader = new ControlLineReader(new ChunkedChannel(input, chunk), 64, 16);
+
+            assertThat(reader.proxySignatureAhead()).as("chunk %d", chunk).isEqualTo(expected);
+            List<ControlLine> lines = new ArrayList<>();
+            try {
+                while (true) {
+                    lines.add(reader.readLine());
+                }
+            } catch (EOFException end) {
+                // all read
+            }
+            assertThat(lines).as("chunk %d", chunk).isEqualTo(readAll(input, 1000, 64));
+        }
+    }
+
+    @Test
+    void aCommandDoesNotWaitForASignaturesLength() throws IOException {
+        // A client that sent one short line and waits for its reply: no second read may be needed.
+        ChunkedChannel once = new ChunkedChannel(bytes("PWD\r\n"), 1000);
+        ControlLineReader reader = new ControlLineReader(once, 64);
+
+        assertThat(reader.proxySignatureAhead()).isEqualTo(ProxyProtocol.Signature.NONE);
+        assertThat(once.reads).isEqualTo(1);
+        assertThat(reader.readLine()).isEqualTo(text("PWD"));
+    }
+
+    @Test
+    void afterTheFirstLineNoSignatureIsLookedFor() throws IOException {
+        ControlLineReader reader = new ControlLineReader(new ChunkedChannel(bytes("NOOP\r\nPROXY TCP4\r\n"), 1000), 64);
+
+        reader.readLine();
+        assertThat(reader.proxySignatureAhead()).isEqualTo(ProxyProtocol.Signature.NONE);
+        assertThat(reader.readLine()).isEqualTo(text("PROXY TCP4"));
     }
 }

@@ -8,6 +8,7 @@ import dev.ferry.protocol.command.PreLogin;
 import dev.ferry.protocol.ftps.ControlProtection;
 import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
+import dev.ferry.protocol.proxy.ProxyProtocol;
 import dev.ferry.protocol.reply.Replies;
 import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.Connection;
@@ -19,6 +20,7 @@ import dev.ferry.server.command.SessionState;
 import dev.ferry.server.data.ControlSide;
 import dev.ferry.server.data.TransferRunner;
 import dev.ferry.server.metrics.ServerMetrics;
+import dev.ferry.server.proxy.UntrustedHeaders;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -305,6 +307,10 @@ public final class Session implements Runnable {
             }
             ControlLine line;
             try {
+                ProxyProtocol.Signature header = reader.proxySignatureAhead();
+                if (header != ProxyProtocol.Signature.NONE) {
+                    return untrustedProxyHeader(header);
+                }
                 line = reader.readLine();
             } catch (EOFException e) {
                 if (stopping) {
@@ -331,6 +337,33 @@ public final class Session implements Runnable {
             }
         }
         return stopping ? stopped() : ending != null ? ending : "quit";
+    }
+
+    /**
+     * The connection starts with a PROXY header, and the gate did not read it: the peer is not in
+     * {@code proxy-protocol.trusted}. Almost always a balancer this server was not told to trust; its header's
+     * pieces must not be answered as commands (the v2 signature holds two empty lines and "QUIT", so the
+     * client behind the balancer saw "500 Empty command." and the server logged a normal quit). Say so to
+     * the peer (the balancer fails its check on the 421 and passes it on to its client) and to the operator.
+     */
+    private String untrustedProxyHeader(ProxyProtocol.Signature header) {
+        // SECURITY: the header is not read, let alone believed: the peer stays what the socket says.
+        InetAddress peer = connection.transportPeer().getAddress();
+        String version = header == ProxyProtocol.Signature.V1 ? "v1" : "v2";
+        UntrustedHeaders.Warning warning = ctx.untrustedHeaders().record(peer);
+        String line = "{} event=proxy-header-untrusted client={} version={} setting=proxy-protocol.trusted"
+                + " flag=--proxy-protocol-from hint=\"{} sent a PROXY header but is not a trusted proxy: add it to"
+                + " proxy-protocol.trusted (--proxy-protocol-from), or turn proxy-protocol off on the balancer\""
+                + " suppressed={}";
+        Object[] values = {id, clientText, version, peer.getHostAddress(), warning == null ? 0 : warning.suppressed()};
+        if (warning != null) {
+            LOG.warn(line, values);
+        } else {
+            LOG.debug(line, values);
+        }
+        trySend(Reply.of(421, "PROXY protocol header refused: " + peer.getHostAddress()
+                + " is not a trusted proxy of this server (proxy-protocol.trusted); closing."));
+        return "proxy-header-untrusted";
     }
 
     private String stopped() {

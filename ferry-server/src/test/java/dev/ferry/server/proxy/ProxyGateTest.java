@@ -362,12 +362,54 @@ class ProxyGateTest {
 
         try (Peer p = connect(OUTSIDER)) {
             assertThat(p.line()).startsWith("220 ");
+            // Not the connection's first line: that one would be a PROXY header sent by mistake (below).
+            assertThat(p.command("NOOP")).startsWith("200 ");
             assertThat(p.command("PROXY TCP4 192.0.2.1 127.0.0.1 50001 2121"))
                     .isEqualTo("500 'PROXY': command not understood.");
             Session session = onlySession();
             assertThat(session.clientAddress()).isEqualTo(OUTSIDER);
             assertThat(session.via()).isNull();
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Version.class)
+    void aHeaderFromAnUntrustedPeerIsRefusedClearlyAndWarnedAboutOncePerAddress(Version version) throws Exception {
+        start();
+
+        for (int i = 0; i < 3; i++) {
+            try (Peer p = connect(OUTSIDER)) {
+                p.send(version.header("192.0.2.1", 50001));
+                p.send("USER alice");
+                assertThat(p.line()).startsWith("220 ");
+                assertThat(p.line()).isEqualTo("421 PROXY protocol header refused: 127.0.0.3 is not a trusted proxy of"
+                        + " this server (proxy-protocol.trusted); closing.");
+                assertThat(readAllOrReset(p.in)).as("nothing more: the header's pieces are not commands").isEmpty();
+            }
+        }
+        awaitLogLine("reason=proxy-header-untrusted");
+        awaitNoSessions();
+        List<ILoggingEvent> warnings;
+        synchronized (log) {
+            warnings = log.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
+        }
+        assertThat(warnings).as("one WARN for three connections from one address").hasSize(1);
+        assertThat(warnings.get(0).getFormattedMessage())
+                .contains("event=proxy-header-untrusted client=127.0.0.3:", "version=" + version.name().toLowerCase(),
+                        "setting=proxy-protocol.trusted flag=--proxy-protocol-from", "suppressed=0");
+        assertThat(logLines("192.0.2.1")).as("the header is not believed").isEmpty();
+    }
+
+    @Test
+    void withoutTrustedNetworksAHeaderIsRefusedToo() throws Exception {
+        start(s -> s.withTrustedProxies(List.of()));
+
+        try (Peer p = connect(BALANCER)) {
+            p.send(Version.V2.local());
+            assertThat(p.line()).startsWith("220 ");
+            assertThat(p.line()).startsWith("421 PROXY protocol header refused: 127.0.0.1 is not a trusted proxy");
+        }
+        awaitLogLine("event=proxy-header-untrusted client=127.0.0.1:");
     }
 
     @Test
