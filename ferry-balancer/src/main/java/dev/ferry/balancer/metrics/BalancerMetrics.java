@@ -63,6 +63,7 @@ public final class BalancerMetrics {
     private final Counter bytes;
     private final Histogram transferSeconds;
     private final LongAdder[] timeouts = new LongAdder[Timeout.values().length];
+    private final BackendTally tally = new BackendTally();
 
     /**
      * @param all         the backends in service, asked at every scrape (a reload may change them)
@@ -113,6 +114,12 @@ public final class BalancerMetrics {
     public void checkDone(Backend backend, CheckResult result) {
         checks.labelValues(backend.name(), result.ok() ? "ok" : "failed").inc();
         checkSeconds.labelValues(backend.name()).observe(result.latency().toNanos() / 1e9);
+        tally.checkDone(backend, result);
+    }
+
+    /** Failed checks, down transitions, downtime and peak sessions per backend (the stats CSV's). */
+    public BackendTally tally() {
+        return tally;
     }
 
     /** One relayed data connection ended after {@code nanos}, having moved {@code up} and {@code down} bytes. */
