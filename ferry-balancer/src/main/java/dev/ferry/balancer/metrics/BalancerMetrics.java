@@ -27,7 +27,8 @@ import java.util.function.Supplier;
  * disagree and the session code needs no hook for them. Three things exist only here, each fed
  * from one call site: check results with their durations ({@link #checkDone}, from the health
  * checker), transfer durations ({@link #transferDone}, from the session's relay) and sessions ended
- * by a timeout ({@link #timedOut}, from the session's timeout; the stats page reads them back). The
+ * by a timeout ({@link #timedOut}, from the session's timeout; the stats page reads them back). The check
+ * hook also feeds {@link BackendTally} (failed checks, down transitions, downtime, peaks: HAProxy's stats CSV). The
  * {@code backend} label takes the configured backend names, a set the operator bounds.
  *
  * <p>The read-at-scrape series are registered by {@link FrontendSeries} (admission, limits, passive ports,
