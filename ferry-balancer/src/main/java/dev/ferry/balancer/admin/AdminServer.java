@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.ferry.protocol.address.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The balancer's admin listener: the stats page ({@code /stats}, {@code /} redirects there), its
+ * The balancer's admin listener: the stats page ({@code /stats}, {@code /} redirects there; for
+ * scripts {@code /stats;csv} in HAProxy's CSV format and a text table for curl, see {@link Pages}), its
  * static files ({@code /static/}), the JSON API ({@code /api/}, see {@link AdminApi} and
  * docs/admin-api.md), and extra handlers registered by the caller.
  *
@@ -74,7 +76,8 @@ public final class AdminServer implements AutoCloseable {
         SessionRate rate = new SessionRate();
         AdminApi api = new AdminApi(balancer, auth, rate);
         this.api = api;
-        Pages pages = new Pages(auth);
+        Pages pages = new Pages(auth, () -> StatusReport.statsRows(balancer, rate.perSecond(), Instant.now()),
+                extraHandlers.keySet());
         try {
             this.server = HttpServer.create(settings.listen(), BACKLOG);
         } catch (IOException e) {
@@ -175,6 +178,7 @@ public final class AdminServer implements AutoCloseable {
     private void sample(BalancerStatus balancer, SessionRate rate) {
         while (!closed) {
             rate.sample(System.nanoTime(), balancer.sessionsAccepted());
+            balancer.metrics().tally().observe(balancer.backends(), balancer.admission().active(), Instant.now());
             try {
                 Thread.sleep(1000);
             } catch (InterruptedException e) {

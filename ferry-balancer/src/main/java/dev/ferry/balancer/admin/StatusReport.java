@@ -8,6 +8,7 @@ import dev.ferry.balancer.backend.CheckState;
 import dev.ferry.balancer.data.Relay;
 import dev.ferry.balancer.frontend.Admission;
 import dev.ferry.balancer.frontend.ClientSession;
+import dev.ferry.balancer.metrics.BackendTally;
 import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
@@ -98,6 +99,41 @@ final class StatusReport {
         report.put("sessions", listed);
         report.put("sessions_omitted", sessions.size() - listed.size());
         return report;
+    }
+
+    /** The proxy name of every stats CSV row: Ferry is one HAProxy {@code listen} section. */
+    static final String PROXY_NAME = "ftp";
+    private static final int MAX_DETAIL_CHARS = 200;
+
+    /** The rows of {@code GET /stats;csv} and of the text table: the same figures as {@link #of}. */
+    static List<String[]> statsRows(BalancerStatus balancer, double sessionRate, Instant now) {
+        Map<Backend, Traffic> live = liveTraffic(new ArrayList<>(balancer.sessions()));
+        BackendTally tally = balancer.metrics().tally();
+        BalancerSettings s = balancer.settings();
+        List<StatsCsv.Server> servers = new ArrayList<>();
+        long bytesIn = 0;
+        long bytesOut = 0;
+        long retries = 0;
+        for (Backend b : balancer.backends()) {
+            Traffic t = live.getOrDefault(b, Traffic.NONE);
+            BackendTally.Figures f = tally.figures(b, now);
+            CheckResult check = b.lastCheck();
+            servers.add(new StatsCsv.Server(b.name(), HostPort.text(b.address()), status(b).toUpperCase(Locale.ROOT),
+                    b.checkState() == CheckState.UP, b.weight(), b.activeSessions(), Math.max(f.peakSessions(), b.activeSessions()),
+                    b.totalSessions(), b.bytesUp() + t.up, b.bytesDown() + t.down, b.errors(), f.checksFailed(), f.downs(),
+                    seconds(b.stateSince(), now), f.downtimeSeconds(), check == null ? null : check.latency().toMillis(),
+                    check == null ? null : Printable.of(check.detail(), MAX_DETAIL_CHARS), s.check().rise(), s.check().fall()));
+            bytesIn += b.bytesUp() + t.up;
+            bytesOut += b.bytesDown() + t.down;
+            retries += b.retries();
+        }
+        int sessions = balancer.admission().active();
+        StatsCsv.Frontend frontend = new StatsCsv.Frontend(PROXY_NAME, sessions, Math.max(tally.frontendPeak(), sessions),
+                s.maxSessions(), balancer.sessionsAccepted(), bytesIn, bytesOut, sessionRate);
+        int onBackends = servers.stream().mapToInt(StatsCsv.Server::sessions).sum();
+        StatsCsv.Pool pool = new StatsCsv.Pool(balancer.admission().queued(), Math.max(tally.backendPeak(), onBackends),
+                retries, spelling(s.balance()));
+        return StatsCsv.rows(frontend, servers, pool);
     }
 
     /** Clients told 421 before their greeting since the start, by reason (the metrics' reasons). */

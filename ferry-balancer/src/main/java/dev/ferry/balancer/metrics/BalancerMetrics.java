@@ -27,7 +27,8 @@ import java.util.function.Supplier;
  * disagree and the session code needs no hook for them. Three things exist only here, each fed
  * from one call site: check results with their durations ({@link #checkDone}, from the health
  * checker), transfer durations ({@link #transferDone}, from the session's relay) and sessions ended
- * by a timeout ({@link #timedOut}, from the session's timeout; the stats page reads them back). The
+ * by a timeout ({@link #timedOut}, from the session's timeout; the stats page reads them back). The check
+ * hook also feeds {@link BackendTally} (failed checks, down transitions, downtime, peaks: HAProxy's stats CSV). The
  * {@code backend} label takes the configured backend names, a set the operator bounds.
  *
  * <p>The read-at-scrape series are registered by {@link FrontendSeries} (admission, limits, passive ports,
@@ -63,6 +64,7 @@ public final class BalancerMetrics {
     private final Counter bytes;
     private final Histogram transferSeconds;
     private final LongAdder[] timeouts = new LongAdder[Timeout.values().length];
+    private final BackendTally tally = new BackendTally();
 
     /**
      * @param all         the backends in service, asked at every scrape (a reload may change them)
@@ -113,6 +115,12 @@ public final class BalancerMetrics {
     public void checkDone(Backend backend, CheckResult result) {
         checks.labelValues(backend.name(), result.ok() ? "ok" : "failed").inc();
         checkSeconds.labelValues(backend.name()).observe(result.latency().toNanos() / 1e9);
+        tally.checkDone(backend, result);
+    }
+
+    /** Failed checks, down transitions, downtime and peak sessions per backend (the stats CSV's). */
+    public BackendTally tally() {
+        return tally;
     }
 
     /** One relayed data connection ended after {@code nanos}, having moved {@code up} and {@code down} bytes. */

@@ -442,6 +442,60 @@ class AdminServerTest {
         assertThat(raw("GET " + path + " HTTP/1.1")).isEqualTo("HTTP/1.1 404 Not Found");
     }
 
+    // ---- for scripts and terminals: HAProxy's CSV, the text table, the 404 list ----------------------
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/stats;csv", "/stats?csv", "/;csv", "/stats;csv;norefresh"})
+    void theCsvIsServedWhereHaproxyServesIt(String path) throws Exception {
+        HttpResponse<String> r = get(path, "Authorization", basic("reader", READER_PASSWORD));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("text/csv; charset=utf-8; header=present");
+        List<String> lines = r.body().lines().toList();
+        assertThat(lines.get(0)).startsWith("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,");
+        assertThat(lines).extracting(l -> l.split(",", -1)[1]).containsExactly("svname", "FRONTEND", "s1", "s2", "BACKEND");
+        for (String line : lines) {
+            assertThat(line.split(",", -1)).as(line).hasSize(StatsCsv.COLUMNS.size() + 1);
+        }
+    }
+
+    @Test
+    void theCsvNeedsCredentialsAndAsksForBasic() throws Exception {
+        HttpResponse<String> r = get("/stats;csv");
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(r.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(h -> assertThat(h).startsWith("Basic realm=\"Ferry admin\""));
+        assertThat(r.body()).contains("curl -u USER:PASSWORD", "/stats;csv");
+        assertThat(get("/stats;csv", "Authorization", basic("reader", "wrong")).statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void curlGetsATextTableAndBrowsersThePage() throws Exception {
+        HttpResponse<String> text = get("/stats", "Accept", "*/*", "Authorization", basic("reader", READER_PASSWORD));
+        assertThat(text.statusCode()).isEqualTo(200);
+        assertThat(text.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
+        List<String> lines = text.body().lines().toList();
+        assertThat(lines.get(0)).startsWith("name ").contains("status", "sessions", "bytes_in", "downtime_s");
+        assertThat(lines).extracting(l -> l.split(" +")[0]).containsExactly("name", "FRONTEND", "s1", "s2", "BACKEND");
+
+        assertThat(get("/stats", "Accept", "*/*").statusCode()).isEqualTo(401);
+        HttpResponse<String> page = get("/stats", "Accept", "text/html,application/xhtml+xml,*/*;q=0.8",
+                "Authorization", basic("reader", READER_PASSWORD));
+        assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+    }
+
+    @Test
+    void aMissingPathIsAnsweredWithThePathsThatExist() throws Exception {
+        for (String path : List.of("/nope", "/static/nope.js", "/stats/x")) {
+            HttpResponse<String> r = get(path);
+            assertThat(r.statusCode()).as(path).isEqualTo(404);
+            assertThat(r.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
+            assertThat(r.body()).as(path).contains("/stats;csv", "/stats ", "/api/status", "docs/admin-api.md");
+        }
+        other = startAdmin(Map.of("/metrics", ex -> Http.text(ex, 200, "")));
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + other.address().getPort()
+                + "/nope")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.body()).contains("/metrics", "Prometheus");
+    }
+
     @Test
     void everyAnswerForbidsFramingSniffingAndForeignScripts() throws Exception {
         for (String path : List.of("/stats", "/static/stats.js", "/api/status", "/")) {
