@@ -10,6 +10,7 @@ import dev.ferry.balancer.frontend.Admission;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.balancer.metrics.BalancerMetrics;
+import dev.ferry.balancer.passthrough.PassiveRanges;
 import dev.ferry.balancer.passthrough.Passthrough;
 import dev.ferry.balancer.policy.BalancePolicy;
 import dev.ferry.balancer.proxy.ProxySession;
@@ -39,6 +40,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

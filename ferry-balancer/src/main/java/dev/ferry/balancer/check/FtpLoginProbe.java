@@ -53,21 +53,21 @@ final class FtpLoginProbe implements Probe {
         try (ControlConnection control = new ControlConnection(backend, source, deadline, header)) {
             Reply greeting = control.read();
             if (greeting.code() != 220) {
-                return Outcome.failed("greeting " + Replies.summary(greeting));
+                return Outcome.failed("greeting " + ReplySummary.summary(greeting));
             }
             Reply reply;
             if (tls != null) {
                 reply = control.command("AUTH", "TLS");
                 if (reply.code() != 234) {
                     FtpProbe.quietQuit(control);
-                    return Outcome.failed("AUTH TLS " + Replies.summary(reply));
+                    return Outcome.failed("AUTH TLS " + ReplySummary.summary(reply));
                 }
                 control.startTls(tls, backend);
                 for (String protection : new String[] {"PBSZ 0", "PROT P"}) {
                     reply = control.command(protection, null);
                     if (reply.code() != 200) {
                         FtpProbe.quietQuit(control);
-                        return Outcome.failed(protection + " " + Replies.summary(reply));
+                        return Outcome.failed(protection + " " + ReplySummary.summary(reply));
                     }
                 }
             }
@@ -77,19 +77,19 @@ final class FtpLoginProbe implements Probe {
             }
             if (reply.code() != 230 && reply.code() != 202) {
                 FtpProbe.quietQuit(control);
-                return Outcome.failed("login " + Replies.summary(reply));
+                return Outcome.failed("login " + ReplySummary.summary(reply));
             }
             // Asked after login: the features a logged-in session has, which is what clients use them for.
             reply = control.command("FEAT", null);
             if (reply.code() == 421) {
-                return Outcome.failed("FEAT " + Replies.summary(reply));
+                return Outcome.failed("FEAT " + ReplySummary.summary(reply));
             }
             List<String> features = Features.offered(reply.code(), reply.lines());
             reply = control.command("PASV", null);
             HostPort passive = reply.code() == 227 ? HostPort.parse227(reply.lines().get(0)) : null;
             if (passive == null) {
                 FtpProbe.quietQuit(control);
-                return Outcome.failed("PASV " + Replies.summary(reply));
+                return Outcome.failed("PASV " + ReplySummary.summary(reply));
             }
             // The data connection goes to the backend's own host with the 227 port: backends behind a
             // balancer need no public address, and often advertise one we cannot (or must not) reach.
@@ -100,7 +100,7 @@ final class FtpLoginProbe implements Probe {
                 reply = control.command("LIST", null);
                 if (reply.code() != 150 && reply.code() != 125) {
                     FtpProbe.quietQuit(control);
-                    return Outcome.failed("LIST " + Replies.summary(reply));
+                    return Outcome.failed("LIST " + ReplySummary.summary(reply));
                 }
                 socket.setSoTimeout(Deadlines.remainingMillis(deadline, "TLS handshake on the data connection"));
                 bytes = drain(socket, tls == null ? socket.getInputStream() : protectedData(socket, backend), deadline);
@@ -108,10 +108,10 @@ final class FtpLoginProbe implements Probe {
             reply = control.read();
             if (reply.code() != 226 && reply.code() != 250) {
                 FtpProbe.quietQuit(control);
-                return Outcome.failed("LIST " + Replies.summary(reply));
+                return Outcome.failed("LIST " + ReplySummary.summary(reply));
             }
             FtpProbe.quietQuit(control);
-            return Outcome.passed("230 login, LIST " + bytes + " bytes, " + Replies.summary(reply), features);
+            return Outcome.passed("230 login, LIST " + bytes + " bytes, " + ReplySummary.summary(reply), features);
         }
     }
 

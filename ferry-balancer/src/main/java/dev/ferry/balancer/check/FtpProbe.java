@@ -42,14 +42,14 @@ final class FtpProbe implements Probe {
         try (ControlConnection control = new ControlConnection(backend, source, deadline, header)) {
             Reply greeting = control.read();
             if (greeting.code() != 220) {
-                return Outcome.failed("greeting " + Replies.summary(greeting));
+                return Outcome.failed("greeting " + ReplySummary.summary(greeting));
             }
             Reply feat = control.command("FEAT", null);
             if (feat.code() == 421) {
-                return Outcome.failed("FEAT " + Replies.summary(feat));
+                return Outcome.failed("FEAT " + ReplySummary.summary(feat));
             }
             quietQuit(control);
-            return Outcome.passed(Replies.summary(greeting), Features.offered(feat.code(), feat.lines()));
+            return Outcome.passed(ReplySummary.summary(greeting), Features.offered(feat.code(), feat.lines()));
         }
     }
 

@@ -3,11 +3,11 @@ package dev.ferry.balancer.check;
 import dev.ferry.protocol.Reply;
 
 /** Short, single-line descriptions of backend replies for check details. */
-final class Replies {
+final class ReplySummary {
 
     static final int MAX_DETAIL = 120;
 
-    private Replies() {}
+    private ReplySummary() {}
 
     /** "220 Ferry FTP server ready." — the code and the first line, cut to a readable length. */
     static String summary(Reply reply) {
