@@ -152,4 +152,13 @@ public final class TestData {
             return list.map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
+
+    /** Deletes {@code dir} and everything under it (a test's scratch directory), deepest first. */
+    public static void deleteTree(Path dir) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
 }

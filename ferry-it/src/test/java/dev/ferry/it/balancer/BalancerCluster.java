@@ -8,6 +8,7 @@ import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.it.FerryServerExtension;
+import dev.ferry.it.TestData;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
 import java.io.IOException;
@@ -19,12 +20,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -244,11 +243,7 @@ public final class BalancerCluster implements AutoCloseable {
             events.setLevel(null);
             events.setAdditive(true);
         }
-        try (Stream<Path> walk = Files.walk(base)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        TestData.deleteTree(base);
         List<String> bugs = List.copyOf(log.list).stream()
                 .filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN) && e.getFormattedMessage().contains("internal error"))
                 .map(ILoggingEvent::getFormattedMessage)

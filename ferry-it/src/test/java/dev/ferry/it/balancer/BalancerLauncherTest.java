@@ -16,13 +16,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,11 +43,7 @@ class BalancerLauncherTest {
     @AfterEach
     void stop() throws Exception {
         Launcher.stop(process);   // SIGTERM: the shutdown hook closes the server
-        try (Stream<Path> walk = Files.walk(work)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        TestData.deleteTree(work);
     }
 
     /** Starts {@code ferry cluster} and returns its stdout up to its "stop with Ctrl-C" line. */

@@ -2,8 +2,8 @@ package dev.ferry.it.balancer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.BalancerSettings.ProxyProtocol;
+import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckState;
 import dev.ferry.it.RawFtp;

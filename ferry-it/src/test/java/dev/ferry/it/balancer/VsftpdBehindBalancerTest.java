@@ -96,11 +96,7 @@ class VsftpdBehindBalancerTest {
             }
         } finally {
             if (base != null) {
-                try (Stream<Path> walk = Files.walk(base)) {
-                    for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                }
+                TestData.deleteTree(base);
             }
             dialledElsewhere = null;
             noPort = null;
