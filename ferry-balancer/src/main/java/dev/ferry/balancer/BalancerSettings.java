@@ -2,6 +2,7 @@ package dev.ferry.balancer;
 
 import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.log.NodeName;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.runtime.tls.SessionReuse;
@@ -39,6 +40,8 @@ import java.util.Objects;
  * @param tls              FTPS: off, terminated here, or passed through to the backends
  * @param stateDirectory   where what the balancer generates is kept (a self-signed certificate: the CLI points
  *                         {@code tls.selfSignedDirectory} there); null: not set, the CLI chooses
+ * @param node             the name that tags every log line and heads the stats page (HAProxy's {@code node});
+ *                         default the host name
  */
 // withX for every component comes from the generated BalancerSettingsBuilder.With; only the withers that keep two
 // components in step (a port range, certificate and key) are written here.
@@ -62,7 +65,8 @@ public record BalancerSettings(
         String greeting,
         AdminSettings admin,
         Tls tls,
-        java.nio.file.Path stateDirectory) implements BalancerSettingsBuilder.With {
+        java.nio.file.Path stateDirectory,
+        String node) implements BalancerSettingsBuilder.With {
 
     /** Attempts per session; more would only make a client wait longer for a 421. */
     public static final int MAX_RETRIES = 100;
@@ -79,6 +83,7 @@ public record BalancerSettings(
         Objects.requireNonNull(greeting, "greeting");
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(node, "node");
         if (maxSessionsPerAddress < 0) {
             throw new IllegalArgumentException("max-sessions-per-address must be >= 1 (0: the default), got " + maxSessionsPerAddress);
         }
@@ -97,10 +102,10 @@ public record BalancerSettings(
     public static BalancerSettings defaults() {
         return new BalancerSettings(new InetSocketAddress("127.0.0.1", 2121), null, List.of(), 0, 0, List.of(),
                 Balance.LEASTCONN, Check.DEFAULTS, 2000, 0, Queue.DEFAULTS, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF, null,
-                "Ferry FTP balancer ready.", AdminSettings.OFF, Tls.OFF, null);
+                "Ferry FTP balancer ready.", AdminSettings.OFF, Tls.OFF, null, NodeName.local());
     }
 
-    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory); }
+    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory, node); }
 
     /**
      * One FTP server behind the balancer. Weight 0 receives no new sessions. {@code maxConnecting}:

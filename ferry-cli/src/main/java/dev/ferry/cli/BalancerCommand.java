@@ -137,6 +137,10 @@ public final class BalancerCommand implements Callable<Started> {
                     + "the address backends trust for the PROXY protocol (default: the one routing picks).")
     String source;
 
+    @Option(names = "--node", paramLabel = "NAME",
+            description = "Name that tags every log line (node=NAME) and heads the stats page, as HAProxy's node (default: the host name).")
+    String node;
+
     @Option(names = "--admin", paramLabel = "HOST:PORT",
             description = "Listener of the stats page and admin API (default: off; 127.0.0.1:8080 when --admin-user is given).")
     String admin;
@@ -272,6 +276,9 @@ public final class BalancerCommand implements Callable<Started> {
         }
         if (source != null) {
             s = s.withSource(Flags.parse("--source", source, Values::sourceAddress));
+        }
+        if (node != null) {
+            s = s.withNode(Flags.parse("--node", node, Values::nodeName));
         }
         state = stateDirectory(s);
         s = s.withStateDirectory(state.path());

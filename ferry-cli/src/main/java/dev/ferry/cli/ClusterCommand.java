@@ -91,7 +91,10 @@ public final class ClusterCommand implements Callable<Started> {
                         .withUsers(List.of(user), null)
                         .withTrustedProxies(List.of(BALANCER_SOURCE))
                         // Plain FTP behind the balancer, which terminates TLS for the clients.
-                        .withTls(ServerSettings.Tls.DEFAULTS.withEnabled(false));
+                        .withTls(ServerSettings.Tls.DEFAULTS.withEnabled(false))
+                        // Named as the balancer names it, so that its log lines, the stats page and the
+                        // balancer's backend= fields all say the same.
+                        .withNode("s" + i);
                 FtpServer server = FtpServer.start(s);
                 servers.add(server);
                 specs.add(new BalancerSettings.BackendSpec("s" + i, server.address(), 1));
@@ -101,7 +104,8 @@ public final class ClusterCommand implements Callable<Started> {
                     .withCheck(new BalancerSettings.Check(BalancerSettings.CheckType.FTP, Duration.ofSeconds(2),
                             Duration.ofSeconds(2), 2, 2, null, null))
                     .withProxyProtocol(BalancerSettings.ProxyProtocol.V2)
-                    .withTls(tls(dir));
+                    .withTls(tls(dir))
+                    .withNode("lb");
             if (listen != null) {
                 b = b.withListen(Flags.parse("--listen", listen, Values::hostPort));
             }

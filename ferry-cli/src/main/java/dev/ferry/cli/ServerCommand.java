@@ -99,6 +99,10 @@ public final class ServerCommand implements Callable<Started> {
                     + "or a private network (see docs/metrics.md). Default: off.")
     String metrics;
 
+    @Option(names = "--node", paramLabel = "NAME",
+            description = "Name that tags every log line (node=NAME), as HAProxy's node (default: the host name).")
+    String node;
+
     @Option(names = "--umask", paramLabel = "OCTAL",
             description = "Permission bits taken away from the files (0666) and directories (0777) users create: uploads, MKD "
                     + "(default 022: 0644 and 0755; 027 keeps them from other accounts). Set on each file whatever the process umask is.")
@@ -260,6 +264,9 @@ public final class ServerCommand implements Callable<Started> {
         }
         if (umask != null) {
             s = s.withUmask(Flags.value(Setting.SERVER_UMASK, umask));
+        }
+        if (node != null) {
+            s = s.withNode(Flags.parse("--node", node, Values::nodeName));
         }
         return s.withLimits(limits);
     }

@@ -39,7 +39,7 @@ public final class BalancerConfigFile {
     private static final List<String> TOP_KEYS = ServerConfigFile.TOP_KEYS;
     private static final List<String> BALANCER_KEYS = List.of("listen", "public-address", "networks", "passive-ports",
             "backends", "balance", "check", "max-sessions", "max-sessions-per-address", "queue", "timeouts", "retries", "proxy-protocol", "source", "greeting", "admin", "tls",
-            "state-directory");
+            "state-directory", "node");
     private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight", "max-connecting", "passive-ports");
     private static final List<String> QUEUE_KEYS = List.of("size", "timeout");
     private static final List<String> CHECK_KEYS = List.of("type", "interval", "timeout", "rise", "fall", "user", "password");
@@ -97,12 +97,13 @@ public final class BalancerConfigFile {
         String greeting = m.text("greeting", base.greeting());
         AdminSettings admin = m.has("admin") ? admin(m.mapping("admin", ADMIN_KEYS).orElseThrow(), base.admin()) : base.admin();
         Path stateDirectory = m.path("state-directory", m.file().directory(), base.stateDirectory());
+        String node = m.parsed("node", "a node name", Values::nodeName, base.node());
         BalancerSettings.Tls tls = m.has("tls")
                 ? tls(YamlMapping.of(m.file(), m.value("tls"), m.pathOf("tls"), TLS_KEYS, BalancerConfigFile::serverTlsWord),
                         m.file().directory(), base.tls(), stateDirectory)
                 : base.tls();
         return new BalancerSettings(listen, publicAddress, networks, ports[0], ports[1], backends, balance, check,
-                maxSessions, maxPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory);
+                maxSessions, maxPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory, node);
     }
 
     /**

@@ -30,7 +30,7 @@ public final class ServerConfigFile {
     static final List<String> TOP_KEYS = List.of("server", "balancer");
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
             "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics", "tls",
-            "state-directory", "umask");
+            "state-directory", "umask", "node");
     private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home");
     private static final List<String> PASSIVE_KEYS = List.of("ports", "public-address", "networks", "accept-timeout");
     private static final List<String> NETWORK_KEYS = List.of("network", "address");
@@ -107,6 +107,7 @@ public final class ServerConfigFile {
         s = s.withServerName(server.text("server-name", s.serverName()));
         s = s.withStateDirectory(server.path("state-directory", directory, s.stateDirectory()));
         s = s.withUmask(server.get(Setting.SERVER_UMASK, s.umask()));
+        s = s.withNode(server.parsed("node", "a node name", Values::nodeName, s.node()));
         return s;
     }
 

@@ -4,6 +4,7 @@ import dev.ferry.balancer.BalancerSettings.BackendSpec;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.log.NodeName;
 import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.ServerSettings;
@@ -510,6 +511,18 @@ public final class Values {
             throw invalid(SOURCE, s, "a multicast address cannot start a TCP connection");
         }
         return address;
+    }
+
+    /**
+     * A {@code node} name: the tag on every log line and the heading of the stats page, so one token that a
+     * log tool need not quote (HAProxy's {@code node}).
+     */
+    public static String nodeName(String s) {
+        String problem = NodeName.problem(s);
+        if (problem != null) {
+            throw invalid("expected a node name such as ftp-1 or lb-a.example.net", s, "a node name " + problem);
+        }
+        return s;
     }
 
     /** Whether {@code a} is inside {@code cidr}; an IPv4 address is never inside an IPv6 network, nor the reverse. */

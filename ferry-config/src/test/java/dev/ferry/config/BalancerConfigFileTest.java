@@ -70,7 +70,7 @@ class BalancerConfigFileTest {
                 Arguments.of("""
                         balancer:
                           balanse: roundrobin
-                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory"),
+                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node"),
                 Arguments.of("""
                         balancer:
                           check:
@@ -106,7 +106,7 @@ class BalancerConfigFileTest {
                         """, "1:1", "missing key 'balancer' (the mapping that holds the balancer settings)"),
                 Arguments.of("""
                         balancer:
-                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, got nothing"),
+                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node, got nothing"),
                 Arguments.of("""
                         balancer:
                           check: tcp
@@ -384,6 +384,15 @@ class BalancerConfigFileTest {
         assertThat(failure("balancer:\n  source: " + value + "\n", "2:11").problem()).startsWith("balancer.source: " + problem);
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "'lb a' | a node name may hold only letters, digits, '.', '_' and '-'",
+            "'lb/a' | a node name may hold only letters, digits, '.', '_' and '-'"})
+    void nodeIsOneLogToken(String value, String problem) throws Exception {
+        assertThat(failure("balancer:\n  node: " + value + "\n", "2:9").problem())
+                .startsWith("balancer.node: expected a node name such as ftp-1 or lb-a.example.net, got").contains(problem);
+    }
+
     static Stream<Arguments> badPasswords() {
         return Stream.of(
                 Arguments.of("password: \"" + SECRET + "\\r\\nDELE x\"", "4:15",
@@ -446,6 +455,7 @@ class BalancerConfigFileTest {
                   proxy-protocol: v2
                   source: 10.0.1.10
                   greeting: Welcome to the farm.
+                  node: lb-a
                   admin:
                     listen: 127.0.0.1:8081
                     users:
@@ -470,7 +480,7 @@ class BalancerConfigFileTest {
                 new AdminSettings(new InetSocketAddress("127.0.0.1", 8081), List.of(
                         new AdminSettings.User("alice", HASH, AdminSettings.Role.ADMIN),
                         new AdminSettings.User("bob", HASH, AdminSettings.Role.READ_ONLY))),
-                BalancerSettings.Tls.OFF, null));
+                BalancerSettings.Tls.OFF, null, "lb-a"));
     }
 
     @Test

@@ -64,7 +64,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           listn: 127.0.0.1:21
-                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask"),
+                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node"),
                 Arguments.of("""
                         server:
                           limits:
@@ -101,7 +101,7 @@ class ServerConfigFileTest {
                         """, "1:1", "expected a mapping with the keys server, balancer, got a list"),
                 Arguments.of("""
                         server:
-                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, got nothing"),
+                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, got nothing"),
                 Arguments.of("""
                         server:
                           limits: 5
@@ -502,6 +502,7 @@ class ServerConfigFileTest {
                   listen: 127.0.0.1:2200
                   root: srv
                   server-name: Test FTP
+                  node: ftp-a
                   users-file: users.yaml
                   users:
                     - name: carol@example.com
@@ -555,7 +556,7 @@ class ServerConfigFileTest {
                 false,
                 "Test FTP",
                 List.of("10.0.1.10/32", "fd00::a:0/112"),
-                new InetSocketAddress("127.0.0.1", 9121));
+                new InetSocketAddress("127.0.0.1", 9121)).withNode("ftp-a");
         assertThat(settings).isEqualTo(expected);
     }
 

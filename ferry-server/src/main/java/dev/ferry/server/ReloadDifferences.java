@@ -28,6 +28,7 @@ final class ReloadDifferences {
         differs(names, "proxy-protocol", running.trustedProxies(), next.trustedProxies());
         differs(names, "metrics", running.metricsListen(), next.metricsListen());
         differs(names, "umask", running.umask(), next.umask());
+        differs(names, "node", running.node(), next.node());
         ServerSettings.Tls a = running.tls();
         ServerSettings.Tls b = next.tls();
         differs(names, "tls.enabled", a.enabled(), b.enabled());

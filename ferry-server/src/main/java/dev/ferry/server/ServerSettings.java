@@ -1,6 +1,7 @@
 package dev.ferry.server;
 
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.log.NodeName;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.runtime.tls.SessionReuse;
@@ -34,6 +35,7 @@ import java.util.Objects;
  *                           {@code tls.selfSignedDirectory} there); null: not set, the CLI chooses
  * @param umask              permission bits taken away from what users create: files 0666, directories 0777
  *                           (default 022: 0644 and 0755), set explicitly whatever the process umask is
+ * @param node               the name that tags every log line (HAProxy's {@code node}); default the host name
  */
 // withX for every component comes from the generated ServerSettingsBuilder.With; only the withers that keep two
 // components in step (users and their file, certificate and key, a port range) are written here.
@@ -53,7 +55,8 @@ public record ServerSettings(
         InetSocketAddress metricsListen,
         Tls tls,
         Path stateDirectory,
-        int umask) implements ServerSettingsBuilder.With {
+        int umask,
+        String node) implements ServerSettingsBuilder.With {
 
     public ServerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -69,6 +72,7 @@ public record ServerSettings(
         if (umask < 0 || umask > 0777) {
             throw new IllegalArgumentException("umask " + Integer.toOctalString(umask) + " is not within 0..0777");
         }
+        Objects.requireNonNull(node, "node");
     }
 
     /** Every setting but TLS, the state directory and the umask, which keep their defaults. */
@@ -76,7 +80,7 @@ public record ServerSettings(
                           Passive passive, Limits limits, LoginPolicy loginPolicy, boolean allowActiveMode, String serverName,
                           List<String> trustedProxies, InetSocketAddress metricsListen) {
         this(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName,
-                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK);
+                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local());
     }
 
     public static final int DEFAULT_PORT = 2121;
@@ -88,7 +92,7 @@ public record ServerSettings(
                 List.of(), null);
     }
 
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node); }
 
 
     /**

@@ -83,6 +83,9 @@ public record ReloadPlan(List<BackendSpec> added, List<Backend> retired, Map<Bac
         if (!before.admin().equals(after.admin())) {
             needRestart.add("admin");
         }
+        if (!before.node().equals(after.node())) {
+            needRestart.add("node");
+        }
         // TLS: certificates are reloaded; what decides the listeners and every session's shape is not.
         if (before.tls().mode() != after.tls().mode()) {
             needRestart.add("tls.mode");
