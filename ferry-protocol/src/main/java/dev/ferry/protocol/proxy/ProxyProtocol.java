@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.zip.CRC32C;
 
 /**
@@ -53,6 +54,7 @@ public final class ProxyProtocol {
     private static final int UNIX_ADDRESS_LENGTH = 216;
     private static final int TLV_HEADER_LENGTH = 3;
     private static final int PP2_TYPE_CRC32C = 0x03;
+    private static final int PP2_TYPE_UNIQUE_ID = 0x05;
 
     private static final byte[] V1_PREFIX = "PROXY ".getBytes(StandardCharsets.US_ASCII);
     private static final int QUOTE_LIMIT = 40;
@@ -112,7 +114,10 @@ public final class ProxyProtocol {
         return line.getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** Spec §2.2: signature, version 2 with PROXY (or LOCAL), TCP over IPv4 or IPv6, addresses, ports; no TLVs. */
+    /**
+     * Spec §2.2: signature, version 2 with PROXY (or LOCAL), TCP over IPv4 or IPv6, addresses, ports, and the
+     * unique ID TLV (§2.2.5) when the header has one.
+     */
     public static byte[] encodeV2(ProxyHeader header) {
         if (header.isLocal()) {
             ByteBuffer out = ByteBuffer.allocate(V2_FIXED_LENGTH);
@@ -121,15 +126,24 @@ public final class ProxyProtocol {
         }
         boolean ipv4 = bothIpv4(header);
         int addressLength = ipv4 ? TCP4_ADDRESS_LENGTH : TCP6_ADDRESS_LENGTH;
-        ByteBuffer out = ByteBuffer.allocate(V2_FIXED_LENGTH + addressLength);
+        byte[] id = header.uniqueId() == null ? null : header.uniqueId().getBytes(StandardCharsets.US_ASCII);
+        if (id != null && id.length > ProxyHeader.UNIQUE_ID_LIMIT) {
+            throw new IllegalArgumentException("PROXY unique ID of " + id.length + " bytes is over the limit of "
+                    + ProxyHeader.UNIQUE_ID_LIMIT + " (spec §2.2.5)");
+        }
+        int tlvLength = id == null ? 0 : TLV_HEADER_LENGTH + id.length;
+        ByteBuffer out = ByteBuffer.allocate(V2_FIXED_LENGTH + addressLength + tlvLength);
         out.put(V2_SIGNATURE)
                 .put((byte) (V2_VERSION << 4 | CMD_PROXY))
                 .put((byte) (ipv4 ? FAM_TCP4 : FAM_TCP6))
-                .putShort((short) addressLength)
+                .putShort((short) (addressLength + tlvLength))
                 .put(bytesOf(header.source().getAddress(), ipv4))
                 .put(bytesOf(header.destination().getAddress(), ipv4))
                 .putShort((short) header.source().getPort())
                 .putShort((short) header.destination().getPort());
+        if (id != null) {
+            out.put((byte) PP2_TYPE_UNIQUE_ID).putShort((short) id.length).put(id);
+        }
         return out.array();
     }
 
@@ -295,7 +309,7 @@ public final class ProxyProtocol {
             throw new ProxyProtocolException(String.format("PROXY v2 length %d is too short for family 0x%02x, which needs %d",
                     length, family, addressLength));
         }
-        checkTlvs(fixed, block, addressLength);
+        String uniqueId = checkTlvs(fixed, block, addressLength);
         if (family == FAM_UNIX_STREAM) {
             // Spec §2.2: a receiver falls back to UNSPEC for a family it does not use; a UNIX path is no client address.
             return ProxyHeader.local();
@@ -306,14 +320,17 @@ public final class ProxyProtocol {
         InetAddress destination = addressOf(take(addresses, ipLength));
         int sourcePort = addresses.getShort() & 0xFFFF;
         int destinationPort = addresses.getShort() & 0xFFFF;
-        return new ProxyHeader(new InetSocketAddress(source, sourcePort), new InetSocketAddress(destination, destinationPort));
+        return new ProxyHeader(new InetSocketAddress(source, sourcePort), new InetSocketAddress(destination, destinationPort),
+                uniqueId);
     }
 
     /**
      * The TLVs after the addresses (spec §2.2) are skipped, but they must tile the rest of the header
      * exactly, and a CRC32C TLV must match (spec §2.2.3: a receiver that supports it MUST check it).
+     * Returns the unique ID (§2.2.5), or null when there is none.
      */
-    private static void checkTlvs(byte[] fixed, byte[] block, int offset) throws ProxyProtocolException {
+    private static String checkTlvs(byte[] fixed, byte[] block, int offset) throws ProxyProtocolException {
+        String uniqueId = null;
         int position = offset;
         while (position < block.length) {
             if (block.length - position < TLV_HEADER_LENGTH) {
@@ -328,9 +345,34 @@ public final class ProxyProtocol {
             }
             if (type == PP2_TYPE_CRC32C) {
                 checkCrc32c(fixed, block, valueStart, valueLength);
+            } else if (type == PP2_TYPE_UNIQUE_ID) {
+                uniqueId = uniqueId(block, valueStart, valueLength);
             }
             position = valueStart + valueLength;
         }
+        return uniqueId;
+    }
+
+    /**
+     * Spec §2.2.5: up to 128 opaque bytes. Kept as text when it is printable ASCII (Ferry's and HAProxy's
+     * {@code unique-id-format} ids are), else as hex, so that what is logged can never break a log line.
+     */
+    private static String uniqueId(byte[] block, int start, int length) throws ProxyProtocolException {
+        if (length > ProxyHeader.UNIQUE_ID_LIMIT) {
+            throw new ProxyProtocolException("PROXY v2 unique ID has length " + length + ", over the limit of "
+                    + ProxyHeader.UNIQUE_ID_LIMIT);
+        }
+        if (length == 0) {
+            return null;
+        }
+        boolean printable = true;
+        for (int i = start; i < start + length; i++) {
+            printable &= block[i] > 0x20 && block[i] < 0x7F;
+        }
+        if (printable) {
+            return new String(block, start, length, StandardCharsets.US_ASCII);
+        }
+        return "0x" + HexFormat.of().formatHex(block, start, start + length);
     }
 
     private static void checkCrc32c(byte[] fixed, byte[] block, int valueStart, int valueLength) throws ProxyProtocolException {

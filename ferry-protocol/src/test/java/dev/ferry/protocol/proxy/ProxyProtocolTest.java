@@ -161,6 +161,35 @@ class ProxyProtocolTest {
     }
 
     @Test
+    void v2CarriesTheUniqueIdBothWays() throws Exception {
+        ProxyHeader sent = header("10.1.2.3", 50000, "10.0.0.1", 21).withUniqueId("lb-a/c42");
+        byte[] bytes = ProxyProtocol.encodeV2(sent);
+
+        // Spec §2.2.5: type 0x05, length 8, the id's bytes, counted in the header's length field.
+        assertThat(java.util.HexFormat.of().formatHex(bytes, 16 + 12, bytes.length)).isEqualTo("050008" + "6c622d612f633432");
+        assertThat(bytes[15]).isEqualTo((byte) (12 + 3 + 8));
+        assertThat(readAll(bytes)).isEqualTo(sent);
+        assertThat(ProxyProtocol.encodeV1(sent)).asString(StandardCharsets.US_ASCII).doesNotContain("lb-a");
+    }
+
+    @Test
+    void aBinaryUniqueIdIsKeptAsHex() throws Exception {
+        byte[] header = v2(0x21, 0x11, "0A010203 0A000001 C350 0015 05 0003 0A0D41");
+
+        assertThat(readAll(header).uniqueId()).isEqualTo("0x0a0d41");
+    }
+
+    @Test
+    void aUniqueIdOver128BytesIsRefused() {
+        byte[] header = v2(0x21, 0x11, "0A010203 0A000001 C350 0015 05 0081 " + "41".repeat(129));
+
+        assertThatThrownBy(() -> readAll(header)).isInstanceOf(ProxyProtocolException.class)
+                .hasMessage("PROXY v2 unique ID has length 129, over the limit of 128");
+        assertThatThrownBy(() -> ProxyProtocol.encodeV2(header("10.1.2.3", 1, "10.0.0.1", 21).withUniqueId("x".repeat(129))))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void v2UnixStreamFallsBackToLocal() throws Exception {
         byte[] header = v2(0x21, 0x31, "00".repeat(216));
 
