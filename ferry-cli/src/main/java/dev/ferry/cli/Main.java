@@ -1,8 +1,6 @@
 package dev.ferry.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.util.Properties;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
 
@@ -73,14 +71,6 @@ public final class Main implements Runnable {
     }
 
     static String version() {
-        Properties p = new Properties();
-        try (InputStream in = Main.class.getResourceAsStream("/ferry-version.properties")) {
-            if (in != null) {
-                p.load(in);
-            }
-        } catch (IOException e) {
-            return "unknown";
-        }
-        return p.getProperty("version", "unknown");
+        return dev.ferry.runtime.Version.text();
     }
 }

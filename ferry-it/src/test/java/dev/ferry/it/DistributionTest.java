@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.cli.Main;
+import dev.ferry.runtime.Version;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -366,13 +365,9 @@ class DistributionTest {
         }
     }
 
-    /** The version ferry-cli was built with, from the same resource {@code ferry --version} reads. */
-    private static String buildVersion() throws IOException {
-        Properties p = new Properties();
-        try (InputStream in = Main.class.getResourceAsStream("/ferry-version.properties")) {
-            p.load(in);
-        }
-        return p.getProperty("version");
+    /** The version Ferry was built with, from the same resource {@code ferry --version} reads. */
+    private static String buildVersion() {
+        return Version.text();
     }
 
     /** Just enough of systemd.syntax(7) to read Ferry's own units: sections, keys, values, comments. */

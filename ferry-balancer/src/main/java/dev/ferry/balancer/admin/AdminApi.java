@@ -4,7 +4,9 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.frontend.ClientSession;
+import dev.ferry.balancer.metrics.TrafficHistory;
 import dev.ferry.balancer.reload.ReloadPlan;
+import dev.ferry.runtime.log.EventLog;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -12,8 +14,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The JSON API under {@code /api/} (docs/admin-api.md): the page's data and every action it offers.
@@ -25,7 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 final class AdminApi {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer.admin");
     private static final Pattern BACKEND_ACTION = Pattern.compile("/api/backends/([A-Za-z0-9._-]{1,64})/(state|weight)");
     private static final Pattern SESSION = Pattern.compile("/api/sessions/([a-z0-9]{1,16})");
     private static final String STATE_FORM = "{\"state\": \"ready\" | \"drain\" | \"maint\"}";
@@ -34,9 +33,17 @@ final class AdminApi {
     private final BalancerStatus balancer;
     private final AdminAuth auth;
     private final SessionRate rate;
+    private final TrafficHistory history;
+    private final EventLog log;
     private volatile Reloader reloader;
 
-    AdminApi(BalancerStatus balancer, AdminAuth auth, SessionRate rate) {
+    /**
+     * @param history the backends' last hour, for {@code GET /api/history}
+     * @param log     the admin listener's log (its lines carry the balancer's node name)
+     */
+    AdminApi(BalancerStatus balancer, AdminAuth auth, SessionRate rate, TrafficHistory history, EventLog log) {
+        this.history = history;
+        this.log = log;
         this.balancer = balancer;
         this.auth = auth;
         this.rate = rate;
@@ -69,6 +76,11 @@ final class AdminApi {
             case "/api/status" -> {
                 if (allowed(ex, method, "GET")) {
                     Http.json(ex, 200, StatusReport.of(balancer, rate.perSecond(), Instant.now()));
+                }
+            }
+            case "/api/history" -> {
+                if (allowed(ex, method, "GET")) {
+                    Http.json(ex, 200, StatusReport.history(history));
                 }
             }
             case "/api/whoami" -> {
@@ -219,7 +231,7 @@ final class AdminApi {
         // listener speaks plain HTTP (keep it on loopback or a private network).
         ex.getResponseHeaders().add("Set-Cookie", AdminAuth.COOKIE + "=" + login.id() + "; Path=/; HttpOnly; SameSite=Strict; Max-Age="
                 + LoginSessions.MAX_AGE.toSeconds());
-        LOG.info("event=admin-login user={} role={} client={}", user.name(), user.role().spelling(), Http.client(ex));
+        log.info("admin-login").with("user", user.name()).with("role", user.role().spelling()).with("client", Http.client(ex)).log();
         Http.json(ex, 200, whoami(new AdminAuth.Caller(user.name(), user.role(), login)));
     }
 
@@ -339,8 +351,8 @@ final class AdminApi {
         };
     }
 
-    private static void logAction(HttpExchange ex, AdminAuth.Caller caller, String action, String target, String value) {
-        LOG.info("event=admin-action user={} action={} target={} value={} client={}", caller.user(), action, target, value,
-                Http.client(ex));
+    private void logAction(HttpExchange ex, AdminAuth.Caller caller, String action, String target, String value) {
+        log.info("admin-action").with("user", caller.user()).with("action", action).with("target", target).with("value", value)
+                .with("client", Http.client(ex)).log();
     }
 }

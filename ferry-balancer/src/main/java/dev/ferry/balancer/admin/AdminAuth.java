@@ -2,6 +2,7 @@ package dev.ferry.balancer.admin;
 
 import com.sun.net.httpserver.HttpExchange;
 import dev.ferry.protocol.Printable;
+import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.password.CredentialCache;
 import dev.ferry.runtime.password.PasswordHasher;
 import java.io.InterruptedIOException;
@@ -18,8 +19,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Who is asking: HTTP Basic credentials (scripts, monitoring; RFC 7617) or the page's login cookie.
@@ -39,7 +38,6 @@ final class AdminAuth {
     private static final int MAX_AUTHORIZATION = 4096;
     private static final Duration REMEMBER_VERIFIED = Duration.ofMinutes(5);
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer.admin");
 
     /** An authenticated request: {@code login} is null for Basic credentials. */
     record Caller(String user, AdminSettings.Role role, LoginSessions.Login login) {
@@ -65,7 +63,11 @@ final class AdminAuth {
     private final LoginThrottle throttle;
     private final LoginSessions logins;
 
-    AdminAuth(List<AdminSettings.User> users, LoginThrottle throttle, LoginSessions logins) {
+    private final EventLog log;
+
+    /** @param log the admin listener's log (its lines carry the balancer's node name) */
+    AdminAuth(List<AdminSettings.User> users, LoginThrottle throttle, LoginSessions logins, EventLog log) {
+        this.log = log;
         for (AdminSettings.User u : users) {
             if (this.users.putIfAbsent(u.name(), u) != null) {
                 throw new IllegalArgumentException("admin user " + u.name() + " is defined twice");
@@ -169,8 +171,8 @@ final class AdminAuth {
     private Outcome refuse(HttpExchange ex, String name, String via) {
         InetAddress client = ex.getRemoteAddress().getAddress();
         throttle.failed(client);
-        LOG.info("event=admin-login-failed client={} user={} via={} next_delay_ms={}", Http.client(ex),
-                Printable.of(name, 64), via, throttle.delayFor(client).toMillis());
+        log.info("admin-login-failed").with("client", Http.client(ex)).with("user", Printable.of(name, 64))
+                .with("via", via).with("next_delay_ms", throttle.delayFor(client).toMillis()).log();
         return new Outcome.Refused();
     }
 

@@ -3,9 +3,12 @@ package dev.ferry.balancer.admin;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import dev.ferry.balancer.metrics.TrafficHistory;
 import dev.ferry.protocol.address.HostPort;
+import dev.ferry.runtime.log.EventLog;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -32,10 +34,14 @@ import org.slf4j.LoggerFactory;
  * <p>Extra handlers: {@code extraHandlers} maps a path to a handler served <em>without
  * authentication</em>, as scrapers expect. This is where the Prometheus {@code /metrics} handler
  * (dev.ferry.balancer.metrics) is registered by whoever starts the admin server.
+ *
+ * <p>Two samplers run while the listener does and stop with it: every second the session rate and the
+ * {@link dev.ferry.balancer.metrics.BackendTally} (peaks, downtime), and every history interval the
+ * {@link TrafficHistory} behind the page's charts ({@code GET /api/history}).
  */
 public final class AdminServer implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer.admin");
+    private static final String LOGGER = "ferry.balancer.admin";
     static final int MAX_REQUEST_SECONDS = 10;
     static final int MAX_RESPONSE_SECONDS = 30;
     static final int MAX_CONNECTIONS = 256;
@@ -54,6 +60,8 @@ public final class AdminServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final Thread sampler;
+    private final Thread historySampler;
+    private final EventLog log;
     private volatile boolean closed;
 
     private final LoginThrottle throttle;
@@ -65,19 +73,20 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private AdminServer(BalancerStatus balancer, AdminSettings settings, Map<String, HttpHandler> extraHandlers,
-                        LoginThrottle throttle) throws IOException {
+                        LoginThrottle throttle, TrafficHistory history) throws IOException {
         for (String path : extraHandlers.keySet()) {
             if (!path.startsWith("/") || OWN_PATHS.contains(path) || path.startsWith("/api/") || path.startsWith("/static/")) {
                 throw new IllegalArgumentException("extra admin handler path " + path + " is taken or malformed");
             }
         }
         this.throttle = throttle;
-        AdminAuth auth = new AdminAuth(settings.users(), throttle, new LoginSessions());
+        this.log = new EventLog(LoggerFactory.getLogger(LOGGER), balancer.settings().node());
+        AdminAuth auth = new AdminAuth(settings.users(), throttle, new LoginSessions(), log);
         SessionRate rate = new SessionRate();
-        AdminApi api = new AdminApi(balancer, auth, rate);
+        AdminApi api = new AdminApi(balancer, auth, rate, history, log);
         this.api = api;
         Pages pages = new Pages(auth, () -> StatusReport.statsRows(balancer, rate.perSecond(), Instant.now()),
-                extraHandlers.keySet());
+                () -> StatusReport.of(balancer, rate.perSecond(), Instant.now()), extraHandlers.keySet());
         try {
             this.server = HttpServer.create(settings.listen(), BACKLOG);
         } catch (IOException e) {
@@ -92,6 +101,7 @@ public final class AdminServer implements AutoCloseable {
         Map<String, HttpHandler> extras = new LinkedHashMap<>(extraHandlers);
         extras.forEach((path, handler) -> server.createContext(path, guarded(handler::handle)));
         this.sampler = Thread.ofVirtual().name("ferry-admin-rate").unstarted(() -> sample(balancer, rate));
+        this.historySampler = Thread.ofVirtual().name("ferry-admin-history").unstarted(() -> sampleHistory(balancer, history));
     }
 
     /**
@@ -101,20 +111,37 @@ public final class AdminServer implements AutoCloseable {
      */
     public static AdminServer start(BalancerStatus balancer, AdminSettings settings, Map<String, HttpHandler> extraHandlers)
             throws IOException {
-        return start(balancer, settings, extraHandlers, new LoginThrottle());
+        return start(balancer, settings, extraHandlers, TrafficHistory.DEFAULT_INTERVAL);
+    }
+
+    /**
+     * As {@link #start(BalancerStatus, AdminSettings, Map)}, the charts sampled every {@code historyInterval}
+     * ({@value TrafficHistory#DEFAULT_CAPACITY} samples kept): tests that want charts within seconds.
+     */
+    public static AdminServer start(BalancerStatus balancer, AdminSettings settings, Map<String, HttpHandler> extraHandlers,
+                                    Duration historyInterval) throws IOException {
+        return start(balancer, settings, extraHandlers, new LoginThrottle(),
+                new TrafficHistory(historyInterval, TrafficHistory.DEFAULT_CAPACITY));
     }
 
     /** As {@link #start(BalancerStatus, AdminSettings, Map)} with a throttle of the caller's (tests). */
     static AdminServer start(BalancerStatus balancer, AdminSettings settings, Map<String, HttpHandler> extraHandlers,
                              LoginThrottle throttle) throws IOException {
+        return start(balancer, settings, extraHandlers, throttle,
+                new TrafficHistory(TrafficHistory.DEFAULT_INTERVAL, TrafficHistory.DEFAULT_CAPACITY));
+    }
+
+    private static AdminServer start(BalancerStatus balancer, AdminSettings settings, Map<String, HttpHandler> extraHandlers,
+                                     LoginThrottle throttle, TrafficHistory history) throws IOException {
         if (!settings.enabled()) {
             throw new IllegalArgumentException("the admin listener is off (no listen address)");
         }
-        AdminServer a = new AdminServer(balancer, settings, extraHandlers, throttle);
+        AdminServer a = new AdminServer(balancer, settings, extraHandlers, throttle, history);
         a.server.start();
         a.sampler.start();
-        LOG.info("event=admin-listening address={} users={} extra_paths={}", HostPort.text(a.address()), settings.users().size(),
-                extraHandlers.isEmpty() ? "-" : String.join(",", extraHandlers.keySet()));
+        a.historySampler.start();
+        a.log.info("admin-listening").with("address", HostPort.text(a.address())).with("users", settings.users().size())
+                .with("extra_paths", extraHandlers.isEmpty() ? "-" : String.join(",", extraHandlers.keySet())).log();
         return a;
     }
 
@@ -138,6 +165,7 @@ public final class AdminServer implements AutoCloseable {
     public void close() {
         closed = true;
         sampler.interrupt();
+        historySampler.interrupt();
         server.stop(0);
         executor.shutdownNow();
         try {
@@ -154,9 +182,10 @@ public final class AdminServer implements AutoCloseable {
                 Http.securityHeaders(ex);
                 handler.handle(ex);
             } catch (IOException e) {
-                LOG.debug("admin exchange ended: {}", e.toString());
+                log.debug("admin-exchange-ended").with("reason", e.toString()).log();
             } catch (RuntimeException e) {
-                LOG.warn("event=admin-error internal error on {} {}", ex.getRequestMethod(), ex.getRequestURI().getRawPath(), e);
+                log.warn("admin-error").with("method", ex.getRequestMethod()).with("path", ex.getRequestURI().getRawPath())
+                        .log(e);
                 tryInternalError(ex);
             } finally {
                 ex.close();
@@ -181,6 +210,19 @@ public final class AdminServer implements AutoCloseable {
             balancer.metrics().tally().observe(balancer.backends(), balancer.admission().active(), Instant.now());
             try {
                 Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** Samples every backend's sessions and byte totals once per history interval, until closed. */
+    private void sampleHistory(BalancerStatus balancer, TrafficHistory history) {
+        long intervalMillis = Math.max(1, history.interval().toMillis());
+        while (!closed) {
+            history.sample(Instant.now(), StatusReport.readings(balancer));
+            try {
+                Thread.sleep(intervalMillis);
             } catch (InterruptedException e) {
                 return;
             }

@@ -45,17 +45,22 @@ final class Pages {
     private final Map<String, Resource> statics;
     private final AdminAuth auth;
     private final Supplier<List<String[]>> statsRows;
+    private final Supplier<Map<String, Object>> status;
+    private final String pageTemplate;
     private final String notFound;
 
     /**
      * @param statsRows  the CSV rows now ({@link StatusReport#statsRows})
+     * @param status     the status now ({@link StatusReport#of}), written into the page for a logged-in reader
      * @param extraPaths the paths of the extra handlers (such as {@code /metrics}), for the 404 answer's list
      */
-    Pages(AdminAuth auth, Supplier<List<String[]>> statsRows, Set<String> extraPaths) {
+    Pages(AdminAuth auth, Supplier<List<String[]>> statsRows, Supplier<Map<String, Object>> status, Set<String> extraPaths) {
         this.auth = auth;
         this.statsRows = statsRows;
+        this.status = status;
         this.notFound = notFoundText(extraPaths);
         this.page = load("stats.html", HTML);
+        this.pageTemplate = new String(page.bytes(), StandardCharsets.UTF_8);
         Map<String, Resource> files = new HashMap<>();
         STATIC_FILES.forEach((name, type) -> files.put(name, load(name, type)));
         this.statics = Map.copyOf(files);
@@ -78,8 +83,9 @@ final class Pages {
     }
 
     /**
-     * {@code /stats}: the page. It holds no data (the script fetches that from the API), so it is
-     * served to everybody; without credentials the answer is 401 and the page shows its login form.
+     * {@code /stats}: the page. Without credentials it holds no data and the answer is 401 (the page shows its
+     * login form); with them, the server writes the backends table into it ({@link StatsPageHtml}), so that it
+     * reads without a script, and the script then keeps it up to date from the API.
      */
     void stats(HttpExchange ex) throws IOException {
         String path = ex.getRequestURI().getRawPath();
@@ -106,7 +112,8 @@ final class Pages {
             ex.getResponseHeaders().set("WWW-Authenticate", AdminAuth.challenge(ex, true));
         }
         ex.getResponseHeaders().set("Cache-Control", "no-store");
-        Http.send(ex, known ? 200 : 401, page.contentType(), page.bytes());
+        byte[] body = known ? StatsPageHtml.render(pageTemplate, status.get()) : page.bytes();
+        Http.send(ex, known ? 200 : 401, page.contentType(), body);
     }
 
     /** {@code /static/NAME}: the page's script and style sheet. */
@@ -190,8 +197,8 @@ final class Pages {
                   /                  redirects to /stats
                   /stats             the stats page (a browser); a plain-text table for curl -u USER:PASSWORD
                   /stats;csv         the figures in HAProxy's CSV stats format (also /stats?csv and /;csv)
-                  /api/status        the JSON API (docs/admin-api.md); also /api/login, /api/logout, /api/whoami,
-                                     /api/backends/NAME/state, /api/backends/NAME/weight, /api/sessions/ID, /api/reload
+                  /api/status        the JSON API (docs/admin-api.md); also /api/history, /api/login, /api/logout,
+                                     /api/whoami, /api/backends/NAME/state, /api/backends/NAME/weight, /api/sessions/ID, /api/reload
                 """);
         for (String path : extraPaths.stream().sorted().toList()) {
             b.append(String.format(Locale.ROOT, "  %-18s %s\n", path,

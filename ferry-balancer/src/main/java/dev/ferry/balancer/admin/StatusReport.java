@@ -10,9 +10,11 @@ import dev.ferry.balancer.frontend.Admission;
 import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.balancer.metrics.BackendTally;
 import dev.ferry.balancer.metrics.BalancerMetrics;
+import dev.ferry.balancer.metrics.TrafficHistory;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Verb;
+import dev.ferry.runtime.Version;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -47,15 +49,19 @@ final class StatusReport {
         List<Object> backends = new ArrayList<>();
         long bytesIn = 0;
         long bytesOut = 0;
+        BackendTally tally = balancer.metrics().tally();
         for (Backend b : balancer.backends()) {
             Traffic t = live.getOrDefault(b, Traffic.NONE);
-            backends.add(backend(b, t, now));
+            backends.add(backend(b, t, tally.figures(b, now), now));
             bytesIn += b.bytesUp() + t.up;
             bytesOut += b.bytesDown() + t.down;
         }
 
         BalancerSettings s = balancer.settings();
         Map<String, Object> summary = new LinkedHashMap<>();
+        // HAProxy's "show info" has both (node, version); the CSV has no column for them.
+        summary.put("node", s.node());
+        summary.put("version", Version.text());
         summary.put("listen", HostPort.text(balancer.address()));
         summary.put("started_at", balancer.startedAt().toString());
         summary.put("uptime_seconds", seconds(balancer.startedAt(), now));
@@ -63,6 +69,7 @@ final class StatusReport {
         summary.put("relay_mode", Relay.mode());
         summary.put("sessions_now", balancer.admission().active());
         summary.put("sessions_max", s.maxSessions());
+        summary.put("sessions_peak", Math.max(tally.frontendPeak(), balancer.admission().active()));
         summary.put("sessions_per_address_max", s.perAddressLimit());
         summary.put("sessions_total", balancer.sessionsAccepted());
         summary.put("queued", balancer.admission().queued());
@@ -148,10 +155,56 @@ final class StatusReport {
     /** One backend, as in the status and as the answer to an action on it. */
     static Map<String, Object> backend(BalancerStatus balancer, Backend b, Instant now) {
         List<ClientSession> sessions = new ArrayList<>(balancer.sessions());
-        return backend(b, liveTraffic(sessions).getOrDefault(b, Traffic.NONE), now);
+        return backend(b, liveTraffic(sessions).getOrDefault(b, Traffic.NONE), balancer.metrics().tally().figures(b, now), now);
     }
 
-    private static Map<String, Object> backend(Backend b, Traffic live, Instant now) {
+    /**
+     * What the history sampler reads of each backend: sessions now and its byte totals with the transfers in
+     * flight (the same figures as the status's bytes_up and bytes_down, so the charts and the table agree).
+     */
+    static List<TrafficHistory.Reading> readings(BalancerStatus balancer) {
+        Map<Backend, Traffic> live = liveTraffic(new ArrayList<>(balancer.sessions()));
+        List<TrafficHistory.Reading> readings = new ArrayList<>();
+        for (Backend b : balancer.backends()) {
+            Traffic t = live.getOrDefault(b, Traffic.NONE);
+            readings.add(new TrafficHistory.Reading(b.name(), b.activeSessions(), b.bytesUp() + t.up, b.bytesDown() + t.down));
+        }
+        return readings;
+    }
+
+    /**
+     * {@code GET /api/history}: each backend's samples as parallel arrays, oldest first (the page's charts).
+     * {@code at} in epoch milliseconds; bytes are per interval, not totals.
+     */
+    static Map<String, Object> history(TrafficHistory history) {
+        List<Object> backends = new ArrayList<>();
+        history.samples().forEach((name, samples) -> {
+            List<Object> at = new ArrayList<>(samples.size());
+            List<Object> sessions = new ArrayList<>(samples.size());
+            List<Object> in = new ArrayList<>(samples.size());
+            List<Object> out = new ArrayList<>(samples.size());
+            for (TrafficHistory.Sample s : samples) {
+                at.add(s.at().toEpochMilli());
+                sessions.add(s.sessions());
+                in.add(s.bytesIn());
+                out.add(s.bytesOut());
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", name);
+            m.put("at", at);
+            m.put("sessions", sessions);
+            m.put("bytes_in", in);
+            m.put("bytes_out", out);
+            backends.add(m);
+        });
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("interval_seconds", history.interval().toMillis() / 1000.0);
+        m.put("capacity", history.capacity());
+        m.put("backends", backends);
+        return m;
+    }
+
+    private static Map<String, Object> backend(Backend b, Traffic live, BackendTally.Figures figures, Instant now) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", b.name());
         m.put("address", HostPort.text(b.address()));
@@ -175,6 +228,11 @@ final class StatusReport {
         m.put("features", b.features());
         m.put("sessions_now", b.activeSessions());
         m.put("sessions_total", b.totalSessions());
+        // HAProxy's smax, chkfail, chkdown, downtime (the stats CSV's columns of the same figures).
+        m.put("sessions_peak", Math.max(figures.peakSessions(), b.activeSessions()));
+        m.put("checks_failed", figures.checksFailed());
+        m.put("check_downs", figures.downs());
+        m.put("downtime_seconds", figures.downtimeSeconds());
         m.put("transfers", b.transfers() + live.transfers);
         m.put("bytes_up", b.bytesUp() + live.up);
         m.put("bytes_down", b.bytesDown() + live.down);

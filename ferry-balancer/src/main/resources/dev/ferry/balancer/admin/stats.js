@@ -1,4 +1,4 @@
-// Ferry balancer stats page. Everything it shows comes from /api/status, polled every few seconds;
+// Ferry balancer stats page. Everything it shows comes from /api/status and /api/history, polled every few seconds;
 // every value goes into the page as text (textContent), never as HTML, so nothing a client sends
 // (a user name, say) can become markup. Elements carry stable ids and data attributes
 // (data-backend, data-session, data-action) for people and for browser tests alike.
@@ -143,6 +143,13 @@
       } else {
         showError('');
         render(r.data);
+        const h = await api('GET', '/api/history');
+        if (seq !== state.seq) {
+          return;
+        }
+        if (h.status === 200) {
+          renderCharts(h.data);
+        }
       }
     } catch (e) {
       if (seq !== state.seq) {
@@ -155,8 +162,12 @@
 
   function render(status) {
     const b = status.balancer;
+    // Which balancer and which Ferry, in the heading and the tab's title (several balancers look alike).
+    setText('node', b.node);
+    setText('version', b.version);
+    document.title = 'Ferry balancer ' + b.node + ' · ' + b.version;
     setText('sum-uptime', duration(b.uptime_seconds));
-    setText('sum-sessions', b.sessions_now + ' / ' + b.sessions_max);
+    setText('sum-sessions', b.sessions_now + ' / ' + b.sessions_peak + ' / ' + b.sessions_max);
     setText('sum-total', String(b.sessions_total));
     setText('sum-rate', b.session_rate + ' /s');
     setText('sum-queued', String(b.queued));
@@ -188,6 +199,10 @@
 
   function renderBackends(backends) {
     const tbody = byId('backends').tBodies[0];
+    // The rows the server wrote for readers without a script: replaced by rows of ours, with their actions.
+    tbody.querySelectorAll('tr[data-server]').forEach(function (row) {
+      row.remove();
+    });
     const seen = new Set();
     backends.forEach(function (be, index) {
       seen.add(be.name);
@@ -219,6 +234,9 @@
       cell(row, 'in-state').textContent = duration(be.in_state_seconds);
       cell(row, 'weight').textContent = String(be.weight);
       cell(row, 'sessions').textContent = be.sessions_now + ' / ' + be.sessions_total;
+      cell(row, 'peak').textContent = String(be.sessions_peak);
+      cell(row, 'checks').textContent = be.checks_failed + ' · ' + be.check_downs;
+      cell(row, 'downtime').textContent = duration(be.downtime_seconds);
       cell(row, 'transfers').textContent = String(be.transfers);
       cell(row, 'bytes').textContent = bytes(be.bytes_up) + ' / ' + bytes(be.bytes_down);
       cell(row, 'errors').textContent = String(be.errors);
@@ -259,6 +277,9 @@
     td(row, 'in-state', 'In state');
     td(row, 'weight', 'Weight');
     td(row, 'sessions', 'Sessions now / total');
+    td(row, 'peak', 'Peak');
+    td(row, 'checks', 'Checks failed · downs');
+    td(row, 'downtime', 'Downtime');
     td(row, 'transfers', 'Transfers');
     td(row, 'bytes', 'Bytes up / down');
     td(row, 'errors', 'Errors');
@@ -340,6 +361,150 @@
     end.textContent = 'end';
     actions.appendChild(end);
     return row;
+  }
+
+  // ---- the last hour: small charts ------------------------------------------------------------
+  // Inline SVG drawn here, no chart library (nothing is loaded from elsewhere). The x axis spans the whole ring
+  // (capacity × interval) and ends at the newest sample, so a balancer that just started shows its few samples
+  // at the right and empty space before them; a missed sample (a gap over 1.5 intervals) breaks the line.
+
+  const SVG = 'http://www.w3.org/2000/svg';
+  const CHART_W = 240;
+  const CHART_H = 48;
+
+  function renderCharts(history) {
+    const box = byId('charts');
+    const intervalMs = history.interval_seconds * 1000;
+    const spanMs = intervalMs * history.capacity;
+    setText('history-span', '(one sample every ' + duration(Math.round(history.interval_seconds)) + ')');
+    const seen = new Set();
+    history.backends.forEach(function (h) {
+      seen.add(h.name);
+      let card = null;
+      for (const c of box.children) {
+        if (c.dataset.chart === h.name) {
+          card = c;
+        }
+      }
+      if (!card) {
+        card = document.createElement('div');
+        card.className = 'chart-card';
+        card.dataset.chart = h.name;
+        box.appendChild(card);
+      }
+      const end = h.at.length > 0 ? h.at[h.at.length - 1] : 0;
+      const maxSessions = Math.max(1, Math.max.apply(null, [0].concat(h.sessions)));
+      const maxBytes = Math.max(1, Math.max.apply(null, [0].concat(h.bytes_in, h.bytes_out)));
+      const peakSessions = Math.max.apply(null, [0].concat(h.sessions));
+      const title = document.createElement('h3');
+      title.textContent = h.name;
+      const sessions = chart('sessions', h.name + ': sessions, last hour', [
+        { cls: 'series-sessions', values: h.sessions, area: true }
+      ], h.at, end, spanMs, intervalMs, maxSessions);
+      const traffic = chart('bytes', h.name + ': bytes in and out per interval, last hour', [
+        { cls: 'series-in', values: h.bytes_in, area: true },
+        { cls: 'series-out', values: h.bytes_out, area: false }
+      ], h.at, end, spanMs, intervalMs, maxBytes);
+      const now = h.sessions.length > 0 ? h.sessions[h.sessions.length - 1] : 0;
+      card.replaceChildren(title,
+        caption('Sessions', 'now ' + now + ', peak ' + peakSessions), sessions,
+        caption('Bytes per ' + duration(Math.round(history.interval_seconds)),
+          'in ' + bytes(sum(h.bytes_in)) + ' · out ' + bytes(sum(h.bytes_out)) + ' · max ' + bytes(maxBytes === 1 ? 0 : maxBytes)),
+        traffic, legend());
+    });
+    Array.from(box.children).forEach(function (c) {
+      if (!seen.has(c.dataset.chart)) {
+        c.remove();
+      }
+    });
+    byId('charts-empty').hidden = history.backends.some(function (h) {
+      return h.at.length > 1;
+    });
+  }
+
+  function caption(label, figures) {
+    const p = document.createElement('p');
+    p.className = 'chart-caption';
+    const l = document.createElement('span');
+    l.textContent = label;
+    const f = document.createElement('span');
+    f.className = 'chart-figures';
+    f.textContent = figures;
+    p.append(l, f);
+    return p;
+  }
+
+  function legend() {
+    const p = document.createElement('p');
+    p.className = 'chart-legend';
+    [['series-in', 'in (client to backend)'], ['series-out', 'out']].forEach(function (pair) {
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch ' + pair[0];
+      const text = document.createElement('span');
+      text.textContent = pair[1];
+      p.append(swatch, text);
+    });
+    return p;
+  }
+
+  // One small chart: each series a line (and an area under it if asked), broken where samples are missing.
+  function chart(kind, label, series, at, end, spanMs, intervalMs, max) {
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('viewBox', '0 0 ' + CHART_W + ' ' + CHART_H);
+    svg.setAttribute('preserveAspectRatio', 'none');
+    svg.setAttribute('class', 'chart chart-' + kind);
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', label);
+    svg.dataset.samples = String(at.length);
+    const x = function (t) {
+      return CHART_W - (end - t) / spanMs * CHART_W;
+    };
+    const y = function (v) {
+      return CHART_H - 1 - v / max * (CHART_H - 2);
+    };
+    series.forEach(function (s) {
+      runs(at, intervalMs).forEach(function (run) {
+        const points = run.map(function (i) {
+          return x(at[i]).toFixed(1) + ',' + y(s.values[i]).toFixed(1);
+        });
+        if (s.area) {
+          const area = document.createElementNS(SVG, 'polygon');
+          area.setAttribute('class', 'area ' + s.cls);
+          area.setAttribute('points', x(at[run[0]]).toFixed(1) + ',' + CHART_H + ' ' + points.join(' ') + ' '
+            + x(at[run[run.length - 1]]).toFixed(1) + ',' + CHART_H);
+          svg.appendChild(area);
+        }
+        const line = document.createElementNS(SVG, 'polyline');
+        line.setAttribute('class', 'line ' + s.cls);
+        line.setAttribute('points', points.join(' '));
+        line.setAttribute('vector-effect', 'non-scaling-stroke');
+        svg.appendChild(line);
+      });
+    });
+    return svg;
+  }
+
+  // Indexes of the samples in runs without gaps: a new run where two samples lie more than 1.5 intervals apart.
+  function runs(at, intervalMs) {
+    const all = [];
+    let current = [];
+    at.forEach(function (t, i) {
+      if (i > 0 && t - at[i - 1] > intervalMs * 1.5) {
+        all.push(current);
+        current = [];
+      }
+      current.push(i);
+    });
+    if (current.length > 0) {
+      all.push(current);
+    }
+    return all;
+  }
+
+  function sum(values) {
+    return values.reduce(function (a, b) {
+      return a + b;
+    }, 0);
   }
 
   // ---- actions ------------------------------------------------------------------------------

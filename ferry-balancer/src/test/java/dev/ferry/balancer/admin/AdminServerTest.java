@@ -12,6 +12,7 @@ import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
+import dev.ferry.runtime.Version;
 import dev.ferry.runtime.password.PasswordHasher;
 import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
@@ -26,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -56,6 +58,7 @@ class AdminServerTest {
     private static final Pattern CSRF = Pattern.compile("\"csrf_token\":\"([A-Za-z0-9_-]{43})\"");
 
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    private static final String NODE = "lb-test";
 
     // One balancer and admin listener for the class (each test starts from ready backends of weight 1
     // and no failed logins): starting them per test cost a password hash and a second each.
@@ -70,6 +73,7 @@ class AdminServerTest {
     @BeforeAll
     static void startBalancer() throws Exception {
         balancer = FtpBalancer.start(BalancerSettings.defaults()
+                .withNode(NODE)
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withBackends(List.of(new BalancerSettings.BackendSpec("s1", new InetSocketAddress("127.0.0.1", 9), 1),
                         new BalancerSettings.BackendSpec("s2", new InetSocketAddress("127.0.0.1", 9), 1))));
@@ -217,7 +221,7 @@ class AdminServerTest {
         assertThat(r.statusCode()).isEqualTo(401);
         assertThat(r.headers().firstValue("WWW-Authenticate")).isPresent();
         assertThat(lines("admin-login-failed")).singleElement().satisfies(line -> {
-            assertThat(line).startsWith("event=admin-login-failed client=127.0.0.1:").contains(" user=" + user + " ");
+            assertThat(line).startsWith("node=lb-test event=admin-login-failed client=127.0.0.1:").contains(" user=" + user + " ");
             if (!password.isEmpty()) {
                 assertThat(line).doesNotContain(password);
             }
@@ -264,7 +268,7 @@ class AdminServerTest {
         assertThat(who.body()).isEqualTo("{\"user\":\"alice\",\"role\":\"admin\",\"auth\":\"cookie\",\"csrf_token\":\"" + login.csrf() + "\"}");
         assertThat(get("/api/status", "Cookie", "other=1; " + login.cookie()).statusCode()).isEqualTo(200);
         assertThat(logged())
-                .anyMatch(l -> l.startsWith("event=admin-login user=alice role=admin client=127.0.0.1:"));
+                .anyMatch(l -> l.startsWith("node=lb-test event=admin-login user=alice role=admin client=127.0.0.1:"));
     }
 
     @Test
@@ -304,8 +308,8 @@ class AdminServerTest {
         assertThat(w.body()).contains("\"weight\":5");
         assertThat(backend("s2").weight()).isEqualTo(5);
         assertThat(lines("admin-action")).satisfiesExactly(
-                l -> assertThat(l).startsWith("event=admin-action user=alice action=backend-state target=s2 value=maint client=127.0.0.1:"),
-                l -> assertThat(l).startsWith("event=admin-action user=alice action=backend-weight target=s2 value=5 client=127.0.0.1:"));
+                l -> assertThat(l).startsWith("node=lb-test event=admin-action user=alice action=backend-state target=s2 value=maint client=127.0.0.1:"),
+                l -> assertThat(l).startsWith("node=lb-test event=admin-action user=alice action=backend-weight target=s2 value=5 client=127.0.0.1:"));
     }
 
     @Test
@@ -418,9 +422,12 @@ class AdminServerTest {
         assertThat(anonymous.body()).contains("id=\"login-user\"", "id=\"login-password\"", "id=\"login-submit\"",
                 "/static/stats.js", "/static/stats.css");
 
+        assertThat(anonymous.body()).as("no figures before a login").doesNotContain("data-backend=", NODE, Version.text())
+                .contains("<section id=\"dashboard\" hidden>");
+
         HttpResponse<String> known = get("/stats", "Authorization", basic("reader", READER_PASSWORD));
         assertThat(known.statusCode()).isEqualTo(200);
-        assertThat(known.body()).isEqualTo(anonymous.body());
+        assertThat(known.body()).contains("id=\"login-user\"", "/static/stats.js");
         Login login = login("alice", ADMIN_PASSWORD);
         assertThat(get("/stats", "Cookie", login.cookie()).statusCode()).isEqualTo(200);
     }
@@ -513,10 +520,46 @@ class AdminServerTest {
         String js = get("/static/stats.js").body();
         String css = get("/static/stats.css").body();
         for (String text : List.of(html, js, css)) {
-            assertThat(text).doesNotContain("http://", "https://", "//cdn", "@import");
+            // The SVG namespace is a name (createElementNS), not an address anything is loaded from.
+            assertThat(text.replace("'http://www.w3.org/2000/svg'", "")).doesNotContain("http://", "https://", "//cdn", "@import");
         }
         assertThat(js).doesNotContain("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(");
         assertThat(html).doesNotContain("<script>").doesNotContain("style=\"").doesNotContain("onclick");
+    }
+
+    @Test
+    void theLoggedInPageIsReadableWithoutItsScript() throws Exception {
+        backend("s2").setAdminState(AdminState.MAINT);
+        String html = get("/stats", "Accept", "text/html", "Authorization", basic("reader", READER_PASSWORD)).body();
+
+        String title = "<title>Ferry balancer " + NODE + " · " + Version.text() + "</title>";
+        assertThat(html).contains(title, "id=\"node\">" + NODE + "</span>", "id=\"version\">" + Version.text() + "</span>")
+                .as("the dashboard is shown without a script").contains("<section id=\"dashboard\">")
+                .doesNotContain("<section id=\"dashboard\" hidden>");
+        assertThat(Version.text()).isNotEqualTo("unknown");
+        // Each backend a row of its own, with its state and its session counts (now / total, peak).
+        Matcher rows = Pattern.compile("<tr data-backend=\"(s[12])\" data-server>(.*?)</tr>").matcher(html);
+        Map<String, String> byName = new LinkedHashMap<>();
+        while (rows.find()) {
+            byName.put(rows.group(1), rows.group(2));
+        }
+        assertThat(byName).containsOnlyKeys("s1", "s2");
+        assertThat(byName.get("s2")).contains("<span class=\"badge backend-state state-maint\">maint</span>",
+                "data-cell=\"sessions\" data-label=\"Sessions now / total\">0 / 0</td>",
+                "data-cell=\"peak\" data-label=\"Peak\">0</td>", "data-cell=\"downtime\"", "data-cell=\"checks\"");
+        assertThat(byName.get("s1")).contains("state-", "data-cell=\"sessions\" data-label=\"Sessions now / total\">0 / 0</td>");
+    }
+
+    @Test
+    void theStatusNamesTheNodeAndVersionAndTheHistoryHasEveryBackend() throws Exception {
+        String status = get("/api/status", "Authorization", basic("reader", READER_PASSWORD)).body();
+        assertThat(status).contains("\"node\":\"" + NODE + "\"", "\"version\":\"" + Version.text() + "\"",
+                "\"sessions_peak\":", "\"checks_failed\":", "\"check_downs\":", "\"downtime_seconds\":");
+        HttpResponse<String> history = get("/api/history", "Authorization", basic("reader", READER_PASSWORD));
+        assertThat(history.statusCode()).isEqualTo(200);
+        assertThat(history.body()).startsWith("{\"interval_seconds\":30.0,\"capacity\":120,\"backends\":[")
+                .contains("\"name\":\"s1\",\"at\":[", "\"name\":\"s2\",\"at\":[");
+        assertThat(get("/api/history").statusCode()).isEqualTo(401);
     }
 
     @Test
