@@ -216,13 +216,27 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    /** Samples every backend's sessions and byte totals once per history interval, until closed. */
+    /**
+     * Samples every backend's sessions and byte totals once per history interval, until closed. At a fixed rate
+     * (the time a sample takes does not push the next one later), so the page sees a gap only where a sample was
+     * really missed: a tick more than an interval late is skipped.
+     */
     private void sampleHistory(BalancerStatus balancer, TrafficHistory history) {
-        long intervalMillis = Math.max(1, history.interval().toMillis());
+        long interval = Math.max(1_000_000, history.interval().toNanos());
+        long next = System.nanoTime();
         while (!closed) {
-            history.sample(Instant.now(), StatusReport.readings(balancer));
             try {
-                Thread.sleep(intervalMillis);
+                history.sample(Instant.now(), StatusReport.readings(balancer));
+            } catch (RuntimeException e) {
+                log.warn("admin-history-failed").log(e);
+            }
+            next += interval;
+            long now = System.nanoTime();
+            if (now - next > interval) {
+                next = now + interval - (now - next) % interval;   // missed ticks: on to the next one due
+            }
+            try {
+                Thread.sleep(Duration.ofNanos(Math.max(0, next - now)));
             } catch (InterruptedException e) {
                 return;
             }

@@ -366,7 +366,8 @@
   // ---- the last hour: small charts ------------------------------------------------------------
   // Inline SVG drawn here, no chart library (nothing is loaded from elsewhere). The x axis spans the whole ring
   // (capacity × interval) and ends at the newest sample, so a balancer that just started shows its few samples
-  // at the right and empty space before them; a missed sample (a gap over 1.5 intervals) breaks the line.
+  // at the right and empty space before them; samples missing (a gap over 2.5 intervals: more than one tick)
+  // break the line.
 
   const SVG = 'http://www.w3.org/2000/svg';
   const CHART_W = 240;
@@ -376,7 +377,7 @@
     const box = byId('charts');
     const intervalMs = history.interval_seconds * 1000;
     const spanMs = intervalMs * history.capacity;
-    setText('history-span', '(one sample every ' + duration(Math.round(history.interval_seconds)) + ')');
+    setText('history-span', '(one sample every ' + every(history.interval_seconds) + ')');
     const seen = new Set();
     history.backends.forEach(function (h) {
       seen.add(h.name);
@@ -408,7 +409,7 @@
       const now = h.sessions.length > 0 ? h.sessions[h.sessions.length - 1] : 0;
       card.replaceChildren(title,
         caption('Sessions', 'now ' + now + ', peak ' + peakSessions), sessions,
-        caption('Bytes per ' + duration(Math.round(history.interval_seconds)),
+        caption('Bytes per ' + every(history.interval_seconds),
           'in ' + bytes(sum(h.bytes_in)) + ' · out ' + bytes(sum(h.bytes_out)) + ' · max ' + bytes(maxBytes === 1 ? 0 : maxBytes)),
         traffic, legend());
     });
@@ -484,12 +485,13 @@
     return svg;
   }
 
-  // Indexes of the samples in runs without gaps: a new run where two samples lie more than 1.5 intervals apart.
+  // Indexes of the samples in runs without gaps: a new run where two samples lie more than 2.5 intervals apart
+  // (one late or skipped tick is bridged).
   function runs(at, intervalMs) {
     const all = [];
     let current = [];
     at.forEach(function (t, i) {
-      if (i > 0 && t - at[i - 1] > intervalMs * 1.5) {
+      if (i > 0 && t - at[i - 1] > intervalMs * 2.5) {
         all.push(current);
         current = [];
       }
@@ -499,6 +501,11 @@
       all.push(current);
     }
     return all;
+  }
+
+  // An interval as people say it: 30s, 1m 0s; under a second (tests sample fast) in milliseconds.
+  function every(seconds) {
+    return seconds < 1 ? Math.round(seconds * 1000) + ' ms' : duration(Math.round(seconds));
   }
 
   function sum(values) {

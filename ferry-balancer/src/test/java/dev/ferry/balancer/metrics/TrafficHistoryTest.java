@@ -72,7 +72,7 @@ class TrafficHistoryTest {
         h.sample(at(0), List.of(new Reading("s1", 1, 0, 0)));
         h.sample(at(3), List.of(new Reading("s1", 1, 900, 0)));
 
-        // The page breaks its line where two samples lie more than 1.5 intervals apart; the bytes are those of the gap.
+        // The page breaks its line where two samples lie more than 2.5 intervals apart; the bytes are those of the gap.
         assertThat(h.samples().get("s1")).containsExactly(new Sample(at(0), 1, 0, 0), new Sample(at(3), 1, 900, 0));
     }
 

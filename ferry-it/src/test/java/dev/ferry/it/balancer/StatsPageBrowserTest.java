@@ -10,6 +10,7 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.it.Browser;
 import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
+import dev.ferry.runtime.Version;
 import dev.ferry.runtime.password.PasswordHasher;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -18,15 +19,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
-import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
@@ -43,8 +46,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * explicit conditions, never a sleep) for the refresh to show what the cluster did. A failed wait
  * says what the page showed at that moment.
  *
- * <p>Besides, it saves screenshots of the page (desktop and phone) to target/screenshots/; the ones
- * in docs/ are copies of these.
+ * <p>Besides, it saves screenshots of the page (desktop and phone, three backends with traffic and the
+ * charts filled in) to target/screenshots/; the ones in docs/ are copies of these.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StatsPageBrowserTest {
@@ -167,7 +170,6 @@ class StatsPageBrowserTest {
         waitFor("a transfer in progress", d -> pageText().contains("RETR · transferring"));
         List<WebElement> users = driver.findElements(By.cssSelector("#sessions tbody td[data-cell='user']"));
         assertThat(users).extracting(WebElement::getText).containsOnly(BalancerCluster.USER);
-        screenshot("stats-page.png");
 
         // A desktop window cannot be made this narrow (Chromium keeps it 500 px wide at least): a phone's screen is emulated.
         driver.executeCdpCommand("Emulation.setDeviceMetricsOverride",
@@ -186,16 +188,87 @@ class StatsPageBrowserTest {
                     .as("the right edge of the row %s", row.getText().replace('\n', ' '))
                     .isLessThanOrEqualTo(390);
         }
-        screenshot("stats-page-narrow.png");
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void thePageNamesTheNodeAndVersionAndDrawsTheLastHourOfEachBackend() throws Exception {
+        // Three backends: s1 and s2 serve; s3 points at a port nobody listens on, so it is down, with failed checks
+        // and downtime. Samples every 100 ms instead of 30 s: the charts fill within seconds.
+        start(1366, 900, s -> s.withBalance(BalancerSettings.Balance.ROUNDROBIN).withNode("lb1")
+                .withBackends(List.of(s.backends().get(0), s.backends().get(1),
+                        new BalancerSettings.BackendSpec("s3", new InetSocketAddress("127.0.0.1", 9), 1))),
+                Duration.ofMillis(100));
+        logIn(ADMIN, ADMIN_PASSWORD);
+        waitForState("s1", "up");
+        waitForState("s2", "up");
+        waitForState("s3", "down");
+
+        assertThat(driver.findElement(By.id("node")).getText()).isEqualTo("lb1");
+        assertThat(driver.findElement(By.id("version")).getText()).isEqualTo(Version.text()).isNotEqualTo("unknown");
+        assertThat(driver.getTitle()).isEqualTo("Ferry balancer lb1 · " + Version.text());
+
+        traffic();
+        waitFor("s3's downtime and failed checks", d -> !cell("s3", "downtime").getText().equals("0s")
+                && cell("s3", "checks").getText().matches("[1-9][0-9]* · 1"));
+        waitFor("peaks of s1 and s2", d -> Integer.parseInt(cell("s1", "peak").getText()) >= 2
+                && Integer.parseInt(cell("s2", "peak").getText()) >= 2);
+        assertThat(driver.findElement(By.id("sum-sessions")).getText()).matches("[0-9]+ / [1-9][0-9]* / [0-9]+");
+
+        // A card per backend, each with its two charts; s1's carry the traffic (a line with points, bytes moved).
+        waitFor("a chart per backend with samples", d -> d.findElements(By.cssSelector("#charts .chart-card")).size() == 3
+                && Integer.parseInt(chart("s1", "sessions").getDomAttribute("data-samples")) >= 20);
+        // Read at once, in the page: the script redraws the charts at every refresh.
+        Map<String, Map<String, Object>> charts = js("""
+                const all = {};
+                document.querySelectorAll('#charts .chart-card').forEach(function (card) {
+                  all[card.dataset.chart] = {
+                    sessionLines: card.querySelectorAll('svg.chart-sessions polyline').length,
+                    byteLines: card.querySelectorAll('svg.chart-bytes polyline').length,
+                    points: Array.from(card.querySelectorAll('svg.chart-sessions polyline.series-sessions'))
+                        .map(function (l) { return l.getAttribute('points'); }).join(' '),
+                    text: card.innerText
+                  };
+                });
+                return all;""");
+        assertThat(charts).containsOnlyKeys("s1", "s2", "s3");
+        charts.forEach((name, c) -> {
+            assertThat((Long) c.get("sessionLines")).as(name).isPositive();
+            assertThat((Long) c.get("byteLines")).as(name).isPositive();
+        });
+        assertThat((String) charts.get("s1").get("text")).as("s1's figures").doesNotContain("in 0 B").doesNotContain("out 0 B");
+        String points = (String) charts.get("s1").get("points");
+        assertThat(points.split(" ")).as("s1's sessions: %s", points).hasSizeGreaterThan(10);
+        assertThat(Arrays.stream(points.split(" ")).map(p -> p.split(",")[1]).distinct().count())
+                .as("s1's sessions rise and fall: %s", points).isGreaterThan(1);
+        assertThat(shown(By.id("charts-empty"))).isFalse();
+        screenshotDown("stats-page.png", "main");
+
+        driver.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+                Map.of("width", 390, "height", 844, "deviceScaleFactor", 1, "mobile", true));
+        Map<String, Object> widths = js("return {scroll: document.documentElement.scrollWidth,"
+                + " client: document.documentElement.clientWidth};");
+        assertThat(((Number) widths.get("scroll")).longValue()).as("no horizontal scrolling (%s)", widths)
+                .isLessThanOrEqualTo(((Number) widths.get("client")).longValue());
+        for (WebElement card : driver.findElements(By.cssSelector("#charts .chart-card, #backends tbody tr"))) {
+            assertThat(card.getRect().getX() + card.getRect().getWidth()).as(card.getText()).isLessThanOrEqualTo(390);
+        }
+        // On a phone the page is long: down to the charts (summary, backends, the last hour), not every session.
+        screenshotDown("stats-page-narrow.png", "#charts");
     }
 
     // ---- the cluster and its sessions ----------------------------------------------------------
 
     /** A cluster with its admin listener on a free loopback port, and the page open in a browser of that size. */
     private void start(int width, int height) throws IOException {
-        cluster = BalancerCluster.start(s -> s.withBalance(BalancerSettings.Balance.ROUNDROBIN));
+        start(width, height, s -> s.withBalance(BalancerSettings.Balance.ROUNDROBIN), Duration.ofSeconds(30));
+    }
+
+    /** As {@link #start(int, int)}, the balancer configured by {@code configure}, the charts sampled every {@code history}. */
+    private void start(int width, int height, UnaryOperator<BalancerSettings> configure, Duration history) throws IOException {
+        cluster = BalancerCluster.start(configure);
         admin = AdminServer.start(cluster.balancer().status(), new AdminSettings(new InetSocketAddress("127.0.0.1", 0), USERS),
-                Map.of("/metrics", cluster.balancer().status().metrics().handler()));
+                Map.of("/metrics", cluster.balancer().status().metrics().handler()), history);
         driver = Browser.start(tmp.resolve("profile"), width, height);
         driver.get(admin.url());
         waitFor("the login form", d -> shown(By.id("login-form")));
@@ -236,6 +309,40 @@ class StatsPageBrowserTest {
         busy.command("RETR backup.tar", 150);
     }
 
+    /**
+     * Some seconds of traffic for the charts: downloads and uploads of several sizes, and sessions that stay open
+     * one after another (held until the test ends), so that sessions and bytes rise and fall.
+     */
+    private void traffic() throws IOException, InterruptedException {
+        int[] sizes = {40_000, 400_000, 1_500_000};
+        for (int i = 0; i < sizes.length; i++) {
+            TestData.randomFile(cluster.root().resolve("file" + i + ".bin"), sizes[i], i);
+        }
+        for (int round = 0; round < 30; round++) {
+            if (round % 4 == 0 && round < 24) {
+                hold(RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD)).command("PWD", 257);
+            }
+            try (RawFtp ftp = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD)) {
+                ftp.command("TYPE I", 200);
+                InetSocketAddress data = ftp.pasv();
+                try (Socket in = new Socket(data.getAddress(), data.getPort())) {
+                    ftp.command("RETR file" + round % sizes.length + ".bin", 150);
+                    assertThat(in.getInputStream().readAllBytes()).hasSize(sizes[round % sizes.length]);
+                }
+                ftp.expect(226);
+                if (round % 2 == 0) {
+                    InetSocketAddress up = ftp.pasv();
+                    try (Socket out = new Socket(up.getAddress(), up.getPort())) {
+                        ftp.command("STOR up" + round + ".bin", 150);
+                        out.getOutputStream().write(TestData.random(sizes[(round / 2) % sizes.length] / 2, round));
+                    }
+                    ftp.expect(226);
+                }
+            }
+            Thread.sleep(120);   // pacing, so that the rounds spread over the samples
+        }
+    }
+
     private <T extends AutoCloseable> T hold(T closeable) {
         held.add(closeable);
         return closeable;
@@ -255,6 +362,11 @@ class StatsPageBrowserTest {
 
     private static By backendRow(String name) {
         return By.cssSelector("#backends tbody tr[data-backend='" + name + "']");
+    }
+
+    /** Backend {@code backend}'s chart of {@code kind} (sessions, bytes) in the last-hour section. */
+    private WebElement chart(String backend, String kind) {
+        return driver.findElement(By.cssSelector("#charts .chart-card[data-chart='" + backend + "'] svg.chart-" + kind));
     }
 
     private WebElement cell(String backend, String key) {
@@ -303,8 +415,17 @@ class StatsPageBrowserTest {
         return (T) driver.executeScript(script);
     }
 
-    private void screenshot(String name) throws IOException {
+    /**
+     * The page from its top down to the bottom of the element {@code selector} finds, beyond the window's height if
+     * need be (CDP: Page.captureScreenshot beyond the viewport).
+     */
+    private void screenshotDown(String name, String selector) throws IOException {
+        Map<String, Object> size = js("const r = document.querySelector('" + selector + "').getBoundingClientRect();"
+                + " return {width: window.innerWidth, height: Math.ceil(r.bottom + window.scrollY + 12)};");
+        Map<String, Object> shot = driver.executeCdpCommand("Page.captureScreenshot", Map.of("format", "png",
+                "captureBeyondViewport", true, "clip", Map.of("x", 0, "y", 0, "width", size.get("width"),
+                        "height", size.get("height"), "scale", 1)));
         Files.createDirectories(SCREENSHOTS);
-        Files.write(SCREENSHOTS.resolve(name), driver.getScreenshotAs(OutputType.BYTES));
+        Files.write(SCREENSHOTS.resolve(name), Base64.getDecoder().decode((String) shot.get("data")));
     }
 }
