@@ -8,6 +8,7 @@ import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.balancer.backend.CheckState;
 import dev.ferry.it.ExternalCommand;
 import dev.ferry.it.RawFtp;
+import dev.ferry.runtime.Version;
 import dev.ferry.runtime.password.PasswordHasher;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -108,5 +109,18 @@ class StatsCsvCurlTest {
         ExternalCommand.Result missing = sh("curl -sS -w '\\n%{http_code}\\n' '" + base + "/stats.csv'");
         assertThat(missing.stdout()).contains("/stats;csv", "/api/status", "/metrics").endsWith("\n404\n");
         assertThat(sh("curl -sS -o /dev/null -w '%{http_code}' '" + base + "/stats;csv'").stdout()).isEqualTo("401");
+    }
+
+    @Test
+    void theHtmlPageReadsWithoutItsScript() throws Exception {
+        // What a text browser reads: the page's HTML as curl gets it, tags stripped, one backend row a line.
+        String rows = sh(curl("/stats") + " -H 'Accept: text/html' | grep '<tr data-backend=' | sed -e 's/<[^>]*>/ /g'"
+                + " -e 's/  */ /g' -e 's/^ //'").stdout();
+        assertThat(rows.lines().toList()).satisfiesExactly(
+                s1 -> assertThat(s1).startsWith("s1 up checks: up, admin: ready ok").contains(" 0 / 1 "),
+                s2 -> assertThat(s2).startsWith("s2 down checks: down, admin: ready failed").contains(" 0 / 0 "));
+        assertThat(sh(curl("/stats") + " -H 'Accept: text/html' | grep -o '<title>[^<]*</title>'").stdout().strip())
+                .isEqualTo("<title>Ferry balancer " + cluster.balancer().status().settings().node() + " · " + Version.text()
+                        + "</title>");
     }
 }
