@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * The stats page and its script and style sheet, read once from the jar's resources and served
@@ -34,6 +35,7 @@ final class Pages {
     private record Resource(String contentType, byte[] bytes) {}
 
     private static final String HTML = "text/html; charset=utf-8";
+    private static final Pattern TEXT_BROWSER = Pattern.compile("(?i)(w3m|lynx|links|elinks)/");
     /** RFC 7111's media type, with RFC 4180 §3's header parameter. */
     static final String CSV = "text/csv; charset=utf-8; header=present";
     /** Everything under /static/: name and content type. */
@@ -109,7 +111,9 @@ final class Pages {
         }
         boolean known = auth.authenticate(ex) instanceof AdminAuth.Outcome.Allowed;
         if (!known) {
-            ex.getResponseHeaders().set("WWW-Authenticate", AdminAuth.challenge(ex, true));
+            // A text browser runs no script, so the page's login form cannot work there: it is asked for Basic,
+            // which it answers with its own prompt (or the user:password of its URL).
+            ex.getResponseHeaders().set("WWW-Authenticate", AdminAuth.challenge(ex, !textBrowser(ex)));
         }
         ex.getResponseHeaders().set("Cache-Control", "no-store");
         byte[] body = known ? StatsPageHtml.render(pageTemplate, status.get()) : page.bytes();
@@ -177,6 +181,12 @@ final class Pages {
             options.addAll(Arrays.asList(rawQuery.split("[;&]")));
         }
         return options;
+    }
+
+    /** w3m, Lynx, Links and ELinks name themselves first in their User-Agent; no graphical browser does. */
+    static boolean textBrowser(HttpExchange ex) {
+        String agent = ex.getRequestHeaders().getFirst("User-Agent");
+        return agent != null && TEXT_BROWSER.matcher(agent).lookingAt();
     }
 
     /**

@@ -33,13 +33,33 @@ final class StatsPageHtml {
         for (Object b : (List<?>) status.get("backends")) {
             row((Map<?, ?>) b, rows);
         }
-        String html = template
+        String html = tiles(template, balancer)
                 .replace(TITLE, "<title>" + escape(title(node, version)) + "</title>")
                 .replace(NODE, "<span class=\"node\" id=\"node\">" + escape(node) + "</span>")
                 .replace(VERSION, "<span class=\"version\" id=\"version\">" + escape(version) + "</span>")
                 .replace(DASHBOARD, "<section id=\"dashboard\">")
                 .replace(BACKEND_ROWS, rows);
         return html.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The summary tiles that read without the script's formatting of several figures. */
+    private static String tiles(String template, Map<?, ?> b) {
+        return template
+                .replace(tile("sum-uptime"), filled("sum-uptime", duration(number(b, "uptime_seconds"))))
+                .replace(tile("sum-sessions"), filled("sum-sessions",
+                        b.get("sessions_now") + " / " + b.get("sessions_peak") + " / " + b.get("sessions_max")))
+                .replace(tile("sum-total"), filled("sum-total", String.valueOf(b.get("sessions_total"))))
+                .replace(tile("sum-queued"), filled("sum-queued", String.valueOf(b.get("queued"))))
+                .replace(tile("sum-bytes"), filled("sum-bytes", bytes(number(b, "bytes_in")) + " / " + bytes(number(b, "bytes_out"))))
+                .replace(tile("sum-mode"), filled("sum-mode", b.get("balance") + " · " + b.get("relay_mode")));
+    }
+
+    private static String tile(String id) {
+        return "id=\"" + id + "\">–</span>";
+    }
+
+    private static String filled(String id, String text) {
+        return "id=\"" + id + "\">" + escape(text) + "</span>";
     }
 
     /** The page's title, as the script also writes it: which balancer, which Ferry. */

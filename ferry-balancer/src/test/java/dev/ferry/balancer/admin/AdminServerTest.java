@@ -551,6 +551,20 @@ class AdminServerTest {
     }
 
     @Test
+    void aTextBrowserIsAskedForBasicCredentialsAndGraphicalOnesForThePagesLogin() throws Exception {
+        HttpResponse<String> w3m = get("/stats", "User-Agent", "w3m/0.5.3+git20230121");
+        assertThat(w3m.statusCode()).isEqualTo(401);
+        assertThat(w3m.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(h -> assertThat(h).startsWith("Basic "));
+        assertThat(get("/stats", "User-Agent", "Lynx/2.9.0dev.12 libwww-FM/2.14").headers().firstValue("WWW-Authenticate"))
+                .hasValueSatisfying(h -> assertThat(h).startsWith("Basic "));
+        assertThat(get("/stats", "User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 (like w3m/)")
+                .headers().firstValue("WWW-Authenticate")).hasValueSatisfying(h -> assertThat(h).startsWith("FerryLogin "));
+
+        String html = get("/stats", "User-Agent", "w3m/0.5.3", "Authorization", basic("reader", READER_PASSWORD)).body();
+        assertThat(html).contains("id=\"sum-sessions\">0 / 0 / 2000</span>", "id=\"sum-mode\">leastconn · ");
+    }
+
+    @Test
     void theStatusNamesTheNodeAndVersionAndTheHistoryHasEveryBackend() throws Exception {
         String status = get("/api/status", "Authorization", basic("reader", READER_PASSWORD)).body();
         assertThat(status).contains("\"node\":\"" + NODE + "\"", "\"version\":\"" + Version.text() + "\"",
