@@ -53,7 +53,7 @@ public final class Main implements Runnable {
         return parsed.commandSpec().commandLine().getExecutionResult() instanceof Started s ? s : null;
     }
 
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 
@@ -70,7 +70,7 @@ public final class Main implements Runnable {
         }
     }
 
-    static String version() {
+    public static String version() {
         return dev.ferry.runtime.Version.text();
     }
 }
