@@ -57,6 +57,26 @@ public final class Gate {
     }
 
     /**
+     * Why {@link #check} refused, as the log's {@code reason=}: a token fail2ban filters and auditors can match.
+     */
+    public static String reason(Reply refusal) {
+        if (refusal == Replies.PLEASE_LOG_IN) {
+            return "not-logged-in";
+        }
+        if (refusal == WRITE_DENIED) {
+            return "read-only";
+        }
+        if (refusal == READ_DENIED) {
+            return "read-denied";
+        }
+        if (refusal == RNFR_FIRST) {
+            return "rnfr-first";
+        }
+        // What is left is ControlProtection's answer (RFC 4217 §10.2): PROT P required, or PBSZ first.
+        return "protection-required";
+    }
+
+    /**
      * The path {@code command}'s argument names, resolved against the working directory; the working
      * directory when a path verb has no argument; null when the verb names no path (PathKind NONE: MFMT
      * carries its path after a time stamp, STOU a name hint, and parse them themselves).

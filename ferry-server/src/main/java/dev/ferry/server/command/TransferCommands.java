@@ -25,6 +25,7 @@ import dev.ferry.server.fs.UploadMode;
 import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
+import dev.ferry.server.log.SessionEvents;
 import dev.ferry.server.metrics.ServerMetrics.Direction;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -39,8 +40,6 @@ import java.nio.file.NotDirectoryException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * RETR, STOR, APPE, STOU, LIST, NLST and MLSD: each checks what it can before the data connection (the file
@@ -50,7 +49,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TransferCommands {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
 
     /** Downloads up to this size run on the control thread (see retrieve). */
     static final long INLINE_TRANSFER_BYTES = 64 * 1024;
@@ -61,13 +59,13 @@ public final class TransferCommands {
     private final SessionState state;
     private final TransferRunner runner;
     private final ControlSide control;
-    private final String id;
+    private final SessionEvents log;
     private final InetAddress dataPeer;
 
     public TransferCommands(ServerContext ctx, SessionState state, TransferRunner runner, ControlSide control,
-                            String id, InetAddress dataPeer) {
+                            SessionEvents log, InetAddress dataPeer) {
         this.ctx = ctx;
-        this.id = id;
+        this.log = log;
         this.state = state;
         this.runner = runner;
         this.control = control;
@@ -183,12 +181,12 @@ public final class TransferCommands {
         boolean ascii = state.ascii();
         String text = opening != null ? opening
                 : "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path + ".";
-        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, id, upload, verb, path, ascii));
+        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, log, upload, verb, path, ascii));
         return null;
     }
 
     /** The bytes of a STOR, APPE or STOU, committed only when the whole file is known to have arrived. */
-    private record UploadBody(ServerContext ctx, ControlSide control, String id, Upload upload, String verb,
+    private record UploadBody(ServerContext ctx, ControlSide control, SessionEvents log, Upload upload, String verb,
                               VirtualPath path, boolean ascii) implements TransferBody {
 
         @Override
@@ -219,8 +217,8 @@ public final class TransferCommands {
                 try {
                     upload.abort();
                 } catch (IOException e) {
-                    LOG.warn("{} event=storage-error cmd={} path={} during=undo error={}", id, verb, path,
-                            e.getMessage());
+                    log.warn("storage-error").with("cmd", verb).with("path", path).with("during", "undo")
+                            .with("error", e.getMessage()).log();
                 }
             }
             upload.close();
@@ -305,6 +303,6 @@ public final class TransferCommands {
     private void start(String verb, VirtualPath path, String opening, Direction direction, boolean inline,
                        TransferBody body) {
         runner.start(new TransferPlan(verb, path, opening, state.takeEndpoint(), state.transferTls(), direction,
-                inline, body));
+                inline, body, state.ascii(), state.account().anonymous()));
     }
 }
