@@ -246,7 +246,8 @@ public final class Session implements Runnable {
             log.debug("control-failed").with("error", e.toString()).log();
         } catch (RuntimeException e) {
             reason = "bug";
-            log.warn("internal-error").log(e);
+            // "internal error" in the line: what the test harnesses look for after every test.
+            log.warn("internal-error").with("message", "session ended by an internal error").log(e);
             trySend(INTERNAL_ERROR);
         }
         finish(reason);
