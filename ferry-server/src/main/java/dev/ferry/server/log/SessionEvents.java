@@ -24,7 +24,7 @@ public final class SessionEvents {
 
     private final SessionLog log;
     private final boolean quiet;
-    private int refused;
+    private volatile int refused;
     private volatile String user;
 
     public SessionEvents(SessionLog log, boolean quiet) {
