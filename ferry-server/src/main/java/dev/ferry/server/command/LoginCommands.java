@@ -87,7 +87,8 @@ public final class LoginCommands {
         Path home = ok.home() != null ? ok.home() : ctx.settings().root();
         Storage storage;
         try {
-            storage = ctx.homes().forHome(home);
+            // the upload directory's files are private to the server (0600): see UploadDirectory
+            storage = ok.uploads() != null ? ctx.homes().forPrivateUploads(home) : ctx.homes().forHome(home);
         } catch (IOException e) {
             LOG.warn("{} event=login-failed user={} reason=home-unavailable", id, Printable.of(name, Replies.ECHO_LIMIT));
             ctx.metrics().loginFailed(false);

@@ -120,6 +120,12 @@ public final class LocalStorage implements Storage {
                 }
                 yield LocalUpload.intoNewFile(target, file, jail);
             }
+            case CREATE -> {
+                if (entry.exists()) {
+                    throw new FileAlreadyExistsException(file.toString());
+                }
+                yield LocalUpload.newFileOnly(entry.path(), file, jail);
+            }
         };
     }
 
