@@ -87,7 +87,8 @@ public final class LoginCommands {
         Path home = ok.home() != null ? ok.home() : ctx.settings().root();
         Storage storage;
         try {
-            storage = ctx.homes().forHome(home);
+            // the upload directory's files are private to the server (0600): see UploadDirectory
+            storage = ok.uploads() != null ? ctx.homes().forPrivateUploads(home) : ctx.homes().forHome(home);
         } catch (IOException e) {
             log.warn("login-failed").with("reason", "home-unavailable").log();
             ctx.metrics().loginFailed(false);

@@ -1,10 +1,12 @@
 package dev.ferry.server.command;
 
 import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.command.Verb;
 import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.PeerEnd;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.server.ServerContext;
+import dev.ferry.server.auth.UploadDirectory;
 import dev.ferry.server.data.ControlSide;
 import dev.ferry.server.data.DataConnection;
 import dev.ferry.server.data.DataEndpoint;
@@ -34,6 +36,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
@@ -132,8 +135,15 @@ public final class TransferCommands {
     /** STOR or APPE to {@code path}, resolved by the gate. */
     public Reply store(VirtualPath path, boolean append) throws IOException {
         long offset = state.takeRestOffset();
-        UploadMode mode = append ? UploadMode.APPEND : offset > 0 ? UploadMode.RESUME : UploadMode.REPLACE;
+        UploadMode mode = append ? UploadMode.APPEND : offset > 0 ? UploadMode.RESUME
+                : intoUploadDirectory(path) ? UploadMode.CREATE : UploadMode.REPLACE;
         return startUpload(path, mode, offset, append ? "APPE" : "STOR", null);
+    }
+
+    /** A STOR the gate let through as an anonymous upload: it may create a file, not replace one. */
+    private boolean intoUploadDirectory(VirtualPath path) {
+        UploadDirectory uploads = state.account().uploads();
+        return uploads != null && uploads.rule(Verb.STOR, path, false) == UploadDirectory.Ruling.UPLOAD;
     }
 
     /** STOU [hint] (RFC 959 §4.1.3): the hint is a name, not a path to write, so the table gives no path kind. */
@@ -143,6 +153,13 @@ public final class TransferCommands {
         try {
             VirtualPath hint = arg == null ? null : VirtualPath.resolve(state.cwd(), arg);
             VirtualPath dir = hint == null ? state.cwd() : hint.parent();
+            if (!dir.equals(state.cwd())) {
+                // the gate saw the working directory; the hint names another one ("STOU ../pub/x"): ask again
+                Reply refused = Gate.check(Verb.STOU, dir, state);
+                if (refused != null) {
+                    return refused;
+                }
+            }
             created = state.storage().createUnique(dir, hint == null ? "ftp" : hint.name());
         } catch (InvalidVirtualPathException e) {
             return Reply.of(553, e.getMessage());
@@ -173,6 +190,8 @@ public final class TransferCommands {
             upload = state.storage().openUpload(path, mode, offset);
         } catch (NoSuchFileException e) {
             return Reply.of(553, path.parent() + ": No such directory.");
+        } catch (FileAlreadyExistsException e) {
+            return Reply.of(550, path + ": File exists; an upload here cannot replace a file.");
         } catch (AccessDeniedException e) {
             return Reply.of(550, path + ": Permission denied.");
         } catch (IOException e) {
