@@ -33,7 +33,8 @@ public record UploadDirectory(VirtualPath directory) {
         REFUSED
     }
 
-    static final Reply REFUSED = Reply.of(550,
+    /** Public for the log's reason ({@code Gate.reason}). */
+    public static final Reply REFUSED = Reply.of(550,
             "Permission denied: the upload directory is write-only; new files can be stored there, not listed, read, "
                     + "overwritten, renamed or deleted.");
 

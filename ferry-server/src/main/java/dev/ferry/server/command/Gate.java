@@ -90,6 +90,9 @@ public final class Gate {
         if (refusal == RNFR_FIRST) {
             return "rnfr-first";
         }
+        if (refusal == UploadDirectory.REFUSED) {
+            return "upload-directory-write-only";
+        }
         // What is left is ControlProtection's answer (RFC 4217 §10.2): PROT P required, or PBSZ first.
         return "protection-required";
     }

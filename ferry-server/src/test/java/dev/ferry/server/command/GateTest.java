@@ -119,6 +119,7 @@ class GateTest {
         assertThat(refusal == null ? 0 : refusal.code()).isEqualTo(expected);
         if (expected == 550 && !targetOutside(target)) {
             assertThat(refusal.lines().getFirst()).contains("write-only");
+            assertThat(Gate.reason(refusal)).isEqualTo("upload-directory-write-only");
         }
     }
 
