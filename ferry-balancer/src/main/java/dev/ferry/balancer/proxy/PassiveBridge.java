@@ -68,7 +68,7 @@ final class PassiveBridge {
                 () -> log.info("data-expired").log(), deadline);
         int port = ctx.dataPorts().register(registration);
         if (port < 0) {
-            log.warn("passive-exhausted").log();
+            log.info("passive-exhausted").log();
             return Replies.NO_PASSIVE_PORT.toBytes();
         }
         route.registered(port, registration);
