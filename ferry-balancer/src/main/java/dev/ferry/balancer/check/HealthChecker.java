@@ -4,6 +4,8 @@ import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.balancer.backend.CheckState;
+import dev.ferry.runtime.log.EventLog;
+import dev.ferry.runtime.log.NodeName;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -21,8 +23,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
-import dev.ferry.runtime.log.EventLog;
-import dev.ferry.runtime.log.NodeName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
