@@ -19,6 +19,7 @@ import dev.ferry.balancer.tls.BackendTlsClient;
 import dev.ferry.balancer.tls.BalancerTls;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
+import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.Acceptor;
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.IdleParker;
@@ -83,12 +84,13 @@ public final class FtpBalancer implements AutoCloseable {
         this.settings = settings;
         BalancerTls tls = BalancerTls.start(settings.tls(), settings.listen());
         this.checkTls = checkTls(settings, tls);
+        EventLog log = new EventLog(LOG, settings.node());
         List<Backend> backends = settings.backends().stream()
-                .map(spec -> new Backend(spec, settings.check().rise(), settings.check().fall()))
+                .map(spec -> new Backend(spec, settings.check().rise(), settings.check().fall(), log))
                 .toList();
         this.listener = Listener.bind(settings.listen(), "");
         Watchdog watchdog = new Watchdog("ferry-balancer-watchdog");
-        DataPorts dataPorts = new DataPorts(listener.address().getAddress(), settings.passiveLow(), settings.passiveHigh());
+        DataPorts dataPorts = new DataPorts(listener.address().getAddress(), settings.passiveLow(), settings.passiveHigh(), log);
         Admission admission = new Admission(settings.maxSessions(), settings.queue().size(), settings.queue().timeout());
         this.initialBackends = backends;
         BalancerMetrics metrics = new BalancerMetrics(this::backendsInService, admission, dataPorts, settings.maxSessions(),
@@ -109,7 +111,8 @@ public final class FtpBalancer implements AutoCloseable {
         this.status = new BalancerStatus(context, listener.address(), startedAt, retiring,
                 passthrough != null ? new BalancerStatus.PassivePorts(passthrough::passivePortsText, passthrough::dataPortCount)
                         : BalancerStatus.PassivePorts.range(settings.passiveLow(), settings.passiveHigh()));
-        this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), settings.source(), checkTls, metrics::checkDone);
+        this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), settings.source(), checkTls, metrics::checkDone,
+                context.log());
         this.acceptor = acceptor("ferry-balancer-acceptor", listener.channel(), false);
         InetSocketAddress implicit = tls == null ? null : settings.tls().implicitListen();
         if (implicit != null) {
@@ -189,20 +192,21 @@ public final class FtpBalancer implements AutoCloseable {
         }
         BalancerTls tls = b.context.tls();
         if (tls != null) {
-            LOG.info("event=tls mode=terminate certificate={} fingerprint={} require={} session_reuse={} implicit={} backends={}",
-                    tls.server().identity().selfSigned() ? "self-signed" : settings.tls().certificate(),
-                    tls.server().identity().fingerprint(), spelling(settings.tls().require()), spelling(settings.tls().reuse()),
-                    b.implicitListener == null ? "-" : HostPort.text(b.implicitTlsAddress()),
-                    tls.backends() == null ? "plain" : "ftps");
+            b.context.log().info("tls").with("mode", "terminate")
+                    .with("certificate", tls.server().identity().selfSigned() ? "self-signed" : settings.tls().certificate())
+                    .with("fingerprint", tls.server().identity().fingerprint()).with("require", spelling(settings.tls().require()))
+                    .with("session_reuse", spelling(settings.tls().reuse()))
+                    .with("implicit", b.implicitListener == null ? null : HostPort.text(b.implicitTlsAddress()))
+                    .with("backends", tls.backends() == null ? "plain" : "ftps").log();
             if (tls.backends() != null && !tls.backends().verifies()) {
-                LOG.warn("event=tls-backends-unverified reason=\"no backend-ca: the link to the backends is encrypted, "
-                        + "but their certificates are not checked\"");
+                b.context.log().warn("tls-backends-unverified")
+                        .with("reason", "no backend-ca: the link to the backends is encrypted, but their certificates are not checked").log();
             }
         }
-        LOG.info("event=listening address={} backends={} balance={} check={} passive_ports={} relay={}",
-                HostPort.text(b.address()), settings.backends().size(), settings.balance().name().toLowerCase(Locale.ROOT),
-                settings.check().type().name().toLowerCase(Locale.ROOT).replace('_', '-'),
-                b.status.passivePortsText(), Relay.mode());
+        b.context.log().info("listening").with("address", HostPort.text(b.address())).with("backends", settings.backends().size())
+                .with("balance", settings.balance().name().toLowerCase(Locale.ROOT))
+                .with("check", settings.check().type().name().toLowerCase(Locale.ROOT).replace('_', '-'))
+                .with("passive_ports", b.status.passivePortsText()).with("relay", Relay.mode()).log();
         return b;
     }
 
@@ -268,7 +272,7 @@ public final class FtpBalancer implements AutoCloseable {
         retired.addAll(plan.retired());
         Map<String, Backend> added = new HashMap<>();
         for (BalancerSettings.BackendSpec spec : plan.added()) {
-            added.put(spec.name(), new Backend(spec, next.check().rise(), next.check().fall()));
+            added.put(spec.name(), new Backend(spec, next.check().rise(), next.check().fall(), context.log()));
         }
         // The new list in the order of the file: kept backends stay the same objects (state, counters).
         Map<String, Backend> kept = new HashMap<>();
@@ -301,15 +305,14 @@ public final class FtpBalancer implements AutoCloseable {
         }
         HealthChecker old = checker;
         HealthChecker fresh = new HealthChecker(backends, applied.check(), applied.proxyProtocol(), applied.source(), checkTls,
-                context.metrics()::checkDone);
+                context.metrics()::checkDone, context.log());
         checker = fresh;
         old.close();
         fresh.start();
-        LOG.info("event=reload added={} retired={} reweighted={} backends={} restart_needed={}",
-                names(plan.added().stream().map(BalancerSettings.BackendSpec::name).toList()),
-                names(plan.retired().stream().map(Backend::name).toList()),
-                names(plan.reweighted().keySet().stream().map(b -> b.name() + ":" + plan.reweighted().get(b)).toList()),
-                backends.size(), names(plan.needRestart()));
+        context.log().info("reload").with("added", names(plan.added().stream().map(BalancerSettings.BackendSpec::name).toList()))
+                .with("retired", names(plan.retired().stream().map(Backend::name).toList()))
+                .with("reweighted", names(plan.reweighted().keySet().stream().map(b -> b.name() + ":" + plan.reweighted().get(b)).toList()))
+                .with("backends", backends.size()).with("restart_needed", names(plan.needRestart())).log();
         return plan;
     }
 
@@ -327,11 +330,13 @@ public final class FtpBalancer implements AutoCloseable {
         }
         try {
             tls.reload(applied);
-            LOG.info("event=tls-reloaded certificate={} fingerprint={}",
-                    tls.server().identity().selfSigned() ? "self-signed" : applied.certificate(), tls.server().identity().fingerprint());
+            context.log().info("tls-reloaded")
+                    .with("certificate", tls.server().identity().selfSigned() ? "self-signed" : applied.certificate())
+                    .with("fingerprint", tls.server().identity().fingerprint()).log();
             return applied;
         } catch (IOException | RuntimeException e) {
-            LOG.warn("event=reload-failed what=tls-certificate error={}", Printable.of(String.valueOf(e.getMessage()), 200));
+            context.log().warn("reload-failed").with("what", "tls-certificate")
+                    .with("error", Printable.of(String.valueOf(e.getMessage()), 200)).log();
             return applied.withCertificate(current.certificate(), current.key()).withPasswordFile(current.passwordFile())
                     .withSelfSignedDirectory(current.selfSignedDirectory()).withReuse(current.reuse());
         }
@@ -347,7 +352,7 @@ public final class FtpBalancer implements AutoCloseable {
             while (b.activeSessions() > 0) {
                 Thread.sleep(250);
             }
-            LOG.info("event=backend-removed backend={} address={}", b.name(), HostPort.text(b.address()));
+            context.log().info("backend-removed").with("backend", b.name()).with("address", HostPort.text(b.address())).log();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -376,7 +381,7 @@ public final class FtpBalancer implements AutoCloseable {
         long until = System.nanoTime() + grace.toNanos();
         int left = context.admission().active() + context.admission().queued();
         if (left > 0 && !grace.isZero()) {
-            LOG.info("event=stopping sessions={} grace_ms={}", left, grace.toMillis());
+            context.log().info("stopping").with("sessions", left).with("grace_ms", grace.toMillis()).log();
         }
         while (context.admission().active() + context.admission().queued() > 0 && System.nanoTime() - until < 0) {
             try {
@@ -388,7 +393,7 @@ public final class FtpBalancer implements AutoCloseable {
         }
         List<ClientSession> remaining = List.copyOf(context.live());
         if (!remaining.isEmpty()) {
-            LOG.info("event=stop-closing sessions={}", remaining.size());
+            context.log().info("stop-closing").with("sessions", remaining.size()).log();
         }
         remaining.forEach(ClientSession::terminate);
         long closeBy = System.nanoTime() + 2_000_000_000L;
@@ -406,6 +411,6 @@ public final class FtpBalancer implements AutoCloseable {
             passthrough.close();
         }
         context.watchdog().close();
-        LOG.info("event=stopped");
+        context.log().info("stopped").log();
     }
 }

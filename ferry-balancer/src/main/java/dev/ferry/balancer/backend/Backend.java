@@ -2,6 +2,8 @@ package dev.ferry.balancer.backend;
 
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.protocol.Printable;
+import dev.ferry.runtime.log.EventLog;
+import dev.ferry.runtime.log.NodeName;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * One backend at run time: its two independent states (what checks say, what the operator set), its
@@ -29,6 +32,8 @@ public final class Backend {
     public static final int MAX_WEIGHT = BalancerSettings.BackendSpec.MAX_WEIGHT;
 
     private final BalancerSettings.BackendSpec spec;
+    /** The balancer's log: a backend's state, weight and features changes are daemon lines. */
+    private final EventLog log;
     private HealthCounter health;   // guarded by this
 
     private volatile CheckState checkState;
@@ -51,7 +56,13 @@ public final class Backend {
     private final LongAdder bytesDown = new LongAdder();
     private final LongAdder transfers = new LongAdder();
 
+    /** A backend logging as the local host's node (tests, tools). */
     public Backend(BalancerSettings.BackendSpec spec, int rise, int fall) {
+        this(spec, rise, fall, new EventLog(LOG, NodeName.local()));
+    }
+
+    public Backend(BalancerSettings.BackendSpec spec, int rise, int fall, EventLog log) {
+        this.log = Objects.requireNonNull(log, "log");
         this.spec = Objects.requireNonNull(spec, "spec");
         this.health = new HealthCounter(rise, fall, CheckState.UP);
         this.checkState = health.state();
@@ -77,7 +88,7 @@ public final class Backend {
         int before = weight;
         weight = w;
         if (before != w) {
-            LOG.info("backend={} weight={} previous_weight={}", name(), w, before);
+            log.info("backend-weight").with("backend", name()).with("weight", w).with("previous_weight", before).log();
         }
     }
 
@@ -94,7 +105,8 @@ public final class Backend {
         }
         adminState = s;
         stateSince = Instant.now();
-        LOG.info("backend={} admin={} state={}", name(), s.name().toLowerCase(), checkState.name().toLowerCase());
+        log.info("backend-admin").with("backend", name()).with("admin", s.name().toLowerCase())
+                .with("state", checkState.name().toLowerCase()).log();
     }
 
     /** Up and READY and weight > 0: may receive new sessions. */
@@ -166,7 +178,7 @@ public final class Backend {
         List<String> before = features;
         features = now;
         if (!now.equals(before)) {
-            LOG.info("backend={} event=features features=\"{}\"", name(), Printable.of(String.join(",", now).replace('"', '\''), 600));
+            log.info("features").with("backend", name()).with("features", Printable.of(String.join(",", now), 600)).log();
         }
     }
 
@@ -201,13 +213,10 @@ public final class Backend {
         if (after != before) {
             checkState = after;
             stateSince = at;
-            String line = "backend=" + name() + " state=" + after.name().toLowerCase() + " check=" + (ok ? "ok" : "failed")
-                    + " detail=\"" + detail + "\"" + (latency == null ? "" : " latency_ms=" + latency.toMillis());
-            if (after == CheckState.DOWN) {
-                LOG.warn(line);
-            } else {
-                LOG.info(line);
-            }
+            // A backend going down is what an operator must notice: WARN; coming back up is INFO.
+            log.at(after == CheckState.DOWN ? Level.WARN : Level.INFO, after == CheckState.DOWN ? "backend-down" : "backend-up")
+                    .with("backend", name()).with("state", after.name().toLowerCase()).with("check", ok ? "ok" : "failed")
+                    .with("detail", detail).with("latency_ms", latency == null ? null : latency.toMillis()).log();
         }
     }
 

@@ -1,10 +1,9 @@
 package dev.ferry.balancer.backend;
 
 import dev.ferry.balancer.BalancerSettings;
-import dev.ferry.protocol.Printable;
-import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.proxy.ProxyHeader;
 import dev.ferry.protocol.proxy.ProxyProtocol;
+import dev.ferry.runtime.log.SessionLog;
 import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.Watchdog;
 import java.io.IOException;
@@ -17,8 +16,6 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * How a session reaches a backend, the same for proxied and TLS passthrough sessions: the policy
@@ -31,8 +28,6 @@ import org.slf4j.LoggerFactory;
  * reach it without the frontend in between.
  */
 public final class BackendConnect {
-
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
 
     /**
      * What connecting reads of the balancer, at each call: a reload changes the settings, the backends
@@ -87,10 +82,11 @@ public final class BackendConnect {
     /**
      * Tries the backends the policy chooses until one opens, at most {@code retries} of them.
      *
+     * @param log  the session's log: each failed attempt and the end of the tries are its lines
      * @param user the USER name, or null where the balancer cannot know it
      * @return null when none did (logged)
      */
-    public static <T> Opened<T> firstThatOpens(Terms terms, String sessionId, InetSocketAddress client, String user,
+    public static <T> Opened<T> firstThatOpens(Terms terms, SessionLog log, InetSocketAddress client, String user,
                                                Opener<T> opener) throws InterruptedIOException {
         Set<Backend> tried = new HashSet<>();
         int attempts = Math.max(1, terms.retries());
@@ -121,14 +117,13 @@ public final class BackendConnect {
                 }
             } catch (IOException e) {
                 b.countConnectFailure();
-                LOG.info("{} event=backend-failed backend={} attempt={} error={}", sessionId, b.name(), attempt + 1, e.getMessage());
+                log.info("backend-failed").with("backend", b.name()).with("attempt", attempt + 1).with("error", e.getMessage()).log();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("interrupted while connecting to a backend");
             }
         }
-        LOG.warn("{} event=no-backend client={} user={} tried={}", sessionId, HostPort.text(client),
-                user == null ? "-" : Printable.of(user, 64), tried.size());
+        log.warn("no-backend").with("tried", tried.size()).log();
         return null;
     }
 

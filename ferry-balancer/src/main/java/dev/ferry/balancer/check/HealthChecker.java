@@ -4,6 +4,8 @@ import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.CheckResult;
 import dev.ferry.balancer.backend.CheckState;
+import dev.ferry.runtime.log.EventLog;
+import dev.ferry.runtime.log.NodeName;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -51,6 +53,7 @@ public final class HealthChecker implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean started = new AtomicBoolean();
     private final BiConsumer<Backend, CheckResult> onResult;
+    private final EventLog log;
 
     /** {@code proxyProtocol}: the header sent to backends, which every check then sends too. */
     public HealthChecker(List<Backend> backends, BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol) {
@@ -79,6 +82,14 @@ public final class HealthChecker implements AutoCloseable {
     public HealthChecker(List<Backend> backends, BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol,
                          InetAddress source, dev.ferry.balancer.tls.BackendTlsClient tls,
                          BiConsumer<Backend, CheckResult> onResult) {
+        this(backends, check, proxyProtocol, source, tls, onResult, new EventLog(LOG, NodeName.local()));
+    }
+
+    /** As above, logging to {@code log} (the balancer's, whose node names it). */
+    public HealthChecker(List<Backend> backends, BalancerSettings.Check check, BalancerSettings.ProxyProtocol proxyProtocol,
+                         InetAddress source, dev.ferry.balancer.tls.BackendTlsClient tls,
+                         BiConsumer<Backend, CheckResult> onResult, EventLog log) {
+        this.log = Objects.requireNonNull(log, "log");
         this.onResult = Objects.requireNonNull(onResult, "onResult");
         this.backends = List.copyOf(backends);
         this.check = Objects.requireNonNull(check, "check");
@@ -111,8 +122,9 @@ public final class HealthChecker implements AutoCloseable {
             long offset = intervalMillis * i / Math.max(1, n);
             scheduler.scheduleAtFixedRate(() -> launch(index), offset, intervalMillis, TimeUnit.MILLISECONDS);
         }
-        LOG.info("event=checks_started type={} backends={} inter_ms={} timeout_ms={} rise={} fall={}",
-                check.type().name().toLowerCase(), n, intervalMillis, check.timeout().toMillis(), check.rise(), check.fall());
+        log.info("checks_started").with("type", check.type().name().toLowerCase()).with("backends", n)
+                .with("inter_ms", intervalMillis).with("timeout_ms", check.timeout().toMillis()).with("rise", check.rise())
+                .with("fall", check.fall()).log();
     }
 
     /** One round over every backend, in parallel, returning when all have finished (each is bounded by the timeout). */
@@ -153,7 +165,7 @@ public final class HealthChecker implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            LOG.warn("event=check_bug backend={}", backends.get(index).name(), e);
+            log.warn("check_bug").with("backend", backends.get(index).name()).log(e);
         } finally {
             busy.set(false);
         }

@@ -1,5 +1,9 @@
 package dev.ferry.balancer.data;
 
+import dev.ferry.balancer.log.RefusalLog;
+import dev.ferry.protocol.address.HostPort;
+import dev.ferry.runtime.log.EventLog;
+import dev.ferry.runtime.log.NodeName;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -12,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -29,21 +32,28 @@ import org.slf4j.LoggerFactory;
  */
 public final class DataPorts implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
-
     /** Where a data connection goes once accepted, and until when it may arrive. */
     public record Route(InetAddress client, Consumer<SocketChannel> onConnect, Runnable onExpire, long deadlineNanos) {}
 
     private final InetAddress bindAddress;
+    private final EventLog log;
+    /** Connections from the wrong host are anyone's to send: their lines are bounded. */
+    private final RefusalLog refusals = new RefusalLog();
     private final int low;
     private final int high;
     private final Map<Integer, Port> ports = new HashMap<>();
     private int next;
     private volatile boolean closed;
 
-    /** low == 0: one ephemeral listener per route (the kernel picks the port). */
+    /** low == 0: one ephemeral listener per route (the kernel picks the port). Logs as the local host's node (tests). */
     public DataPorts(InetAddress bindAddress, int low, int high) {
+        this(bindAddress, low, high, new EventLog(LoggerFactory.getLogger("ferry.balancer"), NodeName.local()));
+    }
+
+    /** low == 0: one ephemeral listener per route (the kernel picks the port); {@code log}: the balancer's. */
+    public DataPorts(InetAddress bindAddress, int low, int high, EventLog log) {
         this.bindAddress = bindAddress;
+        this.log = log;
         this.low = low;
         this.high = high;
         this.next = low;
@@ -196,13 +206,15 @@ public final class DataPorts implements AutoCloseable {
                 } catch (ClosedChannelException e) {
                     return;
                 } catch (IOException e) {
-                    LOG.warn("event=data-accept-failed port={} error={}", port, e.toString());
+                    log.warn("data-accept-failed").with("port", port).with("error", e.toString()).log();
                     continue;
                 }
                 Route route;
+                InetSocketAddress from;
                 InetAddress peer;
                 try {
-                    peer = ((InetSocketAddress) c.getRemoteAddress()).getAddress();
+                    from = (InetSocketAddress) c.getRemoteAddress();
+                    peer = from.getAddress();
                 } catch (IOException e) {
                     Flow.reset(c);
                     continue;
@@ -214,7 +226,8 @@ public final class DataPorts implements AutoCloseable {
                     route = routes.remove(peer);
                 }
                 if (route == null) {
-                    LOG.info("event=data-refused port={} from={} reason=no-route", port, peer.getHostAddress());
+                    refusals.log(level -> log.at(level, "data-refused").with("client", HostPort.text(from)).with("port", port)
+                            .with("reason", "no-route"));
                     // Reset, never a clean close: a FIN would read as "empty file, complete" to whoever sent it.
                     Flow.reset(c);
                     continue;

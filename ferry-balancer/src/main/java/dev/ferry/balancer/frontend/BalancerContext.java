@@ -4,9 +4,11 @@ import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.backend.BackendConnect;
 import dev.ferry.balancer.data.DataPorts;
+import dev.ferry.balancer.log.RefusalLog;
 import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.balancer.policy.BalancePolicy;
 import dev.ferry.balancer.tls.BalancerTls;
+import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.IdleParker;
 import dev.ferry.runtime.net.PassiveAddressing;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.LoggerFactory;
 
 /**
  * What every proxied session of one balancer shares. {@code idleParker} may be null (pumps then keep
@@ -41,6 +44,9 @@ public final class BalancerContext implements BackendConnect.Terms {
     private final IdleParker idleParker;
     private final BalancerMetrics metrics;
     private final BalancerTls tls;
+    /** The balancer's log: {@code node=} from the settings it started with (the node is not reloadable). */
+    private final EventLog log;
+    private final RefusalLog refusals = new RefusalLog();
 
     /** {@code tls}: null unless the balancer terminates TLS. */
     public BalancerContext(BalancerSettings settings, List<Backend> backends, BalancePolicy policy, Watchdog watchdog,
@@ -48,6 +54,7 @@ public final class BalancerContext implements BackendConnect.Terms {
                            AtomicLong sessionIds, Set<ClientSession> live, IdleParker idleParker, BalancerMetrics metrics,
                            BalancerTls tls) {
         this.tls = tls;
+        this.log = new EventLog(LoggerFactory.getLogger("ferry.balancer"), settings.node());
         this.settings = Objects.requireNonNull(settings, "settings");
         this.backends = List.copyOf(backends);
         this.policy = Objects.requireNonNull(policy, "policy");
@@ -70,6 +77,10 @@ public final class BalancerContext implements BackendConnect.Terms {
     }
 
     public BalancerSettings settings() { return settings; }
+    /** The balancer's daemon log; a session's log comes from it ({@link EventLog#session}). */
+    public EventLog log() { return log; }
+    /** The bound on refusal lines, shared by every session and data port of the balancer. */
+    public RefusalLog refusals() { return refusals; }
     /** The backends in service (not those retired by a reload and still draining). */
     public List<Backend> backends() { return backends; }
     public BalancePolicy policy() { return policy; }

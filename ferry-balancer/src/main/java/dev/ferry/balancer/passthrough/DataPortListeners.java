@@ -1,6 +1,7 @@
 package dev.ferry.balancer.passthrough;
 
 import dev.ferry.protocol.address.HostPort;
+import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.Closing;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -17,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A listener on every port of every backend's passive range, all served by one selector thread:
@@ -31,7 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 final class DataPortListeners implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
     private static final int BACKLOG = 64;
 
     /** What to do with an accepted data connection; runs on the selector thread, must not block. */
@@ -47,9 +45,11 @@ final class DataPortListeners implements AutoCloseable {
     private final Queue<ServerSocketChannel> toRegister = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     private volatile boolean closed;
+    private final EventLog log;
 
-    DataPortListeners(InetAddress bindAddress, Handler handler) throws IOException {
+    DataPortListeners(InetAddress bindAddress, Handler handler, EventLog log) throws IOException {
         this.bindAddress = bindAddress;
+        this.log = log;
         this.handler = handler;
         this.selector = Selector.open();
         // A platform thread: a selector's wait would hold a virtual thread's carrier anyway.
@@ -118,7 +118,7 @@ final class DataPortListeners implements AutoCloseable {
                 return;
             } catch (IOException | RuntimeException e) {
                 if (!closed) {
-                    LOG.warn("event=data-accept-failed error={}", e.toString());
+                    log.warn("data-accept-failed").with("error", e.toString()).log();
                 }
             }
         }
@@ -136,7 +136,7 @@ final class DataPortListeners implements AutoCloseable {
                 }
                 c.configureBlocking(true);
             } catch (IOException e) {
-                LOG.debug("data accept on port {} failed: {}", port, e.toString());
+                log.debug("data-accept-failed").with("port", port).with("error", e.toString()).log();
                 return;
             }
             handler.accepted(c, port);

@@ -2,6 +2,7 @@ package dev.ferry.balancer.passthrough;
 
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.frontend.BalancerContext;
+import dev.ferry.protocol.address.HostPort;
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.Closing;
 import java.io.IOException;
@@ -11,8 +12,6 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * TLS passthrough at {@code ferry balancer} (docs/tls-passthrough.md): the balancer holds no key and
@@ -27,7 +26,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Passthrough implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
     /**
      * A control connection's relay holds one buffer per direction for the whole session (it waits in
      * a read), so its buffers are small: a TLS record at most (16 KiB of data and its overhead), not
@@ -44,7 +42,7 @@ public final class Passthrough implements AutoCloseable {
     private Passthrough(BalancerContext ctx, InetAddress bindAddress) throws IOException {
         this.ctx = ctx;
         this.ranges = PassiveRanges.of(ctx.settings().backends());
-        this.dataPorts = new DataPortListeners(bindAddress, this::dataConnection);
+        this.dataPorts = new DataPortListeners(bindAddress, this::dataConnection, ctx.log());
     }
 
     /**
@@ -98,8 +96,8 @@ public final class Passthrough implements AutoCloseable {
             p.close();
             throw e;
         }
-        LOG.info("event=passthrough data_ports={} ranges={} proxy_protocol={}", p.dataPorts.size(), p.ranges,
-                ctx.settings().proxyProtocol().name().toLowerCase(java.util.Locale.ROOT));
+        ctx.log().info("passthrough").with("data_ports", p.dataPorts.size()).with("ranges", p.ranges)
+                .with("proxy_protocol", ctx.settings().proxyProtocol().name().toLowerCase(java.util.Locale.ROOT)).log();
         return p;
     }
 
@@ -124,7 +122,7 @@ public final class Passthrough implements AutoCloseable {
         try {
             int added = dataPorts.open(fresh);
             if (added > 0) {
-                LOG.info("event=passthrough-ports-added ports={} ranges={}", added, fresh);
+                ctx.log().info("passthrough-ports-added").with("ports", added).with("ranges", fresh).log();
             }
         } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
@@ -145,9 +143,11 @@ public final class Passthrough implements AutoCloseable {
     }
 
     private void dataConnection(SocketChannel connection, int port) {
+        InetSocketAddress from;
         InetAddress peer;
         try {
-            peer = ((InetSocketAddress) connection.getRemoteAddress()).getAddress();
+            from = (InetSocketAddress) connection.getRemoteAddress();
+            peer = from.getAddress();
         } catch (IOException e) {
             Closing.quietly(connection);
             return;
@@ -159,8 +159,9 @@ public final class Passthrough implements AutoCloseable {
         // own checks (TLS session reuse on the data connection) do that; docs/tls-passthrough.md.
         PassthroughSession session = sessions.owning(peer, port);
         if (session == null) {
-            LOG.info("event=data-refused port={} from={} reason={}", port, peer.getHostAddress(),
-                    ranges.owner(port) == null ? "no-backend" : "no-session");
+            String reason = ranges.owner(port) == null ? "no-backend" : "no-session";
+            ctx.refusals().log(level -> ctx.log().at(level, "data-refused").with("client", HostPort.text(from)).with("port", port)
+                    .with("reason", reason));
             Closing.quietly(connection);
             return;
         }

@@ -12,6 +12,7 @@ import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.proxy.ProxyHeader;
+import dev.ferry.runtime.log.SessionLog;
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.PeerEnd;
@@ -25,8 +26,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One client's control connection in TLS passthrough: the balancer never reads what the client and
@@ -48,8 +47,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class PassthroughSession implements Runnable, ClientSession {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
-
     private final BalancerContext ctx;
     private final ControlSessions sessions;
     /** Small buffers for the control connection's relay, which holds them while it waits. */
@@ -57,6 +54,8 @@ public final class PassthroughSession implements Runnable, ClientSession {
     private final SocketChannel client;
     private final InetSocketAddress clientAddress;
     private final String id;
+    /** The session's lines: no user (it logs in inside TLS, which the balancer does not read). */
+    private final SessionLog log;
     private final long startNanos = System.nanoTime();
     private final Instant startedAt = Instant.now();
     private final AtomicBoolean finished = new AtomicBoolean();
@@ -91,6 +90,7 @@ public final class PassthroughSession implements Runnable, ClientSession {
         this.client = client;
         this.clientAddress = (InetSocketAddress) client.getRemoteAddress();
         this.id = "b" + Long.toString(ctx.sessionIds().incrementAndGet(), 36);
+        this.log = ctx.log().session(id, HostPort.text(clientAddress));
     }
 
     @Override
@@ -102,7 +102,7 @@ public final class PassthroughSession implements Runnable, ClientSession {
             // login timeout cannot apply here: the login is inside TLS, which the balancer does not read.)
             if (!ctx.admission().arrive(clientAddress.getAddress(), ctx.settings().perAddressLimit())) {
                 ending = "refused-max-per-address";
-                LOG.info("{} event=refused reason=max-per-address client={}", id, HostPort.text(clientAddress));
+                ctx.refusals().log(level -> log.at(level, "refused").with("reason", "max-per-address"));
                 BackendConnect.writeAll(client, Reply.of(421, "Too many connections from your address; try again later.").toBytes());
                 return;
             }
@@ -110,8 +110,8 @@ public final class PassthroughSession implements Runnable, ClientSession {
             Admission.Outcome outcome = ctx.admission().enter();
             if (outcome != Admission.Outcome.ADMITTED) {
                 ending = outcome == Admission.Outcome.QUEUE_FULL ? "refused-max-sessions" : "queue-timeout";
-                LOG.info("{} event=refused reason={} client={}", id,
-                        outcome == Admission.Outcome.QUEUE_FULL ? "max-sessions" : "queue-timeout", HostPort.text(clientAddress));
+                String reason = outcome == Admission.Outcome.QUEUE_FULL ? "max-sessions" : "queue-timeout";
+                ctx.refusals().log(level -> log.at(level, "refused").with("reason", reason));
                 BackendConnect.writeAll(client, Reply.of(421, "Too many users connected; try again later.").toBytes());
                 return;
             }
@@ -128,7 +128,7 @@ public final class PassthroughSession implements Runnable, ClientSession {
             Relay.run(client, backendChannel, controlBuffers, ctx.watchdog(), ctx.settings().timeouts().clientIdle(),
                     () -> !running.isEmpty(), controlUp::add, controlDown::add);
         } catch (IOException e) {
-            LOG.debug("{} passthrough session ended: {}", id, e.toString());
+            log.debug("session-error").with("error", e.toString()).log();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             ending = "balancer-stop";
@@ -140,7 +140,7 @@ public final class PassthroughSession implements Runnable, ClientSession {
     /** The greeting of the backend that took the client, or null when none did (within the retries). */
     private byte[] chooseAndConnect() throws IOException {
         // No user name: it is sent inside TLS. Passthrough refuses "balance user" at start.
-        BackendConnect.Opened<SocketChannel> opened = BackendConnect.firstThatOpens(ctx, id, clientAddress, null, this::open);
+        BackendConnect.Opened<SocketChannel> opened = BackendConnect.firstThatOpens(ctx, log, clientAddress, null, this::open);
         if (opened == null) {
             return null;
         }
@@ -168,7 +168,8 @@ public final class PassthroughSession implements Runnable, ClientSession {
     }
 
     private ProxyHeader proxyHeader() throws IOException {
-        return new ProxyHeader(clientAddress, (InetSocketAddress) client.getLocalAddress());
+        // proxy-protocol.txt §2.2.5: the balancer's name of the session, for the server's log (v2 only).
+        return new ProxyHeader(clientAddress, (InetSocketAddress) client.getLocalAddress()).withUniqueId(ctx.log().node() + "/" + id);
     }
 
     /** True when {@code port} is in the passive range of this session's backend (as it was when chosen). */
@@ -196,7 +197,7 @@ public final class PassthroughSession implements Runnable, ClientSession {
             backendData = BackendConnect.data(ctx, target, ctx.source());
         } catch (IOException e) {
             running.remove(t);
-            LOG.info("{} event=data-connect-failed target={} error={}", id, HostPort.text(target), e.getMessage());
+            log.info("data-connect-failed").with("target", HostPort.text(target)).with("error", e.getMessage()).log();
             Closing.quietly(clientData);
             return;
         }
@@ -214,7 +215,11 @@ public final class PassthroughSession implements Runnable, ClientSession {
             b.countTransfer();
             b.addBytes(up, down);
             running.remove(t);
+            long millis = (System.nanoTime() - start) / 1_000_000L;
             ctx.metrics().transferDone(up, down, System.nanoTime() - start);
+            // The command is inside TLS: what the balancer knows of the transfer is its bytes and its port.
+            log.info("transfer").with("mode", "passthrough").with("port", port).with("bytes_up", up).with("bytes_down", down)
+                    .with("ms", millis).with("backend", b.name()).log();
         }
     }
 
@@ -230,11 +235,10 @@ public final class PassthroughSession implements Runnable, ClientSession {
         if (b != null) {
             b.sessionEnded();
         }
-        LOG.info("{} event=session mode=passthrough client={} backend={} connect_ms={} total_ms={} bytes_up={} bytes_down={} "
-                        + "transfers={} control_up={} control_down={} end={}",
-                id, HostPort.text(clientAddress), b == null ? "-" : b.name(), connectMillis,
-                (System.nanoTime() - startNanos) / 1_000_000L, bytesUp.sum(), bytesDown.sum(), transfers.get(),
-                controlUp.sum(), controlDown.sum(), ending);
+        log.info("session").with("mode", "passthrough").with("backend", b == null ? null : b.name())
+                .with("connect_ms", connectMillis).with("total_ms", (System.nanoTime() - startNanos) / 1_000_000L)
+                .with("bytes_up", bytesUp.sum()).with("bytes_down", bytesDown.sum()).with("transfers", transfers.get())
+                .with("control_up", controlUp.sum()).with("control_down", controlDown.sum()).with("end", ending).log();
         // Last: whoever sees the session gone (a stop, the admin page) also finds its line logged.
         ctx.ended(this, arrived, admitted);
     }

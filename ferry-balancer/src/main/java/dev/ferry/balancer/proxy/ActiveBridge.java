@@ -10,13 +10,12 @@ import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Command;
 import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.runtime.log.SessionLog;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A client's PORT/EPRT through the balancer. Backends never open a connection outward: the target is checked
@@ -29,9 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ActiveBridge {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
-
-    private final String id;
+    private final SessionLog log;
     private final BalancerContext ctx;
     private final InetAddress client;
     /** The balancer's address the client reached: the data connection to the client leaves from it. */
@@ -43,9 +40,9 @@ final class ActiveBridge {
     /** EPSV ALL went to the backend (RFC 2428 §4): PORT and EPRT are refused until REIN. Client pump only. */
     private boolean epsvAll;
 
-    ActiveBridge(String id, BalancerContext ctx, InetAddress client, InetAddress local, InetSocketAddress backendAddress,
+    ActiveBridge(SessionLog log, BalancerContext ctx, InetAddress client, InetAddress local, InetSocketAddress backendAddress,
                  PendingRoute pending, BackendCommands backend, SessionTransfers transfers) {
-        this.id = id;
+        this.log = log;
         this.ctx = ctx;
         this.client = client;
         this.local = local;
@@ -78,7 +75,8 @@ final class ActiveBridge {
                 : ActiveTarget.eprt(c.argument(), client);
         if (checked instanceof ActiveTarget.Result.Refused r) {
             if (r.reason() != ActiveTarget.Reason.SYNTAX) {
-                LOG.info("{} event=active-refused verb={} reason={}", id, c.verb(), r.reason().label());
+                ctx.refusals().log(level -> log.at(level, "active-refused").with("verb", c.verb())
+                        .with("reason", r.reason().label()));
             }
             return r.reply();
         }
@@ -96,7 +94,7 @@ final class ActiveBridge {
     byte[] ready(BackendReply reply, Awaited a) throws BackendReply.Hostile {
         InetSocketAddress target = PassiveRewrite.backendPort(reply.code, reply.lines, backendAddress.getAddress());
         if (target == null) {
-            LOG.info("{} event=active-failed verb={} backend_reply={}", id, a.verb, reply.code);
+            log.info("active-failed").with("verb", a.verb).with("backend_reply", reply.code).log();
             return reply.code >= 400 ? reply.toBytes()
                     : Reply.of(425, a.verb + " failed: the server answered " + reply.code + ".").toBytes();
         }
@@ -126,7 +124,8 @@ final class ActiveBridge {
         try {
             return BackendConnect.data(ctx, route.clientTarget, local);
         } catch (IOException e) {
-            LOG.info("{} event=data-connect-failed side=client target={} error={}", id, HostPort.text(route.clientTarget), e.getMessage());
+            log.info("data-connect-failed").with("side", "client").with("target", HostPort.text(route.clientTarget))
+                    .with("error", e.getMessage()).log();
             route.fail(Replies.cannotOpenDataConnection(route.clientTarget));
             resetBackendData(route);
             flow.abandon("client unreachable");

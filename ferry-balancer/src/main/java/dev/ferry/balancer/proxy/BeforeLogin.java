@@ -20,8 +20,6 @@ import dev.ferry.runtime.net.Connection;
 import dev.ferry.runtime.net.Watchdog;
 import java.io.IOException;
 import java.time.Duration;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A proxied session before USER: the balancer answers the client itself, so that the backend can be chosen from
@@ -33,8 +31,6 @@ import org.slf4j.LoggerFactory;
  * the backend chosen at USER ({@link BackendLogin}), which then gets the USER itself.
  */
 final class BeforeLogin {
-
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
 
     /** The backend that took the session, with its control connection, its replies' reader and the USER line to pass on. */
     record LoggedIn(Backend backend, Connection connection, ControlLineReader replies, long connectMillis, String userLine) {}
@@ -148,7 +144,7 @@ final class BeforeLogin {
         if (refusal == null) {
             return false;
         }
-        LOG.info("{} event=login-refused reason=tls-required", facts.id);
+        ctx.refusals().log(level -> facts.log.at(level, "login-refused").with("reason", "tls-required"));
         replies.send(refusal);
         return true;
     }
@@ -158,7 +154,7 @@ final class BeforeLogin {
         facts.user(user);
         // The backend holds the login from here (REIN included): the policy is in force for good.
         protection.loggedIn(ctx.settings().tls().require());
-        BackendConnect.Opened<Connection> opened = BackendConnect.firstThatOpens(ctx, facts.id, facts.client, user,
+        BackendConnect.Opened<Connection> opened = BackendConnect.firstThatOpens(ctx, facts.log, facts.client, user,
                 this::connectBackend);
         if (opened == null) {
             facts.ending("no-backend");
@@ -171,7 +167,10 @@ final class BeforeLogin {
     /** Connects and sets the backend up ({@link BackendLogin}); any failure here means "try another backend". */
     private Connection connectBackend(Backend b, Duration timeout) throws IOException {
         boolean backendFtps = ctx.tls() != null && ctx.tls().backends() != null;
-        return dialer.dial(b, timeout, new ProxyHeader(facts.client, client.localAddress()), conn -> {
+        // proxy-protocol.txt §2.2.5: the unique ID names the session as the balancer's log does (node/session), so the
+        // server's lines of it (proxy_session=) lead to the balancer's. Only v2 carries it; v1 sends the addresses alone.
+        ProxyHeader header = new ProxyHeader(facts.client, client.localAddress()).withUniqueId(ctx.log().node() + "/" + facts.id);
+        return dialer.dial(b, timeout, header, conn -> {
             try {
                 backendReader = BackendLogin.run(conn, b, backendFtps ? ctx.tls().backends() : null, host, utf8);
             } catch (BackendLogin.Refused e) {

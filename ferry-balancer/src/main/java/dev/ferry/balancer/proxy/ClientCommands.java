@@ -6,8 +6,6 @@ import dev.ferry.protocol.command.CommandParser;
 import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.ftps.ControlProtection;
 import java.io.IOException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The client's commands after login (client pump): forwarded to the backend as sent, each noted with what its
@@ -16,8 +14,6 @@ import org.slf4j.LoggerFactory;
  * ({@link SessionTransfers}). Replies of the balancer's own wait their turn ({@code inOrder}).
  */
 final class ClientCommands {
-
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
 
     private final SessionFacts facts;
     private final ControlProtection protection;
@@ -82,6 +78,10 @@ final class ClientCommands {
                 if (v == Verb.QUIT) {
                     facts.ending("quit");
                 }
+                if (v == Verb.USER) {
+                    // A new login on the same connection (after a refused PASS, or REIN): its lines carry the new name.
+                    facts.user(c.argument());
+                }
                 if (v == Verb.ABOR) {
                     transfers.clientAborts();
                 }
@@ -123,11 +123,14 @@ final class ClientCommands {
         Reply unprotected = protection.dataTransfer(v);
         if (unprotected != null) {
             pending.drop();
-            LOG.info("{} event=transfer-refused reason=data-protection-required", facts.id);
+            facts.log.info("transfer-refused").with("cmd", v).with("reason", "data-protection-required").log();
             inOrder.send(unprotected);
             return;
         }
         DataRoute route = pending.take();
+        if (route != null) {
+            route.command(v);
+        }
         backend.send(line, new Awaited(Awaited.Kind.TRANSFER, v, route));
         active.commandSent(route);
     }

@@ -2,23 +2,19 @@ package dev.ferry.balancer.proxy;
 
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.protocol.Printable;
-import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.ftps.ControlProtection;
+import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.net.Connection;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import java.io.IOException;
 import javax.net.ssl.SSLSession;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * TLS between the client and the balancer (docs/ftps.md): the control connection's handshake, after 234 or first
  * thing on the implicit listener, and the endpoint the client's data connections use while PROT P holds.
  */
 final class ClientTls {
-
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
 
     private final BalancerContext ctx;
     private final SessionFacts facts;
@@ -48,8 +44,7 @@ final class ClientTls {
             client.startTls(tls.controlEngine());
         } catch (IOException | RuntimeException e) {
             facts.ending("tls-failed");
-            LOG.info("{} event=tls-failed client={} error={}", facts.id, HostPort.text(facts.client),
-                    Printable.of(String.valueOf(e.getMessage()), 160));
+            facts.log.info("tls-failed").with("error", Printable.of(String.valueOf(e.getMessage()), 160)).log();
             return false;
         } finally {
             guard.disarm();
@@ -57,8 +52,11 @@ final class ClientTls {
         endpoint = tls;
         protection.tlsStarted();
         SSLSession session = client.tlsSession();
-        LOG.info("{} event=tls protocol={} cipher={}{}", facts.id, session.getProtocol(), session.getCipherSuite(),
-                implicit ? " implicit=true" : "");
+        Event line = facts.log.info("tls").with("protocol", session.getProtocol()).with("cipher", session.getCipherSuite());
+        if (implicit) {
+            line.with("implicit", true);
+        }
+        line.log();
         return true;
     }
 

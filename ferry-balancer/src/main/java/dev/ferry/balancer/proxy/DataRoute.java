@@ -40,6 +40,8 @@ final class DataRoute {
     private volatile Flow flow;
     /** Set when the data connection could not be made: the reply the transfer gets instead of the backend's. */
     private volatile Reply failure;
+    /** The transfer command that uses the route (RETR, STOR, LIST...), once sent; null before. For the transfer line. */
+    private volatile Verb command;
 
     private boolean commandSent;
     private boolean connectorStarted;
@@ -53,6 +55,14 @@ final class DataRoute {
 
     InetSocketAddress backendTarget() {
         return backendTarget;
+    }
+
+    Verb command() {
+        return command;
+    }
+
+    void command(Verb transferCommand) {
+        this.command = transferCommand;
     }
 
     Flow flow() {

@@ -6,12 +6,11 @@ import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.runtime.log.SessionLog;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A client's PASV/EPSV through the balancer: the backend's 227/229 names a port on the backend's own host
@@ -21,9 +20,7 @@ import org.slf4j.LoggerFactory;
  */
 final class PassiveBridge {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
-
-    private final String id;
+    private final SessionLog log;
     private final BalancerContext ctx;
     private final InetAddress client;
     /** The balancer's address the client reached: a 227 advertises the public address chosen for it. */
@@ -32,9 +29,9 @@ final class PassiveBridge {
     private final PendingRoute pending;
     private final SessionTransfers transfers;
 
-    PassiveBridge(String id, BalancerContext ctx, InetAddress client, InetAddress local, InetAddress backendHost,
+    PassiveBridge(SessionLog log, BalancerContext ctx, InetAddress client, InetAddress local, InetAddress backendHost,
                   PendingRoute pending, SessionTransfers transfers) {
-        this.id = id;
+        this.log = log;
         this.ctx = ctx;
         this.client = client;
         this.local = local;
@@ -68,10 +65,10 @@ final class PassiveBridge {
         long deadline = System.nanoTime() + ctx.settings().timeouts().data().toNanos();
         DataPorts.Route registration = new DataPorts.Route(client,
                 dataConnection -> Thread.ofVirtual().start(() -> transfers.carry(route, flow -> dataConnection)),
-                () -> LOG.info("{} event=data-expired", id), deadline);
+                () -> log.info("data-expired").log(), deadline);
         int port = ctx.dataPorts().register(registration);
         if (port < 0) {
-            LOG.info("{} event=passive-exhausted", id);
+            log.info("passive-exhausted").log();
             return Replies.NO_PASSIVE_PORT.toBytes();
         }
         route.registered(port, registration);

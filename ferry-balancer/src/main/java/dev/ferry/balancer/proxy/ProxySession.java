@@ -7,7 +7,6 @@ import dev.ferry.balancer.frontend.Admission;
 import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.balancer.metrics.BalancerMetrics;
-import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.command.Verb;
@@ -29,8 +28,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One client's control connection through the balancer: its lifecycle and its two pumps.
@@ -63,7 +60,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxySession implements Runnable, ClientSession {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
     private static final int MAX_CLIENT_LINE = 4096;
 
     private final BalancerContext ctx;
@@ -109,7 +105,9 @@ public final class ProxySession implements Runnable, ClientSession {
     /** A session over any control connection, reaching backends through {@code dialer} (unit tests: in memory). */
     public ProxySession(BalancerContext ctx, Connection client, boolean implicitTls, BackendDialer dialer) {
         this.ctx = ctx;
-        this.facts = new SessionFacts("b" + Long.toString(ctx.sessionIds().incrementAndGet(), 36), client.remoteAddress());
+        String id = "b" + Long.toString(ctx.sessionIds().incrementAndGet(), 36);
+        InetSocketAddress from = client.remoteAddress();
+        this.facts = new SessionFacts(id, from, ctx.log().session(id, HostPort.text(from)));
         this.clientConn = client;
         this.implicitTls = implicitTls;
         this.protection = ControlProtection.forBalancer(ctx.tls() != null, implicitTls);
@@ -122,7 +120,7 @@ public final class ProxySession implements Runnable, ClientSession {
         this.beforeLogin = new BeforeLogin(ctx, facts, client, clientOut, clientGuard, protection, clientTls, dialer);
         this.order = new ReplyOrder(serverIdleGuard, () -> ctx.settings().timeouts().serverIdle());
         this.pending = new PendingRoute(ctx.dataPorts());
-        this.transfers = new SessionTransfers(facts.id, ctx, client, clientTls::forData, order, clientOut);
+        this.transfers = new SessionTransfers(facts.log, ctx, client, clientTls::forData, order, clientOut);
     }
 
     private void serverIdleExpired() {
@@ -133,7 +131,7 @@ public final class ProxySession implements Runnable, ClientSession {
             return;
         }
         facts.ending("server-idle-timeout");
-        LOG.warn("{} event=server-idle-timeout backend={}", facts.id, backend == null ? "-" : backend.name());
+        facts.log.warn("server-idle-timeout").with("backend", backend == null ? null : backend.name()).log();
         if (backend != null) {
             backend.countError();
         }
@@ -162,7 +160,12 @@ public final class ProxySession implements Runnable, ClientSession {
     /** A timeout ends the session: counted, logged, the client told 421 and both connections shut (off the watchdog's thread). */
     private void timedOut(BalancerMetrics.Timeout kind, Reply reply) {
         ctx.metrics().timedOut(kind);
-        LOG.info("{} event=timeout kind={} user={}", facts.id, kind.label(), userForLog());
+        if (kind == BalancerMetrics.Timeout.LOGIN) {
+            // A refusal anyone can cause by connecting and waiting: bounded as the others are.
+            ctx.refusals().log(level -> facts.log.at(level, "timeout").with("kind", kind.label()));
+        } else {
+            facts.log.info("timeout").with("kind", kind.label()).log();
+        }
         Thread.ofVirtual().start(() -> closeWith(reply));
     }
 
@@ -173,6 +176,24 @@ public final class ProxySession implements Runnable, ClientSession {
     private void loginReplied(int code) {
         if ((code == 230 || code == 232) && loginOver.compareAndSet(false, true)) {
             loginGuard.disarm();
+        }
+    }
+
+    /**
+     * Backend pump, each final reply to a client's USER, PASS or ACCT: the backend's verdict on the login, logged
+     * as the server logs its own ({@code event=login}, {@code event=login-failed} with the same leading fields), so
+     * that one fail2ban filter matches the balancer's log, where the client's address is (the servers see the
+     * balancer's). The password never reaches the log: only the reply's code does.
+     */
+    private void loginOutcome(Verb verb, int code) {
+        if (verb != Verb.USER && verb != Verb.PASS && verb != Verb.ACCT) {
+            return;
+        }
+        if (code == 230 || code == 232) {
+            facts.log.info("login").with("backend", backend.name()).log();
+        } else if (code == 530 || (code >= 500 && verb != Verb.USER)) {
+            // A 5xx to USER other than 530 (a syntax error) refuses the command, not a login attempt.
+            facts.log.info("login-failed").with("backend", backend.name()).with("reason", code).log();
         }
     }
 
@@ -216,7 +237,7 @@ public final class ProxySession implements Runnable, ClientSession {
             // everyone else out; over it, refused at once rather than queued.
             if (!ctx.admission().arrive(facts.client.getAddress(), ctx.settings().perAddressLimit())) {
                 facts.ending("refused-max-per-address");
-                LOG.info("{} event=refused reason=max-per-address client={}", facts.id, HostPort.text(facts.client));
+                ctx.refusals().log(level -> facts.log.at(level, "refused").with("reason", "max-per-address"));
                 if (!implicitTls) {
                     // On the implicit-FTPS listener the client expects a TLS handshake first: a clear-text 421 would
                     // only be a handshake error, and a handshake for every refused connection is what a flood wants.
@@ -232,8 +253,7 @@ public final class ProxySession implements Runnable, ClientSession {
             if (admission != Admission.Outcome.ADMITTED) {
                 boolean full = admission == Admission.Outcome.QUEUE_FULL;
                 facts.ending(full ? "refused-max-sessions" : "queue-timeout");
-                LOG.info("{} event=refused reason={} client={}", facts.id, full ? "max-sessions" : "queue-timeout",
-                        HostPort.text(facts.client));
+                ctx.refusals().log(level -> facts.log.at(level, "refused").with("reason", full ? "max-sessions" : "queue-timeout"));
                 clientOut.send(Replies.TOO_MANY_USERS);
                 return;
             }
@@ -249,7 +269,7 @@ public final class ProxySession implements Runnable, ClientSession {
                 relaying = true;
             }
         } catch (IOException e) {
-            LOG.debug("{} session ended before login: {}", facts.id, e.toString());
+            facts.log.debug("session-error").with("stage", "before-login").with("error", e.toString()).log();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             facts.ending("balancer-stop");
@@ -275,8 +295,8 @@ public final class ProxySession implements Runnable, ClientSession {
         transfers.serve(backend, backendConn);
         InetAddress client = facts.client.getAddress();
         InetAddress local = clientConn.localAddress().getAddress();
-        passive = new PassiveBridge(facts.id, ctx, client, local, backend.address().getAddress(), pending, transfers);
-        active = new ActiveBridge(facts.id, ctx, client, local, backend.address(), pending, this::sendToBackend, transfers);
+        passive = new PassiveBridge(facts.log, ctx, client, local, backend.address().getAddress(), pending, transfers);
+        active = new ActiveBridge(facts.log, ctx, client, local, backend.address(), pending, this::sendToBackend, transfers);
         commands = new ClientCommands(facts, protection, ctx.tls() != null && ctx.tls().backends() != null, pending, active,
                 transfers, this::sendToBackend, this::sendInOrder);
         sendToBackend(in.userLine(), Awaited.forwarded(Verb.USER));
@@ -308,15 +328,10 @@ public final class ProxySession implements Runnable, ClientSession {
         if (backend != null) {
             backend.sessionEnded();
         }
-        LOG.info("{} event=session client={} backend={} user={} connect_ms={} total_ms={} bytes_up={} bytes_down={} transfers={} end={}",
-                facts.id, HostPort.text(facts.client), backend == null ? "-" : backend.name(), userForLog(),
-                facts.connectMillis(), facts.elapsedMillis(), transfers.bytesUp(), transfers.bytesDown(), transfers.count(),
-                facts.ending());
-    }
-
-    private String userForLog() {
-        String user = facts.user();
-        return user == null ? "-" : Printable.of(user, 64);
+        facts.log.info("session").with("backend", backend == null ? null : backend.name())
+                .with("connect_ms", facts.connectMillis()).with("total_ms", facts.elapsedMillis())
+                .with("bytes_up", transfers.bytesUp()).with("bytes_down", transfers.bytesDown())
+                .with("transfers", transfers.count()).with("end", facts.ending()).log();
     }
 
     /** A pump ended: wake the other one (its socket's input is shut) and finish when both are done. */
@@ -377,7 +392,7 @@ public final class ProxySession implements Runnable, ClientSession {
                 }
             }
         } catch (IOException e) {
-            LOG.debug("{} client side ended: {}", facts.id, e.toString());
+            facts.log.debug("session-error").with("stage", "client").with("error", e.toString()).log();
         }
         pumpEnded(backendConn);
     }
@@ -393,6 +408,9 @@ public final class ProxySession implements Runnable, ClientSession {
                 BackendReply reply = BackendReply.read(backendReader);
                 loginReplied(reply.code);
                 Awaited answered = reply.isFinal() ? order.take() : null;
+                if (answered != null) {
+                    loginOutcome(answered.verb, reply.code);
+                }
                 byte[] out = reply.isFinal() ? finalReply(reply, answered) : preliminaryReply(reply);
                 if (out != null) {
                     clientOut.write(out);
@@ -406,7 +424,7 @@ public final class ProxySession implements Runnable, ClientSession {
             }
         } catch (BackendReply.Hostile e) {
             facts.ending("backend-protocol-error");
-            LOG.warn("{} event=backend-protocol-error backend={} error={}", facts.id, backend.name(), e.getMessage());
+            facts.log.warn("backend-protocol-error").with("backend", backend.name()).with("error", e.getMessage()).log();
             backend.countError();
             clientOut.sendQuietly(Reply.of(421, "Server error; closing the connection."));
         } catch (EOFException e) {

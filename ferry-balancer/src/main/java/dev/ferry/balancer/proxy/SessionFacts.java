@@ -1,18 +1,22 @@
 package dev.ferry.balancer.proxy;
 
+import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.command.Verb;
+import dev.ferry.runtime.log.SessionLog;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 
 /**
  * What a proxied session shows of itself: to the admin page (any thread, hence volatile) and in its end line.
  * The session's parts write it as they go: the user at USER, the verb of each command (never its argument: PASS
- * carries a password), and why the session ends.
+ * carries a password), and why the session ends. Its {@link #log} writes every line of the session with the
+ * same {@code session=}, {@code client=} and (from USER on) {@code user=}.
  */
 final class SessionFacts {
 
     final String id;
     final InetSocketAddress client;
+    final SessionLog log;
     final Instant startedAt = Instant.now();
     final long startNanos = System.nanoTime();
     private volatile String user;
@@ -21,14 +25,20 @@ final class SessionFacts {
     private volatile String ending = "client-closed";
     private volatile long connectMillis = -1;
 
-    SessionFacts(String id, InetSocketAddress client) {
+    SessionFacts(String id, InetSocketAddress client, SessionLog log) {
         this.id = id;
         this.client = client;
+        this.log = log;
     }
 
     /** The name given with USER, or null before it. */
     String user() { return user; }
-    void user(String name) { this.user = name; }
+
+    /** USER (again, after a refused login): the name the admin page shows and the session's lines carry from now on. */
+    void user(String name) {
+        this.user = name;
+        log.user(name == null ? null : Printable.of(name, 64));
+    }
 
     /** The verb of the client's last command, or null before the first. */
     Verb lastVerb() { return lastVerb; }

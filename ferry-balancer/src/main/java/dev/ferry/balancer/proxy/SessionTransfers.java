@@ -10,7 +10,9 @@ import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.address.HostPort;
+import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.runtime.log.SessionLog;
 import dev.ferry.runtime.net.Connection;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import java.nio.channels.SocketChannel;
@@ -22,8 +24,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A session's data connections and what their ends mean for the transfers' final replies.
@@ -43,8 +43,6 @@ import org.slf4j.LoggerFactory;
  */
 final class SessionTransfers {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.balancer");
-
     /** The client's side of a data connection, made for {@code flow}; null when it could not be (the route failed, the flow was abandoned). */
     @FunctionalInterface
     interface ClientEnd {
@@ -61,7 +59,7 @@ final class SessionTransfers {
         record Replace(Reply reply, String reason) implements Completion {}
     }
 
-    private final String id;
+    private final SessionLog log;
     private final BalancerContext ctx;
     private final Connection client;
     /** The client's TLS for data connections now (PROT P), or null (PROT C). */
@@ -82,9 +80,9 @@ final class SessionTransfers {
     private volatile long bytesDown;
     private final AtomicInteger count = new AtomicInteger();
 
-    SessionTransfers(String id, BalancerContext ctx, Connection client, Supplier<TlsEndpoint> clientDataTls,
+    SessionTransfers(SessionLog log, BalancerContext ctx, Connection client, Supplier<TlsEndpoint> clientDataTls,
                      ReplyOrder order, ClientReplies replies) {
-        this.id = id;
+        this.log = log;
         this.ctx = ctx;
         this.client = client;
         this.clientDataTls = clientDataTls;
@@ -222,8 +220,8 @@ final class SessionTransfers {
                 if (r.reason() != null) {
                     // SECURITY (of the data): a 2xx is a promise that the bytes arrived; the backend cannot know what
                     // happened between the balancer and the client, so its 2xx is not passed on when the relay failed.
-                    LOG.info("{} event=transfer-failed cmd={} backend_reply={} reason={}{}", id, a.verb, reply.code, r.reason(),
-                            flow != null && flow.givenUpBecause() != null ? " detail=\"" + flow.givenUpBecause() + "\"" : "");
+                    log.info("transfer-failed").with("cmd", a.verb).with("backend_reply", reply.code).with("reason", r.reason())
+                            .with("detail", flow == null ? null : flow.givenUpBecause()).with("backend", backend.name()).log();
                 }
                 yield r.reply().toBytes();
             }
@@ -281,7 +279,8 @@ final class SessionTransfers {
         try {
             return BackendConnect.data(ctx, route.backendTarget(), ctx.source());
         } catch (java.io.IOException e) {
-            LOG.warn("{} event=data-connect-failed side=backend target={} error={}", id, HostPort.text(route.backendTarget()), e.getMessage());
+            log.warn("data-connect-failed").with("side", "backend").with("target", HostPort.text(route.backendTarget()))
+                    .with("error", e.getMessage()).with("backend", backend.name()).log();
             backend.countError();
             route.fail(Reply.of(425, "Cannot open the data connection to the server."));
             Flow.reset(clientSide);
@@ -333,10 +332,25 @@ final class SessionTransfers {
             currentUp = null;
             currentDown = null;
             ctx.metrics().transferDone(up.sum(), down.sum(), System.nanoTime() - start);
+            logTransfer(route, flow, up.sum(), down.sum(), (System.nanoTime() - start) / 1_000_000L);
         }
         if (flow.stall() != null) {
             dataTimedOut(route, flow);
         }
+    }
+
+    /**
+     * One relayed data connection, at its end: {@code cmd} is the transfer command (absent for a data connection
+     * that no command used), {@code result} how the file's direction ended ({@link Flow.End}: clean, reset,
+     * timeout, given_up; absent when it never ended).
+     */
+    private void logTransfer(DataRoute route, Flow flow, long up, long down, long millis) {
+        Verb cmd = route.command();
+        boolean upload = cmd == Verb.STOR || cmd == Verb.APPE || cmd == Verb.STOU;
+        Flow.End end = upload ? flow.up() : flow.down();
+        log.info("transfer").with("cmd", cmd).with("mode", route.mode.name().toLowerCase(Locale.ROOT))
+                .with("bytes_up", up).with("bytes_down", down).with("ms", millis)
+                .with("result", end == null ? null : end.name().toLowerCase(Locale.ROOT)).with("backend", backend.name()).log();
     }
 
     /**
@@ -352,8 +366,8 @@ final class SessionTransfers {
         String stalled = transfer == null ? "client"
                 : transfer.upload() ? (stall.upWriting() ? "backend" : "client")
                 : (stall.downWriting() ? "client" : "backend");
-        LOG.warn("{} event=data-timeout cmd={} stalled={} backend={}", id, transfer == null ? "-" : transfer.verb,
-                stalled, backend.name());
+        log.warn("data-timeout").with("cmd", transfer == null ? null : transfer.verb).with("stalled", stalled)
+                .with("backend", backend.name()).log();
         if (stalled.equals("backend")) {
             backend.countError();
         }
@@ -368,17 +382,18 @@ final class SessionTransfers {
      */
     private void dataTlsOutcome(DataRoute route, TlsRelay.Result r) {
         switch (r.outcome()) {
-            case RELAYED -> LOG.debug("{} data connection relayed tls={}", id, r.clientTls() == null ? "-" : r.clientTls());
+            case RELAYED -> log.debug("data-tls").with("tls", r.clientTls()).log();
             case CLIENT_TLS_FAILED -> {
-                LOG.info("{} event=data-tls-failed side=client error={}", id, Printable.of(r.error(), 160));
+                log.info("data-tls-failed").with("side", "client").with("error", Printable.of(r.error(), 160)).log();
                 route.fail(Replies.DATA_TLS_FAILED);
             }
             case CLIENT_NOT_RESUMED -> {
-                LOG.info("{} event=data-refused reason=tls-session-not-resumed", id);
+                ctx.refusals().log(level -> log.at(level, "data-refused").with("reason", "tls-session-not-resumed"));
                 route.fail(Replies.DATA_TLS_NOT_RESUMED);
             }
             case BACKEND_TLS_FAILED -> {
-                LOG.warn("{} event=data-tls-failed side=backend backend={} error={}", id, backend.name(), Printable.of(r.error(), 160));
+                log.warn("data-tls-failed").with("side", "backend").with("backend", backend.name())
+                        .with("error", Printable.of(r.error(), 160)).log();
                 backend.countError();
                 route.fail(Reply.of(425, "Cannot open the data connection to the server."));
             }

@@ -2,6 +2,10 @@ package dev.ferry.balancer.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link ProxySession} in memory ({@link ProxyHarness}): the control path without sockets, exact replies. Data
@@ -56,6 +61,52 @@ class ProxySessionTest {
         p.command("QUIT", "221 Goodbye.");
         p.awaitEnd();
         assertThat(p.backend.received).isEmpty();
+    }
+
+    @Test
+    void theBackendsVerdictOnEachLoginIsLoggedWithTheUserOfThatLoginAndNeverThePassword() throws Exception {
+        ListAppender<ILoggingEvent> log = captureBalancerLog();
+        try {
+            ScriptedBackend backend = new ScriptedBackend();
+            backend.on("PASS", (b, l) -> b.reply(l.equals("PASS right") ? "230 Logged in." : "530 Login incorrect."));
+            h = new ProxyHarness(backend, s -> s.withNode("lb"));
+            h.command("USER alice", "331 Password required for alice.");
+            h.command("PASS wrong-one", "530 Login incorrect.");
+            h.command("USER bob", "331 Password required for bob.");
+            h.command("PASS right", "230 Logged in.");
+            String id = h.session.id();
+            String prefix = "node=lb session=" + id;
+            assertThat(lines(log))
+                    .contains(prefix + " event=login-failed client=127.0.0.1:50000 user=alice backend=s1 reason=530",
+                            prefix + " event=login client=127.0.0.1:50000 user=bob backend=s1")
+                    .noneMatch(l -> l.contains("wrong-one") || l.contains("right"));
+            // proxy-protocol.txt §2.2.5: what the backend's PROXY v2 header carries, and the server then logs.
+            assertThat(backend.header.uniqueId()).isEqualTo("lb/" + id);
+            assertThat(backend.header.source()).isEqualTo(ProxyHarness.CLIENT);
+        } finally {
+            releaseBalancerLog(log);
+        }
+    }
+
+    private static ListAppender<ILoggingEvent> captureBalancerLog() {
+        Logger logger = (Logger) LoggerFactory.getLogger("ferry.balancer");
+        logger.setLevel(Level.INFO);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        return log;
+    }
+
+    private static void releaseBalancerLog(ListAppender<ILoggingEvent> log) {
+        Logger logger = (Logger) LoggerFactory.getLogger("ferry.balancer");
+        logger.detachAppender(log);
+        logger.setLevel(null);
+    }
+
+    private static java.util.List<String> lines(ListAppender<ILoggingEvent> log) {
+        synchronized (log) {
+            return log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
     }
 
     @Test

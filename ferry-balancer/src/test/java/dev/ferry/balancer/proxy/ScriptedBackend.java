@@ -39,6 +39,8 @@ final class ScriptedBackend implements BackendDialer, AutoCloseable {
     private volatile String greeting = "220 Ferry ready.";
     private volatile PipeConnection pipe;
     private volatile ServerSocketChannel dataListener;
+    /** The PROXY header the session's dial asked for (what a socket dial would send), or null before one. */
+    volatile ProxyHeader header;
 
     ScriptedBackend() {
         on("USER", (b, l) -> b.reply("331 Password required for " + l.substring(5) + "."));
@@ -99,6 +101,7 @@ final class ScriptedBackend implements BackendDialer, AutoCloseable {
 
     @Override
     public Connection dial(Backend backend, Duration timeout, ProxyHeader header, SetUp setUp) throws IOException {
+        this.header = header;
         PipeConnection p = new PipeConnection(new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000), address());
         this.pipe = p;
         reply(greeting);

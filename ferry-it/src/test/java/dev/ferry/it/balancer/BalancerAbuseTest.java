@@ -92,7 +92,7 @@ class BalancerAbuseTest {
         assertThat(TestData.sha256(cluster.clientDir().resolve("report.bin"))).isEqualTo(TestData.sha256(report));
         assertThat(TestData.sha256(cluster.root().resolve("upload.bin"))).isEqualTo(TestData.sha256(upload));
 
-        assertThat(cluster.logLines()).filteredOn(l -> l.matches("b\\w+ event=refused reason=max-per-address client=127\\.0\\.0\\.7:\\d+"))
+        assertThat(cluster.logLines()).filteredOn(l -> l.matches("node=\\S+ session=b\\w+ event=refused client=127\\.0\\.0\\.7:\\d+ user=- reason=max-per-address"))
                 .hasSize(5);
         assertThat(cluster.balancer().status().metrics().text())
                 .contains("ferry_balancer_sessions_refused_total{reason=\"max-per-address\"} 5.0");
@@ -206,8 +206,8 @@ class BalancerAbuseTest {
         // Logged in within the timeout: unaffected, well after it.
         inTime.command("NOOP", 200);
         inTime.command("PWD", 257);
-        assertThat(cluster.logLines()).anyMatch(l -> l.matches("b\\w+ event=timeout kind=login user=-"))
-                .anyMatch(l -> l.matches("b\\w+ event=timeout kind=login user=" + BalancerCluster.USER));
+        assertThat(cluster.logLines()).anyMatch(l -> l.matches("node=\\S+ session=b\\w+ event=timeout client=\\S+ user=- kind=login"))
+                .anyMatch(l -> l.matches("node=\\S+ session=b\\w+ event=timeout client=\\S+ user=" + BalancerCluster.USER + " kind=login"));
         assertThat(cluster.balancer().status().metrics().timeouts(BalancerMetrics.Timeout.LOGIN)).isEqualTo(2);
     }
 
@@ -229,8 +229,8 @@ class BalancerAbuseTest {
             assertThat(reply.text()).isEqualTo("Idle timeout; closing the connection.");
             assertThat(idle.closedByServer()).isTrue();
         }
-        assertThat(cluster.logLines()).anyMatch(l -> l.matches("b\\w+ event=timeout kind=client-idle user=-"))
-                .anyMatch(l -> l.matches("b\\w+ event=timeout kind=client-idle user=" + BalancerCluster.USER));
+        assertThat(cluster.logLines()).anyMatch(l -> l.matches("node=\\S+ session=b\\w+ event=timeout client=\\S+ user=- kind=client-idle"))
+                .anyMatch(l -> l.matches("node=\\S+ session=b\\w+ event=timeout client=\\S+ user=" + BalancerCluster.USER + " kind=client-idle"));
         assertThat(cluster.balancer().status().metrics().timeouts(BalancerMetrics.Timeout.CLIENT_IDLE)).isEqualTo(2);
         TestData.await("both session lines", () -> cluster.logLines().stream()
                 .filter(l -> l.contains(" event=session ") && l.endsWith(" end=client-idle-timeout")).count() == 2);

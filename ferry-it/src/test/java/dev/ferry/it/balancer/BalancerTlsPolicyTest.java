@@ -100,7 +100,7 @@ class BalancerTlsPolicyTest {
             assertThat(ftp.reply().code()).isEqualTo(503);
             assertThat(ftp.reply().code()).as("USER, sent in clear text, is a clear-text command (policy optional): never one of the TLS session").isEqualTo(331);
         }
-        assertThat(c.logLines()).noneMatch(l -> l.contains("event=tls protocol"));
+        assertThat(c.logLines()).noneMatch(l -> l.contains("event=tls client="));
     }
 
     @Test
