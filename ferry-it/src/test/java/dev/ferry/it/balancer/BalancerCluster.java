@@ -111,8 +111,11 @@ public final class BalancerCluster implements AutoCloseable {
         BalancerCluster c = new BalancerCluster(listen, server);
         try {
             for (int i = 0; i < 2; i++) {
+                // Named as the balancer names them (and as `ferry cluster` does), so that a test tells the
+                // servers' lines from the balancer's by node=.
                 ServerSettings defaults = FerryServerExtension.defaults(c.root)
-                        .withListen(new InetSocketAddress(listen.server(i), 0));
+                        .withListen(new InetSocketAddress(listen.server(i), 0))
+                        .withNode("s" + (i + 1));
                 c.servers[i] = FtpServer.start(server.apply(i, defaults));
                 c.addresses[i] = c.servers[i].address();
             }
@@ -121,7 +124,8 @@ public final class BalancerCluster implements AutoCloseable {
                     .withBackends(List.of(new BalancerSettings.BackendSpec("s1", c.addresses[0], 1),
                             new BalancerSettings.BackendSpec("s2", c.addresses[1], 1)))
                     .withPassivePorts(0, 0)
-                    .withCheck(FAST_CHECK);
+                    .withCheck(FAST_CHECK)
+                    .withNode("lb");
             c.balancer = FtpBalancer.start(configure.apply(settings));
             return c;
         } catch (IOException | RuntimeException e) {
@@ -172,6 +176,12 @@ public final class BalancerCluster implements AutoCloseable {
         }
     }
 
+    /** The servers' transfer lines of {@code verb} (node s1, s2), not the balancer's own (node lb). */
+    public List<String> serverTransferLines(String verb) {
+        return logLines().stream().filter(l -> l.startsWith("node=s") && l.contains(" event=transfer ")
+                && l.contains(" cmd=" + verb + " ")).toList();
+    }
+
     void stopServer(int index) {
         servers[index].close();
         servers[index] = null;
@@ -182,7 +192,8 @@ public final class BalancerCluster implements AutoCloseable {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (true) {
             try {
-                servers[index] = FtpServer.start(serverSettings.apply(index, FerryServerExtension.defaults(root)).withListen(addresses[index]));
+                servers[index] = FtpServer.start(serverSettings.apply(index, FerryServerExtension.defaults(root)
+                        .withNode("s" + (index + 1))).withListen(addresses[index]));
                 return;
             } catch (IOException e) {
                 if (System.nanoTime() > deadline) {
