@@ -2,10 +2,21 @@ package dev.ferry.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import ch.qos.logback.core.OutputStreamAppender;
+import ch.qos.logback.core.encoder.Encoder;
+import dev.ferry.cli.log.JsonLines;
+import dev.ferry.runtime.log.EventLog;
+import dev.ferry.runtime.log.SessionLog;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -145,6 +156,59 @@ class Fail2banFilterTest {
         assertThat(v.lines()).isEqualTo(6);
         assertThat(v.matched()).isZero();
         assertThat(v.addresses()).isEmpty();
+    }
+
+    /**
+     * The lines as the log package writes them (SessionLog, Logfmt's quoting) through the two console encoders,
+     * logback.xml's pattern and JsonLines: the filter and the writer agree, whatever the user name.
+     */
+    @Test
+    void linesWrittenByTheLogPackageInBothFormats() throws Exception {
+        List<String> lines = new ArrayList<>();
+        for (Encoder<ILoggingEvent> encoder : List.of(logfmtEncoder(), (Encoder<ILoggingEvent>) new JsonLines())) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            LoggerContext context = new LoggerContext();
+            // A context of its own, as LoggerFactory would set it up (Logback 1.5 needs the MDC adapter given).
+            context.setMDCAdapter(new LogbackMDCAdapter());
+            encoder.setContext(context);
+            encoder.start();
+            OutputStreamAppender<ILoggingEvent> appender = new OutputStreamAppender<>();
+            appender.setContext(context);
+            appender.setEncoder(encoder);
+            appender.setOutputStream(out);
+            appender.start();
+            context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).addAppender(appender);
+            EventLog log = new EventLog(context.getLogger("ferry.server"), "s1");
+            for (String[] attempt : new String[][] {{"127.0.0.3:40112", "alice"}, {"[2001:db8::7]:40113", "x client=10.9.9.9:1"},
+                    {"127.0.0.3:40114", "a\"b=c"}, {"127.0.0.3:40115", null}}) {
+                SessionLog session = log.session("c" + lines.size(), attempt[0]);
+                session.user(attempt[1]);
+                session.warn("login-failed").with("reason", "password").with("attempt", 1).log();
+                session.info("disconnect").with("reason", "quit").log();
+            }
+            session(log).info("login").with("anonymous", false).log();
+            context.stop();
+            lines.addAll(out.toString(StandardCharsets.UTF_8).lines().toList());
+        }
+        Verdict v = regex(lines);
+        assertThat(v.lines()).isEqualTo(18);
+        assertThat(v.matched()).as("the login-failed lines only:%n%s", String.join("\n", lines)).isEqualTo(8);
+        assertThat(v.addresses()).containsExactly("127.0.0.3", "2001:db8::7", "127.0.0.3", "127.0.0.3",
+                "127.0.0.3", "2001:db8::7", "127.0.0.3", "127.0.0.3");
+    }
+
+    /** A session whose user name holds a whole login-failed sequence, for a line of another event. */
+    private static SessionLog session(EventLog log) {
+        SessionLog session = log.session("c99", "127.0.0.4:40116");
+        session.user("a node=x session=y event=login-failed client=10.9.9.9:1 user=z");
+        return session;
+    }
+
+    /** logback.xml's console pattern. */
+    private static Encoder<ILoggingEvent> logfmtEncoder() {
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger %msg%n");
+        return encoder;
     }
 
     /**
