@@ -194,6 +194,10 @@ public final class BalancerCommand implements Callable<Started> {
         }
         FtpBalancer balancer = null;
         try {
+            if (!checkConfig) {
+                // Before the start's first line, so that it has the chosen shape too.
+                LogOutput.apply(log, "log.xferlog");
+            }
             BalancerSettings.Tls tls = settings.tls();
             if (tls.mode() == BalancerSettings.TlsMode.TERMINATE && tls.certificate() == null) {
                 state.requireWritableForSelfSigned(tls.selfSignedDirectory(),
@@ -203,7 +207,6 @@ public final class BalancerCommand implements Callable<Started> {
                 FtpBalancer.check(settings);
                 return CheckConfig.ok("balancer", config);
             }
-            LogOutput.apply(log, "xferlog");
             balancer = FtpBalancer.start(settings);
             AdminServer adminServer = settings.admin().enabled()
                     ? AdminServer.start(balancer.status(), settings.admin(), Map.of("/metrics", balancer.status().metrics().handler())) : null;
