@@ -55,7 +55,7 @@ public final class Main implements Runnable {
         return parsed.commandSpec().commandLine().getExecutionResult() instanceof Started s ? s : null;
     }
 
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 
@@ -72,7 +72,7 @@ public final class Main implements Runnable {
         }
     }
 
-    static String version() {
+    public static String version() {
         Properties p = new Properties();
         try (InputStream in = Main.class.getResourceAsStream("/ferry-version.properties")) {
             if (in != null) {

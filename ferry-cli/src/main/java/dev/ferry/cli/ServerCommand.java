@@ -250,7 +250,7 @@ public final class ServerCommand implements Callable<Started> {
             s = s.withUsers(accounts, s.usersFile());
         }
         if (anonymous) {
-            s = s.withAnonymous(new ServerSettings.Anonymous(true, s.anonymous().home()));
+            s = s.withAnonymous(new ServerSettings.Anonymous(true, s.anonymous().home(), s.anonymous().uploadDirectory()));
         }
         if (passivePorts != null) {
             int[] range = Flags.parse("--passive-ports", passivePorts, Values::portRange);

@@ -31,7 +31,7 @@ public final class ServerConfigFile {
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
             "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics", "tls",
             "state-directory", "umask", "node");
-    private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home");
+    private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home", "upload-directory");
     private static final List<String> PASSIVE_KEYS = List.of("ports", "public-address", "networks", "accept-timeout");
     private static final List<String> NETWORK_KEYS = List.of("network", "address");
     private static final List<String> LIMITS_KEYS = List.of("max-sessions", "max-sessions-per-address",
@@ -139,7 +139,8 @@ public final class ServerConfigFile {
     }
 
     private static Anonymous anonymous(YamlMapping m, Path root, Anonymous base) throws ConfigException {
-        return new Anonymous(m.bool("enabled", base.enabled()), m.path("home", root, base.home()));
+        return new Anonymous(m.bool("enabled", base.enabled()), m.path("home", root, base.home()),
+                m.parsed("upload-directory", Values.UPLOAD_DIRECTORY, Values::uploadDirectory, base.uploadDirectory()));
     }
 
     private static Passive passive(YamlMapping m, Passive base) throws ConfigException {

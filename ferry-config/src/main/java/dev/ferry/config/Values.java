@@ -8,6 +8,8 @@ import dev.ferry.runtime.log.NodeName;
 import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.fs.InvalidVirtualPathException;
+import dev.ferry.server.fs.VirtualPath;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -455,6 +457,26 @@ public final class Values {
     }
 
     /** What {@link #umask} accepts, for "expected ..." messages. */
+    public static final String UPLOAD_DIRECTORY = "a directory below the anonymous home, such as incoming";
+
+    /**
+     * The anonymous upload directory, relative to the anonymous home ("incoming", "pub/incoming"; a leading
+     * "/" means the same): a virtual path, so it can never lead out of the home; the home itself is refused,
+     * since it would make the whole anonymous area write-only.
+     */
+    public static VirtualPath uploadDirectory(String s) {
+        VirtualPath path;
+        try {
+            path = VirtualPath.resolve(VirtualPath.ROOT, s);
+        } catch (InvalidVirtualPathException e) {
+            throw invalid("expected " + UPLOAD_DIRECTORY, s, e.getMessage());
+        }
+        if (path.isRoot()) {
+            throw invalid("expected " + UPLOAD_DIRECTORY, s, "the anonymous home itself");
+        }
+        return path;
+    }
+
     public static final String UMASK = "an octal umask of 1 to 4 digits such as 022, 027 or 077";
 
     /**

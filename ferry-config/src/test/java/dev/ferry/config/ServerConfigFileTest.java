@@ -109,7 +109,17 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           anonymous: true
-                        """, "2:14", "server.anonymous: expected a mapping with the keys enabled, home, got 'true'"),
+                        """, "2:14", "server.anonymous: expected a mapping with the keys enabled, home, upload-directory, got 'true'"),
+                Arguments.of("""
+                        server:
+                          anonymous:
+                            upload-directory: /
+                        """, "3:23", "server.anonymous.upload-directory: expected a directory below the anonymous home, such as incoming, got '/' (the anonymous home itself)"),
+                Arguments.of("""
+                        server:
+                          anonymous:
+                            upload-directory: ..
+                        """, "3:23", "server.anonymous.upload-directory: expected a directory below the anonymous home, such as incoming, got '..' (the anonymous home itself)"),
                 Arguments.of("""
                         server:
                           listen:
@@ -566,6 +576,17 @@ class ServerConfigFileTest {
         assertThat(load("server:\n  state-directory: state\n").stateDirectory()).isEqualTo(dir.resolve("state"));
         assertThat(load("server:\n  state-directory: /var/lib/ferry\n").stateDirectory()).isEqualTo(Path.of("/var/lib/ferry"));
         assertThat(load("server:\n  listen: 127.0.0.1:2121\n").stateDirectory()).as("left out: the CLI chooses").isNull();
+    }
+
+    /** Relative to the anonymous home, and a virtual path: ".." cannot climb out of it. */
+    @Test
+    void anonymousUploadDirectoryIsBelowTheAnonymousHome() throws Exception {
+        assertThat(load("server:\n  anonymous:\n    enabled: true\n    upload-directory: incoming\n").anonymous()
+                .uploadDirectory()).hasToString("/incoming");
+        assertThat(load("server:\n  anonymous:\n    upload-directory: /pub/../drop/\n").anonymous()
+                .uploadDirectory()).hasToString("/drop");
+        assertThat(load("server:\n  anonymous:\n    enabled: true\n").anonymous().uploadDirectory())
+                .as("off by default").isNull();
     }
 
     @Test

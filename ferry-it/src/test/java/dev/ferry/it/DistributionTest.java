@@ -85,6 +85,20 @@ class DistributionTest {
         assertThat(home.resolve("lib/jdk.sh")).hasSameTextualContentAs(Launcher.script().resolveSibling("scripts/jdk.sh"));
     }
 
+    /** The completion script and the man pages ferry-cli generates, where INSTALL.md links them from. */
+    @Test
+    void archiveShipsTheCompletionScriptAndTheManPages() throws Exception {
+        assertThat(files(home)).contains("share/bash-completion/completions/ferry", "share/man/man1/ferry.1",
+                "share/man/man1/ferry-server.1", "share/man/man1/ferry-balancer.1", "share/man/man1/ferry-cluster.1",
+                "share/man/man1/ferry-passwd.1", "share/man/man1/ferry-users.1");
+        assertThat(home.resolve("share/bash-completion/completions/ferry")).content()
+                .contains("complete -F _complete_ferry", "--max-sessions");
+        ExternalCommand.Result man = ExternalCommand.run(work, RUN_TIMEOUT, "groff", "-man", "-Tutf8",
+                home.resolve("share/man/man1/ferry-server.1").toString()).assertSuccess();
+        assertThat(man.stdout().replaceAll(".\b", "").replace('\u2010', '-').replace('\u2212', '-'))
+                .contains("FERRY-SERVER(1)", "--max-sessions", "--umask");
+    }
+
     /** ferry.jar lies in lib/ beside its libraries: its Class-Path must name them there, and nothing else. */
     @Test
     void jarManifestNamesEveryLibraryBesideItAndKeepsTheSpliceFlags() throws IOException {

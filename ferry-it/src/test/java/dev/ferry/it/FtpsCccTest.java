@@ -42,7 +42,7 @@ class FtpsCccTest {
         assertThat(get.stderr()).contains("> PROT P", "> CCC", "< 200 CCC accepted");
         assertThat(TestData.sha256(ferry.clientDir().resolve("down.bin"))).isEqualTo(TestData.sha256(down));
         assertThat(TestData.sha256(ferry.root().resolve("up.bin"))).isEqualTo(TestData.sha256(up));
-        assertThat(ferry.logLines()).anyMatch(l -> l.contains("event=ccc user=" + FerryServerExtension.USER + " prot=P"));
+        assertThat(ferry.logLines()).anyMatch(l -> l.contains("event=ccc ") && l.contains(" user=" + FerryServerExtension.USER + " prot=P"));
     }
 
     @ParameterizedTest(name = "TLS {0}")

@@ -145,7 +145,7 @@ class SafeUploadTest {
         }
         TestData.await("the transfer line", () -> ferry.logLines().stream().anyMatch(l -> l.contains("event=transfer")));
 
-        assertThat(ferry.logLines()).anyMatch(l -> l.contains("event=transfer cmd=STOR") && l.endsWith("result=control-closed"));
+        assertThat(ferry.logLines()).anyMatch(l -> (l.contains("event=transfer ") && l.contains(" cmd=STOR ")) && l.endsWith("result=control-closed"));
         assertThat(TestData.sha256(ferry.root().resolve("doc.bin"))).isEqualTo(TestData.sha256(old));
         assertThat(TestData.names(ferry.root())).containsExactly("doc.bin");
     }

@@ -140,7 +140,7 @@ class ServerCrashUploadTest {
                 }
                 synchronized (log) {
                     assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
-                            .anyMatch(l -> l.startsWith("event=stale-uploads-swept removed=1 in_use=2"));
+                            .anyMatch(l -> l.contains(" event=stale-uploads-swept removed=1 in_use=2"));
                 }
                 out.write(StallingUpload.content(MB, MB));
                 data.close();

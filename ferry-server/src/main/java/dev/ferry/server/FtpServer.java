@@ -3,6 +3,7 @@ package dev.ferry.server;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.Acceptor;
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.IdleParker;
@@ -49,7 +50,6 @@ import org.slf4j.LoggerFactory;
 public final class FtpServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger("ferry.server");
-    private static final Logger SESSION_LOG = LoggerFactory.getLogger("ferry.session");
     /** Connections beyond max-sessions that may be in the middle of being told 421. */
     private static final int REFUSAL_MARGIN = 64;
     /** Copy buffer of uploads: 256 KiB measured 1.2-1.3 CPU-s per GiB stored against 1.2-2.0 for 64 KiB. */
@@ -57,6 +57,8 @@ public final class FtpServer implements AutoCloseable {
     private static final int POOLED_BUFFERS = 32;
 
     private final ServerSettings settings;
+    /** The daemon's lines (logger ferry.server), tagged with its node. */
+    private final EventLog log;
     private final Listener listener;
     private final ServerContext context;
     private final Acceptor acceptor;
@@ -76,6 +78,7 @@ public final class FtpServer implements AutoCloseable {
 
     private FtpServer(ServerSettings settings) throws IOException {
         this.settings = settings;
+        this.log = new EventLog(LOG, settings.node());
         if (!Files.isDirectory(settings.root())) {
             throw new IOException("root directory " + settings.root() + " does not exist or is not a directory");
         }
@@ -195,16 +198,19 @@ public final class FtpServer implements AutoCloseable {
     private Session pass(SocketConnection socket, boolean implicitTls) {
         try {
             return switch (proxyGate.open(socket)) {
-                case ProxyGate.Outcome.Open open -> new Session(context, open.connection(), implicitTls, open.proxyOwn());
+                case ProxyGate.Outcome.Open open -> new Session(context, open.connection(), implicitTls, open.proxyOwn(),
+                        open.proxySession());
                 case ProxyGate.Outcome.Drop drop -> {
                     context.metrics().sessionRefused(ServerMetrics.Refusal.PROXY_PROTOCOL);
-                    SESSION_LOG.info("{} event=refused client={} reason=proxy-protocol error={}", context.sessions().nextId(),
-                            HostPort.text(socket.remoteAddress()), Printable.of(drop.reason(), 160));
+                    context.sessionLog().session(context.sessions().nextId(), HostPort.text(socket.remoteAddress()))
+                            .info("refused").with("reason", "proxy-protocol").with("error", Printable.of(drop.reason(), 160))
+                            .log();
                     yield null;
                 }
             };
         } catch (IOException | RuntimeException e) {
-            SESSION_LOG.debug("event=gate-failed client={} error={}", HostPort.text(socket.remoteAddress()), e.toString());
+            context.sessionLog().debug("gate-failed").with("client", HostPort.text(socket.remoteAddress()))
+                    .with("error", e.toString()).log();
             return null;
         }
     }
@@ -219,30 +225,32 @@ public final class FtpServer implements AutoCloseable {
                 server.close();
                 throw e;
             }
-            LOG.info("event=metrics-listening address={} path={}", HostPort.text(server.metricsListener.address()),
-                    MetricsListener.PATH);
+            server.log.info("metrics-listening").with("address", HostPort.text(server.metricsListener.address()))
+                    .with("path", MetricsListener.PATH).log();
         }
         server.acceptor.start();
         server.sweepStaleUploads();
         if (server.implicitAcceptor != null) {
             server.implicitAcceptor.start();
-            LOG.info("event=listening-implicit-tls address={}", HostPort.text(server.implicitTlsAddress()));
+            server.log.info("listening-implicit-tls").with("address", HostPort.text(server.implicitTlsAddress())).log();
         }
         if (server.context.tls() != null) {
             TlsIdentity id = server.context.tls().identity();
-            LOG.info("event=tls certificate={} subject={} expires={} fingerprint={} policy={} reuse={} renegotiation={}",
-                    id.origin(), id.certificate().getSubjectX500Principal().getName(),
-                    id.certificate().getNotAfter().toInstant(), id.fingerprint(),
-                    settings.tls().policy().name().toLowerCase(Locale.ROOT),
-                    settings.tls().reuse().name().toLowerCase(Locale.ROOT),
-                    TlsEndpoint.refusesRenegotiation() ? "refused" : "allowed");
+            server.log.info("tls").with("certificate", id.origin())
+                    .with("subject", id.certificate().getSubjectX500Principal().getName())
+                    .with("expires", id.certificate().getNotAfter().toInstant()).with("fingerprint", id.fingerprint())
+                    .with("policy", settings.tls().policy().name().toLowerCase(Locale.ROOT))
+                    .with("reuse", settings.tls().reuse().name().toLowerCase(Locale.ROOT))
+                    .with("renegotiation", TlsEndpoint.refusesRenegotiation() ? "refused" : "allowed").log();
         }
-        LOG.info("event=listening address={} root={} passive_ports={} users={} anonymous={} proxy_protocol_from={}",
-                HostPort.text(server.address()), settings.root(),
-                settings.passive().portLow() == 0 ? "any" : settings.passive().portLow() + "-" + settings.passive().portHigh(),
-                settings.users().size(), settings.anonymous().enabled(),
-                settings.trustedProxies().isEmpty() ? "-" : String.join(",", settings.trustedProxies()));
-        warnAboutHomes(settings.users());
+        server.log.info("listening").with("address", HostPort.text(server.address())).with("root", settings.root())
+                .with("passive_ports", settings.passive().portLow() == 0 ? "any"
+                        : settings.passive().portLow() + "-" + settings.passive().portHigh())
+                .with("users", settings.users().size()).with("anonymous", settings.anonymous().enabled())
+                .with("proxy_protocol_from",
+                        settings.trustedProxies().isEmpty() ? "-" : String.join(",", settings.trustedProxies()))
+                .log();
+        warnAboutHomes(server.log, settings.users());
         return server;
     }
 
@@ -251,7 +259,7 @@ public final class FtpServer implements AutoCloseable {
      * the operator learns it at start (or reload) and not from the user's first failed login. The server
      * still starts: the other accounts work, and the directory may be created (or mounted) later.
      */
-    static List<String> warnAboutHomes(List<ServerSettings.UserAccount> users) {
+    static List<String> warnAboutHomes(EventLog log, List<ServerSettings.UserAccount> users) {
         List<String> problems = new ArrayList<>();
         for (ServerSettings.UserAccount user : users) {
             Path home = user.home();
@@ -260,8 +268,8 @@ public final class FtpServer implements AutoCloseable {
             }
             String problem = Files.exists(home) ? "not-a-directory" : "missing";
             problems.add(user.name() + " " + home + " " + problem);
-            LOG.warn("event=home-{} user={} home={} (this user cannot log in until the directory exists)",
-                    problem, user.name(), home);
+            log.warn("home-" + problem).with("user", user.name()).with("home", home)
+                    .with("hint", "this user cannot log in until the directory exists").log();
         }
         return problems;
     }
@@ -288,11 +296,12 @@ public final class FtpServer implements AutoCloseable {
             int[] named = {0};
             StaleUploads.Result r = StaleUploads.sweep(roots, () -> closed, file -> {
                 if (named[0]++ < SWEEP_LINES) {
-                    LOG.info("event=stale-upload-removed file={}", file);
+                    log.info("stale-upload-removed").with("file", file).log();
                 }
             });
-            LOG.info("event=stale-uploads-swept removed={} in_use={} entries={} complete={} ms={}", r.removed(), r.kept(),
-                    r.entries(), r.complete(), (System.nanoTime() - start) / 1_000_000L);
+            log.info("stale-uploads-swept").with("removed", r.removed()).with("in_use", r.kept())
+                    .with("entries", r.entries()).with("complete", r.complete())
+                    .with("ms", (System.nanoTime() - start) / 1_000_000L).log();
         });
     }
 
@@ -347,9 +356,10 @@ public final class FtpServer implements AutoCloseable {
             context.replaceTls(tls);
         }
         List<String> restart = ReloadDifferences.needingRestart(settings, next);
-        warnAboutHomes(next.users());
-        LOG.info("event=reloaded users={} certificate={} restart_needed={}", next.users().size(),
-                tls == null ? "-" : tls.identity().fingerprint(), restart.isEmpty() ? "-" : String.join(",", restart));
+        warnAboutHomes(log, next.users());
+        log.info("reloaded").with("users", next.users().size())
+                .with("certificate", tls == null ? null : tls.identity().fingerprint())
+                .with("restart_needed", restart.isEmpty() ? null : String.join(",", restart)).log();
         return restart;
     }
 
@@ -384,6 +394,6 @@ public final class FtpServer implements AutoCloseable {
             context.idleParker().close();
         }
         context.watchdog().close();
-        LOG.info("event=stopped");
+        log.info("stopped").log();
     }
 }

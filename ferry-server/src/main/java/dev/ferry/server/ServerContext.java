@@ -1,5 +1,6 @@
 package dev.ferry.server;
 
+import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.IdleParker;
 import dev.ferry.runtime.net.PassiveAddressing;
@@ -13,6 +14,7 @@ import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.server.proxy.UntrustedHeaders;
 import dev.ferry.server.session.SessionRegistry;
 import java.util.Objects;
+import org.slf4j.LoggerFactory;
 
 /**
  * What every session of one server shares. {@code idleParker} may be null (sessions then keep their thread
@@ -38,6 +40,7 @@ public final class ServerContext {
     private final ServerMetrics metrics;
     private volatile TlsEndpoint tls;
     private final UntrustedHeaders untrustedHeaders = new UntrustedHeaders();
+    private final EventLog sessionLog;
 
     public ServerContext(ServerSettings settings, Authenticator authenticator, LoginGuard loginGuard, Watchdog watchdog,
                          PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
@@ -55,6 +58,7 @@ public final class ServerContext {
         this.idleParker = idleParker;
         this.metrics = metrics;
         this.tls = tls;
+        this.sessionLog = new EventLog(LoggerFactory.getLogger("ferry.session"), settings.node());
     }
 
     /** The settings the server started with (a reload changes only the accounts and the certificate). */
@@ -63,6 +67,8 @@ public final class ServerContext {
     public LoginGuard loginGuard() { return loginGuard; }
     /** Bounds the warnings about PROXY headers from peers the server does not trust. */
     public UntrustedHeaders untrustedHeaders() { return untrustedHeaders; }
+    /** The log every session's lines go to (logger {@code ferry.session}), tagged with this server's node. */
+    public EventLog sessionLog() { return sessionLog; }
     public Watchdog watchdog() { return watchdog; }
     public PassivePorts passivePorts() { return passivePorts; }
     public PassiveAddressing passiveAddressing() { return passiveAddressing; }

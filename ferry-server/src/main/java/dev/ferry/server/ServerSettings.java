@@ -6,6 +6,7 @@ import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.fs.FileModes;
+import dev.ferry.server.fs.VirtualPath;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -150,9 +151,28 @@ public record ServerSettings(
         public Tls withCertificate(Path cert, Path k) { return new Tls(enabled, cert, k, passwordFile, selfSignedDirectory, policy, reuse, implicitListen, handshakeTimeout, allowCcc); }
     }
 
-    /** Anonymous read-only access; {@code home} null means the server root. */
-    public record Anonymous(boolean enabled, Path home) {
-        public static final Anonymous OFF = new Anonymous(false, null);
+    /**
+     * Anonymous read-only access; {@code home} null means the server root. {@code uploadDirectory}: a
+     * write-only directory below the anonymous home where anonymous users may store new files (null: none;
+     * see {@link dev.ferry.server.auth.UploadDirectory}); never the home itself.
+     */
+    public record Anonymous(boolean enabled, Path home, VirtualPath uploadDirectory) {
+        public static final Anonymous OFF = new Anonymous(false, null, null);
+
+        public Anonymous {
+            if (uploadDirectory != null && uploadDirectory.isRoot()) {
+                throw new IllegalArgumentException("the anonymous upload directory cannot be the anonymous home itself");
+            }
+        }
+
+        /** Without an upload directory. */
+        public Anonymous(boolean enabled, Path home) {
+            this(enabled, home, null);
+        }
+
+        public Anonymous withUploadDirectory(VirtualPath directory) {
+            return new Anonymous(enabled, home, directory);
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.ferry.runtime.log.EventLog;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,15 +35,16 @@ class HomeWarningTest {
         events.start();
         log.addAppender(events);
         try {
-            FtpServer.warnAboutHomes(users);
+            FtpServer.warnAboutHomes(new EventLog(LoggerFactory.getLogger("ferry.server"), "s1"), users);
         } finally {
             log.detachAppender(events);
         }
 
         assertThat(events.list).extracting(ILoggingEvent::getLevel).containsOnly(Level.WARN);
         assertThat(events.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
-                "event=home-missing user=bob home=" + bob + " (this user cannot log in until the directory exists)",
-                "event=home-not-a-directory user=carol home=" + carol
-                        + " (this user cannot log in until the directory exists)");
+                "node=s1 event=home-missing user=bob home=" + bob
+                        + " hint=\"this user cannot log in until the directory exists\"",
+                "node=s1 event=home-not-a-directory user=carol home=" + carol
+                        + " hint=\"this user cannot log in until the directory exists\"");
     }
 }

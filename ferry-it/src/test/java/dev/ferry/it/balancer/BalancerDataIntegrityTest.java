@@ -293,7 +293,7 @@ class BalancerDataIntegrityTest {
     }
 
     private void awaitTransferLogged() throws Exception {
-        TestData.await("the server's transfer line", () -> cluster.logLines().stream().anyMatch(l -> l.contains("event=transfer cmd=STOR")));
+        TestData.await("the server's transfer line", () -> cluster.logLines().stream().anyMatch(l -> (l.contains("event=transfer ") && l.contains(" cmd=STOR "))));
     }
 
     private static long drain(Socket data) throws IOException {

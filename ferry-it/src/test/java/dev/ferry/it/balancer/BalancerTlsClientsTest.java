@@ -61,7 +61,7 @@ class BalancerTlsClientsTest {
         assertThat(TestData.sha256(c.clientDir().resolve("part.bin"))).isEqualTo(TestData.sha256(down));
         assertThat(listing.lines()).anyMatch(l -> l.endsWith(" down.bin")).anyMatch(l -> l.endsWith(" up.bin"));
         // The balancer's data connections to the backends resume its control session there.
-        assertThat(c.logLines()).anyMatch(l -> l.contains("event=transfer cmd=RETR") && l.contains("result=ok tls=resumed"));
+        assertThat(c.logLines()).anyMatch(l -> (l.contains("event=transfer ") && l.contains(" cmd=RETR ")) && l.contains("result=ok tls=resumed"));
     }
 
     @Test

@@ -180,6 +180,6 @@ class KilledPeersTest {
     }
 
     private List<String> storLines() {
-        return cluster.logLines().stream().filter(l -> l.contains("event=transfer cmd=STOR")).toList();
+        return cluster.logLines().stream().filter(l -> (l.contains("event=transfer ") && l.contains(" cmd=STOR "))).toList();
     }
 }

@@ -73,7 +73,8 @@ public final class Authenticator {
     public LoginResult login(String user, char[] password) {
         String name = user == null ? "" : user;
         if (isAnonymousName(name)) {
-            return new LoginResult.Success(ANONYMOUS_USER, anonymous.home(), false, true);
+            return new LoginResult.Success(ANONYMOUS_USER, anonymous.home(), false, true,
+                    anonymous.uploadDirectory() == null ? null : new UploadDirectory(anonymous.uploadDirectory()));
         }
         UserAccount account = accounts.get(name);
         if (account == null) {

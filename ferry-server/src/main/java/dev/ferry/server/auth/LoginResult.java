@@ -17,8 +17,15 @@ public sealed interface LoginResult {
      * @param home      the local directory the user sees as "/"; null means the server root
      * @param writable  whether the user may change files
      * @param anonymous whether this is an anonymous login
+     * @param uploads   the write-only upload directory of an anonymous login, or null
      */
-    record Success(String user, Path home, boolean writable, boolean anonymous) implements LoginResult {
+    record Success(String user, Path home, boolean writable, boolean anonymous, UploadDirectory uploads)
+            implements LoginResult {
+
+        /** Without an upload directory. */
+        public Success(String user, Path home, boolean writable, boolean anonymous) {
+            this(user, home, writable, anonymous, null);
+        }
 
         /**
          * Whether this account may do what {@code permission} names at {@code where} (null: a path that did not

@@ -8,13 +8,12 @@ import dev.ferry.protocol.reply.Replies;
 import dev.ferry.server.ServerContext;
 import dev.ferry.server.data.DataEndpoint;
 import dev.ferry.server.data.PassiveListener;
+import dev.ferry.server.log.SessionEvents;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * PORT, EPRT, PASV and EPSV: where the next data connection comes from. Each replaces the endpoint set
@@ -23,7 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class EndpointCommands {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
 
     private static final Reply ACTIVE_DISABLED = Reply.of(502, "Active mode is disabled on this server; use PASV or EPSV.");
     private static final Reply PASV_AFTER_EPSV_ALL = Reply.of(501, "PASV refused: EPSV ALL is in effect (RFC 2428 §4).");
@@ -33,7 +31,7 @@ public final class EndpointCommands {
 
     private final ServerContext ctx;
     private final SessionState state;
-    private final String id;
+    private final SessionEvents log;
     /** The client, for the PASV address choice. */
     private final InetAddress client;
     /** Where data connections go to and come from: the client, or the trusted proxy that relays them. */
@@ -41,11 +39,11 @@ public final class EndpointCommands {
     /** The server address the client reached: passive listeners bind there. */
     private final InetAddress local;
 
-    public EndpointCommands(ServerContext ctx, SessionState state, String id, InetAddress client,
+    public EndpointCommands(ServerContext ctx, SessionState state, SessionEvents log, InetAddress client,
                             InetAddress dataPeer, InetAddress local) {
         this.ctx = ctx;
         this.state = state;
-        this.id = id;
+        this.log = log;
         this.client = client;
         this.dataPeer = dataPeer;
         this.local = local;
@@ -81,8 +79,8 @@ public final class EndpointCommands {
             }
             case ActiveTarget.Result.Refused r -> {
                 if (r.reason() != ActiveTarget.Reason.SYNTAX && r.reason() != ActiveTarget.Reason.NETWORK_PROTOCOL) {
-                    LOG.info("{} event=active-refused verb={} arg={} reason={}", id, verb,
-                            Printable.of(arg, Replies.ECHO_LIMIT), r.reason().label());
+                    log.info("active-refused").with("verb", verb).with("arg", Printable.of(arg, Replies.ECHO_LIMIT))
+                            .with("reason", r.reason().label()).log();
                 }
                 yield r.reply();
             }
@@ -133,7 +131,7 @@ public final class EndpointCommands {
         state.discardEndpoint();
         PassiveListener listener = ctx.passivePorts().open(local);
         if (listener == null) {
-            LOG.info("{} event=passive-exhausted range={}", id, ctx.passivePorts().size());
+            log.info("passive-exhausted").with("range", ctx.passivePorts().size()).log();
             return null;
         }
         Duration timeout = ctx.settings().passive().acceptTimeout();

@@ -10,6 +10,7 @@ import dev.ferry.server.fs.InvalidVirtualPathException;
 import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
+import dev.ferry.server.log.SessionEvents;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -30,8 +31,6 @@ import java.time.format.ResolverStyle;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Commands that act on paths over the control connection only. The gate has resolved each path argument
@@ -39,7 +38,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class FileCommands {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
     private static final DateTimeFormatter MDTM = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
     /** Strict: the default (smart) resolver would quietly turn February 31 into February 28. */
     private static final DateTimeFormatter MFMT = DateTimeFormatter.ofPattern("uuuuMMddHHmmss")
@@ -50,11 +48,11 @@ public final class FileCommands {
     private static final int STAT_LISTING_LIMIT = 10_000;
 
     private final SessionState s;
-    private final String id;
+    private final SessionEvents log;
 
-    public FileCommands(SessionState state, String id) {
+    public FileCommands(SessionState state, SessionEvents log) {
         this.s = state;
-        this.id = id;
+        this.log = log;
     }
 
     /** Path failure as a reply value; {@code creating}: the name was to be created (553 per RFC 959). */
@@ -104,7 +102,7 @@ public final class FileCommands {
     public Reply makeDirectory(String arg, VirtualPath path) {
         return onPath(arg, true, () -> {
             s.storage().createDirectory(path);
-            LOG.info("{} event=mkdir path={}", id, path);
+            log.info("mkdir").with("path", path).log();
             return Reply.of(257, Reply.quotePath(path.toString()) + " created.");
         });
     }
@@ -115,7 +113,7 @@ public final class FileCommands {
                 return Reply.of(550, "The root directory cannot be removed.");
             }
             s.storage().removeDirectory(path);
-            LOG.info("{} event=rmdir path={}", id, path);
+            log.info("rmdir").with("path", path).log();
             return Reply.of(250, "Directory removed.");
         });
     }
@@ -127,7 +125,7 @@ public final class FileCommands {
                 return Reply.of(550, arg + ": Is a directory (use RMD).");
             }
             s.storage().delete(path);
-            LOG.info("{} event=delete path={}", id, path);
+            log.info("delete").with("path", path).log();
             return Reply.of(250, "File deleted.");
         });
     }
@@ -150,7 +148,7 @@ public final class FileCommands {
                 return Reply.of(553, "Cannot rename to the root directory.");
             }
             s.storage().rename(from, to);
-            LOG.info("{} event=rename from={} to={}", id, from, to);
+            log.info("rename").with("from", from).with("to", to).log();
             return Reply.of(250, "Renamed.");
         } catch (IOException e) {
             return failure(arg, e, true);

@@ -4,6 +4,7 @@ import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.command.Command;
 import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.server.auth.UploadDirectory;
 import dev.ferry.server.fs.InvalidVirtualPathException;
 import dev.ferry.server.fs.VirtualPath;
 
@@ -41,8 +42,15 @@ public final class Gate {
         if (verb.needsLogin() && !state.loggedIn()) {
             return Replies.PLEASE_LOG_IN;
         }
+        // SECURITY: an anonymous upload directory is write-only (UploadDirectory says why): there a new upload
+        // is allowed to an otherwise read-only account, and everything else that touches the files is refused.
+        UploadDirectory.Ruling upload = uploadRuling(verb, target, state);
+        if (upload == UploadDirectory.Ruling.REFUSED) {
+            return state.account().uploads().refusal();
+        }
         // SECURITY: what the account may do is asked of the account, for the path at hand.
-        if (verb.permission() != Verb.Permission.NONE && !state.account().allows(verb.permission(), target)) {
+        if (upload == UploadDirectory.Ruling.OUTSIDE && verb.permission() != Verb.Permission.NONE
+                && !state.account().allows(verb.permission(), target)) {
             return verb.permission() == Verb.Permission.WRITE ? WRITE_DENIED : READ_DENIED;
         }
         // RFC 4217 §10.2: checked on the command that opens the data connection, before any 1xx reply.
@@ -54,6 +62,36 @@ public final class Gate {
             return RNFR_FIRST;
         }
         return null;
+    }
+
+    /** STOU names no path (its argument is a hint): the directory it writes to is the working directory. */
+    private static UploadDirectory.Ruling uploadRuling(Verb verb, VirtualPath target, SessionState state) {
+        UploadDirectory uploads = state.loggedIn() ? state.account().uploads() : null;
+        if (uploads == null) {
+            return UploadDirectory.Ruling.OUTSIDE;
+        }
+        VirtualPath where = verb == Verb.STOU && target == null ? state.cwd() : target;
+        return uploads.rule(verb, where, state.restPending());
+    }
+
+    /**
+     * Why {@link #check} refused, as the log's {@code reason=}: a token fail2ban filters and auditors can match.
+     */
+    public static String reason(Reply refusal) {
+        if (refusal == Replies.PLEASE_LOG_IN) {
+            return "not-logged-in";
+        }
+        if (refusal == WRITE_DENIED) {
+            return "read-only";
+        }
+        if (refusal == READ_DENIED) {
+            return "read-denied";
+        }
+        if (refusal == RNFR_FIRST) {
+            return "rnfr-first";
+        }
+        // What is left is ControlProtection's answer (RFC 4217 §10.2): PROT P required, or PBSZ first.
+        return "protection-required";
     }
 
     /**

@@ -7,19 +7,16 @@ import dev.ferry.protocol.reply.Replies;
 import dev.ferry.server.ServerContext;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.fs.Storage;
+import dev.ferry.server.log.SessionEvents;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** USER and PASS (RFC 959 §4.1.1): the login, its failure delay and limits, and the per-user TLS policy. */
 public final class LoginCommands {
-
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
 
     /** The reply that ends the session: the attempts of this connection are used up, or its address is banned. */
     public static final Reply TOO_MANY_FAILURES = Reply.of(421, "Too many failed logins; closing the connection.");
@@ -33,15 +30,15 @@ public final class LoginCommands {
 
     private final ServerContext ctx;
     private final SessionState state;
-    private final String id;
+    private final SessionEvents log;
     private final InetAddress client;
     /** A trusted proxy's own connection: no bans, no per-address failure count. */
     private final boolean proxyOwn;
 
-    public LoginCommands(ServerContext ctx, SessionState state, String id, InetAddress client, boolean proxyOwn) {
+    public LoginCommands(ServerContext ctx, SessionState state, SessionEvents log, InetAddress client, boolean proxyOwn) {
         this.ctx = ctx;
         this.state = state;
-        this.id = id;
+        this.log = log;
         this.client = client;
         this.proxyOwn = proxyOwn;
     }
@@ -50,9 +47,12 @@ public final class LoginCommands {
         if (state.loggedIn()) {
             return ALREADY_LOGGED_IN;
         }
+        log.user(name);
         Reply refused = state.protection().user(tlsPolicy(name));
         if (refused != null) {
             state.pendingUser(null);
+            // The TLS policy (the user's or the server's) wants AUTH TLS before this login.
+            log.refused("USER", null, "protection-required", refused);
             return refused;
         }
         state.pendingUser(name);
@@ -87,9 +87,10 @@ public final class LoginCommands {
         Path home = ok.home() != null ? ok.home() : ctx.settings().root();
         Storage storage;
         try {
-            storage = ctx.homes().forHome(home);
+            // the upload directory's files are private to the server (0600): see UploadDirectory
+            storage = ok.uploads() != null ? ctx.homes().forPrivateUploads(home) : ctx.homes().forHome(home);
         } catch (IOException e) {
-            LOG.warn("{} event=login-failed user={} reason=home-unavailable", id, Printable.of(name, Replies.ECHO_LIMIT));
+            log.warn("login-failed").with("reason", "home-unavailable").log();
             ctx.metrics().loginFailed(false);
             return HOME_UNAVAILABLE;
         }
@@ -101,8 +102,9 @@ public final class LoginCommands {
             ctx.loginGuard().recordSuccess(client);
         }
         ctx.metrics().loginSucceeded();
-        LOG.info("{} event=login user={} anonymous={} writable={}", id, Printable.of(ok.user(), Replies.ECHO_LIMIT), ok.anonymous(),
-                ok.writable());
+        // The account's name: an anonymous login's USER may have been "ftp" or "anonymous".
+        log.user(ok.user());
+        log.info("login").with("anonymous", ok.anonymous()).with("writable", ok.writable()).log();
         return Reply.of(230, "User " + Printable.of(ok.user(), Replies.ECHO_LIMIT) + " logged in.");
     }
 
@@ -110,8 +112,13 @@ public final class LoginCommands {
         int attempt = state.failedLogin();
         boolean banned = !proxyOwn && ctx.loginGuard().recordFailure(client);
         ctx.metrics().loginFailed(banned);
-        LOG.info("{} event=login-failed user={} reason={} attempt={}{}", id, Printable.of(name, Replies.ECHO_LIMIT),
-                failure.reason().name().toLowerCase(Locale.ROOT), attempt, banned ? " banned=true" : "");
+        // The client address is on the line (SessionLog's client=): what fail2ban bans.
+        var line = log.info("login-failed").with("reason", failure.reason().name().toLowerCase(Locale.ROOT))
+                .with("attempt", attempt);
+        if (banned) {
+            line.with("banned", true);
+        }
+        line.log();
         // SECURITY: a delay after every failure slows password guessing (RFC 2577 §5).
         sleep(ctx.settings().loginPolicy().failureDelay());
         if (banned || attempt >= ctx.settings().loginPolicy().maxAttemptsPerSession()) {

@@ -101,6 +101,8 @@ public final class SessionState {
     public boolean ascii() { return ascii; }
     void ascii(boolean on) { this.ascii = on; }
     void restOffset(long offset) { this.restOffset = offset; }
+    /** A REST offset waits for the next transfer. */
+    boolean restPending() { return restOffset > 0; }
 
     /** The REST offset for the transfer that consumes it (any transfer command does, RFC 3659 §5.3). */
     long takeRestOffset() {

@@ -1,10 +1,12 @@
 package dev.ferry.server.command;
 
 import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.command.Verb;
 import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.PeerEnd;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.server.ServerContext;
+import dev.ferry.server.auth.UploadDirectory;
 import dev.ferry.server.data.ControlSide;
 import dev.ferry.server.data.DataConnection;
 import dev.ferry.server.data.DataEndpoint;
@@ -25,6 +27,7 @@ import dev.ferry.server.fs.UploadMode;
 import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
+import dev.ferry.server.log.SessionEvents;
 import dev.ferry.server.metrics.ServerMetrics.Direction;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -33,14 +36,13 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * RETR, STOR, APPE, STOU, LIST, NLST and MLSD: each checks what it can before the data connection (the file
@@ -50,7 +52,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TransferCommands {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
 
     /** Downloads up to this size run on the control thread (see retrieve). */
     static final long INLINE_TRANSFER_BYTES = 64 * 1024;
@@ -61,13 +62,13 @@ public final class TransferCommands {
     private final SessionState state;
     private final TransferRunner runner;
     private final ControlSide control;
-    private final String id;
+    private final SessionEvents log;
     private final InetAddress dataPeer;
 
     public TransferCommands(ServerContext ctx, SessionState state, TransferRunner runner, ControlSide control,
-                            String id, InetAddress dataPeer) {
+                            SessionEvents log, InetAddress dataPeer) {
         this.ctx = ctx;
-        this.id = id;
+        this.log = log;
         this.state = state;
         this.runner = runner;
         this.control = control;
@@ -134,8 +135,15 @@ public final class TransferCommands {
     /** STOR or APPE to {@code path}, resolved by the gate. */
     public Reply store(VirtualPath path, boolean append) throws IOException {
         long offset = state.takeRestOffset();
-        UploadMode mode = append ? UploadMode.APPEND : offset > 0 ? UploadMode.RESUME : UploadMode.REPLACE;
+        UploadMode mode = append ? UploadMode.APPEND : offset > 0 ? UploadMode.RESUME
+                : intoUploadDirectory(path) ? UploadMode.CREATE : UploadMode.REPLACE;
         return startUpload(path, mode, offset, append ? "APPE" : "STOR", null);
+    }
+
+    /** A STOR the gate let through as an anonymous upload: it may create a file, not replace one. */
+    private boolean intoUploadDirectory(VirtualPath path) {
+        UploadDirectory uploads = state.account().uploads();
+        return uploads != null && uploads.rule(Verb.STOR, path, false) == UploadDirectory.Ruling.UPLOAD;
     }
 
     /** STOU [hint] (RFC 959 §4.1.3): the hint is a name, not a path to write, so the table gives no path kind. */
@@ -145,6 +153,13 @@ public final class TransferCommands {
         try {
             VirtualPath hint = arg == null ? null : VirtualPath.resolve(state.cwd(), arg);
             VirtualPath dir = hint == null ? state.cwd() : hint.parent();
+            if (!dir.equals(state.cwd())) {
+                // the gate saw the working directory; the hint names another one ("STOU ../pub/x"): ask again
+                Reply refused = Gate.check(Verb.STOU, dir, state);
+                if (refused != null) {
+                    return refused;
+                }
+            }
             created = state.storage().createUnique(dir, hint == null ? "ftp" : hint.name());
         } catch (InvalidVirtualPathException e) {
             return Reply.of(553, e.getMessage());
@@ -175,6 +190,8 @@ public final class TransferCommands {
             upload = state.storage().openUpload(path, mode, offset);
         } catch (NoSuchFileException e) {
             return Reply.of(553, path.parent() + ": No such directory.");
+        } catch (FileAlreadyExistsException e) {
+            return Reply.of(550, path + ": File exists; an upload here cannot replace a file.");
         } catch (AccessDeniedException e) {
             return Reply.of(550, path + ": Permission denied.");
         } catch (IOException e) {
@@ -183,12 +200,12 @@ public final class TransferCommands {
         boolean ascii = state.ascii();
         String text = opening != null ? opening
                 : "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path + ".";
-        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, id, upload, verb, path, ascii));
+        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, log, upload, verb, path, ascii));
         return null;
     }
 
     /** The bytes of a STOR, APPE or STOU, committed only when the whole file is known to have arrived. */
-    private record UploadBody(ServerContext ctx, ControlSide control, String id, Upload upload, String verb,
+    private record UploadBody(ServerContext ctx, ControlSide control, SessionEvents log, Upload upload, String verb,
                               VirtualPath path, boolean ascii) implements TransferBody {
 
         @Override
@@ -219,8 +236,8 @@ public final class TransferCommands {
                 try {
                     upload.abort();
                 } catch (IOException e) {
-                    LOG.warn("{} event=storage-error cmd={} path={} during=undo error={}", id, verb, path,
-                            e.getMessage());
+                    log.warn("storage-error").with("cmd", verb).with("path", path).with("during", "undo")
+                            .with("error", e.getMessage()).log();
                 }
             }
             upload.close();
@@ -305,6 +322,6 @@ public final class TransferCommands {
     private void start(String verb, VirtualPath path, String opening, Direction direction, boolean inline,
                        TransferBody body) {
         runner.start(new TransferPlan(verb, path, opening, state.takeEndpoint(), state.transferTls(), direction,
-                inline, body));
+                inline, body, state.ascii(), state.account().anonymous()));
     }
 }

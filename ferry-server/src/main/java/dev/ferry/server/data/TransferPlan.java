@@ -14,6 +14,8 @@ import dev.ferry.server.metrics.ServerMetrics.Direction;
  * @param direction what the metrics count it as
  * @param inline    run on the control thread (a small download whose data connection is already waiting)
  * @param body      what moves the bytes
+ * @param ascii     TYPE A, for the xferlog line
+ * @param anonymous the session's login is anonymous, for the xferlog line
  */
 public record TransferPlan(String verb, VirtualPath path, String opening, DataEndpoint endpoint, DataTls tls,
-                           Direction direction, boolean inline, TransferBody body) {}
+                           Direction direction, boolean inline, TransferBody body, boolean ascii, boolean anonymous) {}

@@ -3,12 +3,15 @@ package dev.ferry.server.data;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.runtime.log.Event;
+import dev.ferry.runtime.log.Xferlog;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.runtime.tls.TlsChannel;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.server.ServerContext;
 import dev.ferry.server.fs.Upload;
+import dev.ferry.server.log.SessionEvents;
 import dev.ferry.server.metrics.ServerMetrics.Direction;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -16,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.time.ZonedDateTime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +36,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class TransferRunner {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
+    /** The classic transfer log, one {@link Xferlog} line per file transfer; operators route it to a file. */
+    private static final Logger XFERLOG = LoggerFactory.getLogger("ferry.xferlog");
 
     /** The result of an upload not committed because its control connection ended (log and metrics). */
     public static final String CONTROL_CLOSED = "control-closed";
@@ -44,7 +49,9 @@ public final class TransferRunner {
     private static final Reply ABOR_SUCCESSFUL = Reply.of(226, "ABOR successful.");
 
     private final ServerContext ctx;
-    private final String id;
+    private final SessionEvents log;
+    /** The client (the PROXY header's, behind a trusted proxy): xferlog's remote-host. */
+    private final InetAddress client;
     /** Where data connections must come from and go to (see Session's dataPeer). */
     private final InetAddress dataPeer;
     /** The server address the client reached: active data connections leave from it. */
@@ -58,10 +65,11 @@ public final class TransferRunner {
     private volatile long bytesOut;
     private int transfers;
 
-    public TransferRunner(ServerContext ctx, String id, InetAddress dataPeer, InetAddress localAddress,
-                          ControlSide control) {
+    public TransferRunner(ServerContext ctx, SessionEvents log, InetAddress client, InetAddress dataPeer,
+                          InetAddress localAddress, ControlSide control) {
         this.ctx = ctx;
-        this.id = id;
+        this.log = log;
+        this.client = client;
         this.dataPeer = dataPeer;
         this.localAddress = localAddress;
         this.control = control;
@@ -109,7 +117,7 @@ public final class TransferRunner {
     public void abortRunning() throws IOException {
         abortAndWait();
         control.transferEnded();
-        LOG.info("{} event=abort", id);
+        log.info("abort").log();
         control.send(ABOR_SUCCESSFUL);
     }
 
@@ -121,7 +129,8 @@ public final class TransferRunner {
         final Watchdog.Guard guard;
         volatile SocketChannel socket;
         TlsChannel tls;
-        String tlsText = "";
+        /** tls= of the transfer line: how the data connection's handshake went (null: PROT C). */
+        String tlsText;
         String result = "failed";
         Reply failure;
 
@@ -156,7 +165,8 @@ public final class TransferRunner {
             r.failure = NOT_STORED;
         } catch (LocalIOException e) {
             r.result = "local-error";
-            LOG.warn("{} event=storage-error cmd={} path={} error={}", id, plan.verb(), plan.path(), e.getMessage());
+            log.warn("storage-error").with("cmd", plan.verb()).with("path", plan.path()).with("error", e.getMessage())
+                    .log();
             r.failure = Reply.of(451, "Local error: " + plan.path() + " could not be "
                     + (r.upload ? "stored." : "read."));
         } catch (IOException e) {
@@ -192,20 +202,20 @@ public final class TransferRunner {
         } catch (IOException e) {
             r.result = r.t.aborted() ? "aborted" : "tls-failed";
             r.failure = r.t.aborted() ? ABORTED : Replies.DATA_TLS_FAILED;
-            LOG.info("{} event=data-tls-failed cmd={} error={}", id, r.plan.verb(),
-                    Printable.of(String.valueOf(e.getMessage()), 160));
+            log.info("data-tls-failed").with("cmd", r.plan.verb())
+                    .with("error", Printable.of(String.valueOf(e.getMessage()), 160)).log();
             return null;
         }
         r.guard.disarm();
         boolean resumed = TlsEndpoint.resumes(r.tls.session(), protection.controlSession(), handshakeStart);
-        r.tlsText = " tls=" + (resumed ? "resumed" : "full");
+        r.tlsText = resumed ? "resumed" : "full";
         // SECURITY: a data connection that resumes the control connection's TLS session comes from the holder
         // of that session's keys; any other client that reached the passive port first (port theft, RFC 4217
         // §10.2 and §15.2.6) is refused when reuse is required.
         if (!resumed && protection.endpoint().reuse() == SessionReuse.REQUIRED) {
             r.result = "tls-not-resumed";
             r.failure = Replies.DATA_TLS_NOT_RESUMED;
-            LOG.info("{} event=data-refused cmd={} reason=tls-session-not-resumed", id, r.plan.verb());
+            log.info("data-refused").with("cmd", r.plan.verb()).with("reason", "tls-session-not-resumed").log();
             return null;
         }
         return r.tls;
@@ -264,7 +274,7 @@ public final class TransferRunner {
             r.result = "connection-lost";
             r.failure = Replies.DATA_CONNECTION_LOST;
         }
-        LOG.debug("{} transfer {} ended: {}", id, r.plan.verb(), e.toString());
+        log.debug("transfer-failed").with("cmd", r.plan.verb()).with("error", e.toString()).log();
     }
 
     /** Cleanup, then the failure reply (if any), the totals, metrics and the log line. */
@@ -285,9 +295,32 @@ public final class TransferRunner {
         }
         long nanos = System.nanoTime() - start;
         ctx.metrics().transferEnded(r.plan.direction(), r.result, moved, nanos);
-        LOG.info("{} event=transfer cmd={} path={} bytes={} ms={} result={}{}", id, r.plan.verb(), r.plan.path(),
-                moved, nanos / 1_000_000L, r.result, r.tlsText);
+        Event line = log.info("transfer").with("cmd", r.plan.verb()).with("path", r.plan.path()).with("bytes", moved)
+                .with("ms", nanos / 1_000_000L).with("result", r.result);
+        if (r.tlsText != null) {
+            line.with("tls", r.tlsText);
+        }
+        line.log();
+        xferlog(r, moved, nanos);
         control.transferEnded();
+    }
+
+    /**
+     * The transfer's xferlog line (RETR, STOR, APPE, STOU; not listings, which xferlog never had). Not for a
+     * balancer's health check ({@link SessionEvents#quiet}): its probe transfers are no one's files.
+     */
+    private void xferlog(Run r, long moved, long nanos) {
+        Xferlog.Direction direction = switch (r.plan.verb()) {
+            case "RETR" -> Xferlog.Direction.OUTGOING;
+            case "STOR", "APPE", "STOU" -> Xferlog.Direction.INCOMING;
+            default -> null;
+        };
+        if (direction == null || log.quiet() || !XFERLOG.isInfoEnabled()) {
+            return;
+        }
+        XFERLOG.info(Xferlog.line(ZonedDateTime.now(), Duration.ofNanos(nanos), client.getHostAddress(), moved,
+                r.plan.path().toString(), r.plan.ascii(), direction, r.plan.anonymous(), log.user(),
+                "ok".equals(r.result) ? Xferlog.Completion.COMPLETE : Xferlog.Completion.INCOMPLETE));
     }
 
     /** Opens the data connection the last PORT/PASV asked for; replies 425 and returns null if it cannot. */
@@ -306,7 +339,7 @@ public final class TransferRunner {
         t.attach(p.listener());
         long left = (p.deadlineNanos() - System.nanoTime()) / 1_000_000L;
         SocketChannel c = p.listener().accept(dataPeer, left, peer ->
-                LOG.info("{} event=data-refused from={} reason=foreign-address", id, peer));
+                log.info("data-refused").with("from", peer).with("reason", "foreign-address").log());
         if (c == null && !t.aborted()) {
             control.send(Reply.of(425, "No data connection received within "
                     + describe(ctx.settings().passive().acceptTimeout()) + "."));

@@ -12,8 +12,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class HomeStorage {
 
+    /** umask 077: files 0600, directories 0700, whatever the server's umask. */
+    private static final int PRIVATE_UMASK = 0077;
+
     private final ConcurrentHashMap<Path, Storage> byHome = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Path, Storage> privateByHome = new ConcurrentHashMap<>();
     private final FileModes modes;
+    private final FileModes privateModes = new FileModes(PRIVATE_UMASK);
 
     /** With the default umask (022). */
     public HomeStorage() {
@@ -26,6 +31,16 @@ public final class HomeStorage {
     }
 
     public Storage forHome(Path home) throws IOException {
+        return forHome(home, byHome, modes);
+    }
+
+    /** The same home, but what is created there is readable by the server's account only (0600, 0700). */
+    public Storage forPrivateUploads(Path home) throws IOException {
+        return forHome(home, privateByHome, privateModes);
+    }
+
+    private static Storage forHome(Path home, ConcurrentHashMap<Path, Storage> byHome, FileModes modes)
+            throws IOException {
         Storage s = byHome.get(home);
         if (s == null) {
             s = new LocalStorage(home, modes);

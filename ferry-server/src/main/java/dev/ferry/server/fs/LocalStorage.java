@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -67,13 +66,7 @@ public final class LocalStorage implements Storage {
     @Override
     public DirectoryListing list(VirtualPath directory) throws IOException {
         Path real = jail.existingDirectory(directory);
-        DirectoryStream<Path> stream;
-        try {
-            stream = Files.newDirectoryStream(real);
-        } catch (IOException e) {
-            throw jail.hide(e, directory);
-        }
-        return new LocalDirectoryListing(stream, this::describeListed, directory, jail);
+        return LocalDirectoryListing.open(real, this::describeListed, directory, jail);
     }
 
     @Override
@@ -126,6 +119,12 @@ public final class LocalStorage implements Storage {
                     throw new NoSuchFileException(file.toString());
                 }
                 yield LocalUpload.intoNewFile(target, file, jail);
+            }
+            case CREATE -> {
+                if (entry.exists()) {
+                    throw new FileAlreadyExistsException(file.toString());
+                }
+                yield LocalUpload.newFileOnly(entry.path(), file, jail);
             }
         };
     }

@@ -140,6 +140,15 @@ final class LocalUpload implements Upload {
         return intoOwnFile(open(target, virtualPath, jail), target, virtualPath, jail);
     }
 
+    /** A new file at {@code target}; FileAlreadyExistsException when the name is taken, even meanwhile. */
+    static LocalUpload newFileOnly(Path target, VirtualPath virtualPath, Jail jail) throws IOException {
+        LocalUpload upload = created(target, virtualPath, jail);
+        if (upload == null) {
+            throw new FileAlreadyExistsException(virtualPath.toString());
+        }
+        return upload;
+    }
+
     /** A new file at {@code target}, or null when something appeared there meanwhile. */
     private static LocalUpload created(Path target, VirtualPath virtualPath, Jail jail) throws IOException {
         FileChannel channel;

@@ -12,5 +12,10 @@ public enum UploadMode {
      */
     RESUME,
     /** STOU: write into the empty file just made for it ({@link Storage#createUnique}); a failed upload removes it. */
-    UNIQUE
+    UNIQUE,
+    /**
+     * STOR into an anonymous upload directory: a new file only (O_EXCL); an existing name, even a dangling link,
+     * fails with {@link java.nio.file.FileAlreadyExistsException}; a failed upload removes the file.
+     */
+    CREATE
 }

@@ -35,8 +35,9 @@ public final class ProxyGate {
         /**
          * Serve this connection: the proxied client's, or the socket itself (untrusted peer, LOCAL or UNKNOWN
          * header). {@code proxyOwn}: the trusted proxy's own connection (LOCAL or UNKNOWN), a health check.
+         * {@code proxySession}: the proxy's id of the connection (PROXY v2 unique ID, spec §2.2.5), or null.
          */
-        record Open(Connection connection, boolean proxyOwn) implements Outcome {}
+        record Open(Connection connection, boolean proxyOwn, String proxySession) implements Outcome {}
 
         /** A trusted peer sent no valid header: close without a word (spec §2.1, §2.2: the receiver drops it). */
         record Drop(String reason) implements Outcome {}
@@ -65,7 +66,7 @@ public final class ProxyGate {
         // SECURITY: only a trusted proxy may name another client address; anyone else could otherwise
         // claim any address, and with it escape bans and per-address limits or steal data connections.
         if (!trusts(socket.remoteAddress().getAddress())) {
-            return new Outcome.Open(socket, false);
+            return new Outcome.Open(socket, false, null);
         }
         ProxyHeader header;
         try {
@@ -80,9 +81,9 @@ public final class ProxyGate {
         // connection's own endpoints instead of UNKNOWN (Ferry's balancer does): a header naming this very
         // socket's peer, address and port, says the same.
         if (header.isLocal() || header.source().equals(socket.remoteAddress())) {
-            return new Outcome.Open(socket, true);
+            return new Outcome.Open(socket, true, header.uniqueId());
         }
-        return new Outcome.Open(new ProxiedConnection(socket, header.source()), false);
+        return new Outcome.Open(new ProxiedConnection(socket, header.source()), false, header.uniqueId());
     }
 
     /** The socket's bytes until a deadline; a read past it fails with a timeout. */

@@ -4,17 +4,15 @@ import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.ftps.ControlProtection;
 import dev.ferry.protocol.line.ControlLineReader;
-import dev.ferry.protocol.reply.Replies;
 import dev.ferry.runtime.net.Connection;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.server.ServerContext;
 import dev.ferry.server.command.SessionState;
 import dev.ferry.server.data.DataTls;
+import dev.ferry.server.log.SessionEvents;
 import java.io.IOException;
 import javax.net.ssl.SSLSession;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * TLS on the control connection: the handshake (from the first byte on the implicit-FTPS listener, or after
@@ -22,8 +20,6 @@ import org.slf4j.LoggerFactory;
  * with the balancer; this class does the I/O that answer names and reports the outcome back to it.
  */
 final class ControlTls {
-
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
 
     /**
      * After CCC, how long to wait for the client's close_notify before sending ours unasked: clients that send
@@ -38,12 +34,11 @@ final class ControlTls {
     private final ReplyWriter replies;
     private final SessionState state;
     private final SessionEnd end;
-    private final String id;
-    private final String clientText;
+    private final SessionEvents log;
     private final boolean implicitTls;
 
     ControlTls(ServerContext ctx, Connection connection, Watchdog.Guard writeGuard, ControlLineReader reader,
-               ReplyWriter replies, SessionState state, SessionEnd end, String id, String clientText,
+               ReplyWriter replies, SessionState state, SessionEnd end, SessionEvents log,
                boolean implicitTls) {
         this.ctx = ctx;
         this.connection = connection;
@@ -52,8 +47,7 @@ final class ControlTls {
         this.replies = replies;
         this.state = state;
         this.end = end;
-        this.id = id;
-        this.clientText = clientText;
+        this.log = log;
         this.implicitTls = implicitTls;
     }
 
@@ -89,14 +83,13 @@ final class ControlTls {
         try {
             connection.endTls(CCC_PEER_CLOSE_WAIT_MILLIS);
         } catch (IOException e) {
-            LOG.info("{} event=tls-failed client={} during=ccc error={}", id, clientText,
-                    Printable.of(String.valueOf(e.getMessage()), 160));
+            log.info("tls-failed").with("during", "ccc")
+                    .with("error", Printable.of(String.valueOf(e.getMessage()), 160)).log();
             end.afterReply("tls-failed");
             return null;
         }
         state.protection().controlCleared();
-        LOG.info("{} event=ccc user={} prot={}", id, Printable.of(state.user(), Replies.ECHO_LIMIT),
-                state.protection().protectData() ? "P" : "C");
+        log.info("ccc").with("prot", state.protection().protectData() ? "P" : "C").log();
         return null;
     }
 
@@ -108,16 +101,18 @@ final class ControlTls {
         try {
             connection.startTls(tls.controlEngine());
         } catch (IOException | RuntimeException e) {
-            LOG.info("{} event=tls-failed client={} error={}", id, clientText,
-                    Printable.of(String.valueOf(e.getMessage()), 160));
+            log.info("tls-failed").with("error", Printable.of(String.valueOf(e.getMessage()), 160)).log();
             return false;
         } finally {
             writeGuard.disarm();
         }
         SSLSession session = connection.tlsSession();
         state.dataTls(new DataTls(tls, session));
-        LOG.info("{} event=tls protocol={} cipher={}{}", id, session.getProtocol(), session.getCipherSuite(),
-                implicitTls ? " implicit=true" : "");
+        var line = log.info("tls").with("protocol", session.getProtocol()).with("cipher", session.getCipherSuite());
+        if (implicitTls) {
+            line.with("implicit", true);
+        }
+        line.log();
         return true;
     }
 }

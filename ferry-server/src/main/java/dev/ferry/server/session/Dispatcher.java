@@ -1,5 +1,6 @@
 package dev.ferry.server.session;
 
+import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.command.Command;
 import dev.ferry.protocol.command.HelpText;
@@ -21,10 +22,9 @@ import dev.ferry.server.data.Transfer;
 import dev.ferry.server.data.TransferRunner;
 import dev.ferry.server.fs.InvalidVirtualPathException;
 import dev.ferry.server.fs.VirtualPath;
+import dev.ferry.server.log.SessionEvents;
 import java.io.IOException;
 import java.net.InetAddress;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * From a parsed command to its reply: ABOR and STAT beside a running transfer, the shared pre-login grammar
@@ -34,7 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Dispatcher {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
     private static final Reply ALLO_NOT_NEEDED = Reply.of(202, "ALLO not needed at this site.");
 
     private final SessionState state;
@@ -42,7 +41,7 @@ final class Dispatcher {
     private final ReplyWriter replies;
     private final ControlTls tls;
     private final SessionEnd end;
-    private final String id;
+    private final SessionEvents log;
     private final InetAddress client;
     private final LoginCommands login;
     private final ParameterCommands parameters;
@@ -57,26 +56,27 @@ final class Dispatcher {
      * @param local    the server address the client reached
      */
     Dispatcher(ServerContext ctx, SessionState state, TransferRunner transfers, ControlSide control,
-               ReplyWriter replies, ControlTls tls, SessionEnd end, String id, InetAddress client,
+               ReplyWriter replies, ControlTls tls, SessionEnd end, SessionEvents log, InetAddress client,
                InetAddress dataPeer, InetAddress local, boolean proxyOwn) {
         this.state = state;
         this.transfers = transfers;
         this.replies = replies;
         this.tls = tls;
         this.end = end;
-        this.id = id;
+        this.log = log;
         this.client = client;
-        this.login = new LoginCommands(ctx, state, id, client, proxyOwn);
+        this.login = new LoginCommands(ctx, state, log, client, proxyOwn);
         this.parameters = new ParameterCommands(state);
-        this.endpoints = new EndpointCommands(ctx, state, id, client, dataPeer, local);
-        this.transferCommands = new TransferCommands(ctx, state, transfers, control, id, dataPeer);
-        this.files = new FileCommands(state, id);
+        this.endpoints = new EndpointCommands(ctx, state, log, client, dataPeer, local);
+        this.transferCommands = new TransferCommands(ctx, state, transfers, control, log, dataPeer);
+        this.files = new FileCommands(state, log);
         this.info = new InfoCommands(state, ctx.settings().serverName(), ctx.tls() != null);
     }
 
     void dispatch(Command command) throws IOException {
         Verb verb = command.verb();
-        LOG.debug("{} command {}", id, command);
+        // Command.toString masks PASS's argument: the password never reaches the log.
+        log.debug("command").with("cmd", command.toString()).log();
         Transfer running = transfers.running();
         if (running != null) {
             if (verb == Verb.ABOR) {
@@ -99,7 +99,12 @@ final class Dispatcher {
     /** Before login: the shared pre-login grammar; the few verbs it hands back run here. */
     private Reply beforeLogin(Command command) throws IOException {
         return switch (PreLogin.step(command, state.pendingUser() != null)) {
-            case PreLogin.Step.Answer a -> a.reply();
+            case PreLogin.Step.Answer a -> {
+                if (a.reply() == Replies.PLEASE_LOG_IN) {
+                    refused(command.verb(), pathText(command), a.reply());
+                }
+                yield a.reply();
+            }
             case PreLogin.Step.Quit q -> quit(q.reply());
             case PreLogin.Step.Reinitialize r -> reinitialize(r.reply());
             // One virtual host is served: any valid name is accepted (RFC 7151 §3).
@@ -121,11 +126,14 @@ final class Dispatcher {
         }
         Reply refused = Gate.check(verb, target, state);
         if (refused != null) {
+            refused(verb, target != null ? target : pathText(command), refused);
             return refused;
         }
         VirtualPath renameFrom = state.takeRenameFrom();
         if (invalid != null) {
-            return Gate.invalidPath(verb, invalid);
+            Reply reply = Gate.invalidPath(verb, invalid);
+            log.refused(verb.name(), pathText(command), "invalid-path", reply);
+            return reply;
         }
         return switch (verb) {
             case RNTO -> files.renameTo(command.argument(), renameFrom, target);
@@ -191,6 +199,21 @@ final class Dispatcher {
         };
     }
 
+    /** The one place a permission or state refusal is logged ({@link SessionEvents#refused}, bounded). */
+    private void refused(Verb verb, Object path, Reply reply) {
+        log.refused(verb.name(), path, Gate.reason(reply), reply);
+    }
+
+    /**
+     * The path argument as the client sent it, made printable; null for a verb that names no path (so that
+     * no other argument, PASS's above all, is ever logged).
+     */
+    private static String pathText(Command command) {
+        String arg = Gate.pathArgument(command);
+        return command.verb().pathKind() == Verb.PathKind.NONE || arg == null ? null
+                : Printable.of(arg, Replies.ECHO_LIMIT);
+    }
+
     private Reply loginAttempt(String password) {
         Reply reply = login.pass(password);
         if (reply == LoginCommands.TOO_MANY_FAILURES) {
@@ -214,7 +237,10 @@ final class Dispatcher {
         boolean endsLogin = state.loggedIn();
         state.reset(endsLogin);
         state.protection().reinitialize();
-        LOG.info("{} event=reinitialize", id);
+        log.info("reinitialize").log();
+        if (endsLogin) {
+            log.user(null);
+        }
         return ready;
     }
 }

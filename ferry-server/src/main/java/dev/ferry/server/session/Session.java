@@ -10,6 +10,7 @@ import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.protocol.proxy.ProxyProtocol;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.Connection;
 import dev.ferry.runtime.net.IdleParker;
@@ -19,6 +20,7 @@ import dev.ferry.server.command.Gate;
 import dev.ferry.server.command.SessionState;
 import dev.ferry.server.data.ControlSide;
 import dev.ferry.server.data.TransferRunner;
+import dev.ferry.server.log.SessionEvents;
 import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.server.proxy.UntrustedHeaders;
 import java.io.EOFException;
@@ -28,8 +30,6 @@ import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import javax.net.ssl.SSLException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One control connection, from greeting to close, on its own virtual thread.
@@ -52,8 +52,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Session implements Runnable {
 
-    private static final Logger LOG = LoggerFactory.getLogger("ferry.session");
-
     private static final Reply INTERNAL_ERROR = Reply.of(421, "Internal error; closing the connection.");
     private static final Reply BANNED = Reply.of(421, "Too many failed logins from your address; try again later.");
 
@@ -62,10 +60,8 @@ public final class Session implements Runnable {
     private final String id;
     /** The client, for every per-address rule: the socket's peer, or the client a trusted proxy named. */
     private final InetAddress client;
-    /** The client as operators write it in logs: 192.0.2.7:53142 or [2001:db8::7]:53142. */
-    private final String clientText;
-    /** " via=PROXY" in the connect line of a proxied session, else empty. */
-    private final String viaText;
+    /** Every line this session logs: node, session, event, client, user (and proxy_session) first. */
+    private final SessionEvents log;
     /** Came through the implicit-FTPS listener: TLS from the first byte, data protected (PROT P) from the start. */
     private final boolean implicitTls;
     /** A trusted proxy's own connection (a health check): no per-address limit, no bans. */
@@ -109,6 +105,16 @@ public final class Session implements Runnable {
      * would otherwise fail the checks and take the whole server out of the balancer.
      */
     public Session(ServerContext ctx, Connection connection, boolean implicitTls, boolean proxyOwn) {
+        this(ctx, connection, implicitTls, proxyOwn, null);
+    }
+
+    /**
+     * {@code proxySession}: the balancer's id of this session (PROXY v2 unique ID, proxy-protocol.txt §2.2.5),
+     * logged on every line as {@code proxy_session} so that the balancer's lines and this server's match; null
+     * when none came. A proxy-own session logs its INFO lines at DEBUG (see {@link SessionEvents}).
+     */
+    public Session(ServerContext ctx, Connection connection, boolean implicitTls, boolean proxyOwn,
+                   String proxySession) {
         this.ctx = ctx;
         this.proxyOwn = proxyOwn;
         this.implicitTls = implicitTls;
@@ -119,8 +125,8 @@ public final class Session implements Runnable {
         // relays them (it also rewrites PORT/EPRT to an address of its own).
         InetAddress dataPeer = connection.transportPeer().getAddress();
         InetAddress local = connection.localAddress().getAddress();
-        this.clientText = HostPort.text(connection.remoteAddress());
-        this.viaText = via() == null ? "" : " via=" + HostPort.text(via());
+        this.log = new SessionEvents(ctx.sessionLog().session(id, HostPort.text(connection.remoteAddress())), proxyOwn);
+        log.proxySession(proxySession);
         this.readGuard = ctx.watchdog().guard(connection::shutdownInput);
         this.writeGuard = ctx.watchdog().guard(() -> Closing.quietly(connection));
         this.replies = new ReplyWriter(connection, writeGuard, ctx.settings().limits().dataTimeout());
@@ -134,9 +140,9 @@ public final class Session implements Runnable {
                 ending = reason;
             }
         };
-        this.transfers = new TransferRunner(ctx, id, dataPeer, local, control);
-        this.tls = new ControlTls(ctx, connection, writeGuard, reader, replies, state, end, id, clientText, implicitTls);
-        this.dispatcher = new Dispatcher(ctx, state, transfers, control, replies, tls, end, id, client, dataPeer,
+        this.transfers = new TransferRunner(ctx, log, client, dataPeer, local, control);
+        this.tls = new ControlTls(ctx, connection, writeGuard, reader, replies, state, end, log, implicitTls);
+        this.dispatcher = new Dispatcher(ctx, state, transfers, control, replies, tls, end, log, client, dataPeer,
                 local, proxyOwn);
     }
 
@@ -193,14 +199,15 @@ public final class Session implements Runnable {
                 boolean tooMany = refusal == SessionRegistry.Refusal.TOO_MANY_SESSIONS;
                 ctx.metrics().sessionRefused(tooMany ? ServerMetrics.Refusal.MAX_SESSIONS : ServerMetrics.Refusal.MAX_PER_ADDRESS);
                 String reason = tooMany ? "refused-max-sessions" : "refused-max-per-address";
-                LOG.info("{} event=refused client={}{} reason={}", id, clientText, viaText, reason);
+                via(log.info("refused").with("reason", reason)).log();
                 replies.send(tooMany ? Replies.TOO_MANY_USERS : Replies.TOO_MANY_FROM_ADDRESS);
                 finish(reason);
                 return;
             }
             if (!proxyOwn && ctx.loginGuard().isBanned(client)) {
                 ctx.metrics().sessionRefused(ServerMetrics.Refusal.BANNED);
-                LOG.info("{} event=refused client={}{} reason=banned", id, clientText, viaText);
+                // The client address is on the line (SessionLog): what fail2ban needs to keep it out.
+                via(log.info("refused").with("reason", "banned")).log();
                 replies.send(BANNED);
                 finish("refused-banned");
                 return;
@@ -208,9 +215,9 @@ public final class Session implements Runnable {
             // A trusted proxy's own connection is its health check, every few seconds per server: at INFO
             // it would bury the sessions (two lines per check). The balancer logs what checks decide.
             if (proxyOwn) {
-                LOG.debug("{} event=connect client={} proxy=own", id, clientText);
+                log.info("connect").with("proxy", "own").log();
             } else {
-                LOG.info("{} event=connect client={}{}", id, clientText, viaText);
+                via(log.info("connect")).log();
             }
             greeted = true;
             replies.send(220, ctx.settings().serverName() + " ready.");
@@ -232,14 +239,15 @@ public final class Session implements Runnable {
         } catch (SSLException e) {
             // A TLS alert, a record that does not decrypt, or a renegotiation the server refuses.
             reason = "error";
-            LOG.info("{} event=tls-failed client={} during=session error={}", id, clientText,
-                    Printable.of(String.valueOf(e.getMessage()), 160));
+            log.info("tls-failed").with("during", "session")
+                    .with("error", Printable.of(String.valueOf(e.getMessage()), 160)).log();
         } catch (IOException e) {
             reason = "error";
-            LOG.debug("{} control connection failed: {}", id, e.toString());
+            log.debug("control-failed").with("error", e.toString()).log();
         } catch (RuntimeException e) {
             reason = "bug";
-            LOG.warn("{} session ended by an internal error", id, e);
+            // "internal error" in the line: what the test harnesses look for after every test.
+            log.warn("internal-error").with("message", "session ended by an internal error").log(e);
             trySend(INTERNAL_ERROR);
         }
         finish(reason);
@@ -265,20 +273,19 @@ public final class Session implements Runnable {
             Closing.quietly(connection);
             if (refusal == null) {
                 ctx.sessions().leave(this, proxyOwn ? null : client);
-                // SECURITY: only what a check does is kept out of the log. A proxy-own connection that logged
-                // in, transferred or ended otherwise than by QUIT is still reported, at INFO and marked
-                // proxy=own, so a trusted proxy's connections cannot act unseen.
-                boolean quietCheck = proxyOwn && user() == null && transfers.transfers() == 0 && "quit".equals(reason);
-                String line = "{} event=disconnect client={} user={} reason={} duration_ms={} transfers={} bytes_in={} bytes_out={}"
-                        + (proxyOwn ? " proxy=own" : "");
-                Object[] values = {id, clientText, user() == null ? "-" : printable(user()), reason,
-                        (System.nanoTime() - startNanos) / 1_000_000L, transfers.transfers(), transfers.bytesIn(),
-                        transfers.bytesOut()};
-                if (quietCheck) {
-                    LOG.debug(line, values);
-                } else {
-                    LOG.info(line, values);
+                // A proxy-own session (a balancer's check, which may log in and transfer) logs at DEBUG
+                // throughout; its disconnect still says proxy=own, and WARN lines stay WARN.
+                Event line = log.info("disconnect").with("reason", reason)
+                        .with("duration_ms", (System.nanoTime() - startNanos) / 1_000_000L)
+                        .with("transfers", transfers.transfers()).with("bytes_in", transfers.bytesIn())
+                        .with("bytes_out", transfers.bytesOut());
+                if (log.refusedCount() > 0) {
+                    line.with("refused", log.refusedCount());
                 }
+                if (proxyOwn) {
+                    line.with("proxy", "own");
+                }
+                line.log();
                 if (greeted) {
                     ctx.metrics().sessionEnded(reason);
                 }
@@ -318,7 +325,7 @@ public final class Session implements Runnable {
                 }
                 if (readGuard.firings() != firingsAtArm) {
                     boolean loggedIn = state.loggedIn();
-                    LOG.info("{} event=timeout kind={} user={}", id, loggedIn ? "idle" : "login", user());
+                    log.info("timeout").with("kind", loggedIn ? "idle" : "login").log();
                     trySend(loggedIn ? Replies.IDLE_TIMEOUT : Replies.LOGIN_TIMEOUT);
                     return loggedIn ? "idle-timeout" : "login-timeout";
                 }
@@ -351,16 +358,12 @@ public final class Session implements Runnable {
         InetAddress peer = connection.transportPeer().getAddress();
         String version = header == ProxyProtocol.Signature.V1 ? "v1" : "v2";
         UntrustedHeaders.Warning warning = ctx.untrustedHeaders().record(peer);
-        String line = "{} event=proxy-header-untrusted client={} version={} setting=proxy-protocol.trusted"
-                + " flag=--proxy-protocol-from hint=\"{} sent a PROXY header but is not a trusted proxy: add it to"
-                + " proxy-protocol.trusted (--proxy-protocol-from), or turn proxy-protocol off on the balancer\""
-                + " suppressed={}";
-        Object[] values = {id, clientText, version, peer.getHostAddress(), warning == null ? 0 : warning.suppressed()};
-        if (warning != null) {
-            LOG.warn(line, values);
-        } else {
-            LOG.debug(line, values);
-        }
+        Event line = (warning != null ? log.warn("proxy-header-untrusted") : log.debug("proxy-header-untrusted"))
+                .with("version", version).with("setting", "proxy-protocol.trusted").with("flag", "--proxy-protocol-from")
+                .with("hint", peer.getHostAddress() + " sent a PROXY header but is not a trusted proxy: add it to"
+                        + " proxy-protocol.trusted (--proxy-protocol-from), or turn proxy-protocol off on the balancer")
+                .with("suppressed", warning == null ? 0 : warning.suppressed());
+        line.log();
         trySend(Reply.of(421, "PROXY protocol header refused: " + peer.getHostAddress()
                 + " is not a trusted proxy of this server (proxy-protocol.trusted); closing."));
         return "proxy-header-untrusted";
@@ -438,8 +441,9 @@ public final class Session implements Runnable {
         }
     }
 
-    /** A user-supplied string made safe for a log line. */
-    private static String printable(String s) {
-        return Printable.of(s, Replies.ECHO_LIMIT);
+    /** Adds {@code via=PROXY} (the trusted proxy) to the line of a proxied session. */
+    private Event via(Event line) {
+        InetSocketAddress via = via();
+        return via == null ? line : line.with("via", HostPort.text(via));
     }
 }

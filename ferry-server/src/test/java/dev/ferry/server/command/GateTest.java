@@ -9,6 +9,7 @@ import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.ftps.ControlProtection;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.server.auth.LoginResult;
+import dev.ferry.server.auth.UploadDirectory;
 import dev.ferry.server.fs.InvalidVirtualPathException;
 import dev.ferry.server.fs.VirtualPath;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -77,6 +78,52 @@ class GateTest {
         Reply refusal = Gate.check(verb, VirtualPath.ROOT, state);
 
         assertThat(refusal == null ? 0 : refusal.code()).isEqualTo(expected);
+    }
+
+    /**
+     * An anonymous (read-only) account with the upload directory /incoming: the rule comes before the account's
+     * rights, so a STOR is allowed there and only there, and nothing else reaches what is inside.
+     */
+    @ParameterizedTest(name = "{0} {2} in {1} rest={3} -> {4}")
+    @CsvSource({
+            "STOR, /,         /incoming/f, false, 0",
+            "STOR, /incoming, /incoming/f, false, 0",
+            "STOU, /incoming, ,            false, 0",
+            "STOR, /,         /pub/f,      false, 550",
+            "STOU, /,         ,            false, 550",
+            "STOR, /incoming, /incoming/f, true,  550",
+            "APPE, /incoming, /incoming/f, false, 550",
+            "RETR, /incoming, /incoming/f, false, 550",
+            "LIST, /incoming, /incoming,   false, 550",
+            "DELE, /incoming, /incoming/f, false, 550",
+            "MKD,  /incoming, /incoming/d, false, 550",
+            "CWD,  /,         /incoming,   false, 0",
+            "RETR, /,         /pub/f,      false, 0",
+            "LIST, /,         /,           false, 0",
+            "MFMT, /incoming, ,            false, 550",
+            "PASV, /incoming, ,            false, 0",
+    })
+    void makesTheAnonymousUploadDirectoryWriteOnly(Verb verb, String cwd, String target, boolean rest, int expected)
+            throws InvalidVirtualPathException {
+        SessionState state = new SessionState(ControlProtection.forServer(false, false, false), 0);
+        state.loggedIn(new LoginResult.Success("anonymous", null, false, true,
+                new UploadDirectory(VirtualPath.of("/incoming"))), null);
+        state.protection().loggedIn(TlsPolicy.OPTIONAL);
+        state.cwd(VirtualPath.of(cwd));
+        if (rest) {
+            state.restOffset(10);
+        }
+
+        Reply refusal = Gate.check(verb, target == null ? null : VirtualPath.of(target), state);
+
+        assertThat(refusal == null ? 0 : refusal.code()).isEqualTo(expected);
+        if (expected == 550 && !targetOutside(target)) {
+            assertThat(refusal.lines().getFirst()).contains("write-only");
+        }
+    }
+
+    private static boolean targetOutside(String target) {
+        return target == null || !target.startsWith("/incoming");
     }
 
     /** The path column: which argument names a path, and where it leads from the working directory. */

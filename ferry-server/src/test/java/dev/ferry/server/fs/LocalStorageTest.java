@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
@@ -24,6 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -121,6 +123,45 @@ class LocalStorageTest {
         }
 
         assertThat(names(storage.list(virtual("/many")))).hasSize(500).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    @Test
+    void listingsAreSortedByName() throws IOException {
+        for (String name : List.of("b.txt", "B.txt", "a.txt", "é.txt", "_x", "10", "9")) {
+            Files.createFile(home.resolve(name));
+        }
+
+        assertThat(names(storage.list(VirtualPath.ROOT)))
+                .containsExactly("10", "9", "B.txt", "_x", "a.txt", "b.txt", "dir", "file.txt", "é.txt");
+    }
+
+    @Test
+    void aDirectoryPastTheSortingBoundIsStillListedInFullUnsorted() throws IOException {
+        Path many = Files.createDirectory(home.resolve("many"));
+        Set<String> expected = new HashSet<>();
+        for (int i = 0; i < 50; i++) {
+            Files.createFile(many.resolve("f" + i));
+            expected.add("f" + i);
+        }
+        Jail jail = new Jail(home, new FileModes(FileModes.DEFAULT_UMASK));
+        LocalAttributes attributes = new LocalAttributes(home.getFileSystem());
+        Path real = many.toRealPath();
+
+        DirectoryListing sorted = LocalDirectoryListing.open(real,
+                entry -> describe(attributes, entry), virtual("/many"), jail, 50);
+        DirectoryListing tooBig = LocalDirectoryListing.open(real,
+                entry -> describe(attributes, entry), virtual("/many"), jail, 49);
+
+        assertThat(names(sorted)).isSortedAccordingTo(NameOrder.CODE_POINTS).hasSize(50);
+        assertThat(names(tooBig)).hasSize(50).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    private static Optional<FileInfo> describe(LocalAttributes attributes, Path entry) {
+        try {
+            return Optional.of(attributes.read(entry, entry.getFileName().toString()).info());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test

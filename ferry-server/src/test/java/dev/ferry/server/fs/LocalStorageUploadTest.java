@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -309,11 +310,43 @@ class LocalStorageUploadTest {
                 .isInstanceOf(NoSuchFileException.class);
     }
 
+    @Test
+    void aCreatingUploadMakesANewFileAndNeverReplacesOne() throws IOException {
+        try (Upload upload = storage.openUpload(virtual("/fresh.bin"), UploadMode.CREATE, 0)) {
+            write(upload, "dropped");
+            upload.commit();
+        }
+        assertThat(home.resolve("fresh.bin")).hasContent("dropped");
+
+        assertThatThrownBy(() -> storage.openUpload(target, UploadMode.CREATE, 0))
+                .isInstanceOf(FileAlreadyExistsException.class).hasMessage("/target.bin");
+        assertThatThrownBy(() -> storage.openUpload(virtual("/fresh.bin"), UploadMode.CREATE, 0))
+                .isInstanceOf(FileAlreadyExistsException.class);
+        assertThat(home.resolve("target.bin")).hasBinaryContent(OLD);
+        assertThat(home.resolve("fresh.bin")).hasContent("dropped");
+    }
+
+    @Test
+    void privateUploadsAre0600WhateverTheServersUmask() throws IOException {
+        Storage uploads = new HomeStorage(new FileModes(0)).forPrivateUploads(home);
+        try (Upload upload = uploads.openUpload(virtual("/private.bin"), UploadMode.CREATE, 0)) {
+            write(upload, "x");
+            upload.commit();
+        }
+        VirtualPath unique = uploads.createUnique(VirtualPath.ROOT, "u");
+
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("private.bin"))))
+                .isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve(unique.name()))))
+                .isEqualTo("rw-------");
+    }
+
     /** The precondition is asked after the flush; unmet, every mode leaves the old file as it was. */
     @ParameterizedTest
     @EnumSource(UploadMode.class)
     void anUnmetPreconditionAbortsTheCommit(UploadMode mode) throws IOException {
-        VirtualPath path = mode == UploadMode.UNIQUE ? storage.createUnique(VirtualPath.ROOT, "u") : target;
+        VirtualPath path = mode == UploadMode.UNIQUE ? storage.createUnique(VirtualPath.ROOT, "u")
+                : mode == UploadMode.CREATE ? virtual("/fresh.bin") : target;
         int[] asked = {0};
         try (Upload upload = storage.openUpload(path, mode, mode == UploadMode.RESUME ? 4 : 0)) {
             write(upload, "new bytes");

@@ -165,8 +165,9 @@ class ProxyGateTest {
                         .containsOnly(BALANCER);
             }
         }
-        assertThat(logLines("event=connect client=192.0.2.1:50001 via=127.0.0.1:")).hasSize(1);
-        assertThat(logLines("event=refused client=192.0.2.1:50003 via=127.0.0.1:")).hasSize(1);
+        assertThat(logLines("event=connect client=192.0.2.1:50001 user=- via=127.0.0.1:")).hasSize(1);
+        assertThat(logLines("event=refused client=192.0.2.1:50003 ")).singleElement().asString()
+                .contains(" reason=refused-max-per-address via=127.0.0.1:");
     }
 
     @Test
@@ -179,7 +180,7 @@ class ProxyGateTest {
             assertThat(p.line()).startsWith("220 ");
             assertThat(onlySession().clientAddress()).isEqualTo(address("2001:db8::7"));
         }
-        assertThat(logLines("event=connect client=[2001:db8::7]:50001 via=127.0.0.1:")).hasSize(1);
+        assertThat(logLines("event=connect client=[2001:db8::7]:50001 user=- via=127.0.0.1:")).hasSize(1);
     }
 
     @ParameterizedTest
@@ -240,20 +241,73 @@ class ProxyGateTest {
         assertThat(logLines("client=127.0.0.1:")).as("a health check is silent at INFO").isEmpty();
     }
 
-    /** SECURITY: only what checks do is silent; a proxy-own connection that logs in is reported, marked. */
+    /**
+     * A balancer's checks log in (its ftp-login check) and may transfer: every line of a proxy-own session is
+     * DEBUG, marked proxy=own on its connect and disconnect, and it writes no xferlog line.
+     */
     @ParameterizedTest
     @EnumSource(Version.class)
-    void aProxyOwnConnectionThatLogsInIsStillLogged(Version version) throws Exception {
+    void aProxyOwnSessionLogsEverythingAtDebugAndNoXferlog(Version version) throws Exception {
+        sessionLog.setLevel(Level.DEBUG);
+        Logger xferlog = (Logger) LoggerFactory.getLogger("ferry.xferlog");
+        ListAppender<ILoggingEvent> transfers = new ListAppender<>();
+        transfers.start();
+        xferlog.addAppender(transfers);
         start();
+        Files.writeString(root.resolve("probe.txt"), "ok\n");
         try (Peer own = proxied(version.local())) {
             assertThat(own.line()).startsWith("220 ");
-            assertThat(own.command("USER alice")).startsWith("331 ");
-            assertThat(own.command("PASS " + PASSWORD)).startsWith("230 ");
+            own.login();
+            int port = own.passivePort("EPSV");
+            try (Socket data = dataConnection(BALANCER, port)) {
+                assertThat(own.command("RETR probe.txt")).startsWith("150 ");
+                assertThat(data.getInputStream().readAllBytes()).hasSize(3);
+            }
+            assertThat(own.line()).startsWith("226 ");
             assertThat(own.command("QUIT")).startsWith("221 ");
+        } finally {
+            xferlog.detachAppender(transfers);
         }
         awaitNoSessions();
-        assertThat(logLines("event=disconnect client=127.0.0.1:")).singleElement().asString()
-                .contains("user=alice").endsWith(" proxy=own");
+        awaitLogLine("event=disconnect");
+
+        List<ILoggingEvent> lines;
+        synchronized (log) {
+            lines = List.copyOf(log.list);
+        }
+        assertThat(lines).extracting(ILoggingEvent::getFormattedMessage)
+                .anyMatch(m -> m.contains("event=connect ") && m.endsWith(" proxy=own"))
+                .anyMatch(m -> m.contains("event=login ") && m.contains(" user=alice "))
+                .anyMatch(m -> m.contains("event=transfer ") && m.contains(" cmd=RETR "))
+                .anyMatch(m -> m.contains("event=disconnect ") && m.endsWith(" proxy=own"))
+                .anyMatch(m -> m.contains("event=command ") && m.contains("cmd=\"PASS ****\""))
+                .noneMatch(m -> m.contains(PASSWORD));
+        assertThat(lines).as("no line of a health check's session at INFO").extracting(ILoggingEvent::getLevel)
+                .containsOnly(Level.DEBUG);
+        assertThat(transfers.list).as("a check's transfer is no one's file: no xferlog line").isEmpty();
+    }
+
+    /** PROXY v2 unique ID (spec §2.2.5): the balancer's id of the session is on every line of the server's. */
+    @Test
+    void theBalancersSessionIdIsOnEveryLineOfTheSession() throws Exception {
+        start();
+        byte[] header = ProxyProtocol.encodeV2(new ProxyHeader(new InetSocketAddress(address("192.0.2.9"), 50009),
+                new InetSocketAddress(BALANCER, 2121)).withUniqueId("lb/c42"));
+
+        try (Peer p = proxied(header)) {
+            assertThat(p.line()).startsWith("220 ");
+            assertThat(p.command("USER alice")).startsWith("331 ");
+            assertThat(p.command("PASS wrong")).startsWith("530 ");
+            p.login();
+            assertThat(p.command("QUIT")).startsWith("221 ");
+        }
+        awaitLogLine("event=disconnect client=192.0.2.9:50009");
+
+        List<String> lines = logLines("client=192.0.2.9:50009 ");
+        assertThat(lines).extracting(line -> line.replaceAll(".* event=(\\S+) .*", "$1"))
+                .containsExactly("connect", "login-failed", "login", "disconnect");
+        assertThat(lines).allSatisfy(line -> assertThat(line).contains(" proxy_session=lb/c42"));
+        assertThat(lines.get(1)).contains(" user=alice ", " reason=bad_password ");
     }
 
     private void awaitNoSessions() throws InterruptedException {

@@ -381,7 +381,7 @@ class SessionLoginTest {
         }
 
         assertThat(events.list).extracting(ILoggingEvent::getFormattedMessage)
-                .anyMatch(m -> m.contains("command PASS"))
+                .anyMatch(m -> m.contains(" event=command ") && m.endsWith(" cmd=\"PASS ****\""))
                 .noneMatch(m -> m.contains("Tr0ub4dor") || m.contains("horse") || m.contains(InMemoryServer.PASSWORD));
     }
 
