@@ -6,8 +6,10 @@ import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.admin.AdminServer;
 import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.balancer.admin.Reloader;
+import dev.ferry.cli.log.LogOutput;
 import dev.ferry.config.BalancerConfigFile;
 import dev.ferry.config.ConfigException;
+import dev.ferry.config.LogSettings;
 import dev.ferry.config.Setting;
 import dev.ferry.config.StateDirectory;
 import dev.ferry.config.Values;
@@ -172,13 +174,19 @@ public final class BalancerCommand implements Callable<Started> {
     /** How the command line turns TLS termination on, in messages about combinations that need it. */
     private static final String HOW_TO_TERMINATE = "give --tls-cert (or --tls-mode terminate)";
 
+    @Mixin
+    LogOptions logOptions = new LogOptions();
+
     @Option(names = CheckConfig.FLAG, description = CheckConfig.DESCRIPTION)
     boolean checkConfig;
 
     @Override
     public Started call() {
         BalancerSettings settings;
+        LogSettings log;
         try {
+            // The balancer transfers no files of its own: a log.xferlog shared with the server is the server's.
+            log = logOptions.settings(config, null).withXferlog(null);
             settings = settings();
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("ferry balancer: " + e.getMessage());
@@ -186,6 +194,10 @@ public final class BalancerCommand implements Callable<Started> {
         }
         FtpBalancer balancer = null;
         try {
+            if (!checkConfig) {
+                // Before the start's first line, so that it has the chosen shape too.
+                LogOutput.apply(log, "log.xferlog");
+            }
             BalancerSettings.Tls tls = settings.tls();
             if (tls.mode() == BalancerSettings.TlsMode.TERMINATE && tls.certificate() == null) {
                 state.requireWritableForSelfSigned(tls.selfSignedDirectory(),

@@ -4,6 +4,9 @@ import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.FtpBalancer;
 import dev.ferry.balancer.admin.AdminServer;
 import dev.ferry.balancer.admin.AdminSettings;
+import dev.ferry.cli.log.LogOutput;
+import dev.ferry.config.ConfigException;
+import dev.ferry.config.LogSettings;
 import dev.ferry.config.Values;
 import dev.ferry.runtime.password.GeneratedPassword;
 import dev.ferry.runtime.password.PasswordHasher;
@@ -19,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -65,14 +69,29 @@ public final class ClusterCommand implements Callable<Started> {
     @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert.")
     Path tlsKey;
 
+    @Mixin
+    LogOptions logOptions = new LogOptions();
+
+    @Option(names = "--xferlog", paramLabel = "FILE",
+            description = "Append one xferlog line per transfer of every server to FILE (docs/logging.md). Default: none.")
+    Path xferlog;
+
     @Override
     public Started call() {
         int count;
+        LogSettings log;
         try {
             count = Flags.parse("--backends", backends, BACKENDS::parse);
-        } catch (IllegalArgumentException e) {
+            log = logOptions.settings(null, xferlog);
+        } catch (IllegalArgumentException | ConfigException e) {
             System.err.println("ferry cluster: " + e.getMessage());
             return Started.failed(2);
+        }
+        try {
+            LogOutput.apply(log, "--xferlog");
+        } catch (IOException e) {
+            System.err.println("ferry cluster: " + e.getMessage());
+            return Started.failed(1);
         }
         List<FtpServer> servers = new ArrayList<>();
         try {

@@ -1,6 +1,8 @@
 package dev.ferry.cli;
 
+import dev.ferry.cli.log.LogOutput;
 import dev.ferry.config.ConfigException;
+import dev.ferry.config.LogSettings;
 import dev.ferry.config.ServerConfigFile;
 import dev.ferry.config.Setting;
 import dev.ferry.config.StateDirectory;
@@ -117,6 +119,14 @@ public final class ServerCommand implements Callable<Started> {
     @Mixin
     TlsOptions tlsOptions = new TlsOptions();
 
+    @Mixin
+    LogOptions logOptions = new LogOptions();
+
+    @Option(names = "--xferlog", paramLabel = "FILE",
+            description = "Append one xferlog line per transfer (RETR, STOR, APPE, STOU) to FILE, as wu-ftpd and vsftpd do; "
+                    + "rotate it with logrotate's copytruncate (docs/logging.md). Default: none.")
+    Path xferlog;
+
     /** The state directory the last {@link #settings()} chose, and what chose it (for the start's message). */
     private StateDirectory state;
 
@@ -136,6 +146,13 @@ public final class ServerCommand implements Callable<Started> {
         ServerSettings settings;
         String generatedPassword = null;
         try {
+            // Logging first: the start's own lines already have the chosen shape.
+            LogSettings log = logOptions.settings(config, xferlog);
+            if (checkConfig) {
+                LogOutput.check(log, xferlog != null ? "--xferlog" : "log.xferlog");
+            } else {
+                LogOutput.apply(log, xferlog != null ? "--xferlog" : "log.xferlog");
+            }
             settings = settings();
             // The default ./ftp-root is made at start; a check only says that it would be.
             boolean rootMadeAtStart = root == null && config == null;

@@ -153,4 +153,36 @@ class CheckConfigTest {
         assertThat(o.exitCode()).isEqualTo(2);
         assertThat(o.err()).startsWith("ferry balancer: no backend");
     }
+
+    @Test
+    void theLogSectionIsCheckedToo() throws Exception {
+        Files.createDirectories(dir.resolve("ftp"));
+        Path config = Files.writeString(dir.resolve("ferry.yaml"),
+                "server:\n  root: ftp\n  state-directory: state\nlog:\n  format: text\n");
+
+        Outcome o = run(new ServerCommand(), "--config", config.toString(), "--check-config");
+
+        assertThat(o.exitCode()).isEqualTo(2);
+        assertThat(o.err()).startsWith("ferry server: " + config + ":5:11: log.format: expected one of logfmt or json, got 'text'");
+    }
+
+    @Test
+    void anXferlogInAMissingDirectoryIsExit2AndTheFlagOverridesTheFile() throws Exception {
+        Files.createDirectories(dir.resolve("ftp"));
+        Path config = Files.writeString(dir.resolve("ferry.yaml"),
+                "server:\n  root: ftp\n  state-directory: state\nlog:\n  xferlog: logs/xferlog\n");
+
+        Outcome o = run(new ServerCommand(), "--config", config.toString(), "--check-config");
+        assertThat(o.exitCode()).isEqualTo(2);
+        assertThat(o.err()).startsWith("ferry server: log.xferlog: cannot create " + dir.resolve("logs/xferlog")
+                + " (no such directory: " + dir.resolve("logs") + ")");
+
+        out.reset();
+        err.reset();
+        Path flag = dir.resolve("xferlog");
+        Outcome overridden = run(new ServerCommand(), "--config", config.toString(), "--xferlog", flag.toString(),
+                "--log-format", "json", "--check-config");
+        assertThat(overridden.exitCode()).as(overridden.err()).isZero();
+        assertThat(flag).as("a check creates nothing").doesNotExist();
+    }
 }

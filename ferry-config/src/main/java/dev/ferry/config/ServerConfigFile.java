@@ -26,8 +26,8 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
  */
 public final class ServerConfigFile {
 
-    /** Top-level sections of a Ferry file; each loader reads its own and leaves the other to its loader. */
-    static final List<String> TOP_KEYS = List.of("server", "balancer");
+    /** Top-level sections of a Ferry file; each loader reads its own and leaves the others to theirs ({@link LogConfigFile} reads log:). */
+    static final List<String> TOP_KEYS = List.of("server", "balancer", "log");
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
             "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics", "tls",
             "state-directory", "umask", "node");

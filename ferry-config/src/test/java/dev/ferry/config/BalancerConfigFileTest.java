@@ -89,11 +89,11 @@ class BalancerConfigFileTest {
                         """, "4:7", "balancer.backends[0]: unknown key 'adress'; did you mean 'address'? Allowed keys in balancer.backends[0]: name, address, weight, max-connecting, passive-ports"),
                 Arguments.of("""
                         backends: []
-                        """, "1:1", "unknown key 'backends'; balancer settings go inside the `balancer:` section (indent 'backends' under `balancer:`). Allowed keys: server, balancer"),
+                        """, "1:1", "unknown key 'backends'; balancer settings go inside the `balancer:` section (indent 'backends' under `balancer:`). Allowed keys: server, balancer, log"),
                 Arguments.of("""
                         balancr:
                           retries: 2
-                        """, "1:1", "unknown key 'balancr'; did you mean 'balancer'? Allowed keys: server, balancer"),
+                        """, "1:1", "unknown key 'balancr'; did you mean 'balancer'? Allowed keys: server, balancer, log"),
                 Arguments.of("""
                         balancer:
                           retries: 2

@@ -81,7 +81,7 @@ class ServerConfigFileTest {
                         """, "2:8", "server.tls: expected a mapping with the keys enabled, cert, key, password-file, self-signed-directory, require, session-reuse, implicit-listen, handshake-timeout, allow-ccc, got 'on'"),
                 Arguments.of("""
                         listen: 127.0.0.1:21
-                        """, "1:1", "unknown key 'listen'; server settings go inside the `server:` section (indent 'listen' under `server:`). Allowed keys: server, balancer"),
+                        """, "1:1", "unknown key 'listen'; server settings go inside the `server:` section (indent 'listen' under `server:`). Allowed keys: server, balancer, log"),
                 Arguments.of("""
                         server:
                           listen: 127.0.0.1:21
@@ -98,7 +98,7 @@ class ServerConfigFileTest {
                         """, "1:1", "missing key 'server' (the mapping that holds the server settings)"),
                 Arguments.of("""
                         - server
-                        """, "1:1", "expected a mapping with the keys server, balancer, got a list"),
+                        """, "1:1", "expected a mapping with the keys server, balancer, log, got a list"),
                 Arguments.of("""
                         server:
                         """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, got nothing"),

@@ -77,7 +77,9 @@ class DistributionTest {
                 "bin/ferry", "lib/ferry.jar", "lib/jdk.sh",
                 "conf/ferry-server.yaml", "conf/ferry-balancer.yaml", "conf/users.yaml",
                 "systemd/ferry-server.service", "systemd/ferry-balancer.service",
-                "README.md", "INSTALL.md", "docs/configuration.md", "docs/balancer.md", "docs/migrating-from-haproxy.md");
+                "fail2ban/filter.d/ferry.conf", "fail2ban/jail.d/ferry.conf", "logrotate/ferry",
+                "README.md", "INSTALL.md", "docs/configuration.md", "docs/balancer.md", "docs/migrating-from-haproxy.md",
+                "docs/logging.md");
         assertThat(home.resolve("bin/ferry")).isExecutable();
         assertThat(home.resolve("lib/jdk.sh")).hasSameTextualContentAs(Launcher.script().resolveSibling("scripts/jdk.sh"));
     }
