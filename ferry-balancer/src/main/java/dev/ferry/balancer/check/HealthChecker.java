@@ -122,7 +122,7 @@ public final class HealthChecker implements AutoCloseable {
             long offset = intervalMillis * i / Math.max(1, n);
             scheduler.scheduleAtFixedRate(() -> launch(index), offset, intervalMillis, TimeUnit.MILLISECONDS);
         }
-        log.info("checks_started").with("type", check.type().name().toLowerCase()).with("backends", n)
+        log.info("checks-started").with("type", check.type().name().toLowerCase()).with("backends", n)
                 .with("inter_ms", intervalMillis).with("timeout_ms", check.timeout().toMillis()).with("rise", check.rise())
                 .with("fall", check.fall()).log();
     }
@@ -165,7 +165,7 @@ public final class HealthChecker implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            log.warn("check_bug").with("backend", backends.get(index).name()).log(e);
+            log.warn("check-failed-internally").with("backend", backends.get(index).name()).log(e);
         } finally {
             busy.set(false);
         }
