@@ -47,7 +47,7 @@ import picocli.CommandLine.Option;
                 "How the balancer works: docs/balancer.md"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"1:could not start (the address is in use, ...)",
-                "2:invalid option or configuration file (the message names FILE:LINE:COL)",
+                "2:invalid option or configuration file (the message names FILE:LINE:COL), or an unusable state directory",
                 "130:stopped with Ctrl-C, after --grace",
                 "143:stopped by SIGTERM (kill, systemctl stop), after --grace"})
 public final class BalancerCommand implements Callable<Started> {
@@ -230,7 +230,7 @@ public final class BalancerCommand implements Callable<Started> {
                 balancer.close();
             }
             System.err.println("ferry balancer: " + e.getMessage());
-            return Started.failed(checkConfig ? CheckConfig.INVALID : 1);
+            return Started.failed(checkConfig || e instanceof StateDirectory.Unusable ? CheckConfig.INVALID : 1);
         }
     }
 

@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
                 "Every option and YAML key: docs/configuration.md"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"1:could not start (the address is in use, the root is missing, ...)",
-                "2:invalid option or configuration file (the message names FILE:LINE:COL)",
+                "2:invalid option or configuration file (the message names FILE:LINE:COL), or an unusable state directory",
                 "130:stopped with Ctrl-C",
                 "143:stopped by SIGTERM (kill, systemctl stop)"})
 public final class ServerCommand implements Callable<Started> {
@@ -174,6 +174,9 @@ public final class ServerCommand implements Callable<Started> {
                         PasswordHasher.hash(generatedPassword.toCharArray()), null, true, true)), null);
             }
         } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("ferry server: " + e.getMessage());
+            return Started.failed(2);
+        } catch (StateDirectory.Unusable e) {
             System.err.println("ferry server: " + e.getMessage());
             return Started.failed(2);
         } catch (IOException e) {

@@ -83,10 +83,21 @@ public record StateDirectory(Path path, String chosenBy) {
             reason = (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()) + " at " + e.getFile();
         }
         if (reason != null) {
-            throw new IOException("cannot keep the self-signed certificate in " + directory + " (" + reason
+            throw new Unusable("cannot keep the self-signed certificate in " + directory + " (" + reason
                     + "; chosen by " + chooser + "). Set " + section + ".state-directory or " + FLAG
                     + " to a directory this account can write (the systemd unit's StateDirectory=ferry gives /var/lib/ferry), "
                     + "or give a certificate (" + certificateKey + ", --tls-cert)");
+        }
+    }
+
+    /**
+     * The state directory cannot be used: a configuration problem (a setting or the unit names the wrong
+     * directory, or its owner is wrong), which the CLI answers with exit code 2 like any other, so that the
+     * units' {@code RestartPreventExitStatus=2} stops systemd from restarting into the same error every 2 s.
+     */
+    public static final class Unusable extends IOException {
+        Unusable(String message) {
+            super(message);
         }
     }
 }
