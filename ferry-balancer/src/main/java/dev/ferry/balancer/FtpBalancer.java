@@ -27,7 +27,9 @@ import dev.ferry.runtime.net.Listener;
 import dev.ferry.runtime.net.PassiveAddressing;
 import dev.ferry.runtime.net.Watchdog;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.time.Instant;
@@ -154,6 +156,24 @@ public final class FtpBalancer implements AutoCloseable {
         }
         if (settings.tls().mode() == BalancerSettings.TlsMode.PASSTHROUGH) {
             Passthrough.check(settings);
+        }
+        checkSource(settings.source());
+    }
+
+    /**
+     * A {@code source} that is not this host's would fail every connection to a backend, checks included,
+     * each with the kernel's EADDRNOTAVAIL: said once at start instead, naming the setting. Binding an ephemeral
+     * port of it and closing it again is the kernel's own answer, and sends nothing.
+     */
+    private static void checkSource(InetAddress source) throws IOException {
+        if (source == null) {
+            return;
+        }
+        try (Socket probe = new Socket()) {
+            probe.bind(new InetSocketAddress(source, 0));
+        } catch (IOException e) {
+            throw new IOException("balancer.source " + source.getHostAddress() + " (--source) cannot be used: "
+                    + e.getMessage() + "; give one of this host's addresses, or leave it out to let routing pick", e);
         }
     }
 

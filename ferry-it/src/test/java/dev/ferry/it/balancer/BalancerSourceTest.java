@@ -1,6 +1,7 @@
 package dev.ferry.it.balancer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.balancer.BalancerSettings.ProxyProtocol;
 import dev.ferry.balancer.backend.Backend;
@@ -41,6 +42,16 @@ class BalancerSourceTest {
         InetAddress source = InetAddress.getByName(SOURCE);
         cluster = BalancerCluster.start(BalancerCluster.Addresses.SEPARATE, (index, s) -> s.withTrustedProxies(trusted),
                 b -> b.withProxyProtocol(version).withSource(source));
+    }
+
+    @Test
+    void aSourceThatIsNotThisHostsStopsTheStartNamingTheSetting() throws Exception {
+        // 198.18.0.1 (RFC 2544's benchmarking range) is no address of this host: binding it fails, nothing is sent.
+        InetAddress elsewhere = InetAddress.getByName("198.18.0.1");
+        assertThatThrownBy(() -> BalancerCluster.start(b -> b.withSource(elsewhere)))
+                .isInstanceOf(IOException.class)
+                .hasMessageStartingWith("balancer.source 198.18.0.1 (--source) cannot be used: ")
+                .hasMessageContaining("give one of this host's addresses, or leave it out");
     }
 
     @Test
