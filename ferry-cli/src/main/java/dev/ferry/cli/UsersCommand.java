@@ -2,6 +2,7 @@ package dev.ferry.cli;
 
 import dev.ferry.config.AtomicFile;
 import dev.ferry.config.ConfigException;
+import dev.ferry.config.ServerConfigFile;
 import dev.ferry.config.UsersFile;
 import dev.ferry.config.UsersFileText;
 import dev.ferry.config.Values;
@@ -70,6 +71,28 @@ public final class UsersCommand implements Runnable {
                 description = "The users file (default: ${DEFAULT-VALUE} in the current directory).")
         Path file;
 
+        @Option(names = "--config", paramLabel = "FILE",
+                description = "The server's configuration file: the users file is its server.users-file (not --file),"
+                        + " and new homes are created under its server.root.")
+        Path config;
+
+        /** From --config, once {@link #usersFile} has read it; null without --config. */
+        private ServerConfigFile.Accounts configured;
+
+        /** The file to change: --config's server.users-file, else --file. */
+        Path usersFile() throws ConfigException {
+            if (config == null) {
+                return file;
+            }
+            configured = ServerConfigFile.accounts(config);
+            return configured.usersFile();
+        }
+
+        /** The server root --config names, or null. */
+        Path configuredRoot() {
+            return configured == null ? null : configured.root();
+        }
+
         @Option(names = "--reload", paramLabel = "PID|PIDFILE",
                 description = "After the change, send SIGHUP to this server process (a process id, or a file"
                         + " holding one) so that it applies the change to new logins.")
@@ -113,7 +136,13 @@ public final class UsersCommand implements Runnable {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            Path file = options.file;
+            Path file;
+            try {
+                file = options.usersFile();
+            } catch (ConfigException e) {
+                err.println(who() + ": " + e.getMessage());
+                return REFUSED;
+            }
             try {
                 boolean exists = Files.exists(file);
                 if (!exists && !createsTheFile()) {
@@ -264,14 +293,21 @@ public final class UsersCommand implements Runnable {
                 return null;
             }
             String text = current.withAdded(name, hash, dir, readOnly);
+            Path root = root();
             if (root != null) {
                 createdHome = createHome(root, dir);
             }
             return text;
         }
 
+        /** --root, else the root of --config's server. */
+        private Path root() {
+            return root != null ? root : options.configuredRoot();
+        }
+
         @Override
         String done() {
+            Path root = root();
             String where = root == null ? "home '" + (home == null ? name : home) + "' under the server root"
                     + " (create it there, or pass --root)" : "home " + root.resolve(home == null ? name : home)
                     + (createdHome != null ? " (created)" : "");
@@ -418,7 +454,7 @@ public final class UsersCommand implements Runnable {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             try {
-                List<UsersFileText.Entry> entries = UsersFileText.read(options.file).entries().stream()
+                List<UsersFileText.Entry> entries = UsersFileText.read(options.usersFile()).entries().stream()
                         .sorted(Comparator.comparing(UsersFileText.Entry::name)).toList();
                 int width = Math.max(4, entries.stream().mapToInt(e -> e.name().length()).max().orElse(0));
                 int homeWidth = Math.max(4, entries.stream().mapToInt(e -> home(e).length()).max().orElse(0));

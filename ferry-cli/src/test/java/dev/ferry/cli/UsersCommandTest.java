@@ -149,4 +149,34 @@ class UsersCommandTest {
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err()).contains("nope.yaml: no such file");
     }
+
+    @Test
+    void configNamesTheUsersFileAndTheRootTheServerUses() throws Exception {
+        Path root = Files.createDirectory(dir.resolve("srv"));
+        Path etc = Files.createDirectory(dir.resolve("etc"));
+        Path config = Files.writeString(etc.resolve("ferry.yaml"), """
+                server:
+                  root: ../srv
+                  users-file: users.yaml
+                """);
+
+        Run add = run("s3cret-carol\n", "add", "carol", "--config", config.toString(), "--password-stdin");
+        Run list = run("", "list", "--config", config.toString());
+
+        assertThat(add.exitCode()).as(add.err()).isZero();
+        assertThat(add.out()).contains("added carol, home " + root.resolve("carol") + " (created) in " + etc.resolve("users.yaml"));
+        assertThat(Files.isDirectory(root.resolve("carol"))).isTrue();
+        assertThat(list.out()).contains("carol").contains("read-write");
+    }
+
+    @Test
+    void aConfigWithoutAUsersFileIsRefusedWithItsPosition() throws Exception {
+        Path config = Files.writeString(dir.resolve("ferry.yaml"), "server:\n  root: /srv/ftp\n");
+
+        Run r = run("x\n", "add", "dave", "--config", config.toString(), "--password-stdin");
+
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains(config + ":2:3: server: missing key 'users-file'");
+        assertThat(dir.resolve("users.yaml")).doesNotExist();
+    }
 }

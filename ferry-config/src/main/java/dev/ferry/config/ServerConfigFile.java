@@ -59,6 +59,33 @@ public final class ServerConfigFile {
         return server(YamlMapping.of(yaml, top.value("server"), "server", SERVER_KEYS), base);
     }
 
+    /** Where a configuration file keeps its accounts: its users file, and the root that homes are under. */
+    public record Accounts(Path usersFile, Path root) {
+    }
+
+    /**
+     * {@code server.users-file} and {@code server.root} of {@code file}, read without the rest of it (for
+     * {@code ferry users --config}, which must work while the users file is missing or being mended), with
+     * the same FILE:LINE:COL errors as {@link #load}. Root is null when the file leaves it out.
+     */
+    public static Accounts accounts(Path file) throws ConfigException {
+        YamlFile yaml = YamlFile.read(file);
+        Node rootNode = yaml.root().orElseThrow(() -> new ConfigException(yaml.label(), 1, 1,
+                "the file is empty; expected a `server:` section (see docs/configuration.md)"));
+        YamlMapping top = YamlMapping.of(yaml, rootNode, "", TOP_KEYS, key -> null);
+        if (!top.has("server")) {
+            throw top.missing("server", "the mapping that holds the server settings");
+        }
+        YamlMapping server = YamlMapping.of(yaml, top.value("server"), "server", SERVER_KEYS);
+        Path directory = server.file().directory();
+        Path usersFile = server.path("users-file", directory, null);
+        if (usersFile == null) {
+            throw server.missing("users-file", "the users file that `ferry users` edits; accounts written under"
+                    + " `users:` are edited in this file itself");
+        }
+        return new Accounts(usersFile, server.path("root", directory, null));
+    }
+
     private static ServerSettings server(YamlMapping server, ServerSettings base) throws ConfigException {
         Path directory = server.file().directory();
         ServerSettings s = base;
