@@ -218,7 +218,9 @@ public final class PassthroughSession implements Runnable, ClientSession {
             long millis = (System.nanoTime() - start) / 1_000_000L;
             ctx.metrics().transferDone(up, down, System.nanoTime() - start);
             // The command is inside TLS: what the balancer knows of the transfer is its bytes and its port.
-            log.info("transfer").with("mode", "passthrough").with("port", port).with("bytes_up", up).with("bytes_down", down)
+            // DEBUG as a proxied session's clean relay (SessionTransfers.logTransfer says why); whether this one
+            // ended cleanly is inside TLS, and the session line counts it.
+            log.debug("transfer").with("mode", "passthrough").with("port", port).with("bytes_up", up).with("bytes_down", down)
                     .with("ms", millis).with("backend", b.name()).log();
         }
     }

@@ -91,6 +91,9 @@ class KilledPeersTest {
         }
         assertThat(storLines()).hasSize(ROUNDS).noneMatch(l -> l.contains("result=ok"));
         assertThat(TestData.names(cluster.root())).as("no temp file left").containsExactly("keep.bin");
+        // A clean relay is DEBUG on the balancer; one that a killed peer ended is INFO, for the operator.
+        TestData.await("the balancer's transfer lines", () -> balancerTransferLines().size() == ROUNDS);
+        assertThat(balancerTransferLines()).allMatch(l -> l.contains(" cmd=STOR ") && !l.contains("result=clean"));
     }
 
     /**
@@ -177,6 +180,10 @@ class KilledPeersTest {
             assertThat(TestData.sha256(keep)).as("round %d: the old file; log: %s", round, cluster.logLines()).isEqualTo(TestData.sha256(OLD));
         }
         assertThat(storLines()).hasSize(ROUNDS).noneMatch(l -> l.contains("result=ok"));
+    }
+
+    private List<String> balancerTransferLines() {
+        return cluster.logLines().stream().filter(l -> l.startsWith("node=lb ") && l.contains(" event=transfer ")).toList();
     }
 
     private List<String> storLines() {
