@@ -142,7 +142,7 @@ public final class FtpBalancer implements AutoCloseable {
                             release.run();
                         }
                     });
-                }, LOG);
+                }, context.log());
     }
 
     /**

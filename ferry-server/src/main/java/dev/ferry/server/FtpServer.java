@@ -120,7 +120,7 @@ public final class FtpServer implements AutoCloseable {
                 (channel, release) -> {
                     SocketConnection socket = new SocketConnection(channel);
                     Thread.ofVirtual().start(() -> serve(socket, release, false));
-                }, LOG);
+                }, log);
         if (settings.tls().implicitListen() != null) {
             try {
                 this.implicitListener = Listener.bind(settings.tls().implicitListen(), " for implicit FTPS");
@@ -135,7 +135,7 @@ public final class FtpServer implements AutoCloseable {
                     settings.limits().maxSessions() + REFUSAL_MARGIN, (channel, release) -> {
                         SocketConnection socket = new SocketConnection(channel);
                         Thread.ofVirtual().start(() -> serve(socket, release, true));
-                    }, LOG);
+                    }, log);
         } else {
             this.implicitListener = null;
             this.implicitAcceptor = null;

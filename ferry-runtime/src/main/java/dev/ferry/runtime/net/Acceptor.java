@@ -1,12 +1,12 @@
 package dev.ferry.runtime.net;
 
+import dev.ferry.runtime.log.EventLog;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.Semaphore;
-import org.slf4j.Logger;
 
 /**
  * The accept loop of a control-connection listener, shared by the server and the balancer.
@@ -27,12 +27,12 @@ public final class Acceptor {
     private final ServerSocketChannel listener;
     private final Semaphore permits;
     private final Handler handler;
-    private final Logger log;
+    private final EventLog log;
     private final Thread thread;
     private volatile boolean stopping;
 
-    /** @param log the owning daemon's logger, so that accept failures are logged under its name */
-    public Acceptor(String name, ServerSocketChannel listener, int permits, Handler handler, Logger log) {
+    /** @param log the owning daemon's log, so that accept failures are logged under its name and node */
+    public Acceptor(String name, ServerSocketChannel listener, int permits, Handler handler, EventLog log) {
         this.listener = listener;
         this.permits = new Semaphore(permits);
         this.handler = handler;
@@ -66,7 +66,7 @@ public final class Acceptor {
             } catch (IOException e) {
                 permits.release();
                 // EMFILE and friends: log, back off briefly, keep serving the connections we have.
-                log.warn("event=accept-failed error={}", e.toString());
+                log.warn("accept-failed").with("error", e.toString()).log();
                 pause();
                 continue;
             }
@@ -79,7 +79,7 @@ public final class Acceptor {
                 handler.accept(channel, permits::release);
             } catch (IOException | RuntimeException e) {
                 permits.release();
-                log.debug("event=accept-setup-failed error={}", e.toString());
+                log.debug("accept-setup-failed").with("error", e.toString()).log();
                 try {
                     channel.close();
                 } catch (IOException ignored) {
