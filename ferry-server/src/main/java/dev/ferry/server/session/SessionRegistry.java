@@ -28,9 +28,12 @@ public final class SessionRegistry {
         this.maxPerAddress = maxPerAddress;
     }
 
-    /** A new session id; one is also spent on a connection refused before it became a session. */
+    /**
+     * A new session id, {@code c} and a base-36 counter (the balancer's are {@code b...}, so that a line's id says
+     * which daemon wrote it); one is also spent on a connection refused before it became a session.
+     */
     public String nextId() {
-        return Long.toString(ids.incrementAndGet(), 36);
+        return "c" + Long.toString(ids.incrementAndGet(), 36);
     }
 
     /** Counts the session in, or says why not (and counts nothing); a null address has no per-address limit. */

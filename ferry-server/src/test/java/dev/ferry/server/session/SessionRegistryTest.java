@@ -132,7 +132,7 @@ class SessionRegistryTest {
         for (int i = 0; i < 100; i++) {
             ids.add(registry.nextId());
         }
-        assertThat(ids).doesNotHaveDuplicates();
+        assertThat(ids).doesNotHaveDuplicates().allMatch(id -> id.matches("c[0-9a-z]+"));
     }
 
     @Test
