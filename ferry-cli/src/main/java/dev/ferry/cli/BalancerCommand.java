@@ -47,7 +47,7 @@ import picocli.CommandLine.Option;
                 "How the balancer works: docs/balancer.md"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"1:could not start (the address is in use, ...)",
-                "2:invalid option or configuration file (the message names FILE:LINE:COL), or an unusable state directory",
+                "2:invalid option, configuration file (FILE:LINE:COL) or state directory",
                 "130:stopped with Ctrl-C, after --grace",
                 "143:stopped by SIGTERM (kill, systemctl stop), after --grace"})
 public final class BalancerCommand implements Callable<Started> {

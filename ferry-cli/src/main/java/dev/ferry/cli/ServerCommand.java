@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
                 "Every option and YAML key: docs/configuration.md"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"1:could not start (the address is in use, the root is missing, ...)",
-                "2:invalid option or configuration file (the message names FILE:LINE:COL), or an unusable state directory",
+                "2:invalid option, configuration file (FILE:LINE:COL) or state directory",
                 "130:stopped with Ctrl-C",
                 "143:stopped by SIGTERM (kill, systemctl stop)"})
 public final class ServerCommand implements Callable<Started> {
