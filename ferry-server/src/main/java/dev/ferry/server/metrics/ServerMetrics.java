@@ -141,14 +141,16 @@ public final class ServerMetrics {
      * client that never connects (the accept timeout) does not pass for a slow transfer.
      */
     public void transferEnded(Direction direction, String result, long bytes, long nanos) {
-        transfersActive.dec();
-        String known = RESULTS.contains(result) ? result : OTHER;
-        transfers.labelValues(label(direction), known).inc();
+        // Bytes first: a scrape that already counts this transfer then counts its bytes too (a scrape reads the
+        // series one after another while a transfer may be ending).
         if (direction == Direction.UPLOAD) {
             bytesReceived.inc(bytes);
         } else {
             bytesSent.inc(bytes);
         }
+        transfersActive.dec();
+        String known = RESULTS.contains(result) ? result : OTHER;
+        transfers.labelValues(label(direction), known).inc();
         if (known.equals("ok")) {
             transferSeconds.labelValues(label(direction)).observe(nanos / 1e9);
         }
