@@ -1,5 +1,6 @@
 package dev.ferry.balancer.admin;
 
+import dev.ferry.runtime.json.JsonString;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,31 +73,9 @@ public final class Json {
         }
     }
 
-    /**
-     * A JSON string (RFC 8259 §7): quote, backslash and control characters escaped. {@code <}, {@code >}
-     * and {@code &} are escaped too, so the text stays inert even if a browser sniffs it as HTML.
-     */
+    /** A JSON string, HTML-safe ({@link JsonString.Escaping#HTML_SAFE}): the text stays inert if a browser sniffs it. */
     static void quote(String s, StringBuilder out) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                case '<', '>', '&', '\u2028', '\u2029' -> out.append(String.format("\\u%04x", (int) c));
-                default -> {
-                    if (c < 0x20 || c == 0x7f) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
+        JsonString.quote(out, s, JsonString.Escaping.HTML_SAFE);
     }
 
     // ---- reading ---------------------------------------------------------------------------------

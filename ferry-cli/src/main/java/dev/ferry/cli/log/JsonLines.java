@@ -4,6 +4,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.encoder.EncoderBase;
+import dev.ferry.runtime.json.JsonString;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -25,7 +26,6 @@ public final class JsonLines extends EncoderBase<ILoggingEvent> {
 
     // ISO-8601 with the offset and milliseconds, as the logfmt line's %d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX}.
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private final ZoneId zone;
 
@@ -82,44 +82,8 @@ public final class JsonLines extends EncoderBase<ILoggingEvent> {
         string(json, value);
     }
 
-    /**
-     * A JSON string (RFC 8259 §7): quotation mark, reverse solidus and the control characters U+0000 to
-     * U+001F escaped, everything else, non-ASCII included, as itself (the line is UTF-8, §8.1). A lone
-     * surrogate, which UTF-8 cannot carry, is escaped as {@code \}{@code uXXXX} rather than turned into '?'.
-     */
+    /** A JSON string as RFC 8259 §7 requires, no more ({@link JsonString.Escaping#MINIMAL}: a log stays readable). */
     static void string(StringBuilder json, String s) {
-        json.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> json.append("\\\"");
-                case '\\' -> json.append("\\\\");
-                case '\n' -> json.append("\\n");
-                case '\r' -> json.append("\\r");
-                case '\t' -> json.append("\\t");
-                case '\b' -> json.append("\\b");
-                case '\f' -> json.append("\\f");
-                default -> {
-                    if (c < 0x20 || loneSurrogate(s, i)) {
-                        json.append("\\u").append(HEX[c >> 12 & 0xf]).append(HEX[c >> 8 & 0xf])
-                                .append(HEX[c >> 4 & 0xf]).append(HEX[c & 0xf]);
-                    } else {
-                        json.append(c);
-                    }
-                }
-            }
-        }
-        json.append('"');
-    }
-
-    private static boolean loneSurrogate(String s, int i) {
-        char c = s.charAt(i);
-        if (Character.isHighSurrogate(c)) {
-            return i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1));
-        }
-        if (Character.isLowSurrogate(c)) {
-            return i == 0 || !Character.isHighSurrogate(s.charAt(i - 1));
-        }
-        return false;
+        JsonString.quote(json, s, JsonString.Escaping.MINIMAL);
     }
 }
