@@ -47,7 +47,7 @@ public final class AdminServer implements AutoCloseable {
     static final int MAX_CONNECTIONS = 256;
     private static final int BACKLOG = 64;
     /** Paths of our own; an extra handler may not take them. */
-    private static final List<String> OWN_PATHS = List.of("/", "/stats", "/static/", "/api/");
+    private static final List<String> OWN_PATHS = List.of("/", "/stats", "/static/", "/api/", "/health");
 
     static {
         // The JDK server reads its limits from system properties, once, when the first server of the
@@ -98,6 +98,7 @@ public final class AdminServer implements AutoCloseable {
         server.createContext("/stats", guarded(pages::stats));
         server.createContext("/static/", guarded(pages::statics));
         server.createContext("/api/", guarded(api::handle));
+        server.createContext("/health", guarded(ex -> health(ex, balancer)));
         Map<String, HttpHandler> extras = new LinkedHashMap<>(extraHandlers);
         extras.forEach((path, handler) -> server.createContext(path, guarded(handler::handle)));
         this.sampler = Thread.ofVirtual().name("ferry-admin-rate").unstarted(() -> sample(balancer, rate));
@@ -191,6 +192,23 @@ public final class AdminServer implements AutoCloseable {
                 ex.close();
             }
         };
+    }
+
+    /** {@link Health}: no login; GET and HEAD only, never cached, an exact path (not /health/x). */
+    private static void health(HttpExchange ex, BalancerStatus balancer) throws IOException {
+        if (!ex.getRequestURI().getRawPath().equals("/health")) {
+            Http.text(ex, 404, "not found: the health check is /health\n");
+            return;
+        }
+        String method = ex.getRequestMethod();
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            ex.getResponseHeaders().set("Allow", "GET, HEAD");
+            Http.text(ex, 405, "GET or HEAD /health\n");
+            return;
+        }
+        Health health = Health.of(balancer.backends());
+        ex.getResponseHeaders().set("Cache-Control", "no-store");
+        Http.text(ex, health.status(), health.text());
     }
 
     private static void tryInternalError(HttpExchange ex) {

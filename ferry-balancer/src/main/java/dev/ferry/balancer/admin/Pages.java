@@ -207,6 +207,7 @@ final class Pages {
                   /                  redirects to /stats
                   /stats             the stats page (a browser); a plain-text table for curl -u USER:PASSWORD
                   /stats;csv         the figures in HAProxy's CSV stats format (also /stats?csv and /;csv)
+                  /health            200 when a backend takes sessions, else 503 (no login; for keepalived, monitors)
                   /api/status        the JSON API (docs/admin-api.md); also /api/history, /api/login, /api/logout,
                                      /api/whoami, /api/backends/NAME/state, /api/backends/NAME/weight, /api/sessions/ID, /api/reload
                 """);

@@ -490,6 +490,21 @@ class AdminServerTest {
     }
 
     @Test
+    void healthNeedsNoLoginAndSays503WhenNoBackendTakesSessions() throws Exception {
+        backend("s1").setAdminState(AdminState.MAINT);
+        backend("s2").setAdminState(AdminState.DRAIN);
+
+        HttpResponse<String> down = get("/health");
+        assertThat(down.statusCode()).isEqualTo(503);
+        assertThat(down.body()).isEqualTo("down: 0 of 2 backends take sessions\n");
+        assertThat(down.headers().firstValue("Cache-Control")).hasValue("no-store");
+        assertThat(send("HEAD", "/health", null).statusCode()).isEqualTo(503);
+        assertThat(send("POST", "/health", "").statusCode()).isEqualTo(405);
+        assertThat(get("/health/x").statusCode()).isEqualTo(404);
+        assertThat(get("/nope").body()).contains("/health ");
+    }
+
+    @Test
     void aMissingPathIsAnsweredWithThePathsThatExist() throws Exception {
         for (String path : List.of("/nope", "/static/nope.js", "/stats/x")) {
             HttpResponse<String> r = get(path);
