@@ -47,6 +47,7 @@ final class FerryOnHost {
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile())
                 .start();
+        bed.started(process);
         FerryOnHost started = new FerryOnHost(host, process, out, err);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!started.stdout().contains(READY_LINE)) {

@@ -267,6 +267,7 @@ class MultiHostTest {
                 .redirectOutput(work.resolve("big-curl.out").toFile())
                 .redirectError(work.resolve("big-curl.err").toFile())
                 .start();
+        bed.started(download);
         try {
             FerryOnHost victim = serverReading(big);
             victim.killHard();

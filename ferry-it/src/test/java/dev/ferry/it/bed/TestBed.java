@@ -26,7 +26,7 @@ import java.util.Optional;
  * clash with a real network; a host has no default route, so nothing is routed out. Namespace names are
  * {@value #PREFIX}PID-HOST: parallel runs cannot collide, and namespaces a killed run left behind (their
  * PID dead) are removed at the next start. {@link #close} removes them all, and so does a shutdown hook if
- * the JVM ends without it.
+ * the JVM ends without it (a SIGTERM to the test JVM, say), after killing what still runs on the hosts.
  *
  * <p>Needs Linux, root and iproute2's {@code ip}; without them the tests skip with a loud message, or
  * fail under {@code CI=true} (see {@link MachineRequirements}).
@@ -43,6 +43,7 @@ public final class TestBed implements AutoCloseable {
     private final Path ip;
     private final String runId;
     private final List<String> made = new ArrayList<>();
+    private final List<Process> processes = new ArrayList<>();
     private final Thread shutdownHook;
 
     private TestBed(Path ip) {
@@ -101,6 +102,11 @@ public final class TestBed implements AutoCloseable {
         return full;
     }
 
+    /** Records a process started on a host, so that {@link #close} (or the shutdown hook) kills it if still running. */
+    synchronized void started(Process process) {
+        processes.add(process);
+    }
+
     private void build() throws Exception {
         String sw = namespace(SWITCH);
         netnsAdd(sw);
@@ -142,8 +148,24 @@ public final class TestBed implements AutoCloseable {
         }
     }
 
-    /** Deletes every namespace made (their veth pairs and the bridge go with them). */
+    /**
+     * Kills what still runs on the hosts (a namespace lives on while a process is in it), then deletes every
+     * namespace made; their veth pairs and the bridge go with them.
+     */
     private synchronized void removeNamespacesQuietly() {
+        for (Process p : processes) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        for (Process p : processes) {
+            try {
+                p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        processes.clear();
         for (String ns : List.copyOf(made).reversed()) {
             try {
                 ExternalCommand.run(Path.of("/"), COMMAND_TIMEOUT, ip.toString(), "netns", "del", ns);
