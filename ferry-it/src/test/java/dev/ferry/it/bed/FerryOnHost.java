@@ -2,6 +2,7 @@ package dev.ferry.it.bed;
 
 import dev.ferry.it.ExternalCommand;
 import dev.ferry.it.Launcher;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ final class FerryOnHost {
         Path err = dir.resolve(host + ".err");
         Process process = new ProcessBuilder(bed.on(host, command.toArray(String[]::new)))
                 .directory(dir.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile())
                 .start();

@@ -5,19 +5,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.it.ExternalCommand;
 import dev.ferry.it.TestData;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -51,7 +55,7 @@ class MultiHostTest {
     private static Path work;
     private static Path root;
     private static Path cert;
-    private static final Map<String, FerryOnHost> running = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, FerryOnHost> running = new ConcurrentHashMap<>();
     private static String dataSum;
 
     @BeforeAll
@@ -277,7 +281,7 @@ class MultiHostTest {
             assertThat(Files.exists(got) ? Files.size(got) : 0L).isLessThan(Files.size(big));
 
             awaitLog("lb1", victim.host() + " marked down", log -> log.contains("event=backend-down backend=" + victim.host()));
-            Map<String, Long> before = new java.util.HashMap<>();
+            Map<String, Long> before = new HashMap<>();
             for (String s : SERVERS) {
                 before.put(s, clientSessions(s, "lb1"));
             }
@@ -288,7 +292,7 @@ class MultiHostTest {
                 try {
                     return clientSessions(s, "lb1") > before.get(s);
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             })).as("the new session ran on a live server").isTrue();
         } finally {
@@ -356,14 +360,14 @@ class MultiHostTest {
             try {
                 return clientSessions(s, "lb1") > 0;
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         }).count();
         assertThat(servers).as("servers that saw sessions from %s:\n%s%s%s", CLIENT, running.get("s1").describe(),
                 running.get("s2").describe(), running.get("s3").describe()).isGreaterThan(1);
     }
 
-    private static void awaitLog(String host, String what, java.util.function.Predicate<String> condition) throws Exception {
+    private static void awaitLog(String host, String what, Predicate<String> condition) throws Exception {
         FerryOnHost f = running.get(host);
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!condition.test(f.log())) {

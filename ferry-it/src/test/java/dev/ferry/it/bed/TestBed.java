@@ -5,10 +5,13 @@ import dev.ferry.it.MachineRequirements;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SequencedMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Several machines on one: each host is a Linux network namespace, joined to a {@code switch} namespace
@@ -38,7 +41,7 @@ public final class TestBed implements AutoCloseable {
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(20);
 
     /** The hosts and their addresses. */
-    public static final Map<String, String> HOSTS = hosts();
+    public static final SequencedMap<String, String> HOSTS = hosts();
 
     private final Path ip;
     private final String runId;
@@ -52,15 +55,15 @@ public final class TestBed implements AutoCloseable {
         this.shutdownHook = new Thread(this::removeNamespacesQuietly, "ferry-test-bed-cleanup");
     }
 
-    private static Map<String, String> hosts() {
-        Map<String, String> hosts = new LinkedHashMap<>();
+    private static SequencedMap<String, String> hosts() {
+        SequencedMap<String, String> hosts = new LinkedHashMap<>();
         hosts.put("client", "198.18.0.10");
         hosts.put("lb1", "198.18.0.21");
         hosts.put("lb2", "198.18.0.22");
         hosts.put("s1", "198.18.0.31");
         hosts.put("s2", "198.18.0.32");
         hosts.put("s3", "198.18.0.33");
-        return hosts;
+        return Collections.unmodifiableSequencedMap(hosts);
     }
 
     /** Builds the bed; skips (or fails under CI=true) when this machine cannot. */
@@ -159,7 +162,7 @@ public final class TestBed implements AutoCloseable {
         }
         for (Process p : processes) {
             try {
-                p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+                p.waitFor(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
