@@ -1,6 +1,7 @@
 package dev.ferry.it.balancer;
 
 import dev.ferry.it.ExternalCommand;
+import dev.ferry.it.MachineRequirements;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -18,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * vsftpd instances as backends for the balancer, in a network namespace of their own where the address a
@@ -274,16 +274,15 @@ final class VsftpdBackends implements AutoCloseable {
     /** The programs needed, by name; or skips, or fails under CI=true, saying what is missing. */
     private static Map<String, Path> requirements() throws IOException {
         List<String> missing = new ArrayList<>();
-        if (!System.getProperty("os.name").equals("Linux")) {
+        if (!MachineRequirements.isLinux()) {
             missing.add("Linux (network namespaces)");
         }
-        Object uid = Files.exists(Path.of("/proc/self")) ? Files.getAttribute(Path.of("/proc/self"), "unix:uid") : -1;
-        if (!Integer.valueOf(0).equals(uid)) {
+        if (!MachineRequirements.isRoot()) {
             missing.add("root (network namespaces, nftables, vsftpd's privilege separation)");
         }
         Map<String, Path> tools = new java.util.HashMap<>();
         for (String name : List.of("ip", "nft", "useradd", "chpasswd", "chown")) {
-            Optional<Path> found = onPath(name);
+            Optional<Path> found = MachineRequirements.onPath(name);
             if (found.isEmpty()) {
                 missing.add(name + (name.equals("nft") ? " (Debian: nftables)" : name.equals("ip") ? " (Debian: iproute2)" : ""));
             } else {
@@ -296,14 +295,7 @@ final class VsftpdBackends implements AutoCloseable {
         } else {
             tools.put("vsftpd", vsftpd.get());
         }
-        if (!missing.isEmpty()) {
-            String message = "vsftpd backend tests need: " + String.join(", ", missing);
-            if ("true".equals(System.getenv("CI"))) {
-                throw new AssertionError(message + " (CI=true: .ci/run installs them)");
-            }
-            System.err.println("SKIPPED " + message);
-            Assumptions.abort(message);
-        }
+        MachineRequirements.satisfiedOrSkip("vsftpd backend tests", missing, "CI=true: .ci/run installs them");
         return tools;
     }
 
@@ -316,14 +308,8 @@ final class VsftpdBackends implements AutoCloseable {
         String cache = System.getenv("XDG_CACHE_HOME");
         Path cacheDir = cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache");
         candidates.add(cacheDir.resolve("ferry-it/vsftpd/usr/sbin/vsftpd"));
-        onPath("vsftpd").ifPresent(candidates::add);
+        MachineRequirements.onPath("vsftpd").ifPresent(candidates::add);
         return candidates.stream().filter(Files::isExecutable).findFirst();
-    }
-
-    private static Optional<Path> onPath(String program) {
-        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
-        dirs.addAll(List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"));
-        return dirs.stream().filter(d -> !d.isEmpty()).map(d -> Path.of(d, program)).filter(Files::isExecutable).findFirst();
     }
 
     /** A 198.19.N.0/24 no interface here uses (another test run may hold one). */
