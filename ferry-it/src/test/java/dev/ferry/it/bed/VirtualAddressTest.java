@@ -207,9 +207,11 @@ class VirtualAddressTest {
     void theClientFetchesThroughTheVirtualAddressFromLb1() throws Exception {
         long before = clientSessions("lb1");
         Path got = work.resolve("first.bin");
-        // --disable-epsv: PASV, whose 227 reply carries an address; it must be the virtual one to work.
-        fetch(List.of("--disable-epsv"), got).assertSuccess();
+        // --disable-epsv: PASV, whose 227 reply carries an address (RFC 959 §4.1.2): the virtual one, as the client
+        // reached it, not lb1's own (which would work here too, but not once the address has moved).
+        ExternalCommand.Result r = fetch(List.of("--disable-epsv", "-v"), got).assertSuccess();
         assertThat(Files.mismatch(got, root.resolve("data.bin"))).isEqualTo(-1L);
+        assertThat(r.stderr()).as(r.describe("curl")).contains("227 ").contains("(198,18,0,100,");
         awaitLog("lb1", "the client's session", log -> countSessions(log) > before);
     }
 
@@ -244,6 +246,7 @@ class VirtualAddressTest {
                 in.write("go\n".getBytes(StandardCharsets.US_ASCII));
             }
             String outcome = idleOut.poll(15, TimeUnit.SECONDS);
+            System.out.println("VirtualAddressTest: the session open on lb1, its next command: " + outcome);
             assertThat(outcome).as("the idle session's next command: %s", stderr("idle")).isNotNull().startsWith("error ")
                     .doesNotContain("TimeoutError");
 
@@ -253,6 +256,7 @@ class VirtualAddressTest {
             awaitServersLog("an upload ended without being committed",
                     log -> log.lines().anyMatch(l -> l.contains("event=transfer") && l.contains("in-flight.bin")));
             List<String> transfers = serverLines(l -> l.contains("event=transfer") && l.contains("in-flight.bin"));
+            System.out.println("VirtualAddressTest: the upload in flight through lb1: client " + uploadOutcome + "; server " + transfers);
             assertThat(transfers).as("the upload is not committed").noneMatch(l -> l.contains("result=ok"));
             assertThat(Files.readAllBytes(root.resolve("in-flight.bin"))).as("the old content stays").isEqualTo(old);
             try (Stream<Path> files = Files.list(root)) {
