@@ -277,8 +277,14 @@ class VirtualAddressTest {
         awaitLog("lb1", "a backend up", log -> log.contains("event=features backend="));
         // Its check passes again: lb1 (150) preempts lb2 (100).
         awaitVirtualAddressOn("lb1");
-        fetch(List.of(), work.resolve("lb1-back.bin")).assertSuccess();
-        awaitLog("lb1", "the client's session on the new lb1", log -> countSessions(log) > 0);
+        // The client's neighbour entry follows lb1's gratuitous ARP (RFC 5798 §6.4.2); fetch until lb1 serves one,
+        // bounded in count and time.
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        for (int i = 0; i < 10 && clientSessions("lb1") == 0 && System.nanoTime() < deadline; i++) {
+            fetch(List.of(), work.resolve("lb1-back.bin")).assertSuccess();
+            awaitLogQuietly("lb1", log -> countSessions(log) > 0, Duration.ofSeconds(1));
+        }
+        assertThat(clientSessions("lb1")).as("a session via %s on the new lb1\n%s", VIP, running.get("lb1").describe()).isPositive();
 
         long lb2Before = clientSessions("lb2");
         long stopped = System.nanoTime();
@@ -390,11 +396,13 @@ class VirtualAddressTest {
                 List.of(bed.ip().toString(), "-n", bed.namespace(host), "-4", "addr", "show", "dev", "eth0")).assertSuccess().stdout();
     }
 
+    /** Waits until {@code host} holds the virtual address and the other balancer host does not (a handover ended). */
     private static void awaitVirtualAddressOn(String host) throws Exception {
+        String other = host.equals("lb1") ? "lb2" : "lb1";
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!addresses(host).contains(" " + VIP + "/")) {
+        while (!addresses(host).contains(" " + VIP + "/") || addresses(other).contains(" " + VIP + "/")) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError(VIP + " not on " + host + " within 20 s\n" + keepalivedLogs());
+                throw new AssertionError(VIP + " not on " + host + " alone within 20 s\n" + keepalivedLogs());
             }
             Thread.sleep(100);
         }
@@ -459,6 +467,18 @@ class VirtualAddressTest {
             }
             Thread.sleep(50);
         }
+    }
+
+    /** Whether {@code condition} held on {@code host}'s log within {@code bound}. */
+    private static boolean awaitLogQuietly(String host, Predicate<String> condition, Duration bound) throws Exception {
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (!condition.test(running.get(host).log())) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return true;
     }
 
     private static void awaitLog(String host, String what, Predicate<String> condition) throws Exception {
