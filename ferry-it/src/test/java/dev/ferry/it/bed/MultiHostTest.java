@@ -251,10 +251,40 @@ class MultiHostTest {
                 """.formatted(TestBed.address("lb2"), PORT, backends);
     }
 
+    // ---- DNS round robin: several balancers, each with its own address ----------------------
+
+    /**
+     * The other shape issue 13 names: a name with several balancer addresses, each client on whichever it got.
+     * Neither balancer sets public-address: PASV answers with the address the client reached (RFC 959 §4.1.2
+     * leaves the host in 227 to the server), so a data connection never needs another balancer, and the
+     * transfer's bytes come through the same one (checksums).
+     */
+    @Test
+    @Order(5)
+    void dnsRoundRobinEachBalancerAnswersPasvWithItsOwnAddress() throws Exception {
+        for (String lb : List.of("lb1", "lb2")) {
+            String address = TestBed.address(lb);
+            Path got = work.resolve("rr-" + lb + ".bin");
+            ExternalCommand.Result r = client(List.of("curl", "-sS", "-v", "--max-time", "30", "--disable-epsv",
+                    "-u", USER + ":" + PASSWORD, "-o", got.toString(), "ftp://" + address + ":" + PORT + "/data.bin"));
+            r.assertSuccess();
+            assertThat(r.stderr()).as("PASV through %s", lb).contains("227 Entering Passive Mode (" + address.replace('.', ',') + ",");
+            assertThat(sha256(got)).as("download through %s", lb).isEqualTo(dataSum);
+        }
+        long viaLb2 = SERVERS.stream().mapToLong(s -> {
+            try {
+                return clientSessions(s, "lb2");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }).sum();
+        assertThat(viaLb2).as("sessions the servers saw from the client through lb2").isPositive();
+    }
+
     // ---- c. a server host killed mid-transfer ------------------------------------------------
 
     @Test
-    @Order(5)
+    @Order(6)
     void aServerHostKilledMidTransferFailsTheClientAndTheNextSessionGoesElsewhere() throws Exception {
         Path big = root.resolve("big.bin");
         byte[] block = new byte[1024 * 1024];
