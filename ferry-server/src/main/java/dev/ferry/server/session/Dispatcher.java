@@ -75,8 +75,9 @@ final class Dispatcher {
 
     void dispatch(Command command) throws IOException {
         Verb verb = command.verb();
-        // Command.toString masks PASS's argument: the password never reaches the log.
-        log.debug("command").with("cmd", command.toString()).log();
+        // Passed as the Command, not its text: Command.toString (which masks PASS's argument, so the password never
+        // reaches the log) then runs only when DEBUG is on, not on every command.
+        log.debug("command").with("cmd", command).log();
         Transfer running = transfers.running();
         if (running != null) {
             if (verb == Verb.ABOR) {
