@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * The real launcher, {@code ./ferry ARGS}, running on one host of the {@link TestBed} under
@@ -115,6 +116,17 @@ final class FerryOnHost {
             if (!process.waitFor(STOP_BOUND.toSeconds(), TimeUnit.SECONDS)) {
                 killHard();
             }
+        }
+    }
+
+    /** Waits (20 s at the most) until this host's log satisfies {@code condition}; fails with the log otherwise. */
+    public void awaitLog(String what, Predicate<String> condition) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.test(log())) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 20 s on " + host() + ": " + what + "\n" + describe());
+            }
+            Thread.sleep(50);
         }
     }
 }

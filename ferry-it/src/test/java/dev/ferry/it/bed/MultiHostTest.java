@@ -8,11 +8,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -67,7 +65,7 @@ class MultiHostTest {
         byte[] data = new byte[3 * 1024 * 1024 + 17];
         new Random(13).nextBytes(data);
         Files.write(root.resolve("data.bin"), data);
-        dataSum = sha256(root.resolve("data.bin"));
+        dataSum = TestData.sha256(root.resolve("data.bin"));
         makeCertificate();
 
         try (ExecutorService starts = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -144,10 +142,10 @@ class MultiHostTest {
         for (Map.Entry<String, List<String>> mode : modes.entrySet()) {
             Path got = work.resolve("curl-" + mode.getKey() + ".bin");
             curl(mode.getValue(), "-o", got.toString(), url + "data.bin");
-            assertThat(sha256(got)).as("download, %s", mode.getKey()).isEqualTo(dataSum);
+            assertThat(TestData.sha256(got)).as("download, %s", mode.getKey()).isEqualTo(dataSum);
 
             curl(mode.getValue(), "-T", root.resolve("data.bin").toString(), url + "up-curl-" + mode.getKey() + ".bin");
-            assertThat(sha256(root.resolve("up-curl-" + mode.getKey() + ".bin"))).as("upload, %s", mode.getKey()).isEqualTo(dataSum);
+            assertThat(TestData.sha256(root.resolve("up-curl-" + mode.getKey() + ".bin"))).as("upload, %s", mode.getKey()).isEqualTo(dataSum);
         }
         assertSessionsFromTheClientOnSeveralServers();
     }
@@ -176,7 +174,7 @@ class MultiHostTest {
             ExternalCommand.Result r = client(List.of("python3", "-c", script, TestBed.address("lb1"), PORT, USER, PASSWORD,
                     passive, name, root.resolve("data.bin").toString())).assertSuccess();
             assertThat(r.stdout()).as(r.describe("ran")).contains("download " + dataSum).contains("stored " + name);
-            assertThat(sha256(root.resolve(name))).isEqualTo(dataSum);
+            assertThat(TestData.sha256(root.resolve(name))).isEqualTo(dataSum);
         }
         assertSessionsFromTheClientOnSeveralServers();
     }
@@ -198,8 +196,8 @@ class MultiHostTest {
                 "put " + root.resolve("data.bin") + " -o up-lftp.bin",
                 "quit");
         client(List.of("lftp", "-c", commands)).assertSuccess();
-        assertThat(sha256(got)).isEqualTo(dataSum);
-        assertThat(sha256(root.resolve("up-lftp.bin"))).isEqualTo(dataSum);
+        assertThat(TestData.sha256(got)).isEqualTo(dataSum);
+        assertThat(TestData.sha256(root.resolve("up-lftp.bin"))).isEqualTo(dataSum);
         assertThat(running.get("lb1").logLines()).as("lb1 terminated the client's TLS")
                 .anyMatch(l -> l.contains("event=tls client=" + CLIENT + ":") && l.contains("protocol=TLSv1."));
     }
@@ -269,7 +267,7 @@ class MultiHostTest {
                     "-u", USER + ":" + PASSWORD, "-o", got.toString(), "ftp://" + address + ":" + PORT + "/data.bin"));
             r.assertSuccess();
             assertThat(r.stderr()).as("PASV through %s", lb).contains("227 Entering Passive Mode (" + address.replace('.', ',') + ",");
-            assertThat(sha256(got)).as("download through %s", lb).isEqualTo(dataSum);
+            assertThat(TestData.sha256(got)).as("download through %s", lb).isEqualTo(dataSum);
         }
         long viaLb2 = SERVERS.stream().mapToLong(s -> {
             try {
@@ -317,7 +315,7 @@ class MultiHostTest {
             }
             Path again = work.resolve("after-kill.bin");
             curl(List.of(), "-o", again.toString(), "ftp://" + TestBed.address("lb1") + ":" + PORT + "/data.bin");
-            assertThat(sha256(again)).isEqualTo(dataSum);
+            assertThat(TestData.sha256(again)).isEqualTo(dataSum);
             assertThat(SERVERS.stream().filter(s -> !s.equals(victim.host())).anyMatch(s -> {
                 try {
                     return clientSessions(s, "lb1") > before.get(s);
@@ -398,24 +396,6 @@ class MultiHostTest {
     }
 
     private static void awaitLog(String host, String what, Predicate<String> condition) throws Exception {
-        FerryOnHost f = running.get(host);
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!condition.test(f.log())) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 20 s on " + host + ": " + what + "\n" + f.describe());
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    private static String sha256(Path file) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (var in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[64 * 1024];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
+        running.get(host).awaitLog(what, condition);
     }
 }

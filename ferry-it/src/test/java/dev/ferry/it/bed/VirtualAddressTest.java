@@ -482,13 +482,6 @@ class VirtualAddressTest {
     }
 
     private static void awaitLog(String host, String what, Predicate<String> condition) throws Exception {
-        FerryOnHost f = running.get(host);
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!condition.test(f.log())) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 20 s on " + host + ": " + what + "\n" + f.describe());
-            }
-            Thread.sleep(50);
-        }
+        running.get(host).awaitLog(what, condition);
     }
 }
