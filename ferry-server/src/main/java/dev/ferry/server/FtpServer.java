@@ -16,8 +16,7 @@ import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
-import dev.ferry.server.fs.FileModes;
-import dev.ferry.server.fs.HomeStorage;
+import dev.ferry.server.fs.StorageEngine;
 import dev.ferry.server.fs.StaleUploads;
 import dev.ferry.server.metrics.MetricsListener;
 import dev.ferry.server.metrics.ServerMetrics;
@@ -79,7 +78,7 @@ public final class FtpServer implements AutoCloseable {
     private FtpServer(ServerSettings settings) throws IOException {
         this.settings = settings;
         this.log = new EventLog(LOG, settings.node());
-        if (!Files.isDirectory(settings.root())) {
+        if (settings.objectStore() == null && !Files.isDirectory(settings.root())) {
             throw new IOException("root directory " + settings.root() + " does not exist or is not a directory");
         }
         TlsEndpoint tls = null;
@@ -89,6 +88,8 @@ public final class FtpServer implements AutoCloseable {
             tls = TlsEndpoint.create(TlsIdentity.load(settings.tls().identityFiles(), settings.listen(), Clock.systemUTC()),
                     settings.tls().reuse());
         }
+        // Before anything is bound: an unreachable bucket or refused credentials stop the start with their message.
+        StorageEngine storage = StorageEngine.open(settings);
         ServerSettings.Passive passive = settings.passive();
         // A balancer sends its header as soon as it has connected: the login timeout is ample for it.
         this.proxyGate = new ProxyGate(settings.trustedProxies(), settings.limits().loginTimeout());
@@ -104,7 +105,7 @@ public final class FtpServer implements AutoCloseable {
                 new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
                 new BufferPool(TRANSFER_BUFFER, POOLED_BUFFERS),
                 sessions,
-                new HomeStorage(new FileModes(settings.umask())),
+                storage,
                 new IdleParker("ferry-idle-parker"),
                 new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts),
                 tls);
@@ -114,6 +115,7 @@ public final class FtpServer implements AutoCloseable {
         } catch (IOException e) {
             watchdog.close();
             context.idleParker().close();
+            storage.close();
             throw e;
         }
         this.acceptor = new Acceptor("ferry-acceptor", listener.channel(), settings.limits().maxSessions() + REFUSAL_MARGIN,
@@ -128,6 +130,7 @@ public final class FtpServer implements AutoCloseable {
                 listener.close();
                 watchdog.close();
                 context.idleParker().close();
+                storage.close();
                 throw e;
             }
             // Same session limit: a session is a session, whichever listener it came through.
@@ -162,7 +165,8 @@ public final class FtpServer implements AutoCloseable {
      * @param rootMadeAtStart the root is the default one, which the start creates when it is missing
      */
     public static void check(ServerSettings settings, boolean rootMadeAtStart) throws IOException {
-        if (!Files.isDirectory(settings.root()) && !(rootMadeAtStart && Files.notExists(settings.root()))) {
+        if (settings.objectStore() == null && !Files.isDirectory(settings.root())
+                && !(rootMadeAtStart && Files.notExists(settings.root()))) {
             throw new IOException("root directory " + settings.root() + " does not exist or is not a directory");
         }
         checkTlsCombination(settings.tls());
@@ -229,7 +233,11 @@ public final class FtpServer implements AutoCloseable {
                     .with("path", MetricsListener.PATH).log();
         }
         server.acceptor.start();
-        server.sweepStaleUploads();
+        if (settings.objectStore() == null) {
+            // An object store keeps no temp files: an unfinished multipart upload is aborted by its session, and a
+            // crash leaves only parts that the bucket's lifecycle rule (docs/storage.md) expires.
+            server.sweepStaleUploads();
+        }
         if (server.implicitAcceptor != null) {
             server.implicitAcceptor.start();
             server.log.info("listening-implicit-tls").with("address", HostPort.text(server.implicitTlsAddress())).log();
@@ -243,7 +251,8 @@ public final class FtpServer implements AutoCloseable {
                     .with("reuse", settings.tls().reuse().name().toLowerCase(Locale.ROOT))
                     .with("renegotiation", TlsEndpoint.refusesRenegotiation() ? "refused" : "allowed").log();
         }
-        server.log.info("listening").with("address", HostPort.text(server.address())).with("root", settings.root())
+        server.log.info("listening").with("address", HostPort.text(server.address()))
+                .with(settings.objectStore() == null ? "root" : "storage", server.context.homes().describe())
                 .with("passive_ports", settings.passive().portLow() == 0 ? "any"
                         : settings.passive().portLow() + "-" + settings.passive().portHigh())
                 .with("users", settings.users().size()).with("anonymous", settings.anonymous().enabled())
@@ -394,6 +403,7 @@ public final class FtpServer implements AutoCloseable {
             context.idleParker().close();
         }
         context.watchdog().close();
+        context.homes().close();
         log.info("stopped").log();
     }
 }

@@ -19,6 +19,7 @@ final class ReloadDifferences {
         List<String> names = new ArrayList<>();
         differs(names, "listen", running.listen(), next.listen());
         differs(names, "root", running.root(), next.root());
+        differs(names, "storage", running.objectStore(), next.objectStore());
         differs(names, "anonymous", running.anonymous(), next.anonymous());
         differs(names, "passive", running.passive(), next.passive());
         differs(names, "limits", running.limits(), next.limits());

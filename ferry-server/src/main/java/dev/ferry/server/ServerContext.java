@@ -9,7 +9,7 @@ import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
-import dev.ferry.server.fs.HomeStorage;
+import dev.ferry.server.fs.StorageEngine;
 import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.server.proxy.UntrustedHeaders;
 import dev.ferry.server.session.SessionRegistry;
@@ -35,7 +35,7 @@ public final class ServerContext {
     private final PassiveAddressing passiveAddressing;
     private final BufferPool buffers;
     private final SessionRegistry sessions;
-    private final HomeStorage homes;
+    private final StorageEngine homes;
     private final IdleParker idleParker;
     private final ServerMetrics metrics;
     private volatile TlsEndpoint tls;
@@ -44,7 +44,7 @@ public final class ServerContext {
 
     public ServerContext(ServerSettings settings, Authenticator authenticator, LoginGuard loginGuard, Watchdog watchdog,
                          PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
-                         SessionRegistry sessions, HomeStorage homes, IdleParker idleParker, ServerMetrics metrics,
+                         SessionRegistry sessions, StorageEngine homes, IdleParker idleParker, ServerMetrics metrics,
                          TlsEndpoint tls) {
         this.settings = settings;
         this.authenticator = authenticator;
@@ -74,7 +74,7 @@ public final class ServerContext {
     public PassiveAddressing passiveAddressing() { return passiveAddressing; }
     public BufferPool buffers() { return buffers; }
     public SessionRegistry sessions() { return sessions; }
-    public HomeStorage homes() { return homes; }
+    public StorageEngine homes() { return homes; }
     public IdleParker idleParker() { return idleParker; }
     public ServerMetrics metrics() { return metrics; }
     /** TLS for new control connections, or null when FTPS is off. */

@@ -6,6 +6,7 @@ import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.fs.FileModes;
+import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.VirtualPath;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
@@ -37,6 +38,8 @@ import java.util.Objects;
  * @param umask              permission bits taken away from what users create: files 0666, directories 0777
  *                           (default 022: 0644 and 0755), set explicitly whatever the process umask is
  * @param node               the name that tags every log line (HAProxy's {@code node}); default the host name
+ * @param objectStore        files on an S3-compatible object store instead of below {@code root} (homes are then key
+ *                           prefixes named by their path relative to {@code root}); null: local files (the default)
  */
 // withX for every component comes from the generated ServerSettingsBuilder.With; only the withers that keep two
 // components in step (users and their file, certificate and key, a port range) are written here.
@@ -57,7 +60,8 @@ public record ServerSettings(
         Tls tls,
         Path stateDirectory,
         int umask,
-        String node) implements ServerSettingsBuilder.With {
+        String node,
+        ObjectStore objectStore) implements ServerSettingsBuilder.With {
 
     public ServerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -81,7 +85,7 @@ public record ServerSettings(
                           Passive passive, Limits limits, LoginPolicy loginPolicy, boolean allowActiveMode, String serverName,
                           List<String> trustedProxies, InetSocketAddress metricsListen) {
         this(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName,
-                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local());
+                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local(), null);
     }
 
     public static final int DEFAULT_PORT = 2121;
@@ -93,7 +97,7 @@ public record ServerSettings(
                 List.of(), null);
     }
 
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore); }
 
 
     /**

@@ -24,16 +24,23 @@ public final class InfoCommands {
     private final SessionState state;
     private final String serverName;
     private final boolean tlsOffered;
+    private final boolean modificationTimesKept;
 
-    public InfoCommands(SessionState state, String serverName, boolean tlsOffered) {
+    /** @param modificationTimesKept the storage can honour MFMT (an object store cannot) */
+    public InfoCommands(SessionState state, String serverName, boolean tlsOffered, boolean modificationTimesKept) {
         this.state = state;
         this.serverName = serverName;
         this.tlsOffered = tlsOffered;
+        this.modificationTimesKept = modificationTimesKept;
     }
 
     /** RFC 2389 §3.2: one feature per line, each starting with a space; HASH and MLST show the OPTS choices. */
     public Reply features() {
-        return FeatureList.reply(FeatureList.server(tlsOffered, state.hashAlgorithm(), state.mlstFacts()));
+        List<String> lines = FeatureList.server(tlsOffered, state.hashAlgorithm(), state.mlstFacts());
+        if (!modificationTimesKept) {
+            lines = lines.stream().filter(line -> !line.equals("MFMT")).toList();
+        }
+        return FeatureList.reply(lines);
     }
 
     public Reply options(String arg) {

@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * resolution. Bounded by the number of distinct homes in the configuration; a home that cannot
  * be opened is not remembered, so it is retried at the next login.
  */
-public final class HomeStorage {
+public final class HomeStorage implements StorageEngine {
 
     /** umask 077: files 0600, directories 0700, whatever the server's umask. */
     private static final int PRIVATE_UMASK = 0077;
@@ -19,6 +19,7 @@ public final class HomeStorage {
     private final ConcurrentHashMap<Path, Storage> privateByHome = new ConcurrentHashMap<>();
     private final FileModes modes;
     private final FileModes privateModes = new FileModes(PRIVATE_UMASK);
+    private final Path root;
 
     /** With the default umask (022). */
     public HomeStorage() {
@@ -27,14 +28,27 @@ public final class HomeStorage {
 
     /** @param modes the permissions of what users create, in every home */
     public HomeStorage(FileModes modes) {
-        this.modes = modes;
+        this(modes, null);
     }
 
+    /** @param root the server root, named by {@link #describe} (null: not known) */
+    public HomeStorage(FileModes modes, Path root) {
+        this.modes = modes;
+        this.root = root;
+    }
+
+    @Override
+    public String describe() {
+        return root == null ? "local directories" : root.toString();
+    }
+
+    @Override
     public Storage forHome(Path home) throws IOException {
         return forHome(home, byHome, modes);
     }
 
     /** The same home, but what is created there is readable by the server's account only (0600, 0700). */
+    @Override
     public Storage forPrivateUploads(Path home) throws IOException {
         return forHome(home, privateByHome, privateModes);
     }

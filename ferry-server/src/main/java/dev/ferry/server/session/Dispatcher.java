@@ -49,6 +49,7 @@ final class Dispatcher {
     private final TransferCommands transferCommands;
     private final FileCommands files;
     private final InfoCommands info;
+    private final boolean modificationTimesKept;
 
     /**
      * @param dataPeer where data connections come from (PASV) and go to (PORT): the client, or the trusted
@@ -70,7 +71,8 @@ final class Dispatcher {
         this.endpoints = new EndpointCommands(ctx, state, log, client, dataPeer, local);
         this.transferCommands = new TransferCommands(ctx, state, transfers, control, log, dataPeer);
         this.files = new FileCommands(state, log);
-        this.info = new InfoCommands(state, ctx.settings().serverName(), ctx.tls() != null);
+        this.modificationTimesKept = ctx.homes().keepsModificationTimes();
+        this.info = new InfoCommands(state, ctx.settings().serverName(), ctx.tls() != null, modificationTimesKept);
     }
 
     void dispatch(Command command) throws IOException {
@@ -189,7 +191,9 @@ final class Dispatcher {
             case OPTS -> info.options(arg);
             case SIZE -> files.size(arg, path);
             case MDTM -> files.modificationTime(arg, path);
-            case MFMT -> files.setModificationTime(arg);
+            // An object store cannot change an object's time (FEAT leaves MFMT out there): RFC 959's 502.
+            case MFMT -> modificationTimesKept ? files.setModificationTime(arg)
+                    : Reply.of(502, "MFMT is not available: this server's storage keeps the time of the last upload.");
             case HASH -> files.hash(arg, path);
             // RFC 7151 §3: HOST comes before USER; after login it is out of sequence.
             case HOST -> Replies.HOST_AFTER_USER;
