@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Apache Commons Net's FTPClient in both shapes ({@link Shape}): listings (LIST, MLSD, NLST) and transfers
+ * Apache Commons Net's FTPClient in every shape ({@link Shape}): listings (LIST, MLSD, NLST) and transfers
  * over passive and active data connections, STOU, APPE, REST before STOR, ABOR during a download, EPSV ALL,
  * and PORT/EPRT to a third party refused. Every reply is recorded ({@link CommonsNetClients}).
  */
@@ -39,6 +39,13 @@ class CommonsNetTransfersTest {
     class Balanced extends Tests {
         Balanced() {
             super(Shape.BALANCED);
+        }
+    }
+
+    @Nested
+    class ObjectStore extends Tests {
+        ObjectStore() {
+            super(Shape.OBJECT_STORE);
         }
     }
 

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * curl in both shapes ({@link Shape}): listing, byte-exact transfers in every data-connection mode (PASV,
+ * curl in every shape ({@link Shape}): listing, byte-exact transfers in every data-connection mode (PASV,
  * EPSV, PORT, EPRT), resume both ways (REST, APPE), quote commands, UTF-8 names.
  */
 class CurlTest {
@@ -31,6 +31,13 @@ class CurlTest {
     class Balanced extends Tests {
         Balanced() {
             super(Shape.BALANCED);
+        }
+    }
+
+    @Nested
+    class ObjectStore extends Tests {
+        ObjectStore() {
+            super(Shape.OBJECT_STORE);
         }
     }
 

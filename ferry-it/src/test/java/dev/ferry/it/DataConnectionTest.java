@@ -24,18 +24,44 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Data connections under stress (raw sockets). In both shapes ({@link Shape}): a data connection stolen by
- * another address, ABOR before the passive connection came, QUIT during a transfer. Directly against ferry
- * server, its own limits: passive accept timeout, passive port exhaustion, transfers slower than the idle
- * timeout, and clients that stop moving data.
+ * Data connections under stress (raw sockets). In every shape ({@link Shape}): a data connection stolen by
+ * another address, ABOR before the passive connection came, QUIT during a transfer. Against one ferry server
+ * (local files, or on S3), its own limits: passive accept timeout, passive port exhaustion, transfers slower
+ * than the idle timeout, and clients that stop moving data.
  */
 class DataConnectionTest {
 
-    /** ferry server's own limits and timeouts. */
+    /** ferry server's own limits and timeouts ({@link ServerLimits}). */
     @Nested
-    class Direct extends Tests {
+    class Direct extends ServerLimits {
         Direct() {
             super(Shape.DIRECT);
+        }
+    }
+
+    @Nested
+    class Balanced extends Tests {
+        Balanced() {
+            super(Shape.BALANCED);
+        }
+    }
+
+    /**
+     * The same limits with the files on S3, where a transfer is a stream of requests to the store: a download the
+     * client stops reading, and an upload it stops sending (whose multipart upload must be given up, keeping the
+     * old object), end the same way.
+     */
+    @Nested
+    class ObjectStore extends ServerLimits {
+        ObjectStore() {
+            super(Shape.OBJECT_STORE);
+        }
+    }
+
+    /** ferry server's own limits and timeouts: in the shapes with one server, whose settings a test restarts it with. */
+    abstract static class ServerLimits extends Tests {
+        ServerLimits(Shape shape) {
+            super(shape);
         }
 
         private static ServerSettings.Limits limits(ServerSettings s, Duration idle, Duration data) {
@@ -179,12 +205,6 @@ class DataConnectionTest {
         }
     }
 
-    @Nested
-    class Balanced extends Tests {
-        Balanced() {
-            super(Shape.BALANCED);
-        }
-    }
 
     abstract static class Tests {
 

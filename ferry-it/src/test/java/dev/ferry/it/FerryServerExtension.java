@@ -49,6 +49,7 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
             Duration.ofMillis(10), 3, 0, Duration.ofMinutes(1), Duration.ofMinutes(1), Duration.ofMinutes(15));
 
     private UnaryOperator<ServerSettings> classConfiguration = UnaryOperator.identity();
+    private ObjectStoreFixture objectStore;
     private Path base;
     private Path root;
     private Path clientDir;
@@ -60,6 +61,16 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
     /** Changes the settings of every test in the class (applied after {@link #defaults}). */
     public FerryServerExtension configure(UnaryOperator<ServerSettings> configuration) {
         this.classConfiguration = configuration;
+        return this;
+    }
+
+    /**
+     * Serves the root from S3 ({@link Shape#OBJECT_STORE}): a fresh prefix of {@code store} per test, whose
+     * directory in the store's bucket directory is {@link #root()}, so the test reads and writes the files as on
+     * local storage while the server reaches them only over S3. Every (re)start keeps it.
+     */
+    FerryServerExtension onObjectStore(ObjectStoreFixture store) {
+        this.objectStore = store;
         return this;
     }
 
@@ -106,7 +117,7 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
      */
     public void open() throws IOException {
         base = Files.createTempDirectory("ferry-it-");
-        root = Files.createDirectories(base.resolve("root"));
+        root = objectStore == null ? Files.createDirectories(base.resolve("root")) : objectStore.newRoot();
         clientDir = Files.createDirectories(base.resolve("client"));
         problems = new ListAppender<>();
         problems.start();
@@ -148,6 +159,9 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
             sessionLog.setLevel(null);
             sessionLog.setAdditive(true);
             deleteTree(base);
+            if (objectStore != null) {
+                deleteTree(root);
+            }
         }
     }
 
@@ -158,7 +172,11 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
     }
 
     private void start(UnaryOperator<ServerSettings> configuration) throws IOException {
-        settings = configuration.apply(defaults(root));
+        ServerSettings initial = defaults(root);
+        if (objectStore != null) {
+            initial = initial.withObjectStore(objectStore.storeFor(root));
+        }
+        settings = configuration.apply(initial);
         server = FtpServer.start(settings);
     }
 

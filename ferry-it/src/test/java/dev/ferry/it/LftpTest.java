@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
@@ -13,9 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * lftp in both shapes ({@link Shape}): mirroring trees both ways, listings (LIST and MLSD), directory and file
- * management, active mode. lftp runs with -d so that the protocol it spoke can be checked; its HOME
- * is the test's client directory so no user configuration or history leaks in or out.
+ * lftp in every shape ({@link Shape}): mirroring trees both ways, listings (LIST and MLSD), directory and file
+ * management, active mode, resumed transfers both ways. lftp runs with -d so that the protocol it spoke can be
+ * checked; its HOME is the test's client directory so no user configuration or history leaks in or out.
  */
 class LftpTest {
 
@@ -30,6 +31,13 @@ class LftpTest {
     class Balanced extends Tests {
         Balanced() {
             super(Shape.BALANCED);
+        }
+    }
+
+    @Nested
+    class ObjectStore extends Tests {
+        ObjectStore() {
+            super(Shape.OBJECT_STORE);
         }
     }
 
@@ -119,6 +127,24 @@ class LftpTest {
             assertThat(r.exitCode()).isNotZero();
             assertThat(r.stderr()).contains("<--- 550");
             assertThat(ftp.root().resolve("never-reached")).doesNotExist();
+        }
+
+        /**
+         * {@code put -c} resumes an upload where the server's copy ends (SIZE, then REST and STOR) and {@code reget}
+         * a download where the local copy ends (REST and RETR).
+         */
+        @Test
+        void resumesAnUploadWithPutContinueAndADownloadWithReget() throws Exception {
+            byte[] up = TestData.randomFile(ftp.clientDir().resolve("up.bin"), 3_000_000, 16);
+            Files.write(ftp.root().resolve("up.bin"), Arrays.copyOf(up, 1_100_000));
+            byte[] down = TestData.randomFile(ftp.root().resolve("down.bin"), 2_500_000, 17);
+            Files.write(ftp.clientDir().resolve("down.bin"), Arrays.copyOf(down, 900_000));
+
+            ExternalCommand.Result r = lftp(true, "put -c up.bin; reget down.bin").assertSuccess();
+
+            assertThat(r.stderr()).contains("---> REST 1100000", "---> STOR up.bin", "---> REST 900000", "---> RETR down.bin");
+            assertThat(TestData.sha256(ftp.root().resolve("up.bin"))).isEqualTo(TestData.sha256(up));
+            assertThat(TestData.sha256(ftp.clientDir().resolve("down.bin"))).isEqualTo(TestData.sha256(down));
         }
 
         @Test

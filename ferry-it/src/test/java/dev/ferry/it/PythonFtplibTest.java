@@ -17,7 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Python's ftplib in both shapes ({@link Shape}). Each test writes a short script that logs in and prints
+ * Python's ftplib in every shape ({@link Shape}). Each test writes a short script that logs in and prints
  * {@code key<TAB>value} lines; the assertions are made here, on those values and on the files.
  */
 class PythonFtplibTest {
@@ -48,6 +48,13 @@ class PythonFtplibTest {
     class Balanced extends Tests {
         Balanced() {
             super(Shape.BALANCED);
+        }
+    }
+
+    @Nested
+    class ObjectStore extends Tests {
+        ObjectStore() {
+            super(Shape.OBJECT_STORE);
         }
     }
 

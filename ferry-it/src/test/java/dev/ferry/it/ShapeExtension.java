@@ -16,9 +16,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * {@code @RegisterExtension}. A test written against this class alone (host, port, credentials, root,
  * client directory, certificate, log lines) runs unchanged in both shapes.
  *
- * <p>To run a test class in both shapes, put its tests in an abstract static nested class whose constructor
- * takes the shape, and add two {@code @Nested} subclasses that pass {@link Shape#DIRECT} and
- * {@link Shape#BALANCED} (JUnit 5.11 has no parameterised classes); see {@link CurlTest}. A test that only
+ * <p>To run a test class in every shape, put its tests in an abstract static nested class whose constructor
+ * takes the shape, and add {@code @Nested} subclasses that pass {@link Shape#DIRECT}, {@link Shape#BALANCED}
+ * and {@link Shape#OBJECT_STORE} (JUnit 5.11 has no parameterised classes); see {@link CurlTest}. A test that only
  * makes sense in one shape (it restarts a server, or is about the balancer's own replies) goes into that
  * shape's nested class.
  *
@@ -49,8 +49,9 @@ public final class ShapeExtension implements BeforeEachCallback, AfterEachCallba
     @Override
     public void beforeEach(ExtensionContext context) throws IOException {
         running = switch (shape) {
-            case DIRECT -> Direct.start(tls);
+            case DIRECT -> Direct.start(tls, null);
             case BALANCED -> Balanced.start(tls);
+            case OBJECT_STORE -> Direct.start(tls, ObjectStoreFixture.shared(context));
         };
     }
 
@@ -108,7 +109,10 @@ public final class ShapeExtension implements BeforeEachCallback, AfterEachCallba
         return running.logLines();
     }
 
-    /** ferry server, in the direct shape only: for a test about its own settings ({@link FerryServerExtension#restart}). */
+    /**
+     * ferry server, in the shapes with one server (direct, object store): for a test about its own settings
+     * ({@link FerryServerExtension#restart}).
+     */
     public FerryServerExtension server() {
         if (running instanceof Direct direct) {
             return direct.server();
@@ -133,10 +137,13 @@ public final class ShapeExtension implements BeforeEachCallback, AfterEachCallba
         List<String> logLines();
     }
 
-    /** ferry server on 127.0.0.1. */
+    /** ferry server on 127.0.0.1; its files on local disk, or on {@code objectStore} if given. */
     private record Direct(FerryServerExtension server) implements Running {
-        static Direct start(boolean tls) throws IOException {
+        static Direct start(boolean tls, ObjectStoreFixture objectStore) throws IOException {
             FerryServerExtension server = new FerryServerExtension();
+            if (objectStore != null) {
+                server.onObjectStore(objectStore);
+            }
             if (tls) {
                 server.configure(s -> s.withTls(s.tls().withImplicitListen(new InetSocketAddress("127.0.0.1", 0))));
             }
