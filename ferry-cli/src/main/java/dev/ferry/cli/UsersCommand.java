@@ -440,7 +440,8 @@ public final class UsersCommand implements Runnable {
     }
 
     @Command(name = "list", description = {"List the accounts sorted by name.",
-            "Shows each one's home, access and whether it is enabled; never the password hashes."},
+            "Shows each one's home, access, whether it is enabled and, when any account has one, its own storage;"
+                    + " never the password hashes."},
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {"0:listed", "2:the file cannot be read or the server would refuse it"})
     static final class ListUsers implements Callable<Integer> {
@@ -458,10 +459,13 @@ public final class UsersCommand implements Runnable {
                         .sorted(Comparator.comparing(UsersFileText.Entry::name)).toList();
                 int width = Math.max(4, entries.stream().mapToInt(e -> e.name().length()).max().orElse(0));
                 int homeWidth = Math.max(4, entries.stream().mapToInt(e -> home(e).length()).max().orElse(0));
-                String format = "%-" + width + "s  %-" + homeWidth + "s  %-10s  %s%n";
-                out.printf(format, "NAME", "HOME", "ACCESS", "ENABLED");
+                // A STORAGE column only when some account has a storage of its own: most files have none.
+                boolean storage = entries.stream().anyMatch(e -> e.storage() != null);
+                String format = "%-" + width + "s  %-" + homeWidth + "s  %-10s  %" + (storage ? "-7s  %s" : "s%s") + "%n";
+                out.printf(format, "NAME", "HOME", "ACCESS", "ENABLED", storage ? "STORAGE" : "");
                 for (UsersFileText.Entry e : entries) {
-                    out.printf(format, e.name(), home(e), e.readOnly() ? "read-only" : "read-write", e.enabled() ? "yes" : "no");
+                    out.printf(format, e.name(), home(e), e.readOnly() ? "read-only" : "read-write", e.enabled() ? "yes" : "no",
+                            !storage ? "" : e.storage() == null ? "(server's)" : e.storage());
                 }
                 out.flush();
                 return OK;
