@@ -1,6 +1,7 @@
 package dev.ferry.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -51,10 +52,49 @@ class PythonFtplibTest {
         }
     }
 
+    /** On S3 the server cannot set an object's time: FEAT leaves MFMT out and MFMT answers 502 (RFC 959 §4.2). */
     @Nested
     class ObjectStore extends Tests {
         ObjectStore() {
             super(Shape.OBJECT_STORE);
+        }
+
+        @Test
+        void featListsTheExtensionsButMfmt() throws Exception {
+            Map<String, String> v = python("""
+                    for line in ftp.sendcmd("FEAT").split("\\n"):
+                        out("feat|" + line.rstrip("\\r") + "|", "")
+                    """);
+
+            assertThat(v.keySet()).containsExactly("login", "feat|211-Features:|", "feat| AUTH TLS|", "feat| EPRT|", "feat| EPSV|",
+                    "feat| HASH SHA-256*;SHA-1;MD5|", "feat| HOST|", "feat| MDTM|",
+                    "feat| MLST type*;size*;modify*;perm*;unique*;|", "feat| PASV|", "feat| PBSZ|", "feat| PROT|",
+                    "feat| REST STREAM|", "feat| SIZE|",
+                    "feat| TVFS|", "feat| UTF8|", "feat|211 End|");
+        }
+
+        /** {@link Tests#sizeMdtmHashAndMfmt} on S3: the same SIZE, MDTM and HASH; MFMT refused, the time kept. */
+        @Test
+        void sizeMdtmAndHashWhileMfmtIsRefused() throws Exception {
+            byte[] content = TestData.randomFile(ftp.root().resolve("m.bin"), 77_777, 22);
+            Files.setLastModifiedTime(ftp.root().resolve("m.bin"), FileTime.from(Instant.parse("2019-12-31T23:59:58Z")));
+
+            Map<String, String> v = python("""
+                    out("size", ftp.size("m.bin"))
+                    out("mdtm", ftp.sendcmd("MDTM m.bin"))
+                    out("hash", ftp.sendcmd("HASH m.bin"))
+                    try:
+                        ftp.sendcmd("MFMT 20200102030405 m.bin")
+                    except ftplib.error_perm as e:
+                        out("mfmt", e)
+                    out("mdtm2", ftp.sendcmd("MDTM m.bin"))
+                    """);
+
+            assertThat(v).containsEntry("size", "77777")
+                    .containsEntry("mdtm", "213 20191231235958")
+                    .containsEntry("hash", "213 SHA-256 0-77777 " + TestData.sha256(content) + " m.bin")
+                    .containsEntry("mfmt", "502 MFMT is not available: this server's storage keeps the time of the last upload.")
+                    .containsEntry("mdtm2", "213 20191231235958");
         }
     }
 
@@ -233,6 +273,9 @@ class PythonFtplibTest {
 
         @Test
         void sizeMdtmHashAndMfmt() throws Exception {
+            // S3 has no call to set an object's time (its Last-Modified is the upload's): ObjectStore checks the
+            // 502 instead (sizeMdtmAndHashWhileMfmtIsRefused).
+            assumeTrue(ftp.shape() != Shape.OBJECT_STORE, "MFMT: an object store cannot set a modification time");
             byte[] content = TestData.randomFile(ftp.root().resolve("m.bin"), 77_777, 22);
             Files.setLastModifiedTime(ftp.root().resolve("m.bin"), FileTime.from(Instant.parse("2019-12-31T23:59:58Z")));
 
