@@ -74,8 +74,14 @@ class S3UploadFaultTest {
         byte[] old = random(MIB, 1);
         put(store, "/file", old);
         Upload upload = UploadFixture.open(viaProxy, this.store, "/file", UploadMode.REPLACE, 0);
-        // One part and a half on their way while the store answers.
+        // One part and a half on their way while the store answers; the fault comes once the first part is
+        // stored (S3Proxy lists an upload only once it holds a part, so then "none left" below means something).
         write(upload, random(8 * MIB, 2));
+        long stored = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (multipartUploads(store).isEmpty() && System.nanoTime() < stored) {
+            Thread.sleep(20);
+        }
+        assertThat(multipartUploads(store)).hasSize(1);
         proxy.mode(fault);
         long start = System.nanoTime();
         assertThatThrownBy(() -> {
@@ -89,8 +95,12 @@ class S3UploadFaultTest {
         upload.close();
         assertThat(viaProxy.budget().inUse()).isZero();
 
+        // The requests held by a stall are dropped, not delivered late (a late AbortMultipartUpload would do the
+        // retry's work): the store comes back without them.
+        proxy.mode(FaultProxy.Mode.CUT);
         proxy.mode(FaultProxy.Mode.PASS);
         assertThat(get(store, "/file")).isEqualTo(old);
+        assertThat(multipartUploads(store)).as("the cancel was not taken while the store was away").hasSize(1);
         // The cancel the store did not take is tried again in the background.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5 * TIMEOUT.toSeconds() + 5);
         while (!multipartUploads(store).isEmpty() && System.nanoTime() < deadline) {

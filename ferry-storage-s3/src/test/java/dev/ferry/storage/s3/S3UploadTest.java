@@ -87,6 +87,17 @@ class S3UploadTest {
                 .key(UploadFixture.key(path)).build()).eTag();
     }
 
+    /** What the other tests' "no multipart upload left" rests on: the store lists one that was started. */
+    @Test
+    void theStoreListsAStartedMultipartUpload() {
+        String key = UploadFixture.key("/listed");
+        String id = client.createMultipartUpload(b -> b.bucket(S3ProxyServer.BUCKET).key(key)).uploadId();
+        client.uploadPart(b -> b.bucket(S3ProxyServer.BUCKET).key(key).uploadId(id).partNumber(1),
+                software.amazon.awssdk.core.sync.RequestBody.fromBytes(random(1000, 0)));
+        assertThat(multipartUploads(client)).extracting(u -> u.uploadId()).containsExactly(id);
+        client.abortMultipartUpload(b -> b.bucket(S3ProxyServer.BUCKET).key(key).uploadId(id));
+    }
+
     @Test
     void aSmallStorIsOnePut() throws Exception {
         byte[] data = random(100 * 1024, 1);
