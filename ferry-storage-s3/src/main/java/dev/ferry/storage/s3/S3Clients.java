@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.profiles.ProfileFile;
@@ -30,6 +32,12 @@ final class S3Clients {
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
                         .apiCallAttemptTimeout(store.requestTimeout())
                         .build())
+                // Checksums only where S3 requires them (SDK 2.30+ adds a CRC to every PUT by default, sent as an
+                // aws-chunked trailer on http endpoints, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, which S3Proxy
+                // 3.0.0, older MinIO and Ceph RGW reject with XAmzContentSHA256Mismatch). SigV4 still signs the
+                // payload's SHA-256.
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .serviceConfiguration(S3Configuration.builder()
                         .pathStyleAccessEnabled(store.pathStyle())
                         .build());
