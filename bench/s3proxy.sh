@@ -17,13 +17,6 @@ S3_ACCESS_KEY=bench-access
 S3_SECRET_KEY=bench-secret-0123456789
 S3_REGION=us-east-1
 
-# WORKAROUND for the ferry processes the targets start (they inherit the environment): AWS SDK 2.59 sends
-# x-amz-checksum-* headers ("flexible checksums") on every operation that supports them, GetObject included, and
-# S3Proxy 3.0.0 answers those with 501 NotImplemented. WHEN_REQUIRED is the SDK's switch for such stores; drop
-# these two lines once ferry-storage-s3 sets it on its client itself.
-export AWS_REQUEST_CHECKSUM_CALCULATION=when_required
-export AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
-
 # s3proxy_java -> sets S3PROXY_JAVA to a JDK 21+ (the project's own finder; S3Proxy 3 needs 17+)
 s3proxy_java() {
   # shellcheck source=../scripts/jdk.sh

@@ -71,13 +71,6 @@ final class ObjectStoreFixture implements ExtensionContext.Store.CloseableResour
     }
 
     private static ObjectStoreFixture start() {
-        // WORKAROUND (reported; the engine's S3Clients should set both on its client): AWS SDK 2.59 computes
-        // "flexible checksums" whenever an operation supports them, and so sends x-amz-checksum-crc32 even on
-        // GetObject, which S3Proxy 3.0.0 refuses with 501 NotImplemented (as do other S3-compatible stores that
-        // predate those headers): every RETR would fail with 550. WHEN_REQUIRED is the SDK's own switch for such
-        // stores; as system properties they reach the server's client in this JVM without touching its code.
-        System.setProperty("aws.requestChecksumCalculation", "when_required");
-        System.setProperty("aws.responseChecksumValidation", "when_required");
         try {
             Path base = Files.createTempDirectory("ferry-it-s3-");
             // The keys go through a profile file, as an operator's would (ObjectStore.credentialsFile), not the
