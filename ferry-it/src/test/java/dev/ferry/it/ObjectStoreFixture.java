@@ -106,7 +106,7 @@ final class ObjectStoreFixture implements ExtensionContext.Store.CloseableResour
         return base.resolve("store").resolve(S3ProxyServer.BUCKET);
     }
 
-    /** A new, empty prefix for one test: its directory, which the server serves as "/" ({@link #settingsFor}). */
+    /** A new, empty prefix for one test: its directory, which the server serves as "/" ({@link #storeFor}). */
     Path newRoot() throws IOException {
         String prefix = "it-" + roots.incrementAndGet();
         blobs.putBlob(S3ProxyServer.BUCKET, blobs.blobBuilder(prefix + "/").payload(new byte[0]).build());
