@@ -34,6 +34,7 @@ import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -302,7 +303,7 @@ final class S3Storage implements Storage {
         ListObjectsV2Response two;
         try {
             // two keys tell all: none (missing), the marker alone (empty), anything else (not empty)
-            two = client.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(marker).maxKeys(2).build());
+            two = client.listObjectsV2(listing(marker).maxKeys(2).build());
         } catch (SdkException e) {
             throw S3Errors.of(e, dir);
         }
@@ -436,8 +437,7 @@ final class S3Storage implements Storage {
         while (true) {
             ListObjectsV2Response page;
             try {
-                page = client.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(below)
-                        .startAfter(after).maxKeys(pageSize).build());
+                page = client.listObjectsV2(listing(below).startAfter(after).maxKeys(pageSize).build());
             } catch (SdkException e) {
                 throw stopped(from, to, moved, S3Errors.of(e, from));
             }
@@ -566,11 +566,18 @@ final class S3Storage implements Storage {
         }
     }
 
+    /**
+     * A listing of the keys below {@code keyPrefix}, URL-encoded: a key may hold characters XML 1.0 cannot carry
+     * (S3's advice; the SDK decodes them again).
+     */
+    private ListObjectsV2Request.Builder listing(String keyPrefix) {
+        return ListObjectsV2Request.builder().bucket(bucket).prefix(keyPrefix).encodingType(EncodingType.URL);
+    }
+
     /** Whether any key lies below {@code path/}: its marker or any entry, explicit directory or implicit. */
     private boolean hasKeysBelow(VirtualPath path) throws IOException {
         try {
-            return !client.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket)
-                    .prefix(keys.directory(path)).maxKeys(1).build()).contents().isEmpty();
+            return !client.listObjectsV2(listing(keys.directory(path)).maxKeys(1).build()).contents().isEmpty();
         } catch (SdkException e) {
             throw S3Errors.of(e, path);
         }
