@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.FileSystemException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -115,7 +116,7 @@ final class S3ReadChannel implements SeekableByteChannel {
         if (n < 0) {
             // the object said it had more: the connection ended early
             dropBody();
-            throw new java.nio.file.FileSystemException(path.toString(), null,
+            throw new FileSystemException(path.toString(), null,
                     "the store ended the object's body early");
         }
         position += n;
@@ -131,7 +132,7 @@ final class S3ReadChannel implements SeekableByteChannel {
             in = client.getObject(request(bucket, key, position, etag));
         } catch (SdkException e) {
             if (S3Errors.status(e) == 412) {
-                throw new java.nio.file.FileSystemException(path.toString(), null,
+                throw new FileSystemException(path.toString(), null,
                         "the file was replaced while it was being read");
             }
             throw S3Errors.of(e, path);
