@@ -24,8 +24,10 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * place only drops that stream: the next read asks again with {@code Range: bytes=N-} (RFC 7233 §2.1, an open
  * byte range to the end) and {@code If-Match} on the first answer's ETag, so the bytes of a resumed read all come
  * from one version of the object (a replaced object fails the read with 412, never mixes two versions). A
- * stream is dropped with {@link ResponseInputStream#abort()}: the rest of the body is not read off the
- * connection, which matters when a client aborts a 10 GiB download after a few bytes.
+ * stream is dropped with {@link ResponseInputStream#abort()}, never drained: a client that aborts a 10 GiB
+ * download after a few bytes must not cost 10 GiB of reading. (With the JDK's HttpURLConnection under the
+ * url-connection client, abort comes down to closing the body, and the JDK closes the connection rather than
+ * reading the rest of a body over 512 KiB; a smaller rest is read off by its keep-alive cleaner thread.)
  *
  * <p>Reads block on the socket with the client's socket timeout. {@link #close()} may come from another thread
  * (ABOR) while a read blocks: it aborts the stream, which fails that read.
