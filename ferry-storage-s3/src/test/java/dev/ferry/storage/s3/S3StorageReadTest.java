@@ -8,6 +8,7 @@ import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.FileType;
 import dev.ferry.server.fs.InvalidVirtualPathException;
 import dev.ferry.server.fs.VirtualPath;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -22,6 +23,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -294,6 +296,29 @@ class S3StorageReadTest {
         assertThatThrownBy(() -> ch.read(ByteBuffer.allocate(10))).isInstanceOf(ClosedChannelException.class);
         // the store still answers
         assertThat(home.stat(p("/big.bin")).size()).isEqualTo(6 * 1024 * 1024);
+    }
+
+    @Test
+    void aDownloadSlowerThanTheRequestTimeoutIsNotCut() throws Exception {
+        byte[] content = random(2 * 1024 * 1024, 9);
+        t.put("srv/slow/f.bin", content);
+        // the timeout bounds each request until its answer starts, and each socket read; a client reading slowly
+        // (a slow FTP data connection) takes longer than that in all
+        var store = t.store.withRequestTimeout(Duration.ofMillis(500));
+        try (var client = S3Clients.build(store)) {
+            S3Storage home = new S3Storage(client, store, "srv/slow/", t.engine.budget());
+            ByteArrayOutputStream read = new ByteArrayOutputStream();
+            long start = System.nanoTime();
+            try (SeekableByteChannel ch = home.openRead(p("/f.bin"), 0)) {
+                ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
+                while (ch.read(buf.clear()) > 0) {
+                    read.write(buf.array(), 0, buf.position());
+                    Thread.sleep(150);
+                }
+            }
+            assertThat(System.nanoTime() - start).isGreaterThan(Duration.ofMillis(1000).toNanos());
+            assertThat(read.toByteArray()).isEqualTo(content);
+        }
     }
 
     @Test
