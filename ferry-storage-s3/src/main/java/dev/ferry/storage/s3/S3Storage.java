@@ -190,7 +190,7 @@ final class S3Storage implements Storage {
     }
 
     /** The object's whole size: from {@code Content-Range: bytes first-last/total} (RFC 7233 §4.2) on a range. */
-    private static long totalSize(GetObjectResponse response, long offset) throws IOException {
+    private static long totalSize(GetObjectResponse response, long offset) {
         String range = response.contentRange();
         if (range == null) {
             return response.contentLength();
