@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.profiles.ProfileFile;
@@ -30,6 +32,11 @@ final class S3Clients {
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
                         .apiCallAttemptTimeout(store.requestTimeout())
                         .build())
+                // Checksums only where an operation requires one: the SDK's default (since 2.30) sends a CRC32
+                // trailer in aws-chunked bodies on every upload, which S3Proxy 3.0, older MinIO and Ceph RGW
+                // reject ("x-amz-content-sha256 ... does not match"); over HTTPS, TLS guards the bytes anyway.
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .serviceConfiguration(S3Configuration.builder()
                         .pathStyleAccessEnabled(store.pathStyle())
                         .build());
