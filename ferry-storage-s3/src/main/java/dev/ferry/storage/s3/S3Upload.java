@@ -247,22 +247,28 @@ final class S3Upload implements Upload {
         int n = (int) rebuild.head();
         GetObjectRequest request = GetObjectRequest.builder().bucket(target.bucket()).key(target.key())
                 .range("bytes=0-" + (n - 1)).ifMatch(rebuild.etag()).overrideConfiguration(target.limits()).build();
+        int done = 0;
         try (ResponseInputStream<GetObjectResponse> in = target.client().getObject(request)) {
             byte[] array = buffer.arrayFor(n);
             int at = buffer.size();
-            int done = 0;
             while (done < n) {
                 int r = in.read(array, at + done, n - done);
                 if (r < 0) {
-                    throw new IOException(target.path() + ": the old file ended after " + done + " of the "
-                            + n + " bytes kept");
+                    break;
                 }
                 done += r;
             }
-            buffer.advance(n);
         } catch (SdkException e) {
             throw target.failure("reading the start of the old file", e);
+        } catch (IOException e) {
+            // The body's read (the client's socket timeout bounds it).
+            throw new IOException(target.path() + ": reading the start of the old file failed: " + e.getMessage(), e);
         }
+        if (done < n) {
+            throw new IOException(target.path() + ": the old file ended after " + done + " of the " + n
+                    + " bytes kept");
+        }
+        buffer.advance(n);
     }
 
     /** Sends the filling buffer as the next part (starting the multipart upload first if need be). */
@@ -349,7 +355,13 @@ final class S3Upload implements Upload {
         IOException error = null;
         try {
             String etag = part.copy() != null ? copyPart(part, id) : uploadPart(part, id);
-            done = CompletedPart.builder().partNumber(part.number()).eTag(etag).build();
+            if (Thread.currentThread().isInterrupted()) {
+                // Interrupted as the answer came: the part may be stored, but an interrupted part is a failed
+                // one all the same, so that its upload is never completed.
+                error = new InterruptedIOException(target.path() + ": sending part " + part.number() + " was interrupted");
+            } else {
+                done = CompletedPart.builder().partNumber(part.number()).eTag(etag).build();
+            }
         } catch (SdkException e) {
             error = target.failure("sending part " + part.number(), e);
         } catch (RuntimeException e) {
@@ -365,7 +377,6 @@ final class S3Upload implements Upload {
                 if (done != null && state == State.OPEN) {
                     sent.put(part.number(), done);
                 } else if (done == null) {
-                    // An interrupted part is a failed one: its upload is never completed.
                     failedLocked(error != null ? error
                             : new IOException(target.path() + ": part " + part.number() + " was not sent"));
                 }

@@ -270,6 +270,33 @@ class S3UploadTest {
     }
 
     @Test
+    void anInterruptedWriterFailsTheUpload() throws Exception {
+        ObjectStore tight = store.withUploadMemory(PART);
+        put(client, "/interrupted", random(100, 25));
+        try (S3Engine one = S3Engine.open(tight, dir);
+             Upload holder = UploadFixture.open(one, tight, "/holder2", UploadMode.REPLACE, 0);
+             Upload waiter = UploadFixture.open(one, tight, "/interrupted", UploadMode.REPLACE, 0)) {
+            write(holder, new byte[1]);
+            CompletableFuture<Throwable> failure = new CompletableFuture<>();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    write(waiter, new byte[10]);
+                    failure.complete(null);
+                } catch (Throwable t) {
+                    failure.complete(t);
+                }
+            });
+            Thread.sleep(300);
+            writer.interrupt();
+            assertThat(failure.get(5, TimeUnit.SECONDS)).isInstanceOf(java.io.InterruptedIOException.class);
+            assertThatThrownBy(waiter::commit).isInstanceOf(IOException.class).hasMessageContaining("interrupted");
+            holder.abort();
+            assertThat(one.budget().inUse()).isZero();
+        }
+        assertThat(get(client, "/interrupted")).isEqualTo(random(100, 25));
+    }
+
+    @Test
     void anUnmetPreconditionPublishesNothing() throws Exception {
         byte[] old = random(MIB, 22);
         put(client, "/cond", old);
