@@ -417,8 +417,8 @@ final class S3Upload implements Upload {
         }
         try {
             return publish(precondition);
-        } catch (IOException e) {
-            failed(e);
+        } catch (IOException | RuntimeException e) {
+            failed(e instanceof IOException io ? io : new IOException(target.path() + ": upload failed: " + e, e));
             try {
                 discard();
             } catch (IOException cleanup) {
@@ -458,7 +458,8 @@ final class S3Upload implements Upload {
         }
         try {
             target.client().putObject(request.build(), data == null ? RequestBody.empty() : data.body());
-        } catch (SdkException e) {
+        } catch (RuntimeException e) {
+            // Any exception, not only the SDK's: the state must leave COMMITTING, or an abort would wait forever.
             throw settleFailed(newOnly && S3Target.isConditionLost(e) ? target.exists()
                     : target.failure("storing", e));
         } finally {
@@ -516,7 +517,8 @@ final class S3Upload implements Upload {
         }
         try {
             target.client().completeMultipartUpload(request.build());
-        } catch (SdkException e) {
+        } catch (RuntimeException e) {
+            // Any exception (see putWhole).
             // A complete that timed out may still have happened on the store: then the cancel in the discard
             // finds no upload (404, taken as done) and the new object is there although the client got 451.
             throw settleFailed(newOnly && S3Target.isConditionLost(e) ? target.exists()
@@ -650,22 +652,27 @@ final class S3Upload implements Upload {
         } finally {
             lock.unlock();
         }
-        IOException problem = id == null ? null : cancel(id);
-        if (createdEtag != null) {
-            IOException notRemoved = removeCreated();
-            if (problem == null) {
-                problem = notRemoved;
-            } else if (notRemoved != null) {
-                problem.addSuppressed(notRemoved);
-            }
-        }
-        lock.lock();
+        IOException problem = null;
         try {
-            discard = Discard.DONE;
-            discardFailure = problem;
-            changed.signalAll();
+            problem = id == null ? null : cancel(id);
+            if (createdEtag != null) {
+                IOException notRemoved = removeCreated();
+                if (problem == null) {
+                    problem = notRemoved;
+                } else if (notRemoved != null) {
+                    problem.addSuppressed(notRemoved);
+                }
+            }
         } finally {
-            lock.unlock();
+            // Whatever happened, the discard is over: a second caller waits for this, not forever.
+            lock.lock();
+            try {
+                discard = Discard.DONE;
+                discardFailure = problem;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
         }
         if (problem != null) {
             throw problem;
@@ -677,7 +684,8 @@ final class S3Upload implements Upload {
         try {
             abortMultipart(id);
             return null;
-        } catch (SdkException e) {
+        } catch (RuntimeException e) {
+            // Not only the SDK's exceptions (a closed client throws IllegalStateException): the discard must end.
             IOException notCancelled = target.failure("cancelling the upload", e);
             cancelLater(id);
             return notCancelled;
@@ -741,7 +749,7 @@ final class S3Upload implements Upload {
                         .ifMatch(createdEtag).overrideConfiguration(target.limits()).build());
             }
             return null;
-        } catch (SdkException e) {
+        } catch (RuntimeException e) {
             if (S3Target.isNotFound(e) || S3Target.isConditionLost(e)) {
                 return null;
             }
