@@ -32,9 +32,10 @@ final class S3Clients {
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
                         .apiCallAttemptTimeout(store.requestTimeout())
                         .build())
-                // Checksums only where an operation requires one: the SDK's default (since 2.30) sends a CRC32
-                // trailer in aws-chunked bodies on every upload, which S3Proxy 3.0, older MinIO and Ceph RGW
-                // reject ("x-amz-content-sha256 ... does not match"); over HTTPS, TLS guards the bytes anyway.
+                // Checksums only where S3 requires them (SDK 2.30+ adds a CRC to every PUT by default, sent as an
+                // aws-chunked trailer on http endpoints, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, which S3Proxy
+                // 3.0.0, older MinIO and Ceph RGW reject with XAmzContentSHA256Mismatch). SigV4 still signs the
+                // payload's SHA-256.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .serviceConfiguration(S3Configuration.builder()

@@ -1,0 +1,68 @@
+package dev.ferry.storage.s3;
+
+import dev.ferry.server.fs.VirtualPath;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.time.Duration;
+import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
+import software.amazon.awssdk.core.exception.AbortedException;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * The object an upload writes: the client, the bucket and key, the virtual path its messages name (never the
+ * key, which would show the home's prefix), and the time one request may take.
+ *
+ * <p>Every request carries {@code request-timeout} as its whole-call limit (retries included), not only per
+ * attempt as the client does: that is the setting's promise, "the longest one request to the store may take".
+ */
+record S3Target(S3Client client, String bucket, String key, VirtualPath path, Duration timeout) {
+
+    AwsRequestOverrideConfiguration limits() {
+        return AwsRequestOverrideConfiguration.builder().apiCallTimeout(timeout).build();
+    }
+
+    /**
+     * An IOException for a request that failed, naming the virtual path and what was being done; S3's answer
+     * (status and error code) or the network's reason. SDK messages hold no credentials, but only their
+     * innermost text and S3's error code are kept anyway.
+     */
+    IOException failure(String doing, Exception e) {
+        if (e instanceof IOException io) {
+            return io;
+        }
+        String why;
+        if (e instanceof S3Exception s3) {
+            String code = s3.awsErrorDetails() == null ? null : s3.awsErrorDetails().errorCode();
+            why = "the store answered HTTP " + s3.statusCode() + (code == null ? "" : " " + code);
+        } else if (e instanceof ApiCallTimeoutException || e instanceof ApiCallAttemptTimeoutException) {
+            why = "the store did not answer within " + timeout.toMillis() + " ms";
+        } else if (e instanceof AbortedException) {
+            InterruptedIOException interrupted = new InterruptedIOException(path + ": " + doing + " was interrupted");
+            interrupted.initCause(e);
+            return interrupted;
+        } else if (e instanceof SdkException) {
+            why = "the store could not be reached: " + StoreCheck.rootMessage(e);
+        } else {
+            why = e.toString();
+        }
+        return new IOException(path + ": " + doing + " failed: " + why, e);
+    }
+
+    /** HTTP 412 (a conditional write lost) or 409 ConditionalRequestConflict (a concurrent one won). */
+    static boolean isConditionLost(Exception e) {
+        return e instanceof S3Exception s3 && (s3.statusCode() == 412 || s3.statusCode() == 409);
+    }
+
+    FileAlreadyExistsException exists() {
+        return new FileAlreadyExistsException(path.toString());
+    }
+
+    static boolean isNotFound(Exception e) {
+        return e instanceof S3Exception s3 && s3.statusCode() == 404;
+    }
+}
