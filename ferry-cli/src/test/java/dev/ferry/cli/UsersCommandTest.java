@@ -135,6 +135,27 @@ class UsersCommandTest {
     }
 
     @Test
+    void anAccountWithStorageOfItsOwnIsKeptByAddAndShownByList() throws Exception {
+        Path file = dir.resolve("users.yaml");
+        run("pw\n", "add", "alice", "--file", file.toString(), "--password-stdin");
+        String hash = accounts(file).get(0).passwordHash();
+        Files.writeString(file, Files.readString(file) + "  - name: bob\n    password: '" + hash + "'\n    home: bob\n"
+                + "    storage: {bucket: other, prefix: /teams/b/}\n");
+
+        Run add = run("pw\n", "add", "carol", "--file", file.toString(), "--password-stdin");
+        Run list = run("", "list", "--file", file.toString());
+
+        assertThat(add.exitCode()).as(add.err()).isZero();
+        assertThat(accounts(file)).extracting(UserAccount::name).containsExactly("alice", "bob", "carol");
+        assertThat(accounts(file).get(1).storage().objectStore().url()).isEqualTo("s3://other/teams/b");
+        assertThat(list.out().lines().toList()).containsExactly(
+                "NAME   HOME   ACCESS      ENABLED  STORAGE",
+                "alice  alice  read-write  yes      (server's)",
+                "bob    bob    read-write  yes      s3://other/teams/b",
+                "carol  carol  read-write  yes      (server's)");
+    }
+
+    @Test
     void withoutATerminalOrPasswordStdinNothingIsRead() throws Exception {
         Path file = dir.resolve("users.yaml");
         Run r = run("pw\n", "add", "alice", "--file", file.toString());
