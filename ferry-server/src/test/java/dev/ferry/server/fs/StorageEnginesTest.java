@@ -133,12 +133,12 @@ class StorageEnginesTest {
     }
 
     @Test
-    void withoutTheObjectStoreEngineTheStartSaysWhichModuleIsMissing() {
+    void aStoreTheProviderRefusesStopsTheOpeningNamingTheAccount() {
+        // TestStoreProvider (this module's test provider) refuses every bucket but fake-*.
         ServerSettings settings = ServerSettings.defaults(dir)
                 .withUsers(List.of(user("bob", StorageOverride.of(OTHER))), null);
 
         assertThatThrownBy(() -> StorageEngines.open(settings)).isInstanceOf(IOException.class)
-                .hasMessage("user bob: storage s3://other/bob needs the object-store engine (ferry-storage-s3), which is"
-                        + " not on the class path");
+                .hasMessage("user bob: storage s3://other/bob cannot be used: the bucket does not exist");
     }
 }
