@@ -190,6 +190,33 @@ class StorageStartTest {
     }
 
     @Test
+    void aClusterRunsItsServersOnTheStoreAndAUserLogsInThroughTheBalancer() throws Exception {
+        Outcome o = run(new ClusterCommand(), "--backends", "2", "--admin", "off", "--listen", "127.0.0.1:0",
+                "--root", dir.resolve("root").toString(), "--storage", "s3://ferry/cluster", "--s3-endpoint",
+                s3.endpoint().toString(), "--s3-path-style", "--s3-credentials-file", credentials.toString());
+
+        assertThat(o.started().running()).as(o.err()).isTrue();
+        Matcher banner = Pattern.compile("balancer on 127\\.0\\.0\\.1:([0-9]+) in front of 2 servers sharing s3://ferry/cluster")
+                .matcher(o.out());
+        Matcher password = Pattern.compile("user: ferry   password: (\\S+)").matcher(o.out());
+        assertThat(banner.find()).as(o.out()).isTrue();
+        assertThat(password.find()).isTrue();
+        assertThat(dir.resolve("root")).as("no directory for an object store").doesNotExist();
+        FTPClient ftp = new FTPClient();
+        ftp.setConnectTimeout(5000);
+        ftp.setDefaultTimeout(5000);
+        try {
+            ftp.connect("127.0.0.1", Integer.parseInt(banner.group(1)));
+            ftp.setSoTimeout(5000);
+            assertThat(ftp.login("ferry", password.group(1))).as(ftp.getReplyString()).isTrue();
+            ftp.logout();
+        } finally {
+            ftp.disconnect();
+        }
+        assertThat(o.out() + o.err()).doesNotContain(S3ProxyServer.SECRET_KEY);
+    }
+
+    @Test
     void aClusterSharesTheStoreAndAWrongBucketStopsIt() throws Exception {
         Outcome o = run(new ClusterCommand(), "--backends", "1", "--admin", "off", "--listen", "127.0.0.1:0",
                 "--root", dir.resolve("root").toString(), "--storage", "s3://nosuch", "--s3-endpoint", s3.endpoint().toString(),
