@@ -156,6 +156,26 @@ class UsersCommandTest {
     }
 
     @Test
+    void addForAServerOnAnObjectStoreNamesTheKeysAndMakesNoDirectory() throws Exception {
+        Path config = Files.writeString(dir.resolve("ferry.yaml"), """
+                server:
+                  root: /srv/ferry-test-root
+                  storage: s3://ferry/ftp
+                  users-file: users.yaml
+                """);
+
+        Run add = run("pw\n", "add", "dave", "--config", config.toString(), "--password-stdin");
+        Run outside = run("pw\n", "add", "erin", "--home", "../erin", "--config", config.toString(), "--password-stdin");
+
+        assertThat(add.exitCode()).as(add.err()).isZero();
+        assertThat(add.out()).contains("added dave, home 'dave': keys ftp/dave/ in s3://ferry/ftp");
+        assertThat(Path.of("/srv/ferry-test-root")).as("no directory made for a home on an object store").doesNotExist();
+        assertThat(outside.exitCode()).isEqualTo(2);
+        assertThat(outside.err()).contains("is not below the server root");
+        assertThat(accounts(dir.resolve("users.yaml"))).extracting(UserAccount::name).containsExactly("dave");
+    }
+
+    @Test
     void withoutATerminalOrPasswordStdinNothingIsRead() throws Exception {
         Path file = dir.resolve("users.yaml");
         Run r = run("pw\n", "add", "alice", "--file", file.toString());
