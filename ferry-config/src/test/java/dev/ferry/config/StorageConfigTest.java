@@ -179,7 +179,7 @@ class StorageConfigTest {
                                 + " got '4MiB' (below 5MiB)"),
                 Arguments.of("server:\n  storage:\n    bucket: ferry\n    part-size: 8MB\n", "4:16",
                         "server.storage.part-size: expected a part size of at least 5MiB (S3's smallest part), such as 8MiB,"
-                                + " got '8MB'"),
+                                + " got '8MB' (use KiB, MiB, GiB or TiB)"),
                 Arguments.of("server:\n  storage:\n    bucket: ferry\n    part-size: 16MiB\n    upload-memory: 8MiB\n", "5:20",
                         "server.storage.upload-memory: upload-memory of 8388608 bytes is less than one part (part-size"
                                 + " 16777216 bytes): no upload could start; give at least part-size times parts-in-flight"),
