@@ -29,7 +29,8 @@ final class Banner {
     /** {@code generatedPassword}: the password of the account made for this run, or null. */
     void server(FtpServer server, ServerSettings settings, String generatedPassword) {
         String address = HostPort.text(server.address());
-        out.println("ferry server " + Main.version() + " listening on " + address + ", serving " + settings.root());
+        out.println("ferry server " + Main.version() + " listening on " + address + ", serving "
+                + (settings.objectStore() != null ? settings.objectStore().url() : settings.root()));
         if (server.implicitTlsAddress() != null) {
             out.println("  implicit FTPS on " + HostPort.text(server.implicitTlsAddress()));
         }
@@ -75,7 +76,8 @@ final class Banner {
     }
 
     /** {@code adminServer} null: no admin page ({@code --admin off}). */
-    void cluster(FtpBalancer balancer, int servers, Path root, String password, BalancerSettings.Tls tls,
+    /** {@code root}: the shared directory, or the shared store's s3:// address. */
+    void cluster(FtpBalancer balancer, int servers, Object root, String password, BalancerSettings.Tls tls,
                  AdminServer adminServer, String adminUser, String adminPassword) {
         String address = HostPort.text(balancer.address());
         out.println("ferry cluster " + Main.version() + ": balancer on " + address + " in front of "

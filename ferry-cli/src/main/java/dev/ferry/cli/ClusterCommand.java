@@ -12,6 +12,7 @@ import dev.ferry.runtime.password.GeneratedPassword;
 import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.fs.ObjectStore;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "cluster", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false,
-        description = {"Run a balancer on 127.0.0.1:2121 and N FTP servers behind it, sharing one root directory.",
+        description = {"Run a balancer on 127.0.0.1:2121 and N FTP servers behind it, sharing one root directory (or, with",
+                "--storage s3://BUCKET[/PREFIX], one object store).",
                 "All in this one process, for trials: it prints a user and a random password, the stats page's address",
                 "with a password of its own, and stays up until Ctrl-C.",
                 "Clients may use FTPS: the balancer terminates TLS (a self-signed certificate kept beside the root, or --tls-cert)",
@@ -50,8 +52,13 @@ public final class ClusterCommand implements Callable<Started> {
     String backends = "2";
 
     @Option(names = "--root", paramLabel = "DIR",
-            description = "Directory the servers share (default ./ftp-root, created if missing).")
+            description = "Directory the servers share (default ./ftp-root, created if missing). With --storage the servers "
+                    + "share the object store instead, and the self-signed certificate is kept in the current directory.")
     Path root;
+
+    /** The servers share one store, as they share one root: each opens its own client to it. */
+    @Mixin
+    StorageOptions storageOptions = new StorageOptions();
 
     @Option(names = "--listen", paramLabel = "HOST:PORT",
             description = "Client-facing address of the balancer (default 127.0.0.1:2121).")
@@ -80,8 +87,10 @@ public final class ClusterCommand implements Callable<Started> {
     public Started call() {
         int count;
         LogSettings log;
+        ObjectStore store;
         try {
             count = Flags.parse("--backends", backends, BACKENDS::parse);
+            store = storageOptions.apply(null);
             log = logOptions.settings(null, xferlog);
         } catch (IllegalArgumentException | ConfigException e) {
             System.err.println("ferry cluster: " + e.getMessage());
@@ -96,7 +105,11 @@ public final class ClusterCommand implements Callable<Started> {
         List<FtpServer> servers = new ArrayList<>();
         try {
             Path dir = (root == null ? Path.of("ftp-root") : root).toAbsolutePath().normalize();
-            Files.createDirectories(dir);
+            // On an object store there is no directory to make: homes are key prefixes (the root is "/" unless given).
+            Path serverRoot = store == null ? dir : root == null ? Path.of("/") : dir;
+            if (store == null) {
+                Files.createDirectories(dir);
+            }
             String password = GeneratedPassword.next();
             ServerSettings.UserAccount user = new ServerSettings.UserAccount("ferry",
                     PasswordHasher.hash(password.toCharArray()), null, true, true);
@@ -105,7 +118,8 @@ public final class ClusterCommand implements Callable<Started> {
                 // The balancer tells each server who the client is (PROXY protocol v2, trusted from
                 // loopback only, where the balancer connects from): per-address limits and bans then
                 // apply to clients, not to the balancer, whose address every session would share.
-                ServerSettings s = ServerSettings.defaults(dir)
+                ServerSettings s = ServerSettings.defaults(serverRoot)
+                        .withObjectStore(store)
                         .withListen(new InetSocketAddress("127.0.0.1", 0))
                         .withUsers(List.of(user), null)
                         .withTrustedProxies(List.of(BALANCER_SOURCE))
@@ -123,7 +137,7 @@ public final class ClusterCommand implements Callable<Started> {
                     .withCheck(new BalancerSettings.Check(BalancerSettings.CheckType.FTP, Duration.ofSeconds(2),
                             Duration.ofSeconds(2), 2, 2, null, null))
                     .withProxyProtocol(BalancerSettings.ProxyProtocol.V2)
-                    .withTls(tls(dir))
+                    .withTls(tls(store == null || root != null ? dir : Path.of("").toAbsolutePath().resolve("ftp-root")))
                     .withNode("lb");
             if (listen != null) {
                 b = b.withListen(Flags.parse("--listen", listen, Values::hostPort));
@@ -154,7 +168,7 @@ public final class ClusterCommand implements Callable<Started> {
                 servers.forEach(FtpServer::close);
             });
             awaitFirstChecks(balancer, b.check());
-            new Banner(System.out).cluster(balancer, count, dir, password, b.tls(), adminServer, ADMIN_USER, adminPassword);
+            new Banner(System.out).cluster(balancer, count, store == null ? dir : store.url(), password, b.tls(), adminServer, ADMIN_USER, adminPassword);
             return started;
         } catch (IOException | IllegalArgumentException e) {
             servers.forEach(FtpServer::close);

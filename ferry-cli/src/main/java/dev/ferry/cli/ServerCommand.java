@@ -34,6 +34,8 @@ import picocli.CommandLine.Option;
         footerHeading = "%nExamples:%n",
         footer = {"  ferry server --root /srv/ftp --user alice:secret",
                 "  ferry server --config /etc/ferry/ferry.yaml",
+                "  ferry server --storage s3://ferry/srv --s3-endpoint http://minio:9000 \\",
+                "               --s3-path-style --users-file /etc/ferry/users.yaml",
                 "  ferry server --listen :21 --root /srv/ftp --users-file /etc/ferry/users.yaml \\",
                 "               --passive-ports 40000-40100 --public-address ftp.example.com",
                 "",
@@ -41,11 +43,13 @@ import picocli.CommandLine.Option;
                 "SIGHUP (systemctl reload) applies new accounts and certificates.",
                 "Every option and YAML key: docs/configuration.md"},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"1:could not start (the address is in use, the root is missing, ...)",
+        exitCodeList = {"1:could not start (address in use, root missing, bucket unusable, ...)",
                 "2:invalid option, configuration file (FILE:LINE:COL) or state directory",
                 "130:stopped with Ctrl-C",
                 "143:stopped by SIGTERM (kill, systemctl stop)"})
 public final class ServerCommand implements Callable<Started> {
+
+    private static final Path DEFAULT_ROOT = Path.of("ftp-root");
 
     @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file with a server: section.")
     Path config;
@@ -55,8 +59,12 @@ public final class ServerCommand implements Callable<Started> {
     String listen;
 
     @Option(names = "--root", paramLabel = "DIR",
-            description = "Directory served as / (default ./ftp-root, created if missing).")
+            description = "Directory served as / (default ./ftp-root, created if missing). With --storage s3://... it only names "
+                    + "what homes are relative to (default /).")
     Path root;
+
+    @Mixin
+    StorageOptions storageOptions = new StorageOptions();
 
     @Option(names = "--user", paramLabel = "NAME:PASSWORD",
             description = "A read-write user (repeatable), for trials: other local users can see the password in the process list, "
@@ -154,8 +162,9 @@ public final class ServerCommand implements Callable<Started> {
                 LogOutput.apply(log, xferlog != null ? "--xferlog" : "log.xferlog");
             }
             settings = settings();
-            // The default ./ftp-root is made at start; a check only says that it would be.
-            boolean rootMadeAtStart = root == null && config == null;
+            // The default ./ftp-root is made at start; a check only says that it would be. An object store has no root
+            // directory to make.
+            boolean rootMadeAtStart = root == null && config == null && settings.objectStore() == null;
             if (rootMadeAtStart && !checkConfig) {
                 Files.createDirectories(settings.root());
             }
@@ -166,6 +175,7 @@ public final class ServerCommand implements Callable<Started> {
             }
             if (checkConfig) {
                 FtpServer.check(settings, rootMadeAtStart);
+                CheckConfig.storage(settings);
                 return CheckConfig.ok("server", config);
             }
             if (settings.users().isEmpty() && !settings.anonymous().enabled()) {
@@ -200,7 +210,7 @@ public final class ServerCommand implements Callable<Started> {
 
     /** The settings from the defaults, the config file and the flags; read at start and again at each reload. */
     ServerSettings settings() throws ConfigException {
-        ServerSettings settings = ServerSettings.defaults(Path.of("ftp-root").toAbsolutePath());
+        ServerSettings settings = ServerSettings.defaults(DEFAULT_ROOT.toAbsolutePath());
         if (config != null) {
             settings = ServerConfigFile.load(config, settings);
         }
@@ -212,11 +222,14 @@ public final class ServerCommand implements Callable<Started> {
 
     /** --state-dir, server.state-directory, systemd's $STATE_DIRECTORY, else where a run by hand always kept it. */
     private StateDirectory stateDirectory(ServerSettings s) {
-        // Beside the root, never inside it, where users could download the key.
-        Path fallback = config != null ? config.toAbsolutePath().getParent() : s.root().toAbsolutePath().getParent();
+        // Beside the root, never inside it, where users could download the key. On an object store the root is no
+        // local directory: the current one, where ./ftp-root would have been.
+        boolean local = s.objectStore() == null;
+        Path fallback = config != null ? config.toAbsolutePath().getParent()
+                : local ? s.root().toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
         return StateDirectory.choose("server", stateDir, s.stateDirectory(),
                 System.getenv(StateDirectory.VARIABLE), fallback,
-                config != null ? "the config file's directory" : "the root's parent directory");
+                config != null ? "the config file's directory" : local ? "the root's parent directory" : "the current directory");
     }
 
     /**
@@ -235,11 +248,15 @@ public final class ServerCommand implements Callable<Started> {
         if (listen != null) {
             s = s.withListen(Flags.parse("--listen", listen, Values::hostPort));
         }
+        s = s.withObjectStore(storageOptions.apply(s.objectStore()));
         if (root != null) {
             s = s.withRoot(root.toAbsolutePath().normalize());
+        } else if (s.objectStore() != null && s.root().equals(DEFAULT_ROOT.toAbsolutePath())) {
+            // On an object store the root only names what homes are relative to: "/" unless given.
+            s = s.withRoot(Path.of("/"));
         }
         if (usersFile != null) {
-            s = s.withUsers(UsersFile.load(usersFile, s.root()), usersFile);
+            s = s.withUsers(UsersFile.load(usersFile, s.root(), s.objectStore()), usersFile);
         }
         if (!users.isEmpty()) {
             List<ServerSettings.UserAccount> accounts = new ArrayList<>(s.users());
@@ -287,6 +304,10 @@ public final class ServerCommand implements Callable<Started> {
         }
         if (node != null) {
             s = s.withNode(Flags.parse("--node", node, Values::nodeName));
+        }
+        String homes = ServerConfigFile.objectStoreHomeProblem(s);
+        if (homes != null) {
+            throw new IllegalArgumentException(homes);
         }
         return s.withLimits(limits);
     }

@@ -7,6 +7,7 @@ import dev.ferry.server.ServerSettings.LoginPolicy;
 import dev.ferry.server.ServerSettings.Passive;
 import dev.ferry.server.ServerSettings.Tls;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.fs.ObjectStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +31,7 @@ public final class ServerConfigFile {
     static final List<String> TOP_KEYS = List.of("server", "balancer", "log");
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
             "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics", "tls",
-            "state-directory", "umask", "node");
+            "state-directory", "umask", "node", "storage");
     private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home", "upload-directory");
     private static final List<String> PASSIVE_KEYS = List.of("ports", "public-address", "networks", "accept-timeout");
     private static final List<String> NETWORK_KEYS = List.of("network", "address");
@@ -59,8 +60,14 @@ public final class ServerConfigFile {
         return server(YamlMapping.of(yaml, top.value("server"), "server", SERVER_KEYS), base);
     }
 
-    /** Where a configuration file keeps its accounts: its users file, and the root that homes are under. */
-    public record Accounts(Path usersFile, Path root) {
+    /**
+     * Where a configuration file keeps its accounts: its users file, the root that homes are under, and the
+     * server's object store (null: local files, where homes are directories to create).
+     */
+    public record Accounts(Path usersFile, Path root, ObjectStore objectStore) {
+        public Accounts(Path usersFile, Path root) {
+            this(usersFile, root, null);
+        }
     }
 
     /**
@@ -83,17 +90,50 @@ public final class ServerConfigFile {
             throw server.missing("users-file", "the users file that `ferry users` edits; accounts written under"
                     + " `users:` are edited in this file itself");
         }
-        return new Accounts(usersFile, server.path("root", directory, null));
+        ObjectStore store = server.has("storage") ? StorageSection.read(server, "storage", directory, null).objectStore() : null;
+        Path root = server.path("root", directory, store != null ? Path.of("/") : null);
+        return new Accounts(usersFile, root, store);
+    }
+
+    /**
+     * What is wrong with the homes of {@code s} once the command line has had its say (--storage may put a file's
+     * accounts on an object store), or null. On an object store a home is the key prefix named by its path below the
+     * root, so it must lie below the root. The file's own accounts were checked by {@link #load} already, with
+     * FILE:LINE:COL; this names the user.
+     */
+    public static String objectStoreHomeProblem(ServerSettings s) {
+        Path root = s.root().normalize();
+        for (ServerSettings.UserAccount user : s.users()) {
+            boolean onObjectStore = user.storage() != null ? !user.storage().local() : s.objectStore() != null;
+            if (onObjectStore && user.home() != null && !user.home().normalize().startsWith(root)) {
+                return "user " + Values.quote(user.name()) + ": home " + user.home() + " is not below the server root "
+                        + root + "; on object storage a home is the key prefix named by its path below the root";
+            }
+            if (user.storage() != null && user.storage().local() && s.objectStore() != null && user.home() == null) {
+                return "user " + Values.quote(user.name()) + " keeps local files (storage: local) on a server whose files"
+                        + " are on " + s.objectStore().url() + ": it needs a home, the local directory it sees as /";
+            }
+        }
+        Path anonymous = s.anonymous().home();
+        if (s.objectStore() != null && anonymous != null && !anonymous.normalize().startsWith(root)) {
+            return "anonymous home " + anonymous + " is not below the server root " + root
+                    + "; on object storage a home is the key prefix named by its path below the root";
+        }
+        return null;
     }
 
     private static ServerSettings server(YamlMapping server, ServerSettings base) throws ConfigException {
         Path directory = server.file().directory();
         ServerSettings s = base;
         s = s.withListen(server.parsed("listen", "HOST:PORT", Values::hostPort, s.listen()));
-        Path root = server.path("root", directory, s.root());
+        if (server.has("storage")) {
+            s = s.withObjectStore(StorageSection.read(server, "storage", directory, null).objectStore());
+        }
+        // On an object store the root only names what homes are relative to: "/" unless given.
+        Path root = server.path("root", directory, server.has("storage") && s.objectStore() != null ? Path.of("/") : s.root());
         s = s.withRoot(root);
         if (server.has("users-file") || server.has("users")) {
-            UserList users = new UserList(root);
+            UserList users = new UserList(root, s.objectStore());
             Path usersFile = server.path("users-file", directory, null);
             if (usersFile != null) {
                 if (!Files.isReadable(usersFile) || Files.isDirectory(usersFile)) {
@@ -108,7 +148,8 @@ public final class ServerConfigFile {
             s = s.withUsers(users.accounts(), usersFile);
         }
         if (server.has("anonymous")) {
-            s = s.withAnonymous(anonymous(server.mapping("anonymous", ANONYMOUS_KEYS).orElseThrow(), root, s.anonymous()));
+            s = s.withAnonymous(anonymous(server.mapping("anonymous", ANONYMOUS_KEYS).orElseThrow(), root, s.anonymous(),
+                    s.objectStore()));
         }
         if (server.has("passive")) {
             s = s.withPassive(passive(server.mapping("passive", PASSIVE_KEYS).orElseThrow(), s.passive()));
@@ -165,8 +206,13 @@ public final class ServerConfigFile {
                 m.bool("allow-ccc", base.allowCcc()));
     }
 
-    private static Anonymous anonymous(YamlMapping m, Path root, Anonymous base) throws ConfigException {
-        return new Anonymous(m.bool("enabled", base.enabled()), m.path("home", root, base.home()),
+    private static Anonymous anonymous(YamlMapping m, Path root, Anonymous base, ObjectStore store) throws ConfigException {
+        Path home = m.path("home", root, base.home());
+        if (store != null && m.has("home") && !home.startsWith(root)) {
+            throw m.error("home", "home " + home + " is not below the server root " + root + "; on object storage"
+                    + " a home is the key prefix named by its path below the root (write it relative to the root)");
+        }
+        return new Anonymous(m.bool("enabled", base.enabled()), home,
                 m.parsed("upload-directory", Values.UPLOAD_DIRECTORY, Values::uploadDirectory, base.uploadDirectory()));
     }
 

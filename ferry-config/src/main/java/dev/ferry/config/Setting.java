@@ -50,6 +50,15 @@ public record Setting<T>(String path, String flag, String expected, Function<Str
     /** Octal, so its own parser; a number all the same, read once here for the file and the flag. */
     public static final Setting<Integer> SERVER_UMASK = add(new Setting<>("server.umask", "--umask", Values.UMASK, Values::umask));
 
+    // ferry server: object storage (server.storage, and each user's storage: mapping)
+    public static final Setting<Integer> STORAGE_PART_SIZE = add(new Setting<>("server.storage.part-size", "--s3-part-size",
+            Values.PART_SIZE, Values::partSize));
+    public static final Setting<Integer> STORAGE_PARTS_IN_FLIGHT = number("server.storage.parts-in-flight",
+            "--s3-parts-in-flight", Values.POSITIVE);
+    public static final Setting<Long> STORAGE_UPLOAD_MEMORY = add(new Setting<>("server.storage.upload-memory",
+            "--s3-upload-memory", Values.SIZE, Values::positiveSize));
+    public static final Setting<Duration> STORAGE_REQUEST_TIMEOUT = positiveDuration("server.storage.request-timeout", null);
+
     // ferry balancer
     public static final Setting<Integer> BALANCER_MAX_SESSIONS = number("balancer.max-sessions", "--max-sessions", Values.POSITIVE);
     public static final Setting<Integer> BALANCER_MAX_SESSIONS_PER_ADDRESS = number("balancer.max-sessions-per-address",

@@ -3,6 +3,8 @@ package dev.ferry.config;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.server.ServerSettings.UserAccount;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.fs.ObjectStore;
+import dev.ferry.server.fs.StorageOverride;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,11 +24,13 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
  *   access: read-write   # or read-only
  *   enabled: true
  *   tls: required        # optional, login or required; default: the server's tls.require
+ *   storage: s3://other  # optional: this account's own storage (see StorageSection); default: the server's
  * </pre>
+ * On object storage a home is the key prefix named by its path below the root, so it must lie below the root.
  */
 final class UserList {
 
-    static final List<String> KEYS = List.of("name", "password", "home", "access", "enabled", "tls");
+    static final List<String> KEYS = List.of("name", "password", "home", "access", "enabled", "tls", "storage");
 
     private static final String HASH_ADVICE = "expected a password hash made by `ferry passwd` (starting with $argon2id$, or $2a$, $2b$, $2y$ for bcrypt)";
     // PHC string format: $argon2id$v=19$m=..,t=..,p=..$SALT$HASH (salt and hash in unpadded base64).
@@ -35,6 +39,7 @@ final class UserList {
     private static final Pattern BCRYPT = Pattern.compile("\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}");
 
     private final Path serverRoot;
+    private final ObjectStore serverStore;
     private final List<UserAccount> accounts = new ArrayList<>();
     private final Map<String, Definition> definitions = new HashMap<>();
 
@@ -42,7 +47,13 @@ final class UserList {
 
     /** Relative homes are resolved against {@code serverRoot}. */
     UserList(Path serverRoot) {
+        this(serverRoot, null);
+    }
+
+    /** @param serverStore the server's object store (null: local files), which accounts' own storage starts from */
+    UserList(Path serverRoot, ObjectStore serverStore) {
         this.serverRoot = serverRoot;
+        this.serverStore = serverStore;
     }
 
     List<UserAccount> accounts() {
@@ -76,7 +87,28 @@ final class UserList {
         boolean writable = entry.parsed("access", "read-only or read-write", UserList::writable, true);
         boolean enabled = entry.bool("enabled", true);
         TlsPolicy tls = entry.parsed("tls", "optional, login or required", Values::tlsPolicy, null);
-        accounts.add(new UserAccount(name, hash, home, writable, enabled, tls));
+        StorageOverride storage = entry.has("storage")
+                ? StorageSection.read(entry, "storage", entry.file().directory(), serverStore) : null;
+        checkHome(entry, name, home, storage);
+        accounts.add(new UserAccount(name, hash, home, writable, enabled, tls, storage));
+    }
+
+    /**
+     * On an object store a home is a key prefix named by its path below the root, so a home outside the root has no
+     * key; and an account with local files on a server on an object store must say which directory is its own.
+     */
+    private void checkHome(YamlMapping entry, String name, Path home, StorageOverride storage) throws ConfigException {
+        if (storage != null && storage.local() && serverStore != null && home == null) {
+            throw entry.missing("home", "user " + Values.quote(name) + " keeps local files (storage: local) on a"
+                    + " server whose files are on " + serverStore.url() + ": name the local directory it sees as /");
+        }
+        boolean onObjectStore = storage != null ? !storage.local() : serverStore != null;
+        // A relative root is no server's (UsersFileText checks a file's syntax without one): nothing to be below.
+        if (onObjectStore && home != null && serverRoot.isAbsolute() && !home.normalize().startsWith(serverRoot.normalize())) {
+            throw entry.error("home", "user " + Values.quote(name) + ": home " + home + " is not below the server root "
+                    + serverRoot + "; on object storage a home is the key prefix named by its path below the root"
+                    + " (write it relative to the root, such as " + name + ")");
+        }
     }
 
     private static boolean writable(String access) {

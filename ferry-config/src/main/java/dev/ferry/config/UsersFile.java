@@ -1,6 +1,7 @@
 package dev.ferry.config;
 
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.fs.ObjectStore;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -18,7 +19,16 @@ public final class UsersFile {
 
     /** Reads the accounts of {@code file}; relative homes are resolved against {@code serverRoot}. */
     public static List<ServerSettings.UserAccount> load(Path file, Path serverRoot) throws ConfigException {
-        UserList users = new UserList(serverRoot);
+        return load(file, serverRoot, null);
+    }
+
+    /**
+     * As {@link #load(Path, Path)} for a server whose files are on {@code serverStore} (null: local): accounts'
+     * own storage starts from it, and homes of accounts on an object store must lie below the root.
+     */
+    public static List<ServerSettings.UserAccount> load(Path file, Path serverRoot, ObjectStore serverStore)
+            throws ConfigException {
+        UserList users = new UserList(serverRoot, serverStore);
         readInto(file, users);
         return users.accounts();
     }

@@ -32,8 +32,16 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  */
 public final class UsersFileText {
 
-    /** One account as written in the file; {@code home} is null when the entry has none (the server root). */
-    public record Entry(String name, String home, boolean readOnly, boolean enabled) {}
+    /**
+     * One account as written in the file; {@code home} is null when the entry has none (the server root),
+     * {@code storage} when it has no storage of its own (the server's), else "local" or s3://BUCKET[/PREFIX].
+     */
+    public record Entry(String name, String home, boolean readOnly, boolean enabled, String storage) {
+        /** On the server's storage. */
+        public Entry(String name, String home, boolean readOnly, boolean enabled) {
+            this(name, home, readOnly, enabled, null);
+        }
+    }
 
     private static final Pattern PLAIN = Pattern.compile("[A-Za-z_][A-Za-z0-9._@/-]*");
     // Words a YAML loader may read as booleans or null if left unquoted.
@@ -80,7 +88,8 @@ public final class UsersFileText {
             entries.add(new Entry(scalar(value(m, "name").orElseThrow()),
                     value(m, "home").map(UsersFileText::scalar).orElse(null),
                     value(m, "access").map(UsersFileText::scalar).map("read-only"::equals).orElse(false),
-                    value(m, "enabled").map(UsersFileText::scalar).map(v -> !v.equals("false")).orElse(true)));
+                    value(m, "enabled").map(UsersFileText::scalar).map(v -> !v.equals("false")).orElse(true),
+                    value(m, "storage").map(UsersFileText::storage).orElse(null)));
         }
         return entries;
     }
@@ -202,6 +211,19 @@ public final class UsersFileText {
 
     private static Optional<Node> value(MappingNode m, String key) {
         return m.getValue().stream().filter(t -> scalar(t.getKeyNode()).equals(key)).map(NodeTuple::getValueNode).findFirst();
+    }
+
+    /** A checked storage value, short ("s3://b/p", "local") or a mapping, as one word for a listing. */
+    private static String storage(Node node) {
+        if (node instanceof MappingNode m) {
+            String bucket = value(m, "bucket").map(UsersFileText::scalar).orElse(null);
+            if (bucket == null) {
+                return "local";
+            }
+            String prefix = value(m, "prefix").map(UsersFileText::scalar).orElse("").replaceAll("^/+|/+$", "");
+            return "s3://" + bucket + (prefix.isEmpty() ? "" : "/" + prefix);
+        }
+        return scalar(node);
     }
 
     private static String scalar(Node node) {

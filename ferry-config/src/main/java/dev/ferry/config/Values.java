@@ -9,6 +9,7 @@ import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.fs.InvalidVirtualPathException;
+import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.VirtualPath;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -492,6 +493,167 @@ public final class Values {
             throw new IllegalArgumentException("expected " + UMASK + ", got " + quote(s) + " (above 0777)");
         }
         return value;
+    }
+
+    /** What {@link #size} accepts, for "expected ..." messages. */
+    public static final String SIZE = "a size such as 8MiB, 256MiB or 1GiB (a plain number is bytes)";
+    public static final String PART_SIZE = "a part size of at least 5MiB (S3's smallest part), such as 8MiB";
+    private static final Pattern SIZE_TEXT = Pattern.compile("([0-9]{1,18})(B|KiB|MiB|GiB|TiB)?");
+
+    /**
+     * A number of bytes: "8MiB", "256MiB", "1GiB", "512KiB"; a plain number is bytes. Binary units only, spelt as
+     * IEC 80000-13 spells them, so "8MB" (which could mean 10^6 or 2^20) is refused rather than guessed.
+     */
+    public static long size(String s) {
+        Matcher m = SIZE_TEXT.matcher(s);
+        if (!m.matches()) {
+            throw invalid("expected " + SIZE, s, decimalUnitHint(s));
+        }
+        long amount = Long.parseLong(m.group(1));
+        int shift = switch (m.group(2) == null ? "B" : m.group(2)) {
+            case "KiB" -> 10;
+            case "MiB" -> 20;
+            case "GiB" -> 30;
+            case "TiB" -> 40;
+            default -> 0;
+        };
+        if (amount > (Long.MAX_VALUE >> shift)) {
+            throw invalid("expected " + SIZE, s, "too large");
+        }
+        return amount << shift;
+    }
+
+    /** "8MB", "8M", "8 mb": a unit that could mean 10^6 or 2^20, so the binary spelling is asked for. */
+    private static String decimalUnitHint(String s) {
+        return s.matches("[0-9]+\\s*[kKmMgGtT][bB]?") ? "use KiB, MiB, GiB or TiB" : null;
+    }
+
+    /** A {@link #size} above zero. */
+    public static long positiveSize(String s) {
+        long n = size(s);
+        if (n == 0) {
+            throw new IllegalArgumentException("expected a size above zero such as 256MiB, got " + quote(s));
+        }
+        return n;
+    }
+
+    /** A multipart-upload part: S3 refuses parts below 5 MiB (but the last), and a part is one buffer (below 2 GiB). */
+    public static int partSize(String s) {
+        long n;
+        try {
+            n = size(s);
+        } catch (IllegalArgumentException e) {
+            throw invalid("expected " + PART_SIZE, s, decimalUnitHint(s));
+        }
+        if (n < ObjectStore.MIN_PART_SIZE) {
+            throw invalid("expected " + PART_SIZE, s, "below 5MiB");
+        }
+        if (n > MAX_PART_SIZE) {
+            throw invalid("expected " + PART_SIZE, s, "above 1GiB, more than one buffer should hold");
+        }
+        return (int) n;
+    }
+
+    private static final long MAX_PART_SIZE = 1L << 30;
+
+    /** The words of the file and of the flags when the upload memory cannot hold one part. */
+    public static String uploadMemoryProblem(long uploadMemory, int partSize) {
+        return "upload-memory of " + uploadMemory + " bytes is less than one part (part-size " + partSize
+                + " bytes): no upload could start; give at least part-size times parts-in-flight";
+    }
+
+    /** What {@link #storage} accepts. */
+    public static final String STORAGE = "s3://BUCKET[/PREFIX] or local";
+    public static final String BUCKET_RULE = "a bucket name of 3 to 63 letters, digits and . _ -";
+    private static final Pattern BUCKET = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]");
+
+    /**
+     * The short form of a storage setting ({@code storage: s3://BUCKET/PREFIX}, {@code --storage}): an object store
+     * with every other setting at its default, or null for {@code local}.
+     */
+    public static ObjectStore storage(String s) {
+        if (s.equals("local")) {
+            return null;
+        }
+        if (!s.startsWith("s3://")) {
+            throw invalid("expected " + STORAGE, s, s.contains("://") ? "only s3:// addresses are known" : null);
+        }
+        String rest = s.substring("s3://".length());
+        int slash = rest.indexOf('/');
+        String bucket = slash < 0 ? rest : rest.substring(0, slash);
+        if (bucket.isEmpty()) {
+            throw invalid("expected " + STORAGE, s, "no bucket after s3://");
+        }
+        try {
+            bucket(bucket);
+            return ObjectStore.parseUrl("s3://" + bucket + "/" + prefix(slash < 0 ? "" : rest.substring(slash + 1)));
+        } catch (IllegalArgumentException e) {
+            throw invalid("expected " + STORAGE, s, e.getMessage());
+        }
+    }
+
+    /** An S3 bucket name (AWS's rules, with the upper case and '_' that older buckets and other stores allow). */
+    public static String bucket(String s) {
+        if (!BUCKET.matcher(s).matches()) {
+            throw new IllegalArgumentException("expected " + BUCKET_RULE + ", got " + quote(s));
+        }
+        return s;
+    }
+
+    /**
+     * A key prefix ("ftp", "tenants/a"): slashes at either end are dropped; empty segments, "." and ".." are refused,
+     * since the server's paths never make such keys and a prefix with them could never be listed as a directory.
+     */
+    public static String prefix(String s) {
+        String trimmed = s.replaceAll("^/+|/+$", "");
+        if (trimmed.chars().anyMatch(Character::isISOControl)) {
+            throw new IllegalArgumentException("a prefix on one line without control characters, got " + quote(s));
+        }
+        if (!trimmed.isEmpty()) {
+            for (String segment : trimmed.split("/", -1)) {
+                if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                    throw new IllegalArgumentException("a prefix of names separated by single '/' (no empty, '.' or"
+                            + " '..' parts), got " + quote(s));
+                }
+            }
+        }
+        return trimmed;
+    }
+
+    private static final String ENDPOINT = "expected an http:// or https:// URL such as https://s3.example.com or http://127.0.0.1:9000";
+
+    /** The object store's endpoint: an http or https URL with a host, and nothing after the port but "/". */
+    public static java.net.URI endpoint(String s) {
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(s);
+        } catch (java.net.URISyntaxException e) {
+            throw invalid(ENDPOINT, s, e.getReason());
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw invalid(ENDPOINT, s, uri.getScheme() == null ? "no scheme" : "scheme " + uri.getScheme() + " is not http or https");
+        }
+        if (uri.getHost() == null) {
+            throw invalid(ENDPOINT, s, "no host");
+        }
+        if (uri.getUserInfo() != null) {
+            // SECURITY: keys belong in the credentials, not in a URL that is logged and shown.
+            throw new IllegalArgumentException(ENDPOINT + ", got a URL with user information (not shown here);"
+                    + " give the keys through the credentials instead");
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw invalid(ENDPOINT, s, "a query or fragment has no meaning here");
+        }
+        return uri;
+    }
+
+    /** A signing region: "us-east-1", "eu-west-3", or whatever name an S3-compatible store expects. */
+    public static String region(String s) {
+        if (!s.matches("[A-Za-z0-9-]{1,64}")) {
+            throw new IllegalArgumentException("expected a region such as us-east-1, got " + quote(s));
+        }
+        return s;
     }
 
     /** A {@link #duration} above zero: for timeouts and intervals, where zero would mean "at once" or "always". */

@@ -16,7 +16,8 @@ import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
-import dev.ferry.server.fs.StorageEngine;
+import dev.ferry.server.fs.ObjectStore;
+import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.fs.StaleUploads;
 import dev.ferry.server.metrics.MetricsListener;
 import dev.ferry.server.metrics.ServerMetrics;
@@ -88,8 +89,9 @@ public final class FtpServer implements AutoCloseable {
             tls = TlsEndpoint.create(TlsIdentity.load(settings.tls().identityFiles(), settings.listen(), Clock.systemUTC()),
                     settings.tls().reuse());
         }
-        // Before anything is bound: an unreachable bucket or refused credentials stop the start with their message.
-        StorageEngine storage = StorageEngine.open(settings);
+        // Before anything is bound: an unreachable bucket or refused credentials stop the start with their message
+        // (the server's store, and each store an account names as its own).
+        StorageEngines storage = StorageEngines.open(settings);
         ServerSettings.Passive passive = settings.passive();
         // A balancer sends its header as soon as it has connected: the login timeout is ample for it.
         this.proxyGate = new ProxyGate(settings.trustedProxies(), settings.limits().loginTimeout());
@@ -233,11 +235,10 @@ public final class FtpServer implements AutoCloseable {
                     .with("path", MetricsListener.PATH).log();
         }
         server.acceptor.start();
-        if (settings.objectStore() == null) {
-            // An object store keeps no temp files: an unfinished multipart upload is aborted by its session, and a
-            // crash leaves only parts that the bucket's lifecycle rule (docs/storage.md) expires.
-            server.sweepStaleUploads();
-        }
+        // An object store keeps no temp files: an unfinished multipart upload is aborted by its session, and a
+        // crash leaves only parts that the bucket's lifecycle rule (docs/storage.md) expires. Local homes (the
+        // server's, or those of accounts with storage: local) are swept.
+        server.sweepStaleUploads();
         if (server.implicitAcceptor != null) {
             server.implicitAcceptor.start();
             server.log.info("listening-implicit-tls").with("address", HostPort.text(server.implicitTlsAddress())).log();
@@ -259,7 +260,10 @@ public final class FtpServer implements AutoCloseable {
                 .with("proxy_protocol_from",
                         settings.trustedProxies().isEmpty() ? "-" : String.join(",", settings.trustedProxies()))
                 .log();
-        warnAboutHomes(server.log, settings.users());
+        for (ObjectStore store : server.context.storage().otherStores()) {
+            server.log.info("storage-opened").with("storage", store.url()).with("users", usersOn(settings.users(), store)).log();
+        }
+        warnAboutHomes(server.log, settings.users(), settings.objectStore());
         return server;
     }
 
@@ -269,10 +273,15 @@ public final class FtpServer implements AutoCloseable {
      * still starts: the other accounts work, and the directory may be created (or mounted) later.
      */
     static List<String> warnAboutHomes(EventLog log, List<ServerSettings.UserAccount> users) {
+        return warnAboutHomes(log, users, null);
+    }
+
+    /** As above, for the accounts whose files are local: on an object store a home is a key prefix, never missing. */
+    static List<String> warnAboutHomes(EventLog log, List<ServerSettings.UserAccount> users, ObjectStore serverStore) {
         List<String> problems = new ArrayList<>();
         for (ServerSettings.UserAccount user : users) {
             Path home = user.home();
-            if (home == null || Files.isDirectory(home)) {
+            if (home == null || !user.storedLocally(serverStore) || Files.isDirectory(home)) {
                 continue;
             }
             String problem = Files.exists(home) ? "not-a-directory" : "missing";
@@ -291,14 +300,20 @@ public final class FtpServer implements AutoCloseable {
      */
     private void sweepStaleUploads() {
         Set<Path> roots = new LinkedHashSet<>();
-        roots.add(settings.root());
+        if (settings.objectStore() == null) {
+            roots.add(settings.root());
+            if (settings.anonymous().home() != null) {
+                roots.add(settings.anonymous().home());
+            }
+        }
         for (ServerSettings.UserAccount user : settings.users()) {
-            if (user.home() != null) {
+            // Only local homes hold temp files (an account on an object store uploads in parts).
+            if (user.home() != null && user.storedLocally(settings.objectStore())) {
                 roots.add(user.home());
             }
         }
-        if (settings.anonymous().home() != null) {
-            roots.add(settings.anonymous().home());
+        if (roots.isEmpty()) {
+            return;
         }
         sweeper = Thread.ofPlatform().daemon().name("ferry-stale-uploads").start(() -> {
             long start = System.nanoTime();
@@ -349,8 +364,10 @@ public final class FtpServer implements AutoCloseable {
     /**
      * Applies a configuration read again (SIGHUP): the accounts (users file or config) and the TLS
      * certificate, for new logins and new TLS handshakes; sessions in progress keep theirs. Everything is
-     * loaded and checked before anything changes, so a bad certificate leaves the server as it was (the
-     * exception says why). Returns the settings that differ but take effect only after a restart.
+     * loaded and checked before anything changes, so a bad certificate, or an account's own object store that
+     * cannot be reached, leaves the server as it was (the exception says why). A store an account names for the
+     * first time is opened here; the server's own storage changes only with a restart. Returns the settings that
+     * differ but take effect only after a restart.
      */
     public synchronized List<String> reload(ServerSettings next) throws IOException {
         TlsEndpoint tls = null;
@@ -360,13 +377,18 @@ public final class FtpServer implements AutoCloseable {
         }
         Authenticator accounts = new Authenticator(next.users(), settings.anonymous(),
                 settings.loginPolicy().credentialCacheTtl());
+        // An account that names a store not open yet: opened (and checked) now, before any account changes, so a
+        // wrong bucket leaves the server as it was. Kept open until the server stops (sessions may use it).
+        List<ObjectStore> opened = context.storage().openFor(next.users());
         context.replaceAuthenticator(accounts);
         if (tls != null) {
             context.replaceTls(tls);
         }
         List<String> restart = ReloadDifferences.needingRestart(settings, next);
-        warnAboutHomes(log, next.users());
+        warnAboutHomes(log, next.users(), settings.objectStore());
         log.info("reloaded").with("users", next.users().size())
+                .with("storage_opened", opened.isEmpty() ? null
+                        : String.join(",", opened.stream().map(ObjectStore::url).toList()))
                 .with("certificate", tls == null ? null : tls.identity().fingerprint())
                 .with("restart_needed", restart.isEmpty() ? null : String.join(",", restart)).log();
         return restart;
@@ -403,7 +425,14 @@ public final class FtpServer implements AutoCloseable {
             context.idleParker().close();
         }
         context.watchdog().close();
-        context.homes().close();
+        context.storage().close();
         log.info("stopped").log();
+    }
+
+    /** The names of the accounts whose own storage is {@code store}, comma-separated. */
+    private static String usersOn(List<ServerSettings.UserAccount> users, ObjectStore store) {
+        return String.join(",", users.stream()
+                .filter(u -> u.storage() != null && store.equals(u.storage().objectStore()))
+                .map(ServerSettings.UserAccount::name).toList());
     }
 }

@@ -10,6 +10,7 @@ import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.StorageEngine;
+import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.server.proxy.UntrustedHeaders;
 import dev.ferry.server.session.SessionRegistry;
@@ -35,7 +36,7 @@ public final class ServerContext {
     private final PassiveAddressing passiveAddressing;
     private final BufferPool buffers;
     private final SessionRegistry sessions;
-    private final StorageEngine homes;
+    private final StorageEngines storage;
     private final IdleParker idleParker;
     private final ServerMetrics metrics;
     private volatile TlsEndpoint tls;
@@ -46,6 +47,15 @@ public final class ServerContext {
                          PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
                          SessionRegistry sessions, StorageEngine homes, IdleParker idleParker, ServerMetrics metrics,
                          TlsEndpoint tls) {
+        this(settings, authenticator, loginGuard, watchdog, passivePorts, passiveAddressing, buffers, sessions,
+                StorageEngines.of(homes), idleParker, metrics, tls);
+    }
+
+    /** @param storage the server's storage engine and those of accounts with a storage of their own */
+    public ServerContext(ServerSettings settings, Authenticator authenticator, LoginGuard loginGuard, Watchdog watchdog,
+                         PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
+                         SessionRegistry sessions, StorageEngines storage, IdleParker idleParker, ServerMetrics metrics,
+                         TlsEndpoint tls) {
         this.settings = settings;
         this.authenticator = authenticator;
         this.loginGuard = loginGuard;
@@ -54,7 +64,7 @@ public final class ServerContext {
         this.passiveAddressing = passiveAddressing;
         this.buffers = buffers;
         this.sessions = sessions;
-        this.homes = homes;
+        this.storage = storage;
         this.idleParker = idleParker;
         this.metrics = metrics;
         this.tls = tls;
@@ -74,7 +84,10 @@ public final class ServerContext {
     public PassiveAddressing passiveAddressing() { return passiveAddressing; }
     public BufferPool buffers() { return buffers; }
     public SessionRegistry sessions() { return sessions; }
-    public StorageEngine homes() { return homes; }
+    /** The server's own storage engine. */
+    public StorageEngine homes() { return storage.server(); }
+    /** Every storage engine: the server's and those of accounts with a storage of their own. */
+    public StorageEngines storage() { return storage; }
     public IdleParker idleParker() { return idleParker; }
     public ServerMetrics metrics() { return metrics; }
     /** TLS for new control connections, or null when FTPS is off. */

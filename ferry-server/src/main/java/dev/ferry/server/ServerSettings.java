@@ -7,6 +7,7 @@ import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.fs.FileModes;
 import dev.ferry.server.fs.ObjectStore;
+import dev.ferry.server.fs.StorageOverride;
 import dev.ferry.server.fs.VirtualPath;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
@@ -101,14 +102,28 @@ public record ServerSettings(
 
 
     /**
-     * One account. {@code home} is the local directory the user sees as "/" (null: the server root).
+     * One account. {@code home} is the directory the user sees as "/" (null: the server root): a local directory,
+     * or on an object store the key prefix named by its path relative to the root.
      * {@code passwordHash} is a PHC string ($argon2id$...), never a plain password.
+     * {@code storage} is the account's own storage (another bucket or prefix, or local files on a server whose
+     * files are on an object store); null: the server's.
      */
     public record UserAccount(String name, String passwordHash, Path home, boolean writable, boolean enabled,
-                              TlsPolicy tls) {
+                              TlsPolicy tls, StorageOverride storage) {
         public UserAccount {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(passwordHash, "passwordHash");
+        }
+
+        /** An account on the server's storage. */
+        public UserAccount(String name, String passwordHash, Path home, boolean writable, boolean enabled,
+                           TlsPolicy tls) {
+            this(name, passwordHash, home, writable, enabled, tls, null);
+        }
+
+        /** Whether this account's files are local (its own choice, else the server's). */
+        public boolean storedLocally(ObjectStore serverStore) {
+            return storage != null ? storage.local() : serverStore == null;
         }
 
         /** An account that follows the server's TLS policy. */

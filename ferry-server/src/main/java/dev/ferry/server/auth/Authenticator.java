@@ -95,7 +95,7 @@ public final class Authenticator {
         if (!matches) {
             return new LoginResult.Failure(name, LoginResult.Reason.BAD_PASSWORD);
         }
-        return new LoginResult.Success(name, account.home(), account.writable(), false);
+        return new LoginResult.Success(name, account.home(), account.writable(), false, null, account.storage());
     }
 
     private static boolean isAnonymousWord(String user) {

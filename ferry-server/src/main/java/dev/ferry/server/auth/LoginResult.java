@@ -1,6 +1,7 @@
 package dev.ferry.server.auth;
 
 import dev.ferry.protocol.command.Verb.Permission;
+import dev.ferry.server.fs.StorageOverride;
 import dev.ferry.server.fs.VirtualPath;
 import java.nio.file.Path;
 
@@ -18,13 +19,19 @@ public sealed interface LoginResult {
      * @param writable  whether the user may change files
      * @param anonymous whether this is an anonymous login
      * @param uploads   the write-only upload directory of an anonymous login, or null
+     * @param storage   the account's own storage, or null: the server's
      */
-    record Success(String user, Path home, boolean writable, boolean anonymous, UploadDirectory uploads)
-            implements LoginResult {
+    record Success(String user, Path home, boolean writable, boolean anonymous, UploadDirectory uploads,
+                   StorageOverride storage) implements LoginResult {
 
-        /** Without an upload directory. */
+        /** On the server's storage. */
+        public Success(String user, Path home, boolean writable, boolean anonymous, UploadDirectory uploads) {
+            this(user, home, writable, anonymous, uploads, null);
+        }
+
+        /** Without an upload directory, on the server's storage. */
         public Success(String user, Path home, boolean writable, boolean anonymous) {
-            this(user, home, writable, anonymous, null);
+            this(user, home, writable, anonymous, null, null);
         }
 
         /**

@@ -7,6 +7,7 @@ import dev.ferry.protocol.reply.Replies;
 import dev.ferry.server.ServerContext;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.fs.Storage;
+import dev.ferry.server.fs.StorageEngine;
 import dev.ferry.server.log.SessionEvents;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -87,10 +88,13 @@ public final class LoginCommands {
         Path home = ok.home() != null ? ok.home() : ctx.settings().root();
         Storage storage;
         try {
+            // The account's own storage (another bucket, or local files on an object-store server), else the server's.
+            StorageEngine engine = ctx.storage().forAccount(ok.storage());
             // the upload directory's files are private to the server (0600): see UploadDirectory
-            storage = ok.uploads() != null ? ctx.homes().forPrivateUploads(home) : ctx.homes().forHome(home);
+            storage = ok.uploads() != null ? engine.forPrivateUploads(home) : engine.forHome(home);
         } catch (IOException e) {
-            log.warn("login-failed").with("reason", "home-unavailable").log();
+            // The cause is the operator's to read (a home outside the root, a store not open), never the client's.
+            log.warn("login-failed").with("reason", "home-unavailable").with("error", e.getMessage()).log();
             ctx.metrics().loginFailed(false);
             return HOME_UNAVAILABLE;
         }

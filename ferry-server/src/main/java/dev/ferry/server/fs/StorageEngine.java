@@ -46,6 +46,11 @@ public interface StorageEngine extends AutoCloseable {
         if (store == null) {
             return new HomeStorage(new FileModes(settings.umask()), settings.root());
         }
+        return open(store, settings);
+    }
+
+    /** The engine of {@code store} (the server's, or an account's own), from the provider on the class path. */
+    static StorageEngine open(ObjectStore store, ServerSettings settings) throws IOException {
         for (Provider p : ServiceLoader.load(Provider.class, StorageEngine.class.getClassLoader())) {
             return p.open(store, settings);
         }

@@ -21,6 +21,7 @@ import dev.ferry.server.data.ControlSide;
 import dev.ferry.server.data.Transfer;
 import dev.ferry.server.data.TransferRunner;
 import dev.ferry.server.fs.InvalidVirtualPathException;
+import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.log.SessionEvents;
 import java.io.IOException;
@@ -49,7 +50,7 @@ final class Dispatcher {
     private final TransferCommands transferCommands;
     private final FileCommands files;
     private final InfoCommands info;
-    private final boolean modificationTimesKept;
+    private final StorageEngines storage;
 
     /**
      * @param dataPeer where data connections come from (PASV) and go to (PORT): the client, or the trusted
@@ -71,8 +72,10 @@ final class Dispatcher {
         this.endpoints = new EndpointCommands(ctx, state, log, client, dataPeer, local);
         this.transferCommands = new TransferCommands(ctx, state, transfers, control, log, dataPeer);
         this.files = new FileCommands(state, log);
-        this.modificationTimesKept = ctx.homes().keepsModificationTimes();
-        this.info = new InfoCommands(state, ctx.settings().serverName(), ctx.tls() != null, modificationTimesKept);
+        this.storage = ctx.storage();
+        // FEAT comes before USER, so it speaks for the server's storage; MFMT asks the account's (below).
+        this.info = new InfoCommands(state, ctx.settings().serverName(), ctx.tls() != null,
+                ctx.homes().keepsModificationTimes());
     }
 
     void dispatch(Command command) throws IOException {
@@ -191,8 +194,9 @@ final class Dispatcher {
             case OPTS -> info.options(arg);
             case SIZE -> files.size(arg, path);
             case MDTM -> files.modificationTime(arg, path);
-            // An object store cannot change an object's time (FEAT leaves MFMT out there): RFC 959's 502.
-            case MFMT -> modificationTimesKept ? files.setModificationTime(arg)
+            // An object store cannot change an object's time (FEAT leaves MFMT out there): RFC 959's 502. The
+            // account's own storage decides, which may differ from the server's.
+            case MFMT -> accountKeepsModificationTimes() ? files.setModificationTime(arg)
                     : Reply.of(502, "MFMT is not available: this server's storage keeps the time of the last upload.");
             case HASH -> files.hash(arg, path);
             // RFC 7151 §3: HOST comes before USER; after login it is out of sequence.
@@ -247,5 +251,14 @@ final class Dispatcher {
             log.user(null);
         }
         return ready;
+    }
+
+    /** Whether the logged-in account's storage can set a file's time; false when its engine is not at hand. */
+    private boolean accountKeepsModificationTimes() {
+        try {
+            return storage.forAccount(state.account().storage()).keepsModificationTimes();
+        } catch (IOException e) {
+            return false;
+        }
     }
 }
