@@ -109,6 +109,26 @@ final class FerryOnHost {
         process.waitFor(STOP_BOUND.toSeconds(), TimeUnit.SECONDS);
     }
 
+    /** SIGTERM, without waiting: what systemd's stop sends; the caller watches what follows. */
+    void terminate() {
+        process.destroy();
+    }
+
+    /** Waits at most {@code bound} for the process to end; whether it did. */
+    boolean awaitExit(Duration bound) throws InterruptedException {
+        return process.waitFor(bound.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The process's resident set (VmRSS of /proc/PID/status), in KiB. */
+    long residentKiB() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IOException("no VmRSS for " + host + " (pid " + process.pid() + ")");
+    }
+
     /** SIGTERM, then SIGKILL if it has not ended within {@link #STOP_BOUND}. */
     void stop() throws InterruptedException {
         if (process.isAlive()) {
