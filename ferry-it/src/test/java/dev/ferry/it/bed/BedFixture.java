@@ -176,6 +176,24 @@ final class BedFixture implements AutoCloseable {
         return Files.readString(work.resolve(name + ".err"));
     }
 
+    /**
+     * Makes a certificate naming both balancer addresses (so FTPS clients can check the balancer they reach) the
+     * way operators do, with openssl: cert.pem and key.pem in the test's directory; the certificate's path.
+     */
+    Path certificate() throws Exception {
+        Path cert = work.resolve("cert.pem");
+        ExternalCommand.run(work, Duration.ofSeconds(60), "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                "-subj", "/CN=ferry test bed", "-days", "2",
+                "-addext", "subjectAltName=IP:" + TestBed.address("lb1") + ",IP:" + TestBed.address("lb2"),
+                "-keyout", work.resolve("key.pem").toString(), "-out", cert.toString()).assertSuccess();
+        return cert;
+    }
+
+    /** The key of {@link #certificate}. */
+    Path certificateKey() {
+        return work.resolve("key.pem");
+    }
+
     /** Writes {@code size} random bytes (from {@code seed}) to {@code name} in the shared root, 1 MiB at a time. */
     Path writeRandom(String name, long size, long seed) throws IOException {
         Path file = root.resolve(name);

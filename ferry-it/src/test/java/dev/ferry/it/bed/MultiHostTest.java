@@ -65,7 +65,7 @@ class MultiHostTest {
         work = fixture.work();
         root = fixture.root();
         dataSum = TestData.sha256(fixture.writeRandom("data.bin", 3 * 1024 * 1024 + 17, 13));
-        makeCertificate();
+        cert = fixture.certificate();
 
         Map<String, List<String>> servers = new LinkedHashMap<>();
         for (String s : SERVERS) {
@@ -80,22 +80,13 @@ class MultiHostTest {
         lb1.addAll(List.of("--balance", "roundrobin",
                 "--check", "ftp", "--check-interval", "300ms", "--rise", "1", "--fall", "2",
                 "--proxy-protocol", "v2",
-                "--tls-cert", cert.toString(), "--tls-key", work.resolve("key.pem").toString(),
+                "--tls-cert", cert.toString(), "--tls-key", fixture.certificateKey().toString(),
                 "--grace", GRACE.toSeconds() + "s",
                 // On loopback, as docs/admin-api.md advises: only a check on lb1 itself (keepalived's) dials /health.
                 "--admin", ADMIN, "--admin-user", "ops:ops-Pa55-word:read-only",
                 "--node", "lb1"));
         fixture.start("lb1", lb1.toArray(String[]::new));
         awaitLog("lb1", "every backend up", log -> SERVERS.stream().allMatch(s -> log.contains("event=features backend=" + s)));
-    }
-
-    /** A certificate naming both balancer addresses, so FTPS clients can check the balancer they reach. */
-    private static void makeCertificate() throws Exception {
-        cert = work.resolve("cert.pem");
-        ExternalCommand.run(work, Duration.ofSeconds(60), "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                "-subj", "/CN=ferry test bed", "-days", "2",
-                "-addext", "subjectAltName=IP:" + TestBed.address("lb1") + ",IP:" + TestBed.address("lb2"),
-                "-keyout", work.resolve("key.pem").toString(), "-out", cert.toString()).assertSuccess();
     }
 
     @AfterAll
@@ -378,6 +369,7 @@ class MultiHostTest {
             FerryOnHost balancer = fixture.get("lb1");
             long stopped = System.nanoTime();
             balancer.terminate();
+            long gotAtStop = Files.size(got);
             ExternalCommand.Result health = awaitHealthFailing();
             long healthGone = System.nanoTime() - stopped;
             // curl's exit 7: could not connect; the admin listener is closed, not answering 503.
@@ -396,6 +388,7 @@ class MultiHostTest {
                     Files.readString(work.resolve("graceful-curl.err"))).isZero();
             assertThat(TestData.sha256(got)).isEqualTo(TestData.sha256(file));
             long downloadDone = System.nanoTime() - stopped;
+            assertThat(gotAtStop).as("bytes the client had at the SIGTERM: the download was in progress").isLessThan(Files.size(file));
 
             idleIn.close();
             String told = idleOut.poll(GRACE.toSeconds() + 10, TimeUnit.SECONDS);
@@ -404,9 +397,9 @@ class MultiHostTest {
                     .isNotNull().startsWith("unasked error_temp 421");
             assertThat(balancer.awaitExit(Duration.ofSeconds(10))).as("lb1's balancer ends after the grace").isTrue();
             long exited = System.nanoTime() - stopped;
-            System.out.printf("MultiHostTest: lb1 SIGTERM (grace %d s): /health refused after %d ms, the running download done after %d ms, "
+            System.out.printf("MultiHostTest: lb1 SIGTERM (grace %d s): /health refused after %d ms, the running download (%d of %d bytes at the SIGTERM) done after %d ms, "
                     + "the idle session told \"%s\" after %d ms, exit after %d ms%n", GRACE.toSeconds(), healthGone / 1_000_000,
-                    downloadDone / 1_000_000, told, toldAt / 1_000_000, exited / 1_000_000);
+                    gotAtStop, Files.size(file), downloadDone / 1_000_000, told, toldAt / 1_000_000, exited / 1_000_000);
             assertThat(toldAt).as("the idle session is not ended before the grace").isGreaterThanOrEqualTo(GRACE.toNanos());
             assertThat(balancer.logLines())
                     .anyMatch(l -> l.contains("event=stopping") && l.contains("grace_ms=" + GRACE.toMillis()))
