@@ -129,6 +129,25 @@ final class FerryOnHost {
         throw new IOException("no VmRSS for " + host + " (pid " + process.pid() + ")");
     }
 
+    /**
+     * The bytes of the objects alive on the heap, from jcmd's class histogram, which collects first (a full GC)
+     * so that garbage does not count. Run with the jcmd beside the process's own java binary, which speaks that
+     * JVM's attach protocol (the launcher may pick another JDK than the test's).
+     */
+    long liveHeapBytes() throws Exception {
+        String pid = Long.toString(process.pid());
+        Path jcmd = Path.of("/proc", pid, "exe").toRealPath().resolveSibling("jcmd");
+        ExternalCommand.Result r = ExternalCommand.run(out.getParent(), Duration.ofSeconds(30), jcmd.toString(), pid, "GC.class_histogram")
+                .assertSuccess();
+        // The last line: "Total  INSTANCES  BYTES".
+        List<String> lines = r.stdout().strip().lines().toList();
+        String[] total = lines.getLast().strip().split("\\s+");
+        if (total.length != 3 || !total[0].equals("Total")) {
+            throw new IOException("no Total line in jcmd's class histogram of " + host + ": " + lines.getLast());
+        }
+        return Long.parseLong(total[2]);
+    }
+
     /** SIGTERM, then SIGKILL if it has not ended within {@link #STOP_BOUND}. */
     void stop() throws InterruptedException {
         if (process.isAlive()) {

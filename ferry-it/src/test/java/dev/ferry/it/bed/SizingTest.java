@@ -204,13 +204,15 @@ class SizingTest {
             """;
 
     /**
-     * The resident set of lb1's and the servers' JVMs before and after {@value #IDLE_SESSIONS} logged-in idle
-     * sessions through lb1. A JVM's resident set also moves with its heap's growth and collections, so the
-     * figure per session is a rough one; it is what a host's memory must allow for.
+     * What {@value #IDLE_SESSIONS} logged-in idle sessions through lb1 add to lb1's and the servers' JVMs: the
+     * live heap (jcmd's class histogram, after a full GC: the session objects, buffers, virtual threads' stacks)
+     * and the resident set (which also holds native memory, but moves with the heap's growth and collections,
+     * and stays flat while new objects fit in heap already touched: a rough figure).
      */
     @Test
     @Order(3)
     void memoryPerIdleSessionOnTheBalancerAndTheServers() throws Exception {
+        Map<String, Long> heapBefore = liveHeap();
         Map<String, Long> before = resident();
         Process idle = fixture.clientProcess("idle", List.of("python3", "-c", IDLE, TestBed.address("lb1"), PORT, USER, PASSWORD,
                 Integer.toString(IDLE_SESSIONS)));
@@ -218,15 +220,16 @@ class SizingTest {
             BlockingQueue<String> out = ExternalCommand.stdoutLines(idle);
             assertThat(out.poll(60, TimeUnit.SECONDS)).as("the idle sessions open: %s", fixture.stderr("idle"))
                     .isEqualTo("open " + IDLE_SESSIONS);
-            // Let the last logins' garbage settle a little; the figure is rough anyway (see above).
-            Thread.sleep(1000);
             Map<String, Long> during = resident();
+            Map<String, Long> heapDuring = liveHeap();
             for (String host : before.keySet()) {
-                long delta = during.get(host) - before.get(host);
                 int sessions = host.equals("lb1") ? IDLE_SESSIONS : IDLE_SESSIONS / SERVERS.size();
-                System.out.printf("SizingTest: resident set of %s: %d KiB before, %d KiB with %d idle sessions through lb1 "
-                        + "(about %d on it): %+d KiB, %.0f KiB per session%n", host, before.get(host), during.get(host),
-                        IDLE_SESSIONS, sessions, delta, (double) delta / sessions);
+                long heap = heapDuring.get(host) - heapBefore.get(host);
+                long rss = during.get(host) - before.get(host);
+                System.out.printf("SizingTest: %s with %d idle sessions through lb1 (about %d on it): live heap %+d KiB "
+                        + "(%.1f KiB per session, %d KiB before), resident set %+d KiB (%.1f KiB per session, %d KiB before)%n",
+                        host, IDLE_SESSIONS, sessions, heap / 1024, heap / 1024.0 / sessions, heapBefore.get(host) / 1024,
+                        rss, (double) rss / sessions, before.get(host));
             }
             in.write("quit\n".getBytes(StandardCharsets.US_ASCII));
             in.flush();
@@ -234,6 +237,14 @@ class SizingTest {
         } finally {
             ExternalCommand.kill(idle);
         }
+    }
+
+    private static Map<String, Long> liveHeap() throws Exception {
+        Map<String, Long> bytes = new LinkedHashMap<>();
+        for (String host : List.of("lb1", "s1", "s2", "s3")) {
+            bytes.put(host, fixture.get(host).liveHeapBytes());
+        }
+        return bytes;
     }
 
     private static Map<String, Long> resident() throws IOException {
