@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -132,11 +133,15 @@ final class FerryOnHost {
     /**
      * The bytes of the objects alive on the heap, from jcmd's class histogram, which collects first (a full GC)
      * so that garbage does not count. Run with the jcmd beside the process's own java binary, which speaks that
-     * JVM's attach protocol (the launcher may pick another JDK than the test's).
+     * JVM's attach protocol (the launcher may pick another JDK than the test's); empty where that JDK has no
+     * jcmd (a runtime image without the tools).
      */
-    long liveHeapBytes() throws Exception {
+    OptionalLong liveHeapBytes() throws Exception {
         String pid = Long.toString(process.pid());
         Path jcmd = Path.of("/proc", pid, "exe").toRealPath().resolveSibling("jcmd");
+        if (!Files.isExecutable(jcmd)) {
+            return OptionalLong.empty();
+        }
         ExternalCommand.Result r = ExternalCommand.run(out.getParent(), Duration.ofSeconds(30), jcmd.toString(), pid, "GC.class_histogram")
                 .assertSuccess();
         // The last line: "Total  INSTANCES  BYTES".
@@ -145,7 +150,7 @@ final class FerryOnHost {
         if (total.length != 3 || !total[0].equals("Total")) {
             throw new IOException("no Total line in jcmd's class histogram of " + host + ": " + lines.getLast());
         }
-        return Long.parseLong(total[2]);
+        return OptionalLong.of(Long.parseLong(total[2]));
     }
 
     /** SIGTERM, then SIGKILL if it has not ended within {@link #STOP_BOUND}. */

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -212,7 +213,7 @@ class SizingTest {
     @Test
     @Order(3)
     void memoryPerIdleSessionOnTheBalancerAndTheServers() throws Exception {
-        Map<String, Long> heapBefore = liveHeap();
+        Map<String, OptionalLong> heapBefore = liveHeap();
         Map<String, Long> before = resident();
         Process idle = fixture.clientProcess("idle", List.of("python3", "-c", IDLE, TestBed.address("lb1"), PORT, USER, PASSWORD,
                 Integer.toString(IDLE_SESSIONS)));
@@ -221,15 +222,19 @@ class SizingTest {
             assertThat(out.poll(60, TimeUnit.SECONDS)).as("the idle sessions open: %s", fixture.stderr("idle"))
                     .isEqualTo("open " + IDLE_SESSIONS);
             Map<String, Long> during = resident();
-            Map<String, Long> heapDuring = liveHeap();
+            Map<String, OptionalLong> heapDuring = liveHeap();
             for (String host : before.keySet()) {
                 int sessions = host.equals("lb1") ? IDLE_SESSIONS : IDLE_SESSIONS / SERVERS.size();
-                long heap = heapDuring.get(host) - heapBefore.get(host);
                 long rss = during.get(host) - before.get(host);
-                System.out.printf("SizingTest: %s with %d idle sessions through lb1 (about %d on it): live heap %+d KiB "
-                        + "(%.1f KiB per session, %d KiB before), resident set %+d KiB (%.1f KiB per session, %d KiB before)%n",
-                        host, IDLE_SESSIONS, sessions, heap / 1024, heap / 1024.0 / sessions, heapBefore.get(host) / 1024,
-                        rss, (double) rss / sessions, before.get(host));
+                OptionalLong heapFrom = heapBefore.get(host);
+                OptionalLong heapTo = heapDuring.get(host);
+                String heap = heapFrom.isPresent() && heapTo.isPresent()
+                        ? "live heap %+d KiB (%.1f KiB per session, %d KiB before)".formatted((heapTo.getAsLong() - heapFrom.getAsLong()) / 1024,
+                                (heapTo.getAsLong() - heapFrom.getAsLong()) / 1024.0 / sessions, heapFrom.getAsLong() / 1024)
+                        : "live heap not measured (no jcmd beside its java)";
+                System.out.printf("SizingTest: %s with %d idle sessions through lb1 (about %d on it): %s, "
+                        + "resident set %+d KiB (%.1f KiB per session, %d KiB before)%n",
+                        host, IDLE_SESSIONS, sessions, heap, rss, (double) rss / sessions, before.get(host));
             }
             in.write("quit\n".getBytes(StandardCharsets.US_ASCII));
             in.flush();
@@ -239,8 +244,8 @@ class SizingTest {
         }
     }
 
-    private static Map<String, Long> liveHeap() throws Exception {
-        Map<String, Long> bytes = new LinkedHashMap<>();
+    private static Map<String, OptionalLong> liveHeap() throws Exception {
+        Map<String, OptionalLong> bytes = new LinkedHashMap<>();
         for (String host : List.of("lb1", "s1", "s2", "s3")) {
             bytes.put(host, fixture.get(host).liveHeapBytes());
         }
