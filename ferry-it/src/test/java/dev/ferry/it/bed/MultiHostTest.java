@@ -341,32 +341,6 @@ class MultiHostTest {
             """;
 
     /**
-     * Downloads NAME reading 64 KiB every 30 ms (about 2 MiB/s, 3 s for 6 MiB: TCP back-pressure holds the rest
-     * in the buffers on the way), says "receiving" after the first 256 KiB, then "done BYTES SHA-256 REPLY".
-     */
-    private static final String SLOW_DOWNLOAD = """
-            import ftplib, hashlib, sys, time
-            host, port, user, password, name = sys.argv[1:6]
-            ftp = ftplib.FTP(timeout=20)
-            ftp.connect(host, int(port))
-            ftp.login(user, password)
-            digest = hashlib.sha256()
-            count = [0]
-            def block(data):
-                digest.update(data)
-                before = count[0]
-                count[0] += len(data)
-                if before < 262144 <= count[0]:
-                    print("receiving", flush=True)
-                time.sleep(0.03 * len(data) / 65536)
-            try:
-                reply = ftp.retrbinary("RETR " + name, block, blocksize=65536)
-                print("done", count[0], digest.hexdigest(), reply.split()[0], flush=True)
-            except (OSError, EOFError, ftplib.Error) as e:
-                print("error", type(e).__name__, e, "after", count[0], "bytes", flush=True)
-            """;
-
-    /**
      * The balancer's graceful stop (docs/balancer.md): on SIGTERM it closes its admin listener and its client
      * listener at once, so /health fails (keepalived moves the address away) and a new session is refused, lets
      * the sessions in progress go on for {@code --grace}, then tells the rest 421 and closes them.
@@ -380,7 +354,7 @@ class MultiHostTest {
         Process idle = fixture.clientProcess("graceful-idle", List.of("python3", "-c", IDLE_SESSION, lb1, PORT, USER, PASSWORD));
         BlockingQueue<String> idleOut = ExternalCommand.stdoutLines(idle);
         Process download = fixture.clientProcess("graceful-download",
-                List.of("python3", "-c", SLOW_DOWNLOAD, lb1, PORT, USER, PASSWORD, "graceful.bin"));
+                List.of("python3", "-c", ClientScripts.SLOW_DOWNLOAD, lb1, PORT, USER, PASSWORD, "graceful.bin"));
         BlockingQueue<String> downloadOut = ExternalCommand.stdoutLines(download);
         try (OutputStream idleIn = idle.getOutputStream()) {
             assertThat(idleOut.poll(20, TimeUnit.SECONDS)).as("the idle session logs in: %s", fixture.stderr("graceful-idle")).isEqualTo("ready");
