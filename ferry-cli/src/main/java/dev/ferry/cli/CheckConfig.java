@@ -65,7 +65,12 @@ final class CheckConfig {
                 + " part-size=" + size(store.partSize())
                 + " parts-in-flight=" + store.partsInFlight()
                 + " upload-memory=" + size(store.uploadMemory())
-                + " request-timeout=" + store.requestTimeout().toMillis() + "ms";
+                + " request-timeout=" + duration(store.requestTimeout());
+    }
+
+    /** "60s", "1500ms": as the file spells durations. */
+    private static String duration(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
     private static String size(long bytes) {

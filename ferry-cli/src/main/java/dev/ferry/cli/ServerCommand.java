@@ -34,8 +34,8 @@ import picocli.CommandLine.Option;
         footerHeading = "%nExamples:%n",
         footer = {"  ferry server --root /srv/ftp --user alice:secret",
                 "  ferry server --config /etc/ferry/ferry.yaml",
-                "  ferry server --storage s3://ferry/srv --s3-endpoint http://127.0.0.1:9000 --s3-path-style \\",
-                "               --users-file /etc/ferry/users.yaml",
+                "  ferry server --storage s3://ferry/srv --s3-endpoint http://minio:9000 \\",
+                "               --s3-path-style --users-file /etc/ferry/users.yaml",
                 "  ferry server --listen :21 --root /srv/ftp --users-file /etc/ferry/users.yaml \\",
                 "               --passive-ports 40000-40100 --public-address ftp.example.com",
                 "",
@@ -43,7 +43,7 @@ import picocli.CommandLine.Option;
                 "SIGHUP (systemctl reload) applies new accounts and certificates.",
                 "Every option and YAML key: docs/configuration.md"},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"1:could not start (the address is in use, the root is missing, the bucket cannot be used, ...)",
+        exitCodeList = {"1:could not start (address in use, root missing, bucket unusable, ...)",
                 "2:invalid option, configuration file (FILE:LINE:COL) or state directory",
                 "130:stopped with Ctrl-C",
                 "143:stopped by SIGTERM (kill, systemctl stop)"})
@@ -222,11 +222,14 @@ public final class ServerCommand implements Callable<Started> {
 
     /** --state-dir, server.state-directory, systemd's $STATE_DIRECTORY, else where a run by hand always kept it. */
     private StateDirectory stateDirectory(ServerSettings s) {
-        // Beside the root, never inside it, where users could download the key.
-        Path fallback = config != null ? config.toAbsolutePath().getParent() : s.root().toAbsolutePath().getParent();
+        // Beside the root, never inside it, where users could download the key. On an object store the root is no
+        // local directory: the current one, where ./ftp-root would have been.
+        boolean local = s.objectStore() == null;
+        Path fallback = config != null ? config.toAbsolutePath().getParent()
+                : local ? s.root().toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
         return StateDirectory.choose("server", stateDir, s.stateDirectory(),
                 System.getenv(StateDirectory.VARIABLE), fallback,
-                config != null ? "the config file's directory" : "the root's parent directory");
+                config != null ? "the config file's directory" : local ? "the root's parent directory" : "the current directory");
     }
 
     /**

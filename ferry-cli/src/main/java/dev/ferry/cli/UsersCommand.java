@@ -7,6 +7,7 @@ import dev.ferry.config.UsersFile;
 import dev.ferry.config.UsersFileText;
 import dev.ferry.config.Values;
 import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.server.fs.ObjectStore;
 import java.io.Console;
 import java.io.IOException;
 import java.io.InputStream;
@@ -91,6 +92,11 @@ public final class UsersCommand implements Runnable {
         /** The server root --config names, or null. */
         Path configuredRoot() {
             return configured == null ? null : configured.root();
+        }
+
+        /** The object store --config's server keeps its files on, or null (local files, or no --config). */
+        ObjectStore configuredStore() {
+            return configured == null ? null : configured.objectStore();
         }
 
         @Option(names = "--reload", paramLabel = "PID|PIDFILE",
@@ -284,6 +290,11 @@ public final class UsersCommand implements Runnable {
             if (dir.isBlank() || dir.chars().anyMatch(Character::isISOControl)) {
                 throw new IllegalArgumentException("--home needs a directory name without control characters");
             }
+            if (onObjectStore()) {
+                // The server would refuse a home outside its root at load: refuse it before writing it.
+                Path base = options.configuredRoot();
+                options.configuredStore().homePrefix(base, base.resolve(dir));
+            }
             if (current.has(name)) {
                 throw new IllegalArgumentException("user '" + name + "' is already in the file"
                         + " (use 'ferry users passwd " + name + "' to change the password)");
@@ -294,7 +305,8 @@ public final class UsersCommand implements Runnable {
             }
             String text = current.withAdded(name, hash, dir, readOnly);
             Path root = root();
-            if (root != null) {
+            // On an object store a home is a key prefix, made by the first upload: no directory to create.
+            if (root != null && !onObjectStore()) {
                 createdHome = createHome(root, dir);
             }
             return text;
@@ -305,8 +317,19 @@ public final class UsersCommand implements Runnable {
             return root != null ? root : options.configuredRoot();
         }
 
+        /** --config's server keeps its files on an object store, and no --root asks for a local directory. */
+        private boolean onObjectStore() {
+            return root == null && options.configuredStore() != null;
+        }
+
         @Override
         String done() {
+            if (onObjectStore()) {
+                ObjectStore store = options.configuredStore();
+                Path base = options.configuredRoot();
+                return "added " + name + ", home '" + (home == null ? name : home) + "': keys "
+                        + store.homePrefix(base, base.resolve(home == null ? name : home)) + " in " + store.url();
+            }
             Path root = root();
             String where = root == null ? "home '" + (home == null ? name : home) + "' under the server root"
                     + " (create it there, or pass --root)" : "home " + root.resolve(home == null ? name : home)

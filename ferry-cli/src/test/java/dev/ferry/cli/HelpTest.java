@@ -27,7 +27,7 @@ import picocli.CommandLine;
 class HelpTest {
 
     private static final int WIDTH = new CommandLine.Model.UsageMessageSpec().width();
-    private static final Pattern FLAG = Pattern.compile("(?<![\\w-])--[a-z][a-z-]*");
+    private static final Pattern FLAG = Pattern.compile("(?<![\\w-])--[a-z][a-z0-9-]*");
 
     /** The ferry command and each of its subcommands but picocli's own {@code help}. */
     static Stream<String> commands() {

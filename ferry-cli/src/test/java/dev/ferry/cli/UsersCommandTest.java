@@ -135,6 +135,47 @@ class UsersCommandTest {
     }
 
     @Test
+    void anAccountWithStorageOfItsOwnIsKeptByAddAndShownByList() throws Exception {
+        Path file = dir.resolve("users.yaml");
+        run("pw\n", "add", "alice", "--file", file.toString(), "--password-stdin");
+        String hash = accounts(file).get(0).passwordHash();
+        Files.writeString(file, Files.readString(file) + "  - name: bob\n    password: '" + hash + "'\n    home: bob\n"
+                + "    storage: {bucket: other, prefix: /teams/b/}\n");
+
+        Run add = run("pw\n", "add", "carol", "--file", file.toString(), "--password-stdin");
+        Run list = run("", "list", "--file", file.toString());
+
+        assertThat(add.exitCode()).as(add.err()).isZero();
+        assertThat(accounts(file)).extracting(UserAccount::name).containsExactly("alice", "bob", "carol");
+        assertThat(accounts(file).get(1).storage().objectStore().url()).isEqualTo("s3://other/teams/b");
+        assertThat(list.out().lines().toList()).containsExactly(
+                "NAME   HOME   ACCESS      ENABLED  STORAGE",
+                "alice  alice  read-write  yes      (server's)",
+                "bob    bob    read-write  yes      s3://other/teams/b",
+                "carol  carol  read-write  yes      (server's)");
+    }
+
+    @Test
+    void addForAServerOnAnObjectStoreNamesTheKeysAndMakesNoDirectory() throws Exception {
+        Path config = Files.writeString(dir.resolve("ferry.yaml"), """
+                server:
+                  root: /srv/ferry-test-root
+                  storage: s3://ferry/ftp
+                  users-file: users.yaml
+                """);
+
+        Run add = run("pw\n", "add", "dave", "--config", config.toString(), "--password-stdin");
+        Run outside = run("pw\n", "add", "erin", "--home", "../erin", "--config", config.toString(), "--password-stdin");
+
+        assertThat(add.exitCode()).as(add.err()).isZero();
+        assertThat(add.out()).contains("added dave, home 'dave': keys ftp/dave/ in s3://ferry/ftp");
+        assertThat(Path.of("/srv/ferry-test-root")).as("no directory made for a home on an object store").doesNotExist();
+        assertThat(outside.exitCode()).isEqualTo(2);
+        assertThat(outside.err()).contains("is not below the server root");
+        assertThat(accounts(dir.resolve("users.yaml"))).extracting(UserAccount::name).containsExactly("dave");
+    }
+
+    @Test
     void withoutATerminalOrPasswordStdinNothingIsRead() throws Exception {
         Path file = dir.resolve("users.yaml");
         Run r = run("pw\n", "add", "alice", "--file", file.toString());

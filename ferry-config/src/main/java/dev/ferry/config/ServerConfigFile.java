@@ -60,8 +60,14 @@ public final class ServerConfigFile {
         return server(YamlMapping.of(yaml, top.value("server"), "server", SERVER_KEYS), base);
     }
 
-    /** Where a configuration file keeps its accounts: its users file, and the root that homes are under. */
-    public record Accounts(Path usersFile, Path root) {
+    /**
+     * Where a configuration file keeps its accounts: its users file, the root that homes are under, and the
+     * server's object store (null: local files, where homes are directories to create).
+     */
+    public record Accounts(Path usersFile, Path root, ObjectStore objectStore) {
+        public Accounts(Path usersFile, Path root) {
+            this(usersFile, root, null);
+        }
     }
 
     /**
@@ -84,7 +90,9 @@ public final class ServerConfigFile {
             throw server.missing("users-file", "the users file that `ferry users` edits; accounts written under"
                     + " `users:` are edited in this file itself");
         }
-        return new Accounts(usersFile, server.path("root", directory, null));
+        ObjectStore store = server.has("storage") ? StorageSection.read(server, "storage", directory, null).objectStore() : null;
+        Path root = server.path("root", directory, store != null ? Path.of("/") : null);
+        return new Accounts(usersFile, root, store);
     }
 
     /**

@@ -103,7 +103,8 @@ final class UserList {
                     + " server whose files are on " + serverStore.url() + ": name the local directory it sees as /");
         }
         boolean onObjectStore = storage != null ? !storage.local() : serverStore != null;
-        if (onObjectStore && home != null && !home.normalize().startsWith(serverRoot.normalize())) {
+        // A relative root is no server's (UsersFileText checks a file's syntax without one): nothing to be below.
+        if (onObjectStore && home != null && serverRoot.isAbsolute() && !home.normalize().startsWith(serverRoot.normalize())) {
             throw entry.error("home", "user " + Values.quote(name) + ": home " + home + " is not below the server root "
                     + serverRoot + "; on object storage a home is the key prefix named by its path below the root"
                     + " (write it relative to the root, such as " + name + ")");

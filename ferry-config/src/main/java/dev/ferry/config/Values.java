@@ -507,7 +507,7 @@ public final class Values {
     public static long size(String s) {
         Matcher m = SIZE_TEXT.matcher(s);
         if (!m.matches()) {
-            throw invalid("expected " + SIZE, s, s.matches("[0-9]+\\s*[kKmMgGtT][bB]?") ? "use KiB, MiB, GiB or TiB" : null);
+            throw invalid("expected " + SIZE, s, decimalUnitHint(s));
         }
         long amount = Long.parseLong(m.group(1));
         int shift = switch (m.group(2) == null ? "B" : m.group(2)) {
@@ -521,6 +521,11 @@ public final class Values {
             throw invalid("expected " + SIZE, s, "too large");
         }
         return amount << shift;
+    }
+
+    /** "8MB", "8M", "8 mb": a unit that could mean 10^6 or 2^20, so the binary spelling is asked for. */
+    private static String decimalUnitHint(String s) {
+        return s.matches("[0-9]+\\s*[kKmMgGtT][bB]?") ? "use KiB, MiB, GiB or TiB" : null;
     }
 
     /** A {@link #size} above zero. */
@@ -538,7 +543,7 @@ public final class Values {
         try {
             n = size(s);
         } catch (IllegalArgumentException e) {
-            throw invalid("expected " + PART_SIZE, s, null);
+            throw invalid("expected " + PART_SIZE, s, decimalUnitHint(s));
         }
         if (n < ObjectStore.MIN_PART_SIZE) {
             throw invalid("expected " + PART_SIZE, s, "below 5MiB");

@@ -64,6 +64,29 @@ class ExamplesTest {
     }
 
     @Test
+    void serverExamplesCommentedStorageSectionLoadsOnceUncommented() throws Exception {
+        String example = Files.readString(EXAMPLES.resolve("ferry-server.yaml"));
+        StringBuilder uncommented = new StringBuilder();
+        boolean inBlock = false;
+        for (String line : example.split("\n", -1)) {
+            inBlock = line.equals("  # storage:") || inBlock && line.startsWith("  #   ");
+            uncommented.append(inBlock ? "  " + line.substring(4) : line).append('\n');
+        }
+        assertThat(uncommented.toString()).contains("\n  storage:\n    bucket: ferry\n");
+        Path copy = Files.writeString(dir.resolve("ferry-server.yaml"), uncommented);
+        Files.copy(EXAMPLES.resolve("users.yaml"), dir.resolve("users.yaml"));
+        Files.writeString(dir.resolve("s3-credentials"), "[default]\n");
+
+        ServerSettings settings = ServerConfigFile.load(copy, ServerSettings.defaults(Path.of("/unused")));
+
+        assertThat(settings.objectStore().url()).isEqualTo("s3://ferry/ftp");
+        assertThat(settings.objectStore().endpoint()).hasToString("http://127.0.0.1:9000");
+        assertThat(settings.objectStore().pathStyle()).isTrue();
+        assertThat(settings.objectStore().credentialsFile()).isEqualTo(dir.resolve("s3-credentials"));
+        assertThat(settings.objectStore().homePrefix(settings.root(), settings.users().getFirst().home())).isEqualTo("ftp/alice/");
+    }
+
+    @Test
     void usersExampleHasOneAccountOfEachKind() throws Exception {
         Path root = Path.of("/srv/ftp");
         List<UserAccount> users = UsersFile.load(EXAMPLES.resolve("users.yaml"), root);

@@ -64,7 +64,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           listn: 127.0.0.1:21
-                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node"),
+                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, storage"),
                 Arguments.of("""
                         server:
                           limits:
@@ -101,7 +101,7 @@ class ServerConfigFileTest {
                         """, "1:1", "expected a mapping with the keys server, balancer, log, got a list"),
                 Arguments.of("""
                         server:
-                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, got nothing"),
+                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, storage, got nothing"),
                 Arguments.of("""
                         server:
                           limits: 5
@@ -359,12 +359,12 @@ class ServerConfigFileTest {
                           users:
                             - name: alice
                               nme: bob
-                        """, "4:7", "server.users[0]: unknown key 'nme'; did you mean 'name'? Allowed keys in server.users[0]: name, password, home, access, enabled, tls"),
+                        """, "4:7", "server.users[0]: unknown key 'nme'; did you mean 'name'? Allowed keys in server.users[0]: name, password, home, access, enabled, tls, storage"),
                 Arguments.of("""
                         server:
                           users:
                             - alice
-                        """, "3:7", "server.users[0]: expected a mapping with the keys name, password, home, access, enabled, tls, got 'alice'"),
+                        """, "3:7", "server.users[0]: expected a mapping with the keys name, password, home, access, enabled, tls, storage, got 'alice'"),
                 // --- YAML syntax
                 Arguments.of("""
                         server:

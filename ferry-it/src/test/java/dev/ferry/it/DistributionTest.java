@@ -79,7 +79,7 @@ class DistributionTest {
                 "systemd/ferry-server.service", "systemd/ferry-balancer.service",
                 "fail2ban/filter.d/ferry.conf", "fail2ban/jail.d/ferry.conf", "logrotate/ferry",
                 "README.md", "INSTALL.md", "docs/configuration.md", "docs/balancer.md", "docs/migrating-from-haproxy.md",
-                "docs/logging.md");
+                "docs/logging.md", "docs/storage.md");
         assertThat(home.resolve("bin/ferry")).isExecutable();
         assertThat(home.resolve("lib/jdk.sh")).hasSameTextualContentAs(Launcher.script().resolveSibling("scripts/jdk.sh"));
     }
@@ -95,7 +95,7 @@ class DistributionTest {
         ExternalCommand.Result man = ExternalCommand.run(work, RUN_TIMEOUT, "groff", "-man", "-Tutf8",
                 home.resolve("share/man/man1/ferry-server.1").toString()).assertSuccess();
         assertThat(man.stdout().replaceAll(".\b", "").replace('\u2010', '-').replace('\u2212', '-'))
-                .contains("FERRY-SERVER(1)", "--max-sessions", "--umask");
+                .contains("FERRY-SERVER(1)", "--max-sessions", "--umask", "--storage", "--s3-endpoint");
     }
 
     /** ferry.jar lies in lib/ beside its libraries: its Class-Path must name them there, and nothing else. */

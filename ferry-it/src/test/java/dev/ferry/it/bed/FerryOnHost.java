@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -107,6 +108,49 @@ final class FerryOnHost {
     void killHard() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(STOP_BOUND.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, without waiting: what systemd's stop sends; the caller watches what follows. */
+    void terminate() {
+        process.destroy();
+    }
+
+    /** Waits at most {@code bound} for the process to end; whether it did. */
+    boolean awaitExit(Duration bound) throws InterruptedException {
+        return process.waitFor(bound.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The process's resident set (VmRSS of /proc/PID/status), in KiB. */
+    long residentKiB() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IOException("no VmRSS for " + host + " (pid " + process.pid() + ")");
+    }
+
+    /**
+     * The bytes of the objects alive on the heap, from jcmd's class histogram, which collects first (a full GC)
+     * so that garbage does not count. Run with the jcmd beside the process's own java binary, which speaks that
+     * JVM's attach protocol (the launcher may pick another JDK than the test's); empty where that JDK has no
+     * jcmd (a runtime image without the tools).
+     */
+    OptionalLong liveHeapBytes() throws Exception {
+        String pid = Long.toString(process.pid());
+        Path jcmd = Path.of("/proc", pid, "exe").toRealPath().resolveSibling("jcmd");
+        if (!Files.isExecutable(jcmd)) {
+            return OptionalLong.empty();
+        }
+        ExternalCommand.Result r = ExternalCommand.run(out.getParent(), Duration.ofSeconds(30), jcmd.toString(), pid, "GC.class_histogram")
+                .assertSuccess();
+        // The last line: "Total  INSTANCES  BYTES".
+        List<String> lines = r.stdout().strip().lines().toList();
+        String[] total = lines.getLast().strip().split("\\s+");
+        if (total.length != 3 || !total[0].equals("Total")) {
+            throw new IOException("no Total line in jcmd's class histogram of " + host + ": " + lines.getLast());
+        }
+        return OptionalLong.of(Long.parseLong(total[2]));
     }
 
     /** SIGTERM, then SIGKILL if it has not ended within {@link #STOP_BOUND}. */

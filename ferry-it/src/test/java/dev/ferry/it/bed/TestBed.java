@@ -19,11 +19,15 @@ import java.util.concurrent.TimeUnit;
  * addresses, and the test machine's root namespace gets no interface, address or route.
  *
  * <pre>
- *   client 198.18.0.10   lb1 .21   lb2 .22   s1 .31   s2 .32   s3 .33     (eth0 in each)
- *        |                 |         |         |        |        |
- *   [v-client]          [v-lb1]   [v-lb2]   [v-s1]   [v-s2]   [v-s3]     switch namespace
- *        +-----------------+----- br0 (bridge) ------+--------+
+ *   client .10   lb1 .21   lb2 .22   s1 .31   s2 .32   s3 .33   storage .41   db .51   (eth0, 198.18.0.x/24)
+ *       |           |         |         |        |        |         |           |
+ *   [v-client]  [v-lb1]   [v-lb2]   [v-s1]   [v-s2]   [v-s3]  [v-storage]   [v-db]    switch namespace
+ *       +-----------+---------+-------- br0 (bridge) ---+--------+---------+-----------+
  * </pre>
+ *
+ * <p>{@code storage} is the host a shared file system would be served from (an NFS export: the kernel of the
+ * machine the bed was built on has no NFS, see docs/deployment.md) and {@code db} the database host of the
+ * user store to come (issue 13's next issue); both are made now so that every test sees the same bed.
  *
  * <p>Addresses come from 198.18.0.0/15, the range RFC 2544 §C.2.2 sets aside for benchmarking, so they cannot
  * clash with a real network; a host has no default route, so nothing is routed out. Namespace names are
@@ -63,6 +67,8 @@ public final class TestBed implements AutoCloseable {
         hosts.put("s1", "198.18.0.31");
         hosts.put("s2", "198.18.0.32");
         hosts.put("s3", "198.18.0.33");
+        hosts.put("storage", "198.18.0.41");
+        hosts.put("db", "198.18.0.51");
         return Collections.unmodifiableSequencedMap(hosts);
     }
 

@@ -14,6 +14,7 @@ import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.HomeStorage;
+import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.testkit.PipeConnection;
 import java.io.IOException;
@@ -38,7 +39,7 @@ final class InMemoryServer implements AutoCloseable {
 
     static final String PASSWORD = "secret";
     // Cheap Argon2id parameters: these tests are about the session, not about hashing cost.
-    private static final String HASH = PasswordHasher.hash(PASSWORD.toCharArray(), 8, 1, 1);
+    static final String HASH = PasswordHasher.hash(PASSWORD.toCharArray(), 8, 1, 1);
 
     /** alice may write, reader may not, mallory is disabled; anonymous logins are on (read-only). */
     static ServerSettings settings(Path root) {
@@ -60,6 +61,11 @@ final class InMemoryServer implements AutoCloseable {
     private final List<ControlClient> clients = new ArrayList<>();
 
     InMemoryServer(ServerSettings settings) {
+        this(settings, StorageEngines.of(new HomeStorage()));
+    }
+
+    /** With these storage engines: the server's, and those of accounts with a storage of their own. */
+    InMemoryServer(ServerSettings settings, StorageEngines storage) {
         this.settings = settings;
         ServerSettings.Passive passive = settings.passive();
         LoginGuard loginGuard = new LoginGuard(settings.loginPolicy(), Clock.systemUTC());
@@ -73,7 +79,7 @@ final class InMemoryServer implements AutoCloseable {
                 new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
                 new BufferPool(64 * 1024, 4),
                 sessions,
-                new HomeStorage(),
+                storage,
                 null,   // no IdleParker: a pipe has no selectable channel, so sessions keep their thread
                 new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts),
                 null);  // no TLS: a pipe cannot carry a handshake (FTPS is tested over sockets)

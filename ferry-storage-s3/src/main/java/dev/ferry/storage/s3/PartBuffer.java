@@ -3,6 +3,7 @@ package dev.ferry.storage.s3;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.function.BooleanSupplier;
 import software.amazon.awssdk.core.sync.RequestBody;
 
 /**
@@ -31,9 +32,9 @@ final class PartBuffer {
 
     /**
      * Waits for {@code capacity} bytes of {@code budget} and returns a buffer holding them, or null when
-     * {@code cancelled} said to stop waiting (see {@link UploadBudget#acquire(int, java.util.function.BooleanSupplier)}).
+     * {@code cancelled} said to stop waiting (see {@link UploadBudget#acquire(int, BooleanSupplier)}).
      */
-    static PartBuffer take(UploadBudget budget, int capacity, java.util.function.BooleanSupplier cancelled)
+    static PartBuffer take(UploadBudget budget, int capacity, BooleanSupplier cancelled)
             throws InterruptedException {
         if (!budget.acquire(capacity, cancelled)) {
             return null;

@@ -3,6 +3,7 @@ package dev.ferry.storage.s3;
 import dev.ferry.server.fs.VirtualPath;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.file.FileSystemException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -153,7 +154,7 @@ final class S3Copy {
     /** 412 on a copy: the source's ETag changed (replaced meanwhile). */
     private static IOException failure(SdkException e, VirtualPath path) {
         if (S3Errors.status(e) == 412) {
-            var changed = new java.nio.file.FileSystemException(path.toString(), null,
+            var changed = new FileSystemException(path.toString(), null,
                     "the file was replaced while it was being copied");
             changed.initCause(e);
             return changed;

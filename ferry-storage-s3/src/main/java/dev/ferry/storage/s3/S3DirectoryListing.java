@@ -15,6 +15,7 @@ import java.util.function.Function;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CommonPrefix;
+import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -60,7 +61,7 @@ final class S3DirectoryListing implements DirectoryListing {
     /** The request for one page of a directory's entries. */
     static ListObjectsV2Request request(String bucket, String directoryPrefix, int pageSize) {
         return ListObjectsV2Request.builder().bucket(bucket).prefix(directoryPrefix).delimiter("/")
-                .maxKeys(pageSize).build();
+                .encodingType(EncodingType.URL).maxKeys(pageSize).build();
     }
 
     /** Whether a first page shows anything at all below the prefix (the marker counts: an empty directory). */
@@ -121,9 +122,11 @@ final class S3DirectoryListing implements DirectoryListing {
         }
         List<Keyed> keyed = new ArrayList<>(page.contents().size() + page.commonPrefixes().size());
         for (S3Object o : page.contents()) {
-            // the marker (key == prefix) names the directory itself, "" after the prefix: skipped here
-            Keys.entryName(directoryPrefix, o.key())
-                    .ifPresent(name -> keyed.add(new Keyed(o.key(), file.apply(name, o))));
+            // The directory's own marker has no name after the prefix: skipped. Another marker among the objects
+            // is a subdirectory: S3 rolls it into a common prefix, S3Proxy's jclouds stores list it as an object.
+            boolean marker = o.key().endsWith("/");
+            Keys.entryName(directoryPrefix, o.key()).ifPresent(name -> keyed.add(new Keyed(o.key(),
+                    marker ? subdirectory.apply(name) : file.apply(name, o))));
         }
         for (CommonPrefix p : page.commonPrefixes()) {
             Keys.entryName(directoryPrefix, p.prefix())
@@ -131,7 +134,16 @@ final class S3DirectoryListing implements DirectoryListing {
         }
         // Both lists come sorted; the page is one stretch of the key order, so sorting it keeps the whole in order.
         keyed.sort(Comparator.comparing(Keyed::key, Keys.ORDER));
-        return keyed.stream().map(Keyed::info).toList();
+        List<FileInfo> entries = new ArrayList<>(keyed.size());
+        String last = null;
+        for (Keyed k : keyed) {
+            // a marker both listed and rolled up into a prefix: one entry
+            if (!k.key().equals(last)) {
+                entries.add(k.info());
+            }
+            last = k.key();
+        }
+        return entries;
     }
 
     @Override

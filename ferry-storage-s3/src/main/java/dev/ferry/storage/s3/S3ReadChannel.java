@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.FileSystemException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -23,8 +24,10 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * place only drops that stream: the next read asks again with {@code Range: bytes=N-} (RFC 7233 §2.1, an open
  * byte range to the end) and {@code If-Match} on the first answer's ETag, so the bytes of a resumed read all come
  * from one version of the object (a replaced object fails the read with 412, never mixes two versions). A
- * stream is dropped with {@link ResponseInputStream#abort()}: the rest of the body is not read off the
- * connection, which matters when a client aborts a 10 GiB download after a few bytes.
+ * stream is dropped with {@link ResponseInputStream#abort()}, never drained: a client that aborts a 10 GiB
+ * download after a few bytes must not cost 10 GiB of reading. (With the JDK's HttpURLConnection under the
+ * url-connection client, abort comes down to closing the body, and the JDK closes the connection rather than
+ * reading the rest of a body over 512 KiB; a smaller rest is read off by its keep-alive cleaner thread.)
  *
  * <p>Reads block on the socket with the client's socket timeout. {@link #close()} may come from another thread
  * (ABOR) while a read blocks: it aborts the stream, which fails that read.
@@ -115,7 +118,7 @@ final class S3ReadChannel implements SeekableByteChannel {
         if (n < 0) {
             // the object said it had more: the connection ended early
             dropBody();
-            throw new java.nio.file.FileSystemException(path.toString(), null,
+            throw new FileSystemException(path.toString(), null,
                     "the store ended the object's body early");
         }
         position += n;
@@ -131,7 +134,7 @@ final class S3ReadChannel implements SeekableByteChannel {
             in = client.getObject(request(bucket, key, position, etag));
         } catch (SdkException e) {
             if (S3Errors.status(e) == 412) {
-                throw new java.nio.file.FileSystemException(path.toString(), null,
+                throw new FileSystemException(path.toString(), null,
                         "the file was replaced while it was being read");
             }
             throw S3Errors.of(e, path);

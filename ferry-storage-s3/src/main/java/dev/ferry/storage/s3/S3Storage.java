@@ -30,16 +30,13 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
-import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
-import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
-import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -193,7 +190,7 @@ final class S3Storage implements Storage {
     }
 
     /** The object's whole size: from {@code Content-Range: bytes first-last/total} (RFC 7233 §4.2) on a range. */
-    private static long totalSize(GetObjectResponse response, long offset) throws IOException {
+    private static long totalSize(GetObjectResponse response, long offset) {
         String range = response.contentRange();
         if (range == null) {
             return response.contentLength();
@@ -302,7 +299,7 @@ final class S3Storage implements Storage {
         ListObjectsV2Response two;
         try {
             // two keys tell all: none (missing), the marker alone (empty), anything else (not empty)
-            two = client.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(marker).maxKeys(2).build());
+            two = client.listObjectsV2(listing(marker).maxKeys(2).build());
         } catch (SdkException e) {
             throw S3Errors.of(e, dir);
         }
@@ -424,7 +421,7 @@ final class S3Storage implements Storage {
 
     /**
      * Moves every key below {@code from/} to {@code to/}, a page at a time: the page's keys are copied (in
-     * parallel, {@code partsInFlight} at a time), then its sources deleted with one DeleteObjects. The next page
+     * parallel, {@code partsInFlight} at a time), then its sources deleted (likewise). The next page
      * starts after the last key moved, so it is found whether or not the store's continuation survives the
      * deletes. A failure stops the rename: the copies of the failed page are removed again, and the message says
      * how many objects moved and that the rest is still at the old name, which is exactly the state of the bucket.
@@ -436,8 +433,7 @@ final class S3Storage implements Storage {
         while (true) {
             ListObjectsV2Response page;
             try {
-                page = client.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(below)
-                        .startAfter(after).maxKeys(pageSize).build());
+                page = client.listObjectsV2(listing(below).startAfter(after).maxKeys(pageSize).build());
             } catch (SdkException e) {
                 throw stopped(from, to, moved, S3Errors.of(e, from));
             }
@@ -461,26 +457,16 @@ final class S3Storage implements Storage {
                     return target;
                 });
             }
-            S3Copy.Outcome<String> outcome = S3Copy.inParallel(tasks, store.partsInFlight());
-            if (outcome.failure() != null) {
-                List<String> copies = outcome.results().stream().filter(k -> k != null).toList();
-                try {
-                    deleteKeys(copies);
-                } catch (IOException | SdkException e) {
-                    // the copies stay as well as their sources; the message below still holds for the sources
-                }
-                throw stopped(from, to, moved, outcome.failure());
+            S3Copy.Outcome<String> copied = S3Copy.inParallel(tasks, store.partsInFlight());
+            if (copied.failure() != null) {
+                // the copies stay as well as their sources if this fails; the message below holds for the sources
+                deleteKeys(copied.results().stream().filter(k -> k != null).toList(), to);
+                throw stopped(from, to, moved, copied.failure());
             }
-            List<String> sources = objects.stream().map(S3Object::key).toList();
-            try {
-                moved += deleteKeys(sources);
-            } catch (PartlyDeleted e) {
-                moved += e.deleted;
-                throw stopped(from, to, moved, e);
-            } catch (IOException e) {
-                throw stopped(from, to, moved, e);
-            } catch (SdkException e) {
-                throw stopped(from, to, moved, S3Errors.of(e, from));
+            S3Copy.Outcome<String> deleted = deleteKeys(objects.stream().map(S3Object::key).toList(), from);
+            moved += deleted.done();
+            if (deleted.failure() != null) {
+                throw stopped(from, to, moved, deleted.failure());
             }
             after = objects.getLast().key();
             if (!Boolean.TRUE.equals(page.isTruncated())) {
@@ -501,30 +487,24 @@ final class S3Storage implements Storage {
         return e;
     }
 
-    /** Deletes up to 1,000 keys with one DeleteObjects; returns how many. */
-    private long deleteKeys(List<String> keyList) throws IOException {
-        if (keyList.isEmpty()) {
-            return 0;
+    /**
+     * Deletes keys, {@code partsInFlight} at a time. One DeleteObject per key rather than one DeleteObjects per
+     * page: DeleteObjects needs a checksum header, which the SDK now sends as x-amz-checksum-crc32, and S3Proxy 3.0
+     * and older Ceph RGW refuse that (501) where they want Content-MD5.
+     */
+    private S3Copy.Outcome<String> deleteKeys(List<String> keyList, VirtualPath path) {
+        List<S3Copy.Task<String>> tasks = new ArrayList<>(keyList.size());
+        for (String key : keyList) {
+            tasks.add(() -> {
+                try {
+                    client.deleteObject(DeleteObjectRequest.builder().bucket(bucket).key(key).build());
+                    return key;
+                } catch (SdkException e) {
+                    throw S3Errors.of(e, path);
+                }
+            });
         }
-        DeleteObjectsResponse response = client.deleteObjects(DeleteObjectsRequest.builder().bucket(bucket)
-                .delete(Delete.builder().quiet(true)
-                        .objects(keyList.stream().map(k -> ObjectIdentifier.builder().key(k).build()).toList())
-                        .build())
-                .build());
-        if (response.hasErrors() && !response.errors().isEmpty()) {
-            throw new PartlyDeleted(keyList.size() - response.errors().size());
-        }
-        return keyList.size();
-    }
-
-    /** Some keys of a DeleteObjects were not deleted. */
-    private static final class PartlyDeleted extends IOException {
-        final long deleted;
-
-        PartlyDeleted(long deleted) {
-            super("the store did not delete every object");
-            this.deleted = deleted;
-        }
+        return S3Copy.inParallel(tasks, store.partsInFlight());
     }
 
     /** What went wrong, without the path (the rename's message names both). */
@@ -566,11 +546,18 @@ final class S3Storage implements Storage {
         }
     }
 
+    /**
+     * A listing of the keys below {@code keyPrefix}, URL-encoded: a key may hold characters XML 1.0 cannot carry
+     * (S3's advice; the SDK decodes them again).
+     */
+    private ListObjectsV2Request.Builder listing(String keyPrefix) {
+        return ListObjectsV2Request.builder().bucket(bucket).prefix(keyPrefix).encodingType(EncodingType.URL);
+    }
+
     /** Whether any key lies below {@code path/}: its marker or any entry, explicit directory or implicit. */
     private boolean hasKeysBelow(VirtualPath path) throws IOException {
         try {
-            return !client.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket)
-                    .prefix(keys.directory(path)).maxKeys(1).build()).contents().isEmpty();
+            return !client.listObjectsV2(listing(keys.directory(path)).maxKeys(1).build()).contents().isEmpty();
         } catch (SdkException e) {
             throw S3Errors.of(e, path);
         }

@@ -247,22 +247,28 @@ final class S3Upload implements Upload {
         int n = (int) rebuild.head();
         GetObjectRequest request = GetObjectRequest.builder().bucket(target.bucket()).key(target.key())
                 .range("bytes=0-" + (n - 1)).ifMatch(rebuild.etag()).overrideConfiguration(target.limits()).build();
+        int done = 0;
         try (ResponseInputStream<GetObjectResponse> in = target.client().getObject(request)) {
             byte[] array = buffer.arrayFor(n);
             int at = buffer.size();
-            int done = 0;
             while (done < n) {
                 int r = in.read(array, at + done, n - done);
                 if (r < 0) {
-                    throw new IOException(target.path() + ": the old file ended after " + done + " of the "
-                            + n + " bytes kept");
+                    break;
                 }
                 done += r;
             }
-            buffer.advance(n);
         } catch (SdkException e) {
             throw target.failure("reading the start of the old file", e);
+        } catch (IOException e) {
+            // The body's read (the client's socket timeout bounds it).
+            throw new IOException(target.path() + ": reading the start of the old file failed: " + e.getMessage(), e);
         }
+        if (done < n) {
+            throw new IOException(target.path() + ": the old file ended after " + done + " of the " + n
+                    + " bytes kept");
+        }
+        buffer.advance(n);
     }
 
     /** Sends the filling buffer as the next part (starting the multipart upload first if need be). */
@@ -349,7 +355,13 @@ final class S3Upload implements Upload {
         IOException error = null;
         try {
             String etag = part.copy() != null ? copyPart(part, id) : uploadPart(part, id);
-            done = CompletedPart.builder().partNumber(part.number()).eTag(etag).build();
+            if (Thread.currentThread().isInterrupted()) {
+                // Interrupted as the answer came: the part may be stored, but an interrupted part is a failed
+                // one all the same, so that its upload is never completed.
+                error = new InterruptedIOException(target.path() + ": sending part " + part.number() + " was interrupted");
+            } else {
+                done = CompletedPart.builder().partNumber(part.number()).eTag(etag).build();
+            }
         } catch (SdkException e) {
             error = target.failure("sending part " + part.number(), e);
         } catch (RuntimeException e) {
@@ -365,7 +377,6 @@ final class S3Upload implements Upload {
                 if (done != null && state == State.OPEN) {
                     sent.put(part.number(), done);
                 } else if (done == null) {
-                    // An interrupted part is a failed one: its upload is never completed.
                     failedLocked(error != null ? error
                             : new IOException(target.path() + ": part " + part.number() + " was not sent"));
                 }
@@ -406,8 +417,8 @@ final class S3Upload implements Upload {
         }
         try {
             return publish(precondition);
-        } catch (IOException e) {
-            failed(e);
+        } catch (IOException | RuntimeException e) {
+            failed(e instanceof IOException io ? io : new IOException(target.path() + ": upload failed: " + e, e));
             try {
                 discard();
             } catch (IOException cleanup) {
@@ -447,7 +458,8 @@ final class S3Upload implements Upload {
         }
         try {
             target.client().putObject(request.build(), data == null ? RequestBody.empty() : data.body());
-        } catch (SdkException e) {
+        } catch (RuntimeException e) {
+            // Any exception, not only the SDK's: the state must leave COMMITTING, or an abort would wait forever.
             throw settleFailed(newOnly && S3Target.isConditionLost(e) ? target.exists()
                     : target.failure("storing", e));
         } finally {
@@ -505,7 +517,8 @@ final class S3Upload implements Upload {
         }
         try {
             target.client().completeMultipartUpload(request.build());
-        } catch (SdkException e) {
+        } catch (RuntimeException e) {
+            // Any exception (see putWhole).
             // A complete that timed out may still have happened on the store: then the cancel in the discard
             // finds no upload (404, taken as done) and the new object is there although the client got 451.
             throw settleFailed(newOnly && S3Target.isConditionLost(e) ? target.exists()
@@ -639,22 +652,27 @@ final class S3Upload implements Upload {
         } finally {
             lock.unlock();
         }
-        IOException problem = id == null ? null : cancel(id);
-        if (createdEtag != null) {
-            IOException notRemoved = removeCreated();
-            if (problem == null) {
-                problem = notRemoved;
-            } else if (notRemoved != null) {
-                problem.addSuppressed(notRemoved);
-            }
-        }
-        lock.lock();
+        IOException problem = null;
         try {
-            discard = Discard.DONE;
-            discardFailure = problem;
-            changed.signalAll();
+            problem = id == null ? null : cancel(id);
+            if (createdEtag != null) {
+                IOException notRemoved = removeCreated();
+                if (problem == null) {
+                    problem = notRemoved;
+                } else if (notRemoved != null) {
+                    problem.addSuppressed(notRemoved);
+                }
+            }
         } finally {
-            lock.unlock();
+            // Whatever happened, the discard is over: a second caller waits for this, not forever.
+            lock.lock();
+            try {
+                discard = Discard.DONE;
+                discardFailure = problem;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
         }
         if (problem != null) {
             throw problem;
@@ -666,7 +684,8 @@ final class S3Upload implements Upload {
         try {
             abortMultipart(id);
             return null;
-        } catch (SdkException e) {
+        } catch (RuntimeException e) {
+            // Not only the SDK's exceptions (a closed client throws IllegalStateException): the discard must end.
             IOException notCancelled = target.failure("cancelling the upload", e);
             cancelLater(id);
             return notCancelled;
@@ -730,7 +749,7 @@ final class S3Upload implements Upload {
                         .ifMatch(createdEtag).overrideConfiguration(target.limits()).build());
             }
             return null;
-        } catch (SdkException e) {
+        } catch (RuntimeException e) {
             if (S3Target.isNotFound(e) || S3Target.isConditionLost(e)) {
                 return null;
             }

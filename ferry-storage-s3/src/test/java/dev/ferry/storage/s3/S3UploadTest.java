@@ -82,6 +82,18 @@ class S3UploadTest {
         }
     }
 
+    /**
+     * Waits until the store lists the upload under way (S3Proxy lists one only once a part of it is stored), so
+     * that "no multipart upload left" afterwards means the upload was cancelled, not that it never showed.
+     */
+    private static void awaitListed() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (multipartUploads(client).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(multipartUploads(client)).hasSize(1);
+    }
+
     private static String etag(String path) {
         return client.headObject(HeadObjectRequest.builder().bucket(S3ProxyServer.BUCKET)
                 .key(UploadFixture.key(path)).build()).eTag();
@@ -217,6 +229,7 @@ class S3UploadTest {
         put(client, "/kept", old);
         Upload upload = open("/kept", UploadMode.REPLACE, 0);
         write(upload, random(12 * MIB, 19));
+        awaitListed();
         // ABOR comes from the control thread.
         CompletableFuture.runAsync(() -> {
             try {
@@ -238,6 +251,7 @@ class S3UploadTest {
         put(client, "/kept-appe", old);
         try (Upload upload = open("/kept-appe", UploadMode.APPEND, 0)) {
             write(upload, random(7 * MIB, 21));
+            awaitListed();
             upload.abort();
         }
         assertThat(get(client, "/kept-appe")).isEqualTo(old);
@@ -270,12 +284,42 @@ class S3UploadTest {
     }
 
     @Test
+    void anInterruptedWriterFailsTheUpload() throws Exception {
+        ObjectStore tight = store.withUploadMemory(PART);
+        put(client, "/interrupted", random(100, 25));
+        try (S3Engine one = S3Engine.open(tight, dir);
+             Upload holder = UploadFixture.open(one, tight, "/holder2", UploadMode.REPLACE, 0);
+             Upload waiter = UploadFixture.open(one, tight, "/interrupted", UploadMode.REPLACE, 0)) {
+            write(holder, new byte[1]);
+            CompletableFuture<Throwable> failure = new CompletableFuture<>();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    write(waiter, new byte[10]);
+                    failure.complete(null);
+                } catch (Throwable t) {
+                    failure.complete(t);
+                }
+            });
+            Thread.sleep(300);
+            writer.interrupt();
+            assertThat(failure.get(5, TimeUnit.SECONDS)).isInstanceOf(java.io.InterruptedIOException.class);
+            assertThatThrownBy(waiter::commit).isInstanceOf(IOException.class).hasMessageContaining("interrupted");
+            holder.abort();
+            assertThat(one.budget().inUse()).isZero();
+        }
+        assertThat(get(client, "/interrupted")).isEqualTo(random(100, 25));
+    }
+
+    @Test
     void anUnmetPreconditionPublishesNothing() throws Exception {
         byte[] old = random(MIB, 22);
         put(client, "/cond", old);
         for (int size : new int[] {1000, 11 * MIB}) {
             try (Upload upload = open("/cond", UploadMode.REPLACE, 0)) {
                 write(upload, random(size, size));
+                if (size > PART) {
+                    awaitListed();
+                }
                 assertThatThrownBy(() -> upload.commit(() -> "control-closed"))
                         .isInstanceOfSatisfying(Upload.PreconditionFailedException.class,
                                 e -> assertThat(e.reason()).isEqualTo("control-closed"));
@@ -294,6 +338,7 @@ class S3UploadTest {
         put(client, "/closed", old);
         Upload upload = open("/closed", UploadMode.REPLACE, 0);
         write(upload, random(11 * MIB, 24));
+        awaitListed();
         upload.close();
         assertThat(get(client, "/closed")).isEqualTo(old);
         upload.close();
@@ -376,6 +421,7 @@ class S3UploadTest {
         put(client, "/u1", new byte[0]);
         try (Upload upload = open("/u1", UploadMode.UNIQUE, 0)) {
             write(upload, random(7 * MIB, 60));
+            awaitListed();
             upload.abort();
         }
         assertThatThrownBy(() -> get(client, "/u1")).isInstanceOf(NoSuchKeyException.class);
