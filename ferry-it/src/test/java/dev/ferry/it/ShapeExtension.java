@@ -14,7 +14,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * Runs the FTP service of one {@link Shape} per test, on port 0, serving a fresh root; register it with
  * {@code @RegisterExtension}. A test written against this class alone (host, port, credentials, root,
- * client directory, certificate, log lines) runs unchanged in both shapes.
+ * client directory, certificate, log lines) runs unchanged in every shape.
  *
  * <p>To run a test class in every shape, put its tests in an abstract static nested class whose constructor
  * takes the shape, and add {@code @Nested} subclasses that pass {@link Shape#DIRECT}, {@link Shape#BALANCED}
