@@ -175,7 +175,7 @@ class S3StorageWriteTest {
     @Test
     void createUniqueLosesARaceToAnotherWriterAndTakesTheNextName() throws Exception {
         var requests = new S3TestStore.Requests();
-        S3Storage home = t.home("stourace", t.client(requests));
+        S3Storage home = t.home("stourace", t.retryingClient(requests));
         AtomicBoolean raced = new AtomicBoolean();
         // another client writes the name between our HeadObject and our conditional PutObject
         requests.beforeEach(r -> {

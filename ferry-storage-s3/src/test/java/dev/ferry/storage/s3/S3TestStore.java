@@ -90,6 +90,19 @@ final class S3TestStore implements AutoCloseable {
     }
 
     S3Client client(Requests watch, String secret) {
+        return client(watch, secret, AwsRetryStrategy.doNotRetry());
+    }
+
+    /**
+     * With the SDK's standard retries, as the engine's own client has them: for a test whose store may drop a
+     * connection it answered early (S3Proxy answers a conditional PUT that lost its race with 412 before reading
+     * the body, and closes; the client then sees "Error writing request body" on one attempt and the 412 on the next).
+     */
+    S3Client retryingClient(Requests watch) {
+        return client(watch, S3ProxyServer.SECRET_KEY, AwsRetryStrategy.standardRetryStrategy());
+    }
+
+    private S3Client client(Requests watch, String secret, software.amazon.awssdk.retries.api.RetryStrategy retries) {
         return S3Client.builder()
                 .region(Region.US_EAST_1)
                 .endpointOverride(s3.endpoint())
@@ -99,7 +112,7 @@ final class S3TestStore implements AutoCloseable {
                 .credentialsProvider(StaticCredentialsProvider.create(
                         AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, secret)))
                 .httpClientBuilder(UrlConnectionHttpClient.builder())
-                .overrideConfiguration(c -> c.addExecutionInterceptor(watch).retryStrategy(AwsRetryStrategy.doNotRetry()))
+                .overrideConfiguration(c -> c.addExecutionInterceptor(watch).retryStrategy(retries))
                 .build();
     }
 
