@@ -14,6 +14,7 @@ import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.HomeStorage;
+import dev.ferry.server.fs.StorageEngine;
 import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.testkit.PipeConnection;
 import java.io.IOException;
@@ -60,6 +61,11 @@ final class InMemoryServer implements AutoCloseable {
     private final List<ControlClient> clients = new ArrayList<>();
 
     InMemoryServer(ServerSettings settings) {
+        this(settings, new HomeStorage());
+    }
+
+    /** With the homes' storage made by {@code storage} (a test's own engine). */
+    InMemoryServer(ServerSettings settings, StorageEngine storage) {
         this.settings = settings;
         ServerSettings.Passive passive = settings.passive();
         LoginGuard loginGuard = new LoginGuard(settings.loginPolicy(), Clock.systemUTC());
@@ -73,7 +79,7 @@ final class InMemoryServer implements AutoCloseable {
                 new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
                 new BufferPool(64 * 1024, 4),
                 sessions,
-                new HomeStorage(),
+                storage,
                 null,   // no IdleParker: a pipe has no selectable channel, so sessions keep their thread
                 new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts),
                 null);  // no TLS: a pipe cannot carry a handshake (FTPS is tested over sockets)
