@@ -43,12 +43,12 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  * sent by a virtual thread of its own, at most {@code parts-in-flight} at once; {@link #write} waits for the
  * budget or a free slot, which stops the data connection being read (back-pressure on the client through TCP).
  * Memory per upload: one filling buffer plus the buffers in flight, {@code (1 + parts-in-flight) * part-size}
- * at most; per server: the budget, since no buffer exists before its reservation is taken. One more copy per
- * part in flight is not counted: the JDK's HttpURLConnection (under the SDK's url-connection client) buffers a
- * request body of known length before it sends it, so the heap a server needs for uploads is about twice the
- * budget while all of it is in flight. An upload that fits in one buffer is one PutObject at commit and never
- * starts a multipart upload (a file of exactly one part too: a full buffer is sent only when more bytes come). APPE and REST n + STOR keep the old object's first bytes as described in
- * {@link ObjectRebuild}.
+ * at most; per server: the budget, since no buffer exists before its reservation is taken. A part is sent
+ * from its buffer without a second copy: the SDK's url-connection client puts HttpURLConnection in fixed-length
+ * streaming mode for a body of known length (S3ClientsTest; docs/performance.md has the measurement). An upload
+ * that fits in one buffer is one PutObject at commit and never starts a multipart upload (a file of exactly one
+ * part too: a full buffer is sent only when more bytes come). APPE and REST n + STOR keep the old object's first
+ * bytes as described in {@link ObjectRebuild}.
  *
  * <p>Threads: the data thread writes and commits; any thread may abort (ABOR), which fails the upload under
  * the lock, interrupts the senders (an interrupted part fails; it is never completed) and wakes a writer
