@@ -119,9 +119,11 @@ public final class UploadMemoryMeasure {
             if (!proxy.waitFor(30, TimeUnit.SECONDS)) {
                 proxy.destroyForcibly();
             }
-            try (var files = Files.walk(dir)) {
-                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
+            for (Path tree : List.of(dir, credentials.getParent())) {
+                try (var files = Files.walk(tree)) {
+                    for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(p);
+                    }
                 }
             }
         }
