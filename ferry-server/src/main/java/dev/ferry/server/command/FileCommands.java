@@ -7,6 +7,7 @@ import dev.ferry.server.fs.DirectoryListing;
 import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.FileType;
 import dev.ferry.server.fs.InvalidVirtualPathException;
+import dev.ferry.server.fs.Storage;
 import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
@@ -227,12 +228,20 @@ public final class FileCommands {
         }
     }
 
-    /** HASH path (draft-bryan-ftpext-hash): "213 ALGORITHM 0-END HEX path". */
+    /**
+     * HASH path (draft-bryan-ftpext-hash): "213 ALGORITHM 0-END HEX path". Always of the whole file (RANG is not
+     * offered), so a digest the storage keeps (an object's checksum) is the answer when it has one, without
+     * reading the file back.
+     */
     public Reply hash(String arg, VirtualPath path) {
         try {
             FileInfo info = s.storage().stat(path);
             if (info.type() != FileType.FILE) {
                 return Reply.of(550, arg + ": Not a plain file.");
+            }
+            Storage.StoredHash stored = s.storage().storedHash(path, s.hashAlgorithm());
+            if (stored != null) {
+                return Reply.of(213, s.hashAlgorithm() + " 0-" + stored.size() + " " + stored.hex() + " " + arg);
             }
             MessageDigest digest = MessageDigest.getInstance(s.hashAlgorithm());
             long total = 0;

@@ -44,4 +44,26 @@ public interface Storage {
     void rename(VirtualPath from, VirtualPath to) throws IOException;
 
     void setLastModified(VirtualPath path, Instant time) throws IOException;
+
+    /**
+     * The digest of {@code file}'s whole content that the storage already keeps ({@code algorithm} as HASH names
+     * it: "SHA-256", "SHA-1", "MD5"), so HASH need not read the file; null when it keeps none for it, and the
+     * caller reads and digests the file. Only a digest of exactly the bytes a read would return may be given: an
+     * object store's checksum of checksums (a multipart upload's composite) is not one. Local files keep none.
+     */
+    default StoredHash storedHash(VirtualPath file, String algorithm) throws IOException {
+        return null;
+    }
+
+    /** A stored digest, lowercase hex, and the size of the content it is of (read in the same request). */
+    record StoredHash(String hex, long size) {
+        public StoredHash {
+            if (!hex.matches("[0-9a-f]+")) {
+                throw new IllegalArgumentException("not lowercase hex: " + hex);
+            }
+            if (size < 0) {
+                throw new IllegalArgumentException("negative size " + size);
+            }
+        }
+    }
 }

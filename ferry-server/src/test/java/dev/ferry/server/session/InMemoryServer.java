@@ -14,6 +14,7 @@ import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.HomeStorage;
+import dev.ferry.server.fs.StorageEngine;
 import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.testkit.PipeConnection;
@@ -62,6 +63,11 @@ final class InMemoryServer implements AutoCloseable {
 
     InMemoryServer(ServerSettings settings) {
         this(settings, StorageEngines.of(new HomeStorage()));
+    }
+
+    /** With the homes' storage made by {@code storage} (a test's own engine). */
+    InMemoryServer(ServerSettings settings, StorageEngine storage) {
+        this(settings, StorageEngines.of(storage));
     }
 
     /** With these storage engines: the server's, and those of accounts with a storage of their own. */

@@ -2,6 +2,9 @@ package dev.ferry.server.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.server.fs.LocalStorage;
+import dev.ferry.server.fs.Storage;
+import dev.ferry.server.fs.StorageEngine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -236,6 +240,58 @@ class SessionFileCommandsTest {
         assertThat(c.command("HASH a.txt")).isEqualTo("213 MD5 0-5 5d41402abc4b2a76b9719d911017c592 a.txt");
         assertThat(c.command("OPTS HASH sha-1")).isEqualTo("200 SHA-1");
         assertThat(c.command("HASH /a.txt")).isEqualTo("213 SHA-1 0-5 aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d /a.txt");
+    }
+
+    // An object store keeps a checksum of what was uploaded (Storage.storedHash): HASH answers with it, with the
+    // size read along with it, and never reads the file.
+    @Test
+    void hashAnswersFromTheStoredDigestWithoutReadingTheFile() throws Exception {
+        String kept = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+        server.close();
+        server = new InMemoryServer(InMemoryServer.settings(root), new KeptDigests(Map.of("/a.txt", kept)));
+        c = server.loggedIn("alice");
+
+        assertThat(c.command("HASH a.txt")).isEqualTo("213 SHA-256 0-6 " + kept + " a.txt");
+        // None kept for SHA-1 here: read and digested, as for a local file; reading fails in this storage.
+        assertThat(c.command("OPTS HASH SHA-1")).isEqualTo("200 SHA-1");
+        assertThat(c.command("HASH a.txt")).isEqualTo("550 a.txt: reads refused by this test storage");
+        assertThat(c.command("OPTS HASH SHA-256")).isEqualTo("200 SHA-256");
+        assertThat(c.command("HASH sub")).isEqualTo("550 sub: Not a plain file.");
+    }
+
+    /** Local homes whose files cannot be read, and which keep SHA-256 digests (of 6 bytes) for some paths. */
+    private record KeptDigests(Map<String, String> sha256) implements StorageEngine {
+        @Override
+        public Storage forHome(Path home) throws IOException {
+            LocalStorage local = new LocalStorage(home);
+            return (Storage) java.lang.reflect.Proxy.newProxyInstance(Storage.class.getClassLoader(),
+                    new Class<?>[] {Storage.class}, (proxy, method, args) -> switch (method.getName()) {
+                        case "openRead" -> throw new IOException("reads refused by this test storage");
+                        case "storedHash" -> {
+                            String hex = args[1].equals("SHA-256") ? sha256.get(args[0].toString()) : null;
+                            yield hex == null ? null : new Storage.StoredHash(hex, 6);
+                        }
+                        default -> invoke(method, local, args);
+                    });
+        }
+
+        private static Object invoke(java.lang.reflect.Method method, Object target, Object[] args) throws Throwable {
+            try {
+                return method.invoke(target, args);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+            }
+        }
+
+        @Override
+        public Storage forPrivateUploads(Path home) throws IOException {
+            return forHome(home);
+        }
+
+        @Override
+        public String describe() {
+            return "test";
+        }
     }
 
     @Test

@@ -9,6 +9,7 @@ import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.profiles.ProfileFile;
 import software.amazon.awssdk.regions.Region;
@@ -22,13 +23,22 @@ final class S3Clients {
     }
 
     static S3Client build(ObjectStore store) throws IOException {
+        // The JDK's HttpURLConnection: no Netty, no Apache HttpClient (see the parent POM). It streams a part from
+        // its buffer (fixed-length mode, S3ClientsTest), so the upload budget bounds the memory; Apache HttpClient
+        // 4 and 5 did no better under the same load (docs/performance.md, UploadMemoryMeasure). Its pool is the
+        // JDK's keep-alive cache, which opens a connection whenever none is idle: parts in flight never wait for
+        // one, and the budget bounds how many are in flight.
+        return build(store, UrlConnectionHttpClient.builder()
+                .connectionTimeout(store.requestTimeout())
+                .socketTimeout(store.requestTimeout()));
+    }
+
+    /** The client over another HTTP client (UploadMemoryMeasure compares them). */
+    static S3Client build(ObjectStore store, SdkHttpClient.Builder<?> http) throws IOException {
         var builder = S3Client.builder()
                 .region(Region.of(store.region()))
                 .credentialsProvider(credentials(store))
-                // The JDK's HttpURLConnection: no Netty, no Apache HttpClient (see the parent POM).
-                .httpClientBuilder(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(store.requestTimeout())
-                        .socketTimeout(store.requestTimeout()))
+                .httpClientBuilder(http)
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
                         .apiCallAttemptTimeout(store.requestTimeout())
                         .build())

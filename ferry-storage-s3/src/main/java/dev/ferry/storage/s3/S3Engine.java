@@ -1,5 +1,7 @@
 package dev.ferry.storage.s3;
 
+import dev.ferry.runtime.log.EventLog;
+import dev.ferry.runtime.log.NodeName;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.Storage;
@@ -7,6 +9,7 @@ import dev.ferry.server.fs.StorageEngine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.HeadBucketRequest;
 
@@ -25,17 +28,27 @@ public final class S3Engine implements StorageEngine {
     private final Path root;
     private final S3Client client;
     private final UploadBudget budget;
+    private final EventLog log;
     private final ConcurrentHashMap<String, Storage> byPrefix = new ConcurrentHashMap<>();
 
-    S3Engine(ObjectStore store, Path root, S3Client client) {
+    S3Engine(ObjectStore store, Path root, S3Client client, String node) {
         this.store = store;
         this.root = root;
         this.client = client;
         this.budget = new UploadBudget(store.uploadMemory());
+        this.log = new EventLog(LoggerFactory.getLogger("ferry.storage"), node);
     }
 
-    /** Opens the store: builds the client and checks the bucket (HeadBucket), see {@link StoreCheck}. */
+    /** {@link #open(ObjectStore, Path, String)} with the host name as the logs' node. */
     public static S3Engine open(ObjectStore store, Path root) throws IOException {
+        return open(store, root, NodeName.local());
+    }
+
+    /**
+     * Opens the store: builds the client and checks the bucket (HeadBucket), see {@link StoreCheck}. The storage
+     * events (an upload cancelled or left behind) are logged with {@code node}, as the server's own are.
+     */
+    public static S3Engine open(ObjectStore store, Path root, String node) throws IOException {
         S3Client client = S3Clients.build(store);
         try {
             StoreCheck.headBucket(client, store);
@@ -43,7 +56,7 @@ public final class S3Engine implements StorageEngine {
             client.close();
             throw e;
         }
-        return new S3Engine(store, root, client);
+        return new S3Engine(store, root, client, node);
     }
 
     @Override
@@ -54,7 +67,7 @@ public final class S3Engine implements StorageEngine {
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
         }
-        return byPrefix.computeIfAbsent(prefix, p -> new S3Storage(client, store, p, budget));
+        return byPrefix.computeIfAbsent(prefix, p -> new S3Storage(client, store, p, budget, log));
     }
 
     /** An object store has no file modes: what the upload directory receives is private to the bucket anyway. */
@@ -82,6 +95,11 @@ public final class S3Engine implements StorageEngine {
         return budget;
     }
 
+    /** The storage events' log, tagged with the server's node. */
+    public EventLog log() {
+        return log;
+    }
+
     @Override
     public void close() {
         client.close();
@@ -91,7 +109,7 @@ public final class S3Engine implements StorageEngine {
     public static final class Provider implements StorageEngine.Provider {
         @Override
         public StorageEngine open(ObjectStore store, ServerSettings settings) throws IOException {
-            return S3Engine.open(store, settings.root());
+            return S3Engine.open(store, settings.root(), settings.node());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ferry.storage.s3;
 
+import dev.ferry.runtime.log.EventLog;
 import dev.ferry.server.fs.DirectoryListing;
 import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.FileType;
@@ -30,6 +31,7 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
@@ -76,6 +78,7 @@ final class S3Storage implements Storage {
     private final ObjectStore store;
     private final String prefix;
     private final UploadBudget budget;
+    private final EventLog log;
     private final Keys keys;
     private final String bucket;
     /** Entries per ListObjectsV2 page (1,000, S3's most); a knob for tests that need several pages. */
@@ -85,8 +88,9 @@ final class S3Storage implements Storage {
     /** False once the store has refused a conditional PutObject as not implemented (501). */
     private volatile boolean conditionalPuts = true;
 
-    S3Storage(S3Client client, ObjectStore store, String prefix, UploadBudget budget) {
+    S3Storage(S3Client client, ObjectStore store, String prefix, UploadBudget budget, EventLog log) {
         this.client = client;
+        this.log = log;
         this.store = store;
         this.prefix = prefix;
         this.budget = budget;
@@ -208,7 +212,7 @@ final class S3Storage implements Storage {
 
     @Override
     public Upload openUpload(VirtualPath file, UploadMode mode, long offset) throws IOException {
-        return S3Uploads.open(client, store, budget, prefix, file, mode, offset);
+        return S3Uploads.open(client, store, budget, log, prefix, file, mode, offset);
     }
 
     @Override
@@ -526,6 +530,31 @@ final class S3Storage implements Storage {
         // S3 has no call that sets an object's time: it is the time of the last upload (FEAT leaves MFMT out).
         throw new FileSystemException(path.toString(), null,
                 "the object store keeps the time of the last upload; it cannot be set");
+    }
+
+    // --- HASH ---
+
+    /**
+     * The object's own checksum when it is a digest of the whole content (see {@link StoredChecksum}); S3 keeps
+     * one for what Ferry uploads in one request ({@link S3Upload}). Null for no such object too: the caller's
+     * read then says what is wrong.
+     */
+    @Override
+    public StoredHash storedHash(VirtualPath file, String algorithm) throws IOException {
+        if (file.isRoot()) {
+            return null;
+        }
+        try {
+            // Checksum mode: S3 shows the x-amz-checksum-* headers only when asked.
+            HeadObjectResponse head = client.headObject(HeadObjectRequest.builder().bucket(bucket).key(keys.file(file))
+                    .checksumMode(ChecksumMode.ENABLED).build());
+            return StoredChecksum.of(head, algorithm);
+        } catch (SdkException e) {
+            if (S3Errors.status(e) == 404) {
+                return null;
+            }
+            throw S3Errors.of(e, file);
+        }
     }
 
     // --- requests shared above ---

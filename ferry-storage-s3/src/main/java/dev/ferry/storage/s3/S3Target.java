@@ -1,5 +1,6 @@
 package dev.ferry.storage.s3;
 
+import dev.ferry.runtime.log.EventLog;
 import dev.ferry.server.fs.VirtualPath;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -15,12 +16,13 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * The object an upload writes: the client, the bucket and key, the virtual path its messages name (never the
- * key, which would show the home's prefix), and the time one request may take.
+ * key, which would show the home's prefix), the time one request may take, and the server's storage log (its
+ * events carry the configured node).
  *
  * <p>Every request carries {@code request-timeout} as its whole-call limit (retries included), not only per
  * attempt as the client does: that is the setting's promise, "the longest one request to the store may take".
  */
-record S3Target(S3Client client, String bucket, String key, VirtualPath path, Duration timeout) {
+record S3Target(S3Client client, String bucket, String key, VirtualPath path, Duration timeout, EventLog log) {
 
     AwsRequestOverrideConfiguration limits() {
         return AwsRequestOverrideConfiguration.builder().apiCallTimeout(timeout).build();

@@ -1,7 +1,5 @@
 package dev.ferry.storage.s3;
 
-import dev.ferry.runtime.log.EventLog;
-import dev.ferry.runtime.log.NodeName;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.Upload;
 import java.io.IOException;
@@ -18,7 +16,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -46,12 +43,12 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  * sent by a virtual thread of its own, at most {@code parts-in-flight} at once; {@link #write} waits for the
  * budget or a free slot, which stops the data connection being read (back-pressure on the client through TCP).
  * Memory per upload: one filling buffer plus the buffers in flight, {@code (1 + parts-in-flight) * part-size}
- * at most; per server: the budget, since no buffer exists before its reservation is taken. One more copy per
- * part in flight is not counted: the JDK's HttpURLConnection (under the SDK's url-connection client) buffers a
- * request body of known length before it sends it, so the heap a server needs for uploads is about twice the
- * budget while all of it is in flight. An upload that fits in one buffer is one PutObject at commit and never
- * starts a multipart upload (a file of exactly one part too: a full buffer is sent only when more bytes come). APPE and REST n + STOR keep the old object's first bytes as described in
- * {@link ObjectRebuild}.
+ * at most; per server: the budget, since no buffer exists before its reservation is taken. A part is sent
+ * from its buffer without a second copy: the SDK's url-connection client puts HttpURLConnection in fixed-length
+ * streaming mode for a body of known length (S3ClientsTest; docs/performance.md has the measurement). An upload
+ * that fits in one buffer is one PutObject at commit and never starts a multipart upload (a file of exactly one
+ * part too: a full buffer is sent only when more bytes come). APPE and REST n + STOR keep the old object's first
+ * bytes as described in {@link ObjectRebuild}.
  *
  * <p>Threads: the data thread writes and commits; any thread may abort (ABOR), which fails the upload under
  * the lock, interrupts the senders (an interrupted part fails; it is never completed) and wakes a writer
@@ -66,8 +63,6 @@ final class S3Upload implements Upload {
     static final int MAX_PARTS = 10_000;
     /** Background attempts to cancel a multipart upload the store did not take the cancel of. */
     static final int CANCEL_ATTEMPTS = 5;
-
-    private static final EventLog LOG = new EventLog(LoggerFactory.getLogger("ferry.storage"), NodeName.local());
 
     private enum State { OPEN, COMMITTING, COMMITTED, FAILED }
 
@@ -451,6 +446,8 @@ final class S3Upload implements Upload {
         toPublish(precondition);
         PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(target.bucket()).key(target.key())
                 .contentLength(data == null ? 0L : data.size()).overrideConfiguration(target.limits());
+        // No x-amz-checksum-sha256, though the bytes are known here and S3 would keep it for HASH
+        // (StoredChecksum): S3Proxy 3.0.0 refuses the header (501 NotImplemented, "Unknown header").
         if (newOnly) {
             // Conditional write: S3 refuses it (412) if the key appeared since open. S3Proxy 3.0.0 emulates it
             // with a HEAD before the PUT; AWS S3 and MinIO do it atomically.
@@ -717,7 +714,7 @@ final class S3Upload implements Upload {
                 try {
                     Thread.sleep(target.timeout());
                     abortMultipart(id);
-                    LOG.info("storage-upload-cancelled").with("bucket", target.bucket()).with("key", target.key())
+                    target.log().info("storage-upload-cancelled").with("bucket", target.bucket()).with("key", target.key())
                             .with("upload", id).with("attempt", attempt + 1).log();
                     return;
                 } catch (InterruptedException e) {
@@ -730,7 +727,7 @@ final class S3Upload implements Upload {
                     break;
                 }
             }
-            LOG.warn("storage-upload-left").with("bucket", target.bucket()).with("key", target.key())
+            target.log().warn("storage-upload-left").with("bucket", target.bucket()).with("key", target.key())
                     .with("upload", id).with("error", last).log();
         });
     }

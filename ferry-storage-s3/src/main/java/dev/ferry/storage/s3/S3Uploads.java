@@ -1,5 +1,6 @@
 package dev.ferry.storage.s3;
 
+import dev.ferry.runtime.log.EventLog;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.Upload;
 import dev.ferry.server.fs.UploadMode;
@@ -29,8 +30,8 @@ final class S3Uploads {
      * An upload of {@code file} (a virtual path below the home's {@code prefix}) in {@code mode}; see
      * {@link Upload} and {@link UploadMode} for the promises each mode keeps.
      */
-    static Upload open(S3Client client, ObjectStore store, UploadBudget budget, String prefix, VirtualPath file,
-                       UploadMode mode, long offset) throws IOException {
+    static Upload open(S3Client client, ObjectStore store, UploadBudget budget, EventLog log, String prefix,
+                       VirtualPath file, UploadMode mode, long offset) throws IOException {
         Objects.requireNonNull(mode, "mode");
         if (offset < 0) {
             throw new IllegalArgumentException("negative offset " + offset);
@@ -39,7 +40,7 @@ final class S3Uploads {
             throw new FileSystemException(file.toString(), null, "Is a directory");
         }
         S3Target target = new S3Target(client, store.bucket(), prefix + String.join("/", file.segments()), file,
-                store.requestTimeout());
+                store.requestTimeout(), log);
         refuseDirectory(target);
         return switch (mode) {
             case REPLACE -> S3Upload.replacing(target, store, budget);

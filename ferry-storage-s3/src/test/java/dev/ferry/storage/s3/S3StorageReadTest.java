@@ -306,7 +306,7 @@ class S3StorageReadTest {
         // (a slow FTP data connection) takes longer than that in all
         var store = t.store.withRequestTimeout(Duration.ofMillis(500));
         try (var client = S3Clients.build(store)) {
-            S3Storage home = new S3Storage(client, store, "srv/slow/", t.engine.budget());
+            S3Storage home = new S3Storage(client, store, "srv/slow/", t.engine.budget(), t.engine.log());
             ByteArrayOutputStream read = new ByteArrayOutputStream();
             long start = System.nanoTime();
             try (SeekableByteChannel ch = home.openRead(p("/f.bin"), 0)) {
@@ -370,7 +370,7 @@ class S3StorageReadTest {
     @Test
     void aHomeAtTheTopOfTheBucketListsWithoutAMarker() throws Exception {
         t.put("top-level.txt", "x");
-        S3Storage whole = new S3Storage(t.client(), t.store.withPrefix(""), "", t.engine.budget());
+        S3Storage whole = new S3Storage(t.client(), t.store.withPrefix(""), "", t.engine.budget(), t.engine.log());
 
         assertThat(names(whole.list(VirtualPath.ROOT))).contains("srv/", "top-level.txt");
         assertThat(whole.stat(p("/top-level.txt")).size()).isEqualTo(1);
@@ -384,7 +384,7 @@ class S3StorageReadTest {
         }
         var store = t.store.withEndpoint(URI.create("http://127.0.0.1:" + closedPort));
         try (var client = S3Clients.build(store)) {
-            S3Storage home = new S3Storage(client, store, "srv/gone/", t.engine.budget());
+            S3Storage home = new S3Storage(client, store, "srv/gone/", t.engine.budget(), t.engine.log());
             assertThatThrownBy(() -> home.stat(p("/x"))).isInstanceOf(IOException.class)
                     .isNotInstanceOf(NoSuchFileException.class)
                     .hasMessage("/x: the store cannot be reached (connection refused)");

@@ -77,7 +77,7 @@ final class S3TestStore implements AutoCloseable {
 
     /** The home {@code ROOT/name} with its own client (watched, faulty, or with other credentials). */
     S3Storage home(String name, S3Client client) {
-        return new S3Storage(client, store, store.homePrefix(ROOT, ROOT.resolve(name)), engine.budget());
+        return new S3Storage(client, store, store.homePrefix(ROOT, ROOT.resolve(name)), engine.budget(), engine.log());
     }
 
     S3Client client() {
@@ -173,7 +173,7 @@ final class S3TestStore implements AutoCloseable {
      * Sees a client's requests: counts them by operation ("HeadObject"), keeps the Range headers sent, the most
      * requests of one operation under way at once, and can run a hook or inject a failure before a request.
      */
-    static final class Requests implements ExecutionInterceptor {
+    static class Requests implements ExecutionInterceptor {
         private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
         private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
         private final Map<String, AtomicInteger> mostInFlight = new ConcurrentHashMap<>();

@@ -9,6 +9,10 @@ import static dev.ferry.storage.s3.UploadFixture.write;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.ferry.server.ServerSettings;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.Upload;
 import dev.ferry.server.fs.UploadMode;
@@ -16,11 +20,13 @@ import dev.ferry.testkit.S3ProxyServer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -40,6 +46,8 @@ class S3UploadFaultTest {
     private S3Engine viaProxy;
     private S3Engine direct;
     private ObjectStore store;
+    private Logger storageLog;
+    private final ListAppender<ILoggingEvent> events = new ListAppender<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -47,12 +55,17 @@ class S3UploadFaultTest {
         proxy = new FaultProxy(s3.endpoint());
         Path credentials = UploadFixture.credentials(dir);
         store = UploadFixture.store(proxy.endpoint(), credentials, 32L * MIB, TIMEOUT);
-        viaProxy = S3Engine.open(store, dir);
+        // Opened as the server opens it: the storage events carry the server's node.
+        viaProxy = (S3Engine) new S3Engine.Provider().open(store, ServerSettings.defaults(dir).withNode("edge-7"));
+        storageLog = (Logger) LoggerFactory.getLogger("ferry.storage");
+        events.start();
+        storageLog.addAppender(events);
         direct = S3Engine.open(UploadFixture.store(s3.endpoint(), credentials, 32L * MIB, TIMEOUT), dir);
     }
 
     @AfterEach
     void stop() throws Exception {
+        storageLog.detachAppender(events);
         viaProxy.close();
         direct.close();
         proxy.close();
@@ -107,5 +120,19 @@ class S3UploadFaultTest {
             Thread.sleep(200);
         }
         assertThat(multipartUploads(store)).isEmpty();
+        // Logged right after the cancel was taken.
+        String cancelled = "node=edge-7 event=storage-upload-cancelled bucket=ferry key=srv/file";
+        long logged = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (events().stream().noneMatch(line -> line.startsWith(cancelled)) && System.nanoTime() < logged) {
+            Thread.sleep(20);
+        }
+        assertThat(events()).anyMatch(line -> line.startsWith(cancelled));
+    }
+
+    private List<String> events() {
+        // The appender adds under its own lock (AppenderBase.doAppend).
+        synchronized (events) {
+            return events.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
     }
 }

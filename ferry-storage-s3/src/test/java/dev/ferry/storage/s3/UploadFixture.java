@@ -48,7 +48,7 @@ final class UploadFixture {
     static Upload open(S3Engine engine, ObjectStore store, String path, UploadMode mode, long offset) throws IOException {
         // InvalidVirtualPathException is not an IOException
         try {
-            return S3Uploads.open(engine.client(), store, engine.budget(), PREFIX, VirtualPath.of(path), mode, offset);
+            return S3Uploads.open(engine.client(), store, engine.budget(), engine.log(), PREFIX, VirtualPath.of(path), mode, offset);
         } catch (dev.ferry.server.fs.InvalidVirtualPathException e) {
             throw new IllegalArgumentException(e);
         }
