@@ -89,6 +89,9 @@ class ObjectStoreBedTest {
                     bucket: %s
                     request-timeout: %ds
                 """.formatted(S3ProxyServer.BUCKET, REQUEST_TIMEOUT_SECONDS));
+        // One certificate made with openssl for all: otherwise each server makes its own key pair at start (CPU the
+        // four JVMs starting at once on this machine need) and saves it to the same file of the shared directory.
+        Path cert = fixture.certificate();
         Map<String, List<String>> servers = new LinkedHashMap<>();
         for (String s : SERVERS) {
             servers.put(s, List.of("server", "--config", config.toString(),
@@ -98,6 +101,7 @@ class ObjectStoreBedTest {
                     // The smallest part S3 takes: a few MiB make a multipart upload of several parts.
                     "--s3-part-size", "5MiB",
                     "--user", USER + ":" + PASSWORD, "--node", s,
+                    "--tls-cert", cert.toString(), "--tls-key", fixture.certificateKey().toString(),
                     "--proxy-protocol-from", TestBed.address("lb1") + "/32"));
         }
         List<String> lb1 = new ArrayList<>(List.of("balancer", "--listen", TestBed.address("lb1") + ":" + PORT));
@@ -457,7 +461,7 @@ class ObjectStoreBedTest {
 
     /**
      * ListMultipartUploads (GET /BUCKET?uploads) signed with SigV4 by hand, so that nothing but Python's standard
-     * library is needed on the storage host (curl 7.88's --aws-sigv4 signs "?uploads" in a form S3Proxy refuses).
+     * library is needed on the storage host (curl 7.88's --aws-sigv4 got 403 from S3Proxy for "?uploads").
      * Prints the response body; exits 1 on an HTTP error.
      */
     private static final String LIST_UPLOADS = """
