@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -311,12 +312,11 @@ class ObjectStoreBedTest {
 
         Process upload = clientProcess("outage-curl", List.of("curl", "-sS", "-v", "--max-time", "40", "--limit-rate", "4M",
                 "-u", USER + ":" + PASSWORD, "-T", fresh.toString(), url("s2") + "outage.bin"));
-        long cut;
         long failedAfter;
         try {
             awaitUploads("the new upload's multipart upload is started", Duration.ofSeconds(10), keys -> keys.contains(key));
             linkOfStorage("down");
-            cut = System.nanoTime();
+            long cut = System.nanoTime();
             assertThat(upload.waitFor(CLIENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("curl ends while the store is away").isTrue();
             failedAfter = System.nanoTime() - cut;
         } finally {
@@ -360,12 +360,15 @@ class ObjectStoreBedTest {
         Process upload = clientProcess("killed-curl", List.of("curl", "-sS", "-v", "--max-time", "40", "--limit-rate", "2M",
                 "-u", USER + ":" + PASSWORD, "-T", fresh.toString(), url("lb1") + "killed.bin"));
         FerryOnHost victim;
-        long killed;
+        Instant killed;
+        long downsBefore;
         try {
             awaitUploads("the new upload's multipart upload is started", Duration.ofSeconds(10), keys -> keys.contains(key));
             victim = fixture.get(newSessionOn(before));
+            // lb1 started with the servers and saw each down once before it came up.
+            downsBefore = backendDowns(victim.host()).size();
             victim.killHard();
-            killed = System.nanoTime();
+            killed = Instant.now();
             assertThat(upload.waitFor(CLIENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("curl ends").isTrue();
         } finally {
             ExternalCommand.kill(upload);
@@ -378,8 +381,10 @@ class ObjectStoreBedTest {
         // Nobody is left to abort it: the bucket's lifecycle rule (AbortIncompleteMultipartUpload) must.
         assertThat(multipartUploads()).as("the killed server's multipart upload stays listed").contains(key);
 
-        fixture.awaitLog("lb1", victim.host() + " marked down", log -> log.contains("event=backend-down backend=" + victim.host()));
-        long down = System.nanoTime() - killed;
+        fixture.awaitLog("lb1", victim.host() + " marked down", log -> backendDowns(log, victim.host()).size() > downsBefore);
+        // The log line's own time (ISO-8601 at the start of the line): the waits above are not part of it.
+        String downLine = backendDowns(victim.host()).getLast();
+        long down = Duration.between(killed, Instant.parse(downLine.substring(0, downLine.indexOf(' ')))).toMillis();
         Map<String, Long> retry = sessionsViaLb1();
         curl("-T", fresh.toString(), url("lb1") + "killed.bin").assertSuccess();
         assertThat(newSessionOn(retry)).isNotEqualTo(victim.host());
@@ -387,7 +392,7 @@ class ObjectStoreBedTest {
         // Completing another upload of the same key leaves the killed one where it was.
         assertThat(multipartUploads()).as("the killed server's multipart upload, after a new upload of the key").containsOnlyOnce(key);
         System.out.printf("ObjectStoreBedTest: %s killed (SIGKILL) mid-upload: lb1 marked it down after %d ms; "
-                + "its multipart upload is left for the lifecycle rule%n", victim.host(), down / 1_000_000);
+                + "its multipart upload is left for the lifecycle rule%n", victim.host(), down);
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
@@ -550,6 +555,15 @@ class ObjectStoreBedTest {
             }
         }
         return counts;
+    }
+
+    /** lb1's lines that mark {@code server} down. */
+    private static List<String> backendDowns(String server) throws IOException {
+        return backendDowns(fixture.get("lb1").log(), server);
+    }
+
+    private static List<String> backendDowns(String log, String server) {
+        return log.lines().filter(l -> l.contains("event=backend-down backend=" + server + " ")).toList();
     }
 
     /** The one server with more sessions through lb1 than in {@code before}. */
