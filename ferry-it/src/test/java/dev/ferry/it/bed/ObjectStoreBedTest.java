@@ -197,8 +197,8 @@ class ObjectStoreBedTest {
         ExternalCommand.Result cut = curl("--limit-rate", "2M", "--max-time", "1", "-T", file.toString(), url("s1") + name);
         // 28: curl's "operation timed out".
         assertThat(cut.exitCode()).as(cut.describe("the upload cut short")).isEqualTo(28);
-        fixture.awaitLog("s1", "the cut upload's end", log -> log.lines()
-                .anyMatch(l -> l.contains("event=transfer") && l.contains(name)));
+        fixture.awaitLog("s1", "the cut upload's end, not committed", log -> log.lines()
+                .anyMatch(l -> l.contains("event=transfer") && l.contains(" path=/" + name + " ") && l.contains("result=control-closed")));
         ExternalCommand.Result size = curl("-I", url("s2") + name);
         // 78: curl's "remote file not found" (550 to SIZE).
         assertThat(size.exitCode()).as(size.describe("SIZE through s2 after the cut upload\n" + fixture.get("s1").describe())).isEqualTo(78);
