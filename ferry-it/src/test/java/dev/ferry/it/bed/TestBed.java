@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
  *       +-----------+---------+-------- br0 (bridge) ---+--------+---------+-----------+
  * </pre>
  *
- * <p>{@code storage} is the host a shared file system would be served from (an NFS export: the kernel of the
- * machine the bed was built on has no NFS, see docs/deployment.md) and {@code db} the database host of the
+ * <p>{@code storage} is the host the servers' files are served from: an object store (S3Proxy, in
+ * {@code ObjectStoreBedTest}), or a shared file system (an NFS export: the kernel of the machine the bed was
+ * built on has no NFS, see docs/deployment.md); {@code db} is the database host of the
  * user store to come (issue 13's next issue); both are made now so that every test sees the same bed.
  *
  * <p>Addresses come from 198.18.0.0/15, the range RFC 2544 §C.2.2 sets aside for benchmarking, so they cannot
