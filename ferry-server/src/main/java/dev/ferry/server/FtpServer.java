@@ -3,6 +3,7 @@ package dev.ferry.server;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.Acceptor;
 import dev.ferry.runtime.net.BufferPool;
@@ -386,10 +387,13 @@ public final class FtpServer implements AutoCloseable {
         }
         List<String> restart = ReloadDifferences.needingRestart(settings, next);
         warnAboutHomes(log, next.users(), settings.objectStore());
-        log.info("reloaded").with("users", next.users().size())
-                .with("storage_opened", opened.isEmpty() ? null
-                        : String.join(",", opened.stream().map(ObjectStore::url).toList()))
-                .with("certificate", tls == null ? null : tls.identity().fingerprint())
+        Event reloaded = log.info("reloaded").with("users", next.users().size());
+        if (!opened.isEmpty()) {
+            // only when a store was opened: the line's usual shape stays "users=N certificate=..." for the tools
+            // that read it
+            reloaded.with("storage_opened", String.join(",", opened.stream().map(ObjectStore::url).toList()));
+        }
+        reloaded.with("certificate", tls == null ? null : tls.identity().fingerprint())
                 .with("restart_needed", restart.isEmpty() ? null : String.join(",", restart)).log();
         return restart;
     }
