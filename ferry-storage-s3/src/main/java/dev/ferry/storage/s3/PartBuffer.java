@@ -8,15 +8,19 @@ import software.amazon.awssdk.core.sync.RequestBody;
 
 /**
  * The bytes of one part: a reservation of {@code capacity} bytes of the {@link UploadBudget}, taken before the
- * buffer exists and given back exactly once ({@link #release}). The array grows by doubling up to the
- * reservation, so a 1 KiB file reserves a part's worth of the budget (which keeps the budget's arithmetic
- * simple and deadlock-free: one wait per part) but allocates only a few KiB of heap.
+ * buffer exists and given back exactly once ({@link #release}). The array is a part-sized one the budget kept
+ * from an earlier part when there is one ({@link UploadBudget#reuse}); else it grows by doubling up to
+ * {@link #LAST_DOUBLING}, then jumps to the whole part (doubling all the way would copy a part's worth again), so
+ * a 1 KiB file reserves a part's worth of the budget (which keeps the budget's arithmetic simple and
+ * deadlock-free: one wait per part) but allocates only a few KiB of heap. A part-sized array goes back to the
+ * budget at {@link #release}, when no request reads it any more.
  *
  * <p>Not thread-safe: one thread fills it; it is handed to the thread that sends it through a lock.
  */
 final class PartBuffer {
 
     private static final int FIRST_ARRAY = 64 * 1024;
+    static final int LAST_DOUBLING = 1024 * 1024;
 
     private final UploadBudget budget;
     private final int capacity;
@@ -27,7 +31,8 @@ final class PartBuffer {
     private PartBuffer(UploadBudget budget, int capacity) {
         this.budget = budget;
         this.capacity = capacity;
-        this.bytes = new byte[Math.min(FIRST_ARRAY, capacity)];
+        byte[] kept = budget.reuse(capacity);
+        this.bytes = kept != null ? kept : new byte[Math.min(FIRST_ARRAY, capacity)];
     }
 
     /**
@@ -83,6 +88,9 @@ final class PartBuffer {
     void release() {
         if (!released) {
             released = true;
+            if (bytes.length == capacity) {
+                budget.keep(bytes);
+            }
             bytes = null;
             budget.release(capacity);
         }
@@ -92,7 +100,7 @@ final class PartBuffer {
         if (needed > bytes.length) {
             int grown = bytes.length;
             while (grown < needed) {
-                grown = (int) Math.min(capacity, grown * 2L);
+                grown = grown >= LAST_DOUBLING ? capacity : (int) Math.min(capacity, grown * 2L);
             }
             bytes = Arrays.copyOf(bytes, grown);
         }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -63,6 +64,8 @@ final class S3Upload implements Upload {
     static final int MAX_PARTS = 10_000;
     /** Background attempts to cancel a multipart upload the store did not take the cancel of. */
     static final int CANCEL_ATTEMPTS = 5;
+    /** The longest the session's own cancel of a failed upload may take before its reply (see {@link #cancel}). */
+    static final Duration FIRST_CANCEL_LIMIT = Duration.ofSeconds(2);
 
     private enum State { OPEN, COMMITTING, COMMITTED, FAILED }
 
@@ -676,10 +679,16 @@ final class S3Upload implements Upload {
         }
     }
 
-    /** AbortMultipartUpload; null when done (or the upload is gone), else why not (and it is retried later). */
+    /**
+     * AbortMultipartUpload; null when done (or the upload is gone), else why not (and it is retried later). This
+     * first try is given {@link #FIRST_CANCEL_LIMIT} at most, not {@code request-timeout}: the session's 451 waits
+     * for it, and a store that just failed the upload seldom takes the cancel at once (measured on the test bed
+     * with the store's link down: the reply came after twice the request timeout). The parts are invisible; the
+     * retries in the background ({@link #cancelLater}) have the whole timeout.
+     */
     private IOException cancel(String id) {
         try {
-            abortMultipart(id);
+            abortMultipart(id, target.timeout().compareTo(FIRST_CANCEL_LIMIT) < 0 ? target.timeout() : FIRST_CANCEL_LIMIT);
             return null;
         } catch (RuntimeException e) {
             // Not only the SDK's exceptions (a closed client throws IllegalStateException): the discard must end.
@@ -689,10 +698,10 @@ final class S3Upload implements Upload {
         }
     }
 
-    private void abortMultipart(String id) {
+    private void abortMultipart(String id, Duration limit) {
         try {
             target.client().abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(target.bucket())
-                    .key(target.key()).uploadId(id).overrideConfiguration(target.limits()).build());
+                    .key(target.key()).uploadId(id).overrideConfiguration(o -> o.apiCallTimeout(limit)).build());
         } catch (SdkException e) {
             if (!S3Target.isNotFound(e)) {
                 throw e;
@@ -713,7 +722,7 @@ final class S3Upload implements Upload {
             for (int attempt = 1; attempt <= CANCEL_ATTEMPTS; attempt++) {
                 try {
                     Thread.sleep(target.timeout());
-                    abortMultipart(id);
+                    abortMultipart(id, target.timeout());
                     target.log().info("storage-upload-cancelled").with("bucket", target.bucket()).with("key", target.key())
                             .with("upload", id).with("attempt", attempt + 1).log();
                     return;

@@ -21,6 +21,11 @@ import java.util.function.BooleanSupplier;
  * <p>No deadlock: an upload waits here holding no buffer that is not already on its way to the store (a full
  * buffer is handed to a sender before the next one is asked for), and senders give their bytes back when their
  * request ends, which {@code request-timeout} bounds.
+ *
+ * <p>It also keeps the part-sized arrays of sent parts for the next parts ({@link #reuse}, {@link #keep}): without
+ * them every 8 MiB part is a new array for the garbage collector, and a JVM without {@code -Xmx} let its heap
+ * grow to a quarter of the machine under 10 concurrent 1 GiB uploads (6 GB resident for a 256 MiB budget,
+ * docs/performance.md). Kept arrays are bounded by the budget: at most as many as fit in it.
  */
 public final class UploadBudget {
 
@@ -29,6 +34,8 @@ public final class UploadBudget {
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
     private long free;
+    private final ArrayDeque<byte[]> spare = new ArrayDeque<>();
+    private long spareBytes;
 
     public UploadBudget(long total) {
         if (total <= 0) {
@@ -86,6 +93,53 @@ public final class UploadBudget {
             }
             free += size;
             changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A kept array of exactly {@code length} bytes for a buffer whose reservation was just taken, or null when
+     * none is kept (the caller makes its own).
+     */
+    byte[] reuse(int length) {
+        lock.lock();
+        try {
+            for (var it = spare.iterator(); it.hasNext(); ) {
+                byte[] a = it.next();
+                if (a.length == length) {
+                    it.remove();
+                    spareBytes -= length;
+                    return a;
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Keeps the array of a buffer whose part is done (no request reads it any more) for {@link #reuse}, while the
+     * kept arrays stay within the budget; else it is left to the garbage collector.
+     */
+    void keep(byte[] array) {
+        lock.lock();
+        try {
+            if (spareBytes + array.length <= total) {
+                spare.push(array);
+                spareBytes += array.length;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes of the arrays kept for reuse (for tests). */
+    long kept() {
+        lock.lock();
+        try {
+            return spareBytes;
         } finally {
             lock.unlock();
         }

@@ -77,4 +77,33 @@ class S3UploadBudgetTest {
             throw new RuntimeException(e);
         }
     }
+
+    @Test
+    void aSentPartsArrayServesTheNextPartAndKeptArraysStayWithinTheBudget() throws Exception {
+        int part = 1024 * 1024 * 2;
+        UploadBudget budget = new UploadBudget(2L * part);
+
+        PartBuffer first = PartBuffer.take(budget, part, () -> false);
+        first.put(java.nio.ByteBuffer.allocate(part));
+        byte[] array = first.arrayFor(0);
+        first.release();
+        assertThat(budget.kept()).isEqualTo(part);
+
+        PartBuffer second = PartBuffer.take(budget, part, () -> false);
+        assertThat(second.arrayFor(0)).isSameAs(array);
+        assertThat(budget.kept()).isZero();
+
+        // a small file's buffer never grew to a part: not kept
+        PartBuffer small = PartBuffer.take(budget, part, () -> false);
+        small.put(java.nio.ByteBuffer.allocate(1000));
+        small.release();
+        second.release();
+        assertThat(budget.kept()).isEqualTo(part);
+
+        // never more kept than the budget holds
+        budget.keep(new byte[part]);
+        budget.keep(new byte[part]);
+        assertThat(budget.kept()).isEqualTo(2L * part);
+        assertThat(budget.inUse()).isZero();
+    }
 }
