@@ -3,24 +3,10 @@ package dev.ferry.it;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.testkit.S3ProxyServer;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.gaul.s3proxy.AuthenticationType;
-import org.gaul.s3proxy.S3Proxy;
-import org.jclouds.ContextBuilder;
 import org.jclouds.blobstore.BlobStore;
-import org.jclouds.blobstore.BlobStoreContext;
-import org.jclouds.blobstore.domain.BlobMetadata;
-import org.jclouds.blobstore.domain.PageSet;
-import org.jclouds.blobstore.domain.StorageMetadata;
-import org.jclouds.blobstore.domain.internal.MutableBlobMetadataImpl;
-import org.jclouds.blobstore.domain.internal.PageSetImpl;
-import org.jclouds.blobstore.options.ListContainerOptions;
-import org.jclouds.blobstore.util.ForwardingBlobStore;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
@@ -31,9 +17,6 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <p>Each test gets its own key prefix ({@code it-N}), so tests never see each other's objects, and its root is
  * that prefix's directory in the bucket directory: the tests put fixture files in place and read uploads back with
  * java.nio exactly as on local storage, while the server only reaches them over S3.
- *
- * <p>It is {@link S3ProxyServer#onDisk} with one correction ({@link S3Listings}): the filesystem store does not
- * list an empty directory's own marker under its prefix, where S3 does. The rest is that class's setup.
  *
  * <p>The root is made as a directory object ({@code it-N/}, which S3Proxy's filesystem store marks with extended
  * attributes): deleting the last object of a prefix makes the store remove the emptied directories up the key, as
@@ -48,19 +31,15 @@ final class ObjectStoreFixture implements ExtensionContext.Store.CloseableResour
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(ObjectStoreFixture.class);
 
     private final Path base;
-    private final BlobStoreContext context;
+    private final S3ProxyServer s3;
     private final BlobStore blobs;
-    private final S3Proxy proxy;
-    private final URI endpoint;
     private final Path credentials;
     private final AtomicInteger roots = new AtomicInteger();
 
-    private ObjectStoreFixture(Path base, BlobStoreContext context, BlobStore blobs, S3Proxy proxy, Path credentials) {
+    private ObjectStoreFixture(Path base, S3ProxyServer s3, Path credentials) {
         this.base = base;
-        this.context = context;
-        this.blobs = blobs;
-        this.proxy = proxy;
-        this.endpoint = URI.create("http://" + HOST + ":" + proxy.getPort());
+        this.s3 = s3;
+        this.blobs = s3.blobStore();
         this.credentials = credentials;
     }
 
@@ -77,33 +56,14 @@ final class ObjectStoreFixture implements ExtensionContext.Store.CloseableResour
             // environment of the JVM, which the other tests share.
             Path credentials = Files.writeString(base.resolve("credentials"), "[default]\naws_access_key_id = "
                     + S3ProxyServer.ACCESS_KEY + "\naws_secret_access_key = " + S3ProxyServer.SECRET_KEY + "\n");
-            Properties overrides = new Properties();
-            overrides.setProperty("jclouds.filesystem.basedir", Files.createDirectories(base.resolve("store")).toString());
-            BlobStoreContext context = ContextBuilder.newBuilder("filesystem").credentials("identity", "credential")
-                    .overrides(overrides).build(BlobStoreContext.class);
-            BlobStore blobs = new S3Listings(context.getBlobStore());
-            blobs.createContainerInLocation(null, S3ProxyServer.BUCKET);
-            S3Proxy proxy = S3Proxy.builder().blobStore(blobs).endpoint(URI.create("http://" + HOST + ":0"))
-                    .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)
-                    .build();
-            proxy.start();
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (!proxy.getState().equals("STARTED")) {
-                if (System.nanoTime() > deadline) {
-                    proxy.stop();
-                    context.close();
-                    throw new IllegalStateException("state " + proxy.getState() + " after 10 s");
-                }
-                Thread.sleep(10);
-            }
-            return new ObjectStoreFixture(base, context, blobs, proxy, credentials);
+            return new ObjectStoreFixture(base, S3ProxyServer.onDisk(HOST, 0, base.resolve("store")), credentials);
         } catch (Exception e) {
             throw new IllegalStateException("S3Proxy could not start on " + HOST + ": " + e.getMessage(), e);
         }
     }
 
     private Path bucketDirectory() {
-        return base.resolve("store").resolve(S3ProxyServer.BUCKET);
+        return s3.bucketDirectory();
     }
 
     /** A new, empty prefix for one test: its directory, which the server serves as "/" ({@link #storeFor}). */
@@ -121,7 +81,7 @@ final class ObjectStoreFixture implements ExtensionContext.Store.CloseableResour
     ObjectStore storeFor(Path root) {
         String prefix = bucketDirectory().relativize(root).toString();
         return ObjectStore.parseUrl("s3://" + S3ProxyServer.BUCKET + "/" + prefix)
-                .withEndpoint(endpoint)
+                .withEndpoint(s3.endpoint())
                 .withPathStyle(true)
                 .withCredentialsFile(credentials);
     }
@@ -129,40 +89,9 @@ final class ObjectStoreFixture implements ExtensionContext.Store.CloseableResour
     @Override
     public void close() throws Throwable {
         try {
-            proxy.stop();
+            s3.close();
         } finally {
-            context.close();
             FerryServerExtension.deleteTree(base);
-        }
-    }
-
-    /**
-     * The filesystem store's listings made to answer as S3 does in the one place they differ for the server: S3
-     * lists a directory marker ({@code dir/}, an empty object) under its own prefix, so "is there anything below
-     * dir/?" finds an empty directory's marker; the filesystem store keeps the marker as the directory itself and
-     * lists only what is inside it. An empty answer for a prefix ending in "/" whose marker exists gets the marker,
-     * as an empty object (the store would say 4096 bytes, the directory's size on disk).
-     */
-    static final class S3Listings extends ForwardingBlobStore {
-        S3Listings(BlobStore store) {
-            super(store);
-        }
-
-        @Override
-        public PageSet<? extends StorageMetadata> list(String container, ListContainerOptions options) {
-            PageSet<? extends StorageMetadata> page = super.list(container, options);
-            String prefix = options.getPrefix();
-            if (!page.isEmpty() || page.getNextMarker() != null || prefix == null || !prefix.endsWith("/")
-                    || options.getMarker() != null) {
-                return page;
-            }
-            BlobMetadata marker = blobMetadata(container, prefix);
-            if (marker == null) {
-                return page;
-            }
-            MutableBlobMetadataImpl empty = new MutableBlobMetadataImpl(marker);
-            empty.setSize(0L);
-            return new PageSetImpl<>(List.of(empty), null);
         }
     }
 }

@@ -2,12 +2,20 @@ package dev.ferry.testkit;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
 import org.jclouds.blobstore.BlobStore;
 import org.jclouds.blobstore.BlobStoreContext;
+import org.jclouds.blobstore.domain.BlobMetadata;
+import org.jclouds.blobstore.domain.PageSet;
+import org.jclouds.blobstore.domain.StorageMetadata;
+import org.jclouds.blobstore.domain.internal.MutableBlobMetadataImpl;
+import org.jclouds.blobstore.domain.internal.PageSetImpl;
+import org.jclouds.blobstore.options.ListContainerOptions;
+import org.jclouds.blobstore.util.ForwardingBlobStore;
 
 /**
  * A real S3 API server (S3Proxy: SigV4, multipart, UploadPartCopy) in the test's JVM, with one bucket, for the
@@ -16,7 +24,8 @@ import org.jclouds.blobstore.BlobStoreContext;
  *   <li>{@link #inMemory}: jclouds' transient store, for unit tests;</li>
  *   <li>{@link #onDisk}: jclouds' filesystem store, where the object {@code KEY} of bucket {@code B} is the file
  *       {@code DIR/B/KEY}, so a test can put fixture files in place and read uploads back with java.nio, as the
- *       real-client suite does on local storage ({@link #bucketDirectory}).</li>
+ *       real-client suite does on local storage ({@link #bucketDirectory}). Its listings are corrected where they
+ *       differ from S3's ({@link S3Listings}).</li>
  * </ul>
  * Modules that use it declare {@code org.gaul:s3proxy} as a test dependency (it is optional here).
  */
@@ -28,12 +37,14 @@ public final class S3ProxyServer implements AutoCloseable {
 
     private final S3Proxy proxy;
     private final BlobStoreContext context;
+    private final BlobStore blobs;
     private final Path baseDirectory;
     private final URI endpoint;
 
-    private S3ProxyServer(S3Proxy proxy, BlobStoreContext context, Path baseDirectory, URI endpoint) {
+    private S3ProxyServer(S3Proxy proxy, BlobStoreContext context, BlobStore blobs, Path baseDirectory, URI endpoint) {
         this.proxy = proxy;
         this.context = context;
+        this.blobs = blobs;
         this.baseDirectory = baseDirectory;
         this.endpoint = endpoint;
     }
@@ -60,7 +71,7 @@ public final class S3ProxyServer implements AutoCloseable {
         }
         BlobStoreContext context = builder.credentials("identity", "credential").overrides(overrides)
                 .build(BlobStoreContext.class);
-        BlobStore blobs = context.getBlobStore();
+        BlobStore blobs = directory == null ? context.getBlobStore() : new S3Listings(context.getBlobStore());
         blobs.createContainerInLocation(null, BUCKET);
         S3Proxy proxy = S3Proxy.builder()
                 .blobStore(blobs)
@@ -73,11 +84,11 @@ public final class S3ProxyServer implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 proxy.stop();
                 context.close();
-                throw new IllegalStateException("S3Proxy did not start: " + proxy.getState());
+                throw new IllegalStateException("S3Proxy did not start on " + host + ": " + proxy.getState());
             }
             Thread.sleep(10);
         }
-        return new S3ProxyServer(proxy, context, directory, URI.create("http://" + host + ":" + proxy.getPort()));
+        return new S3ProxyServer(proxy, context, blobs, directory, URI.create("http://" + host + ":" + proxy.getPort()));
     }
 
     /** {@code http://HOST:PORT}: the endpoint for path-style requests. */
@@ -97,9 +108,9 @@ public final class S3ProxyServer implements AutoCloseable {
         return baseDirectory.resolve(BUCKET);
     }
 
-    /** The jclouds view of the store, to look at objects without going through S3. */
+    /** The jclouds view of the store (as S3Proxy serves it), to look at objects without going through S3. */
     public BlobStore blobStore() {
-        return context.getBlobStore();
+        return blobs;
     }
 
     @Override
@@ -108,6 +119,36 @@ public final class S3ProxyServer implements AutoCloseable {
             proxy.stop();
         } finally {
             context.close();
+        }
+    }
+
+    /**
+     * The filesystem store's listings made to answer as S3 does in the one place they differ for the server: S3
+     * lists a directory marker ({@code dir/}, an empty object) under its own prefix, so "is there anything below
+     * dir/?" finds an empty directory's marker; the filesystem store keeps the marker as the directory itself and
+     * lists only what is inside it. An empty answer for a prefix ending in "/" whose marker exists gets the marker,
+     * as an empty object (the store would say 4096 bytes, the directory's size on disk).
+     */
+    static final class S3Listings extends ForwardingBlobStore {
+        S3Listings(BlobStore store) {
+            super(store);
+        }
+
+        @Override
+        public PageSet<? extends StorageMetadata> list(String container, ListContainerOptions options) {
+            PageSet<? extends StorageMetadata> page = super.list(container, options);
+            String prefix = options.getPrefix();
+            if (!page.isEmpty() || page.getNextMarker() != null || prefix == null || !prefix.endsWith("/")
+                    || options.getMarker() != null) {
+                return page;
+            }
+            BlobMetadata marker = blobMetadata(container, prefix);
+            if (marker == null) {
+                return page;
+            }
+            MutableBlobMetadataImpl empty = new MutableBlobMetadataImpl(marker);
+            empty.setSize(0L);
+            return new PageSetImpl<>(List.of(empty), null);
         }
     }
 }

@@ -9,13 +9,13 @@ import java.util.Comparator;
  * order, which changes with every file added and makes listings hard to read and diff. Not
  * {@link String#compareTo}: it compares UTF-16 units, which puts U+10000 and above before U+E000.
  */
-final class NameOrder {
-    static final Comparator<String> CODE_POINTS = NameOrder::compare;
+public final class NameOrder {
+    public static final Comparator<String> CODE_POINTS = NameOrder::compare;
 
     private NameOrder() {
     }
 
-    static int compare(String a, String b) {
+    public static int compare(String a, String b) {
         int i = 0;
         int j = 0;
         while (i < a.length() && j < b.length()) {

@@ -1,5 +1,6 @@
 package dev.ferry.storage.s3;
 
+import dev.ferry.server.fs.NameOrder;
 import dev.ferry.server.fs.VirtualPath;
 import java.util.Comparator;
 import java.util.Optional;
@@ -73,18 +74,8 @@ final class Keys {
         return directory(to) + key.substring(source.length());
     }
 
+    /** S3's key order (by code point; see {@link NameOrder}). */
     static int compare(String a, String b) {
-        int i = 0;
-        int j = 0;
-        while (i < a.length() && j < b.length()) {
-            int ca = a.codePointAt(i);
-            int cb = b.codePointAt(j);
-            if (ca != cb) {
-                return Integer.compare(ca, cb);
-            }
-            i += Character.charCount(ca);
-            j += Character.charCount(cb);
-        }
-        return Boolean.compare(i < a.length(), j < b.length());
+        return NameOrder.compare(a, b);
     }
 }
