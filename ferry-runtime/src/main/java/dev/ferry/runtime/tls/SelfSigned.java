@@ -6,12 +6,15 @@ import java.io.Writer;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -59,6 +62,8 @@ public final class SelfSigned {
 
     public static final String CERTIFICATE_FILE = "ferry-selfsigned-cert.pem";
     public static final String KEY_FILE = "ferry-selfsigned-key.pem";
+    /** Held (fcntl lock) while a certificate is looked for, made and saved: see {@link #obtain}. */
+    static final String LOCK_FILE = "ferry-selfsigned.lock";
     static final Duration VALIDITY = Duration.ofDays(365);
 
     private SelfSigned() {}
@@ -67,6 +72,26 @@ public final class SelfSigned {
         if (directory == null) {
             return make(listen, clock, "self-signed (in memory)");
         }
+        // Servers started at once on one state directory (a fleet's hosts on a shared mount, a test bed, several
+        // servers in one JVM) take turns: the first makes and saves the certificate, the others then find and reuse
+        // it, so all serve one fingerprint. Without the turn they raced to rename the same temp file, and the
+        // losers failed to start (seen on the test bed: three servers, one directory).
+        synchronized (SelfSigned.class) {
+            FileChannel lockFile;
+            try {
+                Files.createDirectories(directory);
+                lockFile = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                // A directory this account cannot write: a saved certificate can still be reused (save reports the rest).
+                return obtainInTurn(directory, listen, clock);
+            }
+            try (lockFile; FileLock held = lockFile.lock()) {
+                return obtainInTurn(directory, listen, clock);
+            }
+        }
+    }
+
+    private static TlsIdentity obtainInTurn(Path directory, InetSocketAddress listen, Clock clock) throws IOException {
         Path certificateFile = directory.resolve(CERTIFICATE_FILE);
         Path keyFile = directory.resolve(KEY_FILE);
         String replaced = "";

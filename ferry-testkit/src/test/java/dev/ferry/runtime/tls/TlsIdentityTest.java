@@ -151,6 +151,27 @@ class TlsIdentityTest {
         assertThatThrownBy(() -> load(files(key, key))).hasMessageContaining("holds no PEM certificate");
     }
 
+    /** Servers started at once on one state directory: one makes the certificate, all serve it, none fails. */
+    @Test
+    void selfSignedStartsAtOnceShareOneCertificate() throws Exception {
+        IdentityFiles tls = new IdentityFiles(null, null, null, dir);
+        try (var starts = java.util.concurrent.Executors.newFixedThreadPool(6)) {
+            List<java.util.concurrent.Future<TlsIdentity>> made = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                made.add(starts.submit(() -> load(tls)));
+            }
+            java.util.Set<String> fingerprints = new java.util.HashSet<>();
+            int newOnes = 0;
+            for (var f : made) {
+                TlsIdentity id = f.get();
+                fingerprints.add(id.fingerprint());
+                newOnes += id.origin().startsWith("self-signed (new") ? 1 : 0;
+            }
+            assertThat(fingerprints).hasSize(1);
+            assertThat(newOnes).isEqualTo(1);
+        }
+    }
+
     @Test
     void selfSignedIsMadeSavedAndReused() throws Exception {
         IdentityFiles tls = new IdentityFiles(null, null, null, dir);
