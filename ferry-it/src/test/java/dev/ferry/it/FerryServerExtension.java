@@ -174,7 +174,11 @@ public final class FerryServerExtension implements BeforeEachCallback, AfterEach
     private void start(UnaryOperator<ServerSettings> configuration) throws IOException {
         ServerSettings initial = defaults(root);
         if (objectStore != null) {
-            initial = initial.withObjectStore(objectStore.storeFor(root));
+            // The local root is an empty directory apart from the store's files: were the server to serve the
+            // users from local disk instead of S3, the tests' fixture files would be missing and their uploads
+            // absent from root(), so every OBJECT_STORE test would fail rather than pass without S3.
+            initial = defaults(Files.createDirectories(base.resolve("local-root")))
+                    .withObjectStore(objectStore.storeFor(root));
         }
         settings = configuration.apply(initial);
         server = FtpServer.start(settings);
