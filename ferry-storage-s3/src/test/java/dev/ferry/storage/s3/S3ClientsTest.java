@@ -38,7 +38,8 @@ class S3ClientsTest {
      * a body whose length it was not told (PosterOutputStream), which would cost a second part-size array per
      * part in flight, uncounted by the UploadBudget. The SDK's url-connection client sets fixed-length streaming
      * from Content-Length. Seen from a store that counts the body bytes it has received while the body is
-     * still being read. (The SDK's own copy, one aws-chunked chunk at a time over http, is 128 KiB at most.)
+     * still being read. The body is read twice, as S3Clients signs it whole over http: once for its SHA-256 (no
+     * store bytes yet, so that read waits its second out), then to send it, the read this test is about.
      */
     @Test
     @Timeout(30)
@@ -68,7 +69,7 @@ class S3ClientsTest {
             }
             store.join();
         }
-        // Over http the SDK signs the body chunk by chunk (aws-chunked): a few bytes of chunk headers more.
+        // The body signed whole (S3Clients): no aws-chunked framing, the slack only for a client that adds it.
         assertThat(received.get()).isBetween(4L * MIB, 4L * MIB + 16 * 1024);
         assertThat(seenWhileReading).as("the store had body bytes before the body was read to its end").isTrue();
     }
