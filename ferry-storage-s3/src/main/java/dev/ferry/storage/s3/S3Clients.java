@@ -58,8 +58,8 @@ final class S3Clients {
         }
         // A body of known length is signed whole (its SHA-256 in x-amz-content-sha256, which SigV4 requires over
         // http; over https S3 takes UNSIGNED-PAYLOAD, TLS guarding the bytes) rather than as aws-chunked with a
-        // signature per 128 KiB chunk, the SDK's default for streamed bodies: that framing cost a STOR 4.35 s of
-        // CPU per GiB against 3.42 s signed whole, and 139 against 150 MB/s (docs/performance.md). A part is in
+        // signature per 128 KiB chunk, the SDK's default for streamed bodies: that framing cost a STOR 4.68 s of
+        // CPU per GiB against 3.68 s signed whole, and 129 against 146 MB/s (docs/performance.md). A part is in
         // memory already, so reading it twice (hash, then send) costs no I/O.
         S3AuthSchemeProvider standard = S3AuthSchemeProvider.defaultProvider();
         builder.authSchemeProvider(params -> standard.resolveAuthScheme(params).stream()
