@@ -64,11 +64,7 @@ public final class ServerConfigFile {
      * Where a configuration file keeps its accounts: its users file, the root that homes are under, and the
      * server's object store (null: local files, where homes are directories to create).
      */
-    public record Accounts(Path usersFile, Path root, ObjectStore objectStore) {
-        public Accounts(Path usersFile, Path root) {
-            this(usersFile, root, null);
-        }
-    }
+    public record Accounts(Path usersFile, Path root, ObjectStore objectStore) {}
 
     /**
      * {@code server.users-file} and {@code server.root} of {@code file}, read without the rest of it (for

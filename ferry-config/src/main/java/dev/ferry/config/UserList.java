@@ -45,12 +45,11 @@ final class UserList {
 
     private record Definition(YamlFile file, Node node) {}
 
-    /** Relative homes are resolved against {@code serverRoot}. */
-    UserList(Path serverRoot) {
-        this(serverRoot, null);
-    }
-
-    /** @param serverStore the server's object store (null: local files), which accounts' own storage starts from */
+    /**
+     * Relative homes are resolved against {@code serverRoot}.
+     *
+     * @param serverStore the server's object store (null: local files), which accounts' own storage starts from
+     */
     UserList(Path serverRoot, ObjectStore serverStore) {
         this.serverRoot = serverRoot;
         this.serverStore = serverStore;
