@@ -41,10 +41,8 @@ final class CheckConfig {
                 System.out.println("storage: " + describe(settings.objectStore()) + ": bucket answers");
             }
             for (ObjectStore store : engines.otherStores()) {
-                String users = String.join(",", settings.users().stream()
-                        .filter(u -> u.storage() != null && store.equals(u.storage().objectStore()))
-                        .map(ServerSettings.UserAccount::name).toList());
-                System.out.println("storage of " + users + ": " + describe(store) + ": bucket answers");
+                System.out.println("storage of " + StorageEngines.usersOn(settings.users(), store) + ": " + describe(store)
+                        + ": bucket answers");
             }
             List<String> local = settings.users().stream()
                     .filter(u -> settings.objectStore() != null && u.storedLocally(settings.objectStore()))

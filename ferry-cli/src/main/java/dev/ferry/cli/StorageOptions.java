@@ -4,7 +4,6 @@ import dev.ferry.config.Setting;
 import dev.ferry.config.Values;
 import dev.ferry.server.fs.ObjectStore;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -78,9 +77,9 @@ final class StorageOptions {
         Integer inFlight = Flags.value(Setting.STORAGE_PARTS_IN_FLIGHT, partsInFlight);
         Long memory = Flags.value(Setting.STORAGE_UPLOAD_MEMORY, uploadMemory);
         Path credentials = credentialsFile == null ? null : credentialsFile.toAbsolutePath().normalize();
-        if (credentials != null && (!Files.isReadable(credentials) || Files.isDirectory(credentials))) {
-            throw new IllegalArgumentException("--s3-credentials-file: cannot read " + credentials
-                    + (Files.exists(credentials) ? "" : " (no such file)") + "; expected an AWS credentials file with a [default] profile");
+        String unreadable = credentials == null ? null : Values.credentialsFileProblem(credentials);
+        if (unreadable != null) {
+            throw new IllegalArgumentException("--s3-credentials-file: " + unreadable);
         }
         ObjectStore store = current;
         if (storage != null) {

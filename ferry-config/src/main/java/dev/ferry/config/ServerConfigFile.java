@@ -64,11 +64,7 @@ public final class ServerConfigFile {
      * Where a configuration file keeps its accounts: its users file, the root that homes are under, and the
      * server's object store (null: local files, where homes are directories to create).
      */
-    public record Accounts(Path usersFile, Path root, ObjectStore objectStore) {
-        public Accounts(Path usersFile, Path root) {
-            this(usersFile, root, null);
-        }
-    }
+    public record Accounts(Path usersFile, Path root, ObjectStore objectStore) {}
 
     /**
      * {@code server.users-file} and {@code server.root} of {@code file}, read without the rest of it (for
@@ -104,10 +100,8 @@ public final class ServerConfigFile {
     public static String objectStoreHomeProblem(ServerSettings s) {
         Path root = s.root().normalize();
         for (ServerSettings.UserAccount user : s.users()) {
-            boolean onObjectStore = user.storage() != null ? !user.storage().local() : s.objectStore() != null;
-            if (onObjectStore && user.home() != null && !user.home().normalize().startsWith(root)) {
-                return "user " + Values.quote(user.name()) + ": home " + user.home() + " is not below the server root "
-                        + root + "; on object storage a home is the key prefix named by its path below the root";
+            if (!user.storedLocally(s.objectStore()) && user.home() != null && !user.home().normalize().startsWith(root)) {
+                return "user " + Values.quote(user.name()) + ": " + homeNotBelowRoot(user.home(), root);
             }
             if (user.storage() != null && user.storage().local() && s.objectStore() != null && user.home() == null) {
                 return "user " + Values.quote(user.name()) + " keeps local files (storage: local) on a server whose files"
@@ -116,10 +110,15 @@ public final class ServerConfigFile {
         }
         Path anonymous = s.anonymous().home();
         if (s.objectStore() != null && anonymous != null && !anonymous.normalize().startsWith(root)) {
-            return "anonymous home " + anonymous + " is not below the server root " + root
-                    + "; on object storage a home is the key prefix named by its path below the root";
+            return "anonymous " + homeNotBelowRoot(anonymous, root);
         }
         return null;
+    }
+
+    /** Why a home outside the root cannot be on an object store; the words of the file's checks and of the flags'. */
+    static String homeNotBelowRoot(Path home, Path root) {
+        return "home " + home + " is not below the server root " + root
+                + "; on object storage a home is the key prefix named by its path below the root";
     }
 
     private static ServerSettings server(YamlMapping server, ServerSettings base) throws ConfigException {
@@ -209,8 +208,7 @@ public final class ServerConfigFile {
     private static Anonymous anonymous(YamlMapping m, Path root, Anonymous base, ObjectStore store) throws ConfigException {
         Path home = m.path("home", root, base.home());
         if (store != null && m.has("home") && !home.startsWith(root)) {
-            throw m.error("home", "home " + home + " is not below the server root " + root + "; on object storage"
-                    + " a home is the key prefix named by its path below the root (write it relative to the root)");
+            throw m.error("home", homeNotBelowRoot(home, root) + " (write it relative to the root)");
         }
         return new Anonymous(m.bool("enabled", base.enabled()), home,
                 m.parsed("upload-directory", Values.UPLOAD_DIRECTORY, Values::uploadDirectory, base.uploadDirectory()));

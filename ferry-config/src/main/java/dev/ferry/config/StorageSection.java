@@ -3,7 +3,6 @@ package dev.ferry.config;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.StorageOverride;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -102,9 +101,9 @@ final class StorageSection {
     /** Read at load, as the users file is: a missing file is a FILE:LINE:COL error, not a failed start. */
     private static Path credentialsFile(YamlMapping m, Path directory, Path fallback) throws ConfigException {
         Path file = m.path("credentials-file", directory, fallback);
-        if (m.has("credentials-file") && (!Files.isReadable(file) || Files.isDirectory(file))) {
-            throw m.error("credentials-file", "cannot read " + file + (Files.exists(file) ? "" : " (no such file)")
-                    + "; expected an AWS credentials file with a [default] profile");
+        String problem = m.has("credentials-file") ? Values.credentialsFileProblem(file) : null;
+        if (problem != null) {
+            throw m.error("credentials-file", problem);
         }
         return file;
     }

@@ -45,12 +45,11 @@ final class UserList {
 
     private record Definition(YamlFile file, Node node) {}
 
-    /** Relative homes are resolved against {@code serverRoot}. */
-    UserList(Path serverRoot) {
-        this(serverRoot, null);
-    }
-
-    /** @param serverStore the server's object store (null: local files), which accounts' own storage starts from */
+    /**
+     * Relative homes are resolved against {@code serverRoot}.
+     *
+     * @param serverStore the server's object store (null: local files), which accounts' own storage starts from
+     */
     UserList(Path serverRoot, ObjectStore serverStore) {
         this.serverRoot = serverRoot;
         this.serverStore = serverStore;
@@ -105,8 +104,7 @@ final class UserList {
         boolean onObjectStore = storage != null ? !storage.local() : serverStore != null;
         // A relative root is no server's (UsersFileText checks a file's syntax without one): nothing to be below.
         if (onObjectStore && home != null && serverRoot.isAbsolute() && !home.normalize().startsWith(serverRoot.normalize())) {
-            throw entry.error("home", "user " + Values.quote(name) + ": home " + home + " is not below the server root "
-                    + serverRoot + "; on object storage a home is the key prefix named by its path below the root"
+            throw entry.error("home", "user " + Values.quote(name) + ": " + ServerConfigFile.homeNotBelowRoot(home, serverRoot)
                     + " (write it relative to the root, such as " + name + ")");
         }
     }

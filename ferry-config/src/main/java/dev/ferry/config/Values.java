@@ -14,6 +14,8 @@ import dev.ferry.server.fs.VirtualPath;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -555,6 +557,18 @@ public final class Values {
     }
 
     private static final long MAX_PART_SIZE = 1L << 30;
+
+    /**
+     * What keeps {@code file} from serving as the store's credentials file, or null: the file's and the flag's words.
+     * Checked when the settings are read, so a missing file is refused there rather than failing the start.
+     */
+    public static String credentialsFileProblem(Path file) {
+        if (Files.isReadable(file) && !Files.isDirectory(file)) {
+            return null;
+        }
+        return "cannot read " + file + (Files.exists(file) ? "" : " (no such file)")
+                + "; expected an AWS credentials file with a [default] profile";
+    }
 
     /** The words of the file and of the flags when the upload memory cannot hold one part. */
     public static String uploadMemoryProblem(long uploadMemory, int partSize) {

@@ -262,7 +262,8 @@ public final class FtpServer implements AutoCloseable {
                         settings.trustedProxies().isEmpty() ? "-" : String.join(",", settings.trustedProxies()))
                 .log();
         for (ObjectStore store : server.context.storage().otherStores()) {
-            server.log.info("storage-opened").with("storage", store.url()).with("users", usersOn(settings.users(), store)).log();
+            server.log.info("storage-opened").with("storage", store.url())
+                    .with("users", StorageEngines.usersOn(settings.users(), store)).log();
         }
         warnAboutHomes(server.log, settings.users(), settings.objectStore());
         return server;
@@ -431,12 +432,5 @@ public final class FtpServer implements AutoCloseable {
         context.watchdog().close();
         context.storage().close();
         log.info("stopped").log();
-    }
-
-    /** The names of the accounts whose own storage is {@code store}, comma-separated. */
-    private static String usersOn(List<ServerSettings.UserAccount> users, ObjectStore store) {
-        return String.join(",", users.stream()
-                .filter(u -> u.storage() != null && store.equals(u.storage().objectStore()))
-                .map(ServerSettings.UserAccount::name).toList());
     }
 }

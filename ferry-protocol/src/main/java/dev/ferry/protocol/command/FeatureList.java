@@ -83,7 +83,15 @@ public final class FeatureList {
      * @param mlstFacts     the session's MLST facts (OPTS MLST), starred in the list
      */
     public static List<String> server(boolean tlsOffered, String hashAlgorithm, Set<String> mlstFacts) {
-        return of(EnumSet.allOf(Verb.class), tlsOffered,
+        return server(EnumSet.allOf(Verb.class), tlsOffered, hashAlgorithm, mlstFacts);
+    }
+
+    /**
+     * As {@link #server(boolean, String, Set)}, for a server that serves only {@code served} (one on object
+     * storage leaves MFMT out, since it cannot set a file's time).
+     */
+    public static List<String> server(Set<Verb> served, boolean tlsOffered, String hashAlgorithm, Set<String> mlstFacts) {
+        return of(served, tlsOffered,
                 Map.of(Verb.HASH, hashParameters(HASH_ALGORITHMS, hashAlgorithm),
                         Verb.MLST, mlstParameters(MLST_FACTS, mlstFacts)),
                 PATH_FEATURES);

@@ -85,7 +85,16 @@ public final class SelfSigned {
                 // A directory this account cannot write: a saved certificate can still be reused (save reports the rest).
                 return obtainInTurn(directory, listen, clock);
             }
-            try (lockFile; FileLock held = lockFile.lock()) {
+            FileLock held;
+            try {
+                held = lockFile.lock();
+            } catch (IOException e) {
+                // A file system without locks (an NFS mount without lockd answers ENOLCK): no turn to take, so as
+                // before there was one, rather than a start that fails on the lock alone.
+                lockFile.close();
+                return obtainInTurn(directory, listen, clock);
+            }
+            try (lockFile; held) {
                 return obtainInTurn(directory, listen, clock);
             }
         }

@@ -4,11 +4,13 @@ import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.command.FeatureList;
 import dev.ferry.protocol.command.PreLogin;
+import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.reply.Replies;
 import dev.ferry.server.data.TransferProgress;
 import dev.ferry.server.listing.MlsxFormat;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -24,23 +26,20 @@ public final class InfoCommands {
     private final SessionState state;
     private final String serverName;
     private final boolean tlsOffered;
-    private final boolean modificationTimesKept;
+    /** The verbs FEAT speaks for, fixed for the session: every one, less MFMT when the storage cannot honour it. */
+    private final Set<Verb> served;
 
     /** @param modificationTimesKept the storage can honour MFMT (an object store cannot) */
     public InfoCommands(SessionState state, String serverName, boolean tlsOffered, boolean modificationTimesKept) {
         this.state = state;
         this.serverName = serverName;
         this.tlsOffered = tlsOffered;
-        this.modificationTimesKept = modificationTimesKept;
+        this.served = modificationTimesKept ? EnumSet.allOf(Verb.class) : EnumSet.complementOf(EnumSet.of(Verb.MFMT));
     }
 
     /** RFC 2389 §3.2: one feature per line, each starting with a space; HASH and MLST show the OPTS choices. */
     public Reply features() {
-        List<String> lines = FeatureList.server(tlsOffered, state.hashAlgorithm(), state.mlstFacts());
-        if (!modificationTimesKept) {
-            lines = lines.stream().filter(line -> !line.equals("MFMT")).toList();
-        }
-        return FeatureList.reply(lines);
+        return FeatureList.reply(FeatureList.server(served, tlsOffered, state.hashAlgorithm(), state.mlstFacts()));
     }
 
     public Reply options(String arg) {

@@ -125,6 +125,13 @@ public final class StorageEngines implements AutoCloseable {
         return engine;
     }
 
+    /** The names of the accounts whose own storage is {@code store}, comma-separated (the start's log, --check-config). */
+    public static String usersOn(List<UserAccount> users, ObjectStore store) {
+        return String.join(",", users.stream()
+                .filter(u -> u.storage() != null && store.equals(u.storage().objectStore()))
+                .map(UserAccount::name).toList());
+    }
+
     /** The stores of accounts' own, opened so far. */
     public List<ObjectStore> otherStores() {
         return List.copyOf(others.keySet());

@@ -19,9 +19,4 @@ public record StorageOverride(ObjectStore objectStore) {
     public boolean local() {
         return objectStore == null;
     }
-
-    /** "local" or {@code s3://BUCKET[/PREFIX]}, for listings and logs (never a credential). */
-    public String describe() {
-        return objectStore == null ? "local" : objectStore.url();
-    }
 }
