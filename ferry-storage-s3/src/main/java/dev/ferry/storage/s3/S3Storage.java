@@ -535,9 +535,10 @@ final class S3Storage implements Storage {
     // --- HASH ---
 
     /**
-     * The object's own checksum when it is a digest of the whole content (see {@link StoredChecksum}); S3 keeps
-     * one for what Ferry uploads in one request ({@link S3Upload}). Null for no such object too: the caller's
-     * read then says what is wrong.
+     * The object's own checksum when it is a digest of the whole content (see {@link StoredChecksum}): S3 keeps
+     * one for what a client uploaded with one in a single request. Ferry's own uploads send none ({@link S3Upload}
+     * says why), so for them this is null and HASH reads the file. Null for no such object too: the caller's stat
+     * or read then says what is wrong.
      */
     @Override
     public StoredHash storedHash(VirtualPath file, String algorithm) throws IOException {
