@@ -39,7 +39,7 @@ final class S3Uploads {
         if (file.isRoot()) {
             throw new FileSystemException(file.toString(), null, "Is a directory");
         }
-        S3Target target = new S3Target(client, store.bucket(), prefix + String.join("/", file.segments()), file,
+        S3Target target = new S3Target(client, store.bucket(), new Keys(prefix).file(file), file,
                 store.requestTimeout(), log);
         refuseDirectory(target);
         return switch (mode) {
