@@ -235,13 +235,15 @@ public final class FileCommands {
      */
     public Reply hash(String arg, VirtualPath path) {
         try {
-            FileInfo info = s.storage().stat(path);
-            if (info.type() != FileType.FILE) {
-                return Reply.of(550, arg + ": Not a plain file.");
-            }
+            // The kept digest first: only a file has one, so when there is one the stat is not needed (on an
+            // object store each is a HeadObject).
             Storage.StoredHash stored = s.storage().storedHash(path, s.hashAlgorithm());
             if (stored != null) {
                 return Reply.of(213, s.hashAlgorithm() + " 0-" + stored.size() + " " + stored.hex() + " " + arg);
+            }
+            FileInfo info = s.storage().stat(path);
+            if (info.type() != FileType.FILE) {
+                return Reply.of(550, arg + ": Not a plain file.");
             }
             MessageDigest digest = MessageDigest.getInstance(s.hashAlgorithm());
             long total = 0;

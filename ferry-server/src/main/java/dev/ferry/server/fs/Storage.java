@@ -50,6 +50,7 @@ public interface Storage {
      * it: "SHA-256", "SHA-1", "MD5"), so HASH need not read the file; null when it keeps none for it, and the
      * caller reads and digests the file. Only a digest of exactly the bytes a read would return may be given: an
      * object store's checksum of checksums (a multipart upload's composite) is not one. Local files keep none.
+     * Null also when {@code file} is no file (missing, a directory): HASH asks this before its stat.
      */
     default StoredHash storedHash(VirtualPath file, String algorithm) throws IOException {
         return null;

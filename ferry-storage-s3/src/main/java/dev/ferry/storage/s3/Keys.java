@@ -20,7 +20,7 @@ import java.util.Optional;
 final class Keys {
 
     /** The order of S3 listings: UTF-8 byte order of the keys, which is Unicode code-point order. */
-    static final Comparator<String> ORDER = Keys::compare;
+    static final Comparator<String> ORDER = NameOrder.CODE_POINTS;
 
     private final String prefix;
 
@@ -72,10 +72,5 @@ final class Keys {
             throw new IllegalArgumentException("key not below the directory being renamed");
         }
         return directory(to) + key.substring(source.length());
-    }
-
-    /** S3's key order (by code point; see {@link NameOrder}). */
-    static int compare(String a, String b) {
-        return NameOrder.compare(a, b);
     }
 }

@@ -50,11 +50,11 @@ record ObjectRebuild(String etag, List<Range> copies, long head) {
         if (kept < ObjectStore.MIN_PART_SIZE) {
             return new ObjectRebuild(etag, List.of(), kept);
         }
-        long size = Math.max(partSize, ceilDiv(kept, MAX_COPY_PARTS));
+        long size = Math.max(partSize, Math.ceilDiv(kept, MAX_COPY_PARTS));
         long count = Math.max(1, kept / size);
-        if (ceilDiv(kept, count) > MAX_COPY_PART) {
+        if (Math.ceilDiv(kept, count) > MAX_COPY_PART) {
             // Only for heads beyond 5 TB (S3's object limit): more parts then, of the largest size.
-            count = ceilDiv(kept, MAX_COPY_PART);
+            count = Math.ceilDiv(kept, MAX_COPY_PART);
             size = kept / count;
         }
         List<Range> ranges = new ArrayList<>((int) count);
@@ -69,9 +69,5 @@ record ObjectRebuild(String etag, List<Range> copies, long head) {
 
     long kept() {
         return copies.isEmpty() ? head : copies.getLast().first() + copies.getLast().length();
-    }
-
-    private static long ceilDiv(long a, long b) {
-        return (a + b - 1) / b;
     }
 }

@@ -76,7 +76,6 @@ final class S3Storage implements Storage {
 
     private final S3Client client;
     private final ObjectStore store;
-    private final String prefix;
     private final UploadBudget budget;
     private final EventLog log;
     private final Keys keys;
@@ -92,7 +91,6 @@ final class S3Storage implements Storage {
         this.client = client;
         this.log = log;
         this.store = store;
-        this.prefix = prefix;
         this.budget = budget;
         this.keys = new Keys(prefix);
         this.bucket = store.bucket();
@@ -212,7 +210,7 @@ final class S3Storage implements Storage {
 
     @Override
     public Upload openUpload(VirtualPath file, UploadMode mode, long offset) throws IOException {
-        return S3Uploads.open(client, store, budget, log, prefix, file, mode, offset);
+        return S3Uploads.open(client, store, budget, log, keys.prefix(), file, mode, offset);
     }
 
     @Override
@@ -535,9 +533,10 @@ final class S3Storage implements Storage {
     // --- HASH ---
 
     /**
-     * The object's own checksum when it is a digest of the whole content (see {@link StoredChecksum}); S3 keeps
-     * one for what Ferry uploads in one request ({@link S3Upload}). Null for no such object too: the caller's
-     * read then says what is wrong.
+     * The object's own checksum when it is a digest of the whole content (see {@link StoredChecksum}): S3 keeps
+     * one for what a client uploaded with one in a single request. Ferry's own uploads send none ({@link S3Upload}
+     * says why), so for them this is null and HASH reads the file. Null for no such object too: the caller's stat
+     * or read then says what is wrong.
      */
     @Override
     public StoredHash storedHash(VirtualPath file, String algorithm) throws IOException {

@@ -12,6 +12,8 @@ import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -53,6 +55,19 @@ record S3Target(S3Client client, String bucket, String key, VirtualPath path, Du
             why = e.toString();
         }
         return new IOException(path + ": " + doing + " failed: " + why, e);
+    }
+
+    /** HeadObject of the key; null when there is no such object. */
+    HeadObjectResponse head() throws IOException {
+        try {
+            return client.headObject(HeadObjectRequest.builder().bucket(bucket).key(key).overrideConfiguration(limits())
+                    .build());
+        } catch (SdkException e) {
+            if (isNotFound(e)) {
+                return null;
+            }
+            throw failure("looking up", e);
+        }
     }
 
     /** HTTP 412 (a conditional write lost) or 409 ConditionalRequestConflict (a concurrent one won). */

@@ -531,14 +531,9 @@ final class S3Upload implements Upload {
     /** Whether the key names an object now (CREATE's check before the complete). */
     private boolean exists() throws IOException {
         try {
-            target.client().headObject(HeadObjectRequest.builder().bucket(target.bucket()).key(target.key())
-                    .overrideConfiguration(target.limits()).build());
-            return true;
-        } catch (SdkException e) {
-            if (S3Target.isNotFound(e)) {
-                return false;
-            }
-            throw failed(target.failure("looking up", e));
+            return target.head() != null;
+        } catch (IOException e) {
+            throw failed(e);
         }
     }
 

@@ -11,7 +11,6 @@ import java.nio.file.NoSuchFileException;
 import java.util.Objects;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 
@@ -39,19 +38,19 @@ final class S3Uploads {
         if (file.isRoot()) {
             throw new FileSystemException(file.toString(), null, "Is a directory");
         }
-        S3Target target = new S3Target(client, store.bucket(), prefix + String.join("/", file.segments()), file,
+        S3Target target = new S3Target(client, store.bucket(), new Keys(prefix).file(file), file,
                 store.requestTimeout(), log);
         refuseDirectory(target);
         return switch (mode) {
             case REPLACE -> S3Upload.replacing(target, store, budget);
             case CREATE -> {
-                if (head(target) != null) {
+                if (target.head() != null) {
                     throw target.exists();
                 }
                 yield S3Upload.newOnly(target, store, budget);
             }
             case UNIQUE -> {
-                HeadObjectResponse made = head(target);
+                HeadObjectResponse made = target.head();
                 if (made == null) {
                     throw new NoSuchFileException(file.toString());
                 }
@@ -59,13 +58,13 @@ final class S3Uploads {
             }
             case APPEND -> {
                 // A missing object is a new one, as APPE creates a missing file.
-                HeadObjectResponse old = head(target);
+                HeadObjectResponse old = target.head();
                 long kept = old == null ? 0 : old.contentLength();
                 yield kept == 0 ? S3Upload.replacing(target, store, budget)
                         : S3Upload.rebuilding(target, store, budget, ObjectRebuild.keep(old.eTag(), kept, store.partSize()));
             }
             case RESUME -> {
-                HeadObjectResponse old = head(target);
+                HeadObjectResponse old = target.head();
                 long length = old == null ? 0 : old.contentLength();
                 if (offset > length) {
                     // The same words as a local file's (LocalUpload): the client sees one message for both.
@@ -90,19 +89,6 @@ final class S3Uploads {
                 throw new FileSystemException(target.path().toString(), null, "Is a directory");
             }
         } catch (SdkException e) {
-            throw target.failure("looking up", e);
-        }
-    }
-
-    /** The object's metadata, or null when there is none. */
-    private static HeadObjectResponse head(S3Target target) throws IOException {
-        try {
-            return target.client().headObject(HeadObjectRequest.builder().bucket(target.bucket()).key(target.key())
-                    .overrideConfiguration(target.limits()).build());
-        } catch (SdkException e) {
-            if (S3Target.isNotFound(e)) {
-                return null;
-            }
             throw target.failure("looking up", e);
         }
     }
