@@ -36,8 +36,7 @@ final class S3Errors {
             return switch (s3.statusCode()) {
                 case 404 -> withCause(new NoSuchFileException(path), e);
                 case 403 -> withCause(new AccessDeniedException(path), e);
-                default -> withCause(new FileSystemException(path, null, "the store answered HTTP " + s3.statusCode()
-                        + errorCode(s3)), e);
+                default -> withCause(new FileSystemException(path, null, phrase(s3)), e);
             };
         }
         if (e instanceof AbortedException || Thread.currentThread().isInterrupted()) {
@@ -45,7 +44,18 @@ final class S3Errors {
             interrupted.initCause(e);
             return interrupted;
         }
-        return withCause(new FileSystemException(path, null, clientReason(e)), e);
+        return withCause(new FileSystemException(path, null, phrase(e)), e);
+    }
+
+    /**
+     * The cause of {@code e} in a fixed short phrase that quotes nothing of the store's text: the HTTP status and
+     * S3's error code word, or why there was no answer. For any message that may reach a client.
+     */
+    static String phrase(SdkException e) {
+        if (e instanceof S3Exception s3) {
+            return "the store answered HTTP " + s3.statusCode() + errorCode(s3);
+        }
+        return clientReason(e);
     }
 
     /** A failure below the SDK (a read from an object's body stream). */

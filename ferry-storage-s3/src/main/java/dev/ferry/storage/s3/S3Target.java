@@ -31,28 +31,27 @@ record S3Target(S3Client client, String bucket, String key, VirtualPath path, Du
     }
 
     /**
-     * An IOException for a request that failed, naming the virtual path and what was being done; S3's answer
-     * (status and error code) or the network's reason. SDK messages hold no credentials, but only their
-     * innermost text and S3's error code are kept anyway.
+     * An IOException for a request that failed, naming the virtual path and what was being done, and the cause in
+     * {@link S3Errors#phrase}'s fixed words: the message may become a reply's text (451 "Cannot store ..."), and
+     * the store's own text names the bucket and the key (a host name can be the bucket's). The exception itself is
+     * kept as the cause, for the log.
      */
     IOException failure(String doing, Exception e) {
         if (e instanceof IOException io) {
             return io;
         }
         String why;
-        if (e instanceof S3Exception s3) {
-            String code = s3.awsErrorDetails() == null ? null : s3.awsErrorDetails().errorCode();
-            why = "the store answered HTTP " + s3.statusCode() + (code == null ? "" : " " + code);
-        } else if (e instanceof ApiCallTimeoutException || e instanceof ApiCallAttemptTimeoutException) {
+        if (e instanceof ApiCallTimeoutException || e instanceof ApiCallAttemptTimeoutException) {
             why = "the store did not answer within " + timeout.toMillis() + " ms";
         } else if (e instanceof AbortedException) {
             InterruptedIOException interrupted = new InterruptedIOException(path + ": " + doing + " was interrupted");
             interrupted.initCause(e);
             return interrupted;
-        } else if (e instanceof SdkException) {
-            why = "the store could not be reached: " + StoreCheck.rootMessage(e);
+        } else if (e instanceof SdkException sdk) {
+            why = S3Errors.phrase(sdk);
         } else {
-            why = e.toString();
+            // not e.toString(): an unexpected exception's message may quote the request
+            why = e.getClass().getSimpleName();
         }
         return new IOException(path + ": " + doing + " failed: " + why, e);
     }
