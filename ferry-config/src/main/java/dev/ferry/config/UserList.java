@@ -25,12 +25,15 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
  *   enabled: true
  *   tls: required        # optional, login or required; default: the server's tls.require
  *   storage: s3://other  # optional: this account's own storage (see StorageSection); default: the server's
+ *   quota: ...           # optional: quota, bandwidth, max-sessions, rights (see AccountPolicySection)
  * </pre>
  * On object storage a home is the key prefix named by its path below the root, so it must lie below the root.
  */
 final class UserList {
 
-    static final List<String> KEYS = List.of("name", "password", "home", "access", "enabled", "tls", "storage");
+    static final List<String> KEYS = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of("name", "password", "home", "access", "enabled", "tls", "storage"),
+            AccountPolicySection.KEYS.stream()).toList();
 
     private static final String HASH_ADVICE = "expected a password hash made by `ferry passwd` (starting with $argon2id$, or $2a$, $2b$, $2y$ for bcrypt)";
     // PHC string format: $argon2id$v=19$m=..,t=..,p=..$SALT$HASH (salt and hash in unpadded base64).
@@ -89,7 +92,7 @@ final class UserList {
         StorageOverride storage = entry.has("storage")
                 ? StorageSection.read(entry, "storage", entry.file().directory(), serverStore) : null;
         checkHome(entry, name, home, storage);
-        accounts.add(new UserAccount(name, hash, home, writable, enabled, tls, storage));
+        accounts.add(new UserAccount(name, hash, home, writable, enabled, tls, storage, AccountPolicySection.read(entry)));
     }
 
     /**

@@ -359,12 +359,12 @@ class ServerConfigFileTest {
                           users:
                             - name: alice
                               nme: bob
-                        """, "4:7", "server.users[0]: unknown key 'nme'; did you mean 'name'? Allowed keys in server.users[0]: name, password, home, access, enabled, tls, storage"),
+                        """, "4:7", "server.users[0]: unknown key 'nme'; did you mean 'name'? Allowed keys in server.users[0]: name, password, home, access, enabled, tls, storage, quota, bandwidth, max-sessions, rights"),
                 Arguments.of("""
                         server:
                           users:
                             - alice
-                        """, "3:7", "server.users[0]: expected a mapping with the keys name, password, home, access, enabled, tls, storage, got 'alice'"),
+                        """, "3:7", "server.users[0]: expected a mapping with the keys name, password, home, access, enabled, tls, storage, quota, bandwidth, max-sessions, rights, got 'alice'"),
                 // --- YAML syntax
                 Arguments.of("""
                         server:

@@ -6,7 +6,7 @@ import dev.ferry.runtime.net.IdleParker;
 import dev.ferry.runtime.net.PassiveAddressing;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
-import dev.ferry.server.auth.Authenticator;
+import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.StorageEngine;
@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class ServerContext {
 
     private final ServerSettings settings;
-    private volatile Authenticator authenticator;
+    private volatile Accounts authenticator;
     private final LoginGuard loginGuard;
     private final Watchdog watchdog;
     private final PassivePorts passivePorts;
@@ -43,7 +43,7 @@ public final class ServerContext {
     private final UntrustedHeaders untrustedHeaders = new UntrustedHeaders();
     private final EventLog sessionLog;
 
-    public ServerContext(ServerSettings settings, Authenticator authenticator, LoginGuard loginGuard, Watchdog watchdog,
+    public ServerContext(ServerSettings settings, Accounts authenticator, LoginGuard loginGuard, Watchdog watchdog,
                          PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
                          SessionRegistry sessions, StorageEngine homes, IdleParker idleParker, ServerMetrics metrics,
                          TlsEndpoint tls) {
@@ -52,7 +52,7 @@ public final class ServerContext {
     }
 
     /** @param storage the server's storage engine and those of accounts with a storage of their own */
-    public ServerContext(ServerSettings settings, Authenticator authenticator, LoginGuard loginGuard, Watchdog watchdog,
+    public ServerContext(ServerSettings settings, Accounts authenticator, LoginGuard loginGuard, Watchdog watchdog,
                          PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
                          SessionRegistry sessions, StorageEngines storage, IdleParker idleParker, ServerMetrics metrics,
                          TlsEndpoint tls) {
@@ -73,7 +73,8 @@ public final class ServerContext {
 
     /** The settings the server started with (a reload changes only the accounts and the certificate). */
     public ServerSettings settings() { return settings; }
-    public Authenticator authenticator() { return authenticator; }
+    /** Where logins are checked: the users file, the database, LDAP or an auth hook. */
+    public Accounts authenticator() { return authenticator; }
     public LoginGuard loginGuard() { return loginGuard; }
     /** Bounds the warnings about PROXY headers from peers the server does not trust. */
     public UntrustedHeaders untrustedHeaders() { return untrustedHeaders; }
@@ -94,7 +95,7 @@ public final class ServerContext {
     public TlsEndpoint tls() { return tls; }
 
     /** New logins use these accounts; sessions logged in keep theirs. */
-    public void replaceAuthenticator(Authenticator next) {
+    public void replaceAuthenticator(Accounts next) {
         this.authenticator = Objects.requireNonNull(next);
     }
 

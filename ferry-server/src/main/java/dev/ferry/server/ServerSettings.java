@@ -9,6 +9,7 @@ import dev.ferry.server.fs.FileModes;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.StorageOverride;
 import dev.ferry.server.fs.VirtualPath;
+import dev.ferry.server.policy.AccountPolicy;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -106,19 +107,31 @@ public record ServerSettings(
      * or on an object store the key prefix named by its path relative to the root.
      * {@code passwordHash} is a PHC string ($argon2id$...), never a plain password.
      * {@code storage} is the account's own storage (another bucket or prefix, or local files on a server whose
-     * files are on an object store); null: the server's.
+     * files are on an object store); null: the server's. {@code policy}: its quota, bandwidth, session limit and
+     * per-folder rights.
      */
     public record UserAccount(String name, String passwordHash, Path home, boolean writable, boolean enabled,
-                              TlsPolicy tls, StorageOverride storage) {
+                              TlsPolicy tls, StorageOverride storage, AccountPolicy policy) {
         public UserAccount {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(passwordHash, "passwordHash");
+            Objects.requireNonNull(policy, "policy");
+        }
+
+        /** An account without limits or per-folder rights. */
+        public UserAccount(String name, String passwordHash, Path home, boolean writable, boolean enabled,
+                           TlsPolicy tls, StorageOverride storage) {
+            this(name, passwordHash, home, writable, enabled, tls, storage, AccountPolicy.NONE);
         }
 
         /** An account on the server's storage. */
         public UserAccount(String name, String passwordHash, Path home, boolean writable, boolean enabled,
                            TlsPolicy tls) {
             this(name, passwordHash, home, writable, enabled, tls, null);
+        }
+
+        public UserAccount withPolicy(AccountPolicy p) {
+            return new UserAccount(name, passwordHash, home, writable, enabled, tls, storage, p);
         }
 
         /** Whether this account's files are local (its own choice, else the server's). */

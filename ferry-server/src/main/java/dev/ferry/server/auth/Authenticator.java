@@ -4,6 +4,7 @@ import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.password.CredentialCache;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.ServerSettings.UserAccount;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -22,7 +23,7 @@ import java.util.Map;
  * which names exist (RFC 2577 §7). The failure delay and the per-session attempt limit are the
  * session's job, address bans {@link LoginGuard}'s.
  */
-public final class Authenticator {
+public final class Authenticator implements Accounts {
 
     /** Most users whose last good password is remembered; beyond it the oldest is forgotten. */
     static final int MAX_REMEMBERED_USERS = 65_536;
@@ -59,14 +60,22 @@ public final class Authenticator {
     }
 
     /** The TLS policy the users file sets for this account, or null (the server's policy applies). */
+    @Override
     public TlsPolicy tlsPolicy(String user) {
         UserAccount account = user == null ? null : accounts.get(user);
         return account == null ? null : account.tls();
     }
 
     /** True when USER alone identifies an anonymous login: "anonymous" or "ftp" (any case) while enabled. */
+    @Override
     public boolean isAnonymousName(String user) {
         return anonymous.enabled() && isAnonymousWord(user);
+    }
+
+    /** The users file does not care where a login comes from. */
+    @Override
+    public LoginResult login(String user, char[] password, InetAddress client) {
+        return login(user, password);
     }
 
     /** Checks one USER/PASS pair. Blocks while a password hash runs (tens of milliseconds). */
@@ -95,7 +104,8 @@ public final class Authenticator {
         if (!matches) {
             return new LoginResult.Failure(name, LoginResult.Reason.BAD_PASSWORD);
         }
-        return new LoginResult.Success(name, account.home(), account.writable(), false, null, account.storage());
+        return new LoginResult.Success(name, account.home(), account.writable(), false, null, account.storage(),
+                account.policy());
     }
 
     private static boolean isAnonymousWord(String user) {

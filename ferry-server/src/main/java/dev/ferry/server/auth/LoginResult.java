@@ -3,7 +3,9 @@ package dev.ferry.server.auth;
 import dev.ferry.protocol.command.Verb.Permission;
 import dev.ferry.server.fs.StorageOverride;
 import dev.ferry.server.fs.VirtualPath;
+import dev.ferry.server.policy.AccountPolicy;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
  * What a USER/PASS pair amounts to. The failure reason is for the log only: every failure gets
@@ -20,9 +22,20 @@ public sealed interface LoginResult {
      * @param anonymous whether this is an anonymous login
      * @param uploads   the write-only upload directory of an anonymous login, or null
      * @param storage   the account's own storage, or null: the server's
+     * @param policy    the account's quota, bandwidth, session limit and per-folder rights
      */
     record Success(String user, Path home, boolean writable, boolean anonymous, UploadDirectory uploads,
-                   StorageOverride storage) implements LoginResult {
+                   StorageOverride storage, AccountPolicy policy) implements LoginResult {
+
+        public Success {
+            Objects.requireNonNull(policy, "policy");
+        }
+
+        /** Without limits or per-folder rights. */
+        public Success(String user, Path home, boolean writable, boolean anonymous, UploadDirectory uploads,
+                       StorageOverride storage) {
+            this(user, home, writable, anonymous, uploads, storage, AccountPolicy.NONE);
+        }
 
         /** On the server's storage. */
         public Success(String user, Path home, boolean writable, boolean anonymous, UploadDirectory uploads) {
@@ -50,5 +63,9 @@ public sealed interface LoginResult {
     /** Not logged in; {@code user} is the name the client sent. */
     record Failure(String user, Reason reason) implements LoginResult {}
 
-    enum Reason { UNKNOWN_USER, BAD_PASSWORD, DISABLED, ANONYMOUS_DISABLED }
+    /**
+     * Why a login failed. {@link #UNAVAILABLE}: the accounts could not be asked (the database, the directory or the
+     * auth hook did not answer); the client gets 421, nothing counts as a guess, and sessions logged in go on.
+     */
+    enum Reason { UNKNOWN_USER, BAD_PASSWORD, DISABLED, ANONYMOUS_DISABLED, UNAVAILABLE }
 }

@@ -28,6 +28,9 @@ public final class LoginCommands {
     private static final Reply ANONYMOUS_PASSWORD =
             Reply.of(331, "Anonymous login okay; send your e-mail address as password.");
     private static final Reply HOME_UNAVAILABLE = Reply.of(530, "Login failed: home directory unavailable.");
+    /** RFC 959 §4.2: 421, "service not available, closing control connection": the accounts could not be asked. */
+    public static final Reply ACCOUNTS_UNAVAILABLE =
+            Reply.of(421, "Login service unavailable; try again later. Closing the connection.");
 
     private final ServerContext ctx;
     private final SessionState state;
@@ -74,7 +77,7 @@ public final class LoginCommands {
         char[] secret = password.toCharArray();
         LoginResult result;
         try {
-            result = ctx.authenticator().login(name, secret);
+            result = ctx.authenticator().login(name, secret, client);
         } finally {
             Arrays.fill(secret, '\0');
         }
@@ -113,6 +116,12 @@ public final class LoginCommands {
     }
 
     private Reply failed(LoginResult.Failure failure, String name) {
+        if (failure.reason() == LoginResult.Reason.UNAVAILABLE) {
+            // Not a guess: an outage must neither feed the address's failure count nor cost the client an attempt.
+            ctx.metrics().loginFailed(false);
+            log.warn("login-failed").with("reason", "accounts-unavailable").log();
+            return ACCOUNTS_UNAVAILABLE;
+        }
         int attempt = state.failedLogin();
         boolean banned = !proxyOwn && ctx.loginGuard().recordFailure(client);
         ctx.metrics().loginFailed(banned);

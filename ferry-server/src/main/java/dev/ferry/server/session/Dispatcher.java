@@ -225,7 +225,7 @@ final class Dispatcher {
 
     private Reply loginAttempt(String password) {
         Reply reply = login.pass(password);
-        if (reply == LoginCommands.TOO_MANY_FAILURES) {
+        if (reply == LoginCommands.TOO_MANY_FAILURES || reply == LoginCommands.ACCOUNTS_UNAVAILABLE) {
             end.afterReply(null);
         }
         return reply;
