@@ -14,6 +14,7 @@ import dev.ferry.runtime.net.SocketConnection;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.runtime.tls.TlsIdentity;
+import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
@@ -100,8 +101,16 @@ public final class FtpServer implements AutoCloseable {
         LoginGuard loginGuard = new LoginGuard(settings.loginPolicy(), Clock.systemUTC());
         PassivePorts passivePorts = new PassivePorts(passive.portLow(), passive.portHigh());
         SessionRegistry sessions = new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress());
+        Accounts accounts;
+        try {
+            accounts = openAccounts(settings);
+        } catch (IOException | RuntimeException e) {
+            watchdog.close();
+            storage.close();
+            throw e;
+        }
         this.context = new ServerContext(settings,
-                new Authenticator(settings.users(), settings.anonymous(), settings.loginPolicy().credentialCacheTtl()),
+                accounts,
                 loginGuard,
                 watchdog,
                 passivePorts,
@@ -119,6 +128,7 @@ public final class FtpServer implements AutoCloseable {
             watchdog.close();
             context.idleParker().close();
             storage.close();
+            accounts.close();
             throw e;
         }
         this.acceptor = new Acceptor("ferry-acceptor", listener.channel(), settings.limits().maxSessions() + REFUSAL_MARGIN,
@@ -134,6 +144,7 @@ public final class FtpServer implements AutoCloseable {
                 watchdog.close();
                 context.idleParker().close();
                 storage.close();
+                accounts.close();
                 throw e;
             }
             // Same session limit: a session is a session, whichever listener it came through.
@@ -146,6 +157,20 @@ public final class FtpServer implements AutoCloseable {
             this.implicitListener = null;
             this.implicitAcceptor = null;
         }
+    }
+
+    /**
+     * The accounts {@code s} names: its source (users: ldap, users: hook) opened, else its users list. The root and
+     * anonymous access are those of {@code s} (a reload passes the running ones: they change only with a restart).
+     */
+    static Accounts openAccounts(ServerSettings s) throws IOException {
+        return s.accountSource() != null ? s.accountSource().open(s)
+                : new Authenticator(s.users(), s.anonymous(), s.loginPolicy().credentialCacheTtl());
+    }
+
+    /** What the start and reload lines say under users=: the source's name, or how many accounts the list has. */
+    private static Object usersDescription(ServerSettings s) {
+        return s.accountSource() != null ? s.accountSource().kind() : s.users().size();
     }
 
     private static void checkTlsCombination(ServerSettings.Tls tls) throws IOException {
@@ -257,7 +282,7 @@ public final class FtpServer implements AutoCloseable {
                 .with(settings.objectStore() == null ? "root" : "storage", server.context.homes().describe())
                 .with("passive_ports", settings.passive().portLow() == 0 ? "any"
                         : settings.passive().portLow() + "-" + settings.passive().portHigh())
-                .with("users", settings.users().size()).with("anonymous", settings.anonymous().enabled())
+                .with("users", usersDescription(settings)).with("anonymous", settings.anonymous().enabled())
                 .with("proxy_protocol_from",
                         settings.trustedProxies().isEmpty() ? "-" : String.join(",", settings.trustedProxies()))
                 .log();
@@ -377,18 +402,27 @@ public final class FtpServer implements AutoCloseable {
             tls = TlsEndpoint.create(TlsIdentity.load(next.tls().identityFiles(), settings.listen(), Clock.systemUTC()),
                     context.tls().reuse());
         }
-        Authenticator accounts = new Authenticator(next.users(), settings.anonymous(),
-                settings.loginPolicy().credentialCacheTtl());
+        Accounts accounts = openAccounts(next.withRoot(settings.root()).withAnonymous(settings.anonymous())
+                .withLoginPolicy(settings.loginPolicy()));
         // An account that names a store not open yet: opened (and checked) now, before any account changes, so a
         // wrong bucket leaves the server as it was. Kept open until the server stops (sessions may use it).
-        List<ObjectStore> opened = context.storage().openFor(next.users());
+        List<ObjectStore> opened;
+        try {
+            opened = context.storage().openFor(next.users());
+        } catch (IOException | RuntimeException e) {
+            accounts.close();
+            throw e;
+        }
+        Accounts previous = context.authenticator();
         context.replaceAuthenticator(accounts);
+        // Its pool or client closes once the logins it is answering have their answer.
+        previous.close();
         if (tls != null) {
             context.replaceTls(tls);
         }
         List<String> restart = ReloadDifferences.needingRestart(settings, next);
         warnAboutHomes(log, next.users(), settings.objectStore());
-        Event reloaded = log.info("reloaded").with("users", next.users().size());
+        Event reloaded = log.info("reloaded").with("users", usersDescription(next));
         if (!opened.isEmpty()) {
             // only when a store was opened: the line's usual shape stays "users=N certificate=..." for the tools
             // that read it
@@ -431,6 +465,7 @@ public final class FtpServer implements AutoCloseable {
         }
         context.watchdog().close();
         context.storage().close();
+        context.authenticator().close();
         log.info("stopped").log();
     }
 }

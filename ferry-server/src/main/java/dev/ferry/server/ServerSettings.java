@@ -5,6 +5,7 @@ import dev.ferry.runtime.log.NodeName;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.server.auth.AccountSource;
 import dev.ferry.server.fs.FileModes;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.StorageOverride;
@@ -42,6 +43,8 @@ import java.util.Objects;
  * @param node               the name that tags every log line (HAProxy's {@code node}); default the host name
  * @param objectStore        files on an S3-compatible object store instead of below {@code root} (homes are then key
  *                           prefixes named by their path relative to {@code root}); null: local files (the default)
+ * @param accountSource      where logins are checked when not against {@code users} ({@code users: ldap},
+ *                           {@code users: hook}); null: {@code users} (the users file and the inline list)
  */
 // withX for every component comes from the generated ServerSettingsBuilder.With; only the withers that keep two
 // components in step (users and their file, certificate and key, a port range) are written here.
@@ -63,7 +66,8 @@ public record ServerSettings(
         Path stateDirectory,
         int umask,
         String node,
-        ObjectStore objectStore) implements ServerSettingsBuilder.With {
+        ObjectStore objectStore,
+        AccountSource accountSource) implements ServerSettingsBuilder.With {
 
     public ServerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -87,7 +91,7 @@ public record ServerSettings(
                           Passive passive, Limits limits, LoginPolicy loginPolicy, boolean allowActiveMode, String serverName,
                           List<String> trustedProxies, InetSocketAddress metricsListen) {
         this(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName,
-                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local(), null);
+                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local(), null, null);
     }
 
     public static final int DEFAULT_PORT = 2121;
@@ -99,7 +103,7 @@ public record ServerSettings(
                 List.of(), null);
     }
 
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore, accountSource); }
 
 
     /**
