@@ -178,7 +178,8 @@ public final class ServerCommand implements Callable<Started> {
                 CheckConfig.storage(settings);
                 return CheckConfig.ok("server", config);
             }
-            if (settings.users().isEmpty() && !settings.anonymous().enabled()) {
+            // users: ldap / hook check logins elsewhere: no generated account beside them.
+            if (settings.users().isEmpty() && !settings.anonymous().enabled() && settings.accountSource() == null) {
                 generatedPassword = GeneratedPassword.next();
                 settings = settings.withUsers(List.of(new ServerSettings.UserAccount("ferry",
                         PasswordHasher.hash(generatedPassword.toCharArray()), null, true, true)), null);
@@ -238,7 +239,7 @@ public final class ServerCommand implements Callable<Started> {
      */
     private List<String> reload(FtpServer server, ServerSettings running) throws ConfigException, IOException {
         ServerSettings next = settings();
-        if (next.users().isEmpty() && !next.anonymous().enabled()) {
+        if (next.users().isEmpty() && !next.anonymous().enabled() && next.accountSource() == null) {
             next = next.withUsers(running.users(), null);
         }
         return server.reload(next);

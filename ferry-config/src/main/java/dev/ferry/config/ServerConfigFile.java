@@ -31,7 +31,7 @@ public final class ServerConfigFile {
     static final List<String> TOP_KEYS = List.of("server", "balancer", "log");
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
             "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics", "tls",
-            "state-directory", "umask", "node", "storage");
+            "state-directory", "umask", "node", "storage", "ldap", "auth-hook");
     private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home", "upload-directory");
     private static final List<String> PASSIVE_KEYS = List.of("ports", "public-address", "networks", "accept-timeout");
     private static final List<String> NETWORK_KEYS = List.of("network", "address");
@@ -131,7 +131,11 @@ public final class ServerConfigFile {
         // On an object store the root only names what homes are relative to: "/" unless given.
         Path root = server.path("root", directory, server.has("storage") && s.objectStore() != null ? Path.of("/") : s.root());
         s = s.withRoot(root);
-        if (server.has("users-file") || server.has("users")) {
+        // users: ldap / users: hook name where logins are checked; users: as a list is the inline accounts.
+        String source = AccountSourceSection.kind(server);
+        if (source != null) {
+            s = s.withAccountSource(AccountSourceSection.read(server, source, directory));
+        } else if (server.has("users-file") || server.has("users")) {
             UserList users = new UserList(root, s.objectStore());
             Path usersFile = server.path("users-file", directory, null);
             if (usersFile != null) {
