@@ -21,9 +21,6 @@ import com.unboundid.ldap.sdk.SimpleBindRequest;
 import com.unboundid.ldap.sdk.SingleServerSet;
 import com.unboundid.ldap.sdk.StartTLSPostConnectProcessor;
 import com.unboundid.util.ssl.HostNameSSLSocketVerifier;
-import com.unboundid.util.ssl.JVMDefaultTrustManager;
-import com.unboundid.util.ssl.PEMFileTrustManager;
-import com.unboundid.util.ssl.SSLUtil;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.auth.Accounts;
@@ -34,6 +31,7 @@ import dev.ferry.server.auth.SuccessCache;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.server.policy.AccountPolicy;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -42,6 +40,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -54,6 +55,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.SocketFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -130,18 +132,17 @@ public final class LdapAccounts implements Accounts {
         // RFC 4513 §5.1.2: a simple bind with a name and an empty password is an unauthenticated bind, which many
         // directories accept; the SDK refuses to send one (and login() never tries).
         options.setBindWithDNRequiresPassword(true);
-        SSLUtil ssl = sslUtil(settings.caFile());
+        SSLContext ssl = settings.urls().stream().anyMatch(u -> u.getScheme().equalsIgnoreCase("ldaps")) || settings.startTls()
+                ? sslContext(settings.caFile()) : null;
         List<ServerSet> servers = new ArrayList<>();
-        try {
-            for (URI url : settings.urls()) {
-                boolean ldaps = url.getScheme().equalsIgnoreCase("ldaps");
-                SocketFactory sockets = ldaps ? ssl.createSSLSocketFactory() : SocketFactory.getDefault();
-                PostConnectProcessor startTls = settings.startTls()
-                        ? new StartTLSPostConnectProcessor(ssl.createSSLContext()) : null;
-                servers.add(new SingleServerSet(url.getHost(), LdapSettings.port(url), sockets, options, null, startTls));
-            }
-        } catch (GeneralSecurityException e) {
-            throw new IOException("ldap: cannot set up TLS: " + e.getMessage(), e);
+        for (URI url : settings.urls()) {
+            boolean ldaps = url.getScheme().equalsIgnoreCase("ldaps");
+            SocketFactory sockets = ldaps ? new IdentifyingSocketFactory(ssl.getSocketFactory())
+                    : SocketFactory.getDefault();
+            PostConnectProcessor startTls = settings.startTls()
+                    ? new StartTLSPostConnectProcessor(new IdentifyingSocketFactory(ssl.getSocketFactory()))
+                    : null;
+            servers.add(new SingleServerSet(url.getHost(), LdapSettings.port(url), sockets, options, null, startTls));
         }
         ServerSet set = servers.size() == 1 ? servers.get(0) : new FailoverServerSet(servers);
         LDAPConnectionPool pool;
@@ -159,17 +160,38 @@ public final class LdapAccounts implements Accounts {
         return new LdapAccounts(settings, root, anonymous, pool, log);
     }
 
-    private static SSLUtil sslUtil(Path caFile) throws IOException {
-        if (caFile == null) {
-            return new SSLUtil(JVMDefaultTrustManager.getInstance());
-        }
-        if (!Files.isReadable(caFile)) {
-            throw new IOException("ldap.ca-file: cannot read " + caFile);
-        }
+    /**
+     * TLS whose trust is the CA file's certificates, or the JDK's trust store. The JDK's PKIX trust manager, because it
+     * checks the endpoint identification that {@link IdentifyingSocketFactory} asks for (the SDK's PEM trust manager
+     * is a plain X509TrustManager, and was seen to let a certificate for another address through).
+     */
+    private static SSLContext sslContext(Path caFile) throws IOException {
         try {
-            return new SSLUtil(new PEMFileTrustManager(caFile.toFile()));
-        } catch (java.security.KeyStoreException | RuntimeException e) {
-            throw new IOException("ldap.ca-file: " + caFile + ": " + e.getMessage(), e);
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            if (caFile == null) {
+                tmf.init((KeyStore) null);
+            } else {
+                KeyStore store = KeyStore.getInstance("PKCS12");
+                store.load(null, null);
+                int n = 0;
+                try (InputStream in = Files.newInputStream(caFile)) {
+                    for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                        store.setCertificateEntry("ca-" + n++, c);
+                    }
+                } catch (IOException e) {
+                    throw new IOException("ldap.ca-file: cannot read " + caFile + ": " + e.getMessage(), e);
+                }
+                if (n == 0) {
+                    throw new IOException("ldap.ca-file: " + caFile + " holds no PEM certificate");
+                }
+                tmf.init(store);
+            }
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("ldap.ca-file: " + (caFile == null ? "the JDK trust store" : caFile) + ": "
+                    + e.getMessage(), e);
         }
     }
 
