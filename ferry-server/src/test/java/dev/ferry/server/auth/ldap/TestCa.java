@@ -35,7 +35,7 @@ final class TestCa {
     final X509Certificate ca;
 
     TestCa(String name) throws Exception {
-        this.caKeys = keys();
+        this.caKeys = keys("EC");
         X500Name subject = new X500Name("CN=" + name);
         Instant now = Instant.now().minusSeconds(60);
         this.ca = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(subject,
@@ -46,7 +46,12 @@ final class TestCa {
 
     /** A server identity for {@code address}, signed by this CA. */
     Server server(InetAddress address) throws Exception {
-        KeyPair keys = keys();
+        return server(address, "EC");
+    }
+
+    /** {@code algorithm} "RSA" for slapd: its GnuTLS did not read the EC keys written here. */
+    Server server(InetAddress address, String algorithm) throws Exception {
+        KeyPair keys = keys(algorithm);
         Instant now = Instant.now().minusSeconds(60);
         X509Certificate cert = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
                 new X500Name(ca.getSubjectX500Principal().getName()), BigInteger.valueOf(now.toEpochMilli() + 1),
@@ -81,13 +86,13 @@ final class TestCa {
             } catch (java.security.cert.CertificateEncodingException e) {
                 throw new IOException(e);
             }
-            Files.writeString(keyFile, pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
+            dev.ferry.testkit.TestCertificates.writeTraditional(keyFile, keys.getPrivate());
         }
     }
 
-    private static KeyPair keys() throws Exception {
-        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-        g.initialize(256);
+    private static KeyPair keys(String algorithm) throws Exception {
+        KeyPairGenerator g = KeyPairGenerator.getInstance(algorithm);
+        g.initialize(algorithm.equals("RSA") ? 2048 : 256);
         return g.generateKeyPair();
     }
 
