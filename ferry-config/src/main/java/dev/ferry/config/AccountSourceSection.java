@@ -63,7 +63,7 @@ final class AccountSourceSection {
     static String kind(YamlMapping server) throws ConfigException {
         String kind = null;
         if (server.has("users") && server.value("users") instanceof ScalarNode && !YamlFile.isNull(server.value("users"))) {
-            kind = server.parsed("users", "a list of accounts, or ldap or hook", AccountSourceSection::kindWord, null);
+            kind = server.parsed("users", "a list of users, or ldap or hook", AccountSourceSection::kindWord, null);
             if (server.has("users-file")) {
                 throw server.error("users-file", "users: " + kind + " checks logins against "
                         + (kind.equals("ldap") ? "the directory" : "the auth hook") + "; a users file would not be read"
@@ -81,7 +81,7 @@ final class AccountSourceSection {
 
     private static String kindWord(String s) {
         if (!KINDS.contains(s)) {
-            throw new IllegalArgumentException("expected a list of accounts, or ldap or hook, got " + Values.quote(s));
+            throw new IllegalArgumentException("expected a list of users, or ldap or hook, got " + Values.quote(s));
         }
         return s;
     }
