@@ -198,6 +198,23 @@ class HookAccountsTest {
         assertThat(back).containsEntry("username", name).containsEntry("password", password);
     }
 
+    /** A reload replaces the source while logins run: those get their answer, later ones are not sent to it. */
+    @Test
+    void closingLetsTheLoginInProgressFinishAndRefusesLaterOnes() throws Exception {
+        HookAccounts a = open(hook(req -> new Answer(200, "{\"status\":1,\"username\":\"slow\"}", Duration.ofMillis(500)),
+                Duration.ofSeconds(5), Duration.ZERO));
+        var inFlight = java.util.concurrent.CompletableFuture.supplyAsync(() -> a.login("slow", "x".toCharArray(), CLIENT));
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (calls.get() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(calls).hasValue(1);
+        a.close();
+        assertThat(inFlight.get(5, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(LoginResult.Success.class);
+        assertThat(a.login("slow", "x".toCharArray(), CLIENT)).isEqualTo(new LoginResult.Failure("slow", Reason.UNAVAILABLE));
+        assertThat(calls).hasValue(1);
+    }
+
     /** Logins per second through the hook, cache off and on; bounded in count and time. */
     @Test
     void loginRate() throws Exception {
