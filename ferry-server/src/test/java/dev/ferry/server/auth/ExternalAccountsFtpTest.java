@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import ch.qos.logback.classic.Level;
@@ -37,6 +38,7 @@ class ExternalAccountsFtpTest {
     private FtpServer server;
     private HttpServer http;
     private AutoCloseable directory;
+    private ServerSettings settings;
 
     @AfterEach
     void stop() throws Exception {
@@ -58,6 +60,7 @@ class ExternalAccountsFtpTest {
                         Duration.ofMinutes(15)))
                 .withAccountSource(source);
         server = FtpServer.start(settings);
+        this.settings = settings;
         return server;
     }
 
@@ -148,5 +151,24 @@ class ExternalAccountsFtpTest {
         Process wrong = new ProcessBuilder("curl", "-sS", "--max-time", "20", "-u", "carol:nope", url).start();
         assertThat(wrong.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(wrong.exitValue()).as("curl: 67, login denied").isEqualTo(67);
+    }
+
+    @Test
+    void aReloadOpensTheNewSourceAndClosesTheOldOne() throws Exception {
+        LdapTestDirectory d = LdapTestDirectory.start(root.resolve("state"));
+        directory = d;
+        start(d.settings(Duration.ZERO));
+        Accounts before = server.context().authenticator();
+        assertThat(before.login("alice", "alice-pw".toCharArray(), null)).isInstanceOf(LoginResult.Success.class);
+
+        server.reload(settings.withAccountSource(null).withUsers(List.of(new ServerSettings.UserAccount("dave",
+                dev.ferry.runtime.password.PasswordHasher.hash("dave-pw".toCharArray()), null, true, true)), null));
+
+        assertThat(server.context().authenticator()).isInstanceOf(Authenticator.class);
+        assertThat(before.login("alice", "alice-pw".toCharArray(), null))
+                .as("the replaced source is closed").isEqualTo(new LoginResult.Failure("alice", LoginResult.Reason.UNAVAILABLE));
+        FTPClient c = connect();
+        assertThat(c.login("dave", "dave-pw")).isTrue();
+        c.disconnect();
     }
 }
