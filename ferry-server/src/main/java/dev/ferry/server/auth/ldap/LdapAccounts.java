@@ -80,6 +80,9 @@ public final class LdapAccounts implements Accounts {
     /** One warning about an unreachable directory per this many milliseconds; the rest are counted. */
     private static final long WARN_EVERY_MILLIS = 10_000;
     private static final String NO_ATTRIBUTES = "1.1";   // RFC 4511 §4.5.1.8
+    /** The attribute a filter compares the name with, as in (uid={user}) or (&(objectClass=x)(sAMAccountName={user})). */
+    private static final java.util.regex.Pattern NAME_ATTRIBUTE =
+            java.util.regex.Pattern.compile("\\(([A-Za-z][A-Za-z0-9-]*)=\\{user\\}\\)");
 
     private final LdapSettings settings;
     private final Path root;
@@ -88,6 +91,8 @@ public final class LdapAccounts implements Accounts {
     private final SuccessCache cache;
     private final EventLog log;
     private final Map<DN, LdapSettings.Access> groups = new HashMap<>();
+    /** The attribute whose value is the account's name (the filter's), or null. */
+    private final String nameAttribute;
     /** Where a failed search binds, so that an unknown name costs a bind as a known one does. */
     private final String absentDn;
     /** Logins in progress, plus one while not closed: the pool closes when it reaches zero. */
@@ -111,6 +116,8 @@ public final class LdapAccounts implements Accounts {
             }
         }
         this.absentDn = "cn=ferry-absent-user," + settings.baseDn();
+        java.util.regex.Matcher m = NAME_ATTRIBUTE.matcher(settings.userFilter());
+        this.nameAttribute = m.find() ? m.group(1) : null;
     }
 
     /**
@@ -302,12 +309,30 @@ public final class LdapAccounts implements Accounts {
             log.info("ldap-no-group").with("user", name).with("dn", entry.getDN()).log();
             return new LoginResult.Failure(name, Reason.DISABLED);
         }
-        Path home = home(name, entry);
+        // The directory matched the name without regard to case (uid is caseIgnoreMatch): the account is the
+        // entry's own spelling, so that ALICE and alice are one user for session limits, quotas and logs.
+        String account = canonicalName(name, entry);
+        Path home = home(account, entry);
         if (home == null) {
             return new LoginResult.Failure(name, Reason.DISABLED);
         }
-        return new LoginResult.Success(name, home, access == LdapSettings.Access.READ_WRITE, false, null, null,
+        return new LoginResult.Success(account, home, access == LdapSettings.Access.READ_WRITE, false, null, null,
                 AccountPolicy.NONE);
+    }
+
+    private String canonicalName(String typed, SearchResultEntry entry) {
+        if (nameAttribute == null) {
+            return typed;
+        }
+        String[] values = entry.getAttributeValues(nameAttribute);
+        if (values != null) {
+            for (String v : values) {
+                if (v.equalsIgnoreCase(typed)) {
+                    return v;
+                }
+            }
+        }
+        return typed;
     }
 
     /** The one entry the filter finds, or null; a search that finds several fails with SIZE_LIMIT_EXCEEDED. */
@@ -317,6 +342,9 @@ public final class LdapAccounts implements Accounts {
         attributes.add(settings.groupBaseDn() == null ? settings.groupAttribute() : NO_ATTRIBUTES);
         if (settings.homeAttribute() != null) {
             attributes.add(settings.homeAttribute());
+        }
+        if (nameAttribute != null) {
+            attributes.add(nameAttribute);
         }
         SearchRequest request = new SearchRequest(settings.baseDn(), SearchScope.SUB, DereferencePolicy.NEVER, 2,
                 timeLimitSeconds(), false, filter, attributes.toArray(String[]::new));

@@ -129,6 +129,16 @@ class LdapAccountsTest {
     }
 
     @Test
+    void theAccountIsTheEntrysSpellingOfTheName() throws Exception {
+        MemoryDirectory d = directory();
+        LdapAccounts a = accounts(settings(List.of(d.url())));
+        // uid matches without regard to case; ALICE must not be a second user beside alice (session limits, quotas).
+        LoginResult upper = login(a, "ALICE", "alice-pw");
+        assertThat(upper).isInstanceOf(LoginResult.Success.class);
+        assertThat(((LoginResult.Success) upper).user()).isEqualTo("alice");
+    }
+
+    @Test
     void aHomeAttributeLeadingOutOfTheRootIsRefused() throws Exception {
         MemoryDirectory d = directory();
         LdapAccounts a = accounts(settings(List.of(d.url())));
