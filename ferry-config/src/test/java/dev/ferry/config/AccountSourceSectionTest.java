@@ -89,6 +89,28 @@ class AccountSourceSectionTest {
         assertThat(s.accountSource().kind()).isEqualTo("hook");
     }
 
+    /** The examples of docs/users.md load as written (their /etc/ferry files made here). */
+    @Test
+    void theDocsExamplesLoad() throws Exception {
+        String doc = Files.readString(Path.of("..", "docs", "users.md"));
+        Files.writeString(dir.resolve("ldap.secret"), "s3cret\n");
+        Files.writeString(dir.resolve("ldap-ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+        List<String> kinds = new java.util.ArrayList<>();
+        for (String section : List.of("## LDAP\n", "## Auth hook\n")) {
+            int start = doc.indexOf(section);
+            assertThat(start).as(section).isNotNegative();
+            int end = doc.indexOf("\n## ", start + section.length());
+            String text = doc.substring(start, end < 0 ? doc.length() : end);
+            java.util.regex.Matcher blocks = java.util.regex.Pattern.compile("```yaml\n(.*?)```",
+                    java.util.regex.Pattern.DOTALL).matcher(text);
+            while (blocks.find()) {
+                String yaml = blocks.group(1).replace("/etc/ferry/", dir + "/");
+                kinds.add(ServerConfigFile.load(write(yaml), base).accountSource().kind());
+            }
+        }
+        assertThat(kinds).containsExactly("ldap", "hook");
+    }
+
     static Stream<Arguments> errors() {
         return Stream.of(
                 Arguments.of("""
