@@ -257,7 +257,12 @@ public final class ServerCommand implements Callable<Started> {
             s = s.withRoot(Path.of("/"));
         }
         if (usersFile != null) {
-            s = s.withUsers(UsersFile.load(usersFile, s.root(), s.objectStore()), usersFile);
+            // Replaces the file's accounts, whatever their source (users: ldap or hook included).
+            s = s.withUsers(UsersFile.load(usersFile, s.root(), s.objectStore()), usersFile).withAccountSource(null);
+        }
+        if (!users.isEmpty() && s.accountSource() != null) {
+            throw new IllegalArgumentException("--user: the config file checks logins with users: "
+                    + s.accountSource().kind() + ", which --user accounts cannot join (--users-file replaces it)");
         }
         if (!users.isEmpty()) {
             List<ServerSettings.UserAccount> accounts = new ArrayList<>(s.users());
