@@ -171,4 +171,30 @@ class ExternalAccountsFtpTest {
         assertThat(c.login("dave", "dave-pw")).isTrue();
         c.disconnect();
     }
+
+    /** FTP logins per second (connect, USER/PASS, QUIT) through LDAP, cache off and on; bounded in count and time. */
+    @Test
+    void ftpLoginRateThroughLdap() throws Exception {
+        LdapTestDirectory d = LdapTestDirectory.start(root.resolve("state"));
+        directory = d;
+        Files.createDirectories(root.resolve("home/alice"));
+        for (Duration ttl : List.of(Duration.ZERO, Duration.ofMinutes(5))) {
+            start(d.settings(ttl));
+            int n = 0;
+            long begin = System.nanoTime();
+            long deadline = begin + Duration.ofSeconds(2).toNanos();
+            while (n < 1_000 && System.nanoTime() < deadline) {
+                FTPClient c = connect();
+                assertThat(c.login("alice", "alice-pw")).isTrue();
+                c.logout();
+                c.disconnect();
+                n++;
+            }
+            double seconds = (System.nanoTime() - begin) / 1e9;
+            System.out.printf("ftp login rate through ldap (cache %s): %d sessions in %.2f s = %.0f/s%n",
+                    ttl.isZero() ? "off" : "on", n, seconds, n / seconds);
+            server.close();
+            server = null;
+        }
+    }
 }
