@@ -2,6 +2,7 @@ package dev.ferry.server.command;
 
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.reply.Replies;
 import dev.ferry.server.fs.DirectoryListing;
 import dev.ferry.server.fs.FileInfo;
@@ -12,6 +13,7 @@ import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
 import dev.ferry.server.log.SessionEvents;
+import dev.ferry.server.policy.Right;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -148,11 +150,29 @@ public final class FileCommands {
             if (to.isRoot()) {
                 return Reply.of(553, "Cannot rename to the root directory.");
             }
+            // Per-folder rights: renaming over an existing entry replaces it, which OVERWRITE governs (SFTPGo's
+            // rule); the gate asked RENAME at both ends.
+            if (s.account().hasFolderRights() && exists(to)) {
+                Reply refused = Gate.folderRefusal(Right.OVERWRITE, to, true, s);
+                if (refused != null) {
+                    log.refused("RNTO", to, Gate.reason(refused), refused);
+                    return refused;
+                }
+            }
             s.storage().rename(from, to);
             log.info("rename").with("from", from).with("to", to).log();
             return Reply.of(250, "Renamed.");
         } catch (IOException e) {
             return failure(arg, e, true);
+        }
+    }
+
+    private boolean exists(VirtualPath path) throws IOException {
+        try {
+            s.storage().stat(path);
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
         }
     }
 
@@ -219,6 +239,12 @@ public final class FileCommands {
         }
         try {
             VirtualPath path = VirtualPath.resolve(s.cwd(), name);
+            // the gate saw no path (it is the argument's tail): asked here, with it
+            Reply refused = Gate.check(Verb.MFMT, path, s);
+            if (refused != null) {
+                log.refused("MFMT", path, Gate.reason(refused), refused);
+                return refused;
+            }
             s.storage().setLastModified(path, time);
             return Reply.of(213, "Modify=" + MDTM.format(time) + "; " + name);
         } catch (InvalidVirtualPathException e) {

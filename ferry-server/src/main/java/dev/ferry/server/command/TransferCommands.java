@@ -29,6 +29,7 @@ import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
 import dev.ferry.server.log.SessionEvents;
 import dev.ferry.server.metrics.ServerMetrics.Direction;
+import dev.ferry.server.policy.Right;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -177,13 +178,32 @@ public final class TransferCommands {
 
     private Reply startUpload(VirtualPath path, UploadMode mode, long offset, String verb, String opening)
             throws IOException {
+        boolean exists;
         try {
             FileInfo existing = state.storage().stat(path);
             if (existing.type() == FileType.DIRECTORY) {
                 return Reply.of(550, path + ": Is a directory.");
             }
+            exists = true;
         } catch (NoSuchFileException e) {
-            // a new file
+            exists = false;
+        }
+        if (mode != UploadMode.UNIQUE) {
+            // Per-folder rights (Gate.asked): an existing file needs OVERWRITE, a new one UPLOAD; refused here,
+            // before the file is opened, so that nothing is stored.
+            Reply refused = Gate.folderRefusal(exists ? Right.OVERWRITE : Right.UPLOAD, path, false, state);
+            if (refused != null) {
+                log.refused(verb, path, Gate.reason(refused), refused);
+                return refused;
+            }
+            // SECURITY: an account that may upload here but not overwrite opens the file as new only (O_EXCL, or
+            // a conditional write on an object store): a file made by someone else between the stat above and
+            // the open is then not replaced. APPE keeps its mode: appending never truncates, and its new file
+            // is made by the same open.
+            if (!exists && mode == UploadMode.REPLACE
+                    && Gate.folderRefusal(Right.OVERWRITE, path, false, state) != null) {
+                mode = UploadMode.CREATE;
+            }
         }
         Upload upload;
         try {

@@ -187,7 +187,8 @@ final class Dispatcher {
             case MLST -> files.mlst(arg, path);
             case SITE -> InfoCommands.site(arg);
             case SYST -> Replies.SYSTEM_TYPE;
-            case STAT -> arg == null ? info.status(client, null, endpoints.describe()) : files.statPath(arg, path);
+            // no path: STAT alone, or with ls options only ("STAT -l")
+            case STAT -> path == null ? info.status(client, null, endpoints.describe()) : files.statPath(arg, path);
             case HELP -> HelpText.reply(arg);
             case NOOP -> Replies.NOOP_OK;
             case FEAT -> info.features();
