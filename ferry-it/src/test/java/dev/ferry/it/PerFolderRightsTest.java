@@ -69,6 +69,8 @@ class PerFolderRightsTest {
                 out("login", ftp.login(sys.argv[2], sys.argv[3]))
                 # / : list, download
                 attempt("root_nlst", lambda: ",".join(sorted(ftp.nlst())))
+                attempt("root_mlsd", lambda: ",".join(n + "=" + f["perm"] for n, f in sorted(ftp.mlsd("/"))
+                                                        if f["type"] in ("file", "dir")))
                 attempt("root_retr", lambda: get("readme.txt"))
                 attempt("root_stor", lambda: ftp.storbinary("STOR new.bin", io.BytesIO(b"no")))
                 attempt("root_mkd", lambda: ftp.mkd("d"))
@@ -109,6 +111,9 @@ class PerFolderRightsTest {
 
         assertThat(v.get("login")).startsWith("230");
         assertThat(v).containsEntry("root_nlst", "readme.txt,shared,upload");
+        // RFC 3659 §7.5.5 perm facts from the rights at each entry: /shared's own (create, enter, list, mkdir,
+        // purge), but not d or f, as removing or renaming /shared itself is /'s business
+        assertThat(v).containsEntry("root_mlsd", "readme.txt=r,shared=celmp,upload=cel");
         assertThat(v).containsEntry("root_retr", "read me\\n");
         assertThat(v).containsEntry("root_stor", denied("upload"));
         assertThat(v).containsEntry("root_mkd", denied("mkdir"));

@@ -73,9 +73,14 @@ public sealed interface LoginResult {
          * grant applies; {@code entry}: the path is created, removed or renamed ({@link FolderRights#allowsOnEntry}).
          */
         public boolean may(Right right, VirtualPath where, boolean entry) {
+            return rightsAt(where, entry).contains(right);
+        }
+
+        /** Every right that holds at {@code where} ({@code entry}: over the entry itself), as {@link #may} asks. */
+        public Set<Right> rightsAt(VirtualPath where, boolean entry) {
             FolderRights rights = policy.rights();
             Set<Right> outside = FolderRights.access(writable);
-            return entry ? rights.allowsOnEntry(right, where, outside) : rights.allows(right, where, outside);
+            return entry ? rights.atEntry(where, outside) : rights.at(where, outside);
         }
     }
 

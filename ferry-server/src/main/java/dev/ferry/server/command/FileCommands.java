@@ -294,7 +294,8 @@ public final class FileCommands {
         try {
             FileInfo info = s.storage().stat(path);
             String type = info.type() == FileType.DIRECTORY ? "dir" : info.type() == FileType.FILE ? "file" : "OS.unix=other";
-            String facts = MlsxFormat.factsLine(info, path.toString(), type, s.account().writable(), s.mlstFacts());
+            String facts = MlsxFormat.factsLine(info, path.toString(), type, s.account().rightsAt(path, false),
+                    s.account().rightsAt(path, true), s.mlstFacts());
             return Reply.multiLine(250, "Listing " + path, List.of(" " + facts), "End");
         } catch (IOException e) {
             return failure(arg == null ? s.cwd().toString() : arg, e, false);

@@ -6,6 +6,7 @@ import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.PeerEnd;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.server.ServerContext;
+import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.auth.UploadDirectory;
 import dev.ferry.server.data.ControlSide;
 import dev.ferry.server.data.DataConnection;
@@ -303,13 +304,13 @@ public final class TransferCommands {
             return Reply.of(501, pathArg + ": Not a directory.");
         }
         start(kind.name(), path, "Opening ASCII mode data connection for file list.", Direction.LIST, false,
-                new Listing(ctx, kind, state.storage(), path, info, pathArg, state.account().writable(), state.mlstFacts()));
+                new Listing(ctx, kind, state.storage(), path, info, pathArg, state.account(), state.mlstFacts()));
         return null;
     }
 
     /** The lines of a listing (RFC 959 §4.1.3 LIST and NLST, RFC 3659 §7 MLSD). */
     private record Listing(ServerContext ctx, ListingKind kind, Storage storage, VirtualPath path, FileInfo info,
-                           String displayArg, boolean writable, Set<String> facts) implements TransferBody {
+                           String displayArg, LoginResult.Success account, Set<String> facts) implements TransferBody {
 
         @Override
         public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
@@ -329,14 +330,26 @@ public final class TransferCommands {
                         sink.line(switch (kind) {
                             case LIST -> ListFormat.listLine(entry, now);
                             case NLST -> entry.name();
-                            case MLSD -> MlsxFormat.factsLine(entry, entry.name(),
-                                    entry.type() == FileType.DIRECTORY ? "dir" : "file", writable, facts);
+                            case MLSD -> mlsdLine(entry, path, account, facts);
                         });
                     }
                 }
                 return sink.total();
             }
         }
+    }
+
+    /** An MLSD line, its perm fact from the account's rights at the entry (per-folder rights may differ by entry). */
+    private static String mlsdLine(FileInfo entry, VirtualPath dir, LoginResult.Success account, Set<String> facts) {
+        VirtualPath at;
+        try {
+            at = dir.child(entry.name());
+        } catch (InvalidVirtualPathException e) {
+            // a name no client could send back: nothing can be done to it by name, so the folder's rights say
+            at = dir;
+        }
+        return MlsxFormat.factsLine(entry, entry.name(), entry.type() == FileType.DIRECTORY ? "dir" : "file",
+                account.rightsAt(at, false), account.rightsAt(at, true), facts);
     }
 
     private void start(String verb, VirtualPath path, String opening, Direction direction, boolean inline,

@@ -95,12 +95,17 @@ public record FolderRights(List<Grant> grants) {
      * {@code /shared: [rename]} move it away, taking the grant's protection of the rest of the tree with it.
      */
     public boolean allowsOnEntry(Right right, VirtualPath path, Set<Right> outside) {
+        return atEntry(path, outside).contains(right);
+    }
+
+    /** The rights over the entry {@code path} itself (see {@link #allowsOnEntry}). */
+    public Set<Right> atEntry(VirtualPath path, Set<Right> outside) {
         for (Grant g : grants) {
             if (!path.isRoot() && g.folder().equals(path)) {
-                return allows(right, path.parent(), outside);
+                return at(path.parent(), outside);
             }
         }
-        return allows(right, path, outside);
+        return at(path, outside);
     }
 
     // --- Text form: for a database column, the CLI and the auth hook --------------------------------------------
