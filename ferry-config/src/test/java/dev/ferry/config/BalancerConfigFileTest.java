@@ -456,6 +456,10 @@ class BalancerConfigFileTest {
                   source: 10.0.1.10
                   greeting: Welcome to the farm.
                   node: lb-a
+                  login:
+                    ban-after-failures: 4
+                    ban-window: 2m
+                    ban-duration: 1h
                   admin:
                     listen: 127.0.0.1:8081
                     users:
@@ -480,7 +484,8 @@ class BalancerConfigFileTest {
                 new AdminSettings(new InetSocketAddress("127.0.0.1", 8081), List.of(
                         new AdminSettings.User("alice", HASH, AdminSettings.Role.ADMIN),
                         new AdminSettings.User("bob", HASH, AdminSettings.Role.READ_ONLY))),
-                BalancerSettings.Tls.OFF, null, "lb-a"));
+                BalancerSettings.Tls.OFF, null, "lb-a",
+                new dev.ferry.runtime.limits.BanRules(4, Duration.ofMinutes(2), Duration.ofHours(1))));
     }
 
     @Test
