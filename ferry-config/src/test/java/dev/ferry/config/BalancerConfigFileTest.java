@@ -70,7 +70,7 @@ class BalancerConfigFileTest {
                 Arguments.of("""
                         balancer:
                           balanse: roundrobin
-                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node"),
+                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node, login"),
                 Arguments.of("""
                         balancer:
                           check:
@@ -106,7 +106,7 @@ class BalancerConfigFileTest {
                         """, "1:1", "missing key 'balancer' (the mapping that holds the balancer settings)"),
                 Arguments.of("""
                         balancer:
-                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node, got nothing"),
+                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node, login, got nothing"),
                 Arguments.of("""
                         balancer:
                           check: tcp
@@ -603,6 +603,7 @@ class BalancerConfigFileTest {
         assertThat(s.retries()).isEqualTo(base.retries());
         assertThat(s.proxyProtocol()).isEqualTo(base.proxyProtocol());
         assertThat(s.greeting()).isEqualTo(base.greeting());
+        assertThat(s.bans()).isEqualTo(base.bans());
         assertThat(s.admin()).as("commented out: off").isEqualTo(AdminSettings.OFF);
     }
 
