@@ -4,6 +4,7 @@ import dev.ferry.runtime.net.Cidr;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Arrays;
 import java.time.Instant;
 
 /**
@@ -46,4 +47,32 @@ public record Ban(InetAddress address, Instant until, int failures, String reaso
             throw new IllegalStateException("a 4 or 16 byte address is always valid", e);
         }
     }
-}
+
+    /**
+     * The key an address is tracked and banned by: the address itself for IPv4 (also when IPv4-mapped), its /64
+     * prefix for IPv6. Every implementation keys the same way, so a ban made on one node matches on another.
+     */
+    public static InetAddress key(InetAddress address) {
+        if (!(address instanceof Inet6Address)) {
+            return address;
+        }
+        byte[] bytes = address.getAddress();
+        try {
+            if (isIpv4Mapped(bytes)) {
+                return InetAddress.getByAddress(Arrays.copyOfRange(bytes, 12, 16));
+            }
+            Arrays.fill(bytes, 8, 16, (byte) 0);
+            return InetAddress.getByAddress(bytes);   // drops the scope id too: same host, same key
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("a 4 or 16 byte address is always valid", e);
+        }
+    }
+
+    private static boolean isIpv4Mapped(byte[] bytes) {
+        for (int i = 0; i < 10; i++) {
+            if (bytes[i] != 0) {
+                return false;
+            }
+        }
+        return bytes[10] == (byte) 0xff && bytes[11] == (byte) 0xff;
+    }}

@@ -1,13 +1,10 @@
 package dev.ferry.runtime.limits;
 
-import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -245,30 +242,9 @@ public final class LocalBanList implements BanList {
         }
     }
 
-    /** The address itself for IPv4 (also when IPv4-mapped), its /64 prefix for IPv6. */
-    public static InetAddress trackingKey(InetAddress address) {
-        if (!(address instanceof Inet6Address)) {
-            return address;
-        }
-        byte[] bytes = address.getAddress();
-        try {
-            if (isIpv4Mapped(bytes)) {
-                return InetAddress.getByAddress(Arrays.copyOfRange(bytes, 12, 16));
-            }
-            Arrays.fill(bytes, 8, 16, (byte) 0);
-            return InetAddress.getByAddress(bytes);   // drops the scope id too: same host, same key
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException("a 4 or 16 byte address is always valid", e);
-        }
-    }
-
-    private static boolean isIpv4Mapped(byte[] bytes) {
-        for (int i = 0; i < 10; i++) {
-            if (bytes[i] != 0) {
-                return false;
-            }
-        }
-        return bytes[10] == (byte) 0xff && bytes[11] == (byte) 0xff;
+    /** The address itself for IPv4 (also when IPv4-mapped), its /64 prefix for IPv6: {@link Ban#key}. */
+    static InetAddress trackingKey(InetAddress address) {
+        return Ban.key(address);
     }
 
     private static long saturatedMillis(Duration d) {
