@@ -107,6 +107,7 @@ public final class FtpBalancer implements AutoCloseable {
                 new IdleParker("ferry-balancer-idle-parker"), metrics, tls,
                 new LocalBanList(settings.bans(), Clock.systemUTC(), settings.node()),
                 new LocalSessionLimits(settings.node()));
+        metrics.bansActive(context.bans()::bannedCount);
         try {
             this.passthrough = passthroughMode ? Passthrough.start(context, address().getAddress()) : null;
         } catch (IOException e) {
