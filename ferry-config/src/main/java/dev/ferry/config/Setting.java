@@ -63,6 +63,10 @@ public record Setting<T>(String path, String flag, String expected, Function<Str
     public static final Setting<Integer> BALANCER_MAX_SESSIONS = number("balancer.max-sessions", "--max-sessions", Values.POSITIVE);
     public static final Setting<Integer> BALANCER_MAX_SESSIONS_PER_ADDRESS = number("balancer.max-sessions-per-address",
             "--max-sessions-per-address", Values.POSITIVE);
+    public static final Setting<Integer> BALANCER_BAN_AFTER_FAILURES = number("balancer.login.ban-after-failures", null,
+            Values.NON_NEGATIVE);
+    public static final Setting<Duration> BALANCER_BAN_WINDOW = positiveDuration("balancer.login.ban-window", null);
+    public static final Setting<Duration> BALANCER_BAN_DURATION = positiveDuration("balancer.login.ban-duration", null);
     public static final Setting<Integer> RETRIES = number("balancer.retries", null, new Values.Range(1, BalancerSettings.MAX_RETRIES));
     public static final Setting<Integer> QUEUE_SIZE = number("balancer.queue.size", "--queue", Values.NON_NEGATIVE);
     public static final Setting<Duration> QUEUE_TIMEOUT = positiveDuration("balancer.queue.timeout", null);

@@ -3,6 +3,9 @@ package dev.ferry.server;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.limits.BanList;
+import dev.ferry.runtime.limits.LocalBanList;
+import dev.ferry.runtime.limits.LocalSessionLimits;
 import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.Acceptor;
@@ -15,7 +18,6 @@ import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.server.auth.Authenticator;
-import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.StorageEngines;
@@ -97,12 +99,13 @@ public final class FtpServer implements AutoCloseable {
         // A balancer sends its header as soon as it has connected: the login timeout is ample for it.
         this.proxyGate = new ProxyGate(settings.trustedProxies(), settings.limits().loginTimeout());
         Watchdog watchdog = new Watchdog("ferry-watchdog");
-        LoginGuard loginGuard = new LoginGuard(settings.loginPolicy(), Clock.systemUTC());
+        BanList bans = new LocalBanList(settings.loginPolicy().banRules(), Clock.systemUTC(), settings.node());
         PassivePorts passivePorts = new PassivePorts(passive.portLow(), passive.portHigh());
         SessionRegistry sessions = new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress());
         this.context = new ServerContext(settings,
                 new Authenticator(settings.users(), settings.anonymous(), settings.loginPolicy().credentialCacheTtl()),
-                loginGuard,
+                bans,
+                new LocalSessionLimits(settings.node()),
                 watchdog,
                 passivePorts,
                 new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
@@ -110,7 +113,7 @@ public final class FtpServer implements AutoCloseable {
                 sessions,
                 storage,
                 new IdleParker("ferry-idle-parker"),
-                new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts),
+                new ServerMetrics(sessions::count, settings.limits().maxSessions(), bans, passivePorts),
                 tls);
 
         try {

@@ -1,5 +1,7 @@
 package dev.ferry.server;
 
+import dev.ferry.runtime.limits.BanList;
+import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.IdleParker;
@@ -7,7 +9,6 @@ import dev.ferry.runtime.net.PassiveAddressing;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.server.auth.Accounts;
-import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.StorageEngine;
 import dev.ferry.server.fs.StorageEngines;
@@ -30,7 +31,8 @@ public final class ServerContext {
 
     private final ServerSettings settings;
     private volatile Accounts authenticator;
-    private final LoginGuard loginGuard;
+    private final BanList bans;
+    private final SessionLimits sessionLimits;
     private final Watchdog watchdog;
     private final PassivePorts passivePorts;
     private final PassiveAddressing passiveAddressing;
@@ -43,22 +45,25 @@ public final class ServerContext {
     private final UntrustedHeaders untrustedHeaders = new UntrustedHeaders();
     private final EventLog sessionLog;
 
-    public ServerContext(ServerSettings settings, Accounts authenticator, LoginGuard loginGuard, Watchdog watchdog,
+    public ServerContext(ServerSettings settings, Accounts authenticator, BanList bans, SessionLimits sessionLimits,
+                         Watchdog watchdog,
                          PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
                          SessionRegistry sessions, StorageEngine homes, IdleParker idleParker, ServerMetrics metrics,
                          TlsEndpoint tls) {
-        this(settings, authenticator, loginGuard, watchdog, passivePorts, passiveAddressing, buffers, sessions,
+        this(settings, authenticator, bans, sessionLimits, watchdog, passivePorts, passiveAddressing, buffers, sessions,
                 StorageEngines.of(homes), idleParker, metrics, tls);
     }
 
     /** @param storage the server's storage engine and those of accounts with a storage of their own */
-    public ServerContext(ServerSettings settings, Accounts authenticator, LoginGuard loginGuard, Watchdog watchdog,
+    public ServerContext(ServerSettings settings, Accounts authenticator, BanList bans, SessionLimits sessionLimits,
+                         Watchdog watchdog,
                          PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
                          SessionRegistry sessions, StorageEngines storage, IdleParker idleParker, ServerMetrics metrics,
                          TlsEndpoint tls) {
         this.settings = settings;
         this.authenticator = authenticator;
-        this.loginGuard = loginGuard;
+        this.bans = bans;
+        this.sessionLimits = sessionLimits;
         this.watchdog = watchdog;
         this.passivePorts = passivePorts;
         this.passiveAddressing = passiveAddressing;
@@ -75,7 +80,10 @@ public final class ServerContext {
     public ServerSettings settings() { return settings; }
     /** Where logins are checked: the users file, the database, LDAP or an auth hook. */
     public Accounts authenticator() { return authenticator; }
-    public LoginGuard loginGuard() { return loginGuard; }
+    /** Failed logins and bans per client address (this server's, or the cluster's in the database). */
+    public BanList bans() { return bans; }
+    /** Sessions per user, against each account's {@code max-sessions} (this server's, or the cluster's). */
+    public SessionLimits sessionLimits() { return sessionLimits; }
     /** Bounds the warnings about PROXY headers from peers the server does not trust. */
     public UntrustedHeaders untrustedHeaders() { return untrustedHeaders; }
     /** The log every session's lines go to (logger {@code ferry.session}), tagged with this server's node. */

@@ -1,6 +1,7 @@
 package dev.ferry.server;
 
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.limits.BanRules;
 import dev.ferry.runtime.log.NodeName;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.IdentityFiles;
@@ -251,5 +252,10 @@ public record ServerSettings(
             implements ServerSettingsLoginPolicyBuilder.With {
         public static final LoginPolicy DEFAULTS = new LoginPolicy(Duration.ofSeconds(1), 3, 10,
                 Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofMinutes(15));
+
+        /** The per-address ban part, in the shape the balancer shares. */
+        public BanRules banRules() {
+            return new BanRules(Math.max(0, banAfterFailures), banWindow, banDuration);
+        }
     }
 }

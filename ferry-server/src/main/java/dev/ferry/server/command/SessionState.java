@@ -2,6 +2,7 @@ package dev.ferry.server.command;
 
 import dev.ferry.protocol.command.FeatureList;
 import dev.ferry.protocol.ftps.ControlProtection;
+import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.data.DataEndpoint;
 import dev.ferry.server.data.DataTls;
@@ -45,6 +46,9 @@ public final class SessionState {
     /** Protected data connections' TLS, from the control connection's handshake; null before one. */
     private DataTls dataTls;
 
+    /** The login's place in its user's session count (SessionLimits); null when not logged in. */
+    private SessionLimits.Lease lease;
+
     /** RNFR accepted: the next command must be RNTO (RFC 959 §4.1.3). */
     private VirtualPath renameFrom;
 
@@ -69,6 +73,20 @@ public final class SessionState {
     int failedLogin() { return ++failedLogins; }
     public long loginClockNanos() { return loginClockNanos; }
 
+    void sessionLease(SessionLimits.Lease held) {
+        releaseLease();
+        this.lease = held;
+    }
+
+    /** Gives the login's place in its user's session count back: at logout, REIN, AUTH after login, session end. */
+    public void releaseLease() {
+        SessionLimits.Lease held = lease;
+        lease = null;
+        if (held != null) {
+            held.close();
+        }
+    }
+
     void loggedIn(LoginResult.Success account, Storage storage) {
         this.account = account;
         this.storage = storage;
@@ -84,6 +102,7 @@ public final class SessionState {
      */
     public void reset(boolean restartLoginClock) {
         discardEndpoint();
+        releaseLease();
         account = null;
         storage = null;
         pendingUser = null;

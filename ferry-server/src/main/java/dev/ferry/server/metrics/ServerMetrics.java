@@ -1,8 +1,8 @@
 package dev.ferry.server.metrics;
 
+import dev.ferry.runtime.limits.BanList;
 import dev.ferry.runtime.metrics.MetricsEndpoint;
 import dev.ferry.runtime.metrics.TransferBuckets;
-import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -58,10 +58,10 @@ public final class ServerMetrics {
     /**
      * @param openSessions sessions admitted and not yet ended (read at scrape time)
      * @param maxSessions  the session limit
-     * @param loginGuard   whose active bans are counted at scrape time
+     * @param banList      whose active bans are counted at scrape time
      * @param passivePorts the passive range, whose ports in use are counted at scrape time
      */
-    public ServerMetrics(IntSupplier openSessions, int maxSessions, LoginGuard loginGuard, PassivePorts passivePorts) {
+    public ServerMetrics(IntSupplier openSessions, int maxSessions, BanList banList, PassivePorts passivePorts) {
         gauge("ferry_server_sessions_open", "Control connections admitted and not yet ended.", openSessions);
         gauge("ferry_server_sessions_max", "The session limit (limits.max-sessions).", () -> maxSessions);
         sessions = counter("ferry_server_sessions_total",
@@ -72,7 +72,7 @@ public final class ServerMetrics {
                         + "proxy-protocol).", "reason");
         logins = counter("ferry_server_logins_total", "Logins (PASS), by result (ok, failed).", "result");
         bans = counter("ferry_server_bans_total", "Address bans started after repeated failed logins.");
-        gauge("ferry_server_bans_active", "Client addresses (IPv6: /64 prefixes) banned right now.", loginGuard::bannedCount);
+        gauge("ferry_server_bans_active", "Client addresses (IPv6: /64 prefixes) banned right now.", banList::bannedCount);
         transfers = counter("ferry_server_transfers_total",
                 "Data transfers that have ended, by direction (upload, download, list) and result (ok, aborted, "
                         + "timeout, connection-lost, control-closed, no-data-connection, local-error, failed).",

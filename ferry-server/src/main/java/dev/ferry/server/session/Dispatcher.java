@@ -226,7 +226,8 @@ final class Dispatcher {
 
     private Reply loginAttempt(String password) {
         Reply reply = login.pass(password);
-        if (reply == LoginCommands.TOO_MANY_FAILURES || reply == LoginCommands.ACCOUNTS_UNAVAILABLE) {
+        if (reply == LoginCommands.TOO_MANY_FAILURES || reply == LoginCommands.ACCOUNTS_UNAVAILABLE
+                || reply == LoginCommands.TOO_MANY_SESSIONS) {
             end.afterReply(null);
         }
         return reply;
