@@ -104,8 +104,13 @@ public final class ServerContext {
     /** The quota ledger (docs/policy.md). */
     public QuotaLedger quotaLedger() { return quotaLedger; }
 
-    /** Uses {@code ledger} (the database's, shared by the cluster) for sessions that log in from now on. */
-    public void quotaLedger(QuotaLedger ledger) {
+    /**
+     * Uses {@code ledger} (the database's, shared by the cluster) for sessions that log in from now on, after
+     * releasing what earlier starts of this node left reserved in it (a crash: their sessions are gone). Node
+     * names must therefore be unique in a cluster, as they already are for the logs.
+     */
+    public void quotaLedger(QuotaLedger ledger) throws java.io.IOException {
+        ledger.releaseAllBut(settings.node(), incarnation);
         this.quotaLedger = Objects.requireNonNull(ledger);
     }
 

@@ -99,7 +99,7 @@ public final class InfoCommands {
         return Reply.multiLine(211, serverName + " status:", lines, "End of status.");
     }
 
-    public static Reply site(String arg, Quotas quotas) throws IOException {
+    public static Reply site(String arg, Quotas quotas) {
         String sub = arg.trim().split(" +", 2)[0].toUpperCase(Locale.ROOT);
         if (sub.equals("HELP")) {
             return SITE_HELP;
@@ -114,11 +114,16 @@ public final class InfoCommands {
      * SITE QUOTA: the account's usage against its limits, one line each for bytes and files, in the words of
      * Pure-FTPd's SITE QUOTA ("N used (P%) - authorized: M"), and what running uploads hold.
      */
-    static Reply quota(AccountQuota quota) throws IOException {
+    static Reply quota(AccountQuota quota) {
         if (quota == null) {
             return Reply.of(200, "No quota applies to this account.");
         }
-        QuotaLedger.Usage u = quota.usage();
+        QuotaLedger.Usage u;
+        try {
+            u = quota.usage();
+        } catch (IOException e) {
+            return Reply.of(451, "Quota usage cannot be read now.");
+        }
         return Reply.multiLine(200, "Quota information:", List.of(
                 usageLine(u.bytesUsed(), u.quota().bytes(), "bytes"),
                 usageLine(u.filesUsed(), u.quota().files(), "files"),

@@ -159,7 +159,11 @@ public final class TransferCommands {
         AccountQuota quota = quotas.current();
         QuotaLedger.Reservation reservation = null;
         if (quota != null) {
-            reservation = quota.reserve(firstBytes(quota, 0, 0), 1);
+            try {
+                reservation = quota.reserve(firstBytes(quota, 0, 0), 1);
+            } catch (IOException e) {
+                return quotaUnavailable("STOU", state.cwd(), e);
+            }
             if (reservation == null) {
                 return quotaExceeded("STOU", state.cwd(), quota);
             }
@@ -227,8 +231,13 @@ public final class TransferCommands {
             boolean created = existing == null || mode == UploadMode.UNIQUE;
             long replaced = existing == null ? 0 : existing.size();
             long start = mode == UploadMode.APPEND ? replaced : offset;
-            QuotaLedger.Reservation reservation = reserved != null ? reserved
-                    : account.reserve(firstBytes(account, start, replaced), created ? 1 : 0);
+            QuotaLedger.Reservation reservation;
+            try {
+                reservation = reserved != null ? reserved
+                        : account.reserve(firstBytes(account, start, replaced), created ? 1 : 0);
+            } catch (IOException e) {
+                return quotaUnavailable(verb, path, e);
+            }
             if (reservation == null) {
                 return quotaExceeded(verb, path, account);
             }
@@ -255,6 +264,12 @@ public final class TransferCommands {
     private long firstBytes(AccountQuota quota, long start, long replaced) {
         long announced = quotas.takeAllocation();
         return quota.quota().bytes() == 0 ? 0 : QuotaReads.growth(start, Math.max(1, announced), replaced);
+    }
+
+    /** 451 (RFC 959 §4.2, local error): the ledger cannot be asked, or the account's usage cannot be counted. */
+    private Reply quotaUnavailable(String verb, VirtualPath path, IOException e) {
+        log.warn("quota-error").with("cmd", verb).with("path", path).with("error", e.getMessage()).log();
+        return Reply.of(451, "Quota usage cannot be checked now: " + path + " was not stored.");
     }
 
     private static void release(QuotaLedger.Reservation reservation) throws IOException {
