@@ -188,17 +188,17 @@ public final class MemoryQuotaLedger implements QuotaLedger {
                 if (ended) {
                     return false;
                 }
+                // Expired under a live upload (a stall longer than the lease, or a bug): it must be held again
+                // as a whole. The expiry a refusal triggers may expire this very reservation, hence the re-check.
+                if (!fits(a, quota, over ? bytes + more : more, over ? files : 0)
+                        && (expire(a) == 0 || !fits(a, quota, over ? bytes + more : more, over ? files : 0))) {
+                    return false;
+                }
                 if (over) {
-                    // Expired under a live upload (a bug or a stall longer than the lease): hold it again.
-                    if (!fits(a, quota, bytes + more, files) && (expire(a) == 0 || !fits(a, quota, bytes + more, files))) {
-                        return false;
-                    }
                     over = false;
                     a.bytesReserved += bytes;
                     a.filesReserved += files;
                     a.held.add(this);
-                } else if (!fits(a, quota, more, 0) && (expire(a) == 0 || !fits(a, quota, more, 0))) {
-                    return false;
                 }
                 bytes += more;
                 a.bytesReserved += more;

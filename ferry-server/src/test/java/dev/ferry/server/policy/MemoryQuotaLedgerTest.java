@@ -140,6 +140,44 @@ class MemoryQuotaLedgerTest {
                 .isEqualTo(new QuotaLedger.Usage(500, 1, 1_000, 1, TEN_KIB_FIVE_FILES));
     }
 
+    /** An upload that stalled past its lease is held again, as a whole, when it grows, if it still fits. */
+    @Test
+    void anExpiredReservationThatGrowsIsHeldAgain() throws IOException {
+        open("alice", 0, 0);
+        QuotaLedger.Reservation stalled = ledger.reserve("alice", TEN_KIB_FIVE_FILES, OWNER, 6_000, 1);
+        clock.addAndGet(1_001);
+        QuotaLedger.Reservation other = ledger.reserve("alice", TEN_KIB_FIVE_FILES, OWNER, 5_000, 1);
+        assertThat(other).as("the stalled one expired to make room").isNotNull();
+
+        assertThat(stalled.grow(TEN_KIB_FIVE_FILES, 1_000)).as("7000 more do not fit beside 5000").isFalse();
+        other.release();
+        assertThat(stalled.grow(TEN_KIB_FIVE_FILES, 1_000)).isTrue();
+
+        assertThat(ledger.usage("alice", TEN_KIB_FIVE_FILES))
+                .isEqualTo(new QuotaLedger.Usage(0, 0, 7_000, 1, TEN_KIB_FIVE_FILES));
+        stalled.release();
+        assertThat(ledger.usage("alice", TEN_KIB_FIVE_FILES))
+                .isEqualTo(new QuotaLedger.Usage(0, 0, 0, 0, TEN_KIB_FIVE_FILES));
+    }
+
+    /** A refusal expires what has run out, this reservation's own lease included: it is counted once, not twice. */
+    @Test
+    void aReservationWhoseOwnLeaseEndedIsNotCountedTwice() throws IOException {
+        open("alice", 0, 0);
+        QuotaLedger.Reservation r = ledger.reserve("alice", TEN_KIB_FIVE_FILES, OWNER, 10_000, 1);
+        clock.addAndGet(1_001);
+
+        assertThat(r.grow(TEN_KIB_FIVE_FILES, 241)).as("one byte over").isFalse();
+        assertThat(ledger.usage("alice", TEN_KIB_FIVE_FILES).bytesReserved()).as("expired by the refusal").isZero();
+        assertThat(r.grow(TEN_KIB_FIVE_FILES, 240)).isTrue();
+
+        assertThat(ledger.usage("alice", TEN_KIB_FIVE_FILES))
+                .isEqualTo(new QuotaLedger.Usage(0, 0, 10_240, 1, TEN_KIB_FIVE_FILES));
+        r.settle(10_240, 1);
+        assertThat(ledger.usage("alice", TEN_KIB_FIVE_FILES))
+                .isEqualTo(new QuotaLedger.Usage(10_240, 1, 0, 0, TEN_KIB_FIVE_FILES));
+    }
+
     @Test
     void growingRenewsTheLease() throws IOException {
         open("alice", 0, 0);
