@@ -13,9 +13,12 @@ import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.StorageEngine;
 import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.metrics.ServerMetrics;
+import dev.ferry.server.policy.MemoryQuotaLedger;
+import dev.ferry.server.policy.QuotaLedger;
 import dev.ferry.server.proxy.UntrustedHeaders;
 import dev.ferry.server.session.SessionRegistry;
 import java.util.Objects;
+import java.util.UUID;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -44,6 +47,10 @@ public final class ServerContext {
     private volatile TlsEndpoint tls;
     private final UntrustedHeaders untrustedHeaders = new UntrustedHeaders();
     private final EventLog sessionLog;
+    /** Where accounts with a quota are counted: this server's memory unless a shared ledger is set. */
+    private volatile QuotaLedger quotaLedger = new MemoryQuotaLedger();
+    /** This start of the server, in the owner of its quota reservations (a restart drops the earlier ones'). */
+    private final String incarnation = UUID.randomUUID().toString();
 
     public ServerContext(ServerSettings settings, Accounts authenticator, BanList bans, SessionLimits sessionLimits,
                          Watchdog watchdog,
@@ -101,6 +108,24 @@ public final class ServerContext {
     public ServerMetrics metrics() { return metrics; }
     /** TLS for new control connections, or null when FTPS is off. */
     public TlsEndpoint tls() { return tls; }
+
+    /** The quota ledger (docs/policy.md). */
+    public QuotaLedger quotaLedger() { return quotaLedger; }
+
+    /**
+     * Uses {@code ledger} (the database's, shared by the cluster) for sessions that log in from now on, after
+     * releasing what earlier starts of this node left reserved in it (a crash: their sessions are gone). Node
+     * names must therefore be unique in a cluster, as they already are for the logs.
+     */
+    public void quotaLedger(QuotaLedger ledger) throws java.io.IOException {
+        ledger.releaseAllBut(settings.node(), incarnation);
+        this.quotaLedger = Objects.requireNonNull(ledger);
+    }
+
+    /** Who holds the quota reservations of session {@code session} of this server. */
+    public QuotaLedger.Owner quotaOwner(String session) {
+        return new QuotaLedger.Owner(settings.node(), incarnation, session);
+    }
 
     /** New logins use these accounts; sessions logged in keep theirs. */
     public void replaceAuthenticator(Accounts next) {

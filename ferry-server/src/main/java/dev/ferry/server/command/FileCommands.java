@@ -13,6 +13,7 @@ import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
 import dev.ferry.server.log.SessionEvents;
+import dev.ferry.server.policy.AccountQuota;
 import dev.ferry.server.policy.Right;
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,10 +53,34 @@ public final class FileCommands {
 
     private final SessionState s;
     private final SessionEvents log;
+    private final Quotas quotas;
 
-    public FileCommands(SessionState state, SessionEvents log) {
+    public FileCommands(SessionState state, SessionEvents log, Quotas quotas) {
         this.s = state;
         this.log = log;
+        this.quotas = quotas;
+    }
+
+    /**
+     * The account's quota, counted before a change that frees room (so a first count cannot see the change and
+     * the adjustment count it again); null for an account without one.
+     */
+    private AccountQuota openQuota() throws IOException {
+        AccountQuota quota = quotas.current();
+        if (quota != null) {
+            quota.open();
+        }
+        return quota;
+    }
+
+    /** A file of {@code size} bytes is gone: its room is free. */
+    private void freed(AccountQuota quota, VirtualPath path, long size) {
+        try {
+            quota.adjust(-size, -1);
+        } catch (IOException e) {
+            // The file is gone and the client told so; the usage is off until the ledger is recounted.
+            log.warn("quota-error").with("path", path).with("during", "adjust").with("error", e.getMessage()).log();
+        }
     }
 
     /** Path failure as a reply value; {@code creating}: the name was to be created (553 per RFC 959). */
@@ -127,7 +152,11 @@ public final class FileCommands {
             if (info.type() == FileType.DIRECTORY) {
                 return Reply.of(550, arg + ": Is a directory (use RMD).");
             }
+            AccountQuota quota = info.type() == FileType.FILE ? openQuota() : null;
             s.storage().delete(path);
+            if (quota != null) {
+                freed(quota, path, info.size());
+            }
             log.info("delete").with("path", path).log();
             return Reply.of(250, "File deleted.");
         });
@@ -159,7 +188,14 @@ public final class FileCommands {
                     return refused;
                 }
             }
+            AccountQuota quota = openQuota();
+            // A rename over a file frees the replaced file's room (its content is gone); a rename onto itself
+            // replaces nothing.
+            FileInfo replaced = quota == null || from.equals(to) ? null : existingFile(to);
             s.storage().rename(from, to);
+            if (replaced != null) {
+                freed(quota, to, replaced.size());
+            }
             log.info("rename").with("from", from).with("to", to).log();
             return Reply.of(250, "Renamed.");
         } catch (IOException e) {
@@ -173,6 +209,16 @@ public final class FileCommands {
             return true;
         } catch (NoSuchFileException e) {
             return false;
+        }
+    }
+
+    /** The regular file at {@code path}, or null when there is none. */
+    private FileInfo existingFile(VirtualPath path) throws IOException {
+        try {
+            FileInfo info = s.storage().stat(path);
+            return info.type() == FileType.FILE ? info : null;
+        } catch (NoSuchFileException e) {
+            return null;
         }
     }
 

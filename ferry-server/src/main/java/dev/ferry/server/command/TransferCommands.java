@@ -30,11 +30,15 @@ import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
 import dev.ferry.server.log.SessionEvents;
 import dev.ferry.server.metrics.ServerMetrics.Direction;
+import dev.ferry.server.policy.AccountQuota;
+import dev.ferry.server.policy.QuotaLedger;
+import dev.ferry.server.policy.QuotaReads;
 import dev.ferry.server.policy.Right;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.AccessDeniedException;
@@ -66,10 +70,12 @@ public final class TransferCommands {
     private final ControlSide control;
     private final SessionEvents log;
     private final InetAddress dataPeer;
+    private final Quotas quotas;
 
     public TransferCommands(ServerContext ctx, SessionState state, TransferRunner runner, ControlSide control,
-                            SessionEvents log, InetAddress dataPeer) {
+                            SessionEvents log, InetAddress dataPeer, Quotas quotas) {
         this.ctx = ctx;
+        this.quotas = quotas;
         this.log = log;
         this.state = state;
         this.runner = runner;
@@ -139,7 +145,7 @@ public final class TransferCommands {
         long offset = state.takeRestOffset();
         UploadMode mode = append ? UploadMode.APPEND : offset > 0 ? UploadMode.RESUME
                 : intoUploadDirectory(path) ? UploadMode.CREATE : UploadMode.REPLACE;
-        return startUpload(path, mode, offset, append ? "APPE" : "STOR", null);
+        return startUpload(path, mode, offset, append ? "APPE" : "STOR", null, null);
     }
 
     /** A STOR the gate let through as an anonymous upload: it may create a file, not replace one. */
@@ -151,7 +157,32 @@ public final class TransferCommands {
     /** STOU [hint] (RFC 959 §4.1.3): the hint is a name, not a path to write, so the table gives no path kind. */
     public Reply storeUnique(String arg) throws IOException {
         state.takeRestOffset();
-        VirtualPath created;
+        // The quota before the name: a full quota must not leave an empty file behind.
+        AccountQuota quota = quotas.current();
+        QuotaLedger.Reservation reservation = null;
+        if (quota != null) {
+            try {
+                reservation = quota.reserve(firstBytes(quota, 0, 0), 1);
+            } catch (IOException e) {
+                return quotaUnavailable("STOU", state.cwd(), e);
+            }
+            if (reservation == null) {
+                return quotaExceeded("STOU", state.cwd(), quota);
+            }
+        }
+        Object created = createUnique(arg);
+        if (created instanceof VirtualPath path) {
+            // RFC 1123 §4.1.2.9: the generated name goes in the 150 reply, as "150 FILE: name".
+            return startUpload(path, UploadMode.UNIQUE, 0, "STOU", "FILE: " + path.name(), reservation);
+        }
+        if (reservation != null) {
+            reservation.release();
+        }
+        return (Reply) created;
+    }
+
+    /** STOU's new empty file: its path, or the reply that refuses it. */
+    private Object createUnique(String arg) {
         try {
             VirtualPath hint = arg == null ? null : VirtualPath.resolve(state.cwd(), arg);
             VirtualPath dir = hint == null ? state.cwd() : hint.parent();
@@ -162,7 +193,7 @@ public final class TransferCommands {
                     return refused;
                 }
             }
-            created = state.storage().createUnique(dir, hint == null ? "ftp" : hint.name());
+            return state.storage().createUnique(dir, hint == null ? "ftp" : hint.name());
         } catch (InvalidVirtualPathException e) {
             return Reply.of(553, e.getMessage());
         } catch (NoSuchFileException | NotDirectoryException e) {
@@ -173,22 +204,29 @@ public final class TransferCommands {
         } catch (IOException e) {
             return Reply.of(451, "Cannot create a unique file here.");
         }
-        // RFC 1123 §4.1.2.9: the generated name goes in the 150 reply, as "150 FILE: name".
-        return startUpload(created, UploadMode.UNIQUE, 0, "STOU", "FILE: " + created.name());
     }
 
-    private Reply startUpload(VirtualPath path, UploadMode mode, long offset, String verb, String opening)
-            throws IOException {
-        boolean exists;
+    /** 552 before the 150 (RFC 959 §4.2): the account's quota is full; nothing was opened. */
+    private Reply quotaExceeded(String verb, VirtualPath path, AccountQuota quota) {
+        Reply reply = Reply.of(552, "Quota exceeded (" + quota.limitText() + "): " + path + " was not stored.");
+        log.refused(verb, path, "quota", reply);
+        return reply;
+    }
+
+    /** {@code reserved}: STOU's quota reservation, made before its file; null otherwise. */
+    private Reply startUpload(VirtualPath path, UploadMode mode, long offset, String verb, String opening,
+                              QuotaLedger.Reservation reserved) throws IOException {
+        FileInfo existing = null;
         try {
-            FileInfo existing = state.storage().stat(path);
+            existing = state.storage().stat(path);
             if (existing.type() == FileType.DIRECTORY) {
+                release(reserved);
                 return Reply.of(550, path + ": Is a directory.");
             }
-            exists = true;
         } catch (NoSuchFileException e) {
-            exists = false;
+            // a new file
         }
+        boolean exists = existing != null;
         if (mode != UploadMode.UNIQUE) {
             // Per-folder rights (Gate.asked): an existing file needs OVERWRITE, a new one UPLOAD; refused here,
             // before the file is opened, so that nothing is stored.
@@ -206,6 +244,62 @@ public final class TransferCommands {
                 mode = UploadMode.CREATE;
             }
         }
+        UploadQuota quota = null;
+        AccountQuota account = quotas.current();
+        if (account != null) {
+            // Reserved before anything is opened: a full quota is answered at once, before the 150.
+            boolean created = existing == null || mode == UploadMode.UNIQUE;
+            long replaced = existing == null ? 0 : existing.size();
+            long start = mode == UploadMode.APPEND ? replaced : offset;
+            QuotaLedger.Reservation reservation;
+            try {
+                reservation = reserved != null ? reserved
+                        : account.reserve(firstBytes(account, start, replaced), created ? 1 : 0);
+            } catch (IOException e) {
+                return quotaUnavailable(verb, path, e);
+            }
+            if (reservation == null) {
+                return quotaExceeded(verb, path, account);
+            }
+            quota = new UploadQuota(reservation, account.quota(), state.storage(), path, mode, start, replaced, created);
+        }
+        Reply refused;
+        try {
+            refused = openUpload(path, mode, offset, verb, opening, quota);
+        } catch (IOException | RuntimeException e) {
+            release(quota == null ? null : quota.reservation());
+            throw e;
+        }
+        if (refused != null) {
+            // Not started: the transfer never took the reservation over.
+            release(quota == null ? null : quota.reservation());
+        }
+        return refused;
+    }
+
+    /**
+     * What an upload reserves before its 150: what ALLO announced, else one byte, so that a quota already full
+     * refuses it at once (an empty file too); nothing when only files are limited.
+     */
+    private long firstBytes(AccountQuota quota, long start, long replaced) {
+        long announced = quotas.takeAllocation();
+        return quota.quota().bytes() == 0 ? 0 : QuotaReads.growth(start, Math.max(1, announced), replaced);
+    }
+
+    /** 451 (RFC 959 §4.2, local error): the ledger cannot be asked, or the account's usage cannot be counted. */
+    private Reply quotaUnavailable(String verb, VirtualPath path, IOException e) {
+        log.warn("quota-error").with("cmd", verb).with("path", path).with("error", e.getMessage()).log();
+        return Reply.of(451, "Quota usage cannot be checked now: " + path + " was not stored.");
+    }
+
+    private static void release(QuotaLedger.Reservation reservation) throws IOException {
+        if (reservation != null) {
+            reservation.release();
+        }
+    }
+
+    private Reply openUpload(VirtualPath path, UploadMode mode, long offset, String verb, String opening,
+                             UploadQuota quota) throws IOException {
         Upload upload;
         try {
             upload = state.storage().openUpload(path, mode, offset);
@@ -221,29 +315,36 @@ public final class TransferCommands {
         boolean ascii = state.ascii();
         String text = opening != null ? opening
                 : "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path + ".";
-        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, log, upload, verb, path, ascii));
+        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, log, upload, verb, path, ascii,
+                quota));
         return null;
     }
 
     /** The bytes of a STOR, APPE or STOU, committed only when the whole file is known to have arrived. */
     private record UploadBody(ServerContext ctx, ControlSide control, SessionEvents log, Upload upload, String verb,
-                              VirtualPath path, boolean ascii) implements TransferBody {
+                              VirtualPath path, boolean ascii, UploadQuota quota) implements TransferBody {
 
         @Override
         public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
             WritableByteChannel out = new LocalWrites(upload.channel());
-            return Transfers.receive(data.channel(), out, ascii, ctx.buffers(), guard,
+            // Under a quota the bytes are counted as they arrive; past the quota the read throws (552).
+            ReadableByteChannel in = quota == null ? data.channel() : quota.reads(data.channel());
+            return Transfers.receive(in, out, ascii, ctx.buffers(), guard,
                     ctx.settings().limits().dataTimeout(), progress);
         }
 
         @Override
         public void beforeSuccessReply(long dataEndedNanos) throws IOException {
             try {
+                UploadQuota.Replaced replaced = quota == null ? null : quota.beforeCommit();
                 // A 226 means the bytes are in the file system: commit before replying. The control
                 // connection is asked once more at the last moment, after the flush and at least
                 // UPLOAD_END_GRACE after the data ended, the time a dying client's two ends may lie apart.
-                upload.commit(() -> PeerEnd.endedWithin(control::clientEnded, dataEndedNanos,
+                long size = upload.commit(() -> PeerEnd.endedWithin(control::clientEnded, dataEndedNanos,
                         PeerEnd.UPLOAD_END_GRACE) ? TransferRunner.CONTROL_CLOSED : null);
+                if (quota != null) {
+                    quota.settle(size, replaced, log);
+                }
             } catch (Upload.PreconditionFailedException e) {
                 throw e;
             } catch (IOException e) {
@@ -262,6 +363,10 @@ public final class TransferCommands {
                 }
             }
             upload.close();
+            if (!success && quota != null) {
+                // After the abort: the room is free again only once the partial upload is gone.
+                quota.release(log);
+            }
         }
     }
 
