@@ -12,6 +12,7 @@ import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.StorageEngine;
 import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.metrics.ServerMetrics;
+import dev.ferry.server.policy.BandwidthLimits;
 import dev.ferry.server.proxy.UntrustedHeaders;
 import dev.ferry.server.session.SessionRegistry;
 import java.util.Objects;
@@ -42,6 +43,7 @@ public final class ServerContext {
     private volatile TlsEndpoint tls;
     private final UntrustedHeaders untrustedHeaders = new UntrustedHeaders();
     private final EventLog sessionLog;
+    private final BandwidthLimits bandwidth;
 
     public ServerContext(ServerSettings settings, Accounts authenticator, LoginGuard loginGuard, Watchdog watchdog,
                          PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
@@ -69,6 +71,7 @@ public final class ServerContext {
         this.metrics = metrics;
         this.tls = tls;
         this.sessionLog = new EventLog(LoggerFactory.getLogger("ferry.session"), settings.node());
+        this.bandwidth = new BandwidthLimits(settings.limits().bandwidth());
     }
 
     /** The settings the server started with (a reload changes only the accounts and the certificate). */
@@ -91,6 +94,8 @@ public final class ServerContext {
     public StorageEngines storage() { return storage; }
     public IdleParker idleParker() { return idleParker; }
     public ServerMetrics metrics() { return metrics; }
+    /** The server's bandwidth buckets and its limited users' (shared by their sessions on this server). */
+    public BandwidthLimits bandwidth() { return bandwidth; }
     /** TLS for new control connections, or null when FTPS is off. */
     public TlsEndpoint tls() { return tls; }
 

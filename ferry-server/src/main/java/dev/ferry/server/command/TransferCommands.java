@@ -29,6 +29,7 @@ import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
 import dev.ferry.server.log.SessionEvents;
 import dev.ferry.server.metrics.ServerMetrics.Direction;
+import dev.ferry.server.policy.Throttle;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -104,12 +105,15 @@ public final class TransferCommands {
         // waiting for it (up to the accept timeout) or connecting out must leave the control
         // connection free to read ABOR.
         boolean inline = size - offset <= INLINE_TRANSFER_BYTES && dataConnectionWaiting();
-        start("RETR", path, opening, Direction.DOWNLOAD, inline, new Download(ctx, in, offset, ascii));
+        start("RETR", path, opening, Direction.DOWNLOAD, inline, new Download(ctx, in, offset, ascii, state.downloadThrottle()));
         return null;
     }
 
-    /** The bytes of a RETR: sendfile in clear text, else through a buffer (TLS, ASCII conversion). */
-    private record Download(ServerContext ctx, SeekableByteChannel in, long offset, boolean ascii)
+    /**
+     * The bytes of a RETR: sendfile in clear text, else through a buffer (TLS, ASCII conversion); {@code throttle}
+     * the user's and the server's download rates.
+     */
+    private record Download(ServerContext ctx, SeekableByteChannel in, long offset, boolean ascii, Throttle throttle)
             implements TransferBody {
 
         @Override
@@ -117,9 +121,9 @@ public final class TransferCommands {
             Duration timeout = ctx.settings().limits().dataTimeout();
             // sendfile only in clear text (PROT C): TLS must encrypt every byte in user space.
             if (!ascii && in instanceof FileChannel file && data.plain()) {
-                return Transfers.sendFile(file, offset, data.socket(), guard, timeout, progress);
+                return Transfers.sendFile(file, offset, data.socket(), guard, timeout, progress, throttle);
             }
-            return Transfers.send(in, data.channel(), ascii, ctx.buffers(), guard, timeout, progress);
+            return Transfers.send(in, data.channel(), ascii, ctx.buffers(), guard, timeout, progress, throttle);
         }
 
         @Override
@@ -200,19 +204,20 @@ public final class TransferCommands {
         boolean ascii = state.ascii();
         String text = opening != null ? opening
                 : "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path + ".";
-        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, log, upload, verb, path, ascii));
+        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, log, upload, verb, path, ascii,
+                state.uploadThrottle()));
         return null;
     }
 
     /** The bytes of a STOR, APPE or STOU, committed only when the whole file is known to have arrived. */
     private record UploadBody(ServerContext ctx, ControlSide control, SessionEvents log, Upload upload, String verb,
-                              VirtualPath path, boolean ascii) implements TransferBody {
+                              VirtualPath path, boolean ascii, Throttle throttle) implements TransferBody {
 
         @Override
         public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
             WritableByteChannel out = new LocalWrites(upload.channel());
             return Transfers.receive(data.channel(), out, ascii, ctx.buffers(), guard,
-                    ctx.settings().limits().dataTimeout(), progress);
+                    ctx.settings().limits().dataTimeout(), progress, throttle);
         }
 
         @Override
