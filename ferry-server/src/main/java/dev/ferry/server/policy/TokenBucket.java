@@ -50,7 +50,8 @@ public final class TokenBucket {
         this(bytesPerSecond, System::nanoTime, Sleeper.THREAD);
     }
 
-    TokenBucket(long bytesPerSecond, LongSupplier nanoClock, Sleeper sleeper) {
+    /** A bucket on {@code nanoClock} (as {@link System#nanoTime()}) that waits with {@code sleeper}; for tests. */
+    public TokenBucket(long bytesPerSecond, LongSupplier nanoClock, Sleeper sleeper) {
         if (bytesPerSecond <= 0) {
             throw new IllegalArgumentException("a rate must be above zero, got " + bytesPerSecond);
         }
