@@ -130,6 +130,11 @@ public final class TransferCommands {
         public void finish(boolean success) {
             Closing.quietly(in);
         }
+
+        @Override
+        public long limit() {
+            return throttle.rate();
+        }
     }
 
     private boolean dataConnectionWaiting() throws IOException {
@@ -218,6 +223,11 @@ public final class TransferCommands {
             WritableByteChannel out = new LocalWrites(upload.channel());
             return Transfers.receive(data.channel(), out, ascii, ctx.buffers(), guard,
                     ctx.settings().limits().dataTimeout(), progress, throttle);
+        }
+
+        @Override
+        public long limit() {
+            return throttle.rate();
         }
 
         @Override

@@ -300,6 +300,9 @@ public final class TransferRunner {
         if (r.tlsText != null) {
             line.with("tls", r.tlsText);
         }
+        if (r.plan.body().limit() > 0) {
+            line.with("limit", r.plan.body().limit());
+        }
         line.log();
         xferlog(r, moved, nanos);
         control.transferEnded();
