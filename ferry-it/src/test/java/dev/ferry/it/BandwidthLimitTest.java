@@ -11,6 +11,8 @@ import dev.ferry.server.policy.AccountPolicy;
 import dev.ferry.server.policy.Bandwidth;
 import java.io.InputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -212,6 +214,29 @@ class BandwidthLimitTest {
         assertThat(ferry.server().context().bandwidth().users()).isZero();
         assertThat(ferry.server().context().sessions().count()).isZero();
         assertThat(TestData.names(ferry.root())).isEmpty();
+    }
+
+    /**
+     * A small file (which an unlimited session sends on its control thread) under a slow limit goes on a transfer
+     * thread of its own: the control connection still answers ABOR at once, not after the file's 20 s.
+     */
+    @Test
+    void aSmallLimitedDownloadLeavesTheControlConnectionFreeForAbor() throws Exception {
+        limits(new Bandwidth(0, 1000), Bandwidth.UNLIMITED);
+        TestData.randomFile(ferry.root().resolve("small.bin"), 20_000, 12);
+        try (RawFtp c = RawFtp.loggedIn(ferry.port(), USER, PASSWORD)) {
+            c.command("TYPE I", 200);
+            InetSocketAddress data = c.pasv();
+            // The data connection is there before RETR: what makes a small download inline without a limit.
+            try (Socket d = new Socket(data.getAddress(), data.getPort())) {
+                long start = System.nanoTime();
+                c.command("RETR small.bin", 150);
+                c.send("ABOR");
+                assertThat(c.reply().code()).isEqualTo(426);
+                assertThat(c.reply().code()).isEqualTo(226);
+                assertThat((System.nanoTime() - start) / 1e9).isLessThan(5);
+            }
+        }
     }
 
     /** When each RETR was sent and its data ended ({@link System#nanoTime()}), by {@link #retrieve}. */

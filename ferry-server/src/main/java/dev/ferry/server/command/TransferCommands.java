@@ -104,8 +104,10 @@ public final class TransferCommands {
         // file; ABOR has nothing to interrupt in that time. Only once the data connection is there:
         // waiting for it (up to the accept timeout) or connecting out must leave the control
         // connection free to read ABOR.
-        boolean inline = size - offset <= INLINE_TRANSFER_BYTES && dataConnectionWaiting();
-        start("RETR", path, opening, Direction.DOWNLOAD, inline, new Download(ctx, in, offset, ascii, state.downloadThrottle()));
+        // A limited download is never inline: waiting for its turn could take seconds, the control thread's.
+        Throttle throttle = state.downloadThrottle();
+        boolean inline = size - offset <= INLINE_TRANSFER_BYTES && !throttle.limited() && dataConnectionWaiting();
+        start("RETR", path, opening, Direction.DOWNLOAD, inline, new Download(ctx, in, offset, ascii, throttle));
         return null;
     }
 
