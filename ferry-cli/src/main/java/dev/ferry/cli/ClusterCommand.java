@@ -76,6 +76,14 @@ public final class ClusterCommand implements Callable<Started> {
     @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert.")
     Path tlsKey;
 
+    @Option(names = "--max-upload-rate", paramLabel = "SIZE",
+            description = "Bytes per second for all uploads to each server together, e.g. 100MiB (default 0: no limit).")
+    String maxUploadRate;
+
+    @Option(names = "--max-download-rate", paramLabel = "SIZE",
+            description = "Bytes per second for all downloads from each server together, e.g. 100MiB (default 0: no limit).")
+    String maxDownloadRate;
+
     @Mixin
     LogOptions logOptions = new LogOptions();
 
@@ -88,8 +96,10 @@ public final class ClusterCommand implements Callable<Started> {
         int count;
         LogSettings log;
         ObjectStore store;
+        ServerSettings.Limits limits;
         try {
             count = Flags.parse("--backends", backends, BACKENDS::parse);
+            limits = BandwidthFlags.apply(ServerSettings.Limits.DEFAULTS, maxUploadRate, maxDownloadRate);
             store = storageOptions.apply(null);
             log = logOptions.settings(null, xferlog);
         } catch (IllegalArgumentException | ConfigException e) {
@@ -120,6 +130,7 @@ public final class ClusterCommand implements Callable<Started> {
                 // apply to clients, not to the balancer, whose address every session would share.
                 ServerSettings s = ServerSettings.defaults(serverRoot)
                         .withObjectStore(store)
+                        .withLimits(limits)
                         .withListen(new InetSocketAddress("127.0.0.1", 0))
                         .withUsers(List.of(user), null)
                         .withTrustedProxies(List.of(BALANCER_SOURCE))

@@ -47,6 +47,11 @@ public record Setting<T>(String path, String flag, String expected, Function<Str
     public static final Setting<Duration> SERVER_BAN_WINDOW = positiveDuration("server.login.ban-window", null);
     public static final Setting<Duration> SERVER_BAN_DURATION = positiveDuration("server.login.ban-duration", null);
     public static final Setting<Duration> SERVER_CREDENTIAL_CACHE_TTL = duration("server.login.credential-cache-ttl", null);
+    /** Bytes per second for the whole server's uploads (downloads below); 0, the default, is no limit. */
+    public static final Setting<Long> SERVER_UPLOAD_RATE = add(new Setting<>("server.limits.upload-rate",
+            "--max-upload-rate", Values.RATE, Values::rate));
+    public static final Setting<Long> SERVER_DOWNLOAD_RATE = add(new Setting<>("server.limits.download-rate",
+            "--max-download-rate", Values.RATE, Values::rate));
     /** Octal, so its own parser; a number all the same, read once here for the file and the flag. */
     public static final Setting<Integer> SERVER_UMASK = add(new Setting<>("server.umask", "--umask", Values.UMASK, Values::umask));
 

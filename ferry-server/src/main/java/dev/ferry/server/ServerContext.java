@@ -15,6 +15,7 @@ import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.metrics.ServerMetrics;
 import dev.ferry.server.policy.MemoryQuotaLedger;
 import dev.ferry.server.policy.QuotaLedger;
+import dev.ferry.server.policy.BandwidthLimits;
 import dev.ferry.server.proxy.UntrustedHeaders;
 import dev.ferry.server.session.SessionRegistry;
 import java.util.Objects;
@@ -51,6 +52,7 @@ public final class ServerContext {
     private volatile QuotaLedger quotaLedger = new MemoryQuotaLedger();
     /** This start of the server, in the owner of its quota reservations (a restart drops the earlier ones'). */
     private final String incarnation = UUID.randomUUID().toString();
+    private final BandwidthLimits bandwidth;
 
     public ServerContext(ServerSettings settings, Accounts authenticator, BanList bans, SessionLimits sessionLimits,
                          Watchdog watchdog,
@@ -81,6 +83,7 @@ public final class ServerContext {
         this.metrics = metrics;
         this.tls = tls;
         this.sessionLog = new EventLog(LoggerFactory.getLogger("ferry.session"), settings.node());
+        this.bandwidth = new BandwidthLimits(settings.limits().bandwidth());
     }
 
     /** The settings the server started with (a reload changes only the accounts and the certificate). */
@@ -106,6 +109,8 @@ public final class ServerContext {
     public StorageEngines storage() { return storage; }
     public IdleParker idleParker() { return idleParker; }
     public ServerMetrics metrics() { return metrics; }
+    /** The server's bandwidth buckets and its limited users' (shared by their sessions on this server). */
+    public BandwidthLimits bandwidth() { return bandwidth; }
     /** TLS for new control connections, or null when FTPS is off. */
     public TlsEndpoint tls() { return tls; }
 

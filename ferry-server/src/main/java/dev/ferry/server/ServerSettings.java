@@ -11,6 +11,7 @@ import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.StorageOverride;
 import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.policy.AccountPolicy;
+import dev.ferry.server.policy.Bandwidth;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -227,17 +228,30 @@ public record ServerSettings(
 
     /**
      * Limits. Over a limit the client gets a clear reply (421 for sessions, 500 for long lines,
-     * 421 on idle timeout, 426 on data timeout) and the event is logged.
+     * 421 on idle timeout, 426 on data timeout) and the event is logged. {@code bandwidth}: the whole server's
+     * upload and download rates, shared by every transfer (0: no limit); a user's own rates apply as well.
      */
     @RecordBuilder
     public record Limits(int maxSessions, int maxSessionsPerAddress, Duration idleTimeout,
-                         Duration dataTimeout, int maxCommandLength, Duration loginTimeout) implements ServerSettingsLimitsBuilder.With {
+                         Duration dataTimeout, int maxCommandLength, Duration loginTimeout, Bandwidth bandwidth)
+            implements ServerSettingsLimitsBuilder.With {
         /** A floor so a command naming a long path still fits on one line; a ceiling so line buffers stay small. */
         public static final int MIN_COMMAND_LENGTH = 512;
         public static final int MAX_COMMAND_LENGTH = 65536;
 
         public static final Limits DEFAULTS = new Limits(1000, 50, Duration.ofMinutes(5),
                 Duration.ofMinutes(1), 4096, Duration.ofMinutes(1));
+
+        public Limits {
+            Objects.requireNonNull(bandwidth, "bandwidth");
+        }
+
+        /** Without a bandwidth limit for the whole server. */
+        public Limits(int maxSessions, int maxSessionsPerAddress, Duration idleTimeout, Duration dataTimeout,
+                      int maxCommandLength, Duration loginTimeout) {
+            this(maxSessions, maxSessionsPerAddress, idleTimeout, dataTimeout, maxCommandLength, loginTimeout,
+                    Bandwidth.UNLIMITED);
+        }
     }
 
     /**

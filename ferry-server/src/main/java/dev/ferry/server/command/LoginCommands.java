@@ -120,6 +120,7 @@ public final class LoginCommands {
         }
         state.sessionLease(lease);
         state.loggedIn(ok, storage);
+        state.bandwidth(ctx.bandwidth().lease(ok.user(), ok.policy().bandwidth()));
         state.protection().loggedIn(tlsPolicy(ok.user()));
         if (!ok.anonymous() && !proxyOwn) {
             // SECURITY: anonymous logins always succeed; letting them clear the failure count

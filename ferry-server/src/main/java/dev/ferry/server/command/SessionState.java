@@ -8,6 +8,8 @@ import dev.ferry.server.data.DataEndpoint;
 import dev.ferry.server.data.DataTls;
 import dev.ferry.server.fs.Storage;
 import dev.ferry.server.fs.VirtualPath;
+import dev.ferry.server.policy.BandwidthLimits;
+import dev.ferry.server.policy.Throttle;
 import java.util.Set;
 
 /**
@@ -32,6 +34,8 @@ public final class SessionState {
     private int failedLogins;
     private LoginResult.Success account;
     private Storage storage;
+    /** The logged-in account's hold on its bandwidth buckets (and the server's); null before login. */
+    private BandwidthLimits.Lease bandwidth;
     private VirtualPath cwd = VirtualPath.ROOT;
     /** When the login timeout started: the connection, or the REIN that ended a login. */
     private long loginClockNanos;
@@ -93,6 +97,28 @@ public final class SessionState {
         this.cwd = VirtualPath.ROOT;
     }
 
+    void bandwidth(BandwidthLimits.Lease lease) {
+        releaseBandwidth();
+        this.bandwidth = lease;
+    }
+
+    /** What limits this session's uploads; {@link Throttle#NONE} before login or without a limit. */
+    public Throttle uploadThrottle() { return bandwidth == null ? Throttle.NONE : bandwidth.upload(); }
+
+    /** What limits this session's downloads; {@link Throttle#NONE} before login or without a limit. */
+    public Throttle downloadThrottle() { return bandwidth == null ? Throttle.NONE : bandwidth.download(); }
+
+    /**
+     * Lets go of the account's bandwidth buckets (a user's go when its last session lets go). At the session's
+     * end, after its transfers stopped; a transfer still running after REIN keeps the buckets it took.
+     */
+    public void releaseBandwidth() {
+        if (bandwidth != null) {
+            bandwidth.close();
+            bandwidth = null;
+        }
+    }
+
     /**
      * Back to the state of a new connection (REIN, RFC 959 §4.1.1; a successful AUTH, RFC 4217 §4: "almost as
      * if a REIN command was issued"): logged out, transfer parameters reset, no data endpoint. The OPTS
@@ -105,6 +131,7 @@ public final class SessionState {
         releaseLease();
         account = null;
         storage = null;
+        releaseBandwidth();
         pendingUser = null;
         cwd = VirtualPath.ROOT;
         ascii = false;

@@ -34,6 +34,7 @@ import dev.ferry.server.policy.AccountQuota;
 import dev.ferry.server.policy.QuotaLedger;
 import dev.ferry.server.policy.QuotaReads;
 import dev.ferry.server.policy.Right;
+import dev.ferry.server.policy.Throttle;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -111,13 +112,18 @@ public final class TransferCommands {
         // file; ABOR has nothing to interrupt in that time. Only once the data connection is there:
         // waiting for it (up to the accept timeout) or connecting out must leave the control
         // connection free to read ABOR.
-        boolean inline = size - offset <= INLINE_TRANSFER_BYTES && dataConnectionWaiting();
-        start("RETR", path, opening, Direction.DOWNLOAD, inline, new Download(ctx, in, offset, ascii));
+        // A limited download is never inline: waiting for its turn could take seconds, the control thread's.
+        Throttle throttle = state.downloadThrottle();
+        boolean inline = size - offset <= INLINE_TRANSFER_BYTES && !throttle.limited() && dataConnectionWaiting();
+        start("RETR", path, opening, Direction.DOWNLOAD, inline, new Download(ctx, in, offset, ascii, throttle));
         return null;
     }
 
-    /** The bytes of a RETR: sendfile in clear text, else through a buffer (TLS, ASCII conversion). */
-    private record Download(ServerContext ctx, SeekableByteChannel in, long offset, boolean ascii)
+    /**
+     * The bytes of a RETR: sendfile in clear text, else through a buffer (TLS, ASCII conversion); {@code throttle}
+     * the user's and the server's download rates.
+     */
+    private record Download(ServerContext ctx, SeekableByteChannel in, long offset, boolean ascii, Throttle throttle)
             implements TransferBody {
 
         @Override
@@ -125,14 +131,19 @@ public final class TransferCommands {
             Duration timeout = ctx.settings().limits().dataTimeout();
             // sendfile only in clear text (PROT C): TLS must encrypt every byte in user space.
             if (!ascii && in instanceof FileChannel file && data.plain()) {
-                return Transfers.sendFile(file, offset, data.socket(), guard, timeout, progress);
+                return Transfers.sendFile(file, offset, data.socket(), guard, timeout, progress, throttle);
             }
-            return Transfers.send(in, data.channel(), ascii, ctx.buffers(), guard, timeout, progress);
+            return Transfers.send(in, data.channel(), ascii, ctx.buffers(), guard, timeout, progress, throttle);
         }
 
         @Override
         public void finish(boolean success) {
             Closing.quietly(in);
+        }
+
+        @Override
+        public long limit() {
+            return throttle.rate();
         }
     }
 
@@ -316,13 +327,14 @@ public final class TransferCommands {
         String text = opening != null ? opening
                 : "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path + ".";
         start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, log, upload, verb, path, ascii,
-                quota));
+                quota, state.uploadThrottle()));
         return null;
     }
 
     /** The bytes of a STOR, APPE or STOU, committed only when the whole file is known to have arrived. */
     private record UploadBody(ServerContext ctx, ControlSide control, SessionEvents log, Upload upload, String verb,
-                              VirtualPath path, boolean ascii, UploadQuota quota) implements TransferBody {
+                              VirtualPath path, boolean ascii, UploadQuota quota, Throttle throttle)
+            implements TransferBody {
 
         @Override
         public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
@@ -330,7 +342,12 @@ public final class TransferCommands {
             // Under a quota the bytes are counted as they arrive; past the quota the read throws (552).
             ReadableByteChannel in = quota == null ? data.channel() : quota.reads(data.channel());
             return Transfers.receive(in, out, ascii, ctx.buffers(), guard,
-                    ctx.settings().limits().dataTimeout(), progress);
+                    ctx.settings().limits().dataTimeout(), progress, throttle);
+        }
+
+        @Override
+        public long limit() {
+            return throttle.rate();
         }
 
         @Override

@@ -309,6 +309,9 @@ public final class TransferRunner {
         if (r.reason != null) {
             line.with("reason", r.reason);
         }
+        if (r.plan.body().limit() > 0) {
+            line.with("limit", r.plan.body().limit());
+        }
         line.log();
         xferlog(r, moved, nanos);
         control.transferEnded();

@@ -268,6 +268,7 @@ public final class Session implements Runnable {
         try {
             transfers.abortAndWait();
             state.discardEndpoint();
+            state.releaseBandwidth();
             readGuard.close();
             writeGuard.close();
             Closing.quietly(connection);
