@@ -430,6 +430,8 @@ public final class FtpServer implements AutoCloseable {
             context.idleParker().close();
         }
         context.watchdog().close();
+        // Before the storage closes: a worker may still be reading an upload back for its hash.
+        context.events().close();
         context.storage().close();
         log.info("stopped").log();
     }

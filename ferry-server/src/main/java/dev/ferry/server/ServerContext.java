@@ -9,6 +9,7 @@ import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.events.EventHooks;
 import dev.ferry.server.fs.StorageEngine;
 import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.metrics.ServerMetrics;
@@ -42,6 +43,7 @@ public final class ServerContext {
     private volatile TlsEndpoint tls;
     private final UntrustedHeaders untrustedHeaders = new UntrustedHeaders();
     private final EventLog sessionLog;
+    private final EventHooks events;
 
     public ServerContext(ServerSettings settings, Accounts authenticator, LoginGuard loginGuard, Watchdog watchdog,
                          PassivePorts passivePorts, PassiveAddressing passiveAddressing, BufferPool buffers,
@@ -69,6 +71,11 @@ public final class ServerContext {
         this.metrics = metrics;
         this.tls = tls;
         this.sessionLog = new EventLog(LoggerFactory.getLogger("ferry.session"), settings.node());
+        this.events = EventHooks.start(settings.events(), metrics == null ? EventHooks.Counters.NONE : new EventHooks.Counters() {
+            @Override public void delivered(String action) { metrics.eventDelivered(action, true); }
+            @Override public void failed(String action) { metrics.eventDelivered(action, false); }
+            @Override public void dropped() { metrics.eventDropped(); }
+        }, new EventLog(LoggerFactory.getLogger("ferry.events"), settings.node()));
     }
 
     /** The settings the server started with (a reload changes only the accounts and the certificate). */
@@ -91,6 +98,8 @@ public final class ServerContext {
     public StorageEngines storage() { return storage; }
     public IdleParker idleParker() { return idleParker; }
     public ServerMetrics metrics() { return metrics; }
+    /** Upload, delete and rename events; {@link EventHooks#NONE} when off. Closed by the server's stop. */
+    public EventHooks events() { return events; }
     /** TLS for new control connections, or null when FTPS is off. */
     public TlsEndpoint tls() { return tls; }
 

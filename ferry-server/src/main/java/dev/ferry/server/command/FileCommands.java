@@ -3,6 +3,7 @@ package dev.ferry.server.command;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.server.events.EventHooks;
 import dev.ferry.server.fs.DirectoryListing;
 import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.FileType;
@@ -50,10 +51,21 @@ public final class FileCommands {
 
     private final SessionState s;
     private final SessionEvents log;
+    private final EventHooks events;
 
     public FileCommands(SessionState state, SessionEvents log) {
+        this(state, log, EventHooks.NONE);
+    }
+
+    /** {@code events}: where DELE and RNTO report what they did. */
+    public FileCommands(SessionState state, SessionEvents log, EventHooks events) {
         this.s = state;
         this.log = log;
+        this.events = events;
+    }
+
+    private EventHooks.Origin origin() {
+        return new EventHooks.Origin(s.user(), log.client(), log.id());
     }
 
     /** Path failure as a reply value; {@code creating}: the name was to be created (553 per RFC 959). */
@@ -127,6 +139,7 @@ public final class FileCommands {
             }
             s.storage().delete(path);
             log.info("delete").with("path", path).log();
+            events.delete(origin(), path, info.size());
             return Reply.of(250, "File deleted.");
         });
     }
@@ -150,6 +163,7 @@ public final class FileCommands {
             }
             s.storage().rename(from, to);
             log.info("rename").with("from", from).with("to", to).log();
+            events.rename(origin(), from, to, s.storage());
             return Reply.of(250, "Renamed.");
         } catch (IOException e) {
             return failure(arg, e, true);

@@ -17,6 +17,7 @@ import dev.ferry.server.data.TransferPlan;
 import dev.ferry.server.data.TransferProgress;
 import dev.ferry.server.data.TransferRunner;
 import dev.ferry.server.data.Transfers;
+import dev.ferry.server.events.EventHooks;
 import dev.ferry.server.fs.DirectoryListing;
 import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.FileType;
@@ -200,13 +201,18 @@ public final class TransferCommands {
         boolean ascii = state.ascii();
         String text = opening != null ? opening
                 : "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path + ".";
-        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, log, upload, verb, path, ascii));
+        // Taken here, on the control thread that owns the session's state; run by the transfer's thread once committed.
+        EventHooks.Origin origin = new EventHooks.Origin(state.user(), log.client(), log.id());
+        Storage storage = state.storage();
+        Runnable committed = () -> ctx.events().upload(origin, path, storage);
+        start(verb, path, text, Direction.UPLOAD, false,
+                new UploadBody(ctx, control, log, upload, verb, path, ascii, committed));
         return null;
     }
 
     /** The bytes of a STOR, APPE or STOU, committed only when the whole file is known to have arrived. */
     private record UploadBody(ServerContext ctx, ControlSide control, SessionEvents log, Upload upload, String verb,
-                              VirtualPath path, boolean ascii) implements TransferBody {
+                              VirtualPath path, boolean ascii, Runnable committed) implements TransferBody {
 
         @Override
         public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
@@ -223,6 +229,8 @@ public final class TransferCommands {
                 // UPLOAD_END_GRACE after the data ended, the time a dying client's two ends may lie apart.
                 upload.commit(() -> PeerEnd.endedWithin(control::clientEnded, dataEndedNanos,
                         PeerEnd.UPLOAD_END_GRACE) ? TransferRunner.CONTROL_CLOSED : null);
+                // The file is in place: its event is queued, never waited for (the 226 follows at once).
+                committed.run();
             } catch (Upload.PreconditionFailedException e) {
                 throw e;
             } catch (IOException e) {

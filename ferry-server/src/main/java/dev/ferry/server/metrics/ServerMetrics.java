@@ -54,6 +54,8 @@ public final class ServerMetrics {
     private final Counter bytesReceived;
     private final Counter bytesSent;
     private final Histogram transferSeconds;
+    private final Counter eventDeliveries;
+    private final Counter eventsDropped;
 
     /**
      * @param openSessions sessions admitted and not yet ended (read at scrape time)
@@ -92,6 +94,11 @@ public final class ServerMetrics {
         gauge("ferry_server_passive_ports", "Ports in the passive range (passive.ports); 0 when the kernel picks any free port.",
                 passivePorts::size);
 
+        eventDeliveries = counter("ferry_server_event_deliveries_total",
+                "Upload, delete and rename events handed to a hook, by action (webhook, command) and result (delivered, "
+                        + "failed: every attempt failed).", "action", "result");
+        eventsDropped = counter("ferry_server_events_dropped_total",
+                "Events dropped unsent: the hook queue was full, or the server stopped before they were delivered.");
         // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
         for (String ending : ENDINGS) {
             sessions.labelValues(ending);
@@ -154,6 +161,15 @@ public final class ServerMetrics {
         if (known.equals("ok")) {
             transferSeconds.labelValues(label(direction)).observe(nanos / 1e9);
         }
+    }
+
+    /** An event hook's outcome; {@code action} is webhook or command (a closed set: the hooks' names). */
+    public void eventDelivered(String action, boolean delivered) {
+        eventDeliveries.labelValues(action, delivered ? "delivered" : "failed").inc();
+    }
+
+    public void eventDropped() {
+        eventsDropped.inc();
     }
 
     // ---- exposition -------------------------------------------------------------------------

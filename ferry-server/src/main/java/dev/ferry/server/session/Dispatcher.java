@@ -71,7 +71,7 @@ final class Dispatcher {
         this.parameters = new ParameterCommands(state);
         this.endpoints = new EndpointCommands(ctx, state, log, client, dataPeer, local);
         this.transferCommands = new TransferCommands(ctx, state, transfers, control, log, dataPeer);
-        this.files = new FileCommands(state, log);
+        this.files = new FileCommands(state, log, ctx.events());
         this.storage = ctx.storage();
         // FEAT comes before USER, so it speaks for the server's storage; MFMT asks the account's (below).
         this.info = new InfoCommands(state, ctx.settings().serverName(), ctx.tls() != null,
