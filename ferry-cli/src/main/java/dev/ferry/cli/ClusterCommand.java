@@ -12,6 +12,7 @@ import dev.ferry.runtime.password.GeneratedPassword;
 import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.events.EventSettings;
 import dev.ferry.server.fs.ObjectStore;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -76,6 +77,10 @@ public final class ClusterCommand implements Callable<Started> {
     @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert.")
     Path tlsKey;
 
+    /** Every server of the cluster reports the uploads, deletes and renames it serves. */
+    @Mixin
+    EventOptions eventOptions = new EventOptions();
+
     @Mixin
     LogOptions logOptions = new LogOptions();
 
@@ -88,9 +93,11 @@ public final class ClusterCommand implements Callable<Started> {
         int count;
         LogSettings log;
         ObjectStore store;
+        EventSettings events;
         try {
             count = Flags.parse("--backends", backends, BACKENDS::parse);
             store = storageOptions.apply(null);
+            events = eventOptions.apply(EventSettings.OFF);
             log = logOptions.settings(null, xferlog);
         } catch (IllegalArgumentException | ConfigException e) {
             System.err.println("ferry cluster: " + e.getMessage());
@@ -127,7 +134,8 @@ public final class ClusterCommand implements Callable<Started> {
                         .withTls(ServerSettings.Tls.DEFAULTS.withEnabled(false))
                         // Named as the balancer names it, so that its log lines, the stats page and the
                         // balancer's backend= fields all say the same.
-                        .withNode("s" + i);
+                        .withNode("s" + i)
+                        .withEvents(events);
                 FtpServer server = FtpServer.start(s);
                 servers.add(server);
                 specs.add(new BalancerSettings.BackendSpec("s" + i, server.address(), 1));
