@@ -11,6 +11,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.IntSupplier;
@@ -108,6 +109,10 @@ public final class ServerMetrics {
         }
         logins.labelValues("ok");
         logins.labelValues("failed");
+        for (String action : List.of("webhook", "command")) {
+            eventDeliveries.labelValues(action, "delivered");
+            eventDeliveries.labelValues(action, "failed");
+        }
         for (Direction d : Direction.values()) {
             transfers.labelValues(label(d), "ok");
             transferSeconds.labelValues(label(d));
