@@ -70,6 +70,7 @@ class UploadEventsTest {
         HOOK.reset();
         hookLines.start();
         events.setLevel(Level.INFO);
+        events.setAdditive(false);
         events.addAppender(hookLines);
     }
 
@@ -78,6 +79,7 @@ class UploadEventsTest {
         HOOK.release();
         events.detachAppender(hookLines);
         events.setLevel(null);
+        events.setAdditive(true);
     }
 
     @AfterAll
@@ -163,24 +165,35 @@ class UploadEventsTest {
         assertThat(lines("event=hook-delivered")).singleElement().asString().contains("attempt=3", "status=200");
     }
 
-    /** The 226 never waits for the hook: uploads are answered at once while the webhook hangs past its timeout. */
+    /**
+     * The 226 never waits for the hook: uploads are answered as fast while the webhook hangs past its timeout as
+     * while it answers at once.
+     */
     @Test
     void aWebhookThatNeverAnswersDoesNotDelayThe226() throws Exception {
-        HOOK.answer(n -> HANG);
-        Map<String, String> v = python("""
+        String uploads = """
                 import time
-                worst = 0
-                for i in range(10):
-                    start = time.monotonic()
+                times = []
+                for i in range(20):
+                    start = time.monotonic_ns()
                     ftp.storbinary("STOR f%d.bin" % i, io.BytesIO(b"x" * 10000))
-                    worst = max(worst, time.monotonic() - start)
-                out("worst_ms", int(worst * 1000))
-                """);
-        long worst = Long.parseLong(v.get("worst_ms"));
-        System.out.println("FIGURE upload-226-with-hanging-hook worst_ms=" + worst);
-        // The hook's timeout is 2 s and the hanging request started with the first upload: a 226 that waited for it
-        // would take at least that long.
-        assertThat(worst).isLessThan(HOOK_TIMEOUT.toMillis() / 2);
+                    times.append(time.monotonic_ns() - start)
+                times.sort()
+                out("median_us", times[10] // 1000)
+                out("worst_us", times[-1] // 1000)
+                """;
+        Map<String, String> answering = python(uploads);
+        for (int i = 0; i < 20; i++) {
+            HOOK.next();
+        }
+        HOOK.answer(n -> HANG);
+        Map<String, String> hanging = python(uploads);
+        System.out.println("FIGURE upload-226 answering-hook median_us=" + answering.get("median_us") + " worst_us="
+                + answering.get("worst_us") + "; hanging-hook median_us=" + hanging.get("median_us") + " worst_us="
+                + hanging.get("worst_us"));
+        // The hook's timeout is 2 s and the first hanging request started with the first upload: a 226 that waited
+        // for it would take at least that long.
+        assertThat(Long.parseLong(hanging.get("worst_us"))).isLessThan(HOOK_TIMEOUT.toMillis() * 1000 / 2);
 
         // ... and the hook did hang past its timeout: attempts fail with error=timeout.
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
