@@ -4,6 +4,7 @@ import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.server.events.EventSettings.Kind;
 import dev.ferry.server.events.HookAction.Attempt;
+import dev.ferry.server.fs.FileType;
 import dev.ferry.server.fs.Storage;
 import dev.ferry.server.fs.VirtualPath;
 import java.io.IOException;
@@ -79,8 +80,15 @@ public final class EventHooks implements AutoCloseable {
     private final List<Thread> workers = new ArrayList<>();
     private volatile boolean closed;
 
-    /** An event and the storage its file is read from (for an upload's size and hash; else null). */
-    private record Pending(FileEvent event, Storage storage) {}
+    /**
+     * An event and the storage its file is read from (for an upload's size and hash; else null); {@code renamedFrom}:
+     * the partial file's name, for an upload reported by a rename.
+     */
+    private record Pending(FileEvent event, Storage storage, VirtualPath renamedFrom) {
+        Pending(FileEvent event, Storage storage) {
+            this(event, storage, null);
+        }
+    }
 
     /**
      * The hooks {@code settings} name, their workers started; {@link #NONE} when no action is configured.
@@ -150,7 +158,7 @@ public final class EventHooks implements AutoCloseable {
     public void rename(Origin origin, VirtualPath from, VirtualPath to, Storage storage) {
         if (to.name().equals(settings.withoutPartialSuffix(from.name()))) {
             if (wanted(Kind.UPLOAD)) {
-                offer(new Pending(event(Kind.UPLOAD, origin, to, null, -1), storage));
+                offer(new Pending(event(Kind.UPLOAD, origin, to, null, -1), storage, from));
             }
         } else if (wanted(Kind.RENAME)) {
             offer(new Pending(event(Kind.RENAME, origin, from, to, -1), null));
@@ -198,6 +206,14 @@ public final class EventHooks implements AutoCloseable {
 
     private void deliver(Pending p) throws InterruptedException {
         FileEvent event = p.storage() == null ? p.event() : withContent(p.event(), p.storage());
+        if (p.renamedFrom() != null && event.sha256() == null && isDirectory(p.storage(), event.path())) {
+            // A directory named like a partial file ("x.part" to "x"): no upload, a rename as any other.
+            if (!settings.on().contains(Kind.RENAME)) {
+                return;
+            }
+            event = new FileEvent(Kind.RENAME, event.user(), p.renamedFrom(), event.path(), -1, null, event.client(),
+                    event.server(), event.session(), event.time());
+        }
         for (HookAction action : actions) {
             deliver(action, event);
         }
@@ -268,6 +284,15 @@ public final class EventHooks implements AutoCloseable {
             return e;
         } catch (NoSuchAlgorithmException x) {
             throw new IllegalStateException(x);
+        }
+    }
+
+    /** Asked only when an upload by rename could not be read: the common case costs no extra stat. */
+    private static boolean isDirectory(Storage storage, VirtualPath path) {
+        try {
+            return storage.stat(path).type() == FileType.DIRECTORY;
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -223,6 +223,18 @@ class EventHooksTest {
     }
 
     @Test
+    void aDirectoryNamedLikeAPartialFileIsRenamedNotUploaded(@TempDir Path dir) throws Exception {
+        Files.createDirectory(dir.resolve("photos"));
+        Scripted action = new Scripted(Attempt.delivered("status", "200"));
+        EventHooks h = hooks(SETTINGS.withWorkers(1), action);
+        h.rename(ALICE, VirtualPath.of("/photos.part"), VirtualPath.of("/photos"), new LocalStorage(dir));
+        h.close(Duration.ofSeconds(10));
+
+        assertThat(action.seen).extracting(e -> e.kind() + " " + e.path() + " " + e.target())
+                .containsExactly("RENAME /photos.part /photos");
+    }
+
+    @Test
     void onlyTheChosenKindsAreQueued() throws Exception {
         Scripted action = new Scripted(Attempt.delivered("status", "200"));
         EventHooks h = hooks(SETTINGS.withOn(java.util.Set.of(Kind.DELETE)), action);
