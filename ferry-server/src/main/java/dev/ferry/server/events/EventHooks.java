@@ -191,16 +191,20 @@ public final class EventHooks implements AutoCloseable {
         try {
             while (!(closed && queue.isEmpty())) {
                 Pending p = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS);
-                if (p != null) {
+                if (p == null) {
+                    continue;
+                }
+                try {
                     deliver(p);
+                } catch (RuntimeException e) {
+                    // A bug costs this event, not the worker: the next ones are still delivered.
+                    if (log != null) {
+                        log.error("hook-worker-failed").with("error", e.toString()).log(e);
+                    }
                 }
             }
         } catch (InterruptedException e) {
             // the drain time is over
-        } catch (RuntimeException e) {
-            if (log != null) {
-                log.error("hook-worker-failed").with("error", e.toString()).log(e);
-            }
         }
     }
 
