@@ -9,6 +9,7 @@ import ch.qos.logback.core.read.ListAppender;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.events.CommandHook;
 import dev.ferry.server.events.EventSettings;
 import dev.ferry.testkit.Scrape;
 import java.io.IOException;
@@ -227,12 +228,18 @@ class UploadEventsTest {
         Files.writeString(script, """
                 #!/bin/sh
                 cat > "$1/json.tmp"
-                printf '%s|%s|%s|%s\\n' "$FERRY_EVENT" "$FERRY_PATH" "$FERRY_SIZE" "$FERRY_USER" > "$1/env.tmp"
+                printf '%s|%s|%s|%s|%s\\n' "$FERRY_EVENT" "$FERRY_PATH" "$FERRY_SIZE" "$FERRY_USER" "$(printenv "$2" || echo none)" > "$1/env.tmp"
                 mv "$1/env.tmp" "$1/env"
                 mv "$1/json.tmp" "$1/json"
                 """);
+        // A variable of this JVM's environment (so of the server's) that the command must not see.
+        String notPassedOn = System.getenv().keySet().stream()
+                .filter(k -> k.matches("[A-Z][A-Z0-9_]*") && !CommandHook.PASSED_ON.contains(k) && !k.startsWith("FERRY_")
+                        // what sh sets for itself
+                        && !List.of("PWD", "OLDPWD", "SHLVL", "IFS", "PS1", "PS2", "PS4", "OPTIND").contains(k))
+                .sorted().findFirst().orElseThrow();
         ftp.restart(s -> s.withEvents(EventSettings.OFF
-                .withCommand(List.of("/bin/sh", script.toString(), out.toString())).withTimeout(Duration.ofSeconds(10))));
+                .withCommand(List.of("/bin/sh", script.toString(), out.toString(), notPassedOn)).withTimeout(Duration.ofSeconds(10))));
 
         Map<String, String> v = python("""
                 out("stor", ftp.storbinary("STOR cmd.txt", io.BytesIO(b"hello hook")))
@@ -248,7 +255,8 @@ class UploadEventsTest {
         assertThat(field(body, "event")).isEqualTo("upload");
         assertThat(field(body, "path")).isEqualTo("/cmd.txt");
         assertThat(field(body, "sha256")).isEqualTo(sha256("hello hook".getBytes(StandardCharsets.UTF_8)));
-        assertThat(Files.readString(out.resolve("env"))).isEqualTo("upload|/cmd.txt|10|alice\n");
+        assertThat(Files.readString(out.resolve("env"))).as("only the event and a few basic variables: none of the server's own")
+                .isEqualTo("upload|/cmd.txt|10|alice|none\n");
         long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (lines("hook=command").isEmpty() && System.nanoTime() < end) {
             Thread.sleep(20);

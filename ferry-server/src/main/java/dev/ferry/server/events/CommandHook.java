@@ -5,15 +5,22 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a command per event, as pure-uploadscript and SFTPGo's hooks do: the argv as configured (no shell, so no
- * file name is ever parsed as shell syntax), the event's JSON on stdin and its fields as FERRY_* variables. Exit
+ * file name is ever parsed as shell syntax), the event's JSON on stdin and its fields as FERRY_* variables, in an
+ * environment of only those and {@link #PASSED_ON}. Exit
  * 0: delivered; any other exit, or running past the timeout (then it and its children are killed): tried again.
  * Its output is discarded: a script that wants a log writes its own.
  */
 public final class CommandHook implements HookAction {
+
+    /** The variables of the server's environment a command sees; everything else is left out. */
+    public static final Set<String> PASSED_ON = Set.of("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER",
+            "LOGNAME", "SHELL");
 
     private final List<String> argv;
     private final Duration timeout;
@@ -42,7 +49,11 @@ public final class CommandHook implements HookAction {
         ProcessBuilder builder = new ProcessBuilder(argv)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
-        builder.environment().putAll(event.environment());
+        Map<String, String> env = builder.environment();
+        // SECURITY: the server's own environment may hold secrets (FERRY_TLS_PASSWORD, AWS_SECRET_ACCESS_KEY): the
+        // command gets only what a program needs to run, and the event.
+        env.keySet().retainAll(PASSED_ON);
+        env.putAll(event.environment());
         Process process;
         try {
             process = builder.start();
