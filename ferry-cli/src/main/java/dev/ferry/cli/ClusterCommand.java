@@ -12,6 +12,7 @@ import dev.ferry.runtime.password.GeneratedPassword;
 import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.events.EventSettings;
 import dev.ferry.server.fs.ObjectStore;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -83,6 +84,9 @@ public final class ClusterCommand implements Callable<Started> {
     @Option(names = "--max-download-rate", paramLabel = "SIZE",
             description = "Bytes per second for all downloads from each server together, e.g. 100MiB (default 0: no limit).")
     String maxDownloadRate;
+    /** Every server of the cluster reports the uploads, deletes and renames it serves. */
+    @Mixin
+    EventOptions eventOptions = new EventOptions();
 
     @Mixin
     LogOptions logOptions = new LogOptions();
@@ -97,10 +101,12 @@ public final class ClusterCommand implements Callable<Started> {
         LogSettings log;
         ObjectStore store;
         ServerSettings.Limits limits;
+        EventSettings events;
         try {
             count = Flags.parse("--backends", backends, BACKENDS::parse);
             limits = BandwidthFlags.apply(ServerSettings.Limits.DEFAULTS, maxUploadRate, maxDownloadRate);
             store = storageOptions.apply(null);
+            events = eventOptions.apply(EventSettings.OFF);
             log = logOptions.settings(null, xferlog);
         } catch (IllegalArgumentException | ConfigException e) {
             System.err.println("ferry cluster: " + e.getMessage());
@@ -138,7 +144,8 @@ public final class ClusterCommand implements Callable<Started> {
                         .withTls(ServerSettings.Tls.DEFAULTS.withEnabled(false))
                         // Named as the balancer names it, so that its log lines, the stats page and the
                         // balancer's backend= fields all say the same.
-                        .withNode("s" + i);
+                        .withNode("s" + i)
+                        .withEvents(events);
                 FtpServer server = FtpServer.start(s);
                 servers.add(server);
                 specs.add(new BalancerSettings.BackendSpec("s" + i, server.address(), 1));

@@ -137,6 +137,9 @@ public final class ServerCommand implements Callable<Started> {
     TlsOptions tlsOptions = new TlsOptions();
 
     @Mixin
+    EventOptions eventOptions = new EventOptions();
+
+    @Mixin
     LogOptions logOptions = new LogOptions();
 
     @Option(names = "--xferlog", paramLabel = "FILE",
@@ -315,6 +318,7 @@ public final class ServerCommand implements Callable<Started> {
         if (node != null) {
             s = s.withNode(Flags.parse("--node", node, Values::nodeName));
         }
+        s = s.withEvents(eventOptions.apply(s.events()));
         String homes = ServerConfigFile.objectStoreHomeProblem(s);
         if (homes != null) {
             throw new IllegalArgumentException(homes);

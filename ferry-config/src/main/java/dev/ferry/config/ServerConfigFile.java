@@ -32,7 +32,7 @@ public final class ServerConfigFile {
     static final List<String> TOP_KEYS = List.of("server", "balancer", "log");
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
             "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics", "tls",
-            "state-directory", "umask", "node", "storage");
+            "state-directory", "umask", "node", "storage", "events");
     private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home", "upload-directory");
     private static final List<String> PASSIVE_KEYS = List.of("ports", "public-address", "networks", "accept-timeout");
     private static final List<String> NETWORK_KEYS = List.of("network", "address");
@@ -176,6 +176,9 @@ public final class ServerConfigFile {
         s = s.withStateDirectory(server.path("state-directory", directory, s.stateDirectory()));
         s = s.withUmask(server.get(Setting.SERVER_UMASK, s.umask()));
         s = s.withNode(server.parsed("node", "a node name", Values::nodeName, s.node()));
+        if (server.has("events")) {
+            s = s.withEvents(EventsSection.read(server.mapping("events", EventsSection.KEYS).orElseThrow(), s.events()));
+        }
         return s;
     }
 

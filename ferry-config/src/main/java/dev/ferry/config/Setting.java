@@ -64,6 +64,13 @@ public record Setting<T>(String path, String flag, String expected, Function<Str
             "--s3-upload-memory", Values.SIZE, Values::positiveSize));
     public static final Setting<Duration> STORAGE_REQUEST_TIMEOUT = positiveDuration("server.storage.request-timeout", null);
 
+    // ferry server: upload events (server.events)
+    public static final Setting<Integer> EVENTS_QUEUE = number("server.events.queue", null, Values.POSITIVE);
+    public static final Setting<Integer> EVENTS_WORKERS = number("server.events.workers", null, new Values.Range(1, 64));
+    public static final Setting<Integer> EVENTS_RETRIES = number("server.events.retries", null, new Values.Range(0, 100));
+    public static final Setting<Duration> EVENTS_BACKOFF = positiveDuration("server.events.backoff", null);
+    public static final Setting<Duration> EVENTS_TIMEOUT = positiveDuration("server.events.timeout", null);
+
     // ferry balancer
     public static final Setting<Integer> BALANCER_MAX_SESSIONS = number("balancer.max-sessions", "--max-sessions", Values.POSITIVE);
     public static final Setting<Integer> BALANCER_MAX_SESSIONS_PER_ADDRESS = number("balancer.max-sessions-per-address",

@@ -19,6 +19,7 @@ import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.events.EventSettings;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.fs.StaleUploads;
@@ -121,6 +122,7 @@ public final class FtpServer implements AutoCloseable {
         } catch (IOException e) {
             watchdog.close();
             context.idleParker().close();
+            context.events().close(java.time.Duration.ZERO);
             storage.close();
             throw e;
         }
@@ -136,6 +138,7 @@ public final class FtpServer implements AutoCloseable {
                 listener.close();
                 watchdog.close();
                 context.idleParker().close();
+                context.events().close(java.time.Duration.ZERO);
                 storage.close();
                 throw e;
             }
@@ -267,6 +270,14 @@ public final class FtpServer implements AutoCloseable {
         for (ObjectStore store : server.context.storage().otherStores()) {
             server.log.info("storage-opened").with("storage", store.url())
                     .with("users", StorageEngines.usersOn(settings.users(), store)).log();
+        }
+        if (settings.events().enabled()) {
+            // SECURITY: the webhook as loggable (no user info, no query: a token may be there); the command's program only.
+            server.log.info("events").with("webhook", EventSettings.loggable(settings.events().webhook()))
+                    .with("command", settings.events().command().isEmpty() ? null : settings.events().command().get(0))
+                    .with("on", String.join(",", settings.events().on().stream().map(EventSettings.Kind::label).sorted()
+                            .toList()))
+                    .with("queue", settings.events().queue()).with("workers", settings.events().workers()).log();
         }
         warnAboutHomes(server.log, settings.users(), settings.objectStore());
         return server;
@@ -433,6 +444,8 @@ public final class FtpServer implements AutoCloseable {
             context.idleParker().close();
         }
         context.watchdog().close();
+        // Before the storage closes: a worker may still be reading an upload back for its hash.
+        context.events().close();
         context.storage().close();
         log.info("stopped").log();
     }

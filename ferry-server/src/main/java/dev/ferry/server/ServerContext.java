@@ -10,6 +10,7 @@ import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.events.EventHooks;
 import dev.ferry.server.fs.StorageEngine;
 import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.metrics.ServerMetrics;
@@ -53,6 +54,7 @@ public final class ServerContext {
     /** This start of the server, in the owner of its quota reservations (a restart drops the earlier ones'). */
     private final String incarnation = UUID.randomUUID().toString();
     private final BandwidthLimits bandwidth;
+    private final EventHooks events;
 
     public ServerContext(ServerSettings settings, Accounts authenticator, BanList bans, SessionLimits sessionLimits,
                          Watchdog watchdog,
@@ -84,6 +86,11 @@ public final class ServerContext {
         this.tls = tls;
         this.sessionLog = new EventLog(LoggerFactory.getLogger("ferry.session"), settings.node());
         this.bandwidth = new BandwidthLimits(settings.limits().bandwidth());
+        this.events = EventHooks.start(settings.events(), metrics == null ? EventHooks.Counters.NONE : new EventHooks.Counters() {
+            @Override public void delivered(String action) { metrics.eventDelivered(action, true); }
+            @Override public void failed(String action) { metrics.eventDelivered(action, false); }
+            @Override public void dropped() { metrics.eventDropped(); }
+        }, new EventLog(LoggerFactory.getLogger("ferry.events"), settings.node()));
     }
 
     /** The settings the server started with (a reload changes only the accounts and the certificate). */
@@ -111,6 +118,8 @@ public final class ServerContext {
     public ServerMetrics metrics() { return metrics; }
     /** The server's bandwidth buckets and its limited users' (shared by their sessions on this server). */
     public BandwidthLimits bandwidth() { return bandwidth; }
+    /** Upload, delete and rename events; {@link EventHooks#NONE} when off. Closed by the server's stop. */
+    public EventHooks events() { return events; }
     /** TLS for new control connections, or null when FTPS is off. */
     public TlsEndpoint tls() { return tls; }
 

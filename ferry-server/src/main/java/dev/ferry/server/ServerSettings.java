@@ -6,6 +6,7 @@ import dev.ferry.runtime.log.NodeName;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.server.events.EventSettings;
 import dev.ferry.server.fs.FileModes;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.StorageOverride;
@@ -44,6 +45,7 @@ import java.util.Objects;
  * @param node               the name that tags every log line (HAProxy's {@code node}); default the host name
  * @param objectStore        files on an S3-compatible object store instead of below {@code root} (homes are then key
  *                           prefixes named by their path relative to {@code root}); null: local files (the default)
+ * @param events             upload, delete and rename events to a webhook or a command (default: off)
  */
 // withX for every component comes from the generated ServerSettingsBuilder.With; only the withers that keep two
 // components in step (users and their file, certificate and key, a port range) are written here.
@@ -65,7 +67,8 @@ public record ServerSettings(
         Path stateDirectory,
         int umask,
         String node,
-        ObjectStore objectStore) implements ServerSettingsBuilder.With {
+        ObjectStore objectStore,
+        EventSettings events) implements ServerSettingsBuilder.With {
 
     public ServerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -82,6 +85,7 @@ public record ServerSettings(
             throw new IllegalArgumentException("umask " + Integer.toOctalString(umask) + " is not within 0..0777");
         }
         Objects.requireNonNull(node, "node");
+        Objects.requireNonNull(events, "events");
     }
 
     /** Every setting but TLS, the state directory and the umask, which keep their defaults. */
@@ -89,7 +93,8 @@ public record ServerSettings(
                           Passive passive, Limits limits, LoginPolicy loginPolicy, boolean allowActiveMode, String serverName,
                           List<String> trustedProxies, InetSocketAddress metricsListen) {
         this(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName,
-                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local(), null);
+                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local(), null,
+                EventSettings.OFF);
     }
 
     public static final int DEFAULT_PORT = 2121;
@@ -101,7 +106,7 @@ public record ServerSettings(
                 List.of(), null);
     }
 
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore, events); }
 
 
     /**

@@ -4,6 +4,7 @@ import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.server.events.EventHooks;
 import dev.ferry.server.fs.DirectoryListing;
 import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.FileType;
@@ -54,11 +55,18 @@ public final class FileCommands {
     private final SessionState s;
     private final SessionEvents log;
     private final Quotas quotas;
+    private final EventHooks events;
 
-    public FileCommands(SessionState state, SessionEvents log, Quotas quotas) {
+    /** {@code events}: where DELE and RNTO report what they did. */
+    public FileCommands(SessionState state, SessionEvents log, Quotas quotas, EventHooks events) {
         this.s = state;
         this.log = log;
         this.quotas = quotas;
+        this.events = events;
+    }
+
+    private EventHooks.Origin origin() {
+        return new EventHooks.Origin(s.user(), log.client(), log.id());
     }
 
     /**
@@ -158,6 +166,7 @@ public final class FileCommands {
                 freed(quota, path, info.size());
             }
             log.info("delete").with("path", path).log();
+            events.delete(origin(), path, info.size());
             return Reply.of(250, "File deleted.");
         });
     }
@@ -197,6 +206,7 @@ public final class FileCommands {
                 freed(quota, to, replaced.size());
             }
             log.info("rename").with("from", from).with("to", to).log();
+            events.rename(origin(), from, to, s.storage());
             return Reply.of(250, "Renamed.");
         } catch (IOException e) {
             return failure(arg, e, true);

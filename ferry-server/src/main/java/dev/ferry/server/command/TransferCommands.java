@@ -18,6 +18,7 @@ import dev.ferry.server.data.TransferPlan;
 import dev.ferry.server.data.TransferProgress;
 import dev.ferry.server.data.TransferRunner;
 import dev.ferry.server.data.Transfers;
+import dev.ferry.server.events.EventHooks;
 import dev.ferry.server.fs.DirectoryListing;
 import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.FileType;
@@ -326,15 +327,19 @@ public final class TransferCommands {
         boolean ascii = state.ascii();
         String text = opening != null ? opening
                 : "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path + ".";
+        // Taken here, on the control thread that owns the session's state; run by the transfer's thread once committed.
+        EventHooks.Origin origin = new EventHooks.Origin(state.user(), log.client(), log.id());
+        Storage storage = state.storage();
+        Runnable committed = () -> ctx.events().upload(origin, path, storage);
         start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, log, upload, verb, path, ascii,
-                quota, state.uploadThrottle()));
+                quota, state.uploadThrottle(), committed));
         return null;
     }
 
     /** The bytes of a STOR, APPE or STOU, committed only when the whole file is known to have arrived. */
     private record UploadBody(ServerContext ctx, ControlSide control, SessionEvents log, Upload upload, String verb,
-                              VirtualPath path, boolean ascii, UploadQuota quota, Throttle throttle)
-            implements TransferBody {
+                              VirtualPath path, boolean ascii, UploadQuota quota, Throttle throttle,
+                              Runnable committed) implements TransferBody {
 
         @Override
         public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
@@ -362,6 +367,8 @@ public final class TransferCommands {
                 if (quota != null) {
                     quota.settle(size, replaced, log);
                 }
+                // The file is in place: its event is queued, never waited for (the 226 follows at once).
+                committed.run();
             } catch (Upload.PreconditionFailedException e) {
                 throw e;
             } catch (IOException e) {

@@ -74,7 +74,7 @@ final class Dispatcher {
         this.endpoints = new EndpointCommands(ctx, state, log, client, dataPeer, local);
         this.quotas = new Quotas(ctx, state, log.id());
         this.transferCommands = new TransferCommands(ctx, state, transfers, control, log, dataPeer, quotas);
-        this.files = new FileCommands(state, log, quotas);
+        this.files = new FileCommands(state, log, quotas, ctx.events());
         this.storage = ctx.storage();
         // FEAT comes before USER, so it speaks for the server's storage; MFMT asks the account's (below).
         this.info = new InfoCommands(state, ctx.settings().serverName(), ctx.tls() != null,
