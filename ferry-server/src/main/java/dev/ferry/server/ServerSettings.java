@@ -1,16 +1,19 @@
 package dev.ferry.server;
 
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.limits.BanRules;
 import dev.ferry.runtime.log.NodeName;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.runtime.tls.SessionReuse;
 import dev.ferry.server.auth.AccountSource;
+import dev.ferry.server.events.EventSettings;
 import dev.ferry.server.fs.FileModes;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.StorageOverride;
 import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.policy.AccountPolicy;
+import dev.ferry.server.policy.Bandwidth;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -43,6 +46,7 @@ import java.util.Objects;
  * @param node               the name that tags every log line (HAProxy's {@code node}); default the host name
  * @param objectStore        files on an S3-compatible object store instead of below {@code root} (homes are then key
  *                           prefixes named by their path relative to {@code root}); null: local files (the default)
+ * @param events             upload, delete and rename events to a webhook or a command (default: off)
  * @param accountSource      where logins are checked when not against {@code users} ({@code users: ldap},
  *                           {@code users: hook}); null: {@code users} (the users file and the inline list)
  */
@@ -67,6 +71,7 @@ public record ServerSettings(
         int umask,
         String node,
         ObjectStore objectStore,
+        EventSettings events,
         AccountSource accountSource) implements ServerSettingsBuilder.With {
 
     public ServerSettings {
@@ -84,6 +89,7 @@ public record ServerSettings(
             throw new IllegalArgumentException("umask " + Integer.toOctalString(umask) + " is not within 0..0777");
         }
         Objects.requireNonNull(node, "node");
+        Objects.requireNonNull(events, "events");
     }
 
     /** Every setting but TLS, the state directory and the umask, which keep their defaults. */
@@ -91,7 +97,8 @@ public record ServerSettings(
                           Passive passive, Limits limits, LoginPolicy loginPolicy, boolean allowActiveMode, String serverName,
                           List<String> trustedProxies, InetSocketAddress metricsListen) {
         this(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName,
-                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local(), null, null);
+                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local(), null,
+                EventSettings.OFF, null);
     }
 
     public static final int DEFAULT_PORT = 2121;
@@ -103,7 +110,7 @@ public record ServerSettings(
                 List.of(), null);
     }
 
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore, accountSource); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore, events, accountSource); }
 
 
     /**
@@ -230,17 +237,30 @@ public record ServerSettings(
 
     /**
      * Limits. Over a limit the client gets a clear reply (421 for sessions, 500 for long lines,
-     * 421 on idle timeout, 426 on data timeout) and the event is logged.
+     * 421 on idle timeout, 426 on data timeout) and the event is logged. {@code bandwidth}: the whole server's
+     * upload and download rates, shared by every transfer (0: no limit); a user's own rates apply as well.
      */
     @RecordBuilder
     public record Limits(int maxSessions, int maxSessionsPerAddress, Duration idleTimeout,
-                         Duration dataTimeout, int maxCommandLength, Duration loginTimeout) implements ServerSettingsLimitsBuilder.With {
+                         Duration dataTimeout, int maxCommandLength, Duration loginTimeout, Bandwidth bandwidth)
+            implements ServerSettingsLimitsBuilder.With {
         /** A floor so a command naming a long path still fits on one line; a ceiling so line buffers stay small. */
         public static final int MIN_COMMAND_LENGTH = 512;
         public static final int MAX_COMMAND_LENGTH = 65536;
 
         public static final Limits DEFAULTS = new Limits(1000, 50, Duration.ofMinutes(5),
                 Duration.ofMinutes(1), 4096, Duration.ofMinutes(1));
+
+        public Limits {
+            Objects.requireNonNull(bandwidth, "bandwidth");
+        }
+
+        /** Without a bandwidth limit for the whole server. */
+        public Limits(int maxSessions, int maxSessionsPerAddress, Duration idleTimeout, Duration dataTimeout,
+                      int maxCommandLength, Duration loginTimeout) {
+            this(maxSessions, maxSessionsPerAddress, idleTimeout, dataTimeout, maxCommandLength, loginTimeout,
+                    Bandwidth.UNLIMITED);
+        }
     }
 
     /**
@@ -255,5 +275,10 @@ public record ServerSettings(
             implements ServerSettingsLoginPolicyBuilder.With {
         public static final LoginPolicy DEFAULTS = new LoginPolicy(Duration.ofSeconds(1), 3, 10,
                 Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofMinutes(15));
+
+        /** The per-address ban part, in the shape the balancer shares. */
+        public BanRules banRules() {
+            return new BanRules(Math.max(0, banAfterFailures), banWindow, banDuration);
+        }
     }
 }
