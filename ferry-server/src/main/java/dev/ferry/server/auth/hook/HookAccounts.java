@@ -196,7 +196,8 @@ public final class HookAccounts implements Accounts {
         if (!username.equals(name)) {
             throw new IllegalArgumentException("username \"" + username + "\" is not the name that logged in");
         }
-        long status = number(user, "status", 1);
+        // SFTPGo reads a missing status as 0, a disabled user: so does Ferry, so that one hook means the same to both.
+        long status = number(user, "status", 0);
         if (status != 1) {
             return new LoginResult.Failure(name, Reason.DISABLED);
         }

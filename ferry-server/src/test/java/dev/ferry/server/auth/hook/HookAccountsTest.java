@@ -139,11 +139,14 @@ class HookAccountsTest {
     void anEmptyUsernameStatusZeroOrA4xxIsAnOrdinaryRefusal() throws Exception {
         HookAccounts a = open(hook(req -> switch ((String) req.get("username")) {
             case "off" -> Answer.ok("{\"status\":0,\"username\":\"off\"}");
+            case "nostatus" -> Answer.ok("{\"username\":\"nostatus\",\"permissions\":{\"/\":[\"*\"]}}");
             case "forbidden" -> new Answer(403, "", Duration.ZERO);
             default -> Answer.ok("{\"username\":\"\"}");
         }, Duration.ofSeconds(2), Duration.ZERO));
         assertThat(a.login("bob", "x".toCharArray(), CLIENT)).isEqualTo(new LoginResult.Failure("bob", Reason.BAD_PASSWORD));
         assertThat(a.login("off", "x".toCharArray(), CLIENT)).isEqualTo(new LoginResult.Failure("off", Reason.DISABLED));
+        assertThat(a.login("nostatus", "x".toCharArray(), CLIENT))
+                .isEqualTo(new LoginResult.Failure("nostatus", Reason.DISABLED));
         assertThat(a.login("forbidden", "x".toCharArray(), CLIENT))
                 .isEqualTo(new LoginResult.Failure("forbidden", Reason.BAD_PASSWORD));
     }
