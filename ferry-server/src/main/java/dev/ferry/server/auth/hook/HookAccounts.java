@@ -24,6 +24,7 @@ import java.net.InetAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +36,10 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -69,6 +74,8 @@ public final class HookAccounts implements Accounts {
     private final HttpClient http;
     private final SuccessCache cache;
     private final EventLog log;
+    /** Cuts off answer bodies that outlast the timeout (one daemon thread, ended at close). */
+    private final ScheduledExecutorService bodyGuard;
     private final AtomicInteger leases = new AtomicInteger(1);
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong lastWarning = new AtomicLong(Long.MIN_VALUE / 2);
@@ -82,6 +89,10 @@ public final class HookAccounts implements Accounts {
                 .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1).build();
         this.cache = new SuccessCache(settings.cacheTtl(), MAX_REMEMBERED_USERS);
         this.log = new EventLog(LoggerFactory.getLogger("ferry.server"), node);
+        ScheduledThreadPoolExecutor guard = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("ferry-auth-hook-guard").factory());
+        guard.setRemoveOnCancelPolicy(true);   // a cancelled guard (the usual case) leaves nothing queued
+        this.bodyGuard = guard;
     }
 
     @Override
@@ -134,7 +145,19 @@ public final class HookAccounts implements Accounts {
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
             response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
             try (InputStream in = response.body()) {
-                byte[] bytes = in.readNBytes(MAX_ANSWER_BYTES + 1);
+                // The request timeout ends with the headers; a hook that then trickles its body is cut off here,
+                // the stream closed under the read by the guard.
+                ScheduledFuture<?> guard = bodyGuard.schedule(() -> closeQuietly(in), settings.timeout().toMillis(),
+                        TimeUnit.MILLISECONDS);
+                byte[] bytes;
+                try {
+                    bytes = in.readNBytes(MAX_ANSWER_BYTES + 1);
+                } finally {
+                    guard.cancel(false);
+                }
+                if (guard.isDone() && !guard.isCancelled()) {
+                    throw new HttpTimeoutException("answer body not complete within " + settings.timeout().toMillis() + " ms");
+                }
                 if (bytes.length > MAX_ANSWER_BYTES) {
                     return malformed(name, "answer longer than " + MAX_ANSWER_BYTES + " bytes");
                 }
@@ -325,6 +348,14 @@ public final class HookAccounts implements Accounts {
         return n;
     }
 
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // cutting it off anyway
+        }
+    }
+
     private LoginResult malformed(String name, String problem) {
         log.warn("auth-hook-malformed").with("user", name).with("url", settings.url()).with("error", problem)
                 .with("hint", "the login is refused; the hook must answer an SFTPGo user object (docs/users.md)").log();
@@ -358,6 +389,7 @@ public final class HookAccounts implements Accounts {
     private void release() {
         if (leases.decrementAndGet() == 0) {
             http.close();
+            bodyGuard.shutdownNow();
         }
     }
 

@@ -181,6 +181,29 @@ class HookAccountsTest {
     }
 
     @Test
+    void aBodyTrickledPastTheTimeoutIsUnavailable() throws Exception {
+        http = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 4);
+        http.createContext("/auth", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, 1000);
+            exchange.getResponseBody().write("{\"status\":1,".getBytes(StandardCharsets.UTF_8));
+            exchange.getResponseBody().flush();
+            try {
+                Thread.sleep(3_000);   // headers sent, body stalled: the request timeout alone would not end this
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.close();
+        });
+        http.start();
+        HookAccounts a = open(new HookSettings(URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/auth"),
+                Duration.ofMillis(400), Duration.ZERO));
+        long start = System.nanoTime();
+        assertThat(a.login("alice", "x".toCharArray(), CLIENT)).isEqualTo(new LoginResult.Failure("alice", Reason.UNAVAILABLE));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+    }
+
+    @Test
     void aRememberedLoginDoesNotCallTheHookButAWrongPasswordAlwaysDoes() throws Exception {
         HookAccounts a = open(hook(HookAccountsTest::sftpgo, Duration.ofSeconds(2), Duration.ofMinutes(1)));
         LoginResult first = a.login("alice", "se\"cret\n".toCharArray(), CLIENT);
