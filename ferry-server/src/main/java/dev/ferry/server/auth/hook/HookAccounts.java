@@ -57,8 +57,8 @@ import org.slf4j.LoggerFactory;
  * (530); an answer that does not parse is one too, with a log line saying what was wrong. No answer within the
  * timeout, a refused connection or a 5xx is {@link Reason#UNAVAILABLE} (421, no guess counted).
  *
- * <p>Bounds: one request per login (fewer with the cache), each given {@code timeout} for connecting and again for
- * its whole answer, of which at most {@link #MAX_ANSWER_BYTES} are read.
+ * <p>Bounds: one request per login (fewer with the cache), each given {@code timeout} for connecting, again for the
+ * answer's headers and again for its body, of which at most {@link #MAX_ANSWER_BYTES} are read.
  */
 public final class HookAccounts implements Accounts {
 

@@ -13,7 +13,7 @@ import java.util.Objects;
  * {@code users: hook} and its {@code auth-hook:} section (docs/users.md, "Auth hook").
  *
  * @param url      where each login is POSTed (http:// or https://)
- * @param timeout  longest wait for the connection and for the whole answer (default 5 s)
+ * @param timeout  longest wait for the connection, for the answer's headers, and for its body, each (default 5 s)
  * @param cacheTtl how long a login the hook accepted is remembered (zero: ask every time)
  */
 public record HookSettings(URI url, Duration timeout, Duration cacheTtl) implements AccountSource {
