@@ -14,7 +14,10 @@ import dev.ferry.runtime.net.SocketConnection;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.runtime.tls.TlsIdentity;
+import dev.ferry.database.Database;
+import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.Authenticator;
+import dev.ferry.server.auth.DatabaseAccounts;
 import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.ObjectStore;
@@ -90,9 +93,18 @@ public final class FtpServer implements AutoCloseable {
             tls = TlsEndpoint.create(TlsIdentity.load(settings.tls().identityFiles(), settings.listen(), Clock.systemUTC()),
                     settings.tls().reuse());
         }
+        // Before anything is bound: a database that cannot be reached, refuses the login or has a newer schema stops
+        // the start with its message (the schema is migrated here, once across the fleet).
+        Accounts accounts = openAccounts(settings, log);
         // Before anything is bound: an unreachable bucket or refused credentials stop the start with their message
         // (the server's store, and each store an account names as its own).
-        StorageEngines storage = StorageEngines.open(settings);
+        StorageEngines storage;
+        try {
+            storage = StorageEngines.open(settings);
+        } catch (IOException | RuntimeException e) {
+            accounts.close();
+            throw e;
+        }
         ServerSettings.Passive passive = settings.passive();
         // A balancer sends its header as soon as it has connected: the login timeout is ample for it.
         this.proxyGate = new ProxyGate(settings.trustedProxies(), settings.limits().loginTimeout());
@@ -101,7 +113,7 @@ public final class FtpServer implements AutoCloseable {
         PassivePorts passivePorts = new PassivePorts(passive.portLow(), passive.portHigh());
         SessionRegistry sessions = new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress());
         this.context = new ServerContext(settings,
-                new Authenticator(settings.users(), settings.anonymous(), settings.loginPolicy().credentialCacheTtl()),
+                accounts,
                 loginGuard,
                 watchdog,
                 passivePorts,
@@ -119,6 +131,7 @@ public final class FtpServer implements AutoCloseable {
             watchdog.close();
             context.idleParker().close();
             storage.close();
+            accounts.close();
             throw e;
         }
         this.acceptor = new Acceptor("ferry-acceptor", listener.channel(), settings.limits().maxSessions() + REFUSAL_MARGIN,
@@ -134,6 +147,7 @@ public final class FtpServer implements AutoCloseable {
                 watchdog.close();
                 context.idleParker().close();
                 storage.close();
+                accounts.close();
                 throw e;
             }
             // Same session limit: a session is a session, whichever listener it came through.
@@ -146,6 +160,16 @@ public final class FtpServer implements AutoCloseable {
             this.implicitListener = null;
             this.implicitAcceptor = null;
         }
+    }
+
+    /** The users file's accounts, or the database's (opened, schema current, LISTENing for changes). */
+    private static Accounts openAccounts(ServerSettings settings, EventLog log) throws IOException {
+        if (settings.accountSource() == ServerSettings.AccountSource.DATABASE) {
+            Database database = Database.open(settings.database(), log);
+            return new DatabaseAccounts(database, settings.root(), settings.anonymous(),
+                    settings.loginPolicy().credentialCacheTtl(), DatabaseAccounts.ROW_TTL, log, true);
+        }
+        return new Authenticator(settings.users(), settings.anonymous(), settings.loginPolicy().credentialCacheTtl());
     }
 
     private static void checkTlsCombination(ServerSettings.Tls tls) throws IOException {
@@ -257,7 +281,9 @@ public final class FtpServer implements AutoCloseable {
                 .with(settings.objectStore() == null ? "root" : "storage", server.context.homes().describe())
                 .with("passive_ports", settings.passive().portLow() == 0 ? "any"
                         : settings.passive().portLow() + "-" + settings.passive().portHigh())
-                .with("users", settings.users().size()).with("anonymous", settings.anonymous().enabled())
+                .with("users", settings.accountSource() == ServerSettings.AccountSource.DATABASE ? "database"
+                        : Integer.toString(settings.users().size()))
+                .with("anonymous", settings.anonymous().enabled())
                 .with("proxy_protocol_from",
                         settings.trustedProxies().isEmpty() ? "-" : String.join(",", settings.trustedProxies()))
                 .log();
@@ -377,12 +403,18 @@ public final class FtpServer implements AutoCloseable {
             tls = TlsEndpoint.create(TlsIdentity.load(next.tls().identityFiles(), settings.listen(), Clock.systemUTC()),
                     context.tls().reuse());
         }
-        Authenticator accounts = new Authenticator(next.users(), settings.anonymous(),
+        // The database's accounts change in the database (and are seen at once): a reload keeps them, and a change
+        // of where accounts come from waits for a restart (named below) rather than leaving the server without any.
+        boolean keepAccounts = settings.accountSource() != ServerSettings.AccountSource.USERS_FILE
+                || next.accountSource() != settings.accountSource();
+        Authenticator accounts = keepAccounts ? null : new Authenticator(next.users(), settings.anonymous(),
                 settings.loginPolicy().credentialCacheTtl());
         // An account that names a store not open yet: opened (and checked) now, before any account changes, so a
         // wrong bucket leaves the server as it was. Kept open until the server stops (sessions may use it).
         List<ObjectStore> opened = context.storage().openFor(next.users());
-        context.replaceAuthenticator(accounts);
+        if (accounts != null) {
+            context.replaceAuthenticator(accounts);
+        }
         if (tls != null) {
             context.replaceTls(tls);
         }
@@ -431,6 +463,7 @@ public final class FtpServer implements AutoCloseable {
         }
         context.watchdog().close();
         context.storage().close();
+        context.authenticator().close();
         log.info("stopped").log();
     }
 }

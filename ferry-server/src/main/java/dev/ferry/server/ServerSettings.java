@@ -1,5 +1,6 @@
 package dev.ferry.server;
 
+import dev.ferry.database.DatabaseSettings;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.log.NodeName;
 import dev.ferry.runtime.net.NetworkAddress;
@@ -42,6 +43,8 @@ import java.util.Objects;
  * @param node               the name that tags every log line (HAProxy's {@code node}); default the host name
  * @param objectStore        files on an S3-compatible object store instead of below {@code root} (homes are then key
  *                           prefixes named by their path relative to {@code root}); null: local files (the default)
+ * @param accountSource      where accounts come from: {@code users} and the users file (the default), or the database
+ * @param database           the shared PostgreSQL database ({@code database:}); null unless set
  */
 // withX for every component comes from the generated ServerSettingsBuilder.With; only the withers that keep two
 // components in step (users and their file, certificate and key, a port range) are written here.
@@ -63,7 +66,17 @@ public record ServerSettings(
         Path stateDirectory,
         int umask,
         String node,
-        ObjectStore objectStore) implements ServerSettingsBuilder.With {
+        ObjectStore objectStore,
+        AccountSource accountSource,
+        DatabaseSettings database) implements ServerSettingsBuilder.With {
+
+    /** Where the accounts of {@code ferry server} live. */
+    public enum AccountSource {
+        /** {@code users:} in the config file and the users file: {@link #users} holds them all. */
+        USERS_FILE,
+        /** {@code users: database}: the {@code ferry_users} table of {@link #database}. */
+        DATABASE
+    }
 
     public ServerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -80,6 +93,10 @@ public record ServerSettings(
             throw new IllegalArgumentException("umask " + Integer.toOctalString(umask) + " is not within 0..0777");
         }
         Objects.requireNonNull(node, "node");
+        Objects.requireNonNull(accountSource, "accountSource");
+        if (accountSource == AccountSource.DATABASE && database == null) {
+            throw new IllegalArgumentException("users: database needs the database settings");
+        }
     }
 
     /** Every setting but TLS, the state directory and the umask, which keep their defaults. */
@@ -87,7 +104,8 @@ public record ServerSettings(
                           Passive passive, Limits limits, LoginPolicy loginPolicy, boolean allowActiveMode, String serverName,
                           List<String> trustedProxies, InetSocketAddress metricsListen) {
         this(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName,
-                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local(), null);
+                trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local(), null,
+                AccountSource.USERS_FILE, null);
     }
 
     public static final int DEFAULT_PORT = 2121;
@@ -99,7 +117,7 @@ public record ServerSettings(
                 List.of(), null);
     }
 
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore, accountSource, database); }
 
 
     /**
