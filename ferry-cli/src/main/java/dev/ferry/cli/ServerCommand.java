@@ -176,9 +176,11 @@ public final class ServerCommand implements Callable<Started> {
             if (checkConfig) {
                 FtpServer.check(settings, rootMadeAtStart);
                 CheckConfig.storage(settings);
+                CheckConfig.database(settings);
                 return CheckConfig.ok("server", config);
             }
-            if (settings.users().isEmpty() && !settings.anonymous().enabled()) {
+            if (settings.accountSource() == ServerSettings.AccountSource.USERS_FILE && settings.users().isEmpty()
+                    && !settings.anonymous().enabled()) {
                 generatedPassword = GeneratedPassword.next();
                 settings = settings.withUsers(List.of(new ServerSettings.UserAccount("ferry",
                         PasswordHasher.hash(generatedPassword.toCharArray()), null, true, true)), null);
