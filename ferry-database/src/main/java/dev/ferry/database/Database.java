@@ -181,9 +181,14 @@ public final class Database implements AutoCloseable {
     }
 
     static DatabaseException unreachable(DatabaseSettings settings, SQLException e) {
-        // The driver's messages name the host and the role, never the password.
-        return new DatabaseException("database " + settings.displayUrl() + " as " + settings.user() + ": "
-                + e.getMessage(), e);
+        // The driver's messages name the host and the role, never the password. The pool's own timeout says only
+        // "Connection is not available": the driver's failure behind it, when there was one, is its cause.
+        String why = e.getMessage();
+        if (e instanceof java.sql.SQLTransientConnectionException) {
+            why = e.getCause() != null ? e.getCause().getMessage()
+                    : "no connection within the connect timeout (" + settings.connectTimeout().toMillis() + " ms)";
+        }
+        return new DatabaseException("database " + settings.displayUrl() + " as " + settings.user() + ": " + why, e);
     }
 
     private static int migrate(HikariDataSource pool, DatabaseSettings settings, EventLog log) throws DatabaseException {

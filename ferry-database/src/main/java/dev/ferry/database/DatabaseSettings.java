@@ -109,7 +109,7 @@ public record DatabaseSettings(String url, String user, Path passwordFile, int p
     }
 
     private static String quoted(String s) {
-        return "\"" + s.replaceAll("\\p{Cntrl}", "?") + "\"";
+        return "'" + s.replaceAll("\\p{Cntrl}", "?") + "'";
     }
 
     /** The password file is named, never read, here: a record's text must not carry a secret. */

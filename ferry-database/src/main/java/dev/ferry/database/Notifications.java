@@ -22,7 +22,8 @@ import org.postgresql.PGNotification;
  * {@code getNotifications(timeout)} bounds each wait on the socket), and checks the connection with a query every
  * {@link #PING}, so a database that vanished without closing the socket is noticed. When the connection fails the
  * thread reconnects with a growing pause (up to {@link #MAX_BACKOFF}); notifications sent meanwhile are lost, so
- * once it is back it tells every listener {@link Listener#everythingChanged()}: a cache flushes and starts afresh.
+ * it tells every listener {@link Listener#everythingChanged()} when the connection is lost and again once it is
+ * back: a cache flushes and starts afresh, and (asking {@link #connected()}) keeps nothing while it cannot hear.
  * Listeners run on this thread and must be quick (drop a cache entry, not query the database).
  */
 public final class Notifications implements AutoCloseable {
@@ -40,7 +41,7 @@ public final class Notifications implements AutoCloseable {
         /** {@code payload} was notified on {@code channel}. */
         void notified(String channel, String payload);
 
-        /** The connection was lost and is back: notifications may have been missed. */
+        /** The connection was lost, or is back after a loss: notifications may have been missed. */
         void everythingChanged();
     }
 
@@ -80,6 +81,11 @@ public final class Notifications implements AutoCloseable {
     /** Whether the LISTEN connection is up (for tests and the log). */
     public boolean connected() {
         return connected;
+    }
+
+    /** Whether a NOTIFY on {@code channel} would be heard now: connected, and LISTENing on it. */
+    public boolean hearing(String channel) {
+        return connected && listening.contains(channel);
     }
 
     /** Waits (bounded) until the LISTEN connection is up and listening on every subscribed channel. */
@@ -151,7 +157,12 @@ public final class Notifications implements AutoCloseable {
                 if (closed) {
                     break;
                 }
-                if (connected || !lostOnce) {
+                if (connected) {
+                    connected = false;
+                    // SECURITY: from now on no change is heard; what a cache holds can go stale unseen.
+                    everyListener().forEach(Listener::everythingChanged);
+                }
+                if (!lostOnce) {
                     log.warn("database-notifications-lost").with("url", settings.displayUrl())
                             .with("error", e.getMessage()).with("retry_ms", backoff).log();
                 }

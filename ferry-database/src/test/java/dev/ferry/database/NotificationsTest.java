@@ -38,6 +38,8 @@ class NotificationsTest {
                 long stopped = System.nanoTime();
                 pg.stop();
                 pg.start();
+                // told at the loss, and again once back
+                assertThat(heard.poll(20, TimeUnit.SECONDS)).isEqualTo("*");
                 assertThat(heard.poll(20, TimeUnit.SECONDS)).isEqualTo("*");
                 System.out.printf("notifications back %d ms after the stop began%n",
                         (System.nanoTime() - stopped) / 1_000_000);

@@ -32,7 +32,7 @@ import java.util.function.LongSupplier;
  * row cache is what makes a change felt at once on every server without a query per login: each change to the
  * table sends {@code NOTIFY ferry_users, '<name>'} in its transaction, and the {@link Notifications} connection
  * drops that name here; when the LISTEN connection was lost and is back, the whole cache goes (a NOTIFY may have been
- * missed). {@link #ROW_TTL} bounds how long a row lives even so. A lookup that raced a NOTIFY does not put its
+ * missed), and nothing is cached or used from the cache while that connection is down. {@link #ROW_TTL} bounds how long a row lives even so. A lookup that raced a NOTIFY does not put its
  * (possibly older) row back: every drop bumps a generation, and a row read before the latest drop is not kept.
  *
  * <p>When the database cannot be asked (down, or slower than its timeouts) a login answers
@@ -56,6 +56,7 @@ public final class DatabaseAccounts implements Accounts {
     private final Map<String, Cached> rows = new ConcurrentHashMap<>();
     private final AtomicLong generation = new AtomicLong();
     private final AutoCloseable onClose;
+    private final Notifications notifications;
 
     /** A row (null: no such user) read at {@code readAt}. */
     private record Cached(UserRow row, long readAt) {}
@@ -83,7 +84,8 @@ public final class DatabaseAccounts implements Accounts {
         this.rowTtl = rowTtl;
         this.nanoTime = nanoTime;
         this.onClose = closeDatabase ? database : () -> { };
-        database.notifications().subscribe(UserTable.CHANNEL, new Notifications.Listener() {
+        this.notifications = database.notifications();
+        notifications.subscribe(UserTable.CHANNEL, new Notifications.Listener() {
             @Override
             public void notified(String channel, String payload) {
                 forget(payload);
@@ -161,13 +163,16 @@ public final class DatabaseAccounts implements Accounts {
     /** The row of {@code name} (empty: no such user), from the cache while it is fresh. */
     private Optional<UserRow> row(String name) throws SQLException {
         long now = nanoTime.getAsLong();
-        Cached cached = rows.get(name);
+        // SECURITY: a cached row is trusted only while the LISTEN connection is up: without it a change would go
+        // unheard (a disabled account let in), and a database that is down must answer 421, not a stale yes.
+        boolean hearing = notifications.hearing(UserTable.CHANNEL);
+        Cached cached = hearing ? rows.get(name) : null;
         if (cached != null && now - cached.readAt() < rowTtl.toNanos()) {
             return Optional.ofNullable(cached.row());
         }
         long before = generation.get();
         Optional<UserRow> found = table.find(name);
-        if (!rowTtl.isZero() && generation.get() == before) {
+        if (hearing && !rowTtl.isZero() && generation.get() == before) {
             if (rows.size() >= MAX_CACHED_ROWS) {
                 rows.clear();
             }
