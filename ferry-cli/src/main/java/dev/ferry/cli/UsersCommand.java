@@ -49,7 +49,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "users", sortOptions = false,
         description = {"Add, change, disable, remove and list the accounts of a users file, or of the PostgreSQL"
-                        + " database of a server with 'users: database' (--config, or --database).",
+                        + " database of a server with 'users: database' (each command's options say how to name it).",
                 "Each change edits only that user's lines (comments and layout stay), is checked as the server"
                         + " checks the file, and replaces the file atomically, keeping its mode, owner and group."
                         + " A running server applies it on SIGHUP: 'systemctl reload ferry-server', 'kill -HUP PID',"

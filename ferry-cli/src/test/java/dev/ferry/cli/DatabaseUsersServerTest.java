@@ -212,4 +212,46 @@ class DatabaseUsersServerTest {
         assertThat(login(port, "alice", "s3cret-alice")).isEqualTo(530);
         assertThat(users("", "remove", "alice", "--config", file.toString()).exitCode()).isEqualTo(UsersCommand.REFUSED);
     }
+
+    /** {@code --check-config} with {@code users: database}: connects, says which schema is there, changes nothing. */
+    @Test
+    void checkConfigConnectsAndSaysWhetherTheSchemaIsThere() throws Exception {
+        pg = PostgresServer.create();
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Path file = config(dir, pg, root, "");
+
+        String[] fresh = checkConfig(file, 0);
+        assertThat(fresh[0]).contains("database: " + pg.url() + " user=ferry password-file=" + pg.passwordFile()
+                + ": answers, no Ferry schema yet").contains("configuration OK: " + file);
+        assertThat(pg.psql(PostgresServer.DATABASE, "SELECT to_regclass('ferry_schema_version') IS NULL"))
+                .as("the check created nothing").isEqualTo("t");
+
+        assertThat(users("", "list", "--config", file.toString()).exitCode()).isZero(); // opens: migrates
+        assertThat(checkConfig(file, 0)[0]).contains(": answers, schema version 1 (current)");
+
+        pg.stop();
+        String[] down = checkConfig(file, CheckConfig.INVALID);
+        assertThat(down[1]).contains("ferry server: database " + pg.url() + " as ferry:");
+    }
+
+    /** stdout and stderr of {@code ferry server --config FILE --check-config}, which must exit {@code exit}. */
+    private static String[] checkConfig(Path file, int exit) {
+        java.io.PrintStream oldOut = System.out;
+        java.io.PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            CommandLine cl = new CommandLine(new ServerCommand());
+            cl.execute("--config", file.toString(), "--check-config");
+            Started started = cl.getExecutionResult();
+            assertThat(started.running()).isFalse();
+            assertThat(started.exitCode()).as(err.toString(StandardCharsets.UTF_8)).isEqualTo(exit);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        return new String[] {out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+    }
 }
