@@ -258,7 +258,13 @@ public final class ServerCommand implements Callable<Started> {
             s = s.withRoot(Path.of("/"));
         }
         if (usersFile != null) {
-            s = s.withUsers(UsersFile.load(usersFile, s.root(), s.objectStore()), usersFile);
+            // replaces the file's accounts, those of `users: database` included
+            s = s.withUsers(UsersFile.load(usersFile, s.root(), s.objectStore()), usersFile)
+                    .withAccountSource(ServerSettings.AccountSource.USERS_FILE);
+        }
+        if (!users.isEmpty() && s.accountSource() == ServerSettings.AccountSource.DATABASE) {
+            throw new IllegalArgumentException("--user: the configuration keeps the accounts in the database"
+                    + " (users: database); add them with 'ferry users add --config FILE'");
         }
         if (!users.isEmpty()) {
             List<ServerSettings.UserAccount> accounts = new ArrayList<>(s.users());
