@@ -204,6 +204,10 @@ class DatabaseUsersServerTest {
         } while (reply != 230 && System.nanoTime() < deadline);
         assertThat(reply).isEqualTo(230);
         assertThat(session.sendNoOp()).isTrue();
+
+        // a reload (SIGHUP) keeps the database's accounts: nothing to re-read, changes are seen already
+        assertThat(server.reload(ServerConfigFile.load(file, ServerSettings.defaults(root)))).isEmpty();
+        assertThat(login(port, "alice", "s3cret-alice")).isEqualTo(230);
         session.logout();
         session.disconnect();
 
@@ -232,6 +236,10 @@ class DatabaseUsersServerTest {
         pg.stop();
         String[] down = checkConfig(file, CheckConfig.INVALID);
         assertThat(down[1]).contains("ferry server: database " + pg.url() + " as ferry:");
+        // the start opens the database before it binds: down, the start fails with the same words
+        ServerSettings settings = ServerConfigFile.load(file, ServerSettings.defaults(root));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> FtpServer.start(settings))
+                .isInstanceOf(java.io.IOException.class).hasMessageStartingWith("database " + pg.url() + " as ferry:");
     }
 
     /** stdout and stderr of {@code ferry server --config FILE --check-config}, which must exit {@code exit}. */
