@@ -43,6 +43,12 @@ public final class DatabaseAccounts implements Accounts {
 
     /** Longest life of a cached row, NOTIFY or not (a safety net for a notification lost in a way we cannot see). */
     public static final Duration ROW_TTL = Duration.ofSeconds(30);
+    /**
+     * After a failed query, how long logins are told UNAVAILABLE without asking again: during an outage each
+     * attempt would otherwise hold its session for the whole connect timeout (twice: USER asks for the TLS policy,
+     * PASS for the row), and a crowd of clients would hold that many threads.
+     */
+    static final Duration FAILURE_MEMORY = Duration.ofSeconds(1);
     /** Most rows cached; beyond it the cache starts afresh (names sprayed by a guesser must not grow it). */
     static final int MAX_CACHED_ROWS = 65_536;
 
@@ -57,6 +63,9 @@ public final class DatabaseAccounts implements Accounts {
     private final AtomicLong generation = new AtomicLong();
     private final AutoCloseable onClose;
     private final Notifications notifications;
+    /** nanoTime of the last failed query; valid only while {@link #failedRecently} is true. */
+    private volatile long lastFailure;
+    private volatile boolean failedRecently;
 
     /** A row (null: no such user) read at {@code readAt}. */
     private record Cached(UserRow row, long readAt) {}
@@ -163,6 +172,9 @@ public final class DatabaseAccounts implements Accounts {
     /** The row of {@code name} (empty: no such user), from the cache while it is fresh. */
     private Optional<UserRow> row(String name) throws SQLException {
         long now = nanoTime.getAsLong();
+        if (failedRecently && now - lastFailure < FAILURE_MEMORY.toNanos()) {
+            throw new SQLException("the database did not answer " + (now - lastFailure) / 1_000_000 + " ms ago");
+        }
         // SECURITY: a cached row is trusted only while the LISTEN connection is up: without it a change would go
         // unheard (a disabled account let in), and a database that is down must answer 421, not a stale yes.
         boolean hearing = notifications.hearing(UserTable.CHANNEL);
@@ -171,7 +183,15 @@ public final class DatabaseAccounts implements Accounts {
             return Optional.ofNullable(cached.row());
         }
         long before = generation.get();
-        Optional<UserRow> found = table.find(name);
+        Optional<UserRow> found;
+        try {
+            found = table.find(name);
+            failedRecently = false;
+        } catch (SQLException e) {
+            lastFailure = nanoTime.getAsLong();
+            failedRecently = true;
+            throw e;
+        }
         if (hearing && !rowTtl.isZero() && generation.get() == before) {
             if (rows.size() >= MAX_CACHED_ROWS) {
                 rows.clear();
