@@ -52,6 +52,8 @@ public final class PostgresServer implements AutoCloseable {
     private final int port;
     private final List<String> asServerUser;
     private boolean running;
+    /** Stops the cluster if the JVM ends without close() (a test run killed on timeout): no postgres left behind. */
+    private final Thread cleanup = new Thread(this::closeQuietly, "ferry-pg-cleanup");
 
     private PostgresServer(Path bin, Path dir, String host, int port, List<String> asServerUser) {
         this.bin = bin;
@@ -104,6 +106,7 @@ public final class PostgresServer implements AutoCloseable {
             Assumptions.abort(message);
         }
         Path dir = Files.createTempDirectory("ferry-pg");
+        PostgresServer pg = null;
         try {
             List<String> as = List.of();
             String owner = null;
@@ -122,13 +125,18 @@ public final class PostgresServer implements AutoCloseable {
             if (owner != null) {
                 run(List.of("chown", "-R", owner, dir.resolve("pg").toString()), dir);
             }
-            PostgresServer pg = new PostgresServer(bin.get(), dir, host, freePort(host), as);
+            pg = new PostgresServer(bin.get(), dir, host, freePort(host), as);
             pg.init();
             pg.start();
+            Runtime.getRuntime().addShutdownHook(pg.cleanup);
             pg.createRole();
             return pg;
         } catch (IOException | RuntimeException | Error e) {
-            deleteTree(dir);
+            if (pg != null) {
+                pg.closeQuietly(); // stops it if it started, and removes the directory
+            } else {
+                deleteTree(dir);
+            }
             throw e;
         }
     }
@@ -228,8 +236,23 @@ public final class PostgresServer implements AutoCloseable {
         }
     }
 
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (IOException | RuntimeException ignored) {
+            // the JVM is ending: nothing more to do
+        }
+    }
+
     @Override
     public synchronized void close() throws IOException {
+        try {
+            if (Thread.currentThread() != cleanup) {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            }
+        } catch (IllegalStateException | IllegalArgumentException shuttingDownOrNotAdded) {
+            // the hook runs (or never was added): either way close goes on
+        }
         try {
             if (running) {
                 serverCommand(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "immediate",
