@@ -2,6 +2,7 @@ package dev.ferry.balancer;
 
 import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.limits.BanRules;
 import dev.ferry.runtime.log.NodeName;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.IdentityFiles;
@@ -66,7 +67,14 @@ public record BalancerSettings(
         AdminSettings admin,
         Tls tls,
         java.nio.file.Path stateDirectory,
-        String node) implements BalancerSettingsBuilder.With {
+        String node,
+        BanRules bans) implements BalancerSettingsBuilder.With {
+
+    /**
+     * Failed logins per client address before the balancer bans it ({@code login:} in the file): the server's
+     * defaults (10 within 5 minutes, banned for 15), so that a guesser meets the same rule at either door.
+     */
+    public static final BanRules DEFAULT_BANS = new BanRules(10, Duration.ofMinutes(5), Duration.ofMinutes(15));
 
     /** Attempts per session; more would only make a client wait longer for a 421. */
     public static final int MAX_RETRIES = 100;
@@ -84,6 +92,7 @@ public record BalancerSettings(
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(node, "node");
+        Objects.requireNonNull(bans, "bans");
         if (maxSessionsPerAddress < 0) {
             throw new IllegalArgumentException("max-sessions-per-address must be >= 1 (0: the default), got " + maxSessionsPerAddress);
         }
@@ -102,10 +111,10 @@ public record BalancerSettings(
     public static BalancerSettings defaults() {
         return new BalancerSettings(new InetSocketAddress("127.0.0.1", 2121), null, List.of(), 0, 0, List.of(),
                 Balance.LEASTCONN, Check.DEFAULTS, 2000, 0, Queue.DEFAULTS, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF, null,
-                "Ferry FTP balancer ready.", AdminSettings.OFF, Tls.OFF, null, NodeName.local());
+                "Ferry FTP balancer ready.", AdminSettings.OFF, Tls.OFF, null, NodeName.local(), DEFAULT_BANS);
     }
 
-    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory, node); }
+    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory, node, bans); }
 
     /**
      * One FTP server behind the balancer. Weight 0 receives no new sessions. {@code maxConnecting}:

@@ -19,6 +19,8 @@ import dev.ferry.balancer.tls.BackendTlsClient;
 import dev.ferry.balancer.tls.BalancerTls;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
+import dev.ferry.runtime.limits.LocalBanList;
+import dev.ferry.runtime.limits.LocalSessionLimits;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.Acceptor;
 import dev.ferry.runtime.net.BufferPool;
@@ -31,6 +33,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.channels.ServerSocketChannel;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -101,7 +104,10 @@ public final class FtpBalancer implements AutoCloseable {
                 dataPorts,
                 new PassiveAddressing(settings.publicAddress(), settings.networkAddresses()), new BufferPool(RELAY_BUFFER, 64),
                 admission, new AtomicLong(), ConcurrentHashMap.newKeySet(),
-                new IdleParker("ferry-balancer-idle-parker"), metrics, tls);
+                new IdleParker("ferry-balancer-idle-parker"), metrics, tls,
+                new LocalBanList(settings.bans(), Clock.systemUTC(), settings.node()),
+                new LocalSessionLimits(settings.node()));
+        metrics.bansActive(context.bans()::bannedCount);
         try {
             this.passthrough = passthroughMode ? Passthrough.start(context, address().getAddress()) : null;
         } catch (IOException e) {

@@ -12,6 +12,7 @@ import dev.ferry.runtime.password.GeneratedPassword;
 import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.server.FtpServer;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.events.EventSettings;
 import dev.ferry.server.fs.ObjectStore;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -76,6 +77,17 @@ public final class ClusterCommand implements Callable<Started> {
     @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert.")
     Path tlsKey;
 
+    @Option(names = "--max-upload-rate", paramLabel = "SIZE",
+            description = "Bytes per second for all uploads to each server together, e.g. 100MiB (default 0: no limit).")
+    String maxUploadRate;
+
+    @Option(names = "--max-download-rate", paramLabel = "SIZE",
+            description = "Bytes per second for all downloads from each server together, e.g. 100MiB (default 0: no limit).")
+    String maxDownloadRate;
+    /** Every server of the cluster reports the uploads, deletes and renames it serves. */
+    @Mixin
+    EventOptions eventOptions = new EventOptions();
+
     @Mixin
     LogOptions logOptions = new LogOptions();
 
@@ -88,9 +100,13 @@ public final class ClusterCommand implements Callable<Started> {
         int count;
         LogSettings log;
         ObjectStore store;
+        ServerSettings.Limits limits;
+        EventSettings events;
         try {
             count = Flags.parse("--backends", backends, BACKENDS::parse);
+            limits = BandwidthFlags.apply(ServerSettings.Limits.DEFAULTS, maxUploadRate, maxDownloadRate);
             store = storageOptions.apply(null);
+            events = eventOptions.apply(EventSettings.OFF);
             log = logOptions.settings(null, xferlog);
         } catch (IllegalArgumentException | ConfigException e) {
             System.err.println("ferry cluster: " + e.getMessage());
@@ -120,6 +136,7 @@ public final class ClusterCommand implements Callable<Started> {
                 // apply to clients, not to the balancer, whose address every session would share.
                 ServerSettings s = ServerSettings.defaults(serverRoot)
                         .withObjectStore(store)
+                        .withLimits(limits)
                         .withListen(new InetSocketAddress("127.0.0.1", 0))
                         .withUsers(List.of(user), null)
                         .withTrustedProxies(List.of(BALANCER_SOURCE))
@@ -127,7 +144,8 @@ public final class ClusterCommand implements Callable<Started> {
                         .withTls(ServerSettings.Tls.DEFAULTS.withEnabled(false))
                         // Named as the balancer names it, so that its log lines, the stats page and the
                         // balancer's backend= fields all say the same.
-                        .withNode("s" + i);
+                        .withNode("s" + i)
+                        .withEvents(events);
                 FtpServer server = FtpServer.start(s);
                 servers.add(server);
                 specs.add(new BalancerSettings.BackendSpec("s" + i, server.address(), 1));

@@ -99,6 +99,15 @@ public final class ServerCommand implements Callable<Started> {
             description = "A session that sends no command for this long is closed with 421 (default 5m).")
     String idleTimeout;
 
+    @Option(names = "--max-upload-rate", paramLabel = "SIZE",
+            description = "Bytes per second for all uploads to this server together, e.g. 100MiB; a user's own limit "
+                    + "applies as well (default 0: no limit; docs/policy.md).")
+    String maxUploadRate;
+
+    @Option(names = "--max-download-rate", paramLabel = "SIZE",
+            description = "Bytes per second for all downloads from this server together, e.g. 100MiB (default 0: no limit).")
+    String maxDownloadRate;
+
     @Option(names = "--proxy-protocol-from", paramLabel = "NETWORK",
             description = "Trusted balancer network, e.g. 10.0.1.10/32: its connections must start with a PROXY protocol "
                     + "header (v1 or v2) naming the real client (repeatable; replaces the file's list). Default: off.")
@@ -126,6 +135,9 @@ public final class ServerCommand implements Callable<Started> {
 
     @Mixin
     TlsOptions tlsOptions = new TlsOptions();
+
+    @Mixin
+    EventOptions eventOptions = new EventOptions();
 
     @Mixin
     LogOptions logOptions = new LogOptions();
@@ -307,12 +319,14 @@ public final class ServerCommand implements Callable<Started> {
         if (idleTimeout != null) {
             limits = limits.withIdleTimeout(Flags.value(Setting.SERVER_IDLE_TIMEOUT, idleTimeout));
         }
+        limits = BandwidthFlags.apply(limits, maxUploadRate, maxDownloadRate);
         if (umask != null) {
             s = s.withUmask(Flags.value(Setting.SERVER_UMASK, umask));
         }
         if (node != null) {
             s = s.withNode(Flags.parse("--node", node, Values::nodeName));
         }
+        s = s.withEvents(eventOptions.apply(s.events()));
         String homes = ServerConfigFile.objectStoreHomeProblem(s);
         if (homes != null) {
             throw new IllegalArgumentException(homes);

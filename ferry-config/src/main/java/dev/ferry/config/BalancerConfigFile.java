@@ -12,6 +12,7 @@ import dev.ferry.balancer.BalancerSettings.TlsMode;
 import dev.ferry.balancer.BalancerSettings;
 import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.limits.BanRules;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.password.PasswordHasher;
 import java.net.InetSocketAddress;
@@ -39,7 +40,9 @@ public final class BalancerConfigFile {
     private static final List<String> TOP_KEYS = ServerConfigFile.TOP_KEYS;
     private static final List<String> BALANCER_KEYS = List.of("listen", "public-address", "networks", "passive-ports",
             "backends", "balance", "check", "max-sessions", "max-sessions-per-address", "queue", "timeouts", "retries", "proxy-protocol", "source", "greeting", "admin", "tls",
-            "state-directory", "node");
+            "state-directory", "node", "login");
+    /** The server's names (server.login), for the per-address bans the balancer keeps itself. */
+    private static final List<String> LOGIN_KEYS = List.of("ban-after-failures", "ban-window", "ban-duration");
     private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight", "max-connecting", "passive-ports");
     private static final List<String> QUEUE_KEYS = List.of("size", "timeout");
     private static final List<String> CHECK_KEYS = List.of("type", "interval", "timeout", "rise", "fall", "user", "password");
@@ -102,8 +105,17 @@ public final class BalancerConfigFile {
                 ? tls(YamlMapping.of(m.file(), m.value("tls"), m.pathOf("tls"), TLS_KEYS, BalancerConfigFile::serverTlsWord),
                         m.file().directory(), base.tls(), stateDirectory)
                 : base.tls();
+        BanRules bans = m.has("login") ? bans(m.mapping("login", LOGIN_KEYS).orElseThrow(), base.bans()) : base.bans();
         return new BalancerSettings(listen, publicAddress, networks, ports[0], ports[1], backends, balance, check,
-                maxSessions, maxPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory, node);
+                maxSessions, maxPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory, node,
+                bans);
+    }
+
+    /** {@code login:}: failed logins per client address that ban it at the balancer (0 failures: off). */
+    private static BanRules bans(YamlMapping m, BanRules base) throws ConfigException {
+        return new BanRules(m.get(Setting.BALANCER_BAN_AFTER_FAILURES, base.afterFailures()),
+                m.get(Setting.BALANCER_BAN_WINDOW, base.window()),
+                m.get(Setting.BALANCER_BAN_DURATION, base.duration()));
     }
 
     /**

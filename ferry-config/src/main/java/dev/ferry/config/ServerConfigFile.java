@@ -9,6 +9,7 @@ import dev.ferry.server.ServerSettings.Passive;
 import dev.ferry.server.ServerSettings.Tls;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.fs.ObjectStore;
+import dev.ferry.server.policy.Bandwidth;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,14 +33,14 @@ public final class ServerConfigFile {
     static final List<String> TOP_KEYS = List.of("server", "balancer", "log");
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
             "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics", "tls",
-            "state-directory", "umask", "node", "storage", "database");
+            "state-directory", "umask", "node", "storage", "events", "database");
     /** {@code users: database}: the accounts are in the {@code database:} section's PostgreSQL. */
     static final String USERS_DATABASE = "database";
     private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home", "upload-directory");
     private static final List<String> PASSIVE_KEYS = List.of("ports", "public-address", "networks", "accept-timeout");
     private static final List<String> NETWORK_KEYS = List.of("network", "address");
     private static final List<String> LIMITS_KEYS = List.of("max-sessions", "max-sessions-per-address",
-            "idle-timeout", "data-timeout", "max-command-length", "login-timeout");
+            "idle-timeout", "data-timeout", "max-command-length", "login-timeout", "upload-rate", "download-rate");
     private static final List<String> PROXY_PROTOCOL_KEYS = List.of("trusted");
     private static final List<String> METRICS_KEYS = List.of("listen");
     private static final List<String> TLS_KEYS = List.of("enabled", "cert", "key", "password-file", "self-signed-directory",
@@ -194,6 +195,9 @@ public final class ServerConfigFile {
         s = s.withStateDirectory(server.path("state-directory", directory, s.stateDirectory()));
         s = s.withUmask(server.get(Setting.SERVER_UMASK, s.umask()));
         s = s.withNode(server.parsed("node", "a node name", Values::nodeName, s.node()));
+        if (server.has("events")) {
+            s = s.withEvents(EventsSection.read(server.mapping("events", EventsSection.KEYS).orElseThrow(), s.events()));
+        }
         return s;
     }
 
@@ -327,7 +331,9 @@ public final class ServerConfigFile {
                 m.get(Setting.SERVER_IDLE_TIMEOUT, base.idleTimeout()),
                 m.get(Setting.SERVER_DATA_TIMEOUT, base.dataTimeout()),
                 m.get(Setting.SERVER_MAX_COMMAND_LENGTH, base.maxCommandLength()),
-                m.get(Setting.SERVER_LOGIN_TIMEOUT, base.loginTimeout()));
+                m.get(Setting.SERVER_LOGIN_TIMEOUT, base.loginTimeout()),
+                new Bandwidth(m.get(Setting.SERVER_UPLOAD_RATE, base.bandwidth().uploadPerSecond()),
+                        m.get(Setting.SERVER_DOWNLOAD_RATE, base.bandwidth().downloadPerSecond())));
     }
 
     private static LoginPolicy login(YamlMapping m, LoginPolicy base) throws ConfigException {

@@ -47,6 +47,11 @@ public record Setting<T>(String path, String flag, String expected, Function<Str
     public static final Setting<Duration> SERVER_BAN_WINDOW = positiveDuration("server.login.ban-window", null);
     public static final Setting<Duration> SERVER_BAN_DURATION = positiveDuration("server.login.ban-duration", null);
     public static final Setting<Duration> SERVER_CREDENTIAL_CACHE_TTL = duration("server.login.credential-cache-ttl", null);
+    /** Bytes per second for the whole server's uploads (downloads below); 0, the default, is no limit. */
+    public static final Setting<Long> SERVER_UPLOAD_RATE = add(new Setting<>("server.limits.upload-rate",
+            "--max-upload-rate", Values.RATE, Values::rate));
+    public static final Setting<Long> SERVER_DOWNLOAD_RATE = add(new Setting<>("server.limits.download-rate",
+            "--max-download-rate", Values.RATE, Values::rate));
     /** Octal, so its own parser; a number all the same, read once here for the file and the flag. */
     public static final Setting<Integer> SERVER_UMASK = add(new Setting<>("server.umask", "--umask", Values.UMASK, Values::umask));
 
@@ -59,10 +64,21 @@ public record Setting<T>(String path, String flag, String expected, Function<Str
             "--s3-upload-memory", Values.SIZE, Values::positiveSize));
     public static final Setting<Duration> STORAGE_REQUEST_TIMEOUT = positiveDuration("server.storage.request-timeout", null);
 
+    // ferry server: upload events (server.events)
+    public static final Setting<Integer> EVENTS_QUEUE = number("server.events.queue", null, Values.POSITIVE);
+    public static final Setting<Integer> EVENTS_WORKERS = number("server.events.workers", null, new Values.Range(1, 64));
+    public static final Setting<Integer> EVENTS_RETRIES = number("server.events.retries", null, new Values.Range(0, 100));
+    public static final Setting<Duration> EVENTS_BACKOFF = positiveDuration("server.events.backoff", null);
+    public static final Setting<Duration> EVENTS_TIMEOUT = positiveDuration("server.events.timeout", null);
+
     // ferry balancer
     public static final Setting<Integer> BALANCER_MAX_SESSIONS = number("balancer.max-sessions", "--max-sessions", Values.POSITIVE);
     public static final Setting<Integer> BALANCER_MAX_SESSIONS_PER_ADDRESS = number("balancer.max-sessions-per-address",
             "--max-sessions-per-address", Values.POSITIVE);
+    public static final Setting<Integer> BALANCER_BAN_AFTER_FAILURES = number("balancer.login.ban-after-failures", null,
+            Values.NON_NEGATIVE);
+    public static final Setting<Duration> BALANCER_BAN_WINDOW = positiveDuration("balancer.login.ban-window", null);
+    public static final Setting<Duration> BALANCER_BAN_DURATION = positiveDuration("balancer.login.ban-duration", null);
     public static final Setting<Integer> RETRIES = number("balancer.retries", null, new Values.Range(1, BalancerSettings.MAX_RETRIES));
     public static final Setting<Integer> QUEUE_SIZE = number("balancer.queue.size", "--queue", Values.NON_NEGATIVE);
     public static final Setting<Duration> QUEUE_TIMEOUT = positiveDuration("balancer.queue.timeout", null);

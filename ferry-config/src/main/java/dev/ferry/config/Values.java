@@ -530,6 +530,18 @@ public final class Values {
         return s.matches("[0-9]+\\s*[kKmMgGtT][bB]?") ? "use KiB, MiB, GiB or TiB" : null;
     }
 
+    /** What {@link #rate} accepts. */
+    public static final String RATE = "a rate in bytes per second such as 10MiB (0: no limit)";
+
+    /** Bytes per second, written as a {@link #size} ("10MiB" is 10 MiB/s); 0 is no limit. */
+    public static long rate(String s) {
+        try {
+            return size(s);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().replace("expected " + SIZE, "expected " + RATE), e);
+        }
+    }
+
     /** A {@link #size} above zero. */
     public static long positiveSize(String s) {
         long n = size(s);

@@ -70,7 +70,7 @@ class BalancerConfigFileTest {
                 Arguments.of("""
                         balancer:
                           balanse: roundrobin
-                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node"),
+                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node, login"),
                 Arguments.of("""
                         balancer:
                           check:
@@ -106,7 +106,7 @@ class BalancerConfigFileTest {
                         """, "1:1", "missing key 'balancer' (the mapping that holds the balancer settings)"),
                 Arguments.of("""
                         balancer:
-                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node, got nothing"),
+                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node, login, got nothing"),
                 Arguments.of("""
                         balancer:
                           check: tcp
@@ -456,6 +456,10 @@ class BalancerConfigFileTest {
                   source: 10.0.1.10
                   greeting: Welcome to the farm.
                   node: lb-a
+                  login:
+                    ban-after-failures: 4
+                    ban-window: 2m
+                    ban-duration: 1h
                   admin:
                     listen: 127.0.0.1:8081
                     users:
@@ -480,7 +484,8 @@ class BalancerConfigFileTest {
                 new AdminSettings(new InetSocketAddress("127.0.0.1", 8081), List.of(
                         new AdminSettings.User("alice", HASH, AdminSettings.Role.ADMIN),
                         new AdminSettings.User("bob", HASH, AdminSettings.Role.READ_ONLY))),
-                BalancerSettings.Tls.OFF, null, "lb-a"));
+                BalancerSettings.Tls.OFF, null, "lb-a",
+                new dev.ferry.runtime.limits.BanRules(4, Duration.ofMinutes(2), Duration.ofHours(1))));
     }
 
     @Test
@@ -598,6 +603,7 @@ class BalancerConfigFileTest {
         assertThat(s.retries()).isEqualTo(base.retries());
         assertThat(s.proxyProtocol()).isEqualTo(base.proxyProtocol());
         assertThat(s.greeting()).isEqualTo(base.greeting());
+        assertThat(s.bans()).isEqualTo(base.bans());
         assertThat(s.admin()).as("commented out: off").isEqualTo(AdminSettings.OFF);
     }
 

@@ -13,6 +13,7 @@ import dev.ferry.server.ServerSettings.LoginPolicy;
 import dev.ferry.server.ServerSettings.Passive;
 import dev.ferry.server.ServerSettings.UserAccount;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.policy.Bandwidth;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -64,12 +65,12 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           listn: 127.0.0.1:21
-                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, storage, database"),
+                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, storage, events, database"),
                 Arguments.of("""
                         server:
                           limits:
                             maxSessions: 10
-                        """, "3:5", "server.limits: unknown key 'maxSessions'; did you mean 'max-sessions'? Allowed keys in server.limits: max-sessions, max-sessions-per-address, idle-timeout, data-timeout, max-command-length, login-timeout"),
+                        """, "3:5", "server.limits: unknown key 'maxSessions'; did you mean 'max-sessions'? Allowed keys in server.limits: max-sessions, max-sessions-per-address, idle-timeout, data-timeout, max-command-length, login-timeout, upload-rate, download-rate"),
                 Arguments.of("""
                         server:
                           login:
@@ -101,11 +102,11 @@ class ServerConfigFileTest {
                         """, "1:1", "expected a mapping with the keys server, balancer, log, got a list"),
                 Arguments.of("""
                         server:
-                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, storage, database, got nothing"),
+                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, storage, events, database, got nothing"),
                 Arguments.of("""
                         server:
                           limits: 5
-                        """, "2:11", "server.limits: expected a mapping with the keys max-sessions, max-sessions-per-address, idle-timeout, data-timeout, max-command-length, login-timeout, got '5'"),
+                        """, "2:11", "server.limits: expected a mapping with the keys max-sessions, max-sessions-per-address, idle-timeout, data-timeout, max-command-length, login-timeout, upload-rate, download-rate, got '5'"),
                 Arguments.of("""
                         server:
                           anonymous: true
@@ -141,6 +142,21 @@ class ServerConfigFileTest {
                           limits:
                             max-sessions-per-address: -3
                         """, "3:31", "server.limits.max-sessions-per-address: expected a number of at least 1, got -3"),
+                Arguments.of("""
+                        server:
+                          limits:
+                            upload-rate: 8MB
+                        """, "3:18", "server.limits.upload-rate: expected a rate in bytes per second such as 10MiB (0: no limit), got '8MB' (use KiB, MiB, GiB or TiB)"),
+                Arguments.of("""
+                        server:
+                          limits:
+                            download-rate: fast
+                        """, "3:20", "server.limits.download-rate: expected a rate in bytes per second such as 10MiB (0: no limit), got 'fast'"),
+                Arguments.of("""
+                        server:
+                          limits:
+                            download-rate: [1MiB]
+                        """, "3:20", "server.limits.download-rate: expected a rate in bytes per second such as 10MiB (0: no limit), got a list"),
                 Arguments.of("""
                         server:
                           limits:
@@ -568,6 +584,20 @@ class ServerConfigFileTest {
                 List.of("10.0.1.10/32", "fd00::a:0/112"),
                 new InetSocketAddress("127.0.0.1", 9121)).withNode("ftp-a");
         assertThat(settings).isEqualTo(expected);
+    }
+
+    /** The whole server's bandwidth: sizes per second, 0 or left out for no limit. */
+    @Test
+    void limitsCarryTheServersUploadAndDownloadRates() throws Exception {
+        assertThat(load("server:\n  limits:\n    upload-rate: 100MiB\n    download-rate: 512KiB\n").limits().bandwidth())
+                .isEqualTo(new Bandwidth(100L << 20, 512L << 10));
+        assertThat(load("server:\n  limits:\n    download-rate: 1048576\n").limits().bandwidth())
+                .isEqualTo(new Bandwidth(0, 1 << 20));
+        assertThat(load("server:\n  limits:\n    upload-rate: 0\n    max-sessions: 9\n").limits().bandwidth())
+                .isEqualTo(Bandwidth.UNLIMITED);
+        assertThat(ServerConfigFile.load(write("ferry.yaml", "server:\n  limits:\n    max-sessions: 9\n"),
+                base.withLimits(base.limits().withBandwidth(new Bandwidth(5, 6)))).limits().bandwidth())
+                .as("left out: the base's").isEqualTo(new Bandwidth(5, 6));
     }
 
     /** Where the self-signed certificate goes when the unit's $STATE_DIRECTORY is not wanted; relative to the file. */

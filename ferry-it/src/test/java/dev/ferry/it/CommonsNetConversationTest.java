@@ -267,7 +267,7 @@ class CommonsNetConversationTest {
     void siteHelp() throws Exception {
         FTPClient c = loggedIn();
         assertThat(c.sendCommand("SITE HELP")).isEqualTo(214);
-        assertThat(c.getReplyStrings()).containsExactly("214-SITE commands:", " HELP", "214 End.");
+        assertThat(c.getReplyStrings()).containsExactly("214-SITE commands:", " HELP", " QUOTA", "214 End.");
     }
 
     @Test

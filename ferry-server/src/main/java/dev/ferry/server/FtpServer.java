@@ -3,6 +3,9 @@ package dev.ferry.server;
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.address.HostPort;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.limits.BanList;
+import dev.ferry.runtime.limits.LocalBanList;
+import dev.ferry.runtime.limits.LocalSessionLimits;
 import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.Acceptor;
@@ -18,8 +21,8 @@ import dev.ferry.database.Database;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.DatabaseAccounts;
-import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
+import dev.ferry.server.events.EventSettings;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.fs.StaleUploads;
@@ -109,12 +112,13 @@ public final class FtpServer implements AutoCloseable {
         // A balancer sends its header as soon as it has connected: the login timeout is ample for it.
         this.proxyGate = new ProxyGate(settings.trustedProxies(), settings.limits().loginTimeout());
         Watchdog watchdog = new Watchdog("ferry-watchdog");
-        LoginGuard loginGuard = new LoginGuard(settings.loginPolicy(), Clock.systemUTC());
+        BanList bans = new LocalBanList(settings.loginPolicy().banRules(), Clock.systemUTC(), settings.node());
         PassivePorts passivePorts = new PassivePorts(passive.portLow(), passive.portHigh());
         SessionRegistry sessions = new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress());
         this.context = new ServerContext(settings,
                 accounts,
-                loginGuard,
+                bans,
+                new LocalSessionLimits(settings.node()),
                 watchdog,
                 passivePorts,
                 new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
@@ -122,7 +126,7 @@ public final class FtpServer implements AutoCloseable {
                 sessions,
                 storage,
                 new IdleParker("ferry-idle-parker"),
-                new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts),
+                new ServerMetrics(sessions::count, settings.limits().maxSessions(), bans, passivePorts),
                 tls);
 
         try {
@@ -130,6 +134,7 @@ public final class FtpServer implements AutoCloseable {
         } catch (IOException e) {
             watchdog.close();
             context.idleParker().close();
+            context.events().close(java.time.Duration.ZERO);
             storage.close();
             accounts.close();
             throw e;
@@ -146,6 +151,7 @@ public final class FtpServer implements AutoCloseable {
                 listener.close();
                 watchdog.close();
                 context.idleParker().close();
+                context.events().close(java.time.Duration.ZERO);
                 storage.close();
                 accounts.close();
                 throw e;
@@ -290,6 +296,14 @@ public final class FtpServer implements AutoCloseable {
         for (ObjectStore store : server.context.storage().otherStores()) {
             server.log.info("storage-opened").with("storage", store.url())
                     .with("users", StorageEngines.usersOn(settings.users(), store)).log();
+        }
+        if (settings.events().enabled()) {
+            // SECURITY: the webhook as loggable (no user info, no query: a token may be there); the command's program only.
+            server.log.info("events").with("webhook", EventSettings.loggable(settings.events().webhook()))
+                    .with("command", settings.events().command().isEmpty() ? null : settings.events().command().get(0))
+                    .with("on", String.join(",", settings.events().on().stream().map(EventSettings.Kind::label).sorted()
+                            .toList()))
+                    .with("queue", settings.events().queue()).with("workers", settings.events().workers()).log();
         }
         warnAboutHomes(server.log, settings.users(), settings.objectStore());
         return server;
@@ -462,6 +476,8 @@ public final class FtpServer implements AutoCloseable {
             context.idleParker().close();
         }
         context.watchdog().close();
+        // Before the storage closes: a worker may still be reading an upload back for its hash.
+        context.events().close();
         context.storage().close();
         context.authenticator().close();
         log.info("stopped").log();

@@ -30,6 +30,7 @@ final class ReloadDifferences {
         differs(names, "metrics", running.metricsListen(), next.metricsListen());
         differs(names, "umask", running.umask(), next.umask());
         differs(names, "node", running.node(), next.node());
+        differs(names, "events", running.events(), next.events());
         differs(names, "users", running.accountSource(), next.accountSource());
         differs(names, "database", running.database(), next.database());
         ServerSettings.Tls a = running.tls();

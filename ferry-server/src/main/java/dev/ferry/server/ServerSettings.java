@@ -2,15 +2,18 @@ package dev.ferry.server;
 
 import dev.ferry.database.DatabaseSettings;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.limits.BanRules;
 import dev.ferry.runtime.log.NodeName;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.runtime.tls.SessionReuse;
+import dev.ferry.server.events.EventSettings;
 import dev.ferry.server.fs.FileModes;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.StorageOverride;
 import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.policy.AccountPolicy;
+import dev.ferry.server.policy.Bandwidth;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -43,6 +46,7 @@ import java.util.Objects;
  * @param node               the name that tags every log line (HAProxy's {@code node}); default the host name
  * @param objectStore        files on an S3-compatible object store instead of below {@code root} (homes are then key
  *                           prefixes named by their path relative to {@code root}); null: local files (the default)
+ * @param events             upload, delete and rename events to a webhook or a command (default: off)
  * @param accountSource      where accounts come from: {@code users} and the users file (the default), or the database
  * @param database           the shared PostgreSQL database ({@code database:}); null unless set
  */
@@ -67,6 +71,7 @@ public record ServerSettings(
         int umask,
         String node,
         ObjectStore objectStore,
+        EventSettings events,
         AccountSource accountSource,
         DatabaseSettings database) implements ServerSettingsBuilder.With {
 
@@ -93,6 +98,7 @@ public record ServerSettings(
             throw new IllegalArgumentException("umask " + Integer.toOctalString(umask) + " is not within 0..0777");
         }
         Objects.requireNonNull(node, "node");
+        Objects.requireNonNull(events, "events");
         Objects.requireNonNull(accountSource, "accountSource");
         if (accountSource == AccountSource.DATABASE && database == null) {
             throw new IllegalArgumentException("users: database needs the database settings");
@@ -105,7 +111,7 @@ public record ServerSettings(
                           List<String> trustedProxies, InetSocketAddress metricsListen) {
         this(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName,
                 trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local(), null,
-                AccountSource.USERS_FILE, null);
+                EventSettings.OFF, AccountSource.USERS_FILE, null);
     }
 
     public static final int DEFAULT_PORT = 2121;
@@ -117,7 +123,7 @@ public record ServerSettings(
                 List.of(), null);
     }
 
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore, accountSource, database); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore, events, accountSource, database); }
 
 
     /**
@@ -244,17 +250,30 @@ public record ServerSettings(
 
     /**
      * Limits. Over a limit the client gets a clear reply (421 for sessions, 500 for long lines,
-     * 421 on idle timeout, 426 on data timeout) and the event is logged.
+     * 421 on idle timeout, 426 on data timeout) and the event is logged. {@code bandwidth}: the whole server's
+     * upload and download rates, shared by every transfer (0: no limit); a user's own rates apply as well.
      */
     @RecordBuilder
     public record Limits(int maxSessions, int maxSessionsPerAddress, Duration idleTimeout,
-                         Duration dataTimeout, int maxCommandLength, Duration loginTimeout) implements ServerSettingsLimitsBuilder.With {
+                         Duration dataTimeout, int maxCommandLength, Duration loginTimeout, Bandwidth bandwidth)
+            implements ServerSettingsLimitsBuilder.With {
         /** A floor so a command naming a long path still fits on one line; a ceiling so line buffers stay small. */
         public static final int MIN_COMMAND_LENGTH = 512;
         public static final int MAX_COMMAND_LENGTH = 65536;
 
         public static final Limits DEFAULTS = new Limits(1000, 50, Duration.ofMinutes(5),
                 Duration.ofMinutes(1), 4096, Duration.ofMinutes(1));
+
+        public Limits {
+            Objects.requireNonNull(bandwidth, "bandwidth");
+        }
+
+        /** Without a bandwidth limit for the whole server. */
+        public Limits(int maxSessions, int maxSessionsPerAddress, Duration idleTimeout, Duration dataTimeout,
+                      int maxCommandLength, Duration loginTimeout) {
+            this(maxSessions, maxSessionsPerAddress, idleTimeout, dataTimeout, maxCommandLength, loginTimeout,
+                    Bandwidth.UNLIMITED);
+        }
     }
 
     /**
@@ -269,5 +288,10 @@ public record ServerSettings(
             implements ServerSettingsLoginPolicyBuilder.With {
         public static final LoginPolicy DEFAULTS = new LoginPolicy(Duration.ofSeconds(1), 3, 10,
                 Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofMinutes(15));
+
+        /** The per-address ban part, in the shape the balancer shares. */
+        public BanRules banRules() {
+            return new BanRules(Math.max(0, banAfterFailures), banWindow, banDuration);
+        }
     }
 }

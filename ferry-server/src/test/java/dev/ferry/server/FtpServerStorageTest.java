@@ -86,7 +86,7 @@ class FtpServerStorageTest {
 
             assertThat(restart).isEmpty();
             assertThat(server.context().storage().otherStores()).containsExactly(FAKE_A);
-            LoginResult bob = server.context().authenticator().login("bob", PASSWORD.toCharArray(), null);
+            LoginResult bob = server.context().authenticator().login("bob", PASSWORD.toCharArray(), java.net.InetAddress.getLoopbackAddress());
             assertThat(bob).isInstanceOfSatisfying(LoginResult.Success.class,
                     ok -> assertThat(ok.storage()).isEqualTo(StorageOverride.of(FAKE_A)));
 
@@ -94,7 +94,7 @@ class FtpServerStorageTest {
                     user("carol", FAKE_B), user("dave", ObjectStore.parseUrl("s3://missing")))))
                     .isInstanceOf(IOException.class).hasMessageStartingWith("user dave: storage s3://missing");
 
-            assertThat(server.context().authenticator().login("carol", PASSWORD.toCharArray(), null))
+            assertThat(server.context().authenticator().login("carol", PASSWORD.toCharArray(), java.net.InetAddress.getLoopbackAddress()))
                     .as("the refused reload changed no account").isInstanceOf(LoginResult.Failure.class);
             assertThat(server.context().storage().otherStores()).as("nor left a store open").containsExactly(FAKE_A);
             assertThat(TestStoreProvider.OPENED.getLast().describe()).isEqualTo("s3://fake-b/x");

@@ -6,10 +6,16 @@ import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.balancer.metrics.TrafficHistory;
 import dev.ferry.balancer.reload.ReloadPlan;
+import dev.ferry.protocol.Printable;
+import dev.ferry.runtime.limits.Ban;
 import dev.ferry.runtime.log.EventLog;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -28,6 +34,12 @@ final class AdminApi {
     private static final Pattern BACKEND_ACTION = Pattern.compile("/api/backends/([A-Za-z0-9._-]{1,64})/(state|weight)");
     private static final Pattern SESSION = Pattern.compile("/api/sessions/([a-z0-9]{1,16})");
     private static final String STATE_FORM = "{\"state\": \"ready\" | \"drain\" | \"maint\"}";
+    /** A ban's key as {@code Ban.display} writes it; an IPv6 /64 may come with its "/64" (raw or %2F). */
+    private static final Pattern BAN = Pattern.compile("/api/bans/([0-9A-Fa-f:.]{1,45})(?:/64|%2[Ff]64)?");
+    private static final String BAN_FORM = "{\"address\": IP, \"duration\": SECONDS or \"15m\", \"reason\": TEXT (optional)}";
+    /** A ban by hand lasts at most this long: a typo in the duration must not ban an address for ever. */
+    static final Duration MAX_BAN = Duration.ofDays(365);
+    private static final int MAX_REASON_CHARS = 200;
     private static final String WEIGHT_FORM = "{\"weight\": 0.." + Backend.MAX_WEIGHT + "}";
 
     private final BalancerStatus balancer;
@@ -104,7 +116,24 @@ final class AdminApi {
     private void actions(HttpExchange ex, String path, String method, AdminAuth.Caller caller) throws IOException {
         Matcher backendAction = BACKEND_ACTION.matcher(path);
         Matcher session = SESSION.matcher(path);
-        if (path.equals("/api/reload")) {
+        Matcher ban = BAN.matcher(path);
+        if (path.equals("/api/bans")) {
+            // Everyone sees the bans; only the admin role bans by hand.
+            if (method.equals("GET") || method.equals("HEAD")) {
+                Http.json(ex, 200, bans(Instant.now()));
+            } else if (method.equals("POST")) {
+                if (changeAllowed(ex, caller)) {
+                    addBan(ex, caller);
+                }
+            } else {
+                ex.getResponseHeaders().set("Allow", "GET, HEAD, POST");
+                Http.error(ex, 405, "use GET to list bans, POST to ban an address");
+            }
+        } else if (ban.matches()) {
+            if (allowed(ex, method, "DELETE") && changeAllowed(ex, caller)) {
+                liftBan(ex, caller, ban.group(1));
+            }
+        } else if (path.equals("/api/reload")) {
             if (allowed(ex, method, "POST") && changeAllowed(ex, caller)) {
                 reload(ex, caller);
             }
@@ -332,6 +361,113 @@ final class AdminApi {
         m.put("ending", true);
         Http.json(ex, 202, m);
     }
+
+    /** {@code GET /api/bans}: the bans in force, soonest to end first, and the users' session counts. */
+    private Map<String, Object> bans(Instant now) {
+        List<Object> list = new ArrayList<>();
+        for (Ban b : balancer.bans().bans()) {
+            list.add(ban(b, now));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("bans", list);
+        return m;
+    }
+
+    static Map<String, Object> ban(Ban b, Instant now) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("address", b.display());
+        m.put("until", b.until().toString());
+        m.put("seconds_left", Math.max(0, Duration.between(now, b.until()).toSeconds()));
+        m.put("failures", b.failures());
+        m.put("reason", Printable.of(String.valueOf(b.reason()), MAX_REASON_CHARS));
+        m.put("origin", b.origin());
+        return m;
+    }
+
+    private void addBan(HttpExchange ex, AdminAuth.Caller caller) throws IOException {
+        Map<String, Object> body = flatBody(ex, BAN_FORM);
+        if (body == null) {
+            return;
+        }
+        for (String k : body.keySet()) {
+            if (!k.equals("address") && !k.equals("duration") && !k.equals("reason")) {
+                Http.error(ex, 400, "unknown key \"" + k + "\"; expected " + BAN_FORM);
+                return;
+            }
+        }
+        InetAddress address;
+        try {
+            address = body.get("address") instanceof String a ? Ban.parseAddress(a) : null;
+        } catch (IllegalArgumentException e) {
+            address = null;
+        }
+        if (address == null) {
+            Http.error(ex, 400, "\"address\" must be an IP address (no host names); expected " + BAN_FORM);
+            return;
+        }
+        Duration duration = banDuration(body.get("duration"));
+        if (duration == null) {
+            Http.error(ex, 400, "\"duration\" must be seconds (1.." + MAX_BAN.toSeconds() + ") or a text such as \"90s\", "
+                    + "\"15m\", \"2h\", \"7d\"; expected " + BAN_FORM);
+            return;
+        }
+        Object reasonValue = body.get("reason");
+        if (reasonValue != null && !(reasonValue instanceof String)) {
+            Http.error(ex, 400, "\"reason\" must be a text; expected " + BAN_FORM);
+            return;
+        }
+        String reason = reasonValue == null || ((String) reasonValue).isBlank() ? "admin"
+                : Printable.of((String) reasonValue, MAX_REASON_CHARS);
+        Ban made = balancer.bans().ban(address, duration, reason, caller.user() + "@" + balancer.settings().node());
+        log.info("ban-added").with("admin", caller.user()).with("address", made.display())
+                .with("duration_s", duration.toSeconds()).with("reason", reason).with("client", Http.client(ex)).log();
+        Http.json(ex, 201, ban(made, Instant.now()));
+    }
+
+    private void liftBan(HttpExchange ex, AdminAuth.Caller caller, String text) throws IOException {
+        InetAddress address;
+        try {
+            address = Ban.parseAddress(text);
+        } catch (IllegalArgumentException e) {
+            Http.error(ex, 400, "not an IP address: " + text);
+            return;
+        }
+        String shown = Ban.display(Ban.key(address));
+        if (!balancer.bans().lift(address)) {
+            Http.error(ex, 404, "no ban on " + shown);
+            return;
+        }
+        log.info("ban-lifted").with("admin", caller.user()).with("address", shown).with("client", Http.client(ex)).log();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("address", shown);
+        m.put("lifted", true);
+        Http.json(ex, 200, m);
+    }
+
+    /** Seconds as a number, or a text with a unit (s, m, h, d); null if neither or out of 1 s .. {@link #MAX_BAN}. */
+    static Duration banDuration(Object value) {
+        Duration d;
+        if (value instanceof Long seconds) {
+            d = seconds > 0 && seconds <= MAX_BAN.toSeconds() ? Duration.ofSeconds(seconds) : null;
+        } else if (value instanceof String text) {
+            Matcher m = DURATION.matcher(text.strip());
+            if (!m.matches() || m.group(1).length() > 9) {
+                return null;
+            }
+            long n = Long.parseLong(m.group(1));
+            d = switch (m.group(2)) {
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        } else {
+            return null;
+        }
+        return d != null && d.isPositive() && d.compareTo(MAX_BAN) <= 0 ? d : null;
+    }
+
+    private static final Pattern DURATION = Pattern.compile("([0-9]+)([smhd])");
 
     private Backend backend(String name) {
         for (Backend b : balancer.backends()) {

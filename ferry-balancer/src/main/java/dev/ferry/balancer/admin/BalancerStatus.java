@@ -7,11 +7,13 @@ import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.balancer.tls.BalancerTls;
+import dev.ferry.runtime.limits.BanList;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.IntSupplier;
@@ -82,6 +84,16 @@ public final class BalancerStatus {
     }
 
     /** The Prometheus metrics; {@link BalancerMetrics#handler()} serves them over HTTP. */
+    /** Bans per client address: listed, made and lifted through the admin API. */
+    public BanList bans() {
+        return context.bans();
+    }
+
+    /** Logged-in sessions per user through this balancer. */
+    public Map<String, Integer> userSessions() {
+        return context.sessions().counts();
+    }
+
     public BalancerMetrics metrics() {
         return context.metrics();
     }

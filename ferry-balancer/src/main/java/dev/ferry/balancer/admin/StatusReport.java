@@ -105,6 +105,25 @@ final class StatusReport {
         report.put("retiring", retiring);
         report.put("sessions", listed);
         report.put("sessions_omitted", sessions.size() - listed.size());
+        // Bans and per-user counts for the page's tables, bounded as the session list is.
+        List<Object> bans = new ArrayList<>();
+        List<dev.ferry.runtime.limits.Ban> inForce = balancer.bans().bans();
+        for (dev.ferry.runtime.limits.Ban b : inForce.subList(0, Math.min(inForce.size(), MAX_LISTED_SESSIONS))) {
+            bans.add(AdminApi.ban(b, now));
+        }
+        report.put("bans", bans);
+        report.put("bans_omitted", inForce.size() - bans.size());
+        List<Object> users = new ArrayList<>();
+        for (Map.Entry<String, Integer> u : balancer.userSessions().entrySet()) {
+            if (users.size() == MAX_LISTED_SESSIONS) {
+                break;
+            }
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("user", Printable.of(u.getKey(), MAX_USER_CHARS));
+            row.put("sessions", u.getValue());
+            users.add(row);
+        }
+        report.put("user_sessions", users);
         return report;
     }
 

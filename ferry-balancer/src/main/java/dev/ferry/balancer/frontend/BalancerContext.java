@@ -8,6 +8,8 @@ import dev.ferry.balancer.log.RefusalLog;
 import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.balancer.policy.BalancePolicy;
 import dev.ferry.balancer.tls.BalancerTls;
+import dev.ferry.runtime.limits.BanList;
+import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.IdleParker;
@@ -47,13 +49,17 @@ public final class BalancerContext implements BackendConnect.Terms {
     /** The balancer's log: {@code node=} from the settings it started with (the node is not reloadable). */
     private final EventLog log;
     private final RefusalLog refusals = new RefusalLog();
+    private final BanList bans;
+    private final SessionLimits sessions;
 
     /** {@code tls}: null unless the balancer terminates TLS. */
     public BalancerContext(BalancerSettings settings, List<Backend> backends, BalancePolicy policy, Watchdog watchdog,
                            DataPorts dataPorts, PassiveAddressing addressing, BufferPool buffers, Admission admission,
                            AtomicLong sessionIds, Set<ClientSession> live, IdleParker idleParker, BalancerMetrics metrics,
-                           BalancerTls tls) {
+                           BalancerTls tls, BanList bans, SessionLimits sessions) {
         this.tls = tls;
+        this.bans = Objects.requireNonNull(bans, "bans");
+        this.sessions = Objects.requireNonNull(sessions, "sessions");
         this.log = new EventLog(LoggerFactory.getLogger("ferry.balancer"), settings.node());
         this.settings = Objects.requireNonNull(settings, "settings");
         this.backends = List.copyOf(backends);
@@ -119,6 +125,13 @@ public final class BalancerContext implements BackendConnect.Terms {
     }
 
     public BalancerMetrics metrics() { return metrics; }
+    /**
+     * Failed logins and bans per client address, as the balancer sees them (the servers see only the balancer, or
+     * the PROXY header's address): this balancer's, or every balancer's when the list is in the database.
+     */
+    public BanList bans() { return bans; }
+    /** Logged-in sessions per user through this balancer (counted, never refused: the servers hold the limits). */
+    public SessionLimits sessions() { return sessions; }
     /** TLS termination (the balancer's certificate, FTPS to backends), or null when it is off. */
     public BalancerTls tls() { return tls; }
 }

@@ -7,6 +7,7 @@ import dev.ferry.balancer.data.DataPorts;
 import dev.ferry.runtime.metrics.MetricsEndpoint;
 import dev.ferry.runtime.metrics.TransferBuckets;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -109,6 +110,16 @@ public final class BalancerMetrics {
         }
         bytes.labelValues("up");
         bytes.labelValues("down");
+    }
+
+    /**
+     * The bans gauge, read at scrape time from {@code banned} (the ban list is made after the metrics, with the
+     * balancer's context). Called once.
+     */
+    public void bansActive(IntSupplier banned) {
+        GaugeWithCallback.builder().name("ferry_balancer_bans_active")
+                .help("Client addresses (IPv6: /64 prefixes) banned right now, after failed logins or by hand.")
+                .callback(cb -> cb.call(banned.getAsInt())).register(registry);
     }
 
     /** One health check finished (the health checker's only call). */

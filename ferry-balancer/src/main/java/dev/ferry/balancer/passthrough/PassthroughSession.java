@@ -97,6 +97,14 @@ public final class PassthroughSession implements Runnable, ClientSession {
     public void run() {
         ctx.live().add(this);
         try {
+            // SECURITY: a banned address (by hand, or by another node when the list is shared: the logins here are
+            // inside TLS, so this balancer counts no failures of its own) is refused before anything else.
+            if (ctx.bans().isBanned(clientAddress.getAddress())) {
+                ending = "refused-banned";
+                ctx.refusals().log(level -> log.at(level, "refused").with("reason", "banned"));
+                BackendConnect.writeAll(client, Reply.of(421, "Too many failed logins from your address; try again later.").toBytes());
+                return;
+            }
             // SECURITY: as for a proxied session, one address holds at most its share of the balancer, queued
             // connections included, so that it cannot lock everyone else out; over it, refused at once. (The
             // login timeout cannot apply here: the login is inside TLS, which the balancer does not read.)

@@ -14,6 +14,7 @@ import dev.ferry.protocol.ftps.ControlProtection;
 import dev.ferry.protocol.line.ControlLine;
 import dev.ferry.protocol.line.ControlLineReader;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.Connection;
 import dev.ferry.runtime.net.IdleParker;
@@ -61,6 +62,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ProxySession implements Runnable, ClientSession {
 
     private static final int MAX_CLIENT_LINE = 4096;
+    /** The server's words for a banned address (its Session.BANNED), so that a client hears one thing at either door. */
+    static final Reply BANNED = Reply.of(421, "Too many failed logins from your address; try again later.");
+    /** The start of the server's 421 after a session's last allowed failure (LoginCommands.TOO_MANY_FAILURES). */
+    private static final String TOO_MANY_FAILURES_TEXT = "Too many failed logins";
 
     private final BalancerContext ctx;
     private final SessionFacts facts;
@@ -96,6 +101,8 @@ public final class ProxySession implements Runnable, ClientSession {
     private PassiveBridge passive;
     private ActiveBridge active;
     private ClientCommands commands;
+    /** This session's place in its user's count (SessionLimits), from the backend's 230 to the session's end. */
+    private volatile SessionLimits.Lease userLease;
 
     /** A client accepted on a listener; {@code implicitTls}: the implicit-FTPS one (TLS before the greeting). */
     public static ProxySession accepted(BalancerContext ctx, SocketChannel client, boolean implicitTls) throws IOException {
@@ -185,15 +192,52 @@ public final class ProxySession implements Runnable, ClientSession {
      * that one fail2ban filter matches the balancer's log, where the client's address is (the servers see the
      * balancer's). The password never reaches the log: only the reply's code does.
      */
-    private void loginOutcome(Verb verb, int code) {
+    private boolean loginOutcome(Verb verb, BackendReply reply) {
         if (verb != Verb.USER && verb != Verb.PASS && verb != Verb.ACCT) {
-            return;
+            return false;
         }
+        int code = reply.code;
+        InetAddress client = facts.client.getAddress();
         if (code == 230 || code == 232) {
             facts.log.info("login").with("backend", backend.name()).log();
-        } else if (code == 530 || (code >= 500 && verb != Verb.USER)) {
-            // A 5xx to USER other than 530 (a syntax error) refuses the command, not a login attempt.
-            facts.log.info("login-failed").with("backend", backend.name()).with("reason", code).log();
+            String user = facts.user();
+            if (user != null && !anonymousName(user)) {
+                // SECURITY: an anonymous login always succeeds; letting it clear the count would let a guesser
+                // reset it between attempts (the server keeps the same rule).
+                ctx.bans().recordSuccess(client);
+            }
+            countUser(user);
+            return false;
+        }
+        boolean failed = code == 530 || (code >= 500 && verb != Verb.USER)
+                // The server's 421 after a session's last allowed attempt is a failed guess too; its other 421s
+                // (accounts unavailable, too many sessions, banned) are not.
+                || (code == 421 && verb != Verb.USER && reply.lines.size() == 1
+                        && reply.text().startsWith(TOO_MANY_FAILURES_TEXT));
+        if (!failed) {
+            return false;
+        }
+        // A 5xx to USER other than 530 (a syntax error) refuses the command, not a login attempt.
+        boolean banned = ctx.bans().recordFailure(client);
+        var line = facts.log.info("login-failed").with("backend", backend.name()).with("reason", code);
+        if (banned) {
+            line.with("banned", true);
+        }
+        line.log();
+        return banned;
+    }
+
+    /** RFC 1635's names for an anonymous login; the balancer does not know the servers' accounts. */
+    private static boolean anonymousName(String user) {
+        return user.equalsIgnoreCase("anonymous") || user.equalsIgnoreCase("ftp");
+    }
+
+    /** The user's session through this balancer, for the admin page; a second login (after REIN) replaces it. */
+    private void countUser(String user) {
+        SessionLimits.Lease previous = userLease;
+        userLease = user == null ? null : ctx.sessions().acquire(user, 0, facts.id);
+        if (previous != null) {
+            previous.close();
         }
     }
 
@@ -232,6 +276,16 @@ public final class ProxySession implements Runnable, ClientSession {
         ctx.live().add(this);
         boolean relaying = false;
         try {
+            // SECURITY: a banned address is refused first: no TLS handshake, no admission slot, no backend dialled.
+            if (ctx.bans().isBanned(facts.client.getAddress())) {
+                facts.ending("refused-banned");
+                ctx.refusals().log(level -> facts.log.at(level, "refused").with("reason", "banned"));
+                if (!implicitTls) {
+                    // As for max-per-address below: on the implicit-FTPS listener a clear-text 421 means nothing.
+                    clientOut.send(BANNED);
+                }
+                return;
+            }
             // SECURITY: counted from the accept, before the TLS handshake and the queue, so that one address cannot
             // hold more than its share of the balancer (connections in a handshake or queued included) and lock
             // everyone else out; over it, refused at once rather than queued.
@@ -308,6 +362,10 @@ public final class ProxySession implements Runnable, ClientSession {
             return;
         }
         ctx.ended(this, arrived, admitted);
+        SessionLimits.Lease lease = userLease;
+        if (lease != null) {
+            lease.close();
+        }
         clientGuard.close();
         clientOut.close();
         serverIdleGuard.close();
@@ -408,15 +466,19 @@ public final class ProxySession implements Runnable, ClientSession {
                 BackendReply reply = BackendReply.read(backendReader);
                 loginReplied(reply.code);
                 Awaited answered = reply.isFinal() ? order.take() : null;
-                if (answered != null) {
-                    loginOutcome(answered.verb, reply.code);
-                }
+                boolean banned = answered != null && loginOutcome(answered.verb, reply);
                 byte[] out = reply.isFinal() ? finalReply(reply, answered) : preliminaryReply(reply);
                 if (out != null) {
                     clientOut.write(out);
                 }
                 if (answered != null) {
                     order.replied();
+                }
+                if (banned) {
+                    // The ban holds at once: this connection ends too, as the server ends the session it bans.
+                    facts.ending("banned");
+                    clientOut.sendQuietly(BANNED);
+                    break;
                 }
                 if (reply.code == 421 || reply.code == 221) {
                     break;

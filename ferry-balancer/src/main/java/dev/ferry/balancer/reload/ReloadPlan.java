@@ -86,6 +86,10 @@ public record ReloadPlan(List<BackendSpec> added, List<Backend> retired, Map<Bac
         if (!before.node().equals(after.node())) {
             needRestart.add("node");
         }
+        // The ban list is made once, with its rules; a new list would forget the failures and bans it holds.
+        if (!before.bans().equals(after.bans())) {
+            needRestart.add("login");
+        }
         // TLS: certificates are reloaded; what decides the listeners and every session's shape is not.
         if (before.tls().mode() != after.tls().mode()) {
             needRestart.add("tls.mode");

@@ -80,6 +80,8 @@
     byId('logout').addEventListener('click', logout);
     byId('backends').addEventListener('click', backendAction);
     byId('sessions').addEventListener('click', sessionAction);
+    byId('bans').addEventListener('click', banAction);
+    byId('ban-form').addEventListener('submit', banAddress);
     try {
       const r = await api('GET', '/api/whoami');
       if (r.status === 200) {
@@ -185,6 +187,8 @@
     renderBackends(status.backends);
     renderRetiring(status.retiring || []);
     renderSessions(status.sessions, status.sessions_omitted);
+    renderUsers(status.user_sessions || []);
+    renderBans(status.bans || [], status.bans_omitted || 0);
     setText('updated', new Date().toLocaleTimeString());
   }
 
@@ -340,6 +344,46 @@
     // No sessions: the sentence alone, not a table of headers over nothing.
     byId('sessions').closest('.scroll').hidden = sessions.length === 0;
     byId('sessions-empty').hidden = sessions.length > 0;
+  }
+
+  function renderUsers(users) {
+    const tbody = byId('users').tBodies[0];
+    tbody.replaceChildren();
+    users.forEach(function (u) {
+      const row = document.createElement('tr');
+      row.dataset.user = u.user;
+      td(row, 'user', 'User').textContent = u.user;
+      td(row, 'sessions', 'Sessions').textContent = String(u.sessions);
+      tbody.appendChild(row);
+    });
+    setText('users-count', '(' + users.length + ')');
+    byId('users').closest('.scroll').hidden = users.length === 0;
+    byId('users-empty').hidden = users.length > 0;
+  }
+
+  function renderBans(bans, omitted) {
+    const tbody = byId('bans').tBodies[0];
+    tbody.replaceChildren();
+    bans.forEach(function (b) {
+      const row = document.createElement('tr');
+      row.dataset.ban = b.address;
+      td(row, 'address', 'Address').textContent = b.address;
+      td(row, 'until', 'Until').textContent = new Date(b.until).toLocaleString() + ' (' + duration(b.seconds_left) + ')';
+      td(row, 'failures', 'Failures').textContent = String(b.failures);
+      td(row, 'reason', 'Reason').textContent = b.reason;
+      td(row, 'origin', 'By').textContent = b.origin;
+      const actions = td(row, 'actions', 'Actions');
+      actions.classList.add('admin-only');
+      const lift = document.createElement('button');
+      lift.type = 'button';
+      lift.dataset.action = 'lift-ban';
+      lift.textContent = 'lift';
+      actions.appendChild(lift);
+      tbody.appendChild(row);
+    });
+    setText('bans-count', '(' + (bans.length + omitted) + (omitted > 0 ? ', ' + omitted + ' not listed' : '') + ')');
+    byId('bans').closest('.scroll').hidden = bans.length === 0;
+    byId('bans-empty').hidden = bans.length > 0;
   }
 
   function sessionRow(s) {
@@ -544,6 +588,25 @@
     }
     const id = button.closest('tr').dataset.session;
     await act(button, 'DELETE', '/api/sessions/' + encodeURIComponent(id));
+  }
+
+  async function banAction(event) {
+    const button = event.target.closest('button[data-action="lift-ban"]');
+    if (!button) {
+      return;
+    }
+    const address = button.closest('tr').dataset.ban;
+    await act(button, 'DELETE', '/api/bans/' + encodeURIComponent(address));
+  }
+
+  async function banAddress(event) {
+    event.preventDefault();
+    const body = { address: byId('ban-address').value.trim(), duration: byId('ban-duration').value.trim() };
+    const reason = byId('ban-reason').value.trim();
+    if (reason !== '') {
+      body.reason = reason;
+    }
+    await act(event.target.querySelector('button'), 'POST', '/api/bans', body);
   }
 
   async function act(button, method, path, body) {

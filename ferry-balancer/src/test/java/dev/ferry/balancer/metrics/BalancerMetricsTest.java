@@ -192,6 +192,19 @@ class BalancerMetricsTest {
         assertThat(s.value("ferry_balancer_relay_spliced_directions_total")).isGreaterThanOrEqualTo(0);
     }
 
+    @Test
+    void theBansGaugeReadsTheBanListAtScrapeTime() throws Exception {
+        dev.ferry.runtime.limits.LocalBanList bans = new dev.ferry.runtime.limits.LocalBanList(
+                dev.ferry.runtime.limits.BanRules.OFF, java.time.Clock.systemUTC(), "lb");
+        metrics.bansActive(bans::bannedCount);
+        assertThat(scrape().value("ferry_balancer_bans_active")).isZero();
+
+        bans.ban(InetAddress.getByName("192.0.2.7"), java.time.Duration.ofMinutes(5), "admin", "ops@lb");
+        Scrape s = scrape();
+        assertThat(s.value("ferry_balancer_bans_active")).isEqualTo(1);
+        s.assertNamedAndDocumented(Pattern.compile("^ferry_balancer_[a-z_]+$"));
+    }
+
     /** Every metric is named ferry_balancer_*, in snake case, with HELP and TYPE, and counters end in _total. */
     @Test
     void everyMetricIsNamedAndDocumented() {

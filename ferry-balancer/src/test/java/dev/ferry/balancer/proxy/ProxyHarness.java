@@ -61,7 +61,8 @@ final class ProxyHarness implements AutoCloseable {
                 new PassiveAddressing(settings.publicAddress(), settings.networkAddresses()), new BufferPool(16 * 1024, 8),
                 admission, new AtomicLong(), ConcurrentHashMap.newKeySet(), null,
                 new BalancerMetrics(() -> backends, admission, dataPorts, settings.maxSessions(), settings::maxSessionsPerAddress),
-                null);
+                null, new dev.ferry.runtime.limits.LocalBanList(settings.bans(), java.time.Clock.systemUTC(), "test"),
+                new dev.ferry.runtime.limits.LocalSessionLimits("test"));
         this.client = new PipeConnection(BALANCER, CLIENT);
         this.session = new ProxySession(ctx, client, false, backend);
         this.sessionThread = Thread.ofVirtual().start(session);

@@ -21,7 +21,7 @@ import java.util.Map;
  *
  * <p>Unknown and disabled accounts still pay one full verification, so response time does not tell
  * which names exist (RFC 2577 §7). The failure delay and the per-session attempt limit are the
- * session's job, address bans {@link LoginGuard}'s.
+ * session's job, address bans the BanList's.
  */
 public final class Authenticator implements Accounts {
 

@@ -4,8 +4,11 @@ import dev.ferry.protocol.command.Verb.Permission;
 import dev.ferry.server.fs.StorageOverride;
 import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.policy.AccountPolicy;
+import dev.ferry.server.policy.FolderRights;
+import dev.ferry.server.policy.Right;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * What a USER/PASS pair amounts to. The failure reason is for the log only: every failure gets
@@ -50,13 +53,34 @@ public sealed interface LoginResult {
         /**
          * Whether this account may do what {@code permission} names at {@code where} (null: a path that did not
          * resolve, or none; the account-wide answer). Every account reads its whole home; writing is the
-         * account's {@link #writable} flag. The path is asked for so that per-folder rights fit here later.
+         * account's {@link #writable} flag. An account with per-folder rights is asked by {@link #may} instead
+         * (the gate does so).
          */
         public boolean allows(Permission permission, VirtualPath where) {
             return switch (permission) {
                 case NONE, READ -> true;
                 case WRITE -> writable;
             };
+        }
+
+        /** Whether per-folder rights govern this account ({@link FolderRights}); otherwise {@link #allows} does. */
+        public boolean hasFolderRights() {
+            return !policy.rights().isEmpty();
+        }
+
+        /**
+         * Whether {@code right} holds at {@code where} under the account's per-folder rights, its access where no
+         * grant applies; {@code entry}: the path is created, removed or renamed ({@link FolderRights#allowsOnEntry}).
+         */
+        public boolean may(Right right, VirtualPath where, boolean entry) {
+            return rightsAt(where, entry).contains(right);
+        }
+
+        /** Every right that holds at {@code where} ({@code entry}: over the entry itself), as {@link #may} asks. */
+        public Set<Right> rightsAt(VirtualPath where, boolean entry) {
+            FolderRights rights = policy.rights();
+            Set<Right> outside = FolderRights.access(writable);
+            return entry ? rights.atEntry(where, outside) : rights.at(where, outside);
         }
     }
 

@@ -2,7 +2,9 @@ package dev.ferry.server.command;
 
 import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
+import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.server.events.EventHooks;
 import dev.ferry.server.fs.DirectoryListing;
 import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.FileType;
@@ -12,6 +14,8 @@ import dev.ferry.server.fs.VirtualPath;
 import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
 import dev.ferry.server.log.SessionEvents;
+import dev.ferry.server.policy.AccountQuota;
+import dev.ferry.server.policy.Right;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -50,10 +54,41 @@ public final class FileCommands {
 
     private final SessionState s;
     private final SessionEvents log;
+    private final Quotas quotas;
+    private final EventHooks events;
 
-    public FileCommands(SessionState state, SessionEvents log) {
+    /** {@code events}: where DELE and RNTO report what they did. */
+    public FileCommands(SessionState state, SessionEvents log, Quotas quotas, EventHooks events) {
         this.s = state;
         this.log = log;
+        this.quotas = quotas;
+        this.events = events;
+    }
+
+    private EventHooks.Origin origin() {
+        return new EventHooks.Origin(s.user(), log.client(), log.id());
+    }
+
+    /**
+     * The account's quota, counted before a change that frees room (so a first count cannot see the change and
+     * the adjustment count it again); null for an account without one.
+     */
+    private AccountQuota openQuota() throws IOException {
+        AccountQuota quota = quotas.current();
+        if (quota != null) {
+            quota.open();
+        }
+        return quota;
+    }
+
+    /** A file of {@code size} bytes is gone: its room is free. */
+    private void freed(AccountQuota quota, VirtualPath path, long size) {
+        try {
+            quota.adjust(-size, -1);
+        } catch (IOException e) {
+            // The file is gone and the client told so; the usage is off until the ledger is recounted.
+            log.warn("quota-error").with("path", path).with("during", "adjust").with("error", e.getMessage()).log();
+        }
     }
 
     /** Path failure as a reply value; {@code creating}: the name was to be created (553 per RFC 959). */
@@ -125,8 +160,13 @@ public final class FileCommands {
             if (info.type() == FileType.DIRECTORY) {
                 return Reply.of(550, arg + ": Is a directory (use RMD).");
             }
+            AccountQuota quota = info.type() == FileType.FILE ? openQuota() : null;
             s.storage().delete(path);
+            if (quota != null) {
+                freed(quota, path, info.size());
+            }
             log.info("delete").with("path", path).log();
+            events.delete(origin(), path, info.size());
             return Reply.of(250, "File deleted.");
         });
     }
@@ -148,11 +188,47 @@ public final class FileCommands {
             if (to.isRoot()) {
                 return Reply.of(553, "Cannot rename to the root directory.");
             }
+            // Per-folder rights: renaming over an existing entry replaces it, which OVERWRITE governs (SFTPGo's
+            // rule); the gate asked RENAME at both ends.
+            if (s.account().hasFolderRights() && exists(to)) {
+                Reply refused = Gate.folderRefusal(Right.OVERWRITE, to, true, s);
+                if (refused != null) {
+                    log.refused("RNTO", to, Gate.reason(refused), refused);
+                    return refused;
+                }
+            }
+            AccountQuota quota = openQuota();
+            // A rename over a file frees the replaced file's room (its content is gone); a rename onto itself
+            // replaces nothing.
+            FileInfo replaced = quota == null || from.equals(to) ? null : existingFile(to);
             s.storage().rename(from, to);
+            if (replaced != null) {
+                freed(quota, to, replaced.size());
+            }
             log.info("rename").with("from", from).with("to", to).log();
+            events.rename(origin(), from, to, s.storage());
             return Reply.of(250, "Renamed.");
         } catch (IOException e) {
             return failure(arg, e, true);
+        }
+    }
+
+    private boolean exists(VirtualPath path) throws IOException {
+        try {
+            s.storage().stat(path);
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+
+    /** The regular file at {@code path}, or null when there is none. */
+    private FileInfo existingFile(VirtualPath path) throws IOException {
+        try {
+            FileInfo info = s.storage().stat(path);
+            return info.type() == FileType.FILE ? info : null;
+        } catch (NoSuchFileException e) {
+            return null;
         }
     }
 
@@ -219,6 +295,12 @@ public final class FileCommands {
         }
         try {
             VirtualPath path = VirtualPath.resolve(s.cwd(), name);
+            // the gate saw no path (it is the argument's tail): asked here, with it
+            Reply refused = Gate.check(Verb.MFMT, path, s);
+            if (refused != null) {
+                log.refused("MFMT", path, Gate.reason(refused), refused);
+                return refused;
+            }
             s.storage().setLastModified(path, time);
             return Reply.of(213, "Modify=" + MDTM.format(time) + "; " + name);
         } catch (InvalidVirtualPathException e) {
@@ -268,7 +350,8 @@ public final class FileCommands {
         try {
             FileInfo info = s.storage().stat(path);
             String type = info.type() == FileType.DIRECTORY ? "dir" : info.type() == FileType.FILE ? "file" : "OS.unix=other";
-            String facts = MlsxFormat.factsLine(info, path.toString(), type, s.account().writable(), s.mlstFacts());
+            String facts = MlsxFormat.factsLine(info, path.toString(), type, s.account().rightsAt(path, false),
+                    s.account().rightsAt(path, true), s.mlstFacts());
             return Reply.multiLine(250, "Listing " + path, List.of(" " + facts), "End");
         } catch (IOException e) {
             return failure(arg == null ? s.cwd().toString() : arg, e, false);

@@ -8,6 +8,9 @@ import dev.ferry.protocol.command.Verb;
 import dev.ferry.protocol.reply.Replies;
 import dev.ferry.server.data.TransferProgress;
 import dev.ferry.server.listing.MlsxFormat;
+import dev.ferry.server.policy.AccountQuota;
+import dev.ferry.server.policy.QuotaLedger;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -21,7 +24,7 @@ import java.util.Set;
  */
 public final class InfoCommands {
 
-    private static final Reply SITE_HELP = Reply.multiLine(214, "SITE commands:", List.of("HELP"), "End.");
+    private static final Reply SITE_HELP = Reply.multiLine(214, "SITE commands:", List.of("HELP", "QUOTA"), "End.");
 
     private final SessionState state;
     private final String serverName;
@@ -96,11 +99,42 @@ public final class InfoCommands {
         return Reply.multiLine(211, serverName + " status:", lines, "End of status.");
     }
 
-    public static Reply site(String arg) {
+    public static Reply site(String arg, Quotas quotas) {
         String sub = arg.trim().split(" +", 2)[0].toUpperCase(Locale.ROOT);
         if (sub.equals("HELP")) {
             return SITE_HELP;
         }
+        if (sub.equals("QUOTA")) {
+            return quota(quotas.current());
+        }
         return Reply.of(504, "SITE " + Printable.of(sub, Replies.ECHO_LIMIT) + " is not supported.");
+    }
+
+    /**
+     * SITE QUOTA: the account's usage against its limits, one line each for bytes and files, in the words of
+     * Pure-FTPd's SITE QUOTA ("N used (P%) - authorized: M"), and what running uploads hold.
+     */
+    static Reply quota(AccountQuota quota) {
+        if (quota == null) {
+            return Reply.of(200, "No quota applies to this account.");
+        }
+        QuotaLedger.Usage u;
+        try {
+            u = quota.usage();
+        } catch (IOException e) {
+            return Reply.of(451, "Quota usage cannot be read now.");
+        }
+        return Reply.multiLine(200, "Quota information:", List.of(
+                usageLine(u.bytesUsed(), u.quota().bytes(), "bytes"),
+                usageLine(u.filesUsed(), u.quota().files(), "files"),
+                "Reserved by uploads in progress: " + u.bytesReserved() + " bytes, " + u.filesReserved() + " files"),
+                "End of quota information.");
+    }
+
+    private static String usageLine(long used, long limit, String unit) {
+        if (limit == 0) {
+            return used + " " + unit + " used - authorized: unlimited";
+        }
+        return used + " " + unit + " used (" + (used * 100 / limit) + "%) - authorized: " + limit + " " + unit;
     }
 }

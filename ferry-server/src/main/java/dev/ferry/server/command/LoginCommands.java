@@ -4,6 +4,7 @@ import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.server.ServerContext;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.fs.Storage;
@@ -31,6 +32,12 @@ public final class LoginCommands {
     /** RFC 959 §4.2: 421, "service not available, closing control connection": the accounts could not be asked. */
     public static final Reply ACCOUNTS_UNAVAILABLE =
             Reply.of(421, "Login service unavailable; try again later. Closing the connection.");
+
+    /**
+     * The account already holds its {@code max-sessions} (counted across the cluster when the count is shared).
+     * 421 rather than 530: the login was right, and a client should try again later, not ask for a new password.
+     */
+    public static final Reply TOO_MANY_SESSIONS = Reply.of(421, "Too many sessions for this user; try again later.");
 
     private final ServerContext ctx;
     private final SessionState state;
@@ -101,12 +108,24 @@ public final class LoginCommands {
             ctx.metrics().loginFailed(false);
             return HOME_UNAVAILABLE;
         }
+        // A trusted proxy's own session (its login check) is counted but never refused: a check account with a
+        // limit must not take its backend down.
+        int maxSessions = proxyOwn ? 0 : ok.policy().maxSessions();
+        SessionLimits.Lease lease = ctx.sessionLimits().acquire(ok.user(), maxSessions, log.id());
+        if (lease == null) {
+            log.user(ok.user());
+            log.info("refused").with("verb", "PASS").with("reason", "max-sessions").with("max_sessions", maxSessions)
+                    .log();
+            return TOO_MANY_SESSIONS;
+        }
+        state.sessionLease(lease);
         state.loggedIn(ok, storage);
+        state.bandwidth(ctx.bandwidth().lease(ok.user(), ok.policy().bandwidth()));
         state.protection().loggedIn(tlsPolicy(ok.user()));
         if (!ok.anonymous() && !proxyOwn) {
             // SECURITY: anonymous logins always succeed; letting them clear the failure count
             // would let a guesser reset it between attempts and never be banned.
-            ctx.loginGuard().recordSuccess(client);
+            ctx.bans().recordSuccess(client);
         }
         ctx.metrics().loginSucceeded();
         // The account's name: an anonymous login's USER may have been "ftp" or "anonymous".
@@ -123,7 +142,7 @@ public final class LoginCommands {
             return ACCOUNTS_UNAVAILABLE;
         }
         int attempt = state.failedLogin();
-        boolean banned = !proxyOwn && ctx.loginGuard().recordFailure(client);
+        boolean banned = !proxyOwn && ctx.bans().recordFailure(client);
         ctx.metrics().loginFailed(banned);
         // The client address is on the line (SessionLog's client=): what fail2ban bans.
         var line = log.info("login-failed").with("reason", failure.reason().name().toLowerCase(Locale.ROOT))

@@ -2,11 +2,14 @@ package dev.ferry.server.command;
 
 import dev.ferry.protocol.command.FeatureList;
 import dev.ferry.protocol.ftps.ControlProtection;
+import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.data.DataEndpoint;
 import dev.ferry.server.data.DataTls;
 import dev.ferry.server.fs.Storage;
 import dev.ferry.server.fs.VirtualPath;
+import dev.ferry.server.policy.BandwidthLimits;
+import dev.ferry.server.policy.Throttle;
 import java.util.Set;
 
 /**
@@ -31,6 +34,8 @@ public final class SessionState {
     private int failedLogins;
     private LoginResult.Success account;
     private Storage storage;
+    /** The logged-in account's hold on its bandwidth buckets (and the server's); null before login. */
+    private BandwidthLimits.Lease bandwidth;
     private VirtualPath cwd = VirtualPath.ROOT;
     /** When the login timeout started: the connection, or the REIN that ended a login. */
     private long loginClockNanos;
@@ -44,6 +49,9 @@ public final class SessionState {
     private DataEndpoint endpoint;
     /** Protected data connections' TLS, from the control connection's handshake; null before one. */
     private DataTls dataTls;
+
+    /** The login's place in its user's session count (SessionLimits); null when not logged in. */
+    private SessionLimits.Lease lease;
 
     /** RNFR accepted: the next command must be RNTO (RFC 959 §4.1.3). */
     private VirtualPath renameFrom;
@@ -69,10 +77,46 @@ public final class SessionState {
     int failedLogin() { return ++failedLogins; }
     public long loginClockNanos() { return loginClockNanos; }
 
+    void sessionLease(SessionLimits.Lease held) {
+        releaseLease();
+        this.lease = held;
+    }
+
+    /** Gives the login's place in its user's session count back: at logout, REIN, AUTH after login, session end. */
+    public void releaseLease() {
+        SessionLimits.Lease held = lease;
+        lease = null;
+        if (held != null) {
+            held.close();
+        }
+    }
+
     void loggedIn(LoginResult.Success account, Storage storage) {
         this.account = account;
         this.storage = storage;
         this.cwd = VirtualPath.ROOT;
+    }
+
+    void bandwidth(BandwidthLimits.Lease lease) {
+        releaseBandwidth();
+        this.bandwidth = lease;
+    }
+
+    /** What limits this session's uploads; {@link Throttle#NONE} before login or without a limit. */
+    public Throttle uploadThrottle() { return bandwidth == null ? Throttle.NONE : bandwidth.upload(); }
+
+    /** What limits this session's downloads; {@link Throttle#NONE} before login or without a limit. */
+    public Throttle downloadThrottle() { return bandwidth == null ? Throttle.NONE : bandwidth.download(); }
+
+    /**
+     * Lets go of the account's bandwidth buckets (a user's go when its last session lets go). At the session's
+     * end, after its transfers stopped; a transfer still running after REIN keeps the buckets it took.
+     */
+    public void releaseBandwidth() {
+        if (bandwidth != null) {
+            bandwidth.close();
+            bandwidth = null;
+        }
     }
 
     /**
@@ -84,8 +128,10 @@ public final class SessionState {
      */
     public void reset(boolean restartLoginClock) {
         discardEndpoint();
+        releaseLease();
         account = null;
         storage = null;
+        releaseBandwidth();
         pendingUser = null;
         cwd = VirtualPath.ROOT;
         ascii = false;

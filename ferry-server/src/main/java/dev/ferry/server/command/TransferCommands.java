@@ -6,6 +6,7 @@ import dev.ferry.runtime.net.Closing;
 import dev.ferry.runtime.net.PeerEnd;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.server.ServerContext;
+import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.auth.UploadDirectory;
 import dev.ferry.server.data.ControlSide;
 import dev.ferry.server.data.DataConnection;
@@ -17,6 +18,7 @@ import dev.ferry.server.data.TransferPlan;
 import dev.ferry.server.data.TransferProgress;
 import dev.ferry.server.data.TransferRunner;
 import dev.ferry.server.data.Transfers;
+import dev.ferry.server.events.EventHooks;
 import dev.ferry.server.fs.DirectoryListing;
 import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.FileType;
@@ -29,10 +31,16 @@ import dev.ferry.server.listing.ListFormat;
 import dev.ferry.server.listing.MlsxFormat;
 import dev.ferry.server.log.SessionEvents;
 import dev.ferry.server.metrics.ServerMetrics.Direction;
+import dev.ferry.server.policy.AccountQuota;
+import dev.ferry.server.policy.QuotaLedger;
+import dev.ferry.server.policy.QuotaReads;
+import dev.ferry.server.policy.Right;
+import dev.ferry.server.policy.Throttle;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.AccessDeniedException;
@@ -64,10 +72,12 @@ public final class TransferCommands {
     private final ControlSide control;
     private final SessionEvents log;
     private final InetAddress dataPeer;
+    private final Quotas quotas;
 
     public TransferCommands(ServerContext ctx, SessionState state, TransferRunner runner, ControlSide control,
-                            SessionEvents log, InetAddress dataPeer) {
+                            SessionEvents log, InetAddress dataPeer, Quotas quotas) {
         this.ctx = ctx;
+        this.quotas = quotas;
         this.log = log;
         this.state = state;
         this.runner = runner;
@@ -103,13 +113,18 @@ public final class TransferCommands {
         // file; ABOR has nothing to interrupt in that time. Only once the data connection is there:
         // waiting for it (up to the accept timeout) or connecting out must leave the control
         // connection free to read ABOR.
-        boolean inline = size - offset <= INLINE_TRANSFER_BYTES && dataConnectionWaiting();
-        start("RETR", path, opening, Direction.DOWNLOAD, inline, new Download(ctx, in, offset, ascii));
+        // A limited download is never inline: waiting for its turn could take seconds, the control thread's.
+        Throttle throttle = state.downloadThrottle();
+        boolean inline = size - offset <= INLINE_TRANSFER_BYTES && !throttle.limited() && dataConnectionWaiting();
+        start("RETR", path, opening, Direction.DOWNLOAD, inline, new Download(ctx, in, offset, ascii, throttle));
         return null;
     }
 
-    /** The bytes of a RETR: sendfile in clear text, else through a buffer (TLS, ASCII conversion). */
-    private record Download(ServerContext ctx, SeekableByteChannel in, long offset, boolean ascii)
+    /**
+     * The bytes of a RETR: sendfile in clear text, else through a buffer (TLS, ASCII conversion); {@code throttle}
+     * the user's and the server's download rates.
+     */
+    private record Download(ServerContext ctx, SeekableByteChannel in, long offset, boolean ascii, Throttle throttle)
             implements TransferBody {
 
         @Override
@@ -117,14 +132,19 @@ public final class TransferCommands {
             Duration timeout = ctx.settings().limits().dataTimeout();
             // sendfile only in clear text (PROT C): TLS must encrypt every byte in user space.
             if (!ascii && in instanceof FileChannel file && data.plain()) {
-                return Transfers.sendFile(file, offset, data.socket(), guard, timeout, progress);
+                return Transfers.sendFile(file, offset, data.socket(), guard, timeout, progress, throttle);
             }
-            return Transfers.send(in, data.channel(), ascii, ctx.buffers(), guard, timeout, progress);
+            return Transfers.send(in, data.channel(), ascii, ctx.buffers(), guard, timeout, progress, throttle);
         }
 
         @Override
         public void finish(boolean success) {
             Closing.quietly(in);
+        }
+
+        @Override
+        public long limit() {
+            return throttle.rate();
         }
     }
 
@@ -137,7 +157,7 @@ public final class TransferCommands {
         long offset = state.takeRestOffset();
         UploadMode mode = append ? UploadMode.APPEND : offset > 0 ? UploadMode.RESUME
                 : intoUploadDirectory(path) ? UploadMode.CREATE : UploadMode.REPLACE;
-        return startUpload(path, mode, offset, append ? "APPE" : "STOR", null);
+        return startUpload(path, mode, offset, append ? "APPE" : "STOR", null, null);
     }
 
     /** A STOR the gate let through as an anonymous upload: it may create a file, not replace one. */
@@ -149,7 +169,32 @@ public final class TransferCommands {
     /** STOU [hint] (RFC 959 §4.1.3): the hint is a name, not a path to write, so the table gives no path kind. */
     public Reply storeUnique(String arg) throws IOException {
         state.takeRestOffset();
-        VirtualPath created;
+        // The quota before the name: a full quota must not leave an empty file behind.
+        AccountQuota quota = quotas.current();
+        QuotaLedger.Reservation reservation = null;
+        if (quota != null) {
+            try {
+                reservation = quota.reserve(firstBytes(quota, 0, 0), 1);
+            } catch (IOException e) {
+                return quotaUnavailable("STOU", state.cwd(), e);
+            }
+            if (reservation == null) {
+                return quotaExceeded("STOU", state.cwd(), quota);
+            }
+        }
+        Object created = createUnique(arg);
+        if (created instanceof VirtualPath path) {
+            // RFC 1123 §4.1.2.9: the generated name goes in the 150 reply, as "150 FILE: name".
+            return startUpload(path, UploadMode.UNIQUE, 0, "STOU", "FILE: " + path.name(), reservation);
+        }
+        if (reservation != null) {
+            reservation.release();
+        }
+        return (Reply) created;
+    }
+
+    /** STOU's new empty file: its path, or the reply that refuses it. */
+    private Object createUnique(String arg) {
         try {
             VirtualPath hint = arg == null ? null : VirtualPath.resolve(state.cwd(), arg);
             VirtualPath dir = hint == null ? state.cwd() : hint.parent();
@@ -160,7 +205,7 @@ public final class TransferCommands {
                     return refused;
                 }
             }
-            created = state.storage().createUnique(dir, hint == null ? "ftp" : hint.name());
+            return state.storage().createUnique(dir, hint == null ? "ftp" : hint.name());
         } catch (InvalidVirtualPathException e) {
             return Reply.of(553, e.getMessage());
         } catch (NoSuchFileException | NotDirectoryException e) {
@@ -171,20 +216,102 @@ public final class TransferCommands {
         } catch (IOException e) {
             return Reply.of(451, "Cannot create a unique file here.");
         }
-        // RFC 1123 §4.1.2.9: the generated name goes in the 150 reply, as "150 FILE: name".
-        return startUpload(created, UploadMode.UNIQUE, 0, "STOU", "FILE: " + created.name());
     }
 
-    private Reply startUpload(VirtualPath path, UploadMode mode, long offset, String verb, String opening)
-            throws IOException {
+    /** 552 before the 150 (RFC 959 §4.2): the account's quota is full; nothing was opened. */
+    private Reply quotaExceeded(String verb, VirtualPath path, AccountQuota quota) {
+        Reply reply = Reply.of(552, "Quota exceeded (" + quota.limitText() + "): " + path + " was not stored.");
+        log.refused(verb, path, "quota", reply);
+        return reply;
+    }
+
+    /** {@code reserved}: STOU's quota reservation, made before its file; null otherwise. */
+    private Reply startUpload(VirtualPath path, UploadMode mode, long offset, String verb, String opening,
+                              QuotaLedger.Reservation reserved) throws IOException {
+        FileInfo existing = null;
         try {
-            FileInfo existing = state.storage().stat(path);
+            existing = state.storage().stat(path);
             if (existing.type() == FileType.DIRECTORY) {
+                release(reserved);
                 return Reply.of(550, path + ": Is a directory.");
             }
         } catch (NoSuchFileException e) {
             // a new file
         }
+        boolean exists = existing != null;
+        if (mode != UploadMode.UNIQUE) {
+            // Per-folder rights (Gate.asked): an existing file needs OVERWRITE, a new one UPLOAD; refused here,
+            // before the file is opened, so that nothing is stored.
+            Reply refused = Gate.folderRefusal(exists ? Right.OVERWRITE : Right.UPLOAD, path, false, state);
+            if (refused != null) {
+                log.refused(verb, path, Gate.reason(refused), refused);
+                return refused;
+            }
+            // SECURITY: an account that may upload here but not overwrite opens the file as new only (O_EXCL, or
+            // a conditional write on an object store): a file made by someone else between the stat above and
+            // the open is then not replaced. APPE keeps its mode: appending never truncates, and its new file
+            // is made by the same open.
+            if (!exists && mode == UploadMode.REPLACE
+                    && Gate.folderRefusal(Right.OVERWRITE, path, false, state) != null) {
+                mode = UploadMode.CREATE;
+            }
+        }
+        UploadQuota quota = null;
+        AccountQuota account = quotas.current();
+        if (account != null) {
+            // Reserved before anything is opened: a full quota is answered at once, before the 150.
+            boolean created = existing == null || mode == UploadMode.UNIQUE;
+            long replaced = existing == null ? 0 : existing.size();
+            long start = mode == UploadMode.APPEND ? replaced : offset;
+            QuotaLedger.Reservation reservation;
+            try {
+                reservation = reserved != null ? reserved
+                        : account.reserve(firstBytes(account, start, replaced), created ? 1 : 0);
+            } catch (IOException e) {
+                return quotaUnavailable(verb, path, e);
+            }
+            if (reservation == null) {
+                return quotaExceeded(verb, path, account);
+            }
+            quota = new UploadQuota(reservation, account.quota(), state.storage(), path, mode, start, replaced, created);
+        }
+        Reply refused;
+        try {
+            refused = openUpload(path, mode, offset, verb, opening, quota);
+        } catch (IOException | RuntimeException e) {
+            release(quota == null ? null : quota.reservation());
+            throw e;
+        }
+        if (refused != null) {
+            // Not started: the transfer never took the reservation over.
+            release(quota == null ? null : quota.reservation());
+        }
+        return refused;
+    }
+
+    /**
+     * What an upload reserves before its 150: what ALLO announced, else one byte, so that a quota already full
+     * refuses it at once (an empty file too); nothing when only files are limited.
+     */
+    private long firstBytes(AccountQuota quota, long start, long replaced) {
+        long announced = quotas.takeAllocation();
+        return quota.quota().bytes() == 0 ? 0 : QuotaReads.growth(start, Math.max(1, announced), replaced);
+    }
+
+    /** 451 (RFC 959 §4.2, local error): the ledger cannot be asked, or the account's usage cannot be counted. */
+    private Reply quotaUnavailable(String verb, VirtualPath path, IOException e) {
+        log.warn("quota-error").with("cmd", verb).with("path", path).with("error", e.getMessage()).log();
+        return Reply.of(451, "Quota usage cannot be checked now: " + path + " was not stored.");
+    }
+
+    private static void release(QuotaLedger.Reservation reservation) throws IOException {
+        if (reservation != null) {
+            reservation.release();
+        }
+    }
+
+    private Reply openUpload(VirtualPath path, UploadMode mode, long offset, String verb, String opening,
+                             UploadQuota quota) throws IOException {
         Upload upload;
         try {
             upload = state.storage().openUpload(path, mode, offset);
@@ -200,29 +327,48 @@ public final class TransferCommands {
         boolean ascii = state.ascii();
         String text = opening != null ? opening
                 : "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path + ".";
-        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, log, upload, verb, path, ascii));
+        // Taken here, on the control thread that owns the session's state; run by the transfer's thread once committed.
+        EventHooks.Origin origin = new EventHooks.Origin(state.user(), log.client(), log.id());
+        Storage storage = state.storage();
+        Runnable committed = () -> ctx.events().upload(origin, path, storage);
+        start(verb, path, text, Direction.UPLOAD, false, new UploadBody(ctx, control, log, upload, verb, path, ascii,
+                quota, state.uploadThrottle(), committed));
         return null;
     }
 
     /** The bytes of a STOR, APPE or STOU, committed only when the whole file is known to have arrived. */
     private record UploadBody(ServerContext ctx, ControlSide control, SessionEvents log, Upload upload, String verb,
-                              VirtualPath path, boolean ascii) implements TransferBody {
+                              VirtualPath path, boolean ascii, UploadQuota quota, Throttle throttle,
+                              Runnable committed) implements TransferBody {
 
         @Override
         public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
             WritableByteChannel out = new LocalWrites(upload.channel());
-            return Transfers.receive(data.channel(), out, ascii, ctx.buffers(), guard,
-                    ctx.settings().limits().dataTimeout(), progress);
+            // Under a quota the bytes are counted as they arrive; past the quota the read throws (552).
+            ReadableByteChannel in = quota == null ? data.channel() : quota.reads(data.channel());
+            return Transfers.receive(in, out, ascii, ctx.buffers(), guard,
+                    ctx.settings().limits().dataTimeout(), progress, throttle);
+        }
+
+        @Override
+        public long limit() {
+            return throttle.rate();
         }
 
         @Override
         public void beforeSuccessReply(long dataEndedNanos) throws IOException {
             try {
+                UploadQuota.Replaced replaced = quota == null ? null : quota.beforeCommit();
                 // A 226 means the bytes are in the file system: commit before replying. The control
                 // connection is asked once more at the last moment, after the flush and at least
                 // UPLOAD_END_GRACE after the data ended, the time a dying client's two ends may lie apart.
-                upload.commit(() -> PeerEnd.endedWithin(control::clientEnded, dataEndedNanos,
+                long size = upload.commit(() -> PeerEnd.endedWithin(control::clientEnded, dataEndedNanos,
                         PeerEnd.UPLOAD_END_GRACE) ? TransferRunner.CONTROL_CLOSED : null);
+                if (quota != null) {
+                    quota.settle(size, replaced, log);
+                }
+                // The file is in place: its event is queued, never waited for (the 226 follows at once).
+                committed.run();
             } catch (Upload.PreconditionFailedException e) {
                 throw e;
             } catch (IOException e) {
@@ -241,6 +387,10 @@ public final class TransferCommands {
                 }
             }
             upload.close();
+            if (!success && quota != null) {
+                // After the abort: the room is free again only once the partial upload is gone.
+                quota.release(log);
+            }
         }
     }
 
@@ -283,13 +433,13 @@ public final class TransferCommands {
             return Reply.of(501, pathArg + ": Not a directory.");
         }
         start(kind.name(), path, "Opening ASCII mode data connection for file list.", Direction.LIST, false,
-                new Listing(ctx, kind, state.storage(), path, info, pathArg, state.account().writable(), state.mlstFacts()));
+                new Listing(ctx, kind, state.storage(), path, info, pathArg, state.account(), state.mlstFacts()));
         return null;
     }
 
     /** The lines of a listing (RFC 959 §4.1.3 LIST and NLST, RFC 3659 §7 MLSD). */
     private record Listing(ServerContext ctx, ListingKind kind, Storage storage, VirtualPath path, FileInfo info,
-                           String displayArg, boolean writable, Set<String> facts) implements TransferBody {
+                           String displayArg, LoginResult.Success account, Set<String> facts) implements TransferBody {
 
         @Override
         public long run(DataConnection data, Watchdog.Guard guard, TransferProgress progress) throws IOException {
@@ -309,14 +459,26 @@ public final class TransferCommands {
                         sink.line(switch (kind) {
                             case LIST -> ListFormat.listLine(entry, now);
                             case NLST -> entry.name();
-                            case MLSD -> MlsxFormat.factsLine(entry, entry.name(),
-                                    entry.type() == FileType.DIRECTORY ? "dir" : "file", writable, facts);
+                            case MLSD -> mlsdLine(entry, path, account, facts);
                         });
                     }
                 }
                 return sink.total();
             }
         }
+    }
+
+    /** An MLSD line, its perm fact from the account's rights at the entry (per-folder rights may differ by entry). */
+    private static String mlsdLine(FileInfo entry, VirtualPath dir, LoginResult.Success account, Set<String> facts) {
+        VirtualPath at;
+        try {
+            at = dir.child(entry.name());
+        } catch (InvalidVirtualPathException e) {
+            // a name no client could send back: nothing can be done to it by name, so the folder's rights say
+            at = dir;
+        }
+        return MlsxFormat.factsLine(entry, entry.name(), entry.type() == FileType.DIRECTORY ? "dir" : "file",
+                account.rightsAt(at, false), account.rightsAt(at, true), facts);
     }
 
     private void start(String verb, VirtualPath path, String opening, Direction direction, boolean inline,

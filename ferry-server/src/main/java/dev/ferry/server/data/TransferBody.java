@@ -14,4 +14,9 @@ public interface TransferBody {
 
     /** Always called last, on success or not (files are closed, a failed upload undone). */
     default void finish(boolean success) {}
+
+    /** The bandwidth limit the bytes were held to, bytes per second (the lowest that applied), for the log; 0: none. */
+    default long limit() {
+        return 0;
+    }
 }

@@ -133,6 +133,8 @@ public final class TransferRunner {
         String tlsText;
         String result = "failed";
         Reply failure;
+        /** reason= of the transfer line: the policy that stopped it (null: none did). */
+        String reason;
 
         Run(Transfer t, TransferPlan plan) {
             this.t = t;
@@ -163,6 +165,10 @@ public final class TransferRunner {
         } catch (Upload.PreconditionFailedException e) {
             r.result = e.reason();
             r.failure = NOT_STORED;
+        } catch (TransferRefusedException e) {
+            r.result = "refused";
+            r.reason = e.reason();
+            r.failure = e.reply();
         } catch (LocalIOException e) {
             r.result = "local-error";
             log.warn("storage-error").with("cmd", plan.verb()).with("path", plan.path()).with("error", e.getMessage())
@@ -299,6 +305,12 @@ public final class TransferRunner {
                 .with("ms", nanos / 1_000_000L).with("result", r.result);
         if (r.tlsText != null) {
             line.with("tls", r.tlsText);
+        }
+        if (r.reason != null) {
+            line.with("reason", r.reason);
+        }
+        if (r.plan.body().limit() > 0) {
+            line.with("limit", r.plan.body().limit());
         }
         line.log();
         xferlog(r, moved, nanos);

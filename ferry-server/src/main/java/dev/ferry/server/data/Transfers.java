@@ -2,6 +2,7 @@ package dev.ferry.server.data;
 
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.Watchdog;
+import dev.ferry.server.policy.Throttle;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -17,6 +18,12 @@ import java.time.Duration;
  * <p>Binary downloads from a local file use {@code FileChannel.transferTo} (sendfile on Linux: no
  * copy through user space). ASCII transfers convert line ends (RFC 959 §3.1.1.1: the NVT-ASCII
  * end of line is CRLF; files here use LF).
+ *
+ * <p>A {@link Throttle} that limits (a user's or the server's bandwidth) makes the loops take their bytes from it
+ * chunk by chunk: a download before each write (sendfile still, in the throttle's chunks), an upload after each
+ * read, which is limited to one chunk (the socket's receive buffer then fills, and TCP slows the client). The
+ * data timeout is disarmed while a chunk waits for its turn: waiting for the limit is not a stalled peer.
+ * Without a limit the loops are what they were: whole sendfile chunks, full buffers.
  */
 public final class Transfers {
 
@@ -26,6 +33,13 @@ public final class Transfers {
     private static final byte[] LONE_CR = {'\r'};
 
     private Transfers() {}
+
+    /** Sends a file from {@code position} to its end with sendfile, within {@code throttle}. */
+    public static long sendFile(FileChannel file, long position, SocketChannel out, Watchdog.Guard guard,
+                                Duration timeout, TransferProgress progress, Throttle throttle) throws IOException {
+        return throttle.limited() ? sendFileThrottled(file, position, out, guard, timeout, progress, throttle)
+                : sendFile(file, position, out, guard, timeout, progress);
+    }
 
     /** Sends a file from {@code position} to its end with sendfile. */
     public static long sendFile(FileChannel file, long position, SocketChannel out, Watchdog.Guard guard,
@@ -49,9 +63,48 @@ public final class Transfers {
         return sent;
     }
 
+    /** sendfile, each chunk taken from {@code throttle} first and sent whole before the next is taken. */
+    private static long sendFileThrottled(FileChannel file, long position, SocketChannel out, Watchdog.Guard guard,
+                                          Duration timeout, TransferProgress progress, Throttle throttle)
+            throws IOException {
+        long size = file.size();
+        long sent = 0;
+        try {
+            while (position + sent < size) {
+                guard.disarm();
+                long left = throttle.take(size - position - sent);
+                while (left > 0) {
+                    guard.arm(timeout);
+                    long n = file.transferTo(position + sent, left, out);
+                    if (n <= 0) {
+                        // The file shrank under us: what was there has been sent.
+                        if (file.size() <= position + sent) {
+                            return sent;
+                        }
+                        continue;
+                    }
+                    sent += n;
+                    left -= n;
+                    progress.add(n);
+                }
+            }
+            return sent;
+        } finally {
+            guard.disarm();
+        }
+    }
+
     /** Copies a channel to the socket, converting LF to CRLF when {@code ascii}. */
     public static long send(ReadableByteChannel in, WritableByteChannel out, boolean ascii, BufferPool pool,
                             Watchdog.Guard guard, Duration timeout, TransferProgress progress) throws IOException {
+        return send(in, out, ascii, pool, guard, timeout, progress, Throttle.NONE);
+    }
+
+    /** Copies a channel to the socket, converting LF to CRLF when {@code ascii}, within {@code throttle}. */
+    public static long send(ReadableByteChannel in, WritableByteChannel out, boolean ascii, BufferPool pool,
+                            Watchdog.Guard guard, Duration timeout, TransferProgress progress, Throttle throttle)
+            throws IOException {
+        boolean limited = throttle.limited();
         ByteBuffer buffer = pool.take();
         ByteBuffer converted = ascii ? pool.take() : null;
         long sent = 0;
@@ -73,14 +126,16 @@ public final class Transfers {
                     converted.flip();
                     toSend = converted;
                 }
-                sent += writeFully(out, toSend, guard, timeout);
+                sent += limited ? writeThrottled(out, toSend, guard, timeout, throttle)
+                        : writeFully(out, toSend, guard, timeout);
                 if (ascii && buffer.hasRemaining()) {
                     // Leftover input that did not fit: convert and send it before reading more.
                     while (buffer.hasRemaining()) {
                         converted.clear();
                         lastWasCr = toCrlf(buffer, converted, lastWasCr);
                         converted.flip();
-                        sent += writeFully(out, converted, guard, timeout);
+                        sent += limited ? writeThrottled(out, converted, guard, timeout, throttle)
+                                : writeFully(out, converted, guard, timeout);
                     }
                 }
                 progress.add(n);
@@ -101,15 +156,34 @@ public final class Transfers {
      */
     public static long receive(ReadableByteChannel in, WritableByteChannel out, boolean ascii, BufferPool pool,
                                Watchdog.Guard guard, Duration timeout, TransferProgress progress) throws IOException {
+        return receive(in, out, ascii, pool, guard, timeout, progress, Throttle.NONE);
+    }
+
+    /**
+     * {@link #receive} within {@code throttle}: each read is at most one chunk, and its bytes are taken from the
+     * throttle before the next read.
+     */
+    public static long receive(ReadableByteChannel in, WritableByteChannel out, boolean ascii, BufferPool pool,
+                               Watchdog.Guard guard, Duration timeout, TransferProgress progress, Throttle throttle)
+            throws IOException {
+        boolean limited = throttle.limited();
+        int chunk = (int) Math.min(Integer.MAX_VALUE, throttle.chunk());
         ByteBuffer buffer = pool.take();
         long written = 0;
         boolean pendingCr = false;
         try {
             while (true) {
                 guard.arm(timeout);
+                if (limited) {
+                    buffer.limit((int) Math.min(buffer.capacity(), (long) buffer.position() + chunk));
+                }
                 int n = in.read(buffer);
                 if (n < 0) {
                     break;
+                }
+                if (limited && n > 0) {
+                    guard.disarm();
+                    throttle.take(n);
                 }
                 progress.add(n);
                 if (buffer.hasRemaining() && n > 0 && !ascii) {
@@ -146,6 +220,25 @@ public final class Transfers {
         while (src.hasRemaining()) {
             guard.arm(timeout);
             total += out.write(src);
+        }
+        return total;
+    }
+
+    /** {@link #writeFully} in the throttle's chunks, each taken before it is written. */
+    private static long writeThrottled(WritableByteChannel out, ByteBuffer src, Watchdog.Guard guard, Duration timeout,
+                                       Throttle throttle) throws IOException {
+        int end = src.limit();
+        long total = 0;
+        try {
+            while (src.hasRemaining()) {
+                guard.disarm();
+                long n = throttle.take(src.remaining());
+                src.limit(src.position() + (int) n);
+                total += writeFully(out, src, guard, timeout);
+                src.limit(end);
+            }
+        } finally {
+            src.limit(end);
         }
         return total;
     }

@@ -3,6 +3,8 @@ package dev.ferry.server.listing;
 import dev.ferry.protocol.command.FeatureList;
 import dev.ferry.server.fs.FileInfo;
 import dev.ferry.server.fs.FileType;
+import dev.ferry.server.policy.FolderRights;
+import dev.ferry.server.policy.Right;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -32,6 +34,17 @@ public final class MlsxFormat {
      */
     public static String factsLine(FileInfo f, String displayName, String typeFact, boolean userWritable,
                                    Set<String> facts) {
+        Set<Right> rights = FolderRights.access(userWritable);
+        return factsLine(f, displayName, typeFact, rights, rights, facts);
+    }
+
+    /**
+     * As above, with the perm fact from the rights the user has at the entry ({@code here}) and over the entry
+     * itself ({@code asEntry}: deleting or renaming it), which per-folder rights can make differ
+     * ({@code FolderRights.atEntry}).
+     */
+    public static String factsLine(FileInfo f, String displayName, String typeFact, Set<Right> here,
+                                   Set<Right> asEntry, Set<String> facts) {
         Set<String> selected = lowerCase(facts);
         StringBuilder line = new StringBuilder();
         for (String fact : ALL_FACTS) {
@@ -43,7 +56,7 @@ public final class MlsxFormat {
                 // RFC 3659 §7.5.7: size applies to non-directory types only
                 case "size" -> f.type() == FileType.DIRECTORY ? null : Long.toString(f.size());
                 case "modify" -> timeVal(f.lastModified());
-                case "perm" -> perm(f.type(), userWritable);
+                case "perm" -> perm(f.type(), here, asEntry);
                 case "unique" -> isFactValue(f.uniqueId()) ? f.uniqueId() : null;
                 default -> throw new IllegalStateException(fact);
             };
@@ -68,15 +81,47 @@ public final class MlsxFormat {
     }
 
     /**
-     * RFC 3659 §7.5.5 perm letters for what the user may do: files always r, plus a, d, f, w when
-     * writable; directories always e and l, plus c, d, f, m, p when writable; other types none.
+     * RFC 3659 §7.5.5 perm letters for what the user may do, from its rights at the entry ({@code here}) and over
+     * the entry itself ({@code asEntry}). A file: r (RETR) with download; a (APPE) and w (STOR) with overwrite;
+     * d (DELE) and f (RNFR) with delete and rename over it. A directory: e (CWD) with list or upload; l with
+     * list; c (STOR of a new file) with upload; m (MKD) with mkdir; p (deleting what is in it) with delete; d
+     * (RMD) and f (RNFR) with delete and rename over it. Other types: none. A read-write account (every right)
+     * gets "adfrw" and "cdeflmp", a read-only one (list, download) "r" and "el".
      */
+    public static String perm(FileType type, Set<Right> here, Set<Right> asEntry) {
+        StringBuilder p = new StringBuilder();
+        switch (type) {
+            case FILE -> {
+                letter(p, 'a', here.contains(Right.OVERWRITE));
+                letter(p, 'd', asEntry.contains(Right.DELETE));
+                letter(p, 'f', asEntry.contains(Right.RENAME));
+                letter(p, 'r', here.contains(Right.DOWNLOAD));
+                letter(p, 'w', here.contains(Right.OVERWRITE));
+            }
+            case DIRECTORY -> {
+                letter(p, 'c', here.contains(Right.UPLOAD));
+                letter(p, 'd', asEntry.contains(Right.DELETE));
+                letter(p, 'e', here.contains(Right.LIST) || here.contains(Right.UPLOAD));
+                letter(p, 'f', asEntry.contains(Right.RENAME));
+                letter(p, 'l', here.contains(Right.LIST));
+                letter(p, 'm', here.contains(Right.MKDIR));
+                letter(p, 'p', here.contains(Right.DELETE));
+            }
+            case OTHER -> { }
+        }
+        return p.toString();
+    }
+
+    /** {@link #perm(FileType, Set, Set)} for an account's access: read-write, or read-only. */
     public static String perm(FileType type, boolean userWritable) {
-        return switch (type) {
-            case FILE -> userWritable ? "adfrw" : "r";
-            case DIRECTORY -> userWritable ? "cdeflmp" : "el";
-            case OTHER -> "";
-        };
+        Set<Right> rights = FolderRights.access(userWritable);
+        return perm(type, rights, rights);
+    }
+
+    private static void letter(StringBuilder p, char c, boolean granted) {
+        if (granted) {
+            p.append(c);
+        }
     }
 
     /**

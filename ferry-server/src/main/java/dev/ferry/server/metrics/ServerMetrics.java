@@ -1,8 +1,8 @@
 package dev.ferry.server.metrics;
 
+import dev.ferry.runtime.limits.BanList;
 import dev.ferry.runtime.metrics.MetricsEndpoint;
 import dev.ferry.runtime.metrics.TransferBuckets;
-import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -11,6 +11,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.IntSupplier;
@@ -54,14 +55,16 @@ public final class ServerMetrics {
     private final Counter bytesReceived;
     private final Counter bytesSent;
     private final Histogram transferSeconds;
+    private final Counter eventDeliveries;
+    private final Counter eventsDropped;
 
     /**
      * @param openSessions sessions admitted and not yet ended (read at scrape time)
      * @param maxSessions  the session limit
-     * @param loginGuard   whose active bans are counted at scrape time
+     * @param banList      whose active bans are counted at scrape time
      * @param passivePorts the passive range, whose ports in use are counted at scrape time
      */
-    public ServerMetrics(IntSupplier openSessions, int maxSessions, LoginGuard loginGuard, PassivePorts passivePorts) {
+    public ServerMetrics(IntSupplier openSessions, int maxSessions, BanList banList, PassivePorts passivePorts) {
         gauge("ferry_server_sessions_open", "Control connections admitted and not yet ended.", openSessions);
         gauge("ferry_server_sessions_max", "The session limit (limits.max-sessions).", () -> maxSessions);
         sessions = counter("ferry_server_sessions_total",
@@ -72,7 +75,7 @@ public final class ServerMetrics {
                         + "proxy-protocol).", "reason");
         logins = counter("ferry_server_logins_total", "Logins (PASS), by result (ok, failed).", "result");
         bans = counter("ferry_server_bans_total", "Address bans started after repeated failed logins.");
-        gauge("ferry_server_bans_active", "Client addresses (IPv6: /64 prefixes) banned right now.", loginGuard::bannedCount);
+        gauge("ferry_server_bans_active", "Client addresses (IPv6: /64 prefixes) banned right now.", banList::bannedCount);
         transfers = counter("ferry_server_transfers_total",
                 "Data transfers that have ended, by direction (upload, download, list) and result (ok, aborted, "
                         + "timeout, connection-lost, control-closed, no-data-connection, local-error, failed).",
@@ -92,6 +95,11 @@ public final class ServerMetrics {
         gauge("ferry_server_passive_ports", "Ports in the passive range (passive.ports); 0 when the kernel picks any free port.",
                 passivePorts::size);
 
+        eventDeliveries = counter("ferry_server_event_deliveries_total",
+                "Upload, delete and rename events handed to a hook, by action (webhook, command) and result (delivered, "
+                        + "failed: every attempt failed).", "action", "result");
+        eventsDropped = counter("ferry_server_events_dropped_total",
+                "Events dropped unsent: the hook queue was full, or the server stopped before they were delivered.");
         // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
         for (String ending : ENDINGS) {
             sessions.labelValues(ending);
@@ -101,6 +109,10 @@ public final class ServerMetrics {
         }
         logins.labelValues("ok");
         logins.labelValues("failed");
+        for (String action : List.of("webhook", "command")) {
+            eventDeliveries.labelValues(action, "delivered");
+            eventDeliveries.labelValues(action, "failed");
+        }
         for (Direction d : Direction.values()) {
             transfers.labelValues(label(d), "ok");
             transferSeconds.labelValues(label(d));
@@ -154,6 +166,15 @@ public final class ServerMetrics {
         if (known.equals("ok")) {
             transferSeconds.labelValues(label(direction)).observe(nanos / 1e9);
         }
+    }
+
+    /** An event hook's outcome; {@code action} is webhook or command (a closed set: the hooks' names). */
+    public void eventDelivered(String action, boolean delivered) {
+        eventDeliveries.labelValues(action, delivered ? "delivered" : "failed").inc();
+    }
+
+    public void eventDropped() {
+        eventsDropped.inc();
     }
 
     // ---- exposition -------------------------------------------------------------------------

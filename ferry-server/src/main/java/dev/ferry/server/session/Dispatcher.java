@@ -14,6 +14,7 @@ import dev.ferry.server.command.Gate;
 import dev.ferry.server.command.InfoCommands;
 import dev.ferry.server.command.LoginCommands;
 import dev.ferry.server.command.ParameterCommands;
+import dev.ferry.server.command.Quotas;
 import dev.ferry.server.command.SessionState;
 import dev.ferry.server.command.TransferCommands.ListingKind;
 import dev.ferry.server.command.TransferCommands;
@@ -51,6 +52,7 @@ final class Dispatcher {
     private final FileCommands files;
     private final InfoCommands info;
     private final StorageEngines storage;
+    private final Quotas quotas;
 
     /**
      * @param dataPeer where data connections come from (PASV) and go to (PORT): the client, or the trusted
@@ -70,8 +72,9 @@ final class Dispatcher {
         this.login = new LoginCommands(ctx, state, log, client, proxyOwn);
         this.parameters = new ParameterCommands(state);
         this.endpoints = new EndpointCommands(ctx, state, log, client, dataPeer, local);
-        this.transferCommands = new TransferCommands(ctx, state, transfers, control, log, dataPeer);
-        this.files = new FileCommands(state, log);
+        this.quotas = new Quotas(ctx, state, log.id());
+        this.transferCommands = new TransferCommands(ctx, state, transfers, control, log, dataPeer, quotas);
+        this.files = new FileCommands(state, log, quotas, ctx.events());
         this.storage = ctx.storage();
         // FEAT comes before USER, so it speaks for the server's storage; MFMT asks the account's (below).
         this.info = new InfoCommands(state, ctx.settings().serverName(), ctx.tls() != null,
@@ -176,7 +179,10 @@ final class Dispatcher {
             case STOR -> transferCommands.store(path, false);
             case APPE -> transferCommands.store(path, true);
             case STOU -> transferCommands.storeUnique(arg);
-            case ALLO -> ALLO_NOT_NEEDED;
+            case ALLO -> {
+                Reply allocated = quotas.allocate(arg);
+                yield allocated != null ? allocated : ALLO_NOT_NEEDED;
+            }
             case REST -> parameters.restart(arg);
             case RNFR -> files.renameFrom(arg, path);
             case RNTO, LIST, NLST, MLSD -> throw new IllegalStateException(c.verb() + " is dispatched after login");
@@ -185,9 +191,10 @@ final class Dispatcher {
             case RMD -> files.removeDirectory(arg, path);
             case MKD -> files.makeDirectory(arg, path);
             case MLST -> files.mlst(arg, path);
-            case SITE -> InfoCommands.site(arg);
+            case SITE -> InfoCommands.site(arg, quotas);
             case SYST -> Replies.SYSTEM_TYPE;
-            case STAT -> arg == null ? info.status(client, null, endpoints.describe()) : files.statPath(arg, path);
+            // no path: STAT alone, or with ls options only ("STAT -l")
+            case STAT -> path == null ? info.status(client, null, endpoints.describe()) : files.statPath(arg, path);
             case HELP -> HelpText.reply(arg);
             case NOOP -> Replies.NOOP_OK;
             case FEAT -> info.features();
@@ -225,7 +232,8 @@ final class Dispatcher {
 
     private Reply loginAttempt(String password) {
         Reply reply = login.pass(password);
-        if (reply == LoginCommands.TOO_MANY_FAILURES || reply == LoginCommands.ACCOUNTS_UNAVAILABLE) {
+        if (reply == LoginCommands.TOO_MANY_FAILURES || reply == LoginCommands.ACCOUNTS_UNAVAILABLE
+                || reply == LoginCommands.TOO_MANY_SESSIONS) {
             end.afterReply(null);
         }
         return reply;

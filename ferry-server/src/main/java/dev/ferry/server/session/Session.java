@@ -204,7 +204,7 @@ public final class Session implements Runnable {
                 finish(reason);
                 return;
             }
-            if (!proxyOwn && ctx.loginGuard().isBanned(client)) {
+            if (!proxyOwn && ctx.bans().isBanned(client)) {
                 ctx.metrics().sessionRefused(ServerMetrics.Refusal.BANNED);
                 // The client address is on the line (SessionLog): what fail2ban needs to keep it out.
                 via(log.info("refused").with("reason", "banned")).log();
@@ -268,6 +268,7 @@ public final class Session implements Runnable {
         try {
             transfers.abortAndWait();
             state.discardEndpoint();
+            state.releaseBandwidth();
             readGuard.close();
             writeGuard.close();
             Closing.quietly(connection);
@@ -291,6 +292,8 @@ public final class Session implements Runnable {
                 }
             }
         } finally {
+            // Whatever ended the session (a quit, a dropped connection, a bug in a handler), its user's place goes.
+            state.releaseLease();
             Runnable callback = onEnd;
             if (callback != null) {
                 callback.run();

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.Watchdog;
+import dev.ferry.server.policy.Throttle;
+import dev.ferry.server.policy.TokenBucket;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,6 +17,8 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -91,6 +95,10 @@ class AsciiTransferTest {
 
     /** Sends over a fresh connection each time, since send's peer must see end-of-stream. */
     private byte[] sendThroughSocket(byte[] data, boolean ascii, BufferPool pool) throws Exception {
+        return sendThroughSocket(data, ascii, pool, Throttle.NONE);
+    }
+
+    private byte[] sendThroughSocket(byte[] data, boolean ascii, BufferPool pool, Throttle throttle) throws Exception {
         try (SocketChannel receiverSide = SocketChannel.open(listener.getLocalAddress());
              SocketChannel senderSide = listener.accept();
              Watchdog.Guard guard = watchdog.guard(() -> { })) {
@@ -103,7 +111,7 @@ class AsciiTransferTest {
             });
             TransferProgress progress = new TransferProgress("test");
             long sent = Transfers.send(Channels.newChannel(new ByteArrayInputStream(data)), senderSide, ascii, pool,
-                    guard, TIMEOUT, progress);
+                    guard, TIMEOUT, progress, throttle);
             senderSide.shutdownOutput();
             byte[] result = received.get(10, TimeUnit.SECONDS);
             assertThat(sent).isEqualTo(result.length);
@@ -113,6 +121,11 @@ class AsciiTransferTest {
     }
 
     private byte[] receiveThroughSocket(byte[] data, boolean ascii, BufferPool pool, Random random) throws Exception {
+        return receiveThroughSocket(data, ascii, pool, random, Throttle.NONE);
+    }
+
+    private byte[] receiveThroughSocket(byte[] data, boolean ascii, BufferPool pool, Random random, Throttle throttle)
+            throws Exception {
         try (SocketChannel writerSide = SocketChannel.open(listener.getLocalAddress());
              SocketChannel readerSide = listener.accept();
              Watchdog.Guard guard = watchdog.guard(() -> { })) {
@@ -136,7 +149,7 @@ class AsciiTransferTest {
             ByteArrayOutputStream file = new ByteArrayOutputStream();
             WritableByteChannel out = Channels.newChannel(file);
             TransferProgress progress = new TransferProgress("test");
-            long written = Transfers.receive(readerSide, out, ascii, pool, guard, TIMEOUT, progress);
+            long written = Transfers.receive(readerSide, out, ascii, pool, guard, TIMEOUT, progress, throttle);
             writer.get(10, TimeUnit.SECONDS);
             assertThat(written).isEqualTo(file.size());
             assertThat(progress.bytes()).isEqualTo(data.length);
@@ -181,6 +194,50 @@ class AsciiTransferTest {
             random.nextBytes(data);
             assertThat(sendThroughSocket(data, false, pool)).as("send run %d", run).isEqualTo(data);
             assertThat(receiveThroughSocket(data, false, pool, random)).as("receive run %d", run).isEqualTo(data);
+        }
+    }
+
+    /**
+     * A bucket of 30 B/s (chunks of 3 bytes) on a clock that stands still, whose waits return at once: the loops
+     * run in 3-byte pieces, and the bucket's debt afterwards says how many bytes were taken from it.
+     */
+    private static final class StillBucket {
+        final List<Long> waits = new ArrayList<>();
+        final TokenBucket bucket = new TokenBucket(30, () -> 0L, waits::add);
+        final Throttle throttle = Throttle.of(bucket);
+
+        /** Bytes taken so far (at least 4): a further 1-byte take waits for all but the 3 of the capacity, and itself. */
+        long taken() throws IOException {
+            bucket.take(1);
+            return Math.round(waits.getLast() * 30 / 1e9) + 3 - 1;
+        }
+    }
+
+    @Test
+    void throttledTransfersConvertTheSameAndTakeWhatGoesOnTheWire() throws Exception {
+        Random random = new Random(15);
+        BufferPool pool = new BufferPool(8, 4);
+        for (int run = 0; run < 20; run++) {
+            byte[] data = randomText(random);
+            if (data.length < 4) {
+                continue;
+            }
+            StillBucket down = new StillBucket();
+            byte[] sent = sendThroughSocket(data, true, pool, down.throttle);
+            assertThat(sent).as("send run %d", run).isEqualTo(oracleToCrlf(data));
+            assertThat(down.taken()).as("send run %d: the wire's bytes, CRs included", run).isEqualTo(sent.length);
+
+            StillBucket up = new StillBucket();
+            assertThat(receiveThroughSocket(data, true, pool, random, up.throttle)).as("receive run %d", run)
+                    .isEqualTo(oracleFromCrlf(data));
+            assertThat(up.taken()).as("receive run %d: the bytes read", run).isEqualTo(data.length);
+
+            byte[] binary = new byte[data.length];
+            random.nextBytes(binary);
+            StillBucket both = new StillBucket();
+            assertThat(sendThroughSocket(binary, false, pool, both.throttle)).isEqualTo(binary);
+            assertThat(receiveThroughSocket(binary, false, pool, random, both.throttle)).isEqualTo(binary);
+            assertThat(both.taken()).isEqualTo(2L * binary.length);
         }
     }
 }

@@ -213,7 +213,8 @@ class ServerMetricsTest {
                 "ferry_server_sessions_total", "ferry_server_sessions_refused_total", "ferry_server_logins_total",
                 "ferry_server_bans_total", "ferry_server_bans_active", "ferry_server_transfers_total",
                 "ferry_server_transfers_active", "ferry_server_received_bytes_total", "ferry_server_sent_bytes_total",
-                "ferry_server_transfer_duration_seconds", "ferry_server_passive_ports_in_use", "ferry_server_passive_ports");
+                "ferry_server_transfer_duration_seconds", "ferry_server_passive_ports_in_use", "ferry_server_passive_ports",
+                "ferry_server_event_deliveries_total", "ferry_server_events_dropped_total");
         s.assertNamedAndDocumented(name);
         for (String sample : s.samples().keySet()) {
             String family = sample.replaceAll("\\{.*", "").replaceAll("_(bucket|count|sum)$", "");

@@ -194,8 +194,8 @@ class ProxyGateTest {
             assertThat(guesser.command("USER alice")).startsWith("331 ");
             assertThat(guesser.command("PASS wrong")).isEqualTo("421 Too many failed logins; closing the connection.");
         }
-        assertThat(server.context().loginGuard().isBanned(address("192.0.2.7"))).isTrue();
-        assertThat(server.context().loginGuard().isBanned(BALANCER)).isFalse();
+        assertThat(server.context().bans().isBanned(address("192.0.2.7"))).isTrue();
+        assertThat(server.context().bans().isBanned(BALANCER)).isFalse();
 
         try (Peer banned = proxied(version.header("192.0.2.7", 50002));
              Peer other = proxied(version.header("192.0.2.8", 50003));
@@ -337,11 +337,11 @@ class ProxyGateTest {
                 assertThat(check.command("USER alice")).startsWith("331 ");
                 assertThat(check.command("PASS wrong")).as("a check's failed login bans no one").startsWith("530 ");
             }
-            assertThat(server.context().loginGuard().isBanned(BALANCER)).isFalse();
+            assertThat(server.context().bans().isBanned(BALANCER)).isFalse();
             assertThat(client.command("USER alice")).startsWith("331 ");
             assertThat(client.command("PASS wrong")).isEqualTo("421 Too many failed logins; closing the connection.");
         }
-        assertThat(server.context().loginGuard().isBanned(BALANCER)).as("the client is banned").isTrue();
+        assertThat(server.context().bans().isBanned(BALANCER)).as("the client is banned").isTrue();
         try (Peer check = proxied(version.local())) {
             assertThat(check.line()).as("a check from the banned address").startsWith("220 ");
         }

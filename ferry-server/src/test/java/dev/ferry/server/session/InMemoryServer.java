@@ -1,5 +1,8 @@
 package dev.ferry.server.session;
 
+import dev.ferry.runtime.limits.BanList;
+import dev.ferry.runtime.limits.LocalBanList;
+import dev.ferry.runtime.limits.LocalSessionLimits;
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.PassiveAddressing;
 import dev.ferry.runtime.net.Watchdog;
@@ -11,7 +14,6 @@ import dev.ferry.server.ServerSettings.LoginPolicy;
 import dev.ferry.server.ServerSettings.UserAccount;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.auth.Authenticator;
-import dev.ferry.server.auth.LoginGuard;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.fs.HomeStorage;
 import dev.ferry.server.fs.StorageEngine;
@@ -74,12 +76,13 @@ final class InMemoryServer implements AutoCloseable {
     InMemoryServer(ServerSettings settings, StorageEngines storage) {
         this.settings = settings;
         ServerSettings.Passive passive = settings.passive();
-        LoginGuard loginGuard = new LoginGuard(settings.loginPolicy(), Clock.systemUTC());
+        BanList bans = new LocalBanList(settings.loginPolicy().banRules(), Clock.systemUTC(), settings.node());
         PassivePorts passivePorts = new PassivePorts(passive.portLow(), passive.portHigh());
         SessionRegistry sessions = new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress());
         this.context = new ServerContext(settings,
                 new Authenticator(settings.users(), settings.anonymous(), settings.loginPolicy().credentialCacheTtl()),
-                loginGuard,
+                bans,
+                new LocalSessionLimits(settings.node()),
                 new Watchdog("test-watchdog"),
                 passivePorts,
                 new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
@@ -87,7 +90,7 @@ final class InMemoryServer implements AutoCloseable {
                 sessions,
                 storage,
                 null,   // no IdleParker: a pipe has no selectable channel, so sessions keep their thread
-                new ServerMetrics(sessions::count, settings.limits().maxSessions(), loginGuard, passivePorts),
+                new ServerMetrics(sessions::count, settings.limits().maxSessions(), bans, passivePorts),
                 null);  // no TLS: a pipe cannot carry a handshake (FTPS is tested over sockets)
     }
 

@@ -132,7 +132,7 @@ class SessionProtocolTest {
 
     @Test
     void siteHasOnlyHelp() throws Exception {
-        assertThat(c.commandLines("SITE HELP")).containsExactly("214-SITE commands:", " HELP", "214 End.");
+        assertThat(c.commandLines("SITE HELP")).containsExactly("214-SITE commands:", " HELP", " QUOTA", "214 End.");
         assertThat(c.command("SITE chmod 755 a")).isEqualTo("504 SITE CHMOD is not supported.");
     }
 

@@ -1,8 +1,7 @@
-package dev.ferry.server.auth;
+package dev.ferry.runtime.limits;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.server.ServerSettings.LoginPolicy;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
@@ -14,14 +13,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class LoginGuardTest {
+class LocalBanListTest {
 
     /** Ban after 3 failures within 60 s, for 600 s. */
-    private static final LoginPolicy POLICY = new LoginPolicy(Duration.ofSeconds(1), 3, 3,
-            Duration.ofSeconds(60), Duration.ofSeconds(600), Duration.ofMinutes(15));
+    private static final BanRules POLICY = new BanRules(3, Duration.ofSeconds(60), Duration.ofSeconds(600));
 
     private final MutableClock clock = new MutableClock();
-    private final LoginGuard guard = new LoginGuard(POLICY, clock);
+    private final LocalBanList guard = new LocalBanList(POLICY, clock, "node-a");
 
     /**
      * Script: {@code f} a failure that must not start a ban, {@code F} one that must, {@code s} a
@@ -101,8 +99,8 @@ class LoginGuardTest {
 
     @Test
     void zeroFailuresTurnsBanningOff() throws Exception {
-        LoginGuard off = new LoginGuard(new LoginPolicy(Duration.ofSeconds(1), 3, 0,
-                Duration.ofSeconds(60), Duration.ofSeconds(600), Duration.ZERO), clock);
+        LocalBanList off = new LocalBanList(new BanRules(0, Duration.ofSeconds(60), Duration.ofSeconds(600)), clock,
+                "node-a");
         InetAddress address = InetAddress.getByName("192.0.2.7");
         for (int i = 0; i < 100; i++) {
             assertThat(off.recordFailure(address)).isFalse();
@@ -113,7 +111,7 @@ class LoginGuardTest {
 
     @Test
     void theOldestAddressIsForgottenBeyondTheBound() throws Exception {
-        LoginGuard small = new LoginGuard(POLICY, clock, 3);
+        LocalBanList small = new LocalBanList(POLICY, clock, "node-a", 3);
         InetAddress first = address(1);
         small.recordFailure(first);
         small.recordFailure(first);
@@ -129,11 +127,73 @@ class LoginGuardTest {
 
     @Test
     void atMost65536AddressesAreTracked() throws Exception {
-        for (int i = 0; i < LoginGuard.MAX_TRACKED_ADDRESSES + 100; i++) {
+        for (int i = 0; i < LocalBanList.MAX_TRACKED_ADDRESSES + 100; i++) {
             guard.recordFailure(address(i));
         }
-        assertThat(LoginGuard.MAX_TRACKED_ADDRESSES).isEqualTo(65_536);
+        assertThat(LocalBanList.MAX_TRACKED_ADDRESSES).isEqualTo(65_536);
         assertThat(guard.trackedCount()).isEqualTo(65_536);
+    }
+
+    @Test
+    void aBanIsListedWithItsFailuresAndOrigin() throws Exception {
+        InetAddress address = InetAddress.getByName("192.0.2.7");
+        for (int i = 0; i < 3; i++) {
+            guard.recordFailure(address);
+        }
+
+        assertThat(guard.bans()).containsExactly(new Ban(address, clock.instant().plusSeconds(600), 3,
+                Ban.FAILED_LOGINS, "node-a"));
+    }
+
+    @Test
+    void anIpv6BanIsListedByItsSlash64() throws Exception {
+        guard.ban(InetAddress.getByName("2001:db8:1:2::99"), Duration.ofMinutes(5), "manual", "alice@node-a");
+
+        assertThat(guard.bans()).singleElement().extracting(Ban::display).isEqualTo("2001:db8:1:2:0:0:0:0/64");
+        assertThat(guard.isBanned(InetAddress.getByName("2001:db8:1:2:ffff::1"))).isTrue();
+        assertThat(guard.lift(Ban.parseAddress("2001:db8:1:2:0:0:0:0/64"))).isTrue();
+        assertThat(guard.isBanned(InetAddress.getByName("2001:db8:1:2::99"))).isFalse();
+    }
+
+    @Test
+    void aBanByHandHoldsForItsDurationEvenWithAutomaticBansOff() throws Exception {
+        LocalBanList off = new LocalBanList(BanRules.OFF, clock, "node-a");
+        InetAddress address = InetAddress.getByName("192.0.2.9");
+        Ban ban = off.ban(address, Duration.ofSeconds(30), "abuse report", "alice@node-a");
+
+        assertThat(ban.until()).isEqualTo(clock.instant().plusSeconds(30));
+        assertThat(off.isBanned(address)).isTrue();
+        assertThat(off.bans()).containsExactly(ban);
+        clock.advance(Duration.ofSeconds(30));
+        assertThat(off.isBanned(address)).isFalse();
+        assertThat(off.bans()).isEmpty();
+    }
+
+    @Test
+    void liftingABanLetsTheAddressInAndForgetsItsFailures() throws Exception {
+        InetAddress address = InetAddress.getByName("192.0.2.7");
+        for (int i = 0; i < 3; i++) {
+            guard.recordFailure(address);
+        }
+
+        assertThat(guard.lift(address)).isTrue();
+        assertThat(guard.isBanned(address)).isFalse();
+        assertThat(guard.lift(address)).as("nothing left to lift").isFalse();
+        assertThat(guard.recordFailure(address)).isFalse();
+        assertThat(guard.recordFailure(address)).as("counting started from zero").isFalse();
+        assertThat(guard.recordFailure(address)).isTrue();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"192.0.2.7, 192.0.2.7", "2001:db8::1, 2001:db8:0:0:0:0:0:1", "2001:db8::/64, 2001:db8:0:0:0:0:0:0"})
+    void operatorsAddressesAreLiterals(String typed, String parsed) {
+        assertThat(Ban.parseAddress(typed).getHostAddress()).isEqualTo(parsed);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"example.com", "10", "192.0.2", "''"})
+    void namesAndPartialAddressesAreRefused(String typed) {
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> Ban.parseAddress(typed));
     }
 
     private static InetAddress address(int n) throws UnknownHostException {

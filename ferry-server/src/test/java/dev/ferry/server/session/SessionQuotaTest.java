@@ -1,0 +1,121 @@
+package dev.ferry.server.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.server.ServerSettings;
+import dev.ferry.server.ServerSettings.UserAccount;
+import dev.ferry.server.policy.AccountPolicy;
+import dev.ferry.server.policy.Quota;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The quota commands and refusals that need no data connection, over an in-memory control connection: alice may
+ * keep 1000 bytes in 3 files; her home holds 2 files of 300 and 100 bytes when she logs in.
+ */
+class SessionQuotaTest {
+
+    @TempDir
+    Path root;
+    private InMemoryServer server;
+    private ControlClient c;
+
+    @BeforeEach
+    void start() throws Exception {
+        Files.write(root.resolve("a.bin"), new byte[300]);
+        Files.createDirectories(root.resolve("sub"));
+        Files.write(root.resolve("sub/b.bin"), new byte[100]);
+        ServerSettings base = InMemoryServer.settings(root);
+        server = new InMemoryServer(base.withUsers(List.of(
+                new UserAccount("alice", InMemoryServer.HASH, null, true, true)
+                        .withPolicy(AccountPolicy.NONE.withQuota(new Quota(1000, 3))),
+                new UserAccount("reader", InMemoryServer.HASH, null, false, true)), null));
+        c = server.loggedIn("alice");
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        server.close();
+    }
+
+    @Test
+    void siteQuotaShowsWhatTheHomeHolds() throws Exception {
+        assertThat(c.commandLines("SITE QUOTA")).containsExactly(
+                "200-Quota information:",
+                " 400 bytes used (40%) - authorized: 1000 bytes",
+                " 2 files used (66%) - authorized: 3 files",
+                " Reserved by uploads in progress: 0 bytes, 0 files",
+                "200 End of quota information.");
+    }
+
+    /** ALLO past the room left: the STOR is refused before anything else, even before the missing PASV's 425. */
+    @Test
+    void anAllocationThatDoesNotFitIsRefusedBeforeThe150() throws Exception {
+        assertThat(c.command("ALLO 601")).isEqualTo("200 ALLO: 601 bytes will be reserved by the next upload.");
+        assertThat(c.command("STOR new.bin")).isEqualTo("552 Quota exceeded (1000 bytes, 3 files): /new.bin was not stored.");
+        assertThat(root.resolve("new.bin")).doesNotExist();
+
+        assertThat(c.command("ALLO 600")).startsWith("200 ");
+        assertThat(c.command("STOR new.bin")).as("it fits: on to the data connection").startsWith("425 ");
+        assertThat(c.commandLines("SITE QUOTA")).contains(" Reserved by uploads in progress: 0 bytes, 0 files");
+        assertThat(c.command("ALLO x")).startsWith("501 ");
+    }
+
+    /** An overwrite that does not grow the file passes even when the allocation alone would not fit. */
+    @Test
+    void anAllocationIsChargedOnlyForWhatTheFileGrows() throws Exception {
+        c.command("ALLO 900");
+
+        assertThat(c.command("STOR a.bin")).startsWith("425 ");
+    }
+
+    @Test
+    void theFilesQuotaRefusesStouBeforeItMakesAName() throws Exception {
+        Files.write(root.resolve("c.bin"), new byte[1]);
+        server.close();
+        server = new InMemoryServer(server.settings);
+        c = server.loggedIn("alice");
+
+        assertThat(c.command("STOU")).startsWith("552 Quota exceeded (1000 bytes, 3 files)");
+        assertThat(c.command("STOR d.bin")).startsWith("552 ");
+        assertThat(c.command("APPE d.bin")).startsWith("552 ");
+        assertThat(root.toFile().list()).containsExactlyInAnyOrder("a.bin", "sub", "c.bin");
+    }
+
+    @Test
+    void deleteAndRenameOverAFileFreeTheirRoom() throws Exception {
+        Files.write(root.resolve("c.bin"), new byte[500]);
+        assertThat(c.commandLines("SITE QUOTA")).as("counted now, at its first use")
+                .contains(" 900 bytes used (90%) - authorized: 1000 bytes", " 3 files used (100%) - authorized: 3 files");
+
+        assertThat(c.command("DELE a.bin")).startsWith("250 ");
+        assertThat(c.commandLines("SITE QUOTA")).contains(" 600 bytes used (60%) - authorized: 1000 bytes",
+                " 2 files used (66%) - authorized: 3 files");
+        assertThat(c.command("RNFR sub/b.bin")).startsWith("350 ");
+        assertThat(c.command("RNTO c.bin")).startsWith("250 ");
+
+        assertThat(c.commandLines("SITE QUOTA")).as("c.bin's 500 bytes are gone, b.bin's 100 moved")
+                .contains(" 100 bytes used (10%) - authorized: 1000 bytes", " 1 files used (33%) - authorized: 3 files");
+    }
+
+    @Test
+    void renamingAFileOntoItselfFreesNothing() throws Exception {
+        assertThat(c.command("RNFR a.bin")).startsWith("350 ");
+        c.command("RNTO a.bin");
+
+        assertThat(c.commandLines("SITE QUOTA")).contains(" 400 bytes used (40%) - authorized: 1000 bytes");
+    }
+
+    @Test
+    void anAccountWithoutAQuotaIsNeverCounted() throws Exception {
+        ControlClient reader = server.loggedIn("reader");
+
+        assertThat(reader.command("SITE QUOTA")).isEqualTo("200 No quota applies to this account.");
+        assertThat(reader.command("ALLO 5")).isEqualTo("202 ALLO not needed at this site.");
+    }
+}
