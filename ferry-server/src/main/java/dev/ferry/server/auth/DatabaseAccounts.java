@@ -166,7 +166,16 @@ public final class DatabaseAccounts implements Accounts {
         if (!matches) {
             return new LoginResult.Failure(name, LoginResult.Reason.BAD_PASSWORD);
         }
-        return new LoginResult.Success(name, home(row.home()), row.writable(), false, null, null, policy(row));
+        AccountPolicy policy;
+        try {
+            policy = policy(row);
+        } catch (IllegalArgumentException e) {
+            // SECURITY: rights that cannot be read must not become "no per-folder rights" (the whole home): the
+            // login is refused, as an outage is (no guess counted: the password was right), and the log says why.
+            log.warn("account-rights-invalid").with("user", name).with("error", e.getMessage()).log();
+            return new LoginResult.Failure(name, LoginResult.Reason.UNAVAILABLE);
+        }
+        return new LoginResult.Success(name, home(row.home()), row.writable(), false, null, null, policy);
     }
 
     /** The row of {@code name} (empty: no such user), from the cache while it is fresh. */
@@ -215,12 +224,15 @@ public final class DatabaseAccounts implements Accounts {
     }
 
     /**
-     * The row's limits. Per-folder rights stay {@link FolderRights#NONE} here: their text form is parsed where the
-     * server's rights are defined, and the row keeps it as text until then.
+     * The row's limits and per-folder rights ({@link FolderRights#parse}: the compact text form, e.g.
+     * {@code /=list,download;/incoming=list,upload}; null or empty: none).
+     *
+     * @throws IllegalArgumentException the rights text is not that form
      */
     static AccountPolicy policy(UserRow row) {
+        FolderRights rights = row.rights() == null ? FolderRights.NONE : FolderRights.parse(row.rights());
         return new AccountPolicy(new Quota(row.quotaBytes(), row.quotaFiles()),
-                new Bandwidth(row.uploadRate(), row.downloadRate()), row.maxSessions(), FolderRights.NONE);
+                new Bandwidth(row.uploadRate(), row.downloadRate()), row.maxSessions(), rights);
     }
 
     @Override

@@ -95,6 +95,25 @@ class DatabaseAccountsTest {
     }
 
     @Test
+    void theRightsColumnBecomesFolderRightsAndUnreadableRightsRefuseTheLogin() throws Exception {
+        try (Database db = open()) {
+            UserTable table = new UserTable(db);
+            table.add(UserRow.of("dora", SECRET_HASH, "dora", true).withRights("/=list,download;/incoming=list,upload"));
+            table.add(UserRow.of("eve", SECRET_HASH, "eve", true).withRights("/=list,fly"));
+            DatabaseAccounts accounts = accounts(db, new CountingCache(Duration.ofMinutes(5)), Anonymous.OFF);
+
+            assertThat(accounts.login("dora", "secret".toCharArray(), CLIENT)).isInstanceOfSatisfying(
+                    LoginResult.Success.class, ok -> assertThat(ok.policy().rights())
+                            .isEqualTo(FolderRights.parse("/=list,download;/incoming=list,upload")).isNotEqualTo(FolderRights.NONE));
+            // fail closed: never "no per-folder rights" (the whole home) for rights that cannot be read
+            assertThat(accounts.login("eve", "secret".toCharArray(), CLIENT))
+                    .isEqualTo(new LoginResult.Failure("eve", LoginResult.Reason.UNAVAILABLE));
+            assertThat(accounts.login("eve", "wrong".toCharArray(), CLIENT))
+                    .isEqualTo(new LoginResult.Failure("eve", LoginResult.Reason.BAD_PASSWORD));
+        }
+    }
+
+    @Test
     void unknownNamesPayADecoyHashAndAnonymousNeedsNoDatabase() throws Exception {
         try (Database db = open()) {
             CountingCache cache = new CountingCache(Duration.ofMinutes(5));
