@@ -272,6 +272,8 @@ public final class PostgresServer implements AutoCloseable {
 
     /** Runs a program to its end (bounded), returning its output; a non-zero exit is an IOException with the output. */
     private static String run(List<String> command, Path workingDirectory) throws IOException {
+        // the role's password is on psql's command line: never in a message
+        String shown = String.join(" ", command).replaceAll("PASSWORD '[^']*'", "PASSWORD '***'");
         ProcessBuilder pb = new ProcessBuilder(command).directory(workingDirectory.toFile()).redirectErrorStream(true);
         pb.environment().put("LC_ALL", "C");
         Process p = pb.start();
@@ -287,7 +289,7 @@ public final class PostgresServer implements AutoCloseable {
             });
             if (!p.waitFor(COMMAND_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " did not end within " + COMMAND_SECONDS + " s");
+                throw new IOException(shown + " did not end within " + COMMAND_SECONDS + " s");
             }
             reader.join(5_000);
             String text;
@@ -295,13 +297,13 @@ public final class PostgresServer implements AutoCloseable {
                 text = out.toString(StandardCharsets.UTF_8);
             }
             if (p.exitValue() != 0) {
-                throw new IOException(String.join(" ", command) + " exited " + p.exitValue() + ": " + text.strip());
+                throw new IOException(shown + " exited " + p.exitValue() + ": " + text.strip());
             }
             return text.strip();
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted: " + command, e);
+            throw new IOException("interrupted: " + shown, e);
         }
     }
 
