@@ -36,6 +36,11 @@ public final class Database implements AutoCloseable {
     /** Longest wait for another server's migrations to finish. */
     static final Duration MIGRATION_LOCK_WAIT = Duration.ofMinutes(2);
     private static final long SOCKET_MARGIN_SECONDS = 2;
+    /**
+     * Longest one migration may take: a later one may rewrite a large table, far beyond the query timeout that
+     * bounds logins. Still a bound, on the server (statement_timeout) and on the socket.
+     */
+    static final Duration MIGRATION_TIMEOUT = Duration.ofMinutes(10);
 
     private final DatabaseSettings settings;
     private final HikariDataSource pool;
@@ -196,6 +201,11 @@ public final class Database implements AutoCloseable {
         int latest = migrations.size();
         try (Connection c = pool.getConnection()) {
             lock(c, settings);
+            int networkTimeout = c.getNetworkTimeout();
+            c.setNetworkTimeout(Runnable::run, (int) MIGRATION_TIMEOUT.toMillis());
+            try (Statement st = c.createStatement()) {
+                st.execute("SET statement_timeout = " + MIGRATION_TIMEOUT.toMillis());
+            }
             try {
                 try (Statement st = c.createStatement()) {
                     st.execute("CREATE TABLE IF NOT EXISTS ferry_schema_version (version integer PRIMARY KEY,"
@@ -213,6 +223,10 @@ public final class Database implements AutoCloseable {
                 }
                 return latest;
             } finally {
+                try (Statement st = c.createStatement()) {
+                    st.execute("RESET statement_timeout"); // back to the connection's own (the query timeout)
+                }
+                c.setNetworkTimeout(Runnable::run, networkTimeout);
                 unlock(c);
             }
         } catch (SQLException e) {
