@@ -1,5 +1,7 @@
 package dev.ferry.cli;
 
+import dev.ferry.database.Database;
+import dev.ferry.database.DatabaseSettings;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.StorageEngines;
@@ -51,6 +53,24 @@ final class CheckConfig {
                 System.out.println("storage of " + String.join(",", local) + ": local files");
             }
         }
+    }
+
+    /**
+     * With a {@code database:} section, one line saying whether the database answers and which schema it holds; a
+     * database that cannot be reached, refuses the role, or is newer than this Ferry fails the check as it fails the
+     * start. Changes nothing (the start migrates). Never prints the password: only its file.
+     */
+    static void database(ServerSettings settings) throws IOException {
+        DatabaseSettings db = settings.database();
+        if (db == null) {
+            return;
+        }
+        Database.SchemaState state = Database.inspect(db);
+        if (state.found() > state.latest()) {
+            throw new IOException("database " + db.displayUrl() + ": " + state.describe());
+        }
+        System.out.println("database: " + db.displayUrl() + " user=" + db.user() + " password-file="
+                + (db.passwordFile() == null ? "-" : db.passwordFile()) + ": answers, " + state.describe());
     }
 
     /** The settings of a store as the config file spells them. */

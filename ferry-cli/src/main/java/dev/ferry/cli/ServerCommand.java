@@ -188,6 +188,7 @@ public final class ServerCommand implements Callable<Started> {
             if (checkConfig) {
                 FtpServer.check(settings, rootMadeAtStart);
                 CheckConfig.storage(settings);
+                CheckConfig.database(settings);
                 return CheckConfig.ok("server", config);
             }
             // users: ldap / hook check logins elsewhere: no generated account beside them.
@@ -269,12 +270,14 @@ public final class ServerCommand implements Callable<Started> {
             s = s.withRoot(Path.of("/"));
         }
         if (usersFile != null) {
-            // Replaces the file's accounts, whatever their source (users: ldap or hook included).
+            // Replaces the file's accounts, whatever their source (users: database, ldap or hook included).
             s = s.withUsers(UsersFile.load(usersFile, s.root(), s.objectStore()), usersFile).withAccountSource(null);
         }
         if (!users.isEmpty() && s.accountSource() != null) {
             throw new IllegalArgumentException("--user: the config file checks logins with users: "
-                    + s.accountSource().kind() + ", which --user accounts cannot join (--users-file replaces it)");
+                    + s.accountSource().kind() + ", which --user accounts cannot join (--users-file replaces it"
+                    + (s.accountSource().kind().equals("database") ? "; add accounts with 'ferry users add --config FILE'" : "")
+                    + ")");
         }
         if (!users.isEmpty()) {
             List<ServerSettings.UserAccount> accounts = new ArrayList<>(s.users());

@@ -1,6 +1,14 @@
 package dev.ferry.cli;
 
 import dev.ferry.config.AtomicFile;
+import dev.ferry.database.Database;
+import dev.ferry.database.DatabaseSettings;
+import dev.ferry.database.UserRow;
+import dev.ferry.database.UserTable;
+import dev.ferry.runtime.log.EventLog;
+import dev.ferry.runtime.log.NodeName;
+import java.sql.SQLException;
+import org.slf4j.LoggerFactory;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.ServerConfigFile;
 import dev.ferry.config.UsersFile;
@@ -40,13 +48,15 @@ import picocli.CommandLine.Spec;
  * the whole root, other users' folders included.
  */
 @Command(name = "users", sortOptions = false,
-        description = {"Add, change, disable, remove and list the accounts of a users file.",
+        description = {"Add, change, disable, remove and list the accounts of a users file, or of the PostgreSQL"
+                        + " database of a server with 'users: database' (each command's options say how to name it).",
                 "Each change edits only that user's lines (comments and layout stay), is checked as the server"
                         + " checks the file, and replaces the file atomically, keeping its mode, owner and group."
                         + " A running server applies it on SIGHUP: 'systemctl reload ferry-server', 'kill -HUP PID',"
                         + " or the reload option of each command."},
         subcommands = {UsersCommand.Add.class, UsersCommand.Passwd.class, UsersCommand.Disable.class,
-                UsersCommand.Enable.class, UsersCommand.Remove.class, UsersCommand.ListUsers.class},
+                UsersCommand.Enable.class, UsersCommand.Remove.class, UsersCommand.ListUsers.class,
+                UsersCommand.Show.class},
         footerHeading = "%n",
         footer = {"Run 'ferry users COMMAND --help' for the options of one command."})
 public final class UsersCommand implements Runnable {
@@ -54,6 +64,8 @@ public final class UsersCommand implements Runnable {
     static final int OK = 0;
     static final int IO_ERROR = 1;
     static final int REFUSED = 2;
+    /** Lines of the database's open (schema migrated, pool) go to the log, on stderr: stdout is the command's. */
+    static final EventLog CLI_LOG = new EventLog(LoggerFactory.getLogger("ferry.users"), NodeName.local());
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
@@ -99,6 +111,39 @@ public final class UsersCommand implements Runnable {
             return configured == null ? null : configured.objectStore();
         }
 
+        @Option(names = "--database", paramLabel = "URL",
+                description = "Change the accounts in this PostgreSQL database (postgresql://HOST:PORT/DB) instead of a"
+                        + " file; with --config, a server's 'users: database' says the same. Every server sees a change"
+                        + " at once.")
+        String database;
+
+        @Option(names = "--database-user", paramLabel = "ROLE", defaultValue = "ferry",
+                description = "The PostgreSQL role for --database (default: ${DEFAULT-VALUE}).")
+        String databaseUser;
+
+        @Option(names = "--database-password-file", paramLabel = "FILE",
+                description = "A file whose first line is the role's password, for --database.")
+        Path databasePasswordFile;
+
+        /**
+         * The database whose accounts to change: --database, else that of --config's server when it says
+         * {@code users: database}; null: a users file.
+         */
+        DatabaseSettings databaseSettings() throws ConfigException {
+            if (database != null) {
+                try {
+                    return new DatabaseSettings(database, databaseUser, databasePasswordFile).withPoolSize(1);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException("--database", 0, 0, e.getMessage());
+                }
+            }
+            if (config == null) {
+                return null;
+            }
+            configured = ServerConfigFile.accounts(config);
+            return configured.database() == null ? null : configured.database().withPoolSize(1);
+        }
+
         @Option(names = "--reload", paramLabel = "PID|PIDFILE",
                 description = "After the change, send SIGHUP to this server process (a process id, or a file"
                         + " holding one) so that it applies the change to new logins.")
@@ -138,10 +183,26 @@ public final class UsersCommand implements Runnable {
             return "ferry users " + spec.name();
         }
 
+        /**
+         * The change made in the database's table; returns false (after saying why on stderr) when refused. Each
+         * change sends its NOTIFY in its transaction (UserTable), so no reload is needed.
+         */
+        abstract boolean change(UserTable table) throws IOException, SQLException;
+
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
+            DatabaseSettings db;
+            try {
+                db = options.databaseSettings();
+            } catch (ConfigException e) {
+                err.println(who() + ": " + e.getMessage());
+                return REFUSED;
+            }
+            if (db != null) {
+                return inDatabase(db, out, err);
+            }
             Path file;
             try {
                 file = options.usersFile();
@@ -182,6 +243,33 @@ public final class UsersCommand implements Runnable {
                 err.println(who() + ": " + e.getMessage());
                 return IO_ERROR;
             }
+        }
+
+        private Integer inDatabase(DatabaseSettings settings, PrintWriter out, PrintWriter err) {
+            try (Database db = Database.open(settings, CLI_LOG)) {
+                if (!change(new UserTable(db))) {
+                    return REFUSED;
+                }
+                out.println(done() + " in " + settings.displayUrl());
+                out.println("Every server using this database sees it at once (no reload needed).");
+                out.flush();
+                return OK;
+            } catch (IllegalArgumentException e) {
+                err.println(who() + ": " + e.getMessage());
+                return REFUSED;
+            } catch (SQLException e) {
+                err.println(who() + ": database " + settings.displayUrl() + ": " + e.getMessage());
+                return IO_ERROR;
+            } catch (IOException e) {
+                err.println(who() + ": " + e.getMessage());
+                return IO_ERROR;
+            }
+        }
+
+        /** Says that {@code name} is not in the database; false, for {@link #change}. */
+        boolean noSuchUser(String name) {
+            spec.commandLine().getErr().println(who() + ": no user '" + name + "' in the database");
+            return false;
         }
 
         private static String readIfExists(Path file) {
@@ -312,6 +400,37 @@ public final class UsersCommand implements Runnable {
             return text;
         }
 
+        @Override
+        boolean change(UserTable table) throws IOException, SQLException {
+            checkedName(name);
+            String dir = home == null ? name : home;
+            if (dir.isBlank() || dir.chars().anyMatch(Character::isISOControl)) {
+                throw new IllegalArgumentException("--home needs a directory name without control characters");
+            }
+            if (onObjectStore()) {
+                Path base = options.configuredRoot();
+                options.configuredStore().homePrefix(base, base.resolve(dir));
+            }
+            if (table.find(name).isPresent()) {
+                throw new IllegalArgumentException("user '" + name + "' is already in the database"
+                        + " (use 'ferry users passwd " + name + "' to change the password)");
+            }
+            String hash = hashedPassword(passwordStdin);
+            if (hash == null) {
+                return false;
+            }
+            try {
+                table.add(UserRow.of(name, hash, dir, !readOnly));
+            } catch (UserTable.DuplicateUserException e) {
+                throw new IllegalArgumentException("user '" + name + "' is already in the database");
+            }
+            Path root = root();
+            if (root != null && !onObjectStore()) {
+                createdHome = createHome(root, dir);
+            }
+            return true;
+        }
+
         /** --root, else the root of --config's server. */
         private Path root() {
             return root != null ? root : options.configuredRoot();
@@ -393,6 +512,18 @@ public final class UsersCommand implements Runnable {
         }
 
         @Override
+        boolean change(UserTable table) throws IOException, SQLException {
+            if (table.find(checkedName(name)).isEmpty()) {
+                return noSuchUser(name);
+            }
+            String hash = hashedPassword(passwordStdin);
+            if (hash == null) {
+                return false;
+            }
+            return table.setPasswordHash(name, hash) || noSuchUser(name);
+        }
+
+        @Override
         String done() {
             return "changed the password of " + name;
         }
@@ -412,6 +543,11 @@ public final class UsersCommand implements Runnable {
         @Override
         String edit(UsersFileText current) {
             return current.withValue(checkedName(name), "enabled", Boolean.toString(enabled()));
+        }
+
+        @Override
+        boolean change(UserTable table) throws SQLException {
+            return table.setEnabled(checkedName(name), enabled()) || noSuchUser(name);
         }
 
         @Override
@@ -457,6 +593,11 @@ public final class UsersCommand implements Runnable {
         }
 
         @Override
+        boolean change(UserTable table) throws SQLException {
+            return table.remove(checkedName(name)) || noSuchUser(name);
+        }
+
+        @Override
         String done() {
             return "removed " + name + " (its home is left as it is)";
         }
@@ -478,8 +619,9 @@ public final class UsersCommand implements Runnable {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             try {
-                List<UsersFileText.Entry> entries = UsersFileText.read(options.usersFile()).entries().stream()
-                        .sorted(Comparator.comparing(UsersFileText.Entry::name)).toList();
+                DatabaseSettings db = options.databaseSettings();
+                List<UsersFileText.Entry> entries = (db != null ? fromDatabase(db) : UsersFileText.read(options.usersFile())
+                        .entries()).stream().sorted(Comparator.comparing(UsersFileText.Entry::name)).toList();
                 int width = Math.max(4, entries.stream().mapToInt(e -> e.name().length()).max().orElse(0));
                 int homeWidth = Math.max(4, entries.stream().mapToInt(e -> home(e).length()).max().orElse(0));
                 // A STORAGE column only when some account has a storage of its own: most files have none.
@@ -495,11 +637,106 @@ public final class UsersCommand implements Runnable {
             } catch (ConfigException e) {
                 spec.commandLine().getErr().println("ferry users list: " + e.getMessage());
                 return REFUSED;
+            } catch (IOException e) {
+                spec.commandLine().getErr().println("ferry users list: " + e.getMessage());
+                return IO_ERROR;
             }
         }
 
         private static String home(UsersFileText.Entry e) {
             return e.home() == null ? "/ (the whole root)" : e.home();
+        }
+    }
+
+    /** The database's accounts as the users file's entries, so that list and show print them the same way. */
+    static List<UsersFileText.Entry> fromDatabase(DatabaseSettings settings) throws IOException {
+        try (Database db = Database.open(settings, CLI_LOG)) {
+            return new UserTable(db).list().stream().map(UsersCommand::entry).toList();
+        } catch (SQLException e) {
+            throw new IOException("database " + settings.displayUrl() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static UsersFileText.Entry entry(UserRow row) {
+        return new UsersFileText.Entry(row.name(), row.home(), !row.writable(), row.enabled(), null);
+    }
+
+    @Command(name = "show", description = {"Show one account: home, access, whether it is enabled, its TLS policy and"
+            + " limits (the database's columns); never the password hash."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:shown", "1:I/O error", "2:no such user, or the file cannot be read"})
+    static final class Show implements Callable<Integer> {
+        @Parameters(paramLabel = "NAME", description = "The account's login name.")
+        String name;
+
+        @Mixin
+        FileOptions options;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            try {
+                DatabaseSettings settings = options.databaseSettings();
+                if (settings != null) {
+                    UserRow row;
+                    try (Database db = Database.open(settings, CLI_LOG)) {
+                        row = new UserTable(db).find(checkedName(name)).orElse(null);
+                    } catch (SQLException e) {
+                        err.println("ferry users show: database " + settings.displayUrl() + ": " + e.getMessage());
+                        return IO_ERROR;
+                    }
+                    if (row == null) {
+                        err.println("ferry users show: no user '" + name + "' in the database");
+                        return REFUSED;
+                    }
+                    print(out, entry(row));
+                    out.printf("%-10s %s%n", "tls:", row.tls() == null ? "(server's)" : row.tls());
+                    out.printf("%-10s %s%n", "quota:", limit(row.quotaBytes(), " bytes") + ", " + limit(row.quotaFiles(), " files"));
+                    out.printf("%-10s %s%n", "bandwidth:", "up " + limit(row.uploadRate(), " B/s") + ", down "
+                            + limit(row.downloadRate(), " B/s"));
+                    out.printf("%-10s %s%n", "sessions:", limit(row.maxSessions(), ""));
+                    out.printf("%-10s %s%n", "rights:", row.rights() == null ? "(none)" : row.rights());
+                    out.printf("%-10s %s%n", "created:", row.created());
+                    out.printf("%-10s %s%n", "updated:", row.updated());
+                } else {
+                    UsersFileText.Entry e = UsersFileText.read(options.usersFile()).entries().stream()
+                            .filter(x -> x.name().equals(name)).findFirst().orElse(null);
+                    if (e == null) {
+                        err.println("ferry users show: no user '" + name + "' in the file");
+                        return REFUSED;
+                    }
+                    print(out, e);
+                    if (e.storage() != null) {
+                        out.printf("%-10s %s%n", "storage:", e.storage());
+                    }
+                }
+                out.flush();
+                return OK;
+            } catch (ConfigException e) {
+                err.println("ferry users show: " + e.getMessage());
+                return REFUSED;
+            } catch (IllegalArgumentException e) {
+                err.println("ferry users show: " + e.getMessage());
+                return REFUSED;
+            } catch (IOException e) {
+                err.println("ferry users show: " + e.getMessage());
+                return IO_ERROR;
+            }
+        }
+
+        private static void print(PrintWriter out, UsersFileText.Entry e) {
+            out.printf("%-10s %s%n", "name:", e.name());
+            out.printf("%-10s %s%n", "home:", e.home() == null ? "/ (the whole root)" : e.home());
+            out.printf("%-10s %s%n", "access:", e.readOnly() ? "read-only" : "read-write");
+            out.printf("%-10s %s%n", "enabled:", e.enabled() ? "yes" : "no");
+        }
+
+        private static String limit(long n, String unit) {
+            return n == 0 ? "no limit" : n + unit;
         }
     }
 

@@ -220,4 +220,23 @@ class UsersCommandTest {
         assertThat(r.err()).contains(config + ":2:3: server: missing key 'users-file'");
         assertThat(dir.resolve("users.yaml")).doesNotExist();
     }
+
+    @Test
+    void showPrintsOneAccountOfTheFileWithoutItsHash() throws Exception {
+        Path file = dir.resolve("users.yaml");
+        assertThat(run("pw-bob\n", "add", "bob", "--file", file.toString(), "--read-only", "--home", "pub",
+                "--password-stdin").exitCode()).isZero();
+        run("", "disable", "bob", "--file", file.toString());
+
+        Run show = run("", "show", "bob", "--file", file.toString());
+        assertThat(show.exitCode()).isZero();
+        assertThat(show.out().lines().toList()).containsExactly(
+                "name:      bob",
+                "home:      pub",
+                "access:    read-only",
+                "enabled:   no");
+        Run missing = run("", "show", "carol", "--file", file.toString());
+        assertThat(missing.exitCode()).isEqualTo(UsersCommand.REFUSED);
+        assertThat(missing.err()).contains("no user 'carol' in the file");
+    }
 }

@@ -1,6 +1,7 @@
 package dev.ferry.config;
 
 import dev.ferry.server.auth.AccountSource;
+import dev.ferry.server.auth.DatabaseSource;
 import dev.ferry.server.auth.hook.HookSettings;
 import dev.ferry.server.auth.ldap.LdapSettings;
 import java.net.URI;
@@ -48,7 +49,7 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
  */
 final class AccountSourceSection {
 
-    static final List<String> KINDS = List.of("ldap", "hook");
+    static final List<String> KINDS = List.of("database", "ldap", "hook");
     private static final List<String> LDAP_KEYS = List.of("url", "urls", "start-tls", "ca-file", "bind-dn",
             "bind-password-file", "base-dn", "user-filter", "group-attribute", "group-base-dn", "group-filter", "groups",
             "default-access", "home-attribute", "home", "connect-timeout", "response-timeout", "pool-size", "cache-ttl");
@@ -63,11 +64,15 @@ final class AccountSourceSection {
     static String kind(YamlMapping server) throws ConfigException {
         String kind = null;
         if (server.has("users") && server.value("users") instanceof ScalarNode && !YamlFile.isNull(server.value("users"))) {
-            kind = server.parsed("users", "a list of users, or ldap or hook", AccountSourceSection::kindWord, null);
+            kind = server.parsed("users", "a list of users, or database, ldap or hook", AccountSourceSection::kindWord, null);
             if (server.has("users-file")) {
                 throw server.error("users-file", "users: " + kind + " checks logins against "
-                        + (kind.equals("ldap") ? "the directory" : "the auth hook") + "; a users file would not be read"
-                        + " (remove one of the two)");
+                        + switch (kind) {
+                            case "database" -> "the database";
+                            case "ldap" -> "the directory";
+                            default -> "the auth hook";
+                        } + "; a users file would not be read (remove one of the two"
+                        + (kind.equals("database") ? ", or import it with `ferry users add`)" : ")"));
             }
         }
         if (server.has("ldap") && !"ldap".equals(kind)) {
@@ -81,12 +86,18 @@ final class AccountSourceSection {
 
     private static String kindWord(String s) {
         if (!KINDS.contains(s)) {
-            throw new IllegalArgumentException("expected a list of users, or ldap or hook, got " + Values.quote(s));
+            throw new IllegalArgumentException("expected a list of users, or database, ldap or hook, got " + Values.quote(s));
         }
         return s;
     }
 
     static AccountSource read(YamlMapping server, String kind, Path directory) throws ConfigException {
+        if (kind.equals("database")) {
+            if (!server.has("database")) {
+                throw server.missing("database", "where the accounts of `users: database` are: url, user, password-file");
+            }
+            return DatabaseSource.INSTANCE;
+        }
         String section = kind.equals("ldap") ? "ldap" : "auth-hook";
         if (!server.has(section)) {
             throw server.missing(section, "the settings of users: " + kind + " (see docs/users.md)");

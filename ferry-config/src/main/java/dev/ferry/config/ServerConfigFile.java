@@ -1,5 +1,6 @@
 package dev.ferry.config;
 
+import dev.ferry.database.DatabaseSettings;
 import dev.ferry.runtime.net.NetworkAddress;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.ServerSettings.Limits;
@@ -32,7 +33,7 @@ public final class ServerConfigFile {
     static final List<String> TOP_KEYS = List.of("server", "balancer", "log");
     private static final List<String> SERVER_KEYS = List.of("listen", "root", "users-file", "users", "anonymous",
             "passive", "limits", "login", "active-mode", "server-name", "proxy-protocol", "metrics", "tls",
-            "state-directory", "umask", "node", "storage", "events", "ldap", "auth-hook");
+            "state-directory", "umask", "node", "storage", "events", "ldap", "auth-hook", "database");
     private static final List<String> ANONYMOUS_KEYS = List.of("enabled", "home", "upload-directory");
     private static final List<String> PASSIVE_KEYS = List.of("ports", "public-address", "networks", "accept-timeout");
     private static final List<String> NETWORK_KEYS = List.of("network", "address");
@@ -63,9 +64,14 @@ public final class ServerConfigFile {
 
     /**
      * Where a configuration file keeps its accounts: its users file, the root that homes are under, and the
-     * server's object store (null: local files, where homes are directories to create).
+     * server's object store (null: local files, where homes are directories to create). With {@code users: database}
+     * the usersFile is null and {@code database} says where the accounts are.
      */
-    public record Accounts(Path usersFile, Path root, ObjectStore objectStore) {}
+    public record Accounts(Path usersFile, Path root, ObjectStore objectStore, DatabaseSettings database) {
+        public Accounts(Path usersFile, Path root, ObjectStore objectStore) {
+            this(usersFile, root, objectStore, null);
+        }
+    }
 
     /**
      * {@code server.users-file} and {@code server.root} of {@code file}, read without the rest of it (for
@@ -82,12 +88,17 @@ public final class ServerConfigFile {
         }
         YamlMapping server = YamlMapping.of(yaml, top.value("server"), "server", SERVER_KEYS);
         Path directory = server.file().directory();
+        ObjectStore objectStore = server.has("storage") ? StorageSection.read(server, "storage", directory, null).objectStore() : null;
+        if (usersFromDatabase(server)) {
+            return new Accounts(null, server.path("root", directory, objectStore != null ? Path.of("/") : null),
+                    objectStore, DatabaseSection.read(server, directory));
+        }
         Path usersFile = server.path("users-file", directory, null);
         if (usersFile == null) {
             throw server.missing("users-file", "the users file that `ferry users` edits; accounts written under"
                     + " `users:` are edited in this file itself");
         }
-        ObjectStore store = server.has("storage") ? StorageSection.read(server, "storage", directory, null).objectStore() : null;
+        ObjectStore store = objectStore;
         Path root = server.path("root", directory, store != null ? Path.of("/") : null);
         return new Accounts(usersFile, root, store);
     }
@@ -132,10 +143,14 @@ public final class ServerConfigFile {
         // On an object store the root only names what homes are relative to: "/" unless given.
         Path root = server.path("root", directory, server.has("storage") && s.objectStore() != null ? Path.of("/") : s.root());
         s = s.withRoot(root);
-        // users: ldap / users: hook name where logins are checked; users: as a list is the inline accounts.
+        // Read whenever present: what the fleet shares (accounts with users: database, quotas, sessions, bans).
+        if (server.has("database")) {
+            s = s.withDatabase(DatabaseSection.read(server, directory));
+        }
+        // users: database / ldap / hook name where logins are checked; users: as a list is the inline accounts.
         String source = AccountSourceSection.kind(server);
         if (source != null) {
-            s = s.withAccountSource(AccountSourceSection.read(server, source, directory));
+            s = s.withUsers(List.of(), null).withAccountSource(AccountSourceSection.read(server, source, directory));
         } else if (server.has("users-file") || server.has("users")) {
             UserList users = new UserList(root, s.objectStore());
             Path usersFile = server.path("users-file", directory, null);
@@ -185,6 +200,27 @@ public final class ServerConfigFile {
         }
         return s;
     }
+
+    /**
+     * Whether {@code users: database} is set: then the accounts are in PostgreSQL, the {@code database:} section must
+     * say where, and a users file would be a second, silently ignored, source (refused).
+     */
+    private static boolean usersFromDatabase(YamlMapping server) throws ConfigException {
+        if (!(server.value("users") instanceof ScalarNode scalar) || YamlFile.isNull(scalar)) {
+            return false;
+        }
+        String kind = AccountSourceSection.kind(server);
+        if (!"database".equals(kind)) {
+            // ferry users edits the users file or the database; a directory or a hook keeps its accounts itself
+            throw server.error("users", "users: " + kind + " keeps its accounts outside Ferry; `ferry users` manages"
+                    + " the users file and `users: database`");
+        }
+        if (!server.has("database")) {
+            throw server.missing("database", "where the accounts of `users: database` are: url, user, password-file");
+        }
+        return true;
+    }
+
 
     /** {@code tls:}: FTPS. Relative file names are relative to the config file's directory. */
     private static Tls tls(YamlMapping m, Path directory, Tls base) throws ConfigException {

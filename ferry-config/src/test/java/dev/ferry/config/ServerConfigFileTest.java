@@ -65,7 +65,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           listn: 127.0.0.1:21
-                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, storage, events, ldap, auth-hook"),
+                        """, "2:3", "server: unknown key 'listn'; did you mean 'listen'? Allowed keys in server: listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, storage, events, ldap, auth-hook, database"),
                 Arguments.of("""
                         server:
                           limits:
@@ -102,7 +102,7 @@ class ServerConfigFileTest {
                         """, "1:1", "expected a mapping with the keys server, balancer, log, got a list"),
                 Arguments.of("""
                         server:
-                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, storage, events, ldap, auth-hook, got nothing"),
+                        """, "1:8", "server: expected a mapping with the keys listen, root, users-file, users, anonymous, passive, limits, login, active-mode, server-name, proxy-protocol, metrics, tls, state-directory, umask, node, storage, events, ldap, auth-hook, database, got nothing"),
                 Arguments.of("""
                         server:
                           limits: 5
@@ -313,7 +313,7 @@ class ServerConfigFileTest {
                 Arguments.of("""
                         server:
                           users: alice
-                        """, "2:10", "server.users: expected a list of users, or ldap or hook, got 'alice'"),
+                        """, "2:10", "server.users: expected a list of users, or database, ldap or hook, got 'alice'"),
                 Arguments.of("""
                         server:
                           users:

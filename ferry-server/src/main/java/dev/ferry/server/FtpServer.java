@@ -17,8 +17,10 @@ import dev.ferry.runtime.net.SocketConnection;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.runtime.tls.TlsIdentity;
+import dev.ferry.database.Database;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.Authenticator;
+import dev.ferry.server.auth.DatabaseAccounts;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.events.EventSettings;
 import dev.ferry.server.fs.ObjectStore;
@@ -64,6 +66,8 @@ public final class FtpServer implements AutoCloseable {
     private final ServerSettings settings;
     /** The daemon's lines (logger ferry.server), tagged with its node. */
     private final EventLog log;
+    /** The fleet's shared PostgreSQL ({@code database:}), or null. */
+    private final Database database;
     private final Listener listener;
     private final ServerContext context;
     private final Acceptor acceptor;
@@ -94,9 +98,26 @@ public final class FtpServer implements AutoCloseable {
             tls = TlsEndpoint.create(TlsIdentity.load(settings.tls().identityFiles(), settings.listen(), Clock.systemUTC()),
                     settings.tls().reuse());
         }
+        // Before anything is bound: a database that cannot be reached, refuses the login or has a newer schema stops
+        // the start with its message (the schema is migrated here, once across the fleet).
+        this.database = settings.database() == null ? null : Database.open(settings.database(), log);
+        Accounts accounts;
+        try {
+            accounts = openAccounts(settings, database);
+        } catch (IOException | RuntimeException e) {
+            closeDatabase();
+            throw e;
+        }
         // Before anything is bound: an unreachable bucket or refused credentials stop the start with their message
         // (the server's store, and each store an account names as its own).
-        StorageEngines storage = StorageEngines.open(settings);
+        StorageEngines storage;
+        try {
+            storage = StorageEngines.open(settings);
+        } catch (IOException | RuntimeException e) {
+            accounts.close();
+            closeDatabase();
+            throw e;
+        }
         ServerSettings.Passive passive = settings.passive();
         // A balancer sends its header as soon as it has connected: the login timeout is ample for it.
         this.proxyGate = new ProxyGate(settings.trustedProxies(), settings.limits().loginTimeout());
@@ -104,14 +125,6 @@ public final class FtpServer implements AutoCloseable {
         BanList bans = new LocalBanList(settings.loginPolicy().banRules(), Clock.systemUTC(), settings.node());
         PassivePorts passivePorts = new PassivePorts(passive.portLow(), passive.portHigh());
         SessionRegistry sessions = new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress());
-        Accounts accounts;
-        try {
-            accounts = openAccounts(settings);
-        } catch (IOException | RuntimeException e) {
-            watchdog.close();
-            storage.close();
-            throw e;
-        }
         this.context = new ServerContext(settings,
                 accounts,
                 bans,
@@ -134,6 +147,7 @@ public final class FtpServer implements AutoCloseable {
             context.events().close(java.time.Duration.ZERO);
             storage.close();
             accounts.close();
+            closeDatabase();
             throw e;
         }
         this.acceptor = new Acceptor("ferry-acceptor", listener.channel(), settings.limits().maxSessions() + REFUSAL_MARGIN,
@@ -169,9 +183,16 @@ public final class FtpServer implements AutoCloseable {
      * The accounts {@code s} names: its source (users: ldap, users: hook) opened, else its users list. The root and
      * anonymous access are those of {@code s} (a reload passes the running ones: they change only with a restart).
      */
-    static Accounts openAccounts(ServerSettings s) throws IOException {
-        return s.accountSource() != null ? s.accountSource().open(s)
+    static Accounts openAccounts(ServerSettings s, Database shared) throws IOException {
+        return s.accountSource() != null ? s.accountSource().open(s, shared)
                 : new Authenticator(s.users(), s.anonymous(), s.loginPolicy().credentialCacheTtl());
+    }
+
+    /** The shared database, closed last (after the accounts and everything else that may use it). */
+    private void closeDatabase() {
+        if (database != null) {
+            database.close();
+        }
     }
 
     /** What the start and reload lines say under users=: the source's name, or how many accounts the list has. */
@@ -417,7 +438,7 @@ public final class FtpServer implements AutoCloseable {
                     context.tls().reuse());
         }
         Accounts accounts = openAccounts(next.withRoot(settings.root()).withAnonymous(settings.anonymous())
-                .withLoginPolicy(settings.loginPolicy()));
+                .withLoginPolicy(settings.loginPolicy()), database);
         // An account that names a store not open yet: opened (and checked) now, before any account changes, so a
         // wrong bucket leaves the server as it was. Kept open until the server stops (sessions may use it).
         List<ObjectStore> opened;
@@ -482,6 +503,7 @@ public final class FtpServer implements AutoCloseable {
         context.events().close();
         context.storage().close();
         context.authenticator().close();
+        closeDatabase();
         log.info("stopped").log();
     }
 }

@@ -31,6 +31,8 @@ final class ReloadDifferences {
         differs(names, "umask", running.umask(), next.umask());
         differs(names, "node", running.node(), next.node());
         differs(names, "events", running.events(), next.events());
+        differs(names, "users", running.accountSource(), next.accountSource());
+        differs(names, "database", running.database(), next.database());
         ServerSettings.Tls a = running.tls();
         ServerSettings.Tls b = next.tls();
         differs(names, "tls.enabled", a.enabled(), b.enabled());

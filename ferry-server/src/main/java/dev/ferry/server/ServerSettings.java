@@ -1,5 +1,6 @@
 package dev.ferry.server;
 
+import dev.ferry.database.DatabaseSettings;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.limits.BanRules;
 import dev.ferry.runtime.log.NodeName;
@@ -47,8 +48,10 @@ import java.util.Objects;
  * @param objectStore        files on an S3-compatible object store instead of below {@code root} (homes are then key
  *                           prefixes named by their path relative to {@code root}); null: local files (the default)
  * @param events             upload, delete and rename events to a webhook or a command (default: off)
- * @param accountSource      where logins are checked when not against {@code users} ({@code users: ldap},
- *                           {@code users: hook}); null: {@code users} (the users file and the inline list)
+ * @param accountSource      where logins are checked when not against {@code users} ({@code users: database},
+ *                           {@code users: ldap}, {@code users: hook}); null: {@code users} (the users file and the inline list)
+ * @param database           the shared PostgreSQL database ({@code database:}): accounts with {@code users: database}, and
+ *                           what the fleet shares; null unless set
  */
 // withX for every component comes from the generated ServerSettingsBuilder.With; only the withers that keep two
 // components in step (users and their file, certificate and key, a port range) are written here.
@@ -72,7 +75,8 @@ public record ServerSettings(
         String node,
         ObjectStore objectStore,
         EventSettings events,
-        AccountSource accountSource) implements ServerSettingsBuilder.With {
+        AccountSource accountSource,
+        DatabaseSettings database) implements ServerSettingsBuilder.With {
 
     public ServerSettings {
         Objects.requireNonNull(listen, "listen");
@@ -90,6 +94,10 @@ public record ServerSettings(
         }
         Objects.requireNonNull(node, "node");
         Objects.requireNonNull(events, "events");
+        Objects.requireNonNull(accountSource, "accountSource");
+        if (accountSource == AccountSource.DATABASE && database == null) {
+            throw new IllegalArgumentException("users: database needs the database settings");
+        }
     }
 
     /** Every setting but TLS, the state directory and the umask, which keep their defaults. */
@@ -98,7 +106,7 @@ public record ServerSettings(
                           List<String> trustedProxies, InetSocketAddress metricsListen) {
         this(listen, root, users, usersFile, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName,
                 trustedProxies, metricsListen, Tls.DEFAULTS, null, FileModes.DEFAULT_UMASK, NodeName.local(), null,
-                EventSettings.OFF, null);
+                EventSettings.OFF, null, null);
     }
 
     public static final int DEFAULT_PORT = 2121;
@@ -110,7 +118,7 @@ public record ServerSettings(
                 List.of(), null);
     }
 
-    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore, events, accountSource); }
+    public ServerSettings withUsers(List<UserAccount> v, Path file) { return new ServerSettings(listen, root, v, file, anonymous, passive, limits, loginPolicy, allowActiveMode, serverName, trustedProxies, metricsListen, tls, stateDirectory, umask, node, objectStore, events, accountSource, database); }
 
 
     /**

@@ -1,5 +1,6 @@
 package dev.ferry.server.auth;
 
+import dev.ferry.database.Database;
 import dev.ferry.server.ServerSettings;
 import java.io.IOException;
 
@@ -19,4 +20,12 @@ public interface AccountSource {
      * (logins answer 421 until it does); an unreadable CA or password file is, with a message naming the file.
      */
     Accounts open(ServerSettings server) throws IOException;
+
+    /**
+     * Opens the source beside the server's shared database ({@code database:}; null when there is none): a source
+     * that keeps its accounts there uses it rather than a pool of its own.
+     */
+    default Accounts open(ServerSettings server, Database shared) throws IOException {
+        return open(server);
+    }
 }

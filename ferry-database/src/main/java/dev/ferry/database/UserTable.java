@@ -1,0 +1,186 @@
+package dev.ferry.database;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The accounts table, {@code ferry_users}. Every change sends {@code NOTIFY ferry_users, '<name>'} in its own
+ * transaction, so the notification goes out exactly when the change is committed (PostgreSQL delivers NOTIFY at
+ * commit, and not at all on rollback): each server then drops that user's cached row.
+ *
+ * <p>Methods throw {@link SQLException} as the driver gives it; a caller that must tell "unavailable" from "no such
+ * user" gets the first as the exception and the second as an empty or false result.
+ */
+public final class UserTable {
+
+    /** The LISTEN/NOTIFY channel of account changes; the payload is the user's name. */
+    public static final String CHANNEL = "ferry_users";
+    private static final String COLUMNS = "name, password_hash, home, access, enabled, tls, quota_bytes, quota_files,"
+            + " upload_rate, download_rate, max_sessions, rights, created, updated";
+
+    private final Database database;
+
+    public UserTable(Database database) {
+        this.database = database;
+    }
+
+    /** Thrown by {@link #add} when the name is taken. */
+    public static final class DuplicateUserException extends SQLException {
+        private static final long serialVersionUID = 1L;
+
+        DuplicateUserException(String name, SQLException cause) {
+            super("user " + name + " already exists", "23505", cause);
+        }
+    }
+
+    /** Adds a new account. */
+    public void add(UserRow row) throws SQLException {
+        change(row.name(), c -> {
+            try (PreparedStatement st = c.prepareStatement("INSERT INTO ferry_users (name, password_hash, home, access,"
+                    + " enabled, tls, quota_bytes, quota_files, upload_rate, download_rate, max_sessions, rights)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                st.setString(1, row.name());
+                st.setString(2, row.passwordHash());
+                setText(st, 3, row.home());
+                st.setString(4, row.access());
+                st.setBoolean(5, row.enabled());
+                setText(st, 6, row.tls());
+                st.setLong(7, row.quotaBytes());
+                st.setLong(8, row.quotaFiles());
+                st.setLong(9, row.uploadRate());
+                st.setLong(10, row.downloadRate());
+                st.setInt(11, row.maxSessions());
+                setText(st, 12, row.rights());
+                st.executeUpdate();
+                return true;
+            } catch (SQLException e) {
+                if ("23505".equals(e.getSQLState())) {
+                    throw new DuplicateUserException(row.name(), e);
+                }
+                throw e;
+            }
+        });
+    }
+
+    /** Replaces the password hash; false when there is no such user. */
+    public boolean setPasswordHash(String name, String hash) throws SQLException {
+        return update(name, "password_hash = ?", st -> st.setString(1, hash));
+    }
+
+    /** Enables or disables the account (a disabled one cannot log in; its row stays); false when there is no such user. */
+    public boolean setEnabled(String name, boolean enabled) throws SQLException {
+        return update(name, "enabled = ?", st -> st.setBoolean(1, enabled));
+    }
+
+    /** Replaces the per-folder rights text (null: none); false when there is no such user. */
+    public boolean setRights(String name, String rights) throws SQLException {
+        return update(name, "rights = ?", st -> setText(st, 1, rights));
+    }
+
+    /** Removes the account; false when there was none. */
+    public boolean remove(String name) throws SQLException {
+        return change(name, c -> {
+            try (PreparedStatement st = c.prepareStatement("DELETE FROM ferry_users WHERE name = ?")) {
+                st.setString(1, name);
+                return st.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** One account, or empty when there is none. */
+    public Optional<UserRow> find(String name) throws SQLException {
+        try (Connection c = database.connection();
+             PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS + " FROM ferry_users WHERE name = ?")) {
+            st.setString(1, name);
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Every account, by name. */
+    public List<UserRow> list() throws SQLException {
+        try (Connection c = database.connection();
+             PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS + " FROM ferry_users ORDER BY name");
+             ResultSet rs = st.executeQuery()) {
+            List<UserRow> rows = new ArrayList<>();
+            while (rs.next()) {
+                rows.add(row(rs));
+            }
+            return rows;
+        }
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement st) throws SQLException;
+    }
+
+    private interface Work {
+        boolean run(Connection c) throws SQLException;
+    }
+
+    private boolean update(String name, String set, Binder binder) throws SQLException {
+        return change(name, c -> {
+            try (PreparedStatement st = c.prepareStatement("UPDATE ferry_users SET " + set + ", updated = now()"
+                    + " WHERE name = ?")) {
+                binder.bind(st);
+                // every SET above binds one value: the name is the second
+                st.setString(2, name);
+                return st.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** Runs {@code work} and, when it changed a row, the NOTIFY, in one transaction. */
+    private boolean change(String name, Work work) throws SQLException {
+        try (Connection c = database.connection()) {
+            c.setAutoCommit(false);
+            try {
+                boolean changed = work.run(c);
+                if (changed) {
+                    try (PreparedStatement notify = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+                        notify.setString(1, CHANNEL);
+                        notify.setString(2, name);
+                        notify.execute();
+                    }
+                }
+                c.commit();
+                return changed;
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException ignored) {
+                    // the connection is gone: nothing was committed
+                }
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    private static void setText(PreparedStatement st, int index, String value) throws SQLException {
+        if (value == null) {
+            st.setNull(index, Types.VARCHAR);
+        } else {
+            st.setString(index, value);
+        }
+    }
+
+    private static UserRow row(ResultSet rs) throws SQLException {
+        Timestamp created = rs.getTimestamp("created");
+        Timestamp updated = rs.getTimestamp("updated");
+        return new UserRow(rs.getString("name"), rs.getString("password_hash"), rs.getString("home"),
+                "read-write".equals(rs.getString("access")), rs.getBoolean("enabled"), rs.getString("tls"),
+                rs.getLong("quota_bytes"), rs.getLong("quota_files"), rs.getLong("upload_rate"),
+                rs.getLong("download_rate"), rs.getInt("max_sessions"), rs.getString("rights"),
+                created == null ? null : created.toInstant(), updated == null ? null : updated.toInstant());
+    }
+}
