@@ -9,6 +9,7 @@ import dev.ferry.runtime.tls.IdentityFiles;
 import dev.ferry.runtime.tls.SessionReuse;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.net.InetSocketAddress;
+import dev.ferry.database.DatabaseSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -68,7 +69,8 @@ public record BalancerSettings(
         Tls tls,
         java.nio.file.Path stateDirectory,
         String node,
-        BanRules bans) implements BalancerSettingsBuilder.With {
+        BanRules bans,
+        DatabaseSettings database) implements BalancerSettingsBuilder.With {
 
     /**
      * Failed logins per client address before the balancer bans it ({@code login:} in the file): the server's
@@ -111,10 +113,10 @@ public record BalancerSettings(
     public static BalancerSettings defaults() {
         return new BalancerSettings(new InetSocketAddress("127.0.0.1", 2121), null, List.of(), 0, 0, List.of(),
                 Balance.LEASTCONN, Check.DEFAULTS, 2000, 0, Queue.DEFAULTS, Timeouts.DEFAULTS, 3, ProxyProtocol.OFF, null,
-                "Ferry FTP balancer ready.", AdminSettings.OFF, Tls.OFF, null, NodeName.local(), DEFAULT_BANS);
+                "Ferry FTP balancer ready.", AdminSettings.OFF, Tls.OFF, null, NodeName.local(), DEFAULT_BANS, null);
     }
 
-    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory, node, bans); }
+    public BalancerSettings withPassivePorts(int low, int high) { return new BalancerSettings(listen, publicAddress, networkAddresses, low, high, backends, balance, check, maxSessions, maxSessionsPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory, node, bans, database); }
 
     /**
      * One FTP server behind the balancer. Weight 0 receives no new sessions. {@code maxConnecting}:

@@ -1,6 +1,7 @@
 package dev.ferry.balancer;
 
 import dev.ferry.balancer.admin.BalancerStatus;
+import dev.ferry.database.Database;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.check.HealthChecker;
@@ -81,6 +82,8 @@ public final class FtpBalancer implements AutoCloseable {
     /** FTPS for the health checks of backends that speak it (terminated or passed through), else null. */
     private final BackendTlsClient checkTls;
     private final BalancerStatus status;
+    /** The fleet's shared PostgreSQL ({@code database:}): bans shared between balancers, accounts for the admin API. */
+    private final Database database;
 
     private FtpBalancer(BalancerSettings settings) throws IOException {
         Instant startedAt = Instant.now();
@@ -90,6 +93,8 @@ public final class FtpBalancer implements AutoCloseable {
         BalancerTls tls = BalancerTls.start(settings.tls(), settings.listen());
         this.checkTls = checkTls(settings, tls);
         EventLog log = new EventLog(LOG, settings.node());
+        // Before anything is bound: a database that cannot be reached or has a newer schema stops the start.
+        this.database = settings.database() == null ? null : Database.open(settings.database(), log);
         List<Backend> backends = settings.backends().stream()
                 .map(spec -> new Backend(spec, settings.check().rise(), settings.check().fall(), log))
                 .toList();
@@ -437,6 +442,14 @@ public final class FtpBalancer implements AutoCloseable {
             passthrough.close();
         }
         context.watchdog().close();
+        if (database != null) {
+            database.close();
+        }
         context.log().info("stopped").log();
+    }
+
+    /** The shared database ({@code database:}), or null. */
+    public Database database() {
+        return database;
     }
 }

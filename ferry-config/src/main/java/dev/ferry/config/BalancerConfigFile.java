@@ -40,7 +40,7 @@ public final class BalancerConfigFile {
     private static final List<String> TOP_KEYS = ServerConfigFile.TOP_KEYS;
     private static final List<String> BALANCER_KEYS = List.of("listen", "public-address", "networks", "passive-ports",
             "backends", "balance", "check", "max-sessions", "max-sessions-per-address", "queue", "timeouts", "retries", "proxy-protocol", "source", "greeting", "admin", "tls",
-            "state-directory", "node", "login");
+            "state-directory", "node", "login", "database");
     /** The server's names (server.login), for the per-address bans the balancer keeps itself. */
     private static final List<String> LOGIN_KEYS = List.of("ban-after-failures", "ban-window", "ban-duration");
     private static final List<String> BACKEND_KEYS = List.of("name", "address", "weight", "max-connecting", "passive-ports");
@@ -106,9 +106,11 @@ public final class BalancerConfigFile {
                         m.file().directory(), base.tls(), stateDirectory)
                 : base.tls();
         BanRules bans = m.has("login") ? bans(m.mapping("login", LOGIN_KEYS).orElseThrow(), base.bans()) : base.bans();
+        // The servers' database: bans shared between balancers, accounts for the admin API (docs/policy.md).
+        var database = m.has("database") ? DatabaseSection.read(m, m.file().directory()) : base.database();
         return new BalancerSettings(listen, publicAddress, networks, ports[0], ports[1], backends, balance, check,
                 maxSessions, maxPerAddress, queue, timeouts, retries, proxyProtocol, source, greeting, admin, tls, stateDirectory, node,
-                bans);
+                bans, database);
     }
 
     /** {@code login:}: failed logins per client address that ban it at the balancer (0 failures: off). */

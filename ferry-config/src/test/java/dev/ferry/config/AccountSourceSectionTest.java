@@ -120,7 +120,7 @@ class AccountSourceSectionTest {
                 Arguments.of("""
                         server:
                           users: nis
-                        """, "2:10", "expected a list of users, or ldap or hook, got 'nis'"),
+                        """, "2:10", "expected a list of users, or database, ldap or hook, got 'nis'"),
                 Arguments.of("""
                         server:
                           users: ldap

@@ -70,7 +70,7 @@ class BalancerConfigFileTest {
                 Arguments.of("""
                         balancer:
                           balanse: roundrobin
-                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node, login"),
+                        """, "2:3", "balancer: unknown key 'balanse'; did you mean 'balance'? Allowed keys in balancer: listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node, login, database"),
                 Arguments.of("""
                         balancer:
                           check:
@@ -106,7 +106,7 @@ class BalancerConfigFileTest {
                         """, "1:1", "missing key 'balancer' (the mapping that holds the balancer settings)"),
                 Arguments.of("""
                         balancer:
-                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node, login, got nothing"),
+                        """, "1:10", "balancer: expected a mapping with the keys listen, public-address, networks, passive-ports, backends, balance, check, max-sessions, max-sessions-per-address, queue, timeouts, retries, proxy-protocol, source, greeting, admin, tls, state-directory, node, login, database, got nothing"),
                 Arguments.of("""
                         balancer:
                           check: tcp
@@ -485,7 +485,7 @@ class BalancerConfigFileTest {
                         new AdminSettings.User("alice", HASH, AdminSettings.Role.ADMIN),
                         new AdminSettings.User("bob", HASH, AdminSettings.Role.READ_ONLY))),
                 BalancerSettings.Tls.OFF, null, "lb-a",
-                new dev.ferry.runtime.limits.BanRules(4, Duration.ofMinutes(2), Duration.ofHours(1))));
+                new dev.ferry.runtime.limits.BanRules(4, Duration.ofMinutes(2), Duration.ofHours(1)), null));
     }
 
     @Test

@@ -44,7 +44,7 @@ class DatabaseSectionTest {
                     connect-timeout: 2s
                     query-timeout: 1500ms
                 """), base);
-        assertThat(s.accountSource()).isEqualTo(ServerSettings.AccountSource.DATABASE);
+        assertThat(s.accountSource()).isEqualTo(dev.ferry.server.auth.DatabaseSource.INSTANCE);
         assertThat(s.users()).isEmpty();
         assertThat(s.database()).isEqualTo(new DatabaseSettings("jdbc:postgresql://db.example:5433/ferry", "ftp",
                 dir.resolve("db-password"), 8, Duration.ofSeconds(2), Duration.ofMillis(1500)));
@@ -69,15 +69,15 @@ class DatabaseSectionTest {
     @Test
     void anInlineListStillMeansUsersFromTheFile() throws Exception {
         ServerSettings s = ServerConfigFile.load(write("server:\n  users: []\n"), base);
-        assertThat(s.accountSource()).isEqualTo(ServerSettings.AccountSource.USERS_FILE);
+        assertThat(s.accountSource()).isNull();
         assertThat(s.database()).isNull();
     }
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            users: ldapp|2:10|server.users: expected a list of users or `database`, got 'ldapp'
+            users: ldapp|2:10|server.users: expected a list of users, or database, ldap or hook, got 'ldapp'
             users: database|2:3|server: missing key 'database'
-            users: database\\n  users-file: u.yaml\\n  database: {url: postgresql://h/d, user: f}|3:15|remove users-file
+            users: database\\n  users-file: u.yaml\\n  database: {url: postgresql://h/d, user: f}|3:15|remove one of the two
             users: database\\n  database: {user: f}|3:13|server.database: missing key 'url'
             users: database\\n  database: {url: postgresql://h/d}|3:13|missing key 'user'
             users: database\\n  database: {url: mysql://h/d, user: f}|3:19|expected a database URL such as postgresql://

@@ -94,8 +94,7 @@ public record ServerSettings(
         }
         Objects.requireNonNull(node, "node");
         Objects.requireNonNull(events, "events");
-        Objects.requireNonNull(accountSource, "accountSource");
-        if (accountSource == AccountSource.DATABASE && database == null) {
+        if (accountSource != null && accountSource.kind().equals("database") && database == null) {
             throw new IllegalArgumentException("users: database needs the database settings");
         }
     }
