@@ -47,7 +47,7 @@ CREATE INDEX ferry_session_leases_user ON ferry_session_leases (username);
 -- The NOTIFY payload of a ban: tab-separated, the reason last since it is free text (tabs and newlines are
 -- replaced): ban <address> <until, epoch ms> <failures> <origin> <reason>. A lift: lift <address>.
 CREATE FUNCTION ferry_ban_payload(b ferry_bans) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-    SELECT 'ban' || E'\t' || host(b.address) || E'\t' || (extract(epoch FROM b.until) * 1000)::bigint || E'\t'
+    SELECT 'ban' || E'\t' || host(b.address) || E'\t' || floor(extract(epoch FROM b.until) * 1000)::bigint || E'\t'
         || b.failures || E'\t' || translate(b.origin, E'\t\n\r', '   ') || E'\t' || translate(b.reason, E'\t\n\r', '   ')
 $$;
 

@@ -4,6 +4,7 @@ import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.runtime.limits.LimitsUnavailableException;
 import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.server.ServerContext;
 import dev.ferry.server.auth.LoginResult;
@@ -111,7 +112,18 @@ public final class LoginCommands {
         // A trusted proxy's own session (its login check) is counted but never refused: a check account with a
         // limit must not take its backend down.
         int maxSessions = proxyOwn ? 0 : ok.policy().maxSessions();
-        SessionLimits.Lease lease = ctx.sessionLimits().acquire(ok.user(), maxSessions, log.id());
+        SessionLimits.Lease lease;
+        try {
+            lease = ctx.sessionLimits().acquire(ok.user(), maxSessions, log.id());
+        } catch (LimitsUnavailableException e) {
+            // The shared count (the database) cannot be asked: letting the login in could break the account's
+            // limit, so it is refused like an accounts outage (421, not counted as a guess); sessions in progress go on.
+            log.user(ok.user());
+            ctx.metrics().loginFailed(false);
+            log.warn("login-failed").with("reason", "session-limits-unavailable").with("max_sessions", maxSessions)
+                    .with("error", e.getMessage()).log();
+            return ACCOUNTS_UNAVAILABLE;
+        }
         if (lease == null) {
             log.user(ok.user());
             log.info("refused").with("verb", "PASS").with("reason", "max-sessions").with("max_sessions", maxSessions)
