@@ -3,6 +3,7 @@ package dev.ferry.server.session;
 import dev.ferry.runtime.limits.BanList;
 import dev.ferry.runtime.limits.LocalBanList;
 import dev.ferry.runtime.limits.LocalSessionLimits;
+import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.PassiveAddressing;
 import dev.ferry.runtime.net.Watchdog;
@@ -74,6 +75,11 @@ final class InMemoryServer implements AutoCloseable {
 
     /** With these storage engines: the server's, and those of accounts with a storage of their own. */
     InMemoryServer(ServerSettings settings, StorageEngines storage) {
+        this(settings, storage, new LocalSessionLimits(settings.node()));
+    }
+
+    /** With these session counts (a shared store's, or one that fails). */
+    InMemoryServer(ServerSettings settings, StorageEngines storage, SessionLimits sessionLimits) {
         this.settings = settings;
         ServerSettings.Passive passive = settings.passive();
         BanList bans = new LocalBanList(settings.loginPolicy().banRules(), Clock.systemUTC(), settings.node());
@@ -82,7 +88,7 @@ final class InMemoryServer implements AutoCloseable {
         this.context = new ServerContext(settings,
                 new Authenticator(settings.users(), settings.anonymous(), settings.loginPolicy().credentialCacheTtl()),
                 bans,
-                new LocalSessionLimits(settings.node()),
+                sessionLimits,
                 new Watchdog("test-watchdog"),
                 passivePorts,
                 new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),

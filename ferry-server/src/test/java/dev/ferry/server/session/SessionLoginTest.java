@@ -6,9 +6,15 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.ferry.protocol.command.Verb;
+import dev.ferry.runtime.limits.LimitsUnavailableException;
+import dev.ferry.runtime.limits.LocalSessionLimits;
+import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.server.ServerSettings.Limits;
 import dev.ferry.server.ServerSettings.LoginPolicy;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.fs.HomeStorage;
+import dev.ferry.server.fs.StorageEngines;
+import dev.ferry.server.policy.AccountPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -329,6 +335,46 @@ class SessionLoginTest {
         assertThat(c.replyLine()).isEqualTo("421 Idle timeout; closing the connection.");
         assertThat(c.closedByServer()).isTrue();
         assertThat(server.context.sessions().count()).isZero();
+    }
+
+    /**
+     * The shared session count (the database) cannot be asked: an account with max-sessions is refused with 421 (its
+     * limit cannot be checked), no guess is counted, and an account without a limit is not even asked about.
+     */
+    @Test
+    void aSessionLimitThatCannotBeCheckedRefusesTheLoginWith421() throws Exception {
+        LocalSessionLimits counts = new LocalSessionLimits("test");
+        SessionLimits unreachable = new SessionLimits() {
+            @Override
+            public Lease acquire(String user, int max, String sessionId) {
+                if (max > 0) {
+                    throw new LimitsUnavailableException("database down",
+                            new java.sql.SQLTransientConnectionException("Connection is not available"));
+                }
+                return counts.acquire(user, max, sessionId);
+            }
+
+            @Override
+            public java.util.Map<String, Integer> counts() {
+                return counts.counts();
+            }
+        };
+        ServerSettings s = InMemoryServer.settings(root);
+        s = s.withUsers(s.users().stream()
+                .map(u -> u.name().equals("alice") ? u.withPolicy(AccountPolicy.NONE.withMaxSessions(2)) : u)
+                .toList(), null);
+        server = new InMemoryServer(s, StorageEngines.of(new HomeStorage()), unreachable);
+        ControlClient limited = server.greeted();
+        limited.command("USER alice");
+        assertThat(limited.command("PASS " + InMemoryServer.PASSWORD))
+                .isEqualTo("421 Login service unavailable; try again later. Closing the connection.");
+        assertThat(limited.closedByServer()).isTrue();
+        assertThat(server.context.bans().isBanned(InMemoryServer.CLIENT_ADDRESS.getAddress())).isFalse();
+
+        ControlClient free = server.greeted();
+        free.command("USER reader");
+        assertThat(free.command("PASS " + InMemoryServer.PASSWORD)).startsWith("230 ");
+        assertThat(counts.counts()).containsEntry("reader", 1);
     }
 
     @Test
