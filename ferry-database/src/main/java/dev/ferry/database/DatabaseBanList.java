@@ -113,6 +113,11 @@ public final class DatabaseBanList implements BanList, AutoCloseable {
     }
 
     @Override
+    public boolean shared() {
+        return true;
+    }
+
+    @Override
     public boolean isBanned(InetAddress address) {
         InetAddress key = Ban.key(address);
         Ban b = copy.get(key);

@@ -48,6 +48,14 @@ public interface BanList {
      */
     boolean lift(InetAddress address);
 
+    /**
+     * Whether the list is shared with other nodes (the database): a server behind a balancer on the same list then
+     * leaves the counting of relayed logins to the balancer, so one failure is not counted twice.
+     */
+    default boolean shared() {
+        return false;
+    }
+
     /** Addresses (IPv6: /64 prefixes) banned right now; for status pages and metrics. */
     default int bannedCount() {
         return bans().size();

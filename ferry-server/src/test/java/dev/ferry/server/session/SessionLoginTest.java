@@ -6,7 +6,10 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.ferry.protocol.command.Verb;
+import dev.ferry.runtime.limits.Ban;
+import dev.ferry.runtime.limits.BanList;
 import dev.ferry.runtime.limits.LimitsUnavailableException;
+import dev.ferry.runtime.limits.LocalBanList;
 import dev.ferry.runtime.limits.LocalSessionLimits;
 import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.server.ServerSettings.Limits;
@@ -375,6 +378,45 @@ class SessionLoginTest {
         free.command("USER reader");
         assertThat(free.command("PASS " + InMemoryServer.PASSWORD)).startsWith("230 ");
         assertThat(counts.counts()).containsEntry("reader", 1);
+    }
+
+    /**
+     * With a shared ban list (the database), a login relayed by a balancer is counted by the balancer, which sees its
+     * reply: the server counting it too would ban after half the failures. A direct session is still counted here.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void aRelayedLoginIsCountedHereOnlyWhenTheBanListIsNotShared(boolean shared) throws Exception {
+        ServerSettings s = InMemoryServer.settings(root)
+                .withLoginPolicy(new LoginPolicy(Duration.ZERO, 5, 2, Duration.ofMinutes(5), Duration.ofMinutes(15),
+                        Duration.ofMinutes(15)));
+        LocalBanList local = new LocalBanList(s.loginPolicy().banRules(), java.time.Clock.systemUTC(), "test");
+        BanList bans = new BanList() {
+            @Override public boolean isBanned(java.net.InetAddress a) { return local.isBanned(a); }
+            @Override public boolean recordFailure(java.net.InetAddress a) { return local.recordFailure(a); }
+            @Override public void recordSuccess(java.net.InetAddress a) { local.recordSuccess(a); }
+            @Override public java.util.List<Ban> bans() { return local.bans(); }
+            @Override public Ban ban(java.net.InetAddress a, Duration d, String r, String o) { return local.ban(a, d, r, o); }
+            @Override public boolean lift(java.net.InetAddress a) { return local.lift(a); }
+            @Override public boolean shared() { return shared; }
+        };
+        server = new InMemoryServer(s, StorageEngines.of(new HomeStorage()), new LocalSessionLimits("test"), bans);
+        java.net.InetSocketAddress client = InMemoryServer.socketAddress("192.0.2.7", 40000);
+        ControlClient relayed = server.connectRelayed(client, InMemoryServer.socketAddress("127.0.0.5", 50000));
+        relayed.replyLine();
+        for (int i = 0; i < 2; i++) {
+            relayed.command("USER alice");
+            relayed.command("PASS wrong");
+        }
+        assertThat(bans.isBanned(client.getAddress())).as("counted here: %s", !shared).isEqualTo(!shared);
+
+        ControlClient direct = server.connect(InMemoryServer.socketAddress("192.0.2.8", 40001));
+        direct.replyLine();
+        for (int i = 0; i < 2; i++) {
+            direct.command("USER alice");
+            direct.command("PASS wrong");
+        }
+        assertThat(bans.isBanned(InMemoryServer.socketAddress("192.0.2.8", 1).getAddress())).isTrue();
     }
 
     @Test
