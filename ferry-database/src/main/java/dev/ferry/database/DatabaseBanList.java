@@ -50,6 +50,10 @@ public final class DatabaseBanList implements BanList, AutoCloseable {
     static final int MAX_BANS = LocalBanList.MAX_TRACKED_ADDRESSES;
     /** Notifications kept for replay while a reload runs; beyond this the reload is simply done again. */
     static final int MAX_REPLAY = 10_000;
+    /** While the database is down, how long calls go straight to the fallback before one tries again. */
+    static final Duration RETRY = Duration.ofSeconds(1);
+    /** Longest pause between tries of a reload that failed. */
+    static final Duration MAX_RELOAD_PAUSE = Duration.ofSeconds(5);
     /** How often ended bans and old failure rows are deleted. */
     static final Duration CLEANUP = Duration.ofMinutes(1);
     /** Longest ban the database is asked for (a timestamp has its limits; a century is "forever" here). */
@@ -62,6 +66,8 @@ public final class DatabaseBanList implements BanList, AutoCloseable {
     private final EventLog log;
     private final LocalBanList fallback;
     private final AtomicBoolean down = new AtomicBoolean();
+    /** While down: no query before this time (System.nanoTime), so that calls do not each wait the connect timeout. */
+    private volatile long retryAt;
     private final AtomicBoolean fullLogged = new AtomicBoolean();
     private final Thread cleaner;
     private volatile boolean closed;
@@ -133,6 +139,10 @@ public final class DatabaseBanList implements BanList, AutoCloseable {
             return false;
         }
         InetAddress key = Ban.key(address);
+        if (resting()) {
+            fallbackUsed = true;
+            return fallback.recordFailure(address);
+        }
         try (Connection c = db.connection();
              PreparedStatement st = c.prepareStatement("SELECT host(address), until, failures, reason, origin"
                      + " FROM ferry_record_failure(?::inet, ?, ?, ?, ?)")) {
@@ -168,6 +178,9 @@ public final class DatabaseBanList implements BanList, AutoCloseable {
         }
         if (fallbackUsed) {
             fallback.recordSuccess(address);
+        }
+        if (resting()) {
+            return;
         }
         try (Connection c = db.connection();
              PreparedStatement st = c.prepareStatement("DELETE FROM ferry_login_failures WHERE address = ?::inet")) {
@@ -219,6 +232,9 @@ public final class DatabaseBanList implements BanList, AutoCloseable {
             throw new IllegalArgumentException("a ban lasts some time, got " + duration);
         }
         InetAddress key = Ban.key(address);
+        if (resting()) {
+            throw new LimitsUnavailableException("the ban database cannot be reached; the ban was not made", null);
+        }
         try (Connection c = db.connection();
              PreparedStatement st = c.prepareStatement("SELECT host(address), until, failures, reason, origin"
                      + " FROM ferry_ban(?::inet, ?, ?, ?)")) {
@@ -245,6 +261,10 @@ public final class DatabaseBanList implements BanList, AutoCloseable {
     public boolean lift(InetAddress address) {
         InetAddress key = Ban.key(address);
         boolean local = fallbackUsed && fallback.lift(address);
+        if (resting()) {
+            throw new LimitsUnavailableException("the ban database cannot be reached; the ban still holds on the"
+                    + " other nodes", null);
+        }
         try (Connection c = db.connection();
              PreparedStatement st = c.prepareStatement("SELECT ferry_lift(?::inet)")) {
             st.setString(1, key.getHostAddress());
@@ -313,6 +333,7 @@ public final class DatabaseBanList implements BanList, AutoCloseable {
                     replay = null;
                 }
             }
+            back();
             log.info("bans-loaded").with("bans", loaded.size()).log();
         } while (again);
     }
@@ -336,13 +357,30 @@ public final class DatabaseBanList implements BanList, AutoCloseable {
                 return;
             }
             // Back after a loss: what was missed is unknown. The reload queries, so not on the listening thread.
-            Thread.ofVirtual().name("ferry-bans-reload").start(() -> {
-                try {
-                    reload();
-                } catch (SQLException | RuntimeException e) {
-                    outage("reload", e);
-                }
-            });
+            Thread.ofVirtual().name("ferry-bans-reload").start(DatabaseBanList.this::reloadUntilDone);
+        }
+    }
+
+    /**
+     * Reloads, trying again (a pause of {@link #RETRY}, growing to {@link #MAX_RELOAD_PAUSE}) while the pool cannot
+     * give a connection yet: the LISTEN connection may be back before the pool is. Gives up when closed, or when the
+     * LISTEN connection is lost again (its return starts another reload).
+     */
+    private void reloadUntilDone() {
+        long pause = RETRY.toMillis();
+        while (!closed && db.notifications().connected()) {
+            try {
+                reload();
+                return;
+            } catch (SQLException | RuntimeException e) {
+                outage("reload", e);
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                return;
+            }
+            pause = Math.min(pause * 2, MAX_RELOAD_PAUSE.toMillis());
         }
     }
 
@@ -427,7 +465,13 @@ public final class DatabaseBanList implements BanList, AutoCloseable {
         }
     }
 
+    /** Whether the database is down and was tried less than {@link #RETRY} ago: do not wait on it again yet. */
+    private boolean resting() {
+        return down.get() && System.nanoTime() - retryAt < 0;
+    }
+
     private void outage(String during, Exception e) {
+        retryAt = System.nanoTime() + RETRY.toNanos();
         if (down.compareAndSet(false, true)) {
             log.warn("bans-database-unavailable").with("during", during).with("error", String.valueOf(e.getMessage()))
                     .with("serving", "last-known-bans").with("failures_counted", "locally").log();

@@ -38,6 +38,8 @@ public final class DatabaseSessionLimits implements SessionLimits, AutoCloseable
 
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_STALE = Duration.ofSeconds(30);
+    /** While the database is down, how long limited logins are refused at once before one tries again. */
+    static final Duration RETRY = Duration.ofSeconds(1);
 
     private final Database db;
     /** This process's slot: the node name and, for a server, its listen address. */
@@ -52,6 +54,8 @@ public final class DatabaseSessionLimits implements SessionLimits, AutoCloseable
     private final Map<String, String> held = new ConcurrentHashMap<>();
     private final AtomicLong sequence = new AtomicLong();
     private final AtomicBoolean down = new AtomicBoolean();
+    /** While down: no query before this time (System.nanoTime), so that logins do not each wait the connect timeout. */
+    private volatile long retryAt;
     private final AtomicBoolean takenLogged = new AtomicBoolean();
     private volatile boolean dirty;
     private volatile boolean closed;
@@ -91,6 +95,9 @@ public final class DatabaseSessionLimits implements SessionLimits, AutoCloseable
     public Lease acquire(String user, int max, String sessionId) {
         if (max <= 0) {
             return local.acquire(user, 0, sessionId);
+        }
+        if (resting()) {
+            throw new LimitsUnavailableException("the session count in the database cannot be asked (down)", null);
         }
         String rowId = sessionId + "/" + sequence.incrementAndGet();
         boolean granted;
@@ -177,6 +184,10 @@ public final class DatabaseSessionLimits implements SessionLimits, AutoCloseable
             }
             counted.close();
             held.remove(rowId);
+            if (resting()) {
+                dirty = true;   // the heartbeat deletes it once the database answers
+                return;
+            }
             try (Connection c = db.connection();
                  PreparedStatement st = c.prepareStatement("DELETE FROM ferry_session_leases"
                          + " WHERE node = ? AND incarnation = ?::uuid AND session_id = ?")) {
@@ -306,7 +317,13 @@ public final class DatabaseSessionLimits implements SessionLimits, AutoCloseable
         log.info("session-limits-reconciled").with("leases", now.size()).log();
     }
 
+    /** Whether the database is down and was tried less than {@link #RETRY} ago: do not wait on it again yet. */
+    private boolean resting() {
+        return down.get() && System.nanoTime() - retryAt < 0;
+    }
+
     private void outage(String during, SQLException e) {
+        retryAt = System.nanoTime() + RETRY.toNanos();
         if (down.compareAndSet(false, true)) {
             log.warn("session-limits-database-unavailable").with("during", during).with("error", e.getMessage())
                     .with("limited_logins", "refused").log();
