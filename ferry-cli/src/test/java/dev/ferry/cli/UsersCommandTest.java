@@ -234,7 +234,11 @@ class UsersCommandTest {
                 "name:      bob",
                 "home:      pub",
                 "access:    read-only",
-                "enabled:   no");
+                "enabled:   no",
+                "quota:     no limit, no limit",
+                "bandwidth: up no limit, down no limit",
+                "sessions:  no limit",
+                "rights:    (none)");
         Run missing = run("", "show", "carol", "--file", file.toString());
         assertThat(missing.exitCode()).isEqualTo(UsersCommand.REFUSED);
         assertThat(missing.err()).contains("no user 'carol' in the file");
@@ -265,7 +269,7 @@ class UsersCommandTest {
         assertThat(alice.writable()).isFalse();
         assertThat(alice.home()).isEqualTo(dir.resolve("root/customers/alice"));
         assertThat(Files.readString(file)).contains("# bob is the night shift", "quota: {bytes: 1073741824, files: 1000}",
-                "rights: {'/': [list, download], /incoming: [list, upload]}");
+                "rights: {'/': [list, download], '/incoming': [list, upload]}");
         assertThat(accounts(file).get(1).policy()).isEqualTo(dev.ferry.server.policy.AccountPolicy.NONE);
 
         // a block mapping written by hand is replaced whole; '' removes the rights
