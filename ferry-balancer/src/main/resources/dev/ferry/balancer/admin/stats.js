@@ -409,7 +409,8 @@
       td(row, 'enabled', 'Enabled').textContent = u.enabled ? 'yes' : 'no';
       td(row, 'access', 'Access').textContent = u.access;
       td(row, 'home', 'Home').textContent = u.home === null ? '/' : u.home;
-      td(row, 'quota', 'Quota').textContent = limit(u.quota.bytes, bytes) + ' · ' + limit(u.quota.files, String) + ' files';
+      td(row, 'quota', 'Quota').textContent = limit(u.quota.bytes, bytes) + ' · '
+        + (u.quota.files === 0 ? 'no file limit' : u.quota.files + ' files');
       td(row, 'bandwidth', 'Bandwidth').textContent = '↑ ' + limit(u.bandwidth.upload, perSecond)
         + ' ↓ ' + limit(u.bandwidth.download, perSecond);
       td(row, 'max-sessions', 'Sessions').textContent = limit(u.max_sessions, String);
