@@ -242,6 +242,12 @@ class BalancerUsersApiTest {
                 "rights:    /=list,download;/incoming=list,upload", "access:    read-only");
         assertThat(DatabaseUsersServerTest.users("", "set", "carol", "--config", config.toString(), "--quota-files", "x")
                 .err()).contains("--quota-files: expected a whole number");
+        DatabaseUsersServerTest.Run dave = DatabaseUsersServerTest.users("d4ve-pw\n", "add", "dave", "--config",
+                config.toString(), "--password-stdin", "--quota-files", "7", "--max-sessions", "3", "--upload-rate", "2KiB");
+        assertThat(dave.exitCode()).as(dave.err()).isZero();
+        assertThat(asAdmin("GET", "/api/users/dave", null).body()).contains("\"quota\":{\"bytes\":0,\"files\":7}",
+                "\"bandwidth\":{\"upload\":2048,\"download\":0}", "\"max_sessions\":3");
+        assertThat(login("dave", "d4ve-pw")).isEqualTo(230);
 
         // the page's login: the cookie alone is not enough for a change, the CSRF token is
         HttpResponse<String> page = http.send(request("POST", "/api/login",

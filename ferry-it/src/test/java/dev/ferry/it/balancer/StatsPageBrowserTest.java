@@ -284,7 +284,7 @@ class StatsPageBrowserTest {
         assertThat(driver.findElement(row).findElement(By.cssSelector("td[data-cell='quota']")).getText())
                 .isEqualTo("10 GiB · no file limit");
         assertThat(pg.psql(PostgresServer.DATABASE, "SELECT quota_bytes || ' ' || enabled FROM ferry_users WHERE name = 'carol'"))
-                .isEqualTo("10737418240 t");
+                .isEqualTo("10737418240 true");
 
         // The rows are redrawn every few seconds: a click may land on one just replaced, so it is retried.
         waitFor("a click on disable", d -> {
