@@ -100,6 +100,15 @@ public final class UserTable {
         }, 2);
     }
 
+    /** Replaces both rates and the session limit in one change (0: no limit); false when there is no such user. */
+    public boolean setLimits(String name, long uploadRate, long downloadRate, int maxSessions) throws SQLException {
+        return update(name, "upload_rate = ?, download_rate = ?, max_sessions = ?", st -> {
+            st.setLong(1, uploadRate);
+            st.setLong(2, downloadRate);
+            st.setInt(3, maxSessions);
+        }, 3);
+    }
+
     /** Replaces the limit of sessions at once across every server (0: none); false when there is no such user. */
     public boolean setMaxSessions(String name, int maxSessions) throws SQLException {
         return update(name, "max_sessions = ?", st -> st.setInt(1, maxSessions));

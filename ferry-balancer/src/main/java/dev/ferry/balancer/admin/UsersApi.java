@@ -281,7 +281,7 @@ final class UsersApi {
         if (sessions == null) {
             return;
         }
-        if (!table.setBandwidth(name, up, down) || !table.setMaxSessions(name, sessions.intValue())) {
+        if (!table.setLimits(name, up, down, sessions.intValue())) {
             Http.error(ex, 404, "no user " + name);
             return;
         }
