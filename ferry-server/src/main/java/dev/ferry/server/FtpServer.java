@@ -175,6 +175,7 @@ public final class FtpServer implements AutoCloseable {
                 context.events().close(java.time.Duration.ZERO);
                 storage.close();
                 accounts.close();
+                closeDatabase();
                 throw e;
             }
             // Same session limit: a session is a session, whichever listener it came through.
