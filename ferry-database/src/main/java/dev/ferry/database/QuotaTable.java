@@ -200,6 +200,26 @@ public final class QuotaTable {
     public long grow(long id, String account, Limits limits, Holder holder, long held, long files, long more,
                      Duration lease) throws SQLException {
         return locked(account, (c, usage) -> {
+            if (fits(usage, limits, more, 0)) {
+                // The usual case, the row still there: one statement changes both and says whether it was. Under the
+                // usage row's lock no one else can drop it meanwhile (a renewal only delays this by its statement).
+                try (PreparedStatement st = c.prepareStatement("WITH r AS (UPDATE ferry_quota_reservations"
+                        + " SET bytes = bytes + ?, expires_at = now() + ? * interval '1 millisecond' WHERE id = ?"
+                        + " RETURNING id)"
+                        + " UPDATE ferry_quota_usage SET bytes_reserved = bytes_reserved + ?"
+                        + " WHERE account = ? AND EXISTS (SELECT 1 FROM r) RETURNING account")) {
+                    st.setLong(1, more);
+                    st.setLong(2, lease.toMillis());
+                    st.setLong(3, id);
+                    st.setLong(4, more);
+                    st.setString(5, account);
+                    try (ResultSet rs = st.executeQuery()) {
+                        if (rs.next()) {
+                            return id;
+                        }
+                    }
+                }
+            }
             boolean present = reservationRow(c, id);
             long needBytes = present ? more : held + more;
             long needFiles = present ? 0 : files;
@@ -344,6 +364,57 @@ public final class QuotaTable {
                         : Optional.empty();
             }
         }
+    }
+
+    /**
+     * What a recount did: the usage before (null: the account had no row, and was counted for the first time) and
+     * after; {@code busy}: uploads were in progress, so nothing was counted or changed.
+     */
+    public record Recount(Usage before, Usage after, boolean busy) {}
+
+    /**
+     * Counts {@code account} again with {@code counter} and replaces its usage, for changes made beside Ferry (a
+     * shell, a restore). Refused while a reservation is live: an upload committed but not yet settled would be in
+     * the walk and then added again by its settlement. The walk runs under the account's row lock, so uploads,
+     * deletes and renames of the account wait for it on every server (bounded by the query timeout). What is left
+     * of expired reservations goes with it.
+     */
+    public Recount recount(String account, Counter counter) throws SQLException, IOException {
+        if (!usageRow(account) && open(account, counter)) {
+            return new Recount(null, usage(account).orElseThrow(), false);
+        }
+        IOException[] walkFailed = new IOException[1];
+        Recount r = locked(account, (c, before) -> {
+            try (PreparedStatement st = c.prepareStatement("SELECT 1 FROM ferry_quota_reservations"
+                    + " WHERE account = ? AND expires_at >= now() LIMIT 1")) {
+                st.setString(1, account);
+                try (ResultSet rs = st.executeQuery()) {
+                    if (rs.next()) {
+                        return new Recount(before, before, true);
+                    }
+                }
+            }
+            Count count;
+            try {
+                count = counter.count();
+            } catch (IOException e) {
+                walkFailed[0] = e;
+                return null;
+            }
+            expire(c, account);
+            try (PreparedStatement st = c.prepareStatement("UPDATE ferry_quota_usage SET bytes_used = ?, files_used = ?,"
+                    + " counted_at = now() WHERE account = ?")) {
+                st.setLong(1, Math.max(0, count.bytes()));
+                st.setLong(2, Math.max(0, count.files()));
+                st.setString(3, account);
+                st.executeUpdate();
+            }
+            return new Recount(before, usage(c, account).orElseThrow(), false);
+        });
+        if (walkFailed[0] != null) {
+            throw walkFailed[0];
+        }
+        return r;
     }
 
     /**

@@ -301,6 +301,33 @@ class DatabaseQuotaLedgerTest {
     }
 
     @Test
+    void aRecountReplacesUsageButNotWhileAnUploadIsInProgress() throws Exception {
+        Database[] db = twoServers(2);
+        DatabaseQuotaLedger a = new DatabaseQuotaLedger(new QuotaTable(db[0]));
+        QuotaTable table = new QuotaTable(db[1]);
+        open(a, "jill", 5_000, 5);
+        QuotaLedger.Reservation r = a.reserve("jill", new Quota(10_240, 10), A, 100, 1);
+        assertThat(r).isNotNull();
+
+        QuotaTable.Recount busy = table.recount("jill", () -> new QuotaTable.Count(1, 1));
+        assertThat(busy.busy()).isTrue();
+        assertThat(busy.after()).isEqualTo(new QuotaTable.Usage(5_000, 5, 100, 1));
+
+        r.settle(100, 1);
+        QuotaTable.Recount done = table.recount("jill", () -> new QuotaTable.Count(2_000, 2));
+        assertThat(done).isEqualTo(new QuotaTable.Recount(new QuotaTable.Usage(5_100, 6, 0, 0),
+                new QuotaTable.Usage(2_000, 2, 0, 0), false));
+        assertThat(a.usage("jill", TEN_KIB_FIVE_FILES).bytesUsed()).isEqualTo(2_000);
+
+        QuotaTable.Recount first = table.recount("kim", () -> new QuotaTable.Count(42, 1));
+        assertThat(first).isEqualTo(new QuotaTable.Recount(null, new QuotaTable.Usage(42, 1, 0, 0), false));
+        assertThatThrownBy(() -> table.recount("jill", () -> {
+            throw new IOException("too big");
+        })).isInstanceOf(IOException.class).hasMessage("too big");
+        assertThat(a.usage("jill", TEN_KIB_FIVE_FILES).bytesUsed()).as("a failed walk changes nothing").isEqualTo(2_000);
+    }
+
+    @Test
     void aDatabaseThatIsDownIsAnIOException() throws Exception {
         Database[] db = twoServers(1);
         DatabaseQuotaLedger a = new DatabaseQuotaLedger(new QuotaTable(db[0]));
