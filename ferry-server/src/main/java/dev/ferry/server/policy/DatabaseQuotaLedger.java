@@ -3,6 +3,7 @@ package dev.ferry.server.policy;
 import dev.ferry.database.QuotaTable;
 import java.io.IOException;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 
 /**
@@ -32,6 +33,43 @@ public final class DatabaseQuotaLedger implements QuotaLedger {
         this.lease = lease;
     }
 
+    /** Attempts of a call whose connections the database had ended (the default pool's size). */
+    static final int DEAD_CONNECTION_ATTEMPTS = 4;
+
+    private interface Call<T> {
+        T run() throws SQLException, IOException;
+    }
+
+    /**
+     * Runs {@code call}, and again if its connection turned out to be dead: after a database restart the pool
+     * may hand out a connection the server ended, and the upload should not pay for it. {@code repeatable}: the
+     * call may run twice without harm (a read, or a reservation, which at worst holds room until its lease ends),
+     * so a connection lost mid-call is retried too, once; otherwise only connections ended before the call
+     * (57P0x: the statement never ran).
+     */
+    static <T> T retrying(Call<T> call, boolean repeatable) throws SQLException, IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return call.run();
+            } catch (SQLException e) {
+                // The pool drops each dead connection it hands out, so a few attempts get past a restart's.
+                if (attempt >= DEAD_CONNECTION_ATTEMPTS || !deadConnection(e, repeatable && attempt == 1)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    static boolean deadConnection(SQLException e, boolean repeatable) {
+        // No connection within the connect timeout: the database is down, and waiting again would only double the
+        // client's wait for its 451.
+        if (e instanceof SQLTransientConnectionException) {
+            return false;
+        }
+        String state = e.getSQLState();
+        return state != null && (state.startsWith("57P0") || repeatable && state.startsWith("08"));
+    }
+
     private static IOException unavailable(String what, SQLException e) {
         return new IOException("quota database: " + what + ": " + e.getMessage(), e);
     }
@@ -47,10 +85,10 @@ public final class DatabaseQuotaLedger implements QuotaLedger {
     @Override
     public void open(String user, Counter counter) throws IOException {
         try {
-            table.open(user, () -> {
+            retrying(() -> table.open(user, () -> {
                 Counted c = counter.count();
                 return new QuotaTable.Count(c.bytes(), c.files());
-            });
+            }), true);
         } catch (SQLException e) {
             throw unavailable("open " + user, e);
         }
@@ -62,7 +100,7 @@ public final class DatabaseQuotaLedger implements QuotaLedger {
             throw new IllegalArgumentException("a reservation cannot be negative: " + bytes + " bytes, " + files + " files");
         }
         try {
-            long id = table.reserve(user, limits(quota), holder(owner), bytes, files, lease);
+            long id = retrying(() -> table.reserve(user, limits(quota), holder(owner), bytes, files, lease), true);
             return id == 0 ? null : new Held(id, user, holder(owner), bytes, files);
         } catch (SQLException e) {
             throw unavailable("reserve for " + user, e);
@@ -72,7 +110,10 @@ public final class DatabaseQuotaLedger implements QuotaLedger {
     @Override
     public void adjust(String user, long bytes, long files) throws IOException {
         try {
-            table.adjust(user, bytes, files);
+            retrying(() -> {
+                table.adjust(user, bytes, files);
+                return null;
+            }, false);
         } catch (SQLException e) {
             throw unavailable("adjust " + user, e);
         }
@@ -81,7 +122,7 @@ public final class DatabaseQuotaLedger implements QuotaLedger {
     @Override
     public Usage usage(String user, Quota quota) throws IOException {
         try {
-            QuotaTable.Usage u = table.usage(user)
+            QuotaTable.Usage u = retrying(() -> table.usage(user), true)
                     .orElseThrow(() -> new SQLException("quota account " + user + " has no usage row"));
             return new Usage(u.bytesUsed(), u.filesUsed(), u.bytesReserved(), u.filesReserved(), quota);
         } catch (SQLException e) {
@@ -92,7 +133,7 @@ public final class DatabaseQuotaLedger implements QuotaLedger {
     @Override
     public int releaseAllBut(String node, String incarnation) throws IOException {
         try {
-            return table.releaseAllBut(node, incarnation);
+            return retrying(() -> table.releaseAllBut(node, incarnation), true);
         } catch (SQLException e) {
             throw unavailable("release what " + node + " held before", e);
         }
@@ -101,7 +142,7 @@ public final class DatabaseQuotaLedger implements QuotaLedger {
     /** Drops every reservation whose lease has ended (also done per account by a refused reservation); how many. */
     public int expireAll() throws IOException {
         try {
-            return table.expireAll();
+            return retrying(table::expireAll, true);
         } catch (SQLException e) {
             throw unavailable("expire reservations", e);
         }
@@ -138,7 +179,8 @@ public final class DatabaseQuotaLedger implements QuotaLedger {
                 return false;
             }
             try {
-                long grown = table.grow(id, user, limits(quota), holder, bytes, files, more, lease);
+                // Repeatable: a step held twice is in the row too, and the settlement takes out what the row holds.
+                long grown = retrying(() -> table.grow(id, user, limits(quota), holder, bytes, files, more, lease), true);
                 if (grown == 0) {
                     return false;
                 }
@@ -158,7 +200,7 @@ public final class DatabaseQuotaLedger implements QuotaLedger {
             }
             try {
                 // false: the row is gone (its lease ended); the next grow holds it again as a whole.
-                table.renew(id, lease);
+                retrying(() -> table.renew(id, lease), true);
             } catch (SQLException e) {
                 throw unavailable("renew a reservation of " + user, e);
             }
@@ -168,7 +210,10 @@ public final class DatabaseQuotaLedger implements QuotaLedger {
         public void settle(long usedBytes, long usedFiles) throws IOException {
             ended = true;
             try {
-                table.settle(id, user, usedBytes, usedFiles);
+                retrying(() -> {
+                    table.settle(id, user, usedBytes, usedFiles);
+                    return null;
+                }, false);
             } catch (SQLException e) {
                 throw unavailable("settle an upload of " + user, e);
             }
@@ -181,7 +226,10 @@ public final class DatabaseQuotaLedger implements QuotaLedger {
             }
             ended = true;
             try {
-                table.release(id, user);
+                retrying(() -> {
+                    table.release(id, user);
+                    return null;
+                }, true);
             } catch (SQLException e) {
                 throw unavailable("release a reservation of " + user, e);
             }

@@ -337,6 +337,16 @@ class DatabaseQuotaLedgerTest {
                 .hasMessageContaining("quota database");
     }
 
+    @Test
+    void onlyADeadConnectionIsTriedAgainAndOnlyWhereThatIsHarmless() {
+        assertThat(DatabaseQuotaLedger.deadConnection(new java.sql.SQLException("ended", "57P01"), false)).isTrue();
+        assertThat(DatabaseQuotaLedger.deadConnection(new java.sql.SQLException("lost", "08006"), false)).isFalse();
+        assertThat(DatabaseQuotaLedger.deadConnection(new java.sql.SQLException("lost", "08006"), true)).isTrue();
+        assertThat(DatabaseQuotaLedger.deadConnection(new java.sql.SQLTransientConnectionException("down", "08001"), true))
+                .as("no connection at all: the database is down").isFalse();
+        assertThat(DatabaseQuotaLedger.deadConnection(new java.sql.SQLException("timeout", "57014"), true)).isFalse();
+    }
+
     /**
      * The ledger's own cost per upload of a small file against PostgreSQL on loopback: reserve, one step, settle
      * (what a 1 KiB STOR does), one thread, bounded rounds; medians of 3. Printed for docs/policy.md.
