@@ -3,6 +3,7 @@ package dev.ferry.cli;
 import dev.ferry.config.AtomicFile;
 import dev.ferry.database.Database;
 import dev.ferry.database.DatabaseSettings;
+import dev.ferry.database.QuotaTable;
 import dev.ferry.database.UserRow;
 import dev.ferry.database.UserTable;
 import dev.ferry.runtime.log.EventLog;
@@ -17,7 +18,11 @@ import dev.ferry.config.Values;
 import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.fs.ObjectStore;
+import dev.ferry.server.fs.Storage;
+import dev.ferry.server.fs.StorageEngines;
 import dev.ferry.server.policy.AccountPolicy;
+import dev.ferry.server.policy.QuotaLedger;
+import dev.ferry.server.policy.UsageScan;
 import java.io.Console;
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,7 +63,7 @@ import picocli.CommandLine.Spec;
                         + " or the reload option of each command."},
         subcommands = {UsersCommand.Add.class, UsersCommand.Passwd.class, UsersCommand.Disable.class,
                 UsersCommand.Enable.class, UsersCommand.SetLimits.class, UsersCommand.Remove.class, UsersCommand.ListUsers.class,
-                UsersCommand.Show.class},
+                UsersCommand.Show.class, UsersCommand.Recount.class},
         footerHeading = "%n",
         footer = {"Run 'ferry users COMMAND --help' for the options of one command."})
 public final class UsersCommand implements Runnable {
@@ -844,6 +849,95 @@ public final class UsersCommand implements Runnable {
 
         private static String limit(long n, String unit) {
             return n == 0 ? "no limit" : n + unit;
+        }
+    }
+
+    @Command(name = "recount", description = {"Count an account's quota usage again by walking its home, for changes"
+            + " made beside Ferry (a shell, a restore). Only for servers with a 'database:' section, whose quota ledger"
+            + " is shared (a server without one counts in memory: a restart counts again). Refused while an upload"
+            + " of the account is in progress; run it when the account is idle."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:recounted", "1:I/O error (the database, or the walk)",
+                    "2:no such user, no database: section, or an upload in progress"})
+    static final class Recount implements Callable<Integer> {
+        @Parameters(paramLabel = "NAME", description = "The account's login name.")
+        String name;
+
+        @Option(names = "--config", paramLabel = "FILE", required = true,
+                description = "The server's configuration file: its database, root, storage and accounts.")
+        Path config;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+        boolean help;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            try {
+                ServerSettings s = ServerConfigFile.load(config, ServerSettings.defaults(
+                        ServerCommand.DEFAULT_ROOT.toAbsolutePath()));
+                if (s.database() == null) {
+                    err.println("ferry users recount: " + config + " has no database: section; each server counts"
+                            + " quotas in memory, and a restart counts them again");
+                    return REFUSED;
+                }
+                try (Database db = Database.open(s.database().withPoolSize(1), CLI_LOG);
+                     StorageEngines engines = StorageEngines.open(s)) {
+                    Storage storage = storage(s, db, engines, checkedName(name));
+                    if (storage == null) {
+                        err.println("ferry users recount: no user '" + name + "' in " + (s.accountSource() != null
+                                ? "the " + s.accountSource().kind() + " accounts (only the users file's and the"
+                                + " database's can be resolved here)" : "the users file"));
+                        return REFUSED;
+                    }
+                    QuotaTable.Recount r = new QuotaTable(db).recount(name, () -> {
+                        QuotaLedger.Counted c = UsageScan.count(storage);
+                        return new QuotaTable.Count(c.bytes(), c.files());
+                    });
+                    if (r.busy()) {
+                        err.println("ferry users recount: " + name + " has an upload in progress ("
+                                + r.after().bytesReserved() + " bytes reserved); try again when it is idle");
+                        return REFUSED;
+                    }
+                    out.println(name + ": " + r.after().bytesUsed() + " bytes, " + r.after().filesUsed() + " files"
+                            + (r.before() == null ? " (counted for the first time)"
+                            : " (was " + r.before().bytesUsed() + " bytes, " + r.before().filesUsed() + " files)"));
+                    out.flush();
+                    return OK;
+                }
+            } catch (ConfigException | IllegalArgumentException e) {
+                err.println("ferry users recount: " + e.getMessage());
+                return REFUSED;
+            } catch (SQLException e) {
+                err.println("ferry users recount: database: " + e.getMessage());
+                return IO_ERROR;
+            } catch (IOException e) {
+                err.println("ferry users recount: " + e.getMessage());
+                return IO_ERROR;
+            }
+        }
+
+        /** The account's storage as its sessions see it; null when the account is not found. */
+        private static Storage storage(ServerSettings s, Database db, StorageEngines engines, String name)
+                throws IOException, SQLException {
+            for (ServerSettings.UserAccount u : s.users()) {
+                if (u.name().equals(name)) {
+                    return engines.forAccount(u.storage()).forHome(u.home() != null ? u.home() : s.root());
+                }
+            }
+            if (s.accountSource() != null && "database".equals(s.accountSource().kind())) {
+                UserRow row = new UserTable(db).find(name).orElse(null);
+                if (row != null) {
+                    // as DatabaseAccounts does: relative to the root; none: the root
+                    Path home = row.home() == null || row.home().isEmpty() ? s.root() : s.root().resolve(row.home()).normalize();
+                    return engines.server().forHome(home);
+                }
+            }
+            return null;
         }
     }
 
