@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code until} with the clock. When the LISTEN connection is back after a loss (notifications may have been
  * missed) the copy is reloaded whole on another thread; notifications heard while that load runs are replayed on
  * top of it, in order, so a ban or lift committed during the load is not undone by the older snapshot.
- * {@link #recordFailure} is one call of {@code ferry_record_failure} (V2 migration): LocalBanList's fixed-window
+ * {@link #recordFailure} is one call of {@code ferry_record_failure} (migration sessions_bans): LocalBanList's fixed-window
  * rule in SQL, serialised per address by an advisory lock, so two nodes' failures count exactly.
  *
  * <p>Database down: bans already known keep holding (fail-safe: an outage must not open the door to a guesser),

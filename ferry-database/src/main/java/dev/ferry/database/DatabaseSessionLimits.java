@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Sessions per user across every server of a fleet, in PostgreSQL: a user with {@code max-sessions: 2} gets two in
  * the cluster.
  *
- * <p>Design. A login of an account with a limit calls {@code ferry_acquire_session} (V2 migration): under a
+ * <p>Design. A login of an account with a limit calls {@code ferry_acquire_session} (migration sessions_bans): under a
  * per-user advisory lock it counts the user's live leases and inserts one if there is room, in one short
  * transaction, so two servers can never both grant the last place. A lease is live while its node's row carries
  * the node's current incarnation (a random id per start) and was seen within {@link #DEFAULT_STALE}: every node

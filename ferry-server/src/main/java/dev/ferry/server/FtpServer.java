@@ -21,9 +21,11 @@ import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.database.Database;
 import dev.ferry.database.DatabaseBanList;
 import dev.ferry.database.DatabaseSessionLimits;
+import dev.ferry.database.QuotaTable;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.DatabaseAccounts;
+import dev.ferry.server.policy.DatabaseQuotaLedger;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.events.EventSettings;
 import dev.ferry.server.fs.ObjectStore;
@@ -167,6 +169,14 @@ public final class FtpServer implements AutoCloseable {
                 tls);
 
         try {
+            if (database != null) {
+                // With a shared database the quota is counted there, across every server (docs/policy.md).
+                int released = context.quotaLedger(new DatabaseQuotaLedger(new QuotaTable(database)));
+                if (released > 0) {
+                    log.info("quota-reservations-released").with("count", released)
+                            .with("reason", "held by an earlier start of this node").log();
+                }
+            }
             this.listener = Listener.bind(settings.listen(), "");
         } catch (IOException e) {
             watchdog.close();
@@ -347,6 +357,7 @@ public final class FtpServer implements AutoCloseable {
                 .with("users", usersDescription(settings)).with("anonymous", settings.anonymous().enabled())
                 .with("bans", server.sharedBans != null ? "database" : "local")
                 .with("session_limits", server.sharedLimits != null ? "database" : "local")
+                .with("quota", server.database == null ? "memory" : "database")
                 .with("proxy_protocol_from",
                         settings.trustedProxies().isEmpty() ? "-" : String.join(",", settings.trustedProxies()))
                 .log();
