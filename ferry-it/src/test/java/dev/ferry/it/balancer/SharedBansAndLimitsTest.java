@@ -227,6 +227,23 @@ class SharedBansAndLimitsTest {
         assertThat(deleteBan("127.0.0.31").statusCode()).as("nothing left to lift").isEqualTo(404);
     }
 
+    /** A start that fails after the database is open (here: the address is taken) leaves no connection behind. */
+    @Test
+    void aBalancerThatCannotStartClosesItsDatabaseConnections() throws Exception {
+        String count = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ferry'";
+        String before = pg.psql(PostgresServer.DATABASE, count).strip();
+        BalancerSettings taken = BalancerSettings.defaults()
+                .withListen(balancers[0].address())
+                .withBackends(List.of(new BalancerSettings.BackendSpec("s1", servers[0].address(), 1)))
+                .withPassivePorts(0, 0)
+                .withNode("lb3")
+                .withDatabase(new DatabaseSettings(pg.url(), pg.user(), pg.passwordFile(), 4, Duration.ofSeconds(3),
+                        Duration.ofSeconds(5)));
+        assertThatThrownBy(() -> FtpBalancer.start(taken)).isInstanceOf(IOException.class);
+        TestData.await("the failed start's connections are closed",
+                () -> pg.psql(PostgresServer.DATABASE, count).strip().equals(before));
+    }
+
     @Test
     void aUserWithTwoSessionsHoldsOneOnEachServerAndAThirdLoginThroughEitherBalancerIsRefused() throws Exception {
         // one session on each server (straight to them)
