@@ -237,6 +237,10 @@ public final class TransferCommands {
             }
         } catch (NoSuchFileException e) {
             // a new file
+        } catch (IOException | RuntimeException e) {
+            // STOU's reservation is nobody else's to release: left, it would hold its file for the whole lease
+            release(reserved);
+            throw e;
         }
         boolean exists = existing != null;
         if (mode != UploadMode.UNIQUE) {
