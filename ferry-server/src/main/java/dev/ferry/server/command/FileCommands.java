@@ -71,14 +71,25 @@ public final class FileCommands {
 
     /**
      * The account's quota, counted before a change that frees room (so a first count cannot see the change and
-     * the adjustment count it again); null for an account without one.
+     * the adjustment count it again); null for an account without one, or whose usage cannot be counted now.
      */
-    private AccountQuota openQuota() throws IOException {
+    private AccountQuota openQuota(String verb, VirtualPath path) {
         AccountQuota quota = quotas.current();
-        if (quota != null) {
-            quota.open();
+        if (quota == null) {
+            return null;
         }
-        return quota;
+        try {
+            quota.open();
+            return quota;
+        } catch (IOException e) {
+            // The change goes ahead, uncounted: refusing deletes because the usage cannot be counted (a ledger
+            // that cannot be reached, a home too big to walk) would leave a full account stuck. A first count made
+            // later sees the file gone; a ledger that had counted it keeps the room taken (the safe side) until
+            // it is recounted.
+            log.warn("quota-error").with("cmd", verb).with("path", path).with("during", "open")
+                    .with("error", e.getMessage()).log();
+            return null;
+        }
     }
 
     /** A file of {@code size} bytes is gone: its room is free. */
@@ -160,7 +171,7 @@ public final class FileCommands {
             if (info.type() == FileType.DIRECTORY) {
                 return Reply.of(550, arg + ": Is a directory (use RMD).");
             }
-            AccountQuota quota = info.type() == FileType.FILE ? openQuota() : null;
+            AccountQuota quota = info.type() == FileType.FILE ? openQuota("DELE", path) : null;
             s.storage().delete(path);
             if (quota != null) {
                 freed(quota, path, info.size());
@@ -197,7 +208,7 @@ public final class FileCommands {
                     return refused;
                 }
             }
-            AccountQuota quota = openQuota();
+            AccountQuota quota = openQuota("RNTO", to);
             // A rename over a file frees the replaced file's room (its content is gone); a rename onto itself
             // replaces nothing.
             FileInfo replaced = quota == null || from.equals(to) ? null : existingFile(to);

@@ -237,6 +237,10 @@ public final class TransferCommands {
             }
         } catch (NoSuchFileException e) {
             // a new file
+        } catch (IOException | RuntimeException e) {
+            // STOU's reservation is nobody else's to release: left, it would hold its file for the whole lease
+            release(reserved);
+            throw e;
         }
         boolean exists = existing != null;
         if (mode != UploadMode.UNIQUE) {
@@ -247,13 +251,10 @@ public final class TransferCommands {
                 log.refused(verb, path, Gate.reason(refused), refused);
                 return refused;
             }
-            // SECURITY: an account that may upload here but not overwrite opens the file as new only (O_EXCL, or
-            // a conditional write on an object store): a file made by someone else between the stat above and
-            // the open is then not replaced. APPE keeps its mode: appending never truncates, and its new file
-            // is made by the same open.
-            if (!exists && mode == UploadMode.REPLACE
-                    && Gate.folderRefusal(Right.OVERWRITE, path, false, state) != null) {
-                mode = UploadMode.CREATE;
+            mode = newFileOnly(mode, exists, Gate.folderRefusal(Right.OVERWRITE, path, false, state) == null);
+            if (mode == UploadMode.CREATE) {
+                // an APPE made a new file: a REST before it offsets nothing
+                offset = 0;
             }
         }
         UploadQuota quota = null;
@@ -287,6 +288,17 @@ public final class TransferCommands {
             release(quota == null ? null : quota.reservation());
         }
         return refused;
+    }
+
+    /**
+     * SECURITY: an account that may upload here but not overwrite opens a file it found missing as new only (O_EXCL,
+     * or a conditional write on an object store): a file made by someone else between the stat and the open is
+     * then neither replaced (STOR) nor changed (APPE, whose appending to an existing file is an overwrite, which
+     * this account may not do).
+     */
+    static UploadMode newFileOnly(UploadMode mode, boolean exists, boolean mayOverwrite) {
+        return !exists && !mayOverwrite && (mode == UploadMode.REPLACE || mode == UploadMode.APPEND)
+                ? UploadMode.CREATE : mode;
     }
 
     /**

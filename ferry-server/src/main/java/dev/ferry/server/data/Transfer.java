@@ -35,6 +35,7 @@ public final class Transfer {
 
     public void abort() {
         aborted = true;
+        progress.abort();
         Closeable c = dataChannel;
         if (c != null) {
             stop(c);

@@ -72,7 +72,7 @@ public final class Transfers {
         try {
             while (position + sent < size) {
                 guard.disarm();
-                long left = throttle.take(size - position - sent);
+                long left = progress.take(throttle, size - position - sent);
                 while (left > 0) {
                     guard.arm(timeout);
                     long n = file.transferTo(position + sent, left, out);
@@ -126,7 +126,7 @@ public final class Transfers {
                     converted.flip();
                     toSend = converted;
                 }
-                sent += limited ? writeThrottled(out, toSend, guard, timeout, throttle)
+                sent += limited ? writeThrottled(out, toSend, guard, timeout, progress, throttle)
                         : writeFully(out, toSend, guard, timeout);
                 if (ascii && buffer.hasRemaining()) {
                     // Leftover input that did not fit: convert and send it before reading more.
@@ -134,7 +134,7 @@ public final class Transfers {
                         converted.clear();
                         lastWasCr = toCrlf(buffer, converted, lastWasCr);
                         converted.flip();
-                        sent += limited ? writeThrottled(out, converted, guard, timeout, throttle)
+                        sent += limited ? writeThrottled(out, converted, guard, timeout, progress, throttle)
                                 : writeFully(out, converted, guard, timeout);
                     }
                 }
@@ -183,7 +183,7 @@ public final class Transfers {
                 }
                 if (limited && n > 0) {
                     guard.disarm();
-                    throttle.take(n);
+                    progress.take(throttle, n);
                 }
                 progress.add(n);
                 if (buffer.hasRemaining() && n > 0 && !ascii) {
@@ -226,13 +226,13 @@ public final class Transfers {
 
     /** {@link #writeFully} in the throttle's chunks, each taken before it is written. */
     private static long writeThrottled(WritableByteChannel out, ByteBuffer src, Watchdog.Guard guard, Duration timeout,
-                                       Throttle throttle) throws IOException {
+                                       TransferProgress progress, Throttle throttle) throws IOException {
         int end = src.limit();
         long total = 0;
         try {
             while (src.hasRemaining()) {
                 guard.disarm();
-                long n = throttle.take(src.remaining());
+                long n = progress.take(throttle, src.remaining());
                 src.limit(src.position() + (int) n);
                 total += writeFully(out, src, guard, timeout);
                 src.limit(end);

@@ -98,14 +98,40 @@ public record FolderRights(List<Grant> grants) {
         return atEntry(path, outside).contains(right);
     }
 
-    /** The rights over the entry {@code path} itself (see {@link #allowsOnEntry}). */
+    /**
+     * The rights over the entry {@code path} itself (see {@link #allowsOnEntry}). SECURITY: never
+     * {@link Right#RENAME} where a grant names {@code path} or a folder below it. Rights follow paths, so a folder
+     * moved away leaves its grants behind: renaming a read-only {@code /home/pub} (or {@code /home}) under a
+     * read-write {@code /} would make its files writable, and a rename onto such a path would put other files
+     * under grants made for these. SFTPGo refuses both alike.
+     */
     public Set<Right> atEntry(VirtualPath path, Set<Right> outside) {
+        Set<Right> rights = entryRights(path, outside);
+        if (rights.contains(Right.RENAME) && grantsAtOrBelow(path)) {
+            EnumSet<Right> fewer = EnumSet.copyOf(rights);
+            fewer.remove(Right.RENAME);
+            return Set.copyOf(fewer);
+        }
+        return rights;
+    }
+
+    private Set<Right> entryRights(VirtualPath path, Set<Right> outside) {
         for (Grant g : grants) {
             if (!path.isRoot() && g.folder().equals(path)) {
                 return at(path.parent(), outside);
             }
         }
         return at(path, outside);
+    }
+
+    /** Whether a grant names {@code path} or a folder below it. */
+    public boolean grantsAtOrBelow(VirtualPath path) {
+        for (Grant g : grants) {
+            if (g.folder().startsWith(path)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // --- Text form: for a database column, the CLI and the auth hook --------------------------------------------

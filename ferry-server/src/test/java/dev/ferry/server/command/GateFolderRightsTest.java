@@ -101,6 +101,38 @@ class GateFolderRightsTest {
         assertThat(Gate.reason(out)).isEqualTo("folder-right-rename");
     }
 
+    /**
+     * Rights follow paths: renaming a folder that has a grant (or holds one) would leave the grant behind, and
+     * renaming onto such a path would put other files under it. A read-write account with a read-only /home/pub
+     * must not make the files in it writable by renaming /home or /home/pub, whose parent allows renaming.
+     */
+    @ParameterizedTest(name = "{0} {1} -> {2}")
+    @CsvSource(delimiter = '|', textBlock = """
+            RNFR | /home/pub         | folder-right-rename
+            RNFR | /home             | folder-right-rename
+            RNFR | /home/pub/f       | -
+            RNFR | /home/other       | -
+            RNFR | /home/pub2        | -
+            RNTO | /home/pub         | folder-right-rename
+            RNTO | /home             | folder-right-rename
+            RNTO | /home/pub2        | -
+            RNTO | /home/pub/g       | -
+            """)
+    void noRenameFromOrOntoAPathWithGrantsAtOrBelowIt(String verb, String path, String reason) {
+        SessionState state = session(true, "/home/pub=list,download,rename", null, false);
+        if (verb.equals("RNTO")) {
+            state.renameFrom(p("/home/pub/f"));
+        }
+        Reply refusal = Gate.check(Verb.valueOf(verb), p(path), state);
+        if (reason.equals("-")) {
+            assertThat(refusal).isNull();
+        } else {
+            assertThat(refusal).isNotNull();
+            assertThat(refusal.code()).isEqualTo(550);
+            assertThat(Gate.reason(refusal)).isEqualTo(reason);
+        }
+    }
+
     @Test
     void restThenStorNeedsOverwrite() throws Exception {
         SessionState state = session(true, TREE, null, false);

@@ -66,11 +66,34 @@ class FolderRightsTest {
         assertThat(TREE.allowsOnEntry(Right.DELETE, p("/shared"), rw)).isFalse();
         assertThat(TREE.allowsOnEntry(Right.RENAME, p("/shared"), rw)).isFalse();
         // /shared/private itself: /shared's grant, although nothing is allowed inside it
-        assertThat(TREE.allowsOnEntry(Right.RENAME, p("/shared/private"), rw)).isTrue();
+        assertThat(TREE.allowsOnEntry(Right.DELETE, p("/shared/private"), rw)).isTrue();
         assertThat(TREE.allowsOnEntry(Right.DELETE, p("/shared/private/x"), rw)).isFalse();
         // the root has no parent: its own grant
         assertThat(TREE.allowsOnEntry(Right.MKDIR, p("/"), rw)).isFalse();
         assertThat(FolderRights.parse("/=mkdir").allowsOnEntry(Right.MKDIR, p("/"), rw)).isTrue();
+    }
+
+    /**
+     * Rights follow paths: a folder with a grant at or below it is never renamed, nor anything renamed onto it, or
+     * its files would leave their grant behind (/shared/private renamed to /shared/open would be open to all of
+     * /shared's rights) or come under one made for other files.
+     */
+    @Test
+    void noRenameOfOrOntoAPathWithAGrantAtOrBelowIt() {
+        Set<Right> rw = FolderRights.access(true);
+        FolderRights tree = FolderRights.parse("/home/pub=list,download,rename;/shared=list,rename,delete;"
+                + "/shared/private=");
+        assertThat(tree.allowsOnEntry(Right.RENAME, p("/shared/private"), rw)).isFalse();
+        assertThat(tree.allowsOnEntry(Right.RENAME, p("/home/pub"), rw)).isFalse();
+        assertThat(tree.allowsOnEntry(Right.RENAME, p("/home"), rw)).isFalse();
+        // beside the grants, and inside them, renames are as before (compared by segments: /home/pub2 is not /home/pub)
+        assertThat(tree.allowsOnEntry(Right.RENAME, p("/home/pub2"), rw)).isTrue();
+        assertThat(tree.allowsOnEntry(Right.RENAME, p("/home/pub/f"), rw)).isTrue();
+        assertThat(tree.allowsOnEntry(Right.RENAME, p("/shared/dir"), rw)).isTrue();
+        // only RENAME goes: /shared/private (empty) may still be removed under /shared's delete
+        assertThat(tree.atEntry(p("/shared/private"), rw)).containsExactlyInAnyOrder(Right.LIST, Right.DELETE);
+        assertThat(tree.grantsAtOrBelow(p("/"))).isTrue();
+        assertThat(tree.grantsAtOrBelow(p("/home/pub/f"))).isFalse();
     }
 
     @Test

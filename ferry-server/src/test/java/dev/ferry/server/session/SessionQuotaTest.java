@@ -4,11 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.server.ServerSettings;
 import dev.ferry.server.ServerSettings.UserAccount;
+import dev.ferry.server.fs.LocalStorage;
+import dev.ferry.server.fs.Storage;
+import dev.ferry.server.fs.StorageEngine;
 import dev.ferry.server.policy.AccountPolicy;
+import dev.ferry.server.policy.MemoryQuotaLedger;
 import dev.ferry.server.policy.Quota;
+import dev.ferry.server.policy.QuotaLedger;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -101,6 +110,104 @@ class SessionQuotaTest {
 
         assertThat(c.commandLines("SITE QUOTA")).as("c.bin's 500 bytes are gone, b.bin's 100 moved")
                 .contains(" 100 bytes used (10%) - authorized: 1000 bytes", " 1 files used (33%) - authorized: 3 files");
+    }
+
+    /**
+     * A usage that cannot be counted (a ledger out of reach, a home too big to walk) refuses uploads (451), never
+     * deletes or renames: a full account must be able to make room. The first count made later sees the change.
+     */
+    @Test
+    void deletesAndRenamesGoAheadWhenTheUsageCannotBeCounted() throws Exception {
+        AtomicBoolean down = new AtomicBoolean(true);
+        MemoryQuotaLedger memory = new MemoryQuotaLedger();
+        server.context.quotaLedger(new QuotaLedger() {
+            @Override
+            public void open(String user, Counter counter) throws IOException {
+                if (down.get()) {
+                    throw new IOException("ledger unreachable");
+                }
+                memory.open(user, counter);
+            }
+
+            @Override
+            public Reservation reserve(String user, Quota quota, Owner owner, long bytes, long files) {
+                return memory.reserve(user, quota, owner, bytes, files);
+            }
+
+            @Override
+            public void adjust(String user, long bytes, long files) {
+                memory.adjust(user, bytes, files);
+            }
+
+            @Override
+            public Usage usage(String user, Quota quota) {
+                return memory.usage(user, quota);
+            }
+
+            @Override
+            public int releaseAllBut(String node, String incarnation) {
+                return 0;
+            }
+        });
+        ControlClient d = server.loggedIn("alice");
+
+        assertThat(d.command("STOR new.bin")).startsWith("451 Quota usage cannot be checked now");
+        assertThat(d.command("DELE a.bin")).isEqualTo("250 File deleted.");
+        assertThat(root.resolve("a.bin")).doesNotExist();
+        assertThat(d.command("RNFR sub/b.bin")).startsWith("350 ");
+        assertThat(d.command("RNTO b.bin")).isEqualTo("250 Renamed.");
+
+        down.set(false);
+        assertThat(d.commandLines("SITE QUOTA")).as("counted once reachable: a.bin is gone")
+                .contains(" 100 bytes used (10%) - authorized: 1000 bytes", " 1 files used (33%) - authorized: 3 files");
+    }
+
+    /**
+     * STOU reserves before it makes its file; a storage that then fails (here: its stat of the new file) must not
+     * leave that reservation holding a file of the quota for the lease's 15 minutes.
+     */
+    @Test
+    void aStouThatFailsAfterItsReservationReleasesIt() throws Exception {
+        AtomicBoolean statFails = new AtomicBoolean();
+        server.close();
+        server = new InMemoryServer(server.settings, new StorageEngine() {
+            @Override
+            public Storage forHome(Path home) throws IOException {
+                LocalStorage local = new LocalStorage(home);
+                return (Storage) Proxy.newProxyInstance(Storage.class.getClassLoader(), new Class<?>[] {Storage.class},
+                        (proxy, method, args) -> {
+                            if (method.getName().equals("stat") && statFails.get()) {
+                                throw new IOException("stat refused by this test storage");
+                            }
+                            try {
+                                return method.invoke(local, args);
+                            } catch (InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        });
+            }
+
+            @Override
+            public Storage forPrivateUploads(Path home) throws IOException {
+                return forHome(home);
+            }
+
+            @Override
+            public String describe() {
+                return "test";
+            }
+        });
+        ControlClient d = server.loggedIn("alice");
+        assertThat(d.commandLines("SITE QUOTA")).contains(" Reserved by uploads in progress: 0 bytes, 0 files");
+
+        statFails.set(true);
+        d.send("STOU");
+        // the storage error ends the session, as any I/O failure of a handler does
+        assertThat(d.closedByServer()).isTrue();
+        statFails.set(false);
+
+        assertThat(server.loggedIn("alice").commandLines("SITE QUOTA"))
+                .contains(" Reserved by uploads in progress: 0 bytes, 0 files");
     }
 
     @Test
