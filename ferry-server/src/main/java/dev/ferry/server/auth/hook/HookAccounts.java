@@ -4,6 +4,7 @@ import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.json.JsonReader;
 import dev.ferry.runtime.json.JsonString;
 import dev.ferry.runtime.log.EventLog;
+import dev.ferry.runtime.net.Cidr;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.AnonymousLogin;
@@ -121,13 +122,16 @@ public final class HookAccounts implements Accounts {
             return new LoginResult.Failure(name, Reason.UNAVAILABLE);
         }
         try {
-            LoginResult.Success remembered = cache.get(name, password);
+            // SECURITY: the hook was asked about this name from this address (and its answer may restrict addresses):
+            // a yes is remembered for that address only, never handed to the same name from elsewhere.
+            String key = name + '\0' + (client == null ? "" : client.getHostAddress());
+            LoginResult.Success remembered = cache.get(key, password);
             if (remembered != null) {
                 return remembered;
             }
             LoginResult result = ask(name, password == null ? new char[0] : password, client);
             if (result instanceof LoginResult.Success ok) {
-                cache.put(name, password, ok);
+                cache.put(key, password, ok);
             }
             return result;
         } finally {
@@ -181,7 +185,7 @@ public final class HookAccounts implements Accounts {
             return new LoginResult.Failure(name, Reason.BAD_PASSWORD);
         }
         try {
-            return account(name, answer);
+            return account(name, answer, client, System.currentTimeMillis());
         } catch (IllegalArgumentException e) {
             return malformed(name, e.getMessage());
         }
@@ -207,8 +211,11 @@ public final class HookAccounts implements Accounts {
         return out;
     }
 
-    /** The login an answer grants, a refusal, or an IllegalArgumentException saying what is malformed. */
-    LoginResult account(String name, String answer) {
+    /**
+     * The login an answer grants to {@code name} from {@code client} at {@code nowMillis}, a refusal, or an
+     * IllegalArgumentException saying what is malformed.
+     */
+    LoginResult account(String name, String answer, InetAddress client, long nowMillis) {
         if (!(JsonReader.read(answer) instanceof Map<?, ?> user)) {
             throw new IllegalArgumentException("expected a JSON object (an SFTPGo user)");
         }
@@ -224,10 +231,13 @@ public final class HookAccounts implements Accounts {
         if (status != 1) {
             return new LoginResult.Failure(name, Reason.DISABLED);
         }
+        if (!allowedBy(user, client, nowMillis)) {
+            return new LoginResult.Failure(name, Reason.DISABLED);
+        }
         Path home = home(text(user, "home_dir"));
         Quota quota = new Quota(number(user, "quota_size", 0), number(user, "quota_files", 0));
-        Bandwidth bandwidth = new Bandwidth(Math.multiplyExact(number(user, "upload_bandwidth", 0), KIB),
-                Math.multiplyExact(number(user, "download_bandwidth", 0), KIB));
+        Bandwidth bandwidth = new Bandwidth(bytesPerSecond(user, "upload_bandwidth"),
+                bytesPerSecond(user, "download_bandwidth"));
         long maxSessions = number(user, "max_sessions", 0);
         if (maxSessions > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("max_sessions " + maxSessions + " is too large");
@@ -240,6 +250,74 @@ public final class HookAccounts implements Accounts {
         FolderRights rights = everything ? FolderRights.NONE : new FolderRights(grants);
         return new LoginResult.Success(name, home, writable, false, null, null,
                 new AccountPolicy(quota, bandwidth, (int) maxSessions, rights));
+    }
+
+    /**
+     * The login restrictions an SFTPGo user object carries. SFTPGo's hooks "check authentication only": an expiry, the
+     * addresses a user may come from and the protocols or login methods denied to it are fields of the answer that
+     * SFTPGo enforces itself after the hook ("these conditions will be checked in the same way as for built-in
+     * users"). A hook written for SFTPGo relies on that, so Ferry enforces them too.
+     *
+     * @throws IllegalArgumentException a restriction that cannot be read (refused: never read as "no restriction")
+     */
+    static boolean allowedBy(Map<?, ?> user, InetAddress client, long nowMillis) {
+        long expires = number(user, "expiration_date", 0);   // milliseconds since the epoch; 0: never
+        if (expires > 0 && nowMillis >= expires) {
+            return false;
+        }
+        Object f = user.get("filters");
+        if (f == null) {
+            return true;
+        }
+        if (!(f instanceof Map<?, ?> filters)) {
+            throw new IllegalArgumentException("filters: expected an object");
+        }
+        if (texts(filters, "denied_protocols").contains("FTP")) {
+            return false;
+        }
+        List<String> deniedMethods = texts(filters, "denied_login_methods");
+        if (deniedMethods.contains("password") || deniedMethods.contains("password-over-FTP")) {
+            return false;
+        }
+        List<Cidr> allowed = cidrs(filters, "allowed_ip");
+        List<Cidr> denied = cidrs(filters, "denied_ip");
+        if (allowed.isEmpty() && denied.isEmpty()) {
+            return true;
+        }
+        if (client == null) {
+            return false;
+        }
+        // SFTPGo's order: an allowed block wins, then a denied one; with an allow list, anything else is denied.
+        if (allowed.stream().anyMatch(c -> c.contains(client))) {
+            return true;
+        }
+        if (denied.stream().anyMatch(c -> c.contains(client))) {
+            return false;
+        }
+        return allowed.isEmpty();
+    }
+
+    private static List<String> texts(Map<?, ?> map, String key) {
+        Object v = map.get(key);
+        if (v == null) {
+            return List.of();
+        }
+        if (!(v instanceof List<?> list) || !list.stream().allMatch(String.class::isInstance)) {
+            throw new IllegalArgumentException("filters." + key + ": expected a list of strings");
+        }
+        return list.stream().map(String.class::cast).toList();
+    }
+
+    private static List<Cidr> cidrs(Map<?, ?> filters, String key) {
+        List<Cidr> out = new ArrayList<>();
+        for (String text : texts(filters, key)) {
+            try {
+                out.add(Cidr.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("filters." + key + ": " + e.getMessage());
+            }
+        }
+        return out;
     }
 
     /**
@@ -346,6 +424,15 @@ public final class HookAccounts implements Accounts {
             throw new IllegalArgumentException(key + ": expected 0 or more, got " + n);
         }
         return n;
+    }
+
+    /** SFTPGo's KiB/s as bytes per second; a rate beyond a long is malformed, not an exception out of the login. */
+    private static long bytesPerSecond(Map<?, ?> user, String key) {
+        long kib = number(user, key, 0);
+        if (kib > Long.MAX_VALUE / KIB) {
+            throw new IllegalArgumentException(key + ": " + kib + " KiB/s is too large");
+        }
+        return kib * KIB;
     }
 
     private static void closeQuietly(InputStream in) {
