@@ -324,14 +324,18 @@ public final class LdapAccounts implements Accounts {
             return typed;
         }
         String[] values = entry.getAttributeValues(nameAttribute);
-        if (values != null) {
-            for (String v : values) {
-                if (v.equalsIgnoreCase(typed)) {
-                    return v;
-                }
+        if (values == null) {
+            return typed;
+        }
+        for (String v : values) {
+            if (v.equalsIgnoreCase(typed)) {
+                return v;
             }
         }
-        return typed;
+        // SECURITY: the directory's match is looser than case: caseIgnoreMatch drops leading and repeated spaces
+        // (RFC 4518 §2.6.1), so " alice" found alice's entry. The typed spelling would be a second account (and a
+        // second home, from the template) for one person: the entry's one name is the account.
+        return values.length == 1 ? values[0] : typed;
     }
 
     /** The one entry the filter finds, or null; a search that finds several fails with SIZE_LIMIT_EXCEEDED. */

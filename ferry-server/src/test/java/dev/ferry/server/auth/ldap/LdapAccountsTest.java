@@ -138,6 +138,20 @@ class LdapAccountsTest {
         assertThat(((LoginResult.Success) upper).user()).isEqualTo("alice");
     }
 
+    /** USER keeps leading spaces; the directory ignores them (RFC 4518 §2.6.1): still alice, with alice's home. */
+    @Test
+    void aNameTheDirectoryMatchesLooselyIsTheEntrysName() throws Exception {
+        MemoryDirectory d = directory();
+        LdapSettings s = settings(List.of(d.url()));
+        LdapAccounts a = accounts(new LdapSettings(s.urls(), false, null, s.bindDn(), s.bindPasswordFile(), s.baseDn(),
+                s.userFilter(), null, s.groupFilter(), s.groupAttribute(), s.groups(), null, null, "{user}",
+                s.connectTimeout(), s.responseTimeout(), 2, Duration.ZERO));
+        LoginResult spaced = login(a, "  alice", "alice-pw");
+        assertThat(spaced).isInstanceOf(LoginResult.Success.class);
+        assertThat(((LoginResult.Success) spaced).user()).isEqualTo("alice");
+        assertThat(((LoginResult.Success) spaced).home()).isEqualTo(dir.resolve("root/alice").toAbsolutePath().normalize());
+    }
+
     @Test
     void aHomeAttributeLeadingOutOfTheRootIsRefused() throws Exception {
         MemoryDirectory d = directory();
