@@ -63,6 +63,7 @@ public final class DatabaseAccounts implements Accounts {
     private final AtomicLong generation = new AtomicLong();
     private final AutoCloseable onClose;
     private final Notifications notifications;
+    private final Notifications.Listener listener;
     /** nanoTime of the last failed query; valid only while {@link #failedRecently} is true. */
     private volatile long lastFailure;
     private volatile boolean failedRecently;
@@ -94,7 +95,7 @@ public final class DatabaseAccounts implements Accounts {
         this.nanoTime = nanoTime;
         this.onClose = closeDatabase ? database : () -> { };
         this.notifications = database.notifications();
-        notifications.subscribe(UserTable.CHANNEL, new Notifications.Listener() {
+        this.listener = new Notifications.Listener() {
             @Override
             public void notified(String channel, String payload) {
                 forget(payload);
@@ -104,7 +105,8 @@ public final class DatabaseAccounts implements Accounts {
             public void everythingChanged() {
                 forgetAll();
             }
-        });
+        };
+        notifications.subscribe(UserTable.CHANNEL, listener);
     }
 
     /** Drops one user's cached row (a NOTIFY named it). */
@@ -237,6 +239,8 @@ public final class DatabaseAccounts implements Accounts {
 
     @Override
     public void close() {
+        // The shared database outlives this source (a reload replaces it): its listener must not keep it alive.
+        notifications.unsubscribe(UserTable.CHANNEL, listener);
         try {
             onClose.close();
         } catch (Exception e) {

@@ -74,6 +74,20 @@ class DatabaseAccountsTest {
         return accounts;
     }
 
+    /** A reload replaces the accounts but keeps the shared database: the replaced ones must stop listening. */
+    @Test
+    void closedAccountsLeaveTheSharedDatabasesListeners() throws Exception {
+        try (Database db = open()) {
+            for (int reload = 0; reload < 3; reload++) {
+                accounts(db, new CountingCache(Duration.ZERO), Anonymous.OFF).close();
+            }
+            DatabaseAccounts current = accounts(db, new CountingCache(Duration.ZERO), Anonymous.OFF);
+            assertThat(db.notifications().subscribers(UserTable.CHANNEL)).isEqualTo(1);
+            current.close();
+            assertThat(db.notifications().subscribers(UserTable.CHANNEL)).isZero();
+        }
+    }
+
     @Test
     void aRowLogsInWithItsHomeAccessTlsAndLimits() throws Exception {
         try (Database db = open()) {
