@@ -182,6 +182,12 @@ public final class DatabaseAccounts implements Accounts {
 
     /** The row of {@code name} (empty: no such user), from the cache while it is fresh. */
     private Optional<UserRow> row(String name) throws SQLException {
+        // SECURITY: a name the table cannot hold has no row, and is not sent: a NUL in it makes the driver fail the
+        // query, which would read as an outage and answer 421 to every login for FAILURE_MEMORY (one "USER a<NUL>"
+        // a second would lock everybody out). Sprayed junk names do not reach the database or the row cache either.
+        if (!UserTable.isPossibleName(name)) {
+            return Optional.empty();
+        }
         long now = nanoTime.getAsLong();
         if (failedRecently && now - lastFailure < FAILURE_MEMORY.toNanos()) {
             throw new SQLException("the database did not answer " + (now - lastFailure) / 1_000_000 + " ms ago");

@@ -88,6 +88,23 @@ class DatabaseAccountsTest {
         }
     }
 
+    /** A NUL in USER makes the driver refuse the query: that is no outage, and must not lock everybody else out. */
+    @Test
+    void aNameNoRowCanHaveIsUnknownAndLeavesOthersLoggingIn() throws Exception {
+        try (Database db = open()) {
+            new UserTable(db).add(UserRow.of("alice", SECRET_HASH, "alice", true));
+            CountingCache cache = new CountingCache(Duration.ZERO);
+            DatabaseAccounts accounts = accounts(db, cache, Anonymous.OFF);
+            for (String junk : java.util.List.of("a\u0000b", "x".repeat(65), "al ice", "")) {
+                assertThat(accounts.tlsPolicy(junk)).isNull();
+                assertThat(accounts.login(junk, "secret".toCharArray(), CLIENT)).as(junk)
+                        .isEqualTo(new LoginResult.Failure(junk, LoginResult.Reason.UNKNOWN_USER));
+            }
+            assertThat(cache.hashes.get()).as("the decoy hash ran for each, as for any unknown name").isEqualTo(4);
+            assertThat(accounts.login("alice", "secret".toCharArray(), CLIENT)).isInstanceOf(LoginResult.Success.class);
+        }
+    }
+
     @Test
     void aRowLogsInWithItsHomeAccessTlsAndLimits() throws Exception {
         try (Database db = open()) {
