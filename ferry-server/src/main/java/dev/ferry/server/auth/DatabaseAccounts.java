@@ -5,6 +5,7 @@ import dev.ferry.database.Notifications;
 import dev.ferry.database.UserRow;
 import dev.ferry.database.UserTable;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.password.CredentialCache;
 import dev.ferry.server.ServerSettings.Anonymous;
@@ -64,6 +65,7 @@ public final class DatabaseAccounts implements Accounts {
     private final AutoCloseable onClose;
     private final Notifications notifications;
     private final Notifications.Listener listener;
+    private final OutageLog outages = new OutageLog();
     /** nanoTime of the last failed query; valid only while {@link #failedRecently} is true. */
     private volatile long lastFailure;
     private volatile boolean failedRecently;
@@ -149,7 +151,10 @@ public final class DatabaseAccounts implements Accounts {
         try {
             row = row(name).orElse(null);
         } catch (SQLException e) {
-            log.warn("database-unavailable").with("user", name).with("error", e.getMessage()).log();
+            Event line = outages.warn(log, "database-unavailable");
+            if (line != null) {
+                line.with("user", name).with("error", e.getMessage()).log();
+            }
             return new LoginResult.Failure(name, LoginResult.Reason.UNAVAILABLE);
         }
         if (row == null) {

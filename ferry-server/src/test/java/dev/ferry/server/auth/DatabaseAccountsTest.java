@@ -2,6 +2,9 @@ package dev.ferry.server.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.ferry.database.Database;
 import dev.ferry.database.DatabaseSettings;
 import dev.ferry.database.UserRow;
@@ -209,6 +212,9 @@ class DatabaseAccountsTest {
                         new CountingCache(Duration.ofMinutes(5)).cache, Duration.ZERO, LOG, false, System::nanoTime);
                 assertThat(accounts.login("carol", "secret".toCharArray(), CLIENT)).isInstanceOf(LoginResult.Success.class);
 
+                ListAppender<ILoggingEvent> lines = new ListAppender<>();
+                lines.start();
+                ((Logger) LoggerFactory.getLogger("ferry.test")).addAppender(lines);
                 own.stop();
                 long start = System.nanoTime();
                 assertThat(accounts.login("carol", "secret".toCharArray(), CLIENT))
@@ -221,6 +227,9 @@ class DatabaseAccountsTest {
                 assertThat(Duration.ofNanos(System.nanoTime() - again))
                         .as("within a second of a failure the answer comes without waiting again")
                         .isLessThan(DatabaseAccounts.FAILURE_MEMORY);
+                ((Logger) LoggerFactory.getLogger("ferry.test")).detachAppender(lines);
+                assertThat(lines.list.stream().filter(e -> e.getFormattedMessage().contains("event=database-unavailable")))
+                        .as("one WARN per outage interval, not one per login").hasSize(1);
 
                 own.start();
                 long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();

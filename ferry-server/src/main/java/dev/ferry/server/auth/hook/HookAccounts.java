@@ -3,6 +3,7 @@ package dev.ferry.server.auth.hook;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.json.JsonReader;
 import dev.ferry.runtime.json.JsonString;
+import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.Cidr;
 import dev.ferry.server.ServerSettings.Anonymous;
@@ -10,6 +11,7 @@ import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.AnonymousLogin;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.auth.LoginResult.Reason;
+import dev.ferry.server.auth.OutageLog;
 import dev.ferry.server.auth.SuccessCache;
 import dev.ferry.server.fs.InvalidVirtualPathException;
 import dev.ferry.server.fs.VirtualPath;
@@ -43,7 +45,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -66,7 +67,6 @@ public final class HookAccounts implements Accounts {
     /** Largest answer read; an SFTPGo user object is a few KiB. */
     static final int MAX_ANSWER_BYTES = 256 * 1024;
     static final int MAX_REMEMBERED_USERS = 65_536;
-    private static final long WARN_EVERY_MILLIS = 10_000;
     private static final long KIB = 1024;
 
     private final HookSettings settings;
@@ -79,8 +79,7 @@ public final class HookAccounts implements Accounts {
     private final ScheduledExecutorService bodyGuard;
     private final AtomicInteger leases = new AtomicInteger(1);
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicLong lastWarning = new AtomicLong(Long.MIN_VALUE / 2);
-    private final AtomicLong unwarned = new AtomicLong();
+    private final OutageLog outages = new OutageLog();
 
     public HookAccounts(HookSettings settings, Path root, Anonymous anonymous, String node) {
         this.settings = settings;
@@ -450,13 +449,9 @@ public final class HookAccounts implements Accounts {
     }
 
     private LoginResult unavailable(String name, String error) {
-        long now = System.currentTimeMillis();
-        long last = lastWarning.get();
-        if (now - last >= WARN_EVERY_MILLIS && lastWarning.compareAndSet(last, now)) {
-            log.warn("auth-hook-unavailable").with("url", settings.url()).with("error", error)
-                    .with("since_last", unwarned.getAndSet(0)).log();
-        } else {
-            unwarned.incrementAndGet();
+        Event line = outages.warn(log, "auth-hook-unavailable");
+        if (line != null) {
+            line.with("url", settings.url()).with("error", error).log();
         }
         return new LoginResult.Failure(name, Reason.UNAVAILABLE);
     }

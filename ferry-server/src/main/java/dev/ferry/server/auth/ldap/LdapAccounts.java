@@ -22,12 +22,14 @@ import com.unboundid.ldap.sdk.SingleServerSet;
 import com.unboundid.ldap.sdk.StartTLSPostConnectProcessor;
 import com.unboundid.util.ssl.HostNameSSLSocketVerifier;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.AnonymousLogin;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.auth.LoginResult.Reason;
+import dev.ferry.server.auth.OutageLog;
 import dev.ferry.server.auth.SuccessCache;
 import dev.ferry.server.policy.AccountPolicy;
 import java.io.IOException;
@@ -51,7 +53,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.net.SocketFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -76,8 +77,6 @@ public final class LdapAccounts implements Accounts {
 
     /** Most users whose last login is remembered. */
     static final int MAX_REMEMBERED_USERS = 65_536;
-    /** One warning about an unreachable directory per this many milliseconds; the rest are counted. */
-    private static final long WARN_EVERY_MILLIS = 10_000;
     private static final String NO_ATTRIBUTES = "1.1";   // RFC 4511 §4.5.1.8
     /** The attribute a filter compares the name with, as in (uid={user}) or (&(objectClass=x)(sAMAccountName={user})). */
     private static final java.util.regex.Pattern NAME_ATTRIBUTE =
@@ -97,8 +96,7 @@ public final class LdapAccounts implements Accounts {
     /** Logins in progress, plus one while not closed: the pool closes when it reaches zero. */
     private final AtomicInteger leases = new AtomicInteger(1);
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicLong lastWarning = new AtomicLong(Long.MIN_VALUE / 2);
-    private final AtomicLong unwarned = new AtomicLong();
+    private final OutageLog outages = new OutageLog();
 
     private LdapAccounts(LdapSettings settings, Path root, Anonymous anonymous, LDAPConnectionPool pool, EventLog log) {
         this.settings = settings;
@@ -439,14 +437,10 @@ public final class LdapAccounts implements Accounts {
     }
 
     private LoginResult unavailable(String name, String operation, LDAPException e) {
-        long now = System.currentTimeMillis();
-        long last = lastWarning.get();
-        if (now - last >= WARN_EVERY_MILLIS && lastWarning.compareAndSet(last, now)) {
-            log.warn("ldap-unavailable").with("operation", operation).with("result", e.getResultCode().getName())
-                    .with("error", e.getDiagnosticMessage() != null ? e.getDiagnosticMessage() : e.getMessage())
-                    .with("since_last", unwarned.getAndSet(0)).log();
-        } else {
-            unwarned.incrementAndGet();
+        Event line = outages.warn(log, "ldap-unavailable");
+        if (line != null) {
+            line.with("operation", operation).with("result", e.getResultCode().getName())
+                    .with("error", e.getDiagnosticMessage() != null ? e.getDiagnosticMessage() : e.getMessage()).log();
         }
         return new LoginResult.Failure(name, Reason.UNAVAILABLE);
     }
