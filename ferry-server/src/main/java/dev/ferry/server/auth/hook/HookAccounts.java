@@ -9,6 +9,7 @@ import dev.ferry.runtime.net.Cidr;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.AnonymousLogin;
+import dev.ferry.server.auth.ChrootHome;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.auth.LoginResult.Reason;
 import dev.ferry.server.auth.OutageLog;
@@ -31,7 +32,6 @@ import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -377,19 +377,9 @@ public final class HookAccounts implements Accounts {
 
     /** SFTPGo's home_dir is an absolute directory; Ferry reads it below its root, as chroot would. */
     private Path home(String homeDir) {
-        if (homeDir == null || homeDir.isEmpty()) {
-            return root;
-        }
-        String trimmed = homeDir.replaceFirst("^/+", "");
-        Path home;
-        try {
-            home = trimmed.isEmpty() ? root : root.resolve(trimmed).normalize();
-        } catch (InvalidPathException e) {
-            throw new IllegalArgumentException("home_dir \"" + homeDir + "\" is not a path");
-        }
-        // SECURITY: a hook answering ../../etc must not take the user outside the served tree.
-        if (!home.startsWith(root)) {
-            throw new IllegalArgumentException("home_dir \"" + homeDir + "\" is outside the server root " + root);
+        Path home = ChrootHome.resolve(root, homeDir);
+        if (home == null) {
+            throw new IllegalArgumentException("home_dir \"" + homeDir + "\" is not a path below the server root " + root);
         }
         return home;
     }

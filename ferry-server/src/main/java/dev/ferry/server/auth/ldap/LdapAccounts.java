@@ -27,6 +27,7 @@ import dev.ferry.runtime.log.EventLog;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.AnonymousLogin;
+import dev.ferry.server.auth.ChrootHome;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.auth.LoginResult.Reason;
 import dev.ferry.server.auth.OutageLog;
@@ -413,19 +414,9 @@ public final class LdapAccounts implements Accounts {
         if (relative == null && settings.homeTemplate() != null) {
             relative = settings.homeTemplate().replace("{user}", name);
         }
-        if (relative == null) {
-            return root;
-        }
         // An absolute directory attribute (homeDirectory: /home/alice) is read below the root, as chroot would.
-        String trimmed = relative.replaceFirst("^/+", "");
-        Path home;
-        try {
-            home = trimmed.isEmpty() ? root : root.resolve(trimmed).normalize();
-        } catch (java.nio.file.InvalidPathException e) {
-            home = null;
-        }
-        // SECURITY: a home attribute such as ../../etc must not take the user outside the served tree.
-        if (home == null || !home.startsWith(root)) {
+        Path home = ChrootHome.resolve(root, relative);
+        if (home == null) {
             log.warn("ldap-home-outside-root").with("user", name).with("home", relative).with("root", root).log();
             return null;
         }
