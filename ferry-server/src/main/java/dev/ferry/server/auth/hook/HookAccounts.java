@@ -117,6 +117,12 @@ public final class HookAccounts implements Accounts {
         if (name.isEmpty()) {
             return new LoginResult.Failure(name, Reason.UNKNOWN_USER);
         }
+        // SECURITY: SFTPGo refuses empty credentials itself ("credentials cannot be null or empty") and never asks a
+        // hook with them, so hooks written for it need not check: one that binds to a directory with the password
+        // would make an empty one an unauthenticated bind, which succeeds (RFC 4513 §5.1.2).
+        if (password == null || password.length == 0) {
+            return new LoginResult.Failure(name, Reason.BAD_PASSWORD);
+        }
         if (!lease()) {
             return new LoginResult.Failure(name, Reason.UNAVAILABLE);
         }
@@ -128,7 +134,7 @@ public final class HookAccounts implements Accounts {
             if (remembered != null) {
                 return remembered;
             }
-            LoginResult result = ask(name, password == null ? new char[0] : password, client);
+            LoginResult result = ask(name, password, client);
             if (result instanceof LoginResult.Success ok) {
                 cache.put(key, password, ok);
             }

@@ -262,6 +262,16 @@ class HookAccountsTest {
         }
     }
 
+    /** A hook that checks a password by binding to a directory would let an empty one in: it is never asked. */
+    @Test
+    void anEmptyPasswordIsRefusedWithoutAskingTheHook() throws Exception {
+        HookAccounts a = open(hook(req -> Answer.ok("{\"status\":1,\"username\":\"alice\"}"), Duration.ofSeconds(2),
+                Duration.ZERO));
+        assertThat(a.login("alice", new char[0], CLIENT)).isEqualTo(new LoginResult.Failure("alice", Reason.BAD_PASSWORD));
+        assertThat(a.login("alice", null, CLIENT)).isEqualTo(new LoginResult.Failure("alice", Reason.BAD_PASSWORD));
+        assertThat(calls).hasValue(0);
+    }
+
     @Test
     void theRequestBodyEscapesEveryAwkwardCharacter() throws Exception {
         String name = "a\"b\\c\u0001";
