@@ -17,7 +17,6 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -55,7 +54,7 @@ public final class DatabaseAccounts implements Accounts {
 
     private final UserTable table;
     private final Path root;
-    private final Authenticator anonymous;
+    private final AnonymousLogin anonymous;
     private final CredentialCache credentials;
     private final EventLog log;
     private final Duration rowTtl;
@@ -90,7 +89,7 @@ public final class DatabaseAccounts implements Accounts {
                      EventLog log, boolean closeDatabase, LongSupplier nanoTime) {
         this.table = new UserTable(database);
         this.root = root;
-        this.anonymous = new Authenticator(List.of(), anonymous, Duration.ZERO);
+        this.anonymous = new AnonymousLogin(anonymous);
         this.credentials = credentials;
         this.log = log;
         this.rowTtl = rowTtl;
@@ -124,7 +123,7 @@ public final class DatabaseAccounts implements Accounts {
 
     @Override
     public boolean isAnonymousName(String user) {
-        return anonymous.isAnonymousName(user);
+        return anonymous.matches(user);
     }
 
     /** The account's own TLS policy, or null; null as well when the database cannot be asked (the server's applies). */
@@ -144,8 +143,8 @@ public final class DatabaseAccounts implements Accounts {
     @Override
     public LoginResult login(String user, char[] password, InetAddress client) {
         String name = user == null ? "" : user;
-        if (isAnonymousName(name)) {
-            return anonymous.login(name, password);
+        if (anonymous.matches(name)) {
+            return anonymous.success();
         }
         UserRow row;
         try {
@@ -158,7 +157,7 @@ public final class DatabaseAccounts implements Accounts {
             return new LoginResult.Failure(name, LoginResult.Reason.UNAVAILABLE);
         }
         if (row == null) {
-            if (name.equalsIgnoreCase("anonymous") || name.equalsIgnoreCase("ftp")) {
+            if (AnonymousLogin.isAnonymousWord(name)) {
                 return new LoginResult.Failure(name, LoginResult.Reason.ANONYMOUS_DISABLED);
             }
             // SECURITY: same work as a real account, so timing does not reveal which names exist.
