@@ -162,6 +162,14 @@ public final class LdapAccounts implements Accounts {
         pool.setMaxWaitTimeMillis(millis(settings.responseTimeout()));
         // A connection the directory closed (it restarted) is replaced and the operation tried once more.
         pool.setRetryFailedOperationsDueToInvalidConnections(EnumSet.of(OperationType.SEARCH, OperationType.BIND));
+        for (URI url : settings.urls()) {
+            // SECURITY: every login's password goes to the directory in the bind; without TLS anyone on the path
+            // reads it. Allowed (a directory on this host, a trusted network), but said once at start.
+            if (url.getScheme().equalsIgnoreCase("ldap") && !settings.startTls() && !isLoopback(url.getHost())) {
+                log.warn("ldap-cleartext").with("url", url)
+                        .with("hint", "passwords cross the network unencrypted; use ldaps:// or start-tls: true").log();
+            }
+        }
         return new LdapAccounts(settings, root, anonymous, pool, log);
     }
 
@@ -198,6 +206,12 @@ public final class LdapAccounts implements Accounts {
             throw new IOException("ldap.ca-file: " + (caFile == null ? "the JDK trust store" : caFile) + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** A loopback host as written in the URL (no name lookup): localhost, 127.0.0.0/8, ::1. */
+    static boolean isLoopback(String host) {
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        return h.equalsIgnoreCase("localhost") || h.startsWith("127.") || h.equals("::1");
     }
 
     private static String firstLine(Path file) throws IOException {
