@@ -33,6 +33,7 @@ import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -134,17 +135,27 @@ public final class HookAccounts implements Accounts {
             if (remembered != null) {
                 return remembered;
             }
-            LoginResult result = ask(name, password, client);
-            if (result instanceof LoginResult.Success ok) {
-                cache.put(key, password, ok);
+            Verdict verdict = ask(name, password, client);
+            if (verdict.result() instanceof LoginResult.Success ok) {
+                // An account that expires is not remembered past its expiry (SFTPGo refuses it from then on).
+                Duration left = verdict.expiresMillis() == 0 ? null
+                        : Duration.ofMillis(verdict.expiresMillis() - System.currentTimeMillis());
+                cache.put(key, password, ok, left);
             }
-            return result;
+            return verdict.result();
         } finally {
             release();
         }
     }
 
-    private LoginResult ask(String name, char[] password, InetAddress client) {
+    /** The hook's verdict, and (0: none) when the account it grants expires. */
+    private record Verdict(LoginResult result, long expiresMillis) {
+        static Verdict of(LoginResult result) {
+            return new Verdict(result, 0);
+        }
+    }
+
+    private Verdict ask(String name, char[] password, InetAddress client) {
         byte[] body = requestBody(name, password, client);
         HttpResponse<InputStream> response;
         String answer;
@@ -168,31 +179,32 @@ public final class HookAccounts implements Accounts {
                     throw new HttpTimeoutException("answer body not complete within " + settings.timeout().toMillis() + " ms");
                 }
                 if (bytes.length > MAX_ANSWER_BYTES) {
-                    return malformed(name, "answer longer than " + MAX_ANSWER_BYTES + " bytes");
+                    return Verdict.of(malformed(name, "answer longer than " + MAX_ANSWER_BYTES + " bytes"));
                 }
                 answer = new String(bytes, StandardCharsets.UTF_8);
             }
         } catch (IOException e) {
             // java.net.http.HttpTimeoutException and HttpConnectTimeoutException are IOExceptions too.
-            return unavailable(name, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+            return Verdict.of(unavailable(name, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new LoginResult.Failure(name, Reason.UNAVAILABLE);
+            return Verdict.of(new LoginResult.Failure(name, Reason.UNAVAILABLE));
         } finally {
             Arrays.fill(body, (byte) 0);
         }
         int status = response.statusCode();
         if (status >= 500) {
-            return unavailable(name, "HTTP " + status);
+            return Verdict.of(unavailable(name, "HTTP " + status));
         }
         if (status != 200) {
             // SFTPGo: any answer but 200 denies the login.
-            return new LoginResult.Failure(name, Reason.BAD_PASSWORD);
+            return Verdict.of(new LoginResult.Failure(name, Reason.BAD_PASSWORD));
         }
         try {
-            return account(name, answer, client, System.currentTimeMillis());
+            LoginResult result = account(name, answer, client, System.currentTimeMillis());
+            return new Verdict(result, result instanceof LoginResult.Success ? expiresMillis(answer) : 0);
         } catch (IllegalArgumentException e) {
-            return malformed(name, e.getMessage());
+            return Verdict.of(malformed(name, e.getMessage()));
         }
     }
 
@@ -255,6 +267,11 @@ public final class HookAccounts implements Accounts {
         FolderRights rights = everything ? FolderRights.NONE : new FolderRights(grants);
         return new LoginResult.Success(name, home, writable, false, null, null,
                 new AccountPolicy(quota, bandwidth, (int) maxSessions, rights));
+    }
+
+    /** The answer's expiration_date (0: none); called on an answer {@link #account} accepted. */
+    private static long expiresMillis(String answer) {
+        return JsonReader.read(answer) instanceof Map<?, ?> user ? number(user, "expiration_date", 0) : 0;
     }
 
     /**

@@ -272,6 +272,20 @@ class HookAccountsTest {
         assertThat(calls).hasValue(0);
     }
 
+    /** The cache must not keep letting in an account past the expiration_date its answer gave. */
+    @Test
+    void aRememberedLoginEndsWhenTheAccountExpires() throws Exception {
+        long expires = System.currentTimeMillis() + 600;
+        HookAccounts a = open(hook(req -> Answer.ok("{\"status\":1,\"username\":\"alice\",\"expiration_date\":" + expires + "}"),
+                Duration.ofSeconds(2), Duration.ofMinutes(1)));
+        assertThat(a.login("alice", "pw".toCharArray(), CLIENT)).isInstanceOf(LoginResult.Success.class);
+        assertThat(a.login("alice", "pw".toCharArray(), CLIENT)).isInstanceOf(LoginResult.Success.class);
+        assertThat(calls).as("remembered while valid").hasValue(1);
+        Thread.sleep(Math.max(0, expires - System.currentTimeMillis()) + 50);
+        assertThat(a.login("alice", "pw".toCharArray(), CLIENT)).isEqualTo(new LoginResult.Failure("alice", Reason.DISABLED));
+        assertThat(calls).hasValue(2);
+    }
+
     @Test
     void theRequestBodyEscapesEveryAwkwardCharacter() throws Exception {
         String name = "a\"b\\c\u0001";
