@@ -418,6 +418,12 @@ public final class UsersCommand implements Runnable {
         @Override
         boolean change(UserTable table) throws IOException, SQLException {
             checkedName(name);
+            // The table's rule is narrower than a users file's (ASCII only): said now, before the password is asked
+            // for, rather than as the INSERT's constraint violation after it.
+            if (!UserTable.isPossibleName(name)) {
+                throw new IllegalArgumentException("a database account name is 1 to 64 ASCII letters, digits and"
+                        + " . _ - @ +; got '" + name + "'");
+            }
             String dir = home == null ? name : home;
             if (dir.isBlank() || dir.chars().anyMatch(Character::isISOControl)) {
                 throw new IllegalArgumentException("--home needs a directory name without control characters");

@@ -265,4 +265,14 @@ class DatabaseUsersServerTest {
         }
         return new String[] {out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
     }
+
+    /** A name a users file takes but the table does not is refused as such, before the password is asked for. */
+    @Test
+    void aNameOutsideTheTablesRuleIsRefusedBeforeThePassword() throws Exception {
+        pg = PostgresServer.create();
+        Run r = users("a-password\n", "add", "jos\u00e9", "--password-stdin", "--database", pg.url(), "--database-user", pg.user(),
+                "--database-password-file", pg.passwordFile().toString());
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(UsersCommand.REFUSED);
+        assertThat(r.err()).contains("ASCII letters").doesNotContain("$argon2id");
+    }
 }

@@ -176,6 +176,10 @@ public final class Database implements AutoCloseable {
         p.setProperty("socketTimeout", Long.toString(ceilSeconds(settings.queryTimeout()) + SOCKET_MARGIN_SECONDS));
         p.setProperty("tcpKeepAlive", "true");
         p.setProperty("ApplicationName", "ferry");
+        // SECURITY: the server's error detail quotes the row at fault ("Failing row contains (alice, $argon2id$...")
+        // and the driver puts it in the exception's message, which reaches logs, the CLI's stderr and the admin
+        // API's answers: a password hash must not.
+        p.setProperty("logServerErrorDetail", "false");
         // The server ends a statement that runs longer than the query timeout, so a connection is not left busy.
         p.setProperty("options", "-c statement_timeout=" + settings.queryTimeout().toMillis());
         return p;

@@ -108,8 +108,13 @@ public record DatabaseSettings(String url, String user, Path passwordFile, int p
         return lines.get(0);
     }
 
+    /**
+     * A refused URL as its error message shows it. SECURITY: the message goes to the terminal and the journal, and a
+     * refused URL is often a DSN with the password in it (postgres://ferry:secret@db/ferry): what stands between
+     * "//" and "@" is left out.
+     */
     private static String quoted(String s) {
-        return "'" + s.replaceAll("\\p{Cntrl}", "?") + "'";
+        return "'" + s.replaceAll("(?<=//)[^/]*@", "…@").replaceAll("\\p{Cntrl}", "?") + "'";
     }
 
     /** The password file is named, never read, here: a record's text must not carry a secret. */

@@ -78,6 +78,23 @@ public final class Notifications implements AutoCloseable {
         listeners.computeIfAbsent(channel, k -> new CopyOnWriteArrayList<>()).add(listener);
     }
 
+    /**
+     * Stops calling {@code listener} for {@code channel}. A listener whose owner is closed must leave: the database
+     * outlives account sources (a reload replaces them), and each would otherwise stay reachable, cache and all.
+     */
+    public void unsubscribe(String channel, Listener listener) {
+        List<Listener> list = listeners.get(channel);
+        if (list != null) {
+            list.remove(listener);
+        }
+    }
+
+    /** How many listeners {@code channel} has (for tests and the log). */
+    public int subscribers(String channel) {
+        List<Listener> list = listeners.get(channel);
+        return list == null ? 0 : list.size();
+    }
+
     /** Whether the LISTEN connection is up (for tests and the log). */
     public boolean connected() {
         return connected;

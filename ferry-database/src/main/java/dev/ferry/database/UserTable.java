@@ -20,6 +20,9 @@ import java.util.Optional;
  */
 public final class UserTable {
 
+    /** The rule of the name column's CHECK (V1): a name that is safe in a path, a log line and a URL. */
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._@+-]{1,64}");
+
     /** The LISTEN/NOTIFY channel of account changes; the payload is the user's name. */
     public static final String CHANNEL = "ferry_users";
     private static final String COLUMNS = "name, password_hash, home, access, enabled, tls, quota_bytes, quota_files,"
@@ -38,6 +41,11 @@ public final class UserTable {
         DuplicateUserException(String name, SQLException cause) {
             super("user " + name + " already exists", "23505", cause);
         }
+    }
+
+    /** Whether {@code name} could be a row's: the table's CHECK admits it. Any other name has no row. */
+    public static boolean isPossibleName(String name) {
+        return name != null && NAME.matcher(name).matches();
     }
 
     /** Adds a new account. */

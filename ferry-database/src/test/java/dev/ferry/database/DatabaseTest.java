@@ -201,4 +201,14 @@ class DatabaseTest {
             assertThat(got == null ? 0 : got.length).isZero();
         }
     }
+
+    /** A refused row (here a name the CHECK refuses) is not quoted in the error: its password hash would be. */
+    @Test
+    void aRefusedRowsHashIsNotInTheError() throws Exception {
+        try (Database db = Database.open(fresh(), LOG)) {
+            assertThatThrownBy(() -> new UserTable(db).add(UserRow.of("jos\u00e9", "$argon2id$not-to-be-shown", null, true)))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("ferry_users")
+                    .hasMessageNotContaining("not-to-be-shown");
+        }
+    }
 }

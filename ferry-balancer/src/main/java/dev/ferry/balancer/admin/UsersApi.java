@@ -33,8 +33,6 @@ final class UsersApi {
 
     private static final Pattern USER = Pattern.compile("/api/users/([^/]{1,200})");
     private static final Pattern USER_ACTION = Pattern.compile("/api/users/([^/]{1,200})/(disable|enable|password|quota|limits)");
-    /** The rule of the users file and of the table's CHECK: a name that is safe in a path, a log line and a URL. */
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@+-]{1,64}");
     private static final Pattern SIZE = Pattern.compile("([0-9]{1,18})(B|KiB|MiB|GiB|TiB)?");
     private static final String SIZE_RULE = "bytes as a whole number, or a text such as \"500MiB\" or \"10GiB\"";
     static final String ADD_FORM = "{\"name\": NAME, \"password\": TEXT (optional: one is made), \"home\": DIR (optional),"
@@ -150,7 +148,7 @@ final class UsersApi {
                 "quota_files", "upload_rate", "download_rate", "max_sessions")) {
             return;
         }
-        if (!(body.get("name") instanceof String name) || !NAME.matcher(name).matches()) {
+        if (!(body.get("name") instanceof String name) || !UserTable.isPossibleName(name)) {
             Http.error(ex, 400, "\"name\" must be 1 to 64 letters, digits and . _ - @ +; expected " + ADD_FORM);
             return;
         }
@@ -372,7 +370,8 @@ final class UsersApi {
     /** The name in the path, checked; null once a 400 has been sent. */
     private static String name(HttpExchange ex, String raw) throws IOException {
         String name = raw.replace("%40", "@").replace("%2B", "+").replace("%2b", "+");
-        if (!NAME.matcher(name).matches()) {
+        // the table's CHECK rule: a name that is safe in a path, a log line and a URL
+        if (!UserTable.isPossibleName(name)) {
             Http.error(ex, 400, "not a user name: 1 to 64 letters, digits and . _ - @ +");
             return null;
         }

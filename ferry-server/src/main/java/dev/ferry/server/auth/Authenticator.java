@@ -8,7 +8,6 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -32,7 +31,6 @@ public final class Authenticator implements Accounts {
     // against it costs what a real account costs and never succeeds.
     static final String UNMATCHABLE_HASH = "$argon2id$v=19$m=19456,t=2,p=1"
             + "$zXx82utHfU5SBAU6VjZTig$gW1i2UcldRkT/+t+2Uic6OBTzdhvm0ZQqJGl/cGs38Y";
-    private static final String ANONYMOUS_USER = "anonymous";
 
     private final Map<String, UserAccount> accounts;
     private final Anonymous anonymous;
@@ -69,7 +67,7 @@ public final class Authenticator implements Accounts {
     /** True when USER alone identifies an anonymous login: "anonymous" or "ftp" (any case) while enabled. */
     @Override
     public boolean isAnonymousName(String user) {
-        return anonymous.enabled() && isAnonymousWord(user);
+        return anonymous.enabled() && AnonymousLogin.isAnonymousWord(user);
     }
 
     /** The users file does not care where a login comes from. */
@@ -82,12 +80,11 @@ public final class Authenticator implements Accounts {
     public LoginResult login(String user, char[] password) {
         String name = user == null ? "" : user;
         if (isAnonymousName(name)) {
-            return new LoginResult.Success(ANONYMOUS_USER, anonymous.home(), false, true,
-                    anonymous.uploadDirectory() == null ? null : new UploadDirectory(anonymous.uploadDirectory()));
+            return new AnonymousLogin(anonymous).success();
         }
         UserAccount account = accounts.get(name);
         if (account == null) {
-            if (isAnonymousWord(name)) {
+            if (AnonymousLogin.isAnonymousWord(name)) {
                 // Everybody knows these names; spending a hash on each robot that tries them buys nothing.
                 return new LoginResult.Failure(name, LoginResult.Reason.ANONYMOUS_DISABLED);
             }
@@ -106,10 +103,5 @@ public final class Authenticator implements Accounts {
         }
         return new LoginResult.Success(name, account.home(), account.writable(), false, null, account.storage(),
                 account.policy());
-    }
-
-    private static boolean isAnonymousWord(String user) {
-        String lower = user == null ? "" : user.toLowerCase(Locale.ROOT);
-        return lower.equals("anonymous") || lower.equals("ftp");
     }
 }

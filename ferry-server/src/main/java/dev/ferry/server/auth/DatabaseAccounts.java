@@ -5,6 +5,7 @@ import dev.ferry.database.Notifications;
 import dev.ferry.database.UserRow;
 import dev.ferry.database.UserTable;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.password.CredentialCache;
 import dev.ferry.server.ServerSettings.Anonymous;
@@ -16,7 +17,6 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -54,7 +54,7 @@ public final class DatabaseAccounts implements Accounts {
 
     private final UserTable table;
     private final Path root;
-    private final Authenticator anonymous;
+    private final AnonymousLogin anonymous;
     private final CredentialCache credentials;
     private final EventLog log;
     private final Duration rowTtl;
@@ -63,6 +63,8 @@ public final class DatabaseAccounts implements Accounts {
     private final AtomicLong generation = new AtomicLong();
     private final AutoCloseable onClose;
     private final Notifications notifications;
+    private final Notifications.Listener listener;
+    private final OutageLog outages = new OutageLog();
     /** nanoTime of the last failed query; valid only while {@link #failedRecently} is true. */
     private volatile long lastFailure;
     private volatile boolean failedRecently;
@@ -87,14 +89,14 @@ public final class DatabaseAccounts implements Accounts {
                      EventLog log, boolean closeDatabase, LongSupplier nanoTime) {
         this.table = new UserTable(database);
         this.root = root;
-        this.anonymous = new Authenticator(List.of(), anonymous, Duration.ZERO);
+        this.anonymous = new AnonymousLogin(anonymous);
         this.credentials = credentials;
         this.log = log;
         this.rowTtl = rowTtl;
         this.nanoTime = nanoTime;
         this.onClose = closeDatabase ? database : () -> { };
         this.notifications = database.notifications();
-        notifications.subscribe(UserTable.CHANNEL, new Notifications.Listener() {
+        this.listener = new Notifications.Listener() {
             @Override
             public void notified(String channel, String payload) {
                 forget(payload);
@@ -104,7 +106,8 @@ public final class DatabaseAccounts implements Accounts {
             public void everythingChanged() {
                 forgetAll();
             }
-        });
+        };
+        notifications.subscribe(UserTable.CHANNEL, listener);
     }
 
     /** Drops one user's cached row (a NOTIFY named it). */
@@ -120,7 +123,7 @@ public final class DatabaseAccounts implements Accounts {
 
     @Override
     public boolean isAnonymousName(String user) {
-        return anonymous.isAnonymousName(user);
+        return anonymous.matches(user);
     }
 
     /** The account's own TLS policy, or null; null as well when the database cannot be asked (the server's applies). */
@@ -140,18 +143,21 @@ public final class DatabaseAccounts implements Accounts {
     @Override
     public LoginResult login(String user, char[] password, InetAddress client) {
         String name = user == null ? "" : user;
-        if (isAnonymousName(name)) {
-            return anonymous.login(name, password);
+        if (anonymous.matches(name)) {
+            return anonymous.success();
         }
         UserRow row;
         try {
             row = row(name).orElse(null);
         } catch (SQLException e) {
-            log.warn("database-unavailable").with("user", name).with("error", e.getMessage()).log();
+            Event line = outages.warn(log, "database-unavailable");
+            if (line != null) {
+                line.with("user", name).with("error", e.getMessage()).log();
+            }
             return new LoginResult.Failure(name, LoginResult.Reason.UNAVAILABLE);
         }
         if (row == null) {
-            if (name.equalsIgnoreCase("anonymous") || name.equalsIgnoreCase("ftp")) {
+            if (AnonymousLogin.isAnonymousWord(name)) {
                 return new LoginResult.Failure(name, LoginResult.Reason.ANONYMOUS_DISABLED);
             }
             // SECURITY: same work as a real account, so timing does not reveal which names exist.
@@ -180,6 +186,12 @@ public final class DatabaseAccounts implements Accounts {
 
     /** The row of {@code name} (empty: no such user), from the cache while it is fresh. */
     private Optional<UserRow> row(String name) throws SQLException {
+        // SECURITY: a name the table cannot hold has no row, and is not sent: a NUL in it makes the driver fail the
+        // query, which would read as an outage and answer 421 to every login for FAILURE_MEMORY (one "USER a<NUL>"
+        // a second would lock everybody out). Sprayed junk names do not reach the database or the row cache either.
+        if (!UserTable.isPossibleName(name)) {
+            return Optional.empty();
+        }
         long now = nanoTime.getAsLong();
         if (failedRecently && now - lastFailure < FAILURE_MEMORY.toNanos()) {
             throw new SQLException("the database did not answer " + (now - lastFailure) / 1_000_000 + " ms ago");
@@ -237,6 +249,8 @@ public final class DatabaseAccounts implements Accounts {
 
     @Override
     public void close() {
+        // The shared database outlives this source (a reload replaces it): its listener must not keep it alive.
+        notifications.unsubscribe(UserTable.CHANNEL, listener);
         try {
             onClose.close();
         } catch (Exception e) {

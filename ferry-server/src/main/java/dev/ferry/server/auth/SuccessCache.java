@@ -93,14 +93,29 @@ public final class SuccessCache {
 
     /** Remembers a login the source accepted. */
     public void put(String user, char[] password, LoginResult.Success login) {
+        put(user, password, login, null);
+    }
+
+    /**
+     * Remembers a login the source accepted for the ttl, or for {@code validFor} when that is shorter (the account
+     * expires sooner; null: no such bound; zero or less: not remembered).
+     */
+    public void put(String user, char[] password, LoginResult.Success login, Duration validFor) {
         if (!enabled()) {
             return;
+        }
+        long life = ttlNanos;
+        if (validFor != null) {
+            if (validFor.isNegative() || validFor.isZero()) {
+                return;
+            }
+            life = Math.min(life, validFor.compareTo(Duration.ofNanos(MAX_TTL_NANOS)) > 0 ? MAX_TTL_NANOS : validFor.toNanos());
         }
         byte[] fingerprint = fingerprint(user, password);
         lock.lock();
         try {
             entries.remove(user);   // re-inserted as the newest
-            entries.put(user, new Remembered(fingerprint, nanoTime.getAsLong() + ttlNanos, login));
+            entries.put(user, new Remembered(fingerprint, nanoTime.getAsLong() + life, login));
         } finally {
             lock.unlock();
         }

@@ -2,6 +2,9 @@ package dev.ferry.server.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.ferry.database.Database;
 import dev.ferry.database.DatabaseSettings;
 import dev.ferry.database.UserRow;
@@ -72,6 +75,37 @@ class DatabaseAccountsTest {
                 false, System::nanoTime);
         assertThat(db.notifications().awaitListening(Duration.ofSeconds(10))).isTrue();
         return accounts;
+    }
+
+    /** A reload replaces the accounts but keeps the shared database: the replaced ones must stop listening. */
+    @Test
+    void closedAccountsLeaveTheSharedDatabasesListeners() throws Exception {
+        try (Database db = open()) {
+            for (int reload = 0; reload < 3; reload++) {
+                accounts(db, new CountingCache(Duration.ZERO), Anonymous.OFF).close();
+            }
+            DatabaseAccounts current = accounts(db, new CountingCache(Duration.ZERO), Anonymous.OFF);
+            assertThat(db.notifications().subscribers(UserTable.CHANNEL)).isEqualTo(1);
+            current.close();
+            assertThat(db.notifications().subscribers(UserTable.CHANNEL)).isZero();
+        }
+    }
+
+    /** A NUL in USER makes the driver refuse the query: that is no outage, and must not lock everybody else out. */
+    @Test
+    void aNameNoRowCanHaveIsUnknownAndLeavesOthersLoggingIn() throws Exception {
+        try (Database db = open()) {
+            new UserTable(db).add(UserRow.of("alice", SECRET_HASH, "alice", true));
+            CountingCache cache = new CountingCache(Duration.ZERO);
+            DatabaseAccounts accounts = accounts(db, cache, Anonymous.OFF);
+            for (String junk : java.util.List.of("a\u0000b", "x".repeat(65), "al ice", "")) {
+                assertThat(accounts.tlsPolicy(junk)).isNull();
+                assertThat(accounts.login(junk, "secret".toCharArray(), CLIENT)).as(junk)
+                        .isEqualTo(new LoginResult.Failure(junk, LoginResult.Reason.UNKNOWN_USER));
+            }
+            assertThat(cache.hashes.get()).as("the decoy hash ran for each, as for any unknown name").isEqualTo(4);
+            assertThat(accounts.login("alice", "secret".toCharArray(), CLIENT)).isInstanceOf(LoginResult.Success.class);
+        }
     }
 
     @Test
@@ -178,6 +212,9 @@ class DatabaseAccountsTest {
                         new CountingCache(Duration.ofMinutes(5)).cache, Duration.ZERO, LOG, false, System::nanoTime);
                 assertThat(accounts.login("carol", "secret".toCharArray(), CLIENT)).isInstanceOf(LoginResult.Success.class);
 
+                ListAppender<ILoggingEvent> lines = new ListAppender<>();
+                lines.start();
+                ((Logger) LoggerFactory.getLogger("ferry.test")).addAppender(lines);
                 own.stop();
                 long start = System.nanoTime();
                 assertThat(accounts.login("carol", "secret".toCharArray(), CLIENT))
@@ -190,6 +227,9 @@ class DatabaseAccountsTest {
                 assertThat(Duration.ofNanos(System.nanoTime() - again))
                         .as("within a second of a failure the answer comes without waiting again")
                         .isLessThan(DatabaseAccounts.FAILURE_MEMORY);
+                ((Logger) LoggerFactory.getLogger("ferry.test")).detachAppender(lines);
+                assertThat(lines.list.stream().filter(e -> e.getFormattedMessage().contains("event=database-unavailable")))
+                        .as("one WARN per outage interval, not one per login").hasSize(1);
 
                 own.start();
                 long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();

@@ -48,4 +48,16 @@ class SuccessCacheTest {
         assertThat(cache.get("alice", "pw".toCharArray())).isNull();
         assertThat(cache.enabled()).isFalse();
     }
+
+    @Test
+    void anAccountThatExpiresSoonerIsRememberedOnlyUntilThen() {
+        SuccessCache cache = new SuccessCache(Duration.ofMinutes(1), 10, now::get);
+        cache.put("alice", "pw".toCharArray(), ALICE, Duration.ofSeconds(2));
+        cache.put("bob", "pw".toCharArray(), BOB, Duration.ZERO);
+        assertThat(cache.get("bob", "pw".toCharArray())).as("already expired: not remembered").isNull();
+        now.addAndGet(Duration.ofSeconds(2).toNanos() - 1);
+        assertThat(cache.get("alice", "pw".toCharArray())).isSameAs(ALICE);
+        now.incrementAndGet();
+        assertThat(cache.get("alice", "pw".toCharArray())).isNull();
+    }
 }

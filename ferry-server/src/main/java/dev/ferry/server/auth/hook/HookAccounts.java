@@ -3,12 +3,16 @@ package dev.ferry.server.auth.hook;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.json.JsonReader;
 import dev.ferry.runtime.json.JsonString;
+import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.log.EventLog;
+import dev.ferry.runtime.net.Cidr;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.AnonymousLogin;
+import dev.ferry.server.auth.ChrootHome;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.auth.LoginResult.Reason;
+import dev.ferry.server.auth.OutageLog;
 import dev.ferry.server.auth.SuccessCache;
 import dev.ferry.server.fs.InvalidVirtualPathException;
 import dev.ferry.server.fs.VirtualPath;
@@ -28,8 +32,8 @@ import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -42,7 +46,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -65,7 +68,6 @@ public final class HookAccounts implements Accounts {
     /** Largest answer read; an SFTPGo user object is a few KiB. */
     static final int MAX_ANSWER_BYTES = 256 * 1024;
     static final int MAX_REMEMBERED_USERS = 65_536;
-    private static final long WARN_EVERY_MILLIS = 10_000;
     private static final long KIB = 1024;
 
     private final HookSettings settings;
@@ -78,8 +80,7 @@ public final class HookAccounts implements Accounts {
     private final ScheduledExecutorService bodyGuard;
     private final AtomicInteger leases = new AtomicInteger(1);
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicLong lastWarning = new AtomicLong(Long.MIN_VALUE / 2);
-    private final AtomicLong unwarned = new AtomicLong();
+    private final OutageLog outages = new OutageLog();
 
     public HookAccounts(HookSettings settings, Path root, Anonymous anonymous, String node) {
         this.settings = settings;
@@ -117,25 +118,44 @@ public final class HookAccounts implements Accounts {
         if (name.isEmpty()) {
             return new LoginResult.Failure(name, Reason.UNKNOWN_USER);
         }
+        // SECURITY: SFTPGo refuses empty credentials itself ("credentials cannot be null or empty") and never asks a
+        // hook with them, so hooks written for it need not check: one that binds to a directory with the password
+        // would make an empty one an unauthenticated bind, which succeeds (RFC 4513 §5.1.2).
+        if (password == null || password.length == 0) {
+            return new LoginResult.Failure(name, Reason.BAD_PASSWORD);
+        }
         if (!lease()) {
             return new LoginResult.Failure(name, Reason.UNAVAILABLE);
         }
         try {
-            LoginResult.Success remembered = cache.get(name, password);
+            // SECURITY: the hook was asked about this name from this address (and its answer may restrict addresses):
+            // a yes is remembered for that address only, never handed to the same name from elsewhere.
+            String key = name + '\0' + (client == null ? "" : client.getHostAddress());
+            LoginResult.Success remembered = cache.get(key, password);
             if (remembered != null) {
                 return remembered;
             }
-            LoginResult result = ask(name, password == null ? new char[0] : password, client);
-            if (result instanceof LoginResult.Success ok) {
-                cache.put(name, password, ok);
+            Verdict verdict = ask(name, password, client);
+            if (verdict.result() instanceof LoginResult.Success ok) {
+                // An account that expires is not remembered past its expiry (SFTPGo refuses it from then on).
+                Duration left = verdict.expiresMillis() == 0 ? null
+                        : Duration.ofMillis(verdict.expiresMillis() - System.currentTimeMillis());
+                cache.put(key, password, ok, left);
             }
-            return result;
+            return verdict.result();
         } finally {
             release();
         }
     }
 
-    private LoginResult ask(String name, char[] password, InetAddress client) {
+    /** The hook's verdict, and (0: none) when the account it grants expires. */
+    private record Verdict(LoginResult result, long expiresMillis) {
+        static Verdict of(LoginResult result) {
+            return new Verdict(result, 0);
+        }
+    }
+
+    private Verdict ask(String name, char[] password, InetAddress client) {
         byte[] body = requestBody(name, password, client);
         HttpResponse<InputStream> response;
         String answer;
@@ -159,31 +179,32 @@ public final class HookAccounts implements Accounts {
                     throw new HttpTimeoutException("answer body not complete within " + settings.timeout().toMillis() + " ms");
                 }
                 if (bytes.length > MAX_ANSWER_BYTES) {
-                    return malformed(name, "answer longer than " + MAX_ANSWER_BYTES + " bytes");
+                    return Verdict.of(malformed(name, "answer longer than " + MAX_ANSWER_BYTES + " bytes"));
                 }
                 answer = new String(bytes, StandardCharsets.UTF_8);
             }
         } catch (IOException e) {
             // java.net.http.HttpTimeoutException and HttpConnectTimeoutException are IOExceptions too.
-            return unavailable(name, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+            return Verdict.of(unavailable(name, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new LoginResult.Failure(name, Reason.UNAVAILABLE);
+            return Verdict.of(new LoginResult.Failure(name, Reason.UNAVAILABLE));
         } finally {
             Arrays.fill(body, (byte) 0);
         }
         int status = response.statusCode();
         if (status >= 500) {
-            return unavailable(name, "HTTP " + status);
+            return Verdict.of(unavailable(name, "HTTP " + status));
         }
         if (status != 200) {
             // SFTPGo: any answer but 200 denies the login.
-            return new LoginResult.Failure(name, Reason.BAD_PASSWORD);
+            return Verdict.of(new LoginResult.Failure(name, Reason.BAD_PASSWORD));
         }
         try {
-            return account(name, answer);
+            LoginResult result = account(name, answer, client, System.currentTimeMillis());
+            return new Verdict(result, result instanceof LoginResult.Success ? expiresMillis(answer) : 0);
         } catch (IllegalArgumentException e) {
-            return malformed(name, e.getMessage());
+            return Verdict.of(malformed(name, e.getMessage()));
         }
     }
 
@@ -207,8 +228,11 @@ public final class HookAccounts implements Accounts {
         return out;
     }
 
-    /** The login an answer grants, a refusal, or an IllegalArgumentException saying what is malformed. */
-    LoginResult account(String name, String answer) {
+    /**
+     * The login an answer grants to {@code name} from {@code client} at {@code nowMillis}, a refusal, or an
+     * IllegalArgumentException saying what is malformed.
+     */
+    LoginResult account(String name, String answer, InetAddress client, long nowMillis) {
         if (!(JsonReader.read(answer) instanceof Map<?, ?> user)) {
             throw new IllegalArgumentException("expected a JSON object (an SFTPGo user)");
         }
@@ -224,10 +248,13 @@ public final class HookAccounts implements Accounts {
         if (status != 1) {
             return new LoginResult.Failure(name, Reason.DISABLED);
         }
+        if (!allowedBy(user, client, nowMillis)) {
+            return new LoginResult.Failure(name, Reason.DISABLED);
+        }
         Path home = home(text(user, "home_dir"));
         Quota quota = new Quota(number(user, "quota_size", 0), number(user, "quota_files", 0));
-        Bandwidth bandwidth = new Bandwidth(Math.multiplyExact(number(user, "upload_bandwidth", 0), KIB),
-                Math.multiplyExact(number(user, "download_bandwidth", 0), KIB));
+        Bandwidth bandwidth = new Bandwidth(bytesPerSecond(user, "upload_bandwidth"),
+                bytesPerSecond(user, "download_bandwidth"));
         long maxSessions = number(user, "max_sessions", 0);
         if (maxSessions > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("max_sessions " + maxSessions + " is too large");
@@ -240,6 +267,79 @@ public final class HookAccounts implements Accounts {
         FolderRights rights = everything ? FolderRights.NONE : new FolderRights(grants);
         return new LoginResult.Success(name, home, writable, false, null, null,
                 new AccountPolicy(quota, bandwidth, (int) maxSessions, rights));
+    }
+
+    /** The answer's expiration_date (0: none); called on an answer {@link #account} accepted. */
+    private static long expiresMillis(String answer) {
+        return JsonReader.read(answer) instanceof Map<?, ?> user ? number(user, "expiration_date", 0) : 0;
+    }
+
+    /**
+     * The login restrictions an SFTPGo user object carries. SFTPGo's hooks "check authentication only": an expiry, the
+     * addresses a user may come from and the protocols or login methods denied to it are fields of the answer that
+     * SFTPGo enforces itself after the hook ("these conditions will be checked in the same way as for built-in
+     * users"). A hook written for SFTPGo relies on that, so Ferry enforces them too.
+     *
+     * @throws IllegalArgumentException a restriction that cannot be read (refused: never read as "no restriction")
+     */
+    static boolean allowedBy(Map<?, ?> user, InetAddress client, long nowMillis) {
+        long expires = number(user, "expiration_date", 0);   // milliseconds since the epoch; 0: never
+        if (expires > 0 && nowMillis >= expires) {
+            return false;
+        }
+        Object f = user.get("filters");
+        if (f == null) {
+            return true;
+        }
+        if (!(f instanceof Map<?, ?> filters)) {
+            throw new IllegalArgumentException("filters: expected an object");
+        }
+        if (texts(filters, "denied_protocols").contains("FTP")) {
+            return false;
+        }
+        List<String> deniedMethods = texts(filters, "denied_login_methods");
+        if (deniedMethods.contains("password") || deniedMethods.contains("password-over-FTP")) {
+            return false;
+        }
+        List<Cidr> allowed = cidrs(filters, "allowed_ip");
+        List<Cidr> denied = cidrs(filters, "denied_ip");
+        if (allowed.isEmpty() && denied.isEmpty()) {
+            return true;
+        }
+        if (client == null) {
+            return false;
+        }
+        // SFTPGo's order: an allowed block wins, then a denied one; with an allow list, anything else is denied.
+        if (allowed.stream().anyMatch(c -> c.contains(client))) {
+            return true;
+        }
+        if (denied.stream().anyMatch(c -> c.contains(client))) {
+            return false;
+        }
+        return allowed.isEmpty();
+    }
+
+    private static List<String> texts(Map<?, ?> map, String key) {
+        Object v = map.get(key);
+        if (v == null) {
+            return List.of();
+        }
+        if (!(v instanceof List<?> list) || !list.stream().allMatch(String.class::isInstance)) {
+            throw new IllegalArgumentException("filters." + key + ": expected a list of strings");
+        }
+        return list.stream().map(String.class::cast).toList();
+    }
+
+    private static List<Cidr> cidrs(Map<?, ?> filters, String key) {
+        List<Cidr> out = new ArrayList<>();
+        for (String text : texts(filters, key)) {
+            try {
+                out.add(Cidr.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("filters." + key + ": " + e.getMessage());
+            }
+        }
+        return out;
     }
 
     /**
@@ -300,19 +400,9 @@ public final class HookAccounts implements Accounts {
 
     /** SFTPGo's home_dir is an absolute directory; Ferry reads it below its root, as chroot would. */
     private Path home(String homeDir) {
-        if (homeDir == null || homeDir.isEmpty()) {
-            return root;
-        }
-        String trimmed = homeDir.replaceFirst("^/+", "");
-        Path home;
-        try {
-            home = trimmed.isEmpty() ? root : root.resolve(trimmed).normalize();
-        } catch (InvalidPathException e) {
-            throw new IllegalArgumentException("home_dir \"" + homeDir + "\" is not a path");
-        }
-        // SECURITY: a hook answering ../../etc must not take the user outside the served tree.
-        if (!home.startsWith(root)) {
-            throw new IllegalArgumentException("home_dir \"" + homeDir + "\" is outside the server root " + root);
+        Path home = ChrootHome.resolve(root, homeDir);
+        if (home == null) {
+            throw new IllegalArgumentException("home_dir \"" + homeDir + "\" is not a path below the server root " + root);
         }
         return home;
     }
@@ -348,6 +438,15 @@ public final class HookAccounts implements Accounts {
         return n;
     }
 
+    /** SFTPGo's KiB/s as bytes per second; a rate beyond a long is malformed, not an exception out of the login. */
+    private static long bytesPerSecond(Map<?, ?> user, String key) {
+        long kib = number(user, key, 0);
+        if (kib > Long.MAX_VALUE / KIB) {
+            throw new IllegalArgumentException(key + ": " + kib + " KiB/s is too large");
+        }
+        return kib * KIB;
+    }
+
     private static void closeQuietly(InputStream in) {
         try {
             in.close();
@@ -363,13 +462,9 @@ public final class HookAccounts implements Accounts {
     }
 
     private LoginResult unavailable(String name, String error) {
-        long now = System.currentTimeMillis();
-        long last = lastWarning.get();
-        if (now - last >= WARN_EVERY_MILLIS && lastWarning.compareAndSet(last, now)) {
-            log.warn("auth-hook-unavailable").with("url", settings.url()).with("error", error)
-                    .with("since_last", unwarned.getAndSet(0)).log();
-        } else {
-            unwarned.incrementAndGet();
+        Event line = outages.warn(log, "auth-hook-unavailable");
+        if (line != null) {
+            line.with("url", settings.url()).with("error", error).log();
         }
         return new LoginResult.Failure(name, Reason.UNAVAILABLE);
     }

@@ -22,12 +22,15 @@ import com.unboundid.ldap.sdk.SingleServerSet;
 import com.unboundid.ldap.sdk.StartTLSPostConnectProcessor;
 import com.unboundid.util.ssl.HostNameSSLSocketVerifier;
 import dev.ferry.protocol.ftps.TlsPolicy;
+import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.server.ServerSettings.Anonymous;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.AnonymousLogin;
+import dev.ferry.server.auth.ChrootHome;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.auth.LoginResult.Reason;
+import dev.ferry.server.auth.OutageLog;
 import dev.ferry.server.auth.SuccessCache;
 import dev.ferry.server.policy.AccountPolicy;
 import java.io.IOException;
@@ -51,7 +54,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.net.SocketFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -76,8 +78,6 @@ public final class LdapAccounts implements Accounts {
 
     /** Most users whose last login is remembered. */
     static final int MAX_REMEMBERED_USERS = 65_536;
-    /** One warning about an unreachable directory per this many milliseconds; the rest are counted. */
-    private static final long WARN_EVERY_MILLIS = 10_000;
     private static final String NO_ATTRIBUTES = "1.1";   // RFC 4511 §4.5.1.8
     /** The attribute a filter compares the name with, as in (uid={user}) or (&(objectClass=x)(sAMAccountName={user})). */
     private static final java.util.regex.Pattern NAME_ATTRIBUTE =
@@ -97,8 +97,7 @@ public final class LdapAccounts implements Accounts {
     /** Logins in progress, plus one while not closed: the pool closes when it reaches zero. */
     private final AtomicInteger leases = new AtomicInteger(1);
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicLong lastWarning = new AtomicLong(Long.MIN_VALUE / 2);
-    private final AtomicLong unwarned = new AtomicLong();
+    private final OutageLog outages = new OutageLog();
 
     private LdapAccounts(LdapSettings settings, Path root, Anonymous anonymous, LDAPConnectionPool pool, EventLog log) {
         this.settings = settings;
@@ -163,6 +162,14 @@ public final class LdapAccounts implements Accounts {
         pool.setMaxWaitTimeMillis(millis(settings.responseTimeout()));
         // A connection the directory closed (it restarted) is replaced and the operation tried once more.
         pool.setRetryFailedOperationsDueToInvalidConnections(EnumSet.of(OperationType.SEARCH, OperationType.BIND));
+        for (URI url : settings.urls()) {
+            // SECURITY: every login's password goes to the directory in the bind; without TLS anyone on the path
+            // reads it. Allowed (a directory on this host, a trusted network), but said once at start.
+            if (url.getScheme().equalsIgnoreCase("ldap") && !settings.startTls() && !isLoopback(url.getHost())) {
+                log.warn("ldap-cleartext").with("url", url)
+                        .with("hint", "passwords cross the network unencrypted; use ldaps:// or start-tls: true").log();
+            }
+        }
         return new LdapAccounts(settings, root, anonymous, pool, log);
     }
 
@@ -199,6 +206,12 @@ public final class LdapAccounts implements Accounts {
             throw new IOException("ldap.ca-file: " + (caFile == null ? "the JDK trust store" : caFile) + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** A loopback host as written in the URL (no name lookup): localhost, 127.0.0.0/8, ::1. */
+    static boolean isLoopback(String host) {
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        return h.equalsIgnoreCase("localhost") || h.startsWith("127.") || h.equals("::1");
     }
 
     private static String firstLine(Path file) throws IOException {
@@ -324,14 +337,18 @@ public final class LdapAccounts implements Accounts {
             return typed;
         }
         String[] values = entry.getAttributeValues(nameAttribute);
-        if (values != null) {
-            for (String v : values) {
-                if (v.equalsIgnoreCase(typed)) {
-                    return v;
-                }
+        if (values == null) {
+            return typed;
+        }
+        for (String v : values) {
+            if (v.equalsIgnoreCase(typed)) {
+                return v;
             }
         }
-        return typed;
+        // SECURITY: the directory's match is looser than case: caseIgnoreMatch drops leading and repeated spaces
+        // (RFC 4518 §2.6.1), so " alice" found alice's entry. The typed spelling would be a second account (and a
+        // second home, from the template) for one person: the entry's one name is the account.
+        return values.length == 1 ? values[0] : typed;
     }
 
     /** The one entry the filter finds, or null; a search that finds several fails with SIZE_LIMIT_EXCEEDED. */
@@ -411,19 +428,9 @@ public final class LdapAccounts implements Accounts {
         if (relative == null && settings.homeTemplate() != null) {
             relative = settings.homeTemplate().replace("{user}", name);
         }
-        if (relative == null) {
-            return root;
-        }
         // An absolute directory attribute (homeDirectory: /home/alice) is read below the root, as chroot would.
-        String trimmed = relative.replaceFirst("^/+", "");
-        Path home;
-        try {
-            home = trimmed.isEmpty() ? root : root.resolve(trimmed).normalize();
-        } catch (java.nio.file.InvalidPathException e) {
-            home = null;
-        }
-        // SECURITY: a home attribute such as ../../etc must not take the user outside the served tree.
-        if (home == null || !home.startsWith(root)) {
+        Path home = ChrootHome.resolve(root, relative);
+        if (home == null) {
             log.warn("ldap-home-outside-root").with("user", name).with("home", relative).with("root", root).log();
             return null;
         }
@@ -435,14 +442,10 @@ public final class LdapAccounts implements Accounts {
     }
 
     private LoginResult unavailable(String name, String operation, LDAPException e) {
-        long now = System.currentTimeMillis();
-        long last = lastWarning.get();
-        if (now - last >= WARN_EVERY_MILLIS && lastWarning.compareAndSet(last, now)) {
-            log.warn("ldap-unavailable").with("operation", operation).with("result", e.getResultCode().getName())
-                    .with("error", e.getDiagnosticMessage() != null ? e.getDiagnosticMessage() : e.getMessage())
-                    .with("since_last", unwarned.getAndSet(0)).log();
-        } else {
-            unwarned.incrementAndGet();
+        Event line = outages.warn(log, "ldap-unavailable");
+        if (line != null) {
+            line.with("operation", operation).with("result", e.getResultCode().getName())
+                    .with("error", e.getDiagnosticMessage() != null ? e.getDiagnosticMessage() : e.getMessage()).log();
         }
         return new LoginResult.Failure(name, Reason.UNAVAILABLE);
     }

@@ -215,6 +215,77 @@ class HookAccountsTest {
         assertThat(calls).hasValue(3);
     }
 
+    /** A hook that decides by the client's address: its yes for one address must not serve another from the cache. */
+    @Test
+    void aRememberedLoginServesOnlyTheAddressTheHookWasAskedAbout() throws Exception {
+        HookAccounts a = open(hook(req -> req.get("ip").equals("127.0.0.1")
+                ? Answer.ok("{\"status\":1,\"username\":\"alice\"}") : Answer.ok("{\"username\":\"\"}"),
+                Duration.ofSeconds(2), Duration.ofMinutes(1)));
+        assertThat(a.login("alice", "pw".toCharArray(), CLIENT)).isInstanceOf(LoginResult.Success.class);
+        InetAddress elsewhere = InetAddress.getByName("127.0.0.2");
+        assertThat(a.login("alice", "pw".toCharArray(), elsewhere))
+                .isEqualTo(new LoginResult.Failure("alice", Reason.BAD_PASSWORD));
+        assertThat(calls).hasValue(2);
+        assertThat(a.login("alice", "pw".toCharArray(), CLIENT)).isInstanceOf(LoginResult.Success.class);
+        assertThat(calls).hasValue(2);
+    }
+
+    /**
+     * SFTPGo hooks "check authentication only" and leave expiry, address and protocol restrictions to the user object's
+     * fields, which SFTPGo enforces after the hook: Ferry must too, or a restricted user gets in.
+     */
+    @Test
+    void theRestrictionsOfAnSftpgoUserObjectAreEnforced() throws Exception {
+        long past = System.currentTimeMillis() - 60_000;
+        long future = System.currentTimeMillis() + 3_600_000;
+        Map<String, String> extra = Map.ofEntries(
+                Map.entry("expired", "\"expiration_date\":" + past),
+                Map.entry("onlyelsewhere", "\"filters\":{\"allowed_ip\":[\"192.0.2.0/24\"]}"),
+                Map.entry("denied", "\"filters\":{\"denied_ip\":[\"127.0.0.0/8\"]}"),
+                Map.entry("noftp", "\"filters\":{\"denied_protocols\":[\"FTP\"]}"),
+                Map.entry("nopassword", "\"filters\":{\"denied_login_methods\":[\"password\"]}"),
+                Map.entry("badmask", "\"filters\":{\"allowed_ip\":[\"127.0.0.1\"]}"),
+                Map.entry("hugerate", "\"upload_bandwidth\":9007199254740993"),
+                Map.entry("valid", "\"expiration_date\":" + future),
+                Map.entry("allowedhere", "\"filters\":{\"allowed_ip\":[\"127.0.0.0/8\"],\"denied_ip\":[\"127.0.0.1/32\"]}"),
+                Map.entry("deniedelsewhere", "\"filters\":{\"denied_ip\":[\"192.0.2.0/24\"],\"denied_protocols\":[\"SSH\"]}"));
+        HookAccounts a = open(hook(req -> {
+            String user = (String) req.get("username");
+            return Answer.ok("{\"status\":1,\"username\":\"" + user + "\"," + extra.get(user) + "}");
+        }, Duration.ofSeconds(2), Duration.ZERO));
+        for (String refused : List.of("expired", "onlyelsewhere", "denied", "noftp", "nopassword", "badmask", "hugerate")) {
+            assertThat(a.login(refused, "x".toCharArray(), CLIENT)).as(refused)
+                    .isEqualTo(new LoginResult.Failure(refused, Reason.DISABLED));
+        }
+        for (String allowed : List.of("valid", "allowedhere", "deniedelsewhere")) {
+            assertThat(a.login(allowed, "x".toCharArray(), CLIENT)).as(allowed).isInstanceOf(LoginResult.Success.class);
+        }
+    }
+
+    /** A hook that checks a password by binding to a directory would let an empty one in: it is never asked. */
+    @Test
+    void anEmptyPasswordIsRefusedWithoutAskingTheHook() throws Exception {
+        HookAccounts a = open(hook(req -> Answer.ok("{\"status\":1,\"username\":\"alice\"}"), Duration.ofSeconds(2),
+                Duration.ZERO));
+        assertThat(a.login("alice", new char[0], CLIENT)).isEqualTo(new LoginResult.Failure("alice", Reason.BAD_PASSWORD));
+        assertThat(a.login("alice", null, CLIENT)).isEqualTo(new LoginResult.Failure("alice", Reason.BAD_PASSWORD));
+        assertThat(calls).hasValue(0);
+    }
+
+    /** The cache must not keep letting in an account past the expiration_date its answer gave. */
+    @Test
+    void aRememberedLoginEndsWhenTheAccountExpires() throws Exception {
+        long expires = System.currentTimeMillis() + 600;
+        HookAccounts a = open(hook(req -> Answer.ok("{\"status\":1,\"username\":\"alice\",\"expiration_date\":" + expires + "}"),
+                Duration.ofSeconds(2), Duration.ofMinutes(1)));
+        assertThat(a.login("alice", "pw".toCharArray(), CLIENT)).isInstanceOf(LoginResult.Success.class);
+        assertThat(a.login("alice", "pw".toCharArray(), CLIENT)).isInstanceOf(LoginResult.Success.class);
+        assertThat(calls).as("remembered while valid").hasValue(1);
+        Thread.sleep(Math.max(0, expires - System.currentTimeMillis()) + 50);
+        assertThat(a.login("alice", "pw".toCharArray(), CLIENT)).isEqualTo(new LoginResult.Failure("alice", Reason.DISABLED));
+        assertThat(calls).hasValue(2);
+    }
+
     @Test
     void theRequestBodyEscapesEveryAwkwardCharacter() throws Exception {
         String name = "a\"b\\c\u0001";

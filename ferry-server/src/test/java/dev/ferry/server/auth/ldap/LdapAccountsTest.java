@@ -59,6 +59,26 @@ class LdapAccountsTest {
         return a;
     }
 
+    /** Passwords in clear over a network are allowed (a trusted LAN) but said at start; a loopback directory is not. */
+    @Test
+    void aDirectoryReachedWithoutTlsOverTheNetworkIsWarnedAboutOnce() throws Exception {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("ferry.server");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        logger.addAppender(lines);
+        try {
+            // no connection is made at open (the pool starts empty): 192.0.2.1 (TEST-NET-1) is never dialled
+            accounts(settings(List.of("ldap://127.0.0.1:1", "ldaps://192.0.2.1", "ldap://[::1]:1")));
+            assertThat(lines.list).noneMatch(e -> e.getFormattedMessage().contains("ldap-cleartext"));
+            accounts(settings(List.of("ldap://192.0.2.1")));
+            assertThat(lines.list).filteredOn(e -> e.getFormattedMessage().contains("event=ldap-cleartext"))
+                    .hasSize(1).allMatch(e -> e.getFormattedMessage().contains("192.0.2.1"));
+        } finally {
+            logger.detachAppender(lines);
+        }
+    }
+
     private static LoginResult login(LdapAccounts a, String user, String password) {
         return a.login(user, password.toCharArray(), LOOPBACK);
     }
@@ -136,6 +156,20 @@ class LdapAccountsTest {
         LoginResult upper = login(a, "ALICE", "alice-pw");
         assertThat(upper).isInstanceOf(LoginResult.Success.class);
         assertThat(((LoginResult.Success) upper).user()).isEqualTo("alice");
+    }
+
+    /** USER keeps leading spaces; the directory ignores them (RFC 4518 §2.6.1): still alice, with alice's home. */
+    @Test
+    void aNameTheDirectoryMatchesLooselyIsTheEntrysName() throws Exception {
+        MemoryDirectory d = directory();
+        LdapSettings s = settings(List.of(d.url()));
+        LdapAccounts a = accounts(new LdapSettings(s.urls(), false, null, s.bindDn(), s.bindPasswordFile(), s.baseDn(),
+                s.userFilter(), null, s.groupFilter(), s.groupAttribute(), s.groups(), null, null, "{user}",
+                s.connectTimeout(), s.responseTimeout(), 2, Duration.ZERO));
+        LoginResult spaced = login(a, "  alice", "alice-pw");
+        assertThat(spaced).isInstanceOf(LoginResult.Success.class);
+        assertThat(((LoginResult.Success) spaced).user()).isEqualTo("alice");
+        assertThat(((LoginResult.Success) spaced).home()).isEqualTo(dir.resolve("root/alice").toAbsolutePath().normalize());
     }
 
     @Test
