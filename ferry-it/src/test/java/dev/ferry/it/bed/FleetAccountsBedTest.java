@@ -6,7 +6,6 @@ import dev.ferry.it.ExternalCommand;
 import dev.ferry.it.Launcher;
 import dev.ferry.it.TestData;
 import dev.ferry.testkit.PostgresServer;
-import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -355,10 +354,13 @@ class FleetAccountsBedTest {
             }
 
             assertThat(step(in, out)).as("the same session after the restart").startsWith("step 3 ").endsWith(expected);
+            in.close();
+            // At EOF the session QUITs: it ends well only if its control connection is still good.
+            assertThat(session.waitFor(10, TimeUnit.SECONDS)).as("the session ends after QUIT").isTrue();
+            assertThat(session.exitValue()).as("the session's QUIT: %s", fixture.stderr("restart-session")).isZero();
         } finally {
             ExternalCommand.kill(session);
         }
-        assertThat(session.exitValue()).as("the session's QUIT: %s", fixture.stderr("restart-session")).isZero();
     }
 
     private static String step(OutputStream in, BlockingQueue<String> out) throws Exception {
