@@ -123,7 +123,7 @@ public final class FtpBalancer implements AutoCloseable {
         }
         this.status = new BalancerStatus(context, listener.address(), startedAt, retiring,
                 passthrough != null ? new BalancerStatus.PassivePorts(passthrough::passivePortsText, passthrough::dataPortCount)
-                        : BalancerStatus.PassivePorts.range(settings.passiveLow(), settings.passiveHigh()));
+                        : BalancerStatus.PassivePorts.range(settings.passiveLow(), settings.passiveHigh()), database);
         this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), settings.source(), checkTls, metrics::checkDone,
                 context.log());
         this.acceptor = acceptor("ferry-balancer-acceptor", listener.channel(), false);

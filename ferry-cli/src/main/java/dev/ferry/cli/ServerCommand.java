@@ -49,7 +49,7 @@ import picocli.CommandLine.Option;
                 "143:stopped by SIGTERM (kill, systemctl stop)"})
 public final class ServerCommand implements Callable<Started> {
 
-    private static final Path DEFAULT_ROOT = Path.of("ftp-root");
+    static final Path DEFAULT_ROOT = Path.of("ftp-root");
 
     @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file with a server: section.")
     Path config;

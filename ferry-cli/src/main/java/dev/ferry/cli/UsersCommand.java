@@ -3,6 +3,7 @@ package dev.ferry.cli;
 import dev.ferry.config.AtomicFile;
 import dev.ferry.database.Database;
 import dev.ferry.database.DatabaseSettings;
+import dev.ferry.database.QuotaTable;
 import dev.ferry.database.UserRow;
 import dev.ferry.database.UserTable;
 import dev.ferry.runtime.log.EventLog;
@@ -15,7 +16,13 @@ import dev.ferry.config.UsersFile;
 import dev.ferry.config.UsersFileText;
 import dev.ferry.config.Values;
 import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.server.ServerSettings;
 import dev.ferry.server.fs.ObjectStore;
+import dev.ferry.server.fs.Storage;
+import dev.ferry.server.fs.StorageEngines;
+import dev.ferry.server.policy.AccountPolicy;
+import dev.ferry.server.policy.QuotaLedger;
+import dev.ferry.server.policy.UsageScan;
 import java.io.Console;
 import java.io.IOException;
 import java.io.InputStream;
@@ -55,8 +62,8 @@ import picocli.CommandLine.Spec;
                         + " A running server applies it on SIGHUP: 'systemctl reload ferry-server', 'kill -HUP PID',"
                         + " or the reload option of each command."},
         subcommands = {UsersCommand.Add.class, UsersCommand.Passwd.class, UsersCommand.Disable.class,
-                UsersCommand.Enable.class, UsersCommand.Remove.class, UsersCommand.ListUsers.class,
-                UsersCommand.Show.class},
+                UsersCommand.Enable.class, UsersCommand.SetLimits.class, UsersCommand.Remove.class, UsersCommand.ListUsers.class,
+                UsersCommand.Show.class, UsersCommand.Recount.class},
         footerHeading = "%n",
         footer = {"Run 'ferry users COMMAND --help' for the options of one command."})
 public final class UsersCommand implements Runnable {
@@ -356,6 +363,9 @@ public final class UsersCommand implements Runnable {
         @Option(names = "--password-stdin", description = "Read the password as one line from standard input.")
         boolean passwordStdin;
 
+        @Mixin
+        UserPolicyOptions policy;
+
         private String createdHome;
 
         Add() {
@@ -387,11 +397,16 @@ public final class UsersCommand implements Runnable {
                 throw new IllegalArgumentException("user '" + name + "' is already in the file"
                         + " (use 'ferry users passwd " + name + "' to change the password)");
             }
+            // Checked before the password is asked for: a typo in a limit must not cost typing it twice.
+            UserPolicyOptions.Checked limits = policy.over(AccountPolicy.NONE);
             String hash = hashedPassword(passwordStdin);
             if (hash == null) {
                 return null;
             }
             String text = current.withAdded(name, hash, dir, readOnly);
+            if (policy.any()) {
+                text = limits.edit(policy, UsersFileText.parse(text), name);
+            }
             Path root = root();
             // On an object store a home is a key prefix, made by the first upload: no directory to create.
             if (root != null && !onObjectStore()) {
@@ -415,12 +430,13 @@ public final class UsersCommand implements Runnable {
                 throw new IllegalArgumentException("user '" + name + "' is already in the database"
                         + " (use 'ferry users passwd " + name + "' to change the password)");
             }
+            UserPolicyOptions.Checked limits = policy.over(AccountPolicy.NONE);
             String hash = hashedPassword(passwordStdin);
             if (hash == null) {
                 return false;
             }
             try {
-                table.add(UserRow.of(name, hash, dir, !readOnly));
+                table.add(limits.onto(UserRow.of(name, hash, dir, !readOnly)));
             } catch (UserTable.DuplicateUserException e) {
                 throw new IllegalArgumentException("user '" + name + "' is already in the database");
             }
@@ -576,6 +592,92 @@ public final class UsersCommand implements Runnable {
         }
     }
 
+    @Command(name = "set", sortOptions = false,
+            description = {"Change an existing account's home, access or limits; what is not named stays as it is.",
+                    "  ferry users set alice --quota-bytes 10GiB --quota-files 10000 --upload-rate 1MiB --max-sessions 2",
+                    "  ferry users set bob --rights '/=list,download;/incoming=list,upload'"},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:changed", "1:I/O error", "2:refused: no such user, nothing to change, or a bad value"})
+    static final class SetLimits extends Change {
+        @Parameters(paramLabel = "NAME", description = "The account's login name.")
+        String name;
+
+        @Option(names = "--home", paramLabel = "DIR", description = "Directory the user sees as /, relative to the server root.")
+        String home;
+
+        @Option(names = "--read-only", description = "Allow listing and downloading only.")
+        boolean readOnly;
+
+        @Option(names = "--read-write", description = "Allow uploads, deletes and renames again.")
+        boolean readWrite;
+
+        @Mixin
+        UserPolicyOptions policy;
+
+        SetLimits() {
+            super(System::console, System.in);
+        }
+
+        private void check() {
+            checkedName(name);
+            if (readOnly && readWrite) {
+                throw new IllegalArgumentException("--read-only and --read-write: give one");
+            }
+            if (home != null && (home.isBlank() || home.chars().anyMatch(Character::isISOControl))) {
+                throw new IllegalArgumentException("--home needs a directory name without control characters");
+            }
+            if (home == null && !readOnly && !readWrite && !policy.any()) {
+                throw new IllegalArgumentException("nothing to change; give --home, --read-only, --read-write or a limit"
+                        + " (see ferry users set --help)");
+            }
+        }
+
+        @Override
+        String edit(UsersFileText current) throws IOException {
+            check();
+            if (!current.has(name)) {
+                throw new IllegalArgumentException("no user '" + name + "' in the file");
+            }
+            AccountPolicy now;
+            try {
+                now = UsersFile.load(options.usersFile(), Path.of("")).stream().filter(a -> a.name().equals(name))
+                        .map(ServerSettings.UserAccount::policy).findFirst().orElse(AccountPolicy.NONE);
+            } catch (ConfigException e) {
+                throw new IllegalArgumentException(e.getMessage());
+            }
+            String text = policy.over(now).edit(policy, current, name);
+            if (home != null) {
+                text = UsersFileText.parse(text).withValue(name, "home", UsersFileText.scalar(home));
+            }
+            if (readOnly || readWrite) {
+                text = UsersFileText.parse(text).withValue(name, "access", readOnly ? "read-only" : "read-write");
+            }
+            return text;
+        }
+
+        @Override
+        boolean change(UserTable table) throws SQLException {
+            check();
+            UserRow row = table.find(name).orElse(null);
+            if (row == null) {
+                return noSuchUser(name);
+            }
+            boolean found = policy.over(row).apply(policy, table, name);
+            if (home != null) {
+                found &= table.setHome(name, home);
+            }
+            if (readOnly || readWrite) {
+                found &= table.setWritable(name, readWrite);
+            }
+            return found || noSuchUser(name);
+        }
+
+        @Override
+        String done() {
+            return "changed " + name;
+        }
+    }
+
     @Command(name = "remove", description = {"Remove an account's entry. Its home and files stay."},
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {"0:removed", "1:I/O error", "2:refused: no such user"})
@@ -695,11 +797,8 @@ public final class UsersCommand implements Runnable {
                     }
                     print(out, entry(row));
                     out.printf("%-10s %s%n", "tls:", row.tls() == null ? "(server's)" : row.tls());
-                    out.printf("%-10s %s%n", "quota:", limit(row.quotaBytes(), " bytes") + ", " + limit(row.quotaFiles(), " files"));
-                    out.printf("%-10s %s%n", "bandwidth:", "up " + limit(row.uploadRate(), " B/s") + ", down "
-                            + limit(row.downloadRate(), " B/s"));
-                    out.printf("%-10s %s%n", "sessions:", limit(row.maxSessions(), ""));
-                    out.printf("%-10s %s%n", "rights:", row.rights() == null ? "(none)" : row.rights());
+                    limits(out, row.quotaBytes(), row.quotaFiles(), row.uploadRate(), row.downloadRate(), row.maxSessions(),
+                            row.rights());
                     out.printf("%-10s %s%n", "created:", row.created());
                     out.printf("%-10s %s%n", "updated:", row.updated());
                 } else {
@@ -713,6 +812,11 @@ public final class UsersCommand implements Runnable {
                     if (e.storage() != null) {
                         out.printf("%-10s %s%n", "storage:", e.storage());
                     }
+                    AccountPolicy p = UsersFile.load(options.usersFile(), Path.of("")).stream()
+                            .filter(a -> a.name().equals(name)).map(ServerSettings.UserAccount::policy).findFirst()
+                            .orElse(AccountPolicy.NONE);
+                    limits(out, p.quota().bytes(), p.quota().files(), p.bandwidth().uploadPerSecond(),
+                            p.bandwidth().downloadPerSecond(), p.maxSessions(), p.rights().isEmpty() ? null : p.rights().format());
                 }
                 out.flush();
                 return OK;
@@ -735,8 +839,105 @@ public final class UsersCommand implements Runnable {
             out.printf("%-10s %s%n", "enabled:", e.enabled() ? "yes" : "no");
         }
 
+        /** The same lines for both stores; rights in their text form, the form --rights takes. */
+        private static void limits(PrintWriter out, long qBytes, long qFiles, long up, long down, int sessions, String rights) {
+            out.printf("%-10s %s%n", "quota:", limit(qBytes, " bytes") + ", " + limit(qFiles, " files"));
+            out.printf("%-10s %s%n", "bandwidth:", "up " + limit(up, " B/s") + ", down " + limit(down, " B/s"));
+            out.printf("%-10s %s%n", "sessions:", limit(sessions, ""));
+            out.printf("%-10s %s%n", "rights:", rights == null ? "(none)" : rights);
+        }
+
         private static String limit(long n, String unit) {
             return n == 0 ? "no limit" : n + unit;
+        }
+    }
+
+    @Command(name = "recount", description = {"Count an account's quota usage again by walking its home, for changes"
+            + " made beside Ferry (a shell, a restore). Only for servers with a 'database:' section, whose quota ledger"
+            + " is shared (a server without one counts in memory: a restart counts again). Refused while an upload"
+            + " of the account is in progress; run it when the account is idle."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:recounted", "1:I/O error (the database, or the walk)",
+                    "2:no such user, no database: section, or an upload in progress"})
+    static final class Recount implements Callable<Integer> {
+        @Parameters(paramLabel = "NAME", description = "The account's login name.")
+        String name;
+
+        @Option(names = "--config", paramLabel = "FILE", required = true,
+                description = "The server's configuration file: its database, root, storage and accounts.")
+        Path config;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+        boolean help;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            try {
+                ServerSettings s = ServerConfigFile.load(config, ServerSettings.defaults(
+                        ServerCommand.DEFAULT_ROOT.toAbsolutePath()));
+                if (s.database() == null) {
+                    err.println("ferry users recount: " + config + " has no database: section; each server counts"
+                            + " quotas in memory, and a restart counts them again");
+                    return REFUSED;
+                }
+                try (Database db = Database.open(s.database().withPoolSize(1), CLI_LOG);
+                     StorageEngines engines = StorageEngines.open(s)) {
+                    Storage storage = storage(s, db, engines, checkedName(name));
+                    if (storage == null) {
+                        err.println("ferry users recount: no user '" + name + "' in " + (s.accountSource() != null
+                                ? "the " + s.accountSource().kind() + " accounts (only the users file's and the"
+                                + " database's can be resolved here)" : "the users file"));
+                        return REFUSED;
+                    }
+                    QuotaTable.Recount r = new QuotaTable(db).recount(name, () -> {
+                        QuotaLedger.Counted c = UsageScan.count(storage);
+                        return new QuotaTable.Count(c.bytes(), c.files());
+                    });
+                    if (r.busy()) {
+                        err.println("ferry users recount: " + name + " has an upload in progress ("
+                                + r.after().bytesReserved() + " bytes reserved); try again when it is idle");
+                        return REFUSED;
+                    }
+                    out.println(name + ": " + r.after().bytesUsed() + " bytes, " + r.after().filesUsed() + " files"
+                            + (r.before() == null ? " (counted for the first time)"
+                            : " (was " + r.before().bytesUsed() + " bytes, " + r.before().filesUsed() + " files)"));
+                    out.flush();
+                    return OK;
+                }
+            } catch (ConfigException | IllegalArgumentException e) {
+                err.println("ferry users recount: " + e.getMessage());
+                return REFUSED;
+            } catch (SQLException e) {
+                err.println("ferry users recount: database: " + e.getMessage());
+                return IO_ERROR;
+            } catch (IOException e) {
+                err.println("ferry users recount: " + e.getMessage());
+                return IO_ERROR;
+            }
+        }
+
+        /** The account's storage as its sessions see it; null when the account is not found. */
+        private static Storage storage(ServerSettings s, Database db, StorageEngines engines, String name)
+                throws IOException, SQLException {
+            for (ServerSettings.UserAccount u : s.users()) {
+                if (u.name().equals(name)) {
+                    return engines.forAccount(u.storage()).forHome(u.home() != null ? u.home() : s.root());
+                }
+            }
+            if (s.accountSource() != null && "database".equals(s.accountSource().kind())) {
+                UserRow row = new UserTable(db).find(name).orElse(null);
+                if (row != null) {
+                    // as DatabaseAccounts does: relative to the root; none: the root
+                    Path home = row.home() == null || row.home().isEmpty() ? s.root() : s.root().resolve(row.home()).normalize();
+                    return engines.server().forHome(home);
+                }
+            }
+            return null;
         }
     }
 

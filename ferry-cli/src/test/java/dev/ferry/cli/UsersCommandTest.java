@@ -234,9 +234,66 @@ class UsersCommandTest {
                 "name:      bob",
                 "home:      pub",
                 "access:    read-only",
-                "enabled:   no");
+                "enabled:   no",
+                "quota:     no limit, no limit",
+                "bandwidth: up no limit, down no limit",
+                "sessions:  no limit",
+                "rights:    (none)");
         Run missing = run("", "show", "carol", "--file", file.toString());
         assertThat(missing.exitCode()).isEqualTo(UsersCommand.REFUSED);
         assertThat(missing.err()).contains("no user 'carol' in the file");
+    }
+
+    /** Limits on add and set: the loader's own keys, each option changing only its limit, comments kept. */
+    @Test
+    void addAndSetWriteTheLimitsTheServerReads() throws Exception {
+        Path file = dir.resolve("users.yaml");
+        Run added = run("s3cret-alice\n", "add", "alice", "--file", file.toString(), "--password-stdin",
+                "--quota-bytes", "10GiB", "--quota-files", "1000", "--max-sessions", "2");
+        assertThat(added.exitCode()).as(added.err()).isZero();
+        assertThat(run("s3cret-bob\n", "add", "bob", "--file", file.toString(), "--password-stdin").exitCode()).isZero();
+        Files.writeString(file, Files.readString(file).replace("  - name: bob", "  # bob is the night shift\n  - name: bob"));
+        UserAccount alice = accounts(file).get(0);
+        assertThat(alice.policy().quota()).isEqualTo(new dev.ferry.server.policy.Quota(10L << 30, 1000));
+        assertThat(alice.policy().maxSessions()).isEqualTo(2);
+
+        // only the bytes: the files stay; rates, rights, access and home are added
+        Run set = run("", "set", "alice", "--file", file.toString(), "--quota-bytes", "1GiB", "--upload-rate", "1MiB",
+                "--rights", "/=list,download;/incoming=list,upload", "--read-only", "--home", "customers/alice");
+        assertThat(set.exitCode()).as(set.err()).isZero();
+        assertThat(set.out()).contains("changed alice in " + file);
+        alice = accounts(file).get(0);
+        assertThat(alice.policy().quota()).isEqualTo(new dev.ferry.server.policy.Quota(1L << 30, 1000));
+        assertThat(alice.policy().bandwidth()).isEqualTo(new dev.ferry.server.policy.Bandwidth(1L << 20, 0));
+        assertThat(alice.policy().rights().format()).isEqualTo("/=list,download;/incoming=list,upload");
+        assertThat(alice.writable()).isFalse();
+        assertThat(alice.home()).isEqualTo(dir.resolve("root/customers/alice"));
+        assertThat(Files.readString(file)).contains("# bob is the night shift", "quota: {bytes: 1073741824, files: 1000}",
+                "rights: {'/': [list, download], '/incoming': [list, upload]}");
+        assertThat(accounts(file).get(1).policy()).isEqualTo(dev.ferry.server.policy.AccountPolicy.NONE);
+
+        // a block mapping written by hand is replaced whole; '' removes the rights
+        Files.writeString(file, Files.readString(file).replace("quota: {bytes: 1073741824, files: 1000}",
+                "quota:\n      bytes: 5\n      files: 6"));
+        assertThat(run("", "set", "alice", "--file", file.toString(), "--quota-files", "0", "--rights", "", "--read-write")
+                .exitCode()).isZero();
+        alice = accounts(file).get(0);
+        assertThat(alice.policy().quota()).isEqualTo(new dev.ferry.server.policy.Quota(5, 0));
+        assertThat(alice.policy().rights().isEmpty()).isTrue();
+        assertThat(alice.writable()).isTrue();
+
+        Run shown = run("", "show", "alice", "--file", file.toString());
+        assertThat(shown.out()).contains("quota:     5 bytes, no limit", "bandwidth: up 1048576 B/s, down no limit",
+                "sessions:  2", "rights:    (none)");
+
+        String before = Files.readString(file);
+        Run bad = run("", "set", "alice", "--file", file.toString(), "--upload-rate", "1MB");
+        assertThat(bad.exitCode()).isEqualTo(UsersCommand.REFUSED);
+        assertThat(bad.err()).contains("--upload-rate").contains("MiB");
+        assertThat(run("", "set", "alice", "--file", file.toString(), "--rights", "/=fly").err())
+                .contains("--rights").contains("unknown right");
+        assertThat(run("", "set", "alice", "--file", file.toString()).err()).contains("nothing to change");
+        assertThat(run("", "set", "carol", "--file", file.toString(), "--max-sessions", "1").err()).contains("no user 'carol'");
+        assertThat(Files.readString(file)).isEqualTo(before);
     }
 }

@@ -77,6 +77,11 @@ public final class UsersFileText {
         return new UsersFileText(NEW_FILE);
     }
 
+    /** Text made by this class's own edits, to edit further (the caller checks the result before writing it). */
+    public static UsersFileText parse(String text) {
+        return new UsersFileText(text);
+    }
+
     public String text() {
         return text;
     }
@@ -186,6 +191,23 @@ public final class UsersFileText {
             out.insert(at, " ".repeat(column(item)) + key + ": " + value + "\n");
         }
         return out.toString();
+    }
+
+    /**
+     * The text with {@code key} of {@code name}'s entry set to {@code flowValue}, a scalar or a flow collection
+     * ({@code {bytes: 1, files: 2}}): as {@link #withValue}, except that a mapping or list already there (block or
+     * flow) is replaced whole, comments inside it included.
+     */
+    public String withFlowValue(String name, String key, String flowValue) {
+        MappingNode item = (MappingNode) find(name).orElseThrow(() -> noSuchUser(name));
+        NodeTuple old = item.getValue().stream().filter(t -> scalar(t.getKeyNode()).equals(key)).findFirst().orElse(null);
+        if (old == null || old.getValueNode() instanceof ScalarNode || item.getFlowStyle() == FlowStyle.FLOW) {
+            return withValue(name, key, flowValue);
+        }
+        // From just after the key to the end of the value's last content: "key" + ": " + the new value.
+        int from = offset(old.getKeyNode().getEndMark());
+        int to = offset(lastContent(old.getValueNode()));
+        return new StringBuilder(text).replace(from, to, ": " + flowValue).toString();
     }
 
     /** A name or path as a YAML scalar: plain when it reads back as the same text, else single-quoted. */

@@ -84,6 +84,46 @@ public final class UserTable {
         return update(name, "rights = ?", st -> setText(st, 1, rights));
     }
 
+    /** Replaces the quota, bytes and files (0: no limit on it); false when there is no such user. */
+    public boolean setQuota(String name, long bytes, long files) throws SQLException {
+        return update(name, "quota_bytes = ?, quota_files = ?", st -> {
+            st.setLong(1, bytes);
+            st.setLong(2, files);
+        }, 2);
+    }
+
+    /** Replaces the bandwidth limits in bytes per second (0: no limit); false when there is no such user. */
+    public boolean setBandwidth(String name, long uploadRate, long downloadRate) throws SQLException {
+        return update(name, "upload_rate = ?, download_rate = ?", st -> {
+            st.setLong(1, uploadRate);
+            st.setLong(2, downloadRate);
+        }, 2);
+    }
+
+    /** Replaces both rates and the session limit in one change (0: no limit); false when there is no such user. */
+    public boolean setLimits(String name, long uploadRate, long downloadRate, int maxSessions) throws SQLException {
+        return update(name, "upload_rate = ?, download_rate = ?, max_sessions = ?", st -> {
+            st.setLong(1, uploadRate);
+            st.setLong(2, downloadRate);
+            st.setInt(3, maxSessions);
+        }, 3);
+    }
+
+    /** Replaces the limit of sessions at once across every server (0: none); false when there is no such user. */
+    public boolean setMaxSessions(String name, int maxSessions) throws SQLException {
+        return update(name, "max_sessions = ?", st -> st.setInt(1, maxSessions));
+    }
+
+    /** Replaces the home, relative to the server root (null: the root); false when there is no such user. */
+    public boolean setHome(String name, String home) throws SQLException {
+        return update(name, "home = ?", st -> setText(st, 1, home));
+    }
+
+    /** Sets the access, read-write (true) or read-only; false when there is no such user. */
+    public boolean setWritable(String name, boolean writable) throws SQLException {
+        return update(name, "access = ?", st -> st.setString(1, writable ? "read-write" : "read-only"));
+    }
+
     /** Removes the account; false when there was none. */
     public boolean remove(String name) throws SQLException {
         return change(name, c -> {
@@ -127,12 +167,16 @@ public final class UserTable {
     }
 
     private boolean update(String name, String set, Binder binder) throws SQLException {
+        return update(name, set, binder, 1);
+    }
+
+    /** {@code set} binds {@code values} parameters; the name is the one after them. */
+    private boolean update(String name, String set, Binder binder, int values) throws SQLException {
         return change(name, c -> {
             try (PreparedStatement st = c.prepareStatement("UPDATE ferry_users SET " + set + ", updated = now()"
                     + " WHERE name = ?")) {
                 binder.bind(st);
-                // every SET above binds one value: the name is the second
-                st.setString(2, name);
+                st.setString(values + 1, name);
                 return st.executeUpdate() == 1;
             }
         });

@@ -18,9 +18,11 @@ import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.database.Database;
+import dev.ferry.database.QuotaTable;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.Authenticator;
 import dev.ferry.server.auth.DatabaseAccounts;
+import dev.ferry.server.policy.DatabaseQuotaLedger;
 import dev.ferry.server.data.PassivePorts;
 import dev.ferry.server.events.EventSettings;
 import dev.ferry.server.fs.ObjectStore;
@@ -140,6 +142,14 @@ public final class FtpServer implements AutoCloseable {
                 tls);
 
         try {
+            if (database != null) {
+                // With a shared database the quota is counted there, across every server (docs/policy.md).
+                int released = context.quotaLedger(new DatabaseQuotaLedger(new QuotaTable(database)));
+                if (released > 0) {
+                    log.info("quota-reservations-released").with("count", released)
+                            .with("reason", "held by an earlier start of this node").log();
+                }
+            }
             this.listener = Listener.bind(settings.listen(), "");
         } catch (IOException e) {
             watchdog.close();
@@ -165,6 +175,7 @@ public final class FtpServer implements AutoCloseable {
                 context.events().close(java.time.Duration.ZERO);
                 storage.close();
                 accounts.close();
+                closeDatabase();
                 throw e;
             }
             // Same session limit: a session is a session, whichever listener it came through.
@@ -310,6 +321,7 @@ public final class FtpServer implements AutoCloseable {
                 .with("passive_ports", settings.passive().portLow() == 0 ? "any"
                         : settings.passive().portLow() + "-" + settings.passive().portHigh())
                 .with("users", usersDescription(settings)).with("anonymous", settings.anonymous().enabled())
+                .with("quota", server.database == null ? "memory" : "database")
                 .with("proxy_protocol_from",
                         settings.trustedProxies().isEmpty() ? "-" : String.join(",", settings.trustedProxies()))
                 .log();

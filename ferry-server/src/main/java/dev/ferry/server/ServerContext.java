@@ -128,12 +128,14 @@ public final class ServerContext {
 
     /**
      * Uses {@code ledger} (the database's, shared by the cluster) for sessions that log in from now on, after
-     * releasing what earlier starts of this node left reserved in it (a crash: their sessions are gone). Node
+     * releasing what earlier starts of this node left reserved in it (a crash: their sessions are gone; how many is
+     * returned). Node
      * names must therefore be unique in a cluster, as they already are for the logs.
      */
-    public void quotaLedger(QuotaLedger ledger) throws java.io.IOException {
-        ledger.releaseAllBut(settings.node(), incarnation);
+    public int quotaLedger(QuotaLedger ledger) throws java.io.IOException {
+        int released = ledger.releaseAllBut(settings.node(), incarnation);
         this.quotaLedger = Objects.requireNonNull(ledger);
+        return released;
     }
 
     /** Who holds the quota reservations of session {@code session} of this server. */

@@ -47,6 +47,7 @@ final class AdminApi {
     private final SessionRate rate;
     private final TrafficHistory history;
     private final EventLog log;
+    private final UsersApi users;
     private volatile Reloader reloader;
 
     /**
@@ -59,6 +60,7 @@ final class AdminApi {
         this.balancer = balancer;
         this.auth = auth;
         this.rate = rate;
+        this.users = new UsersApi(balancer::database, log);
     }
 
     void handle(HttpExchange ex) throws IOException {
@@ -117,7 +119,9 @@ final class AdminApi {
         Matcher backendAction = BACKEND_ACTION.matcher(path);
         Matcher session = SESSION.matcher(path);
         Matcher ban = BAN.matcher(path);
-        if (path.equals("/api/bans")) {
+        if (UsersApi.owns(path)) {
+            users.handle(ex, path, method, caller);
+        } else if (path.equals("/api/bans")) {
             // Everyone sees the bans; only the admin role bans by hand.
             if (method.equals("GET") || method.equals("HEAD")) {
                 Http.json(ex, 200, bans(Instant.now()));
@@ -160,7 +164,7 @@ final class AdminApi {
     // ---- the gate ---------------------------------------------------------------------------------
 
     /** 405 with the Allow header unless {@code method} is {@code expected} (HEAD goes with GET). */
-    private static boolean allowed(HttpExchange ex, String method, String expected) throws IOException {
+    static boolean allowed(HttpExchange ex, String method, String expected) throws IOException {
         if (method.equals(expected) || (expected.equals("GET") && method.equals("HEAD"))) {
             return true;
         }
@@ -174,7 +178,7 @@ final class AdminApi {
         Http.error(ex, 401, message);
     }
 
-    private static boolean changeAllowed(HttpExchange ex, AdminAuth.Caller caller) throws IOException {
+    static boolean changeAllowed(HttpExchange ex, AdminAuth.Caller caller) throws IOException {
         // SECURITY: only the admin role changes anything; read-only users see, and that is all.
         if (caller.role() != AdminSettings.Role.ADMIN) {
             Http.error(ex, 403, "user " + caller.user() + " is read-only");
@@ -198,7 +202,7 @@ final class AdminApi {
     }
 
     /** The request's JSON object, or null once a 4xx has been sent. */
-    private static Map<String, Object> flatBody(HttpExchange ex, String form) throws IOException {
+    static Map<String, Object> flatBody(HttpExchange ex, String form) throws IOException {
         switch (Http.jsonBody(ex)) {
             case Http.Body.Refused r -> {
                 // The rest of the body is left unread: the connection cannot carry another request,

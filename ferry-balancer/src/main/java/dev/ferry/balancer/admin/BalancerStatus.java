@@ -7,6 +7,7 @@ import dev.ferry.balancer.frontend.BalancerContext;
 import dev.ferry.balancer.frontend.ClientSession;
 import dev.ferry.balancer.metrics.BalancerMetrics;
 import dev.ferry.balancer.tls.BalancerTls;
+import dev.ferry.database.Database;
 import dev.ferry.runtime.limits.BanList;
 import java.net.InetSocketAddress;
 import java.time.Instant;
@@ -50,6 +51,7 @@ public final class BalancerStatus {
     private final Instant startedAt;
     private final Set<Backend> retiring;
     private final PassivePorts passivePorts;
+    private final Database database;
 
     /**
      * @param address  the client-facing listener's address
@@ -57,11 +59,23 @@ public final class BalancerStatus {
      */
     public BalancerStatus(BalancerContext context, InetSocketAddress address, Instant startedAt, Set<Backend> retiring,
                           PassivePorts passivePorts) {
+        this(context, address, startedAt, retiring, passivePorts, null);
+    }
+
+    /** @param database the fleet's PostgreSQL ({@code balancer.database}) whose accounts the admin API manages; null: none */
+    public BalancerStatus(BalancerContext context, InetSocketAddress address, Instant startedAt, Set<Backend> retiring,
+                          PassivePorts passivePorts, Database database) {
+        this.database = database;
         this.context = Objects.requireNonNull(context, "context");
         this.address = Objects.requireNonNull(address, "address");
         this.startedAt = Objects.requireNonNull(startedAt, "startedAt");
         this.retiring = Objects.requireNonNull(retiring, "retiring");
         this.passivePorts = Objects.requireNonNull(passivePorts, "passivePorts");
+    }
+
+    /** The shared database ({@code balancer.database}), or null. */
+    public Database database() {
+        return database;
     }
 
     /** The client-facing listener's address. */

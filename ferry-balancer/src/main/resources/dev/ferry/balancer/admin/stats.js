@@ -82,6 +82,8 @@
     byId('sessions').addEventListener('click', sessionAction);
     byId('bans').addEventListener('click', banAction);
     byId('ban-form').addEventListener('submit', banAddress);
+    byId('accounts').addEventListener('click', accountAction);
+    byId('account-form').addEventListener('submit', addAccount);
     try {
       const r = await api('GET', '/api/whoami');
       if (r.status === 200) {
@@ -152,6 +154,11 @@
         if (h.status === 200) {
           renderCharts(h.data);
         }
+        const u = await api('GET', '/api/users');
+        if (seq !== state.seq) {
+          return;
+        }
+        renderAccounts(u);
       }
     } catch (e) {
       if (seq !== state.seq) {
@@ -386,6 +393,55 @@
     byId('bans-empty').hidden = bans.length > 0;
   }
 
+  // The accounts of the shared database (GET /api/users); 409 when the balancer has none: the section says so.
+  function renderAccounts(r) {
+    const off = r.status !== 200;
+    byId('accounts-off').hidden = !off;
+    byId('accounts-off').textContent = off ? errorText(r) : '';
+    byId('account-form').hidden = off;
+    const users = off ? [] : r.data.users;
+    const tbody = byId('accounts').tBodies[0];
+    tbody.replaceChildren();
+    users.forEach(function (u) {
+      const row = document.createElement('tr');
+      row.dataset.account = u.name;
+      td(row, 'name', 'Name').textContent = u.name;
+      td(row, 'enabled', 'Enabled').textContent = u.enabled ? 'yes' : 'no';
+      td(row, 'access', 'Access').textContent = u.access;
+      td(row, 'home', 'Home').textContent = u.home === null ? '/' : u.home;
+      td(row, 'quota', 'Quota').textContent = limit(u.quota.bytes, bytes) + ' · '
+        + (u.quota.files === 0 ? 'no file limit' : u.quota.files + ' files');
+      td(row, 'bandwidth', 'Bandwidth').textContent = '↑ ' + limit(u.bandwidth.upload, perSecond)
+        + ' ↓ ' + limit(u.bandwidth.download, perSecond);
+      td(row, 'max-sessions', 'Sessions').textContent = limit(u.max_sessions, String);
+      const actions = td(row, 'actions', 'Actions');
+      actions.classList.add('admin-only');
+      [[u.enabled ? 'disable' : 'enable', u.enabled ? 'disable' : 'enable'], ['password', 'reset password'],
+        ['quota', 'quota'], ['remove', 'remove']].forEach(function (a) {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.dataset.action = a[0];
+        button.textContent = a[1];
+        if (a[0] === 'remove' || a[0] === 'disable') {
+          button.classList.add('danger');
+        }
+        actions.appendChild(button);
+      });
+      tbody.appendChild(row);
+    });
+    setText('accounts-count', off ? '' : '(' + users.length + ')');
+    byId('accounts').closest('.scroll').hidden = users.length === 0;
+    byId('accounts-empty').hidden = off || users.length > 0;
+  }
+
+  function limit(n, format) {
+    return n === 0 ? 'no limit' : format(n);
+  }
+
+  function perSecond(n) {
+    return bytes(n) + '/s';
+  }
+
   function sessionRow(s) {
     const row = document.createElement('tr');
     row.dataset.session = s.id;
@@ -607,6 +663,73 @@
       body.reason = reason;
     }
     await act(event.target.querySelector('button'), 'POST', '/api/bans', body);
+  }
+
+  async function accountAction(event) {
+    const button = event.target.closest('button[data-action]');
+    if (!button) {
+      return;
+    }
+    const name = button.closest('tr').dataset.account;
+    const path = '/api/users/' + encodeURIComponent(name);
+    const action = button.dataset.action;
+    if (action === 'remove') {
+      if (window.confirm('Remove the account ' + name + '? Its files stay.')) {
+        await act(button, 'DELETE', path);
+      }
+    } else if (action === 'quota') {
+      const bytesText = window.prompt('Quota of ' + name + ' in bytes (such as 10GiB; 0: no limit)', '0');
+      if (bytesText !== null) {
+        await act(button, 'PUT', path + '/quota', { bytes: bytesText.trim() });
+      }
+    } else if (action === 'password') {
+      if (window.confirm('Make a new password for ' + name + '? The old one stops working at once.')) {
+        await withPassword(button, 'POST', path + '/password', {});
+      }
+    } else {
+      await act(button, 'POST', path + '/' + action, {});
+    }
+  }
+
+  async function addAccount(event) {
+    event.preventDefault();
+    const body = { name: byId('account-name').value.trim(), access: byId('account-access').value };
+    const home = byId('account-home').value.trim();
+    if (home !== '') {
+      body.home = home;
+    }
+    const quota = byId('account-quota').value.trim();
+    if (quota !== '') {
+      body.quota_bytes = quota;
+    }
+    if (await withPassword(event.target.querySelector('button'), 'POST', '/api/users', body)) {
+      event.target.reset();
+    }
+  }
+
+  // A change whose answer may carry a password made by the balancer: shown here once, never stored by the page.
+  async function withPassword(button, method, path, body) {
+    button.disabled = true;
+    let ok = false;
+    try {
+      const r = await api(method, path, body);
+      if (r.status === 401) {
+        loggedOut('Your login has expired; please log in again.');
+        return false;
+      }
+      ok = r.status >= 200 && r.status < 300;
+      showError(ok ? '' : errorText(r));
+      const shown = byId('account-password');
+      shown.hidden = !(ok && r.data.password_generated);
+      shown.textContent = shown.hidden ? '' : 'Password of ' + r.data.name + ': ' + r.data.password
+        + ' (shown once; give it to the user now)';
+    } catch (e) {
+      showError('Cannot reach the balancer.');
+    } finally {
+      button.disabled = false;
+    }
+    refresh();
+    return ok;
   }
 
   async function act(button, method, path, body) {

@@ -7,11 +7,13 @@ import dev.ferry.balancer.admin.AdminServer;
 import dev.ferry.balancer.admin.AdminSettings;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
+import dev.ferry.database.DatabaseSettings;
 import dev.ferry.it.Browser;
 import dev.ferry.it.RawFtp;
 import dev.ferry.it.TestData;
 import dev.ferry.runtime.Version;
 import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.testkit.PostgresServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -71,6 +73,8 @@ class StatsPageBrowserTest {
     private ChromeDriver driver;
     /** Sessions and data connections held open while the page looks at them; closed after each test. */
     private final List<AutoCloseable> held = new ArrayList<>();
+    /** The accounts' database of the Users test; stopped after the balancer that uses it. */
+    private PostgresServer pg;
 
     @AfterEach
     void stop() throws Exception {
@@ -89,6 +93,9 @@ class StatsPageBrowserTest {
                 }
                 if (cluster != null) {
                     cluster.close();
+                }
+                if (pg != null) {
+                    pg.close();
                 }
             }
         }
@@ -255,6 +262,46 @@ class StatsPageBrowserTest {
         }
         // On a phone the page is long: down to the charts (summary, backends, the last hour), not every session.
         screenshotDown("stats-page-narrow.png", "#charts");
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void anAdminAddsAUserSeesItsMadePasswordOnceAndDisablesIt() throws Exception {
+        pg = PostgresServer.create();
+        start(1280, 900, s -> s.withDatabase(new DatabaseSettings(pg.url(), pg.user(), pg.passwordFile())),
+                Duration.ofSeconds(30));
+        logIn(ADMIN, ADMIN_PASSWORD);
+        waitFor("the Users section says there is no account", d -> shown(By.id("accounts-empty")));
+
+        driver.findElement(By.id("account-name")).sendKeys("carol");
+        driver.findElement(By.id("account-quota")).sendKeys("10GiB");
+        driver.findElement(By.cssSelector("#account-form button")).click();
+        WebElement made = waitFor("the password made for carol",
+                d -> shown(By.id("account-password")) ? d.findElement(By.id("account-password")) : null);
+        assertThat(made.getText()).matches("Password of carol: [A-Za-z0-9_-]{24} \\(shown once; give it to the user now\\)");
+        By row = By.cssSelector("#accounts tr[data-account='carol']");
+        waitFor("carol's row", d -> shown(row));
+        assertThat(driver.findElement(row).findElement(By.cssSelector("td[data-cell='quota']")).getText())
+                .isEqualTo("10 GiB · no file limit");
+        assertThat(pg.psql(PostgresServer.DATABASE, "SELECT quota_bytes || ' ' || enabled FROM ferry_users WHERE name = 'carol'"))
+                .isEqualTo("10737418240 true");
+
+        // The rows are redrawn every few seconds: a click may land on one just replaced, so it is retried.
+        waitFor("a click on disable", d -> {
+            d.findElement(row).findElement(By.cssSelector("button[data-action='disable']")).click();
+            return true;
+        });
+        waitFor("carol shown disabled", d -> d.findElement(row).findElement(By.cssSelector("td[data-cell='enabled']"))
+                .getText().equals("no"));
+        assertThat(pg.psql(PostgresServer.DATABASE, "SELECT enabled FROM ferry_users WHERE name = 'carol'")).isEqualTo("f");
+
+        // a viewer sees the account and no form or button
+        driver.findElement(By.id("logout")).click();
+        waitFor("the login form", d -> shown(By.id("login-form")));
+        logIn(VIEWER, VIEWER_PASSWORD);
+        waitFor("carol's row for the viewer", d -> shown(row));
+        assertThat(shown(By.id("account-form"))).isFalse();
+        assertThat(driver.findElements(By.cssSelector("#accounts button"))).noneMatch(WebElement::isDisplayed);
     }
 
     // ---- the cluster and its sessions ----------------------------------------------------------

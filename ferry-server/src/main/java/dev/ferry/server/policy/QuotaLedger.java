@@ -17,9 +17,10 @@ import java.util.Objects;
  * {@link #adjust adjusts} the usage. The limits come with each call (an account's quota is part of its policy,
  * from wherever accounts live); 0 is no limit.
  *
- * <p>The SQL shape this is designed for (the database ledger): a row per account {@code quota_usage(user,
- * bytes_used, files_used, bytes_reserved, files_reserved)} and a row per reservation {@code
- * quota_reservations(id, user, node, incarnation, session, bytes, files, expires_at)}. {@link #reserve} and
+ * <p>The SQL shape this is designed for ({@link DatabaseQuotaLedger}, over {@code dev.ferry.database.QuotaTable},
+ * whose design comment says why it is exact): a row per account {@code ferry_quota_usage(account, bytes_used,
+ * files_used, bytes_reserved, files_reserved)} and a row per reservation {@code ferry_quota_reservations(id,
+ * account, node, incarnation, session, bytes, files, expires_at)}. {@link #reserve} and
  * {@link Reservation#grow} are each one statement in one transaction,
  * <pre>
  * UPDATE quota_usage SET bytes_reserved = bytes_reserved + ?b, files_reserved = files_reserved + ?f
