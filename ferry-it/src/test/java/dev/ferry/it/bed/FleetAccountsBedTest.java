@@ -120,8 +120,8 @@ class FleetAccountsBedTest {
             fixture.awaitLog(lb, "every backend up", log -> SERVERS.stream().allMatch(s -> log.contains("event=features backend=" + s)));
         }
         for (String s : SERVERS) {
-            assertThat(fixture.get(s).stdout() + fixture.get(s).log()).as("%s reads its accounts from the database", s)
-                    .contains("users=database");
+            assertThat(fixture.get(s).stdout() + fixture.get(s).log()).as("%s: accounts and quota usage in the database", s)
+                    .contains("users=database").contains("quota=database");
         }
         System.out.printf("FleetAccountsBedTest: PostgreSQL on db up %d ms after the start; three servers and two balancers %d ms later%n",
                 (databaseUp - started) / 1_000_000, (System.nanoTime() - databaseUp) / 1_000_000);
@@ -374,7 +374,7 @@ class FleetAccountsBedTest {
     /**
      * Logs in, says "ready", waits for a line from stdin, then (with "allo": ALLO SIZE first) uploads SIZE random
      * bytes as NAME, slowed to about 4 MiB/s so that two such uploads overlap; says the final reply ("226 ...",
-     * "552 ...") or the error.
+     * "552 ...", also when the data connection was closed under it) or the error.
      */
     private static final String UPLOAD = """
             import ftplib, io, os, sys, time
@@ -391,8 +391,17 @@ class FleetAccountsBedTest {
                     ftp.sendcmd("ALLO " + size)
                 reply = ftp.storbinary("STOR " + name, data, blocksize=65536, callback=lambda block: time.sleep(0.015))
                 print(reply, flush=True)
-            except (OSError, EOFError, ftplib.Error) as e:
-                print(str(e).strip() if isinstance(e, ftplib.Error) else "error " + type(e).__name__ + " " + str(e), flush=True)
+            except ftplib.Error as e:
+                print(str(e).strip(), flush=True)
+            except OSError as e:
+                # A refusal mid-upload closes the data connection under the sender (a broken pipe or a reset); the
+                # server's reply is then waiting on the control connection.
+                try:
+                    print(ftp.getresp(), flush=True)
+                except ftplib.Error as reply:
+                    print(str(reply).strip(), flush=True)
+                except (OSError, EOFError) as then:
+                    print("error", type(e).__name__, e, "then", type(then).__name__, then, flush=True)
             try:
                 ftp.quit()
             except (OSError, EOFError, ftplib.Error):
@@ -433,6 +442,9 @@ class FleetAccountsBedTest {
                 }
             }
             assertThat(stored).as("bytes stored for %s", user).isLessThanOrEqualTo(quota).isEqualTo(committed * size);
+            // The shared ledger agrees with the disk, and the refused upload's reservation is gone.
+            assertThat(pg.psql(PostgresServer.DATABASE, "SELECT bytes_used || ' ' || bytes_reserved || ' ' || files_reserved"
+                    + " FROM ferry_quota_usage WHERE account = '" + user + "'")).as("the ledger of %s", user).isEqualTo(stored + " 0 0");
         }
     }
 
