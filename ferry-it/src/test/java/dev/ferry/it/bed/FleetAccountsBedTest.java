@@ -89,18 +89,12 @@ class FleetAccountsBedTest {
                   root: %s
                   users: database
                   database:
-                    url: postgresql://%s:%d/%s
-                    user: %s
-                    password-file: %s
-                    pool-size: 4
-                    # shorter than the default 5s, so that an outage is told (421) sooner; not 1s: five JVMs starting
-                    # at once on two cores made the first connection (driver loading, SCRAM) miss 1s
-                    connect-timeout: 3s
-                    query-timeout: 3s
+                %s
                   proxy-protocol:
                     trusted: [%s/32, %s/32]
-                """.formatted(root, TestBed.address("db"), PG_PORT, PostgresServer.DATABASE, pg.user(), pg.passwordFile(),
-                TestBed.address("lb1"), TestBed.address("lb2")));
+                  login:
+                %s
+                """.formatted(root, under(databaseSection()), TestBed.address("lb1"), TestBed.address("lb2"), under(SERVER_LOGIN)));
         Map<String, List<String>> hosts = new LinkedHashMap<>();
         for (String s : SERVERS) {
             // Three servers meeting an empty database at once: the migrations run once, under the advisory lock.
@@ -108,12 +102,9 @@ class FleetAccountsBedTest {
                     "--node", s));
         }
         for (String lb : BALANCERS) {
-            List<String> args = new ArrayList<>(List.of("balancer", "--listen", TestBed.address(lb) + ":" + PORT));
-            args.addAll(BedFixture.backendArgs(SERVERS));
-            args.addAll(List.of("--balance", "roundrobin",
-                    "--check", "ftp", "--check-interval", "300ms", "--rise", "1", "--fall", "2",
-                    "--proxy-protocol", "v2", "--node", lb));
-            hosts.put(lb, args);
+            Path config = work.resolve(lb + ".yaml");
+            Files.writeString(config, balancerConfig(lb));
+            hosts.put(lb, List.of("balancer", "--config", config.toString()));
         }
         fixture.startAll(hosts);
         for (String lb : BALANCERS) {
@@ -125,6 +116,58 @@ class FleetAccountsBedTest {
         }
         System.out.printf("FleetAccountsBedTest: PostgreSQL on db up %d ms after the start; three servers and two balancers %d ms later%n",
                 (databaseUp - started) / 1_000_000, (System.nanoTime() - databaseUp) / 1_000_000);
+    }
+
+    /** The keys of a YAML section, indented to sit under its name (which is under {@code server:} or {@code balancer:}). */
+    private static String under(String keys) {
+        return keys.indent(4).stripTrailing();
+    }
+
+    /** The keys of the servers' and the balancers' {@code database:} section. */
+    private static String databaseSection() {
+        return """
+                    url: postgresql://%s:%d/%s
+                    user: %s
+                    password-file: %s
+                    pool-size: 4
+                    # shorter than the default 5s, so that an outage is told (421) sooner; not 1s: five JVMs starting
+                    # at once on two cores made the first connection (driver loading, SCRAM) miss 1s
+                    connect-timeout: 3s
+                    query-timeout: 3s""".formatted(TestBed.address("db"), PG_PORT, PostgresServer.DATABASE, pg.user(), pg.passwordFile());
+    }
+
+    /** The same ban rule on every node: docs/policy.md asks for it (the node that records a failure applies it). */
+    private static final String BAN_RULE = """
+                ban-after-failures: 3
+                ban-window: 5m
+                ban-duration: 15m""";
+    /** The servers' {@code login:}: the ban rule, and a short failure delay so that failed logins take little time. */
+    private static final String SERVER_LOGIN = "failure-delay: 200ms\n" + BAN_RULE;
+
+    /** A balancer over the three servers: round robin, PROXY v2, ftp checks, the fleet's database. */
+    private static String balancerConfig(String lb) {
+        StringBuilder backends = new StringBuilder();
+        for (String s : SERVERS) {
+            backends.append("    - name: ").append(s).append("\n      address: ").append(TestBed.address(s)).append(':').append(PORT)
+                    .append('\n');
+        }
+        return """
+                balancer:
+                  node: %s
+                  listen: %s:%s
+                  backends:
+                %s  balance: roundrobin
+                  check:
+                    type: ftp
+                    interval: 300ms
+                    rise: 1
+                    fall: 2
+                  proxy-protocol: v2
+                  login:
+                %s
+                  database:
+                %s
+                """.formatted(lb, TestBed.address(lb), PORT, backends, under(BAN_RULE), under(databaseSection()));
     }
 
     @AfterAll
@@ -322,6 +365,10 @@ class FleetAccountsBedTest {
                         .startsWith("error error_temp 421");
             }
 
+            Map<String, Integer> linesBefore = new HashMap<>();
+            for (String s : SERVERS) {
+                linesBefore.put(s, fixture.get(s).logLines().size());
+            }
             pg.start();
             long restarted = System.nanoTime();
             // Through lb1 as a client would, and straight to each server: every one must take logins again (each has
@@ -347,6 +394,18 @@ class FleetAccountsBedTest {
                 }
                 System.out.printf("FleetAccountsBedTest: PostgreSQL started again (pg_ctl -w); the first login that succeeded, "
                         + "trying every 50 ms from the restart: %s%n", figures);
+                // Why a server still said 421 after the start, in its own words (the figures above vary by server).
+                for (String s : SERVERS) {
+                    List<String> unavailable = fixture.get(s).logLines().stream().skip(linesBefore.get(s))
+                            .filter(l -> l.contains("event=database-unavailable")).toList();
+                    if (!unavailable.isEmpty()) {
+                        // The queries really sent, not the ones answered from the second of failure memory.
+                        List<String> asked = unavailable.stream().filter(l -> !l.contains("did not answer")).toList();
+                        System.out.printf("FleetAccountsBedTest: %s after the restart: %d database-unavailable lines, %d of them a query"
+                                + " that failed%s%n", s, unavailable.size(), asked.size(),
+                                asked.isEmpty() ? "" : "; the last: " + asked.getLast().replaceFirst("^.*event=", "event="));
+                    }
+                }
             } finally {
                 for (Process p : tries.values()) {
                     ExternalCommand.kill(p);
