@@ -2,6 +2,7 @@ package dev.ferry.balancer;
 
 import dev.ferry.balancer.admin.BalancerStatus;
 import dev.ferry.database.Database;
+import dev.ferry.database.DatabaseBanList;
 import dev.ferry.balancer.backend.AdminState;
 import dev.ferry.balancer.backend.Backend;
 import dev.ferry.balancer.check.HealthChecker;
@@ -84,6 +85,8 @@ public final class FtpBalancer implements AutoCloseable {
     private final BalancerStatus status;
     /** The fleet's shared PostgreSQL ({@code database:}): bans shared between balancers, accounts for the admin API. */
     private final Database database;
+    /** The database's ban list when {@code database:} is set, else null (a local one is used). */
+    private final DatabaseBanList sharedBans;
 
     private FtpBalancer(BalancerSettings settings) throws IOException {
         Instant startedAt = Instant.now();
@@ -95,50 +98,61 @@ public final class FtpBalancer implements AutoCloseable {
         EventLog log = new EventLog(LOG, settings.node());
         // Before anything is bound: a database that cannot be reached or has a newer schema stops the start.
         this.database = settings.database() == null ? null : Database.open(settings.database(), log);
-        List<Backend> backends = settings.backends().stream()
-                .map(spec -> new Backend(spec, settings.check().rise(), settings.check().fall(), log))
-                .toList();
-        this.listener = Listener.bind(settings.listen(), "");
-        Watchdog watchdog = new Watchdog("ferry-balancer-watchdog");
-        DataPorts dataPorts = new DataPorts(listener.address().getAddress(), settings.passiveLow(), settings.passiveHigh(), log);
-        Admission admission = new Admission(settings.maxSessions(), settings.queue().size(), settings.queue().timeout());
-        this.initialBackends = backends;
-        BalancerMetrics metrics = new BalancerMetrics(this::backendsInService, admission, dataPorts, settings.maxSessions(),
-                this::perAddressLimit);
-        this.context = new BalancerContext(settings, backends, BalancePolicy.of(settings.balance()), watchdog,
-                dataPorts,
-                new PassiveAddressing(settings.publicAddress(), settings.networkAddresses()), new BufferPool(RELAY_BUFFER, 64),
-                admission, new AtomicLong(), ConcurrentHashMap.newKeySet(),
-                new IdleParker("ferry-balancer-idle-parker"), metrics, tls,
-                new LocalBanList(settings.bans(), Clock.systemUTC(), settings.node()),
-                new LocalSessionLimits(settings.node()));
-        metrics.bansActive(context.bans()::bannedCount);
         try {
-            this.passthrough = passthroughMode ? Passthrough.start(context, address().getAddress()) : null;
-        } catch (IOException e) {
-            listener.close();
-            context.idleParker().close();
-            watchdog.close();
-            throw e;
-        }
-        this.status = new BalancerStatus(context, listener.address(), startedAt, retiring,
-                passthrough != null ? new BalancerStatus.PassivePorts(passthrough::passivePortsText, passthrough::dataPortCount)
-                        : BalancerStatus.PassivePorts.range(settings.passiveLow(), settings.passiveHigh()), database);
-        this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), settings.source(), checkTls, metrics::checkDone,
-                context.log());
-        this.acceptor = acceptor("ferry-balancer-acceptor", listener.channel(), false);
-        InetSocketAddress implicit = tls == null ? null : settings.tls().implicitListen();
-        if (implicit != null) {
+            // Shared with every balancer and server on the database: a ban made or lifted on one holds on all at once.
+            this.sharedBans = database == null ? null
+                    : DatabaseBanList.start(database, settings.bans(), settings.node(), Clock.systemUTC(), log);
+            List<Backend> backends = settings.backends().stream()
+                    .map(spec -> new Backend(spec, settings.check().rise(), settings.check().fall(), log))
+                    .toList();
+            this.listener = Listener.bind(settings.listen(), "");
+            Watchdog watchdog = new Watchdog("ferry-balancer-watchdog");
+            DataPorts dataPorts = new DataPorts(listener.address().getAddress(), settings.passiveLow(), settings.passiveHigh(), log);
+            Admission admission = new Admission(settings.maxSessions(), settings.queue().size(), settings.queue().timeout());
+            this.initialBackends = backends;
+            BalancerMetrics metrics = new BalancerMetrics(this::backendsInService, admission, dataPorts, settings.maxSessions(),
+                    this::perAddressLimit);
+            this.context = new BalancerContext(settings, backends, BalancePolicy.of(settings.balance()), watchdog,
+                    dataPorts,
+                    new PassiveAddressing(settings.publicAddress(), settings.networkAddresses()), new BufferPool(RELAY_BUFFER, 64),
+                    admission, new AtomicLong(), ConcurrentHashMap.newKeySet(),
+                    new IdleParker("ferry-balancer-idle-parker"), metrics, tls,
+                    sharedBans != null ? sharedBans : new LocalBanList(settings.bans(), Clock.systemUTC(), settings.node()),
+                    // The balancer only counts sessions per user for its page (max 0): the servers, which know the
+                    // accounts' max-sessions, enforce them (across servers with the database).
+                    new LocalSessionLimits(settings.node()));
+            metrics.bansActive(context.bans()::bannedCount);
             try {
-                this.implicitListener = Listener.bind(implicit, " for implicit FTPS");
+                this.passthrough = passthroughMode ? Passthrough.start(context, address().getAddress()) : null;
             } catch (IOException e) {
                 listener.close();
+                context.idleParker().close();
+                watchdog.close();
                 throw e;
             }
-            this.implicitAcceptor = acceptor("ferry-balancer-implicit-acceptor", implicitListener.channel(), true);
-        } else {
-            this.implicitListener = null;
-            this.implicitAcceptor = null;
+            this.status = new BalancerStatus(context, listener.address(), startedAt, retiring,
+                    passthrough != null ? new BalancerStatus.PassivePorts(passthrough::passivePortsText, passthrough::dataPortCount)
+                            : BalancerStatus.PassivePorts.range(settings.passiveLow(), settings.passiveHigh()), database);
+            this.checker = new HealthChecker(backends, settings.check(), settings.proxyProtocol(), settings.source(), checkTls, metrics::checkDone,
+                    context.log());
+            this.acceptor = acceptor("ferry-balancer-acceptor", listener.channel(), false);
+            InetSocketAddress implicit = tls == null ? null : settings.tls().implicitListen();
+            if (implicit != null) {
+                try {
+                    this.implicitListener = Listener.bind(implicit, " for implicit FTPS");
+                } catch (IOException e) {
+                    listener.close();
+                    throw e;
+                }
+                this.implicitAcceptor = acceptor("ferry-balancer-implicit-acceptor", implicitListener.channel(), true);
+            } else {
+                this.implicitListener = null;
+                this.implicitAcceptor = null;
+            }
+        } catch (IOException | RuntimeException e) {
+            // every failure after the open: the database's pool and LISTEN connection must not outlive the start
+            closeShared();
+            throw e;
         }
     }
 
@@ -237,7 +251,8 @@ public final class FtpBalancer implements AutoCloseable {
         b.context.log().info("listening").with("address", HostPort.text(b.address())).with("backends", settings.backends().size())
                 .with("balance", settings.balance().name().toLowerCase(Locale.ROOT))
                 .with("check", settings.check().type().name().toLowerCase(Locale.ROOT).replace('_', '-'))
-                .with("passive_ports", b.status.passivePortsText()).with("relay", Relay.mode()).log();
+                .with("passive_ports", b.status.passivePortsText()).with("relay", Relay.mode())
+                .with("bans", b.sharedBans != null ? "database" : "local").log();
         return b;
     }
 
@@ -442,10 +457,17 @@ public final class FtpBalancer implements AutoCloseable {
             passthrough.close();
         }
         context.watchdog().close();
+        closeShared();
+        context.log().info("stopped").log();
+    }
+
+    private void closeShared() {
+        if (sharedBans != null) {
+            sharedBans.close();
+        }
         if (database != null) {
             database.close();
         }
-        context.log().info("stopped").log();
     }
 
     /** The shared database ({@code database:}), or null. */

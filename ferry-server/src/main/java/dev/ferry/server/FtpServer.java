@@ -6,6 +6,7 @@ import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.runtime.limits.BanList;
 import dev.ferry.runtime.limits.LocalBanList;
 import dev.ferry.runtime.limits.LocalSessionLimits;
+import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.runtime.log.Event;
 import dev.ferry.runtime.log.EventLog;
 import dev.ferry.runtime.net.Acceptor;
@@ -18,6 +19,8 @@ import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.runtime.tls.TlsEndpoint;
 import dev.ferry.runtime.tls.TlsIdentity;
 import dev.ferry.database.Database;
+import dev.ferry.database.DatabaseBanList;
+import dev.ferry.database.DatabaseSessionLimits;
 import dev.ferry.database.QuotaTable;
 import dev.ferry.server.auth.Accounts;
 import dev.ferry.server.auth.Authenticator;
@@ -70,6 +73,9 @@ public final class FtpServer implements AutoCloseable {
     private final EventLog log;
     /** The fleet's shared PostgreSQL ({@code database:}), or null. */
     private final Database database;
+    /** The database's ban list and session counts when {@code database:} is set, else null (local ones are used). */
+    private DatabaseBanList sharedBans;
+    private DatabaseSessionLimits sharedLimits;
     private final Listener listener;
     private final ServerContext context;
     private final Acceptor acceptor;
@@ -124,13 +130,34 @@ public final class FtpServer implements AutoCloseable {
         // A balancer sends its header as soon as it has connected: the login timeout is ample for it.
         this.proxyGate = new ProxyGate(settings.trustedProxies(), settings.limits().loginTimeout());
         Watchdog watchdog = new Watchdog("ferry-watchdog");
-        BanList bans = new LocalBanList(settings.loginPolicy().banRules(), Clock.systemUTC(), settings.node());
+        BanList bans;
+        SessionLimits sessionLimits;
+        try {
+            if (database != null) {
+                // Shared with every server and balancer on this database: bans heard at once (NOTIFY), session counts
+                // exact across servers. The node key adds the listen address: two servers on one host are two slots.
+                this.sharedBans = DatabaseBanList.start(database, settings.loginPolicy().banRules(), settings.node(),
+                        Clock.systemUTC(), log);
+                this.sharedLimits = DatabaseSessionLimits.start(database,
+                        settings.node() + "@" + HostPort.text(settings.listen()), log);
+                bans = sharedBans;
+                sessionLimits = sharedLimits;
+            } else {
+                bans = new LocalBanList(settings.loginPolicy().banRules(), Clock.systemUTC(), settings.node());
+                sessionLimits = new LocalSessionLimits(settings.node());
+            }
+        } catch (IOException | RuntimeException e) {
+            storage.close();
+            accounts.close();
+            closeDatabase();
+            throw e;
+        }
         PassivePorts passivePorts = new PassivePorts(passive.portLow(), passive.portHigh());
         SessionRegistry sessions = new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress());
         this.context = new ServerContext(settings,
                 accounts,
                 bans,
-                new LocalSessionLimits(settings.node()),
+                sessionLimits,
                 watchdog,
                 passivePorts,
                 new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
@@ -201,6 +228,13 @@ public final class FtpServer implements AutoCloseable {
 
     /** The shared database, closed last (after the accounts and everything else that may use it). */
     private void closeDatabase() {
+        // The shared limits first: a clean stop gives this server's session places back at once.
+        if (sharedLimits != null) {
+            sharedLimits.close();
+        }
+        if (sharedBans != null) {
+            sharedBans.close();
+        }
         if (database != null) {
             database.close();
         }
@@ -321,6 +355,8 @@ public final class FtpServer implements AutoCloseable {
                 .with("passive_ports", settings.passive().portLow() == 0 ? "any"
                         : settings.passive().portLow() + "-" + settings.passive().portHigh())
                 .with("users", usersDescription(settings)).with("anonymous", settings.anonymous().enabled())
+                .with("bans", server.sharedBans != null ? "database" : "local")
+                .with("session_limits", server.sharedLimits != null ? "database" : "local")
                 .with("quota", server.database == null ? "memory" : "database")
                 .with("proxy_protocol_from",
                         settings.trustedProxies().isEmpty() ? "-" : String.join(",", settings.trustedProxies()))

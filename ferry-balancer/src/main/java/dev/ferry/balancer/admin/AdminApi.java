@@ -8,6 +8,7 @@ import dev.ferry.balancer.metrics.TrafficHistory;
 import dev.ferry.balancer.reload.ReloadPlan;
 import dev.ferry.protocol.Printable;
 import dev.ferry.runtime.limits.Ban;
+import dev.ferry.runtime.limits.LimitsUnavailableException;
 import dev.ferry.runtime.log.EventLog;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -422,7 +423,14 @@ final class AdminApi {
         }
         String reason = reasonValue == null || ((String) reasonValue).isBlank() ? "admin"
                 : Printable.of((String) reasonValue, MAX_REASON_CHARS);
-        Ban made = balancer.bans().ban(address, duration, reason, caller.user() + "@" + balancer.settings().node());
+        Ban made;
+        try {
+            made = balancer.bans().ban(address, duration, reason, caller.user() + "@" + balancer.settings().node());
+        } catch (LimitsUnavailableException e) {
+            // The shared list (the database) cannot be reached: a ban on this balancer alone would mislead.
+            Http.error(ex, 503, "the ban was not made: " + e.getMessage());
+            return;
+        }
         log.info("ban-added").with("admin", caller.user()).with("address", made.display())
                 .with("duration_s", duration.toSeconds()).with("reason", reason).with("client", Http.client(ex)).log();
         Http.json(ex, 201, ban(made, Instant.now()));
@@ -437,7 +445,14 @@ final class AdminApi {
             return;
         }
         String shown = Ban.display(Ban.key(address));
-        if (!balancer.bans().lift(address)) {
+        boolean lifted;
+        try {
+            lifted = balancer.bans().lift(address);
+        } catch (LimitsUnavailableException e) {
+            Http.error(ex, 503, "the ban was not lifted: " + e.getMessage());
+            return;
+        }
+        if (!lifted) {
             Http.error(ex, 404, "no ban on " + shown);
             return;
         }

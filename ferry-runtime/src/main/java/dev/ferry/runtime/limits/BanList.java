@@ -34,11 +34,27 @@ public interface BanList {
     /** The bans in force now, soonest to end first. */
     List<Ban> bans();
 
-    /** Bans {@code address} (IPv6: its /64) for {@code duration} from now, replacing any ban it has. */
+    /**
+     * Bans {@code address} (IPv6: its /64) for {@code duration} from now, replacing any ban it has.
+     *
+     * @throws LimitsUnavailableException a shared list's store cannot be reached: the ban was not made for the fleet
+     */
     Ban ban(InetAddress address, Duration duration, String reason, String origin);
 
-    /** Lifts the ban of {@code address} (IPv6: its /64) and forgets its failures; false if it had none. */
+    /**
+     * Lifts the ban of {@code address} (IPv6: its /64) and forgets its failures; false if it had none.
+     *
+     * @throws LimitsUnavailableException a shared list's store cannot be reached: the ban still holds elsewhere
+     */
     boolean lift(InetAddress address);
+
+    /**
+     * Whether the list is shared with other nodes (the database): a server behind a balancer on the same list then
+     * leaves the counting of relayed logins to the balancer, so one failure is not counted twice.
+     */
+    default boolean shared() {
+        return false;
+    }
 
     /** Addresses (IPv6: /64 prefixes) banned right now; for status pages and metrics. */
     default int bannedCount() {

@@ -13,6 +13,9 @@ public interface SessionLimits {
     /**
      * A lease for one more session of {@code user}, or null when the user already has {@code max} (0: no
      * limit; a lease is still taken, so that the session is counted).
+     *
+     * @throws LimitsUnavailableException a shared count cannot be asked and {@code max} is not 0: the limit cannot
+     *                                    be checked (never thrown for {@code max} 0)
      */
     Lease acquire(String user, int max, String sessionId);
 

@@ -4,6 +4,7 @@ import dev.ferry.protocol.Printable;
 import dev.ferry.protocol.Reply;
 import dev.ferry.protocol.ftps.TlsPolicy;
 import dev.ferry.protocol.reply.Replies;
+import dev.ferry.runtime.limits.LimitsUnavailableException;
 import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.server.ServerContext;
 import dev.ferry.server.auth.LoginResult;
@@ -45,13 +46,26 @@ public final class LoginCommands {
     private final InetAddress client;
     /** A trusted proxy's own connection: no bans, no per-address failure count. */
     private final boolean proxyOwn;
+    /** Whether this session's failed and good logins feed the address's count (see the constructor). */
+    private final boolean countsGuesses;
 
     public LoginCommands(ServerContext ctx, SessionState state, SessionEvents log, InetAddress client, boolean proxyOwn) {
+        this(ctx, state, log, client, proxyOwn, false);
+    }
+
+    /**
+     * {@code relayed}: the session came through a trusted proxy that named the client (PROXY protocol). With a
+     * shared ban list the balancer in front has counted this login's outcome already (it sees every reply): counting
+     * it here too would ban after half the failures the rules say.
+     */
+    public LoginCommands(ServerContext ctx, SessionState state, SessionEvents log, InetAddress client, boolean proxyOwn,
+                         boolean relayed) {
         this.ctx = ctx;
         this.state = state;
         this.log = log;
         this.client = client;
         this.proxyOwn = proxyOwn;
+        this.countsGuesses = !proxyOwn && !(relayed && ctx.bans().shared());
     }
 
     public Reply user(String name) {
@@ -111,7 +125,18 @@ public final class LoginCommands {
         // A trusted proxy's own session (its login check) is counted but never refused: a check account with a
         // limit must not take its backend down.
         int maxSessions = proxyOwn ? 0 : ok.policy().maxSessions();
-        SessionLimits.Lease lease = ctx.sessionLimits().acquire(ok.user(), maxSessions, log.id());
+        SessionLimits.Lease lease;
+        try {
+            lease = ctx.sessionLimits().acquire(ok.user(), maxSessions, log.id());
+        } catch (LimitsUnavailableException e) {
+            // The shared count (the database) cannot be asked: letting the login in could break the account's
+            // limit, so it is refused like an accounts outage (421, not counted as a guess); sessions in progress go on.
+            log.user(ok.user());
+            ctx.metrics().loginFailed(false);
+            log.warn("login-failed").with("reason", "session-limits-unavailable").with("max_sessions", maxSessions)
+                    .with("error", e.getMessage()).log();
+            return ACCOUNTS_UNAVAILABLE;
+        }
         if (lease == null) {
             log.user(ok.user());
             log.info("refused").with("verb", "PASS").with("reason", "max-sessions").with("max_sessions", maxSessions)
@@ -122,7 +147,7 @@ public final class LoginCommands {
         state.loggedIn(ok, storage);
         state.bandwidth(ctx.bandwidth().lease(ok.user(), ok.policy().bandwidth()));
         state.protection().loggedIn(tlsPolicy(ok.user()));
-        if (!ok.anonymous() && !proxyOwn) {
+        if (!ok.anonymous() && countsGuesses) {
             // SECURITY: anonymous logins always succeed; letting them clear the failure count
             // would let a guesser reset it between attempts and never be banned.
             ctx.bans().recordSuccess(client);
@@ -142,7 +167,7 @@ public final class LoginCommands {
             return ACCOUNTS_UNAVAILABLE;
         }
         int attempt = state.failedLogin();
-        boolean banned = !proxyOwn && ctx.bans().recordFailure(client);
+        boolean banned = countsGuesses && ctx.bans().recordFailure(client);
         ctx.metrics().loginFailed(banned);
         // The client address is on the line (SessionLog's client=): what fail2ban bans.
         var line = log.info("login-failed").with("reason", failure.reason().name().toLowerCase(Locale.ROOT))

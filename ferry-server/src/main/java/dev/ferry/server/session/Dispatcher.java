@@ -69,7 +69,9 @@ final class Dispatcher {
         this.end = end;
         this.log = log;
         this.client = client;
-        this.login = new LoginCommands(ctx, state, log, client, proxyOwn);
+        // Relayed by a trusted proxy (a balancer sent the client's address in a PROXY header): the data peer is the
+        // proxy, not the client.
+        this.login = new LoginCommands(ctx, state, log, client, proxyOwn, !client.equals(dataPeer));
         this.parameters = new ParameterCommands(state);
         this.endpoints = new EndpointCommands(ctx, state, log, client, dataPeer, local);
         this.quotas = new Quotas(ctx, state, log.id());

@@ -3,6 +3,8 @@ package dev.ferry.server.session;
 import dev.ferry.runtime.limits.BanList;
 import dev.ferry.runtime.limits.LocalBanList;
 import dev.ferry.runtime.limits.LocalSessionLimits;
+import dev.ferry.runtime.limits.SessionLimits;
+import dev.ferry.runtime.net.Connection;
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.PassiveAddressing;
 import dev.ferry.runtime.net.Watchdog;
@@ -74,15 +76,25 @@ final class InMemoryServer implements AutoCloseable {
 
     /** With these storage engines: the server's, and those of accounts with a storage of their own. */
     InMemoryServer(ServerSettings settings, StorageEngines storage) {
+        this(settings, storage, new LocalSessionLimits(settings.node()));
+    }
+
+    /** With these session counts (a shared store's, or one that fails). */
+    InMemoryServer(ServerSettings settings, StorageEngines storage, SessionLimits sessionLimits) {
+        this(settings, storage, sessionLimits,
+                new LocalBanList(settings.loginPolicy().banRules(), Clock.systemUTC(), settings.node()));
+    }
+
+    /** With these session counts and this ban list. */
+    InMemoryServer(ServerSettings settings, StorageEngines storage, SessionLimits sessionLimits, BanList bans) {
         this.settings = settings;
         ServerSettings.Passive passive = settings.passive();
-        BanList bans = new LocalBanList(settings.loginPolicy().banRules(), Clock.systemUTC(), settings.node());
         PassivePorts passivePorts = new PassivePorts(passive.portLow(), passive.portHigh());
         SessionRegistry sessions = new SessionRegistry(settings.limits().maxSessions(), settings.limits().maxSessionsPerAddress());
         this.context = new ServerContext(settings,
                 new Authenticator(settings.users(), settings.anonymous(), settings.loginPolicy().credentialCacheTtl()),
                 bans,
-                new LocalSessionLimits(settings.node()),
+                sessionLimits,
                 new Watchdog("test-watchdog"),
                 passivePorts,
                 new PassiveAddressing(passive.publicAddress(), passive.networkAddresses()),
@@ -108,6 +120,30 @@ final class InMemoryServer implements AutoCloseable {
         Session session = new Session(context, connection);
         Thread thread = Thread.ofVirtual().name("test-session-" + session.id()).start(session::run);
         ControlClient c = new ControlClient(session, thread, connection);
+        clients.add(c);
+        return c;
+    }
+
+    /**
+     * A session relayed by a trusted proxy at {@code proxy} that named {@code client} (as after a PROXY header): the
+     * connection's transport peer is the proxy.
+     */
+    ControlClient connectRelayed(InetSocketAddress client, InetSocketAddress proxy) throws IOException {
+        PipeConnection pipe = new PipeConnection(SERVER_ADDRESS, client);
+        Connection relayed = new Connection() {
+            @Override public InetSocketAddress localAddress() { return pipe.localAddress(); }
+            @Override public InetSocketAddress remoteAddress() { return pipe.remoteAddress(); }
+            @Override public InetSocketAddress transportPeer() { return proxy; }
+            @Override public void shutdownInput() { pipe.shutdownInput(); }
+            @Override public boolean peerEnded() { return pipe.peerEnded(); }
+            @Override public int read(java.nio.ByteBuffer dst) throws IOException { return pipe.read(dst); }
+            @Override public int write(java.nio.ByteBuffer src) throws IOException { return pipe.write(src); }
+            @Override public boolean isOpen() { return pipe.isOpen(); }
+            @Override public void close() throws IOException { pipe.close(); }
+        };
+        Session session = new Session(context, relayed);
+        Thread thread = Thread.ofVirtual().name("test-session-" + session.id()).start(session::run);
+        ControlClient c = new ControlClient(session, thread, pipe);
         clients.add(c);
         return c;
     }

@@ -6,9 +6,18 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.ferry.protocol.command.Verb;
+import dev.ferry.runtime.limits.Ban;
+import dev.ferry.runtime.limits.BanList;
+import dev.ferry.runtime.limits.LimitsUnavailableException;
+import dev.ferry.runtime.limits.LocalBanList;
+import dev.ferry.runtime.limits.LocalSessionLimits;
+import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.server.ServerSettings.Limits;
 import dev.ferry.server.ServerSettings.LoginPolicy;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.fs.HomeStorage;
+import dev.ferry.server.fs.StorageEngines;
+import dev.ferry.server.policy.AccountPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -329,6 +338,85 @@ class SessionLoginTest {
         assertThat(c.replyLine()).isEqualTo("421 Idle timeout; closing the connection.");
         assertThat(c.closedByServer()).isTrue();
         assertThat(server.context.sessions().count()).isZero();
+    }
+
+    /**
+     * The shared session count (the database) cannot be asked: an account with max-sessions is refused with 421 (its
+     * limit cannot be checked), no guess is counted, and an account without a limit is not even asked about.
+     */
+    @Test
+    void aSessionLimitThatCannotBeCheckedRefusesTheLoginWith421() throws Exception {
+        LocalSessionLimits counts = new LocalSessionLimits("test");
+        SessionLimits unreachable = new SessionLimits() {
+            @Override
+            public Lease acquire(String user, int max, String sessionId) {
+                if (max > 0) {
+                    throw new LimitsUnavailableException("database down",
+                            new java.sql.SQLTransientConnectionException("Connection is not available"));
+                }
+                return counts.acquire(user, max, sessionId);
+            }
+
+            @Override
+            public java.util.Map<String, Integer> counts() {
+                return counts.counts();
+            }
+        };
+        ServerSettings s = InMemoryServer.settings(root);
+        s = s.withUsers(s.users().stream()
+                .map(u -> u.name().equals("alice") ? u.withPolicy(AccountPolicy.NONE.withMaxSessions(2)) : u)
+                .toList(), null);
+        server = new InMemoryServer(s, StorageEngines.of(new HomeStorage()), unreachable);
+        ControlClient limited = server.greeted();
+        limited.command("USER alice");
+        assertThat(limited.command("PASS " + InMemoryServer.PASSWORD))
+                .isEqualTo("421 Login service unavailable; try again later. Closing the connection.");
+        assertThat(limited.closedByServer()).isTrue();
+        assertThat(server.context.bans().isBanned(InMemoryServer.CLIENT_ADDRESS.getAddress())).isFalse();
+
+        ControlClient free = server.greeted();
+        free.command("USER reader");
+        assertThat(free.command("PASS " + InMemoryServer.PASSWORD)).startsWith("230 ");
+        assertThat(counts.counts()).containsEntry("reader", 1);
+    }
+
+    /**
+     * With a shared ban list (the database), a login relayed by a balancer is counted by the balancer, which sees its
+     * reply: the server counting it too would ban after half the failures. A direct session is still counted here.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void aRelayedLoginIsCountedHereOnlyWhenTheBanListIsNotShared(boolean shared) throws Exception {
+        ServerSettings s = InMemoryServer.settings(root)
+                .withLoginPolicy(new LoginPolicy(Duration.ZERO, 5, 2, Duration.ofMinutes(5), Duration.ofMinutes(15),
+                        Duration.ofMinutes(15)));
+        LocalBanList local = new LocalBanList(s.loginPolicy().banRules(), java.time.Clock.systemUTC(), "test");
+        BanList bans = new BanList() {
+            @Override public boolean isBanned(java.net.InetAddress a) { return local.isBanned(a); }
+            @Override public boolean recordFailure(java.net.InetAddress a) { return local.recordFailure(a); }
+            @Override public void recordSuccess(java.net.InetAddress a) { local.recordSuccess(a); }
+            @Override public java.util.List<Ban> bans() { return local.bans(); }
+            @Override public Ban ban(java.net.InetAddress a, Duration d, String r, String o) { return local.ban(a, d, r, o); }
+            @Override public boolean lift(java.net.InetAddress a) { return local.lift(a); }
+            @Override public boolean shared() { return shared; }
+        };
+        server = new InMemoryServer(s, StorageEngines.of(new HomeStorage()), new LocalSessionLimits("test"), bans);
+        java.net.InetSocketAddress client = InMemoryServer.socketAddress("192.0.2.7", 40000);
+        ControlClient relayed = server.connectRelayed(client, InMemoryServer.socketAddress("127.0.0.5", 50000));
+        relayed.replyLine();
+        for (int i = 0; i < 2; i++) {
+            relayed.command("USER alice");
+            relayed.command("PASS wrong");
+        }
+        assertThat(bans.isBanned(client.getAddress())).as("counted here: %s", !shared).isEqualTo(!shared);
+
+        ControlClient direct = server.connect(InMemoryServer.socketAddress("192.0.2.8", 40001));
+        direct.replyLine();
+        for (int i = 0; i < 2; i++) {
+            direct.command("USER alice");
+            direct.command("PASS wrong");
+        }
+        assertThat(bans.isBanned(InMemoryServer.socketAddress("192.0.2.8", 1).getAddress())).isTrue();
     }
 
     @Test
