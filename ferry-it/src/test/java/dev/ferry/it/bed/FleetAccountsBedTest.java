@@ -101,6 +101,11 @@ class FleetAccountsBedTest {
             hosts.put(s, List.of("server", "--config", serverConfig.toString(), "--listen", TestBed.address(s) + ":" + PORT,
                     "--node", s));
         }
+        fixture.startAll(hosts);
+        long serversUp = System.nanoTime();
+        // The balancers after the servers: five JVMs starting at once on two cores (with other work) made a first
+        // database connection miss the connect timeout; and so the servers alone race for the migrations.
+        hosts.clear();
         for (String lb : BALANCERS) {
             Path config = work.resolve(lb + ".yaml");
             Files.writeString(config, balancerConfig(lb));
@@ -111,11 +116,15 @@ class FleetAccountsBedTest {
             fixture.awaitLog(lb, "every backend up", log -> SERVERS.stream().allMatch(s -> log.contains("event=features backend=" + s)));
         }
         for (String s : SERVERS) {
-            assertThat(fixture.get(s).stdout() + fixture.get(s).log()).as("%s: accounts and quota usage in the database", s)
-                    .contains("users=database").contains("quota=database");
+            assertThat(fixture.get(s).log()).as("%s: accounts, quota usage, bans and session counts in the database", s)
+                    .contains("users=database").contains("quota=database").contains("bans=database").contains("session_limits=database");
         }
-        System.out.printf("FleetAccountsBedTest: PostgreSQL on db up %d ms after the start; three servers and two balancers %d ms later%n",
-                (databaseUp - started) / 1_000_000, (System.nanoTime() - databaseUp) / 1_000_000);
+        for (String lb : BALANCERS) {
+            assertThat(fixture.get(lb).log()).as("%s: bans in the database", lb).contains("bans=database");
+        }
+        System.out.printf("FleetAccountsBedTest: PostgreSQL on db up %d ms after the start; three servers %d ms later, two balancers %d ms "
+                + "after them%n", (databaseUp - started) / 1_000_000, (serversUp - databaseUp) / 1_000_000,
+                (System.nanoTime() - serversUp) / 1_000_000);
     }
 
     /** The keys of a YAML section, indented to sit under its name (which is under {@code server:} or {@code balancer:}). */
@@ -130,7 +139,7 @@ class FleetAccountsBedTest {
                     user: %s
                     password-file: %s
                     pool-size: 4
-                    # shorter than the default 5s, so that an outage is told (421) sooner; not 1s: five JVMs starting
+                    # shorter than the default 5s, so that an outage is told (421) sooner; not 1s: three JVMs starting
                     # at once on two cores made the first connection (driver loading, SCRAM) miss 1s
                     connect-timeout: 3s
                     query-timeout: 3s""".formatted(TestBed.address("db"), PG_PORT, PostgresServer.DATABASE, pg.user(), pg.passwordFile());
@@ -141,8 +150,12 @@ class FleetAccountsBedTest {
                 ban-after-failures: 3
                 ban-window: 5m
                 ban-duration: 15m""";
-    /** The servers' {@code login:}: the ban rule, and a short failure delay so that failed logins take little time. */
-    private static final String SERVER_LOGIN = "failure-delay: 200ms\n" + BAN_RULE;
+    /**
+     * The servers' {@code login:}: the ban rule; a short failure delay, so that failed logins take little time; and
+     * more attempts per session than the rule allows failures, so that the session of the banning failure is ended by
+     * the balancer's ban (530, then 421 naming the address), not by the server's per-session limit.
+     */
+    private static final String SERVER_LOGIN = "failure-delay: 200ms\nmax-attempts-per-session: 5\n" + BAN_RULE;
 
     /** A balancer over the three servers: round robin, PROXY v2, ftp checks, the fleet's database. */
     private static String balancerConfig(String lb) {
@@ -394,18 +407,14 @@ class FleetAccountsBedTest {
                 }
                 System.out.printf("FleetAccountsBedTest: PostgreSQL started again (pg_ctl -w); the first login that succeeded, "
                         + "trying every 50 ms from the restart: %s%n", figures);
-                // Why a server still said 421 after the start, in its own words (the figures above vary by server).
+                // How many logins each server still told 421 after the start (each its own database-unavailable line).
+                StringBuilder refused = new StringBuilder();
                 for (String s : SERVERS) {
-                    List<String> unavailable = fixture.get(s).logLines().stream().skip(linesBefore.get(s))
-                            .filter(l -> l.contains("event=database-unavailable")).toList();
-                    if (!unavailable.isEmpty()) {
-                        // The queries really sent, not the ones answered from the second of failure memory.
-                        List<String> asked = unavailable.stream().filter(l -> !l.contains("did not answer")).toList();
-                        System.out.printf("FleetAccountsBedTest: %s after the restart: %d database-unavailable lines, %d of them a query"
-                                + " that failed%s%n", s, unavailable.size(), asked.size(),
-                                asked.isEmpty() ? "" : "; the last: " + asked.getLast().replaceFirst("^.*event=", "event="));
-                    }
+                    long unavailable = fixture.get(s).logLines().stream().skip(linesBefore.get(s))
+                            .filter(l -> l.contains("event=database-unavailable")).count();
+                    refused.append(refused.isEmpty() ? "" : ", ").append(s).append(' ').append(unavailable);
                 }
+                System.out.printf("FleetAccountsBedTest: logins told 421 after the restart: %s%n", refused);
             } finally {
                 for (Process p : tries.values()) {
                     ExternalCommand.kill(p);
@@ -590,6 +599,87 @@ class FleetAccountsBedTest {
         // The servers applied the user's own limit (the lowest that applied), read from its row.
         assertThat(fixture.serverLines(l -> l.contains("event=transfer") && l.contains("limit=" + rate))).as("limited transfer lines")
                 .hasSizeGreaterThanOrEqualTo(2);
+    }
+
+    // ---- 6. a ban made on one balancer holds on the other ---------------------------------------------------
+
+    /**
+     * Wrong passwords through FIRST in one session until it is ended ("failure N CODE", then "ended N REPLY");
+     * then connects to OTHER every 10 ms until it refuses at the greeting (at most 5 s): "other refused after MS
+     * ATTEMPTS REPLY"; then the greeting of each further host given: "greeting HOST REPLY".
+     */
+    private static final String GUESSER = """
+            import ftplib, sys, time
+            first, other, port, user = sys.argv[1:5]
+            more = sys.argv[5:]
+            def greeting(host):
+                ftp = ftplib.FTP(timeout=10)
+                try:
+                    return ftp.connect(host, int(port))
+                except ftplib.Error as e:
+                    return str(e).strip()
+                except (OSError, EOFError) as e:
+                    return "error " + type(e).__name__ + " " + str(e)
+                finally:
+                    ftp.close()
+            ftp = ftplib.FTP(timeout=10)
+            ftp.connect(first, int(port))
+            for attempt in range(1, 7):
+                try:
+                    ftp.login(user, "wrong-%d" % attempt)
+                    print("accepted", attempt, flush=True)
+                    break
+                except ftplib.error_perm as e:
+                    print("failure", attempt, str(e).split()[0], flush=True)
+                except (ftplib.Error, OSError, EOFError) as e:
+                    print("ended", attempt, str(e).strip(), flush=True)
+                    break
+            ftp.close()
+            banned = time.monotonic()
+            attempts = 0
+            reply = ""
+            while time.monotonic() - banned < 5:
+                attempts += 1
+                reply = greeting(other)
+                if not reply.startswith("220"):
+                    break
+                time.sleep(0.01)
+            print("other refused after %d %d %s" % ((time.monotonic() - banned) * 1000, attempts, reply), flush=True)
+            for host in more:
+                print("greeting", host, greeting(host), flush=True)
+            """;
+    private static final String BANNED = "421 Too many failed logins from your address; try again later.";
+
+    /**
+     * The client guesses passwords through lb1 until lb1 bans its address (three failures, the rule of every node);
+     * the ban is written to the database and announced there (NOTIFY), so lb2, which counted nothing, refuses the
+     * address at connect, as do the servers when reached directly. Last: the client's address stays banned.
+     */
+    @Test
+    @Order(6)
+    void aBanMadeOnOneBalancerHoldsOnTheOther() throws Exception {
+        addFleetUser();
+        ExternalCommand.Result r = client(List.of("python3", "-c", GUESSER, TestBed.address("lb1"), TestBed.address("lb2"), PORT, USER,
+                TestBed.address("lb1"), TestBed.address("s3"))).assertSuccess();
+        List<String> lines = r.stdout().lines().toList();
+        assertThat(lines).as(r.describe("the guesser")).startsWith("failure 1 530", "failure 2 530", "failure 3 530");
+        assertThat(lines.get(3)).as(r.describe("the session of the third failure")).isEqualTo("ended 4 " + BANNED);
+        String other = lines.get(4);
+        assertThat(other).as(r.describe("lb2 after the ban on lb1")).startsWith("other refused after ").endsWith(" " + BANNED);
+        String[] figures = other.split(" ");
+        System.out.printf("FleetAccountsBedTest: a ban made on lb1 (three wrong passwords) refused at lb2's connect %s ms later "
+                + "(%s connections tried, one every 10 ms)%n", figures[3], figures[4]);
+        assertThat(lines.subList(5, lines.size())).as(r.describe("lb1 and s3 after the ban"))
+                .containsExactly("greeting " + TestBed.address("lb1") + " " + BANNED, "greeting " + TestBed.address("s3") + " " + BANNED);
+
+        String client = "client=" + BedFixture.CLIENT + ":";
+        assertThat(fixture.get("lb1").logLines()).as("lb1 counted the failures and banned")
+                .anyMatch(l -> l.contains("event=login-failed") && l.contains(client) && l.contains("banned=true"));
+        assertThat(fixture.get("lb2").logLines()).as("lb2 refused the address it never counted a failure of")
+                .anyMatch(l -> l.contains("event=refused") && l.contains(client) && l.contains("reason=banned"))
+                .noneMatch(l -> l.contains("event=login-failed") && l.contains(client));
+        assertThat(pg.psql(PostgresServer.DATABASE, "SELECT host(address) || ' ' || failures || ' ' || origin FROM ferry_bans"))
+                .as("the shared list").isEqualTo(BedFixture.CLIENT + " 3 lb1");
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------------
