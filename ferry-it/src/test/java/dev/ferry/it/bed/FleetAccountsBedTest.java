@@ -37,7 +37,8 @@ import org.junit.jupiter.api.Timeout;
  * Accounts and policy for a fleet (issue 14) on the {@link TestBed}: PostgreSQL on the database host
  * (198.18.0.51:5432, a private cluster of {@link PostgresServer} started in the db namespace), three servers
  * with {@code users: database} sharing it and one root directory, and two balancers (lb1, lb2) each in front of
- * all three with PROXY v2. Every account is a row of {@code ferry_users}; none is in a file.
+ * all three with PROXY v2 and the same database for their bans. Every account is a row of {@code ferry_users};
+ * none is in a file. Quota usage, bans and session counts are the database's too (every node's start line says so).
  *
  * <p>The first account is made with {@code ferry users add} run on s1, as an operator would. The policy columns
  * (quota, rates) have no {@code ferry users} flags yet, so the other accounts are written with SQL the way
@@ -46,7 +47,8 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>Prints what it measures ({@code FleetAccountsBedTest: ...} in the surefire report): the login rate through
  * both balancers against PostgreSQL, how long logins take to work again after a database restart, the rates of a
- * limited user. Asserts what must hold, never a time, except the bandwidth limit's ±10 % the issue asks for.
+ * limited user, how soon a ban made on one balancer is enforced by the other. Asserts what must hold, never a
+ * time, except the bandwidth limit's ±10 % the issue asks for. The ban test runs last: it bans the client host.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -549,7 +551,7 @@ class FleetAccountsBedTest {
         }
     }
 
-    // ---- 5. bandwidth -------------------------------------------------------------------------------------------
+    // ---- 4. bandwidth -------------------------------------------------------------------------------------------
 
     /** Logs in, downloads NAME, uploads as much back as UP; says "download SECONDS SHA REPLY" and "upload SECONDS REPLY". */
     private static final String TIMED_TRANSFERS = """
@@ -571,7 +573,7 @@ class FleetAccountsBedTest {
             """;
 
     @Test
-    @Order(5)
+    @Order(4)
     void aUsersBandwidthFromTheDatabaseHoldsWithinTenPercentThroughTheBalancer() throws Exception {
         long rate = 2L * MiB;
         long size = 6L * MiB;
@@ -601,7 +603,7 @@ class FleetAccountsBedTest {
                 .hasSizeGreaterThanOrEqualTo(2);
     }
 
-    // ---- 6. a ban made on one balancer holds on the other ---------------------------------------------------
+    // ---- 5. a ban made on one balancer holds on the other ---------------------------------------------------
 
     /**
      * Wrong passwords through FIRST in one session until it is ended ("failure N CODE", then "ended N REPLY");
@@ -656,7 +658,7 @@ class FleetAccountsBedTest {
      * address at connect, as do the servers when reached directly. Last: the client's address stays banned.
      */
     @Test
-    @Order(6)
+    @Order(5)
     void aBanMadeOnOneBalancerHoldsOnTheOther() throws Exception {
         addFleetUser();
         ExternalCommand.Result r = client(List.of("python3", "-c", GUESSER, TestBed.address("lb1"), TestBed.address("lb2"), PORT, USER,
