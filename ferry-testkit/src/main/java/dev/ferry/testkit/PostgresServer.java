@@ -32,6 +32,12 @@ import org.junit.jupiter.api.Assumptions;
  * tests go through the same password-file path as an operator. The superuser connects over the unix socket only.
  *
  * <p>Missing PostgreSQL: the test fails under {@code CI=true} (.ci/run installs it) and is skipped, loudly, elsewhere.
+ *
+ * <p>On another network ({@link #create(String, int, String, List)}): the multi-host test bed runs the server on its
+ * database host, a network namespace, by putting {@code ip netns exec NS} before {@code pg_ctl start}; the postmaster
+ * started there lives in that namespace. Only the start needs it: {@code initdb}, {@code psql} (the unix socket is a
+ * file, reachable from any network namespace) and {@code pg_ctl stop} (a signal to the PID in {@code postmaster.pid})
+ * run here, so the cluster can be stopped even after the namespace's name is gone.
  */
 public final class PostgresServer implements AutoCloseable {
 
@@ -51,11 +57,16 @@ public final class PostgresServer implements AutoCloseable {
     private final String host;
     private final int port;
     private final List<String> asServerUser;
+    /** What goes before {@code pg_ctl start} (and only it): where the server runs. */
+    private final List<String> startPrefix;
+    /** The network let in over TCP (SCRAM): pg_hba.conf's address column. */
+    private final String clients;
     private boolean running;
     /** Stops the cluster if the JVM ends without close() (a test run killed on timeout): no postgres left behind. */
     private final Thread cleanup = new Thread(this::closeQuietly, "ferry-pg-cleanup");
 
-    private PostgresServer(Path bin, Path dir, String host, int port, List<String> asServerUser) {
+    private PostgresServer(Path bin, Path dir, String host, int port, List<String> asServerUser, List<String> startPrefix,
+                           String clients) {
         this.bin = bin;
         this.dir = dir;
         this.data = dir.resolve("pg/data");
@@ -65,6 +76,8 @@ public final class PostgresServer implements AutoCloseable {
         this.host = host;
         this.port = port;
         this.asServerUser = asServerUser;
+        this.startPrefix = List.copyOf(startPrefix);
+        this.clients = clients;
     }
 
     /** The newest Debian PostgreSQL's bin directory, if the package is installed. */
@@ -96,6 +109,22 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     public static PostgresServer create(String host) throws IOException {
+        return create(host, 0, "127.0.0.0/8", List.of());
+    }
+
+    /**
+     * A running cluster listening on {@code host:port} (port 0: a free one, probed here, so only for a host of this
+     * network), letting in {@code clients} (a CIDR network) with SCRAM, its server started under {@code startPrefix}
+     * (such as {@code ip netns exec NS}: the namespace that holds {@code host}); skips (or, under CI=true, fails) when
+     * PostgreSQL is missing.
+     */
+    public static PostgresServer create(String host, int port, String clients, List<String> startPrefix) throws IOException {
+        if (port == 0 && !startPrefix.isEmpty()) {
+            throw new IllegalArgumentException("a server started elsewhere needs its port given: a free one cannot be probed here");
+        }
+        if (!clients.matches("[0-9a-fA-F.:]+/[0-9]{1,3}")) {
+            throw new IllegalArgumentException("clients must be an address/prefix network: " + clients);
+        }
         Optional<Path> bin = binaries();
         if (bin.isEmpty()) {
             String message = "PostgreSQL tests need Debian's postgresql package (/usr/lib/postgresql/*/bin/initdb)";
@@ -125,7 +154,7 @@ public final class PostgresServer implements AutoCloseable {
             if (owner != null) {
                 run(List.of("chown", "-R", owner, dir.resolve("pg").toString()), dir);
             }
-            pg = new PostgresServer(bin.get(), dir, host, freePort(host), as);
+            pg = new PostgresServer(bin.get(), dir, host, port == 0 ? freePort(host) : port, as, startPrefix, clients);
             pg.init();
             pg.start();
             Runtime.getRuntime().addShutdownHook(pg.cleanup);
@@ -165,8 +194,9 @@ public final class PostgresServer implements AutoCloseable {
                 "shared_buffers = 16MB",
                 "max_connections = 100",
                 "") , StandardOpenOption.APPEND);
-        // initdb's host lines name 127.0.0.1 and ::1 only; the test's own loopback address is elsewhere in 127/8
-        Files.writeString(data.resolve("pg_hba.conf"), "host all all 127.0.0.0/8 scram-sha-256\n",
+        // initdb's host lines name 127.0.0.1 and ::1 only; the test's own loopback address is elsewhere in 127/8,
+        // and a test bed's hosts are on a network of their own
+        Files.writeString(data.resolve("pg_hba.conf"), "host all all " + clients + " scram-sha-256\n",
                 StandardOpenOption.APPEND);
     }
 
@@ -230,7 +260,7 @@ public final class PostgresServer implements AutoCloseable {
     /** Starts (again) and waits until it accepts connections. */
     public synchronized void start() throws IOException {
         if (!running) {
-            serverCommand(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l", logFile.toString(),
+            serverCommand(startPrefix, List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l", logFile.toString(),
                     "-w", "-t", "60", "start"));
             running = true;
         }
@@ -265,7 +295,12 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     private String serverCommand(List<String> command) throws IOException {
-        List<String> full = new ArrayList<>(asServerUser);
+        return serverCommand(List.of(), command);
+    }
+
+    private String serverCommand(List<String> prefix, List<String> command) throws IOException {
+        List<String> full = new ArrayList<>(prefix);
+        full.addAll(asServerUser);
         full.addAll(command);
         return run(full, dir.resolve("pg"));
     }
