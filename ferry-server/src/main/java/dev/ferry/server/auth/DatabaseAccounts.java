@@ -88,7 +88,7 @@ public final class DatabaseAccounts implements Accounts {
     DatabaseAccounts(Database database, Path root, Anonymous anonymous, CredentialCache credentials, Duration rowTtl,
                      EventLog log, boolean closeDatabase, LongSupplier nanoTime) {
         this.table = new UserTable(database);
-        this.root = root;
+        this.root = root.toAbsolutePath().normalize();
         this.anonymous = new AnonymousLogin(anonymous);
         this.credentials = credentials;
         this.log = log;
@@ -181,7 +181,14 @@ public final class DatabaseAccounts implements Accounts {
             log.warn("account-rights-invalid").with("user", name).with("error", e.getMessage()).log();
             return new LoginResult.Failure(name, LoginResult.Reason.UNAVAILABLE);
         }
-        return new LoginResult.Success(name, home(row.home()), row.writable(), false, null, null, policy);
+        Path home = home(row.home());
+        if (home == null && row.home() != null && !row.home().isEmpty()) {
+            // SECURITY: a row naming ../x (written with SQL) must not take the account outside the served tree; as
+            // with unreadable rights, the login is refused and the log names the row.
+            log.warn("account-home-invalid").with("user", name).with("reason", "outside the root").log();
+            return new LoginResult.Failure(name, LoginResult.Reason.UNAVAILABLE);
+        }
+        return new LoginResult.Success(name, home, row.writable(), false, null, null, policy);
     }
 
     /** The row of {@code name} (empty: no such user), from the cache while it is fresh. */
@@ -226,9 +233,12 @@ public final class DatabaseAccounts implements Accounts {
         return found;
     }
 
-    /** A home from the table: relative to the server root, as in the users file; null: the root. */
+    /**
+     * A home from the table, below the server root as {@link ChrootHome} reads every external source's ({@code alice}
+     * and {@code /alice} are both {@code ROOT/alice}); null for none (the root) and when it leads out of the root.
+     */
     Path home(String home) {
-        return home == null || home.isEmpty() ? null : root.resolve(home).normalize();
+        return home == null || home.isEmpty() ? null : ChrootHome.resolve(root, home);
     }
 
     private static TlsPolicy tls(String text) {

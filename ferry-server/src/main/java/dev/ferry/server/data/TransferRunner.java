@@ -177,6 +177,14 @@ public final class TransferRunner {
                     + (r.upload ? "stored." : "read."));
         } catch (IOException e) {
             failed(r, e);
+        } catch (RuntimeException e) {
+            // A bug in a body or below it (a ledger, a storage engine): the client still gets a final reply rather
+            // than waiting for one, nothing is committed (the body's finish undoes an upload), and the log says what.
+            r.result = "local-error";
+            log.warn("transfer-error").with("cmd", plan.verb()).with("path", plan.path())
+                    .with("error", e.getClass().getSimpleName() + ": " + e.getMessage()).log();
+            r.failure = Reply.of(451, "Local error: " + plan.path() + " could not be "
+                    + (r.upload ? "stored." : "read."));
         } finally {
             end(r, success, start);
         }

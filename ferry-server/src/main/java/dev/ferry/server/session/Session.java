@@ -268,7 +268,6 @@ public final class Session implements Runnable {
         try {
             transfers.abortAndWait();
             state.discardEndpoint();
-            state.releaseBandwidth();
             readGuard.close();
             writeGuard.close();
             Closing.quietly(connection);
@@ -292,8 +291,10 @@ public final class Session implements Runnable {
                 }
             }
         } finally {
-            // Whatever ended the session (a quit, a dropped connection, a bug in a handler), its user's place goes.
+            // Whatever ended the session (a quit, a dropped connection, a bug in a handler), its user's place goes,
+            // and so does its hold on the user's bandwidth buckets.
             state.releaseLease();
+            state.releaseBandwidth();
             Runnable callback = onEnd;
             if (callback != null) {
                 callback.run();

@@ -161,6 +161,22 @@ class DatabaseAccountsTest {
         }
     }
 
+    /** Homes are below the root ({@link ChrootHome}): a row written with SQL cannot lead an account out of it. */
+    @Test
+    void aHomeOutsideTheRootIsRefusedAndOneInsideIsBelowIt() throws Exception {
+        try (Database db = open()) {
+            UserTable table = new UserTable(db);
+            table.add(UserRow.of("eve", SECRET_HASH, "../etc", true));
+            table.add(UserRow.of("amy", SECRET_HASH, "/amy", true));
+            DatabaseAccounts accounts = accounts(db, new CountingCache(Duration.ZERO), Anonymous.OFF);
+            assertThat(accounts.login("eve", "secret".toCharArray(), CLIENT))
+                    .isEqualTo(new LoginResult.Failure("eve", LoginResult.Reason.UNAVAILABLE));
+            assertThat(accounts.login("amy", "secret".toCharArray(), CLIENT))
+                    .isInstanceOfSatisfying(LoginResult.Success.class,
+                            ok -> assertThat(ok.home()).isEqualTo(Path.of("/srv/ftp/amy")));
+        }
+    }
+
     @Test
     void aChangeTakesEffectOnTheNextLoginThroughNotify() throws Exception {
         try (Database db = open()) {

@@ -164,6 +164,64 @@ class SessionUploadEndTest {
         assertThat(localNames()).containsExactly("doc.txt");
     }
 
+    /**
+     * A bug below the transfer (here a commit that throws an unchecked exception) still gets the client a final
+     * reply, and nothing is stored: the body's finish aborts the upload.
+     */
+    @Test
+    void anUncheckedFailureAtTheCommitIsAnswered451AndStoresNothing() throws Exception {
+        server.close();
+        server = new InMemoryServer(InMemoryServer.settings(root), new dev.ferry.server.fs.StorageEngine() {
+            @Override
+            public dev.ferry.server.fs.Storage forHome(Path home) throws IOException {
+                return failingCommits(new dev.ferry.server.fs.LocalStorage(home));
+            }
+
+            @Override
+            public dev.ferry.server.fs.Storage forPrivateUploads(Path home) throws IOException {
+                return forHome(home);
+            }
+
+            @Override
+            public String describe() {
+                return "test";
+            }
+        });
+        c = server.loggedIn("alice");
+
+        assertThat(upload(null, "STOR doc.txt", "new content")).isEqualTo("451 Local error: /doc.txt could not be stored.");
+
+        assertUntouched();
+        assertThat(c.command("NOOP")).as("the session goes on").startsWith("200 ");
+    }
+
+    /** {@code local}, whose uploads' commit throws IllegalStateException (the shape of a bug in a ledger or engine). */
+    private static dev.ferry.server.fs.Storage failingCommits(dev.ferry.server.fs.Storage local) {
+        return (dev.ferry.server.fs.Storage) java.lang.reflect.Proxy.newProxyInstance(
+                dev.ferry.server.fs.Storage.class.getClassLoader(), new Class<?>[] {dev.ferry.server.fs.Storage.class},
+                (proxy, method, args) -> {
+                    Object result = invoke(method, local, args);
+                    if (result instanceof dev.ferry.server.fs.Upload upload) {
+                        return java.lang.reflect.Proxy.newProxyInstance(dev.ferry.server.fs.Upload.class.getClassLoader(),
+                                new Class<?>[] {dev.ferry.server.fs.Upload.class}, (p, m, a) -> {
+                                    if (m.getName().equals("commit")) {
+                                        throw new IllegalStateException("a bug below the transfer");
+                                    }
+                                    return invoke(m, upload, a);
+                                });
+                    }
+                    return result;
+                });
+    }
+
+    private static Object invoke(java.lang.reflect.Method method, Object target, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
     private void assertUntouched() throws IOException {
         assertThat(root.resolve("doc.txt")).hasContent(OLD);
         assertThat(Files.getLastModifiedTime(root.resolve("doc.txt"))).isEqualTo(OLD_TIME);
