@@ -16,6 +16,7 @@ import dev.ferry.server.metrics.ServerMetrics.Direction;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
@@ -155,8 +156,9 @@ public final class TransferRunner {
         Run r = new Run(t, plan);
         boolean success = false;
         ctx.metrics().transferStarted();
+        ByteChannel channel = null;
         try {
-            ByteChannel channel = open(r);
+            channel = open(r);
             if (channel == null) {
                 return;
             }
@@ -169,6 +171,9 @@ public final class TransferRunner {
             r.result = "refused";
             r.reason = e.reason();
             r.failure = e.reply();
+            if (r.upload) {
+                drain(channel, r.guard);
+            }
         } catch (LocalIOException e) {
             r.result = "local-error";
             log.warn("storage-error").with("cmd", plan.verb()).with("path", plan.path()).with("error", e.getMessage())
@@ -189,6 +194,42 @@ public final class TransferRunner {
             end(r, success, start);
         }
     }
+
+    /**
+     * After an upload is refused mid-way (552, a quota): what the client still sends is read and dropped, up to
+     * {@link #DRAIN_LIMIT} and {@link #DRAIN_TIME}, so that it ends its data connection and then reads the reply.
+     * Closed at once instead, the connection is reset under a client still sending, and clients such as curl stop at
+     * the send failure without ever reading the 552. Beyond the bounds it is closed as before (a reset).
+     */
+    private void drain(ByteChannel channel, Watchdog.Guard guard) {
+        ByteBuffer scratch = ctx.buffers().take();
+        long deadline = System.nanoTime() + DRAIN_TIME.toNanos();
+        long dropped = 0;
+        try {
+            while (dropped < DRAIN_LIMIT) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                guard.arm(Duration.ofNanos(left));
+                scratch.clear();
+                int n = channel.read(scratch);
+                if (n < 0) {
+                    return;
+                }
+                dropped += n;
+            }
+        } catch (IOException e) {
+            // the client gave up first (or the bound's timer closed the connection): nothing more to wait for
+        } finally {
+            guard.disarm();
+            ctx.buffers().give(scratch);
+        }
+    }
+
+    /** What {@link #drain} reads at most after a refusal: a few seconds of a fast client. */
+    static final long DRAIN_LIMIT = 64L << 20;
+    static final Duration DRAIN_TIME = Duration.ofSeconds(5);
 
     /**
      * The data connection, the 150 and, under PROT P, the TLS handshake: the channel the body uses, or null

@@ -52,6 +52,32 @@ class SessionQuotaTest {
         server.close();
     }
 
+    /**
+     * A client that keeps sending after its upload passed the quota can send to the end and then reads the 552: the
+     * server reads and drops the rest (to a bound) rather than resetting the connection under it, which made curl stop
+     * at a send failure without reading the reply. 16 MiB is far more than the sockets' buffers hold, so without the
+     * drain the writes below fail.
+     */
+    @Test
+    void aClientStillSendingPastTheQuotaGetsToTheEndAndReads552() throws Exception {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("229 .*\\(\\|\\|\\|(\\d+)\\|\\)").matcher(c.command("EPSV"));
+        assertThat(m.matches()).isTrue();
+        try (java.nio.channels.SocketChannel data = java.nio.channels.SocketChannel.open(new java.net.InetSocketAddress(
+                java.net.InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1))))) {
+            c.send("STOR big.bin");
+            assertThat(c.replyLine()).startsWith("150 ");
+            java.nio.ByteBuffer block = java.nio.ByteBuffer.allocate(64 * 1024);
+            for (int i = 0; i < 256; i++) {
+                block.clear();
+                while (block.hasRemaining()) {
+                    data.write(block);
+                }
+            }
+        }
+        assertThat(c.replyLine()).isEqualTo("552 Quota exceeded (1000 bytes, 3 files): /big.bin was not stored.");
+        assertThat(root.resolve("big.bin")).doesNotExist();
+    }
+
     @Test
     void siteQuotaShowsWhatTheHomeHolds() throws Exception {
         assertThat(c.commandLines("SITE QUOTA")).containsExactly(
