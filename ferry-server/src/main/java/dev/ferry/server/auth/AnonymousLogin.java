@@ -25,6 +25,18 @@ public record AnonymousLogin(Anonymous settings) {
                 settings.uploadDirectory() == null ? null : new UploadDirectory(settings.uploadDirectory()));
     }
 
+    /**
+     * What a login as {@code name} gets before any source is asked: the anonymous login, or the refusal of
+     * "anonymous"/"ftp" while anonymous access is off (everybody knows these names: a robot trying them costs the
+     * directory or hook nothing); null for every other name.
+     */
+    public LoginResult answerFirst(String name) {
+        if (matches(name)) {
+            return success();
+        }
+        return isAnonymousWord(name) ? new LoginResult.Failure(name, LoginResult.Reason.ANONYMOUS_DISABLED) : null;
+    }
+
     /** "anonymous" or "ftp" while anonymous access is off: refused without asking anyone. */
     public static boolean isAnonymousWord(String user) {
         String lower = user == null ? "" : user.toLowerCase(Locale.ROOT);

@@ -109,11 +109,9 @@ public final class HookAccounts implements Accounts {
     @Override
     public LoginResult login(String user, char[] password, InetAddress client) {
         String name = user == null ? "" : user;
-        if (anonymous.matches(name)) {
-            return anonymous.success();
-        }
-        if (AnonymousLogin.isAnonymousWord(name)) {
-            return new LoginResult.Failure(name, Reason.ANONYMOUS_DISABLED);
+        LoginResult first = anonymous.answerFirst(name);
+        if (first != null) {
+            return first;
         }
         if (name.isEmpty()) {
             return new LoginResult.Failure(name, Reason.UNKNOWN_USER);

@@ -243,11 +243,9 @@ public final class LdapAccounts implements Accounts {
     @Override
     public LoginResult login(String user, char[] password, InetAddress client) {
         String name = user == null ? "" : user;
-        if (anonymous.matches(name)) {
-            return anonymous.success();
-        }
-        if (AnonymousLogin.isAnonymousWord(name)) {
-            return new LoginResult.Failure(name, Reason.ANONYMOUS_DISABLED);
+        LoginResult first = anonymous.answerFirst(name);
+        if (first != null) {
+            return first;
         }
         if (!lease()) {
             return new LoginResult.Failure(name, Reason.UNAVAILABLE);   // closed by a reload or a stop
