@@ -17,6 +17,7 @@ import dev.ferry.config.UsersFileText;
 import dev.ferry.config.Values;
 import dev.ferry.runtime.password.PasswordHasher;
 import dev.ferry.server.ServerSettings;
+import dev.ferry.server.auth.ChrootHome;
 import dev.ferry.server.fs.ObjectStore;
 import dev.ferry.server.fs.Storage;
 import dev.ferry.server.fs.StorageEngines;
@@ -425,8 +426,10 @@ public final class UsersCommand implements Runnable {
                         + " . _ - @ +; got '" + name + "'");
             }
             String dir = home == null ? name : home;
-            if (dir.isBlank() || dir.chars().anyMatch(Character::isISOControl)) {
-                throw new IllegalArgumentException("--home needs a directory name without control characters");
+            // The table's rule, as the admin API applies it: a home relative to every server's root.
+            String problem = UserTable.homeProblem(dir);
+            if (problem != null) {
+                throw new IllegalArgumentException("--home " + problem);
             }
             if (onObjectStore()) {
                 Path base = options.configuredRoot();
@@ -664,6 +667,10 @@ public final class UsersCommand implements Runnable {
         @Override
         boolean change(UserTable table) throws SQLException {
             check();
+            String problem = home == null ? null : UserTable.homeProblem(home);
+            if (problem != null) {
+                throw new IllegalArgumentException("--home " + problem);
+            }
             UserRow row = table.find(name).orElse(null);
             if (row == null) {
                 return noSuchUser(name);
@@ -938,8 +945,13 @@ public final class UsersCommand implements Runnable {
             if (s.accountSource() != null && "database".equals(s.accountSource().kind())) {
                 UserRow row = new UserTable(db).find(name).orElse(null);
                 if (row != null) {
-                    // as DatabaseAccounts does: relative to the root; none: the root
-                    Path home = row.home() == null || row.home().isEmpty() ? s.root() : s.root().resolve(row.home()).normalize();
+                    // as DatabaseAccounts reads it (ChrootHome: below the root); none: the root
+                    Path root = s.root().toAbsolutePath().normalize();
+                    Path home = row.home() == null || row.home().isEmpty() ? root : ChrootHome.resolve(root, row.home());
+                    if (home == null) {
+                        throw new IllegalArgumentException("user '" + name + "' has the home '" + row.home()
+                                + "', outside the root: servers refuse its logins; set another with 'ferry users set'");
+                    }
                     return engines.server().forHome(home);
                 }
             }

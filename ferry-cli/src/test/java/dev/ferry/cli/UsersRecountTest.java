@@ -58,6 +58,34 @@ class UsersRecountTest {
         assertThat(unknown.err()).contains("no user 'nobody'");
     }
 
+    /**
+     * A database home is relative to every server's root, by one rule for `ferry users` and the admin API: one that
+     * leads out of it is refused before anything is stored, and a row written so with SQL is not recounted.
+     */
+    @Test
+    void aHomeOutsideTheRootIsRefusedAndAnSqlOneIsNotRecounted() throws Exception {
+        pg = PostgresServer.create();
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Path file = config(dir, pg, root, "");
+        for (String home : new String[] {"../etc", "/etc"}) {
+            DatabaseUsersServerTest.Run added = users("pw-eve\n", "add", "eve", "--home", home, "--config",
+                    file.toString(), "--password-stdin");
+            assertThat(added.exitCode()).as(added.err()).isEqualTo(UsersCommand.REFUSED);
+            assertThat(added.err()).contains("--home must be relative to the server root");
+        }
+        assertThat(pg.psql(PostgresServer.DATABASE, "SELECT count(*) FROM ferry_users")).isEqualTo("0");
+
+        assertThat(users("pw-bob\n", "add", "bob", "--config", file.toString(), "--password-stdin").exitCode()).isZero();
+        DatabaseUsersServerTest.Run set = users("", "set", "bob", "--home", "a/../../x", "--config", file.toString());
+        assertThat(set.exitCode()).as(set.err()).isEqualTo(UsersCommand.REFUSED);
+        assertThat(pg.psql(PostgresServer.DATABASE, "SELECT home FROM ferry_users WHERE name = 'bob'")).isEqualTo("bob");
+
+        pg.psql(PostgresServer.DATABASE, "UPDATE ferry_users SET home = '../outside' WHERE name = 'bob'");
+        DatabaseUsersServerTest.Run recount = users("", "recount", "bob", "--config", file.toString());
+        assertThat(recount.exitCode()).isEqualTo(UsersCommand.REFUSED);
+        assertThat(recount.err()).contains("outside the root");
+    }
+
     @Test
     void aServerWithoutADatabaseHasNothingToRecount() throws Exception {
         Path root = Files.createDirectories(dir.resolve("root"));

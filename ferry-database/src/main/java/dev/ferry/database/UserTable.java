@@ -43,6 +43,22 @@ public final class UserTable {
         }
     }
 
+    /**
+     * What is wrong with {@code home} as a row's home, or null: a home is a directory relative to every server's root
+     * (servers read it below the root, and refuse a row that leads out of it), so an absolute path or ".." is refused
+     * here, by every writer of the table (`ferry users`, the admin API), before it is stored.
+     */
+    public static String homeProblem(String home) {
+        if (home == null || home.isBlank() || home.length() > 1024 || home.chars().anyMatch(Character::isISOControl)) {
+            return "must be a directory name under the server root, without control characters";
+        }
+        // SECURITY: a home is relative to every server's root; ".." or an absolute path would reach outside it.
+        if (home.startsWith("/") || java.util.Arrays.asList(home.split("/")).contains("..")) {
+            return "must be relative to the server root, without .. (such as \"alice\" or \"customers/alice\")";
+        }
+        return null;
+    }
+
     /** Whether {@code name} could be a row's: the table's CHECK admits it. Any other name has no row. */
     public static boolean isPossibleName(String name) {
         return name != null && NAME.matcher(name).matches();

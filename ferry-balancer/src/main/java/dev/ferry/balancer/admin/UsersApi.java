@@ -380,15 +380,9 @@ final class UsersApi {
 
     /** Why a home is refused, or null. */
     static String homeProblem(String home) {
-        if (home == null || home.isBlank() || home.length() > 1024 || home.chars().anyMatch(Character::isISOControl)) {
-            return "must be a directory name under the server root, without control characters";
-        }
-        // SECURITY: a home is relative to every server's root; ".." or an absolute path would reach outside it.
-        if (home.startsWith("/") || Arrays.asList(home.split("/")).contains("..")) {
-            return "must be relative to the server root, without .. (such as \"alice\" or \"customers/alice\")";
-        }
-        return null;
+        return UserTable.homeProblem(home);
     }
+
 
     private static boolean onlyKeys(HttpExchange ex, Map<String, Object> body, String form, String... keys)
             throws IOException {
