@@ -124,7 +124,11 @@ public final class TlsEndpoint {
             store.load(null, null);
             char[] password = new char[0];
             store.setKeyEntry("ferry", identity.key(), password, identity.chain().toArray(X509Certificate[]::new));
-            KeyManagerFactory keys = KeyManagerFactory.getInstance("PKIX");
+            // SunX509 decrypts the key once, here. PKIX's key manager reads it from the store on every
+            // handshake, and a PKCS12 entry is PBKDF2-encrypted even under an empty password: that cost
+            // 4-5 ms of CPU per TLS handshake, most of an FTPS small file (docs/performance.md, FTPS).
+            // With one identity PKIX's choice among several certificates has nothing to choose from.
+            KeyManagerFactory keys = KeyManagerFactory.getInstance("SunX509");
             keys.init(store, password);
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(keys.getKeyManagers(), null, null);
