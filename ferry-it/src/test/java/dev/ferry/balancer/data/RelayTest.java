@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.runtime.net.BufferPool;
+import dev.ferry.runtime.net.KernelSplice;
 import dev.ferry.runtime.net.Watchdog;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
