@@ -12,6 +12,7 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The copy loops of data transfers. Each loop re-arms the data-timeout guard per chunk, so the
@@ -47,6 +48,7 @@ public final class Transfers {
     /** Whether binary uploads splice here (see {@link KernelSplice}); {@code -Dferry.upload.copy=true} turns it off. */
     static final boolean SPLICE_UPLOADS =
             KernelSplice.unavailableReason() == null && !Boolean.getBoolean("ferry.upload.copy");
+    private static final LongAdder SPLICED_UPLOADS = new LongAdder();
 
     /**
      * A channel that counts the bytes of an upload as they arrive (a quota, which refuses with a 552 past it):
@@ -58,6 +60,24 @@ public final class Transfers {
     }
 
     private Transfers() {}
+
+    /**
+     * "splice" or "copy": how binary uploads past their first MiB reach a local file in this JVM. The first call
+     * links the native calls (about 0.1 s of CPU), which the server does at start rather than in a first upload.
+     */
+    public static String uploadMode() {
+        return SPLICE_UPLOADS ? "splice" : "copy";
+    }
+
+    /** Why uploads copy (null when they splice, or copying was asked for). */
+    public static String uploadCopyReason() {
+        return KernelSplice.unavailableReason();
+    }
+
+    /** Uploads spliced since start. */
+    public static long splicedUploads() {
+        return SPLICED_UPLOADS.sum();
+    }
 
     /** Sends a file from {@code position} to its end with sendfile, within {@code throttle}. */
     public static long sendFile(FileChannel file, long position, SocketChannel out, Watchdog.Guard guard,
@@ -313,6 +333,9 @@ public final class Transfers {
                 if (!spliceTried && written >= SPLICE_AFTER) {
                     spliceTried = true;
                     splice = KernelSplice.toFile(socket, file);
+                    if (splice != null) {
+                        SPLICED_UPLOADS.increment();
+                    }
                 }
             }
             return written;
