@@ -303,7 +303,7 @@ public final class Transfers {
                         written += n;
                         continue;
                     }
-                    // nothing waiting: wait for it in an ordinary read, below
+                    // nothing waiting: wait for it in ordinary reads, below, until a buffer is full
                 }
                 buffer.clear();
                 guard.arm(timeout);
@@ -314,8 +314,10 @@ public final class Transfers {
                 }
                 progress.add(n);
                 boolean ended = false;
-                while (splice == null && buffer.hasRemaining()) {
-                    // Copying: keep filling, for fewer and larger file writes.
+                while (buffer.hasRemaining()) {
+                    // Keep filling, for fewer and larger file writes. Spliced too: a client slower than this server
+                    // leaves little waiting at a time, and a splice per wake-up would cost a write of a few KiB
+                    // and a failed splice each; one buffer's worth is copied before the next splice is tried.
                     guard.arm(timeout);
                     int more = in.read(buffer);
                     guard.disarm();
