@@ -23,8 +23,8 @@ import java.util.function.BooleanSupplier;
  * the data timeout, a control connection gone, the session ending) gives the whole relay up: both sockets
  * are reset, so neither peer can take a cut transfer for a whole one.
  *
- * <p>Giving up never closes a socket while a direction is spliced ({@link KernelSplice} works on the raw
- * descriptors, whose numbers could be reused under it): then both inputs are shut (readers wake at once
+ * <p>Giving up never closes a socket while a direction is spliced
+ * ({@link dev.ferry.runtime.net.KernelSplice} works on the raw descriptors, whose numbers could be reused under it): then both inputs are shut (readers wake at once
  * and see the give-up before they would pass an end on) and the splice's own bounded waits end it; the
  * relay closes both sockets, with SO_LINGER 0 (RST), when both directions are over.
  */

@@ -2,6 +2,7 @@ package dev.ferry.balancer.data;
 
 import dev.ferry.runtime.net.BufferPool;
 import dev.ferry.runtime.net.Closing;
+import dev.ferry.runtime.net.KernelSplice;
 import dev.ferry.runtime.net.Watchdog;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -24,8 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * How a relay passes ends on, over real loopback sockets, copied and spliced: FIN becomes FIN, a reset becomes
  * a reset, a FIN whose sender's control connection has gone becomes a reset, and a relay given up (data
  * timeout, the session) resets both sides. The peers are told apart by what their reads see: end of file
- * (-1) or an error. In ferry-it, in the balancer's package: the spliced variants need the balancer's
- * multi-release jar, which only a module depending on it gets.
+ * (-1) or an error. In ferry-it, in the balancer's package: the spliced variants need ferry-runtime's
+ * multi-release jar (KernelSplice), which only a module depending on the packaged jars gets.
  */
 class RelayEndsTest {
 

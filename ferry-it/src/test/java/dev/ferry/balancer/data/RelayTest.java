@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.runtime.net.BufferPool;
+import dev.ferry.runtime.net.KernelSplice;
 import dev.ferry.runtime.net.Watchdog;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The relay over real loopback sockets, both ways it can run: both directions byte-exact, each end
  * passed on as a half close, and a stalled relay ended by the data timeout. It lives in ferry-it
- * (in the relay's package) because only here the balancer comes from its multi-release jar, whose
+ * (in the relay's package) because only here ferry-runtime comes as its multi-release jar, whose
  * Java 22+ KernelSplice really splices.
  */
 class RelayTest {

@@ -6,7 +6,7 @@ import dev.ferry.balancer.data.Relay;
 import org.junit.jupiter.api.Test;
 
 /**
- * The integration tests run the balancer from its multi-release jar with the JVM flags the ferry jar's
+ * The integration tests run the balancer with ferry-runtime's multi-release jar and the JVM flags the ferry jar's
  * manifest gives (surefire's argLine): on Java 22+ under Linux every relayed transfer in this module
  * is spliced in the kernel, on Java 21 copied. This says which path the other tests proved.
  */

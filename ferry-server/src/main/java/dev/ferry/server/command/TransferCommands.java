@@ -358,6 +358,11 @@ public final class TransferCommands {
             WritableByteChannel out = new LocalWrites(upload.channel());
             // Under a quota the bytes are counted as they arrive; past the quota the read throws (552).
             ReadableByteChannel in = quota == null ? data.channel() : quota.reads(data.channel());
+            if (!ascii && !throttle.limited() && data.plain() && upload.channel() instanceof FileChannel file) {
+                // a local file in clear text: the kernel may move the bytes (splice)
+                return Transfers.receiveToFile(data.socket(), in, file, out, ctx.buffers(), guard,
+                        ctx.settings().limits().dataTimeout(), progress);
+            }
             return Transfers.receive(in, out, ascii, ctx.buffers(), guard,
                     ctx.settings().limits().dataTimeout(), progress, throttle);
         }

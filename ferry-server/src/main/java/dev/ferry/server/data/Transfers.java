@@ -1,15 +1,18 @@
 package dev.ferry.server.data;
 
 import dev.ferry.runtime.net.BufferPool;
+import dev.ferry.runtime.net.KernelSplice;
 import dev.ferry.runtime.net.Watchdog;
 import dev.ferry.server.policy.Throttle;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The copy loops of data transfers. Each loop re-arms the data-timeout guard per chunk, so the
@@ -24,6 +27,10 @@ import java.time.Duration;
  * read, which is limited to one chunk (the socket's receive buffer then fills, and TCP slows the client). The
  * data timeout is disarmed while a chunk waits for its turn: waiting for the limit is not a stalled peer.
  * Without a limit the loops are what they were: whole sendfile chunks, full buffers.
+ *
+ * <p>Binary uploads into a local file without a limit ({@link #receiveToFile}) splice the socket's bytes into the
+ * file through a pipe (Linux, Java 22+, {@link KernelSplice}) once the first {@link #SPLICE_AFTER} bytes have been
+ * copied: the copy from the socket into user space goes (the one into the file stays, in the kernel).
  */
 public final class Transfers {
 
@@ -32,7 +39,45 @@ public final class Transfers {
 
     private static final byte[] LONE_CR = {'\r'};
 
+    /**
+     * Bytes an upload copies before it is worth a pipe and two duplicated descriptors (eight system calls to set
+     * up and close): a small file never pays for them.
+     */
+    static final long SPLICE_AFTER = 1L << 20;
+
+    /** Whether binary uploads splice here (see {@link KernelSplice}); {@code -Dferry.upload.copy=true} turns it off. */
+    static final boolean SPLICE_UPLOADS =
+            KernelSplice.unavailableReason() == null && !Boolean.getBoolean("ferry.upload.copy");
+    private static final LongAdder SPLICED_UPLOADS = new LongAdder();
+
+    /**
+     * A channel that counts the bytes of an upload as they arrive (a quota, which refuses with a 552 past it):
+     * bytes that reach the file without being read through it (spliced) are given to it here, before they are
+     * written; a refusal leaves them unwritten.
+     */
+    public interface ArrivalCounting {
+        void arrived(long n) throws IOException;
+    }
+
     private Transfers() {}
+
+    /**
+     * "splice" or "copy": how binary uploads past their first MiB reach a local file in this JVM. The first call
+     * links the native calls (about 0.1 s of CPU), which the server does at start rather than in a first upload.
+     */
+    public static String uploadMode() {
+        return SPLICE_UPLOADS ? "splice" : "copy";
+    }
+
+    /** Why uploads copy (null when they splice, or copying was asked for). */
+    public static String uploadCopyReason() {
+        return KernelSplice.unavailableReason();
+    }
+
+    /** Uploads spliced since start. */
+    public static long splicedUploads() {
+        return SPLICED_UPLOADS.sum();
+    }
 
     /** Sends a file from {@code position} to its end with sendfile, within {@code throttle}. */
     public static long sendFile(FileChannel file, long position, SocketChannel out, Watchdog.Guard guard,
@@ -211,6 +256,98 @@ public final class Transfers {
             pool.give(buffer);
         }
         return written;
+    }
+
+    /**
+     * A binary upload into a local file, without a bandwidth limit: {@link #receive}'s result (the bytes written),
+     * spliced where the kernel and the JVM allow ({@link #SPLICE_UPLOADS}) once {@link #SPLICE_AFTER} bytes have
+     * been copied. {@code in} reads {@code socket} (perhaps counting, {@link ArrivalCounting}); {@code out} writes
+     * {@code file} (perhaps marking its failures as local ones).
+     *
+     * <p>Every guarantee of the copying loop holds. Waiting for the client is an ordinary read of {@code in}
+     * under the data timeout (the splice itself never waits: with nothing to take it says so), so the timeout
+     * still means "no progress for that long" and ABOR still wakes it. A quota is asked about each splice's bytes
+     * (at most 1 MiB) while they are still in the pipe: a refusal (552) leaves them unwritten. The bytes are
+     * counted in {@code progress} as they are written; a failure to write the file is a local one (451).
+     */
+    public static long receiveToFile(SocketChannel socket, ReadableByteChannel in, FileChannel file,
+                                     WritableByteChannel out, BufferPool pool, Watchdog.Guard guard, Duration timeout,
+                                     TransferProgress progress) throws IOException {
+        ByteBuffer buffer = pool.take();
+        KernelSplice.SocketToFile splice = null;
+        boolean spliceTried = !SPLICE_UPLOADS;
+        long written = 0;
+        try {
+            while (true) {
+                if (splice != null) {
+                    long n = splice.fill(Long.MAX_VALUE);
+                    if (n == 0) {
+                        if (!socket.isOpen()) {
+                            // closed under us (ABOR, the data timeout) as the client's FIN came: not its file's end
+                            throw new AsynchronousCloseException();
+                        }
+                        break;
+                    }
+                    if (n > 0) {
+                        if (in instanceof ArrivalCounting counting) {
+                            counting.arrived(n);
+                        }
+                        try {
+                            splice.drain();
+                        } catch (AsynchronousCloseException e) {
+                            throw e;
+                        } catch (IOException e) {
+                            throw new LocalIOException(e);
+                        }
+                        progress.add(n);
+                        written += n;
+                        continue;
+                    }
+                    // nothing waiting: wait for it in ordinary reads, below, until a buffer is full
+                }
+                buffer.clear();
+                guard.arm(timeout);
+                int n = in.read(buffer);
+                guard.disarm();
+                if (n < 0) {
+                    break;
+                }
+                progress.add(n);
+                boolean ended = false;
+                while (buffer.hasRemaining()) {
+                    // Keep filling, for fewer and larger file writes. Spliced too: a client slower than this server
+                    // leaves little waiting at a time, and a splice per wake-up would cost a write of a few KiB
+                    // and a failed splice each; one buffer's worth is copied before the next splice is tried.
+                    guard.arm(timeout);
+                    int more = in.read(buffer);
+                    guard.disarm();
+                    if (more < 0) {
+                        ended = true;
+                        break;
+                    }
+                    progress.add(more);
+                }
+                buffer.flip();
+                written += writeAll(out, buffer);
+                if (ended) {
+                    break;
+                }
+                if (!spliceTried && written >= SPLICE_AFTER) {
+                    spliceTried = true;
+                    splice = KernelSplice.toFile(socket, file);
+                    if (splice != null) {
+                        SPLICED_UPLOADS.increment();
+                    }
+                }
+            }
+            return written;
+        } finally {
+            guard.disarm();
+            if (splice != null) {
+                splice.close();
+            }
+            pool.give(buffer);
+        }
     }
 
     /** Writes a whole buffer to a socket under the guard. */

@@ -2,6 +2,7 @@ package dev.ferry.server.policy;
 
 import dev.ferry.protocol.Reply;
 import dev.ferry.server.data.TransferRefusedException;
+import dev.ferry.server.data.Transfers;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
@@ -20,7 +21,7 @@ import java.nio.channels.ReadableByteChannel;
  * an ASCII upload (whose CRLFs become LFs) reserves a little more than it stores; the settlement counts what
  * was stored.
  */
-public final class QuotaReads implements ReadableByteChannel {
+public final class QuotaReads implements ReadableByteChannel, Transfers.ArrivalCounting {
 
     static final long FIRST_STEP = 1L << 20;
     static final long MAX_STEP = 8L << 20;
@@ -74,25 +75,34 @@ public final class QuotaReads implements ReadableByteChannel {
     public int read(ByteBuffer dst) throws IOException {
         int n = in.read(dst);
         if (n > 0) {
-            received += n;
-            long missing = growth(start, received, replaced) - held;
-            if (missing > 0) {
-                long ask = Math.max(step, missing);
-                if (reservation.grow(quota, ask)) {
-                    held += ask;
-                    step = Math.min(step * 2, maxStep);
-                } else if (ask > missing && reservation.grow(quota, missing)) {
-                    held += missing;
-                } else {
-                    throw exceeded(quota, path);
-                }
-                renewedNanos = System.nanoTime();
-            } else if (System.nanoTime() - renewedNanos > RENEW_NANOS) {
-                reservation.renew();
-                renewedNanos = System.nanoTime();
-            }
+            arrived(n);
         }
         return n;
+    }
+
+    /**
+     * {@code n} more bytes arrived (read here, or spliced past this channel straight into the file): grows the
+     * reservation ahead of them, or throws the 552 before they are written.
+     */
+    @Override
+    public void arrived(long n) throws IOException {
+        received += n;
+        long missing = growth(start, received, replaced) - held;
+        if (missing > 0) {
+            long ask = Math.max(step, missing);
+            if (reservation.grow(quota, ask)) {
+                held += ask;
+                step = Math.min(step * 2, maxStep);
+            } else if (ask > missing && reservation.grow(quota, missing)) {
+                held += missing;
+            } else {
+                throw exceeded(quota, path);
+            }
+            renewedNanos = System.nanoTime();
+        } else if (System.nanoTime() - renewedNanos > RENEW_NANOS) {
+            reservation.renew();
+            renewedNanos = System.nanoTime();
+        }
     }
 
     /** The 552 of an upload over the byte quota. */
