@@ -379,6 +379,8 @@ public final class Session implements Runnable {
     }
 
     private void park() throws IOException {
+        // An idle session holds no passive port for a next PASV that may never come.
+        state.releasePassive();
         reader.releaseBuffers();
         connection.releaseIdleBuffers();
         SocketChannel channel = connection.parkableChannel();
