@@ -128,8 +128,13 @@ public final class EndpointCommands {
     }
 
     private PassiveListener openListener() throws IOException {
+        // The last transfer's listener, on the same port, when it can serve again (PassiveListener.reuse): no
+        // new socket, bind, listen and close per file for a client fetching many.
+        PassiveListener listener = state.reusablePassive();
         state.discardEndpoint();
-        PassiveListener listener = ctx.passivePorts().open(local);
+        if (listener == null) {
+            listener = ctx.passivePorts().open(local);
+        }
         if (listener == null) {
             log.info("passive-exhausted").with("range", ctx.passivePorts().size()).log();
             return null;

@@ -5,6 +5,7 @@ import dev.ferry.protocol.ftps.ControlProtection;
 import dev.ferry.runtime.limits.SessionLimits;
 import dev.ferry.server.auth.LoginResult;
 import dev.ferry.server.data.DataEndpoint;
+import dev.ferry.server.data.PassiveListener;
 import dev.ferry.server.data.DataTls;
 import dev.ferry.server.fs.Storage;
 import dev.ferry.server.fs.VirtualPath;
@@ -47,6 +48,8 @@ public final class SessionState {
     private String hashAlgorithm = DEFAULT_HASH;
     private Set<String> mlstFacts = ALL_FACTS;
     private DataEndpoint endpoint;
+    /** The listener the last passive transfer used, which it may have kept open for the next PASV/EPSV. */
+    private PassiveListener lastPassive;
     /** Protected data connections' TLS, from the control connection's handshake; null before one. */
     private DataTls dataTls;
 
@@ -172,17 +175,52 @@ public final class SessionState {
     void endpoint(DataEndpoint next) {
         DataEndpoint.discard(endpoint);
         this.endpoint = next;
+        if (next instanceof DataEndpoint.Active) {
+            releasePassive();
+        }
     }
 
     /** The endpoint, for the transfer that uses it: each PASV/PORT serves one transfer. */
     DataEndpoint takeEndpoint() {
         DataEndpoint e = endpoint;
         endpoint = null;
+        if (e instanceof DataEndpoint.Passive p && p.listener() != lastPassive) {
+            releasePassive();
+            lastPassive = p.listener();
+        }
         return e;
     }
 
+    /**
+     * The last passive transfer's listener, taken up again for a new PASV/EPSV on the same port
+     * ({@link PassiveListener#reuse}); null when it cannot be (then it is closed, and a new one is opened).
+     */
+    PassiveListener reusablePassive() {
+        PassiveListener last = lastPassive;
+        lastPassive = null;
+        if (last == null) {
+            return null;
+        }
+        if (last.reuse()) {
+            return last;
+        }
+        last.close();
+        return null;
+    }
+
+    /** Gives the last passive transfer's kept listener back to the range (the session goes idle or ends). */
+    public void releasePassive() {
+        PassiveListener last = lastPassive;
+        lastPassive = null;
+        if (last != null) {
+            last.close();
+        }
+    }
+
+    /** Drops the endpoint set up and the kept listener of the last passive transfer. */
     public void discardEndpoint() {
         endpoint(null);
+        releasePassive();
     }
 
     /** The control connection's handshake succeeded: protected data connections will use its TLS. */

@@ -105,7 +105,10 @@ public final class TransferCommands {
             Closing.quietly(in);
             return Reply.of(554, "Restart offset " + offset + " is beyond the end of the file (" + size + " bytes).");
         }
-        in.position(offset);
+        if (offset != 0) {
+            // opened at 0; each position() is an lseek, and most downloads start at 0
+            in.position(offset);
+        }
         boolean ascii = state.ascii();
         String opening = "Opening " + (ascii ? "ASCII" : "BINARY") + " mode data connection for " + path
                 + " (" + (size - offset) + " bytes).";

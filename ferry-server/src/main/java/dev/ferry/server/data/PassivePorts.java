@@ -6,6 +6,9 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.util.BitSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /**
  * The passive port range. Hands out listeners bound to free ports of the range, round-robin so that a
@@ -13,6 +16,10 @@ import java.util.BitSet;
  * last to be reused. Exhaustion is answered at once (null), never by waiting: the caller replies 425.
  *
  * <p>A range of 0-0 means "any ephemeral port", which the kernel chooses.
+ *
+ * <p>Listeners kept open between a session's transfers ({@link PassiveListener#reuse}) hold their ports only
+ * while the range has room: one is kept while at most half of the range is in use, and a range that runs
+ * out takes kept ones back, oldest first, before it answers "none free".
  */
 public final class PassivePorts {
 
@@ -22,6 +29,8 @@ public final class PassivePorts {
     private int next;
     /** Listeners open on kernel-chosen ports (a 0-0 range), which the bit set cannot track. */
     private int ephemeralOpen;
+    /** Listeners kept for their session's next PASV/EPSV, oldest first; at most one per session. */
+    private final Set<PassiveListener> kept = new LinkedHashSet<>();
 
     public PassivePorts(int low, int high) {
         if (low < 0 || high > 65535 || low > high || (low == 0) != (high == 0)) {
@@ -61,6 +70,9 @@ public final class PassivePorts {
         int span = high - low + 1;
         for (int attempt = 0; attempt < span; attempt++) {
             int port = reserve();
+            if (port < 0 && reclaimKept()) {
+                port = reserve();
+            }
             if (port < 0) {
                 return null;
             }
@@ -72,6 +84,38 @@ public final class PassivePorts {
             }
         }
         return null;
+    }
+
+    /** Whether {@code listener}, which served its connection, may stay open for its session's next PASV/EPSV. */
+    synchronized boolean keep(PassiveListener listener) {
+        if (!isEphemeral() && inUse.cardinality() * 2 > high - low + 1) {
+            return false;
+        }
+        kept.add(listener);
+        return true;
+    }
+
+    synchronized void unkeep(PassiveListener listener) {
+        kept.remove(listener);
+    }
+
+    /** Closes the oldest kept listener that is still kept; false when there is none. Not under this lock (see close). */
+    private boolean reclaimKept() {
+        while (true) {
+            PassiveListener oldest;
+            synchronized (this) {
+                Iterator<PassiveListener> it = kept.iterator();
+                if (!it.hasNext()) {
+                    return false;
+                }
+                oldest = it.next();
+                it.remove();
+            }
+            // Lock order: a listener's lock, then this one's (its close releases the port here).
+            if (oldest.closeIfKept()) {
+                return true;
+            }
+        }
     }
 
     private synchronized int reserve() {

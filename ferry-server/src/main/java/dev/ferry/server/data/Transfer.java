@@ -66,7 +66,9 @@ public final class Transfer {
 
     /** Closes a data channel so that a thread blocked on it wakes up. */
     static void stop(Closeable c) {
-        if (c instanceof SocketChannel socket) {
+        // A socket already closed (every transfer's normal end closes it before this cleanup) has nothing
+        // to wake, and shutdownOutput would only throw: a ClosedChannelException with its stack trace per file.
+        if (c instanceof SocketChannel socket && socket.isOpen()) {
             // A thread blocked in FileChannel.transferTo (sendfile) to this socket is not woken by
             // close(): the kernel keeps the socket alive until the peer reads. Shutting down output
             // wakes it with an error, so ABOR and the data timeout also stop a download the client

@@ -86,7 +86,10 @@ public final class LocalStorage implements Storage {
         }
         try {
             FileChannel channel = FileChannel.open(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-            channel.position(offset);
+            if (offset != 0) {
+                // a new channel is at 0 already; each position() is an lseek
+                channel.position(offset);
+            }
             return channel;
         } catch (IOException e) {
             throw jail.hide(e, file);

@@ -379,6 +379,11 @@ public final class Session implements Runnable {
     }
 
     private void park() throws IOException {
+        // An idle session holds no passive port for a next PASV that may never come. Not while a transfer
+        // runs: its listener may be the one it is accepting on (LIST waiting for the client's connection).
+        if (transfers.running() == null) {
+            state.releasePassive();
+        }
         reader.releaseBuffers();
         connection.releaseIdleBuffers();
         SocketChannel channel = connection.parkableChannel();

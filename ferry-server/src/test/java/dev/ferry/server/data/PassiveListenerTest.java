@@ -64,7 +64,70 @@ class PassiveListenerTest {
             assertThat(refused).containsExactly((InetSocketAddress) stranger.getLocalAddress());
             assertThat(stranger.read(ByteBuffer.allocate(1))).as("the stranger's connection is closed").isEqualTo(-1);
         }
-        assertThat(listener.isOpen()).as("one connection per listener").isFalse();
+        assertThat(listener.isOpen()).as("served: kept for the session's next PASV").isTrue();
+        assertThat(ports.inUse()).isEqualTo(1);
+        listener.close();
+        assertThat(ports.inUse()).isZero();
+    }
+
+    @Test
+    void aServedListenerServesTheNextPasvOnTheSamePortAndOneConnectionEach() throws IOException {
+        try (SocketChannel first = connectFrom(CLIENT); SocketChannel accepted = listener.accept(CLIENT, 5_000, refused::add)) {
+            assertThat(accepted.getRemoteAddress()).isEqualTo(first.getLocalAddress());
+        }
+        assertThat(listener.reuse()).isTrue();
+        assertThat(listener.reuse()).as("taken up once per served connection").isFalse();
+        try (SocketChannel second = connectFrom(CLIENT); SocketChannel accepted = listener.accept(CLIENT, 5_000, refused::add)) {
+            assertThat(accepted.getRemoteAddress()).isEqualTo(second.getLocalAddress());
+        }
+        assertThat(refused).isEmpty();
+    }
+
+    // SECURITY: RFC 2577 §6 (port stealing) holds on a reused port: a stranger who learnt it gets nothing.
+    @Test
+    void aReusedListenerStillRefusesAConnectionFromAnotherAddress() throws IOException {
+        try (SocketChannel first = connectFrom(CLIENT); SocketChannel accepted = listener.accept(CLIENT, 5_000, refused::add)) {
+            assertThat(accepted).isNotNull();
+        }
+        assertThat(listener.reuse()).isTrue();
+        try (SocketChannel stranger = connectFrom(STRANGER); SocketChannel client = connectFrom(CLIENT);
+             SocketChannel accepted = listener.accept(CLIENT, 5_000, refused::add)) {
+
+            assertThat(accepted.getRemoteAddress()).isEqualTo(client.getLocalAddress());
+            assertThat(refused).containsExactly((InetSocketAddress) stranger.getLocalAddress());
+            assertThat(stranger.read(ByteBuffer.allocate(1))).as("the stranger's connection is closed").isEqualTo(-1);
+        }
+    }
+
+    /** A connection that came before the new PASV (a late one for an earlier route) is not the new transfer's. */
+    @Test
+    void connectionsWaitingWhenTheListenerIsReusedAreClosedNotHandedOut() throws IOException {
+        try (SocketChannel first = connectFrom(CLIENT); SocketChannel accepted = listener.accept(CLIENT, 5_000, refused::add)) {
+            assertThat(accepted).isNotNull();
+        }
+        try (SocketChannel unasked = connectFrom(CLIENT)) {
+            assertThat(listener.reuse()).isTrue();
+            assertThat(readOrReset(unasked)).as("the unasked connection is closed").isEqualTo(-1);
+            try (SocketChannel asked = connectFrom(CLIENT); SocketChannel accepted = listener.accept(CLIENT, 5_000, refused::add)) {
+                assertThat(accepted.getRemoteAddress()).isEqualTo(asked.getLocalAddress());
+            }
+        }
+    }
+
+    private static int readOrReset(SocketChannel channel) {
+        try {
+            return channel.read(ByteBuffer.allocate(1));
+        } catch (IOException reset) {
+            return -1;
+        }
+    }
+
+    @Test
+    void aListenerThatServedNothingIsNotReused() throws IOException {
+        assertThat(listener.reuse()).as("never served").isFalse();
+        assertThat(listener.accept(CLIENT, 100, refused::add)).isNull();
+        assertThat(listener.reuse()).as("timed out: closed").isFalse();
+        assertThat(listener.isOpen()).isFalse();
         assertThat(ports.inUse()).isZero();
     }
 

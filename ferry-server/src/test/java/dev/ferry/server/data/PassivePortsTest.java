@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -56,6 +57,48 @@ class PassivePortsTest {
         assertThat(fourth.port()).as("wraps around to the released port").isEqualTo(base);
         assertThat(ports.inUse()).isEqualTo(3);
         assertThat(ports.size()).isEqualTo(3);
+    }
+
+    /** A listener that served its connection, as a finished passive transfer leaves it. */
+    private static PassiveListener served(PassiveListener listener) throws IOException {
+        try (SocketChannel client = SocketChannel.open(new InetSocketAddress(LOOPBACK, listener.port()));
+             SocketChannel accepted = listener.accept(LOOPBACK, 5_000, refused -> { })) {
+            assertThat(accepted).isNotNull();
+        }
+        return listener;
+    }
+
+    @Test
+    void aFullRangeTakesKeptListenersBackOldestFirst() throws IOException {
+        int base = FreePorts.range(4);
+        PassivePorts ports = new PassivePorts(base, base + 3);
+        PassiveListener older = served(open(ports));
+        PassiveListener newer = served(open(ports));
+        assertThat(older.isOpen()).as("kept while half the range is free").isTrue();
+        assertThat(newer.isOpen()).isTrue();
+        open(ports);
+        open(ports);
+
+        PassiveListener fifth = open(ports);
+
+        assertThat(fifth).as("a kept port is given to a new PASV rather than refusing it").isNotNull();
+        assertThat(fifth.port()).isEqualTo(older.port());
+        assertThat(older.isOpen()).isFalse();
+        assertThat(older.reuse()).as("its session opens a new one").isFalse();
+        assertThat(newer.reuse()).isTrue();
+        assertThat(open(ports)).as("none kept any more: exhausted").isNull();
+    }
+
+    @Test
+    void aServedListenerIsNotKeptWhenMoreThanHalfTheRangeIsInUse() throws IOException {
+        int base = FreePorts.range(2);
+        PassivePorts ports = new PassivePorts(base, base + 1);
+        PassiveListener other = open(ports);
+        PassiveListener listener = served(open(ports));
+
+        assertThat(listener.isOpen()).isFalse();
+        assertThat(ports.inUse()).isEqualTo(1);
+        assertThat(other.isOpen()).isTrue();
     }
 
     @Test

@@ -123,6 +123,44 @@ class LocalStorageJailTest {
         assertOutsideUntouched();
     }
 
+    /**
+     * Jail.withoutLinks checks every name from the root each time, not a directory resolved earlier: a directory
+     * read once and then swapped for a link leading out (or moved out with a link left in its place) is refused.
+     */
+    @Test
+    void aDirectoryReplacedByALinkLeadingOutIsRefusedAfterItWasRead() throws Exception {
+        Files.writeString(outside.resolve("inner.txt"), "outside");
+        VirtualPath inner = VirtualPath.of("/dir/inner.txt");
+        try (var in = storage.openRead(inner, 0)) {
+            assertThat(in.size()).isEqualTo(5);
+        }
+
+        Files.move(home.resolve("dir"), tmp.resolve("moved"));
+        Files.createSymbolicLink(home.resolve("dir"), outside);
+
+        assertThatThrownBy(() -> storage.openRead(inner, 0)).isExactlyInstanceOf(NoSuchFileException.class);
+        assertThatThrownBy(() -> storage.stat(inner)).isExactlyInstanceOf(NoSuchFileException.class);
+        assertThatThrownBy(() -> storage.list(VirtualPath.of("/dir"))).isInstanceOf(NoSuchFileException.class);
+
+        Files.delete(home.resolve("dir"));
+        Files.createSymbolicLink(home.resolve("dir"), tmp.resolve("moved"));
+        assertThatThrownBy(() -> storage.openRead(inner, 0)).as("the same directory, now outside")
+                .isExactlyInstanceOf(NoSuchFileException.class);
+    }
+
+    /** The same for the root itself: a home swapped for a link is jailed at the real path it had. */
+    @Test
+    void aHomeReplacedByALinkAfterTheStartServesNothingFromTheLinksTarget() throws Exception {
+        assertThat(storage.stat(VirtualPath.of("/file.txt")).size()).isEqualTo(5);
+        Files.writeString(outside.resolve("file.txt"), "outside");
+
+        Files.move(home, tmp.resolve("home-moved"));
+        Files.createSymbolicLink(home, outside);
+
+        assertThatThrownBy(() -> storage.openRead(VirtualPath.of("/file.txt"), 0))
+                .isExactlyInstanceOf(NoSuchFileException.class);
+    }
+
     @Test
     void linksThatStayInsideWork() throws IOException {
         assertThat(storage.stat(virtual("/dirLink")).type()).isEqualTo(FileType.DIRECTORY);

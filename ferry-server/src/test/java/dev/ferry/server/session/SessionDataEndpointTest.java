@@ -181,6 +181,50 @@ class SessionDataEndpointTest {
                 .isInstanceOf(ConnectException.class);
     }
 
+    private void retrieveOver(int port) throws Exception {
+        try (SocketChannel data = connectData(InetAddress.getLoopbackAddress(), port)) {
+            c.send("RETR a.txt");
+            assertThat(c.replyLine()).startsWith("150 ");
+            assertThat(readAll(data)).isEqualTo("hello");
+            assertThat(c.replyLine()).isEqualTo("226 Transfer complete (5 bytes).");
+        }
+    }
+
+    /** PassiveListener.reuse: a listener that served its transfer serves the next PASV/EPSV, on the same port. */
+    @Test
+    void aPasvAfterAPassiveTransferReusesItsPort() throws Exception {
+        int first = pasv();
+        retrieveOver(first);
+
+        int second = epsv("EPSV");
+        assertThat(second).isEqualTo(first);
+        retrieveOver(second);
+        assertThat(pasv()).isEqualTo(first);
+        assertThat(server.context.passivePorts().inUse()).isEqualTo(1);
+
+        assertThat(c.command("QUIT")).isEqualTo("221 Goodbye.");
+        assertThat(c.closedByServer()).isTrue();
+        assertThat(server.context.passivePorts().inUse()).as("the session's end gives the port back").isZero();
+    }
+
+    @Test
+    void aPasvWhoseListenerServedNothingIsNotReused() throws Exception {
+        int first = pasv();
+        retrieveOver(first);
+        int unused = pasv();
+
+        assertThat(pasv()).as("the unused listener may still get a late connection: not reused").isNotEqualTo(unused);
+    }
+
+    @Test
+    void portAfterAPassiveTransferGivesItsPortBack() throws Exception {
+        retrieveOver(pasv());
+        assertThat(server.context.passivePorts().inUse()).isEqualTo(1);
+
+        assertThat(c.command("PORT 127,0,0,1,4,1")).startsWith("200 ");
+        assertThat(server.context.passivePorts().inUse()).isZero();
+    }
+
     @Test
     void aborWithoutTransferDropsThePassiveListener() throws Exception {
         int port = pasv();
