@@ -127,8 +127,9 @@ public final class ClusterCommand implements Callable<Started> {
                 Files.createDirectories(dir);
             }
             String password = GeneratedPassword.next();
+            // Random and printed at start, never stored: its in-memory hash need not be costly (hashInMemoryOnly).
             ServerSettings.UserAccount user = new ServerSettings.UserAccount("ferry",
-                    PasswordHasher.hash(password.toCharArray()), null, true, true);
+                    PasswordHasher.hashInMemoryOnly(password.toCharArray()), null, true, true);
             List<BalancerSettings.BackendSpec> specs = new ArrayList<>();
             for (int i = 1; i <= count; i++) {
                 // The balancer tells each server who the client is (PROXY protocol v2, trusted from

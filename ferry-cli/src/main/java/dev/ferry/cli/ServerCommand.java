@@ -194,8 +194,9 @@ public final class ServerCommand implements Callable<Started> {
             // users: ldap / hook check logins elsewhere: no generated account beside them.
             if (settings.users().isEmpty() && !settings.anonymous().enabled() && settings.accountSource() == null) {
                 generatedPassword = GeneratedPassword.next();
+                // Random and printed at start, never stored: its in-memory hash need not be costly (hashInMemoryOnly).
                 settings = settings.withUsers(List.of(new ServerSettings.UserAccount("ferry",
-                        PasswordHasher.hash(generatedPassword.toCharArray()), null, true, true)), null);
+                        PasswordHasher.hashInMemoryOnly(generatedPassword.toCharArray()), null, true, true)), null);
             }
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("ferry server: " + e.getMessage());

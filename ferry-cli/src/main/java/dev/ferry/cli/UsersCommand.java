@@ -72,8 +72,19 @@ public final class UsersCommand implements Runnable {
     static final int OK = 0;
     static final int IO_ERROR = 1;
     static final int REFUSED = 2;
-    /** Lines of the database's open (schema migrated, pool) go to the log, on stderr: stdout is the command's. */
-    static final EventLog CLI_LOG = new EventLog(LoggerFactory.getLogger("ferry.users"), NodeName.local());
+    /**
+     * Lines of the database's open (schema migrated, pool) go to the log, on stderr: stdout is the command's. Made on
+     * first use, not when picocli builds the command tree: asking for a logger configures Logback (some 400 classes,
+     * 0.3-0.4 CPU-s measured on `ferry --version`), which no other command should pay for.
+     */
+    static EventLog cliLog() {
+        return CliLog.LOG;
+    }
+
+    /** Holder: initialised by the first {@link #cliLog()} call only. */
+    private static final class CliLog {
+        static final EventLog LOG = new EventLog(LoggerFactory.getLogger("ferry.users"), NodeName.local());
+    }
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
@@ -254,7 +265,7 @@ public final class UsersCommand implements Runnable {
         }
 
         private Integer inDatabase(DatabaseSettings settings, PrintWriter out, PrintWriter err) {
-            try (Database db = Database.open(settings, CLI_LOG)) {
+            try (Database db = Database.open(settings, cliLog())) {
                 if (!change(new UserTable(db))) {
                     return REFUSED;
                 }
@@ -765,7 +776,7 @@ public final class UsersCommand implements Runnable {
 
     /** The database's accounts as the users file's entries, so that list and show print them the same way. */
     static List<UsersFileText.Entry> fromDatabase(DatabaseSettings settings) throws IOException {
-        try (Database db = Database.open(settings, CLI_LOG)) {
+        try (Database db = Database.open(settings, cliLog())) {
             return new UserTable(db).list().stream().map(UsersCommand::entry).toList();
         } catch (SQLException e) {
             throw new IOException("database " + settings.displayUrl() + ": " + e.getMessage(), e);
@@ -798,7 +809,7 @@ public final class UsersCommand implements Runnable {
                 DatabaseSettings settings = options.databaseSettings();
                 if (settings != null) {
                     UserRow row;
-                    try (Database db = Database.open(settings, CLI_LOG)) {
+                    try (Database db = Database.open(settings, cliLog())) {
                         row = new UserTable(db).find(checkedName(name)).orElse(null);
                     } catch (SQLException e) {
                         err.println("ferry users show: database " + settings.displayUrl() + ": " + e.getMessage());
@@ -898,7 +909,7 @@ public final class UsersCommand implements Runnable {
                             + " quotas in memory, and a restart counts them again");
                     return REFUSED;
                 }
-                try (Database db = Database.open(s.database().withPoolSize(1), CLI_LOG);
+                try (Database db = Database.open(s.database().withPoolSize(1), cliLog());
                      StorageEngines engines = StorageEngines.open(s)) {
                     Storage storage = storage(s, db, engines, checkedName(name));
                     if (storage == null) {

@@ -263,7 +263,9 @@ public final class Values {
             throw new IllegalArgumentException("expected NAME:PASSWORD, got " + quote(text.replaceAll(":.*", ":...")));
         }
         String name = userName(text.substring(0, colon));
-        return new ServerSettings.UserAccount(name, PasswordHasher.hash(text.substring(colon + 1).toCharArray()), null, true, true);
+        // The password is in the process list already: its in-memory hash need not be costly (see hashInMemoryOnly).
+        return new ServerSettings.UserAccount(name, PasswordHasher.hashInMemoryOnly(text.substring(colon + 1).toCharArray()),
+                null, true, true);
     }
 
     /**

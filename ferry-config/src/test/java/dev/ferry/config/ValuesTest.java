@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.balancer.BalancerSettings.BackendSpec;
+import dev.ferry.runtime.password.PasswordHasher;
+import dev.ferry.server.ServerSettings;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -259,6 +261,18 @@ class ValuesTest {
         } else {
             assertThatThrownBy(() -> Values.userName(name)).hasMessageStartingWith("expected " + Values.USER_NAME_RULE);
         }
+    }
+
+    @Test
+    void aUserFlagsPasswordGetsTheCheapInMemoryHash() {
+        ServerSettings.UserAccount alice = Values.serverUser("alice:wonder:land");
+
+        assertThat(alice.name()).isEqualTo("alice");
+        // In the process list already: the hash is Argon2id at the in-memory cost, not the users file's.
+        assertThat(alice.passwordHash()).startsWith("$argon2id$v=19$m=" + PasswordHasher.IN_MEMORY_MEMORY_KIB
+                + ",t=" + PasswordHasher.IN_MEMORY_ITERATIONS + ",p=1$");
+        assertThat(PasswordHasher.verify("wonder:land".toCharArray(), alice.passwordHash())).isTrue();
+        assertThat(PasswordHasher.verify("wonder".toCharArray(), alice.passwordHash())).isFalse();
     }
 
     @Test

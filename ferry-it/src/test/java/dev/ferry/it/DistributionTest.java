@@ -98,6 +98,32 @@ class DistributionTest {
                 .contains("FERRY-SERVER(1)", "--max-sessions", "--umask", "--storage", "--s3-endpoint");
     }
 
+    /**
+     * Bouncy Castle ships without its jar signatures (verifying them took a fifth of a start's CPU, ferry-cli/pom.xml),
+     * still multi-release (its classes for newer JDKs under META-INF/versions are the ones loaded), and complete.
+     */
+    @Test
+    void bouncyCastleJarsAreUnsignedMultiReleaseAndComplete() throws IOException {
+        Path lib = home.resolve("lib");
+        List<Path> bc;
+        try (Stream<Path> files = Files.list(lib)) {
+            bc = files.filter(p -> p.getFileName().toString().matches("bc(prov|pkix|util)-jdk18on-.*\\.jar")).sorted().toList();
+        }
+        assertThat(bc).hasSize(3);
+        for (Path p : bc) {
+            try (JarFile jar = new JarFile(p.toFile(), true, java.util.zip.ZipFile.OPEN_READ, Runtime.version())) {
+                assertThat(jar.stream().map(e -> e.getName()).filter(n -> n.matches("META-INF/[^/]+\\.(SF|DSA|RSA|EC)")))
+                        .as("%s: signature files", p.getFileName()).isEmpty();
+                assertThat(jar.getManifest().getEntries()).as("%s: per-entry digests", p.getFileName()).isEmpty();
+                assertThat(jar.isMultiRelease()).as("%s: multi-release", p.getFileName()).isTrue();
+            }
+        }
+        try (JarFile prov = new JarFile(lib.resolve(bc.get(1).getFileName()).toFile())) {
+            assertThat(prov.getEntry("org/bouncycastle/crypto/generators/Argon2BytesGenerator.class")).isNotNull();
+            assertThat(prov.getEntry("org/bouncycastle/jce/provider/BouncyCastleProvider.class")).isNotNull();
+        }
+    }
+
     /** ferry.jar lies in lib/ beside its libraries: its Class-Path must name them there, and nothing else. */
     @Test
     void jarManifestNamesEveryLibraryBesideItAndKeepsTheSpliceFlags() throws IOException {

@@ -1,9 +1,10 @@
 package dev.ferry.runtime.limits;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Sessions per user in one process. The check and the count are one atomic step per user
@@ -38,10 +39,22 @@ public final class LocalSessionLimits implements SessionLimits {
         return new TreeMap<>(counts);
     }
 
+    /** Sets {@link LocalLease#closed} once; a field of the lease rather than an AtomicBoolean of its own (16 bytes per session). */
+    private static final VarHandle CLOSED;
+
+    static {
+        try {
+            CLOSED = MethodHandles.lookup().findVarHandle(LocalLease.class, "closed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final class LocalLease implements Lease {
         private final String user;
         private final String sessionId;
-        private final AtomicBoolean closed = new AtomicBoolean();
+        @SuppressWarnings("unused") // through CLOSED
+        private volatile boolean closed;
 
         LocalLease(String user, String sessionId) {
             this.user = user;
@@ -54,7 +67,7 @@ public final class LocalSessionLimits implements SessionLimits {
 
         @Override
         public void close() {
-            if (closed.compareAndSet(false, true)) {
+            if (CLOSED.compareAndSet(this, false, true)) {
                 counts.computeIfPresent(user, (k, n) -> n <= 1 ? null : n - 1);
             }
         }

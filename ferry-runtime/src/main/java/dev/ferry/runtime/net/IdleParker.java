@@ -40,6 +40,7 @@ public final class IdleParker implements AutoCloseable {
      */
     public static final long PARK_AFTER_MILLIS = 500;
 
+    /** A registration on its way to the selector thread; once registered, only {@code resume} stays (the key's attachment). */
     private record Parked(SocketChannel channel, Runnable resume) {}
 
     private final Selector selector;
@@ -66,22 +67,24 @@ public final class IdleParker implements AutoCloseable {
     }
 
     private void loop() {
-        List<Parked> ready = new ArrayList<>();
+        List<Runnable> ready = new ArrayList<>();
         try {
             while (running) {
                 selector.select();
                 Parked p;
                 while ((p = pending.poll()) != null) {
                     try {
-                        p.channel().register(selector, SelectionKey.OP_READ, p);
+                        // The attachment is the session's own resume action, not the Parked pair: a parked
+                        // session then holds no object of the parker's beyond its key (measured per idle session).
+                        p.channel().register(selector, SelectionKey.OP_READ, p.resume());
                     } catch (IOException | RuntimeException e) {
                         // Closed or otherwise gone: let the session find out on its own thread.
-                        ready.add(p);
+                        ready.add(p.resume());
                     }
                 }
                 for (SelectionKey key : selector.selectedKeys()) {
                     key.cancel();
-                    ready.add((Parked) key.attachment());
+                    ready.add((Runnable) key.attachment());
                 }
                 selector.selectedKeys().clear();
                 if (!ready.isEmpty()) {
@@ -98,7 +101,7 @@ public final class IdleParker implements AutoCloseable {
         } finally {
             // Every parked session gets its thread back so it can end properly.
             for (SelectionKey key : selector.isOpen() ? selector.keys() : java.util.Set.<SelectionKey>of()) {
-                ready.add((Parked) key.attachment());
+                ready.add((Runnable) key.attachment());
                 key.cancel();
             }
             try {
@@ -110,17 +113,17 @@ public final class IdleParker implements AutoCloseable {
         }
     }
 
-    private void drainPendingInto(List<Parked> ready) {
+    private void drainPendingInto(List<Runnable> ready) {
         Parked p;
         while ((p = pending.poll()) != null) {
-            ready.add(p);
+            ready.add(p.resume());
         }
         resumeAll(ready);
     }
 
-    private static void resumeAll(List<Parked> ready) {
-        for (Parked p : ready) {
-            Thread.ofVirtual().start(p.resume());
+    private static void resumeAll(List<Runnable> ready) {
+        for (Runnable resume : ready) {
+            Thread.ofVirtual().start(resume);
         }
         ready.clear();
     }

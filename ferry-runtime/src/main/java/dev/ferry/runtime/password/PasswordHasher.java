@@ -64,9 +64,29 @@ public final class PasswordHasher {
 
     private PasswordHasher() {}
 
+    /**
+     * Argon2id cost of {@link #hashInMemoryOnly}: 1 MiB, one pass (RFC 9106 §4's parameters scaled down; 8 KiB
+     * per lane is the floor).
+     */
+    public static final int IN_MEMORY_MEMORY_KIB = 1024;
+    public static final int IN_MEMORY_ITERATIONS = 1;
+
     /** A new Argon2id hash with the default parameters. */
     public static String hash(char[] password) {
         return hash(password, DEFAULT_MEMORY_KIB, DEFAULT_ITERATIONS, DEFAULT_PARALLELISM);
+    }
+
+    /**
+     * A cheap Argon2id hash, for a password that is never stored and that the process exposes anyway: one given
+     * on the command line ({@code --user NAME:PASSWORD}, readable by every local user in the process list) or
+     * generated and printed at start. A costly hash only slows offline guessing of a stolen hash; such a password
+     * is not guarded by its hash, so the default cost bought nothing but two runs of it on every start of a
+     * trial server (the hash at start, the first login's check: 19 MiB each, a third of the CPU of a start to the
+     * first login, measured with JFR). Never use it for a hash that is written anywhere: those take {@link
+     * #hash(char[])}.
+     */
+    public static String hashInMemoryOnly(char[] password) {
+        return hash(password, IN_MEMORY_MEMORY_KIB, IN_MEMORY_ITERATIONS, DEFAULT_PARALLELISM);
     }
 
     /** A new Argon2id hash; throws IllegalArgumentException for parameters {@link #verify} would refuse. */

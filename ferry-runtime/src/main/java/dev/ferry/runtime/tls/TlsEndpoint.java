@@ -4,10 +4,12 @@ import dev.ferry.runtime.tls.SessionReuse;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import javax.crypto.spec.PBEParameterSpec;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -118,16 +120,25 @@ public final class TlsEndpoint {
                 && dataSession.getProtocol().equals(controlSession.getProtocol());
     }
 
+    /** PKCS12's default key protection algorithm (JDK 12+), at one iteration for the in-memory store below. */
+    private static final String IN_MEMORY_KEY_PROTECTION = "PBEWithHmacSHA256AndAES_256";
+
     private static SSLContext context(TlsIdentity identity) throws IOException {
         try {
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(null, null);
             char[] password = new char[0];
-            store.setKeyEntry("ferry", identity.key(), password, identity.chain().toArray(X509Certificate[]::new));
-            // SunX509 decrypts the key once, here. PKIX's key manager reads it from the store on every
-            // handshake, and a PKCS12 entry is PBKDF2-encrypted even under an empty password: that cost
-            // 4-5 ms of CPU per TLS handshake, most of an FTPS small file (docs/performance.md, FTPS).
-            // With one identity PKIX's choice among several certificates has nothing to choose from.
+            // The store lives in memory only and is never written, so the key's password protection inside it guards
+            // nothing. PKCS12's default (PBKDF2, 10,000 iterations) ran twice per context at start, in cold code: a
+            // fifth of a server start's CPU (JFR). One iteration keeps the same store.
+            byte[] salt = new byte[16];
+            new SecureRandom().nextBytes(salt);
+            store.setEntry("ferry", new KeyStore.PrivateKeyEntry(identity.key(), identity.chain().toArray(X509Certificate[]::new)),
+                    new KeyStore.PasswordProtection(password, IN_MEMORY_KEY_PROTECTION, new PBEParameterSpec(salt, 1)));
+            // SunX509 takes the key out of the store once, here. PKIX's key manager reads it from the store on every
+            // handshake (decrypting the entry each time: 4-5 ms of CPU per handshake at the default protection, most
+            // of an FTPS small file; docs/performance.md, FTPS). With one identity PKIX's choice among several
+            // certificates has nothing to choose from.
             KeyManagerFactory keys = KeyManagerFactory.getInstance("SunX509");
             keys.init(store, password);
             SSLContext context = SSLContext.getInstance("TLS");

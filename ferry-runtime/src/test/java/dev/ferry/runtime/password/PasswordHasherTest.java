@@ -34,6 +34,18 @@ class PasswordHasherTest {
     }
 
     @Test
+    void inMemoryHashIsACheapArgon2idThatVerifiesLikeAnyOther() {
+        String phc = PasswordHasher.hashInMemoryOnly("given on the command line".toCharArray());
+
+        assertThat(phc).matches("\\$argon2id\\$v=19\\$m=1024,t=1,p=1\\$[A-Za-z0-9+/]{22}\\$[A-Za-z0-9+/]{43}");
+        assertThat(PasswordHasher.problemWith(phc)).isNull();
+        assertThat(PasswordHasher.verify("given on the command line".toCharArray(), phc)).isTrue();
+        assertThat(PasswordHasher.verify("given on the command lin".toCharArray(), phc)).isFalse();
+        // A fresh salt each time: two hashes of one password differ.
+        assertThat(PasswordHasher.hashInMemoryOnly("given on the command line".toCharArray())).isNotEqualTo(phc);
+    }
+
+    @Test
     void wrongPasswordDoesNotVerify() {
         String phc = PasswordHasher.hash("s3cret!".toCharArray(), 64, 1, 1);
 

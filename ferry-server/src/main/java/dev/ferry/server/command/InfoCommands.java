@@ -13,6 +13,7 @@ import dev.ferry.server.policy.QuotaLedger;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -31,13 +32,16 @@ public final class InfoCommands {
     private final boolean tlsOffered;
     /** The verbs FEAT speaks for, fixed for the session: every one, less MFMT when the storage cannot honour it. */
     private final Set<Verb> served;
+    /** What FEAT names; shared by every session (read only), so an idle session does not hold a set of its own. */
+    private static final Set<Verb> ALL_VERBS = Collections.unmodifiableSet(EnumSet.allOf(Verb.class));
+    private static final Set<Verb> ALL_BUT_MFMT = Collections.unmodifiableSet(EnumSet.complementOf(EnumSet.of(Verb.MFMT)));
 
     /** @param modificationTimesKept the storage can honour MFMT (an object store cannot) */
     public InfoCommands(SessionState state, String serverName, boolean tlsOffered, boolean modificationTimesKept) {
         this.state = state;
         this.serverName = serverName;
         this.tlsOffered = tlsOffered;
-        this.served = modificationTimesKept ? EnumSet.allOf(Verb.class) : EnumSet.complementOf(EnumSet.of(Verb.MFMT));
+        this.served = modificationTimesKept ? ALL_VERBS : ALL_BUT_MFMT;
     }
 
     /** RFC 2389 §3.2: one feature per line, each starting with a space; HASH and MLST show the OPTS choices. */

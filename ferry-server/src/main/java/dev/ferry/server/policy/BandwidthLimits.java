@@ -17,6 +17,11 @@ public final class BandwidthLimits {
     private final TokenBucket serverUpload;
     private final TokenBucket serverDownload;
     private final Map<Key, Shared> users = new ConcurrentHashMap<>();
+    /**
+     * The lease of every session whose user has no rates of their own: it holds nothing to give back, so one is
+     * shared rather than one kept per session (an idle logged-in session holds its lease for its whole life).
+     */
+    private final Lease unlimited;
 
     private record Key(String user, Bandwidth bandwidth) {}
 
@@ -36,12 +41,13 @@ public final class BandwidthLimits {
     public BandwidthLimits(Bandwidth server) {
         this.serverUpload = server.uploadPerSecond() > 0 ? new TokenBucket(server.uploadPerSecond()) : null;
         this.serverDownload = server.downloadPerSecond() > 0 ? new TokenBucket(server.downloadPerSecond()) : null;
+        this.unlimited = new Lease(null, Throttle.of(serverUpload), Throttle.of(serverDownload));
     }
 
     /** What limits a session of {@code user} with {@code bandwidth}, until the lease is closed. */
     public Lease lease(String user, Bandwidth bandwidth) {
         if (!bandwidth.limited()) {
-            return new Lease(null, Throttle.of(serverUpload), Throttle.of(serverDownload));
+            return unlimited;
         }
         Key key = new Key(user, bandwidth);
         Shared shared = users.compute(key, (k, s) -> {
@@ -61,7 +67,7 @@ public final class BandwidthLimits {
         users.computeIfPresent(key, (k, s) -> --s.holders == 0 ? null : s);
     }
 
-    /** A session's hold on its buckets; closing it twice is harmless. */
+    /** A session's hold on its buckets; closing it twice is harmless (and closing the shared unlimited one does nothing). */
     public final class Lease implements AutoCloseable {
         private final Key key;
         private final Throttle upload;
@@ -83,11 +89,16 @@ public final class BandwidthLimits {
         }
 
         @Override
-        public synchronized void close() {
-            if (!closed && key != null) {
-                release(key);
+        public void close() {
+            if (key == null) {
+                return; // the shared lease of the unlimited: nothing is held
             }
-            closed = true;
+            synchronized (this) {
+                if (!closed) {
+                    release(key);
+                }
+                closed = true;
+            }
         }
     }
 }

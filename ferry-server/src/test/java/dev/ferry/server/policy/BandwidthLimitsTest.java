@@ -19,6 +19,22 @@ class BandwidthLimitsTest {
     }
 
     @Test
+    void unlimitedSessionsShareOneLeaseThatStillCarriesTheServersRates() {
+        BandwidthLimits limits = new BandwidthLimits(new Bandwidth(0, 1 << 20));
+        BandwidthLimits.Lease alice = limits.lease("alice", Bandwidth.UNLIMITED);
+        BandwidthLimits.Lease bob = limits.lease("bob", Bandwidth.UNLIMITED);
+
+        assertThat(alice).isSameAs(bob);
+        assertThat(alice.upload()).isSameAs(Throttle.NONE);
+        assertThat(alice.download().rate()).isEqualTo(1 << 20);
+        // One session's end leaves the others' (shared) lease as it was.
+        alice.close();
+        assertThat(bob.download().rate()).isEqualTo(1 << 20);
+        assertThat(limits.lease("carol", Bandwidth.UNLIMITED)).isSameAs(bob);
+        assertThat(limits.users()).isZero();
+    }
+
+    @Test
     void sessionsOfOneUserShareItsBucketsUntilTheLastLetsGo() {
         BandwidthLimits limits = new BandwidthLimits(Bandwidth.UNLIMITED);
         BandwidthLimits.Lease first = limits.lease("bob", ONE_MIB);
