@@ -166,8 +166,8 @@ ferry_use_jdk() {
 
 # FERRY_AOT_CACHE=FILE (opt-in, Java 25+): an ahead-of-time cache (JEP 483, 514, 515) of the classes this program
 # loaded and the method profiles it gathered in an earlier run, so that a fresh JVM reaches compiled code sooner.
-# It pays where a cold JVM's first work is heavy: the balancer's first encrypted GiB cost 2.62 CPU-s with the
-# cache against 3.94 without (docs/performance.md, "FTPS throughput and CPU"). When FILE is missing or older
+# It pays where a cold JVM's first work is heavy: the TLS-terminating balancer's first encrypted GiB cost 8-34 %
+# less CPU with the cache in two runs (docs/performance.md, "FTPS throughput and CPU"). When FILE is missing or older
 # than the jar (a new build), this run trains it: the JVM records while it runs and writes FILE when it exits,
 # which then takes a few seconds more. Give each service its own FILE (a server's and a balancer's work
 # differ) in a directory its account may write. Java 21 to 24 know none of these options and would refuse to

@@ -158,17 +158,7 @@ public final class TlsChannel implements ByteChannel, TimedReadable {
                 if (inboundClosed) {
                     return -1;
                 }
-                if (!compact && dst.remaining() >= appIn.capacity()) {
-                    // A data channel's reader (an upload, a relay) hands over a buffer with room for a whole
-                    // record: the record is decrypted straight into it, one copy fewer per byte than through appIn.
-                    int before = dst.position();
-                    if (unwrapInto(dst)) {
-                        if (dst.position() > before) {
-                            return dst.position() - before;
-                        }
-                        continue;
-                    }
-                } else if (unwrapOnce()) {
+                if (unwrapOnce()) {
                     continue;
                 }
                 int n;
@@ -423,47 +413,14 @@ public final class TlsChannel implements ByteChannel, TimedReadable {
             netIn.compact();
             appIn.flip();
         }
-        if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-            appIn = ByteBuffer.allocate(Math.max(engine.getSession().getApplicationBufferSize(), appIn.capacity() * 2)).flip();
-            return true;
-        }
-        return afterRecord(r);
-    }
-
-    /**
-     * Like {@link #unwrapOnce}, but decrypts into {@code dst} (appIn is empty, and {@code dst} has room for a
-     * record of appIn's size): false when netIn holds no whole record. A record that does not fit after all
-     * (the engine's application buffer grew) goes through appIn instead.
-     */
-    private boolean unwrapInto(ByteBuffer dst) throws IOException {
-        if (netIn.position() == 0) {
-            return false;
-        }
-        SSLEngineResult r;
-        try {
-            netIn.flip();
-            try {
-                r = engine.unwrap(netIn, dst);
-            } finally {
-                netIn.compact();
-            }
-            if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                return unwrapRecord();
-            }
-            return afterRecord(r);
-        } catch (SSLException e) {
-            alertFromReader();
-            throw e;
-        }
-    }
-
-    /** The end of a record's unwrap that did not overflow: false when more bytes must be read. */
-    private boolean afterRecord(SSLEngineResult r) throws IOException {
         switch (r.getStatus()) {
             case BUFFER_UNDERFLOW -> {
                 return false;
             }
-            case BUFFER_OVERFLOW -> throw new IllegalStateException("handled by the caller");
+            case BUFFER_OVERFLOW -> {
+                appIn = ByteBuffer.allocate(Math.max(engine.getSession().getApplicationBufferSize(), appIn.capacity() * 2)).flip();
+                return true;
+            }
             case CLOSED -> {
                 inboundClosed = true;
                 cleanEnd = true;

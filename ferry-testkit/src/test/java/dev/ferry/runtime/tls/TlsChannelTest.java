@@ -123,8 +123,8 @@ class TlsChannelTest {
     }
 
     /**
-     * A data channel decrypts a record straight into the reader's buffer when it has room for one, else
-     * through its own buffer: a reader whose buffer fills up gets both, and the bytes in order either way.
+     * An upload's reader hands over a direct buffer that it empties only when full, so the room left for
+     * a record shrinks below a record's size between reads: every byte still arrives, in order.
      */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"TLSv1.2", "TLSv1.3"})
