@@ -16,8 +16,10 @@
 #   ferry_no_jdk_message  prints the "needs Java 21 or newer" explanation to stderr.
 #   ferry_use_jdk         exports JAVA_HOME/PATH (and MAVEN_OPTS) so Maven runs on the JDK found.
 #   ferry_exec_jar JAR [ARGS...]
-#                         replaces the shell with the JDK found running JAR, with FERRY_DEFAULT_JAVA_OPTS and then
-#                         $FERRY_JAVA_OPTS (later options win, so FERRY_JAVA_OPTS=-Xmx2g overrides the defaults).
+#                         replaces the shell with the JDK found running JAR, with FERRY_DEFAULT_JAVA_OPTS, the AOT
+#                         cache options (ferry_aot_opts) and then $FERRY_JAVA_OPTS (later options win, so
+#                         FERRY_JAVA_OPTS=-Xmx2g overrides the defaults).
+#   ferry_aot_opts JAR    prints the JVM options for FERRY_AOT_CACHE (see there), one per line, or nothing.
 # Safe under `set -euo pipefail`; defines only FERRY_* variables and ferry_*/_ferry_* names.
 
 FERRY_MIN_JAVA=21
@@ -162,11 +164,37 @@ ferry_use_jdk() {
   fi
 }
 
+# FERRY_AOT_CACHE=FILE (opt-in, Java 25+): an ahead-of-time cache (JEP 483, 514, 515) of the classes this program
+# loaded and the method profiles it gathered in an earlier run, so that a fresh JVM reaches compiled code sooner.
+# It pays where a cold JVM's first work is heavy: the TLS-terminating balancer's first encrypted GiB cost 8-34 %
+# less CPU with the cache in two runs (docs/performance.md, "FTPS throughput and CPU"). When FILE is missing or older
+# than the jar (a new build), this run trains it: the JVM records while it runs and writes FILE when it exits,
+# which then takes a few seconds more. Give each service its own FILE (a server's and a balancer's work
+# differ) in a directory its account may write. Java 21 to 24 know none of these options and would refuse to
+# start, so there the variable is ignored with a note.
+ferry_aot_opts() {
+  local jar=$1 file=${FERRY_AOT_CACHE:-}
+  [ -n "$file" ] || return 0
+  if [ "$(_ferry_java_major "$FERRY_JAVA_VERSION")" -lt 25 ]; then
+    echo "ferry: FERRY_AOT_CACHE needs Java 25 or newer; Java $FERRY_JAVA_VERSION runs without it" >&2
+    return 0
+  fi
+  if [ -f "$file" ] && [ "$file" -nt "$jar" ]; then
+    printf '%s\n' "-XX:AOTCache=$file"
+  else
+    # The cache's assembly lists as warnings the hundreds of classes it leaves out (e.g. JFR's): errors only.
+    printf '%s\n' "-XX:AOTCacheOutput=$file" "-Xlog:aot=error"
+  fi
+}
+
 # exec, so the JVM keeps the launcher's PID: SIGTERM from a shell, a test or systemd ($MAINPID) reaches it.
 ferry_exec_jar() {
   local jar=$1
   shift
-  local -a java_opts
-  read -r -a java_opts <<<"$FERRY_DEFAULT_JAVA_OPTS ${FERRY_JAVA_OPTS:-}"
+  local -a java_opts aot_opts user_opts
+  read -r -a java_opts <<<"$FERRY_DEFAULT_JAVA_OPTS"
+  mapfile -t aot_opts < <(ferry_aot_opts "$jar")
+  read -r -a user_opts <<<"${FERRY_JAVA_OPTS:-}"
+  java_opts+=(${aot_opts[@]+"${aot_opts[@]}"} ${user_opts[@]+"${user_opts[@]}"})
   exec "$FERRY_JAVA" "${java_opts[@]}" -jar "$jar" "$@"
 }

@@ -174,6 +174,32 @@ class DistributionTest {
         assertThat(r.stdout()).contains("ferry " + version);
     }
 
+    /**
+     * FERRY_AOT_CACHE (opt-in): on Java 25+ the first run trains the cache and writes it at its exit, the next run
+     * uses it; the launcher never passes these options to an older JDK, which would refuse to start.
+     */
+    @Test
+    void aotCacheIsWrittenByTheFirstRunAndUsedByTheNextOnJava25() throws Exception {
+        Path cache = Files.createDirectories(work.resolve("cache")).resolve("ferry.aot");
+        List<String> command = List.of(home.resolve("bin/ferry").toString(), "--version");
+        ExternalCommand.Result first = ExternalCommand.run(work, RUN_TIMEOUT, Map.of("FERRY_AOT_CACHE", cache.toString()),
+                command).assertSuccess();
+        ExternalCommand.Result second = ExternalCommand.run(work, RUN_TIMEOUT,
+                Map.of("FERRY_AOT_CACHE", cache.toString(), "FERRY_JAVA_OPTS", "-XX:+PrintCommandLineFlags"),
+                command).assertSuccess();
+
+        assertThat(first.stdout()).contains("ferry " + version);
+        String flags = second.stdout().lines().filter(l -> l.contains("-XX:+PrintCommandLineFlags")).findFirst().orElseThrow();
+        if (first.stderr().contains("FERRY_AOT_CACHE needs Java 25 or newer")) {
+            assertThat(cache).doesNotExist();
+            assertThat(flags).doesNotContain("AOTCache");
+        } else {
+            assertThat(cache).isRegularFile();
+            assertThat(flags.split(" ")).contains("-XX:AOTCache=" + cache);
+            assertThat(first.stderr().lines().filter(l -> l.contains("warning"))).as("the assembly's warnings are not logged").isEmpty();
+        }
+    }
+
     @Test
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void serverFromTheArchiveServesCurlThroughASymlinkAndStopsOnSigterm() throws Exception {

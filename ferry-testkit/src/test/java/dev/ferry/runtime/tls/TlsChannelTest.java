@@ -122,6 +122,51 @@ class TlsChannelTest {
         assertThat(channel.session().getProtocol()).isEqualTo(protocol);
     }
 
+    /**
+     * An upload's reader hands over a direct buffer that it empties only when full, so the room left for
+     * a record shrinks below a record's size between reads: every byte still arrives, in order.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"TLSv1.2", "TLSv1.3"})
+    void readsIntoPartlyFilledDirectBuffersInOrder(String protocol) throws Exception {
+        TlsChannel channel = handshake(false, protocol);
+        byte[] up = random(1_500_007, 4);
+        CompletableFuture<Void> clientWrites = CompletableFuture.runAsync(() -> {
+            try {
+                client.getOutputStream().write(up);
+                client.shutdownOutput();
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        }, VIRTUAL);
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        // 40,000 bytes: room for two records, then a remainder too small for one (through the channel's buffer)
+        ByteBuffer b = ByteBuffer.allocateDirect(40_000);
+        int reads = 0;
+        int n;
+        while ((n = channel.read(b)) >= 0) {
+            assertThat(n).isPositive();
+            reads++;
+            if (!b.hasRemaining()) {
+                drain(b, all);
+            }
+        }
+        drain(b, all);
+        clientWrites.join();
+
+        assertThat(Arrays.equals(all.toByteArray(), up)).isTrue();
+        assertThat(channel.endedCleanly()).isTrue();
+        assertThat(reads).as("records of at most 16 KiB, one per read").isGreaterThanOrEqualTo(up.length / 16_384);
+    }
+
+    private static void drain(ByteBuffer b, java.io.ByteArrayOutputStream to) {
+        b.flip();
+        byte[] chunk = new byte[b.remaining()];
+        b.get(chunk);
+        to.write(chunk, 0, chunk.length);
+        b.clear();
+    }
+
     @Test
     void anEndWithoutCloseNotifyIsNotClean() throws Exception {
         TlsChannel channel = handshake(false, "TLSv1.3");
