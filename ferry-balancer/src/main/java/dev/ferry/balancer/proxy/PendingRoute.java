@@ -31,6 +31,11 @@ final class PendingRoute {
         return route;
     }
 
+    /** True while a data command's route waits for its transfer command. */
+    boolean waiting() {
+        return current != null;
+    }
+
     /** The route for the transfer command now sent (null: none); the next transfer needs a new one, as backends do. */
     DataRoute take() {
         DataRoute route = current;

@@ -418,7 +418,18 @@ public final class ProxySession implements Runnable, ClientSession {
         });
     }
 
-    /** True when the pump should park: it can (a socket, a parker) and nothing came for a while. */
+    /**
+     * True when the pump should park: it can (a socket, a parker) and nothing came for a while.
+     *
+     * <p>Only a pump that may be idle asks: the wait for input is a timed park of its virtual thread, and
+     * each timed park schedules and cancels a timer on the JDK scheduler's delay thread, which is woken
+     * for both (measured on 2,000 small files through the balancer: 9.4 of the balancer's ~40 context
+     * switches per file were that thread's, one or two per timed read). A pump that expects its peer's
+     * next bytes soon reads without a timeout instead, bounded by a timeout of the session's that shuts
+     * the connection and so ends the read: the backend pump while a command awaits its reply (the
+     * server-idle timeout, which runs exactly then), the client pump between a PASV/EPSV/PORT/EPRT and its
+     * transfer command (the client-idle timeout; a client goes on with its transfer command at once).
+     */
     private boolean idleFor(Connection conn, ControlLineReader reader) throws IOException {
         return ctx.idleParker() != null && conn.parkableChannel() != null && !reader.awaitInput(IdleParker.PARK_AFTER_MILLIS);
     }
@@ -431,7 +442,7 @@ public final class ProxySession implements Runnable, ClientSession {
                     clientGuard.arm(ctx.settings().timeouts().clientIdle());
                     clientWaiting = true;
                 }
-                if (idleFor(clientConn, clientReader)) {
+                if (!pending.waiting() && idleFor(clientConn, clientReader)) {
                     park(clientConn, clientReader, this::clientLoop);
                     return;
                 }
@@ -459,7 +470,7 @@ public final class ProxySession implements Runnable, ClientSession {
     private void backendLoop() {
         try {
             while (true) {
-                if (idleFor(backendConn, backendReader)) {
+                if (!order.awaiting() && idleFor(backendConn, backendReader)) {
                     park(backendConn, backendReader, this::backendLoop);
                     return;
                 }

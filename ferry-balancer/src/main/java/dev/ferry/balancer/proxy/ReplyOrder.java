@@ -63,6 +63,13 @@ final class ReplyOrder {
         }
     }
 
+    /** True while a command sent to the backend awaits its final reply (the server-idle clock runs). */
+    boolean awaiting() {
+        synchronized (awaited) {
+            return !awaited.isEmpty();
+        }
+    }
+
     /** The command the backend answers next, or null. */
     Awaited head() {
         synchronized (awaited) {

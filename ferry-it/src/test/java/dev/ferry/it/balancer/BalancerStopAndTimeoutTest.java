@@ -84,6 +84,37 @@ class BalancerStopAndTimeoutTest {
         }
     }
 
+    /**
+     * Between a PASV and its transfer command the client pump reads without a timeout of its own (a client goes on
+     * at once, and a timed read costs the JDK scheduler's timer thread two wake-ups): a client that falls silent
+     * there is still ended by the client idle timeout, and one that goes on after more than the idle-park delay
+     * (500 ms) is served.
+     */
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void aClientSilentBetweenPasvAndItsTransferIsStillEndedByTheClientIdleTimeout() throws Exception {
+        try (BalancerCluster cluster = BalancerCluster.start(b -> b.withTimeouts(idle(b, Duration.ofMillis(1500))))) {
+            try (RawFtp patient = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD)) {
+                patient.pasv();
+                Thread.sleep(800);
+                assertThat(patient.command("NOOP").code()).as("a pause shorter than the idle timeout").isEqualTo(200);
+            }
+            try (RawFtp silent = RawFtp.loggedIn(cluster.port(), BalancerCluster.USER, BalancerCluster.PASSWORD)) {
+                silent.timeout(Duration.ofSeconds(10));
+                silent.pasv();
+                long start = System.nanoTime();
+                assertThat(silent.reply().code()).as("the client idle timeout").isEqualTo(421);
+                assertThat(silent.closedByServer()).isTrue();
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(1000), Duration.ofSeconds(5));
+            }
+        }
+    }
+
+    private static BalancerSettings.Timeouts idle(BalancerSettings b, Duration clientIdle) {
+        BalancerSettings.Timeouts t = b.timeouts();
+        return new BalancerSettings.Timeouts(t.connect(), clientIdle, t.serverIdle(), t.data(), t.grace(), t.login());
+    }
+
     /** Greets and logs in, then never answers again: a hung backend. */
     private static void serveThenFallSilent(ServerSocket server) {
         while (!server.isClosed()) {
