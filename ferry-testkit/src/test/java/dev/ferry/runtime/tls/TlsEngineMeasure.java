@@ -13,7 +13,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 
 /**
  * What the TLS data path costs without sockets: one server engine wraps a GiB in 256 KiB writes (a RETR's
@@ -63,7 +62,7 @@ public final class TlsEngineMeasure {
             clientContext = SSLContext.getInstance("TLS");
         }
         serverContext.init(keys.getKeyManagers(), null, null);
-        clientContext.init(null, new TrustManager[] {new TrustAll()}, null);
+        clientContext.init(null, new TrustManager[] {TestCertificates.trustAllManager()}, null);
         SSLEngine server = serverContext.createSSLEngine();
         server.setUseClientMode(false);
         SSLEngine client = clientContext.createSSLEngine("localhost", 21);
@@ -176,19 +175,5 @@ public final class TlsEngineMeasure {
 
     private static ByteBuffer allocate(boolean direct, int size) {
         return direct ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
-    }
-
-    /** The measure's client trusts the throw-away certificate it made itself. */
-    private static final class TrustAll implements X509TrustManager {
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-        }
     }
 }
