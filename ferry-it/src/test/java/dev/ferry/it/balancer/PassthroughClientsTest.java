@@ -305,7 +305,10 @@ class PassthroughClientsTest {
         // The session's line comes after the reply: it is written when the session has closed.
         TestData.await("the session's line", () -> cluster.logLines().stream()
                 .anyMatch(l -> l.matches(".* event=session .* mode=passthrough .*") && l.endsWith("end=no-backend")));
-        assertThat(cluster.logLines()).anyMatch(l -> l.matches("node=\\S+ session=b\\w+ event=no-backend client=127\\.0\\.0\\.1:\\d+ user=- tried=2"));
+        // tried=2 when both stopped servers refused before the checks marked them down; tried=1 when the checks
+        // marked one down while the session tried the other (a connect that waits, for example on a port another
+        // test has taken since, lasts up to the connect timeout): CI saw both.
+        assertThat(cluster.logLines()).anyMatch(l -> l.matches("node=\\S+ session=b\\w+ event=no-backend client=127\\.0\\.0\\.1:\\d+ user=- tried=[12]"));
     }
 
     /**
