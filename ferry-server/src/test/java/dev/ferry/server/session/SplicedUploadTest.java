@@ -202,6 +202,44 @@ class SplicedUploadTest {
         assertThat(Files.readAllBytes(root.resolve("fits.bin"))).isEqualTo(fits);
     }
 
+    /**
+     * ABOR while the upload splices and the client keeps sending: the transfer ends at once (426, then 226), not when
+     * the client stops, and nothing is stored. The splice reads a duplicate of the socket's descriptor, which the
+     * channel's close does not reach: the loop itself must notice the close.
+     */
+    @Test
+    void anAborMidSpliceEndsTheTransferWhileTheClientStillSends() throws Exception {
+        start();
+        byte[] bytes = random(4 * MIB, 13);
+        try (SocketChannel data = open("STOR aborted.bin")) {
+            send(data, bytes, 0, bytes.length, 14);
+            Thread sender = Thread.ofVirtual().start(() -> {
+                // bounded: at most 20 s or 2 GiB, ended by the server's close (a write fails) or the test's
+                ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                try {
+                    for (int i = 0; i < 32_768 && System.nanoTime() < deadline; i++) {
+                        chunk.clear();
+                        data.write(chunk);
+                    }
+                } catch (IOException closed) {
+                    // the server closed the data connection: what ABOR does
+                }
+            });
+            Thread.sleep(200);
+            long start = System.nanoTime();
+            c.send("ABOR");
+
+            assertThat(c.replyLine()).startsWith("426 ");
+            assertThat(c.replyLine()).startsWith("226 ");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            data.close();
+            sender.join(Duration.ofSeconds(25));
+        }
+        assertThat(root.resolve("aborted.bin")).doesNotExist();
+        assertThat(leftovers()).isEmpty();
+    }
+
     /** A client that stops sending (but keeps the connection) mid-upload: the data timeout ends it, nothing stored. */
     @Test
     void aStalledClientMeetsTheDataTimeout() throws Exception {
