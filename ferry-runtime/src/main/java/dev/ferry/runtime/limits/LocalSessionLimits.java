@@ -1,7 +1,5 @@
 package dev.ferry.runtime.limits;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,22 +37,11 @@ public final class LocalSessionLimits implements SessionLimits {
         return new TreeMap<>(counts);
     }
 
-    /** Sets {@link LocalLease#closed} once; a field of the lease rather than an AtomicBoolean of its own (16 bytes per session). */
-    private static final VarHandle CLOSED;
-
-    static {
-        try {
-            CLOSED = MethodHandles.lookup().findVarHandle(LocalLease.class, "closed", boolean.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     private final class LocalLease implements Lease {
         private final String user;
         private final String sessionId;
-        @SuppressWarnings("unused") // through CLOSED
-        private volatile boolean closed;
+        /** Guarded by this lease: a plain field, not an AtomicBoolean of its own (16 bytes per session). */
+        private boolean closed;
 
         LocalLease(String user, String sessionId) {
             this.user = user;
@@ -67,9 +54,13 @@ public final class LocalSessionLimits implements SessionLimits {
 
         @Override
         public void close() {
-            if (CLOSED.compareAndSet(this, false, true)) {
-                counts.computeIfPresent(user, (k, n) -> n <= 1 ? null : n - 1);
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
             }
+            counts.computeIfPresent(user, (k, n) -> n <= 1 ? null : n - 1);
         }
     }
 }
