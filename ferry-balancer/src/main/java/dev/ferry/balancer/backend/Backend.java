@@ -114,7 +114,13 @@ public final class Backend {
         return checkState == CheckState.UP && adminState == AdminState.READY && weight > 0;
     }
 
-    public int activeSessions() { return active.get(); }
+    /**
+     * Sessions on this backend now, counting those whose connection is still being opened: a drained
+     * backend may be stopped only when this is 0 (docs/balancer.md, rolling restart). A session is
+     * counted as started before it stops counting as opening, so for an instant it may count twice,
+     * never zero times.
+     */
+    public int activeSessions() { return active.get() + opening.get(); }
     public long totalSessions() { return total.sum(); }
 
     public void sessionStarted() {
@@ -148,7 +154,7 @@ public final class Backend {
      * Sessions plus connections being opened: what leastconn weighs, so that a burst arriving before
      * any connection is up does not all go to the backend that looked emptiest.
      */
-    public int load() { return active.get() + opening.get(); }
+    public int load() { return activeSessions(); }
 
     public void sessionEnded() {
         // Never below zero, even if a caller ends a session twice: a negative count would attract every new session.

@@ -96,15 +96,24 @@ public final class BackendConnect {
                 break;
             }
             tried.add(b);
-            if (attempt > 0) {
-                b.countRetry();
-            }
             long t0 = System.nanoTime();
             Duration connectTimeout = terms.connectTimeout();
             try {
                 if (!b.beginOpening(connectTimeout)) {
                     throw new IOException("busy: " + b.openingConnections() + " connections being opened for "
                             + connectTimeout.toMillis() + " ms");
+                }
+                if (!b.eligible()) {
+                    // Drained (or down) since it was chosen. The opening slot is taken before this second look,
+                    // so an operator who drains and then waits for activeSessions() == 0 either sees this
+                    // connection counted or it sees the drain and goes elsewhere: never a session opened on a
+                    // server that is already being stopped.
+                    b.endOpening();
+                    attempt--;   // nothing was tried on it; tried.add keeps it from being chosen again
+                    continue;
+                }
+                if (attempt > 0) {
+                    b.countRetry();
                 }
                 try {
                     // The wait for a slot counts against the connect timeout: the client waits for both.
