@@ -56,18 +56,30 @@ final class S3Clients {
         if (store.endpoint() != null) {
             builder.endpointOverride(store.endpoint());
         }
-        // A body of known length is signed whole (its SHA-256 in x-amz-content-sha256, which SigV4 requires over
-        // http; over https S3 takes UNSIGNED-PAYLOAD, TLS guarding the bytes) rather than as aws-chunked with a
-        // signature per 128 KiB chunk, the SDK's default for streamed bodies: that framing cost a STOR 4.68 s of
-        // CPU per GiB against 3.68 s signed whole, and 129 against 146 MB/s (docs/performance.md). A part is in
-        // memory already, so reading it twice (hash, then send) costs no I/O.
+        builder.authSchemeProvider(wholePayloadSigning());
+        return builder.build();
+    }
+
+    /**
+     * SigV4 with a body of known length signed whole (its SHA-256 in x-amz-content-sha256, which SigV4 requires
+     * over http; over https S3 takes UNSIGNED-PAYLOAD, TLS guarding the bytes) rather than as aws-chunked with a
+     * signature per 128 KiB chunk, the SDK's default for streamed bodies:
+     * <ul>
+     *   <li>that framing cost a STOR 4.68 s of CPU per GiB against 3.68 s signed whole, and 129 against 146 MB/s
+     *       (docs/performance.md); a part is in memory already, so reading it twice (hash, then send) costs no I/O;</li>
+     *   <li>an empty object (a directory marker, STOU's claim on a name) is then sent with no body at all. Framed,
+     *       it has 86 bytes of body, and a store that answers a conditional PUT that lost its race (412) before
+     *       reading the body and closes (S3Proxy does) makes writing them fail, which the client can only report
+     *       as "Error writing request body": a lost race read as an unreachable store.</li>
+     * </ul>
+     */
+    static S3AuthSchemeProvider wholePayloadSigning() {
         S3AuthSchemeProvider standard = S3AuthSchemeProvider.defaultProvider();
-        builder.authSchemeProvider(params -> standard.resolveAuthScheme(params).stream()
+        return params -> standard.resolveAuthScheme(params).stream()
                 .map(option -> option.toBuilder()
                         .putSignerProperty(AwsV4FamilyHttpSigner.CHUNK_ENCODING_ENABLED, false)
                         .build())
-                .toList());
-        return builder.build();
+                .toList();
     }
 
     /** A credentials file when one is set (AWS profile format, profile "default"), else the standard AWS chain. */
