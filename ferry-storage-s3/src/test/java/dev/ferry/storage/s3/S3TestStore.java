@@ -97,7 +97,7 @@ final class S3TestStore implements AutoCloseable {
      * With the SDK's standard retries, as the engine's own client has them. S3Proxy answers a conditional PUT
      * that lost its race with 412 before reading the body, and closes: a PUT with a body may then fail to write
      * it and be retried. An empty one has no body to write ({@link S3Clients#wholePayloadSigning}; framed as
-     * aws-chunked it had 86 bytes, and under load 13 of 300 such PUTs needed a second attempt).
+     * aws-chunked it had 86 bytes, and under load 300 such PUTs took 313 attempts).
      */
     S3Client retryingClient(Requests watch) {
         return client(watch, S3ProxyServer.SECRET_KEY, AwsRetryStrategy.standardRetryStrategy());
