@@ -90,7 +90,7 @@ public final class BackendConnect {
                                                Opener<T> opener) throws InterruptedIOException {
         Set<Backend> tried = new HashSet<>();
         int attempts = Math.max(1, terms.retries());
-        for (int attempt = 0; attempt < attempts; attempt++) {
+        for (int attempt = 0; attempt < attempts; ) {
             Backend b = terms.choose(client.getAddress(), user, tried);
             if (b == null) {
                 break;
@@ -99,21 +99,21 @@ public final class BackendConnect {
             long t0 = System.nanoTime();
             Duration connectTimeout = terms.connectTimeout();
             try {
-                if (!b.beginOpening(connectTimeout)) {
-                    throw new IOException("busy: " + b.openingConnections() + " connections being opened for "
-                            + connectTimeout.toMillis() + " ms");
-                }
-                if (!b.eligible()) {
+                boolean slot = b.beginOpening(connectTimeout);
+                if (slot && !b.eligible()) {
                     // Drained (or down) since it was chosen. The opening slot is taken before this second look,
                     // so an operator who drains and then waits for activeSessions() == 0 either sees this
                     // connection counted or it sees the drain and goes elsewhere: never a session opened on a
-                    // server that is already being stopped.
+                    // server that is already being stopped. Not an attempt: nothing was tried on it.
                     b.endOpening();
-                    attempt--;   // nothing was tried on it; tried.add keeps it from being chosen again
                     continue;
                 }
-                if (attempt > 0) {
+                if (attempt++ > 0) {
                     b.countRetry();
+                }
+                if (!slot) {
+                    throw new IOException("busy: " + b.openingConnections() + " connections being opened for "
+                            + connectTimeout.toMillis() + " ms");
                 }
                 try {
                     // The wait for a slot counts against the connect timeout: the client waits for both.
@@ -126,7 +126,7 @@ public final class BackendConnect {
                 }
             } catch (IOException e) {
                 b.countConnectFailure();
-                log.info("backend-failed").with("backend", b.name()).with("attempt", attempt + 1).with("error", e.getMessage()).log();
+                log.info("backend-failed").with("backend", b.name()).with("attempt", attempt).with("error", e.getMessage()).log();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("interrupted while connecting to a backend");

@@ -83,6 +83,34 @@ class BackendConnectTest {
     }
 
     @Test
+    void aBackendTriedAfterOneThatFailedCountsARetryAndTheDrainedSkipDoesNot() throws Exception {
+        Backend s1 = BackendTest.backend("s1", 1);
+        Backend s2 = BackendTest.backend("s2", 1);
+        Backend s3 = BackendTest.backend("s3", 1);
+        // s1 refuses; s2 is drained right after it is chosen; s3 takes the session. Two attempts, not three.
+        Terms terms = new Terms(List.of(s1, s2, s3), 2, chosen -> {
+            if (chosen == s2) {
+                s2.setAdminState(AdminState.DRAIN);
+            }
+        });
+
+        BackendConnect.Opened<String> result = BackendConnect.firstThatOpens(terms, log,
+                new InetSocketAddress("127.0.0.9", 40000), null, (b, timeout) -> {
+                    if (b == s1) {
+                        throw new java.io.IOException("connect refused");
+                    }
+                    return "connection to " + b.name();
+                });
+
+        assertThat(result).as("the drained skip used none of the 2 attempts").isNotNull();
+        assertThat(result.backend()).isSameAs(s3);
+        assertThat(s1.errors()).isEqualTo(1);
+        assertThat(s2.errors()).isZero();
+        assertThat(s2.retries()).isZero();
+        assertThat(s3.retries()).isEqualTo(1);
+    }
+
+    @Test
     void aFailedOpeningLeavesNoSessionCounted() throws Exception {
         Backend s1 = BackendTest.backend("s1", 1);
         Terms terms = new Terms(List.of(s1), 1, chosen -> { });
